@@ -1,0 +1,50 @@
+// alloc/error.h — the error vocabulary of nostd-alloc and the `Result<T>` every fallible call returns.
+//
+// Expected failures (out of memory, a bad layout, an overflowing size, a pointer the heap does not own) are values
+// of `AllocError`; nothing in the library throws. Detected corruption goes to a check policy's handler instead
+// (see alloc/check/), but `try_` variants of the API report it as `kDoubleFree` / `kCorrupted` too.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <string_view>
+
+namespace nostd {
+
+/// Why a heap or layout operation failed.
+enum class AllocError : std::uint8_t {
+  kOutOfMemory,     ///< No free block is large enough (or the source cannot supply more memory).
+  kInvalidLayout,   ///< Alignment is 0 or not a power of two, or exceeds what the heap supports.
+  kSizeOverflow,    ///< The size, once rounded or given its block header, does not fit in `std::size_t`.
+  kInvalidPointer,  ///< The pointer is not one this heap handed out (foreign, interior or misaligned).
+  kDoubleFree,      ///< The pointer's block is already free.
+  kCorrupted,       ///< A heap invariant is broken (overwritten tag, broken free list, bad canary).
+};
+
+/// A short, stable, human-readable name for `error` ("out of memory", ...). Never allocates.
+constexpr std::string_view to_string(AllocError error) noexcept {
+  switch (error) {
+    case AllocError::kOutOfMemory:
+      return "out of memory";
+    case AllocError::kInvalidLayout:
+      return "invalid layout";
+    case AllocError::kSizeOverflow:
+      return "size overflow";
+    case AllocError::kInvalidPointer:
+      return "invalid pointer";
+    case AllocError::kDoubleFree:
+      return "double free";
+    case AllocError::kCorrupted:
+      return "heap corrupted";
+  }
+  return "unknown error";
+}
+
+/// The result of every fallible call: a value, or the `AllocError` that explains its absence.
+template <class T>
+using Result = std::expected<T, AllocError>;
+
+/// Shorthand for the failure branch: `return fail(AllocError::kOutOfMemory);`.
+constexpr std::unexpected<AllocError> fail(AllocError error) noexcept { return std::unexpected<AllocError>(error); }
+
+}  // namespace nostd

@@ -1,0 +1,34 @@
+"""Build macros for nostd-alloc's own code: warnings as errors, no exceptions, no RTTI, on every platform.
+
+Third-party code (GoogleTest) is built with its own flags; only targets declared through these macros get
+NOSTD_COPTS.
+"""
+
+NOSTD_COPTS = [
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wshadow",
+    "-Wconversion",
+    "-Wno-sign-conversion",
+    "-fno-exceptions",
+    "-fno-rtti",
+]
+
+def nostd_cc_library(name, copts = [], **kwargs):
+    """A cc_library with the project's warning and language flags."""
+    native.cc_library(name = name, copts = NOSTD_COPTS + copts, **kwargs)
+
+def nostd_cc_binary(name, copts = [], **kwargs):
+    """A cc_binary with the project's warning and language flags."""
+    native.cc_binary(name = name, copts = NOSTD_COPTS + copts, **kwargs)
+
+def nostd_cc_test(name, copts = [], deps = [], size = "small", **kwargs):
+    """A GoogleTest cc_test with the project's flags, linked against gtest_main."""
+    native.cc_test(
+        name = name,
+        size = size,
+        copts = NOSTD_COPTS + copts,
+        deps = deps + ["@googletest//:gtest_main"],
+        **kwargs
+    )
