@@ -1,0 +1,252 @@
+// platform/mps2_an386/startup.cc — board startup for QEMU's mps2-an386 (Cortex-M4): the vector table and fault
+// handlers that report over semihosting and exit with a failure code.
+//
+// Reset_Handler does what newlib's rdimon crt0 (`_start`) would, except asking the debugger where the stack and
+// heap are: QEMU's SYS_HEAPINFO answer for this board depends on the initial stack pointer and has pointed the
+// stack into unmapped memory. Here the stack and heap are where mps2_an386.ld puts them: the stack pointer comes
+// from the vector table, and _sbrk below serves malloc from [__heap_start, __heap_end). Reset_Handler zeroes .bss,
+// opens the semihosting standard streams, fetches the command line (SYS_GET_CMDLINE) into argv, runs
+// constructors, calls main() and passes its result to exit(), which ends QEMU with that status
+// (SYS_EXIT_EXTENDED).
+//
+// Every exception without a handler (faults, unexpected interrupts) prints its name, the stacked PC and the fault
+// status registers, then ends QEMU with kFaultExitCode, so that a hard fault fails the test instead of locking
+// the core up.
+//
+// A test or application installs its own handler by defining the function (e.g. `extern "C" void
+// PendSV_Handler()`); the definitions here are weak.
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+extern "C" {
+extern char __stack;                   // top of the main stack (mps2_an386.ld)
+extern char __stack_limit;             // bottom of the main stack (mps2_an386.ld)
+extern char __heap_start, __heap_end;  // newlib's malloc arena (mps2_an386.ld)
+void* _sbrk(std::ptrdiff_t increment);
+extern char __bss_start__, __bss_end__;  // .bss bounds (mps2_an386.ld)
+void initialise_monitor_handles();       // newlib rdimon: semihosting stdin/stdout/stderr
+void __libc_init_array();                // newlib: preinit/init arrays (constructors)
+void __libc_fini_array();                // newlib: fini arrays (destructors)
+int main(int argc, char** argv);
+
+[[noreturn]] void Reset_Handler() noexcept;
+void NMI_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void HardFault_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void MemManage_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void BusFault_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void UsageFault_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void SVC_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void DebugMon_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void PendSV_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void SysTick_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
+void Default_Handler() noexcept;
+void nostd_report_fault(const std::uint32_t* frame, std::uint32_t exc_return);
+}
+
+namespace {
+
+/// Exit status of a test that faulted (like a shell's 128 + SIGSEGV).
+constexpr std::uint32_t kFaultExitCode = 139;
+
+// Semihosting operations (Arm's "Semihosting for AArch32 and AArch64").
+constexpr std::uint32_t kSysWrite0 = 0x04;
+constexpr std::uint32_t kSysGetCmdline = 0x15;
+constexpr std::uint32_t kSysExit = 0x18;
+constexpr std::uint32_t kSysExitExtended = 0x20;
+constexpr std::uint32_t kAdpStoppedApplicationExit = 0x20026;
+constexpr std::uint32_t kAdpStoppedRunTimeErrorUnknown = 0x20023;
+
+std::uint32_t semihost(std::uint32_t op, const void* arg) {
+  register std::uint32_t r0 __asm__("r0") = op;
+  register const void* r1 __asm__("r1") = arg;
+  __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+  return r0;
+}
+
+void write(const char* text) { semihost(kSysWrite0, text); }
+
+void write_hex(const char* name, std::uint32_t value) {
+  char buf[32];
+  int i = 0;
+  for (const char* p = name; *p != '\0' && i < 16; ++p) buf[i++] = *p;
+  buf[i++] = '0';
+  buf[i++] = 'x';
+  for (int shift = 28; shift >= 0; shift -= 4) buf[i++] = "0123456789abcdef"[(value >> shift) & 0xfU];
+  buf[i++] = ' ';
+  buf[i] = '\0';
+  write(buf);
+}
+
+[[noreturn]] void exit_with(std::uint32_t code) {
+  const std::uint32_t block[2] = {kAdpStoppedApplicationExit, code};
+  semihost(kSysExitExtended, block);
+  // A debugger without the extended exit: plain SYS_EXIT with an error reason (QEMU exits with status 1).
+  semihost(kSysExit, reinterpret_cast<const void*>(kAdpStoppedRunTimeErrorUnknown));
+  for (;;) {
+  }
+}
+
+const char* exception_name(std::uint32_t number) {
+  switch (number) {
+    case 2:
+      return "NMI";
+    case 3:
+      return "HardFault";
+    case 4:
+      return "MemManage";
+    case 5:
+      return "BusFault";
+    case 6:
+      return "UsageFault";
+    case 11:
+      return "SVCall";
+    case 12:
+      return "DebugMonitor";
+    case 14:
+      return "PendSV";
+    case 15:
+      return "SysTick";
+    default:
+      return number >= 16 ? "interrupt" : "reserved exception";
+  }
+}
+
+volatile std::uint32_t& reg(std::uintptr_t address) { return *reinterpret_cast<volatile std::uint32_t*>(address); }
+
+}  // namespace
+
+/// Reports the exception in progress over semihosting and ends QEMU with kFaultExitCode. `frame` is the stacked
+/// exception frame (r0-r3, r12, lr, pc, xpsr), unless stacking it failed. Runs on its own stack (fault_stack).
+extern "C" void nostd_report_fault(const std::uint32_t* frame, std::uint32_t exc_return) {
+  std::uint32_t ipsr;
+  __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+  const std::uint32_t number = ipsr & 0x1ffU;
+  const std::uint32_t cfsr = reg(0xE000ED28);
+  // CFSR.STKERR (bus fault) or CFSR.MSTKERR (MPU) on exception entry: the stack pointer left the stack.
+  const bool stacking_failed = (cfsr & ((1U << 12) | (1U << 4))) != 0;
+  write("\n*** ");
+  write(exception_name(number));
+  write_hex(" (exception ", number);
+  write(")\n*** ");
+  if (stacking_failed) {
+    write_hex("stack overflow? could not push the exception frame at sp=", reinterpret_cast<std::uintptr_t>(frame));
+    write_hex("stack limit=", reinterpret_cast<std::uintptr_t>(&__stack_limit));
+  } else {
+    write_hex("pc=", frame[6]);
+    write_hex("lr=", frame[5]);
+    write_hex("xpsr=", frame[7]);
+  }
+  write_hex("exc_return=", exc_return);
+  write("\n*** ");
+  write_hex("CFSR=", cfsr);
+  write_hex("HFSR=", reg(0xE000ED2C));
+  write_hex("MMFAR=", reg(0xE000ED34));
+  write_hex("BFAR=", reg(0xE000ED38));
+  write("\n*** test binary ended by an unhandled exception\n");
+  exit_with(kFaultExitCode);
+}
+
+/// The stack the fault report runs on (1 KiB): the main stack may be the reason for the fault.
+extern "C" alignas(8) std::uint32_t nostd_fault_stack[256];
+alignas(8) std::uint32_t nostd_fault_stack[256];
+
+/// Every exception without its own handler: find the stacked frame (main or process stack), move to the fault
+/// stack and report.
+extern "C" __attribute__((naked)) void Default_Handler() noexcept {
+  __asm__ volatile(
+      "tst lr, #4\n"
+      "ite eq\n"
+      "mrseq r0, msp\n"
+      "mrsne r0, psp\n"
+      "mov r1, lr\n"
+      "ldr r2, =nostd_fault_stack + 1024\n"
+      "mov sp, r2\n"
+      "b nostd_report_fault\n");
+}
+
+namespace {
+
+/// Room for the command line: the binary's path plus GoogleTest flags (filter, XML output path).
+constexpr std::size_t kCmdlineBytes = 4096;
+constexpr int kMaxArgs = 64;
+char cmdline[kCmdlineBytes];
+char* argv_storage[kMaxArgs + 1];
+
+/// Splits the command line QEMU built from its `arg=` options (joined by spaces) into argv, in place. Quotes group
+/// words as in newlib's crt0.
+int split_command_line(char* line, char** argv) {
+  int argc = 0;
+  char* p = line;
+  while (*p != '\0' && argc < kMaxArgs) {
+    while (*p == ' ') ++p;
+    if (*p == '\0') break;
+    char end = ' ';
+    if (*p == '"' || *p == '\'') end = *p++;
+    argv[argc++] = p;
+    while (*p != '\0' && *p != end) ++p;
+    if (*p != '\0') *p++ = '\0';
+  }
+  argv[argc] = nullptr;
+  return argc;
+}
+
+}  // namespace
+
+/// newlib's malloc asks for memory here: the arena [__heap_start, __heap_end) of mps2_an386.ld. Fails with ENOMEM
+/// past its end (newlib's default _sbrk would compare against the stack pointer, which lies below the heap here).
+extern "C" void* _sbrk(std::ptrdiff_t increment) {
+  static char* brk = &__heap_start;
+  if (increment > &__heap_end - brk || increment < &__heap_start - brk) {
+    errno = ENOMEM;
+    return reinterpret_cast<void*>(-1);
+  }
+  char* previous = brk;
+  brk += increment;
+  return previous;
+}
+
+/// Entry point after reset (vector 1): the stack pointer already holds `__stack` from vector 0.
+extern "C" [[noreturn]] void Reset_Handler() noexcept {
+  std::memset(&__bss_start__, 0, static_cast<std::size_t>(&__bss_end__ - &__bss_start__));
+  initialise_monitor_handles();
+  struct {
+    char* buffer;
+    std::uint32_t size;
+  } block{cmdline, kCmdlineBytes - 1};
+  const int argc = semihost(kSysGetCmdline, &block) == 0 ? split_command_line(cmdline, argv_storage) : 0;
+  std::atexit(__libc_fini_array);
+  __libc_init_array();
+  std::exit(main(argc, argv_storage));
+}
+
+namespace {
+
+using Vector = void (*)();
+
+/// Number of external interrupts the AN386 image wires to the NVIC (CMSDK UARTs, timers, ...); all go to
+/// Default_Handler.
+constexpr int kExternalInterrupts = 48;
+
+struct VectorTable {
+  const void* initial_sp;
+  Vector system[15];
+  Vector external[kExternalInterrupts];
+};
+
+constexpr VectorTable make_vectors() {
+  VectorTable t{
+      &__stack,
+      {Reset_Handler, NMI_Handler, HardFault_Handler, MemManage_Handler, BusFault_Handler, UsageFault_Handler, nullptr,
+       nullptr, nullptr, nullptr, SVC_Handler, DebugMon_Handler, nullptr, PendSV_Handler, SysTick_Handler},
+      {}};
+  for (auto& v : t.external) v = Default_Handler;
+  return t;
+}
+
+}  // namespace
+
+/// The vector table, placed first in CODE (address 0) by mps2_an386.ld.
+extern "C" __attribute__((section(".vectors"), used)) const VectorTable nostd_vector_table = make_vectors();
