@@ -51,6 +51,9 @@ namespace {
 /// Exit status of a test that faulted (like a shell's 128 + SIGSEGV).
 constexpr std::uint32_t kFaultExitCode = 139;
 
+/// The lowest bytes of the main stack, kept inaccessible by the MPU (enable_stack_guard).
+constexpr std::uint32_t kStackGuardBytes = 1024;
+
 // Semihosting operations (Arm's "Semihosting for AArch32 and AArch64").
 constexpr std::uint32_t kSysWrite0 = 0x04;
 constexpr std::uint32_t kSysGetCmdline = 0x15;
@@ -127,13 +130,19 @@ extern "C" void nostd_report_fault(const std::uint32_t* frame, std::uint32_t exc
   const std::uint32_t cfsr = reg(0xE000ED28);
   // CFSR.STKERR (bus fault) or CFSR.MSTKERR (MPU) on exception entry: the stack pointer left the stack.
   const bool stacking_failed = (cfsr & ((1U << 12) | (1U << 4))) != 0;
+  const std::uintptr_t mmfar = reg(0xE000ED34);
+  const std::uintptr_t guard = reinterpret_cast<std::uintptr_t>(&__stack_limit);
+  // CFSR.MMARVALID with the address in the guard region: a store below the stack.
+  const bool hit_guard = (cfsr & (1U << 7)) != 0 && mmfar - guard < kStackGuardBytes;
   write("\n*** ");
   write(exception_name(number));
   write_hex(" (exception ", number);
   write(")\n*** ");
-  if (stacking_failed) {
-    write_hex("stack overflow? could not push the exception frame at sp=", reinterpret_cast<std::uintptr_t>(frame));
-    write_hex("stack limit=", reinterpret_cast<std::uintptr_t>(&__stack_limit));
+  if (stacking_failed || hit_guard) {
+    write("stack overflow: ");
+    write_hex("sp=", reinterpret_cast<std::uintptr_t>(frame));
+    write_hex("stack limit=", guard);
+    write("(the main stack is 1 MiB, mps2_an386.ld)");
   } else {
     write_hex("pc=", frame[6]);
     write_hex("lr=", frame[5]);
@@ -208,8 +217,29 @@ extern "C" void* _sbrk(std::ptrdiff_t increment) {
   return previous;
 }
 
+namespace {
+
+/// Makes the lowest kStackGuardBytes of the main stack inaccessible with the MPU, so that a stack overflow faults
+/// on its first store there (reported as a stack overflow) instead of running on: below the stack lies a
+/// "reserved" range that QEMU, like the real board, reads as zero and lets writes vanish into.
+void enable_stack_guard() {
+  constexpr std::uintptr_t kMpuCtrl = 0xE000ED94, kMpuRnr = 0xE000ED98, kMpuRbar = 0xE000ED9C, kMpuRasr = 0xE000EDA0;
+  static_assert((kStackGuardBytes & (kStackGuardBytes - 1)) == 0, "MPU regions are powers of two");
+  constexpr std::uint32_t kSizeField = 31 - __builtin_clz(kStackGuardBytes) - 1;  // size = 2^(SIZE+1)
+  reg(kMpuRnr) = 0;
+  reg(kMpuRbar) = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(&__stack_limit));  // aligned (.ld)
+  // XN, AP=000 (no access at any privilege), SIZE, ENABLE.
+  reg(kMpuRasr) = (1U << 28) | (kSizeField << 1) | 1U;
+  // PRIVDEFENA (the default memory map everywhere else), ENABLE.
+  reg(kMpuCtrl) = (1U << 2) | 1U;
+  __asm__ volatile("dsb\n isb" ::: "memory");
+}
+
+}  // namespace
+
 /// Entry point after reset (vector 1): the stack pointer already holds `__stack` from vector 0.
 extern "C" [[noreturn]] void Reset_Handler() noexcept {
+  enable_stack_guard();
   std::memset(&__bss_start__, 0, static_cast<std::size_t>(&__bss_end__ - &__bss_start__));
   initialise_monitor_handles();
   struct {
