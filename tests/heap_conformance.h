@@ -152,8 +152,8 @@ TYPED_TEST_P(HeapConformance, BadAlignmentIsInvalidLayout) {
 
 TYPED_TEST_P(HeapConformance, OverflowingSizesAreSizeOverflow) {
   constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max();
-  for (std::size_t size :
-       {kMax, kMax - 1, kMax - 8, kMax - 15, kMax - TypeParam::kTagOverhead, kMax - TypeParam::kTagOverhead - 1}) {
+  for (std::size_t size : {kMax, kMax - 1, kMax - 8, kMax - (TypeParam::kGranule - 1), kMax - TypeParam::kTagOverhead,
+                           kMax - TypeParam::kTagOverhead - 1}) {
     Result<void*> p = this->heap().allocate(size);
     ASSERT_FALSE(p.has_value()) << size;
     EXPECT_EQ(p.error(), AllocError::kSizeOverflow) << size;

@@ -71,7 +71,8 @@ TYPED_TEST(RegionSourceTest, AddRegionRejectsBadRegions) {
   EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->a + 4096, 8192)).error(), AllocError::kInvalidPointer);
   ASSERT_TRUE(valid(heap));
   // Too small to hold one block.
-  EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->c, 40)).error(), AllocError::kOutOfMemory);
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->c, TypeParam::kMinBlockSize - 1)).error(),
+            AllocError::kOutOfMemory);
   EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->c, 0)).error(), AllocError::kOutOfMemory);
   ASSERT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().free_blocks, 1u);

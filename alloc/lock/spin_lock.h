@@ -2,10 +2,19 @@
 #pragma once
 
 #include <atomic>
+#include <type_traits>
 
 #include "alloc/concepts/role.h"
 
 namespace nostd {
+
+namespace internal {
+/// The spin lock's flag: `bool` where a byte-sized atomic exchange is lock-free, else a word. RISC-V has atomic
+/// instructions for 32- and 64-bit words only, and GCC 12 compiles a `std::atomic<bool>` exchange there into a
+/// libatomic call (not lock-free); a word flag uses the `amoswap.w` instruction. On targets without any
+/// compare-and-swap (armv6-m) neither is lock-free and SpinLock's static_assert explains.
+using SpinFlag = std::conditional_t<std::atomic<bool>::is_always_lock_free, bool, unsigned>;
+}  // namespace internal
 
 /// A spin lock for heaps shared between threads or cores. `lock()` tries an atomic exchange and, while that
 /// fails, spins on plain loads (which stay in the local cache) before trying again: the exchange's cache-line
@@ -14,7 +23,7 @@ namespace nostd {
 /// Needs a lock-free atomic exchange; on targets without compare-and-swap (Cortex-M0/M0+) use InterruptLock.
 /// `Flag` is the atomic's value type. The class is a template only so that merely including this header on such
 /// a target is fine and the error appears where a SpinLock is actually used.
-template <class Flag = bool>
+template <class Flag = internal::SpinFlag>
 class BasicSpinLock {
  public:
   using policy_role = role::Lock;
@@ -55,7 +64,7 @@ class BasicSpinLock {
   std::atomic<Flag> locked_{Flag{0}};
 };
 
-/// The spin lock heaps use: one `std::atomic<bool>`.
+/// The spin lock heaps use: one `std::atomic<bool>` (a word on targets without byte atomics, such as RISC-V).
 using SpinLock = BasicSpinLock<>;
 
 }  // namespace nostd
