@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bench/footprint/footprint.sh [--check]: the footprint report. Builds representative heap compositions for
+# Cortex-M4 (arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb -Os, as firmware would) and prints a Markdown table:
+#
+#   .text   code + read-only data of a program that calls allocate and deallocate (and, in the second column,
+#           also reallocate) and nothing else: the API functions are the only linker roots (--gc-sections), so
+#           this is the heap plus the libc/libgcc helpers it calls (memcpy, ...), without startup code.
+#   .data / .bss   of the allocate+deallocate program; .bss holds the heap object and its arena.
+#   heap object    sizeof the heap (its own bookkeeping), apart from the arena it manages.
+#   max frame      the largest stack frame among the heap's functions (-fstack-usage), and which function.
+#
+# With --check, also fails (exit 1) when the budget below is exceeded: first fit, CompactTags, NoChecks, NullLock
+# at most kBudget bytes of .text for allocate + deallocate.
+#
+# Run it as `./bazelw run //bench/footprint` (./bazelw installs the Arm toolchain); the test
+# //bench/footprint:footprint_test runs --check with --config=cortex_m. NOSTD_ARM_CXX overrides the compiler.
+set -euo pipefail
+
+budget=700
+check=0
+[[ "${1:-}" == "--check" ]] && check=1
+
+# The sources: runfiles under Bazel, else the repository this script is in.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [[ -f alloc/alloc.h ]]; then root="$PWD"; else root="$(cd "$here/../.." && pwd)"; fi
+src="$root/bench/footprint/footprint_heaps.cc"
+
+cxx="${NOSTD_ARM_CXX:-arm-none-eabi-g++}"
+size_tool="${cxx%g++}size"
+nm_tool="${cxx%g++}nm"
+if ! command -v "$cxx" >/dev/null; then
+  echo "footprint: $cxx not found (./bazelw run //bench/footprint installs gcc-arm-none-eabi)" >&2
+  exit 2
+fi
+cpu=(-mcpu=cortex-m4 -mthumb -mfloat-abi=soft)
+flags=("${cpu[@]}" -Os -std=c++2b -fno-exceptions -fno-rtti -ffunction-sections -fdata-sections -fstack-usage
+  -Wall -Wextra -Werror -I"$root")
+arena=4096
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# name|defines (one line per composition of footprint_heaps.cc)
+compositions=(
+  "FirstFit, CompactTags, NoChecks, NullLock, StaticArraySource|-DFP_COMPOSITION=1"
+  "NextFit, CompactTags, NoChecks, NullLock, StaticArraySource|-DFP_COMPOSITION=2"
+  "BestFit, CompactTags, NoChecks, NullLock, StaticArraySource|-DFP_COMPOSITION=3"
+  "FirstFit, CompactTags, BasicChecks, NullLock, StaticArraySource|-DFP_COMPOSITION=4"
+  "FirstFit, FullTags, BasicChecks, NullLock, StaticArraySource|-DFP_COMPOSITION=5"
+  "FirstFit, CompactTags, BasicChecks, InterruptLock, StaticArraySource|-DFP_COMPOSITION=6 -DFP_INTERRUPT_LOCK"
+  "BestFit, FullTags, BasicChecks, InterruptLock, RegionSource|-DFP_COMPOSITION=7 -DFP_INTERRUPT_LOCK"
+)
+
+# build NAME DEFINES REALLOC: compiles and links one program; leaves $tmp/NAME.{elf,su}.
+build() {
+  local name="$1" defines="$2" realloc="$3"
+  local roots=(-Wl,-e,fp_allocate -Wl,--undefined=fp_deallocate)
+  ((realloc)) && roots+=(-Wl,--undefined=fp_reallocate)
+  # shellcheck disable=SC2086  # $defines is a list of words
+  "$cxx" "${flags[@]}" $defines -DFP_ARENA="$arena" -DFP_REALLOC="$realloc" -c "$src" -o "$tmp/$name.o"
+  "$cxx" "${cpu[@]}" -nostartfiles -nostdlib -Wl,--gc-sections "${roots[@]}" "$tmp/$name.o" -lc_nano -lgcc \
+    -o "$tmp/$name.elf"
+}
+
+# text/data/bss of an ELF (Berkeley format: text includes read-only data).
+sizes() { "$size_tool" -B "$1" | awk 'NR == 2 { print $1, $2, $3 }'; }
+
+# The largest frame in a .su file: "BYTES FUNCTION" with template arguments and "[with ...]" removed.
+largest_frame() {
+  sort -t$'\t' -k2,2n "$1" | tail -1 | awk -F'\t' '{
+    name = $1; sub(/^[^:]*:[0-9]+:[0-9]+:/, "", name); sub(/ \[with .*$/, "", name)
+    while (gsub(/<[^<>]*>/, "", name)) {}
+    sub(/\(.*$/, "", name); n = split(name, words, " "); name = words[n]
+    print $2, name
+  }'
+}
+
+echo "Heap footprint on Cortex-M4 (arm-none-eabi-g++ $("$cxx" -dumpversion), -mcpu=cortex-m4 -mthumb -Os," \
+  "${arena}-byte arena)"
+echo
+echo "| heap (fit, tags, checks, lock, source) | .text alloc+free | .text +realloc | .data | .bss | heap object | max frame |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
+status=0
+first_text=""
+i=0
+for entry in "${compositions[@]}"; do
+  i=$((i + 1))
+  name="${entry%%|*}"
+  defines="${entry#*|}"
+  build "c$i" "$defines" 0
+  build "c${i}r" "$defines" 1
+  read -r text data bss < <(sizes "$tmp/c$i.elf")
+  read -r text_r _ _ < <(sizes "$tmp/c${i}r.elf")
+  heap_symbol_size=$(("0x$("$nm_tool" -S "$tmp/c$i.elf" | awk '$4 == "fp_heap" { print $2 }')"))
+  if [[ "$name" == *StaticArraySource* ]]; then own=$((heap_symbol_size - arena)); else own=$heap_symbol_size; fi
+  read -r frame frame_fn < <(largest_frame "$tmp/c${i}r.su")
+  echo "| ${name} | ${text} | ${text_r} | ${data} | ${bss} | ${own} B | ${frame} B (${frame_fn}) |"
+  [[ -z "$first_text" ]] && first_text="$text"
+done
+echo
+echo "Budget: FirstFit, CompactTags, NoChecks, NullLock: ${first_text} of ${budget} bytes of .text (allocate + deallocate)."
+if ((check)) && ((first_text > budget)); then
+  echo "footprint: over budget: ${first_text} > ${budget} bytes" >&2
+  status=1
+fi
+exit "$status"
