@@ -5,10 +5,12 @@
 #
 # - Output (stdout and stderr of the binary) arrives over semihosting; the exit status comes back exactly
 #   (SYS_EXIT_EXTENDED). A fault exits with 139 (see startup.cc).
-# - There is no environment over semihosting, so the variables Bazel's test protocol uses become arguments:
-#   TESTBRIDGE_TEST_ONLY (--test_filter) -> --gtest_filter, TEST_RANDOM_SEED -> --gtest_random_seed.
-#   XML_OUTPUT_FILE is not passed on: GoogleTest would first create the file's directory, and without stat() for
-#   directories over semihosting its directory walk never ends; Bazel writes its own test.xml instead.
+# - There is no environment over semihosting. The variables of Bazel's test protocol that GoogleTest reads
+#   (TESTBRIDGE_TEST_ONLY from --test_filter, sharding: GTEST_SHARD_INDEX, GTEST_TOTAL_SHARDS,
+#   GTEST_SHARD_STATUS_FILE) are passed as leading arguments `--nostd-env=NAME=VALUE`, which the board's startup
+#   code (startup.cc) turns back into the environment. XML_OUTPUT_FILE is not passed on: GoogleTest would first
+#   create the file's directory, and without stat() for directories over semihosting its directory walk never
+#   ends; Bazel writes its own test.xml instead.
 # - A binary that does not end within the time limit is stopped and fails: NOSTD_QEMU_TIMEOUT seconds, else
 #   Bazel's TEST_TIMEOUT less 5 s, else 60 s.
 # - Anything that is not an ARM ELF file (e.g. a shell script sh_test) is run directly, unchanged.
@@ -27,9 +29,11 @@ if [[ "${header:0:8}" != "7f454c46" || "${header:36:4}" != "2800" ]]; then
   exec "$binary" "$@"
 fi
 
-args=("$@")
-if [[ -n "${TESTBRIDGE_TEST_ONLY:-}" ]]; then args+=("--gtest_filter=${TESTBRIDGE_TEST_ONLY}"); fi
-if [[ -n "${TEST_RANDOM_SEED:-}" ]]; then args+=("--gtest_random_seed=${TEST_RANDOM_SEED}"); fi
+args=()
+for name in TESTBRIDGE_TEST_ONLY GTEST_SHARD_INDEX GTEST_TOTAL_SHARDS GTEST_SHARD_STATUS_FILE; do
+  if [[ -n "${!name:-}" ]]; then args+=("--nostd-env=${name}=${!name}"); fi
+done
+args+=("$@")
 
 limit="${NOSTD_QEMU_TIMEOUT:-}"
 if [[ -z "$limit" ]]; then

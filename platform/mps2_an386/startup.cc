@@ -31,6 +31,7 @@ void initialise_monitor_handles();       // newlib rdimon: semihosting stdin/std
 void __libc_init_array();                // newlib: preinit/init arrays (constructors)
 void __libc_fini_array();                // newlib: fini arrays (destructors)
 int main(int argc, char** argv);
+int setenv(const char* name, const char* value, int overwrite);  // newlib (POSIX; hidden in strict C++ mode)
 
 [[noreturn]] void Reset_Handler() noexcept;
 void NMI_Handler() noexcept __attribute__((weak, alias("Default_Handler")));
@@ -202,6 +203,27 @@ int split_command_line(char* line, char** argv) {
   return argc;
 }
 
+/// Semihosting has no environment. The runner passes the variables a test needs (GoogleTest's sharding, the test
+/// filter) as leading arguments `--nostd-env=NAME=VALUE`; they become the environment and leave argv.
+constexpr char kEnvPrefix[] = "--nostd-env=";
+
+int take_environment(int argc, char** argv) {
+  constexpr std::size_t kPrefixLength = sizeof kEnvPrefix - 1;
+  int kept = argc > 0 ? 1 : 0;  // argv[0] is the program
+  for (int i = kept; i < argc; ++i) {
+    char* arg = argv[i];
+    char* equals = std::strncmp(arg, kEnvPrefix, kPrefixLength) == 0 ? std::strchr(arg + kPrefixLength, '=') : nullptr;
+    if (equals == nullptr) {
+      argv[kept++] = arg;
+      continue;
+    }
+    *equals = '\0';
+    ::setenv(arg + kPrefixLength, equals + 1, 1);
+  }
+  argv[kept] = nullptr;
+  return kept;
+}
+
 }  // namespace
 
 /// newlib's malloc asks for memory here: the arena [__heap_start, __heap_end) of mps2_an386.ld. Fails with ENOMEM
@@ -246,7 +268,8 @@ extern "C" [[noreturn]] void Reset_Handler() noexcept {
     char* buffer;
     std::uint32_t size;
   } block{cmdline, kCmdlineBytes - 1};
-  const int argc = semihost(kSysGetCmdline, &block) == 0 ? split_command_line(cmdline, argv_storage) : 0;
+  int argc = semihost(kSysGetCmdline, &block) == 0 ? split_command_line(cmdline, argv_storage) : 0;
+  argc = take_environment(argc, argv_storage);
   std::atexit(__libc_fini_array);
   __libc_init_array();
   std::exit(main(argc, argv_storage));

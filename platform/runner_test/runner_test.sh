@@ -49,8 +49,8 @@ expect_output() {
   fi
 }
 
-# The test's own filter must not reach the binaries below.
-unset TESTBRIDGE_TEST_ONLY
+# The test's own filter and sharding must not reach the binaries below.
+unset TESTBRIDGE_TEST_ONLY GTEST_TOTAL_SHARDS GTEST_SHARD_INDEX GTEST_SHARD_STATUS_FILE TEST_TOTAL_SHARDS TEST_SHARD_INDEX
 
 expect "passing suite" 0 "$passes"
 expect_output "passing suite" '\[  PASSED  \] 1 test'
@@ -67,6 +67,10 @@ expect_output "hang" 'did not finish within 3 s'
 
 # Bazel's --test_filter arrives as TESTBRIDGE_TEST_ONLY: with it, only the passing test of the failing suite runs.
 TESTBRIDGE_TEST_ONLY='RunnerSelfTest.Passes' expect "test filter" 0 "$fails_assertion"
+# Sharding (shard_count) arrives as GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX: GoogleTest runs test i on shard
+# i % total, so shard 0 of the failing suite holds only the passing test and shard 1 the failing one.
+GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=0 expect "shard 0 of 2" 0 "$fails_assertion"
+GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=1 expect "shard 1 of 2" nonzero "$fails_assertion"
 
 if ((errors)); then
   echo "${errors} runner check(s) failed"
