@@ -6,6 +6,12 @@
 // (`__atomic_*`, `__sync_*`: armv6-m has no compare-and-swap and there is no libatomic), and compiling fails if
 // it relies on anything the Arm toolchain lacks. Where tests run (host, Cortex-M4 under QEMU, riscv64) it also
 // runs and checks results: exit status 0 when every check passes.
+//
+// Unaligned access: armv6-m faults on any unaligned word or halfword access, but QEMU's Cortex-M0 model does not
+// enforce it and the compiler cannot see it. So on Cortex-M4 (armv7-m, which has the same trap as an option,
+// CCR.UNALIGN_TRP) the heaps below run every operation under UnalignedTrapLock, which turns the trap on while
+// the heap holds its lock: an unaligned access by the core is a UsageFault and fails the test (exit 139). The
+// trap is not on outside heap operations because newlib's own string functions use unaligned accesses.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +25,29 @@
 #endif
 
 namespace {
+
+#if defined(NOSTD_HAVE_INTERRUPT_LOCK) && __ARM_ARCH >= 7
+#define NOSTD_HAVE_UNALIGNED_TRAP 1
+/// A LockPolicy for this check: while held, unaligned word and halfword accesses fault (CCR.UNALIGN_TRP), as
+/// they always do on armv6-m. Not nestable; single core.
+struct UnalignedTrapLock {
+  using policy_role = nostd::role::Lock;
+  static volatile std::uint32_t& ccr() { return *reinterpret_cast<volatile std::uint32_t*>(0xE000ED14); }
+  static constexpr std::uint32_t kUnalignTrap = 1U << 3;
+  void lock() noexcept {
+    ccr() = ccr() | kUnalignTrap;
+    __asm__ volatile("dsb\n isb" ::: "memory");
+  }
+  void unlock() noexcept {
+    __asm__ volatile("" ::: "memory");
+    ccr() = ccr() & ~kUnalignTrap;
+    __asm__ volatile("dsb\n isb" ::: "memory");
+  }
+};
+using CheckLock = UnalignedTrapLock;
+#else
+using CheckLock = nostd::NullLock;
+#endif
 
 int failures = 0;
 
@@ -70,9 +99,10 @@ template <class... Policies>
 using Static = nostd::BasicHeap<Policies..., nostd::StaticArraySource<8 * 1024>>;
 
 // Representative compositions, constant-initialised as an embedded user would write them.
-constinit Static<nostd::FirstFit, nostd::CompactTags, nostd::NoChecks> first_fit_unchecked;
-constinit Static<nostd::NextFit, nostd::FullTags, nostd::BasicChecks<>> next_fit_checked;
-constinit Static<nostd::BestFit, nostd::CompactTags> best_fit;
+constinit Static<nostd::FirstFit, nostd::CompactTags, nostd::NoChecks, CheckLock> first_fit_unchecked;
+constinit Static<nostd::NextFit, nostd::FullTags, nostd::BasicChecks<>, CheckLock> next_fit_checked;
+constinit Static<nostd::BestFit, nostd::CompactTags, CheckLock> best_fit;
+constinit Static<nostd::FirstFit, nostd::BasicCompactTags<std::uint16_t>, CheckLock> first_fit_narrow_tags;
 #ifdef NOSTD_HAVE_INTERRUPT_LOCK
 constinit Static<nostd::FirstFit, nostd::InterruptLock> interrupt_locked;
 #endif
@@ -90,13 +120,15 @@ int main() {
   exercise(first_fit_unchecked);
   exercise(next_fit_checked);
   exercise(best_fit);
+  exercise(first_fit_narrow_tags);
 #ifdef NOSTD_HAVE_INTERRUPT_LOCK
   exercise(interrupt_locked);
 #endif
 #ifdef __GCC_HAVE_SYNC_COMPARE_AND_SWAP_4
   exercise(spin_locked);
 #endif
-  nostd::BasicHeap<nostd::BestFit, nostd::FullTags, nostd::RegionSource> region_heap{std::span<std::byte>(region)};
+  nostd::BasicHeap<nostd::BestFit, nostd::FullTags, nostd::RegionSource, CheckLock> region_heap{
+      std::span<std::byte>(region)};
   exercise(region_heap);
   std::printf("core_check: %d failure(s)\n", failures);
   return failures == 0 ? 0 : 1;

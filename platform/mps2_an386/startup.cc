@@ -93,6 +93,18 @@ void write_hex(const char* name, std::uint32_t value) {
   }
 }
 
+/// The Configurable Fault Status Register's bits, by name (Armv7-M ARM, B3.2.15).
+struct CfsrBit {
+  std::uint32_t position;
+  const char* name;
+};
+constexpr CfsrBit kCfsrBits[] = {
+    {0, "IACCVIOL"},  {1, "DACCVIOL"}, {3, "MUNSTKERR"},  {4, "MSTKERR"},      {5, "MLSPERR"},
+    {7, "MMARVALID"}, {8, "IBUSERR"},  {9, "PRECISERR"},  {10, "IMPRECISERR"}, {11, "UNSTKERR"},
+    {12, "STKERR"},   {13, "LSPERR"},  {15, "BFARVALID"}, {16, "UNDEFINSTR"},  {17, "INVSTATE"},
+    {18, "INVPC"},    {19, "NOCP"},    {24, "UNALIGNED"}, {25, "DIVBYZERO"},
+};
+
 const char* exception_name(std::uint32_t number) {
   switch (number) {
     case 2:
@@ -155,6 +167,13 @@ extern "C" void nostd_report_fault(const std::uint32_t* frame, std::uint32_t exc
   write_hex("HFSR=", reg(0xE000ED2C));
   write_hex("MMFAR=", reg(0xE000ED34));
   write_hex("BFAR=", reg(0xE000ED38));
+  write("\n*** CFSR:");
+  for (const CfsrBit& bit : kCfsrBits) {
+    if ((cfsr & (1U << bit.position)) != 0) {
+      write(" ");
+      write(bit.name);
+    }
+  }
   write("\n*** test binary ended by an unhandled exception\n");
   exit_with(kFaultExitCode);
 }
