@@ -477,10 +477,12 @@ class Vec {
       if (pos == size_) {
         std::construct_at(slot, std::forward<Args>(args)...);
       } else {
-        // The arguments may refer to elements about to move: build the new element before opening the gap.
-        T value(std::forward<Args>(args)...);
+        // The arguments may refer to elements about to move: build the new element before opening the gap, in
+        // raw storage so that it can be relocated into place (a byte copy for trivially relocatable types).
+        alignas(T) std::byte storage[sizeof(T)];
+        T* value = std::construct_at(reinterpret_cast<T*>(storage), std::forward<Args>(args)...);
         internal::relocate_backward(slot, size_ - pos, slot + 1);
-        std::construct_at(slot, std::move(value));
+        internal::relocate_forward(value, 1, slot);
       }
       ++size_;
       return slot;
