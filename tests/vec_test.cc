@@ -314,6 +314,30 @@ TYPED_TEST_P(VecTest, ArgumentsMayAliasElements) {
   }
 }
 
+TYPED_TEST_P(VecTest, GrowthPastANeighbourMovesElements) {
+  using E = typename TestFixture::Values;
+  ASSERT_EQ(this->heap().stats().live_allocations, 0u) << "needs an empty heap: one free block, carved in order";
+  auto v = this->make_vec();
+  Model model;
+  ASSERT_TRUE(v.reserve(8));
+  // The only free block large enough for the blocker follows the vector's block (an alignment gap in front of
+  // the vector is smaller), so the blocker stops in-place growth and the elements must move: by reallocate's
+  // byte copy only when that is a valid move of the type, which Counted's address check would catch otherwise.
+  Result<void*> blocker = this->heap().allocate(*Layout::from(256, 8));
+  ASSERT_TRUE(blocker);
+  this->fill_to_capacity(v, model, 8);
+  const void* before = v.data();
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(v.push_back(E::make(100 + i)));
+    model.push_back(100 + i);
+    ASSERT_TRUE(this->heap_ok());
+  }
+  EXPECT_NE(v.data(), before);
+  this->expect_matches(v, model);
+  this->heap().deallocate(*blocker);
+  ASSERT_TRUE(this->heap_ok());
+}
+
 TYPED_TEST_P(VecTest, EraseAndPopBack) {
   using E = typename TestFixture::Values;
   auto v = this->make_vec();
@@ -465,8 +489,8 @@ TYPED_TEST_P(VecTest, ExhaustsHeapAndRecoversAfterClear) {
 
 REGISTER_TYPED_TEST_SUITE_P(VecTest, StartsEmptyWithoutAllocating, PushBackKeepsOrderAndAlignment,
                             GrowthFailuresLeaveVectorUnchanged, CopyingGrowthFailuresLeaveVectorUnchanged,
-                            ArgumentsMayAliasElements, EraseAndPopBack, AccessAndSpans, MoveTransfersBuffer,
-                            ExhaustsHeapAndRecoversAfterClear);
+                            ArgumentsMayAliasElements, GrowthPastANeighbourMovesElements, EraseAndPopBack,
+                            AccessAndSpans, MoveTransfersBuffer, ExhaustsHeapAndRecoversAfterClear);
 
 using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCapabilities>;
 using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
