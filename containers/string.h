@@ -74,7 +74,9 @@ class String {
     return out;
   }
 
+  /// No copy constructor: a copy allocates, and allocation can fail; use `try_clone()`.
   String(const String&) = delete;
+  /// No copy assignment, for the same reason.
   String& operator=(const String&) = delete;
 
   /// Takes `other`'s buffer; `other` is left empty with no buffer. Never allocates.

@@ -95,7 +95,9 @@ class Vec {
     return vec;
   }
 
+  /// No copy constructor: a copy allocates, and allocation can fail; use `try_clone()`.
   Vec(const Vec&) = delete;
+  /// No copy assignment, for the same reason.
   Vec& operator=(const Vec&) = delete;
 
   /// Takes `other`'s buffer and allocator; `other` is left empty with no buffer. Never allocates.
