@@ -151,6 +151,21 @@ TYPED_TEST_P(VecTest, GrowthFailuresLeaveVectorUnchanged) {
   model.push_back(1000);
   this->expect_matches(v, model);
 
+  // A failed push_back of an rvalue leaves the argument as it was: nothing is moved before the allocation.
+  this->fill_to_capacity(v, model, 0);
+  auto item = E::make(999);
+  EXPECT_GE(this->run_until_success(v, snap,
+                                    [&item](V& x) {
+                                      auto pushed = x.push_back(std::move(item));
+                                      if (!pushed) {
+                                        EXPECT_EQ(E::value(item), 999) << "argument moved by a failure";
+                                      }
+                                      return pushed;
+                                    }),
+            1);
+  model.push_back(999);
+  this->expect_matches(v, model);
+
   this->fill_to_capacity(v, model, 0);
   EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.emplace_back(1001); }), 1);
   model.push_back(1001);
