@@ -46,7 +46,7 @@ concept TryCloneable = requires(const T& value) {
   { value.try_clone() } -> std::same_as<Result<T>>;
 };
 
-/// A growable array of `T` in memory from `Alloc`, with fallible, strongly exception-safe-style growth (see the
+/// A growable array of `T` in memory from `Alloc` whose growth is fallible and all-or-nothing (see the
 /// file comment). `T` must be a move-constructible, destructible object type; `Alloc` an `Allocator`.
 template <class T, class Alloc>
 class Vec {
