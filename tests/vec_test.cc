@@ -523,6 +523,113 @@ INSTANTIATE_TYPED_TEST_SUITE_P(FirstFitCompact, VecTest, FirstFitCompactCases);
 INSTANTIATE_TYPED_TEST_SUITE_P(BestFitFull, VecTest, BestFitFullCases);
 INSTANTIATE_TYPED_TEST_SUITE_P(NoReallocateNoUsableSize, VecTest, NoReallocateNoUsableSizeCases);
 
+// ---- Seeded random operations against a model, with random injected failures ----------------------------------
+
+template <class C>
+class VecStressTest : public VecTest<C> {};
+TYPED_TEST_SUITE_P(VecStressTest);
+
+/// A small deterministic generator (64-bit LCG, high bits), so a failure replays exactly.
+class Lcg {
+ public:
+  explicit Lcg(std::uint64_t seed) : state_(seed) {}
+  std::size_t below(std::size_t bound) {
+    state_ = state_ * 6364136223846793005u + 1442695040888963407u;
+    return static_cast<std::size_t>(state_ >> 33) % bound;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+TYPED_TEST_P(VecStressTest, RandomOperationsMatchTheModel) {
+  using T = typename TestFixture::Element;
+  using E = typename TestFixture::Values;
+  auto v = this->make_vec();
+  Model model;
+  Lcg random(20261125);
+  int next = 0;
+  int failures = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const auto before = TestFixture::snapshot(v);
+    const long live_before = census().live();
+    // One operation in four runs with injected failures: either every attempt from the first or second on fails,
+    // or only one of the next three does (which the exact-size retry may absorb).
+    if (random.below(4) == 0) {
+      if (random.below(2) == 0) {
+        this->injector().fail_after(random.below(2));
+      } else {
+        this->injector().fail_nth(1 + random.below(3));
+      }
+    }
+    Result<void> result;
+    std::size_t pos = v.empty() ? 0 : random.below(v.size() + 1);
+    const std::size_t op = random.below(10);
+    const bool room = model.size() < 2000;  // the model's fixed storage (and the heap) bound the size
+    Model expected = model;
+    if ((op <= 2 || op == 3) && room) {
+      const int value = next++;
+      if (op <= 2) {
+        pos = model.size();
+        result = v.push_back(E::make(value));
+      } else {
+        auto inserted = v.insert(v.begin() + pos, E::make(value));
+        result = inserted ? Result<void>{} : Result<void>(fail(inserted.error()));
+      }
+      if (result) expected.insert(pos, {&value, 1});
+    } else if (op == 4 && room && !v.empty()) {
+      const std::size_t first = random.below(v.size());
+      const std::size_t count = 1 + random.below(std::min<std::size_t>(8, v.size() - first));
+      auto r = v.insert(v.begin() + pos, std::span<const T>(v.data() + first, count));
+      if (r) expected.insert(pos, model.span().subspan(first, count));
+      result = r ? Result<void>{} : Result<void>(fail(r.error()));
+    } else if (op == 5 && !v.empty()) {
+      const std::size_t first = random.below(v.size());
+      const std::size_t last = first + random.below(v.size() - first + 1);
+      v.erase(v.begin() + first, v.begin() + last);
+      expected.erase(first, last);
+    } else if (op == 6 && !v.empty()) {
+      auto popped = v.pop_back();
+      ASSERT_TRUE(popped);
+      EXPECT_EQ(E::value(*popped), model[model.size() - 1]);
+      expected.erase(model.size() - 1, model.size());
+    } else if (op == 7 && room) {
+      const std::size_t size = random.below(model.size() + 20);
+      result = v.resize(size, E::make(-2));
+      if (result) {
+        if (size < model.size()) {
+          expected.erase(size, model.size());
+        } else {
+          expected.resize(size, -2);
+        }
+      }
+    } else if (op == 8) {
+      result = random.below(2) == 0 ? v.reserve(v.size() + random.below(50)) : v.shrink_to_fit();
+    } else if (op == 9 && random.below(8) == 0) {
+      v.clear();
+      expected.erase(0, model.size());
+    }
+    this->injector().never_fail();
+    ASSERT_TRUE(this->heap_ok()) << "step " << step;
+    if (!result) {
+      ++failures;
+      ASSERT_TRUE(TestFixture::snapshot(v) == before) << "step " << step << ": a failed operation changed the vector";
+      ASSERT_EQ(census().live(), live_before) << "step " << step;
+    } else {
+      model = expected;
+    }
+    ASSERT_NO_FATAL_FAILURE(this->expect_matches(v, model)) << "step " << step;
+  }
+  EXPECT_GT(failures, 20) << "the injected failures should have hit many growths";
+  this->RecordProperty("failed_operations", failures);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(VecStressTest, RandomOperationsMatchTheModel);
+using StressCases =
+    ::testing::Types<Case<Counted, FirstFitCompact>, Case<Counted, BestFitFull>, Case<Counted, FirstFitCompactPlain>,
+                     Case<int, FirstFitCompact>, Case<Aligned64, BestFitFull>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Seeded, VecStressTest, StressCases);
+
 // ---- Growth policy and allocator abilities (one heap, specific element types) -----------------------------------
 
 template <unsigned kCaps>
