@@ -8,16 +8,14 @@
 namespace {
 
 // A user-written fit policy: worst fit (always split the largest free block, so that the remainders stay
-// large). It satisfies nostd::FitPolicy with a role tag and an Index<Tags> over the shared FreeList.
+// large). It satisfies nostd::FitPolicy with a role tag and an Index<Tags>.
 struct WorstFit {
   using policy_role = nostd::role::Fit;
 
+  // ListIndex keeps the LIFO free list (insert, remove, count, for_each); a fit adds only its search.
   template <class Tags>
-  class Index {
+  class Index : public nostd::internal::ListIndex {
    public:
-    constexpr Index() noexcept = default;
-    void insert(nostd::internal::FreeNode* node, std::size_t) noexcept { list_.push_front(node); }
-    void remove(nostd::internal::FreeNode* node, std::size_t) noexcept { list_.erase(node); }
     template <class Fits>
     nostd::internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       nostd::internal::FreeNode* worst = nullptr;
@@ -31,14 +29,6 @@ struct WorstFit {
       }
       return worst;
     }
-    std::size_t count() const noexcept { return list_.count(); }
-    template <class Visit>
-    bool for_each(Visit&& visit, std::size_t limit) const noexcept {
-      return list_.for_each(visit, limit);
-    }
-
-   private:
-    nostd::internal::FreeList list_;
   };
 };
 static_assert(nostd::FitPolicy<WorstFit>);
