@@ -8,6 +8,8 @@
 #   .data / .bss   of the allocate+deallocate program; .bss holds the heap object and its arena.
 #   heap object    sizeof the heap (its own bookkeeping), apart from the arena it manages.
 #   max frame      the largest stack frame among the heap's functions (-fstack-usage), and which function.
+#   stack          worst-case stack depth of allocate / deallocate / reallocate: the largest sum of frames along
+#                  any call chain (-fcallgraph-info=su, footprint_stack.awk); libc helpers' frames not included.
 #
 # With --check, also fails (exit 1) when the budget below is exceeded: first fit, CompactTags, NoChecks, NullLock
 # at most kBudget bytes of .text for allocate + deallocate.
@@ -34,7 +36,7 @@ if ! command -v "$cxx" >/dev/null; then
 fi
 cpu=(-mcpu=cortex-m4 -mthumb -mfloat-abi=soft)
 flags=("${cpu[@]}" -Os -std=c++2b -fno-exceptions -fno-rtti -ffunction-sections -fdata-sections -fstack-usage
-  -Wall -Wextra -Werror -I"$root")
+  -fcallgraph-info=su -Wall -Wextra -Werror -I"$root")
 arena=4096
 
 tmp="$(mktemp -d)"
@@ -51,7 +53,7 @@ compositions=(
   "BestFit, FullTags, BasicChecks, InterruptLock, RegionSource|-DFP_COMPOSITION=7 -DFP_INTERRUPT_LOCK"
 )
 
-# build NAME DEFINES REALLOC: compiles and links one program; leaves $tmp/NAME.{elf,su}.
+# build NAME DEFINES REALLOC: compiles and links one program; leaves $tmp/NAME.{elf,su,ci}.
 build() {
   local name="$1" defines="$2" realloc="$3"
   local roots=(-Wl,-e,fp_allocate -Wl,--undefined=fp_deallocate)
@@ -78,8 +80,9 @@ largest_frame() {
 echo "Heap footprint on Cortex-M4 (arm-none-eabi-g++ $("$cxx" -dumpversion), -mcpu=cortex-m4 -mthumb -Os," \
   "${arena}-byte arena)"
 echo
-echo "| heap (fit, tags, checks, lock, source) | .text alloc+free | .text +realloc | .data | .bss | heap object | max frame |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
+echo "| heap (fit, tags, checks, lock, source) | .text alloc+free | .text +realloc | .data | .bss | heap object |" \
+  "max frame | stack alloc / free / realloc |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"
 status=0
 first_text=""
 i=0
@@ -94,7 +97,9 @@ for entry in "${compositions[@]}"; do
   heap_symbol_size=$(("0x$("$nm_tool" -S "$tmp/c$i.elf" | awk '$4 == "fp_heap" { print $2 }')"))
   if [[ "$name" == *StaticArraySource* ]]; then own=$((heap_symbol_size - arena)); else own=$heap_symbol_size; fi
   read -r frame frame_fn < <(largest_frame "$tmp/c${i}r.su")
-  echo "| ${name} | ${text} | ${text_r} | ${data} | ${bss} | ${own} B | ${frame} B (${frame_fn}) |"
+  stack=$(awk -v ROOTS="fp_allocate fp_deallocate fp_reallocate" -f "$root/bench/footprint/footprint_stack.awk" \
+    "$tmp/c${i}r.ci" | awk '{ printf "%s%s", (NR > 1 ? " / " : ""), $2 } END { print " B" }')
+  echo "| ${name} | ${text} | ${text_r} | ${data} | ${bss} | ${own} B | ${frame} B (${frame_fn}) | ${stack} |"
   [[ -z "$first_text" ]] && first_text="$text"
 done
 echo
