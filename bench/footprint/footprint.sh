@@ -12,7 +12,8 @@
 #                  any call chain (-fcallgraph-info=su, footprint_stack.awk); libc helpers' frames not included.
 #
 # With --check, also fails (exit 1) when the budget below is exceeded: first fit, CompactTags, NoChecks, NullLock
-# at most kBudget bytes of .text for allocate + deallocate.
+# at most `budget` bytes of .text for allocate + deallocate. Any composition with an unbounded stack (recursion,
+# a dynamic frame) fails always.
 #
 # Run it as `./bazelw run //bench/footprint` (./bazelw installs the Arm toolchain); the test
 # //bench/footprint:footprint_test runs --check with --config=cortex_m. NOSTD_ARM_CXX overrides the compiler.
@@ -101,6 +102,10 @@ for entry in "${compositions[@]}"; do
     "$tmp/c${i}r.ci" | awk '{ printf "%s%s", (NR > 1 ? " / " : ""), $2 } END { print " B" }')
   echo "| ${name} | ${text} | ${text_r} | ${data} | ${bss} | ${own} B | ${frame} B (${frame_fn}) | ${stack} |"
   [[ -z "$first_text" ]] && first_text="$text"
+  if [[ "$stack" == *unbounded* ]]; then
+    echo "footprint: ${name}: unbounded stack (recursion or a dynamic frame); the heap promises neither" >&2
+    status=1
+  fi
 done
 echo
 echo "Budget: FirstFit, CompactTags, NoChecks, NullLock: ${first_text} of ${budget} bytes of .text (allocate + deallocate)."
