@@ -198,7 +198,7 @@ extern "C" __attribute__((naked)) void Default_Handler() noexcept {
 
 namespace {
 
-/// Room for the command line: the binary's path plus GoogleTest flags (filter, XML output path).
+/// Room for the command line: the binary's path, the test's arguments and the --nostd-env variables.
 constexpr std::size_t kCmdlineBytes = 4096;
 constexpr int kMaxArgs = 64;
 char cmdline[kCmdlineBytes];
@@ -287,8 +287,11 @@ extern "C" [[noreturn]] void Reset_Handler() noexcept {
     char* buffer;
     std::uint32_t size;
   } block{cmdline, kCmdlineBytes - 1};
-  int argc = semihost(kSysGetCmdline, &block) == 0 ? split_command_line(cmdline, argv_storage) : 0;
-  argc = take_environment(argc, argv_storage);
+  if (semihost(kSysGetCmdline, &block) != 0) {
+    write("*** could not read the command line (longer than 4095 bytes?)\n");
+    exit_with(2);
+  }
+  const int argc = take_environment(split_command_line(cmdline, argv_storage), argv_storage);
   std::atexit(__libc_fini_array);
   __libc_init_array();
   std::exit(main(argc, argv_storage));
