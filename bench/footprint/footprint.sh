@@ -57,8 +57,8 @@ compositions=(
 # build NAME DEFINES REALLOC: compiles and links one program; leaves $tmp/NAME.{elf,su,ci}.
 build() {
   local name="$1" defines="$2" realloc="$3"
-  local roots=(-Wl,-e,fp_allocate -Wl,--undefined=fp_deallocate)
-  ((realloc)) && roots+=(-Wl,--undefined=fp_reallocate)
+  local roots=("-Wl,-e,fp_allocate" "-Wl,--undefined=fp_deallocate")
+  ((realloc)) && roots+=("-Wl,--undefined=fp_reallocate")
   # shellcheck disable=SC2086  # $defines is a list of words
   "$cxx" "${flags[@]}" $defines -DFP_ARENA="$arena" -DFP_REALLOC="$realloc" -c "$src" -o "$tmp/$name.o"
   "$cxx" "${cpu[@]}" -nostartfiles -nostdlib -Wl,--gc-sections "${roots[@]}" "$tmp/$name.o" -lc_nano -lgcc \
