@@ -28,6 +28,38 @@ namespace {
 
 #if defined(NOSTD_HAVE_INTERRUPT_LOCK) && __ARM_ARCH >= 7
 #define NOSTD_HAVE_UNALIGNED_TRAP 1
+}  // namespace
+
+// The heap calls memcpy and memmove, which belong to the C library, not to the core. newlib's armv7-m memcpy
+// copies an odd tail as a byte and then a halfword at an odd address: legal on armv7-m, a fault under the trap,
+// and never done by newlib's armv6-m build. So this program brings alignment-safe versions (whole words only
+// when both pointers are word-aligned); the trap then judges the core's own accesses. optimize(...) keeps GCC
+// from turning the loops back into calls to memcpy.
+extern "C" {
+using AliasingWord [[gnu::may_alias]] = std::uint32_t;
+
+[[gnu::optimize("no-tree-loop-distribute-patterns")]] void* memmove(void* dst, const void* src, std::size_t n) {
+  auto* d = static_cast<unsigned char*>(dst);
+  const auto* s = static_cast<const unsigned char*>(src);
+  const bool words = ((reinterpret_cast<std::uintptr_t>(d) | reinterpret_cast<std::uintptr_t>(s)) & 3U) == 0;
+  if (d < s || d >= s + n) {
+    std::size_t i = 0;
+    if (words) {
+      for (; i + 4 <= n; i += 4)
+        *reinterpret_cast<AliasingWord*>(d + i) = *reinterpret_cast<const AliasingWord*>(s + i);
+    }
+    for (; i < n; ++i) d[i] = s[i];
+  } else {
+    for (std::size_t i = n; i > 0; --i) d[i - 1] = s[i - 1];
+  }
+  return dst;
+}
+[[gnu::optimize("no-tree-loop-distribute-patterns")]] void* memcpy(void* dst, const void* src, std::size_t n) {
+  return memmove(dst, src, n);
+}
+}  // extern "C"
+
+namespace {
 /// A LockPolicy for this check: while held, unaligned word and halfword accesses fault (CCR.UNALIGN_TRP), as
 /// they always do on armv6-m. Not nestable; single core.
 struct UnalignedTrapLock {
