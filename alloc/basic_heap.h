@@ -1,0 +1,612 @@
+// alloc/basic_heap.h — BasicHeap<Policies...>: a free-list heap with boundary tags and O(1) coalescing.
+//
+// BasicHeap glues one policy per role: the fit policy indexes free blocks, the tag layout reads and writes block
+// tags, the source supplies memory, the lock serialises callers, the check policy decides what misuse to catch.
+// The block algorithms (split, coalesce, region edges) live here because they are the same for every
+// combination; everything that varies lives in a policy.
+//
+// Terms: a *region* is one contiguous span of memory the heap manages; it holds a RegionHeader, a prologue word,
+// a run of blocks, and an end sentinel (a used block of size 0). The *granule* G is the payload alignment every
+// block keeps (alignof(std::max_align_t), at least 8) and the unit of all block sizes.
+//
+//   region: | RegionHeader | pad | prologue | block | block | ... | block | end sentinel | pad |
+//                                           ^ first                       ^ end
+//
+// Invariants (checked by validate()):
+//   capacity == bytes_in_use + bytes_free + overhead_bytes
+//   every block size is a multiple of G and at least kMinBlockSize; blocks tile [first, end) exactly
+//   no two adjacent blocks are free (so a free block's predecessor is always used)
+//   every free block is on the fit index exactly once, and the index holds nothing else
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <span>
+
+#include "alloc/block/compact_tags.h"
+#include "alloc/check/basic_checks.h"
+#include "alloc/check/heap_fault.h"
+#include "alloc/concepts.h"
+#include "alloc/error.h"
+#include "alloc/fit/first_fit.h"
+#include "alloc/heap_stats.h"
+#include "alloc/internal/free_node.h"
+#include "alloc/internal/policy_list.h"
+#include "alloc/layout.h"
+#include "alloc/lock/null_lock.h"
+
+namespace nostd {
+
+/// What `walk()` reports for each block.
+struct BlockInfo {
+  const void* payload;  ///< The block's payload address (what allocate returned, for a used block).
+  std::size_t size;     ///< The whole block in bytes, tags included.
+  bool used;            ///< True for an allocated block.
+};
+
+/// A heap composed from policies given in any order: at most one each of a FitPolicy (default FirstFit), a
+/// TagLayout (default CompactTags), a LockPolicy (default NullLock), a CheckPolicy (default BasicChecks<>), and
+/// exactly one HeapSource (no default).
+///
+/// Complexity: deallocate and coalescing O(1) (plus O(regions) for the pointer check of BasicChecks);
+/// allocate as the fit policy documents (O(free blocks) for FirstFit, NextFit, BestFit); validate and stats
+/// O(blocks). No recursion, no allocation behind the caller's back, nothing printed.
+///
+/// A heap is neither copyable nor movable: its blocks point into it.
+template <class... Policies>
+class BasicHeap {
+  static_assert((internal::kHasKnownRole<Policies> && ...),
+                "BasicHeap: a policy type has no known role (give it `using policy_role = nostd::role::Fit;` or "
+                "Tags, Lock, Source, Check)");
+  static_assert(internal::kRoleCount<role::Fit, Policies...> <= 1, "BasicHeap: two fit policies given; pass one");
+  static_assert(internal::kRoleCount<role::Tags, Policies...> <= 1, "BasicHeap: two tag layouts given; pass one");
+  static_assert(internal::kRoleCount<role::Lock, Policies...> <= 1, "BasicHeap: two lock policies given; pass one");
+  static_assert(internal::kRoleCount<role::Check, Policies...> <= 1, "BasicHeap: two check policies given; pass one");
+  static_assert(internal::kRoleCount<role::Source, Policies...> <= 1, "BasicHeap: two heap sources given; pass one");
+  static_assert(internal::kRoleCount<role::Source, Policies...> == 1,
+                "BasicHeap: no heap source given (StaticArraySource<Bytes>, RegionSource or MmapSource<Bytes>)");
+
+ public:
+  using Fit = internal::PickRoleT<role::Fit, FirstFit, Policies...>;
+  using Tags = internal::PickRoleT<role::Tags, CompactTags, Policies...>;
+  using Lock = internal::PickRoleT<role::Lock, NullLock, Policies...>;
+  using Check = internal::PickRoleT<role::Check, BasicChecks<>, Policies...>;
+  using Source = internal::PickRoleT<role::Source, internal::NoPolicy, Policies...>;
+
+  static_assert(internal::diagnose_fit_policy<Fit>());
+  static_assert(internal::diagnose_tag_layout<Tags>());
+  static_assert(internal::diagnose_lock_policy<Lock>());
+  static_assert(internal::diagnose_check_policy<Check>());
+  static_assert(internal::diagnose_heap_source<Source>());
+
+  /// Payload alignment of every block and the unit of block sizes.
+  static constexpr std::size_t kGranule = std::max<std::size_t>(alignof(std::max_align_t), 8);
+  /// Alignment of `allocate(std::size_t)`.
+  static constexpr std::size_t kDefaultAlignment = alignof(std::max_align_t);
+  /// Largest alignment `allocate` accepts; larger ones fail with kInvalidLayout.
+  static constexpr std::size_t kMaxAlignment = std::size_t{1} << (sizeof(std::size_t) >= 8 ? 24 : 20);
+  /// Tag bytes every used block carries.
+  static constexpr std::size_t kTagOverhead = Tags::kUsedOverhead;
+  /// Smallest block: room for a free block's tags and links, rounded to the granule.
+  static constexpr std::size_t kMinBlockSize =
+      align_up(Tags::kFreeTagBytes + sizeof(internal::FreeNode), kGranule);
+
+  static_assert(kGranule % alignof(internal::FreeNode) == 0,
+                "BasicHeap: free-list links are stored at payload addresses, so the granule must align them");
+  static_assert(is_power_of_two(kGranule) && kGranule >= 8,
+                "BasicHeap: block sizes are multiples of the granule and their 3 low bits hold the tag flags");
+  static_assert(Tags::kHeaderSize < kGranule && kGranule % Tags::kHeaderSize == 0,
+                "BasicHeap: the tag word must be smaller than the granule and divide it, so tags stay aligned");
+  static_assert(kTagOverhead < kMinBlockSize, "BasicHeap: a minimum block must have room for payload");
+
+  /// An empty heap whose source supplies memory on first use. `constexpr`, so a heap over a StaticArraySource
+  /// can be `constinit` (no static-initialisation-order trouble).
+  constexpr BasicHeap() noexcept = default;
+
+  /// A heap over `region`, which the caller owns and which must outlive the heap (RegionSource only). A region
+  /// too small for one block leaves the heap empty: allocations fail with kOutOfMemory.
+  explicit BasicHeap(std::span<std::byte> region) noexcept
+    requires Source::kAcceptsRegions
+      : source_(region) {}
+
+  BasicHeap(const BasicHeap&) = delete;
+  BasicHeap& operator=(const BasicHeap&) = delete;
+
+  /// Allocates `layout.size()` bytes aligned to `layout.align()`. Size 0 gets a unique minimum block.
+  /// Fails with kInvalidLayout (alignment above kMaxAlignment), kSizeOverflow (size plus tags overflows
+  /// std::size_t) or kOutOfMemory (no free block fits). Complexity: the fit policy's search.
+  [[nodiscard]] Result<void*> allocate(Layout layout) noexcept {
+    Guard guard(lock_);
+    return allocate_locked(layout.size(), layout.align());
+  }
+
+  /// Allocates `size` bytes aligned to kDefaultAlignment. Fails as `allocate(Layout)` does.
+  [[nodiscard]] Result<void*> allocate(std::size_t size) noexcept {
+    Guard guard(lock_);
+    return allocate_locked(size, kDefaultAlignment);
+  }
+
+  /// Frees `ptr` (nullptr is a no-op). With BasicChecks, a pointer that is not a live block of this heap goes to
+  /// the check policy's handler and the heap is not touched. O(1) plus the check.
+  void deallocate(void* ptr) noexcept {
+    if (ptr == nullptr) return;
+    Guard guard(lock_);
+    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      Result<std::byte*> block = checked_block(ptr);
+      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      release(*block);
+    } else {
+      release(block_of(ptr));
+    }
+  }
+
+  /// Frees `ptr`, allocated with `layout` (the layout is not needed: blocks record their size).
+  void deallocate(void* ptr, Layout /*layout*/) noexcept { deallocate(ptr); }
+
+  /// Frees `ptr` if it is a live block of this heap; otherwise returns kInvalidPointer (foreign, interior or
+  /// misaligned) or kDoubleFree and leaves the heap untouched. Checks whatever the check policy; nullptr is Ok.
+  [[nodiscard]] Result<void> try_deallocate(void* ptr) noexcept {
+    if (ptr == nullptr) return {};
+    Guard guard(lock_);
+    Result<std::byte*> block = checked_block(ptr);
+    if (!block) return fail(block.error());
+    release(*block);
+    return {};
+  }
+
+  /// Resizes the block at `ptr` to at least `new_size` bytes, keeping its contents (up to the smaller size) and
+  /// its alignment. Shrinks in place; grows in place when the next block is free and large enough; otherwise
+  /// allocates a new block, copies and frees the old one. On failure the old block is untouched and still
+  /// owned by the caller. `ptr == nullptr` allocates. Misuse of `ptr` goes to the check policy as in deallocate.
+  [[nodiscard]] Result<void*> reallocate(void* ptr, std::size_t new_size) noexcept {
+    if (ptr == nullptr) return allocate(new_size);
+    Guard guard(lock_);
+    std::byte* block = nullptr;
+    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      Result<std::byte*> checked = checked_block(ptr);
+      if (!checked) Check::on_fault(HeapFault{checked.error(), ptr, describe(checked.error())});
+      block = *checked;
+    } else {
+      block = block_of(ptr);
+    }
+    return reallocate_locked(block, new_size);
+  }
+
+  /// Bytes usable at `ptr` (at least the size requested). Precondition: `ptr` is a live block of this heap. O(1).
+  std::size_t usable_size(const void* ptr) const noexcept { return Tags::size(block_of(ptr)) - kTagOverhead; }
+
+  /// True when `ptr` points into one of this heap's regions (any byte of any block). O(regions).
+  bool owns(const void* ptr) const noexcept {
+    Guard guard(lock_);
+    mutable_self().ensure_init();
+    return region_of(static_cast<const std::byte*>(ptr)) != nullptr;
+  }
+
+  /// Adds `region` (caller-owned, outliving the heap, not overlapping other regions) to the heap
+  /// (RegionSource only). Fails with kOutOfMemory when the region cannot hold one block and kInvalidPointer when
+  /// it overlaps a region the heap already has.
+  [[nodiscard]] Result<void> add_region(std::span<std::byte> region) noexcept
+    requires Source::kAcceptsRegions
+  {
+    Guard guard(lock_);
+    ensure_init();
+    return add_region_locked(region);
+  }
+
+  /// A snapshot of the usage counters. O(free blocks) for `largest_free_block`, the rest O(1).
+  HeapStats stats() const noexcept {
+    Guard guard(lock_);
+    mutable_self().ensure_init();
+    HeapStats s;
+    s.capacity = capacity_;
+    s.bytes_in_use = used_block_bytes_ - live_ * kTagOverhead;
+    s.bytes_free = free_block_bytes_ - index_.count() * kTagOverhead;
+    s.overhead_bytes = s.capacity - s.bytes_in_use - s.bytes_free;
+    std::size_t largest = 0;
+    index_.for_each(
+        [&largest](const internal::FreeNode* node) {
+          largest = std::max(largest, internal::node_block_size<Tags>(node));
+          return true;
+        },
+        index_.count());
+    s.largest_free_block = largest == 0 ? 0 : largest - kTagOverhead;
+    s.peak_bytes_in_use = peak_bytes_in_use_;
+    s.live_allocations = live_;
+    s.free_blocks = index_.count();
+    s.total_allocations = total_allocations_;
+    s.total_frees = total_frees_;
+    s.failed_allocations = failed_allocations_;
+    return s;
+  }
+
+  /// Walks every block of every region and the whole fit index and reports the first broken invariant (with its
+  /// address and reason). Never asserts, never modifies the heap. O(blocks + regions).
+  ValidateResult validate() const noexcept {
+    Guard guard(lock_);
+    mutable_self().ensure_init();
+    return validate_locked();
+  }
+
+  /// Calls `visit(BlockInfo)` for every block, region by region in address order within a region. The visitor
+  /// must not call back into the heap (the lock is held).
+  template <class Visitor>
+  void walk(Visitor&& visit) const {
+    Guard guard(lock_);
+    mutable_self().ensure_init();
+    for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
+      for (const std::byte* block = region->first; block != region->end; block += Tags::size(block)) {
+        visit(BlockInfo{block + Tags::kHeaderSize, Tags::size(block), Tags::used(block)});
+      }
+    }
+  }
+
+ private:
+  // In-band record of one region, at the region's start: regions need no storage outside themselves, so a heap
+  // can take any number of them without a fixed table.
+  struct RegionHeader {
+    RegionHeader* next;
+    std::byte* first;  // first block
+    std::byte* end;    // end sentinel (a used block of size 0)
+  };
+
+  // Holds the heap's lock for one operation. The lock is mutable so that const observers (stats, validate) lock.
+  class Guard {
+   public:
+    explicit Guard(Lock& lock) noexcept : lock_(lock) { lock_.lock(); }
+    ~Guard() { lock_.unlock(); }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    Lock& lock_;
+  };
+
+  static std::byte* block_of(void* payload) noexcept { return static_cast<std::byte*>(payload) - Tags::kHeaderSize; }
+  static const std::byte* block_of(const void* payload) noexcept {
+    return static_cast<const std::byte*>(payload) - Tags::kHeaderSize;
+  }
+  static internal::FreeNode* node_of(std::byte* block) noexcept {
+    return reinterpret_cast<internal::FreeNode*>(block + Tags::kHeaderSize);
+  }
+  static std::byte* block_of_node(internal::FreeNode* node) noexcept {
+    return reinterpret_cast<std::byte*>(node) - Tags::kHeaderSize;
+  }
+  static std::uintptr_t address(const void* p) noexcept { return reinterpret_cast<std::uintptr_t>(p); }
+
+  static constexpr const char* describe(AllocError error) noexcept {
+    switch (error) {
+      case AllocError::kDoubleFree:
+        return "pointer's block is already free";
+      case AllocError::kInvalidPointer:
+        return "pointer is not a live block of this heap (foreign, interior or misaligned)";
+      default:
+        return "heap check failed";
+    }
+  }
+
+  // Observers take the source's region on first use too, so a fresh heap reports its real capacity. A heap is
+  // never usable as a const object (it could not allocate), so casting const away here cannot touch a const one.
+  BasicHeap& mutable_self() const noexcept { return const_cast<BasicHeap&>(*this); }
+
+  // Sources hand over memory lazily, on the first operation, so that the constructor can stay constexpr.
+  void ensure_init() noexcept {
+    if (initialized_) return;
+    initialized_ = true;
+    const std::span<std::byte> region = source_.acquire();
+    if (!region.empty()) (void)add_region_locked(region);
+  }
+
+  Result<void> add_region_locked(std::span<std::byte> span) noexcept {
+    const std::uintptr_t lo = address(span.data());
+    if (span.size() > std::numeric_limits<std::uintptr_t>::max() - lo) return fail(AllocError::kInvalidPointer);
+    const std::uintptr_t hi = lo + span.size();
+    for (const RegionHeader* r = regions_; r != nullptr; r = r->next) {
+      const std::uintptr_t r_lo = address(r);
+      const std::uintptr_t r_hi = address(r->end) + Tags::kHeaderSize;
+      if (lo < r_hi && r_lo < hi) return fail(AllocError::kInvalidPointer);
+    }
+    // Layout: header, then a prologue word, then the first block whose payload is granule-aligned; the end
+    // sentinel's payload address is the last granule boundary inside the span.
+    const std::uintptr_t header_at = align_up(lo, alignof(RegionHeader));
+    const std::uintptr_t after_header = header_at + sizeof(RegionHeader);
+    const std::uintptr_t first_payload = align_up(after_header + 2 * Tags::kHeaderSize, kGranule);
+    const std::uintptr_t end_payload = align_down(hi, kGranule);
+    if (after_header > hi || end_payload < first_payload + kMinBlockSize) return fail(AllocError::kOutOfMemory);
+    std::size_t size = end_payload - first_payload;
+    size = std::min(size, align_down(Tags::kMaxBlockSize, kGranule));  // narrow tag words cap a block's size
+
+    std::byte* const base = span.data();
+    auto* region = reinterpret_cast<RegionHeader*>(base + (header_at - lo));
+    std::byte* const first = base + (first_payload - lo) - Tags::kHeaderSize;
+    region->first = first;
+    region->end = first + size;
+    region->next = regions_;
+    regions_ = region;
+    Tags::make_edges(first, region->end);
+    Tags::make_free(first, size);
+    Tags::set_prev_used(region->end, false);
+    index_.insert(node_of(first), size);
+    capacity_ += size;
+    free_block_bytes_ += size;
+    return {};
+  }
+
+  const RegionHeader* region_of(const std::byte* p) const noexcept {
+    for (const RegionHeader* r = regions_; r != nullptr; r = r->next) {
+      if (p >= r->first && p < r->end) return r;
+    }
+    return nullptr;
+  }
+
+  // Bytes a block needs to hold `size` payload bytes: tags added, rounded to the granule, at least the minimum.
+  static Result<std::size_t> block_size_for(std::size_t size) noexcept {
+    if (size > std::numeric_limits<std::size_t>::max() - kTagOverhead) return fail(AllocError::kSizeOverflow);
+    Result<std::size_t> rounded = align_up_checked(size + kTagOverhead, kGranule);
+    if (!rounded) return rounded;
+    return std::max(*rounded, kMinBlockSize);
+  }
+
+  // The bytes to leave free in front of `block` so that its payload lands on `align`. A gap smaller than a
+  // minimum block could not stand as a free block of its own, so it is widened to the next aligned address
+  // past a minimum block.
+  static std::size_t leading_gap(const std::byte* block, std::size_t align) noexcept {
+    const std::uintptr_t payload = address(block) + Tags::kHeaderSize;
+    std::uintptr_t aligned = align_up(payload, align);
+    if (aligned != payload && aligned - payload < kMinBlockSize) aligned = align_up(payload + kMinBlockSize, align);
+    return aligned - payload;
+  }
+
+  Result<void*> allocate_locked(std::size_t size, std::size_t align) noexcept {
+    ensure_init();
+    if (align > kMaxAlignment) return note_failure(AllocError::kInvalidLayout);
+    Result<std::size_t> need = block_size_for(size);
+    if (!need) return note_failure(need.error());
+    if (*need > Tags::kMaxBlockSize) return note_failure(AllocError::kOutOfMemory);
+    const bool over_aligned = align > kGranule;
+    internal::FreeNode* node = nullptr;
+    if (over_aligned) {
+      const std::size_t block_need = *need;
+      node = index_.find(block_need, [align, block_need](internal::FreeNode* n, std::size_t block_size) {
+        return leading_gap(block_of_node(n), align) + block_need <= block_size;
+      });
+    } else {
+      node = index_.find(*need, [](internal::FreeNode*, std::size_t) { return true; });
+    }
+    if (node == nullptr) return note_failure(AllocError::kOutOfMemory);
+    std::byte* const block = carve(block_of_node(node), *need, over_aligned ? align : 0);
+    ++total_allocations_;
+    return static_cast<void*>(block + Tags::kHeaderSize);
+  }
+
+  Result<void*> note_failure(AllocError error) noexcept {
+    ++failed_allocations_;
+    return fail(error);
+  }
+
+  // Turns the free block `block` into a used block of `need` bytes whose payload is aligned to `align` (0: the
+  // granule), returning the leading gap and the tail to the index when they can stand as blocks of their own.
+  std::byte* carve(std::byte* block, std::size_t need, std::size_t align) noexcept {
+    std::size_t size = Tags::size(block);
+    index_.remove(node_of(block), size);
+    free_block_bytes_ -= size;
+    bool prev_used = true;  // a free block's predecessor is always used
+    if (align != 0) {
+      const std::size_t gap = leading_gap(block, align);
+      if (gap != 0) {
+        Tags::make_free(block, gap);
+        index_.insert(node_of(block), gap);
+        free_block_bytes_ += gap;
+        block += gap;
+        size -= gap;
+        prev_used = false;
+      }
+    }
+    // Split only when the tail can be a block; a smaller tail stays inside the allocation as slack (usable_size
+    // reports it), which bounds internal fragmentation by kMinBlockSize - 1 bytes.
+    if (size - need >= kMinBlockSize) {
+      split_free_tail(block + need, size - need);
+      size = need;
+    } else {
+      Tags::set_prev_used(block + size, true);
+    }
+    Tags::make_used(block, size, prev_used, align != 0);
+    ++live_;
+    used_block_bytes_ += size;
+    peak_bytes_in_use_ = std::max(peak_bytes_in_use_, used_block_bytes_ - live_ * kTagOverhead);
+    return block;
+  }
+
+  // Makes [tail, tail + size) a free block. The block after it must already record a free predecessor or be
+  // about to (callers set it).
+  void split_free_tail(std::byte* tail, std::size_t size) noexcept {
+    Tags::make_free(tail, size);
+    index_.insert(node_of(tail), size);
+    free_block_bytes_ += size;
+  }
+
+  // Frees a used block and merges it with free neighbours: O(1), since the neighbours are found through the
+  // tags, not by search.
+  void release(std::byte* block) noexcept {
+    std::size_t size = Tags::size(block);
+    --live_;
+    used_block_bytes_ -= size;
+    ++total_frees_;
+    if (!Tags::prev_used(block)) {
+      const std::size_t prev_size = Tags::prev_free_size(block);
+      block -= prev_size;
+      take_free(block, prev_size);
+      size += prev_size;
+    }
+    std::byte* const next = block + size;
+    if (!Tags::used(next)) {
+      const std::size_t next_size = Tags::size(next);
+      take_free(next, next_size);
+      size += next_size;
+    }
+    Tags::make_free(block, size);
+    Tags::set_prev_used(block + size, false);
+    index_.insert(node_of(block), size);
+    free_block_bytes_ += size;
+  }
+
+  // Removes a free block from the index ahead of merging it into a neighbour.
+  void take_free(std::byte* block, std::size_t size) noexcept {
+    index_.remove(node_of(block), size);
+    free_block_bytes_ -= size;
+  }
+
+  Result<void*> reallocate_locked(std::byte* block, std::size_t new_size) noexcept {
+    Result<std::size_t> need = block_size_for(new_size);
+    if (!need) return note_failure(need.error());
+    const std::size_t size = Tags::size(block);
+    std::byte* const next = block + size;
+    const bool over_aligned = Tags::over_aligned(block);
+    if (*need <= size) {
+      // Shrink in place. The freed tail joins a free successor even when it is smaller than a minimum block.
+      const std::size_t tail = size - *need;
+      if (tail >= kMinBlockSize || (tail != 0 && !Tags::used(next))) {
+        resize_used(block, *need);
+        std::size_t tail_size = tail;
+        if (!Tags::used(next)) {
+          const std::size_t next_size = Tags::size(next);
+          take_free(next, next_size);
+          tail_size += next_size;
+        }
+        split_free_tail(block + *need, tail_size);
+        Tags::set_prev_used(block + *need + tail_size, false);
+      }
+      return static_cast<void*>(block + Tags::kHeaderSize);
+    }
+    if (!Tags::used(next) && *need <= size + Tags::size(next)) {
+      // Grow in place into the free successor.
+      const std::size_t total = size + Tags::size(next);
+      take_free(next, Tags::size(next));
+      if (total - *need >= kMinBlockSize) {
+        resize_used(block, *need);
+        split_free_tail(block + *need, total - *need);
+      } else {
+        resize_used(block, total);
+        Tags::set_prev_used(block + total, true);
+      }
+      peak_bytes_in_use_ = std::max(peak_bytes_in_use_, used_block_bytes_ - live_ * kTagOverhead);
+      return static_cast<void*>(block + Tags::kHeaderSize);
+    }
+    // Move. The original alignment is not stored; for an over-aligned block the payload address's own alignment
+    // (capped) is kept, which is at least what was asked for.
+    void* const old_payload = block + Tags::kHeaderSize;
+    const std::size_t align =
+        over_aligned ? std::min(std::size_t{1} << std::countr_zero(address(old_payload)), kMaxAlignment)
+                     : kDefaultAlignment;
+    Result<void*> moved = allocate_locked(new_size, align);
+    if (!moved) return moved;
+    std::memcpy(*moved, old_payload, std::min(new_size, size - kTagOverhead));
+    release(block);
+    return moved;
+  }
+
+  // Rewrites a used block's tags for a new size, keeping its flags and the usage counters right.
+  void resize_used(std::byte* block, std::size_t new_size) noexcept {
+    used_block_bytes_ = used_block_bytes_ - Tags::size(block) + new_size;
+    Tags::make_used(block, new_size, Tags::prev_used(block), Tags::over_aligned(block));
+  }
+
+  // The O(1) pointer check of BasicChecks and try_deallocate: inside a region, granule-aligned, header sane,
+  // the next block's tags agreeing that this block is used.
+  Result<std::byte*> checked_block(void* ptr) noexcept {
+    ensure_init();
+    auto* const p = static_cast<std::byte*>(ptr);
+    const RegionHeader* region = region_of(p);
+    if (region == nullptr || !is_aligned(p, kGranule) || p < region->first + Tags::kHeaderSize) {
+      return fail(AllocError::kInvalidPointer);
+    }
+    std::byte* const block = p - Tags::kHeaderSize;
+    const std::size_t size = Tags::size(block);
+    if (size < kMinBlockSize || !is_aligned(size, kGranule) || size > static_cast<std::size_t>(region->end - block)) {
+      return fail(AllocError::kInvalidPointer);
+    }
+    if (!Tags::used(block)) return fail(AllocError::kDoubleFree);
+    if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return fail(AllocError::kInvalidPointer);
+    return block;
+  }
+
+  ValidateResult validate_locked() const noexcept {
+    auto fault = [](const void* where, const char* what) {
+      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
+    };
+    std::size_t capacity = 0, used_bytes = 0, free_bytes = 0, live = 0, free_count = 0;
+    for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
+      if (!Tags::prev_used(region->first)) return fault(region->first, "region prologue is not marked used");
+      bool prev_free = false;
+      const std::byte* block = region->first;
+      while (block != region->end) {
+        const std::size_t size = Tags::size(block);
+        if (size < kMinBlockSize || !is_aligned(size, kGranule) || size > static_cast<std::size_t>(region->end - block)) {
+          return fault(block, "block size out of range (overwritten header?)");
+        }
+        if (Tags::prev_used(block) == prev_free) return fault(block, "prev-used flag disagrees with previous block");
+        if (const char* why = Tags::check(block)) return fault(block, why);
+        if (Tags::used(block)) {
+          used_bytes += size;
+          ++live;
+          prev_free = false;
+        } else {
+          if (prev_free) return fault(block, "two free blocks are adjacent");
+          free_bytes += size;
+          ++free_count;
+          prev_free = true;
+        }
+        block += size;
+      }
+      if (Tags::size(region->end) != 0 || !Tags::used(region->end)) return fault(region->end, "end sentinel broken");
+      if (Tags::prev_used(region->end) == prev_free) return fault(region->end, "end sentinel's prev-used flag is wrong");
+      capacity += static_cast<std::size_t>(region->end - region->first);
+    }
+    if (capacity != capacity_) return fault(regions_, "capacity counter disagrees with the blocks");
+    if (used_bytes != used_block_bytes_ || live != live_) return fault(regions_, "in-use counters disagree with the blocks");
+    if (free_bytes != free_block_bytes_) return fault(regions_, "free-byte counter disagrees with the blocks");
+    if (free_count != index_.count()) return fault(regions_, "free index count differs from the free blocks");
+
+    const void* bad = nullptr;
+    const char* why = nullptr;
+    std::size_t indexed = 0;
+    const bool complete = index_.for_each(
+        [&](const internal::FreeNode* node) {
+          const std::byte* block = reinterpret_cast<const std::byte*>(node) - Tags::kHeaderSize;
+          ++indexed;
+          if (region_of(block) == nullptr || !is_aligned(node, kGranule)) {
+            why = "free index holds a pointer outside the heap";
+          } else if (Tags::used(block)) {
+            why = "free index holds a used block";
+          } else if ((node->next != nullptr && node->next->prev != node) ||
+                     (node->prev != nullptr && node->prev->next != node)) {
+            why = "free list links are inconsistent";
+          }
+          bad = node;
+          return why == nullptr;
+        },
+        free_count);
+    if (why != nullptr) return fault(bad, why);
+    if (!complete || indexed != free_count) return fault(bad, "free index is longer than the free blocks (cycle?)");
+    return {};
+  }
+
+  [[no_unique_address]] Source source_{};
+  typename Fit::template Index<Tags> index_{};
+  [[no_unique_address]] mutable Lock lock_{};
+  RegionHeader* regions_ = nullptr;
+  bool initialized_ = false;
+  std::size_t capacity_ = 0;
+  std::size_t used_block_bytes_ = 0;
+  std::size_t free_block_bytes_ = 0;
+  std::size_t live_ = 0;
+  std::size_t peak_bytes_in_use_ = 0;
+  std::size_t total_allocations_ = 0;
+  std::size_t total_frees_ = 0;
+  std::size_t failed_allocations_ = 0;
+};
+
+}  // namespace nostd

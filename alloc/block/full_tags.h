@@ -1,0 +1,104 @@
+// alloc/block/full_tags.h — FullTags: the classic boundary tags, a header and a footer on every block.
+//
+// Used block (two words of overhead):          Free block:
+//
+//   +---------------------------+ <- block       +---------------------------+ <- block
+//   | size | O | 0 | U=1        |  header        | size | 0 | 0 | U=0       |  header
+//   +---------------------------+ <- payload     +---------------------------+ <- payload
+//   |                           |                | FreeNode* next            |  free-list links (fit policy)
+//   |  payload (usable_size =   |                | FreeNode* prev            |
+//   |  size - 2 words)          |                |  ... unused ...           |
+//   +---------------------------+                +---------------------------+
+//   | size | O | 0 | U=1        |  footer        | size | 0 | 0 | U=0       |  footer
+//   +---------------------------+                +---------------------------+
+//
+//   size  block size in bytes including both tags (a multiple of the granule; low 3 bits hold the flags)
+//   U     bit 0: this block is used;  O  bit 2: allocated with an alignment above the granule.
+//   Whether the previous block is used is read from its footer, the word just before this header; the first
+//   block of a region is preceded by a prologue word marked used.
+//
+// Invariants: footer == header on every block; no two free blocks are adjacent. Compared with CompactTags this
+// costs one word more per used block and buys a heap that can be walked and checked from either direction.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "alloc/concepts/role.h"
+#include "alloc/internal/tag_word.h"
+
+namespace nostd {
+
+/// Header and footer on every block: `2 * sizeof(Word)` bytes of overhead per used block.
+template <class Word = std::uintptr_t>
+struct BasicFullTags {
+  using policy_role = role::Tags;
+  using word_type = Word;
+
+  static_assert(std::numeric_limits<Word>::is_integer && !std::numeric_limits<Word>::is_signed,
+                "FullTags: the tag word must be an unsigned integer type");
+  static_assert(sizeof(Word) >= 2, "FullTags: a tag word needs room for a size and three flag bits");
+
+  /// Bytes from a block's start to its payload.
+  static constexpr std::size_t kHeaderSize = sizeof(Word);
+  /// Tag bytes a used block carries (header and footer).
+  static constexpr std::size_t kUsedOverhead = 2 * sizeof(Word);
+  /// Bytes a free block needs for its tags besides the free-list links (header and footer).
+  static constexpr std::size_t kFreeTagBytes = 2 * sizeof(Word);
+  /// The largest block size a tag word can record.
+  static constexpr std::size_t kMaxBlockSize =
+      static_cast<std::size_t>(std::numeric_limits<Word>::max()) & ~internal::kFlagBits;
+
+  /// Block size in bytes, both tags included.
+  static std::size_t size(const std::byte* block) noexcept { return header(block) & ~internal::kFlagBits; }
+  /// True when the block is allocated.
+  static bool used(const std::byte* block) noexcept { return (header(block) & internal::kUsedBit) != 0; }
+  /// True when the block just before this one is allocated, read from its footer (or the region's prologue).
+  static bool prev_used(const std::byte* block) noexcept {
+    return (internal::load_word<Word>(block - sizeof(Word)) & internal::kUsedBit) != 0;
+  }
+  /// True when the block was allocated with an alignment above the heap granule.
+  static bool over_aligned(const std::byte* block) noexcept {
+    return (header(block) & internal::kOverAlignedBit) != 0;
+  }
+  /// Size of the block just before `block`, read from its footer. Precondition: `!prev_used(block)`.
+  static std::size_t prev_free_size(const std::byte* block) noexcept {
+    return internal::load_word<Word>(block - sizeof(Word)) & ~internal::kFlagBits;
+  }
+  /// Checks this layout's own invariants for one block (used by validate). Returns nullptr, or the reason.
+  /// Precondition: `size(block)` has been checked to lie within the region.
+  static const char* check(const std::byte* block) noexcept {
+    if (internal::load_word<Word>(block + size(block) - sizeof(Word)) != header(block)) {
+      return "block footer differs from its header";
+    }
+    return nullptr;
+  }
+
+  /// Nothing to record: the previous block's footer already says whether it is used.
+  static void set_prev_used(std::byte*, bool) noexcept {}
+  /// Formats `block` as a used block of `size` bytes: header and footer.
+  static void make_used(std::byte* block, std::size_t size, bool /*prev_is_used*/, bool is_over_aligned) noexcept {
+    write_both(block, size, size | internal::kUsedBit | (is_over_aligned ? internal::kOverAlignedBit : 0));
+  }
+  /// Formats `block` as a free block of `size` bytes: header and footer.
+  static void make_free(std::byte* block, std::size_t size) noexcept { write_both(block, size, size); }
+  /// Writes a region's edges: the prologue (a used footer just before `first`, so the first block never
+  /// coalesces backwards) and the end sentinel at `end`, a used block of size 0.
+  static void make_edges(std::byte* first, std::byte* end) noexcept {
+    internal::store_word<Word>(first - sizeof(Word), internal::kUsedBit);
+    internal::store_word<Word>(end, internal::kUsedBit);
+  }
+
+ private:
+  static std::size_t header(const std::byte* block) noexcept { return internal::load_word<Word>(block); }
+  static void write_both(std::byte* block, std::size_t size, std::size_t word) noexcept {
+    internal::store_word<Word>(block, word);
+    internal::store_word<Word>(block + size - sizeof(Word), word);
+  }
+};
+
+/// FullTags with pointer-sized tags (16 bytes per used block on 64-bit, 8 on 32-bit).
+using FullTags = BasicFullTags<>;
+
+}  // namespace nostd

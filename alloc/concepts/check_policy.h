@@ -1,0 +1,42 @@
+// alloc/concepts/check_policy.h — the CheckPolicy concept: what misuse a heap detects and what happens then.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+
+#include "alloc/check/heap_fault.h"
+#include "alloc/concepts/role.h"
+
+namespace nostd {
+
+/// How much a heap checks on its own. Levels are ordered: each does what the one before does.
+enum class CheckLevel : std::uint8_t {
+  kOff,    ///< No checks: deallocate trusts its argument (try_deallocate still checks).
+  kBasic,  ///< O(1) checks on every free: pointer inside the heap and aligned, header sane, not already free.
+};
+
+/// A check policy: `policy_role` is `role::Check`, `kLevel` says how much to check, and `on_fault(HeapFault)`
+/// (which must not return) is called when `deallocate` detects misuse.
+template <class C>
+concept CheckPolicy = HasRole<C, role::Check> && requires(const HeapFault& fault) {
+  { C::kLevel } -> std::convertible_to<CheckLevel>;
+  C::on_fault(fault);
+};
+
+namespace internal {
+
+/// Fails to compile with one line naming the first CheckPolicy requirement `C` misses; true when satisfied.
+template <class C>
+consteval bool diagnose_check_policy() {
+  if constexpr (!HasRole<C, role::Check>) {
+    static_assert(dependent_false<C>, "CheckPolicy: missing `using policy_role = nostd::role::Check;`");
+  } else if constexpr (!requires { C::kLevel; }) {
+    static_assert(dependent_false<C>, "CheckPolicy: missing `static constexpr CheckLevel kLevel`");
+  } else if constexpr (!CheckPolicy<C>) {
+    static_assert(dependent_false<C>, "CheckPolicy: missing `[[noreturn]] static void on_fault(const HeapFault&)`");
+  }
+  return CheckPolicy<C>;
+}
+
+}  // namespace internal
+}  // namespace nostd

@@ -1,0 +1,40 @@
+// alloc/concepts/heap_source.h — the HeapSource concept: where a heap's memory comes from.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <span>
+
+#include "alloc/concepts/role.h"
+
+namespace nostd {
+
+/// A source of heap memory. `acquire()` hands the heap its initial region once, on first use; an empty span
+/// means none could be had (every allocation then fails with kOutOfMemory). A source that also takes regions
+/// from the caller (`BasicHeap(std::span<std::byte>)`, `add_region`) sets `kAcceptsRegions`. A source that can
+/// hand over its region inside a constant expression's object (StaticArraySource) makes the heap `constinit`.
+template <class S>
+concept HeapSource = HasRole<S, role::Source> && requires(S& source) {
+  { source.acquire() } -> std::same_as<std::span<std::byte>>;
+  { S::kAcceptsRegions } -> std::convertible_to<bool>;
+};
+
+namespace internal {
+
+/// Fails to compile with one line naming the first HeapSource requirement `S` misses; true when satisfied.
+template <class S>
+consteval bool diagnose_heap_source() {
+  if constexpr (!HasRole<S, role::Source>) {
+    static_assert(dependent_false<S>, "HeapSource: missing `using policy_role = nostd::role::Source;`");
+  } else if constexpr (!requires(S& source) {
+                         { source.acquire() } -> std::same_as<std::span<std::byte>>;
+                       }) {
+    static_assert(dependent_false<S>, "HeapSource: missing `std::span<std::byte> acquire()`");
+  } else if constexpr (!HeapSource<S>) {
+    static_assert(dependent_false<S>, "HeapSource: missing `static constexpr bool kAcceptsRegions`");
+  }
+  return HeapSource<S>;
+}
+
+}  // namespace internal
+}  // namespace nostd

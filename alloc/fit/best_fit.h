@@ -1,0 +1,61 @@
+// alloc/fit/best_fit.h — BestFit: the smallest free block that fits.
+#pragma once
+
+#include <cstddef>
+
+#include "alloc/concepts/role.h"
+#include "alloc/fit/free_list.h"
+#include "alloc/internal/free_node.h"
+
+namespace nostd {
+
+/// Best fit over one LIFO free list: allocation takes the smallest block large enough, stopping early on an
+/// exact fit. Free is O(1); allocation is O(free blocks), and a miss or a non-exact hit always walks the whole
+/// list.
+///
+/// Trade-off: it splits the least and so keeps large blocks intact for large requests (lowest fragmentation of
+/// the list fits in most traces), at the cost of a full scan on most allocations.
+struct BestFit {
+  using policy_role = role::Fit;
+
+  /// The free-block index a heap with tag layout `Tags` keeps.
+  template <class Tags>
+  class Index {
+   public:
+    constexpr Index() noexcept = default;
+
+    /// Adds a free block of `size` bytes. O(1).
+    void insert(internal::FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
+    /// Removes a free block. O(1).
+    void remove(internal::FreeNode* node, std::size_t /*size*/) noexcept { list_.erase(node); }
+
+    /// The smallest block of at least `need` bytes for which `fits(node, size)` holds, or nullptr. Among equal
+    /// sizes the one nearest the head (most recently freed) wins.
+    template <class Fits>
+    internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
+      internal::FreeNode* best = nullptr;
+      std::size_t best_size = 0;
+      for (internal::FreeNode* node = list_.head(); node != nullptr; node = node->next) {
+        const std::size_t size = internal::node_block_size<Tags>(node);
+        if (size < need || (best != nullptr && size >= best_size) || !fits(node, size)) continue;
+        best = node;
+        best_size = size;
+        if (size == need) break;  // nothing can beat an exact fit
+      }
+      return best;
+    }
+
+    /// Number of free blocks indexed.
+    std::size_t count() const noexcept { return list_.count(); }
+    /// Visits every indexed block (at most `limit`); false when stopped early or past the limit.
+    template <class Visit>
+    bool for_each(Visit&& visit, std::size_t limit) const noexcept {
+      return list_.for_each(visit, limit);
+    }
+
+   private:
+    internal::FreeList list_;
+  };
+};
+
+}  // namespace nostd

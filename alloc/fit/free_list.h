@@ -1,0 +1,63 @@
+// alloc/fit/free_list.h — FreeList: the intrusive doubly-linked list of free blocks that the list fits share.
+//
+// Insertion is at the head (LIFO): O(1) and cache-friendly, since a block freed a moment ago is likely still in
+// cache when it is reused. The price is that list order carries no address order, so first-fit here is the
+// classic "LIFO first-fit" rather than address-ordered first-fit (which has lower fragmentation but an O(n)
+// free). Removal is O(1) through the prev link.
+#pragma once
+
+#include <cstddef>
+
+#include "alloc/internal/free_node.h"
+
+namespace nostd::internal {
+
+/// An intrusive, nullptr-terminated doubly-linked list of FreeNodes with a count.
+class FreeList {
+ public:
+  constexpr FreeList() noexcept = default;
+
+  /// Pushes `node` at the head. O(1).
+  void push_front(FreeNode* node) noexcept {
+    node->prev = nullptr;
+    node->next = head_;
+    if (head_ != nullptr) head_->prev = node;
+    head_ = node;
+    ++count_;
+  }
+
+  /// Unlinks `node`, which must be on this list. O(1).
+  void erase(FreeNode* node) noexcept {
+    if (node->prev != nullptr) {
+      node->prev->next = node->next;
+    } else {
+      head_ = node->next;
+    }
+    if (node->next != nullptr) node->next->prev = node->prev;
+    --count_;
+  }
+
+  /// First node, or nullptr.
+  FreeNode* head() const noexcept { return head_; }
+  /// Number of nodes on the list.
+  std::size_t count() const noexcept { return count_; }
+  /// True when no node is on the list.
+  bool empty() const noexcept { return head_ == nullptr; }
+
+  /// Calls `visit(node)` for each node until it returns false; returns false when stopped early. Visits at most
+  /// `limit` nodes so that a corrupted (cyclic) list cannot hang the validator; returns false past the limit.
+  template <class Visit>
+  bool for_each(Visit&& visit, std::size_t limit) const noexcept {
+    std::size_t seen = 0;
+    for (const FreeNode* node = head_; node != nullptr; node = node->next) {
+      if (++seen > limit || !visit(node)) return false;
+    }
+    return true;
+  }
+
+ private:
+  FreeNode* head_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+}  // namespace nostd::internal

@@ -1,0 +1,69 @@
+// alloc/fit/next_fit.h — NextFit: first fit that resumes where the last search ended (a roving pointer).
+#pragma once
+
+#include <cstddef>
+
+#include "alloc/concepts/role.h"
+#include "alloc/fit/free_list.h"
+#include "alloc/internal/free_node.h"
+
+namespace nostd {
+
+/// Next fit over one LIFO free list: the search starts at the roving pointer (the block after the last one
+/// taken), runs to the end of the list and wraps around to the head. Free is O(1); allocation is O(free blocks).
+///
+/// Trade-off: spreading allocations over the list avoids first-fit's pile-up of small remainders at the head,
+/// so the average search is short; the price is worse locality and usually more fragmentation, because large
+/// blocks get split wherever the rover happens to be.
+struct NextFit {
+  using policy_role = role::Fit;
+
+  /// The free-block index a heap with tag layout `Tags` keeps.
+  template <class Tags>
+  class Index {
+   public:
+    constexpr Index() noexcept = default;
+
+    /// Adds a free block of `size` bytes at the head. O(1). The rover does not move.
+    void insert(internal::FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
+    /// Removes a free block. O(1). A rover on that block moves on to its successor.
+    void remove(internal::FreeNode* node, std::size_t /*size*/) noexcept {
+      if (rover_ == node) rover_ = node->next;
+      list_.erase(node);
+    }
+
+    /// The first block from the rover on (wrapping once) of at least `need` bytes for which `fits` holds, or
+    /// nullptr. The rover is left on the block after the one found, so the next search resumes there.
+    template <class Fits>
+    internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
+      internal::FreeNode* start = rover_ != nullptr ? rover_ : list_.head();
+      internal::FreeNode* node = start;
+      while (node != nullptr) {
+        const std::size_t size = internal::node_block_size<Tags>(node);
+        if (size >= need && fits(node, size)) {
+          rover_ = node->next;
+          return node;
+        }
+        node = node->next != nullptr ? node->next : list_.head();
+        if (node == start) break;
+      }
+      return nullptr;
+    }
+
+    /// Number of free blocks indexed.
+    std::size_t count() const noexcept { return list_.count(); }
+    /// Visits every indexed block (at most `limit`); false when stopped early or past the limit.
+    template <class Visit>
+    bool for_each(Visit&& visit, std::size_t limit) const noexcept {
+      return list_.for_each(visit, limit);
+    }
+    /// The block the next search starts from (nullptr: the head). For tests and validation.
+    const internal::FreeNode* rover() const noexcept { return rover_; }
+
+   private:
+    internal::FreeList list_;
+    internal::FreeNode* rover_ = nullptr;
+  };
+};
+
+}  // namespace nostd

@@ -1,0 +1,31 @@
+// alloc/heap_stats.h — HeapStats: a snapshot of a heap's usage counters.
+#pragma once
+
+#include <cstddef>
+
+namespace nostd {
+
+/// Usage figures of one heap, taken under its lock. Byte figures count payload bytes (what callers can use);
+/// `capacity == bytes_in_use + bytes_free + overhead_bytes` always holds.
+struct HeapStats {
+  std::size_t capacity = 0;            ///< Bytes of all blocks in all regions (excludes region headers/edges).
+  std::size_t bytes_in_use = 0;        ///< Usable bytes of live blocks (>= the sizes requested).
+  std::size_t bytes_free = 0;          ///< Payload bytes of free blocks (each free block minus one used block's tags).
+  std::size_t overhead_bytes = 0;      ///< Tag bytes: capacity - bytes_in_use - bytes_free.
+  std::size_t largest_free_block = 0;  ///< Largest payload one allocation at the default alignment can get now.
+  std::size_t peak_bytes_in_use = 0;   ///< Highest `bytes_in_use` seen.
+  std::size_t live_allocations = 0;    ///< Blocks allocated and not yet freed.
+  std::size_t free_blocks = 0;         ///< Blocks on the free index.
+  std::size_t total_allocations = 0;   ///< Successful allocations (a reallocate that moves counts as one, plus a free).
+  std::size_t total_frees = 0;         ///< Blocks freed.
+  std::size_t failed_allocations = 0;  ///< Allocations (and growing reallocations) that failed.
+
+  /// External fragmentation: `1 - largest_free_block / bytes_free` (0 when all free memory is one block, or none
+  /// is free; near 1 when free memory is scattered in small blocks).
+  constexpr double fragmentation() const noexcept {
+    if (bytes_free == 0) return 0.0;
+    return 1.0 - static_cast<double>(largest_free_block) / static_cast<double>(bytes_free);
+  }
+};
+
+}  // namespace nostd

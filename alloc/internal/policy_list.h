@@ -1,0 +1,38 @@
+// alloc/internal/policy_list.h — picking one policy per role out of BasicHeap's parameter pack.
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+
+#include "alloc/concepts/role.h"
+
+namespace nostd::internal {
+
+/// How many of `Ps` declare role `Role`.
+template <class Role, class... Ps>
+inline constexpr std::size_t kRoleCount = (std::size_t{0} + ... + (HasRole<Ps, Role> ? 1 : 0));
+
+/// True when `P` declares one of the five roles BasicHeap knows.
+template <class P>
+inline constexpr bool kHasKnownRole = HasRole<P, role::Fit> || HasRole<P, role::Tags> || HasRole<P, role::Lock> ||
+                                      HasRole<P, role::Source> || HasRole<P, role::Check>;
+
+/// The first of `Ps` with role `Role`, or `Default` when none has it. Linear recursion over the pack happens
+/// at compile time only; nothing here exists at run time.
+template <class Role, class Default, class... Ps>
+struct PickRole {
+  using type = Default;
+};
+template <class Role, class Default, class P, class... Rest>
+struct PickRole<Role, Default, P, Rest...> {
+  using type = std::conditional_t<HasRole<P, Role>, P, typename PickRole<Role, Default, Rest...>::type>;
+};
+
+/// Shorthand for `PickRole<...>::type`.
+template <class Role, class Default, class... Ps>
+using PickRoleT = typename PickRole<Role, Default, Ps...>::type;
+
+/// Placeholder for "no policy of this role was given" where the role has no default (the heap source).
+struct NoPolicy {};
+
+}  // namespace nostd::internal

@@ -1,0 +1,37 @@
+// alloc/internal/tag_word.h — reading and writing one tag word at a block address, and the flag bits in it.
+//
+// Block sizes are multiples of the heap granule (at least 8), so the three low bits of a size word are free:
+//
+//   bit 0  kUsedBit         the block is allocated
+//   bit 1  kPrevUsedBit     the block before it is allocated (CompactTags only; FullTags reads the prev footer)
+//   bit 2  kOverAlignedBit  the block was allocated with alignment above the granule (reallocate keeps it)
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+
+namespace nostd::internal {
+
+inline constexpr std::size_t kUsedBit = 1;
+inline constexpr std::size_t kPrevUsedBit = 2;
+inline constexpr std::size_t kOverAlignedBit = 4;
+inline constexpr std::size_t kFlagBits = 7;
+
+/// Reads the tag word at `at`. memcpy keeps the access free of aliasing questions; `assume_aligned` lets the
+/// compiler emit one aligned load even on targets without unaligned access (Cortex-M0+).
+template <class Word>
+inline Word load_word(const std::byte* at) noexcept {
+  Word word;
+  std::memcpy(&word, std::assume_aligned<alignof(Word)>(at), sizeof(Word));
+  return word;
+}
+
+/// Writes the tag word `word` at `at` (aligned to `alignof(Word)`).
+template <class Word>
+inline void store_word(std::byte* at, std::size_t word) noexcept {
+  const Word value = static_cast<Word>(word);
+  std::memcpy(std::assume_aligned<alignof(Word)>(at), &value, sizeof(Word));
+}
+
+}  // namespace nostd::internal

@@ -1,0 +1,6 @@
+// platform/hosted.h — the hosted-only policies (POSIX and the C++ thread library): MmapSource, MutexLock.
+// The portable core (alloc/) never includes this.
+#pragma once
+
+#include "platform/mmap_source.h"
+#include "platform/mutex_lock.h"

@@ -1,0 +1,45 @@
+// platform/mmap_source.h — MmapSource<Bytes>: heap memory from one anonymous POSIX mapping (hosted only).
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <span>
+
+#include "alloc/concepts/role.h"
+
+namespace nostd {
+
+/// Reserves `Bytes` of anonymous, private, read-write memory with one `mmap` on the heap's first use and
+/// unmaps it when the heap is destroyed. No growth: the heap's capacity is fixed at `Bytes` (less a few words of
+/// region tags). If the mapping fails, the heap is empty and every allocation fails with kOutOfMemory.
+/// The kernel commits pages on first touch, so an untouched reservation costs address space, not memory.
+template <std::size_t Bytes>
+class MmapSource {
+ public:
+  using policy_role = role::Source;
+  /// The mapping is the heap's only region.
+  static constexpr bool kAcceptsRegions = false;
+
+  static_assert(Bytes >= 4096, "MmapSource: Bytes must be at least one page");
+
+  constexpr MmapSource() noexcept = default;
+  MmapSource(const MmapSource&) = delete;
+  MmapSource& operator=(const MmapSource&) = delete;
+  ~MmapSource() {
+    if (mapping_ != nullptr) ::munmap(mapping_, Bytes);
+  }
+
+  /// Maps the region (once). Empty on failure.
+  std::span<std::byte> acquire() noexcept {
+    void* p = ::mmap(nullptr, Bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return {};
+    mapping_ = p;
+    return {static_cast<std::byte*>(p), Bytes};
+  }
+
+ private:
+  void* mapping_ = nullptr;
+};
+
+}  // namespace nostd
