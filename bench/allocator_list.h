@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <span>
 
+#include "alloc/alloc.h"
 #include "bench/bench_allocator.h"
+#include "bench/heap_adapter.h"
 #include "bench/replay.h"
 
 namespace nostd::bench {
@@ -39,6 +41,12 @@ inline constexpr const char* kGlibcBaseline = "glibc";
 /// Every allocator of the comparison, in table order.
 inline std::span<const AllocatorEntry> all_allocators() {
   static const AllocatorEntry kAll[] = {
+      make_entry<HeapAdapter<FirstFit, CompactTags>>("first/compact"),
+      make_entry<HeapAdapter<FirstFit, FullTags>>("first/full"),
+      make_entry<HeapAdapter<NextFit, CompactTags>>("next/compact"),
+      make_entry<HeapAdapter<NextFit, FullTags>>("next/full"),
+      make_entry<HeapAdapter<BestFit, CompactTags>>("best/compact"),
+      make_entry<HeapAdapter<BestFit, FullTags>>("best/full"),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
   };

@@ -348,9 +348,10 @@ void print_legend(const Options& opt, const Machine& m) {
       "\nM calls/s: median of %d interleaved repetition%s (spread = (max - min) / median); ÷ first = ratio to %s, "
       "÷ glibc = ratio to %s, same run. Latency: a separate pass, TSC read around every call; the timer's own cost "
       "(%.0f ns, median of an empty timed region) is included; max is dominated by preemption on a shared machine. "
-      "touched ÷ peak live: for the heaps, the highest block end above the arena base; for glibc, the span from "
-      "lowest block to highest block end; for pmr, the peak bytes it took from upstream — each divided by the peak "
-      "of live requested bytes. largest ÷ free: largest free block ÷ free bytes in the arena at the end of the churn "
+      "touched ÷ peak live: for the heaps, the highest block end above the arena base; for pmr, the peak bytes it "
+      "took from upstream; each divided by the peak of live requested bytes (— for glibc, whose heap persists across "
+      "runs and is shared with the process, so no figure of this run alone exists). largest ÷ free: largest free block "
+      "÷ free bytes in the arena at the end of the churn "
       "phase (n/a for allocators that grow from the OS). B/block: bytes a live block costs beyond its request "
       "(tags or header, plus rounding) at the end of the churn phase; n/a where not observable. Cap: %.0f s per "
       "run.\n",
