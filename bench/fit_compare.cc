@@ -437,22 +437,21 @@ void print_json(const std::vector<WorkloadResult>& results, const Options& opt, 
   std::printf("  ]\n}\n");
 }
 
-/// gnuplot data: three blocks (throughput, allocate p99.9, free p99.9), each a row per allocator and a column per
-/// workload, separated by two blank lines (gnuplot's `index`).
+/// gnuplot data: three blocks (throughput, allocate p99.9, free p99.9), each a row per workload and a column per
+/// allocator (the header row names them), separated by two blank lines (gnuplot's `index`).
 bool write_plot_data(const std::string& path, const std::vector<WorkloadResult>& results, double tpn) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
   const char* titles[] = {"M calls/s", "allocate p99.9 ns", "free p99.9 ns"};
   for (int block = 0; block < 3; ++block) {
     if (block > 0) std::fprintf(f, "\n\n");
-    std::fprintf(f, "# %s\nallocator", titles[block]);
-    for (const WorkloadResult& w : results) std::fprintf(f, " %c", w.spec.id);
-    std::fprintf(f, "\n");
+    std::fprintf(f, "# %s\nworkload", titles[block]);
     if (results.empty()) continue;
-    for (std::size_t ri = 0; ri < results[0].rows.size(); ++ri) {
-      std::fprintf(f, "%s", results[0].rows[ri].allocator->name);
-      for (const WorkloadResult& w : results) {
-        const Row& r = w.rows[ri];
+    for (const Row& r : results[0].rows) std::fprintf(f, " %s", r.allocator->name);
+    std::fprintf(f, "\n");
+    for (const WorkloadResult& w : results) {
+      std::fprintf(f, "%c", w.spec.id);
+      for (const Row& r : w.rows) {
         const double v = block == 0   ? r.median_mcalls
                          : block == 1 ? static_cast<double>(r.detail.allocate.p999) / tpn
                                       : static_cast<double>(r.detail.free.p999) / tpn;

@@ -33,6 +33,9 @@ class HeapAdapter {
   /// BasicHeap::deallocate (the heap finds the size in the block's tags).
   void free(void* p, std::size_t) { heap_.deallocate(p); }
 
+  /// The heap itself, for calls beyond allocate and free (reallocate in the micro-benchmarks).
+  Heap& heap() { return heap_; }
+
   /// The highest block end the run reached, measured from the arena's first byte (region header included).
   std::size_t footprint(std::uintptr_t, std::uintptr_t highest_end) const {
     return static_cast<std::size_t>(highest_end - base_);
