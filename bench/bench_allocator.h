@@ -71,6 +71,18 @@ class MallocAdapter {
   }
 };
 
+/// glibc malloc, reporting as footprint the address span from the lowest block to the highest block end. Only
+/// meaningful in a fresh process whose heap holds nothing else (fit_compare runs it in a child process).
+class MallocSpanAdapter : public MallocAdapter {
+ public:
+  using MallocAdapter::MallocAdapter;
+  /// highest_end - lowest: in a fresh process the main arena is one contiguous brk heap, and every request of
+  /// the workloads is far below the mmap threshold.
+  std::size_t footprint(std::uintptr_t lowest, std::uintptr_t highest_end) const {
+    return static_cast<std::size_t>(highest_end - lowest);
+  }
+};
+
 /// A memory_resource that forwards to another and records the peak bytes it holds: how much a pool resource took
 /// from its upstream.
 class CountingResource final : public std::pmr::memory_resource {

@@ -45,13 +45,14 @@ enum class Format { kTable, kJson };
 /// Command-line options.
 struct Options {
   bool quick = false;
-  int reps = 3;
-  double cap_seconds = 8;
+  int reps = 5;
+  double cap_seconds = 15;
   Format format = Format::kTable;
   std::string workloads = "abce";
   std::vector<std::string> allocator_filters;  // empty: all
   std::string plot_data;                       // gnuplot data file, empty: none
   std::uint64_t seed = kDefaultSeed;
+  char glibc_footprint_child = 0;  // internal: measure glibc's footprint on this workload and exit
 };
 
 void print_usage() {
@@ -62,8 +63,8 @@ void print_usage() {
       "  --allocators=first,glibc allocators whose name contains one of the words (default all); names:\n");
   for (const AllocatorEntry& e : all_allocators()) std::printf("                             %s\n", e.name);
   std::printf(
-      "  --reps=N                 throughput repetitions (default 3; median reported)\n"
-      "  --cap=SECONDS            time cap per run (default 8, quick 2)\n"
+      "  --reps=N                 throughput repetitions (default 5; median reported)\n"
+      "  --cap=SECONDS            time cap per run (default 15, quick 2)\n"
       "  --json                   machine-readable output on stdout (also --format=json,\n"
       "                           --benchmark_format=json)\n"
       "  --plot_data=FILE         also write gnuplot data (used by //bench:chart)\n"
@@ -115,6 +116,8 @@ std::optional<Options> parse(int argc, char** argv) {
       o.plot_data = v;
     } else if (starts_with(arg, "--seed=", &v)) {
       o.seed = std::strtoull(std::string(v).c_str(), nullptr, 10);
+    } else if (starts_with(arg, "--glibc_footprint_child=", &v) && v.size() == 1 && find_workload(v[0])) {
+      o.glibc_footprint_child = v[0];
     } else if (arg == "--help" || arg == "-h") {
       print_usage();
       std::exit(0);
@@ -173,6 +176,7 @@ struct Machine {
 #endif
   double ticks_per_ns = 0;
   double timer_cost_ns = 0;
+  double tsc_step_ns = 0;
 };
 
 /// glibc keeps its heap between runs instead of returning it to the kernel (and faulting it back in later),
@@ -225,6 +229,51 @@ std::string human_bytes(std::size_t b) {
   return buf;
 }
 
+/// The workload as this run replays it (quick mode divides the steps; --seed replaces the seed).
+WorkloadSpec effective_spec(char id, const Options& opt) {
+  WorkloadSpec spec = opt.quick ? scaled(*find_workload(id), 10) : *find_workload(id);
+  spec.seed = opt.seed;
+  return spec;
+}
+
+/// Child-process side of the glibc footprint: replays the workload once against glibc in this fresh process
+/// (default malloc settings, empty heap) and prints the address span its blocks covered, in bytes.
+int glibc_footprint_child(const Options& opt) {
+  const WorkloadSpec spec = effective_spec(opt.glibc_footprint_child, opt);
+  Trace trace;
+  trace.reserve(2 * (std::uint64_t{spec.slots} + spec.steps));
+  std::vector<std::uint32_t, MmapAllocator<std::uint32_t>> sizes(spec.slots);
+  const TraceInfo info = generate(spec, sizes, [&](const Op& op) { trace.push_back(op); });
+  SlotTable slots(spec.slots);
+  LatencyBuffers buffers;
+  buffers.allocate.reserve(info.allocations);
+  buffers.free.reserve(info.frees);
+  Progress silent(false, Clock::now());
+  const DetailRun run =
+      replay_detail<MallocSpanAdapter>({}, trace, info.drain_begin, slots, opt.cap_seconds, silent, buffers);
+  std::printf("%zu\n", run.footprint.value_or(0));
+  return 0;
+}
+
+/// glibc's footprint on `spec`, measured in a fresh child process (this process's heap holds the other runs'
+/// leftovers, so an address span measured here would mean nothing); nullopt if the child fails.
+std::optional<std::size_t> glibc_footprint(const WorkloadSpec& spec, const Options& opt) {
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return std::nullopt;
+  exe[n] = 0;
+  char cmd[4300];
+  std::snprintf(cmd, sizeof cmd, "'%s' --glibc_footprint_child=%c --seed=%llu --cap=%.1f%s", exe, spec.id,
+                static_cast<unsigned long long>(opt.seed), opt.cap_seconds, opt.quick ? " --quick" : "");
+  std::FILE* child = popen(cmd, "r");
+  if (child == nullptr) return std::nullopt;
+  unsigned long long bytes = 0;
+  const bool ok = std::fscanf(child, "%llu", &bytes) == 1;
+  const int status = pclose(child);
+  if (!ok || status != 0 || bytes == 0) return std::nullopt;
+  return static_cast<std::size_t>(bytes);
+}
+
 WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
                             std::span<const AllocatorEntry* const> allocators, const MappedRegion& region,
                             Progress& progress, double ticks_per_ns) {
@@ -262,6 +311,7 @@ WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
     progress.begin(label, trace.size());
     row.detail =
         row.allocator->detail(arena, trace, result.info.drain_begin, slots, opt.cap_seconds, progress, buffers);
+    if (std::string_view(row.allocator->name) == kGlibcBaseline) row.detail.footprint = glibc_footprint(spec, opt);
     std::vector<double> m;
     for (const ThroughputRun& r : row.runs) m.push_back(r.mcalls_per_s());
     row.median_mcalls = median(m);
@@ -344,18 +394,31 @@ void print_table(const WorkloadResult& w, const Options& opt, double ticks_per_n
 }
 
 void print_legend(const Options& opt, const Machine& m) {
+  std::printf("\nHow to read the tables:\n\n");
   std::printf(
-      "\nM calls/s: median of %d interleaved repetition%s (spread = (max - min) / median); ÷ first = ratio to %s, "
-      "÷ glibc = ratio to %s, same run. Latency: a separate pass, TSC read around every call; the timer's own cost "
-      "(%.0f ns, median of an empty timed region) is included; max is dominated by preemption on a shared machine. "
-      "touched ÷ peak live: for the heaps, the highest block end above the arena base; for pmr, the peak bytes it "
-      "took from upstream; each divided by the peak of live requested bytes (— for glibc, whose heap persists across "
-      "runs and is shared with the process, so no figure of this run alone exists). largest ÷ free: largest free block "
-      "÷ free bytes in the arena at the end of the churn "
-      "phase (n/a for allocators that grow from the OS). B/block: bytes a live block costs beyond its request "
-      "(tags or header, plus rounding) at the end of the churn phase; n/a where not observable. Cap: %.0f s per "
-      "run.\n",
-      opt.reps, opt.reps == 1 ? "" : "s", kFirstFitBaseline, kGlibcBaseline, m.timer_cost_ns, opt.cap_seconds);
+      "- M calls/s: allocate + free calls per second over the whole trace, median of %d interleaved repetition%s; "
+      "spread = (max - min) / median. ÷ first and ÷ glibc: ratio to %s and to %s in the same run.\n",
+      opt.reps, opt.reps == 1 ? "" : "s", kFirstFitBaseline, kGlibcBaseline);
+  std::printf(
+      "- Latency (ns): a separate pass reading the TSC around every call; the timer's own cost (%.0f ns, median of "
+      "an empty timed region) is included; the TSC advances in steps of %.1f ns here. max is dominated by "
+      "preemption and interrupts on a shared machine.\n",
+      m.timer_cost_ns, m.tsc_step_ns);
+  std::printf(
+      "- touched ÷ peak live: memory the run occupied divided by the peak of live requested bytes. Heaps: highest "
+      "block end above the arena base. glibc: span from its lowest block to its highest block end, measured in a "
+      "fresh child process (this process's heap holds other runs' leftovers). pmr: peak bytes it took from "
+      "upstream.\n");
+  std::printf(
+      "- largest ÷ free: largest free block ÷ free bytes in the arena at the end of the churn phase (1.00 = no "
+      "external fragmentation). n/a for allocators that grow from the OS; — when a capped run never got there.\n");
+  std::printf(
+      "- B/block: mean bytes a live block costs beyond its request (tags or malloc's header, plus rounding) at the "
+      "end of the churn phase; n/a where not observable (pmr).\n");
+  std::printf(
+      "- capped: the run hit the %.0f s cap; its throughput covers the calls it did (the fill and early churn, the "
+      "easier part), it was not repeated, and its latency pass was capped alike.\n",
+      opt.cap_seconds);
 }
 
 void print_machine(const Machine& m, const Options& opt) {
@@ -363,8 +426,8 @@ void print_machine(const Machine& m, const Options& opt) {
   std::printf("CPU: %s, %ld online; kernel %s; glibc %s; g++ %s%s\n", m.cpu.c_str(), m.cpus, m.kernel.c_str(),
               m.glibc.c_str(), m.compiler.c_str(), m.optimised ? ", optimised" : ", NOT OPTIMISED (use ./bazelw run)");
   std::printf("Load average at start: %s\n", m.load_start.c_str());
-  std::printf("TSC: %.3f ticks/ns; timer cost %.1f ns%s\n", m.ticks_per_ns, m.timer_cost_ns,
-              opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
+  std::printf("TSC: %.3f ticks/ns, step %.1f ns; timer cost %.1f ns%s\n", m.ticks_per_ns, m.tsc_step_ns,
+              m.timer_cost_ns, opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
 }
 
 void json_string(std::FILE* f, std::string_view s) {
@@ -395,7 +458,8 @@ void print_json(const std::vector<WorkloadResult>& results, const Options& opt, 
   json_string(stdout, m.load_start);
   std::printf(", \"load_end\": ");
   json_string(stdout, m.load_end);
-  std::printf(", \"tsc_ticks_per_ns\": %.4f, \"timer_cost_ns\": %.2f},\n", m.ticks_per_ns, m.timer_cost_ns);
+  std::printf(", \"tsc_ticks_per_ns\": %.4f, \"timer_cost_ns\": %.2f, \"tsc_step_ns\": %.2f},\n", m.ticks_per_ns,
+              m.timer_cost_ns, m.tsc_step_ns);
   std::printf("  \"options\": {\"quick\": %s, \"reps\": %d, \"cap_seconds\": %.1f, \"seed\": %llu},\n",
               opt.quick ? "true" : "false", opt.reps, opt.cap_seconds, static_cast<unsigned long long>(opt.seed));
   std::printf("  \"workloads\": [\n");
@@ -469,6 +533,7 @@ int run(int argc, char** argv) {
   const std::optional<Options> parsed = parse(argc, argv);
   if (!parsed) return 2;
   const Options& opt = *parsed;
+  if (opt.glibc_footprint_child != 0) return glibc_footprint_child(opt);
 
   std::vector<const AllocatorEntry*> allocators;
   for (const AllocatorEntry& e : all_allocators()) {
@@ -484,6 +549,7 @@ int run(int argc, char** argv) {
   if (uname(&u) == 0) m.kernel = u.release;
   m.ticks_per_ns = calibrate_ticks_per_ns();
   m.timer_cost_ns = static_cast<double>(timer_cost_ticks()) / m.ticks_per_ns;
+  m.tsc_step_ns = static_cast<double>(tsc_step_ticks()) / m.ticks_per_ns;
   if (opt.format == Format::kTable) print_machine(m, opt);
 
   prepare_malloc();
@@ -494,8 +560,7 @@ int run(int argc, char** argv) {
 
   std::vector<WorkloadResult> results;
   for (char id : opt.workloads) {
-    WorkloadSpec spec = opt.quick ? scaled(*find_workload(id), 10) : *find_workload(id);
-    spec.seed = opt.seed;
+    const WorkloadSpec spec = effective_spec(id, opt);
     results.push_back(run_workload(spec, opt, allocators, region, progress, m.ticks_per_ns));
     if (opt.format == Format::kTable) {
       print_table(results.back(), opt, m.ticks_per_ns);

@@ -57,4 +57,17 @@ inline std::uint64_t timer_cost_ticks(int samples = 100'000) {
   return v[static_cast<std::size_t>(samples / 2)];
 }
 
+/// The smallest non-zero difference between two consecutive TSC reads, in ticks: the counter's effective
+/// resolution (some virtual machines and CPUs advance it in steps of several ticks).
+inline std::uint64_t tsc_step_ticks(int samples = 100'000) {
+  std::uint64_t step = UINT64_MAX;
+  std::uint64_t prev = __rdtsc();
+  for (int i = 0; i < samples; ++i) {
+    const std::uint64_t now = __rdtsc();
+    if (now != prev) step = std::min(step, now - prev);
+    prev = now;
+  }
+  return step == UINT64_MAX ? 0 : step;
+}
+
 }  // namespace nostd::bench
