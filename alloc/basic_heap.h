@@ -92,8 +92,7 @@ class BasicHeap {
   /// Tag bytes every used block carries.
   static constexpr std::size_t kTagOverhead = Tags::kUsedOverhead;
   /// Smallest block: room for a free block's tags and links, rounded to the granule.
-  static constexpr std::size_t kMinBlockSize =
-      align_up(Tags::kFreeTagBytes + sizeof(internal::FreeNode), kGranule);
+  static constexpr std::size_t kMinBlockSize = align_up(Tags::kFreeTagBytes + sizeof(internal::FreeNode), kGranule);
 
   static_assert(kGranule % alignof(internal::FreeNode) == 0,
                 "BasicHeap: free-list links are stored at payload addresses, so the granule must align them");
@@ -109,9 +108,7 @@ class BasicHeap {
 
   /// A heap over `region`, which the caller owns and which must outlive the heap (RegionSource only). A region
   /// too small for one block leaves the heap empty: allocations fail with kOutOfMemory.
-  explicit BasicHeap(std::span<std::byte> region) noexcept
-    requires Source::kAcceptsRegions
-      : source_(region) {}
+  explicit BasicHeap(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions : source_(region) {}
 
   BasicHeap(const BasicHeap&) = delete;
   BasicHeap& operator=(const BasicHeap&) = delete;
@@ -128,6 +125,17 @@ class BasicHeap {
   [[nodiscard]] Result<void*> allocate(std::size_t size) noexcept {
     Guard guard(lock_);
     return allocate_locked(size, kDefaultAlignment);
+  }
+
+  /// Allocates `size` bytes aligned to `align`. Fails with kInvalidLayout when `align` is 0, not a power of two
+  /// or above kMaxAlignment, otherwise as `allocate(Layout)` does.
+  [[nodiscard]] Result<void*> allocate(std::size_t size, std::size_t align) noexcept {
+    Result<Layout> layout = Layout::from(size, align);
+    if (!layout) {
+      Guard guard(lock_);
+      return note_failure(layout.error());
+    }
+    return allocate(*layout);
   }
 
   /// Frees `ptr` (nullptr is a no-op). With BasicChecks, a pointer that is not a live block of this heap goes to
@@ -189,9 +197,7 @@ class BasicHeap {
   /// Adds `region` (caller-owned, outliving the heap, not overlapping other regions) to the heap
   /// (RegionSource only). Fails with kOutOfMemory when the region cannot hold one block and kInvalidPointer when
   /// it overlaps a region the heap already has.
-  [[nodiscard]] Result<void> add_region(std::span<std::byte> region) noexcept
-    requires Source::kAcceptsRegions
-  {
+  [[nodiscard]] Result<void> add_region(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions {
     Guard guard(lock_);
     ensure_init();
     return add_region_locked(region);
@@ -436,6 +442,9 @@ class BasicHeap {
     used_block_bytes_ -= size;
     ++total_frees_;
     if (!Tags::prev_used(block)) {
+      // The header left behind inside the merged block must read "free", so that freeing this pointer again
+      // is reported as a double free instead of passing the checks on a stale "used" header.
+      Tags::make_free(block, size);
       const std::size_t prev_size = Tags::prev_free_size(block);
       block -= prev_size;
       take_free(block, prev_size);
@@ -498,9 +507,9 @@ class BasicHeap {
     // Move. The original alignment is not stored; for an over-aligned block the payload address's own alignment
     // (capped) is kept, which is at least what was asked for.
     void* const old_payload = block + Tags::kHeaderSize;
-    const std::size_t align =
-        over_aligned ? std::min(std::size_t{1} << std::countr_zero(address(old_payload)), kMaxAlignment)
-                     : kDefaultAlignment;
+    const std::size_t align = over_aligned
+                                  ? std::min(std::size_t{1} << std::countr_zero(address(old_payload)), kMaxAlignment)
+                                  : kDefaultAlignment;
     Result<void*> moved = allocate_locked(new_size, align);
     if (!moved) return moved;
     std::memcpy(*moved, old_payload, std::min(new_size, size - kTagOverhead));
@@ -544,7 +553,8 @@ class BasicHeap {
       const std::byte* block = region->first;
       while (block != region->end) {
         const std::size_t size = Tags::size(block);
-        if (size < kMinBlockSize || !is_aligned(size, kGranule) || size > static_cast<std::size_t>(region->end - block)) {
+        if (size < kMinBlockSize || !is_aligned(size, kGranule) ||
+            size > static_cast<std::size_t>(region->end - block)) {
           return fault(block, "block size out of range (overwritten header?)");
         }
         if (Tags::prev_used(block) == prev_free) return fault(block, "prev-used flag disagrees with previous block");
@@ -562,11 +572,13 @@ class BasicHeap {
         block += size;
       }
       if (Tags::size(region->end) != 0 || !Tags::used(region->end)) return fault(region->end, "end sentinel broken");
-      if (Tags::prev_used(region->end) == prev_free) return fault(region->end, "end sentinel's prev-used flag is wrong");
+      if (Tags::prev_used(region->end) == prev_free)
+        return fault(region->end, "end sentinel's prev-used flag is wrong");
       capacity += static_cast<std::size_t>(region->end - region->first);
     }
     if (capacity != capacity_) return fault(regions_, "capacity counter disagrees with the blocks");
-    if (used_bytes != used_block_bytes_ || live != live_) return fault(regions_, "in-use counters disagree with the blocks");
+    if (used_bytes != used_block_bytes_ || live != live_)
+      return fault(regions_, "in-use counters disagree with the blocks");
     if (free_bytes != free_block_bytes_) return fault(regions_, "free-byte counter disagrees with the blocks");
     if (free_count != index_.count()) return fault(regions_, "free index count differs from the free blocks");
 

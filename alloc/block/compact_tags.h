@@ -60,9 +60,7 @@ struct BasicCompactTags {
   /// True when the block just before this one is allocated (or this is the first block of its region).
   static bool prev_used(const std::byte* block) noexcept { return (header(block) & internal::kPrevUsedBit) != 0; }
   /// True when the block was allocated with an alignment above the heap granule.
-  static bool over_aligned(const std::byte* block) noexcept {
-    return (header(block) & internal::kOverAlignedBit) != 0;
-  }
+  static bool over_aligned(const std::byte* block) noexcept { return (header(block) & internal::kOverAlignedBit) != 0; }
   /// Size of the free block just before `block`, read from its footer. Precondition: `!prev_used(block)`.
   static std::size_t prev_free_size(const std::byte* block) noexcept {
     return internal::load_word<Word>(block - sizeof(Word));

@@ -59,9 +59,7 @@ struct BasicFullTags {
     return (internal::load_word<Word>(block - sizeof(Word)) & internal::kUsedBit) != 0;
   }
   /// True when the block was allocated with an alignment above the heap granule.
-  static bool over_aligned(const std::byte* block) noexcept {
-    return (header(block) & internal::kOverAlignedBit) != 0;
-  }
+  static bool over_aligned(const std::byte* block) noexcept { return (header(block) & internal::kOverAlignedBit) != 0; }
   /// Size of the block just before `block`, read from its footer. Precondition: `!prev_used(block)`.
   static std::size_t prev_free_size(const std::byte* block) noexcept {
     return internal::load_word<Word>(block - sizeof(Word)) & ~internal::kFlagBits;

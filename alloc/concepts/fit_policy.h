@@ -27,10 +27,10 @@ struct ProbeVisit {
 
 /// Requirements on the index a fit policy keeps for tag layout `Tags`.
 template <class I>
-concept FitIndex = std::default_initializable<I> && requires(I& index, const I& cindex, internal::FreeNode* node,
-                                                            std::size_t size) {
-  index.insert(node, size);                                                        // O(1) for every shipped fit
-  index.remove(node, size);                                                        // O(1) for every shipped fit
+concept FitIndex = std::default_initializable<I> &&
+    requires(I& index, const I& cindex, internal::FreeNode* node, std::size_t size) {
+  index.insert(node, size);                                                          // O(1) for every shipped fit
+  index.remove(node, size);                                                          // O(1) for every shipped fit
   { index.find(size, internal::ProbeFits{}) } -> std::same_as<internal::FreeNode*>;  // nullptr: nothing fits
   { cindex.count() } -> std::same_as<std::size_t>;
   { cindex.for_each(internal::ProbeVisit{}, size) } -> std::same_as<bool>;
@@ -38,8 +38,9 @@ concept FitIndex = std::default_initializable<I> && requires(I& index, const I& 
 
 /// A fit strategy: `policy_role` is `role::Fit` and `Index<Tags>` is a FitIndex.
 template <class F>
-concept FitPolicy = HasRole<F, role::Fit> && requires { typename F::template Index<CompactTags>; } &&
-                    FitIndex<typename F::template Index<CompactTags>>;
+concept FitPolicy = HasRole<F, role::Fit> && requires {
+  typename F::template Index<CompactTags>;
+} && FitIndex<typename F::template Index<CompactTags>>;
 
 namespace internal {
 
@@ -50,12 +51,12 @@ consteval bool diagnose_fit_policy() {
     static_assert(dependent_false<F>, "FitPolicy: missing `using policy_role = nostd::role::Fit;`");
   } else if constexpr (!requires { typename F::template Index<CompactTags>; }) {
     static_assert(dependent_false<F>, "FitPolicy: missing member class template `Index<Tags>`");
-  } else if constexpr (!requires(typename F::template Index<CompactTags>& index, FreeNode* node) {
+  } else if constexpr (!requires(typename F::template Index<CompactTags> & index, FreeNode * node) {
                          index.insert(node, std::size_t{});
                          index.remove(node, std::size_t{});
                        }) {
     static_assert(dependent_false<F>, "FitPolicy: Index is missing `insert(FreeNode*, size_t)` or `remove(...)`");
-  } else if constexpr (!requires(typename F::template Index<CompactTags>& index) {
+  } else if constexpr (!requires(typename F::template Index<CompactTags> & index) {
                          { index.find(std::size_t{}, ProbeFits{}) } -> std::same_as<FreeNode*>;
                        }) {
     static_assert(dependent_false<F>, "FitPolicy: Index is missing `FreeNode* find(size_t need, Fits fits)`");

@@ -26,7 +26,7 @@ template <class S>
 consteval bool diagnose_heap_source() {
   if constexpr (!HasRole<S, role::Source>) {
     static_assert(dependent_false<S>, "HeapSource: missing `using policy_role = nostd::role::Source;`");
-  } else if constexpr (!requires(S& source) {
+  } else if constexpr (!requires(S & source) {
                          { source.acquire() } -> std::same_as<std::span<std::byte>>;
                        }) {
     static_assert(dependent_false<S>, "HeapSource: missing `std::span<std::byte> acquire()`");

@@ -26,9 +26,9 @@ consteval bool diagnose_lock_policy() {
     static_assert(dependent_false<L>, "LockPolicy: missing `using policy_role = nostd::role::Lock;`");
   } else if constexpr (!std::default_initializable<L>) {
     static_assert(dependent_false<L>, "LockPolicy: must be default constructible");
-  } else if constexpr (!requires(L& lock) { lock.lock(); }) {
+  } else if constexpr (!requires(L & lock) { lock.lock(); }) {
     static_assert(dependent_false<L>, "LockPolicy: missing `void lock()`");
-  } else if constexpr (!requires(L& lock) { lock.unlock(); }) {
+  } else if constexpr (!requires(L & lock) { lock.unlock(); }) {
     static_assert(dependent_false<L>, "LockPolicy: missing `void unlock()`");
   }
   return LockPolicy<L>;

@@ -32,6 +32,9 @@ inline constexpr bool dependent_false = false;
 
 /// True when `P` declares `policy_role` as `Role`.
 template <class P, class Role>
-concept HasRole = requires { typename P::policy_role; } && std::same_as<typename P::policy_role, Role>;
+concept HasRole = requires {
+  typename P::policy_role;
+}
+&&std::same_as<typename P::policy_role, Role>;
 
 }  // namespace nostd

@@ -13,8 +13,8 @@ namespace nostd {
 
 /// A boundary-tag layout. Every accessor takes a block's start address (its header).
 template <class T>
-concept TagLayout = HasRole<T, role::Tags> && requires(std::byte* block, const std::byte* cblock, std::size_t size,
-                                                         bool flag) {
+concept TagLayout = HasRole<T, role::Tags> &&
+    requires(std::byte* block, const std::byte* cblock, std::size_t size, bool flag) {
   { T::kHeaderSize } -> std::convertible_to<std::size_t>;    // bytes from block start to payload
   { T::kUsedOverhead } -> std::convertible_to<std::size_t>;  // tag bytes a used block carries
   { T::kMaxBlockSize } -> std::convertible_to<std::size_t>;  // largest size a tag can hold
@@ -37,7 +37,11 @@ template <class T>
 consteval bool diagnose_tag_layout() {
   if constexpr (!HasRole<T, role::Tags>) {
     static_assert(dependent_false<T>, "TagLayout: missing `using policy_role = nostd::role::Tags;`");
-  } else if constexpr (!requires { T::kHeaderSize; T::kUsedOverhead; T::kMaxBlockSize; }) {
+  } else if constexpr (!requires {
+                         T::kHeaderSize;
+                         T::kUsedOverhead;
+                         T::kMaxBlockSize;
+                       }) {
     static_assert(dependent_false<T>, "TagLayout: missing kHeaderSize, kUsedOverhead or kMaxBlockSize");
   } else if constexpr (!requires(const std::byte* b) {
                          T::size(b);

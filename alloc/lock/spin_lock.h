@@ -12,31 +12,34 @@ namespace nostd {
 /// ownership traffic happens only when the lock looks free. No fairness, no sleeping: use it where critical
 /// sections are short (they are: one heap operation) and the holder cannot be descheduled for long.
 /// Needs a lock-free atomic exchange; on targets without compare-and-swap (Cortex-M0/M0+) use InterruptLock.
-class SpinLock {
+/// `Flag` is the atomic's value type. The class is a template only so that merely including this header on such
+/// a target is fine and the error appears where a SpinLock is actually used.
+template <class Flag = bool>
+class BasicSpinLock {
  public:
   using policy_role = role::Lock;
 
-  static_assert(std::atomic<bool>::is_always_lock_free,
+  static_assert(std::atomic<Flag>::is_always_lock_free,
                 "SpinLock: this target has no lock-free atomic exchange (no compare-and-swap, e.g. Cortex-M0+): "
                 "use nostd::InterruptLock or nostd::NullLock");
 
-  constexpr SpinLock() noexcept = default;
-  SpinLock(const SpinLock&) = delete;
-  SpinLock& operator=(const SpinLock&) = delete;
+  constexpr BasicSpinLock() noexcept = default;
+  BasicSpinLock(const BasicSpinLock&) = delete;
+  BasicSpinLock& operator=(const BasicSpinLock&) = delete;
 
   /// Acquires the lock, spinning until it is free.
   void lock() noexcept {
     for (;;) {
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      if (!locked_.exchange(Flag{1}, std::memory_order_acquire)) return;
       while (locked_.load(std::memory_order_relaxed)) relax();
     }
   }
   /// Acquires the lock if it is free; never spins.
   bool try_lock() noexcept {
-    return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire);
+    return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(Flag{1}, std::memory_order_acquire);
   }
   /// Releases the lock.
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+  void unlock() noexcept { locked_.store(Flag{0}, std::memory_order_release); }
 
  private:
   // A pause hint makes the spin cheaper for the sibling hyper-thread and for power; it is not needed for
@@ -49,7 +52,10 @@ class SpinLock {
 #endif
   }
 
-  std::atomic<bool> locked_{false};
+  std::atomic<Flag> locked_{Flag{0}};
 };
+
+/// The spin lock heaps use: one `std::atomic<bool>`.
+using SpinLock = BasicSpinLock<>;
 
 }  // namespace nostd

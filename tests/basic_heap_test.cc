@@ -1,0 +1,27 @@
+// Conformance of BasicHeap over fit × tags × source (× checks): the suite of tests/heap_conformance.h run on
+// every portable combination. Hosted sources are covered in tests/mmap_source_test.cc.
+#include <gtest/gtest.h>
+
+#include "alloc/alloc.h"
+#include "tests/heap_conformance.h"
+
+namespace nostd::testing {
+namespace {
+
+template <class Fit, class Tags, class Source, class Check = BasicChecks<>>
+using H = BasicHeap<Fit, Tags, Source, Check>;
+using Static = StaticArraySource<kTestHeapBytes>;
+
+using PortableHeaps = ::testing::Types<
+    H<FirstFit, CompactTags, Static>, H<FirstFit, CompactTags, RegionSource>, H<FirstFit, FullTags, Static>,
+    H<FirstFit, FullTags, RegionSource>, H<NextFit, CompactTags, Static>, H<NextFit, CompactTags, RegionSource>,
+    H<NextFit, FullTags, Static>, H<NextFit, FullTags, RegionSource>, H<BestFit, CompactTags, Static>,
+    H<BestFit, CompactTags, RegionSource>, H<BestFit, FullTags, Static>, H<BestFit, FullTags, RegionSource>,
+    // Narrow 32-bit tag words (halve the overhead on 64-bit targets) and the unchecked heap.
+    H<FirstFit, BasicCompactTags<std::uint32_t>, RegionSource>, H<BestFit, BasicFullTags<std::uint32_t>, Static>,
+    H<FirstFit, CompactTags, Static, NoChecks>, H<NextFit, FullTags, RegionSource, NoChecks>>;
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Portable, HeapConformance, PortableHeaps, HeapTypeNames);
+
+}  // namespace
+}  // namespace nostd::testing

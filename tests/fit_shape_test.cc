@@ -1,0 +1,121 @@
+// Shape tests: build an exact heap (free blocks of chosen sizes in a known list order, separated by used guard
+// blocks) and assert which block each fit strategy picks.
+//
+// The setup frees A(256) B(128) C(512) D(192) in that order. Free lists are LIFO, so the list reads
+//   head -> D(192) -> C(512) -> B(128) -> A(256) -> rest of the heap
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <memory>
+
+#include "alloc/alloc.h"
+#include "tests/heap_test_util.h"
+
+namespace nostd::testing {
+namespace {
+
+template <class Fit, class Tags>
+class Shape {
+ public:
+  using Heap = BasicHeap<Fit, Tags, RegionSource>;
+
+  Shape() : owner_(new TestHeap<Heap>()) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      blocks_[i] = take(kSizes[i]);
+      guards_[i] = take(64);
+    }
+    for (void* block : blocks_) {
+      heap().deallocate(block);
+      EXPECT_TRUE(valid(heap()));
+    }
+    EXPECT_EQ(heap().stats().free_blocks, 5u);
+  }
+
+  Heap& heap() { return owner_->heap(); }
+
+  /// The payload to request so that the block is exactly `block_size` bytes (no split, no slack).
+  static constexpr std::size_t payload_for(std::size_t block_size) { return block_size - Heap::kTagOverhead; }
+
+  /// Allocates a payload for a block of `block_size` bytes and validates.
+  void* take(std::size_t block_size) {
+    Result<void*> p = heap().allocate(payload_for(block_size));
+    EXPECT_TRUE(p.has_value());
+    EXPECT_TRUE(valid(heap()));
+    return p.value_or(nullptr);
+  }
+
+  static constexpr std::size_t kSizes[4] = {256, 128, 512, 192};
+  static constexpr std::size_t kA = 0, kB = 1, kC = 2, kD = 3;
+  void* blocks_[4] = {};
+  void* guards_[4] = {};
+
+ private:
+  std::unique_ptr<TestHeap<Heap>> owner_;
+};
+
+template <class Tags>
+class FitShapeTest : public ::testing::Test {};
+
+using TagLayouts = ::testing::Types<CompactTags, FullTags>;
+TYPED_TEST_SUITE(FitShapeTest, TagLayouts);
+
+TYPED_TEST(FitShapeTest, FirstFitTakesFirstBlockOnTheListThatFits) {
+  Shape<FirstFit, TypeParam> s;
+  // 128 bytes: D (192) is first on the list and fits, although B (128) would fit exactly.
+  EXPECT_EQ(s.take(128), s.blocks_[s.kD]);
+  // 256 bytes: D is now a 64-byte remainder at the head, C (512) is next and fits.
+  EXPECT_EQ(s.take(256), s.blocks_[s.kC]);
+}
+
+TYPED_TEST(FitShapeTest, BestFitTakesSmallestBlockThatFits) {
+  Shape<BestFit, TypeParam> s;
+  EXPECT_EQ(s.take(128), s.blocks_[s.kB]);  // exact fit
+  EXPECT_EQ(s.take(208), s.blocks_[s.kA]);  // 256 is the smallest of {256, 512, rest} that holds 208
+  EXPECT_EQ(s.take(160), s.blocks_[s.kD]);  // 192 beats 512 and the rest
+  // Left free: A's 48-byte remainder, D's 32-byte remainder, C, the rest of the heap.
+  EXPECT_EQ(s.heap().stats().free_blocks, 4u);
+}
+
+TYPED_TEST(FitShapeTest, NextFitResumesAfterTheLastBlockTaken) {
+  Shape<NextFit, TypeParam> s;
+  // The rover starts at the head, like first fit: D.
+  EXPECT_EQ(s.take(128), s.blocks_[s.kD]);
+  // D's 64-byte remainder went to the head, but the rover sits on C: next fit takes C where first fit would
+  // take the remainder.
+  EXPECT_EQ(s.take(64), s.blocks_[s.kC]);
+  // And the search goes on from there: B next.
+  EXPECT_EQ(s.take(64), s.blocks_[s.kB]);
+}
+
+TYPED_TEST(FitShapeTest, FirstFitTakesTheRemainderWhereNextFitMovesOn) {
+  Shape<FirstFit, TypeParam> s;
+  void* d = s.take(128);
+  EXPECT_EQ(d, s.blocks_[s.kD]);
+  // First fit starts from the head again, where D's 64-byte remainder now is.
+  EXPECT_EQ(s.take(64), static_cast<std::byte*>(d) + 128);
+}
+
+TYPED_TEST(FitShapeTest, NextFitWrapsAroundToTheHead) {
+  Shape<NextFit, TypeParam> s;
+  EXPECT_EQ(s.take(128), s.blocks_[s.kD]);  // rover -> C
+  EXPECT_EQ(s.take(512), s.blocks_[s.kC]);  // rover -> B
+  EXPECT_EQ(s.take(128), s.blocks_[s.kB]);  // rover -> A
+  EXPECT_EQ(s.take(256), s.blocks_[s.kA]);  // rover -> rest of the heap
+  // The rover is on the rest of the heap, so a 64-byte request splits the rest, not D's 64-byte remainder at
+  // the head (which first fit would take).
+  void* from_rest = s.take(64);
+  EXPECT_EQ(from_rest, static_cast<std::byte*>(s.guards_[3]) + 64);
+  // The rest was the last block on the list: the rover wrapped to the head, where the rest's own remainder was
+  // just pushed.
+  EXPECT_EQ(s.take(64), static_cast<std::byte*>(from_rest) + 64);
+}
+
+TYPED_TEST(FitShapeTest, EveryFitFailsWhenNothingFits) {
+  Shape<BestFit, TypeParam> s;
+  const std::size_t too_big = s.heap().stats().largest_free_block + 1;
+  EXPECT_EQ(s.heap().allocate(too_big).error(), AllocError::kOutOfMemory);
+  EXPECT_TRUE(valid(s.heap()));
+}
+
+}  // namespace
+}  // namespace nostd::testing
