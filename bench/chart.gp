@@ -10,6 +10,9 @@ set boxwidth 0.9
 set key outside right top vertical
 set grid ytics mytics
 set logscale y
+# One cluster per workload (data rows after the header): keep the x range tight around them.
+stats datafile index 0 using 2 nooutput
+set xrange [-0.6:STATS_records - 0.4]
 set xlabel "workload (a: churn small, b: churn medium, c: LIFO, e: embedded)"
 set title "Throughput, M calls/s (median of repetitions; higher is better)"
 plot for [i=2:*] datafile index 0 using i:xtic(1) title columnheader(i)

@@ -3,9 +3,10 @@
 //
 // Method. Each workload's trace is generated once (bench/trace.h) and replayed, unchanged, by every allocator.
 // Throughput passes are interleaved — for each repetition, every allocator runs once, in alternating order — so
-// that load from other processes falls on all of them alike; the table shows the median over repetitions and
-// the spread (max - min) / median. Latency comes from a separate pass that reads the TSC around every call
-// (bench/tsc_timer.h); the timer's own cost is printed and is included in those figures. A run that exceeds the
+// that load from other processes falls on all of them alike; short traces get more repetitions (until their runs
+// total --min_time), and one untimed warm-up replay precedes each workload's runs. The table shows the median
+// over runs and the spread (max - min) / median. Latency comes from a separate pass that reads the TSC around every
+// call (bench/tsc_timer.h); the timer's own cost is printed and is included in those figures. A run that exceeds the
 // time cap stops, reports throughput over the calls it did, and is marked "capped" (and not repeated).
 //
 // Heap arenas are mmap'd once and written before any timing. glibc malloc gets the same treatment: its trim
@@ -47,6 +48,7 @@ struct Options {
   bool quick = false;
   int reps = 5;
   double cap_seconds = 15;
+  double min_seconds = 0.5;
   Format format = Format::kTable;
   std::string workloads = "abce";
   std::vector<std::string> allocator_filters;  // empty: all
@@ -65,6 +67,7 @@ void print_usage() {
   std::printf(
       "  --reps=N                 throughput repetitions (default 5; median reported)\n"
       "  --cap=SECONDS            time cap per run (default 15, quick 2)\n"
+      "  --min_time=SECONDS       repeat short runs (up to 100) until they total this (default 0.5, quick 0.1)\n"
       "  --json                   machine-readable output on stdout (also --format=json,\n"
       "                           --benchmark_format=json)\n"
       "  --plot_data=FILE         also write gnuplot data (used by //bench:chart)\n"
@@ -81,6 +84,7 @@ std::optional<Options> parse(int argc, char** argv) {
   Options o;
   bool cap_given = false;
   bool reps_given = false;
+  bool min_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     std::string_view v;
@@ -109,6 +113,9 @@ std::optional<Options> parse(int argc, char** argv) {
     } else if (starts_with(arg, "--reps=", &v)) {
       o.reps = std::max(1, std::atoi(std::string(v).c_str()));
       reps_given = true;
+    } else if (starts_with(arg, "--min_time=", &v)) {
+      o.min_seconds = std::atof(std::string(v).c_str());
+      min_given = true;
     } else if (starts_with(arg, "--cap=", &v)) {
       o.cap_seconds = std::atof(std::string(v).c_str());
       cap_given = true;
@@ -129,6 +136,7 @@ std::optional<Options> parse(int argc, char** argv) {
   if (o.quick) {
     if (!reps_given) o.reps = 1;
     if (!cap_given) o.cap_seconds = 2;
+    if (!min_given) o.min_seconds = 0.1;
   }
   return o;
 }
@@ -291,12 +299,28 @@ WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
   for (const AllocatorEntry* a : allocators) result.rows.push_back(Row{a, {}, {}, 0, 0, false});
 
   char label[160];
-  for (int rep = 0; rep < opt.reps; ++rep) {
+  // One untimed replay first: the first timed run of a workload was measurably slower than later ones (caches,
+  // TLB and branch predictors still full of the previous workload), which would penalise whoever runs first.
+  std::snprintf(label, sizeof label, "%c  %-16s warm-up", spec.id, result.rows[0].allocator->name);
+  progress.begin(label, trace.size());
+  (void)result.rows[0].allocator->throughput(arena, trace, slots, std::min(opt.cap_seconds, 2.0), progress);
+
+  // A row needs more runs until it has `reps` of them and, for short traces, `min_seconds` of measured time in
+  // total (a 20 ms run is at the mercy of a single preemption); at most kMaxReps runs.
+  constexpr std::size_t kMaxReps = 100;
+  auto needs_more = [&](const Row& row) {
+    if (row.capped) return false;  // a capped run is not repeated: it would only cost the cap again
+    double total = 0;
+    for (const ThroughputRun& r : row.runs) total += r.seconds;
+    return row.runs.size() < static_cast<std::size_t>(opt.reps) ||
+           (total < opt.min_seconds && row.runs.size() < kMaxReps);
+  };
+  for (int rep = 0; std::any_of(result.rows.begin(), result.rows.end(), needs_more); ++rep) {
     for (std::size_t k = 0; k < result.rows.size(); ++k) {
       // Alternate the order between repetitions so no allocator always runs right after the same neighbour.
       Row& row = result.rows[rep % 2 == 0 ? k : result.rows.size() - 1 - k];
-      if (row.capped) continue;  // a capped run is not repeated: it would only cost the cap again
-      std::snprintf(label, sizeof label, "%c  %-16s throughput %d/%d", spec.id, row.allocator->name, rep + 1, opt.reps);
+      if (!needs_more(row)) continue;
+      std::snprintf(label, sizeof label, "%c  %-16s throughput run %d", spec.id, row.allocator->name, rep + 1);
       progress.begin(label, trace.size());
       const ThroughputRun r = row.allocator->throughput(arena, trace, slots, opt.cap_seconds, progress);
       row.runs.push_back(r);
@@ -356,9 +380,10 @@ void print_table(const WorkloadResult& w, const Options& opt, double ticks_per_n
   const Row* first = find_row(w, kFirstFitBaseline);
   const Row* glibc = find_row(w, kGlibcBaseline);
   std::printf(
-      "| allocator | M calls/s | spread | ÷ first | ÷ glibc | alloc ns p50 / p99.9 / max | free ns p50 / p99.9 / "
+      "| allocator | M calls/s | runs | spread | ÷ first | ÷ glibc | alloc ns p50 / p99.9 / max | free ns p50 / p99.9 "
+      "/ "
       "max | touched ÷ peak live | largest ÷ free | B/block | note |\n");
-  std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+  std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
   for (const Row& r : w.rows) {
     const DetailRun& d = r.detail;
     std::string touched = "—";
@@ -378,27 +403,28 @@ void print_table(const WorkloadResult& w, const Options& opt, double ticks_per_n
     std::string note;
     if (r.capped) {
       const ThroughputRun& last = r.runs.back();
-      note = "capped after " + std::to_string(last.calls) + " calls (" + fmt("%.0f", opt.cap_seconds) + " s), 1 run";
+      note = "capped after " + std::to_string(last.calls) + " calls (" + fmt("%.0f", opt.cap_seconds) + " s)";
     }
     std::uint64_t failed = 0;
     for (const ThroughputRun& t : r.runs) failed = std::max(failed, t.failed);
     if (failed > 0) note += (note.empty() ? "" : "; ") + std::to_string(failed) + " failed allocations";
-    std::printf("| %s | %.2f | %.0f%% | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s |\n",
-                r.allocator->name, r.median_mcalls, 100 * r.spread, ratio(r.median_mcalls, first).c_str(),
-                ratio(r.median_mcalls, glibc).c_str(), ns(d.allocate.p50, ticks_per_ns).c_str(),
-                ns(d.allocate.p999, ticks_per_ns).c_str(), ns(d.allocate.max, ticks_per_ns).c_str(),
-                ns(d.free.p50, ticks_per_ns).c_str(), ns(d.free.p999, ticks_per_ns).c_str(),
-                ns(d.free.max, ticks_per_ns).c_str(), touched.c_str(), largest.c_str(), per_block.c_str(),
-                note.c_str());
+    std::printf("| %s | %.2f | %zu | %.0f%% | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s |\n",
+                r.allocator->name, r.median_mcalls, r.runs.size(), 100 * r.spread,
+                ratio(r.median_mcalls, first).c_str(), ratio(r.median_mcalls, glibc).c_str(),
+                ns(d.allocate.p50, ticks_per_ns).c_str(), ns(d.allocate.p999, ticks_per_ns).c_str(),
+                ns(d.allocate.max, ticks_per_ns).c_str(), ns(d.free.p50, ticks_per_ns).c_str(),
+                ns(d.free.p999, ticks_per_ns).c_str(), ns(d.free.max, ticks_per_ns).c_str(), touched.c_str(),
+                largest.c_str(), per_block.c_str(), note.c_str());
   }
 }
 
 void print_legend(const Options& opt, const Machine& m) {
   std::printf("\nHow to read the tables:\n\n");
   std::printf(
-      "- M calls/s: allocate + free calls per second over the whole trace, median of %d interleaved repetition%s; "
-      "spread = (max - min) / median. ÷ first and ÷ glibc: ratio to %s and to %s in the same run.\n",
-      opt.reps, opt.reps == 1 ? "" : "s", kFirstFitBaseline, kGlibcBaseline);
+      "- M calls/s: allocate + free calls per second over the whole trace, median of at least %d interleaved "
+      "runs (more, up to 100, until they total %.1f s; runs column), after one untimed warm-up replay; spread = "
+      "(max - min) / median. ÷ first and ÷ glibc: ratio to %s and to %s in the same run.\n",
+      opt.reps, opt.min_seconds, kFirstFitBaseline, kGlibcBaseline);
   std::printf(
       "- Latency (ns): a separate pass reading the TSC around every call; the timer's own cost (%.0f ns, median of "
       "an empty timed region) is included; the TSC advances in steps of %.1f ns here. max is dominated by "
