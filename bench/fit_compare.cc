@@ -62,7 +62,8 @@ void print_usage() {
       "usage: fit_compare [options]\n"
       "  --quick                  first look: 1/10 of the churn steps, 1 repetition, 2 s cap\n"
       "  --workloads=a,c          workloads to run (a b c e; default all)\n"
-      "  --allocators=first,glibc allocators whose name contains one of the words (default all); names:\n");
+      "  --allocators=first,glibc allocators whose name contains one of the words (default all; alias\n"
+      "                           --policies=); names:\n");
   for (const AllocatorEntry& e : all_allocators()) std::printf("                             %s\n", e.name);
   std::printf(
       "  --reps=N                 throughput repetitions (default 5; median reported)\n"
@@ -104,7 +105,7 @@ std::optional<Options> parse(int argc, char** argv) {
         }
         o.workloads.push_back(c);
       }
-    } else if (starts_with(arg, "--allocators=", &v)) {
+    } else if (starts_with(arg, "--allocators=", &v) || starts_with(arg, "--policies=", &v)) {
       while (!v.empty()) {
         const std::size_t comma = v.find(',');
         o.allocator_filters.emplace_back(v.substr(0, comma));
