@@ -443,6 +443,12 @@ void print_legend(const Options& opt, const Machine& m) {
       "- B/block: mean bytes a live block costs beyond its request (tags or malloc's header, plus rounding) at the "
       "end of the churn phase; n/a where not observable (pmr).\n");
   std::printf(
+      "- Heaps: BasicHeap<Fit, Tags, RegionSource> with the default NullLock and BasicChecks<>, a fresh heap per run "
+      "over an arena written before any timing. glibc: malloc/free with M_TRIM_THRESHOLD raised to 1 GiB and "
+      "M_MMAP_THRESHOLD fixed at 32 MiB, its heap written once (256 MiB) at start-up, so that it too pays no page "
+      "faults while timed. pmr/pool: std::pmr::unsynchronized_pool_resource, default options, over "
+      "new_delete_resource(), constructed per run.\n");
+  std::printf(
       "- capped: the run hit the %.0f s cap; its throughput covers the calls it did (the fill and early churn, the "
       "easier part), it was not repeated, and its latency pass was capped alike.\n",
       opt.cap_seconds);
