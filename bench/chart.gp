@@ -14,7 +14,7 @@ set logscale y
 stats datafile index 0 using 2 nooutput
 set xrange [-0.6:STATS_records - 0.4]
 set xlabel "workload (a: churn small, b: churn medium, c: LIFO, e: embedded)"
-set title "Throughput, M calls/s (median of repetitions; higher is better)"
+set title "Throughput, M calls per CPU-second (median of interleaved runs; higher is better)"
 plot for [i=2:*] datafile index 0 using i:xtic(1) title columnheader(i)
 set title "allocate latency p99.9, ns (TSC, timer cost included; lower is better)"
 plot for [i=2:*] datafile index 1 using i:xtic(1) title columnheader(i)
