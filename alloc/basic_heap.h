@@ -185,7 +185,11 @@ class BasicHeap {
   }
 
   /// Bytes usable at `ptr` (at least the size requested). Precondition: `ptr` is a live block of this heap. O(1).
-  std::size_t usable_size(const void* ptr) const noexcept { return Tags::size(block_of(ptr)) - kTagOverhead; }
+  /// Takes the lock: freeing the block before `ptr` rewrites a flag in `ptr`'s header (CompactTags).
+  std::size_t usable_size(const void* ptr) const noexcept {
+    Guard guard(lock_);
+    return Tags::size(block_of(ptr)) - kTagOverhead;
+  }
 
   /// True when `ptr` points into one of this heap's regions (any byte of any block). O(regions).
   bool owns(const void* ptr) const noexcept {

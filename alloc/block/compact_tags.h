@@ -35,7 +35,7 @@ namespace nostd {
 /// `Word` sets the tag width: `std::uintptr_t` (the default, `CompactTags`) or `std::uint32_t` to halve the
 /// overhead on 64-bit targets, limiting one block to 4 GiB.
 template <class Word = std::uintptr_t>
-struct BasicCompactTags {
+struct BasicCompactTags : internal::HeaderFields<Word> {
   using policy_role = role::Tags;
   using word_type = Word;
 
@@ -53,14 +53,12 @@ struct BasicCompactTags {
   static constexpr std::size_t kMaxBlockSize =
       static_cast<std::size_t>(std::numeric_limits<Word>::max()) & ~internal::kFlagBits;
 
-  /// Block size in bytes, header included.
-  static std::size_t size(const std::byte* block) noexcept { return header(block) & ~internal::kFlagBits; }
-  /// True when the block is allocated.
-  static bool used(const std::byte* block) noexcept { return (header(block) & internal::kUsedBit) != 0; }
+  using internal::HeaderFields<Word>::size;
+  using internal::HeaderFields<Word>::used;
+  using internal::HeaderFields<Word>::over_aligned;
+
   /// True when the block just before this one is allocated (or this is the first block of its region).
   static bool prev_used(const std::byte* block) noexcept { return (header(block) & internal::kPrevUsedBit) != 0; }
-  /// True when the block was allocated with an alignment above the heap granule.
-  static bool over_aligned(const std::byte* block) noexcept { return (header(block) & internal::kOverAlignedBit) != 0; }
   /// Size of the free block just before `block`, read from its footer. Precondition: `!prev_used(block)`.
   static std::size_t prev_free_size(const std::byte* block) noexcept {
     return internal::load_word<Word>(block - sizeof(Word));

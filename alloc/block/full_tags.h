@@ -32,7 +32,7 @@ namespace nostd {
 
 /// Header and footer on every block: `2 * sizeof(Word)` bytes of overhead per used block.
 template <class Word = std::uintptr_t>
-struct BasicFullTags {
+struct BasicFullTags : internal::HeaderFields<Word> {
   using policy_role = role::Tags;
   using word_type = Word;
 
@@ -50,16 +50,14 @@ struct BasicFullTags {
   static constexpr std::size_t kMaxBlockSize =
       static_cast<std::size_t>(std::numeric_limits<Word>::max()) & ~internal::kFlagBits;
 
-  /// Block size in bytes, both tags included.
-  static std::size_t size(const std::byte* block) noexcept { return header(block) & ~internal::kFlagBits; }
-  /// True when the block is allocated.
-  static bool used(const std::byte* block) noexcept { return (header(block) & internal::kUsedBit) != 0; }
+  using internal::HeaderFields<Word>::size;
+  using internal::HeaderFields<Word>::used;
+  using internal::HeaderFields<Word>::over_aligned;
+
   /// True when the block just before this one is allocated, read from its footer (or the region's prologue).
   static bool prev_used(const std::byte* block) noexcept {
     return (internal::load_word<Word>(block - sizeof(Word)) & internal::kUsedBit) != 0;
   }
-  /// True when the block was allocated with an alignment above the heap granule.
-  static bool over_aligned(const std::byte* block) noexcept { return (header(block) & internal::kOverAlignedBit) != 0; }
   /// Size of the block just before `block`, read from its footer. Precondition: `!prev_used(block)`.
   static std::size_t prev_free_size(const std::byte* block) noexcept {
     return internal::load_word<Word>(block - sizeof(Word)) & ~internal::kFlagBits;

@@ -20,14 +20,9 @@ struct BestFit {
 
   /// The free-block index a heap with tag layout `Tags` keeps.
   template <class Tags>
-  class Index {
+  class Index : public internal::ListIndex {
    public:
     constexpr Index() noexcept = default;
-
-    /// Adds a free block of `size` bytes. O(1).
-    void insert(internal::FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
-    /// Removes a free block. O(1).
-    void remove(internal::FreeNode* node, std::size_t /*size*/) noexcept { list_.erase(node); }
 
     /// The smallest block of at least `need` bytes for which `fits(node, size)` holds, or nullptr. Among equal
     /// sizes the one nearest the head (most recently freed) wins.
@@ -44,17 +39,6 @@ struct BestFit {
       }
       return best;
     }
-
-    /// Number of free blocks indexed.
-    std::size_t count() const noexcept { return list_.count(); }
-    /// Visits every indexed block (at most `limit`); false when stopped early or past the limit.
-    template <class Visit>
-    bool for_each(Visit&& visit, std::size_t limit) const noexcept {
-      return list_.for_each(visit, limit);
-    }
-
-   private:
-    internal::FreeList list_;
   };
 };
 

@@ -14,20 +14,16 @@ namespace nostd {
 ///
 /// Trade-off: the scan stops early, so it is fast while small blocks are plentiful near the head, but blocks too
 /// small for most requests collect at the front of the list and every large request pays to walk past them.
-/// Choose it for small heaps and uniform sizes; prefer SegregatedFit when latency must be bounded.
+/// Choose it for small heaps and uniform sizes; where allocation latency must be bounded, a size-class
+/// (segregated) index is the better choice.
 struct FirstFit {
   using policy_role = role::Fit;
 
   /// The free-block index a heap with tag layout `Tags` keeps.
   template <class Tags>
-  class Index {
+  class Index : public internal::ListIndex {
    public:
     constexpr Index() noexcept = default;
-
-    /// Adds a free block of `size` bytes. O(1).
-    void insert(internal::FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
-    /// Removes a free block. O(1).
-    void remove(internal::FreeNode* node, std::size_t /*size*/) noexcept { list_.erase(node); }
 
     /// The first block of at least `need` bytes for which `fits(node, size)` holds, or nullptr.
     template <class Fits>
@@ -38,17 +34,6 @@ struct FirstFit {
       }
       return nullptr;
     }
-
-    /// Number of free blocks indexed.
-    std::size_t count() const noexcept { return list_.count(); }
-    /// Visits every indexed block (at most `limit`); false when stopped early or past the limit.
-    template <class Visit>
-    bool for_each(Visit&& visit, std::size_t limit) const noexcept {
-      return list_.for_each(visit, limit);
-    }
-
-   private:
-    internal::FreeList list_;
   };
 };
 

@@ -60,4 +60,26 @@ class FreeList {
   std::size_t count_ = 0;
 };
 
+/// The part of a fit index that keeps one LIFO FreeList: insert, remove, count and for_each. FirstFit, NextFit
+/// and BestFit derive from it and add only their `find` (NextFit also its rover); user fits may do the same.
+class ListIndex {
+ public:
+  constexpr ListIndex() noexcept = default;
+
+  /// Adds a free block of `size` bytes at the head. O(1).
+  void insert(FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
+  /// Removes a free block. O(1).
+  void remove(FreeNode* node, std::size_t /*size*/) noexcept { list_.erase(node); }
+  /// Number of free blocks indexed.
+  std::size_t count() const noexcept { return list_.count(); }
+  /// Visits every indexed block (at most `limit`); false when stopped early or past the limit.
+  template <class Visit>
+  bool for_each(Visit&& visit, std::size_t limit) const noexcept {
+    return list_.for_each(visit, limit);
+  }
+
+ protected:
+  FreeList list_;
+};
+
 }  // namespace nostd::internal

@@ -20,16 +20,15 @@ struct NextFit {
 
   /// The free-block index a heap with tag layout `Tags` keeps.
   template <class Tags>
-  class Index {
+  class Index : public internal::ListIndex {
    public:
     constexpr Index() noexcept = default;
 
-    /// Adds a free block of `size` bytes at the head. O(1). The rover does not move.
-    void insert(internal::FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
-    /// Removes a free block. O(1). A rover on that block moves on to its successor.
-    void remove(internal::FreeNode* node, std::size_t /*size*/) noexcept {
+    /// Removes a free block. O(1). A rover on that block moves on to its successor. (Insertion, at the head,
+    /// leaves the rover where it is.)
+    void remove(internal::FreeNode* node, std::size_t size) noexcept {
       if (rover_ == node) rover_ = node->next;
-      list_.erase(node);
+      ListIndex::remove(node, size);
     }
 
     /// The first block from the rover on (wrapping once) of at least `need` bytes for which `fits` holds, or
@@ -50,18 +49,10 @@ struct NextFit {
       return nullptr;
     }
 
-    /// Number of free blocks indexed.
-    std::size_t count() const noexcept { return list_.count(); }
-    /// Visits every indexed block (at most `limit`); false when stopped early or past the limit.
-    template <class Visit>
-    bool for_each(Visit&& visit, std::size_t limit) const noexcept {
-      return list_.for_each(visit, limit);
-    }
     /// The block the next search starts from (nullptr: the head). For tests and validation.
     const internal::FreeNode* rover() const noexcept { return rover_; }
 
    private:
-    internal::FreeList list_;
     internal::FreeNode* rover_ = nullptr;
   };
 };

@@ -34,4 +34,16 @@ inline void store_word(std::byte* at, std::size_t word) noexcept {
   std::memcpy(std::assume_aligned<alignof(Word)>(at), &value, sizeof(Word));
 }
 
+/// The fields both tag layouts read the same way from a block's header word: size and the used and over-aligned
+/// flags. The layouts derive from it and add what differs (where "previous block used" lives, footers).
+template <class Word>
+struct HeaderFields {
+  /// Block size in bytes, tags included.
+  static std::size_t size(const std::byte* block) noexcept { return load_word<Word>(block) & ~kFlagBits; }
+  /// True when the block is allocated.
+  static bool used(const std::byte* block) noexcept { return (load_word<Word>(block) & kUsedBit) != 0; }
+  /// True when the block was allocated with an alignment above the heap granule.
+  static bool over_aligned(const std::byte* block) noexcept { return (load_word<Word>(block) & kOverAlignedBit) != 0; }
+};
+
 }  // namespace nostd::internal

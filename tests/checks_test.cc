@@ -1,0 +1,96 @@
+// Check policies: BasicChecks sends misuse in deallocate and reallocate to its handler with the right error and
+// leaves the heap intact; the default handler aborts (death tests, where the platform can fork).
+#include <gtest/gtest.h>
+
+#include <csetjmp>
+#include <memory>
+
+#include "alloc/alloc.h"
+#include "tests/heap_test_util.h"
+
+namespace nostd::testing {
+namespace {
+
+// A handler that records the fault and jumps back into the test. The heap uses NullLock here: a handler must
+// not return, and leaving by longjmp skips the lock guard's release, which only a NullLock heap tolerates.
+struct RecordingHandler {
+  static inline std::jmp_buf* resume = nullptr;
+  static inline HeapFault last{};
+  static inline int calls = 0;
+  [[noreturn]] static void on_fault(const HeapFault& fault) noexcept {
+    last = fault;
+    ++calls;
+    std::longjmp(*resume, 1);
+  }
+};
+
+template <class Tags>
+class BasicChecksTest : public ::testing::Test {
+ protected:
+  using Heap = BasicHeap<Tags, BasicChecks<RecordingHandler>, RegionSource>;
+  void SetUp() override { RecordingHandler::calls = 0; }
+  Heap& heap() { return owner_->heap(); }
+  std::unique_ptr<TestHeap<Heap>> owner_ = std::make_unique<TestHeap<Heap>>();
+};
+using TagLayouts = ::testing::Types<CompactTags, FullTags>;
+TYPED_TEST_SUITE(BasicChecksTest, TagLayouts);
+
+// Runs `misuse` expecting the handler to be called with `error` about `where`.
+#define EXPECT_FAULT(misuse, expected_error, expected_where)                \
+  do {                                                                      \
+    std::jmp_buf env;                                                       \
+    RecordingHandler::resume = &env;                                        \
+    const int before = RecordingHandler::calls;                             \
+    if (setjmp(env) == 0) {                                                 \
+      misuse;                                                               \
+      ADD_FAILURE() << "no fault reported for: " #misuse;                   \
+    }                                                                       \
+    EXPECT_EQ(RecordingHandler::calls, before + 1);                         \
+    EXPECT_EQ(RecordingHandler::last.error, expected_error);                \
+    EXPECT_EQ(RecordingHandler::last.where, (const void*)(expected_where)); \
+    EXPECT_NE(RecordingHandler::last.what, nullptr);                        \
+  } while (0)
+
+TYPED_TEST(BasicChecksTest, DeallocateMisuseGoesToHandler) {
+  void* a = *this->heap().allocate(64);
+  void* b = *this->heap().allocate(64);
+  fill(a, 64, 1);
+  fill(b, 64, 2);
+  ASSERT_TRUE(valid(this->heap()));
+  alignas(16) static std::byte foreign[64];
+  EXPECT_FAULT(this->heap().deallocate(foreign), AllocError::kInvalidPointer, foreign);
+  ASSERT_TRUE(valid(this->heap()));
+  std::byte* interior = static_cast<std::byte*>(a) + 32;
+  EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+  ASSERT_TRUE(valid(this->heap()));
+  this->heap().deallocate(a);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_FAULT(this->heap().deallocate(a), AllocError::kDoubleFree, a);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_FAULT((void)this->heap().reallocate(a, 100), AllocError::kDoubleFree, a);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_TRUE(holds_pattern(b, 64, 2));
+  EXPECT_EQ(this->heap().stats().live_allocations, 1u);
+  this->heap().deallocate(b);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+}
+
+#if GTEST_HAS_DEATH_TEST
+TEST(AbortOnFaultDeathTest, DoubleFreeAborts) {
+  auto owner = std::make_unique<TestHeap<BasicHeap<RegionSource>>>();
+  auto& heap = owner->heap();
+  void* p = *heap.allocate(32);
+  heap.deallocate(p);
+  EXPECT_DEATH(heap.deallocate(p), "");
+}
+
+TEST(AbortOnFaultDeathTest, ForeignPointerAborts) {
+  auto owner = std::make_unique<TestHeap<BasicHeap<RegionSource>>>();
+  static std::byte foreign[64];
+  EXPECT_DEATH(owner->heap().deallocate(foreign + 16), "");
+}
+#endif
+
+}  // namespace
+}  // namespace nostd::testing

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Compile-fail tests: a misused BasicHeap must fail to compile with one readable line naming the problem.
+# Each case is a tiny program; the test passes when g++ rejects it AND its output contains the expected message.
+set -euo pipefail
+cxx="${CXX:-g++}"
+root="$(pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+expect_error() {
+  local name="$1" message="$2" body="$3"
+  printf '#include "alloc/alloc.h"\n%s\n' "$body" >"$tmp/$name.cc"
+  if "$cxx" -std=c++2b -fno-exceptions -fno-rtti -fsyntax-only -I"$root" "$tmp/$name.cc" >"$tmp/$name.log" 2>&1; then
+    echo "FAIL $name: compiled, but should have been rejected"
+    failures=$((failures + 1))
+  elif ! grep -qF -- "$message" "$tmp/$name.log"; then
+    echo "FAIL $name: rejected without the message: $message"
+    head -20 "$tmp/$name.log"
+    failures=$((failures + 1))
+  else
+    echo "ok   $name: $message"
+  fi
+}
+
+expect_error no_source "BasicHeap: no heap source given" \
+  'nostd::BasicHeap<nostd::FirstFit> heap;'
+expect_error two_fits "BasicHeap: two fit policies given" \
+  'nostd::BasicHeap<nostd::FirstFit, nostd::BestFit, nostd::RegionSource> heap;'
+expect_error two_locks "BasicHeap: two lock policies given" \
+  'nostd::BasicHeap<nostd::NullLock, nostd::SpinLock, nostd::RegionSource> heap;'
+expect_error no_role "BasicHeap: a policy type has no known role" \
+  'struct Mystery {}; nostd::BasicHeap<Mystery, nostd::RegionSource> heap;'
+expect_error lock_without_unlock "LockPolicy: missing \`void unlock()\`" \
+  'struct L { using policy_role = nostd::role::Lock; void lock() {} };
+   nostd::BasicHeap<L, nostd::RegionSource> heap;'
+expect_error fit_without_index "FitPolicy: missing member class template \`Index<Tags>\`" \
+  'struct F { using policy_role = nostd::role::Fit; };
+   nostd::BasicHeap<F, nostd::RegionSource> heap;'
+expect_error source_without_acquire "HeapSource: missing \`std::span<std::byte> acquire()\`" \
+  'struct S { using policy_role = nostd::role::Source; static constexpr bool kAcceptsRegions = false; };
+   nostd::BasicHeap<S> heap;'
+expect_error check_without_level "CheckPolicy: missing \`static constexpr CheckLevel kLevel\`" \
+  'struct C { using policy_role = nostd::role::Check; };
+   nostd::BasicHeap<C, nostd::RegionSource> heap;'
+expect_error add_region_on_static "add_region" \
+  'nostd::BasicHeap<nostd::StaticArraySource<4096>> heap;
+   void f(std::span<std::byte> s) { (void)heap.add_region(s); }'
+expect_error static_too_small "StaticArraySource: Bytes must be at least 128" \
+  'nostd::BasicHeap<nostd::StaticArraySource<64>> heap;'
+
+echo "$failures failure(s)"
+[[ "$failures" == 0 ]]

@@ -1,0 +1,88 @@
+// tests/heap_fuzz.h — decodes a byte string into heap requests (allocate, aligned allocate, free, reallocate,
+// try_deallocate of bad pointers) and runs them with validate() after each; shared by the seeded replay test
+// (every platform) and the libFuzzer target (host, --config=fuzz).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "alloc/alloc.h"
+#include "tests/heap_test_util.h"
+
+namespace nostd::testing {
+
+/// Runs the requests encoded in `data` against a fresh heap of type `Heap`. Returns false at the first broken
+/// expectation (a failed validate(), a damaged payload, an unexpected error), true when all held.
+template <class Heap>
+bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
+  constexpr std::size_t kSlots = 32;
+  struct Slot {
+    void* ptr = nullptr;
+    std::size_t size = 0;
+  };
+  auto owner = std::make_unique<TestHeap<Heap, 16 * 1024>>();
+  Heap& heap = owner->heap();
+  Slot slots[kSlots] = {};
+  std::size_t pos = 0;
+  auto byte = [&]() -> std::size_t { return pos < size ? data[pos++] : 0; };
+  while (pos < size) {
+    const std::size_t op = byte();
+    Slot& slot = slots[byte() % kSlots];
+    const std::size_t tag = static_cast<std::size_t>(&slot - slots);
+    // Sizes: mostly small, sometimes up to 64 KiB (beyond the heap), sometimes near SIZE_MAX.
+    std::size_t request = byte() | (byte() << 8);
+    if ((op & 0xF0) == 0xF0) request = static_cast<std::size_t>(-1) - byte();
+    switch (op % 5) {
+      case 0:
+      case 1: {  // allocate, with an alignment from 1 to 4096 for op 1
+        if (slot.ptr != nullptr) break;
+        const std::size_t align = op % 5 == 1 ? std::size_t{1} << (byte() % 13) : alignof(std::max_align_t);
+        Result<void*> p = heap.allocate(request, align);
+        if (p) {
+          if (!is_aligned(*p, align) || heap.usable_size(*p) < request) return false;
+          slot = Slot{*p, request};
+          fill(slot.ptr, request, tag);
+        } else if (p.error() != AllocError::kOutOfMemory && p.error() != AllocError::kSizeOverflow) {
+          return false;
+        }
+        break;
+      }
+      case 2:  // free
+        if (slot.ptr == nullptr) break;
+        if (!holds_pattern(slot.ptr, slot.size, tag)) return false;
+        heap.deallocate(slot.ptr);
+        slot = Slot{};
+        break;
+      case 3: {  // reallocate
+        if (slot.ptr == nullptr) break;
+        Result<void*> p = heap.reallocate(slot.ptr, request);
+        if (!p) {
+          if (!holds_pattern(slot.ptr, slot.size, tag)) return false;
+          break;
+        }
+        if (!holds_pattern(*p, request < slot.size ? request : slot.size, tag)) return false;
+        slot = Slot{*p, request};
+        fill(slot.ptr, request, tag);
+        break;
+      }
+      case 4: {  // try_deallocate of an interior or stale pointer must be refused without damage
+        if (slot.ptr == nullptr) break;
+        const std::size_t offset = 1 + request % (slot.size + 1);
+        if (offset < slot.size && heap.try_deallocate(static_cast<std::byte*>(slot.ptr) + offset)) return false;
+        break;
+      }
+    }
+    if (!heap.validate()) return false;
+  }
+  for (Slot& slot : slots) {
+    if (slot.ptr == nullptr) continue;
+    if (!holds_pattern(slot.ptr, slot.size, static_cast<std::size_t>(&slot - slots))) return false;
+    heap.deallocate(slot.ptr);
+    if (!heap.validate()) return false;
+  }
+  return heap.stats().free_blocks == 1 && heap.stats().live_allocations == 0;
+}
+
+}  // namespace nostd::testing

@@ -1,0 +1,107 @@
+// RegionSource: heaps over caller memory, several non-contiguous regions in one heap, and add_region's bad input.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "alloc/alloc.h"
+#include "alloc/source/region.h"
+#include "tests/heap_test_util.h"
+
+namespace nostd::testing {
+namespace {
+
+template <class Heap>
+class RegionSourceTest : public ::testing::Test {};
+using RegionHeaps = ::testing::Types<BasicHeap<FirstFit, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
+                                     BasicHeap<BestFit, RegionSource>>;
+TYPED_TEST_SUITE(RegionSourceTest, RegionHeaps);
+
+struct Buffers {
+  alignas(64) std::byte a[8192];
+  std::byte gap1[64];
+  alignas(64) std::byte b[16384];
+  std::byte gap2[64];
+  alignas(64) std::byte c[4096];
+};
+
+TYPED_TEST(RegionSourceTest, SeveralRegionsServeOneHeap) {
+  auto buffers = std::make_unique<Buffers>();
+  TypeParam heap{std::span<std::byte>(buffers->a)};
+  ASSERT_TRUE(valid(heap));
+  const std::size_t first_capacity = heap.stats().capacity;
+  ASSERT_TRUE(heap.add_region(std::span<std::byte>(buffers->b)).has_value());
+  ASSERT_TRUE(valid(heap));
+  ASSERT_TRUE(heap.add_region(std::span<std::byte>(buffers->c)).has_value());
+  ASSERT_TRUE(valid(heap));
+  HeapStats s = heap.stats();
+  EXPECT_EQ(s.free_blocks, 3u);
+  EXPECT_GT(s.capacity, first_capacity + 16384 + 4096 - 512);
+  // Three large allocations can only be served by three different regions.
+  void* in_b = *heap.allocate(15000);
+  ASSERT_TRUE(valid(heap));
+  void* in_a = *heap.allocate(7000);
+  ASSERT_TRUE(valid(heap));
+  void* in_c = *heap.allocate(3000);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_TRUE(in_a >= static_cast<void*>(buffers->a) && in_a < static_cast<void*>(buffers->a + 8192));
+  EXPECT_TRUE(in_b >= static_cast<void*>(buffers->b) && in_b < static_cast<void*>(buffers->b + 16384));
+  EXPECT_TRUE(in_c >= static_cast<void*>(buffers->c) && in_c < static_cast<void*>(buffers->c + 4096));
+  EXPECT_TRUE(heap.owns(in_a) && heap.owns(in_b) && heap.owns(in_c));
+  EXPECT_FALSE(heap.owns(buffers->gap1 + 8));
+  // No block spans two regions: a request larger than any one region fails although the total would fit.
+  for (void* p : {in_a, in_b, in_c}) {
+    heap.deallocate(p);
+    ASSERT_TRUE(valid(heap));
+  }
+  EXPECT_EQ(heap.allocate(20000).error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(heap));
+  s = heap.stats();
+  EXPECT_EQ(s.free_blocks, 3u);
+  EXPECT_EQ(s.live_allocations, 0u);
+  std::size_t walked = 0;
+  heap.walk([&](const BlockInfo& info) { walked += info.size; });
+  EXPECT_EQ(walked, s.capacity);
+}
+
+TYPED_TEST(RegionSourceTest, AddRegionRejectsBadRegions) {
+  auto buffers = std::make_unique<Buffers>();
+  TypeParam heap{std::span<std::byte>(buffers->a)};
+  // Overlapping the existing region, fully or partly.
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->a)).error(), AllocError::kInvalidPointer);
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->a + 4096, 8192)).error(), AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(heap));
+  // Too small to hold one block.
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->c, 40)).error(), AllocError::kOutOfMemory);
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->c, 0)).error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().free_blocks, 1u);
+  // A misaligned start is fine: the heap aligns inside it.
+  ASSERT_TRUE(heap.add_region(std::span<std::byte>(buffers->b + 3, 1000)).has_value());
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().free_blocks, 2u);
+}
+
+TYPED_TEST(RegionSourceTest, EmptyHeapTakesItsFirstRegionLater) {
+  auto buffers = std::make_unique<Buffers>();
+  TypeParam heap;
+  EXPECT_EQ(heap.allocate(16).error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().capacity, 0u);
+  ASSERT_TRUE(heap.add_region(std::span<std::byte>(buffers->c)).has_value());
+  ASSERT_TRUE(valid(heap));
+  void* p = *heap.allocate(16);
+  ASSERT_TRUE(valid(heap));
+  heap.deallocate(p);
+  ASSERT_TRUE(valid(heap));
+}
+
+TEST(RegionSourceTest, TooSmallFirstRegionLeavesHeapEmpty) {
+  alignas(16) std::byte tiny[24] = {};
+  BasicHeap<RegionSource> heap{std::span<std::byte>(tiny)};
+  EXPECT_EQ(heap.allocate(1).error(), AllocError::kOutOfMemory);
+  EXPECT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().capacity, 0u);
+}
+
+}  // namespace
+}  // namespace nostd::testing
