@@ -1,0 +1,364 @@
+// containers/string.h — `String<Alloc>`: a growable byte string whose every growth can fail without loss.
+//
+// Always NUL-terminated (`c_str()`), convertible to `std::string_view`, compared and hashed like one. As with `Vec`,
+// every operation that may allocate is `[[nodiscard]]`, returns a `Result`, and gives the strong guarantee: after a
+// failure the size, capacity, buffer and bytes are exactly as before. Pieces are added with one growth for the
+// whole piece (not a byte at a time), and a piece may be a view of the string itself (`s.append(s.view())`).
+//
+// The buffer holds `capacity() + 1` bytes (room for the terminator). A string that never allocated has no buffer
+// and `c_str()` points to a shared empty string. Growth: 1.5x with an exact-size retry (containers/growth.h); the
+// block's slack counts as capacity when the allocator reports `usable_size`; bytes always move through
+// `reallocate` when the allocator has it (in place when the heap can).
+//
+// Positions are byte indices. The library has no out-of-range error, so a position past the end is treated as
+// `size()` (as `substr_view` and `erase` clamp their counts); check against `size()` when that matters.
+#pragma once
+
+#include <algorithm>
+#include <compare>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "alloc/allocator.h"
+#include "alloc/error.h"
+#include "alloc/layout.h"
+#include "containers/growth.h"
+#include "containers/relocate.h"
+
+namespace nostd {
+
+namespace internal {
+/// What `c_str()` of a string without a buffer points to.
+inline constexpr char kEmptyCString[1] = {'\0'};
+}  // namespace internal
+
+/// A growable, NUL-terminated byte string in memory from `Alloc` (see the file comment).
+template <class Alloc>
+class String {
+  static_assert(internal::diagnose_allocator<Alloc>());
+
+ public:
+  /// The byte type.
+  using value_type = char;
+  /// The allocator handle type.
+  using allocator_type = Alloc;
+  /// Sizes and positions.
+  using size_type = std::size_t;
+  /// Iterators are pointers, invalidated by every growth.
+  using iterator = char*;
+  /// Const iterator.
+  using const_iterator = const char*;
+
+  /// "Not found" / "to the end", as `std::string_view::npos`.
+  static constexpr std::size_t npos = std::string_view::npos;
+  /// The capacity of the first block, in bytes before the terminator (see containers/growth.h).
+  static constexpr std::size_t kMinCapacity = internal::min_capacity(1);
+
+  /// An empty string with a default-constructed allocator handle. Never allocates.
+  constexpr String() noexcept requires std::default_initializable<Alloc>
+  = default;
+
+  /// An empty string that will allocate from `alloc`. Never allocates.
+  constexpr explicit String(Alloc alloc) noexcept : alloc_(std::move(alloc)) {}
+
+  /// A string holding a copy of `text`, in a block of exactly `text.size() + 1` bytes (plus slack), or the error.
+  [[nodiscard]] static Result<String> from(std::string_view text, Alloc alloc) {
+    String out(std::move(alloc));
+    if (auto appended = out.append_exact(text); !appended) return fail(appended.error());
+    return out;
+  }
+
+  /// No copy constructor: a copy allocates, and allocation can fail; use `try_clone()`.
+  String(const String&) = delete;
+  /// No copy assignment, for the same reason.
+  String& operator=(const String&) = delete;
+
+  /// Takes `other`'s buffer; `other` is left empty with no buffer. Never allocates.
+  constexpr String(String&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        alloc_(other.alloc_) {}
+
+  /// Frees this string's buffer, then takes `other`'s buffer and allocator.
+  String& operator=(String&& other) noexcept requires std::is_copy_assignable_v<Alloc> {
+    if (this != &other) {
+      deallocate_buffer();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      capacity_ = std::exchange(other.capacity_, 0);
+      alloc_ = other.alloc_;
+    }
+    return *this;
+  }
+
+  /// Returns the buffer to the allocator.
+  ~String() { deallocate_buffer(); }
+
+  /// A copy in a block of exactly `size() + 1` bytes (plus slack) from a copy of the allocator, or the error.
+  [[nodiscard]] Result<String> try_clone() const { return from(view(), alloc_); }
+
+  // ---- Growth: fallible, strong guarantee ------------------------------------------------------------------------
+
+  /// Appends one byte. Amortised O(1).
+  [[nodiscard]] Result<void> push_back(char c) {
+    if (size_ == capacity_) {
+      if (auto grown = grow_keeping(size_ + 1); !grown) return grown;
+    }
+    data_[size_] = c;
+    data_[++size_] = '\0';
+    return {};
+  }
+
+  /// Appends `text` (which may view this string) with at most one growth. Amortised O(text.size()).
+  [[nodiscard]] Result<void> append(std::string_view text) { return insert(size_, text); }
+
+  /// Inserts `text` (which may view this string) before byte `pos` (clamped to `size()`) with at most one growth.
+  /// O(size() + text.size()).
+  [[nodiscard]] Result<void> insert(std::size_t pos, std::string_view text) {
+    pos = std::min(pos, size_);
+    const std::size_t count = text.size();
+    if (count == 0) return {};
+    if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
+    // `text` may view this buffer (terminator included); growth keeps offsets, so remember the offset.
+    const std::size_t self = offset_in_buffer(text.data());
+    if (auto grown = grow_keeping(size_ + count); !grown) return grown;
+    char* gap = data_ + pos;
+    std::memmove(gap + count, gap, size_ - pos + 1);  // the tail and the terminator
+    if (self == kNotInBuffer) {
+      std::memcpy(gap, text.data(), count);
+    } else {
+      // Source bytes before `pos` stayed; those at or after it moved up by `count`.
+      const std::size_t before = self < pos ? std::min(pos - self, count) : 0;
+      std::memcpy(gap, data_ + self, before);
+      std::memcpy(gap + before, data_ + self + before + count, count - before);
+    }
+    size_ += count;
+    return {};
+  }
+
+  /// Makes `size()` equal `count`: truncates, or appends copies of `fill` with at most one growth.
+  [[nodiscard]] Result<void> resize(std::size_t count, char fill = '\0') {
+    if (count <= size_) {
+      truncate(count);
+      return {};
+    }
+    if (count > max_size()) return fail(AllocError::kSizeOverflow);
+    if (auto grown = grow_keeping(count); !grown) return grown;
+    std::memset(data_ + size_, fill, count - size_);
+    size_ = count;
+    data_[size_] = '\0';
+    return {};
+  }
+
+  /// Makes `capacity() >= capacity` with one allocation of exactly `capacity + 1` bytes (plus slack) when the
+  /// current capacity is smaller; `kSizeOverflow` when `capacity > max_size()`.
+  [[nodiscard]] Result<void> reserve(std::size_t capacity) {
+    if (capacity <= capacity_) return {};
+    if (capacity > max_size()) return fail(AllocError::kSizeOverflow);
+    return change_capacity(capacity);
+  }
+
+  /// Asks for a block of exactly `size() + 1` bytes (none when empty); see `Vec::shrink_to_fit`.
+  [[nodiscard]] Result<void> shrink_to_fit() {
+    if (capacity_ == size_) return {};
+    if (size_ == 0) {
+      deallocate_buffer();
+      return {};
+    }
+    return change_capacity(size_);
+  }
+
+  // ---- Non-growing operations -------------------------------------------------------------------------------------
+
+  /// Empties the string; keeps the buffer.
+  void clear() noexcept { truncate(0); }
+
+  /// Removes up to `count` bytes starting at `pos` (both clamped to the string).
+  void erase(std::size_t pos, std::size_t count = npos) noexcept {
+    pos = std::min(pos, size_);
+    count = std::min(count, size_ - pos);
+    if (count == 0) return;
+    std::memmove(data_ + pos, data_ + pos + count, size_ - pos - count + 1);  // the tail and the terminator
+    size_ -= count;
+  }
+
+  /// Removes the last byte. Precondition: `!empty()`.
+  void pop_back() noexcept { truncate(size_ - 1); }
+
+  /// The bytes, NUL-terminated; valid until the next growth or the string's end.
+  const char* c_str() const noexcept { return data_ != nullptr ? data_ : internal::kEmptyCString; }
+  /// Same as `c_str()`.
+  const char* data() const noexcept { return c_str(); }
+  /// The bytes for writing; nullptr when the string has no buffer (`capacity() == 0`). Writing past `size()` is
+  /// undefined.
+  char* data() noexcept { return data_; }
+
+  /// A view of the bytes (without the terminator).
+  std::string_view view() const noexcept { return {c_str(), size_}; }
+  /// Implicit conversion to `std::string_view`.
+  operator std::string_view() const noexcept { return view(); }
+
+  /// Number of bytes, terminator excluded.
+  std::size_t size() const noexcept { return size_; }
+  /// Number of bytes, terminator excluded.
+  std::size_t length() const noexcept { return size_; }
+  /// Number of bytes the buffer holds without growing, terminator excluded.
+  std::size_t capacity() const noexcept { return capacity_; }
+  /// True when the string has no bytes.
+  bool empty() const noexcept { return size_ == 0; }
+  /// The largest size a `String` can describe (the buffer, terminator included, fits `std::ptrdiff_t`).
+  static constexpr std::size_t max_size() noexcept {
+    return static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) - 1;
+  }
+
+  /// The byte at `index`. Precondition: `index < size()`.
+  char& operator[](std::size_t index) noexcept { return data_[index]; }
+  /// The byte at `index`. Precondition: `index <= size()` (`size()` reads the terminator).
+  const char& operator[](std::size_t index) const noexcept { return c_str()[index]; }
+  /// A pointer to the byte at `index`, or nullptr when `index >= size()`.
+  char* at(std::size_t index) noexcept { return index < size_ ? data_ + index : nullptr; }
+  /// A pointer to the byte at `index`, or nullptr when `index >= size()`.
+  const char* at(std::size_t index) const noexcept { return index < size_ ? data_ + index : nullptr; }
+  /// The first byte. Precondition: `!empty()`.
+  char& front() noexcept { return data_[0]; }
+  /// The last byte. Precondition: `!empty()`.
+  char& back() noexcept { return data_[size_ - 1]; }
+
+  /// Iterator to the first byte.
+  char* begin() noexcept { return data_; }
+  /// Iterator past the last byte.
+  char* end() noexcept { return data_ + size_; }
+  /// Iterator to the first byte.
+  const char* begin() const noexcept { return c_str(); }
+  /// Iterator past the last byte.
+  const char* end() const noexcept { return c_str() + size_; }
+
+  /// Position of the first occurrence of `needle` at or after `pos`, or `npos`.
+  std::size_t find(std::string_view needle, std::size_t pos = 0) const noexcept { return view().find(needle, pos); }
+  /// Position of the first `c` at or after `pos`, or `npos`.
+  std::size_t find(char c, std::size_t pos = 0) const noexcept { return view().find(c, pos); }
+  /// True when the string begins with `prefix`.
+  bool starts_with(std::string_view prefix) const noexcept { return view().starts_with(prefix); }
+  /// True when the string begins with `c`.
+  bool starts_with(char c) const noexcept { return view().starts_with(c); }
+  /// True when the string ends with `suffix`.
+  bool ends_with(std::string_view suffix) const noexcept { return view().ends_with(suffix); }
+  /// True when the string ends with `c`.
+  bool ends_with(char c) const noexcept { return view().ends_with(c); }
+  /// A view of up to `count` bytes from `pos` (both clamped to the string); valid until the next growth.
+  std::string_view substr_view(std::size_t pos, std::size_t count = npos) const noexcept {
+    return view().substr(std::min(pos, size_), count);
+  }
+
+  /// A copy of the allocator handle.
+  Alloc allocator() const noexcept { return alloc_; }
+
+  /// Byte-wise equality.
+  friend bool operator==(const String& a, const String& b) noexcept { return a.view() == b.view(); }
+  /// Byte-wise equality with a view (and, through it, with a string literal).
+  friend bool operator==(const String& a, std::string_view b) noexcept { return a.view() == b; }
+  /// Byte-wise order, as `std::string_view`'s.
+  friend std::strong_ordering operator<=>(const String& a, const String& b) noexcept { return a.view() <=> b.view(); }
+  /// Byte-wise order with a view.
+  friend std::strong_ordering operator<=>(const String& a, std::string_view b) noexcept { return a.view() <=> b; }
+
+ private:
+  static constexpr std::size_t kNotInBuffer = std::numeric_limits<std::size_t>::max();
+
+  // The offset of `address` in the buffer (terminator included), or kNotInBuffer. Integer comparison: pointers
+  // into different objects have no specified order.
+  std::size_t offset_in_buffer(const char* address) const noexcept {
+    const auto addr = reinterpret_cast<std::uintptr_t>(address);
+    const auto first = reinterpret_cast<std::uintptr_t>(data_);
+    if (data_ == nullptr || addr < first || addr > first + size_) return kNotInBuffer;
+    return addr - first;
+  }
+
+  // The layout of a buffer for `capacity` bytes and the terminator (capacity <= max_size(): always valid).
+  static Layout layout_for(std::size_t capacity) noexcept { return *Layout::from(capacity + 1, 1); }
+
+  std::size_t capacity_of(void* ptr, std::size_t requested) const {
+    if constexpr (HasUsableSize<Alloc>) {
+      const std::size_t usable = static_cast<std::size_t>(alloc_.usable_size(ptr));
+      return std::min(std::max(usable - 1, requested), max_size());
+    } else {
+      static_cast<void>(ptr);
+      return requested;
+    }
+  }
+
+  // Changes the capacity to `capacity` (>= size_) keeping the bytes; fails only in the allocator, before any change.
+  Result<void> change_capacity(std::size_t capacity) {
+    if constexpr (HasReallocate<Alloc>) {
+      if (data_ != nullptr) {
+        auto ptr = alloc_.reallocate(data_, layout_for(capacity_), capacity + 1);
+        if (!ptr) return fail(ptr.error());
+        data_ = static_cast<char*>(*ptr);
+        capacity_ = capacity_of(*ptr, capacity);
+        return {};
+      }
+    }
+    auto ptr = alloc_.allocate(layout_for(capacity));
+    if (!ptr) return fail(ptr.error());
+    char* bytes = static_cast<char*>(*ptr);
+    std::memcpy(bytes, c_str(), size_ + 1);
+    deallocate_buffer();
+    data_ = bytes;
+    capacity_ = capacity_of(*ptr, capacity);
+    return {};
+  }
+
+  // Makes room for `required` bytes (1.5x, then exact), keeping the bytes.
+  Result<void> grow_keeping(std::size_t required) {
+    if (required <= capacity_) return {};
+    if (required > max_size()) return fail(AllocError::kSizeOverflow);
+    const std::size_t preferred = internal::grown_capacity(capacity_, required, kMinCapacity, max_size());
+    auto grown = change_capacity(preferred);
+    if (!grown && preferred != required) grown = change_capacity(required);
+    return grown;
+  }
+
+  // Appends `text` growing to exactly the size needed (for `from`).
+  Result<void> append_exact(std::string_view text) {
+    if (auto reserved = reserve(size_ + text.size()); !reserved) return reserved;
+    return append(text);
+  }
+
+  void truncate(std::size_t count) noexcept {
+    size_ = count;
+    if (data_ != nullptr) data_[size_] = '\0';
+  }
+
+  void deallocate_buffer() noexcept {
+    if (data_ != nullptr) alloc_.deallocate(data_, layout_for(capacity_));
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+
+  char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+  [[no_unique_address]] Alloc alloc_{};
+};
+
+/// A `String` holds no pointer into itself, so it relocates as bytes whenever its allocator handle does.
+template <class Alloc>
+struct IsTriviallyRelocatable<String<Alloc>> : std::is_trivially_copyable<Alloc> {};
+
+}  // namespace nostd
+
+/// Hashes a `String` as the `std::string_view` of its bytes, so both hash alike (heterogeneous lookup).
+template <class Alloc>
+struct std::hash<nostd::String<Alloc>> {
+  /// `std::hash<std::string_view>{}(s.view())`.
+  std::size_t operator()(const nostd::String<Alloc>& s) const noexcept {
+    return std::hash<std::string_view>{}(s.view());
+  }
+};

@@ -1,0 +1,565 @@
+// containers/vec.h — `Vec<T, Alloc>`: a contiguous, growable array whose every growth can fail without loss.
+//
+// Like `std::vector`, except that nothing throws: every operation that may allocate is `[[nodiscard]]` and returns
+// a `Result`, and gives the strong guarantee — after a failure the vector's size, capacity, data pointer and
+// elements are exactly as before (moving an element cannot fail in this project, so the allocation is the only
+// failure point, and it always happens before any element is touched). Operations that never allocate (pop_back,
+// erase, clear, element access) have the `std::vector` shapes, with checked access returning a pointer instead of
+// throwing.
+//
+// Memory comes from an `Allocator` handle (alloc/allocator.h) stored in the vector: `HeapRef<Heap>` (one word) or
+// `StaticHeapRef<kHeap>` (empty, so `sizeof(Vec) == 3 * sizeof(void*)`). When the allocator reports
+// `usable_size`, the slack at the end of a block counts as capacity; when it can `reallocate` and `T` is
+// trivially relocatable (containers/relocate.h), growth goes through `reallocate`, in place when the heap can.
+// Other types are moved element by element into a new block, never through `reallocate`, whose byte copy would
+// skip their move constructors. Growth policy: 1.5x with an exact-size retry, see containers/growth.h.
+//
+// Iterators are plain pointers; every growth invalidates them, as in `std::vector`.
+#pragma once
+
+#include <algorithm>
+#include <compare>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "alloc/allocator.h"
+#include "alloc/error.h"
+#include "alloc/layout.h"
+#include "containers/growth.h"
+#include "containers/relocate.h"
+
+namespace nostd {
+
+/// A type with `try_clone() const -> Result<T>`: a fallible copy (`Vec`, `String`). `Vec::try_clone` uses it for
+/// elements that cannot be copied infallibly.
+template <class T>
+concept TryCloneable = requires(const T& value) {
+  { value.try_clone() } -> std::same_as<Result<T>>;
+};
+
+/// A growable array of `T` in memory from `Alloc` whose growth is fallible and all-or-nothing (see the
+/// file comment). `T` must be a move-constructible, destructible object type; `Alloc` an `Allocator`.
+template <class T, class Alloc>
+class Vec {
+  static_assert(internal::diagnose_allocator<Alloc>());
+  static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,
+                "Vec: T must be a non-const, non-volatile object type");
+  static_assert(std::move_constructible<T> && std::destructible<T>,
+                "Vec: T must be move constructible and destructible (elements move when the vector grows)");
+
+ public:
+  /// The element type.
+  using value_type = T;
+  /// The allocator handle type.
+  using allocator_type = Alloc;
+  /// Sizes and indices.
+  using size_type = std::size_t;
+  /// Iterator differences.
+  using difference_type = std::ptrdiff_t;
+  /// Element reference.
+  using reference = T&;
+  /// Element reference, const.
+  using const_reference = const T&;
+  /// Element pointer.
+  using pointer = T*;
+  /// Element pointer, const.
+  using const_pointer = const T*;
+  /// Iterators are pointers: contiguous, invalidated by every growth.
+  using iterator = T*;
+  /// Const iterator.
+  using const_iterator = const T*;
+
+  /// The capacity of the first block (see containers/growth.h).
+  static constexpr std::size_t kMinCapacity = internal::min_capacity(sizeof(T));
+
+  /// An empty vector with a default-constructed allocator handle (e.g. `StaticHeapRef`). Never allocates.
+  constexpr Vec() noexcept requires std::default_initializable<Alloc>
+  = default;
+
+  /// An empty vector that will allocate from `alloc`. Never allocates.
+  constexpr explicit Vec(Alloc alloc) noexcept : alloc_(std::move(alloc)) {}
+
+  /// An empty vector with room for at least `capacity` elements, or the allocation error.
+  [[nodiscard]] static Result<Vec> with_capacity(std::size_t capacity, Alloc alloc) {
+    Vec vec(std::move(alloc));
+    if (auto reserved = vec.reserve(capacity); !reserved) return fail(reserved.error());
+    return vec;
+  }
+
+  /// No copy constructor: a copy allocates, and allocation can fail; use `try_clone()`.
+  Vec(const Vec&) = delete;
+  /// No copy assignment, for the same reason.
+  Vec& operator=(const Vec&) = delete;
+
+  /// Takes `other`'s buffer and allocator; `other` is left empty with no buffer. Never allocates.
+  constexpr Vec(Vec&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        alloc_(other.alloc_) {}
+
+  /// Destroys this vector's elements, frees its buffer, then takes `other`'s buffer and allocator.
+  Vec& operator=(Vec&& other) noexcept requires std::is_copy_assignable_v<Alloc> {
+    if (this != &other) {
+      release();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      capacity_ = std::exchange(other.capacity_, 0);
+      alloc_ = other.alloc_;
+    }
+    return *this;
+  }
+
+  /// Destroys every element once and returns the buffer to the allocator.
+  ~Vec() { release(); }
+
+  /// A copy of this vector (elements copied, or `try_clone`d when `T` is `TryCloneable`), with a buffer of exactly
+  /// `size()` elements (plus the block's slack) from a copy of this vector's allocator, or the first error.
+  [[nodiscard]] Result<Vec> try_clone() const requires std::copy_constructible<T> || TryCloneable<T> {
+    Vec out(alloc_);
+    if (size_ == 0) return out;
+    auto block = out.allocate_block(size_);
+    if (!block) return fail(block.error());
+    out.data_ = block->ptr;
+    out.capacity_ = block->capacity;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if constexpr (TryCloneable<T>) {
+        // Element clones can fail; `out` owns what is built so far, so its destructor cleans up on failure.
+        auto element = data_[i].try_clone();
+        if (!element) return fail(element.error());
+        std::construct_at(out.data_ + i, std::move(*element));
+      } else {
+        std::construct_at(out.data_ + i, data_[i]);
+      }
+      ++out.size_;
+    }
+    return out;
+  }
+
+  // ---- Growth: fallible, strong guarantee ------------------------------------------------------------------------
+
+  /// Appends a copy of `value` (which may be an element of this vector). Amortised O(1).
+  [[nodiscard]] Result<void> push_back(const T& value) requires std::copy_constructible<T> {
+    return discard_pointer(emplace_back(value));
+  }
+
+  /// Appends `value`, moved. On failure `value` is left untouched. Amortised O(1).
+  [[nodiscard]] Result<void> push_back(T&& value) { return discard_pointer(emplace_back(std::move(value))); }
+
+  /// Constructs an element at the end from `args` (which may refer to elements of this vector) and returns a
+  /// pointer to it; `std::expected` cannot hold a reference (C++23 [expected.object.general]). On failure
+  /// nothing is constructed and the arguments are not used. Amortised O(1).
+  template <class... Args>
+  requires std::constructible_from<T, Args...>
+  [[nodiscard]] Result<T*> emplace_back(Args&&... args) { return emplace_at(size_, std::forward<Args>(args)...); }
+
+  /// Constructs an element before `pos` (in `[begin(), end()]`) from `args` and returns a pointer to it. O(size()).
+  template <class... Args>
+  requires std::constructible_from<T, Args...>
+  [[nodiscard]] Result<T*> emplace(const_iterator pos, Args&&... args) {
+    return emplace_at(index_of(pos), std::forward<Args>(args)...);
+  }
+
+  /// Inserts a copy of `value` before `pos` (in `[begin(), end()]`); returns a pointer to the new element.
+  [[nodiscard]] Result<T*> insert(const_iterator pos, const T& value) requires std::copy_constructible<T> {
+    return emplace_at(index_of(pos), value);
+  }
+
+  /// Inserts `value`, moved, before `pos` (in `[begin(), end()]`); returns a pointer to the new element.
+  [[nodiscard]] Result<T*> insert(const_iterator pos, T&& value) { return emplace_at(index_of(pos), std::move(value)); }
+
+  /// Inserts copies of `values` (which may be a part of this vector) before `pos` with at most one growth; returns
+  /// a pointer to the first inserted element (`pos` when `values` is empty). O(size() + values.size()).
+  [[nodiscard]] Result<T*> insert(const_iterator pos, std::span<const T> values) requires std::copy_constructible<T> {
+    return insert_span(index_of(pos), values);
+  }
+
+  /// Appends copies of `values` (which may be a part of this vector) with at most one growth.
+  [[nodiscard]] Result<void> append(std::span<const T> values) requires std::copy_constructible<T> {
+    return discard_pointer(insert_span(size_, values));
+  }
+
+  /// Appends an element constructed from each element of `range` with at most one growth. A contiguous range of
+  /// `T` takes the `std::span` overload; other ranges may view this vector too (e.g. `std::views::reverse(v)`),
+  /// so when they need growth their elements are built in the new block before the old one is freed, and
+  /// `reallocate` is not used.
+  template <std::ranges::forward_range R>
+  requires std::constructible_from<T, std::ranges::range_reference_t<R>>
+  [[nodiscard]] Result<void> append(R&& range) {
+    if constexpr (std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                  std::same_as<std::ranges::range_value_t<R>, T> && std::copy_constructible<T>) {
+      return append(std::span<const T>(std::ranges::data(range), std::ranges::size(range)));
+    } else {
+      const auto distance = std::ranges::distance(range);
+      const std::size_t count = static_cast<std::size_t>(distance);
+      if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
+      if (size_ + count <= capacity_) {
+        construct_from_range(data_ + size_, range);
+        size_ += count;
+        return {};
+      }
+      auto block = allocate_for_growth(size_ + count);
+      if (!block) return fail(block.error());
+      construct_from_range(block->ptr + size_, range);
+      adopt(*block, size_, count);
+      return {};
+    }
+  }
+
+  /// Makes `size()` equal `count`: destroys elements past `count`, or appends value-initialised elements
+  /// (`T()`: zero for arithmetic types) with at most one growth.
+  [[nodiscard]] Result<void> resize(std::size_t count) requires std::default_initializable<T> {
+    if (count <= size_) {
+      truncate(count);
+      return {};
+    }
+    if (auto grown = grow_keeping(count); !grown) return grown;
+    for (std::size_t i = size_; i < count; ++i) std::construct_at(data_ + i);
+    size_ = count;
+    return {};
+  }
+
+  /// Makes `size()` equal `count`: destroys elements past `count`, or appends copies of `value` (which may be an
+  /// element of this vector) with at most one growth.
+  [[nodiscard]] Result<void> resize(std::size_t count, const T& value) requires std::copy_constructible<T> {
+    if (count <= size_) {
+      truncate(count);
+      return {};
+    }
+    // `value` may live in this buffer; growth moves it, keeping its index.
+    const std::size_t self = index_in_buffer(std::addressof(value));
+    if (auto grown = grow_keeping(count); !grown) return grown;
+    const T& source = self != kNotInBuffer ? data_[self] : value;
+    for (std::size_t i = size_; i < count; ++i) std::construct_at(data_ + i, source);
+    size_ = count;
+    return {};
+  }
+
+  /// Makes `capacity() >= capacity` with one allocation of exactly that many elements (plus the block's slack)
+  /// when the current capacity is smaller; `kSizeOverflow` when `capacity > max_size()`.
+  [[nodiscard]] Result<void> reserve(std::size_t capacity) {
+    if (capacity <= capacity_) return {};
+    if (capacity > max_size()) return fail(AllocError::kSizeOverflow);
+    return change_capacity(capacity);
+  }
+
+  /// Asks for a block of exactly `size()` elements (none when empty). With `reallocate` and a trivially
+  /// relocatable `T` the heap shrinks the block in place; otherwise elements move to a new, smaller block. The
+  /// capacity may stay above `size()` when the heap rounds blocks up. Fails only when a new block is needed and
+  /// cannot be had; the vector is then unchanged.
+  [[nodiscard]] Result<void> shrink_to_fit() {
+    if (capacity_ == size_) return {};
+    if (size_ == 0) {
+      deallocate_buffer();
+      return {};
+    }
+    return change_capacity(size_);
+  }
+
+  // ---- Non-growing operations -------------------------------------------------------------------------------------
+
+  /// Removes the last element and returns it, or an empty optional when the vector is empty.
+  std::optional<T> pop_back() {
+    if (size_ == 0) return std::nullopt;
+    std::optional<T> out(std::move(data_[size_ - 1]));
+    std::destroy_at(data_ + size_ - 1);
+    --size_;
+    return out;
+  }
+
+  /// Removes the element at `pos` (in `[begin(), end())`); returns a pointer to the element that followed it.
+  T* erase(const_iterator pos) noexcept { return erase(pos, pos + 1); }
+
+  /// Removes the elements in `[first, last)` (a range within `[begin(), end()]`); returns a pointer to the element
+  /// that followed them. The tail is relocated (moved and destroyed), so `T` needs no assignment operator.
+  T* erase(const_iterator first, const_iterator last) noexcept {
+    const std::size_t from = index_of(first);
+    const std::size_t to = index_of(last);
+    if (from == to) return data_ + from;
+    std::destroy(data_ + from, data_ + to);
+    internal::relocate_forward(data_ + to, size_ - to, data_ + from);
+    size_ -= to - from;
+    return data_ + from;
+  }
+
+  /// Destroys every element; keeps the buffer (`capacity()` is unchanged).
+  void clear() noexcept { truncate(0); }
+
+  /// Exchanges contents and allocators with `other`.
+  void swap(Vec& other) noexcept requires std::is_swappable_v<Alloc> {
+    using std::swap;
+    swap(data_, other.data_);
+    swap(size_, other.size_);
+    swap(capacity_, other.capacity_);
+    swap(alloc_, other.alloc_);
+  }
+
+  /// The element at `index`. Precondition: `index < size()`.
+  T& operator[](std::size_t index) noexcept { return data_[index]; }
+  /// The element at `index`. Precondition: `index < size()`.
+  const T& operator[](std::size_t index) const noexcept { return data_[index]; }
+
+  /// A pointer to the element at `index`, or nullptr when `index >= size()`.
+  T* at(std::size_t index) noexcept { return index < size_ ? data_ + index : nullptr; }
+  /// A pointer to the element at `index`, or nullptr when `index >= size()`.
+  const T* at(std::size_t index) const noexcept { return index < size_ ? data_ + index : nullptr; }
+
+  /// The first element. Precondition: `!empty()`.
+  T& front() noexcept { return data_[0]; }
+  /// The first element. Precondition: `!empty()`.
+  const T& front() const noexcept { return data_[0]; }
+  /// The last element. Precondition: `!empty()`.
+  T& back() noexcept { return data_[size_ - 1]; }
+  /// The last element. Precondition: `!empty()`.
+  const T& back() const noexcept { return data_[size_ - 1]; }
+
+  /// The buffer (nullptr when there is none; then `size() == 0`).
+  T* data() noexcept { return data_; }
+  /// The buffer (nullptr when there is none; then `size() == 0`).
+  const T* data() const noexcept { return data_; }
+
+  /// Number of elements.
+  std::size_t size() const noexcept { return size_; }
+  /// Number of elements the buffer holds without growing.
+  std::size_t capacity() const noexcept { return capacity_; }
+  /// True when there are no elements.
+  bool empty() const noexcept { return size_ == 0; }
+  /// The largest size a `Vec<T>` can describe: a byte count that fits `std::ptrdiff_t`.
+  static constexpr std::size_t max_size() noexcept {
+    return static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(T);
+  }
+
+  /// A copy of the allocator handle.
+  Alloc allocator() const noexcept { return alloc_; }
+
+  /// Iterator to the first element.
+  T* begin() noexcept { return data_; }
+  /// Iterator past the last element.
+  T* end() noexcept { return data_ + size_; }
+  /// Iterator to the first element.
+  const T* begin() const noexcept { return data_; }
+  /// Iterator past the last element.
+  const T* end() const noexcept { return data_ + size_; }
+  /// Iterator to the first element.
+  const T* cbegin() const noexcept { return data_; }
+  /// Iterator past the last element.
+  const T* cend() const noexcept { return data_ + size_; }
+
+  /// The elements as a span. (A `Vec` also converts implicitly: `std::span<T>` and `std::span<const T>` accept
+  /// any contiguous, sized range.)
+  std::span<T> as_span() noexcept { return {data_, size_}; }
+  /// The elements as a span of const.
+  std::span<const T> as_span() const noexcept { return {data_, size_}; }
+
+  /// Element-wise equality (sizes first).
+  friend bool operator==(const Vec& a, const Vec& b) requires std::equality_comparable<T> {
+    return std::ranges::equal(a.as_span(), b.as_span());
+  }
+  /// Element-wise equality with any span of `T`.
+  friend bool operator==(const Vec& a, std::span<const T> b) requires std::equality_comparable<T> {
+    return std::ranges::equal(a.as_span(), b);
+  }
+  /// Lexicographic order.
+  friend auto operator<=>(const Vec& a, const Vec& b) requires std::three_way_comparable<T> {
+    return std::lexicographical_compare_three_way(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  // A block from the allocator: its address and how many `T` it holds (the slack of the block included).
+  struct Block {
+    T* ptr;
+    std::size_t capacity;
+  };
+
+  // Growth goes through `reallocate` only when the allocator has it and a byte copy is a valid move of `T`.
+  static constexpr bool kCanReallocate = HasReallocate<Alloc> && kIsTriviallyRelocatable<T>;
+  static constexpr std::size_t kNotInBuffer = std::numeric_limits<std::size_t>::max();
+
+  static Result<void> discard_pointer(const Result<T*>& result) {
+    if (!result) return fail(result.error());
+    return {};
+  }
+
+  std::size_t index_of(const T* pos) const noexcept { return static_cast<std::size_t>(pos - data_); }
+
+  // The index of the element `address` lies in (the element itself or a member of it), or kNotInBuffer. Compares
+  // integers, since comparing pointers into different objects is unspecified.
+  std::size_t index_in_buffer(const void* address) const noexcept {
+    const auto addr = reinterpret_cast<std::uintptr_t>(address);
+    const auto first = reinterpret_cast<std::uintptr_t>(data_);
+    if (data_ == nullptr || addr < first || addr >= first + size_ * sizeof(T)) return kNotInBuffer;
+    return (addr - first) / sizeof(T);
+  }
+
+  static Layout layout_for(std::size_t capacity) noexcept {
+    // capacity <= max_size() keeps the byte count below PTRDIFF_MAX, so the layout is always valid.
+    return *Layout::array<T>(capacity);
+  }
+
+  // How many `T` the block at `ptr`, allocated for `requested`, really holds.
+  std::size_t capacity_of(void* ptr, std::size_t requested) const {
+    if constexpr (HasUsableSize<Alloc>) {
+      const std::size_t usable = static_cast<std::size_t>(alloc_.usable_size(ptr)) / sizeof(T);
+      return std::min(std::max(usable, requested), max_size());
+    } else {
+      static_cast<void>(ptr);
+      return requested;
+    }
+  }
+
+  Result<Block> allocate_block(std::size_t capacity) {
+    auto layout = Layout::array<T>(capacity);
+    if (!layout) return fail(layout.error());
+    auto ptr = alloc_.allocate(*layout);
+    if (!ptr) return fail(ptr.error());
+    return Block{static_cast<T*>(*ptr), capacity_of(*ptr, capacity)};
+  }
+
+  // A block for at least `required` elements: 1.5x first, then exactly `required` (containers/growth.h).
+  Result<Block> allocate_for_growth(std::size_t required) {
+    const std::size_t preferred = internal::grown_capacity(capacity_, required, kMinCapacity, max_size());
+    auto block = allocate_block(preferred);
+    if (!block && preferred != required) block = allocate_block(required);
+    return block;
+  }
+
+  // Moves the elements into `block`, leaving `gap` already-constructed elements at index `pos` alone (the caller
+  // built them there), frees the old buffer and takes the new one. Cannot fail.
+  void adopt(Block block, std::size_t pos, std::size_t gap) noexcept {
+    internal::relocate_forward(data_, pos, block.ptr);
+    internal::relocate_forward(data_ + pos, size_ - pos, block.ptr + pos + gap);
+    deallocate_buffer();
+    data_ = block.ptr;
+    capacity_ = block.capacity;
+    size_ += gap;
+  }
+
+  // Changes the capacity to `capacity` (>= size_) keeping every element at its index; the only failure point is
+  // the allocator, before anything changes.
+  Result<void> change_capacity(std::size_t capacity) {
+    if constexpr (kCanReallocate) {
+      if (data_ != nullptr) {
+        const Layout layout = layout_for(capacity);
+        auto ptr = alloc_.reallocate(data_, layout_for(capacity_), layout.size());
+        if (!ptr) return fail(ptr.error());
+        data_ = static_cast<T*>(*ptr);
+        capacity_ = capacity_of(*ptr, capacity);
+        return {};
+      }
+    }
+    auto block = allocate_block(capacity);
+    if (!block) return fail(block.error());
+    adopt(*block, size_, 0);
+    return {};
+  }
+
+  // Makes room for `required` elements (1.5x, then exact), keeping every element at its index.
+  Result<void> grow_keeping(std::size_t required) {
+    if (required <= capacity_) return {};
+    if (required > max_size()) return fail(AllocError::kSizeOverflow);
+    const std::size_t preferred = internal::grown_capacity(capacity_, required, kMinCapacity, max_size());
+    auto grown = change_capacity(preferred);
+    if (!grown && preferred != required) grown = change_capacity(required);
+    return grown;
+  }
+
+  template <class... Args>
+  Result<T*> emplace_at(std::size_t pos, Args&&... args) {
+    if (size_ < capacity_) {
+      T* slot = data_ + pos;
+      if (pos == size_) {
+        std::construct_at(slot, std::forward<Args>(args)...);
+      } else {
+        // The arguments may refer to elements about to move: build the new element before opening the gap, in
+        // raw storage so that it can be relocated into place (a byte copy for trivially relocatable types).
+        alignas(T) std::byte storage[sizeof(T)];
+        T* value = std::construct_at(reinterpret_cast<T*>(storage), std::forward<Args>(args)...);
+        internal::relocate_backward(slot, size_ - pos, slot + 1);
+        internal::relocate_forward(value, 1, slot);
+      }
+      ++size_;
+      return slot;
+    }
+    if (size_ >= max_size()) return fail(AllocError::kSizeOverflow);
+    if constexpr (kCanReallocate) {
+      // `reallocate` may free the old block, so it is used only when no argument lives in it.
+      if (data_ != nullptr && ((index_in_buffer(std::addressof(args)) == kNotInBuffer) && ...)) {
+        if (auto grown = grow_keeping(size_ + 1); !grown) return fail(grown.error());
+        T* slot = data_ + pos;
+        internal::relocate_backward(slot, size_ - pos, slot + 1);
+        std::construct_at(slot, std::forward<Args>(args)...);
+        ++size_;
+        return slot;
+      }
+    }
+    // New block: build the element there while the arguments (maybe in the old block) are still valid.
+    auto block = allocate_for_growth(size_ + 1);
+    if (!block) return fail(block.error());
+    std::construct_at(block->ptr + pos, std::forward<Args>(args)...);
+    adopt(*block, pos, 1);
+    return data_ + pos;
+  }
+
+  Result<T*> insert_span(std::size_t pos, std::span<const T> values) {
+    const std::size_t count = values.size();
+    if (count == 0) return data_ + pos;
+    if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
+    // `values` may be a part of this vector. Growth keeps element indices, so remember the index, not the address.
+    const std::size_t self = index_in_buffer(values.data());
+    if (auto grown = grow_keeping(size_ + count); !grown) return fail(grown.error());
+    T* gap = data_ + pos;
+    internal::relocate_backward(gap, size_ - pos, gap + count);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (self == kNotInBuffer) {
+        std::construct_at(gap + i, values[i]);
+      } else {
+        // Source elements at or after `pos` have just moved up by `count`; those before it stayed.
+        const std::size_t source = self + i;
+        std::construct_at(gap + i, data_[source < pos ? source : source + count]);
+      }
+    }
+    size_ += count;
+    return gap;
+  }
+
+  template <class R>
+  static void construct_from_range(T* out, R& range) {
+    for (auto&& element : range) std::construct_at(out++, std::forward<decltype(element)>(element));
+  }
+
+  void truncate(std::size_t count) noexcept {
+    std::destroy(data_ + count, data_ + size_);
+    size_ = count;
+  }
+
+  void deallocate_buffer() noexcept {
+    if (data_ != nullptr) alloc_.deallocate(data_, layout_for(capacity_));
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+
+  void release() noexcept {
+    truncate(0);
+    deallocate_buffer();
+  }
+
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+  [[no_unique_address]] Alloc alloc_{};
+};
+
+/// A `Vec` holds no pointer into itself, so it relocates as bytes whenever its allocator handle does.
+template <class T, class Alloc>
+struct IsTriviallyRelocatable<Vec<T, Alloc>> : std::is_trivially_copyable<Alloc> {};
+
+}  // namespace nostd

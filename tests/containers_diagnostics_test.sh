@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Compile-fail tests: a container given a type that is not an Allocator, or an element type it cannot hold, fails
+# to compile with one readable line naming the problem; growth calls cannot be silently ignored ([[nodiscard]]).
+# Each case is a tiny program; the test passes when g++ rejects it AND its output contains the expected message.
+set -euo pipefail
+cxx="${CXX:-g++}"
+root="$(pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+prelude='#include "alloc/alloc.h"
+#include "alloc/heap_ref.h"
+#include "containers/string.h"
+#include "containers/vec.h"
+using Heap = nostd::BasicHeap<nostd::StaticArraySource<4096>>;
+constinit Heap g_heap;
+using Alloc = nostd::StaticHeapRef<g_heap>;'
+
+compile() {
+  local name="$1" body="$2"
+  printf '%s\n%s\n' "$prelude" "$body" >"$tmp/$name.cc"
+  "$cxx" -std=c++2b -fno-exceptions -fno-rtti -Werror=unused-result -fsyntax-only -I"$root" "$tmp/$name.cc" \
+    >"$tmp/$name.log" 2>&1
+}
+
+expect_error() {
+  local name="$1" message="$2" body="$3"
+  if compile "$name" "$body"; then
+    echo "FAIL $name: compiled, but should have been rejected"
+    failures=$((failures + 1))
+  elif ! grep -qF -- "$message" "$tmp/$name.log"; then
+    echo "FAIL $name: rejected without the message: $message"
+    head -20 "$tmp/$name.log"
+    failures=$((failures + 1))
+  else
+    echo "ok   $name: $message"
+  fi
+}
+
+# The control case: the prelude and a correct use compile, so every rejection below is for its stated reason.
+if compile control 'int main() { nostd::Vec<int, Alloc> v; nostd::String<Alloc> s; return v.push_back(1) && s.append("x") ? 0 : 1; }'; then
+  echo "ok   control: a correct program compiles"
+else
+  echo "FAIL control: a correct program was rejected"
+  head -20 "$tmp/control.log"
+  failures=$((failures + 1))
+fi
+
+expect_error not_copyable "Allocator: must be copy constructible" \
+  'nostd::Vec<int, Heap> v;'
+expect_error no_allocate "Allocator: missing \`Result<void*> allocate(Layout)\`" \
+  'struct A { void deallocate(void*, nostd::Layout) {} };
+   nostd::Vec<int, A> v;'
+expect_error wrong_allocate "Allocator: missing \`Result<void*> allocate(Layout)\`" \
+  'struct A { void* allocate(nostd::Layout) { return nullptr; } void deallocate(void*, nostd::Layout) {} };
+   nostd::String<A> s;'
+expect_error no_deallocate "Allocator: missing \`void deallocate(void*, Layout)\`" \
+  'struct A { nostd::Result<void*> allocate(nostd::Layout) { return nullptr; } };
+   nostd::Vec<int, A> v;'
+expect_error immovable_element "Vec: T must be move constructible and destructible" \
+  'struct Pinned { Pinned() = default; Pinned(Pinned&&) = delete; };
+   nostd::Vec<Pinned, Alloc> v;'
+expect_error const_element "Vec: T must be a non-const, non-volatile object type" \
+  'nostd::Vec<const int, Alloc> v;'
+expect_error ignored_push_back "declared with attribute 'nodiscard'" \
+  'void f(nostd::Vec<int, Alloc>& v) { v.push_back(1); }'
+expect_error ignored_append "declared with attribute 'nodiscard'" \
+  'void f(nostd::String<Alloc>& s) { s.append("x"); }'
+expect_error copy_of_vec "use of deleted function" \
+  'void f(const nostd::Vec<int, Alloc>& v) { auto w = v; (void)w; }'
+
+echo "$failures failure(s)"
+[[ "$failures" == 0 ]]

@@ -1,0 +1,380 @@
+// Tests for containers/string.h: termination, one growth per appended piece, every growth path under fault
+// injection (strong guarantee), pieces that view the string itself, the non-growing operations, comparison and
+// hashing like std::string_view, heap exhaustion and recovery. Runs on BasicHeap compositions.
+#include "containers/string.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstring>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "alloc/alloc.h"
+#include "tests/container_fixture.h"
+#include "tests/fault_allocator.h"
+
+namespace nostd {
+namespace {
+
+using std::string_view;
+
+/// The expected bytes of a string (fixed storage: the suites also run where no std::string is wanted).
+class Text {
+ public:
+  void insert(std::size_t pos, string_view piece) {
+    std::array<char, kMax> copy{};  // the piece may be a part of this text
+    std::memcpy(copy.data(), piece.data(), piece.size());
+    std::memmove(bytes_.data() + pos + piece.size(), bytes_.data() + pos, size_ - pos);
+    std::memcpy(bytes_.data() + pos, copy.data(), piece.size());
+    size_ += piece.size();
+  }
+  void append(string_view piece) { insert(size_, piece); }
+  void resize(std::size_t size, char fill) {
+    for (std::size_t i = size_; i < size; ++i) bytes_[i] = fill;
+    size_ = size;
+  }
+  string_view view() const { return {bytes_.data(), size_}; }
+
+ private:
+  static constexpr std::size_t kMax = 4096;
+  std::array<char, kMax> bytes_{};
+  std::size_t size_ = 0;
+};
+
+template <class Config>
+class StringTest : public test::ContainerTest<Config> {
+ protected:
+  using Str = String<typename test::ContainerTest<Config>::Alloc>;
+
+  /// Size, capacity, buffer and bytes (terminator included): what a failed operation must leave as it was.
+  struct Snapshot {
+    std::size_t size = 0;
+    std::size_t capacity = 0;
+    const char* data = nullptr;
+    std::array<char, 512> bytes{};
+    bool operator==(const Snapshot&) const = default;
+  };
+
+  static Snapshot snapshot(const Str& s) {
+    Snapshot snap{s.size(), s.capacity(), s.c_str(), {}};
+    std::memcpy(snap.bytes.data(), s.c_str(), std::min(s.size() + 1, snap.bytes.size()));
+    return snap;
+  }
+
+  Str make() { return Str(this->alloc()); }
+
+  /// Appends letters until `s` has at least `at_least` bytes and no spare capacity (the next growth allocates).
+  void fill_to_capacity(Str& s, Text& text, std::size_t at_least) {
+    while (s.size() < at_least || s.size() != s.capacity()) {
+      const char c = static_cast<char>('a' + s.size() % 26);
+      ASSERT_TRUE(s.push_back(c));
+      text.append({&c, 1});
+    }
+    ASSERT_TRUE(this->heap_ok());
+  }
+
+  static void expect_matches(const Str& s, const Text& text) {
+    EXPECT_EQ(s.view(), text.view());
+    EXPECT_EQ(s.c_str()[s.size()], '\0');
+    EXPECT_EQ(std::strlen(s.c_str()), s.size());
+  }
+};
+
+using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCapabilities>;
+using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
+using FirstFitCompactPlain = test::HeapConfig<test::FirstFitCompactHeap, test::kNoCapabilities>;
+using Configs = ::testing::Types<FirstFitCompact, BestFitFull, FirstFitCompactPlain>;
+TYPED_TEST_SUITE(StringTest, Configs);
+
+TYPED_TEST(StringTest, EmptyStringIsTerminatedWithoutAllocating) {
+  auto s = this->make();
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(s.size(), 0u);
+  EXPECT_EQ(s.capacity(), 0u);
+  ASSERT_NE(s.c_str(), nullptr);
+  EXPECT_EQ(s.c_str()[0], '\0');
+  EXPECT_EQ(s.view(), "");
+  EXPECT_TRUE(s == "");
+  EXPECT_EQ(s.find('a'), s.npos);
+  EXPECT_EQ(s.at(0), nullptr);
+  s.clear();
+  s.erase(0);
+  EXPECT_TRUE(s.append(""));
+  EXPECT_TRUE(s.shrink_to_fit());
+  auto empty = TestFixture::Str::from("", this->alloc());
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->capacity(), 0u);
+  EXPECT_EQ(this->injector().allocate_calls, 0u);
+}
+
+TYPED_TEST(StringTest, FromCopiesAndTerminates) {
+  const char text[] = "hello, heap";
+  auto s = TestFixture::Str::from(text, this->alloc());
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(s->size(), sizeof(text) - 1);
+  EXPECT_GE(s->capacity(), s->size());
+  EXPECT_STREQ(s->c_str(), text);
+  EXPECT_NE(s->c_str(), text);
+  EXPECT_EQ(this->injector().allocate_calls, 1u);
+  const string_view view = *s;
+  EXPECT_EQ(view, "hello, heap");
+}
+
+TYPED_TEST(StringTest, AppendGrowsOnceForTheWholePiece) {
+  auto s = this->make();
+  Text text;
+  const string_view piece = "The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs.";
+  ASSERT_TRUE(s.append(piece));
+  text.append(piece);
+  EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, 1u);
+  this->expect_matches(s, text);
+
+  this->fill_to_capacity(s, text, 0);
+  this->injector().reset_counts();
+  ASSERT_TRUE(s.append(piece));
+  text.append(piece);
+  EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, 1u);
+  this->expect_matches(s, text);
+  ASSERT_TRUE(this->heap_ok());
+}
+
+TYPED_TEST(StringTest, PushBackIsAmortised) {
+  auto s = this->make();
+  Text text;
+  for (int i = 0; i < 1000; ++i) {
+    const char c = static_cast<char>('0' + i % 10);
+    ASSERT_TRUE(s.push_back(c));
+    text.append({&c, 1});
+  }
+  ASSERT_TRUE(this->heap_ok());
+  this->expect_matches(s, text);
+  // 1.5x from 8 reaches 1000 in 13 steps; a byte-at-a-time growth would take 1000.
+  EXPECT_LE(this->injector().allocate_calls + this->injector().reallocate_calls, 13u);
+}
+
+TYPED_TEST(StringTest, GrowthFailuresLeaveStringUnchanged) {
+  using S = typename TestFixture::Str;
+  auto s = this->make();
+  Text text;
+  auto snap = [](const S& x) { return TestFixture::snapshot(x); };
+
+  this->fill_to_capacity(s, text, 10);
+  EXPECT_GE(this->run_until_success(s, snap, [](S& x) { return x.push_back('!'); }), 1);
+  text.append("!");
+  this->expect_matches(s, text);
+
+  this->fill_to_capacity(s, text, 0);
+  EXPECT_GE(this->run_until_success(s, snap, [](S& x) { return x.append("-appended-"); }), 1);
+  text.append("-appended-");
+  this->expect_matches(s, text);
+
+  this->fill_to_capacity(s, text, 0);
+  EXPECT_GE(this->run_until_success(s, snap, [](S& x) { return x.insert(0, "<front>"); }), 1);
+  text.insert(0, "<front>");
+  this->expect_matches(s, text);
+
+  this->fill_to_capacity(s, text, 0);
+  const std::size_t mid = s.size() / 2;
+  EXPECT_GE(this->run_until_success(s, snap, [mid](S& x) { return x.insert(mid, "<mid>"); }), 1);
+  text.insert(mid, "<mid>");
+  this->expect_matches(s, text);
+
+  this->fill_to_capacity(s, text, 0);
+  const std::size_t target = s.size() + 12;
+  EXPECT_GE(this->run_until_success(s, snap, [target](S& x) { return x.resize(target, '#'); }), 1);
+  text.resize(target, '#');
+  this->expect_matches(s, text);
+
+  const std::size_t wanted = s.capacity() + 40;
+  EXPECT_GE(this->run_until_success(s, snap, [wanted](S& x) { return x.reserve(wanted); }), 1);
+  EXPECT_GE(s.capacity(), wanted);
+  this->expect_matches(s, text);
+
+  EXPECT_GE(this->run_until_success(s, snap, [](S& x) { return x.shrink_to_fit(); }), 1);
+  EXPECT_LT(s.capacity(), wanted);
+  this->expect_matches(s, text);
+
+  std::optional<S> clone;
+  EXPECT_GE(this->run_until_success(s, snap,
+                                    [&](S& x) {
+                                      auto c = std::as_const(x).try_clone();
+                                      if (c) clone.emplace(std::move(*c));
+                                      return c.has_value() ? Result<void>{} : Result<void>(fail(c.error()));
+                                    }),
+            1);
+  ASSERT_TRUE(clone);
+  EXPECT_EQ(*clone, s);
+  EXPECT_NE(clone->c_str(), s.c_str());
+  clone.reset();
+
+  // String::from on a source that must stay untouched.
+  std::optional<S> copy;
+  EXPECT_GE(this->run_until_success(s, snap,
+                                    [&](S& x) {
+                                      auto c = S::from(x.view(), this->alloc());
+                                      if (c) copy.emplace(std::move(*c));
+                                      return c.has_value() ? Result<void>{} : Result<void>(fail(c.error()));
+                                    }),
+            1);
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(*copy, s.view());
+}
+
+TYPED_TEST(StringTest, PiecesMayViewTheStringItself) {
+  auto s = this->make();
+  Text text;
+
+  this->fill_to_capacity(s, text, 12);
+  ASSERT_TRUE(s.append(s.view()));  // growth while the piece lives in the old buffer
+  text.append(text.view());
+  this->expect_matches(s, text);
+
+  this->fill_to_capacity(s, text, 0);
+  ASSERT_TRUE(s.insert(2, s.substr_view(1, 6)));  // straddles the insertion point, with growth
+  text.insert(2, text.view().substr(1, 6));
+  this->expect_matches(s, text);
+
+  ASSERT_TRUE(s.reserve(s.size() + 20));
+  ASSERT_TRUE(s.insert(5, s.substr_view(3, 7)));  // straddles, in place
+  text.insert(5, text.view().substr(3, 7));
+  this->expect_matches(s, text);
+
+  ASSERT_TRUE(s.insert(1, s.substr_view(s.size() - 4)));  // entirely after the insertion point
+  text.insert(1, text.view().substr(text.view().size() - 4));
+  this->expect_matches(s, text);
+
+  ASSERT_TRUE(s.insert(s.size() - 2, s.substr_view(0, 3)));  // entirely before it
+  text.insert(text.view().size() - 2, text.view().substr(0, 3));
+  this->expect_matches(s, text);
+  ASSERT_TRUE(this->heap_ok());
+}
+
+TYPED_TEST(StringTest, EraseFindAndAffixes) {
+  auto made = TestFixture::Str::from("nostd-alloc containers", this->alloc());
+  ASSERT_TRUE(made);
+  auto& s = *made;
+  EXPECT_TRUE(s.starts_with("nostd"));
+  EXPECT_TRUE(s.starts_with('n'));
+  EXPECT_TRUE(s.ends_with("containers"));
+  EXPECT_TRUE(s.ends_with('s'));
+  EXPECT_FALSE(s.starts_with("alloc"));
+  EXPECT_EQ(s.find("alloc"), 6u);
+  EXPECT_EQ(s.find('c'), 10u);
+  EXPECT_EQ(s.find('c', 11), 12u);
+  EXPECT_EQ(s.find("heap"), s.npos);
+  EXPECT_EQ(s.substr_view(6, 5), "alloc");
+  EXPECT_EQ(s.substr_view(12), "containers");
+  EXPECT_EQ(s.substr_view(100, 3), "") << "positions past the end clamp";
+  ASSERT_NE(s.at(0), nullptr);
+  EXPECT_EQ(*s.at(0), 'n');
+  EXPECT_EQ(s.at(s.size()), nullptr);
+  EXPECT_EQ(std::as_const(s)[s.size()], '\0');
+
+  s.erase(5, 6);  // "-alloc"
+  EXPECT_EQ(s, "nostd containers");
+  s.erase(5, 1000);
+  EXPECT_EQ(s, "nostd");
+  s.erase(99);
+  EXPECT_EQ(s, "nostd");
+  s.pop_back();
+  EXPECT_EQ(s, "nost");
+  EXPECT_EQ(s.c_str()[4], '\0');
+  s[0] = 'N';
+  s.front() = 'M';
+  s.back() = 'T';
+  EXPECT_EQ(s, "MosT");
+
+  const std::size_t capacity = s.capacity();
+  s.clear();
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(s.capacity(), capacity);
+  EXPECT_EQ(s.c_str()[0], '\0');
+
+  ASSERT_TRUE(s.append("abc"));
+  ASSERT_TRUE(s.insert(100, "def"));  // clamped to the end
+  EXPECT_EQ(s, "abcdef");
+  ASSERT_TRUE(s.resize(2));
+  EXPECT_EQ(s, "ab");
+  EXPECT_EQ(s.c_str()[2], '\0');
+  ASSERT_TRUE(this->heap_ok());
+}
+
+TYPED_TEST(StringTest, ComparesAndHashesLikeStringView) {
+  auto a = TestFixture::Str::from("apple", this->alloc());
+  auto b = TestFixture::Str::from("banana", this->alloc());
+  auto a2 = TestFixture::Str::from("apple", this->alloc());
+  ASSERT_TRUE(a && b && a2);
+  EXPECT_TRUE(*a == *a2);
+  EXPECT_FALSE(*a == *b);
+  EXPECT_TRUE(*a == "apple");
+  EXPECT_TRUE("apple" == *a);
+  EXPECT_TRUE(*a != "apples");
+  EXPECT_EQ(*a <=> *b, std::strong_ordering::less);
+  EXPECT_EQ(*b <=> *a, std::strong_ordering::greater);
+  EXPECT_EQ(*a <=> *a2, std::strong_ordering::equal);
+  EXPECT_TRUE(*a < string_view("apples"));
+  EXPECT_TRUE(string_view("apricot") > *a);
+
+  using Hash = std::hash<typename TestFixture::Str>;
+  EXPECT_EQ(Hash{}(*a), std::hash<string_view>{}("apple"));
+  EXPECT_EQ(Hash{}(*a), Hash{}(*a2));
+  EXPECT_EQ(Hash{}(this->make()), std::hash<string_view>{}(""));
+}
+
+TYPED_TEST(StringTest, MoveTransfersBuffer) {
+  auto a = TestFixture::Str::from("moved along", this->alloc());
+  ASSERT_TRUE(a);
+  const char* buffer = a->c_str();
+  typename TestFixture::Str b(std::move(*a));
+  EXPECT_EQ(b.c_str(), buffer);
+  EXPECT_TRUE(a->empty());
+  EXPECT_EQ(a->c_str()[0], '\0');
+  const std::size_t blocks = this->heap().stats().live_allocations;
+  auto c = TestFixture::Str::from("old", this->alloc());
+  ASSERT_TRUE(c);
+  *c = std::move(b);  // frees "old"
+  EXPECT_EQ(this->heap().stats().live_allocations, blocks);
+  EXPECT_EQ(*c, "moved along");
+  ASSERT_TRUE(this->heap_ok());
+}
+
+TYPED_TEST(StringTest, ExhaustsHeapAndRecoversAfterClear) {
+  auto s = this->make();
+  std::array<char, 1000> chunk{};
+  chunk.fill('z');
+  const string_view piece(chunk.data(), chunk.size());
+  std::size_t full = 0;
+  for (int i = 0;; ++i) {
+    ASSERT_LT(i, 1000) << "the heap never ran out";
+    const auto before = TestFixture::snapshot(s);
+    auto appended = s.append(piece);
+    if (!appended) {
+      EXPECT_EQ(appended.error(), AllocError::kOutOfMemory);
+      EXPECT_TRUE(TestFixture::snapshot(s) == before);
+      full = s.size();
+      break;
+    }
+  }
+  ASSERT_TRUE(this->heap_ok());
+  ASSERT_GE(full, 4000u);
+  EXPECT_EQ(s.view().find_first_not_of('z'), string_view::npos);
+
+  // clear() keeps the buffer; shrink_to_fit() gives it back, and a new string can grow as large.
+  s.clear();
+  for (std::size_t i = 0; i < full / piece.size(); ++i) ASSERT_TRUE(s.append(piece));
+  s.clear();
+  ASSERT_TRUE(s.shrink_to_fit());
+  EXPECT_EQ(s.capacity(), 0u);
+  auto t = this->make();
+  ASSERT_TRUE(t.reserve(full));
+  ASSERT_TRUE(t.resize(full, 'y'));
+  ASSERT_TRUE(this->heap_ok());
+}
+
+}  // namespace
+}  // namespace nostd

@@ -1,0 +1,797 @@
+// Tests for containers/vec.h: every growth path under fault injection (strong guarantee), element lifetimes,
+// self-aliasing arguments, move-only / over-aligned / trivially relocatable elements, heap exhaustion and
+// recovery, the growth policy and the use of reallocate / usable_size. Runs on BasicHeap compositions.
+#include "containers/vec.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <utility>
+
+#include "alloc/alloc.h"
+#include "containers/string.h"
+#include "tests/container_fixture.h"
+#include "tests/elements.h"
+#include "tests/fault_allocator.h"
+
+namespace nostd {
+namespace {
+
+using test::Aligned64;
+using test::census;
+using test::Counted;
+using test::Elem;
+using test::MoveOnly;
+using test::TrMoveOnly;
+
+/// The expected contents of a vector, as the values of its elements.
+class Model {
+ public:
+  void push_back(int value) { insert(size_, {&value, 1}); }
+  void insert(std::size_t pos, std::span<const int> values) {
+    std::array<int, kMax> copy{};  // values may be a part of this model
+    for (std::size_t i = 0; i < values.size(); ++i) copy[i] = values[i];
+    for (std::size_t i = size_; i-- > pos;) values_[i + values.size()] = values_[i];
+    for (std::size_t i = 0; i < values.size(); ++i) values_[pos + i] = copy[i];
+    size_ += values.size();
+  }
+  void erase(std::size_t first, std::size_t last) {
+    for (std::size_t i = last; i < size_; ++i) values_[i - (last - first)] = values_[i];
+    size_ -= last - first;
+  }
+  void resize(std::size_t size, int value) {
+    for (std::size_t i = size_; i < size; ++i) values_[i] = value;
+    size_ = size;
+  }
+  int operator[](std::size_t i) const { return values_[i]; }
+  std::size_t size() const { return size_; }
+  std::span<const int> span() const { return {values_.data(), size_}; }
+
+ private:
+  static constexpr std::size_t kMax = 4096;
+  std::array<int, kMax> values_{};
+  std::size_t size_ = 0;
+};
+
+/// One typed-test case: an element type on a heap config.
+template <class ElemT, class ConfigT>
+struct Case {
+  using T = ElemT;
+  using Config = ConfigT;
+};
+
+template <class C>
+class VecTest : public test::ContainerTest<typename C::Config> {
+ protected:
+  using Element = typename C::T;
+  using Values = Elem<Element>;
+  using Vector = Vec<Element, typename test::ContainerTest<typename C::Config>::Alloc>;
+
+  /// Size, capacity, buffer and the first values: what a failed operation must leave as it was.
+  struct Snapshot {
+    std::size_t size = 0;
+    std::size_t capacity = 0;
+    const void* data = nullptr;
+    std::array<int, 256> values{};
+    bool operator==(const Snapshot&) const = default;
+  };
+
+  static Snapshot snapshot(const Vector& v) {
+    Snapshot s{v.size(), v.capacity(), v.data(), {}};
+    for (std::size_t i = 0; i < v.size() && i < s.values.size(); ++i) s.values[i] = Values::value(v[i]);
+    return s;
+  }
+
+  Vector make_vec() { return Vector(this->alloc()); }
+
+  /// Appends values (next_, next_ + 1, ...) until `v` has at least `at_least` elements and no spare capacity, so
+  /// that the next growth must allocate.
+  void fill_to_capacity(Vector& v, Model& model, std::size_t at_least) {
+    while (v.size() < at_least || v.size() != v.capacity()) {
+      ASSERT_TRUE(v.push_back(Values::make(next_)));
+      model.push_back(next_++);
+    }
+    ASSERT_TRUE(this->heap_ok());
+  }
+
+  static void expect_matches(const Vector& v, const Model& model) {
+    ASSERT_EQ(v.size(), model.size());
+    for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(Values::value(v[i]), model[i]) << "at " << i;
+  }
+
+  int next_ = 0;
+};
+
+TYPED_TEST_SUITE_P(VecTest);
+
+TYPED_TEST_P(VecTest, StartsEmptyWithoutAllocating) {
+  auto v = this->make_vec();
+  EXPECT_TRUE(v.empty());
+  EXPECT_EQ(v.size(), 0u);
+  EXPECT_EQ(v.capacity(), 0u);
+  EXPECT_EQ(v.data(), nullptr);
+  EXPECT_EQ(v.begin(), v.end());
+  EXPECT_EQ(this->injector().allocate_calls, 0u);
+  EXPECT_FALSE(v.pop_back().has_value());
+  EXPECT_EQ(v.at(0), nullptr);
+  EXPECT_TRUE(v.shrink_to_fit());
+  EXPECT_TRUE(v.reserve(0));
+  EXPECT_EQ(this->injector().allocate_calls, 0u);
+}
+
+TYPED_TEST_P(VecTest, PushBackKeepsOrderAndAlignment) {
+  using T = typename TestFixture::Element;
+  auto v = this->make_vec();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(v.push_back(TestFixture::Values::make(i)));
+    ASSERT_TRUE(this->heap_ok());
+    ASSERT_TRUE(is_aligned(v.data(), alignof(T)));
+    ASSERT_GE(v.capacity(), v.size());
+  }
+  ASSERT_EQ(v.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(TestFixture::Values::value(v[static_cast<std::size_t>(i)]), i);
+}
+
+TYPED_TEST_P(VecTest, GrowthFailuresLeaveVectorUnchanged) {
+  using V = typename TestFixture::Vector;
+  using E = typename TestFixture::Values;
+  auto v = this->make_vec();
+  Model model;
+  auto snap = [](const V& x) { return TestFixture::snapshot(x); };
+
+  this->fill_to_capacity(v, model, 5);
+  EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.push_back(E::make(1000)); }), 1);
+  model.push_back(1000);
+  this->expect_matches(v, model);
+
+  // A failed push_back of an rvalue leaves the argument as it was: nothing is moved before the allocation.
+  this->fill_to_capacity(v, model, 0);
+  auto item = E::make(999);
+  EXPECT_GE(this->run_until_success(v, snap,
+                                    [&item](V& x) {
+                                      auto pushed = x.push_back(std::move(item));
+                                      if (!pushed) {
+                                        EXPECT_EQ(E::value(item), 999) << "argument moved by a failure";
+                                      }
+                                      return pushed;
+                                    }),
+            1);
+  model.push_back(999);
+  this->expect_matches(v, model);
+
+  this->fill_to_capacity(v, model, 0);
+  EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.emplace_back(1001); }), 1);
+  model.push_back(1001);
+  this->expect_matches(v, model);
+
+  this->fill_to_capacity(v, model, 0);
+  EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.insert(x.begin(), E::make(1002)); }), 1);
+  const int front = 1002;
+  model.insert(0, {&front, 1});
+  this->expect_matches(v, model);
+
+  this->fill_to_capacity(v, model, 0);
+  const std::size_t mid = v.size() / 2;
+  EXPECT_GE(this->run_until_success(v, snap, [mid](V& x) { return x.emplace(x.begin() + mid, 1003); }), 1);
+  const int middle = 1003;
+  model.insert(mid, {&middle, 1});
+  this->expect_matches(v, model);
+
+  this->fill_to_capacity(v, model, 0);
+  EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.append(std::views::iota(2000, 2007)); }), 1);
+  for (int i = 2000; i < 2007; ++i) model.push_back(i);
+  this->expect_matches(v, model);
+
+  if constexpr (std::default_initializable<typename TestFixture::Element>) {
+    this->fill_to_capacity(v, model, 0);
+    const std::size_t target = v.size() + 9;
+    EXPECT_GE(this->run_until_success(v, snap, [target](V& x) { return x.resize(target); }), 1);
+    model.resize(target, 0);
+    this->expect_matches(v, model);
+  }
+
+  const std::size_t wanted = v.capacity() + 50;
+  EXPECT_GE(this->run_until_success(v, snap, [wanted](V& x) { return x.reserve(wanted); }), 1);
+  EXPECT_GE(v.capacity(), wanted);
+  this->expect_matches(v, model);
+
+  EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.shrink_to_fit(); }), 1);
+  EXPECT_LT(v.capacity(), wanted);
+  this->expect_matches(v, model);
+}
+
+TYPED_TEST_P(VecTest, CopyingGrowthFailuresLeaveVectorUnchanged) {
+  using T = typename TestFixture::Element;
+  using V = typename TestFixture::Vector;
+  using E = typename TestFixture::Values;
+  if constexpr (!std::copy_constructible<T>) {
+    GTEST_SKIP() << "element type cannot be copied";
+  } else {
+    auto v = this->make_vec();
+    Model model;
+    auto snap = [](const V& x) { return TestFixture::snapshot(x); };
+    const T outside = E::make(500);
+
+    this->fill_to_capacity(v, model, 6);
+    EXPECT_GE(this->run_until_success(v, snap, [&](V& x) { return x.push_back(outside); }), 1);
+    model.push_back(500);
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    EXPECT_GE(this->run_until_success(v, snap, [&](V& x) { return x.insert(x.begin() + 2, outside); }), 1);
+    const int five_hundred = 500;
+    model.insert(2, {&five_hundred, 1});
+    this->expect_matches(v, model);
+
+    const std::array<T, 3> three = {E::make(600), E::make(601), E::make(602)};
+    const std::array<int, 3> three_values = {600, 601, 602};
+    this->fill_to_capacity(v, model, 0);
+    EXPECT_GE(this->run_until_success(v, snap, [&](V& x) { return x.append(std::span<const T>(three)); }), 1);
+    model.insert(model.size(), three_values);
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    EXPECT_GE(this->run_until_success(v, snap, [&](V& x) { return x.insert(x.begin() + 1, std::span(three)); }), 1);
+    model.insert(1, three_values);
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    const std::size_t target = v.size() + 4;
+    EXPECT_GE(this->run_until_success(v, snap, [&](V& x) { return x.resize(target, outside); }), 1);
+    model.resize(target, 500);
+    this->expect_matches(v, model);
+
+    std::optional<V> clone;
+    EXPECT_GE(this->run_until_success(v, snap,
+                                      [&](V& x) {
+                                        auto c = std::as_const(x).try_clone();
+                                        if (c) clone.emplace(std::move(*c));
+                                        return c.has_value() ? Result<void>{} : Result<void>(fail(c.error()));
+                                      }),
+              1);
+    ASSERT_TRUE(clone.has_value());
+    this->expect_matches(*clone, model);
+    EXPECT_NE(clone->data(), v.data());
+    EXPECT_TRUE(*clone == v);
+    clone.reset();
+  }
+}
+
+TYPED_TEST_P(VecTest, ArgumentsMayAliasElements) {
+  using T = typename TestFixture::Element;
+  using V = typename TestFixture::Vector;
+  if constexpr (!std::copy_constructible<T>) {
+    GTEST_SKIP() << "element type cannot be copied";
+  } else {
+    auto v = this->make_vec();
+    Model model;
+
+    // Growth while the argument lives in the old buffer.
+    this->fill_to_capacity(v, model, 5);
+    ASSERT_TRUE(v.push_back(v[0]));
+    model.push_back(model[0]);
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    ASSERT_TRUE(v.emplace_back(v.back()));
+    model.push_back(model[model.size() - 1]);
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    ASSERT_TRUE(v.insert(v.begin() + 1, v.back()));
+    int value = model[model.size() - 1];
+    model.insert(1, {&value, 1});
+    this->expect_matches(v, model);
+
+    // No growth: the argument is an element that the insertion moves.
+    ASSERT_TRUE(v.reserve(v.size() + 10));
+    ASSERT_TRUE(v.insert(v.begin(), v[2]));
+    value = model[2];
+    model.insert(0, {&value, 1});
+    this->expect_matches(v, model);
+
+    // A span of the vector itself: appended whole, and inserted straddling the insertion point.
+    this->fill_to_capacity(v, model, 0);
+    ASSERT_TRUE(v.append(std::span<const T>(v.data(), v.size())));
+    model.insert(model.size(), model.span());
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    ASSERT_TRUE(v.insert(v.begin() + 2, std::span<const T>(v.data() + 1, 4)));
+    model.insert(2, model.span().subspan(1, 4));
+    this->expect_matches(v, model);
+
+    ASSERT_TRUE(v.reserve(v.size() + 10));
+    ASSERT_TRUE(v.insert(v.begin() + 3, std::span<const T>(v.data() + 1, 5)));
+    model.insert(3, model.span().subspan(1, 5));
+    this->expect_matches(v, model);
+
+    // A non-contiguous view of the vector itself.
+    this->fill_to_capacity(v, model, 0);
+    ASSERT_TRUE(v.append(std::views::reverse(v) | std::views::take(3)));
+    const std::array<int, 3> reversed = {model[model.size() - 1], model[model.size() - 2], model[model.size() - 3]};
+    model.insert(model.size(), reversed);
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    ASSERT_TRUE(v.resize(v.size() + 3, v[1]));
+    model.resize(model.size() + 3, model[1]);
+    this->expect_matches(v, model);
+    ASSERT_TRUE(this->heap_ok());
+    static_cast<void>(sizeof(V));
+  }
+}
+
+TYPED_TEST_P(VecTest, GrowthPastANeighbourMovesElements) {
+  using E = typename TestFixture::Values;
+  ASSERT_EQ(this->heap().stats().live_allocations, 0u) << "needs an empty heap: one free block, carved in order";
+  auto v = this->make_vec();
+  Model model;
+  ASSERT_TRUE(v.reserve(8));
+  // The only free block large enough for the blocker follows the vector's block (an alignment gap in front of
+  // the vector is smaller), so the blocker stops in-place growth and the elements must move: by reallocate's
+  // byte copy only when that is a valid move of the type, which Counted's address check would catch otherwise.
+  Result<void*> blocker = this->heap().allocate(*Layout::from(256, 8));
+  ASSERT_TRUE(blocker);
+  this->fill_to_capacity(v, model, 8);
+  const void* before = v.data();
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(v.push_back(E::make(100 + i)));
+    model.push_back(100 + i);
+    ASSERT_TRUE(this->heap_ok());
+  }
+  EXPECT_NE(v.data(), before);
+  this->expect_matches(v, model);
+  this->heap().deallocate(*blocker);
+  ASSERT_TRUE(this->heap_ok());
+}
+
+TYPED_TEST_P(VecTest, EraseAndPopBack) {
+  using E = typename TestFixture::Values;
+  auto v = this->make_vec();
+  Model model;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(v.push_back(E::make(i)));
+    model.push_back(i);
+  }
+  const std::size_t capacity = v.capacity();
+
+  auto* next = v.erase(v.begin() + 2);
+  model.erase(2, 3);
+  EXPECT_EQ(E::value(*next), 3);
+  this->expect_matches(v, model);
+
+  next = v.erase(v.begin() + 1, v.begin() + 4);
+  model.erase(1, 4);
+  EXPECT_EQ(E::value(*next), model[1]);
+  this->expect_matches(v, model);
+
+  auto* same = v.erase(v.begin() + 2, v.begin() + 2);
+  EXPECT_EQ(same, v.begin() + 2);
+  auto* after_last = v.erase(v.end() - 1);
+  EXPECT_EQ(after_last, v.end());
+  model.erase(model.size() - 1, model.size());
+  this->expect_matches(v, model);
+
+  auto last = v.pop_back();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(E::value(*last), model[model.size() - 1]);
+  model.erase(model.size() - 1, model.size());
+  this->expect_matches(v, model);
+
+  v.clear();
+  EXPECT_TRUE(v.empty());
+  EXPECT_EQ(v.capacity(), capacity);
+  EXPECT_FALSE(v.pop_back().has_value());
+  ASSERT_TRUE(this->heap_ok());
+}
+
+TYPED_TEST_P(VecTest, AccessAndSpans) {
+  using T = typename TestFixture::Element;
+  using E = typename TestFixture::Values;
+  auto v = this->make_vec();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(v.push_back(E::make(i * 10)));
+  EXPECT_EQ(E::value(v.front()), 0);
+  EXPECT_EQ(E::value(v.back()), 40);
+  ASSERT_NE(v.at(4), nullptr);
+  EXPECT_EQ(E::value(*v.at(4)), 40);
+  EXPECT_EQ(v.at(5), nullptr);
+  EXPECT_EQ(std::as_const(v).at(5), nullptr);
+  EXPECT_EQ(v.data(), &v[0]);
+
+  std::span<T> mutable_view = v;
+  std::span<const T> const_view = std::as_const(v);
+  EXPECT_EQ(mutable_view.size(), 5u);
+  EXPECT_EQ(const_view.data(), v.data());
+  int sum = 0;
+  for (const T& element : std::as_const(v)) sum += E::value(element);
+  EXPECT_EQ(sum, 100);
+  static_assert(std::ranges::contiguous_range<decltype(v)>);
+  static_assert(!std::is_convertible_v<const decltype(v)&, std::span<T>>, "const Vec must not give mutable span");
+
+  if constexpr (std::copy_constructible<T> && std::three_way_comparable<T>) {
+    auto w = std::as_const(v).try_clone();
+    ASSERT_TRUE(w);
+    EXPECT_TRUE(v == *w);
+    EXPECT_TRUE(v == const_view);
+    EXPECT_EQ(v <=> *w, std::strong_ordering::equal);
+    ASSERT_TRUE(w->push_back(E::make(-5)));
+    EXPECT_FALSE(v == *w);
+    EXPECT_TRUE(v < *w);
+    (*w)[0] = E::make(-1);
+    EXPECT_TRUE(*w < v);
+  }
+}
+
+TYPED_TEST_P(VecTest, MoveTransfersBuffer) {
+  using V = typename TestFixture::Vector;
+  using E = typename TestFixture::Values;
+  auto a = this->make_vec();
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(a.push_back(E::make(i)));
+  const void* buffer = a.data();
+  const std::size_t blocks = this->heap().stats().live_allocations;
+
+  V b(std::move(a));
+  EXPECT_EQ(b.data(), buffer);
+  EXPECT_EQ(b.size(), 7u);
+  EXPECT_EQ(a.data(), nullptr);  // NOLINT(bugprone-use-after-move): moved-from state is specified
+  EXPECT_EQ(a.size(), 0u);
+  EXPECT_EQ(a.capacity(), 0u);
+  EXPECT_EQ(this->heap().stats().live_allocations, blocks);
+
+  auto c = this->make_vec();
+  ASSERT_TRUE(c.push_back(E::make(99)));
+  EXPECT_EQ(this->heap().stats().live_allocations, blocks + 1);
+  c = std::move(b);  // frees c's old buffer
+  EXPECT_EQ(this->heap().stats().live_allocations, blocks);
+  EXPECT_EQ(c.data(), buffer);
+  EXPECT_EQ(E::value(c[6]), 6);
+
+  ASSERT_TRUE(a.push_back(E::make(42)));
+  a.swap(c);
+  EXPECT_EQ(a.size(), 7u);
+  EXPECT_EQ(E::value(c[0]), 42);
+  ASSERT_TRUE(this->heap_ok());
+}
+
+TYPED_TEST_P(VecTest, ExhaustsHeapAndRecoversAfterClear) {
+  using E = typename TestFixture::Values;
+  auto v = this->make_vec();
+  std::size_t full = 0;
+  for (int i = 0;; ++i) {
+    ASSERT_LT(i, 1 << 20) << "the heap never ran out";
+    const auto before = TestFixture::snapshot(v);
+    auto pushed = v.push_back(E::make(i));
+    if (!pushed) {
+      EXPECT_EQ(pushed.error(), AllocError::kOutOfMemory);
+      EXPECT_TRUE(TestFixture::snapshot(v) == before);
+      full = v.size();
+      break;
+    }
+  }
+  ASSERT_TRUE(this->heap_ok());
+  ASSERT_GT(full, 8u);
+  for (std::size_t i = 0; i < full; ++i) ASSERT_EQ(E::value(v[i]), static_cast<int>(i));
+
+  // Nothing larger than the vector's next growth fits while it holds its block.
+  auto other = this->make_vec();
+  EXPECT_FALSE(other.reserve(v.capacity() + 1));
+  EXPECT_EQ(other.capacity(), 0u);
+
+  // clear() keeps the buffer: refilling allocates nothing.
+  const std::size_t capacity = v.capacity();
+  v.clear();
+  EXPECT_EQ(v.capacity(), capacity);
+  const std::size_t calls = this->injector().allocate_calls + this->injector().reallocate_calls;
+  for (std::size_t i = 0; i < full; ++i) ASSERT_TRUE(v.push_back(E::make(static_cast<int>(i))));
+  EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, calls);
+
+  // Giving the buffer back lets another vector grow as large.
+  v.clear();
+  ASSERT_TRUE(v.shrink_to_fit());
+  EXPECT_EQ(v.capacity(), 0u);
+  ASSERT_TRUE(other.reserve(full));
+  for (std::size_t i = 0; i < full; ++i) ASSERT_TRUE(other.push_back(E::make(static_cast<int>(i))));
+  ASSERT_TRUE(this->heap_ok());
+}
+
+REGISTER_TYPED_TEST_SUITE_P(VecTest, StartsEmptyWithoutAllocating, PushBackKeepsOrderAndAlignment,
+                            GrowthFailuresLeaveVectorUnchanged, CopyingGrowthFailuresLeaveVectorUnchanged,
+                            ArgumentsMayAliasElements, GrowthPastANeighbourMovesElements, EraseAndPopBack,
+                            AccessAndSpans, MoveTransfersBuffer, ExhaustsHeapAndRecoversAfterClear);
+
+using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCapabilities>;
+using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
+using FirstFitCompactPlain = test::HeapConfig<test::FirstFitCompactHeap, test::kNoCapabilities>;
+
+using FirstFitCompactCases =
+    ::testing::Types<Case<int, FirstFitCompact>, Case<Counted, FirstFitCompact>, Case<MoveOnly, FirstFitCompact>,
+                     Case<TrMoveOnly, FirstFitCompact>, Case<Aligned64, FirstFitCompact>>;
+using BestFitFullCases = ::testing::Types<Case<int, BestFitFull>, Case<Counted, BestFitFull>,
+                                          Case<MoveOnly, BestFitFull>, Case<Aligned64, BestFitFull>>;
+using NoReallocateNoUsableSizeCases =
+    ::testing::Types<Case<int, FirstFitCompactPlain>, Case<Counted, FirstFitCompactPlain>,
+                     Case<TrMoveOnly, FirstFitCompactPlain>, Case<Aligned64, FirstFitCompactPlain>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(FirstFitCompact, VecTest, FirstFitCompactCases);
+INSTANTIATE_TYPED_TEST_SUITE_P(BestFitFull, VecTest, BestFitFullCases);
+INSTANTIATE_TYPED_TEST_SUITE_P(NoReallocateNoUsableSize, VecTest, NoReallocateNoUsableSizeCases);
+
+// ---- Seeded random operations against a model, with random injected failures ----------------------------------
+
+template <class C>
+class VecStressTest : public VecTest<C> {};
+TYPED_TEST_SUITE_P(VecStressTest);
+
+/// A small deterministic generator (64-bit LCG, high bits), so a failure replays exactly.
+class Lcg {
+ public:
+  explicit Lcg(std::uint64_t seed) : state_(seed) {}
+  std::size_t below(std::size_t bound) {
+    state_ = state_ * 6364136223846793005u + 1442695040888963407u;
+    return static_cast<std::size_t>(state_ >> 33) % bound;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+TYPED_TEST_P(VecStressTest, RandomOperationsMatchTheModel) {
+  using T = typename TestFixture::Element;
+  using E = typename TestFixture::Values;
+  auto v = this->make_vec();
+  Model model;
+  Lcg random(20261125);
+  int next = 0;
+  int failures = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const auto before = TestFixture::snapshot(v);
+    const long live_before = census().live();
+    // One operation in four runs with injected failures: either every attempt from the first or second on fails,
+    // or only one of the next three does (which the exact-size retry may absorb).
+    if (random.below(4) == 0) {
+      if (random.below(2) == 0) {
+        this->injector().fail_after(random.below(2));
+      } else {
+        this->injector().fail_nth(1 + random.below(3));
+      }
+    }
+    Result<void> result;
+    std::size_t pos = v.empty() ? 0 : random.below(v.size() + 1);
+    const std::size_t op = random.below(10);
+    const bool room = model.size() < 2000;  // the model's fixed storage (and the heap) bound the size
+    Model expected = model;
+    if ((op <= 2 || op == 3) && room) {
+      const int value = next++;
+      if (op <= 2) {
+        pos = model.size();
+        result = v.push_back(E::make(value));
+      } else {
+        auto inserted = v.insert(v.begin() + pos, E::make(value));
+        result = inserted ? Result<void>{} : Result<void>(fail(inserted.error()));
+      }
+      if (result) expected.insert(pos, {&value, 1});
+    } else if (op == 4 && room && !v.empty()) {
+      const std::size_t first = random.below(v.size());
+      const std::size_t count = 1 + random.below(std::min<std::size_t>(8, v.size() - first));
+      auto r = v.insert(v.begin() + pos, std::span<const T>(v.data() + first, count));
+      if (r) expected.insert(pos, model.span().subspan(first, count));
+      result = r ? Result<void>{} : Result<void>(fail(r.error()));
+    } else if (op == 5 && !v.empty()) {
+      const std::size_t first = random.below(v.size());
+      const std::size_t last = first + random.below(v.size() - first + 1);
+      v.erase(v.begin() + first, v.begin() + last);
+      expected.erase(first, last);
+    } else if (op == 6 && !v.empty()) {
+      auto popped = v.pop_back();
+      ASSERT_TRUE(popped);
+      EXPECT_EQ(E::value(*popped), model[model.size() - 1]);
+      expected.erase(model.size() - 1, model.size());
+    } else if (op == 7 && room) {
+      const std::size_t size = random.below(model.size() + 20);
+      result = v.resize(size, E::make(-2));
+      if (result) {
+        if (size < model.size()) {
+          expected.erase(size, model.size());
+        } else {
+          expected.resize(size, -2);
+        }
+      }
+    } else if (op == 8) {
+      result = random.below(2) == 0 ? v.reserve(v.size() + random.below(50)) : v.shrink_to_fit();
+    } else if (op == 9 && random.below(8) == 0) {
+      v.clear();
+      expected.erase(0, model.size());
+    }
+    this->injector().never_fail();
+    ASSERT_TRUE(this->heap_ok()) << "step " << step;
+    if (!result) {
+      ++failures;
+      ASSERT_TRUE(TestFixture::snapshot(v) == before) << "step " << step << ": a failed operation changed the vector";
+      ASSERT_EQ(census().live(), live_before) << "step " << step;
+    } else {
+      model = expected;
+    }
+    ASSERT_NO_FATAL_FAILURE(this->expect_matches(v, model)) << "step " << step;
+  }
+  EXPECT_GT(failures, 20) << "the injected failures should have hit many growths";
+  this->RecordProperty("failed_operations", failures);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(VecStressTest, RandomOperationsMatchTheModel);
+using StressCases =
+    ::testing::Types<Case<Counted, FirstFitCompact>, Case<Counted, BestFitFull>, Case<Counted, FirstFitCompactPlain>,
+                     Case<int, FirstFitCompact>, Case<Aligned64, BestFitFull>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Seeded, VecStressTest, StressCases);
+
+// ---- Growth policy and allocator abilities (one heap, specific element types) -----------------------------------
+
+template <unsigned kCaps>
+class VecPolicyTest : public test::ContainerTest<test::HeapConfig<test::FirstFitCompactHeap, kCaps>> {};
+
+using PlainTest = VecPolicyTest<test::kNoCapabilities>;
+using FullTest = VecPolicyTest<test::kAllCapabilities>;
+using UsableOnlyTest = VecPolicyTest<test::kUsableSize>;
+
+TEST_F(PlainTest, GrowthFactorIsOneAndAHalfFromFour) {
+  Vec<int, Alloc> v(alloc());
+  std::array<std::size_t, 8> seen{};
+  std::size_t n = 0;
+  for (int i = 0; i < 100 && n < seen.size(); ++i) {
+    const std::size_t before = v.capacity();
+    ASSERT_TRUE(v.push_back(i));
+    if (v.capacity() != before) seen[n++] = v.capacity();
+  }
+  EXPECT_EQ(seen, (std::array<std::size_t, 8>{4, 6, 9, 13, 19, 28, 42, 63}));
+  EXPECT_EQ((Vec<char, Alloc>::kMinCapacity), 8u);
+  EXPECT_EQ((Vec<Aligned64, Alloc>::kMinCapacity), 4u);
+}
+
+TEST_F(PlainTest, FailedAmortisedGrowthIsRetriedAtExactSize) {
+  Vec<int, Alloc> v(alloc());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(v.push_back(i));
+  ASSERT_EQ(v.capacity(), 4u);
+  injector().fail_nth(1);  // the 1.5x request fails; the exact one succeeds
+  ASSERT_TRUE(v.push_back(4));
+  injector().never_fail();
+  EXPECT_EQ(v.capacity(), 5u);
+  EXPECT_EQ(injector().allocate_calls, 3u);
+  ASSERT_TRUE(heap_ok());
+}
+
+TEST_F(PlainTest, ReserveIsExactAndOverflowIsRejected) {
+  Vec<int, Alloc> v(alloc());
+  ASSERT_TRUE(v.reserve(37));
+  EXPECT_EQ(v.capacity(), 37u);
+  auto too_big = v.reserve(Vec<int, Alloc>::max_size() + 1);
+  ASSERT_FALSE(too_big);
+  EXPECT_EQ(too_big.error(), AllocError::kSizeOverflow);
+  EXPECT_FALSE(v.resize(Vec<int, Alloc>::max_size()));
+  EXPECT_EQ(v.capacity(), 37u);
+  EXPECT_TRUE(v.empty());
+}
+
+TEST_F(UsableOnlyTest, SlackOfTheBlockCountsAsCapacity) {
+  Vec<std::uint8_t, Alloc> v(alloc());
+  ASSERT_TRUE(v.reserve(1));
+  EXPECT_EQ(v.capacity(), heap().usable_size(v.data()));
+  EXPECT_GT(v.capacity(), 1u);
+  const std::size_t calls = injector().allocate_calls;
+  for (std::size_t i = 0; i < v.capacity(); ++i) ASSERT_TRUE(v.push_back(static_cast<std::uint8_t>(i)));
+  EXPECT_EQ(injector().allocate_calls, calls);
+}
+
+TEST_F(FullTest, TrivialElementsGrowInPlaceThroughReallocate) {
+  ASSERT_EQ(heap().stats().live_allocations, 0u) << "needs an empty heap, so the block is followed by free space";
+  Vec<int, Alloc> v(alloc());
+  ASSERT_TRUE(v.reserve(8));
+  const int* first = v.data();
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(v.push_back(i));
+  EXPECT_EQ(v.data(), first) << "the heap had free space after the block, so growth should be in place";
+  EXPECT_EQ(injector().allocate_calls, 1u);
+  EXPECT_GT(injector().reallocate_calls, 0u);
+  ASSERT_TRUE(v.shrink_to_fit());
+  EXPECT_EQ(v.data(), first);
+  EXPECT_LT(v.capacity(), 210u);
+  ASSERT_TRUE(heap_ok());
+}
+
+TEST_F(FullTest, NonTriviallyRelocatableElementsNeverGoThroughReallocate) {
+  Vec<Counted, Alloc> v(alloc());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(v.emplace_back(i));
+  EXPECT_EQ(injector().reallocate_calls, 0u);
+  EXPECT_GT(census().moved, 0);
+  EXPECT_EQ(census().copied, 0);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(v[static_cast<std::size_t>(i)].value(), i);
+}
+
+TEST_F(FullTest, TriviallyRelocatableMoveOnlyElementsMoveAsBytes) {
+  Vec<TrMoveOnly, Alloc> v(alloc());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(v.emplace_back(i));
+  ASSERT_TRUE(v.emplace(v.begin(), -7));
+  v.erase(v.begin() + 3);
+  EXPECT_EQ(census().moved, 0);
+  EXPECT_GT(injector().reallocate_calls, 0u);
+  EXPECT_EQ(v[0].value(), -7);
+  EXPECT_EQ(v[3].value(), 3);
+  ASSERT_TRUE(heap_ok());
+}
+
+TEST_F(FullTest, CountedElementsBalanceOverEveryOperation) {
+  {
+    Vec<Counted, Alloc> v(alloc());
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(v.emplace_back(i));
+    ASSERT_TRUE(v.insert(v.begin() + 5, Counted(100)));
+    ASSERT_TRUE(v.resize(30));
+    ASSERT_TRUE(v.resize(10));
+    v.erase(v.begin(), v.begin() + 3);
+    auto popped = v.pop_back();
+    ASSERT_TRUE(popped);
+    ASSERT_TRUE(v.shrink_to_fit());
+    auto clone = std::as_const(v).try_clone();
+    ASSERT_TRUE(clone);
+    EXPECT_EQ(census().live(), static_cast<long>(v.size() + clone->size()) + 1);
+    ASSERT_TRUE(heap_ok());
+  }
+  EXPECT_EQ(census().live(), 0);
+  EXPECT_EQ(census().constructed + census().copied + census().moved, census().destroyed);
+}
+
+TEST_F(FullTest, NestedVectorsCloneAllOrNothing) {
+  using Inner = Vec<int, Alloc>;
+  using Outer = Vec<Inner, Alloc>;
+  static_assert(kIsTriviallyRelocatable<Inner>, "a Vec with a trivially copyable handle relocates as bytes");
+  Outer outer(alloc());
+  for (int i = 0; i < 5; ++i) {
+    Inner inner(alloc());
+    for (int j = 0; j <= i; ++j) ASSERT_TRUE(inner.push_back(i * 10 + j));
+    ASSERT_TRUE(outer.push_back(std::move(inner)));
+  }
+  auto snap = [](const Outer& o) {
+    std::array<int, 16> firsts{};
+    for (std::size_t i = 0; i < o.size(); ++i) firsts[i] = o[i].back();
+    return std::pair{o.size(), firsts};
+  };
+  std::optional<Outer> clone;
+  const int failures = run_until_success(outer, snap, [&](Outer& o) {
+    auto c = std::as_const(o).try_clone();
+    if (c) clone.emplace(std::move(*c));
+    return c.has_value() ? Result<void>{} : Result<void>(fail(c.error()));
+  });
+  EXPECT_EQ(failures, 6) << "one outer buffer and five inner ones";
+  ASSERT_TRUE(clone);
+  ASSERT_EQ(clone->size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_TRUE((*clone)[i] == outer[i]);
+    EXPECT_NE((*clone)[i].data(), outer[i].data());
+  }
+}
+
+TEST_F(FullTest, VectorOfStrings) {
+  using Str = String<Alloc>;
+  Vec<Str, Alloc> names(alloc());
+  for (const char* name : {"ada", "grace", "barbara", "frances"}) {
+    auto s = Str::from(name, alloc());
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(names.push_back(std::move(*s)));
+  }
+  auto first = Str::from("edsger", alloc());
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(names.insert(names.begin(), std::move(*first)));
+  names.erase(names.begin() + 2);
+  ASSERT_EQ(names.size(), 4u);
+  EXPECT_EQ(names[0], "edsger");
+  EXPECT_EQ(names[1], "ada");
+  EXPECT_EQ(names[2], "barbara");
+  EXPECT_EQ(names[3], "frances");
+  ASSERT_TRUE(heap_ok());
+}
+
+}  // namespace
+}  // namespace nostd
