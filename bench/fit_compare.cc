@@ -464,10 +464,10 @@ void print_legend(const Options& opt, const Machine& m) {
 
 void print_machine(const Machine& m, const Options& opt) {
   std::printf("## fit_compare\n\n");
-  std::printf("CPU: %s, %ld online; kernel %s; glibc %s; g++ %s%s\n", m.cpu.c_str(), m.cpus, m.kernel.c_str(),
+  std::printf("- CPU: %s, %ld online; kernel %s; glibc %s; g++ %s%s\n", m.cpu.c_str(), m.cpus, m.kernel.c_str(),
               m.glibc.c_str(), m.compiler.c_str(), m.optimised ? ", optimised" : ", NOT OPTIMISED (use ./bazelw run)");
-  std::printf("Load average at start: %s\n", m.load_start.c_str());
-  std::printf("TSC: %.3f ticks/ns, step %.1f ns; timer cost %.1f ns%s\n", m.ticks_per_ns, m.tsc_step_ns,
+  std::printf("- Load average (/proc/loadavg) at start: %s\n", m.load_start.c_str());
+  std::printf("- TSC: %.3f ticks/ns, step %.1f ns; timer cost %.1f ns%s\n", m.ticks_per_ns, m.tsc_step_ns,
               m.timer_cost_ns, opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
 }
 
@@ -614,7 +614,7 @@ int run(int argc, char** argv) {
   const double total = std::chrono::duration<double>(Clock::now() - start).count();
   if (opt.format == Format::kTable) {
     print_legend(opt, m);
-    std::printf("\nLoad average at end: %s. Total time %.0f s.\n", m.load_end.c_str(), total);
+    std::printf("\n- Load average (/proc/loadavg) at end: %s. Total time %.0f s.\n", m.load_end.c_str(), total);
   } else {
     print_json(results, opt, m);
   }
