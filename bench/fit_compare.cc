@@ -178,10 +178,10 @@ struct Machine {
   std::string kernel;
   std::string glibc = gnu_get_libc_version();
   std::string compiler = __VERSION__;
-#ifdef __OPTIMIZE__
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
   bool optimised = true;
 #else
-  bool optimised = false;
+  bool optimised = false;  // or sanitized: the figures would describe the instrumentation
 #endif
   double ticks_per_ns = 0;
   double timer_cost_ns = 0;
@@ -465,7 +465,8 @@ void print_legend(const Options& opt, const Machine& m) {
 void print_machine(const Machine& m, const Options& opt) {
   std::printf("## fit_compare\n\n");
   std::printf("- CPU: %s, %ld online; kernel %s; glibc %s; g++ %s%s\n", m.cpu.c_str(), m.cpus, m.kernel.c_str(),
-              m.glibc.c_str(), m.compiler.c_str(), m.optimised ? ", optimised" : ", NOT OPTIMISED (use ./bazelw run)");
+              m.glibc.c_str(), m.compiler.c_str(),
+              m.optimised ? ", optimised" : ", NOT OPTIMISED OR SANITIZED: figures not meaningful");
   std::printf("- Load average (/proc/loadavg) at start: %s\n", m.load_start.c_str());
   std::printf("- TSC: %.3f ticks/ns, step %.1f ns; timer cost %.1f ns%s\n", m.ticks_per_ns, m.tsc_step_ns,
               m.timer_cost_ns, opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
