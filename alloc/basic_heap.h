@@ -157,6 +157,9 @@ class BasicHeap {
 
   /// Frees `ptr` if it is a live block of this heap; otherwise returns kInvalidPointer (foreign, interior or
   /// misaligned) or kDoubleFree and leaves the heap untouched. Checks whatever the check policy; nullptr is Ok.
+  /// The check is O(1): it reads the block's tags and those of the neighbours a free would merge with. An interior
+  /// pointer into payload bytes that forge a whole consistent block with consistent neighbours would pass it;
+  /// `validate()` is the complete check.
   [[nodiscard]] Result<void> try_deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return {};
     Guard guard(lock_);
@@ -188,7 +191,7 @@ class BasicHeap {
   /// Takes the lock: freeing the block before `ptr` rewrites a flag in `ptr`'s header (CompactTags).
   std::size_t usable_size(const void* ptr) const noexcept {
     Guard guard(lock_);
-    return Tags::size(block_of(ptr)) - kTagOverhead;
+    return usable_bytes(block_of(ptr));
   }
 
   /// True when `ptr` points into one of this heap's regions (any byte of any block). O(regions).
@@ -373,10 +376,10 @@ class BasicHeap {
   Result<void*> allocate_locked(std::size_t size, std::size_t align) noexcept {
     ensure_init();
     if (align > kMaxAlignment) return note_failure(AllocError::kInvalidLayout);
-    Result<std::size_t> need = block_size_for(size);
+    const bool over_aligned = align > kGranule;
+    Result<std::size_t> need = over_aligned ? block_size_for_over_aligned(size) : block_size_for(size);
     if (!need) return note_failure(need.error());
     if (*need > Tags::kMaxBlockSize) return note_failure(AllocError::kOutOfMemory);
-    const bool over_aligned = align > kGranule;
     internal::FreeNode* node = nullptr;
     if (over_aligned) {
       const std::size_t block_need = *need;
@@ -424,6 +427,7 @@ class BasicHeap {
       Tags::set_prev_used(block + size, true);
     }
     Tags::make_used(block, size, prev_used, align != 0);
+    if (align != 0) *align_record(block) = static_cast<std::byte>(std::countr_zero(align));
     ++live_;
     used_block_bytes_ += size;
     peak_bytes_in_use_ = std::max(peak_bytes_in_use_, used_block_bytes_ - live_ * kTagOverhead);
@@ -473,11 +477,11 @@ class BasicHeap {
   }
 
   Result<void*> reallocate_locked(std::byte* block, std::size_t new_size) noexcept {
-    Result<std::size_t> need = block_size_for(new_size);
+    const bool over_aligned = Tags::over_aligned(block);
+    Result<std::size_t> need = over_aligned ? block_size_for_over_aligned(new_size) : block_size_for(new_size);
     if (!need) return note_failure(need.error());
     const std::size_t size = Tags::size(block);
     std::byte* const next = block + size;
-    const bool over_aligned = Tags::over_aligned(block);
     if (*need <= size) {
       // Shrink in place. The freed tail joins a free successor even when it is smaller than a minimum block.
       const std::size_t tail = size - *need;
@@ -508,27 +512,58 @@ class BasicHeap {
       peak_bytes_in_use_ = std::max(peak_bytes_in_use_, used_block_bytes_ - live_ * kTagOverhead);
       return static_cast<void*>(block + Tags::kHeaderSize);
     }
-    // Move. The original alignment is not stored; for an over-aligned block the payload address's own alignment
-    // (capped) is kept, which is at least what was asked for.
+    // Move, to a block with the alignment the original was allocated with.
     void* const old_payload = block + Tags::kHeaderSize;
-    const std::size_t align = over_aligned
-                                  ? std::min(std::size_t{1} << std::countr_zero(address(old_payload)), kMaxAlignment)
-                                  : kDefaultAlignment;
+    const std::size_t align = over_aligned ? recorded_alignment(block) : kDefaultAlignment;
     Result<void*> moved = allocate_locked(new_size, align);
     if (!moved) return moved;
-    std::memcpy(*moved, old_payload, std::min(new_size, size - kTagOverhead));
+    std::memcpy(*moved, old_payload, std::min(new_size, usable_bytes(block)));
     release(block);
     return moved;
   }
 
-  // Rewrites a used block's tags for a new size, keeping its flags and the usage counters right.
+  // Rewrites a used block's tags for a new size, keeping its flags, its alignment record and the usage counters.
   void resize_used(std::byte* block, std::size_t new_size) noexcept {
     used_block_bytes_ = used_block_bytes_ - Tags::size(block) + new_size;
-    Tags::make_used(block, new_size, Tags::prev_used(block), Tags::over_aligned(block));
+    const bool over_aligned = Tags::over_aligned(block);
+    const std::byte log2_align = over_aligned ? *align_record(block) : std::byte{0};
+    Tags::make_used(block, new_size, Tags::prev_used(block), over_aligned);
+    if (over_aligned) *align_record(block) = log2_align;
+  }
+
+  // An over-aligned block keeps log2 of its alignment in its last payload byte, so that a moving reallocate can
+  // keep that alignment. The header has no bit to spare for it, and inferring it from the address can demand far
+  // more than was asked (a 32-aligned block that happens to sit on a 1 MiB boundary). One byte, only for blocks
+  // that asked for more than the granule.
+  static std::byte* align_record(std::byte* block) noexcept {
+    return block + Tags::size(block) - (kTagOverhead - Tags::kHeaderSize) - 1;
+  }
+  static const std::byte* align_record(const std::byte* block) noexcept {
+    return block + Tags::size(block) - (kTagOverhead - Tags::kHeaderSize) - 1;
+  }
+  static std::size_t recorded_alignment(const std::byte* block) noexcept {
+    return std::size_t{1} << std::to_integer<unsigned>(*align_record(block));
+  }
+  // True when the alignment record of over-aligned `block` is in range and its payload honours it.
+  static bool align_record_sane(const std::byte* block) noexcept {
+    const unsigned log2_align = std::to_integer<unsigned>(*align_record(block));
+    return log2_align > static_cast<unsigned>(std::countr_zero(kGranule)) &&
+           log2_align <= static_cast<unsigned>(std::countr_zero(kMaxAlignment)) &&
+           is_aligned(block + Tags::kHeaderSize, std::size_t{1} << log2_align);
+  }
+  // Payload bytes the caller may use in a used block.
+  static std::size_t usable_bytes(const std::byte* block) noexcept {
+    return Tags::size(block) - kTagOverhead - (Tags::over_aligned(block) ? 1 : 0);
+  }
+  // block_size_for, plus the alignment record.
+  static Result<std::size_t> block_size_for_over_aligned(std::size_t size) noexcept {
+    if (size == std::numeric_limits<std::size_t>::max()) return fail(AllocError::kSizeOverflow);
+    return block_size_for(size + 1);
   }
 
   // The O(1) pointer check of BasicChecks and try_deallocate: inside a region, granule-aligned, header sane,
-  // the next block's tags agreeing that this block is used.
+  // the next block's tags agreeing that this block is used, and the neighbours that a free would merge with
+  // sane too (a free trusts their tags, so a forged "previous block is free" must not get that far).
   Result<std::byte*> checked_block(void* ptr) noexcept {
     ensure_init();
     auto* const p = static_cast<std::byte*>(ptr);
@@ -538,12 +573,30 @@ class BasicHeap {
     }
     std::byte* const block = p - Tags::kHeaderSize;
     const std::size_t size = Tags::size(block);
-    if (size < kMinBlockSize || !is_aligned(size, kGranule) || size > static_cast<std::size_t>(region->end - block)) {
-      return fail(AllocError::kInvalidPointer);
-    }
+    if (!plausible_size(size, static_cast<std::size_t>(region->end - block))) return fail(AllocError::kInvalidPointer);
     if (!Tags::used(block)) return fail(AllocError::kDoubleFree);
     if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return fail(AllocError::kInvalidPointer);
+    if (Tags::over_aligned(block) && !align_record_sane(block)) return fail(AllocError::kInvalidPointer);
+    if (!Tags::prev_used(block)) {
+      const std::size_t prev_size = Tags::prev_free_size(block);
+      if (!plausible_size(prev_size, static_cast<std::size_t>(block - region->first)) ||
+          Tags::used(block - prev_size) || Tags::size(block - prev_size) != prev_size) {
+        return fail(AllocError::kInvalidPointer);
+      }
+    }
+    std::byte* const next = block + size;
+    if (next != region->end && !Tags::used(next) &&
+        (!plausible_size(Tags::size(next), static_cast<std::size_t>(region->end - next)) ||
+         Tags::check(next) != nullptr)) {
+      return fail(AllocError::kInvalidPointer);
+    }
     return block;
+  }
+
+  // A block size that could be real where at most `room` bytes are left: at least a minimum block, a multiple of
+  // the granule, within the room.
+  static bool plausible_size(std::size_t size, std::size_t room) noexcept {
+    return size >= kMinBlockSize && is_aligned(size, kGranule) && size <= room;
   }
 
   ValidateResult validate_locked() const noexcept {
@@ -557,13 +610,15 @@ class BasicHeap {
       const std::byte* block = region->first;
       while (block != region->end) {
         const std::size_t size = Tags::size(block);
-        if (size < kMinBlockSize || !is_aligned(size, kGranule) ||
-            size > static_cast<std::size_t>(region->end - block)) {
+        if (!plausible_size(size, static_cast<std::size_t>(region->end - block))) {
           return fault(block, "block size out of range (overwritten header?)");
         }
         if (Tags::prev_used(block) == prev_free) return fault(block, "prev-used flag disagrees with previous block");
         if (const char* why = Tags::check(block)) return fault(block, why);
         if (Tags::used(block)) {
+          if (Tags::over_aligned(block) && !align_record_sane(block)) {
+            return fault(block, "over-aligned block's alignment record is out of range (overflow past its end?)");
+          }
           used_bytes += size;
           ++live;
           prev_free = false;

@@ -490,8 +490,30 @@ class Vec {
       return slot;
     }
     if (size_ >= max_size()) return fail(AllocError::kSizeOverflow);
-    if constexpr (kCanReallocate) {
-      // `reallocate` may free the old block, so it is used only when no argument lives in it.
+    if constexpr (kCanReallocate && ((std::is_lvalue_reference_v<Args> ||
+                                      std::is_trivially_copyable_v<std::remove_cvref_t<Args>>)&&...)) {
+      // `reallocate` may free the old block, and the arguments may refer into it directly or through a wrapper
+      // (a reference_wrapper, an index, a proxy) that no address check can see. So the element is built first,
+      // in raw storage, and relocated into place after the growth (a byte copy: T is trivially relocatable on
+      // this path). Building it first consumes nothing a failure could lose: the arguments are lvalues or
+      // trivially copyable values.
+      if (data_ != nullptr) {
+        alignas(T) std::byte storage[sizeof(T)];
+        T* value = std::construct_at(reinterpret_cast<T*>(storage), std::forward<Args>(args)...);
+        if (auto grown = grow_keeping(size_ + 1); !grown) {
+          std::destroy_at(value);
+          return fail(grown.error());
+        }
+        T* slot = data_ + pos;
+        internal::relocate_backward(slot, size_ - pos, slot + 1);
+        internal::relocate_forward(value, 1, slot);
+        ++size_;
+        return slot;
+      }
+    } else if constexpr (kCanReallocate && sizeof...(Args) == 1 &&
+                         (std::is_same_v<std::remove_cvref_t<Args>, T> && ...)) {
+      // A T passed by rvalue (push_back(std::move(x))) is moved only after a successful growth, so a failure
+      // leaves it intact; it can refer into the block only directly, which the address check sees.
       if (data_ != nullptr && ((index_in_buffer(std::addressof(args)) == kNotInBuffer) && ...)) {
         if (auto grown = grow_keeping(size_ + 1); !grown) return fail(grown.error());
         T* slot = data_ + pos;

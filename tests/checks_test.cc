@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <csetjmp>
+#include <cstdint>
 #include <memory>
 
 #include "alloc/alloc.h"
@@ -74,6 +75,29 @@ TYPED_TEST(BasicChecksTest, DeallocateMisuseGoesToHandler) {
   this->heap().deallocate(b);
   ASSERT_TRUE(valid(this->heap()));
   EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+}
+
+TEST(TryDeallocateTest, ForgedNeighbourTagsAreRejectedWithoutDamage) {
+  // Payload bytes that look like a used header whose "previous block is free" flag is clear, with a plausible
+  // previous-block size before it: a free would trust them and unlink garbage. The O(1) check also checks the
+  // neighbours a free would merge with, so the forgery is refused and the heap stays intact.
+  auto owner = std::make_unique<TestHeap<BasicHeap<CompactTags, RegionSource>>>();
+  auto& heap = owner->heap();
+  void* a = *heap.allocate(256);
+  ASSERT_TRUE(valid(heap));
+  auto* w = static_cast<std::uintptr_t*>(a);
+  constexpr std::size_t kW = sizeof(std::uintptr_t);
+  w[2] = 4096;         // footer of a "free previous block" of 4096 bytes
+  w[3] = 64 | 1;       // "header": 64 bytes, used, previous block free
+  w[3 + 64 / kW] = 2;  // "next header": size 0, previous used
+  Result<void> r = heap.try_deallocate(&w[4]);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(w[2], 4096u);
+  EXPECT_EQ(heap.stats().live_allocations, 1u);
+  heap.deallocate(a);
+  ASSERT_TRUE(valid(heap));
 }
 
 #if GTEST_HAS_DEATH_TEST

@@ -95,6 +95,42 @@ TYPED_TEST(RegionSourceTest, EmptyHeapTakesItsFirstRegionLater) {
   ASSERT_TRUE(valid(heap));
 }
 
+TYPED_TEST(RegionSourceTest, ReallocateKeepsTheRequestedAlignmentNotTheAddresses) {
+  // A block asked for 32-byte alignment but happens to sit on a 64 KiB boundary. Moving it must look for a
+  // 32-aligned block; demanding the address's own alignment would fail in a heap that has plenty of space.
+  alignas(65536) static std::byte buffer[2 * 65536];
+  TypeParam heap{std::span<std::byte>(buffer)};
+  std::byte* const boundary = buffer + 65536;
+  void* probe = *heap.allocate(16);  // learn where the first payload is, then give it back
+  heap.deallocate(probe);
+  ASSERT_TRUE(valid(heap));
+  const std::size_t filler_size =
+      static_cast<std::size_t>(boundary - static_cast<std::byte*>(probe)) - TypeParam::kTagOverhead;
+  void* filler = *heap.allocate(filler_size);
+  ASSERT_TRUE(valid(heap));
+  Result<void*> a = heap.allocate(64, 32);
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(valid(heap));
+  ASSERT_EQ(*a, boundary);
+  fill(*a, 64, 1);
+  void* guard = *heap.allocate(16);  // pins the block after `a`: growth must move
+  ASSERT_TRUE(valid(heap));
+  heap.deallocate(filler);
+  ASSERT_TRUE(valid(heap));
+  Result<void*> moved = heap.reallocate(*a, 128);
+  ASSERT_TRUE(moved.has_value()) << to_string(moved.error());
+  ASSERT_TRUE(valid(heap));
+  EXPECT_NE(*moved, *a);
+  EXPECT_TRUE(is_aligned(*moved, 32));
+  EXPECT_TRUE(holds_pattern(*moved, 64, 1));
+  EXPECT_GE(heap.usable_size(*moved), 128u);
+  heap.deallocate(*moved);
+  ASSERT_TRUE(valid(heap));
+  heap.deallocate(guard);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().free_blocks, 1u);
+}
+
 TEST(RegionSourceTest, TooSmallFirstRegionLeavesHeapEmpty) {
   alignas(16) std::byte tiny[24] = {};
   BasicHeap<RegionSource> heap{std::span<std::byte>(tiny)};

@@ -9,6 +9,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <ranges>
@@ -699,6 +700,25 @@ TEST_F(FullTest, TrivialElementsGrowInPlaceThroughReallocate) {
   ASSERT_TRUE(v.shrink_to_fit());
   EXPECT_EQ(v.data(), first);
   EXPECT_LT(v.capacity(), 210u);
+  ASSERT_TRUE(heap_ok());
+}
+
+TEST_F(FullTest, IndirectArgumentsSurviveAMovingGrowth) {
+  // The vector is full and its block is pinned by a neighbour, so growth must move it. The argument refers to an
+  // element only indirectly (a reference_wrapper on the stack): no address check can see that, so the element
+  // must be built before the old block is freed.
+  Vec<int, Alloc> v(alloc());
+  ASSERT_TRUE(v.reserve(8));
+  while (v.size() < v.capacity()) ASSERT_TRUE(v.push_back(100 + static_cast<int>(v.size())));
+  Result<void*> pin = heap().allocate(16);  // directly after the vector's block
+  ASSERT_TRUE(pin.has_value());
+  const int* before = v.data();
+  ASSERT_TRUE(v.emplace_back(std::cref(v[0])));
+  ASSERT_TRUE(heap_ok());
+  EXPECT_NE(v.data(), before);
+  EXPECT_EQ(v.back(), 100);
+  for (std::size_t i = 0; i + 1 < v.size(); ++i) EXPECT_EQ(v[i], 100 + static_cast<int>(i));
+  heap().deallocate(*pin);
   ASSERT_TRUE(heap_ok());
 }
 

@@ -17,6 +17,7 @@ concept TagLayout = HasRole<T, role::Tags> &&
     requires(std::byte* block, const std::byte* cblock, std::size_t size, bool flag) {
   { T::kHeaderSize } -> std::convertible_to<std::size_t>;    // bytes from block start to payload
   { T::kUsedOverhead } -> std::convertible_to<std::size_t>;  // tag bytes a used block carries
+  { T::kFreeTagBytes } -> std::convertible_to<std::size_t>;  // tag bytes a free block carries
   { T::kMaxBlockSize } -> std::convertible_to<std::size_t>;  // largest size a tag can hold
   { T::size(cblock) } -> std::same_as<std::size_t>;
   { T::used(cblock) } -> std::same_as<bool>;
