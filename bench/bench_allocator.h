@@ -1,0 +1,133 @@
+// bench/bench_allocator.h — what the fit comparison needs from an allocator, and the two reference allocators.
+//
+// An adapter wraps one allocator behind a tiny interface so that the replay loop (bench/replay.h) is a template
+// instantiated once per allocator, with no virtual call in the timed path:
+//   explicit A(std::span<std::byte> arena);   fresh state for one run (reference allocators ignore the arena)
+//   void* allocate(std::size_t size);          nullptr when out of memory
+//   void free(void* p, std::size_t size);      size = the size p was allocated with
+// and, optionally, for the fragmentation and overhead columns:
+//   std::size_t footprint(std::uintptr_t lowest, std::uintptr_t highest_end) const;
+//   FreeSpace free_space() const;
+//   std::size_t block_overhead(const void* p, std::size_t size) const;
+#pragma once
+
+#include <malloc.h>
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory_resource>
+#include <span>
+
+namespace nostd::bench {
+
+/// Free memory inside a fixed arena: the largest block a request could still get, and the total.
+struct FreeSpace {
+  std::size_t largest_free_block;  ///< bytes of the largest request that would succeed
+  std::size_t bytes_free;          ///< all free bytes
+};
+
+/// The interface every allocator adapter implements (see the file comment).
+template <class A>
+concept BenchAllocator = std::constructible_from<A, std::span<std::byte>> && requires(A& a, void* p, std::size_t n) {
+  { a.allocate(n) } -> std::same_as<void*>;
+  a.free(p, n);
+};
+
+/// Adapters that can say how many bytes of address space the run occupied, given the lowest block address and
+/// the highest block end the replay saw.
+template <class A>
+concept HasFootprint = requires(const A& a, std::uintptr_t x) {
+  { a.footprint(x, x) } -> std::convertible_to<std::size_t>;
+};
+
+/// Adapters over a fixed arena that can report its free space.
+template <class A>
+concept HasFreeSpace = requires(const A& a) {
+  { a.free_space() } -> std::same_as<FreeSpace>;
+};
+
+/// Adapters that can say how many bytes a live block costs beyond its request (tags, header, rounding).
+template <class A>
+concept HasBlockOverhead = requires(const A& a, const void* p, std::size_t n) {
+  { a.block_overhead(p, n) } -> std::convertible_to<std::size_t>;
+};
+
+/// glibc's malloc and free, the system reference. Its heap (the main arena, grown with brk) persists across runs
+/// and is shared with the rest of the process, so no footprint is reported for it: an address span would include
+/// holes left by earlier runs.
+class MallocAdapter {
+ public:
+  /// glibc needs no arena.
+  explicit MallocAdapter(std::span<std::byte>) {}
+  /// std::malloc.
+  void* allocate(std::size_t size) { return std::malloc(size); }
+  /// std::free.
+  void free(void* p, std::size_t) { std::free(p); }
+  /// glibc's chunk header (one size_t) plus what malloc_usable_size adds over the request.
+  std::size_t block_overhead(const void* p, std::size_t size) const {
+    return malloc_usable_size(const_cast<void*>(p)) + sizeof(std::size_t) - size;
+  }
+};
+
+/// glibc malloc, reporting as footprint the address span from the lowest block to the highest block end. Only
+/// meaningful in a fresh process whose heap holds nothing else (fit_compare runs it in a child process).
+class MallocSpanAdapter : public MallocAdapter {
+ public:
+  using MallocAdapter::MallocAdapter;
+  /// highest_end - lowest: in a fresh process the main arena is one contiguous brk heap, and every request of
+  /// the workloads is far below the mmap threshold.
+  std::size_t footprint(std::uintptr_t lowest, std::uintptr_t highest_end) const {
+    return static_cast<std::size_t>(highest_end - lowest);
+  }
+};
+
+/// A memory_resource that forwards to another and records the peak bytes it holds: how much a pool resource took
+/// from its upstream.
+class CountingResource final : public std::pmr::memory_resource {
+ public:
+  /// Forwards to `upstream`.
+  explicit CountingResource(std::pmr::memory_resource* upstream) : upstream_(upstream) {}
+  /// Largest number of bytes held from upstream at once.
+  std::size_t peak_bytes() const { return peak_; }
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t align) override {
+    void* p = upstream_->allocate(bytes, align);
+    held_ += bytes;
+    if (held_ > peak_) peak_ = held_;
+    return p;
+  }
+  void do_deallocate(void* p, std::size_t bytes, std::size_t align) override {
+    held_ -= bytes;
+    upstream_->deallocate(p, bytes, align);
+  }
+  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override { return this == &other; }
+
+  std::pmr::memory_resource* upstream_;
+  std::size_t held_ = 0;
+  std::size_t peak_ = 0;
+};
+
+/// `std::pmr::unsynchronized_pool_resource` with default options over `new_delete_resource()` (so, over glibc
+/// malloc), alignment `alignof(std::max_align_t)`. Constructed fresh for every run; its destructor returns
+/// everything upstream.
+class PmrPoolAdapter {
+ public:
+  /// The pool resource needs no arena.
+  explicit PmrPoolAdapter(std::span<std::byte>) {}
+  /// unsynchronized_pool_resource::allocate.
+  void* allocate(std::size_t size) { return pool_.allocate(size, alignof(std::max_align_t)); }
+  /// unsynchronized_pool_resource::deallocate, which needs the size.
+  void free(void* p, std::size_t size) { pool_.deallocate(p, size, alignof(std::max_align_t)); }
+  /// The peak bytes the pool held from upstream (its chunks are malloc'd and may lie anywhere, so an address
+  /// span would mean nothing).
+  std::size_t footprint(std::uintptr_t, std::uintptr_t) const { return counter_.peak_bytes(); }
+
+ private:
+  CountingResource counter_{std::pmr::new_delete_resource()};
+  std::pmr::unsynchronized_pool_resource pool_{&counter_};
+};
+
+}  // namespace nostd::bench

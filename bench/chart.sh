@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# bench/chart.sh — `./bazelw run //bench:chart [-- fit_compare options]`: runs the fit comparison once, keeps its
+# tables in docs/fit_compare.md and its JSON-free plot data, and draws docs/fit_compare.png with gnuplot
+# (Debian's gnuplot-nox, which ./bazelw installs for this target).
+set -euo pipefail
+
+out_dir="${BUILD_WORKSPACE_DIRECTORY:-$PWD}/docs"
+mkdir -p "$out_dir"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+if ! command -v gnuplot >/dev/null; then
+  echo "chart: gnuplot not found (apt-get install gnuplot-nox, or run through ./bazelw)" >&2
+  exit 1
+fi
+
+# Runfiles: `bazel run` starts us in the runfiles tree of the workspace.
+bench/fit_compare --plot_data="$tmp/fit_compare.dat" "$@" | tee "$out_dir/fit_compare.md"
+
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+machine="${cpu}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
+gnuplot -e "datafile='$tmp/fit_compare.dat'; outfile='$out_dir/fit_compare.png'; machine='$machine'" bench/chart.gp
+echo "chart: wrote $out_dir/fit_compare.png and $out_dir/fit_compare.md" >&2

@@ -1,0 +1,77 @@
+// bench/mapped_memory.h — memory for the benchmark's own bookkeeping and for heap arenas, straight from mmap.
+//
+// The fit comparison measures glibc malloc among others, so the harness must not share malloc's heap: traces,
+// slot tables and latency samples would otherwise sit between the blocks being measured (and inside the address
+// range the footprint metric spans). Everything the harness needs in bulk comes from anonymous mappings instead.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+
+namespace nostd::bench {
+
+namespace internal {
+/// mmap `bytes` of private anonymous memory or abort with a message (the benchmark cannot run without it).
+inline void* map_or_die(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    std::fprintf(stderr, "bench: mmap of %zu bytes failed\n", bytes);
+    std::abort();
+  }
+  return p;
+}
+}  // namespace internal
+
+/// A standard allocator that takes every allocation from its own anonymous mapping (for a few large,
+/// long-lived containers: traces, slot tables, latency samples). Never touches malloc.
+template <class T>
+struct MmapAllocator {
+  /// Element type, as std::allocator_traits requires.
+  using value_type = T;
+
+  /// Stateless: default constructible.
+  constexpr MmapAllocator() = default;
+  /// Converting constructor for rebinding.
+  template <class U>
+  constexpr explicit MmapAllocator(const MmapAllocator<U>&) {}
+
+  /// A fresh mapping for `n` objects; aborts when the system refuses.
+  T* allocate(std::size_t n) { return static_cast<T*>(internal::map_or_die(n * sizeof(T))); }
+  /// Unmaps what allocate(n) returned.
+  void deallocate(T* p, std::size_t n) { ::munmap(p, n * sizeof(T)); }
+
+  /// All instances are interchangeable.
+  template <class U>
+  friend constexpr bool operator==(const MmapAllocator&, const MmapAllocator<U>&) {
+    return true;
+  }
+};
+
+/// A region of anonymous memory for heap arenas, written once when created so that no page fault lands in a
+/// timed section.
+class MappedRegion {
+ public:
+  /// Maps `bytes` and touches every page.
+  explicit MappedRegion(std::size_t bytes) : data_(static_cast<std::byte*>(internal::map_or_die(bytes))), size_(bytes) {
+    std::memset(data_, 0, size_);
+  }
+  MappedRegion(const MappedRegion&) = delete;
+  MappedRegion& operator=(const MappedRegion&) = delete;
+  ~MappedRegion() { ::munmap(data_, size_); }
+
+  /// The first `bytes` of the region (precondition: bytes <= size()).
+  std::span<std::byte> first(std::size_t bytes) const { return {data_, bytes}; }
+  /// The whole region's size in bytes.
+  std::size_t size() const { return size_; }
+
+ private:
+  std::byte* data_;
+  std::size_t size_;
+};
+
+}  // namespace nostd::bench
