@@ -109,7 +109,7 @@ class String {
   /// Appends one byte. Amortised O(1).
   [[nodiscard]] Result<void> push_back(char c) {
     if (size_ == capacity_) {
-      if (auto grown = grow_keeping(size_ + 1); !grown) return grown;
+      if (auto grown = grow_keeping(size_ + 1); !grown) return fail(grown.error());
     }
     data_[size_] = c;
     data_[++size_] = '\0';
@@ -128,7 +128,7 @@ class String {
     if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
     // `text` may view this buffer (terminator included); growth keeps offsets, so remember the offset.
     const std::size_t self = offset_in_buffer(text.data());
-    if (auto grown = grow_keeping(size_ + count); !grown) return grown;
+    if (auto grown = grow_keeping(size_ + count); !grown) return fail(grown.error());
     char* gap = data_ + pos;
     std::memmove(gap + count, gap, size_ - pos + 1);  // the tail and the terminator
     if (self == kNotInBuffer) {
@@ -150,7 +150,7 @@ class String {
       return {};
     }
     if (count > max_size()) return fail(AllocError::kSizeOverflow);
-    if (auto grown = grow_keeping(count); !grown) return grown;
+    if (auto grown = grow_keeping(count); !grown) return fail(grown.error());
     std::memset(data_ + size_, fill, count - size_);
     size_ = count;
     data_[size_] = '\0';
@@ -320,9 +320,10 @@ class String {
     if (required <= capacity_) return {};
     if (required > max_size()) return fail(AllocError::kSizeOverflow);
     const std::size_t preferred = internal::grown_capacity(capacity_, required, kMinCapacity, max_size());
-    auto grown = change_capacity(preferred);
-    if (!grown && preferred != required) grown = change_capacity(required);
-    return grown;
+    Result<void> grown = change_capacity(preferred);
+    if (grown) return {};
+    if (preferred == required) return fail(grown.error());
+    return change_capacity(required);
   }
 
   // Appends `text` growing to exactly the size needed (for `from`).

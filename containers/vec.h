@@ -222,7 +222,7 @@ class Vec {
       truncate(count);
       return {};
     }
-    if (auto grown = grow_keeping(count); !grown) return grown;
+    if (auto grown = grow_keeping(count); !grown) return fail(grown.error());
     for (std::size_t i = size_; i < count; ++i) std::construct_at(data_ + i);
     size_ = count;
     return {};
@@ -237,7 +237,7 @@ class Vec {
     }
     // `value` may live in this buffer; growth moves it, keeping its index.
     const std::size_t self = index_in_buffer(std::addressof(value));
-    if (auto grown = grow_keeping(count); !grown) return grown;
+    if (auto grown = grow_keeping(count); !grown) return fail(grown.error());
     const T& source = self != kNotInBuffer ? data_[self] : value;
     for (std::size_t i = size_; i < count; ++i) std::construct_at(data_ + i, source);
     size_ = count;
@@ -467,9 +467,10 @@ class Vec {
     if (required <= capacity_) return {};
     if (required > max_size()) return fail(AllocError::kSizeOverflow);
     const std::size_t preferred = internal::grown_capacity(capacity_, required, kMinCapacity, max_size());
-    auto grown = change_capacity(preferred);
-    if (!grown && preferred != required) grown = change_capacity(required);
-    return grown;
+    Result<void> grown = change_capacity(preferred);
+    if (grown) return {};
+    if (preferred == required) return fail(grown.error());
+    return change_capacity(required);
   }
 
   template <class... Args>

@@ -58,8 +58,10 @@ int main() {
     }
     ++next;
   }
-  std::printf("heap full with %zu readings (capacity %zu); none lost, last = %d\n", readings.size(),
-              readings.capacity(), readings.back());
+  // %lu with casts: newlib on the Cortex-M board has no C99 %zu.
+  std::printf("heap full with %lu readings (capacity %lu); none lost, last = %d\n",
+              static_cast<unsigned long>(readings.size()), static_cast<unsigned long>(readings.capacity()),
+              readings.back());
 
   // Keep the newest 10 and give the rest of the block back.
   readings.erase(readings.begin(), readings.end() - 10);
@@ -79,7 +81,7 @@ int main() {
     return 1;
   }
   const nostd::HeapStats stats = g_heap.stats();
-  std::printf("heap: %zu live blocks, %zu bytes in use of %zu\n", stats.live_allocations, stats.bytes_in_use,
-              stats.capacity);
+  std::printf("heap: %lu live blocks, %lu bytes in use of %lu\n", static_cast<unsigned long>(stats.live_allocations),
+              static_cast<unsigned long>(stats.bytes_in_use), static_cast<unsigned long>(stats.capacity));
   return 0;
 }

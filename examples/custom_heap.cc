@@ -72,11 +72,13 @@ int exercise(const char* name, Heap& heap) {
     return 1;
   }
   const nostd::HeapStats s = heap.stats();
+  // %lu with casts: newlib on the Cortex-M board has no C99 %zu.
+  auto ul = [](std::size_t v) { return static_cast<unsigned long>(v); };
   std::printf(
-      "%-10s capacity %6zu  in use %5zu  free %6zu  largest free %6zu  free blocks %zu  overhead %4zu  "
+      "%-10s capacity %6lu  in use %5lu  free %6lu  largest free %6lu  free blocks %lu  overhead %4lu  "
       "fragmentation %.2f  1 MiB request: %.*s\n",
-      name, s.capacity, s.bytes_in_use, s.bytes_free, s.largest_free_block, s.free_blocks, s.overhead_bytes,
-      s.fragmentation(), static_cast<int>(nostd::to_string(too_big.error()).size()),
+      name, ul(s.capacity), ul(s.bytes_in_use), ul(s.bytes_free), ul(s.largest_free_block), ul(s.free_blocks),
+      ul(s.overhead_bytes), s.fragmentation(), static_cast<int>(nostd::to_string(too_big.error()).size()),
       nostd::to_string(too_big.error()).data());
   if (big) heap.deallocate(*big);
   for (std::size_t i = 1; i < 8; i += 2) heap.deallocate(blocks[i]);

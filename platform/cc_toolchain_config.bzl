@@ -69,11 +69,6 @@ def _impl(ctx):
                 "-fdata-sections",
                 "-no-canonical-prefixes",
                 "-fno-canonical-system-headers",
-                # Tests are built with -O1 here (fastbuild), where GCC 12's -Wmaybe-uninitialized reports
-                # false positives inside std::expected<void, E> copies (the error member of a union it cannot
-                # track). The host's fastbuild is -O0, where the warning is inactive, so it would be the only
-                # build failing on it: keep it visible, but not fatal.
-                "-Wno-error=maybe-uninitialized",
                 # Reproducible outputs: no time stamps in the objects.
                 "-Wno-builtin-macro-redefined",
                 "-D__DATE__=\"redacted\"",
