@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Smoke test of the README's benchmark command: fit_compare runs a quick pass of the embedded workload and its
+# JSON names every allocator with a result for the whole trace. No timing is asserted (timings belong to the
+# benchmark, not to tests); this only keeps `./bazelw run //bench:fit_compare` working.
+set -euo pipefail
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+"$1" --quick --workloads=e --json >"$out"
+failures=0
+for allocator in first/compact first/full next/compact next/full best/compact best/full glibc pmr/pool; do
+  if ! grep -q "\"allocator\": \"$allocator\"" "$out"; then
+    echo "FAIL: no result for $allocator"
+    failures=$((failures + 1))
+  fi
+done
+# Every run replays the whole trace (200,800 calls in quick mode) without failed allocations.
+if grep -q '"failed": [1-9]' "$out"; then
+  echo "FAIL: a run had failed allocations"
+  failures=$((failures + 1))
+fi
+if ! grep -q '"calls": 200800' "$out"; then
+  echo "FAIL: the quick embedded trace should have 200800 calls"
+  failures=$((failures + 1))
+fi
+echo "$failures failure(s)"
+[[ "$failures" == 0 ]]
