@@ -2,13 +2,6 @@
 # Compile-fail tests: a container given a type that is not an Allocator, or an element type it cannot hold, fails
 # to compile with one readable line naming the problem; growth calls cannot be silently ignored ([[nodiscard]]).
 # Each case is a tiny program; the test passes when g++ rejects it AND its output contains the expected message.
-set -euo pipefail
-cxx="${CXX:-g++}"
-root="$(pwd)"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
 prelude='#include "alloc/alloc.h"
 #include "alloc/heap_ref.h"
 #include "containers/string.h"
@@ -16,36 +9,12 @@ prelude='#include "alloc/alloc.h"
 using Heap = nostd::BasicHeap<nostd::StaticArraySource<4096>>;
 constinit Heap g_heap;
 using Alloc = nostd::StaticHeapRef<g_heap>;'
-
-compile() {
-  local name="$1" body="$2"
-  printf '%s\n%s\n' "$prelude" "$body" >"$tmp/$name.cc"
-  "$cxx" -std=c++2b -fno-exceptions -fno-rtti -Werror=unused-result -fsyntax-only -I"$root" "$tmp/$name.cc" \
-    >"$tmp/$name.log" 2>&1
-}
-
-expect_error() {
-  local name="$1" message="$2" body="$3"
-  if compile "$name" "$body"; then
-    echo "FAIL $name: compiled, but should have been rejected"
-    failures=$((failures + 1))
-  elif ! grep -qF -- "$message" "$tmp/$name.log"; then
-    echo "FAIL $name: rejected without the message: $message"
-    head -20 "$tmp/$name.log"
-    failures=$((failures + 1))
-  else
-    echo "ok   $name: $message"
-  fi
-}
+extra_flags=(-Werror=unused-result)
+# shellcheck source=tests/compile_fail.sh
+source tests/compile_fail.sh
 
 # The control case: the prelude and a correct use compile, so every rejection below is for its stated reason.
-if compile control 'int main() { nostd::Vec<int, Alloc> v; nostd::String<Alloc> s; return v.push_back(1) && s.append("x") ? 0 : 1; }'; then
-  echo "ok   control: a correct program compiles"
-else
-  echo "FAIL control: a correct program was rejected"
-  head -20 "$tmp/control.log"
-  failures=$((failures + 1))
-fi
+expect_compiles control 'int main() { nostd::Vec<int, Alloc> v; nostd::String<Alloc> s; return v.push_back(1) && s.append("x") ? 0 : 1; }'
 
 expect_error not_copyable "Allocator: must be copy constructible" \
   'nostd::Vec<int, Heap> v;'
@@ -70,5 +39,4 @@ expect_error ignored_append "declared with attribute 'nodiscard'" \
 expect_error copy_of_vec "use of deleted function" \
   'void f(const nostd::Vec<int, Alloc>& v) { auto w = v; (void)w; }'
 
-echo "$failures failure(s)"
-[[ "$failures" == 0 ]]
+finish
