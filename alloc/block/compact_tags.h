@@ -24,7 +24,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 
 #include "alloc/concepts/role.h"
 #include "alloc/internal/tag_word.h"
@@ -37,25 +36,14 @@ namespace nostd {
 template <class Word = std::uintptr_t>
 struct BasicCompactTags : internal::HeaderFields<Word> {
   using policy_role = role::Tags;
-  using word_type = Word;
-
-  static_assert(std::numeric_limits<Word>::is_integer && !std::numeric_limits<Word>::is_signed,
-                "CompactTags: the tag word must be an unsigned integer type");
-  static_assert(sizeof(Word) >= 2, "CompactTags: a tag word needs room for a size and three flag bits");
-
-  /// Bytes from a block's start to its payload.
-  static constexpr std::size_t kHeaderSize = sizeof(Word);
-  /// Tag bytes a used block carries (the header only).
-  static constexpr std::size_t kUsedOverhead = sizeof(Word);
-  /// Bytes a free block needs for its tags besides the free-list links (header and footer).
-  static constexpr std::size_t kFreeTagBytes = 2 * sizeof(Word);
-  /// The largest block size a tag word can record.
-  static constexpr std::size_t kMaxBlockSize =
-      static_cast<std::size_t>(std::numeric_limits<Word>::max()) & ~internal::kFlagBits;
-
+  // kHeaderSize, kFreeTagBytes, kMaxBlockSize and word_type come from internal::HeaderFields<Word>; its readers
+  // are named here so that this template's own members can call them (the base is dependent).
   using internal::HeaderFields<Word>::size;
   using internal::HeaderFields<Word>::used;
   using internal::HeaderFields<Word>::over_aligned;
+
+  /// Tag bytes a used block carries (the header only).
+  static constexpr std::size_t kUsedOverhead = sizeof(Word);
 
   /// True when the block just before this one is allocated (or this is the first block of its region).
   static bool prev_used(const std::byte* block) noexcept { return (header(block) & internal::kPrevUsedBit) != 0; }

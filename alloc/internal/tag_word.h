@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 namespace nostd::internal {
@@ -34,10 +35,23 @@ inline void store_word(std::byte* at, std::size_t word) noexcept {
   std::memcpy(std::assume_aligned<alignof(Word)>(at), &value, sizeof(Word));
 }
 
-/// The fields both tag layouts read the same way from a block's header word: size and the used and over-aligned
-/// flags. The layouts derive from it and add what differs (where "previous block used" lives, footers).
+/// What both tag layouts share: the word's constants, and the fields read the same way from a block's header
+/// word (size and the used and over-aligned flags). The layouts derive from it and add what differs (where "previous
+/// block used" lives, footers).
 template <class Word>
 struct HeaderFields {
+  static_assert(std::numeric_limits<Word>::is_integer && !std::numeric_limits<Word>::is_signed,
+                "tag layout: the tag word must be an unsigned integer type");
+  static_assert(sizeof(Word) >= 2, "tag layout: a tag word needs room for a size and three flag bits");
+
+  using word_type = Word;
+  /// Bytes from a block's start to its payload (the header word).
+  static constexpr std::size_t kHeaderSize = sizeof(Word);
+  /// Bytes a free block needs for its tags besides the free-list links (header and footer).
+  static constexpr std::size_t kFreeTagBytes = 2 * sizeof(Word);
+  /// The largest block size a tag word can record.
+  static constexpr std::size_t kMaxBlockSize = static_cast<std::size_t>(std::numeric_limits<Word>::max()) & ~kFlagBits;
+
   /// Block size in bytes, tags included.
   static std::size_t size(const std::byte* block) noexcept { return load_word<Word>(block) & ~kFlagBits; }
   /// True when the block is allocated.
