@@ -1,8 +1,12 @@
 """A GCC cross toolchain for Bazel 4.2: tool paths under /usr/bin plus a few flag features.
 
 One rule, `gcc_cross_toolchain_config`, describes every cross compiler nostd-alloc uses (arm-none-eabi for the
-Cortex-M boards, riscv64-linux-gnu for RISC-V). The CPU flags (`-mcpu=...`) come from `cpu_flags` and go to every
-compile and link action, so one compiler serves several CPUs.
+Cortex-M boards, riscv64-linux-gnu for RISC-V Linux, clang + riscv64-unknown-elf for bare-metal rv32). The CPU flags
+(`-mcpu=...`) come from `cpu_flags` and go to every compile and link action, so one compiler serves several CPUs.
+
+`compiler_path` splits compiling from linking: bare-metal rv32 compiles C++ with clang (Debian ships no C++ headers
+for riscv64-unknown-elf, but clang can use libc++'s) and links with the GCC driver, which knows picolibc's specs and
+multilib layout. Compile actions then get their own `action_config`; link and archive actions keep the GCC tools.
 """
 
 load(
@@ -10,6 +14,8 @@ load(
     "feature",
     "flag_group",
     "flag_set",
+    "action_config",
+    "tool",
     "tool_path",
     "with_feature_set",
 )
@@ -57,6 +63,26 @@ def _impl(ctx):
     tool_paths = [tool_path(name = t, path = "/usr/bin/" + prefix + t) for t in tools]
 
     # Bazel's built-in modes: fastbuild and dbg keep debug info; opt optimises (the footprint tool picks -Os itself).
+    clang = bool(ctx.attr.compiler_path)
+
+    # With a separate compiler, compile actions name it; the features they imply are the ones Bazel's legacy
+    # (tool_paths) action configs imply, so flags, inputs and outputs reach the command line as before.
+    action_configs = [
+        action_config(
+            action_name = action,
+            tools = [tool(path = ctx.attr.compiler_path)],
+            implies = [
+                "legacy_compile_flags",
+                "user_compile_flags",
+                "sysroot",
+                "unfiltered_compile_flags",
+                "compiler_input_flags",
+                "compiler_output_flags",
+            ],
+        )
+        for action in _COMPILE_ACTIONS
+    ] if clang else []
+
     features = [
         feature(name = "dbg"),
         feature(name = "opt"),
@@ -68,7 +94,9 @@ def _impl(ctx):
                 "-ffunction-sections",
                 "-fdata-sections",
                 "-no-canonical-prefixes",
-                "-fno-canonical-system-headers",
+            ] + ([] if clang else [
+                "-fno-canonical-system-headers",  # GCC only: keep header paths as given (Bazel's include check)
+            ]) + [
                 # Reproducible outputs: no time stamps in the objects.
                 "-Wno-builtin-macro-redefined",
                 "-D__DATE__=\"redacted\"",
@@ -114,10 +142,11 @@ def _impl(ctx):
         target_system_name = ctx.attr.target_system_name,
         target_cpu = ctx.attr.target_cpu,
         target_libc = ctx.attr.target_libc,
-        compiler = "gcc",
+        compiler = "clang" if clang else "gcc",
         abi_version = "gcc",
         abi_libc_version = ctx.attr.target_libc,
         tool_paths = tool_paths,
+        action_configs = action_configs,
         features = features,
         cxx_builtin_include_directories = ctx.attr.builtin_include_directories,
     )
@@ -129,6 +158,8 @@ gcc_cross_toolchain_config = rule(
         "target_system_name": attr.string(mandatory = True),
         "target_cpu": attr.string(mandatory = True),
         "target_libc": attr.string(mandatory = True),
+        "compiler_path": attr.string(doc = "A compiler for compile actions (e.g. /usr/bin/clang++-19) instead of " +
+                                           "<prefix>gcc, which then only links."),
         "cpu_flags": attr.string_list(doc = "Flags that select the CPU; passed to compiling and linking."),
         "compile_flags": attr.string_list(doc = "Further flags for every compile action."),
         "cxx_flags": attr.string_list(doc = "Further flags for C++ compile actions."),

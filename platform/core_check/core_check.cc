@@ -4,8 +4,8 @@
 // On Cortex-M0+ (armv6-m) and Cortex-M33 this program is only compiled and linked (--config=cortex_m0,
 // --config=cortex_m33): linking fails if the core, with a lock that needs no atomics, calls an atomic helper
 // (`__atomic_*`, `__sync_*`: armv6-m has no compare-and-swap and there is no libatomic), and compiling fails if
-// it relies on anything the Arm toolchain lacks. Where tests run (host, Cortex-M4 under QEMU, riscv64) it also
-// runs and checks results: exit status 0 when every check passes.
+// it relies on anything the Arm toolchain lacks. Where tests run (host, Cortex-M4 under QEMU, riscv64, bare-metal
+// rv32imac under QEMU) it also runs and checks results: exit status 0 when every check passes.
 //
 // Unaligned access: armv6-m faults on any unaligned word or halfword access, but QEMU's Cortex-M0 model does not
 // enforce it and the compiler cannot see it. So on Cortex-M4 (armv7-m, which has the same trap as an option,
@@ -19,14 +19,15 @@
 
 #include "alloc/alloc.h"
 
-#if defined(__arm__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#if (defined(__arm__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M') || \
+    (defined(__riscv) && !defined(__linux__))
 #include "platform/interrupt_lock.h"
 #define NOSTD_HAVE_INTERRUPT_LOCK 1
 #endif
 
 namespace {
 
-#if defined(NOSTD_HAVE_INTERRUPT_LOCK) && __ARM_ARCH >= 7
+#if defined(NOSTD_HAVE_INTERRUPT_LOCK) && defined(__arm__) && __ARM_ARCH >= 7
 #define NOSTD_HAVE_UNALIGNED_TRAP 1
 }  // namespace
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # platform/runner_test/runner_test.sh RUNNER PASSES FAILS_ASSERTION ABORTS FAULTS OVERFLOWS_STACK HANGS EXITS_3 \
-#     FAULT_PATTERN OVERFLOW_PATTERN
+#     FAULT_PATTERN OVERFLOW_PATTERN KIND
 # Checks that a platform's QEMU runner turns every way a test binary can go wrong into a failure: a failing
 # assertion, an abort, a hard fault (bad store), a stack overflow and a hang each give a non-zero status, while a
-# passing suite gives 0 and an exit status comes back exactly.
+# passing suite gives 0 and an exit status comes back exactly. KIND says what the passing and failing programs are:
+# `gtest` (GoogleTest suites: the test filter and sharding are checked too) or `checks` (tests/check.h programs, on
+# platforms without GoogleTest).
 set -uo pipefail
 runner="$1"
 passes="$2"
@@ -15,6 +17,7 @@ hangs="$7"
 exits_3="$8"
 fault_pattern="$9"      # what the platform prints for a bad store (extended regex)
 overflow_pattern="${10}"  # ... and for a stack overflow
+kind="${11}"
 
 errors=0
 log="${TEST_TMPDIR:-/tmp}/runner_test.log"
@@ -53,7 +56,11 @@ expect_output() {
 unset TESTBRIDGE_TEST_ONLY GTEST_TOTAL_SHARDS GTEST_SHARD_INDEX GTEST_SHARD_STATUS_FILE TEST_TOTAL_SHARDS TEST_SHARD_INDEX
 
 expect "passing suite" 0 "$passes"
-expect_output "passing suite" '\[  PASSED  \] 1 test'
+if [[ "$kind" == gtest ]]; then
+  expect_output "passing suite" '\[  PASSED  \] 1 test'
+else
+  expect_output "passing checks" 'runner_self_test: 0 failure\(s\)'
+fi
 expect "exit status passes through" 3 "$exits_3"
 expect "failing assertion" nonzero "$fails_assertion"
 expect_output "failing assertion" 'deliberate failure'
@@ -65,12 +72,14 @@ expect_output "stack overflow" "$overflow_pattern"
 NOSTD_QEMU_TIMEOUT=3 expect "hang" nonzero "$hangs"
 expect_output "hang" 'did not finish within 3 s'
 
-# Bazel's --test_filter arrives as TESTBRIDGE_TEST_ONLY: with it, only the passing test of the failing suite runs.
-TESTBRIDGE_TEST_ONLY='RunnerSelfTest.Passes' expect "test filter" 0 "$fails_assertion"
-# Sharding (shard_count) arrives as GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX: GoogleTest runs test i on shard
-# i % total, so shard 0 of the failing suite holds only the passing test and shard 1 the failing one.
-GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=0 expect "shard 0 of 2" 0 "$fails_assertion"
-GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=1 expect "shard 1 of 2" nonzero "$fails_assertion"
+if [[ "$kind" == gtest ]]; then
+  # Bazel's --test_filter arrives as TESTBRIDGE_TEST_ONLY: with it, only the passing test of the failing suite runs.
+  TESTBRIDGE_TEST_ONLY='RunnerSelfTest.Passes' expect "test filter" 0 "$fails_assertion"
+  # Sharding (shard_count) arrives as GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX: GoogleTest runs test i on shard
+  # i % total, so shard 0 of the failing suite holds only the passing test and shard 1 the failing one.
+  GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=0 expect "shard 0 of 2" 0 "$fails_assertion"
+  GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=1 expect "shard 1 of 2" nonzero "$fails_assertion"
+fi
 
 if ((errors)); then
   echo "${errors} runner check(s) failed"

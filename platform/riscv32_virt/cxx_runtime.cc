@@ -1,0 +1,73 @@
+// platform/riscv32_virt/cxx_runtime.cc — the few pieces of a C++ runtime that header-only libc++ code needs here.
+//
+// Bare-metal rv32 compiles against libc++'s headers but links no C++ runtime library (Debian has none for
+// riscv64-unknown-elf; README.md, "Platforms"). What the project's programs use from one is defined here, over
+// picolibc:
+//
+// - `operator new` / `operator delete` (plain, array, sized, aligned, nothrow) over malloc / aligned_alloc / free.
+//   Without exceptions a failed plain `new` cannot throw std::bad_alloc: it reports and aborts (the test fails);
+//   the nothrow forms return nullptr. The heap under test never uses them: they serve test scaffolding such as
+//   std::make_unique.
+// - `std::__libcpp_verbose_abort`, libc++'s documented hook for its assertions and for what would throw (e.g.
+//   std::expected::value() on an error): prints the message and aborts.
+#include <__verbose_abort>  // libc++: declares the hook defined below
+#include <cstdarg>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+namespace {
+
+[[noreturn]] void out_of_memory(std::size_t size) {
+  std::fprintf(stderr, "*** operator new: out of memory (%lu bytes)\n", static_cast<unsigned long>(size));
+  std::abort();
+}
+
+void* allocate(std::size_t size) {
+  void* p = std::malloc(size == 0 ? 1 : size);
+  if (p == nullptr) out_of_memory(size);
+  return p;
+}
+
+void* allocate_aligned(std::size_t size, std::align_val_t align) {
+  const auto alignment = static_cast<std::size_t>(align);
+  // aligned_alloc wants a size that is a multiple of the alignment.
+  const std::size_t rounded = (size + alignment - 1) / alignment * alignment;
+  void* p = std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
+  if (p == nullptr) out_of_memory(size);
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return allocate(size); }
+void* operator new[](std::size_t size) { return allocate(size); }
+void* operator new(std::size_t size, std::align_val_t align) { return allocate_aligned(size, align); }
+void* operator new[](std::size_t size, std::align_val_t align) { return allocate_aligned(size, align); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return std::malloc(size == 0 ? 1 : size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return std::malloc(size == 0 ? 1 : size); }
+
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+_LIBCPP_BEGIN_NAMESPACE_STD
+/// libc++'s hook for assertions and for what would throw without exceptions: print, then abort.
+[[noreturn]] void __libcpp_verbose_abort(const char* format, ...) {
+  std::va_list args;
+  va_start(args, format);
+  std::fputs("*** libc++: ", stderr);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fputs("\n", stderr);
+  std::abort();
+}
+_LIBCPP_END_NAMESPACE_STD
