@@ -1,7 +1,21 @@
-// alloc/alloc.h — the portable public API in one include: BasicHeap and every portable policy.
-// Hosted-only policies (MmapSource, MutexLock) are in platform/hosted.h.
+// alloc/alloc.h — the portable public API in one include: everything in alloc/ that a user names.
+//
+//   the heap        BasicHeap<Policies...>, HeapStats, BlockInfo (walk), HeapFault (validate)
+//   policies        FirstFit, NextFit, BestFit; CompactTags, FullTags, BasicCompactTags<W>, BasicFullTags<W>;
+//                   NullLock, SpinLock; StaticArraySource<Bytes>, RegionSource; NoChecks, BasicChecks<Handler>,
+//                   AbortOnFault
+//   concepts        FitPolicy, TagLayout, LockPolicy, HeapSource, CheckPolicy and the role tags (alloc/concepts.h)
+//   requests        Layout (alloc/layout.h); AllocError, Result<T>, fail(), to_string() (alloc/error.h)
+//   handles         HeapRef<Heap>, StaticHeapRef<kHeap> (alloc/heap_ref.h) and the Allocator concept with
+//                   HasReallocate / HasUsableSize (alloc/allocator.h): what containers/ take
+//
+// Not here: the containers (containers/vec.h, containers/string.h, one include each, since a user of the heap alone
+// should not compile them) and the hosted-only policies MmapSource and MutexLock (platform/hosted.h, which needs an
+// operating system). Each header named above also works on its own, with its own `//alloc:<stem>` target;
+// //tests:alloc_umbrella_test uses every name through this include alone.
 #pragma once
 
+#include "alloc/allocator.h"
 #include "alloc/basic_heap.h"
 #include "alloc/block/compact_tags.h"
 #include "alloc/block/full_tags.h"
@@ -14,6 +28,7 @@
 #include "alloc/fit/best_fit.h"
 #include "alloc/fit/first_fit.h"
 #include "alloc/fit/next_fit.h"
+#include "alloc/heap_ref.h"
 #include "alloc/heap_stats.h"
 #include "alloc/layout.h"
 #include "alloc/lock/null_lock.h"
