@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# tests/readme_test.sh — the README's C++ cannot drift from the API: like Rust's doctests, every C++ code block of the
+# Markdown files given is compiled with the host compiler and the project's flags, and run.
+#
+# Usage: readme_test.sh FILE.md... -- COMPILER_FLAG...   (the BUILD target passes README.md and NOSTD_COPTS)
+#
+# A block is a fence whose info string starts with cpp, c++, cc or cxx. What happens to it:
+#   complete program (it defines `main`)  compiled as it stands, linked and run; it must exit 0. It gets nothing
+#                                         it does not include itself, so it also proves its #includes suffice.
+#   fragment (anything else)              compiled inside a small wrapper (below), linked and run, exit 0.
+#   ```cpp no_run                         compiled and linked, not run (e.g. it shows misuse that aborts).
+#   ```cpp ignore REASON                  not compiled; the reason is printed. Only for text that is not C++
+#                                         (a synopsis, pseudo-code); keep it rare. `ignore` without a reason fails.
+#
+# The wrapper of a fragment: every public umbrella header (alloc/alloc.h, containers/vec.h, containers/string.h,
+# platform/hosted.h), two names the README uses for the reader's own code (`struct Packet`, the reader's payload
+# type, and `int handle(nostd::AllocError)`, the reader's error handling, which returns 1), then the fragment split
+# in two: lines that can only live at namespace scope (#include, using, namespace, template, struct, class, enum,
+# constinit, constexpr, static_assert, and function definitions), each with its continuation lines up to the end
+# of its declaration, go before `int main() {`; every other line goes inside it, followed by `return 0; }`.
+# `#line` directives keep the compiler's messages pointing at README lines. Unused variables are allowed in
+# fragments (a fragment shows a call, not a whole program); everything else is an error, as in the project.
+set -euo pipefail
+
+docs=()
+while (($#)) && [[ "$1" != -- ]]; do
+  docs+=("$1")
+  shift
+done
+[[ "${1:-}" == -- ]] && shift
+flags=(-std=c++2b "$@" -I"$(pwd)" -pthread)
+((${#docs[@]})) || { echo "usage: $0 FILE.md... -- FLAG..." >&2; exit 2; }
+cxx="${CXX:-g++}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Split every Markdown file into blocks: $tmp/N.cc holds block N's lines, $tmp/index one line per block:
+# N <TAB> file <TAB> line of the first code line <TAB> info string after the language word.
+touch "$tmp/index"
+for doc in "${docs[@]}"; do
+  awk -v dir="$tmp" -v start="$(wc -l <"$tmp/index")" '
+    BEGIN { n = start }
+    /^ *(```|~~~)/ {
+      if (!open) {
+        open = 1
+        info = $0
+        sub(/^ *(```|~~~)[ \t]*/, "", info)
+        lang = info
+        sub(/[ \t].*$/, "", lang)
+        rest = info
+        sub(/^[^ \t]*[ \t]*/, "", rest)
+        cpp = (lang == "cpp" || lang == "c++" || lang == "cc" || lang == "cxx")
+        if (cpp) {
+          n++
+          out = dir "/" n ".cc"
+          printf "" > out
+          printf "%d\t%s\t%d\t%s\n", n, FILENAME, FNR + 1, rest >> (dir "/index")
+        }
+      } else {
+        if (cpp) close(out)
+        open = 0
+        cpp = 0
+      }
+      next
+    }
+    open && cpp { print >> out }
+  ' "$doc"
+done
+[[ -s "$tmp/index" ]] || { echo "FAIL: no C++ blocks found in ${docs[*]}"; exit 1; }
+
+# fragment_to_program BLOCK FILE LINE: prints the wrapped program for a fragment.
+fragment_to_program() {
+  local block="$1" file="$2" line="$3"
+  cat <<'EOF'
+#include <cstddef>
+
+#include "alloc/alloc.h"
+#include "containers/string.h"
+#include "containers/vec.h"
+#include "platform/hosted.h"
+
+// Stand-ins for the reader's own code in the README's fragments.
+struct Packet {
+  std::byte bytes[48];
+};
+[[maybe_unused]] static int handle(nostd::AllocError) { return 1; }
+EOF
+  awk -v file="$file" -v first="$line" '
+    # The text of a line without comments and literals, for counting brackets and finding its end.
+    function code(s) {
+      gsub(/"([^"\\]|\\.)*"/, "\"\"", s)
+      gsub(/\047([^\047\\]|\\.)*\047/, "0", s)
+      sub(/\/\/.*$/, "", s)
+      return s
+    }
+    function count(s, ch,   t) { t = s; return gsub(ch, "", t) }
+    {
+      c = code($0)
+      trimmed = c
+      sub(/^[ \t]+/, "", trimmed)
+      sub(/[ \t]+$/, "", trimmed)
+      if (!in_decl && depth == 0) {
+        if (trimmed ~ /^(#|using |namespace |template|struct |class |union |enum |constinit |constexpr |consteval |static_assert|typedef |extern |inline |\[\[)/)
+          in_decl = 1
+        # A function definition: a header line ending in `{` or `)` that is not a statement.
+        else if (trimmed ~ /\)[ \t]*(const|noexcept|override)*[ \t]*\{?$/ && trimmed !~ /^(if|for|while|switch|do|else|return|try|catch)[ (]/ && trimmed !~ /=/ && trimmed ~ /^[A-Za-z_][A-Za-z0-9_:<>,*& ]*[ \t*&][A-Za-z_][A-Za-z0-9_:]*[ \t]*\(/)
+          in_decl = 1
+      }
+      depth += count(c, "[{(]") - count(c, "[})]")
+      text = sprintf("#line %d \"%s\"\n%s", first + NR - 1, file, $0)
+      if (in_decl) {
+        decls = decls text "\n"
+        if (depth <= 0 && (trimmed ~ /^#/ || trimmed ~ /[;}]$/)) in_decl = 0
+      } else {
+        body = body text "\n"
+      }
+    }
+    END {
+      printf "%s", decls
+      printf "#line 1 \"readme_test wrapper\"\nint main() {\n%s", body
+      printf "#line 2 \"readme_test wrapper\"\n  return 0;\n}\n"
+    }
+  ' "$block"
+}
+
+failures=0
+compiled=0
+ignored=0
+while IFS=$'\t' read -r n file line info; do
+  where="$file:$line"
+  block="$tmp/$n.cc"
+  run=1
+  case "$info" in
+    ignore*)
+      reason="${info#ignore}"
+      reason="${reason#"${reason%%[![:space:]]*}"}"
+      if [[ -z "$reason" ]]; then
+        echo "FAIL $where: \`ignore\` needs a reason (\`\`\`cpp ignore <why this block cannot compile>)"
+        failures=$((failures + 1))
+      else
+        echo "skip $where: ignored ($reason)"
+        ignored=$((ignored + 1))
+      fi
+      continue ;;
+    no_run*) run=0 ;;
+    "") ;;
+    *)
+      echo "FAIL $where: unknown info string \`$info\` (known: no_run, ignore REASON)"
+      failures=$((failures + 1))
+      continue ;;
+  esac
+
+  extra=()
+  if grep -qE '^[[:space:]]*(int|auto)[[:space:]]+main[[:space:]]*\(' "$block"; then
+    kind=program
+    { printf '#line %d "%s"\n' "$line" "$file"; cat "$block"; } >"$tmp/$n.main.cc"
+  else
+    kind=fragment
+    fragment_to_program "$block" "$file" "$line" >"$tmp/$n.main.cc"
+    extra=(-Wno-unused-variable -Wno-unused-but-set-variable -Wno-unused-local-typedefs -Wno-unused-function)
+  fi
+  compiled=$((compiled + 1))
+  if ! "$cxx" "${flags[@]}" "${extra[@]+"${extra[@]}"}" "$tmp/$n.main.cc" -o "$tmp/$n.bin" >"$tmp/$n.log" 2>&1; then
+    echo "FAIL $where: the $kind does not compile:"
+    sed 's/^/     /' "$tmp/$n.log" | head -30
+    if [[ "$kind" == fragment ]]; then
+      echo "     the wrapped fragment was:"
+      grep -v '^#line' "$tmp/$n.main.cc" | sed 's/^/     | /'
+    fi
+    failures=$((failures + 1))
+    continue
+  fi
+  if ((run)); then
+    status=0
+    timeout 60 "$tmp/$n.bin" >"$tmp/$n.out" 2>&1 || status=$?
+    if ((status != 0)); then
+      echo "FAIL $where: the $kind compiles but exits with status $status when run; its output:"
+      sed 's/^/     /' "$tmp/$n.out" | head -30
+      failures=$((failures + 1))
+      continue
+    fi
+    echo "ok   $where: $kind compiles and runs"
+  else
+    echo "ok   $where: $kind compiles (no_run)"
+  fi
+done <"$tmp/index"
+
+echo "$compiled blocks compiled, $ignored ignored, $failures failed"
+((failures == 0))
