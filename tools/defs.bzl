@@ -32,3 +32,14 @@ def nostd_cc_test(name, copts = [], deps = [], size = "small", **kwargs):
         deps = deps + ["@googletest//:gtest_main"],
         **kwargs
     )
+
+def nostd_check_test(name, copts = [], deps = [], size = "small", **kwargs):
+    """A test program without GoogleTest (tests/check.h: NOSTD_CHECK, exit status 0 when every check passed), for
+    the platforms GoogleTest cannot be linked on (bare-metal rv32) and the drivers shared with the suites."""
+    native.cc_test(
+        name = name,
+        size = size,
+        copts = NOSTD_COPTS + copts,
+        deps = deps + ["//tests:check"],
+        **kwargs
+    )

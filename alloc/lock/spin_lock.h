@@ -20,7 +20,8 @@ using SpinFlag = std::conditional_t<std::atomic<bool>::is_always_lock_free, bool
 /// fails, spins on plain loads (which stay in the local cache) before trying again: the exchange's cache-line
 /// ownership traffic happens only when the lock looks free. No fairness, no sleeping: use it where critical
 /// sections are short (they are: one heap operation) and the holder cannot be descheduled for long.
-/// Needs a lock-free atomic exchange; on targets without compare-and-swap (Cortex-M0/M0+) use InterruptLock.
+/// Needs a lock-free atomic exchange; on targets without compare-and-swap (Cortex-M0/M0+, rv32imc: RISC-V without
+/// the A extension) use InterruptLock.
 /// `Flag` is the atomic's value type. The class is a template only so that merely including this header on such
 /// a target is fine and the error appears where a SpinLock is actually used.
 template <class Flag = internal::SpinFlag>
@@ -28,16 +29,16 @@ class BasicSpinLock {
  public:
   using policy_role = role::Lock;
 
-  static_assert(std::atomic<Flag>::is_always_lock_free,
-                "SpinLock: this target has no lock-free atomic exchange (no compare-and-swap, e.g. Cortex-M0+): "
-                "use nostd::InterruptLock or nostd::NullLock");
-
   constexpr BasicSpinLock() noexcept = default;
   BasicSpinLock(const BasicSpinLock&) = delete;
   BasicSpinLock& operator=(const BasicSpinLock&) = delete;
 
   /// Acquires the lock, spinning until it is free.
   void lock() noexcept {
+    static_assert(
+        kLockFree,
+        "SpinLock: this target has no lock-free atomic exchange (no compare-and-swap, e.g. Cortex-M0+, rv32imc): "
+        "use nostd::InterruptLock or nostd::NullLock");
     for (;;) {
       if (!locked_.exchange(Flag{1}, std::memory_order_acquire)) return;
       while (locked_.load(std::memory_order_relaxed)) relax();
@@ -45,6 +46,10 @@ class BasicSpinLock {
   }
   /// Acquires the lock if it is free; never spins.
   bool try_lock() noexcept {
+    static_assert(
+        kLockFree,
+        "SpinLock: this target has no lock-free atomic exchange (no compare-and-swap, e.g. Cortex-M0+, rv32imc): "
+        "use nostd::InterruptLock or nostd::NullLock");
     return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(Flag{1}, std::memory_order_acquire);
   }
   /// Releases the lock.
@@ -60,6 +65,11 @@ class BasicSpinLock {
     asm volatile("yield");
 #endif
   }
+
+  // The check sits in lock() and try_lock(), not in the class: a failed static_assert in the class body makes
+  // clang treat the whole class as invalid and add LockPolicy's "must be default constructible" to the report,
+  // where one line is wanted. lock() is what a heap calls, so using SpinLock in a heap still fails at once.
+  static constexpr bool kLockFree = std::atomic<Flag>::is_always_lock_free;
 
   std::atomic<Flag> locked_{Flag{0}};
 };
