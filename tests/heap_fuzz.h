@@ -1,6 +1,7 @@
 // tests/heap_fuzz.h — decodes a byte string into heap requests (allocate, aligned allocate, free, reallocate,
 // try_deallocate of bad pointers) and runs them with validate() after each; shared by the seeded replay test
-// (every platform) and the libFuzzer target (host, --config=fuzz).
+// (every platform with GoogleTest), the bare-metal check program (tests/heap_checks.cc) and the libFuzzer target
+// (host, --config=fuzz). Framework-free: results are return values, never assertions.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +10,7 @@
 #include <memory>
 
 #include "alloc/alloc.h"
-#include "tests/heap_test_util.h"
+#include "tests/test_heap.h"
 
 namespace nostd::testing {
 
@@ -83,6 +84,33 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
     if (!heap.validate()) return false;
   }
   return heap.stats().free_blocks == 1 && heap.stats().live_allocations == 0;
+}
+
+/// The first failing round of a seeded replay (-1: none failed).
+struct FuzzReplayReport {
+  int failed_round = -1;
+  int rounds = 0;
+  /// True when every input kept the heap sound.
+  bool ok() const noexcept { return failed_round < 0; }
+};
+
+/// Replays `rounds` random byte strings (0 to 400 bytes, from SplitMix64 seeded with `seed`) through
+/// run_fuzz_input on fresh heaps of type `Heap`; stops at the first failing round.
+template <class Heap>
+FuzzReplayReport replay_seeded_inputs(std::uint64_t seed, int rounds) {
+  SplitMix64 rng(seed);
+  std::uint8_t input[400];
+  FuzzReplayReport report;
+  for (int round = 0; round < rounds; ++round) {
+    const std::size_t size = rng.range(0, sizeof input);
+    for (std::size_t i = 0; i < size; ++i) input[i] = static_cast<std::uint8_t>(rng.next());
+    report.rounds = round + 1;
+    if (!run_fuzz_input<Heap>(input, size)) {
+      report.failed_round = round;
+      break;
+    }
+  }
+  return report;
 }
 
 }  // namespace nostd::testing

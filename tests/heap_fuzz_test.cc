@@ -1,11 +1,11 @@
 // Seeded replay of the fuzz driver (tests/heap_fuzz.h) on every platform: 3,000 random byte strings per heap
-// composition, each decoded into heap requests with validate() after every one.
+// composition, each decoded into heap requests with validate() after every one (tests/heap_fuzz.h, shared with the
+// bare-metal check program).
 #include "tests/heap_fuzz.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <vector>
 
 namespace nostd::testing {
 namespace {
@@ -18,13 +18,9 @@ using FuzzHeaps =
 TYPED_TEST_SUITE(HeapFuzzReplay, FuzzHeaps);
 
 TYPED_TEST(HeapFuzzReplay, RandomInputsKeepTheHeapSound) {
-  SplitMix64 rng(20261125);
-  std::vector<std::uint8_t> input;
-  for (int round = 0; round < 3000; ++round) {
-    input.resize(rng.range(0, 400));
-    for (std::uint8_t& b : input) b = static_cast<std::uint8_t>(rng.next());
-    ASSERT_TRUE(run_fuzz_input<TypeParam>(input.data(), input.size())) << "round " << round;
-  }
+  const FuzzReplayReport report = replay_seeded_inputs<TypeParam>(20261125, 3000);
+  ASSERT_TRUE(report.ok()) << "round " << report.failed_round;
+  EXPECT_EQ(report.rounds, 3000);
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+// tests/heap_compositions.h — every heap composition the project ships, as lists of policies per role, and a way
+// to visit each BasicHeap<Fit, Tags, Check, Source> combination. Framework-free: the bare-metal check program
+// (tests/heap_checks.cc) runs its drivers over all of them. A new fit policy, tag layout or check level is one line
+// in its list below, and every program that visits the compositions covers it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "alloc/alloc.h"
+
+namespace nostd::testing {
+
+/// A list of types (policies of one role).
+template <class... Ts>
+struct TypeList {
+  /// How many types the list holds.
+  static constexpr std::size_t kSize = sizeof...(Ts);
+};
+
+/// Every fit policy.
+using AllFits = TypeList<FirstFit, NextFit, BestFit>;
+
+/// Every tag layout: both formats with pointer-sized tag words (CompactTags, FullTags) and with 16-bit ones, the
+/// narrowest a tag word may be (blocks up to 64 KiB).
+using AllTagLayouts = TypeList<CompactTags, FullTags, BasicCompactTags<std::uint16_t>, BasicFullTags<std::uint16_t>>;
+
+/// Every check level.
+using AllCheckLevels = TypeList<NoChecks, BasicChecks<>>;
+
+/// How many compositions for_each_composition visits.
+inline constexpr std::size_t kCompositionCount = AllFits::kSize * AllTagLayouts::kSize * AllCheckLevels::kSize;
+
+namespace internal_compositions {
+
+template <class Fit, class Tags, class Source, class Visitor, class... Checks>
+void visit_checks(Visitor& visitor, TypeList<Checks...>) {
+  (visitor.template operator()<BasicHeap<Fit, Tags, Checks, Source>>(), ...);
+}
+
+template <class Fit, class Source, class Visitor, class... Tags>
+void visit_tags(Visitor& visitor, TypeList<Tags...>) {
+  (visit_checks<Fit, Tags, Source>(visitor, AllCheckLevels{}), ...);
+}
+
+template <class Source, class Visitor, class... Fits>
+void visit_fits(Visitor& visitor, TypeList<Fits...>) {
+  (visit_tags<Fits, Source>(visitor, AllTagLayouts{}), ...);
+}
+
+}  // namespace internal_compositions
+
+/// Calls `visitor.template operator()<Heap>()` for every Heap = BasicHeap<Fit, Tags, Check, Source> with Fit,
+/// Tags and Check from the lists above (fit-major order), e.g. with a lambda `[&]<class Heap>() { ... }`.
+template <class Source, class Visitor>
+void for_each_composition(Visitor&& visitor) {
+  internal_compositions::visit_fits<Source>(visitor, AllFits{});
+}
+
+/// The heap type's full name as the compiler spells it, for reports ("nostd::BasicHeap<nostd::FirstFit, ...>").
+template <class Heap>
+const char* composition_name() {
+  return __PRETTY_FUNCTION__;
+}
+
+}  // namespace nostd::testing
