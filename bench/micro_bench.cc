@@ -9,13 +9,20 @@
 //                          destroyed (growth goes through reallocate for this trivially relocatable type).
 // Counter `bytes_per_block`: what one block of the benchmarked size costs beyond the request (tags or malloc's
 // header, plus rounding; for Vec, the final buffer beyond its capacity, with the unused capacity in `slack_bytes`).
-// glibc malloc is the reference; each composition uses BasicHeap's default checks.
+// glibc malloc is the reference; each composition uses BasicHeap's default checks. After Google Benchmark's own
+// output, a table gives every composition's time as a ratio to glibc's in the same run (RatioToGlibcReporter).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "alloc/alloc.h"
@@ -198,5 +205,175 @@ BENCHMARK_TEMPLATE(BM_VecPushBack, BestCompact)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, BestFull)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, MallocAdapter)->NOSTD_COUNTS;
 
+/// The compositions in the order the ratio table lists them (the benchmarks run in a random order).
+constexpr const char* kColumnOrder[] = {"FirstCompact", "FirstFull", "NextCompact",  "NextFull",
+                                        "BestCompact",  "BestFull",  "MallocAdapter"};
+
+/// Google Benchmark's console output, then a table of every composition's CPU time per iteration as a ratio to
+/// glibc's on the same benchmark and argument, measured in the same run: absolute times came out 2-3.5x apart on two
+/// 2-core machines, the ratios are what carries over. CPU time rather than wall time, so that time the scheduler
+/// gives to other processes on a shared machine is not counted. With repetitions, each ratio uses the medians.
+class RatioToGlibcReporter : public benchmark::ConsoleReporter {
+ public:
+  /// Counters in columns; colours when `color` (a terminal, or --benchmark_color=true).
+  explicit RatioToGlibcReporter(bool color) : ConsoleReporter(color ? OO_ColorTabular : OO_Tabular) {}
+
+  /// Prints the context (CPU, caches, load) as the console reporter does, with Debian's DEBUG-library warning
+  /// replaced by what it means here.
+  bool ReportContext(const Context& context) override {
+    std::ostringstream text;
+    std::ostream& err = GetErrorStream();
+    SetErrorStream(&text);
+    const bool ok = ConsoleReporter::ReportContext(context);
+    SetErrorStream(&err);
+    std::istringstream lines(text.str());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("Library was built as DEBUG") != std::string::npos) {
+        // Debian builds libbenchmark with -O2 but without -DNDEBUG, so the library keeps its internal checks and
+        // prints this warning. Those checks run between timing batches; the timed loop (`for (auto _ : state)`,
+        // inline in benchmark.h) and all the code measured are compiled into this binary at -O2 -DNDEBUG.
+        err << "note: Debian's libbenchmark is built without -DNDEBUG (its own checks, outside the timed loops);"
+               " the loops and the allocators measured are compiled at -O2 -DNDEBUG\n";
+      } else {
+        err << line << '\n';
+      }
+    }
+    return ok;
+  }
+
+  /// Prints the runs and keeps each successful run's CPU time per iteration: every repetition, and the median
+  /// when Google Benchmark reports aggregates.
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.error_occurred || (run.run_type != Run::RT_Iteration && !median)) continue;
+      // function_name is "BM_AllocFree<FirstCompact>": the family, and the allocator between the angle brackets.
+      const std::string& function = run.run_name.function_name;
+      const std::size_t open = function.find('<');
+      if (open == std::string::npos || function.back() != '>') continue;
+      const Row row{function.substr(0, open), run.run_name.args};
+      const std::string column = function.substr(open + 1, function.size() - open - 2);
+      const double ns = run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9;
+      Times& times = times_[row][column];
+      if (median) {
+        times.median = ns;
+      } else {
+        times.runs.push_back(ns);
+      }
+      repetitions_ = std::max<std::size_t>(repetitions_, static_cast<std::size_t>(run.repetitions));
+    }
+  }
+
+  /// Prints the ratio table (nothing when glibc did not run, e.g. under a --benchmark_filter without it).
+  void print_ratios(std::FILE* out) const {
+    const std::string glibc = "MallocAdapter";
+    std::vector<std::string> columns;
+    for (const auto& [row, by_column] : times_) {
+      for (const auto& [column, times] : by_column) {
+        if (column != glibc && std::find(columns.begin(), columns.end(), column) == columns.end()) {
+          columns.push_back(column);
+        }
+      }
+    }
+    std::sort(columns.begin(), columns.end(),
+              [](const std::string& a, const std::string& b) { return std::pair(rank(a), a) < std::pair(rank(b), b); });
+    std::fprintf(out, "\nCPU time per iteration / glibc's in this run (below 1.00: faster than glibc)%s\n",
+                 repetitions_ > 1 ? "; medians of the repetitions, run in random order" : "");
+    std::fprintf(out, "%-22s", "benchmark");
+    for (const std::string& column : columns) std::fprintf(out, " %12s", column.c_str());
+    std::fprintf(out, " %12s\n", "glibc time");
+    for (const auto& [row, by_column] : times_) {
+      const auto base_times = by_column.find(glibc);
+      const double base = base_times == by_column.end() ? 0 : base_times->second.value();
+      const std::string name = row.family + (row.args.empty() ? "" : "/" + row.args);
+      std::fprintf(out, "%-22s", name.c_str());
+      for (const std::string& column : columns) {
+        const auto found = by_column.find(column);
+        const double time = found == by_column.end() ? 0 : found->second.value();
+        if (base > 0 && time > 0) {
+          std::fprintf(out, " %12.2f", time / base);
+        } else {
+          std::fprintf(out, " %12s", "-");
+        }
+      }
+      if (base > 0) {
+        std::fprintf(out, " %9.1f ns\n", base);
+      } else {
+        std::fprintf(out, " %12s\n", "-");
+      }
+    }
+  }
+
+ private:
+  /// One line of the table: a benchmark family and its argument, ordered by family then numeric argument.
+  struct Row {
+    std::string family;  ///< "BM_AllocFree"
+    std::string args;    ///< "16", or empty
+    bool operator<(const Row& other) const {
+      if (family != other.family) return family < other.family;
+      if (args.size() != other.args.size()) return args.size() < other.args.size();  // "16" before "4096"
+      return args < other.args;
+    }
+  };
+  /// One cell: the CPU ns per iteration of every repetition, and Google Benchmark's median if it reported one.
+  struct Times {
+    std::vector<double> runs;
+    double median = 0;
+    /// The median: Google Benchmark's, else computed from the runs.
+    double value() const {
+      if (median > 0 || runs.empty()) return median;
+      std::vector<double> sorted = runs;
+      std::sort(sorted.begin(), sorted.end());
+      const std::size_t n = sorted.size();
+      return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+  };
+
+  static std::size_t rank(const std::string& column) {
+    const auto* found = std::find(std::begin(kColumnOrder), std::end(kColumnOrder), column);
+    return static_cast<std::size_t>(found - std::begin(kColumnOrder));
+  }
+
+  std::map<Row, std::map<std::string, Times>> times_;
+  std::size_t repetitions_ = 1;
+};
+
 }  // namespace
 }  // namespace nostd::bench
+
+/// Runs the benchmarks. Unless the command line says otherwise, every benchmark runs 3 times at 0.2 s each, in a
+/// random order across all benchmarks (so that a load change on a shared machine falls on every allocator alike, as
+/// fit_compare interleaves its runs), and only the aggregates are printed. With the console output (the default) it
+/// ends with the ratio-to-glibc table; another --benchmark_format (json, csv) is Google Benchmark's own, without it.
+int main(int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  // Defaults first: a flag given on the command line comes later and wins.
+  static char repetitions[] = "--benchmark_repetitions=3";
+  static char interleave[] = "--benchmark_enable_random_interleaving=true";
+  static char aggregates[] = "--benchmark_display_aggregates_only=true";
+  static char min_time[] = "--benchmark_min_time=0.2";
+  args.insert(args.begin() + 1, {repetitions, interleave, aggregates, min_time});
+  bool console = true;
+  bool color = isatty(fileno(stdout)) != 0;  // as Google Benchmark's --benchmark_color=auto
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--benchmark_format=", 0) == 0 && arg != "--benchmark_format=console") console = false;
+    if (arg.rfind("--benchmark_color=", 0) == 0) {
+      const std::string value = arg.substr(arg.find('=') + 1);
+      color = value == "true" || value == "yes" || value == "1" || (value == "auto" && color);
+    }
+  }
+  int count = static_cast<int>(args.size());
+  benchmark::Initialize(&count, args.data());
+  if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
+  if (console) {
+    nostd::bench::RatioToGlibcReporter reporter(color);
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    reporter.print_ratios(stdout);
+  } else {
+    benchmark::RunSpecifiedBenchmarks();
+  }
+  benchmark::Shutdown();
+  return 0;
+}
