@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# bench/chart.sh — `./bazelw run //bench:chart [-- fit_compare options]`: runs the fit comparison once, keeps its
-# tables in docs/fit_compare.md and its JSON-free plot data, and draws docs/fit_compare.png with gnuplot
-# (Debian's gnuplot-nox, which ./bazelw installs for this target).
+# bench/chart.sh — `./bazelw run //bench:chart [-- [--update-docs | --out=DIR] [fit_compare options]]`: runs the fit
+# comparison once, keeps its tables in fit_compare.md and draws fit_compare.png with gnuplot (Debian's gnuplot-nox,
+# which ./bazelw installs for this target).
+#
+# Where they go: out/ in the workspace by default (ignored by git, so following the README leaves `git status`
+# clean); --out=DIR anywhere else; --update-docs writes docs/, the figures the README shows and git tracks (for
+# refreshing them on purpose, with the README's text to match).
 set -euo pipefail
 
-out_dir="${BUILD_WORKSPACE_DIRECTORY:-$PWD}/docs"
+workspace="${BUILD_WORKSPACE_DIRECTORY:-$PWD}"
+out_dir="$workspace/out"
+while (($#)); do
+  case "$1" in
+    --update-docs) out_dir="$workspace/docs" ;;
+    --out=*)
+      out_dir="${1#--out=}"
+      [[ "$out_dir" == /* ]] || out_dir="$workspace/$out_dir" ;;
+    *) break ;;
+  esac
+  shift
+done
 mkdir -p "$out_dir"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
