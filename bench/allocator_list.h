@@ -1,7 +1,8 @@
-// bench/allocator_list.h — the allocators the fit comparison runs, in table order.
+// bench/allocator_list.h — the allocators the fit comparison and the trace replay run, in table order.
 //
-// Each entry pairs a name with the two replay passes instantiated for its adapter, so the comparison loops over
-// allocators at run time while every replay loop is compiled for one concrete allocator.
+// Each entry pairs a name with the replay passes instantiated for its adapter, so the tools loop over allocators
+// at run time while every replay loop is compiled for one concrete allocator. fit_compare runs
+// `all_allocators()`; `//bench:replay` runs `all_compositions()`, which adds the check levels.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +12,8 @@
 #include "alloc/alloc.h"
 #include "bench/bench_allocator.h"
 #include "bench/heap_adapter.h"
-#include "bench/replay.h"
+#include "bench/heap_map.h"
+#include "bench/replay_passes.h"
 
 namespace nostd::bench {
 
@@ -25,12 +27,23 @@ struct AllocatorEntry {
   /// The latency and fragmentation pass for this allocator.
   DetailRun (*detail)(std::span<std::byte> arena, const Trace& trace, std::uint64_t drain_begin, SlotTable& slots,
                       double cap_seconds, Progress& progress, LatencyBuffers& buffers);
+  /// The sizing probe: does the trace fit in `arena`? nullptr for allocators that grow from the OS.
+  Probe (*fits)(std::span<std::byte> arena, const Trace& trace, SlotTable& slots, double cap_seconds);
+  /// The heap map pass; nullptr for allocators whose blocks cannot be walked, and for check-level variants (the
+  /// check level does not move blocks, so their map is their unchecked twin's).
+  HeapMap (*map)(std::span<std::byte> arena, const Trace& trace, std::uint64_t peak_index, SlotTable& slots,
+                 const HeapMapShape& shape);
 };
 
-/// The entry for adapter `A`.
+/// The entry for adapter `A`; `with_map`: draw its heap map.
 template <BenchAllocator A>
-constexpr AllocatorEntry make_entry(const char* name) {
-  return AllocatorEntry{name, &replay_throughput<A>, &replay_detail<A>};
+constexpr AllocatorEntry make_entry(const char* name, bool with_map = true) {
+  AllocatorEntry e{name, &replay_throughput<A>, &replay_detail<A>, nullptr, nullptr};
+  if constexpr (HasFreeSpace<A>) e.fits = &replay_fits<A>;
+  if constexpr (HasWalk<A>) {
+    if (with_map) e.map = &replay_map<A>;
+  }
+  return e;
 }
 
 /// The first-fit composition every throughput is also divided by ("÷ first").
@@ -38,7 +51,7 @@ inline constexpr const char* kFirstFitBaseline = "first/compact";
 /// The system allocator every throughput is also divided by ("÷ glibc").
 inline constexpr const char* kGlibcBaseline = "glibc";
 
-/// Every allocator of the comparison, in table order.
+/// Every allocator of the fit comparison, in table order (heaps with the default BasicChecks<>).
 inline std::span<const AllocatorEntry> all_allocators() {
   static const AllocatorEntry kAll[] = {
       make_entry<HeapAdapter<FirstFit, CompactTags>>("first/compact"),
@@ -47,6 +60,29 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<NextFit, FullTags>>("next/full"),
       make_entry<HeapAdapter<BestFit, CompactTags>>("best/compact"),
       make_entry<HeapAdapter<BestFit, FullTags>>("best/full"),
+      make_entry<MallocAdapter>("glibc"),
+      make_entry<PmrPoolAdapter>("pmr/pool"),
+  };
+  return kAll;
+}
+
+/// Every composition a recorded trace is replayed against: each fit × tag layout at the two check levels that
+/// change the cost of a call (BasicChecks<>, the default, which checks every pointer freed; NoChecks, which
+/// trusts it), then glibc and the pmr pool. Names: "fit/tags" for BasicChecks, "fit/tags/nochecks".
+inline std::span<const AllocatorEntry> all_compositions() {
+  static const AllocatorEntry kAll[] = {
+      make_entry<HeapAdapter<FirstFit, CompactTags>>("first/compact"),
+      make_entry<HeapAdapter<FirstFit, CompactTags, NoChecks>>("first/compact/nochecks", false),
+      make_entry<HeapAdapter<FirstFit, FullTags>>("first/full"),
+      make_entry<HeapAdapter<FirstFit, FullTags, NoChecks>>("first/full/nochecks", false),
+      make_entry<HeapAdapter<NextFit, CompactTags>>("next/compact"),
+      make_entry<HeapAdapter<NextFit, CompactTags, NoChecks>>("next/compact/nochecks", false),
+      make_entry<HeapAdapter<NextFit, FullTags>>("next/full"),
+      make_entry<HeapAdapter<NextFit, FullTags, NoChecks>>("next/full/nochecks", false),
+      make_entry<HeapAdapter<BestFit, CompactTags>>("best/compact"),
+      make_entry<HeapAdapter<BestFit, CompactTags, NoChecks>>("best/compact/nochecks", false),
+      make_entry<HeapAdapter<BestFit, FullTags>>("best/full"),
+      make_entry<HeapAdapter<BestFit, FullTags, NoChecks>>("best/full/nochecks", false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
   };

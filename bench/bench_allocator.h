@@ -1,10 +1,13 @@
 // bench/bench_allocator.h — what the fit comparison needs from an allocator, and the two reference allocators.
 //
-// An adapter wraps one allocator behind a tiny interface so that the replay loop (bench/replay.h) is a template
-// instantiated once per allocator, with no virtual call in the timed path:
+// An adapter wraps one allocator behind a tiny interface so that the replay loop (bench/replay_passes.h) is a
+// template instantiated once per allocator, with no virtual call in the timed path:
 //   explicit A(std::span<std::byte> arena);   fresh state for one run (reference allocators ignore the arena)
-//   void* allocate(std::size_t size);          nullptr when out of memory
-//   void free(void* p, std::size_t size);      size = the size p was allocated with
+//   void* allocate(std::size_t size);          default alignment; nullptr when out of memory
+//   void* allocate_aligned(std::size_t size, std::size_t align);   align: a power of two above the default
+//   void* reallocate(void* p, std::size_t old_size, std::size_t new_size);   nullptr (p untouched) on failure
+//   void free(void* p, std::size_t size, std::size_t align = 0);  size and alignment p was allocated with
+//                                                                 (align 0: the default)
 // and, optionally, for the fragmentation and overhead columns:
 //   std::size_t footprint(std::uintptr_t lowest, std::uintptr_t highest_end) const;
 //   FreeSpace free_space() const;
@@ -17,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory_resource>
 #include <span>
 
@@ -32,7 +36,9 @@ struct FreeSpace {
 template <class A>
 concept BenchAllocator = std::constructible_from<A, std::span<std::byte>> && requires(A& a, void* p, std::size_t n) {
   { a.allocate(n) } -> std::same_as<void*>;
-  a.free(p, n);
+  { a.allocate_aligned(n, n) } -> std::same_as<void*>;
+  { a.reallocate(p, n, n) } -> std::same_as<void*>;
+  a.free(p, n, n);
 };
 
 /// Adapters that can say how many bytes of address space the run occupied, given the lowest block address and
@@ -63,8 +69,12 @@ class MallocAdapter {
   explicit MallocAdapter(std::span<std::byte>) {}
   /// std::malloc.
   void* allocate(std::size_t size) { return std::malloc(size); }
+  /// memalign (glibc's aligned allocation without aligned_alloc's size rule).
+  void* allocate_aligned(std::size_t size, std::size_t align) { return memalign(align, size); }
+  /// std::realloc.
+  void* reallocate(void* p, std::size_t, std::size_t new_size) { return std::realloc(p, new_size); }
   /// std::free.
-  void free(void* p, std::size_t) { std::free(p); }
+  void free(void* p, std::size_t, std::size_t = 0) { std::free(p); }
   /// glibc's chunk header (one size_t) plus what malloc_usable_size adds over the request.
   std::size_t block_overhead(const void* p, std::size_t size) const {
     return malloc_usable_size(const_cast<void*>(p)) + sizeof(std::size_t) - size;
@@ -119,8 +129,19 @@ class PmrPoolAdapter {
   explicit PmrPoolAdapter(std::span<std::byte>) {}
   /// unsynchronized_pool_resource::allocate.
   void* allocate(std::size_t size) { return pool_.allocate(size, alignof(std::max_align_t)); }
-  /// unsynchronized_pool_resource::deallocate, which needs the size.
-  void free(void* p, std::size_t size) { pool_.deallocate(p, size, alignof(std::max_align_t)); }
+  /// unsynchronized_pool_resource::allocate with `align`.
+  void* allocate_aligned(std::size_t size, std::size_t align) { return pool_.allocate(size, align); }
+  /// A memory_resource cannot resize: allocate, copy, deallocate (what a pmr container does).
+  void* reallocate(void* p, std::size_t old_size, std::size_t new_size) {
+    void* q = pool_.allocate(new_size, alignof(std::max_align_t));
+    std::memcpy(q, p, old_size < new_size ? old_size : new_size);
+    pool_.deallocate(p, old_size, alignof(std::max_align_t));
+    return q;
+  }
+  /// unsynchronized_pool_resource::deallocate, which needs the size and alignment.
+  void free(void* p, std::size_t size, std::size_t align = 0) {
+    pool_.deallocate(p, size, align == 0 ? alignof(std::max_align_t) : align);
+  }
   /// The peak bytes the pool held from upstream (its chunks are malloc'd and may lie anywhere, so an address
   /// span would mean nothing).
   std::size_t footprint(std::uintptr_t, std::uintptr_t) const { return counter_.peak_bytes(); }

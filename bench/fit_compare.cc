@@ -1,13 +1,9 @@
 // bench/fit_compare.cc — `./bazelw run //bench:fit_compare`: the fit strategies against each other and against
 // glibc malloc and std::pmr::unsynchronized_pool_resource, on the workloads of bench/trace.h.
 //
-// Method. Each workload's trace is generated once (bench/trace.h) and replayed, unchanged, by every allocator.
-// Throughput passes are interleaved — for each repetition, every allocator runs once, in alternating order — so
-// that load from other processes falls on all of them alike; short traces get more repetitions (until their runs
-// total --min_time), and one untimed warm-up replay precedes each workload's runs. The table shows the median
-// over runs and the spread (max - min) / median. Latency comes from a separate pass that reads the TSC around every
-// call (bench/tsc_timer.h); the timer's own cost is printed and is included in those figures. A run that exceeds the
-// time cap stops, reports throughput over the calls it did, and is marked "capped" (and not repeated).
+// Method. Each workload's trace is generated once (bench/trace.h) and replayed, unchanged, by every allocator,
+// as bench/comparison.h describes (interleaved throughput runs, a TSC latency pass, a time cap); `//bench:replay`
+// shares that code and the replay loop for recorded traces.
 //
 // Heap arenas are mmap'd once and written before any timing. glibc malloc gets the same treatment: its trim
 // threshold is raised and its heap written once at start-up, so that neither pays first-touch page faults.
@@ -30,9 +26,11 @@
 
 #include "bench/allocator_list.h"
 #include "bench/bench_allocator.h"
+#include "bench/comparison.h"
 #include "bench/mapped_memory.h"
-#include "bench/replay.h"
+#include "bench/replay_passes.h"
 #include "bench/trace.h"
+#include "bench/trace_io.h"
 #include "bench/tsc_timer.h"
 
 namespace nostd::bench {
@@ -53,6 +51,7 @@ struct Options {
   std::string workloads = "abce";
   std::vector<std::string> allocator_filters;  // empty: all
   std::string plot_data;                       // gnuplot data file, empty: none
+  std::string write_trace;                     // write the workload's trace here and exit, empty: none
   std::uint64_t seed = kDefaultSeed;
   char glibc_footprint_child = 0;  // internal: measure glibc's footprint on this workload and exit
 };
@@ -72,6 +71,7 @@ void print_usage() {
       "  --json                   machine-readable output on stdout (also --format=json,\n"
       "                           --benchmark_format=json)\n"
       "  --plot_data=FILE         also write gnuplot data (used by //bench:chart)\n"
+      "  --write_trace=FILE       write the (one) workload's trace in the recorded-trace format and exit\n"
       "  --seed=N                 trace seed (default 12345, as the issue specifies)\n");
 }
 
@@ -120,6 +120,8 @@ std::optional<Options> parse(int argc, char** argv) {
     } else if (starts_with(arg, "--cap=", &v)) {
       o.cap_seconds = std::atof(std::string(v).c_str());
       cap_given = true;
+    } else if (starts_with(arg, "--write_trace=", &v)) {
+      o.write_trace = v;
     } else if (starts_with(arg, "--plot_data=", &v)) {
       o.plot_data = v;
     } else if (starts_with(arg, "--seed=", &v)) {
@@ -149,71 +151,6 @@ bool selected(const Options& o, const AllocatorEntry& e) {
                      [&](const std::string& f) { return name.find(f) != std::string_view::npos; });
 }
 
-/// One line of text from a file (the first line starting with `key` when given), without the newline.
-std::string read_line(const char* path, const char* key = nullptr) {
-  std::FILE* f = std::fopen(path, "r");
-  if (f == nullptr) return "?";
-  char buf[512];
-  std::string out = "?";
-  while (std::fgets(buf, sizeof buf, f) != nullptr) {
-    if (key != nullptr && std::strncmp(buf, key, std::strlen(key)) != 0) continue;
-    out = buf;
-    if (key != nullptr) {
-      const std::size_t colon = out.find(':');
-      if (colon != std::string::npos) out = out.substr(colon + 2);
-    }
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    break;
-  }
-  std::fclose(f);
-  return out;
-}
-
-/// The machine and build the figures were measured on.
-struct Machine {
-  std::string cpu = read_line("/proc/cpuinfo", "model name");
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  std::string load_start = read_line("/proc/loadavg");
-  std::string load_end;
-  std::string kernel;
-  std::string glibc = gnu_get_libc_version();
-  std::string compiler = __VERSION__;
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-  bool optimised = true;
-#else
-  bool optimised = false;  // or sanitized: the figures would describe the instrumentation
-#endif
-  double ticks_per_ns = 0;
-  double timer_cost_ns = 0;
-  double tsc_step_ns = 0;
-};
-
-/// glibc keeps its heap between runs instead of returning it to the kernel (and faulting it back in later),
-/// and the pool resource's chunks come from that heap rather than fresh mmaps; then the heap is written once.
-void prepare_malloc() {
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  constexpr std::size_t kBlock = 64 << 10;
-  constexpr std::size_t kBlocks = 4096;  // 256 MiB
-  std::vector<void*, MmapAllocator<void*>> blocks(kBlocks);
-  for (void*& p : blocks) {
-    p = std::malloc(kBlock);
-    if (p != nullptr) std::memset(p, 1, kBlock);
-  }
-  for (void* p : blocks) std::free(p);
-}
-
-/// Everything measured for one allocator on one workload.
-struct Row {
-  const AllocatorEntry* allocator = nullptr;
-  std::vector<ThroughputRun> runs;
-  DetailRun detail;
-  double median_mcalls = 0;       // per CPU-second of the benchmark thread
-  double median_wall_mcalls = 0;  // per wall-clock second
-  double spread = 0;              // (max - min) / median over repetitions, CPU-time figures
-  bool capped = false;
-};
-
 /// Everything measured on one workload.
 struct WorkloadResult {
   WorkloadSpec spec;
@@ -221,22 +158,8 @@ struct WorkloadResult {
   std::vector<Row> rows;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string human_bytes(std::size_t b) {
-  char buf[32];
-  if (b >= (1u << 20) && b % (1u << 20) == 0) {
-    std::snprintf(buf, sizeof buf, "%zu MiB", b >> 20);
-  } else if (b >= 1024 && b % 1024 == 0) {
-    std::snprintf(buf, sizeof buf, "%zu KiB", b >> 10);
-  } else {
-    std::snprintf(buf, sizeof buf, "%zu B", b);
-  }
-  return buf;
+ComparisonOptions comparison_options(const Options& o) {
+  return ComparisonOptions{o.reps, o.cap_seconds, o.min_seconds};
 }
 
 /// The workload as this run replays it (quick mode divides the steps; --seed replaces the seed).
@@ -268,112 +191,33 @@ int glibc_footprint_child(const Options& opt) {
 /// glibc's footprint on `spec`, measured in a fresh child process (this process's heap holds the other runs'
 /// leftovers, so an address span measured here would mean nothing); nullopt if the child fails.
 std::optional<std::size_t> glibc_footprint(const WorkloadSpec& spec, const Options& opt) {
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return std::nullopt;
-  exe[n] = 0;
-  char cmd[4300];
-  std::snprintf(cmd, sizeof cmd, "'%s' --glibc_footprint_child=%c --seed=%llu --cap=%.1f%s", exe, spec.id,
+  char args[200];
+  std::snprintf(args, sizeof args, "' --glibc_footprint_child=%c --seed=%llu --cap=%.1f%s", spec.id,
                 static_cast<unsigned long long>(opt.seed), opt.cap_seconds, opt.quick ? " --quick" : "");
-  std::FILE* child = popen(cmd, "r");
-  if (child == nullptr) return std::nullopt;
-  unsigned long long bytes = 0;
-  const bool ok = std::fscanf(child, "%llu", &bytes) == 1;
-  const int status = pclose(child);
-  if (!ok || status != 0 || bytes == 0) return std::nullopt;
-  return static_cast<std::size_t>(bytes);
+  return child_footprint("'" + self_exe() + args);
 }
 
-WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
-                            std::span<const AllocatorEntry* const> allocators, const MappedRegion& region,
-                            Progress& progress, double ticks_per_ns) {
-  WorkloadResult result{spec, {}, {}};
-  // The trace, stored once.
-  Trace trace;
+/// The workload's trace, generated once into `trace`.
+TraceInfo generate_trace(const WorkloadSpec& spec, Trace& trace) {
   const std::uint64_t max_calls =
       spec.pattern == Pattern::kChurn ? 2 * (std::uint64_t{spec.slots} + spec.steps) : spec.steps + spec.slots;
   trace.reserve(max_calls);
   std::vector<std::uint32_t, MmapAllocator<std::uint32_t>> sizes(spec.slots);
-  result.info = generate(spec, sizes, [&](const Op& op) { trace.push_back(op); });
-  SlotTable slots(spec.slots);
-  const std::span<std::byte> arena = region.first(spec.arena_bytes);
+  return generate(spec, sizes, [&](const Op& op) { trace.push_back(op); });
+}
 
-  for (const AllocatorEntry* a : allocators) result.rows.push_back(Row{a, {}, {}, 0, 0, false});
-
-  char label[160];
-  // One untimed replay first: the first timed run of a workload was measurably slower than later ones (caches,
-  // TLB and branch predictors still full of the previous workload), which would penalise whoever runs first.
-  std::snprintf(label, sizeof label, "%c  %-16s warm-up", spec.id, result.rows[0].allocator->name);
-  progress.begin(label, trace.size());
-  (void)result.rows[0].allocator->throughput(arena, trace, slots, std::min(opt.cap_seconds, 2.0), progress);
-
-  // A row needs more runs until it has `reps` of them and, for short traces, `min_seconds` of measured time in
-  // total (a 20 ms run is at the mercy of a single preemption); at most kMaxReps runs.
-  constexpr std::size_t kMaxReps = 100;
-  auto needs_more = [&](const Row& row) {
-    if (row.capped) return false;  // a capped run is not repeated: it would only cost the cap again
-    double total = 0;
-    for (const ThroughputRun& r : row.runs) total += r.seconds;
-    return row.runs.size() < static_cast<std::size_t>(opt.reps) ||
-           (total < opt.min_seconds && row.runs.size() < kMaxReps);
-  };
-  for (int rep = 0; std::any_of(result.rows.begin(), result.rows.end(), needs_more); ++rep) {
-    for (std::size_t k = 0; k < result.rows.size(); ++k) {
-      // Alternate the order between repetitions so no allocator always runs right after the same neighbour.
-      Row& row = result.rows[rep % 2 == 0 ? k : result.rows.size() - 1 - k];
-      if (!needs_more(row)) continue;
-      std::snprintf(label, sizeof label, "%c  %-16s throughput run %d", spec.id, row.allocator->name, rep + 1);
-      progress.begin(label, trace.size());
-      const ThroughputRun r = row.allocator->throughput(arena, trace, slots, opt.cap_seconds, progress);
-      row.runs.push_back(r);
-      row.capped = row.capped || r.capped;
-    }
-  }
-  LatencyBuffers buffers;
-  buffers.allocate.reserve(result.info.allocations);
-  buffers.free.reserve(result.info.frees);
-  for (Row& row : result.rows) {
-    std::snprintf(label, sizeof label, "%c  %-16s latency", spec.id, row.allocator->name);
-    progress.begin(label, trace.size());
-    row.detail =
-        row.allocator->detail(arena, trace, result.info.drain_begin, slots, opt.cap_seconds, progress, buffers);
-    if (std::string_view(row.allocator->name) == kGlibcBaseline) row.detail.footprint = glibc_footprint(spec, opt);
-    std::vector<double> m;
-    std::vector<double> wall;
-    for (const ThroughputRun& r : row.runs) {
-      m.push_back(r.mcalls_per_cpu_s());
-      wall.push_back(r.mcalls_per_s());
-    }
-    row.median_mcalls = median(m);
-    row.median_wall_mcalls = median(wall);
-    const auto [lo, hi] = std::minmax_element(m.begin(), m.end());
-    row.spread = row.median_mcalls > 0 ? (*hi - *lo) / row.median_mcalls : 0;
-  }
-  progress.clear();
-  (void)ticks_per_ns;
+WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
+                            std::span<const AllocatorEntry* const> allocators, const MappedRegion& region,
+                            Progress& progress) {
+  WorkloadResult result{spec, {}, {}};
+  Trace trace;
+  result.info = generate_trace(spec, trace);
+  char label[8];
+  std::snprintf(label, sizeof label, "%c ", spec.id);
+  result.rows = run_comparison(allocators, region.first(spec.arena_bytes), trace, spec.slots, result.info.drain_begin,
+                               result.info.allocations, result.info.frees, comparison_options(opt), progress, label,
+                               [&] { return glibc_footprint(spec, opt); });
   return result;
-}
-
-const Row* find_row(const WorkloadResult& w, std::string_view name) {
-  for (const Row& r : w.rows) {
-    if (name == r.allocator->name) return &r;
-  }
-  return nullptr;
-}
-
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-std::string ratio(double num, const Row* base) {
-  if (base == nullptr || base->median_mcalls <= 0) return "—";
-  return fmt("%.2f", num / base->median_mcalls);
-}
-
-std::string ns(std::uint64_t ticks, double ticks_per_ns) {
-  return fmt("%.0f", static_cast<double>(ticks) / ticks_per_ns);
 }
 
 void print_table(const WorkloadResult& w, const Options& opt, double ticks_per_ns) {
@@ -384,92 +228,22 @@ void print_table(const WorkloadResult& w, const Options& opt, double ticks_per_n
               static_cast<unsigned long long>(s.steps), s.pattern == Pattern::kChurn ? "churn steps" : "stack calls",
               static_cast<unsigned long long>(w.info.calls), static_cast<double>(w.info.peak_live_bytes) / (1 << 20),
               human_bytes(s.arena_bytes).c_str());
-  const Row* first = find_row(w, kFirstFitBaseline);
-  const Row* glibc = find_row(w, kGlibcBaseline);
-  std::printf(
-      "| allocator | M calls/s | runs | spread | ÷ first | ÷ glibc | alloc ns p50 / p99.9 / max | free ns p50 / p99.9 "
-      "/ "
-      "max | touched ÷ peak live | largest ÷ free | B/block | note |\n");
-  std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
-  for (const Row& r : w.rows) {
-    const DetailRun& d = r.detail;
-    std::string touched = "—";
-    if (d.footprint && d.peak_live_bytes > 0) {
-      touched = fmt("%.2f", static_cast<double>(*d.footprint) / static_cast<double>(d.peak_live_bytes));
-    }
-    std::string largest = "n/a";
-    if (d.free_at_churn_end) {
-      largest = d.free_at_churn_end->bytes_free > 0
-                    ? fmt("%.2f", static_cast<double>(d.free_at_churn_end->largest_free_block) /
-                                      static_cast<double>(d.free_at_churn_end->bytes_free))
-                    : "—";
-    } else if (!d.reached_churn_end) {
-      largest = "—";
-    }
-    const std::string per_block = d.overhead_per_block ? fmt("%.1f", *d.overhead_per_block) : "n/a";
-    std::string note;
-    if (r.capped) {
-      const ThroughputRun& last = r.runs.back();
-      note = "capped after " + std::to_string(last.calls) + " calls (" + fmt("%.0f", opt.cap_seconds) + " s)";
-    }
-    std::uint64_t failed = 0;
-    for (const ThroughputRun& t : r.runs) failed = std::max(failed, t.failed);
-    if (failed > 0) note += (note.empty() ? "" : "; ") + std::to_string(failed) + " failed allocations";
-    std::printf("| %s | %.2f | %zu | %.0f%% | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s |\n",
-                r.allocator->name, r.median_mcalls, r.runs.size(), 100 * r.spread,
-                ratio(r.median_mcalls, first).c_str(), ratio(r.median_mcalls, glibc).c_str(),
-                ns(d.allocate.p50, ticks_per_ns).c_str(), ns(d.allocate.p999, ticks_per_ns).c_str(),
-                ns(d.allocate.max, ticks_per_ns).c_str(), ns(d.free.p50, ticks_per_ns).c_str(),
-                ns(d.free.p999, ticks_per_ns).c_str(), ns(d.free.max, ticks_per_ns).c_str(), touched.c_str(),
-                largest.c_str(), per_block.c_str(), note.c_str());
+  print_rows(w.rows, opt.cap_seconds, ticks_per_ns);
+}
+
+/// Writes the workload's trace as a recorded trace (record/trace_format.h), block id = slot number, so that
+/// `//bench:replay` can be compared with this tool on the same operations.
+bool write_trace(const WorkloadSpec& spec, const char* path) {
+  Trace trace;
+  (void)generate_trace(spec, trace);
+  std::vector<std::byte> out(record::kTraceMagic.size());
+  std::memcpy(out.data(), record::kTraceMagic.data(), out.size());
+  for (const Op& op : trace) {
+    append_binary(out, op.kind == OpKind::kAllocate ? TraceEvent{EventKind::kAllocate, op.align_log2, op.slot, op.size}
+                                                    : TraceEvent{EventKind::kFree, 0, op.slot, 0});
   }
-}
-
-void print_legend(const Options& opt, const Machine& m) {
-  std::printf("\nHow to read the tables:\n\n");
-  std::printf(
-      "- M calls/s: allocate + free calls per CPU-second of the benchmark thread (CLOCK_THREAD_CPUTIME_ID, so time "
-      "the scheduler gives to other processes is not counted; wall-clock figures are in --json) over the whole "
-      "trace, median of at least %d interleaved "
-      "runs (more, up to 100, until they total %.1f s; runs column), after one untimed warm-up replay; spread = "
-      "(max - min) / median. ÷ first and ÷ glibc: ratio to %s and to %s in the same run.\n",
-      opt.reps, opt.min_seconds, kFirstFitBaseline, kGlibcBaseline);
-  std::printf(
-      "- Latency (ns): a separate pass reading the TSC around every call; the timer's own cost (%.0f ns, median of "
-      "an empty timed region) is included; the TSC advances in steps of %.1f ns here. max is dominated by "
-      "preemption and interrupts on a shared machine.\n",
-      m.timer_cost_ns, m.tsc_step_ns);
-  std::printf(
-      "- touched ÷ peak live: memory the run occupied divided by the peak of live requested bytes. Heaps: highest "
-      "block end above the arena base. glibc: span from its lowest block to its highest block end, measured in a "
-      "fresh child process (this process's heap holds other runs' leftovers). pmr: peak bytes it took from "
-      "upstream.\n");
-  std::printf(
-      "- largest ÷ free: largest free block ÷ free bytes in the arena at the end of the churn phase (1.00 = no "
-      "external fragmentation). n/a for allocators that grow from the OS; — when a capped run never got there.\n");
-  std::printf(
-      "- B/block: mean bytes a live block costs beyond its request (tags or malloc's header, plus rounding) at the "
-      "end of the churn phase; n/a where not observable (pmr).\n");
-  std::printf(
-      "- Heaps: BasicHeap<Fit, Tags, RegionSource> with the default NullLock and BasicChecks<>, a fresh heap per run "
-      "over an arena written before any timing. glibc: malloc/free with M_TRIM_THRESHOLD raised to 1 GiB and "
-      "M_MMAP_THRESHOLD fixed at 32 MiB, its heap written once (256 MiB) at start-up, so that it too pays no page "
-      "faults while timed. pmr/pool: std::pmr::unsynchronized_pool_resource, default options, over "
-      "new_delete_resource(), constructed per run.\n");
-  std::printf(
-      "- capped: the run hit the %.0f s cap; its throughput covers the calls it did (the fill and early churn, the "
-      "easier part), it was not repeated, and its latency pass was capped alike.\n",
-      opt.cap_seconds);
-}
-
-void print_machine(const Machine& m, const Options& opt) {
-  std::printf("## fit_compare\n\n");
-  std::printf("- CPU: %s, %ld online; kernel %s; glibc %s; g++ %s%s\n", m.cpu.c_str(), m.cpus, m.kernel.c_str(),
-              m.glibc.c_str(), m.compiler.c_str(),
-              m.optimised ? ", optimised" : ", NOT OPTIMISED OR SANITIZED: figures not meaningful");
-  std::printf("- Load average (/proc/loadavg) at start: %s\n", m.load_start.c_str());
-  std::printf("- TSC: %.3f ticks/ns, step %.1f ns; timer cost %.1f ns%s\n", m.ticks_per_ns, m.tsc_step_ns,
-              m.timer_cost_ns, opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
+  append_binary(out, TraceEvent{EventKind::kEnd, 0, trace.size(), 0});
+  return write_file(path, out);
 }
 
 void json_string(std::FILE* f, std::string_view s) {
@@ -588,13 +362,21 @@ int run(int argc, char** argv) {
     return 2;
   }
 
-  Machine m;
-  utsname u{};
-  if (uname(&u) == 0) m.kernel = u.release;
-  m.ticks_per_ns = calibrate_ticks_per_ns();
-  m.timer_cost_ns = static_cast<double>(timer_cost_ticks()) / m.ticks_per_ns;
-  m.tsc_step_ns = static_cast<double>(tsc_step_ticks()) / m.ticks_per_ns;
-  if (opt.format == Format::kTable) print_machine(m, opt);
+  if (!opt.write_trace.empty()) {
+    if (opt.workloads.size() != 1) {
+      std::fprintf(stderr, "fit_compare: --write_trace needs exactly one workload (--workloads=a)\n");
+      return 2;
+    }
+    if (!write_trace(effective_spec(opt.workloads[0], opt), opt.write_trace.c_str())) {
+      std::fprintf(stderr, "fit_compare: cannot write %s\n", opt.write_trace.c_str());
+      return 1;
+    }
+    return 0;
+  }
+
+  Machine m = measure_machine();
+  if (opt.format == Format::kTable)
+    print_machine(m, "fit_compare", opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
 
   prepare_malloc();
   std::size_t arena_bytes = 0;
@@ -605,7 +387,7 @@ int run(int argc, char** argv) {
   std::vector<WorkloadResult> results;
   for (char id : opt.workloads) {
     const WorkloadSpec spec = effective_spec(id, opt);
-    results.push_back(run_workload(spec, opt, allocators, region, progress, m.ticks_per_ns));
+    results.push_back(run_workload(spec, opt, allocators, region, progress));
     if (opt.format == Format::kTable) {
       print_table(results.back(), opt, m.ticks_per_ns);
       std::fflush(stdout);
@@ -614,7 +396,11 @@ int run(int argc, char** argv) {
   m.load_end = read_line("/proc/loadavg");
   const double total = std::chrono::duration<double>(Clock::now() - start).count();
   if (opt.format == Format::kTable) {
-    print_legend(opt, m);
+    const std::string heaps =
+        "Heaps: BasicHeap<Fit, Tags, RegionSource> with the default NullLock and BasicChecks<>, a fresh heap per run "
+        "over an arena written before any timing. " +
+        std::string(kReferenceNote);
+    print_legend(comparison_options(opt), m, "at the end of the churn phase", heaps.c_str());
     std::printf("\n- Load average (/proc/loadavg) at end: %s. Total time %.0f s.\n", m.load_end.c_str(), total);
   } else {
     print_json(results, opt, m);

@@ -1,8 +1,8 @@
 // bench/heap_adapter.h — a nostd::BasicHeap composition as a fit-comparison allocator.
 //
-// `HeapAdapter<Fit, Tags>` builds `BasicHeap<Fit, Tags, RegionSource>` (default lock NullLock and checks
-// BasicChecks<>, as a user gets them) over the arena the comparison hands it: a fresh heap per run, over memory
-// that was written before any timing.
+// `HeapAdapter<Fit, Tags, Check>` builds `BasicHeap<Fit, Tags, Check, RegionSource>` (lock NullLock; checks
+// BasicChecks<> unless given, as a user gets them) over the arena the comparison hands it: a fresh heap per run,
+// over memory that was written before any timing.
 #pragma once
 
 #include <cstddef>
@@ -14,12 +14,12 @@
 
 namespace nostd::bench {
 
-/// `BasicHeap<Fit, Tags, RegionSource>` behind the BenchAllocator interface, with every optional report.
-template <class Fit, class Tags>
+/// `BasicHeap<Fit, Tags, Check, RegionSource>` behind the BenchAllocator interface, with every optional report.
+template <class Fit, class Tags, class Check = BasicChecks<>>
 class HeapAdapter {
  public:
   /// The composition measured.
-  using Heap = BasicHeap<Fit, Tags, RegionSource>;
+  using Heap = BasicHeap<Fit, Tags, Check, RegionSource>;
 
   /// A fresh heap over `arena`.
   explicit HeapAdapter(std::span<std::byte> arena)
@@ -30,8 +30,26 @@ class HeapAdapter {
     Result<void*> r = heap_.allocate(size);
     return r ? *r : nullptr;
   }
-  /// BasicHeap::deallocate (the heap finds the size in the block's tags).
-  void free(void* p, std::size_t) { heap_.deallocate(p); }
+  /// BasicHeap::allocate(size, align); nullptr on any error.
+  void* allocate_aligned(std::size_t size, std::size_t align) {
+    Result<void*> r = heap_.allocate(size, align);
+    return r ? *r : nullptr;
+  }
+  /// BasicHeap::reallocate(p, new_size); nullptr (p untouched) on any error.
+  void* reallocate(void* p, std::size_t, std::size_t new_size) {
+    Result<void*> r = heap_.reallocate(p, new_size);
+    return r ? *r : nullptr;
+  }
+  /// BasicHeap::deallocate (the heap finds the size and alignment in the block's tags).
+  void free(void* p, std::size_t, std::size_t = 0) { heap_.deallocate(p); }
+
+  /// Calls `visit(nostd::BlockInfo)` for every block of the arena, in address order (the heap map).
+  template <class Visitor>
+  void walk(Visitor&& visit) const {
+    heap_.walk(visit);
+  }
+  /// The arena's first byte, as an address.
+  std::uintptr_t base() const { return base_; }
 
   /// The heap itself, for calls beyond allocate and free (reallocate in the micro-benchmarks).
   Heap& heap() { return heap_; }

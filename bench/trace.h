@@ -48,16 +48,20 @@ inline constexpr std::uint64_t kDefaultSeed = 12345;
 
 /// What an operation does to its slot.
 enum class OpKind : std::uint8_t {
-  kAllocate,  ///< allocate `size` bytes into the (empty) slot
-  kFree,      ///< free the block in the (occupied) slot; `size` repeats the block's requested size
+  kAllocate,    ///< allocate `size` bytes into the (empty) slot
+  kFree,        ///< free the block in the (occupied) slot; `size` repeats the block's requested size
+  kReallocate,  ///< resize the block in the (occupied) slot to `size` bytes (recorded traces only)
 };
 
-/// One operation of a trace: 12 bytes, so a two-million-call trace takes 24 MB.
+/// One operation of a trace: 12 bytes, so a two-million-call trace takes 24 MB. The generated workloads use
+/// allocate and free with the default alignment; recorded traces (bench/trace_io.h) use every field.
 struct Op {
-  OpKind kind;         ///< allocate or free
-  std::uint32_t slot;  ///< slot index, < WorkloadSpec::slots
-  std::uint32_t size;  ///< requested size in bytes (for a free: the size the block was allocated with)
+  OpKind kind;                  ///< allocate, free or reallocate
+  std::uint8_t align_log2 = 0;  ///< allocate: 0 for the default alignment, else log2 of the alignment
+  std::uint32_t slot;           ///< slot index, < the trace's slot count
+  std::uint32_t size;           ///< requested size in bytes (for a free: the size the block was allocated with)
 };
+static_assert(sizeof(Op) == 12, "Op: the alignment byte lives in padding, so traces stay 12 bytes per call");
 
 /// The shape of a workload's operation sequence.
 enum class Pattern : std::uint8_t {
@@ -126,7 +130,7 @@ constexpr TraceInfo generate(const WorkloadSpec& spec, std::span<std::uint32_t> 
   auto allocate = [&](std::uint32_t slot) {
     const auto size = static_cast<std::uint32_t>(rng.range(spec.min_size, spec.max_size));
     sizes[slot] = size;
-    sink(Op{OpKind::kAllocate, slot, size});
+    sink(Op{OpKind::kAllocate, 0, slot, size});
     ++info.allocations;
     live_bytes += size;
     ++live_blocks;
@@ -134,7 +138,7 @@ constexpr TraceInfo generate(const WorkloadSpec& spec, std::span<std::uint32_t> 
     if (live_blocks > info.peak_live_blocks) info.peak_live_blocks = live_blocks;
   };
   auto free = [&](std::uint32_t slot) {
-    sink(Op{OpKind::kFree, slot, sizes[slot]});
+    sink(Op{OpKind::kFree, 0, slot, sizes[slot]});
     ++info.frees;
     live_bytes -= sizes[slot];
     --live_blocks;

@@ -1,9 +1,13 @@
-// bench/replay.h — replays a trace against one allocator: a throughput pass and a per-call latency pass.
+// bench/replay_passes.h — replays a trace against one allocator: a throughput pass, a per-call latency pass and
+// a sizing probe, all driven by one step function (`replay_step`), so that fit_compare's synthetic workloads and
+// `//bench:replay`'s recorded traces go through the very same loop.
 //
-// Both passes run the identical trace. Every allocated block gets its slot number written into its first word
-// and its last byte written; the first word is checked before the block is freed (a mismatch aborts: an allocator
-// that hands out overlapping blocks must not produce a figure). An allocation that fails leaves its slot empty
-// and is counted; the later free of that slot is skipped.
+// Every pass runs the identical trace. Every allocated block gets its slot number written into its first word
+// (its first bytes, for blocks under 8 bytes) and its last byte written; the first word is checked before the
+// block is freed or reallocated, and after a reallocate (a mismatch aborts: an allocator that hands out
+// overlapping blocks, or loses a block's contents when it moves it, must not produce a figure). An allocation
+// that fails leaves its slot empty and is counted; the later free or reallocate of that slot is skipped. A
+// reallocate that fails leaves the old block in its slot.
 //
 // Throughput pass: one steady_clock interval around the whole trace, checked every kChunk operations against a
 // time cap; when the cap is hit the replay stops and reports the calls done. Latency pass: the TSC is read around
@@ -36,8 +40,9 @@ using Trace = std::vector<Op, MmapAllocator<Op>>;
 
 /// What a slot holds during a replay.
 struct Slot {
-  void* ptr = nullptr;     ///< the block, or nullptr when empty
-  std::uint32_t size = 0;  ///< its requested size
+  void* ptr = nullptr;          ///< the block, or nullptr when empty
+  std::uint32_t size = 0;       ///< its requested size
+  std::uint8_t align_log2 = 0;  ///< its alignment (0: default), which some allocators need again to free it
 };
 
 /// The slot table of a replay (kept out of malloc's heap).
@@ -135,29 +140,44 @@ inline double thread_cpu_seconds() {
 }
 
 /// Touches the block's last byte and writes the slot number into its first word (in that order: in an 8-byte
-/// block the last byte is part of the first word).
+/// block the last byte is part of the first word); blocks under 8 bytes get the tag's first `size` bytes.
 inline void fill_block(void* p, std::uint32_t slot, std::uint32_t size) {
+  if (size == 0) [[unlikely]]
+    return;
   static_cast<unsigned char*>(p)[size - 1] = static_cast<unsigned char>(~slot);
   const std::uint64_t tag = slot;
-  std::memcpy(p, &tag, sizeof tag);
+  if (size >= sizeof tag) [[likely]] {
+    std::memcpy(p, &tag, sizeof tag);
+  } else {
+    std::memcpy(p, &tag, size);
+  }
 }
 
-/// Aborts unless the block's first word still holds its slot number.
-inline void check_block(const void* p, std::uint32_t slot) {
+/// Aborts unless the block's first word (its first `size` bytes, if fewer) still holds its slot number.
+inline void check_block(const void* p, std::uint32_t slot, std::uint32_t size) {
   std::uint64_t tag = 0;
-  std::memcpy(&tag, p, sizeof tag);
-  if (tag != slot) [[unlikely]] {
+  std::uint64_t want = slot;
+  if (size >= sizeof tag) [[likely]] {
+    std::memcpy(&tag, p, sizeof tag);
+  } else {
+    std::memcpy(&tag, p, size);
+    want = size == 0 ? 0 : (want & ((std::uint64_t{1} << (8 * size)) - 1));
+  }
+  if (tag != want) [[unlikely]] {
     std::fprintf(stderr, "bench: block of slot %u at %p was overwritten (first word %llu)\n", slot, p,
                  static_cast<unsigned long long>(tag));
     std::abort();
   }
 }
 
+/// The alignment a slot's block was allocated with, in bytes (0: the default).
+inline std::size_t slot_align(const Slot& s) { return s.align_log2 == 0 ? 0 : std::size_t{1} << s.align_log2; }
+
 /// Frees whatever is still live after a capped replay (untimed).
 template <BenchAllocator A>
 void free_remaining(A& a, SlotTable& slots) {
   for (Slot& s : slots) {
-    if (s.ptr != nullptr) a.free(s.ptr, s.size);
+    if (s.ptr != nullptr) a.free(s.ptr, s.size, slot_align(s));
     s = Slot{};
   }
 }
@@ -180,6 +200,61 @@ inline LatencyTicks summarise(std::span<std::uint32_t> samples) {
 
 }  // namespace internal
 
+/// What a pass does around each allocator call: `Hooks` below for the passes that only count, the latency pass's
+/// own for timing and bookkeeping. Every member is inlined into the loop; the empty ones cost nothing.
+struct NoHooks {
+  /// Before an allocator call: a token (a timestamp where timed).
+  std::uint64_t begin() { return 0; }
+  /// After an allocate or reallocate call that started at `token`.
+  void allocated(std::uint64_t) {}
+  /// After a free call that started at `token`.
+  void freed(std::uint64_t) {}
+  /// A block of `size` bytes was placed at `p` (allocate, or the new block of a reallocate).
+  void placed(const void*, std::uint32_t) {}
+  /// A block of `size` bytes left its slot (free, or the old block of a reallocate).
+  void released(std::uint32_t) {}
+};
+
+/// Applies operation `op` of a trace to allocator `a` and the slot table, with the bookkeeping the file comment
+/// describes. Returns false when an allocation or reallocation failed. The one loop body of every pass.
+template <BenchAllocator A, class Hooks>
+[[gnu::always_inline]] inline bool replay_step(A& a, Slot* table, const Op op, Hooks& hooks) {
+  if (op.kind == OpKind::kAllocate) {
+    const std::uint64_t t = hooks.begin();
+    void* p = op.align_log2 == 0 ? a.allocate(op.size) : a.allocate_aligned(op.size, std::size_t{1} << op.align_log2);
+    hooks.allocated(t);
+    if (p == nullptr) [[unlikely]]
+      return false;
+    internal::fill_block(p, op.slot, op.size);
+    table[op.slot] = Slot{p, op.size, op.align_log2};
+    hooks.placed(p, op.size);
+    return true;
+  }
+  const Slot s = table[op.slot];
+  if (s.ptr == nullptr) [[unlikely]]
+    return true;  // its allocation failed: nothing to free or resize
+  internal::check_block(s.ptr, op.slot, s.size);
+  if (op.kind == OpKind::kFree) [[likely]] {
+    const std::uint64_t t = hooks.begin();
+    a.free(s.ptr, s.size, internal::slot_align(s));
+    hooks.freed(t);
+    table[op.slot].ptr = nullptr;
+    hooks.released(s.size);
+    return true;
+  }
+  const std::uint64_t t = hooks.begin();
+  void* p = a.reallocate(s.ptr, s.size, op.size);
+  hooks.allocated(t);
+  if (p == nullptr) [[unlikely]]
+    return false;
+  internal::check_block(p, op.slot, std::min(s.size, op.size));
+  internal::fill_block(p, op.slot, op.size);
+  table[op.slot] = Slot{p, op.size, s.align_log2};
+  hooks.released(s.size);
+  hooks.placed(p, op.size);
+  return true;
+}
+
 /// Replays `trace` against a fresh `A` over `arena`, timing the whole replay. Stops after `cap_seconds`.
 /// `slots` must have one empty entry per slot; it is left empty.
 template <BenchAllocator A>
@@ -188,6 +263,7 @@ ThroughputRun replay_throughput(std::span<std::byte> arena, const Trace& trace, 
   using Clock = std::chrono::steady_clock;
   A a(arena);
   ThroughputRun run;
+  NoHooks hooks;
   Slot* const table = slots.data();
   const Op* const ops = trace.data();
   const std::size_t n = trace.size();
@@ -199,23 +275,8 @@ ThroughputRun replay_throughput(std::span<std::byte> arena, const Trace& trace, 
   while (i < n) {
     const std::size_t end = std::min(n, i + kChunk);
     for (; i < end; ++i) {
-      const Op op = ops[i];
-      if (op.kind == OpKind::kAllocate) {
-        void* p = a.allocate(op.size);
-        if (p == nullptr) [[unlikely]] {
-          ++failed;
-          continue;
-        }
-        internal::fill_block(p, op.slot, op.size);
-        table[op.slot] = Slot{p, op.size};
-      } else {
-        const Slot s = table[op.slot];
-        if (s.ptr == nullptr) [[unlikely]]
-          continue;
-        internal::check_block(s.ptr, op.slot);
-        a.free(s.ptr, s.size);
-        table[op.slot].ptr = nullptr;
-      }
+      if (!replay_step(a, table, ops[i], hooks)) [[unlikely]]
+        ++failed;
     }
     seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     progress.update(i, seconds);
@@ -234,13 +295,14 @@ ThroughputRun replay_throughput(std::span<std::byte> arena, const Trace& trace, 
 
 /// Latency samples of one pass (kept out of malloc's heap), reused across passes.
 struct LatencyBuffers {
-  std::vector<std::uint32_t, MmapAllocator<std::uint32_t>> allocate;  ///< ticks per allocate call
+  std::vector<std::uint32_t, MmapAllocator<std::uint32_t>> allocate;  ///< ticks per allocate (and reallocate) call
   std::vector<std::uint32_t, MmapAllocator<std::uint32_t>> free;      ///< ticks per free call
 };
 
 /// Replays `trace` against a fresh `A` over `arena`, timing each call with the TSC, and records the fragmentation
-/// figures: peak live bytes, the adapter's footprint, and at the start of the drain (index `drain_begin`) the
-/// free space and mean per-block overhead. Stops after `cap_seconds`.
+/// figures: peak live bytes, the adapter's footprint, and just before operation `drain_begin` (the start of the
+/// drain, or the peak of a recorded trace; == trace.size() means after the last operation) the free space and mean
+/// per-block overhead. Reallocate calls count as allocate calls. Stops after `cap_seconds`.
 template <BenchAllocator A>
 DetailRun replay_detail(std::span<std::byte> arena, const Trace& trace, std::uint64_t drain_begin, SlotTable& slots,
                         double cap_seconds, Progress& progress, LatencyBuffers& buffers) {
@@ -251,10 +313,35 @@ DetailRun replay_detail(std::span<std::byte> arena, const Trace& trace, std::uin
   buffers.free.clear();
   Slot* const table = slots.data();
   const std::size_t n = trace.size();
-  std::uint64_t live_bytes = 0;
-  std::uintptr_t lowest = UINTPTR_MAX;
-  std::uintptr_t highest_end = 0;
-  auto ticks32 = [](std::uint64_t t) { return static_cast<std::uint32_t>(std::min<std::uint64_t>(t, UINT32_MAX)); };
+
+  // Timing and the footprint bookkeeping, outside the timed regions.
+  struct DetailHooks {
+    LatencyBuffers& buffers;
+    DetailRun& run;
+    std::uint64_t live_bytes = 0;
+    std::uintptr_t lowest = UINTPTR_MAX;
+    std::uintptr_t highest_end = 0;
+    static std::uint32_t ticks32(std::uint64_t t) {
+      return static_cast<std::uint32_t>(std::min<std::uint64_t>(t, UINT32_MAX));
+    }
+    std::uint64_t begin() { return tsc_begin(); }
+    void allocated(std::uint64_t b) {
+      const std::uint64_t e = tsc_end();
+      buffers.allocate.push_back(ticks32(e - b));
+    }
+    void freed(std::uint64_t b) {
+      const std::uint64_t e = tsc_end();
+      buffers.free.push_back(ticks32(e - b));
+    }
+    void placed(const void* p, std::uint32_t size) {
+      live_bytes += size;
+      run.peak_live_bytes = std::max(run.peak_live_bytes, live_bytes);
+      const auto addr = reinterpret_cast<std::uintptr_t>(p);
+      lowest = std::min(lowest, addr);
+      highest_end = std::max(highest_end, addr + size);
+    }
+    void released(std::uint32_t size) { live_bytes -= size; }
+  } hooks{buffers, run};
 
   auto snapshot = [&] {
     run.reached_churn_end = true;
@@ -278,34 +365,7 @@ DetailRun replay_detail(std::span<std::byte> arena, const Trace& trace, std::uin
     const std::size_t end = std::min(n, i + kChunk);
     for (; i < end; ++i) {
       if (i == drain_begin) snapshot();
-      const Op op = trace[i];
-      if (op.kind == OpKind::kAllocate) {
-        const std::uint64_t b = tsc_begin();
-        void* p = a.allocate(op.size);
-        const std::uint64_t e = tsc_end();
-        buffers.allocate.push_back(ticks32(e - b));
-        if (p == nullptr) {
-          ++run.failed;
-          continue;
-        }
-        internal::fill_block(p, op.slot, op.size);
-        table[op.slot] = Slot{p, op.size};
-        live_bytes += op.size;
-        run.peak_live_bytes = std::max(run.peak_live_bytes, live_bytes);
-        const auto addr = reinterpret_cast<std::uintptr_t>(p);
-        lowest = std::min(lowest, addr);
-        highest_end = std::max(highest_end, addr + op.size);
-      } else {
-        const Slot s = table[op.slot];
-        if (s.ptr == nullptr) continue;
-        internal::check_block(s.ptr, op.slot);
-        const std::uint64_t b = tsc_begin();
-        a.free(s.ptr, s.size);
-        const std::uint64_t e = tsc_end();
-        buffers.free.push_back(ticks32(e - b));
-        table[op.slot].ptr = nullptr;
-        live_bytes -= s.size;
-      }
+      if (!replay_step(a, table, trace[i], hooks)) ++run.failed;
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     progress.update(i, seconds);
@@ -314,14 +374,49 @@ DetailRun replay_detail(std::span<std::byte> arena, const Trace& trace, std::uin
       break;
     }
   }
+  if (i == n && drain_begin == n) snapshot();
   run.calls = i;
   if constexpr (HasFootprint<A>) {
-    if (highest_end > 0) run.footprint = a.footprint(lowest, highest_end);
+    if (hooks.highest_end > 0) run.footprint = a.footprint(hooks.lowest, hooks.highest_end);
   }
   run.allocate = internal::summarise(buffers.allocate);
   run.free = internal::summarise(buffers.free);
   internal::free_remaining(a, slots);
   return run;
+}
+
+/// How a sizing probe ended.
+enum class Probe : std::uint8_t {
+  kFits,    ///< the whole trace ran without a failed allocation
+  kFailed,  ///< an allocation or reallocation failed (the probe stopped there)
+  kCapped,  ///< the time cap stopped the probe before either
+};
+
+/// Replays `trace` against a fresh `A` over `arena` until the first failed allocation: does the trace fit in this
+/// arena? Untimed; stops after `cap_seconds`. The sizing search (bench/sizing.h) calls it repeatedly.
+template <BenchAllocator A>
+Probe replay_fits(std::span<std::byte> arena, const Trace& trace, SlotTable& slots, double cap_seconds) {
+  using Clock = std::chrono::steady_clock;
+  A a(arena);
+  NoHooks hooks;
+  Slot* const table = slots.data();
+  const std::size_t n = trace.size();
+  const auto t0 = Clock::now();
+  Probe result = Probe::kFits;
+  for (std::size_t i = 0; i < n && result == Probe::kFits;) {
+    const std::size_t end = std::min(n, i + kChunk);
+    for (; i < end; ++i) {
+      if (!replay_step(a, table, trace[i], hooks)) {
+        result = Probe::kFailed;
+        break;
+      }
+    }
+    if (result == Probe::kFits && i < n && std::chrono::duration<double>(Clock::now() - t0).count() > cap_seconds) {
+      result = Probe::kCapped;
+    }
+  }
+  internal::free_remaining(a, slots);
+  return result;
 }
 
 }  // namespace nostd::bench

@@ -1,0 +1,424 @@
+// bench/replay.cc — `./bazelw run //bench:replay -- TRACE`: your workload, replayed. A trace recorded from a
+// program (record/trace_format.h) runs against every composition — each fit × tag layout × check level — and
+// glibc and the pmr pool, through the same comparison and replay loop as fit_compare (bench/comparison.h,
+// bench/replay_passes.h). Then: a recommendation (throughput, worst-case latency, smallest heap), the smallest
+// arena each composition needs for the whole trace (bench/sizing.h), and heap maps (bench/heap_map.h).
+//
+// Relative paths are taken from the directory `bazel run` was started in (BUILD_WORKING_DIRECTORY).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/allocator_list.h"
+#include "bench/comparison.h"
+#include "bench/heap_map.h"
+#include "bench/mapped_memory.h"
+#include "bench/replay_passes.h"
+#include "bench/sizing.h"
+#include "bench/trace_io.h"
+
+namespace nostd::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string trace;
+  int reps = 3;
+  double cap_seconds = 10;
+  double min_seconds = 0.5;
+  bool quick = false;
+  std::size_t arena_bytes = 0;  // 0: from the trace's peak
+  bool sizing = true;
+  std::optional<std::string> heap_map;  // prefix; nullopt: next to the trace; "": none
+  std::vector<std::string> allocator_filters;
+  bool glibc_footprint_child = false;
+};
+
+void print_usage() {
+  std::printf(
+      "usage: replay [options] TRACE\n"
+      "  TRACE                    a recorded trace, binary or text (record/trace_format.h)\n"
+      "  --allocators=first,glibc compositions whose name contains one of the words (default all); names:\n");
+  for (const AllocatorEntry& e : all_compositions()) std::printf("                             %s\n", e.name);
+  std::printf(
+      "  --reps=N                 throughput repetitions (default 3; median reported)\n"
+      "  --cap=SECONDS            time cap per run and per sizing probe (default 10; quick 2)\n"
+      "  --min_time=SECONDS       repeat short runs (up to 100) until they total this (default 0.5)\n"
+      "  --quick                  1 repetition, 2 s cap\n"
+      "  --arena=BYTES            arena the tables are measured in (default: 8 x peak live + 16 MiB)\n"
+      "  --no_sizing              skip the smallest-arena search\n"
+      "  --heap_map=PREFIX        write PREFIX.png and PREFIX_peak.png (default: next to TRACE as\n"
+      "                           TRACE.heap_map.png; --heap_map= for none). Needs gnuplot.\n");
+}
+
+std::string from_working_dir(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+  return wd != nullptr ? std::string(wd) + "/" + path : path;
+}
+
+std::optional<Options> parse(int argc, char** argv) {
+  Options o;
+  bool cap_given = false;
+  bool reps_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&](std::string_view prefix, std::string_view* v) {
+      if (!arg.starts_with(prefix)) return false;
+      *v = arg.substr(prefix.size());
+      return true;
+    };
+    std::string_view v;
+    if (arg == "--quick") {
+      o.quick = true;
+    } else if (arg == "--no_sizing") {
+      o.sizing = false;
+    } else if (arg == "--glibc_footprint_child") {
+      o.glibc_footprint_child = true;
+    } else if (value("--allocators=", &v)) {
+      while (!v.empty()) {
+        const std::size_t comma = v.find(',');
+        o.allocator_filters.emplace_back(v.substr(0, comma));
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+      }
+    } else if (value("--reps=", &v)) {
+      o.reps = std::max(1, std::atoi(std::string(v).c_str()));
+      reps_given = true;
+    } else if (value("--cap=", &v)) {
+      o.cap_seconds = std::atof(std::string(v).c_str());
+      cap_given = true;
+    } else if (value("--min_time=", &v)) {
+      o.min_seconds = std::atof(std::string(v).c_str());
+    } else if (value("--arena=", &v)) {
+      o.arena_bytes = std::strtoull(std::string(v).c_str(), nullptr, 10);
+    } else if (value("--heap_map=", &v)) {
+      o.heap_map = v.empty() ? std::string() : from_working_dir(std::string(v));
+    } else if (arg == "-h" || arg == "--help") {
+      print_usage();
+      std::exit(0);
+    } else if (arg.starts_with("-") || !o.trace.empty()) {
+      std::fprintf(stderr, "replay: unexpected argument %s (see --help)\n", argv[i]);
+      return std::nullopt;
+    } else {
+      o.trace = from_working_dir(std::string(arg));
+    }
+  }
+  if (o.trace.empty()) {
+    std::fprintf(stderr, "replay: no trace given (see --help)\n");
+    return std::nullopt;
+  }
+  if (o.quick) {
+    if (!reps_given) o.reps = 1;
+    if (!cap_given) o.cap_seconds = 2;
+    o.min_seconds = 0.1;
+  }
+  return o;
+}
+
+bool selected(const Options& o, const AllocatorEntry& e) {
+  if (o.allocator_filters.empty()) return true;
+  const std::string_view name = e.name;
+  return std::any_of(o.allocator_filters.begin(), o.allocator_filters.end(),
+                     [&](const std::string& f) { return name.find(f) != std::string_view::npos; });
+}
+
+/// "1.5 MiB" style, for figures that are not exact multiples.
+std::string mib(std::size_t bytes) {
+  if (bytes >= (std::size_t{1} << 20)) return fmt("%.2f MiB", static_cast<double>(bytes) / (1 << 20));
+  if (bytes >= 1024) return fmt("%.1f KiB", static_cast<double>(bytes) / 1024);
+  return std::to_string(bytes) + " B";
+}
+
+/// The composition whose block placement `e` shares: a "/nochecks" variant places blocks exactly as its checked
+/// twin (the check level changes what a call verifies, not where blocks go), so it is sized and mapped once.
+std::string_view layout_twin(std::string_view name) {
+  const std::size_t k = name.find("/nochecks");
+  return k == std::string_view::npos ? name : name.substr(0, k);
+}
+
+struct SizingRow {
+  const AllocatorEntry* allocator;
+  Sizing sizing;
+};
+
+std::vector<SizingRow> run_sizing(const std::vector<const AllocatorEntry*>& allocators, const ReplayTrace& t,
+                                  const MappedRegion& region, const Options& opt, Progress& progress) {
+  std::vector<SizingRow> out;
+  SlotTable slots(t.slots);
+  for (const AllocatorEntry* a : allocators) {
+    const std::string_view twin = layout_twin(a->name);
+    const auto done =
+        std::find_if(out.begin(), out.end(), [&](const SizingRow& r) { return twin == r.allocator->name; });
+    if (done != out.end()) {
+      out.push_back(SizingRow{a, done->sizing});
+      continue;
+    }
+    if (a->fits == nullptr) continue;
+    const AllocatorEntry* sized = a;
+    if (twin != a->name) {  // the checked twin was filtered out: size with this entry itself
+      sized = a;
+    }
+    char label[160];
+    const auto t0 = Clock::now();
+    const Sizing s = smallest_arena(t.info.peak_live_bytes, region.size(), 64, [&](std::size_t bytes) {
+      std::snprintf(label, sizeof label, "sizing %-22s arena %s", sized->name, mib(bytes).c_str());
+      progress.begin(label, 1);
+      progress.update(0, std::chrono::duration<double>(Clock::now() - t0).count());
+      return sized->fits(region.first(bytes), t.ops, slots, opt.cap_seconds);
+    });
+    out.push_back(SizingRow{a, s});
+  }
+  progress.clear();
+  return out;
+}
+
+void print_sizing(const std::vector<SizingRow>& rows, const ReplayTrace& t, double cap) {
+  std::printf("\n### Sizing: the smallest arena that runs the whole trace\n\n");
+  std::printf("| composition | smallest arena | ÷ peak live | probes |\n|---|--:|--:|--:|\n");
+  for (const SizingRow& r : rows) {
+    std::string bytes = "—";
+    std::string ratio = "—";
+    if (r.sizing.bytes) {
+      bytes = std::to_string(*r.sizing.bytes) + " (" + mib(*r.sizing.bytes) + ")";
+      ratio = fmt("%.2f", static_cast<double>(*r.sizing.bytes) / static_cast<double>(t.info.peak_live_bytes));
+    } else if (r.sizing.capped) {
+      bytes = "capped (a probe took over " + fmt("%.0f", cap) + " s)";
+    } else {
+      bytes = "does not fit in the largest arena tried";
+    }
+    std::printf("| %s | %s | %s | %d |\n", r.allocator->name, bytes.c_str(), ratio.c_str(), r.sizing.probes);
+  }
+}
+
+/// Worst of the allocate and free p99.9, in ticks.
+std::uint64_t worst_p999(const Row& r) { return std::max(r.detail.allocate.p999, r.detail.free.p999); }
+
+void print_recommendation(const std::vector<Row>& rows, const std::vector<SizingRow>& sizing, const ReplayTrace& t,
+                          double ticks_per_ns) {
+  std::printf("\n### Recommendation\n\n");
+  std::vector<const Row*> ok;
+  for (const Row& r : rows) {
+    if (!r.capped && r.failed() == 0) ok.push_back(&r);
+  }
+  if (ok.empty()) {
+    std::printf(
+        "No composition replayed the whole trace without a cap or a failed allocation: raise --cap or "
+        "--arena.\n");
+    return;
+  }
+  const Row* glibc = find_row(rows, kGlibcBaseline);
+  auto by_speed = ok;
+  std::sort(by_speed.begin(), by_speed.end(),
+            [](const Row* a, const Row* b) { return a->median_mcalls > b->median_mcalls; });
+  const Row* fast = by_speed[0];
+  std::printf("- **Throughput: %s** — %.2f M calls/s", fast->allocator->name, fast->median_mcalls);
+  if (by_speed.size() > 1) {
+    std::printf(", %.2f× the next (%s, %.2f)", fast->median_mcalls / by_speed[1]->median_mcalls,
+                by_speed[1]->allocator->name, by_speed[1]->median_mcalls);
+  }
+  if (glibc != nullptr && glibc != fast && glibc->median_mcalls > 0) {
+    std::printf(", %.2f× glibc", fast->median_mcalls / glibc->median_mcalls);
+  }
+  std::printf(" (spread %.0f%%).\n", 100 * fast->spread);
+
+  auto by_latency = ok;
+  std::sort(by_latency.begin(), by_latency.end(),
+            [](const Row* a, const Row* b) { return worst_p999(*a) < worst_p999(*b); });
+  const Row* steady = by_latency[0];
+  auto ns = [&](std::uint64_t ticks) { return static_cast<double>(ticks) / ticks_per_ns; };
+  std::printf("- **Worst-case latency: %s** — p99.9 allocate %.0f ns / free %.0f ns (max %.0f / %.0f ns)",
+              steady->allocator->name, ns(steady->detail.allocate.p999), ns(steady->detail.free.p999),
+              ns(steady->detail.allocate.max), ns(steady->detail.free.max));
+  if (by_latency.size() > 1) {
+    std::printf("; next %s at %.0f ns", by_latency[1]->allocator->name, ns(worst_p999(*by_latency[1])));
+  }
+  std::printf(". Ranked by the worse of the two p99.9 (max is mostly preemption on a shared machine).\n");
+
+  const SizingRow* small = nullptr;
+  const SizingRow* large = nullptr;
+  for (const SizingRow& s : sizing) {
+    if (!s.sizing.bytes) continue;
+    if (small == nullptr || *s.sizing.bytes < *small->sizing.bytes) small = &s;
+    if (large == nullptr || *s.sizing.bytes > *large->sizing.bytes) large = &s;
+  }
+  if (small != nullptr) {
+    std::printf(
+        "- **Smallest heap: %s** — the whole trace runs in a %zu-byte arena (%s, %.2f× the %s peak of live "
+        "bytes)",
+        small->allocator->name, *small->sizing.bytes, mib(*small->sizing.bytes).c_str(),
+        static_cast<double>(*small->sizing.bytes) / static_cast<double>(t.info.peak_live_bytes),
+        mib(t.info.peak_live_bytes).c_str());
+    if (large != small) {
+      std::printf("; the largest need is %s's, %s (%.2f×)", large->allocator->name, mib(*large->sizing.bytes).c_str(),
+                  static_cast<double>(*large->sizing.bytes) / static_cast<double>(*small->sizing.bytes));
+    }
+    std::printf(". Round up for what the trace did not exercise.\n");
+  } else {
+    std::printf("- Smallest heap: no sizing result (sizing skipped, capped, or nothing fitted).\n");
+  }
+}
+
+int glibc_footprint_child(const Options& opt) {
+  const auto bytes = read_file(opt.trace.c_str());
+  if (!bytes) return 1;
+  const auto t = load_replay(*bytes);
+  if (!t) return 1;
+  SlotTable slots(t->slots);
+  LatencyBuffers buffers;
+  Progress silent(false, Clock::now());
+  const DetailRun run =
+      replay_detail<MallocSpanAdapter>({}, t->ops, t->info.drain_begin, slots, opt.cap_seconds, silent, buffers);
+  std::printf("%zu\n", run.footprint.value_or(0));
+  return 0;
+}
+
+void draw_maps(const std::vector<const AllocatorEntry*>& allocators, const std::vector<Row>& rows, const ReplayTrace& t,
+               const MappedRegion& region, std::span<std::byte> arena, const std::string& prefix,
+               const std::string& trace_name, Progress& progress) {
+  // One address scale for every panel: the most memory any heap touched, so the panels compare directly.
+  std::size_t span = 0;
+  for (const Row& r : rows) {
+    if (r.allocator->map != nullptr && r.detail.footprint) span = std::max(span, *r.detail.footprint);
+  }
+  if (span == 0) {
+    std::fprintf(stderr, "replay: no heap composition selected: no heap map\n");
+    return;
+  }
+  span = span + span / 50;
+  HeapMapShape shape;
+  shape.span = span;
+  std::vector<HeapMapPanel> panels;
+  SlotTable slots(t.slots);
+  for (const AllocatorEntry* a : allocators) {
+    if (a->map == nullptr) continue;
+    char label[160];
+    std::snprintf(label, sizeof label, "heap map %-22s", a->name);
+    progress.begin(label, 1);
+    progress.update(0, 0);
+    HeapMapPanel p{a->name, a->map(arena, t.ops, t.info.drain_begin, slots, shape)};
+    const Row* r = find_row(rows, a->name);
+    if (r != nullptr) {
+      if (const std::optional<double> touched = touched_ratio(*r)) p.title += fmt(": touched %.2f× peak", *touched);
+    }
+    panels.push_back(std::move(p));
+  }
+  progress.clear();
+  (void)region;
+  char dir[] = "/tmp/nostd_heap_map_XXXXXX";
+  if (mkdtemp(dir) == nullptr) {
+    std::fprintf(stderr, "replay: cannot create a temporary directory for the heap map\n");
+    return;
+  }
+  const std::string caption = "heap map of " + trace_name + " (" + std::to_string(t.ops.size()) + " calls)";
+  const std::string err =
+      draw_heap_maps(panels, span, t.ops.size(), dir, prefix + ".png", prefix + "_peak.png", caption);
+  std::string rm = std::string("rm -rf '") + dir + "'";
+  if (std::system(rm.c_str()) != 0) std::fprintf(stderr, "replay: could not remove %s\n", dir);
+  if (!err.empty()) {
+    std::fprintf(stderr, "replay: heap map: %s\n", err.c_str());
+    return;
+  }
+  std::printf(
+      "\n### Heap maps\n\n- %s.png: address against time, one panel per composition (same scale: %s)\n"
+      "- %s_peak.png: each arena at the peak of live bytes\n",
+      prefix.c_str(), mib(span).c_str(), prefix.c_str());
+}
+
+int run(int argc, char** argv) {
+  const auto start = Clock::now();
+  const std::optional<Options> parsed = parse(argc, argv);
+  if (!parsed) return 2;
+  const Options& opt = *parsed;
+  if (opt.glibc_footprint_child) return glibc_footprint_child(opt);
+
+  std::vector<const AllocatorEntry*> allocators;
+  for (const AllocatorEntry& e : all_compositions()) {
+    if (selected(opt, e)) allocators.push_back(&e);
+  }
+  if (allocators.empty()) {
+    std::fprintf(stderr, "replay: --allocators matched nothing (see --help)\n");
+    return 2;
+  }
+  const auto bytes = read_file(opt.trace.c_str());
+  if (!bytes) {
+    std::fprintf(stderr, "replay: %s\n", bytes.error().c_str());
+    return 1;
+  }
+  auto loaded = load_replay(*bytes);
+  if (!loaded) {
+    std::fprintf(stderr, "replay: %s: %s\n", opt.trace.c_str(), loaded.error().describe().c_str());
+    return 1;
+  }
+  const ReplayTrace& t = *loaded;
+  if (t.ops.empty()) {
+    std::fprintf(stderr, "replay: %s: the trace has no events\n", opt.trace.c_str());
+    return 1;
+  }
+
+  Machine m = measure_machine();
+  print_machine(m, "replay", opt.quick ? "; QUICK MODE" : "");
+  const std::size_t arena_bytes =
+      opt.arena_bytes != 0 ? opt.arena_bytes : align_up(8 * t.info.peak_live_bytes + (16 << 20), 1 << 20);
+  const std::string trace_name = opt.trace.substr(opt.trace.rfind('/') + 1);
+  std::printf("\n### Trace %s\n\n", trace_name.c_str());
+  std::printf(
+      "%llu calls: %llu allocate (%llu aligned above the default), %llu free, %llu reallocate; peak live "
+      "%s in %u blocks (at call %llu); largest request %s; arena %s.\n\n",
+      static_cast<unsigned long long>(t.info.calls), static_cast<unsigned long long>(t.info.allocations),
+      static_cast<unsigned long long>(t.aligned), static_cast<unsigned long long>(t.info.frees),
+      static_cast<unsigned long long>(t.reallocations), mib(t.info.peak_live_bytes).c_str(), t.info.peak_live_blocks,
+      static_cast<unsigned long long>(t.info.drain_begin), mib(t.max_size).c_str(), human_bytes(arena_bytes).c_str());
+  std::fflush(stdout);
+
+  prepare_malloc();
+  const MappedRegion region(arena_bytes);
+  Progress progress(isatty(STDERR_FILENO) != 0, start);
+  const ComparisonOptions copt{opt.reps, opt.cap_seconds, opt.min_seconds};
+  const std::string child =
+      "'" + self_exe() + "' --glibc_footprint_child --cap=" + fmt("%.1f", opt.cap_seconds) + " '" + opt.trace + "'";
+  const std::vector<Row> rows =
+      run_comparison(allocators, region.first(arena_bytes), t.ops, t.slots, t.info.drain_begin, t.info.allocations,
+                     t.info.frees + t.reallocations, copt, progress, "", [&] { return child_footprint(child); });
+  print_rows(rows, opt.cap_seconds, m.ticks_per_ns);
+  std::fflush(stdout);
+
+  std::vector<SizingRow> sizing;
+  if (opt.sizing) {
+    sizing = run_sizing(allocators, t, region, opt, progress);
+    print_sizing(sizing, t, opt.cap_seconds);
+  }
+  print_recommendation(rows, sizing, t, m.ticks_per_ns);
+  std::fflush(stdout);
+
+  const std::string prefix = opt.heap_map ? *opt.heap_map : opt.trace + ".heap_map";
+  if (!prefix.empty()) draw_maps(allocators, rows, t, region, region.first(arena_bytes), prefix, trace_name, progress);
+
+  m.load_end = read_line("/proc/loadavg");
+  print_legend(copt, m, "at the peak of live bytes",
+               ("Heaps: BasicHeap<Fit, Tags, Check, RegionSource> with NullLock; \"/nochecks\" = NoChecks, otherwise "
+                "BasicChecks<> (checks every pointer freed); a fresh heap per run over an arena written before any "
+                "timing. Reallocate calls count as allocate calls in the latency columns. " +
+                std::string(kReferenceNote))
+                   .c_str());
+  std::printf(
+      "- Sizing: for each composition, the smallest arena (to within 0.1%%) in which the whole trace runs with no "
+      "failed allocation, found by doubling then bisection over full replays (bench/sizing.h); \"/nochecks\" "
+      "variants place blocks as their checked twins and share their answer.\n");
+  const double total = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("\n- Load average (/proc/loadavg) at end: %s. Total time %.0f s.\n", m.load_end.c_str(), total);
+  return 0;
+}
+
+}  // namespace
+}  // namespace nostd::bench
+
+int main(int argc, char** argv) { return nostd::bench::run(argc, argv); }

@@ -1,0 +1,68 @@
+// bench/sizing.h — the smallest arena in which a whole trace runs without a failed allocation.
+//
+// An embedded user must choose the size of a static heap; the answer depends on the composition (tags cost
+// bytes per block, fits fragment differently). The search: grow the arena from a lower bound by doubling until
+// the trace fits, then bisect between the largest size that failed and the smallest that fit, down to a
+// precision of max(granularity, 0.1 % of the size). Each probe is a full replay that stops at its first failed
+// allocation (bench/replay_passes.h, replay_fits), so failing probes are cheap.
+//
+// Bisection assumes that a trace that fits in N bytes also fits in N + k. For FirstFit and NextFit over one
+// region that holds (a larger arena only lengthens the last free block, which every earlier choice ignores);
+// BestFit may place a block differently when the last block's size changes, so its answer is the smallest size
+// the search found; whatever the fit, the size returned is one that was replayed and fitted.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "bench/replay_passes.h"
+
+namespace nostd::bench {
+
+/// The outcome of a sizing search.
+struct Sizing {
+  std::optional<std::size_t> bytes;  ///< the smallest arena found that fits (nullopt: none up to the limit)
+  bool capped = false;               ///< a probe hit its time cap: no answer
+  int probes = 0;                    ///< replays run
+};
+
+/// Searches for the smallest arena size in [lower, limit] for which `probe(bytes)` returns Probe::kFits, to
+/// within max(granularity, size / 1000). `lower` is a size known (or likely) to fail, such as the trace's peak
+/// of live bytes; the answer is never below it. See the file comment for the assumption.
+template <class ProbeFn>
+Sizing smallest_arena(std::size_t lower, std::size_t limit, std::size_t granularity, ProbeFn&& probe) {
+  Sizing s;
+  auto run = [&](std::size_t bytes) {
+    ++s.probes;
+    const Probe p = probe(bytes);
+    if (p == Probe::kCapped) s.capped = true;
+    return p;
+  };
+  granularity = std::max<std::size_t>(granularity, 1);
+  std::size_t lo = std::max<std::size_t>(lower, granularity) - granularity;  // largest size known to fail
+  std::size_t hi = std::min(std::max(lower, granularity), limit);
+  while (true) {
+    const Probe p = run(hi);
+    if (p == Probe::kCapped) return s;
+    if (p == Probe::kFits) break;
+    lo = hi;
+    if (hi == limit) return s;
+    hi = std::min(limit, hi * 2);
+  }
+  while (hi - lo > std::max(granularity, hi / 1000)) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    const Probe p = run(mid);
+    if (p == Probe::kCapped) return s;
+    if (p == Probe::kFits) {
+      hi = mid;
+    } else {
+      lo = mid;
+    }
+  }
+  s.bytes = hi;
+  return s;
+}
+
+}  // namespace nostd::bench

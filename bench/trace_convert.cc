@@ -1,0 +1,62 @@
+// bench/trace_convert.cc — `./bazelw run //bench:trace_convert -- IN OUT`: converts a recorded trace between the
+// binary form and the text form (record/trace_format.h), validating it on the way. The output form is the other
+// one unless --to=text or --to=binary says; `--check IN` only validates. Bad input: the error names the byte offset
+// (and line), exit status 1, and nothing is written.
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "bench/trace_io.h"
+
+int main(int argc, char** argv) {
+  using namespace nostd::bench;
+  std::string_view to;
+  bool check = false;
+  const char* paths[2] = {nullptr, nullptr};
+  int n = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--to=text" || arg == "--to=binary") {
+      to = arg.substr(5);
+    } else if (arg == "--check") {
+      check = true;
+    } else if (arg == "-h" || arg == "--help" || n == 2 || arg.starts_with("--")) {
+      std::fprintf(stderr,
+                   "usage: trace_convert [--to=text|--to=binary] IN OUT   convert (default: to the other form)\n"
+                   "       trace_convert --check IN                       validate only\n");
+      return arg == "-h" || arg == "--help" ? 0 : 2;
+    } else {
+      paths[n++] = argv[i];
+    }
+  }
+  if (n != (check ? 1 : 2)) {
+    std::fprintf(stderr, "trace_convert: expected %s (see --help)\n", check ? "one file" : "IN and OUT");
+    return 2;
+  }
+  const auto in = read_file(paths[0]);
+  if (!in) {
+    std::fprintf(stderr, "trace_convert: %s\n", in.error().c_str());
+    return 1;
+  }
+  const TraceForm from = internal::looks_like_text(*in) ? TraceForm::kText : TraceForm::kBinary;
+  const TraceForm target = to == "text"               ? TraceForm::kText
+                           : to == "binary"           ? TraceForm::kBinary
+                           : from == TraceForm::kText ? TraceForm::kBinary
+                                                      : TraceForm::kText;
+  const auto out = convert(*in, target);
+  if (!out) {
+    std::fprintf(stderr, "trace_convert: %s: %s\n", paths[0], out.error().describe().c_str());
+    return 1;
+  }
+  if (check) {
+    std::printf("%s: valid %s trace, %zu bytes\n", paths[0], from == TraceForm::kText ? "text" : "binary", in->size());
+    return 0;
+  }
+  if (!write_file(paths[1], *out)) {
+    std::fprintf(stderr, "trace_convert: cannot write %s\n", paths[1]);
+    return 1;
+  }
+  std::fprintf(stderr, "trace_convert: %s (%zu bytes) -> %s (%s, %zu bytes)\n", paths[0], in->size(), paths[1],
+               target == TraceForm::kText ? "text" : "binary", out->size());
+  return 0;
+}

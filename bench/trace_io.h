@@ -1,0 +1,428 @@
+// bench/trace_io.h — reading, validating and writing recorded traces (format: record/trace_format.h), and
+// turning one into the replay's operations (bench/trace.h's Op, on dense slots).
+//
+// Reading validates everything a replay relies on and stops at the first problem with a TraceError naming the
+// byte offset (and, in the text form, the line): a file that is neither form, a truncated or corrupt event, an
+// unknown event, a free or reallocate of an id that is not live (never allocated, or already freed), an
+// allocate of an id that is still live, a missing or wrong end record, bytes after the end record. A reader never
+// crashes on bad input and never reads past the buffer.
+//
+// Ids become slots: each allocate reuses the most recently freed slot (a stack of freed slots) or takes a new one,
+// so the slot table of a replay is as large as the most blocks ever live at once, whatever ids the recorder chose.
+#pragma once
+
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "bench/replay_passes.h"
+#include "bench/trace.h"
+#include "record/trace_format.h"
+
+namespace nostd::bench {
+
+using record::EventKind;
+using record::TraceEvent;
+
+/// Why a trace was rejected, and where.
+struct TraceError {
+  std::size_t offset = 0;  ///< byte offset of the offending event or byte
+  std::size_t line = 0;    ///< text form: line number (1-based); 0 for the binary form
+  std::string message;     ///< what is wrong
+
+  /// "byte 123 (line 4): free of id 9, which is not live (never allocated, or already freed)".
+  std::string describe() const {
+    std::string s = "byte " + std::to_string(offset);
+    if (line > 0) s += " (line " + std::to_string(line) + ")";
+    return s + ": " + message;
+  }
+};
+
+/// The two encodings of a trace.
+enum class TraceForm { kBinary, kText };
+
+/// What reading a whole trace found.
+struct TraceSummary {
+  TraceForm form = TraceForm::kBinary;  ///< the encoding read
+  std::uint64_t events = 0;             ///< events before the end record
+};
+
+/// Tracks which ids are live while a trace is read, and where each was allocated (for error messages).
+class IdTracker {
+ public:
+  /// Checks `e` (read at `offset`) against the live ids and applies it; returns the error message, if any.
+  std::optional<std::string> apply(const TraceEvent& e, std::size_t offset) {
+    switch (e.kind) {
+      case EventKind::kAllocate: {
+        const auto [it, inserted] = live_.try_emplace(e.id, offset);
+        if (!inserted) {
+          return "allocate of id " + std::to_string(e.id) + ", which is still live (allocated at byte " +
+                 std::to_string(it->second) + ")";
+        }
+        return std::nullopt;
+      }
+      case EventKind::kFree:
+        if (live_.erase(e.id) == 0) {
+          return "free of id " + std::to_string(e.id) + ", which is not live (never allocated, or already freed)";
+        }
+        return std::nullopt;
+      case EventKind::kReallocate:
+        if (!live_.contains(e.id)) {
+          return "reallocate of id " + std::to_string(e.id) + ", which is not live (never allocated, or already freed)";
+        }
+        return std::nullopt;
+      case EventKind::kEnd:
+        return std::nullopt;
+    }
+    return "unknown event";
+  }
+
+ private:
+  std::unordered_map<std::uint64_t, std::size_t> live_;  // id -> offset of its allocate event
+};
+
+namespace internal {
+
+/// True when `bytes` start like the text form (its magic word, possibly after comments and blank lines).
+inline bool looks_like_text(std::span<const std::byte> bytes) {
+  std::string_view s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  while (!s.empty()) {
+    const std::size_t eol = s.find('\n');
+    std::string_view line = s.substr(0, eol);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (!line.empty() && line.front() != '#' && line != "\r") return line.starts_with(record::kTextMagic);
+    if (eol == std::string_view::npos) break;
+    s.remove_prefix(eol + 1);
+  }
+  return false;
+}
+
+/// Splits `line` into at most `max` whitespace-separated words; returns the count (max + 1 when more).
+inline std::size_t split_words(std::string_view line, std::string_view* words, std::size_t max) {
+  std::size_t n = 0;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    if (i >= line.size()) break;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (n == max) return max + 1;
+    words[n++] = line.substr(i, j - i);
+    i = j;
+  }
+  return n;
+}
+
+/// Parses a decimal unsigned 64-bit number that is the whole of `word` into `*v`; false if it is not one. (A
+/// bool and an out-parameter rather than std::optional: GCC 12 at -O2 misreports optionals read after checks.)
+inline bool parse_u64(std::string_view word, std::uint64_t* v) {
+  *v = 0;
+  const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), *v);
+  return ec == std::errc{} && end == word.data() + word.size() && !word.empty();
+}
+
+/// Reads the binary form; see read_trace.
+template <class Sink>
+std::expected<TraceSummary, TraceError> read_binary(std::span<const std::byte> bytes, Sink& sink) {
+  TraceSummary summary{TraceForm::kBinary, 0};
+  const std::size_t magic = record::kTraceMagic.size();
+  if (bytes.size() < magic ||
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), magic) != record::kTraceMagic) {
+    return std::unexpected(TraceError{0, 0,
+                                      "not a trace: a binary trace starts with \"NSTRACE1\", a text trace with "
+                                      "\"nostd-trace 1\""});
+  }
+  IdTracker ids;
+  std::size_t pos = magic;
+  while (true) {
+    if (pos == bytes.size()) {
+      return std::unexpected(TraceError{pos, 0,
+                                        "the trace ends without an end record (truncated, or the "
+                                        "recording program did not finish)"});
+    }
+    const record::Decoded d = record::decode(bytes, pos);
+    if (d.error != record::DecodeError::kNone) {
+      std::string msg = record::describe(d.error);
+      if (d.error == record::DecodeError::kUnknownEvent) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(bytes[d.error_offset]));
+        msg += std::string(" ") + hex;
+      }
+      if (d.error_offset != pos) msg += " (event starts at byte " + std::to_string(pos) + ")";
+      return std::unexpected(TraceError{d.error_offset, 0, msg});
+    }
+    if (d.event.kind == EventKind::kEnd) {
+      if (d.event.id != summary.events) {
+        return std::unexpected(TraceError{pos, 0,
+                                          "the end record counts " + std::to_string(d.event.id) +
+                                              " events, the trace has " + std::to_string(summary.events)});
+      }
+      if (d.next != bytes.size()) {
+        return std::unexpected(
+            TraceError{d.next, 0, std::to_string(bytes.size() - d.next) + " bytes after the end record"});
+      }
+      return summary;
+    }
+    if (std::optional<std::string> err = ids.apply(d.event, pos)) return std::unexpected(TraceError{pos, 0, *err});
+    if (std::optional<std::string> err = sink(d.event, pos)) return std::unexpected(TraceError{pos, 0, *err});
+    ++summary.events;
+    pos = d.next;
+  }
+}
+
+/// Reads the text form; see read_trace.
+template <class Sink>
+std::expected<TraceSummary, TraceError> read_text(std::span<const std::byte> bytes, Sink& sink) {
+  TraceSummary summary{TraceForm::kText, 0};
+  const std::string_view s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  IdTracker ids;
+  bool header = false;
+  bool ended = false;
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    const std::size_t eol = std::min(s.find('\n', pos), s.size());
+    const std::string_view line = s.substr(pos, eol - pos);
+    const std::size_t offset = pos;
+    ++line_no;
+    pos = eol + 1;
+    std::string_view w[5];
+    const std::size_t n = split_words(line, w, 4);
+    if (n == 0 || w[0].front() == '#') continue;
+    auto fail = [&](std::string msg) { return std::unexpected(TraceError{offset, line_no, std::move(msg)}); };
+    if (ended) return fail("data after the end record");
+    if (!header) {
+      if (n != 2 || w[0] != record::kTextMagic || w[1] != "1") {
+        return fail("not a trace: the first line of a text trace is \"nostd-trace 1\"");
+      }
+      header = true;
+      continue;
+    }
+    TraceEvent e;
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    const bool has_a = n >= 2 && parse_u64(w[1], &a);
+    const bool has_b = n >= 3 && parse_u64(w[2], &b);
+    if (w[0] == "a") {
+      if (n < 3 || n > 4 || !has_a || !has_b) return fail("expected \"a ID SIZE [ALIGN]\"");
+      e = TraceEvent{EventKind::kAllocate, 0, a, b};
+      if (n == 4) {
+        std::uint64_t align = 0;
+        if (!parse_u64(w[3], &align) || align == 0 || (align & (align - 1)) != 0 ||
+            align > (std::uint64_t{1} << record::kMaxAlignLog2)) {
+          return fail("alignment \"" + std::string(w[3]) + "\" is not a power of two up to 2^30");
+        }
+        if (align > alignof(std::max_align_t)) {
+          while ((std::uint64_t{1} << e.align_log2) < align) ++e.align_log2;
+        }
+      }
+    } else if (w[0] == "f") {
+      if (n != 2 || !has_a) return fail("expected \"f ID\"");
+      e = TraceEvent{EventKind::kFree, 0, a, 0};
+    } else if (w[0] == "r") {
+      if (n != 3 || !has_a || !has_b) return fail("expected \"r ID SIZE\"");
+      e = TraceEvent{EventKind::kReallocate, 0, a, b};
+    } else if (w[0] == "end") {
+      if (n != 2 || !has_a) return fail("expected \"end COUNT\"");
+      if (a != summary.events) {
+        return fail("the end record counts " + std::to_string(a) + " events, the trace has " +
+                    std::to_string(summary.events));
+      }
+      ended = true;
+      continue;
+    } else {
+      return fail("unknown event \"" + std::string(w[0]) + "\" (expected a, f, r or end)");
+    }
+    if (std::optional<std::string> err = ids.apply(e, offset)) return fail(*err);
+    if (std::optional<std::string> err = sink(e, offset)) return fail(*err);
+    ++summary.events;
+  }
+  if (!header) return std::unexpected(TraceError{0, 0, "not a trace: empty"});
+  if (!ended) {
+    return std::unexpected(TraceError{s.size(), line_no,
+                                      "the trace ends without an end record (truncated, or the "
+                                      "recording program did not finish)"});
+  }
+  return summary;
+}
+
+}  // namespace internal
+
+/// Reads a whole trace in either form (told apart by its first bytes), validating it, and passes every event
+/// with its byte offset to `sink(const TraceEvent&, std::size_t offset) -> std::optional<std::string>`; a sink
+/// that returns a message stops the read with that error at that offset. The end record is checked, not passed.
+template <class Sink>
+std::expected<TraceSummary, TraceError> read_trace(std::span<const std::byte> bytes, Sink&& sink) {
+  if (internal::looks_like_text(bytes)) return internal::read_text(bytes, sink);
+  return internal::read_binary(bytes, sink);
+}
+
+/// Appends the binary encoding of `e` to `out`.
+inline void append_binary(std::vector<std::byte>& out, const TraceEvent& e) {
+  std::byte buf[record::kMaxEventBytes];
+  const std::size_t n = record::encode(e, buf);
+  out.insert(out.end(), buf, buf + n);
+}
+
+/// Appends the text line of `e` (with its newline) to `out`.
+inline void append_text(std::string& out, const TraceEvent& e) {
+  char buf[96];
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  switch (e.kind) {
+    case EventKind::kAllocate:
+      if (e.align_log2 == 0) {
+        std::snprintf(buf, sizeof buf, "a %llu %llu\n", u(e.id), u(e.size));
+      } else {
+        std::snprintf(buf, sizeof buf, "a %llu %llu %llu\n", u(e.id), u(e.size), u(std::uint64_t{1} << e.align_log2));
+      }
+      break;
+    case EventKind::kFree:
+      std::snprintf(buf, sizeof buf, "f %llu\n", u(e.id));
+      break;
+    case EventKind::kReallocate:
+      std::snprintf(buf, sizeof buf, "r %llu %llu\n", u(e.id), u(e.size));
+      break;
+    case EventKind::kEnd:
+      std::snprintf(buf, sizeof buf, "end %llu\n", u(e.id));
+      break;
+  }
+  out += buf;
+}
+
+/// Converts a valid trace in either form to `to`: the binary bytes, or the text.
+inline std::expected<std::vector<std::byte>, TraceError> convert(std::span<const std::byte> in, TraceForm to) {
+  std::vector<std::byte> bin;
+  std::string text;
+  if (to == TraceForm::kBinary) {
+    bin.assign(reinterpret_cast<const std::byte*>(record::kTraceMagic.data()),
+               reinterpret_cast<const std::byte*>(record::kTraceMagic.data()) + record::kTraceMagic.size());
+  } else {
+    text = "nostd-trace 1\n";
+  }
+  const auto r = read_trace(in, [&](const TraceEvent& e, std::size_t) -> std::optional<std::string> {
+    if (to == TraceForm::kBinary) {
+      append_binary(bin, e);
+    } else {
+      append_text(text, e);
+    }
+    return std::nullopt;
+  });
+  if (!r) return std::unexpected(r.error());
+  const TraceEvent end{EventKind::kEnd, 0, r->events, 0};
+  if (to == TraceForm::kBinary) {
+    append_binary(bin, end);
+    return bin;
+  }
+  append_text(text, end);
+  const auto* p = reinterpret_cast<const std::byte*>(text.data());
+  return std::vector<std::byte>(p, p + text.size());
+}
+
+/// A recorded trace as the replay loops take it.
+struct ReplayTrace {
+  Trace ops;                ///< the operations, on dense slots
+  std::uint32_t slots = 0;  ///< slot table size: the most blocks live at once
+  TraceInfo info;           ///< counts; drain_begin = the operation index at which live bytes peak (the snapshot)
+  std::uint64_t reallocations = 0;  ///< reallocate operations
+  std::uint64_t aligned = 0;        ///< allocations with an alignment above the default
+  std::uint64_t max_size = 0;       ///< largest request
+};
+
+/// Reads and validates a trace (either form) into replay operations. Fails as read_trace does, and on a request
+/// of 4 GiB or more (the replay keeps sizes in 32 bits).
+inline std::expected<ReplayTrace, TraceError> load_replay(std::span<const std::byte> bytes) {
+  ReplayTrace t;
+  std::unordered_map<std::uint64_t, std::uint32_t> slot_of;
+  std::vector<std::uint32_t> size_of;  // by slot
+  std::vector<std::uint32_t> free_slots;
+  std::uint64_t live_bytes = 0;
+  std::uint32_t live_blocks = 0;
+  const auto r = read_trace(bytes, [&](const TraceEvent& e, std::size_t) -> std::optional<std::string> {
+    if (e.size > UINT32_MAX) return "request of " + std::to_string(e.size) + " bytes: the replay handles < 4 GiB";
+    const auto size = static_cast<std::uint32_t>(e.size);
+    switch (e.kind) {
+      case EventKind::kAllocate: {
+        std::uint32_t slot;
+        if (free_slots.empty()) {
+          slot = t.slots++;
+          size_of.push_back(0);
+        } else {
+          slot = free_slots.back();
+          free_slots.pop_back();
+        }
+        slot_of[e.id] = slot;
+        size_of[slot] = size;
+        t.ops.push_back(Op{OpKind::kAllocate, e.align_log2, slot, size});
+        ++t.info.allocations;
+        if (e.align_log2 != 0) ++t.aligned;
+        live_bytes += size;
+        ++live_blocks;
+        break;
+      }
+      case EventKind::kFree: {
+        const auto it = slot_of.find(e.id);
+        const std::uint32_t slot = it->second;  // the IdTracker has checked that the id is live
+        slot_of.erase(it);
+        t.ops.push_back(Op{OpKind::kFree, 0, slot, size_of[slot]});
+        ++t.info.frees;
+        live_bytes -= size_of[slot];
+        --live_blocks;
+        free_slots.push_back(slot);
+        break;
+      }
+      case EventKind::kReallocate: {
+        const std::uint32_t slot = slot_of.find(e.id)->second;
+        t.ops.push_back(Op{OpKind::kReallocate, 0, slot, size});
+        ++t.reallocations;
+        live_bytes = live_bytes - size_of[slot] + size;
+        size_of[slot] = size;
+        break;
+      }
+      case EventKind::kEnd:
+        break;
+    }
+    t.max_size = std::max<std::uint64_t>(t.max_size, size);
+    if (live_bytes > t.info.peak_live_bytes) {
+      t.info.peak_live_bytes = live_bytes;
+      t.info.drain_begin = t.ops.size();  // the state right after this operation is the peak
+    }
+    t.info.peak_live_blocks = std::max(t.info.peak_live_blocks, live_blocks);
+    return std::nullopt;
+  });
+  if (!r) return std::unexpected(r.error());
+  t.info.calls = t.ops.size();
+  return t;
+}
+
+/// Reads a whole file into memory; on failure returns the reason.
+inline std::expected<std::vector<std::byte>, std::string> read_file(const char* path) {
+  std::FILE* f = std::fopen(path, "rb");
+  if (f == nullptr) return std::unexpected(std::string("cannot open ") + path);
+  std::vector<std::byte> data;
+  std::byte buf[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.insert(data.end(), buf, buf + n);
+  const bool error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (error) return std::unexpected(std::string("error reading ") + path);
+  return data;
+}
+
+/// Writes `data` to `path` (replacing it); false on failure.
+inline bool write_file(const char* path, std::span<const std::byte> data) {
+  std::FILE* f = std::fopen(path, "wb");
+  if (f == nullptr) return false;
+  const bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+}  // namespace nostd::bench

@@ -1,0 +1,373 @@
+// record/malloc_recorder.cc — the hosted malloc recorder (see malloc_recorder.h for the design).
+//
+// Raw record (32 bytes, native byte order, only ever read back by the process that wrote it):
+//   word 0: kind (bits 56..63: 'A', 'F', 'R') | align_log2 (bits 48..55) | sequence number (bits 0..47)
+//   word 1: address (for 'R': the old address)    word 2: 'R': the new address    word 3: size
+// Finalisation: the raw file is mapped, sorted by sequence number if two threads interleaved (std::sort on the
+// mapping: no allocation), then replayed through an open-addressing table from live address to block id
+// (linear probing with backward-shift deletion, so no tombstones), writing the trace through a buffer.
+#include "record/malloc_recorder.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <span>
+
+#include "record/trace_format.h"
+
+namespace nostd::record {
+namespace {
+
+struct RawEvent {
+  std::uint64_t meta;
+  std::uint64_t addr;
+  std::uint64_t new_addr;
+  std::uint64_t size;
+};
+static_assert(sizeof(RawEvent) == 32, "RawEvent: the raw file is an array of 32-byte records");
+
+constexpr std::uint64_t kSeqMask = (std::uint64_t{1} << 48) - 1;
+constexpr std::size_t kBufferEvents = 8192;  // 256 KiB per thread: one write(2) per 8192 calls
+constexpr std::size_t kMaxThreads = 4096;
+
+/// One thread's buffer. `busy` is set while its owner appends, so that stop() never flushes a half-written
+/// buffer (Dekker-style with g_recording: both sides use sequentially consistent operations).
+struct ThreadBuffer {
+  std::atomic<int> busy{0};
+  std::size_t count = 0;
+  RawEvent events[kBufferEvents];
+};
+
+std::atomic<std::uint64_t> g_seq{0};
+std::atomic<std::size_t> g_thread_count{0};
+ThreadBuffer* g_threads[kMaxThreads];
+int g_raw_fd = -1;
+pid_t g_owner = 0;
+char g_path[4096];
+char g_raw_path[4200];
+std::atomic<bool> g_stopped{false};
+std::atomic<std::uint64_t> g_lost_threads{0};
+
+__attribute__((tls_model("initial-exec"))) thread_local ThreadBuffer* t_buffer = nullptr;
+
+void say(const char* msg) {
+  const ssize_t r = write(STDERR_FILENO, msg, std::strlen(msg));
+  (void)r;
+}
+
+void write_all(int fd, const void* data, std::size_t bytes) {
+  const char* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    const ssize_t n = write(fd, p, bytes);
+    if (n <= 0) return;
+    p += n;
+    bytes -= static_cast<std::size_t>(n);
+  }
+}
+
+void flush(ThreadBuffer* b) {
+  if (b->count == 0) return;
+  write_all(g_raw_fd, b->events, b->count * sizeof(RawEvent));
+  b->count = 0;
+}
+
+ThreadBuffer* this_thread_buffer() {
+  if (t_buffer != nullptr) [[likely]]
+    return t_buffer;
+  void* mem = mmap(nullptr, sizeof(ThreadBuffer), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return nullptr;
+  const std::size_t slot = g_thread_count.fetch_add(1);
+  if (slot >= kMaxThreads) {
+    munmap(mem, sizeof(ThreadBuffer));
+    g_lost_threads.fetch_add(1);
+    return nullptr;
+  }
+  auto* b = new (mem) ThreadBuffer;
+  g_threads[slot] = b;
+  t_buffer = b;
+  return b;
+}
+
+/// Appends one raw record for this thread; the sequence number is taken here, after the caller's allocation
+/// (or before its release), which is what orders events across threads.
+void record(std::uint64_t kind, std::uint64_t align_log2, std::uint64_t addr, std::uint64_t new_addr,
+            std::uint64_t size) {
+  ThreadBuffer* b = this_thread_buffer();
+  if (b == nullptr) return;
+  b->busy.store(1);  // seq_cst: ordered before the re-check below
+  if (!internal::g_recording.load()) {
+    b->busy.store(0, std::memory_order_release);
+    return;
+  }
+  const std::uint64_t seq = g_seq.fetch_add(1, std::memory_order_relaxed);
+  b->events[b->count++] = RawEvent{(kind << 56) | (align_log2 << 48) | (seq & kSeqMask), addr, new_addr, size};
+  if (b->count == kBufferEvents) flush(b);
+  b->busy.store(0, std::memory_order_release);
+}
+
+void child_after_fork() { internal::g_recording.store(false); }
+
+// ---- finalisation ----
+
+/// Address -> block id, open addressing with linear probing; capacity a power of two, at most half full.
+class AddressTable {
+ public:
+  bool init(std::size_t max_live) {
+    capacity_ = std::bit_ceil(std::max<std::size_t>(1024, 2 * max_live + 1));
+    void* m = mmap(nullptr, capacity_ * sizeof(Entry), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return false;
+    entries_ = static_cast<Entry*>(m);  // zero-filled: key 0 is "empty" (malloc never returns address 0)
+    return true;
+  }
+  ~AddressTable() {
+    if (entries_ != nullptr) munmap(entries_, capacity_ * sizeof(Entry));
+  }
+  /// The id of live address `a`, or 0 if it is not live.
+  std::uint64_t find(std::uint64_t a) const {
+    for (std::size_t i = home(a);; i = (i + 1) & (capacity_ - 1)) {
+      if (entries_[i].key == a) return entries_[i].id;
+      if (entries_[i].key == 0) return 0;
+    }
+  }
+  void insert(std::uint64_t a, std::uint64_t id) {
+    std::size_t i = home(a);
+    while (entries_[i].key != 0 && entries_[i].key != a) i = (i + 1) & (capacity_ - 1);
+    entries_[i] = Entry{a, id};
+  }
+  /// Removes `a` and returns its id (0 if absent). Backward-shift deletion keeps every probe chain unbroken.
+  std::uint64_t erase(std::uint64_t a) {
+    std::size_t i = home(a);
+    while (entries_[i].key != a) {
+      if (entries_[i].key == 0) return 0;
+      i = (i + 1) & (capacity_ - 1);
+    }
+    const std::uint64_t id = entries_[i].id;
+    std::size_t j = i;
+    while (true) {
+      j = (j + 1) & (capacity_ - 1);
+      if (entries_[j].key == 0) break;
+      const std::size_t h = home(entries_[j].key);
+      // Move entry j back into the hole at i unless its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+      if (!stays) {
+        entries_[i] = entries_[j];
+        i = j;
+      }
+    }
+    entries_[i] = Entry{0, 0};
+    return id;
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t key;
+    std::uint64_t id;
+  };
+  std::size_t home(std::uint64_t a) const {
+    return static_cast<std::size_t>((a >> 4) * 0x9e3779b97f4a7c15ULL >> 20) & (capacity_ - 1);
+  }
+  Entry* entries_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+/// Buffered writer of trace events to a file descriptor.
+class TraceWriter {
+ public:
+  explicit TraceWriter(int fd) : fd_(fd) {}
+  ~TraceWriter() { flush(); }
+  void bytes(const void* p, std::size_t n) {
+    if (used_ + n > sizeof buf_) flush();
+    std::memcpy(buf_ + used_, p, n);
+    used_ += n;
+  }
+  void event(const TraceEvent& e) {
+    std::byte tmp[kMaxEventBytes];
+    bytes(tmp, encode(e, tmp));
+    if (e.kind != EventKind::kEnd) ++events_;
+  }
+  void flush() {
+    write_all(fd_, buf_, used_);
+    total_ += used_;
+    used_ = 0;
+  }
+  std::uint64_t events() const { return events_; }
+  std::uint64_t total() const { return total_ + used_; }
+
+ private:
+  int fd_;
+  std::size_t used_ = 0;
+  std::uint64_t events_ = 0;
+  std::uint64_t total_ = 0;
+  unsigned char buf_[1 << 16];
+};
+
+std::uint8_t align_log2_of(std::size_t align) {
+  if (align <= alignof(std::max_align_t)) return 0;
+  return static_cast<std::uint8_t>(std::min<int>(std::countr_zero(std::bit_ceil(align)), kMaxAlignLog2));
+}
+
+void finalise() {
+  struct stat st {};
+  if (fstat(g_raw_fd, &st) != 0) return;
+  const std::size_t n = static_cast<std::size_t>(st.st_size) / sizeof(RawEvent);
+  RawEvent* raw = nullptr;
+  if (n > 0) {
+    void* m = mmap(nullptr, n * sizeof(RawEvent), PROT_READ | PROT_WRITE, MAP_PRIVATE, g_raw_fd, 0);
+    if (m == MAP_FAILED) {
+      say("nostd-alloc: cannot map the raw trace; it is left in place\n");
+      return;
+    }
+    raw = static_cast<RawEvent*>(m);
+  }
+  const std::span<RawEvent> events(raw, n);
+  auto seq = [](const RawEvent& e) { return e.meta & kSeqMask; };
+  // Each thread's records are in order; threads' buffers were written in any order.
+  if (!std::is_sorted(events.begin(), events.end(), [&](auto& a, auto& b) { return seq(a) < seq(b); })) {
+    std::sort(events.begin(), events.end(), [&](auto& a, auto& b) { return seq(a) < seq(b); });
+  }
+  // Most blocks live at once, counted on addresses, sizes the table.
+  std::size_t live = 0;
+  std::size_t max_live = 0;
+  for (const RawEvent& e : events) {
+    const auto kind = static_cast<char>(e.meta >> 56);
+    if (kind == 'A') max_live = std::max(max_live, ++live);
+    if (kind == 'F' && live > 0) --live;
+  }
+  AddressTable table;
+  if (!table.init(max_live + 16)) {
+    say("nostd-alloc: out of memory finalising the trace; the raw trace is left in place\n");
+    return;
+  }
+  const int out = open(g_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    say("nostd-alloc: cannot create the trace file\n");
+    return;
+  }
+  std::uint64_t next_id = 1;
+  std::uint64_t unmatched = 0;  // frees or reallocs of blocks allocated before recording started
+  std::uint64_t reused = 0;     // an address handed out again before its free was seen
+  {
+    TraceWriter w(out);
+    w.bytes(kTraceMagic.data(), kTraceMagic.size());
+    for (const RawEvent& e : events) {
+      const auto kind = static_cast<char>(e.meta >> 56);
+      const auto align = static_cast<std::uint8_t>(e.meta >> 48);
+      if (kind == 'A') {
+        if (const std::uint64_t old = table.erase(e.addr)) {
+          ++reused;
+          w.event(TraceEvent{EventKind::kFree, 0, old, 0});
+        }
+        table.insert(e.addr, next_id);
+        w.event(TraceEvent{EventKind::kAllocate, align, next_id++, e.size});
+      } else if (kind == 'F') {
+        if (const std::uint64_t id = table.erase(e.addr)) {
+          w.event(TraceEvent{EventKind::kFree, 0, id, 0});
+        } else {
+          ++unmatched;
+        }
+      } else if (kind == 'R') {
+        std::uint64_t id = table.erase(e.addr);
+        if (id == 0) {  // a block from before recording: its realloc is, for the trace, an allocation
+          ++unmatched;
+          if (const std::uint64_t old = table.erase(e.new_addr)) w.event(TraceEvent{EventKind::kFree, 0, old, 0});
+          table.insert(e.new_addr, next_id);
+          w.event(TraceEvent{EventKind::kAllocate, 0, next_id++, e.size});
+          continue;
+        }
+        if (e.new_addr != e.addr) {
+          if (const std::uint64_t old = table.erase(e.new_addr)) {
+            ++reused;
+            w.event(TraceEvent{EventKind::kFree, 0, old, 0});
+          }
+        }
+        table.insert(e.new_addr, id);
+        w.event(TraceEvent{EventKind::kReallocate, 0, id, e.size});
+      }
+    }
+    w.event(TraceEvent{EventKind::kEnd, 0, w.events(), 0});
+    w.flush();
+    static char msg[sizeof g_path + 600];  // static: no large stack frame inside a destructor
+    std::snprintf(msg, sizeof msg,
+                  "nostd-alloc: trace of %llu events (%llu bytes) written to %s; %llu frees/reallocs of blocks from "
+                  "before recording skipped, %llu reordered frees, %llu threads unrecorded\n",
+                  static_cast<unsigned long long>(w.events()), static_cast<unsigned long long>(w.total()), g_path,
+                  static_cast<unsigned long long>(unmatched), static_cast<unsigned long long>(reused),
+                  static_cast<unsigned long long>(g_lost_threads.load()));
+    say(msg);
+  }
+  close(out);
+  if (raw != nullptr) munmap(raw, n * sizeof(RawEvent));
+  unlink(g_raw_path);
+}
+
+}  // namespace
+
+bool malloc_recorder_start(const char* path) {
+  if (internal::g_recording.load() || g_raw_fd >= 0) return true;
+  // Expand %p into the process id.
+  std::size_t o = 0;
+  for (const char* p = path; *p != 0 && o + 24 < sizeof g_path; ++p) {
+    if (p[0] == '%' && p[1] == 'p') {
+      o += static_cast<std::size_t>(std::snprintf(g_path + o, sizeof g_path - o, "%d", static_cast<int>(getpid())));
+      ++p;
+    } else {
+      g_path[o++] = *p;
+    }
+  }
+  g_path[o] = 0;
+  std::snprintf(g_raw_path, sizeof g_raw_path, "%s.%d.raw", g_path, static_cast<int>(getpid()));
+  g_raw_fd = open(g_raw_path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (g_raw_fd < 0) {
+    say("nostd-alloc: cannot create the raw trace file next to NOSTD_ALLOC_TRACE; not recording\n");
+    return false;
+  }
+  g_owner = getpid();
+  pthread_atfork(nullptr, nullptr, child_after_fork);
+  internal::g_recording.store(true);
+  return true;
+}
+
+bool malloc_recorder_start_from_env() {
+  const char* path = std::getenv(kTraceEnvVar);
+  if (path == nullptr || *path == 0) return false;
+  return malloc_recorder_start(path);
+}
+
+void malloc_recorder_allocated(void* p, std::size_t size, std::size_t align) {
+  record('A', align_log2_of(align), reinterpret_cast<std::uintptr_t>(p), 0, size);
+}
+
+void malloc_recorder_freeing(void* p) { record('F', 0, reinterpret_cast<std::uintptr_t>(p), 0, 0); }
+
+void malloc_recorder_reallocated(void* old_ptr, void* new_ptr, std::size_t new_size) {
+  record('R', 0, reinterpret_cast<std::uintptr_t>(old_ptr), reinterpret_cast<std::uintptr_t>(new_ptr), new_size);
+}
+
+void malloc_recorder_stop() {
+  if (g_raw_fd < 0 || getpid() != g_owner) return;
+  if (g_stopped.exchange(true)) return;
+  internal::g_recording.store(false);  // seq_cst: a thread that set busy before this sees it and backs off
+  const std::size_t threads = std::min(g_thread_count.load(), kMaxThreads);
+  for (std::size_t i = 0; i < threads; ++i) {
+    ThreadBuffer* b = g_threads[i];
+    if (b == nullptr) continue;
+    while (b->busy.load() != 0) {
+    }
+    flush(b);
+  }
+  finalise();
+  close(g_raw_fd);
+}
+
+}  // namespace nostd::record

@@ -1,0 +1,59 @@
+// record/malloc_recorder.h — records a hosted program's malloc family into a trace (record/trace_format.h), for
+// the drop-in malloc (platform/malloc/) or any LD_PRELOAD shim to call from its allocation functions.
+//
+// Usage by a malloc implementation: call `malloc_recorder_start_from_env()` once at start-up; then, in every
+// function of the malloc family, when `malloc_recording()` is true (one relaxed load: the cost when recording is
+// off), report what happened:
+//   - after a successful allocation: malloc_recorder_allocated(p, size, align)      (align 0: malloc's default)
+//   - before releasing a block:      malloc_recorder_freeing(p)
+//   - after a successful realloc:    malloc_recorder_reallocated(old, p, new_size)  (old may equal p)
+// and call `malloc_recorder_stop()` at exit (a destructor), which writes the trace file.
+//
+// How it stays cheap and safe inside malloc: nothing here calls malloc. Each thread appends fixed-size raw
+// records (sequence number, address, size) to its own mmap'd buffer, and writes a full buffer to a raw file with
+// one write(2) (O_APPEND keeps concurrent writes whole); the only shared write per call is the atomic sequence
+// counter. At stop, the raw records are put back in sequence order, addresses are turned into block ids, and the
+// trace is written. Reporting a free *before* the block is released and an allocation *after* it is obtained
+// keeps the sequence consistent across threads: an address cannot be handed out again before its free has its
+// number. A child after fork() stops recording (its parent's trace must not receive its events); a program that
+// exec()s another one passes the variable on, so write "%p" in the path to give each process its own trace.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+namespace nostd::record {
+
+/// The environment variable naming the trace file ("%p" in it is replaced by the process id).
+inline constexpr const char* kTraceEnvVar = "NOSTD_ALLOC_TRACE";
+
+namespace internal {
+/// True while recording (set by start, cleared by stop and in a forked child).
+inline std::atomic<bool> g_recording{false};
+}  // namespace internal
+
+/// Whether calls should be reported. The hooks' fast path when recording is off.
+inline bool malloc_recording() { return internal::g_recording.load(std::memory_order_relaxed); }
+
+/// Starts recording into `path` ("%p": the process id). Returns false, with a message on stderr, when the raw
+/// file cannot be created. Call before the program's threads start; calling twice does nothing more.
+bool malloc_recorder_start(const char* path);
+
+/// Starts recording if the environment variable kTraceEnvVar names a file; false if it is unset or empty.
+bool malloc_recorder_start_from_env();
+
+/// Reports a block of `size` bytes at `p` (non-null), aligned to `align` (0 or any alignment up to malloc's
+/// default: the default).
+void malloc_recorder_allocated(void* p, std::size_t size, std::size_t align);
+
+/// Reports that the block at `p` (non-null) is about to be released.
+void malloc_recorder_freeing(void* p);
+
+/// Reports that the block at `old_ptr` (non-null) now lives at `new_ptr` with `new_size` bytes.
+void malloc_recorder_reallocated(void* old_ptr, void* new_ptr, std::size_t new_size);
+
+/// Stops recording and writes the trace (sorting and converting the raw records), then reports on stderr what
+/// was written. Safe to call more than once, and from any thread; other threads' later calls are not recorded.
+void malloc_recorder_stop();
+
+}  // namespace nostd::record

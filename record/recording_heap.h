@@ -1,0 +1,141 @@
+// record/recording_heap.h — RecordingHeap<Heap, Sink>: any heap, with every call written as a trace event to a
+// sink the user supplies (a RingBuffer drained over UART or semihosting, a file, a test's vector).
+//
+// The wrapper forwards allocate, deallocate and reallocate to the heap and encodes one event per successful call
+// (record/trace_format.h): a failed call changes nothing, so it is not recorded. The trace names blocks by id;
+// here the id is the payload address divided by the heap's granule, which is unique among live blocks without a
+// table (an embedded recorder has no memory to spare for one) and is reused after a free, as the format allows.
+//
+// Trade-offs: events are encoded under the wrapper's own lock (a LockPolicy: NullLock for one thread,
+// InterruptLock when an interrupt handler also allocates), so the recorded order is the order in which the heap
+// saw the calls. A sink that refuses an event (full ring) loses it: the wrapper counts it in `dropped()` and the
+// trace drained afterwards will not validate (a free of an id never allocated), so a lost event cannot pass
+// unnoticed; size the ring for the drain rate.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "alloc/error.h"
+#include "alloc/layout.h"
+#include "alloc/lock/null_lock.h"
+#include "record/trace_format.h"
+
+namespace nostd::record {
+
+/// A sink of encoded trace bytes: `write(bytes)` takes all of them and returns true, or none and returns false.
+template <class S>
+concept TraceSink = requires(S& s, std::span<const std::byte> bytes) {
+  { s.write(bytes) } -> std::same_as<bool>;
+};
+
+/// `Heap` (a BasicHeap or anything with its allocate / deallocate / reallocate API) recording every successful
+/// call to `Sink`. Holds references: the heap and the sink must outlive the wrapper.
+template <class Heap, TraceSink Sink, class Lock = NullLock>
+class RecordingHeap {
+ public:
+  /// Wraps `heap`; writes the trace header to `sink` (counted as dropped if refused).
+  RecordingHeap(Heap& heap, Sink& sink) noexcept : heap_(heap), sink_(sink) {
+    if (!sink_.write(std::as_bytes(std::span(kTraceMagic.data(), kTraceMagic.size())))) ++dropped_;
+  }
+  RecordingHeap(const RecordingHeap&) = delete;
+  RecordingHeap& operator=(const RecordingHeap&) = delete;
+
+  /// Heap::allocate(size), recorded with the default alignment.
+  [[nodiscard]] Result<void*> allocate(std::size_t size) noexcept {
+    Guard g(lock_);
+    Result<void*> r = heap_.allocate(size);
+    if (r) emit(TraceEvent{EventKind::kAllocate, 0, id_of(*r), size});
+    return r;
+  }
+
+  /// Heap::allocate(size, align), recorded with its alignment (0 when no stricter than the default).
+  [[nodiscard]] Result<void*> allocate(std::size_t size, std::size_t align) noexcept {
+    Guard g(lock_);
+    Result<void*> r = heap_.allocate(size, align);
+    if (r) emit(TraceEvent{EventKind::kAllocate, align_log2(align), id_of(*r), size});
+    return r;
+  }
+
+  /// Heap::allocate(layout), recorded like allocate(size, align).
+  [[nodiscard]] Result<void*> allocate(Layout layout) noexcept { return allocate(layout.size(), layout.align()); }
+
+  /// Heap::deallocate(ptr), recorded before the block is released (nullptr: nothing recorded).
+  void deallocate(void* ptr) noexcept {
+    if (ptr == nullptr) return;
+    Guard g(lock_);
+    emit(TraceEvent{EventKind::kFree, 0, id_of(ptr), 0});
+    heap_.deallocate(ptr);
+  }
+
+  /// Heap::reallocate(ptr, new_size). Resized in place: one reallocate event. Moved: the wrapper's ids derive
+  /// from addresses, so the move is recorded as what the heap did, an allocate of the new block and then a free of
+  /// the old one (a replay then skips the copy, and cannot grow that block in place). Failure: nothing recorded,
+  /// the block is untouched.
+  [[nodiscard]] Result<void*> reallocate(void* ptr, std::size_t new_size) noexcept {
+    Guard g(lock_);
+    Result<void*> r = heap_.reallocate(ptr, new_size);
+    if (!r) return r;
+    if (ptr == nullptr) {
+      emit(TraceEvent{EventKind::kAllocate, 0, id_of(*r), new_size});
+    } else if (*r == ptr) {
+      emit(TraceEvent{EventKind::kReallocate, 0, id_of(ptr), new_size});
+    } else {
+      emit(TraceEvent{EventKind::kAllocate, 0, id_of(*r), new_size});
+      emit(TraceEvent{EventKind::kFree, 0, id_of(ptr), 0});
+    }
+    return r;
+  }
+
+  /// Writes the end record (the number of events recorded). Call once, when recording stops; later calls are
+  /// still forwarded and recorded, but the trace must be cut at the end record.
+  void finish() noexcept {
+    Guard g(lock_);
+    emit(TraceEvent{EventKind::kEnd, 0, events_, 0});
+  }
+
+  /// Events the sink accepted, end record excluded.
+  std::uint64_t events() const noexcept { return events_; }
+  /// Writes the sink refused (header and events): a non-zero count means the drained trace is incomplete.
+  std::uint64_t dropped() const noexcept { return dropped_; }
+  /// The wrapped heap.
+  Heap& heap() noexcept { return heap_; }
+
+ private:
+  struct Guard {
+    explicit Guard(Lock& l) : lock(l) { lock.lock(); }
+    ~Guard() { lock.unlock(); }
+    Lock& lock;
+  };
+
+  static constexpr std::size_t kIdShift = 3;  // payloads are at least 8-byte aligned in every BasicHeap
+
+  static std::uint64_t id_of(const void* p) noexcept { return reinterpret_cast<std::uintptr_t>(p) >> kIdShift; }
+
+  static std::uint8_t align_log2(std::size_t align) noexcept {
+    if (align <= alignof(std::max_align_t)) return 0;
+    std::uint8_t k = 0;
+    while ((std::size_t{1} << k) < align) ++k;
+    return k;
+  }
+
+  void emit(const TraceEvent& e) noexcept {
+    std::byte buf[kMaxEventBytes];
+    const std::size_t n = encode(e, buf);
+    if (sink_.write(std::span<const std::byte>(buf, n))) {
+      if (e.kind != EventKind::kEnd) ++events_;
+    } else {
+      ++dropped_;
+    }
+  }
+
+  Heap& heap_;
+  Sink& sink_;
+  [[no_unique_address]] Lock lock_{};
+  std::uint64_t events_ = 0;
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace nostd::record

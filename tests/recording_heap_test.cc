@@ -1,0 +1,168 @@
+// tests/recording_heap_test.cc — RecordingHeap (record/recording_heap.h) over real heaps, with a RingBuffer sink
+// (record/ring_buffer.h) drained and decoded (record/trace_format.h) as a board would drain it. Portable: runs on
+// the host, on Cortex-M4 under QEMU (`--config=cortex_m`) and on riscv64.
+#include "record/recording_heap.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "alloc/alloc.h"
+#include "record/ring_buffer.h"
+#include "record/trace_format.h"
+
+namespace nostd::record {
+namespace {
+
+/// Drains `ring` completely through a small buffer (as a UART or semihosting loop would).
+template <std::size_t N>
+std::vector<std::byte> drain(RingBuffer<N>& ring) {
+  std::vector<std::byte> out;
+  std::byte chunk[7];  // an odd size: events straddle reads
+  std::size_t n;
+  while ((n = ring.read(chunk)) > 0) out.insert(out.end(), chunk, chunk + n);
+  return out;
+}
+
+/// Decodes a drained trace: magic, events, end record. Fails the test on any decoding error.
+std::vector<TraceEvent> decode_all(const std::vector<std::byte>& bytes) {
+  std::vector<TraceEvent> events;
+  EXPECT_GE(bytes.size(), kTraceMagic.size());
+  EXPECT_EQ(std::memcmp(bytes.data(), kTraceMagic.data(), kTraceMagic.size()), 0);
+  std::size_t pos = kTraceMagic.size();
+  while (pos < bytes.size()) {
+    const Decoded d = decode(bytes, pos);
+    EXPECT_EQ(d.error, DecodeError::kNone) << "at byte " << d.error_offset;
+    if (d.error != DecodeError::kNone) break;
+    events.push_back(d.event);
+    pos = d.next;
+  }
+  return events;
+}
+
+template <class Heap>
+class RecordingHeapTest : public ::testing::Test {};
+
+using Heaps = ::testing::Types<BasicHeap<FirstFit, CompactTags, StaticArraySource<16 * 1024>>,
+                               BasicHeap<BestFit, FullTags, NoChecks, StaticArraySource<16 * 1024>>,
+                               BasicHeap<NextFit, CompactTags, SpinLock, StaticArraySource<16 * 1024>>>;
+TYPED_TEST_SUITE(RecordingHeapTest, Heaps);
+
+TYPED_TEST(RecordingHeapTest, RecordsEverySuccessfulCallAndDrainsAsAValidTrace) {
+  static TypeParam heap;  // static: the arena lives inside the heap object
+  RingBuffer<1024> ring;
+  RecordingHeap rec(heap, ring);
+  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
+
+  Result<void*> a = rec.allocate(24);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(heap.validate());
+  Result<void*> b = rec.allocate(100, 64);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(heap.validate());
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(*b) % 64, 0u);
+  Result<void*> too_big = rec.allocate(1 << 20);  // fails: not recorded
+  EXPECT_FALSE(too_big);
+  ASSERT_TRUE(heap.validate());
+  Result<void*> c = rec.allocate(Layout::of<std::uint64_t>());
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(heap.validate());
+  rec.deallocate(*c);  // frees the block after `a`'s neighbour, so `a` can grow in place or move
+  ASSERT_TRUE(heap.validate());
+  std::memset(*a, 0x5a, 24);
+  const void* before = *a;
+  Result<void*> grown = rec.reallocate(*a, 4000);
+  ASSERT_TRUE(grown);
+  ASSERT_TRUE(heap.validate());
+  EXPECT_EQ(static_cast<unsigned char*>(*grown)[23], 0x5a);
+  rec.deallocate(*grown);
+  ASSERT_TRUE(heap.validate());
+  rec.deallocate(*b);
+  ASSERT_TRUE(heap.validate());
+  rec.deallocate(nullptr);  // a no-op: not recorded
+  rec.finish();
+  EXPECT_EQ(rec.dropped(), 0u);
+
+  const std::vector<TraceEvent> events = decode_all(drain(ring));
+  std::vector<TraceEvent> want = {
+      {EventKind::kAllocate, 0, id(before), 24},
+      {EventKind::kAllocate, 6, id(*b), 100},
+      {EventKind::kAllocate, 0, id(*c), 8},
+      {EventKind::kFree, 0, id(*c), 0},
+  };
+  if (*grown == before) {
+    want.push_back({EventKind::kReallocate, 0, id(before), 4000});
+  } else {
+    want.push_back({EventKind::kAllocate, 0, id(*grown), 4000});
+    want.push_back({EventKind::kFree, 0, id(before), 0});
+  }
+  want.push_back({EventKind::kFree, 0, id(*grown), 0});
+  want.push_back({EventKind::kFree, 0, id(*b), 0});
+  want.push_back({EventKind::kEnd, 0, want.size(), 0});
+  EXPECT_EQ(events, want);
+  EXPECT_EQ(rec.events(), want.size() - 1);
+}
+
+TYPED_TEST(RecordingHeapTest, AFullRingDropsWholeEventsAndCountsThem) {
+  static TypeParam heap;
+  RingBuffer<64> ring;  // the header (8 bytes) and a few events
+  RecordingHeap rec(heap, ring);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 20; ++i) {
+    Result<void*> p = rec.allocate(16);
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(heap.validate());
+    blocks.push_back(*p);
+  }
+  EXPECT_GT(rec.dropped(), 0u);
+  EXPECT_EQ(rec.events() + rec.dropped(), 20u);
+  // What was drained is still whole events: it decodes without an error.
+  const std::vector<TraceEvent> events = decode_all(drain(ring));
+  EXPECT_EQ(events.size(), rec.events());
+  for (void* p : blocks) {
+    rec.deallocate(p);
+    ASSERT_TRUE(heap.validate());
+  }
+}
+
+TEST(RingBuffer, WrapsAroundAndRefusesWhatDoesNotFit) {
+  RingBuffer<16> ring;
+  std::byte in[10];
+  for (int i = 0; i < 10; ++i) in[i] = static_cast<std::byte>(i);
+  std::byte out[16];
+  for (int round = 0; round < 5; ++round) {  // the counters pass the end of the array several times
+    ASSERT_TRUE(ring.write(in));
+    EXPECT_FALSE(ring.write(in));  // 6 bytes free: all or nothing
+    EXPECT_EQ(ring.size(), 10u);
+    ASSERT_EQ(ring.read(out), 10u);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(out[i], in[i]);
+  }
+  EXPECT_EQ(ring.read(out), 0u);
+}
+
+TEST(TraceEncoding, RoundTripsOnThisTarget) {
+  const TraceEvent events[] = {{EventKind::kAllocate, 0, 0, 0},
+                               {EventKind::kAllocate, 30, UINT64_MAX, UINT64_MAX},
+                               {EventKind::kReallocate, 0, 127, 128},
+                               {EventKind::kFree, 0, 1ull << 35, 0},
+                               {EventKind::kEnd, 0, 3, 0}};
+  for (const TraceEvent& e : events) {
+    std::byte buf[kMaxEventBytes];
+    const std::size_t n = encode(e, buf);
+    EXPECT_LE(n, kMaxEventBytes);
+    const Decoded d = decode(std::span<const std::byte>(buf, n), 0);
+    ASSERT_EQ(d.error, DecodeError::kNone);
+    EXPECT_EQ(d.event, e);
+    EXPECT_EQ(d.next, n);
+    // Every strict prefix is truncated, never misread.
+    for (std::size_t k = 0; k < n; ++k) {
+      EXPECT_EQ(decode(std::span<const std::byte>(buf, k), 0).error, DecodeError::kTruncated);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nostd::record

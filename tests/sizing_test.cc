@@ -1,0 +1,82 @@
+// tests/sizing_test.cc — the smallest-arena search (bench/sizing.h): its answer on a probe with a known
+// threshold, its limits (never fits, capped), and on real heaps that the answer fits and a smaller arena fails.
+#include "bench/sizing.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <vector>
+
+#include "alloc/alloc.h"
+#include "bench/heap_adapter.h"
+#include "bench/mapped_memory.h"
+#include "bench/replay_passes.h"
+#include "bench/trace.h"
+
+namespace nostd::bench {
+namespace {
+
+TEST(Sizing, FindsAThresholdToWithinItsPrecision) {
+  for (std::size_t threshold : {std::size_t{1}, std::size_t{1000}, std::size_t{4097}, std::size_t{123456789}}) {
+    const Sizing s = smallest_arena(100, std::size_t{1} << 40, 64, [&](std::size_t bytes) {
+      return bytes >= threshold ? Probe::kFits : Probe::kFailed;
+    });
+    ASSERT_TRUE(s.bytes) << threshold;
+    const std::size_t want = std::max<std::size_t>(threshold, 100);  // never below the lower bound it was given
+    EXPECT_GE(*s.bytes, want);
+    EXPECT_LE(*s.bytes - want, std::max<std::size_t>(64, *s.bytes / 1000)) << threshold;
+    EXPECT_LT(s.probes, 80);
+  }
+}
+
+TEST(Sizing, NothingFitsUpToTheLimit) {
+  const Sizing s = smallest_arena(100, 5000, 64, [](std::size_t) { return Probe::kFailed; });
+  EXPECT_FALSE(s.bytes);
+  EXPECT_FALSE(s.capped);
+}
+
+TEST(Sizing, ACappedProbeGivesNoAnswer) {
+  const Sizing s = smallest_arena(100, 1 << 20, 64,
+                                  [](std::size_t bytes) { return bytes < 10000 ? Probe::kFailed : Probe::kCapped; });
+  EXPECT_FALSE(s.bytes);
+  EXPECT_TRUE(s.capped);
+}
+
+/// A trace whose live set peaks at 100 blocks of 200 bytes, with holes punched in it.
+Trace holes_trace() {
+  Trace t;
+  for (std::uint32_t i = 0; i < 100; ++i) t.push_back(Op{OpKind::kAllocate, 0, i, 200});
+  for (std::uint32_t i = 0; i < 100; i += 2) t.push_back(Op{OpKind::kFree, 0, i, 200});
+  for (std::uint32_t i = 0; i < 100; i += 2) t.push_back(Op{OpKind::kAllocate, 0, i, 300});  // cannot reuse holes
+  t.push_back(Op{OpKind::kReallocate, 0, 1, 1000});
+  for (std::uint32_t i = 0; i < 100; ++i) t.push_back(Op{OpKind::kFree, 0, i, i == 1 ? 1000u : (i % 2 ? 200u : 300u)});
+  return t;
+}
+
+template <class Adapter>
+void expect_tight_sizing() {
+  const Trace trace = holes_trace();
+  SlotTable slots(100);
+  const MappedRegion region(1 << 20);
+  const Sizing s = smallest_arena(100 * 200, region.size(), 16, [&](std::size_t bytes) {
+    return replay_fits<Adapter>(region.first(bytes), trace, slots, 60);
+  });
+  ASSERT_TRUE(s.bytes);
+  EXPECT_EQ(replay_fits<Adapter>(region.first(*s.bytes), trace, slots, 60), Probe::kFits);
+  const std::size_t precision = std::max<std::size_t>(16, *s.bytes / 1000);
+  EXPECT_EQ(replay_fits<Adapter>(region.first(*s.bytes - precision - 1), trace, slots, 60), Probe::kFailed);
+  // The holes left by the 200-byte blocks cannot hold the 300-byte ones, so the arena exceeds the peak live bytes
+  // by more than the tags alone would explain.
+  EXPECT_GT(*s.bytes, std::size_t{50 * 200 + 50 * 300});
+}
+
+TEST(Sizing, FirstFitCompactAnswerFitsAndASmallerArenaFails) {
+  expect_tight_sizing<HeapAdapter<FirstFit, CompactTags>>();
+}
+TEST(Sizing, BestFitFullAnswerFitsAndASmallerArenaFails) { expect_tight_sizing<HeapAdapter<BestFit, FullTags>>(); }
+TEST(Sizing, NextFitNoChecksAnswerFitsAndASmallerArenaFails) {
+  expect_tight_sizing<HeapAdapter<NextFit, CompactTags, NoChecks>>();
+}
+
+}  // namespace
+}  // namespace nostd::bench

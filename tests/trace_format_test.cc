@@ -1,0 +1,250 @@
+// tests/trace_format_test.cc — the recorded-trace format (record/trace_format.h) and its hosted reader and
+// writer (bench/trace_io.h): round trips between the binary and text forms, loading into replay operations,
+// and one test per kind of bad input, each expecting its error and byte offset (and never a crash: every
+// prefix and many corrupted copies of a valid trace are read too).
+#include "record/trace_format.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/trace.h"
+#include "bench/trace_io.h"
+
+namespace nostd::bench {
+namespace {
+
+using record::kTraceMagic;
+
+std::vector<std::byte> bytes_of(std::string_view s) {
+  const auto* p = reinterpret_cast<const std::byte*>(s.data());
+  return {p, p + s.size()};
+}
+
+/// A binary trace of `events` with a correct end record.
+std::vector<std::byte> binary(const std::vector<TraceEvent>& events) {
+  std::vector<std::byte> out = bytes_of(kTraceMagic);
+  for (const TraceEvent& e : events) append_binary(out, e);
+  append_binary(out, TraceEvent{EventKind::kEnd, 0, events.size(), 0});
+  return out;
+}
+
+/// Reads `bytes`, collecting events; returns the error, if any.
+std::expected<std::vector<TraceEvent>, TraceError> read_all(std::span<const std::byte> bytes) {
+  std::vector<TraceEvent> got;
+  const auto r = read_trace(bytes, [&](const TraceEvent& e, std::size_t) -> std::optional<std::string> {
+    got.push_back(e);
+    return std::nullopt;
+  });
+  if (!r) return std::unexpected(r.error());
+  return got;
+}
+
+const std::vector<TraceEvent> kSample = {
+    {EventKind::kAllocate, 0, 1, 24},
+    {EventKind::kAllocate, 6, 2, 100},  // aligned to 64
+    {EventKind::kAllocate, 0, 300000, 0},
+    {EventKind::kReallocate, 0, 1, 4000},
+    {EventKind::kFree, 0, 2, 0},
+    {EventKind::kAllocate, 0, 2, 7},  // an id used again after its free
+    {EventKind::kAllocate, 0, UINT64_MAX, (std::uint64_t{1} << 40)},
+    {EventKind::kFree, 0, UINT64_MAX, 0},
+    {EventKind::kFree, 0, 1, 0},
+};
+
+TEST(TraceFormat, EncodeDecodeEveryKind) {
+  for (const TraceEvent& e : kSample) {
+    std::byte buf[record::kMaxEventBytes];
+    const std::size_t n = record::encode(e, buf);
+    const record::Decoded d = record::decode(std::span<const std::byte>(buf, n), 0);
+    ASSERT_EQ(d.error, record::DecodeError::kNone);
+    EXPECT_EQ(d.next, n);
+    EXPECT_EQ(d.event, e);
+  }
+}
+
+TEST(TraceFormat, SmallEventsAreCompact) {
+  std::byte buf[record::kMaxEventBytes];
+  EXPECT_EQ(record::encode(TraceEvent{EventKind::kAllocate, 0, 12345, 100}, buf), 5u);  // tag, 2+1 varint, align
+  EXPECT_EQ(record::encode(TraceEvent{EventKind::kFree, 0, 12345, 0}, buf), 3u);
+}
+
+TEST(TraceFormat, BinaryTextBinaryRoundTripIsExact) {
+  const std::vector<std::byte> bin = binary(kSample);
+  const auto text = convert(bin, TraceForm::kText);
+  ASSERT_TRUE(text) << text.error().describe();
+  const std::string_view t(reinterpret_cast<const char*>(text->data()), text->size());
+  EXPECT_TRUE(t.starts_with("nostd-trace 1\na 1 24\na 2 100 64\n")) << t;
+  EXPECT_NE(t.find("r 1 4000\n"), std::string_view::npos);
+  EXPECT_TRUE(t.ends_with("end 9\n"));
+  const auto back = convert(*text, TraceForm::kBinary);
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(*back, bin);
+  const auto events = read_all(*text);
+  ASSERT_TRUE(events);
+  EXPECT_EQ(*events, kSample);
+}
+
+TEST(TraceFormat, TextAcceptsCommentsBlankLinesAndDefaultAlignments) {
+  const auto events = read_all(
+      bytes_of("# recorded by hand\n\nnostd-trace 1\na 5 10\n  # indented comment\na 6 10 8\na 7 10 16\na 8 10 32\r\n"
+               "f 5\nf 6\nf 7\nf 8\nend 8\n"));
+  ASSERT_TRUE(events) << events.error().describe();
+  ASSERT_EQ(events->size(), 8u);
+  EXPECT_EQ((*events)[1].align_log2, 0);  // 8 and 16 are no stricter than malloc's default
+  EXPECT_EQ((*events)[2].align_log2, 0);
+  EXPECT_EQ((*events)[3].align_log2, 5);
+}
+
+TEST(TraceFormat, LoadReplayMapsIdsToDenseSlotsAndFindsThePeak) {
+  const auto t = load_replay(binary({
+      {EventKind::kAllocate, 0, 1000, 10},
+      {EventKind::kAllocate, 0, 7, 20},
+      {EventKind::kFree, 0, 1000, 0},
+      {EventKind::kAllocate, 4, 99, 30},  // reuses slot 0
+      {EventKind::kReallocate, 0, 7, 100},
+      {EventKind::kFree, 0, 7, 0},
+      {EventKind::kFree, 0, 99, 0},
+  }));
+  ASSERT_TRUE(t) << t.error().describe();
+  EXPECT_EQ(t->slots, 2u);
+  ASSERT_EQ(t->ops.size(), 7u);
+  EXPECT_EQ(t->ops[3].slot, 0u);
+  EXPECT_EQ(t->ops[3].align_log2, 4);
+  EXPECT_EQ(t->ops[4].kind, OpKind::kReallocate);
+  EXPECT_EQ(t->ops[4].slot, 1u);
+  EXPECT_EQ(t->ops[5].size, 100u);  // a free repeats the block's current size
+  EXPECT_EQ(t->info.peak_live_bytes, 130u);
+  EXPECT_EQ(t->info.drain_begin, 5u);  // the peak is the state after operation 4
+  EXPECT_EQ(t->info.allocations, 3u);
+  EXPECT_EQ(t->info.frees, 3u);
+  EXPECT_EQ(t->reallocations, 1u);
+  EXPECT_EQ(t->aligned, 1u);
+}
+
+/// Expects reading `bytes` to fail at `offset` with a message containing `words`.
+void expect_error(std::span<const std::byte> bytes, std::size_t offset, std::string_view words, std::size_t line = 0) {
+  const auto r = read_all(bytes);
+  ASSERT_FALSE(r) << "accepted a bad trace";
+  EXPECT_EQ(r.error().offset, offset) << r.error().describe();
+  EXPECT_EQ(r.error().line, line) << r.error().describe();
+  EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().describe();
+  EXPECT_FALSE(load_replay(bytes));
+}
+
+TEST(TraceFormatErrors, NotATrace) {
+  expect_error({}, 0, "not a trace");
+  expect_error(bytes_of("NSTRACE2xxxx"), 0, "not a trace");
+  expect_error(bytes_of("hello world\n"), 0, "not a trace");
+}
+
+TEST(TraceFormatErrors, EveryTruncationIsReportedAtTheEnd) {
+  const std::vector<std::byte> bin = binary(kSample);
+  for (std::size_t n = 0; n < bin.size(); ++n) {
+    const auto r = read_all(std::span(bin).first(n));
+    ASSERT_FALSE(r) << "a trace cut to " << n << " bytes was accepted";
+    if (n >= kTraceMagic.size()) {
+      EXPECT_EQ(r.error().offset, n) << r.error().describe();
+      EXPECT_TRUE(r.error().message.find("truncated") != std::string::npos ||
+                  r.error().message.find("without an end record") != std::string::npos)
+          << r.error().describe();
+    }
+  }
+}
+
+TEST(TraceFormatErrors, UnknownEventNamesItsTagAndOffset) {
+  std::vector<std::byte> bin = binary({{EventKind::kAllocate, 0, 1, 8}});
+  bin.insert(bin.begin() + 12, std::byte{0x7f});  // after the header and the 4-byte allocate event
+  expect_error(bin, 12, "unknown event tag 0x7f");
+}
+
+TEST(TraceFormatErrors, OverlongVarint) {
+  std::vector<std::byte> bin = bytes_of(kTraceMagic);
+  bin.push_back(std::byte{'F'});
+  for (int i = 0; i < 11; ++i) bin.push_back(std::byte{0x80});
+  expect_error(bin, 18, "corrupt number");  // the 10th varint byte may hold one bit only
+}
+
+TEST(TraceFormatErrors, AlignmentOutOfRange) {
+  std::vector<std::byte> bin = bytes_of(kTraceMagic);
+  for (std::uint8_t b : {std::uint8_t{'A'}, std::uint8_t{1}, std::uint8_t{8}, std::uint8_t{31}}) {
+    bin.push_back(std::byte{b});
+  }
+  expect_error(bin, 11, "alignment");
+}
+
+TEST(TraceFormatErrors, FreeOfAnIdNeverAllocated) {
+  // header 8 + allocate(1, 8) 4 bytes: the free starts at byte 12.
+  expect_error(binary({{EventKind::kAllocate, 0, 1, 8}, {EventKind::kFree, 0, 2, 0}}), 12,
+               "free of id 2, which is not live");
+}
+
+TEST(TraceFormatErrors, DoubleFree) {
+  expect_error(binary({{EventKind::kAllocate, 0, 1, 8}, {EventKind::kFree, 0, 1, 0}, {EventKind::kFree, 0, 1, 0}}), 14,
+               "free of id 1, which is not live");
+}
+
+TEST(TraceFormatErrors, ReallocateOfAnIdNeverAllocated) {
+  expect_error(binary({{EventKind::kReallocate, 0, 3, 8}}), 8, "reallocate of id 3");
+}
+
+TEST(TraceFormatErrors, AllocateOfALiveId) {
+  expect_error(binary({{EventKind::kAllocate, 0, 1, 8}, {EventKind::kAllocate, 0, 1, 8}}), 12,
+               "allocate of id 1, which is still live (allocated at byte 8)");
+}
+
+TEST(TraceFormatErrors, EndRecordCountMismatch) {
+  std::vector<std::byte> bin = bytes_of(kTraceMagic);
+  append_binary(bin, TraceEvent{EventKind::kAllocate, 0, 1, 8});
+  append_binary(bin, TraceEvent{EventKind::kEnd, 0, 5, 0});
+  expect_error(bin, 12, "counts 5 events, the trace has 1");
+}
+
+TEST(TraceFormatErrors, BytesAfterTheEndRecord) {
+  std::vector<std::byte> bin = binary({{EventKind::kAllocate, 0, 1, 8}});
+  const std::size_t end = bin.size();
+  bin.push_back(std::byte{'F'});
+  expect_error(bin, end, "after the end record");
+}
+
+TEST(TraceFormatErrors, ReplayRejectsRequestsOver4GiB) {
+  const auto t = load_replay(binary({{EventKind::kAllocate, 0, 1, std::uint64_t{1} << 33}}));
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().offset, 8u);
+  EXPECT_NE(t.error().message.find("4 GiB"), std::string::npos);
+}
+
+TEST(TraceFormatErrors, TextErrorsNameLineAndOffset) {
+  // "nostd-trace 1\n" is 14 bytes, "a 1 8\n" 6: line 3 starts at byte 20.
+  expect_error(bytes_of("nostd-trace 1\na 1 8\nx 1\nend 1\n"), 20, "unknown event \"x\"", 3);
+  expect_error(bytes_of("nostd-trace 1\na 1 8\nf 2\nend 2\n"), 20, "free of id 2", 3);
+  expect_error(bytes_of("nostd-trace 1\na 1 eight\nend 1\n"), 14, "expected \"a ID SIZE [ALIGN]\"", 2);
+  expect_error(bytes_of("nostd-trace 1\na 1 8 48\nend 1\n"), 14, "not a power of two", 2);
+  expect_error(bytes_of("nostd-trace 1\na 1 8\nend 1\nf 1\n"), 26, "data after the end record", 4);
+  expect_error(bytes_of("nostd-trace 1\na 1 8\n"), 20, "without an end record", 2);
+  expect_error(bytes_of("nostd-trace 1\na 1 99999999999999999999\nend 1\n"), 14, "expected", 2);
+  expect_error(bytes_of("nostd-trace 2\nend 0\n"), 0, "not a trace", 1);
+}
+
+TEST(TraceFormatErrors, CorruptedCopiesNeverCrash) {
+  // Every single-byte change of a valid trace is either still a valid trace or rejected with an offset inside it.
+  const std::vector<std::byte> bin = binary(kSample);
+  SplitMix64 rng(7);
+  for (std::size_t i = 0; i < bin.size(); ++i) {
+    for (int k = 0; k < 8; ++k) {
+      std::vector<std::byte> bad = bin;
+      bad[i] = static_cast<std::byte>(rng.next());
+      const auto r = read_all(bad);
+      if (!r) {
+        EXPECT_LE(r.error().offset, bad.size());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nostd::bench
