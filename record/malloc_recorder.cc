@@ -1,11 +1,9 @@
 // record/malloc_recorder.cc — the hosted malloc recorder (see malloc_recorder.h for the design).
 //
-// Raw record (32 bytes, native byte order, only ever read back by the process that wrote it):
-//   word 0: kind (bits 56..63: 'A', 'F', 'R') | align_log2 (bits 48..55) | sequence number (bits 0..47)
-//   word 1: address (for 'R': the old address)    word 2: 'R': the new address    word 3: size
-// Finalisation: the raw file is mapped; it consists of runs in increasing sequence order (each thread's records
-// are in order, and a run breaks only where one thread's buffer follows another's), which a k-way merge over the
-// runs puts back in sequence order without sorting or copying. The merged stream goes through an
+// Raw file (native byte order, only ever read back by the process that wrote it): chunks, each one thread's
+// buffer as it was flushed, a ChunkHeader then delta-encoded events (see ChunkHeader). Finalisation: the raw file
+// is mapped; every chunk is in sequence order, so a k-way merge over the chunks puts the events back in the order
+// the calls happened without sorting or copying. The merged stream goes through an
 // open-addressing table from live address to block id (linear probing with backward-shift deletion, so no
 // tombstones) and is written as the trace through a buffer. Nothing here calls malloc: every array is mmap'd.
 #include "record/malloc_recorder.h"
@@ -20,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -32,25 +31,43 @@
 namespace nostd::record {
 namespace {
 
+/// One event as the finaliser decodes it from the raw file.
 struct RawEvent {
-  std::uint64_t meta;
-  std::uint64_t addr;
-  std::uint64_t new_addr;
-  std::uint64_t size;
+  char kind = 0;                // 'A', 'F' or 'R'
+  std::uint8_t align_log2 = 0;  // 'A' only
+  std::uint64_t seq = 0;        // global sequence number
+  std::uint64_t addr = 0;       // the block ('R': its old address)
+  std::uint64_t new_addr = 0;   // 'R': the new address
+  std::uint64_t size = 0;       // 'A' and 'R'
 };
-static_assert(sizeof(RawEvent) == 32, "RawEvent: the raw file is an array of 32-byte records");
 
-constexpr std::uint64_t kSeqMask = (std::uint64_t{1} << 48) - 1;
-constexpr std::size_t kBufferEvents = 8192;  // 256 KiB per thread: one write(2) per 8192 calls
+/// The header of one thread's chunk in the raw file; the chunk's events follow, delta-encoded against the
+/// previous event of the same chunk (sequence numbers from `first_seq`, addresses from 0): a kind byte ('A',
+/// 'a' = aligned 'A' followed by its align_log2 byte, 'F', 'R'), varint(sequence delta), varint(zigzag(address
+/// delta)), for 'R' varint(zigzag(new address - address)), for 'A' and 'R' varint(size). A chunk decodes on its
+/// own, and the usual event takes 5 to 8 bytes instead of 32.
+struct ChunkHeader {
+  std::uint32_t magic;  // kChunkMagic: a check that the finaliser is reading what it wrote
+  std::uint32_t bytes;  // event bytes that follow
+  std::uint64_t first_seq;
+};
+constexpr std::uint32_t kChunkMagic = 0x4352534e;  // "NSRC"
+constexpr std::size_t kBufferBytes = 256 * 1024;   // per thread: one write(2) per ~40,000 calls
+constexpr std::size_t kMaxRawBytes = 2 + 4 * 10;   // kind, alignment, four varints
 constexpr std::size_t kMaxThreads = 4096;
 
 /// One thread's buffer. `busy` is set while its owner appends, so that stop() never flushes a half-written
 /// buffer (Dekker-style with g_recording: both sides use sequentially consistent operations).
 struct ThreadBuffer {
   std::atomic<int> busy{0};
-  std::size_t count = 0;
-  RawEvent events[kBufferEvents];
+  std::size_t used = 0;         // event bytes in `payload`
+  std::uint64_t prev_seq = 0;   // of the last event in this chunk
+  std::uint64_t prev_addr = 0;  // of the last event in this chunk
+  ChunkHeader header{};         // written together with the payload that follows it
+  unsigned char payload[kBufferBytes];
 };
+static_assert(offsetof(ThreadBuffer, payload) == offsetof(ThreadBuffer, header) + sizeof(ChunkHeader),
+              "ThreadBuffer: the header must directly precede the payload (one write(2) for both)");
 
 std::atomic<std::uint64_t> g_seq{0};
 std::atomic<std::size_t> g_thread_count{0};
@@ -80,9 +97,11 @@ void write_all(int fd, const void* data, std::size_t bytes) {
 }
 
 void flush(ThreadBuffer* b) {
-  if (b->count == 0) return;
-  write_all(g_raw_fd, b->events, b->count * sizeof(RawEvent));
-  b->count = 0;
+  if (b->used == 0) return;
+  b->header.magic = kChunkMagic;
+  b->header.bytes = static_cast<std::uint32_t>(b->used);
+  write_all(g_raw_fd, &b->header, sizeof(ChunkHeader) + b->used);
+  b->used = 0;
 }
 
 ThreadBuffer* this_thread_buffer() {
@@ -102,10 +121,23 @@ ThreadBuffer* this_thread_buffer() {
   return b;
 }
 
-/// Appends one raw record for this thread; the sequence number is taken here, after the caller's allocation
+unsigned char* put_varint(unsigned char* p, std::uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<unsigned char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<unsigned char>(v);
+  return p;
+}
+
+std::uint64_t zigzag(std::uint64_t delta) {
+  const auto d = static_cast<std::int64_t>(delta);
+  return (static_cast<std::uint64_t>(d) << 1) ^ static_cast<std::uint64_t>(d >> 63);
+}
+
+/// Appends one raw event for this thread; the sequence number is taken here, after the caller's allocation
 /// (or before its release), which is what orders events across threads.
-void record(std::uint64_t kind, std::uint64_t align_log2, std::uint64_t addr, std::uint64_t new_addr,
-            std::uint64_t size) {
+void record(char kind, std::uint8_t align_log2, std::uint64_t addr, std::uint64_t new_addr, std::uint64_t size) {
   ThreadBuffer* b = this_thread_buffer();
   if (b == nullptr) return;
   b->busy.store(1);  // seq_cst: ordered before the re-check below
@@ -114,10 +146,78 @@ void record(std::uint64_t kind, std::uint64_t align_log2, std::uint64_t addr, st
     return;
   }
   const std::uint64_t seq = g_seq.fetch_add(1, std::memory_order_relaxed);
-  b->events[b->count++] = RawEvent{(kind << 56) | (align_log2 << 48) | (seq & kSeqMask), addr, new_addr, size};
-  if (b->count == kBufferEvents) flush(b);
+  if (b->used == 0) {
+    b->header.first_seq = seq;
+    b->prev_seq = seq;
+    b->prev_addr = 0;
+  }
+  unsigned char* p = b->payload + b->used;
+  const bool aligned = kind == 'A' && align_log2 != 0;
+  *p++ = static_cast<unsigned char>(aligned ? 'a' : kind);
+  if (aligned) *p++ = align_log2;
+  p = put_varint(p, seq - b->prev_seq);
+  p = put_varint(p, zigzag(addr - b->prev_addr));
+  b->prev_addr = addr;
+  if (kind == 'R') {
+    p = put_varint(p, zigzag(new_addr - addr));
+    b->prev_addr = new_addr;
+  }
+  if (kind != 'F') p = put_varint(p, size);
+  b->prev_seq = seq;
+  b->used = static_cast<std::size_t>(p - b->payload);
+  if (b->used + kMaxRawBytes > kBufferBytes) flush(b);
   b->busy.store(0, std::memory_order_release);
 }
+
+/// Reads one chunk's events in order.
+class ChunkCursor {
+ public:
+  ChunkCursor(const unsigned char* p, const unsigned char* end, std::uint64_t first_seq)
+      : p_(p), end_(end), seq_(first_seq) {}
+  /// Decodes the next event into `e`; false at the end of the chunk (or at a malformed byte).
+  bool next(RawEvent& e) {
+    if (p_ >= end_) return false;
+    const char kind = static_cast<char>(*p_++);
+    e.align_log2 = 0;
+    if (kind == 'a') {
+      if (p_ >= end_) return false;
+      e.align_log2 = *p_++;
+    }
+    e.kind = kind == 'a' ? 'A' : kind;
+    std::uint64_t v = 0;
+    if (!get(&v)) return false;
+    seq_ += v;
+    e.seq = seq_;
+    if (!get(&v)) return false;
+    addr_ += unzigzag(v);
+    e.addr = addr_;
+    e.new_addr = 0;
+    e.size = 0;
+    if (e.kind == 'R') {
+      if (!get(&v)) return false;
+      addr_ += unzigzag(v);
+      e.new_addr = addr_;
+    }
+    if (e.kind != 'F' && !get(&e.size)) return false;
+    return e.kind == 'A' || e.kind == 'F' || e.kind == 'R';
+  }
+
+ private:
+  static std::uint64_t unzigzag(std::uint64_t v) { return (v >> 1) ^ (~(v & 1) + 1); }
+  bool get(std::uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      const unsigned char b = *p_++;
+      *v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return false;
+  }
+  const unsigned char* p_;
+  const unsigned char* end_;
+  std::uint64_t seq_;
+  std::uint64_t addr_ = 0;
+};
 
 void child_after_fork() { internal::g_recording.store(false); }
 
@@ -234,34 +334,43 @@ void finalise() {
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
   struct stat st {};
   if (fstat(g_raw_fd, &st) != 0) return;
-  const std::size_t n = static_cast<std::size_t>(st.st_size) / sizeof(RawEvent);
-  RawEvent* raw = nullptr;
-  if (n > 0) {
-    void* m = mmap(nullptr, n * sizeof(RawEvent), PROT_READ, MAP_PRIVATE, g_raw_fd, 0);
+  const auto file_bytes = static_cast<std::size_t>(st.st_size);
+  const unsigned char* raw = nullptr;
+  if (file_bytes > 0) {
+    void* m = mmap(nullptr, file_bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, g_raw_fd, 0);
     if (m == MAP_FAILED) {
       say("nostd-alloc: cannot map the raw trace; it is left in place\n");
       return;
     }
-    raw = static_cast<RawEvent*>(m);
+    raw = static_cast<const unsigned char*>(m);
   }
-  const std::span<const RawEvent> events(raw, n);
-  auto seq = [](const RawEvent& e) { return e.meta & kSeqMask; };
-  // Runs of increasing sequence numbers, and the most blocks live at once (counted on addresses) for the table.
-  std::size_t runs = n > 0 ? 1 : 0;
+  // First pass: the chunks, and the most blocks live at once (counted on addresses) to size the table.
+  std::size_t chunks = 0;
   std::size_t live = 0;
   std::size_t max_live = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i > 0 && seq(events[i]) < seq(events[i - 1])) ++runs;
-    const auto kind = static_cast<char>(events[i].meta >> 56);
-    if (kind == 'A') max_live = std::max(max_live, ++live);
-    if (kind == 'F' && live > 0) --live;
+  std::size_t pos = 0;
+  while (pos + sizeof(ChunkHeader) <= file_bytes) {
+    ChunkHeader h;
+    std::memcpy(&h, raw + pos, sizeof h);
+    if (h.magic != kChunkMagic || h.bytes > file_bytes - pos - sizeof h) break;
+    ChunkCursor c(raw + pos + sizeof h, raw + pos + sizeof h + h.bytes, h.first_seq);
+    RawEvent e;
+    while (c.next(e)) {
+      if (e.kind == 'A') max_live = std::max(max_live, ++live);
+      if (e.kind == 'F' && live > 0) --live;
+    }
+    ++chunks;
+    pos += sizeof h + h.bytes;
   }
-  // A min-heap of run cursors ordered by the sequence number each points at.
+  if (pos != file_bytes) say("nostd-alloc: the raw trace has a damaged chunk; the trace stops before it\n");
+  const std::size_t runs = chunks;
+  // A min-heap of chunk cursors ordered by the sequence number of the event each holds: every chunk is in
+  // order, so merging them restores the global order without sorting.
   struct Cursor {
-    std::size_t pos;
-    std::size_t end;
+    ChunkCursor chunk;
+    RawEvent current;
   };
-  const std::size_t heap_bytes = std::max<std::size_t>(runs, 1) * sizeof(Cursor);
+  const std::size_t heap_bytes = std::max<std::size_t>(chunks, 1) * sizeof(Cursor);
   void* hm = mmap(nullptr, heap_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (hm == MAP_FAILED) {
     say("nostd-alloc: out of memory finalising the trace; the raw trace is left in place\n");
@@ -269,7 +378,7 @@ void finalise() {
   }
   Cursor* heap = static_cast<Cursor*>(hm);
   std::size_t heap_size = 0;
-  auto key = [&](const Cursor& c) { return seq(events[c.pos]); };
+  auto key = [&](const Cursor& c) { return c.current.seq; };
   auto sift_down = [&](std::size_t i) {
     while (true) {
       std::size_t m = i;
@@ -282,19 +391,22 @@ void finalise() {
       i = m;
     }
   };
-  for (std::size_t i = 0, start = 0; i < n; ++i) {
-    if (i + 1 == n || seq(events[i + 1]) < seq(events[i])) {
-      heap[heap_size++] = Cursor{start, i + 1};
-      start = i + 1;
-    }
+  for (std::size_t p = 0; p < pos;) {
+    ChunkHeader h;
+    std::memcpy(&h, raw + p, sizeof h);
+    Cursor* c = new (&heap[heap_size])
+        Cursor{ChunkCursor(raw + p + sizeof h, raw + p + sizeof h + h.bytes, h.first_seq), RawEvent{}};
+    if (c->chunk.next(c->current)) ++heap_size;
+    p += sizeof h + h.bytes;
   }
   for (std::size_t i = heap_size; i-- > 0;) sift_down(i);
+  RawEvent out_event;
   auto next_event = [&]() -> const RawEvent* {
     if (heap_size == 0) return nullptr;
-    const RawEvent* e = &events[heap[0].pos];
-    if (++heap[0].pos == heap[0].end) heap[0] = heap[--heap_size];
+    out_event = heap[0].current;
+    if (!heap[0].chunk.next(heap[0].current)) heap[0] = heap[--heap_size];
     sift_down(0);
-    return e;
+    return &out_event;
   };
   AddressTable table;
   if (!table.init(max_live + 16)) {
@@ -314,8 +426,8 @@ void finalise() {
     w.bytes(kTraceMagic.data(), kTraceMagic.size());
     while (const RawEvent* next = next_event()) {
       const RawEvent& e = *next;
-      const auto kind = static_cast<char>(e.meta >> 56);
-      const auto align = static_cast<std::uint8_t>(e.meta >> 48);
+      const char kind = e.kind;
+      const std::uint8_t align = e.align_log2;
       if (kind == 'A') {
         if (const std::uint64_t old = table.erase(e.addr)) {
           ++reused;
@@ -362,7 +474,7 @@ void finalise() {
   }
   close(out);
   munmap(hm, heap_bytes);
-  if (raw != nullptr) munmap(raw, n * sizeof(RawEvent));
+  if (raw != nullptr) munmap(const_cast<unsigned char*>(raw), file_bytes);
   unlink(g_raw_path);
 }
 
