@@ -1,0 +1,78 @@
+// platform/malloc/arena.h — Arena<Heap>: one lock, one heap, and the growth that maps a new chunk when it is full.
+//
+// Threads do not serialise on one lock: the drop-in malloc keeps several arenas, a thread allocates from the one
+// it last locked (or the first free one it finds), and a free goes to the arena that owns the block (ChunkMap).
+#pragma once
+
+#include <pthread.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "alloc/error.h"
+#include "platform/malloc/chunk_map.h"
+
+namespace nostd::malloc_door {
+
+/// A heap over chunks it maps on demand, behind a pthread mutex. `Heap` is a BasicHeap over RegionSource with a
+/// NullLock: the arena's own mutex covers the heap operation and the growth together, and the fork handlers can
+/// take it from outside. Every member except the lock functions needs the lock held.
+template <class Heap>
+class Arena {
+ public:
+  constexpr Arena() noexcept = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  /// Blocks until this thread holds the arena.
+  void lock() noexcept { ::pthread_mutex_lock(&mutex_); }
+  /// Takes the arena if nobody holds it; never blocks.
+  bool try_lock() noexcept { return ::pthread_mutex_trylock(&mutex_) == 0; }
+  /// Releases the arena.
+  void unlock() noexcept { ::pthread_mutex_unlock(&mutex_); }
+  /// In a fork child, where the thread that held the lock in the parent no longer exists: a fresh mutex.
+  void reset_lock() noexcept { ::pthread_mutex_init(&mutex_, nullptr); }
+
+  /// Allocates from the heap, mapping one more chunk (owner byte `owner` in `map`) when the heap is full.
+  /// nullptr when even a fresh chunk cannot hold the request or the system refuses memory. Callers send
+  /// requests larger than a chunk elsewhere (HugeBlocks).
+  void* allocate(std::size_t size, std::size_t align, ChunkMap& map, std::uint8_t owner) noexcept {
+    Result<void*> block = heap_.allocate(size, align);
+    if (!block && block.error() == AllocError::kOutOfMemory && grow(map, owner)) block = heap_.allocate(size, align);
+    return block ? *block : nullptr;
+  }
+
+  /// Resizes a block of this arena as BasicHeap::reallocate does, growing the arena once if it is full.
+  /// nullptr when it cannot (the block is then untouched).
+  void* reallocate(void* ptr, std::size_t size, ChunkMap& map, std::uint8_t owner) noexcept {
+    Result<void*> block = heap_.reallocate(ptr, size);
+    if (!block && block.error() == AllocError::kOutOfMemory && grow(map, owner)) block = heap_.reallocate(ptr, size);
+    return block ? *block : nullptr;
+  }
+
+  /// The heap, for deallocate, usable_size, stats and validate.
+  Heap& heap() noexcept { return heap_; }
+  /// Chunks mapped so far.
+  std::size_t chunks() const noexcept { return chunks_; }
+
+ private:
+  // Maps a chunk, records its owner, and hands it to the heap as a new region. One chunk per growth step:
+  // requests larger than a chunk never reach an arena, so one fresh chunk always satisfies the retry.
+  bool grow(ChunkMap& map, std::uint8_t owner) noexcept {
+    std::byte* const chunk = map_chunk();
+    if (chunk == nullptr) return false;
+    if (!map.set_owner(chunk, owner) || !heap_.add_region(std::span<std::byte>(chunk, kChunkBytes))) {
+      ::munmap(chunk, kChunkBytes);
+      return false;
+    }
+    ++chunks_;
+    return true;
+  }
+
+  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+  Heap heap_{};
+  std::size_t chunks_ = 0;
+};
+
+}  // namespace nostd::malloc_door

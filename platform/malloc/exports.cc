@@ -1,0 +1,238 @@
+// platform/malloc/exports.cc — the exported malloc family and C++ operator new/delete of the drop-in malloc.
+//
+// Built with -fno-builtin (so that the compiler does not turn code here into calls of the very functions being
+// defined, such as malloc + memset into calloc) and -fvisibility=hidden: only the functions below are exported,
+// and calls between them stay inside the library instead of going through the PLT.
+//
+// Every function validates its arguments as glibc does (errno ENOMEM / EINVAL, nullptr), calls the core
+// (malloc_door.h) and ends in observe() (malloc_hook.h), the single hook for tracing.
+#include <errno.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+#include "platform/malloc/malloc_door.h"
+#include "platform/malloc/malloc_hook.h"
+#include "platform/malloc/stderr_line.h"
+
+#define NOSTD_EXPORT __attribute__((visibility("default")))
+
+namespace door = nostd::malloc_door;
+using door::MallocCall;
+
+namespace {
+
+void* allocate_or_enomem(std::size_t size, std::size_t align) noexcept {
+  void* const block = door::allocate(size, align);
+  if (block == nullptr) errno = ENOMEM;
+  return block;
+}
+
+void* observed(MallocCall call, const void* in, std::size_t size, std::size_t align, void* out) noexcept {
+  door::observe(door::MallocEvent{call, in, size, align, out});
+  return out;
+}
+
+// memalign and friends: an alignment below malloc's is raised to it (every block is at least that aligned).
+std::size_t at_least_malloc_alignment(std::size_t align) noexcept {
+  return align < door::kMallocAlignment ? door::kMallocAlignment : align;
+}
+
+bool is_power_of_two(std::size_t value) noexcept { return value != 0 && (value & (value - 1)) == 0; }
+
+}  // namespace
+
+extern "C" {
+
+NOSTD_EXPORT void* malloc(std::size_t size) {
+  return observed(MallocCall::kMalloc, nullptr, size, door::kMallocAlignment,
+                  allocate_or_enomem(size, door::kMallocAlignment));
+}
+
+NOSTD_EXPORT void free(void* ptr) {
+  door::deallocate(ptr);
+  observed(MallocCall::kFree, ptr, 0, door::kMallocAlignment, nullptr);
+}
+
+NOSTD_EXPORT void* calloc(std::size_t count, std::size_t size) {
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return observed(MallocCall::kCalloc, nullptr, SIZE_MAX, door::kMallocAlignment, nullptr);
+  }
+  void* const block = allocate_or_enomem(bytes, door::kMallocAlignment);
+  // Huge blocks come straight from mmap and are already zero; arena blocks may hold old data.
+  if (block != nullptr && bytes < door::kHugeThreshold) std::memset(block, 0, bytes);
+  return observed(MallocCall::kCalloc, nullptr, bytes, door::kMallocAlignment, block);
+}
+
+NOSTD_EXPORT void* realloc(void* ptr, std::size_t size) {
+  if (ptr != nullptr && size == 0) {
+    // glibc's behaviour (C23 leaves it undefined): free, return nullptr.
+    door::deallocate(ptr);
+    return observed(MallocCall::kRealloc, ptr, 0, door::kMallocAlignment, nullptr);
+  }
+  void* const block = door::reallocate(ptr, size);
+  if (block == nullptr) errno = ENOMEM;
+  return observed(MallocCall::kRealloc, ptr, size, door::kMallocAlignment, block);
+}
+
+NOSTD_EXPORT void* reallocarray(void* ptr, std::size_t count, std::size_t size) {
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return observed(MallocCall::kReallocArray, ptr, SIZE_MAX, door::kMallocAlignment, nullptr);
+  }
+  if (ptr != nullptr && bytes == 0) {
+    door::deallocate(ptr);
+    return observed(MallocCall::kReallocArray, ptr, 0, door::kMallocAlignment, nullptr);
+  }
+  void* const block = door::reallocate(ptr, bytes);
+  if (block == nullptr) errno = ENOMEM;
+  return observed(MallocCall::kReallocArray, ptr, bytes, door::kMallocAlignment, block);
+}
+
+NOSTD_EXPORT int posix_memalign(void** out, std::size_t align, std::size_t size) {
+  // POSIX: a power of two multiple of sizeof(void*); errors are returned, errno is left alone.
+  if (!is_power_of_two(align) || align % sizeof(void*) != 0) {
+    observed(MallocCall::kPosixMemalign, nullptr, size, align, nullptr);
+    return EINVAL;
+  }
+  void* const block = door::allocate(size, at_least_malloc_alignment(align));
+  observed(MallocCall::kPosixMemalign, nullptr, size, align, block);
+  if (block == nullptr) return ENOMEM;
+  *out = block;
+  return 0;
+}
+
+NOSTD_EXPORT void* aligned_alloc(std::size_t align, std::size_t size) {
+  // C17 (DR 460): any valid alignment, any size; glibc rejects alignments that are not powers of two.
+  if (!is_power_of_two(align)) {
+    errno = EINVAL;
+    return observed(MallocCall::kAlignedAlloc, nullptr, size, align, nullptr);
+  }
+  return observed(MallocCall::kAlignedAlloc, nullptr, size, align,
+                  allocate_or_enomem(size, at_least_malloc_alignment(align)));
+}
+
+NOSTD_EXPORT void* memalign(std::size_t align, std::size_t size) {
+  // glibc rounds an alignment that is not a power of two up to the next one; one beyond half the address space
+  // cannot be met.
+  if (align > SIZE_MAX / 2 + 1) {
+    errno = EINVAL;
+    return observed(MallocCall::kMemalign, nullptr, size, align, nullptr);
+  }
+  std::size_t rounded = door::kMallocAlignment;
+  while (rounded < align) rounded <<= 1;
+  return observed(MallocCall::kMemalign, nullptr, size, align, allocate_or_enomem(size, rounded));
+}
+
+NOSTD_EXPORT void* valloc(std::size_t size) {
+  const std::size_t page = door::page_size();
+  return observed(MallocCall::kValloc, nullptr, size, page, allocate_or_enomem(size, page));
+}
+
+NOSTD_EXPORT void* pvalloc(std::size_t size) {
+  const std::size_t page = door::page_size();
+  if (size > SIZE_MAX - page) {
+    errno = ENOMEM;
+    return observed(MallocCall::kPvalloc, nullptr, size, page, nullptr);
+  }
+  const std::size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
+  return observed(MallocCall::kPvalloc, nullptr, rounded, page, allocate_or_enomem(rounded, page));
+}
+
+NOSTD_EXPORT std::size_t malloc_usable_size(void* ptr) { return door::usable_size(ptr); }
+
+}  // extern "C"
+
+// ---- C++ operator new / delete ----
+//
+// The throwing forms cannot throw here (the project builds without exceptions): when memory runs out they call
+// the program's new_handler in a loop, as the standard says, and when there is none they print one line and
+// abort instead of throwing std::bad_alloc. std::get_new_handler is referenced weakly so that a C program (no
+// libstdc++ loaded) still loads this library.
+namespace std {
+[[gnu::weak]] new_handler get_new_handler() noexcept;
+}
+
+namespace {
+
+void* new_block(std::size_t size, std::size_t align, bool nothrow) noexcept {
+  for (;;) {
+    if (void* const block = door::allocate(size, align))
+      return observed(MallocCall::kOperatorNew, nullptr, size, align, block);
+    std::new_handler handler = std::get_new_handler != nullptr ? std::get_new_handler() : nullptr;
+    if (handler == nullptr) {
+      if (nothrow) return observed(MallocCall::kOperatorNew, nullptr, size, align, nullptr);
+      door::StderrLine line;
+      line << "nostd-malloc: operator new(" << size << ") is out of memory and there is no new_handler";
+      line.write();
+      __builtin_trap();
+    }
+    handler();
+  }
+}
+
+void delete_block(void* ptr, std::size_t align) noexcept {
+  door::deallocate(ptr);
+  observed(MallocCall::kOperatorDelete, ptr, 0, align, nullptr);
+}
+
+std::size_t new_alignment(std::align_val_t align) noexcept {
+  return at_least_malloc_alignment(static_cast<std::size_t>(align));
+}
+
+}  // namespace
+
+NOSTD_EXPORT void* operator new(std::size_t size) { return new_block(size, door::kMallocAlignment, false); }
+NOSTD_EXPORT void* operator new[](std::size_t size) { return new_block(size, door::kMallocAlignment, false); }
+NOSTD_EXPORT void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  return new_block(size, door::kMallocAlignment, true);
+}
+NOSTD_EXPORT void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return new_block(size, door::kMallocAlignment, true);
+}
+NOSTD_EXPORT void* operator new(std::size_t size, std::align_val_t align) {
+  return new_block(size, new_alignment(align), false);
+}
+NOSTD_EXPORT void* operator new[](std::size_t size, std::align_val_t align) {
+  return new_block(size, new_alignment(align), false);
+}
+NOSTD_EXPORT void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return new_block(size, new_alignment(align), true);
+}
+NOSTD_EXPORT void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return new_block(size, new_alignment(align), true);
+}
+
+NOSTD_EXPORT void operator delete(void* ptr) noexcept { delete_block(ptr, door::kMallocAlignment); }
+NOSTD_EXPORT void operator delete[](void* ptr) noexcept { delete_block(ptr, door::kMallocAlignment); }
+NOSTD_EXPORT void operator delete(void* ptr, std::size_t) noexcept { delete_block(ptr, door::kMallocAlignment); }
+NOSTD_EXPORT void operator delete[](void* ptr, std::size_t) noexcept { delete_block(ptr, door::kMallocAlignment); }
+NOSTD_EXPORT void operator delete(void* ptr, const std::nothrow_t&) noexcept {
+  delete_block(ptr, door::kMallocAlignment);
+}
+NOSTD_EXPORT void operator delete[](void* ptr, const std::nothrow_t&) noexcept {
+  delete_block(ptr, door::kMallocAlignment);
+}
+NOSTD_EXPORT void operator delete(void* ptr, std::align_val_t align) noexcept {
+  delete_block(ptr, new_alignment(align));
+}
+NOSTD_EXPORT void operator delete[](void* ptr, std::align_val_t align) noexcept {
+  delete_block(ptr, new_alignment(align));
+}
+NOSTD_EXPORT void operator delete(void* ptr, std::size_t, std::align_val_t align) noexcept {
+  delete_block(ptr, new_alignment(align));
+}
+NOSTD_EXPORT void operator delete[](void* ptr, std::size_t, std::align_val_t align) noexcept {
+  delete_block(ptr, new_alignment(align));
+}
+NOSTD_EXPORT void operator delete(void* ptr, std::align_val_t align, const std::nothrow_t&) noexcept {
+  delete_block(ptr, new_alignment(align));
+}
+NOSTD_EXPORT void operator delete[](void* ptr, std::align_val_t align, const std::nothrow_t&) noexcept {
+  delete_block(ptr, new_alignment(align));
+}

@@ -1,0 +1,149 @@
+// platform/malloc/huge_block.h — HugeBlocks: requests too large for an arena, each mapped directly with mmap.
+//
+// A huge block is one private anonymous mapping, returned to the system by munmap when freed:
+//
+//   | alignment padding | HugeHeader (32 bytes) | payload ................................ | page rounding |
+//   ^ base                                      ^ payload (aligned as requested, at least kHugeAlignment)
+//
+//   base      start of the mapping (what munmap needs)
+//   bytes     length of the mapping, a multiple of the page size
+//   usable    payload bytes up to the mapping's end (malloc_usable_size)
+//   seal      kSealKey ^ payload ^ bytes: a pointer whose seal does not match was never a huge block
+//
+// Recognition is O(1): a pointer outside every arena chunk (ChunkMap) is huge exactly when the header in front of
+// it carries the right seal. Stack and global pointers fail the seal. Freeing a huge block twice reads the header
+// of an unmapped page and stops the process with SIGSEGV, as glibc's munmap_chunk path does.
+#pragma once
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace nostd::malloc_door {
+
+/// Payload alignment of every huge block (the malloc guarantee on x86_64).
+inline constexpr std::size_t kHugeAlignment = 16;
+
+/// What sits just before a huge block's payload. 32 bytes, so a 16-aligned payload keeps a 16-aligned header.
+struct HugeHeader {
+  std::byte* base;      ///< Start of the mapping.
+  std::size_t bytes;    ///< Length of the mapping.
+  std::size_t usable;   ///< Payload bytes from the payload to the mapping's end.
+  std::uintptr_t seal;  ///< kSealKey ^ payload address ^ bytes.
+};
+static_assert(sizeof(HugeHeader) % kHugeAlignment == 0,
+              "HugeHeader: its size must keep a kHugeAlignment-aligned payload's header aligned too");
+
+/// The directly mapped blocks and their counters (lock-free: mmap and munmap are the synchronisation).
+class HugeBlocks {
+ public:
+  /// Counters for the statistics report.
+  struct Counts {
+    std::size_t maps;        ///< Huge blocks mapped (including moves by mremap).
+    std::size_t unmaps;      ///< Huge blocks unmapped.
+    std::size_t live_bytes;  ///< Bytes of live mappings.
+    std::size_t peak_bytes;  ///< Highest live_bytes seen.
+  };
+
+  /// Maps a block of at least `size` payload bytes aligned to `align` (a power of two, at least kHugeAlignment).
+  /// nullptr when the size overflows or the system refuses.
+  void* allocate(std::size_t size, std::size_t align) noexcept {
+    const std::size_t page = page_size();
+    const std::size_t front = sizeof(HugeHeader) + (align - kHugeAlignment);
+    if (size > SIZE_MAX - front - page) return nullptr;
+    const std::size_t bytes = (front + size + page - 1) & ~(page - 1);
+    void* const raw = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return nullptr;
+    auto* const base = static_cast<std::byte*>(raw);
+    const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(base) + sizeof(HugeHeader);
+    std::byte* const payload = base + (((at + align - 1) & ~(align - 1)) - reinterpret_cast<std::uintptr_t>(base));
+    seal(payload, base, bytes);
+    note_mapped(bytes);
+    return payload;
+  }
+
+  /// The header of huge block `payload`, or nullptr when `payload` is not a live huge block. Precondition: the
+  /// 32 bytes in front of `payload` are readable (true for every pointer into mapped memory not at a mapping's
+  /// first bytes; callers check kHugeAlignment alignment first so a header never straddles two pages).
+  static HugeHeader* header_of(void* payload) noexcept {
+    const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(payload);
+    if ((at & (kHugeAlignment - 1)) != 0 || at < sizeof(HugeHeader)) return nullptr;
+    auto* const header = reinterpret_cast<HugeHeader*>(static_cast<std::byte*>(payload) - sizeof(HugeHeader));
+    if (header->seal != (kSealKey ^ at ^ header->bytes)) return nullptr;
+    return header;
+  }
+
+  /// Unmaps the block of `header`. The seal is broken first so that a stale copy of the page (a fork child's
+  /// view, say) cannot pass header_of again.
+  void free(HugeHeader* header) noexcept {
+    const std::size_t bytes = header->bytes;
+    header->seal = 0;
+    ::munmap(header->base, bytes);
+    unmaps_.fetch_add(1, std::memory_order_relaxed);
+    live_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  }
+
+  /// Resizes a block of kHugeAlignment alignment with mremap (the kernel moves page tables, not bytes). Returns
+  /// the new payload, or nullptr when the system refuses (the old block is then unchanged). Blocks allocated
+  /// with a larger alignment are moved by the caller (mremap keeps only page alignment).
+  void* resize(HugeHeader* header, std::size_t size) noexcept {
+    const std::size_t page = page_size();
+    if (size > SIZE_MAX - sizeof(HugeHeader) - page) return nullptr;
+    const std::size_t bytes = (sizeof(HugeHeader) + size + page - 1) & ~(page - 1);
+    const std::size_t old_bytes = header->bytes;
+    void* const moved = ::mremap(header->base, old_bytes, bytes, MREMAP_MAYMOVE);
+    if (moved == MAP_FAILED) return nullptr;
+    auto* const base = static_cast<std::byte*>(moved);
+    std::byte* const payload = base + sizeof(HugeHeader);
+    seal(payload, base, bytes);
+    live_bytes_.fetch_sub(old_bytes, std::memory_order_relaxed);
+    note_mapped(bytes);
+    unmaps_.fetch_add(1, std::memory_order_relaxed);
+    return payload;
+  }
+
+  /// True when `header`'s block has the default alignment (its payload follows the header at the mapping start).
+  static bool default_aligned(const HugeHeader* header) noexcept {
+    return reinterpret_cast<const std::byte*>(header) == header->base;
+  }
+
+  /// A snapshot of the counters.
+  Counts counts() const noexcept {
+    return {maps_.load(std::memory_order_relaxed), unmaps_.load(std::memory_order_relaxed),
+            live_bytes_.load(std::memory_order_relaxed), peak_bytes_.load(std::memory_order_relaxed)};
+  }
+
+ private:
+  // An arbitrary odd constant: a header must match it mixed with its own address, which random data or a header
+  // copied elsewhere does not.
+  static constexpr std::uintptr_t kSealKey = static_cast<std::uintptr_t>(0x9e3779b97f4a7c15ULL);
+
+  static std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+
+  static void seal(std::byte* payload, std::byte* base, std::size_t bytes) noexcept {
+    auto* const header = reinterpret_cast<HugeHeader*>(payload - sizeof(HugeHeader));
+    header->base = base;
+    header->bytes = bytes;
+    header->usable = static_cast<std::size_t>(base + bytes - payload);
+    header->seal = kSealKey ^ reinterpret_cast<std::uintptr_t>(payload) ^ bytes;
+  }
+
+  void note_mapped(std::size_t bytes) noexcept {
+    maps_.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t live = live_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    std::size_t peak = peak_bytes_.load(std::memory_order_relaxed);
+    while (live > peak && !peak_bytes_.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
+    }
+  }
+
+  std::atomic<std::size_t> maps_{0};
+  std::atomic<std::size_t> unmaps_{0};
+  std::atomic<std::size_t> live_bytes_{0};
+  std::atomic<std::size_t> peak_bytes_{0};
+};
+
+}  // namespace nostd::malloc_door

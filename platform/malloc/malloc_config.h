@@ -1,0 +1,94 @@
+// platform/malloc/malloc_config.h — MallocConfig: the drop-in malloc's settings, read from the environment.
+//
+//   NOSTD_MALLOC_STATS=1          print one line of statistics to stderr at exit
+//   NOSTD_MALLOC_VALIDATE=1       run validate() on every arena at exit; a broken heap aborts with the reason
+//   NOSTD_MALLOC_CHECK=LEVEL      none | basic (default): the check policy of every arena
+//   NOSTD_MALLOC_ARENAS=N         1..kMaxArenas arenas (default kDefaultArenas)
+//
+// A value that is not understood is reported (one line on stderr naming the variable and what it accepts) and the
+// default is kept: a typo must not silently turn checking off, nor stop a program that ran before.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace nostd::malloc_door {
+
+/// Most arenas a process can have (the chunk map stores the owner in a byte, 0 meaning none).
+inline constexpr unsigned kMaxArenas = 64;
+/// Arenas when NOSTD_MALLOC_ARENAS is unset: enough that a few busy threads rarely meet on one lock; an unused
+/// arena costs nothing (its first chunk is mapped on its first allocation).
+inline constexpr unsigned kDefaultArenas = 8;
+
+/// The check policy every arena of the process uses.
+enum class CheckChoice : std::uint8_t {
+  kNone,   ///< NoChecks: free trusts its argument.
+  kBasic,  ///< BasicChecks: O(1) pointer, header and double-free checks on every free and realloc.
+};
+
+/// The name NOSTD_MALLOC_CHECK uses for `choice`.
+constexpr std::string_view to_string(CheckChoice choice) noexcept {
+  return choice == CheckChoice::kNone ? "none" : "basic";
+}
+
+/// The settings, and the first variable that had to be ignored.
+struct MallocConfig {
+  bool print_stats = false;                 ///< NOSTD_MALLOC_STATS
+  bool validate_at_exit = false;            ///< NOSTD_MALLOC_VALIDATE
+  CheckChoice check = CheckChoice::kBasic;  ///< NOSTD_MALLOC_CHECK
+  unsigned arenas = kDefaultArenas;         ///< NOSTD_MALLOC_ARENAS
+  const char* bad_variable = nullptr;       ///< Name of the first variable with a value not understood, or nullptr.
+  const char* accepted = nullptr;           ///< What that variable accepts, for the message.
+};
+
+/// Reads the settings through `get` (getenv, or a table in tests): nullptr means unset. Never allocates.
+template <class Get>
+MallocConfig read_malloc_config(Get&& get) noexcept {
+  MallocConfig config;
+  auto reject = [&config](const char* name, const char* accepted) {
+    if (config.bad_variable == nullptr) {
+      config.bad_variable = name;
+      config.accepted = accepted;
+    }
+  };
+  auto flag = [&](const char* name, bool& out) {
+    const char* value = get(name);
+    if (value == nullptr) return;
+    const std::string_view v(value);
+    if (v == "1") {
+      out = true;
+    } else if (v != "0" && !v.empty()) {
+      reject(name, "0 or 1");
+    }
+  };
+  flag("NOSTD_MALLOC_STATS", config.print_stats);
+  flag("NOSTD_MALLOC_VALIDATE", config.validate_at_exit);
+  if (const char* value = get("NOSTD_MALLOC_CHECK")) {
+    const std::string_view v(value);
+    if (v == "none") {
+      config.check = CheckChoice::kNone;
+    } else if (v == "basic") {
+      config.check = CheckChoice::kBasic;
+    } else {
+      reject("NOSTD_MALLOC_CHECK", "none or basic");
+    }
+  }
+  if (const char* value = get("NOSTD_MALLOC_ARENAS")) {
+    const std::string_view v(value);
+    unsigned n = 0;
+    bool ok = !v.empty() && v.size() <= 3;
+    for (char c : v) {
+      if (c < '0' || c > '9') ok = false;
+      n = n * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (ok && n >= 1 && n <= kMaxArenas) {
+      config.arenas = n;
+    } else {
+      reject("NOSTD_MALLOC_ARENAS", "a number from 1 to 64");
+    }
+  }
+  return config;
+}
+
+}  // namespace nostd::malloc_door

@@ -1,0 +1,301 @@
+// platform/malloc/malloc_door.cc — the drop-in malloc's runtime: one set of arenas per check level (the level is
+// chosen once, at the first call), thread-to-arena assignment, growth, huge blocks, fork handlers, the exit report.
+#include "platform/malloc/malloc_door.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "alloc/check/basic_checks.h"
+#include "alloc/check/no_checks.h"
+#include "alloc/heap_stats.h"
+#include "platform/malloc/arena.h"
+#include "platform/malloc/chunk_map.h"
+#include "platform/malloc/huge_block.h"
+#include "platform/malloc/malloc_config.h"
+#include "platform/malloc/malloc_heap.h"
+#include "platform/malloc/report_and_abort.h"
+#include "platform/malloc/stderr_line.h"
+
+namespace nostd::malloc_door {
+namespace {
+
+// ---- process-wide state (static storage, zero- or constant-initialised: nothing runs before the first call) ----
+
+ChunkMap g_chunks;  // 2 MiB of .bss, touched a page at a time
+constinit HugeBlocks g_huge;
+constinit MallocConfig g_config;
+constinit std::atomic<unsigned> g_next_arena{0};   // round-robin assignment of threads to arenas
+constinit std::atomic<std::size_t> g_failures{0};  // allocations that returned nullptr
+
+// 0: not initialised, 1: a thread is initialising, 2: ready.
+constinit std::atomic<int> g_state{0};
+
+// The arena this thread allocates from (kNoArena until its first allocation). initial-exec: the library is loaded
+// at startup (LD_PRELOAD or linked in), so its TLS sits in the static block and is reached without
+// __tls_get_addr, which could allocate.
+constexpr std::uint8_t kNoArena = 0xff;
+[[gnu::tls_model("initial-exec")]] constinit thread_local std::uint8_t t_arena = kNoArena;
+
+static_assert(kMaxArenas < kNoArena, "arena indices must leave kNoArena free");
+
+// Reports through the same path as a heap's check policy, for faults found outside a heap.
+[[noreturn]] void fault(AllocError error, const void* where, const char* what) noexcept {
+  ReportAndAbort::on_fault(HeapFault{error, where, what});
+}
+
+// ---- one set of arenas per check level ----
+
+template <class Check>
+struct ArenaSet {
+  using Heap = MallocHeap<Check>;
+  static constinit inline Arena<Heap> arenas[kMaxArenas];
+
+  // The arena for an allocation by this thread, locked: the one it used last if free, else the first free one
+  // (which becomes its arena), else it waits for its own. Two threads thus settle on two arenas after at most one
+  // collision, and a thread that migrates keeps its arena.
+  static Arena<Heap>& lock_for_this_thread() noexcept {
+    const unsigned count = g_config.arenas;
+    unsigned mine = t_arena;
+    if (mine >= count) [[unlikely]] {
+      mine = g_next_arena.fetch_add(1, std::memory_order_relaxed) % count;
+      t_arena = static_cast<std::uint8_t>(mine);
+    }
+    if (arenas[mine].try_lock()) [[likely]]
+      return arenas[mine];
+    for (unsigned step = 1; step < count; ++step) {
+      const unsigned other = (mine + step) % count;
+      if (arenas[other].try_lock()) {
+        t_arena = static_cast<std::uint8_t>(other);
+        return arenas[other];
+      }
+    }
+    arenas[mine].lock();
+    return arenas[mine];
+  }
+
+  static void* allocate(std::size_t size, std::size_t align) noexcept {
+    Arena<Heap>& arena = lock_for_this_thread();
+    const auto owner = static_cast<std::uint8_t>(&arena - arenas + 1);
+    void* const block = arena.allocate(size, align, g_chunks, owner);
+    arena.unlock();
+    return block;
+  }
+
+  static void deallocate(std::uint8_t owner, void* ptr) noexcept {
+    Arena<Heap>& arena = arenas[owner - 1];
+    arena.lock();
+    arena.heap().deallocate(ptr);
+    arena.unlock();
+  }
+
+  static void* reallocate(std::uint8_t owner, void* ptr, std::size_t size) noexcept {
+    Arena<Heap>& arena = arenas[owner - 1];
+    arena.lock();
+    void* const block = arena.reallocate(ptr, size, g_chunks, owner);
+    arena.unlock();
+    return block;
+  }
+
+  static std::size_t usable_size(std::uint8_t owner, void* ptr) noexcept {
+    Arena<Heap>& arena = arenas[owner - 1];
+    arena.lock();
+    const std::size_t bytes = arena.heap().usable_size(ptr);
+    arena.unlock();
+    return bytes;
+  }
+
+  // Fork: the child must not inherit an arena locked by a thread that does not exist there. Locks in index order
+  // (allocation takes one arena at a time, so no order can deadlock against it).
+  static void lock_all() noexcept {
+    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].lock();
+  }
+  static void unlock_all() noexcept {
+    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].unlock();
+  }
+  static void reset_all() noexcept {
+    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].reset_lock();
+  }
+
+  // The exit report: sums over the arenas that ever mapped a chunk.
+  static void report(StderrLine& line) noexcept {
+    HeapStats sum;
+    std::size_t used_arenas = 0, chunks = 0;
+    for (unsigned i = 0; i < g_config.arenas; ++i) {
+      arenas[i].lock();
+      if (arenas[i].chunks() != 0) {
+        const HeapStats s = arenas[i].heap().stats();
+        ++used_arenas;
+        chunks += arenas[i].chunks();
+        sum.capacity += s.capacity;
+        sum.bytes_in_use += s.bytes_in_use;
+        sum.peak_bytes_in_use += s.peak_bytes_in_use;
+        sum.live_allocations += s.live_allocations;
+        sum.free_blocks += s.free_blocks;
+        sum.total_allocations += s.total_allocations;
+        sum.total_frees += s.total_frees;
+      }
+      arenas[i].unlock();
+    }
+    line << " arenas=" << used_arenas << "/" << std::size_t{g_config.arenas} << " chunks=" << chunks
+         << " allocations=" << sum.total_allocations << " frees=" << sum.total_frees << " live=" << sum.live_allocations
+         << " in_use_bytes=" << sum.bytes_in_use << " peak_bytes_sum=" << sum.peak_bytes_in_use
+         << " free_blocks=" << sum.free_blocks;
+  }
+
+  // validate() on every arena; the first fault aborts with its reason.
+  static std::size_t validate_all() noexcept {
+    std::size_t checked = 0;
+    for (unsigned i = 0; i < g_config.arenas; ++i) {
+      arenas[i].lock();
+      const ValidateResult result = arenas[i].heap().validate();
+      arenas[i].unlock();
+      if (!result) ReportAndAbort::on_fault(result.error());
+      ++checked;
+    }
+    return checked;
+  }
+};
+
+using NoCheckArenas = ArenaSet<NoChecks>;
+using BasicArenas = ArenaSet<BasicChecks<ReportAndAbort>>;
+
+// Calls `f.template operator()<Set>()` with the ArenaSet of the chosen check level. The level is fixed after
+// init, so the branch is always predicted.
+template <class F>
+decltype(auto) with_arenas(F&& f) {
+  if (g_config.check == CheckChoice::kNone) return f.template operator()<NoCheckArenas>();
+  return f.template operator()<BasicArenas>();
+}
+
+void fork_prepare() noexcept {
+  with_arenas([]<class Set>() { Set::lock_all(); });
+}
+void fork_parent() noexcept {
+  with_arenas([]<class Set>() { Set::unlock_all(); });
+}
+void fork_child() noexcept {
+  with_arenas([]<class Set>() { Set::reset_all(); });
+}
+
+// First call: read the settings, then (with the state already "ready", since pthread_atfork may allocate and
+// must find a working malloc) register the fork handlers. A second thread arriving meanwhile waits; the same
+// thread cannot re-enter before "ready" because getenv does not allocate.
+[[gnu::noinline, gnu::cold]] void init() noexcept {
+  int expected = 0;
+  if (!g_state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
+    while (g_state.load(std::memory_order_acquire) != 2) {
+    }
+    return;
+  }
+  g_config = read_malloc_config([](const char* name) { return static_cast<const char*>(::getenv(name)); });
+  g_state.store(2, std::memory_order_release);
+  if (g_config.bad_variable != nullptr) {
+    StderrLine line;
+    line << "nostd-malloc: ignoring " << g_config.bad_variable << "=" << ::getenv(g_config.bad_variable)
+         << " (accepted: " << g_config.accepted << ")";
+    line.write();
+  }
+  ::pthread_atfork(fork_prepare, fork_parent, fork_child);
+  // Trace recording (issue 14) would read its variable here and call set_malloc_observer (malloc_hook.h).
+}
+
+inline void ensure_init() noexcept {
+  if (g_state.load(std::memory_order_acquire) != 2) [[unlikely]]
+    init();
+}
+
+// At exit (the library's destructor runs after the program's own atexit handlers and static destructors).
+[[gnu::destructor]] void report_at_exit() noexcept {
+  if (g_state.load(std::memory_order_acquire) != 2) return;
+  if (g_config.validate_at_exit) {
+    const std::size_t checked = with_arenas([]<class Set>() { return Set::validate_all(); });
+    StderrLine line;
+    line << "nostd-malloc: validate ok (" << checked << " arenas)";
+    line.write();
+  }
+  if (g_config.print_stats) {
+    StderrLine line;
+    line << "nostd-malloc: check=" << to_string(g_config.check);
+    with_arenas([&line]<class Set>() { Set::report(line); });
+    const HugeBlocks::Counts huge = g_huge.counts();
+    line << " huge_maps=" << huge.maps << " huge_unmaps=" << huge.unmaps << " huge_peak_bytes=" << huge.peak_bytes
+         << " failed=" << g_failures.load(std::memory_order_relaxed);
+    line.write();
+  }
+}
+
+void* note(void* block) noexcept {
+  if (block == nullptr) [[unlikely]]
+    g_failures.fetch_add(1, std::memory_order_relaxed);
+  return block;
+}
+
+}  // namespace
+
+void* allocate(std::size_t size, std::size_t align) noexcept {
+  ensure_init();
+  if (size >= kHugeThreshold || align > kMaxArenaAlignment) [[unlikely]]
+    return note(g_huge.allocate(size, align));
+  return note(with_arenas([=]<class Set>() { return Set::allocate(size, align); }));
+}
+
+void deallocate(void* ptr) noexcept {
+  if (ptr == nullptr) return;
+  ensure_init();
+  if (const std::uint8_t owner = g_chunks.owner(ptr); owner != ChunkMap::kNoOwner) [[likely]] {
+    if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
+    with_arenas([=]<class Set>() { Set::deallocate(owner, ptr); });
+    return;
+  }
+  HugeHeader* const huge = HugeBlocks::header_of(ptr);
+  if (huge == nullptr)
+    fault(AllocError::kInvalidPointer, ptr,
+          "free of a pointer malloc never returned (stack, global or foreign memory?)");
+  g_huge.free(huge);
+}
+
+void* reallocate(void* ptr, std::size_t size) noexcept {
+  if (ptr == nullptr) return allocate(size, kMallocAlignment);
+  ensure_init();
+  const std::uint8_t owner = g_chunks.owner(ptr);
+  if (owner != ChunkMap::kNoOwner && size < kHugeThreshold) [[likely]] {
+    if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
+    return note(with_arenas([=]<class Set>() { return Set::reallocate(owner, ptr, size); }));
+  }
+  HugeHeader* const huge = owner == ChunkMap::kNoOwner ? HugeBlocks::header_of(ptr) : nullptr;
+  if (owner == ChunkMap::kNoOwner && huge == nullptr) {
+    fault(AllocError::kInvalidPointer, ptr, "realloc of a pointer malloc never returned");
+  }
+  if (huge != nullptr && size >= kHugeThreshold && HugeBlocks::default_aligned(huge)) {
+    return note(g_huge.resize(huge, size));  // mremap: no copy
+  }
+  // Between an arena and a mapping (either way), or a huge block with a large alignment: move.
+  const std::size_t old_usable = usable_size(ptr);
+  void* const moved = allocate(size, kMallocAlignment);
+  if (moved == nullptr) return nullptr;
+  std::memcpy(moved, ptr, std::min(old_usable, size));
+  deallocate(ptr);
+  return moved;
+}
+
+std::size_t usable_size(void* ptr) noexcept {
+  if (ptr == nullptr) return 0;
+  ensure_init();
+  if (const std::uint8_t owner = g_chunks.owner(ptr); owner != ChunkMap::kNoOwner) {
+    if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
+    return with_arenas([=]<class Set>() { return Set::usable_size(owner, ptr); });
+  }
+  HugeHeader* const huge = HugeBlocks::header_of(ptr);
+  if (huge == nullptr) fault(AllocError::kInvalidPointer, ptr, "malloc_usable_size of a pointer malloc never returned");
+  return huge->usable;
+}
+
+std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+
+}  // namespace nostd::malloc_door

@@ -1,0 +1,63 @@
+// platform/malloc/malloc_hook.h — the one place every malloc-family call of the drop-in passes through.
+//
+// Each exported function (malloc, free, calloc, realloc, reallocarray, posix_memalign, aligned_alloc, memalign,
+// valloc, pvalloc and every operator new/delete) ends by describing what it did in one MallocEvent and handing it
+// to observe(). With no observer installed that costs one relaxed load and a predicted branch. A tracer (record
+// every call to a file, replay it in bench/) installs itself with set_malloc_observer() when the library
+// initialises; see malloc_door.cc, `init`, for where an environment variable would switch it on.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace nostd::malloc_door {
+
+/// Which entry point a call came through.
+enum class MallocCall : std::uint8_t {
+  kMalloc,
+  kCalloc,
+  kRealloc,
+  kReallocArray,
+  kFree,
+  kPosixMemalign,
+  kAlignedAlloc,
+  kMemalign,
+  kValloc,
+  kPvalloc,
+  kOperatorNew,     ///< Every form of operator new / new[] (plain, aligned, nothrow).
+  kOperatorDelete,  ///< Every form of operator delete / delete[] (plain, sized, aligned, nothrow).
+};
+
+/// One completed call. For a free, `in` is the pointer freed and `out` is nullptr; for an allocation `in` is
+/// nullptr (realloc: the old block) and `out` what the caller got (nullptr: the call failed).
+struct MallocEvent {
+  MallocCall call;    ///< The entry point.
+  const void* in;     ///< Block passed in (free, realloc), else nullptr.
+  std::size_t size;   ///< Bytes requested (calloc, reallocarray: the product); 0 for a free.
+  std::size_t align;  ///< Alignment requested (16 when the call has none).
+  const void* out;    ///< Block returned, else nullptr.
+};
+
+/// An observer of every call. Runs on the calling thread after the call completed, with no allocator lock held.
+/// It must not call malloc itself unless it guards against the recursion (it would observe its own calls).
+using MallocObserver = void (*)(const MallocEvent& event) noexcept;
+
+namespace internal {
+/// The installed observer (nullptr: none). An atomic so that installing it races with nothing.
+inline std::atomic<MallocObserver> g_observer{nullptr};
+}  // namespace internal
+
+/// Installs `observer` (nullptr removes it). Thread-safe; calls already running may still see the old one.
+inline void set_malloc_observer(MallocObserver observer) noexcept {
+  internal::g_observer.store(observer, std::memory_order_release);
+}
+
+/// The hook: every exported call ends here. Inlined into each entry point.
+inline void observe(const MallocEvent& event) noexcept {
+  if (const MallocObserver observer = internal::g_observer.load(std::memory_order_acquire)) [[unlikely]] {
+    observer(event);
+  }
+}
+
+}  // namespace nostd::malloc_door
