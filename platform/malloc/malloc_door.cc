@@ -148,17 +148,15 @@ struct ArenaSet {
          << " free_blocks=" << sum.free_blocks;
   }
 
-  // validate() on every arena; the first fault aborts with its reason.
-  static std::size_t validate_all() noexcept {
-    std::size_t checked = 0;
+  // validate() on every arena; the first fault found.
+  static ValidateResult validate_all() noexcept {
     for (unsigned i = 0; i < g_config.arenas; ++i) {
       arenas[i].lock();
       const ValidateResult result = arenas[i].heap().validate();
       arenas[i].unlock();
-      if (!result) ReportAndAbort::on_fault(result.error());
-      ++checked;
+      if (!result) return result;
     }
-    return checked;
+    return {};
   }
 };
 
@@ -214,9 +212,10 @@ inline void ensure_init() noexcept {
 [[gnu::destructor]] void report_at_exit() noexcept {
   if (g_state.load(std::memory_order_acquire) != 2) return;
   if (g_config.validate_at_exit) {
-    const std::size_t checked = with_arenas([]<class Set>() { return Set::validate_all(); });
+    const ValidateResult result = validate();
+    if (!result) ReportAndAbort::on_fault(result.error());
     StderrLine line;
-    line << "nostd-malloc: validate ok (" << checked << " arenas)";
+    line << "nostd-malloc: validate ok (" << std::size_t{g_config.arenas} << " arenas)";
     line.write();
   }
   if (g_config.print_stats) {
@@ -294,6 +293,11 @@ std::size_t usable_size(void* ptr) noexcept {
   HugeHeader* const huge = HugeBlocks::header_of(ptr);
   if (huge == nullptr) fault(AllocError::kInvalidPointer, ptr, "malloc_usable_size of a pointer malloc never returned");
   return huge->usable;
+}
+
+ValidateResult validate() noexcept {
+  ensure_init();
+  return with_arenas([]<class Set>() { return Set::validate_all(); });
 }
 
 std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 
+#include "alloc/check/heap_fault.h"
+
 namespace nostd::malloc_door {
 
 /// Requests of this many bytes or more get their own mapping, so that one large buffer is returned to the
@@ -33,6 +35,9 @@ void deallocate(void* ptr) noexcept;
 void* reallocate(void* ptr, std::size_t size) noexcept;
 /// Payload bytes usable at `ptr` (0 for nullptr). Precondition: a live block.
 std::size_t usable_size(void* ptr) noexcept;
+/// Runs validate() on every arena (each under its lock) and returns the first broken invariant. For tests and
+/// the exit check; O(blocks).
+ValidateResult validate() noexcept;
 /// The system page size (valloc, pvalloc).
 std::size_t page_size() noexcept;
 

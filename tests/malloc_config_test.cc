@@ -1,0 +1,82 @@
+// tests/malloc_config_test.cc — the drop-in malloc's environment settings: defaults, every accepted value, and
+// every kind of bad value (reported, default kept).
+#include "platform/malloc/malloc_config.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+namespace {
+
+using nostd::malloc_door::CheckChoice;
+using nostd::malloc_door::kDefaultArenas;
+using nostd::malloc_door::MallocConfig;
+using nostd::malloc_door::read_malloc_config;
+
+MallocConfig read(const std::map<std::string, std::string>& env) {
+  return read_malloc_config([&env](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(MallocConfig, DefaultsWhenNothingIsSet) {
+  const MallocConfig c = read({});
+  EXPECT_FALSE(c.print_stats);
+  EXPECT_FALSE(c.validate_at_exit);
+  EXPECT_EQ(c.check, CheckChoice::kBasic);
+  EXPECT_EQ(c.arenas, kDefaultArenas);
+  EXPECT_EQ(c.bad_variable, nullptr);
+}
+
+TEST(MallocConfig, ReadsEverySetting) {
+  const MallocConfig c = read({{"NOSTD_MALLOC_STATS", "1"},
+                               {"NOSTD_MALLOC_VALIDATE", "1"},
+                               {"NOSTD_MALLOC_CHECK", "none"},
+                               {"NOSTD_MALLOC_ARENAS", "3"}});
+  EXPECT_TRUE(c.print_stats);
+  EXPECT_TRUE(c.validate_at_exit);
+  EXPECT_EQ(c.check, CheckChoice::kNone);
+  EXPECT_EQ(c.arenas, 3u);
+  EXPECT_EQ(c.bad_variable, nullptr);
+  EXPECT_EQ(read({{"NOSTD_MALLOC_CHECK", "basic"}}).check, CheckChoice::kBasic);
+  EXPECT_EQ(read({{"NOSTD_MALLOC_ARENAS", "64"}}).arenas, 64u);
+  EXPECT_EQ(read({{"NOSTD_MALLOC_ARENAS", "1"}}).arenas, 1u);
+}
+
+TEST(MallocConfig, ZeroAndEmptyFlagsAreOff) {
+  EXPECT_FALSE(read({{"NOSTD_MALLOC_STATS", "0"}}).print_stats);
+  const MallocConfig c = read({{"NOSTD_MALLOC_STATS", ""}});
+  EXPECT_FALSE(c.print_stats);
+  EXPECT_EQ(c.bad_variable, nullptr);
+}
+
+TEST(MallocConfig, BadFlagIsReportedAndIgnored) {
+  const MallocConfig c = read({{"NOSTD_MALLOC_VALIDATE", "yes"}});
+  EXPECT_FALSE(c.validate_at_exit);
+  EXPECT_STREQ(c.bad_variable, "NOSTD_MALLOC_VALIDATE");
+  EXPECT_STREQ(c.accepted, "0 or 1");
+}
+
+TEST(MallocConfig, UnknownCheckLevelKeepsBasic) {
+  const MallocConfig c = read({{"NOSTD_MALLOC_CHECK", "paranoid-ish"}});
+  EXPECT_EQ(c.check, CheckChoice::kBasic);
+  EXPECT_STREQ(c.bad_variable, "NOSTD_MALLOC_CHECK");
+}
+
+TEST(MallocConfig, ArenaCountOutOfRangeOrNotANumberKeepsTheDefault) {
+  for (const char* bad : {"0", "65", "999", "1000", "-1", "4x", "", " 4"}) {
+    const MallocConfig c = read({{"NOSTD_MALLOC_ARENAS", bad}});
+    EXPECT_EQ(c.arenas, kDefaultArenas) << bad;
+    EXPECT_STREQ(c.bad_variable, "NOSTD_MALLOC_ARENAS") << bad;
+  }
+}
+
+TEST(MallocConfig, FirstBadVariableIsTheOneReported) {
+  const MallocConfig c = read({{"NOSTD_MALLOC_ARENAS", "0"}, {"NOSTD_MALLOC_STATS", "2"}});
+  EXPECT_STREQ(c.bad_variable, "NOSTD_MALLOC_STATS");
+  EXPECT_EQ(c.arenas, kDefaultArenas);
+}
+
+}  // namespace

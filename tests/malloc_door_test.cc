@@ -1,0 +1,293 @@
+// tests/malloc_door_test.cc — the drop-in malloc's C and C++ entry points, linked in statically
+// (//platform/malloc): this test binary, GoogleTest included, allocates from our arenas. Every test ends its
+// operations with a validate() of all arenas.
+#include "platform/malloc/malloc_door.h"
+
+#include <errno.h>
+#include <gtest/gtest.h>
+#include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace door = nostd::malloc_door;
+
+void expect_valid() {
+  const nostd::ValidateResult result = door::validate();
+  EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().what);
+}
+
+// Sizes the compiler cannot see, so that it neither warns about impossible requests nor folds them away.
+std::size_t opaque_size(std::size_t size) {
+  asm volatile("" : "+r"(size));
+  return size;
+}
+
+// realloc through a pointer the compiler cannot see through: after a failed realloc the old block is still
+// the caller's, which GCC's -Wuse-after-free cannot know.
+void* (*volatile realloc_opaque)(void*, std::size_t) = std::realloc;
+
+bool aligned(const void* p, std::size_t align) { return reinterpret_cast<std::uintptr_t>(p) % align == 0; }
+
+// The compiler may drop a malloc/free pair whose block is unused; opaque keeps the calls.
+void* opaque(void* p) {
+  asm volatile("" : "+r"(p));
+  return p;
+}
+
+TEST(MallocDoor, MallocIsAlignedUsableAndDistinct) {
+  std::vector<void*> blocks;
+  for (std::size_t size = 0; size < 3000; size += 7) {
+    void* p = std::malloc(size);
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(aligned(p, 16)) << size;
+    EXPECT_GE(malloc_usable_size(p), size);
+    std::memset(p, static_cast<int>(size & 0xff), size);
+    blocks.push_back(p);
+  }
+  expect_valid();
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const std::size_t size = i * 7;
+    for (std::size_t j = 0; j < size; ++j) ASSERT_EQ(static_cast<unsigned char*>(blocks[i])[j], size & 0xff);
+    std::free(blocks[i]);
+  }
+  expect_valid();
+}
+
+TEST(MallocDoor, MallocOfImpossibleSizeFailsWithEnomem) {
+  errno = 0;
+  EXPECT_EQ(opaque(std::malloc(opaque_size(SIZE_MAX))), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(opaque(std::malloc(opaque_size(SIZE_MAX - 4096))), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  expect_valid();
+}
+
+TEST(MallocDoor, CallocZeroesReusedMemory) {
+  void* dirty = std::malloc(4000);
+  std::memset(dirty, 0xab, 4000);
+  std::free(dirty);
+  auto* p = static_cast<unsigned char*>(std::calloc(1000, 4));
+  ASSERT_NE(p, nullptr);
+  for (int i = 0; i < 4000; ++i) ASSERT_EQ(p[i], 0) << i;
+  std::free(p);
+  expect_valid();
+}
+
+TEST(MallocDoor, CallocOverflowFailsWithEnomem) {
+  errno = 0;
+  EXPECT_EQ(opaque(std::calloc(opaque_size(SIZE_MAX / 2), 3)), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(opaque(std::calloc(opaque_size(std::size_t{1} << 33), std::size_t{1} << 33)), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  expect_valid();
+}
+
+TEST(MallocDoor, CallocOfHugeBlockIsZero) {
+  auto* p = static_cast<unsigned char*>(std::calloc(3, 1 << 20));
+  ASSERT_NE(p, nullptr);
+  for (std::size_t i = 0; i < (3u << 20); i += 4093) ASSERT_EQ(p[i], 0);
+  std::free(p);
+  expect_valid();
+}
+
+TEST(MallocDoor, ReallocKeepsContentsAcrossArenaAndMappings) {
+  auto* p = static_cast<unsigned char*>(std::malloc(100));
+  for (int i = 0; i < 100; ++i) p[i] = static_cast<unsigned char>(i);
+  // Arena -> arena (grow), arena -> huge, huge -> huge (mremap), huge -> arena.
+  for (std::size_t size : {std::size_t{5000}, std::size_t{3} << 20, std::size_t{9} << 20, std::size_t{200}}) {
+    p = static_cast<unsigned char*>(std::realloc(p, size));
+    ASSERT_NE(p, nullptr) << size;
+    EXPECT_TRUE(aligned(p, 16));
+    EXPECT_GE(malloc_usable_size(p), size);
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(p[i], i) << size;
+    expect_valid();
+  }
+  std::free(p);
+  expect_valid();
+}
+
+TEST(MallocDoor, ReallocNullAllocatesAndZeroFrees) {
+  void* p = std::realloc(nullptr, 64);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(std::realloc(p, 0), nullptr);  // glibc: frees, returns nullptr
+  expect_valid();
+}
+
+TEST(MallocDoor, ReallocFailureKeepsTheOldBlock) {
+  auto* p = static_cast<char*>(std::malloc(32));
+  std::strcpy(p, "still here");
+  errno = 0;
+  EXPECT_EQ(realloc_opaque(p, opaque_size(SIZE_MAX - 100)), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_STREQ(p, "still here");
+  std::free(p);
+  expect_valid();
+}
+
+TEST(MallocDoor, ReallocarrayChecksOverflowAndKeepsTheBlock) {
+  auto* p = static_cast<int*>(reallocarray(nullptr, 10, sizeof(int)));
+  ASSERT_NE(p, nullptr);
+  p[9] = 42;
+  errno = 0;
+  EXPECT_EQ(reallocarray(p, opaque_size(SIZE_MAX / 2), 4), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(p[9], 42);
+  p = static_cast<int*>(reallocarray(p, 1000, sizeof(int)));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p[9], 42);
+  std::free(p);
+  expect_valid();
+}
+
+TEST(MallocDoor, PosixMemalignHonoursEveryPowerOfTwo) {
+  for (std::size_t align = sizeof(void*); align <= (std::size_t{4} << 20); align *= 2) {
+    void* p = nullptr;
+    ASSERT_EQ(posix_memalign(&p, align, 100), 0) << align;
+    EXPECT_TRUE(aligned(p, align)) << align;
+    std::memset(p, 1, 100);
+    expect_valid();
+    std::free(p);
+  }
+  expect_valid();
+}
+
+TEST(MallocDoor, PosixMemalignRejectsBadAlignmentWithoutTouchingOutput) {
+  void* p = reinterpret_cast<void*>(0x1234);
+  EXPECT_EQ(posix_memalign(&p, 0, 8), EINVAL);
+  EXPECT_EQ(posix_memalign(&p, 24, 8), EINVAL);
+  EXPECT_EQ(posix_memalign(&p, 4, 8), EINVAL);  // not a multiple of sizeof(void*)
+  EXPECT_EQ(posix_memalign(&p, 64, opaque_size(SIZE_MAX - 10)), ENOMEM);
+  EXPECT_EQ(p, reinterpret_cast<void*>(0x1234));
+  expect_valid();
+}
+
+TEST(MallocDoor, AlignedAllocMemalignVallocPvalloc) {
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  errno = 0;
+  EXPECT_EQ(opaque(aligned_alloc(24, 48)), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  void* a = aligned_alloc(64, 100);
+  EXPECT_TRUE(aligned(a, 64));
+  void* m = memalign(24, 10);  // rounded up to 32
+  EXPECT_TRUE(aligned(m, 32));
+  void* v = valloc(10);
+  EXPECT_TRUE(aligned(v, page));
+  void* pv = pvalloc(10);
+  EXPECT_TRUE(aligned(pv, page));
+  EXPECT_GE(malloc_usable_size(pv), page);
+  expect_valid();
+  for (void* p : {a, m, v, pv}) std::free(p);
+  expect_valid();
+}
+
+TEST(MallocDoor, UsableSizeOfNullIsZero) { EXPECT_EQ(malloc_usable_size(nullptr), 0u); }
+
+TEST(MallocDoor, OperatorNewAndDeleteEveryForm) {
+  struct alignas(256) Wide {
+    char bytes[256];
+  };
+  auto* w = new Wide;
+  EXPECT_TRUE(aligned(w, 256));
+  delete w;
+  auto* ws = new Wide[3];
+  EXPECT_TRUE(aligned(ws, 256));
+  delete[] ws;
+  int* n = new (std::nothrow) int(7);
+  EXPECT_EQ(*n, 7);
+  delete n;
+  EXPECT_EQ(opaque(::operator new(opaque_size(SIZE_MAX - 64), std::nothrow)), nullptr);
+  void* sized = ::operator new(100);
+  ::operator delete(sized, 100);
+  void* al = ::operator new (100, std::align_val_t{4096}, std::nothrow);
+  EXPECT_TRUE(aligned(al, 4096));
+  ::operator delete (al, std::align_val_t{4096}, std::nothrow);
+  expect_valid();
+}
+
+TEST(MallocDoor, ThreadsFreeEachOthersBlocks) {
+  constexpr int kThreads = 4, kBlocks = 20000;
+  std::vector<std::vector<void*>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &made] {
+      for (int i = 0; i < kBlocks; ++i) {
+        void* p = std::malloc(static_cast<std::size_t>(16 + (i * 37 + t) % 2000));
+        std::memset(p, t, 16);
+        if (i % 3 == 0) {
+          std::free(p);
+        } else {
+          made[t].push_back(p);
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  expect_valid();
+  threads.clear();
+  for (int t = 0; t < kThreads; ++t) {  // each thread frees the next one's blocks
+    threads.emplace_back([t, &made] {
+      for (void* p : made[(t + 1) % kThreads]) {
+        EXPECT_EQ(*static_cast<unsigned char*>(p), (t + 1) % kThreads);
+        std::free(p);
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  expect_valid();
+}
+
+TEST(MallocDoor, ForkWhileOtherThreadsAllocate) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&stop] {
+      while (!stop.load()) std::free(opaque(std::malloc(64 + std::rand() % 4000)));
+    });
+  }
+  for (int round = 0; round < 20; ++round) {
+    const pid_t child = fork();
+    ASSERT_NE(child, -1);
+    if (child == 0) {
+      // Without the fork handlers, an arena locked by a thread that does not exist here would hang this.
+      for (int i = 0; i < 1000; ++i) std::free(opaque(std::malloc(static_cast<std::size_t>(i))));
+      _exit(door::validate() ? 0 : 3);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  stop = true;
+  for (std::thread& th : threads) th.join();
+  expect_valid();
+}
+
+TEST(MallocDoorDeathTest, FreeOfStackPointerStopsWithAMessage) {
+  int local = 0;
+  EXPECT_DEATH(std::free(opaque(&local)), "nostd-malloc: invalid pointer");
+}
+
+TEST(MallocDoorDeathTest, DoubleFreeStopsWithAMessage) {
+  EXPECT_DEATH(
+      {
+        void* p = std::malloc(48);
+        void* again = opaque(p);
+        std::free(p);
+        std::free(again);
+      },
+      "nostd-malloc: double free");
+}
+
+}  // namespace
