@@ -18,8 +18,12 @@ namespace nostd::malloc_door {
 /// A heap over chunks it maps on demand, behind a pthread mutex. `Heap` is a BasicHeap over RegionSource with a
 /// NullLock: the arena's own mutex covers the heap operation and the growth together, and the fork handlers can
 /// take it from outside. Every member except the lock functions needs the lock held.
+///
+/// Aligned to 128 bytes (two cache lines, the unit the adjacent-line prefetcher pulls in): arenas sit side by
+/// side in one array, and two threads writing their own arena's lock and counters must not share a line.
+/// Before this alignment, two threads on two arenas ran slower together than one alone (0.47 vs 0.61 Mops/s).
 template <class Heap>
-class Arena {
+class alignas(128) Arena {
  public:
   constexpr Arena() noexcept = default;
   Arena(const Arena&) = delete;
