@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -29,8 +30,14 @@ class alignas(128) Arena {
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
-  /// Blocks until this thread holds the arena.
-  void lock() noexcept { ::pthread_mutex_lock(&mutex_); }
+  /// Blocks until this thread holds the arena, counting the times it had to wait (the statistics' lock_waits:
+  /// how often threads really met on an arena).
+  void lock() noexcept {
+    if (try_lock()) [[likely]]
+      return;
+    waits_.fetch_add(1, std::memory_order_relaxed);
+    ::pthread_mutex_lock(&mutex_);
+  }
   /// Takes the arena if nobody holds it; never blocks.
   bool try_lock() noexcept { return ::pthread_mutex_trylock(&mutex_) == 0; }
   /// Releases the arena.
@@ -57,6 +64,8 @@ class alignas(128) Arena {
 
   /// The heap, for deallocate, usable_size, stats and validate.
   Heap& heap() noexcept { return heap_; }
+  /// Times lock() found the arena held by another thread.
+  std::size_t waits() const noexcept { return waits_.load(std::memory_order_relaxed); }
   /// Chunks mapped so far.
   std::size_t chunks() const noexcept { return chunks_; }
 
@@ -77,6 +86,7 @@ class alignas(128) Arena {
   pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
   Heap heap_{};
   std::size_t chunks_ = 0;
+  std::atomic<std::size_t> waits_{0};
 };
 
 }  // namespace nostd::malloc_door

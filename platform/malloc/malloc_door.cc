@@ -125,8 +125,9 @@ struct ArenaSet {
   // The exit report: sums over the arenas that ever mapped a chunk.
   static void report(StderrLine& line) noexcept {
     HeapStats sum;
-    std::size_t used_arenas = 0, chunks = 0;
+    std::size_t used_arenas = 0, chunks = 0, waits = 0;
     for (unsigned i = 0; i < g_config.arenas; ++i) {
+      waits += arenas[i].waits();  // before our own lock() below, which may add one
       arenas[i].lock();
       if (arenas[i].chunks() != 0) {
         const HeapStats s = arenas[i].heap().stats();
@@ -145,7 +146,7 @@ struct ArenaSet {
     line << " arenas=" << used_arenas << "/" << std::size_t{g_config.arenas} << " chunks=" << chunks
          << " allocations=" << sum.total_allocations << " frees=" << sum.total_frees << " live=" << sum.live_allocations
          << " in_use_bytes=" << sum.bytes_in_use << " peak_bytes_sum=" << sum.peak_bytes_in_use
-         << " free_blocks=" << sum.free_blocks;
+         << " free_blocks=" << sum.free_blocks << " lock_waits=" << waits;
   }
 
   // validate() on every arena; the first fault found.
