@@ -35,6 +35,7 @@ std::size_t opaque_size(std::size_t size) {
 // realloc through a pointer the compiler cannot see through: after a failed realloc the old block is still
 // the caller's, which GCC's -Wuse-after-free cannot know.
 void* (*volatile realloc_opaque)(void*, std::size_t) = std::realloc;
+void* (*volatile reallocarray_opaque)(void*, std::size_t, std::size_t) = reallocarray;
 
 bool aligned(const void* p, std::size_t align) { return reinterpret_cast<std::uintptr_t>(p) % align == 0; }
 
@@ -141,7 +142,7 @@ TEST(MallocDoor, ReallocarrayChecksOverflowAndKeepsTheBlock) {
   ASSERT_NE(p, nullptr);
   p[9] = 42;
   errno = 0;
-  EXPECT_EQ(reallocarray(p, opaque_size(SIZE_MAX / 2), 4), nullptr);
+  EXPECT_EQ(reallocarray_opaque(p, SIZE_MAX / 2, 4), nullptr);
   EXPECT_EQ(errno, ENOMEM);
   EXPECT_EQ(p[9], 42);
   p = static_cast<int*>(reallocarray(p, 1000, sizeof(int)));
