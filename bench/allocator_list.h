@@ -60,6 +60,10 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<NextFit, FullTags>>("next/full"),
       make_entry<HeapAdapter<BestFit, CompactTags>>("best/compact"),
       make_entry<HeapAdapter<BestFit, FullTags>>("best/full"),
+      // The unchecked heaps: the price of BasicChecks (pointer check and safe unlinking) is the ratio to the
+      // checked row of the same fit and tags, from the same run.
+      make_entry<HeapAdapter<FirstFit, CompactTags, NoChecks>>("first/compact/nochecks", false),
+      make_entry<HeapAdapter<BestFit, CompactTags, NoChecks>>("best/compact/nochecks", false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
   };
