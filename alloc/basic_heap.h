@@ -260,10 +260,15 @@ class BasicHeap {
  private:
   // In-band record of one region, at the region's start: regions need no storage outside themselves, so a heap
   // can take any number of them without a fixed table.
+  // The header lies just before the region's first block, where an underflowing write can reach it, so it carries
+  // a seal (a hash of its fields and its own address): validate() checks the seal before it follows `next` or
+  // walks to `end`, and finds an overwritten header instead of crashing on it. `first` is also implied by the
+  // header's address (region_first), which validate() checks exactly.
   struct RegionHeader {
     RegionHeader* next;
-    std::byte* first;  // first block
-    std::byte* end;    // end sentinel (a used block of size 0)
+    std::byte* first;     // first block
+    std::byte* end;       // end sentinel (a used block of size 0)
+    std::uintptr_t seal;  // region_seal(this)
   };
 
   // Holds the heap's lock for one operation. The lock is mutable so that const observers (stats, validate) lock.
@@ -326,7 +331,7 @@ class BasicHeap {
     // sentinel's payload address is the last granule boundary inside the span.
     const std::uintptr_t header_at = align_up(lo, alignof(RegionHeader));
     const std::uintptr_t after_header = header_at + sizeof(RegionHeader);
-    const std::uintptr_t first_payload = align_up(after_header + 2 * Tags::kHeaderSize, kGranule);
+    const std::uintptr_t first_payload = first_payload_after(header_at);
     const std::uintptr_t end_payload = align_down(hi, kGranule);
     if (after_header > hi || end_payload < first_payload + kMinBlockSize) return fail(AllocError::kOutOfMemory);
     std::size_t size = end_payload - first_payload;
@@ -338,6 +343,7 @@ class BasicHeap {
     region->first = first;
     region->end = first + size;
     region->next = regions_;
+    region->seal = region_seal(region);
     regions_ = region;
     Tags::make_edges(first, region->end);
     Tags::make_free(first, size);
@@ -346,6 +352,23 @@ class BasicHeap {
     capacity_ += size;
     free_block_bytes_ += size;
     return {};
+  }
+
+  // Where a region whose header is at `header_at` puts its first payload: past the header and the prologue word,
+  // on a granule boundary.
+  static constexpr std::uintptr_t first_payload_after(std::uintptr_t header_at) noexcept {
+    return align_up(header_at + sizeof(RegionHeader) + 2 * Tags::kHeaderSize, kGranule);
+  }
+
+  // A hash of a region header's fields and address (multiply-xor, one round per field): a stray write to the
+  // header changes it. Not a defence against a forger who knows the function, only against overwritten headers.
+  static std::uintptr_t region_seal(const RegionHeader* r) noexcept {
+    constexpr auto kOdd = static_cast<std::uintptr_t>(0x9E3779B97F4A7C15ull);
+    std::uintptr_t h = (address(r) ^ kOdd) * kOdd;
+    h = (h ^ address(r->next)) * kOdd;
+    h = (h ^ address(r->first)) * kOdd;
+    h = (h ^ address(r->end)) * kOdd;
+    return h ^ (h >> (sizeof(std::uintptr_t) * 4));
   }
 
   const RegionHeader* region_of(const std::byte* p) const noexcept {
@@ -407,6 +430,7 @@ class BasicHeap {
   // Cortex-M4 .text and broke the 700-byte footprint budget of //bench/footprint:footprint_test).
   [[gnu::always_inline]] std::byte* carve(std::byte* block, std::size_t need, std::size_t align) noexcept {
     std::size_t size = Tags::size(block);
+    expect_links_intact(block);
     index_.remove(node_of(block), size);
     free_block_bytes_ -= size;
     bool prev_used = true;  // a free block's predecessor is always used
@@ -449,6 +473,9 @@ class BasicHeap {
   // tags, not by search.
   void release(std::byte* block) noexcept {
     std::size_t size = Tags::size(block);
+    // Safe unlinking of the neighbours this free merges with, before anything changes.
+    if (!Tags::prev_used(block)) expect_links_intact(block - Tags::prev_free_size(block));
+    if (!Tags::used(block + size)) expect_links_intact(block + size);
     --live_;
     used_block_bytes_ -= size;
     ++total_frees_;
@@ -485,6 +512,7 @@ class BasicHeap {
     if (!need) return note_failure(need.error());
     const std::size_t size = Tags::size(block);
     std::byte* const next = block + size;
+    if (!Tags::used(next)) expect_links_intact(next);  // in-place paths merge with it; check before changing anything
     if (*need <= size) {
       // Shrink in place. The freed tail joins a free successor even when it is smaller than a minimum block.
       const std::size_t tail = size - *need;
@@ -602,12 +630,89 @@ class BasicHeap {
     return size >= kMinBlockSize && is_aligned(size, kGranule) && size <= room;
   }
 
+  // Safe unlinking runs at every check level above NoChecks.
+  static constexpr bool kSafeUnlink = Check::kLevel >= CheckLevel::kBasic;
+
+  // True when `node` lies where a free block's links can: inside a region, at a granule-aligned payload address
+  // past the region's first header. Such a pointer may be read (its links lie inside the region, at most up to the
+  // end sentinel's word). O(regions). The test safe unlinking applies to a neighbour before reading it.
+  bool node_in_heap(const internal::FreeNode* node) const noexcept {
+    const auto* const p = reinterpret_cast<const std::byte*>(node);
+    const RegionHeader* const region = region_of(p);
+    return region != nullptr && is_aligned(p, kGranule) && p >= region->first + Tags::kHeaderSize;
+  }
+
+  // True when `node` is the links of a free block whose tags are consistent: node_in_heap, a plausible free
+  // header, the layout's own checks (footer), and the next block agreeing that this one is free. validate()'s
+  // test for every index node and every link it follows. O(regions).
+  bool node_is_free_block(const internal::FreeNode* node) const noexcept {
+    const auto* const p = reinterpret_cast<const std::byte*>(node);
+    const RegionHeader* const region = region_of(p);
+    if (region == nullptr || !is_aligned(p, kGranule) || p < region->first + Tags::kHeaderSize) return false;
+    const std::byte* const block = p - Tags::kHeaderSize;
+    const std::size_t size = Tags::size(block);
+    return plausible_size(size, static_cast<std::size_t>(region->end - block)) && !Tags::used(block) &&
+           Tags::check(block) == nullptr && !Tags::prev_used(block + size);
+  }
+
+  // The index's safe-unlinking answer for `node`, with `in_heap` vouching for neighbours: the index's own
+  // links_intact when it has one, else the generic check for nullptr-terminated FreeNode lists.
+  template <class InHeap>
+  bool links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
+    if constexpr (HasLinksIntact<decltype(index_)>) {
+      return index_.links_intact(node, in_heap);
+    } else {
+      return internal::free_node_links_intact(node, in_heap);
+    }
+  }
+
+  // Safe unlinking: before the free block `block` leaves the index, its neighbours on the index must point back at
+  // it; otherwise a write through a dangling pointer has forged its links, and removing it would write through
+  // them (the classic unlink attack). The fault goes to the check policy before anything is modified. Costs two
+  // region lookups and two loads of lines the unlink touches anyway.
+  void expect_links_intact(std::byte* block) const noexcept {
+    if constexpr (kSafeUnlink) {
+      const internal::FreeNode* const node = node_of(block);
+      if (!links_intact(node, [this](const internal::FreeNode* n) { return node_in_heap(n); })) {
+        Check::on_fault(HeapFault{AllocError::kCorrupted, node,
+                                  "free block's list links do not point back at it (write after free?)"});
+      }
+    }
+  }
+
+  // A 64-bit hash of a block address (splitmix64's finaliser): validate() compares the sums of these over the free
+  // blocks the walk finds and over the nodes the index holds.
+  static std::uint64_t address_hash(const void* p) noexcept {
+    std::uint64_t z = static_cast<std::uint64_t>(address(p)) + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+
+  // Every pointer is checked before it is followed, so validate() reports the corruption it exists to find instead
+  // of crashing on it: a region header's seal before its `next` and `end` are used, each block size against the
+  // room left in its region before the walk steps over it, each index node (node_is_free_block) before its links
+  // are read, and each link before the block it points at is read.
+  //
+  // Membership (every free block is on the index exactly once, and the index holds nothing else): both passes sum
+  // address_hash over the free blocks they see; with equal counts, equal sums mean equal sets unless someone
+  // solved for a 64-bit hash collision among addresses inside the heap. An exact test needs a mark per block
+  // (memory validate() must not allocate) or O(blocks x free blocks) time; this is O(blocks) and allocates nothing.
   ValidateResult validate_locked() const noexcept {
     auto fault = [](const void* where, const char* what) {
       return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
     };
     std::size_t capacity = 0, used_bytes = 0, free_bytes = 0, live = 0, free_count = 0;
+    std::uint64_t free_sum = 0;
+    // `region` is regions_ (kept in the heap object) or the `next` of a header whose seal held.
     for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
+      if (region->seal != region_seal(region)) return fault(region, "region header overwritten (its seal differs)");
+      if (address(region->first) + Tags::kHeaderSize != first_payload_after(address(region)) ||
+          region->end < region->first + kMinBlockSize || !is_aligned(region->end + Tags::kHeaderSize, kGranule)) {
+        return fault(region, "region header's first or end block is misplaced");
+      }
+      capacity += static_cast<std::size_t>(region->end - region->first);
+      if (capacity > capacity_) return fault(region, "regions hold more than the heap's capacity (region cycle?)");
       if (!Tags::prev_used(region->first)) return fault(region->first, "region prologue is not marked used");
       bool prev_free = false;
       const std::byte* block = region->first;
@@ -629,6 +734,7 @@ class BasicHeap {
           if (prev_free) return fault(block, "two free blocks are adjacent");
           free_bytes += size;
           ++free_count;
+          free_sum += address_hash(block + Tags::kHeaderSize);
           prev_free = true;
         }
         block += size;
@@ -636,7 +742,6 @@ class BasicHeap {
       if (Tags::size(region->end) != 0 || !Tags::used(region->end)) return fault(region->end, "end sentinel broken");
       if (Tags::prev_used(region->end) == prev_free)
         return fault(region->end, "end sentinel's prev-used flag is wrong");
-      capacity += static_cast<std::size_t>(region->end - region->first);
     }
     if (capacity != capacity_) return fault(regions_, "capacity counter disagrees with the blocks");
     if (used_bytes != used_block_bytes_ || live != live_)
@@ -644,27 +749,34 @@ class BasicHeap {
     if (free_bytes != free_block_bytes_) return fault(regions_, "free-byte counter disagrees with the blocks");
     if (free_count != index_.count()) return fault(regions_, "free index count differs from the free blocks");
 
+    // The index pass: the visitor vouches for each node before the index reads its links (FitIndex's for_each
+    // contract), and links_intact vouches for each neighbour before reading it.
     const void* bad = nullptr;
     const char* why = nullptr;
     std::size_t indexed = 0;
+    std::uint64_t indexed_sum = 0;
+    auto is_free_block = [this](const internal::FreeNode* n) { return node_is_free_block(n); };
     const bool complete = index_.for_each(
         [&](const internal::FreeNode* node) {
-          const std::byte* block = reinterpret_cast<const std::byte*>(node) - Tags::kHeaderSize;
           ++indexed;
-          if (region_of(block) == nullptr || !is_aligned(node, kGranule)) {
-            why = "free index holds a pointer outside the heap";
-          } else if (Tags::used(block)) {
-            why = "free index holds a used block";
-          } else if ((node->next != nullptr && node->next->prev != node) ||
-                     (node->prev != nullptr && node->prev->next != node)) {
-            why = "free list links are inconsistent";
-          }
           bad = node;
+          if (!node_is_free_block(node)) {
+            why = "free index holds a pointer that is not a free block of the heap";
+          } else if (!links_intact(node, is_free_block)) {
+            why = "free list links are inconsistent (a neighbour is no free block or does not point back)";
+          } else {
+            indexed_sum += address_hash(node);
+          }
           return why == nullptr;
         },
         free_count);
     if (why != nullptr) return fault(bad, why);
     if (!complete || indexed != free_count) return fault(bad, "free index is longer than the free blocks (cycle?)");
+    if (indexed_sum != free_sum) {
+      return fault(regions_,
+                   "free index and free blocks differ (an indexed node is no block start, or a free block "
+                   "is not indexed)");
+    }
     return {};
   }
 

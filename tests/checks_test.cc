@@ -2,28 +2,15 @@
 // leaves the heap intact; the default handler aborts (death tests, where the platform can fork).
 #include <gtest/gtest.h>
 
-#include <csetjmp>
 #include <cstdint>
 #include <memory>
 
 #include "alloc/alloc.h"
 #include "tests/heap_test_util.h"
+#include "tests/recording_handler.h"
 
 namespace nostd::testing {
 namespace {
-
-// A handler that records the fault and jumps back into the test. The heap uses NullLock here: a handler must
-// not return, and leaving by longjmp skips the lock guard's release, which only a NullLock heap tolerates.
-struct RecordingHandler {
-  static inline std::jmp_buf* resume = nullptr;
-  static inline HeapFault last{};
-  static inline int calls = 0;
-  [[noreturn]] static void on_fault(const HeapFault& fault) noexcept {
-    last = fault;
-    ++calls;
-    std::longjmp(*resume, 1);
-  }
-};
 
 template <class Tags>
 class BasicChecksTest : public ::testing::Test {
@@ -35,22 +22,6 @@ class BasicChecksTest : public ::testing::Test {
 };
 using TagLayouts = ::testing::Types<CompactTags, FullTags>;
 TYPED_TEST_SUITE(BasicChecksTest, TagLayouts);
-
-// Runs `misuse` expecting the handler to be called with `error` about `where`.
-#define EXPECT_FAULT(misuse, expected_error, expected_where)                \
-  do {                                                                      \
-    std::jmp_buf env;                                                       \
-    RecordingHandler::resume = &env;                                        \
-    const int before = RecordingHandler::calls;                             \
-    if (setjmp(env) == 0) {                                                 \
-      misuse;                                                               \
-      ADD_FAILURE() << "no fault reported for: " #misuse;                   \
-    }                                                                       \
-    EXPECT_EQ(RecordingHandler::calls, before + 1);                         \
-    EXPECT_EQ(RecordingHandler::last.error, expected_error);                \
-    EXPECT_EQ(RecordingHandler::last.where, (const void*)(expected_where)); \
-    EXPECT_NE(RecordingHandler::last.what, nullptr);                        \
-  } while (0)
 
 TYPED_TEST(BasicChecksTest, DeallocateMisuseGoesToHandler) {
   void* a = *this->heap().allocate(64);

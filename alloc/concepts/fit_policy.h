@@ -3,6 +3,23 @@
 // A fit policy owns the index of free blocks (one list, a rover, size classes, ...) as a class template
 // `Index<Tags>`; the heap core owns the blocks themselves (tags, splitting, coalescing) and tells the index when
 // a block becomes free or stops being free.
+//
+// Safe unlinking: before the core removes a free block from the index (to allocate it or to merge it), at every
+// check level above NoChecks, it asks whether the block's links are intact, so that a use-after-free write to a
+// free block's links cannot steer the removal into writing through a forged pointer (glibc's check since 2004).
+// An index answers with an optional member
+//
+//   template <class InHeap> bool links_intact(const FreeNode* node, InHeap&& in_heap) const noexcept;
+//
+// true when every neighbour that `remove(node)` would write through points back at `node`. `in_heap(const
+// FreeNode*) -> bool` is the core's test that a pointer lies at a granule-aligned payload address inside the
+// heap (in validate(): that it is the links of a consistent free block); the index must call it on a neighbour
+// before reading it. Ends of its lists that live in the index itself (nullptr, a head pointer, a sentinel node
+// inside the index object, a bin table) the index checks against its own state, without `in_heap`. An index
+// without the member gets the core's generic check, internal::free_node_links_intact: neighbours are nullptr or
+// in the heap and point back. That is right for nullptr-terminated FreeNode lists but weaker (a first node is not
+// checked against the head), and it rejects sentinels outside the heap: an index with sentinel heads, or links
+// other than FreeNode's, must provide the member. validate() asks the same question of every indexed block.
 #pragma once
 
 #include <concepts>
@@ -23,9 +40,15 @@ struct ProbeFits {
 struct ProbeVisit {
   bool operator()(const FreeNode*) const noexcept { return true; }
 };
+/// The pointer test the core probes `links_intact` with.
+struct ProbeInHeap {
+  bool operator()(const FreeNode*) const noexcept { return true; }
+};
 }  // namespace internal
 
-/// Requirements on the index a fit policy keeps for tag layout `Tags`.
+/// Requirements on the index a fit policy keeps for tag layout `Tags`. `for_each(visit, limit)` visits at most
+/// `limit` nodes and must call `visit(node)` before it reads `node`'s links, so that validate(), which returns
+/// false on a node it cannot vouch for, is never led through a corrupted link.
 template <class I>
 concept FitIndex = std::default_initializable<I> &&
     requires(I& index, const I& cindex, internal::FreeNode* node, std::size_t size) {
@@ -34,6 +57,12 @@ concept FitIndex = std::default_initializable<I> &&
   { index.find(size, internal::ProbeFits{}) } -> std::same_as<internal::FreeNode*>;  // nullptr: nothing fits
   { cindex.count() } -> std::same_as<std::size_t>;
   { cindex.for_each(internal::ProbeVisit{}, size) } -> std::same_as<bool>;
+};
+
+/// A FitIndex with its own safe-unlinking check (see the file comment); without it the core's generic check runs.
+template <class I>
+concept HasLinksIntact = requires(const I& index, const internal::FreeNode* node) {
+  { index.links_intact(node, internal::ProbeInHeap{}) } -> std::same_as<bool>;
 };
 
 /// A fit strategy: `policy_role` is `role::Fit` and `Index<Tags>` is a FitIndex.

@@ -37,6 +37,18 @@ class FreeList {
     --count_;
   }
 
+  /// Safe unlinking: true when `node`'s neighbours point back at it (`next->prev == node`, `prev->next == node`,
+  /// or `head() == node` when it has no prev), each checked with `in_heap(neighbour)` before it is read. A
+  /// use-after-free write to a free block's links makes this false, so that `erase` is never steered into
+  /// writing through a forged pointer. Precondition: `node` may be read. O(1) plus two `in_heap` calls.
+  template <class InHeap>
+  bool links_intact(const FreeNode* node, InHeap&& in_heap) const noexcept {
+    const FreeNode* const prev = node->prev;
+    if (prev == nullptr ? head_ != node : !in_heap(prev) || prev->next != node) return false;
+    const FreeNode* const next = node->next;
+    return next == nullptr || (in_heap(next) && next->prev == node);
+  }
+
   /// First node, or nullptr.
   FreeNode* head() const noexcept { return head_; }
   /// Number of nodes on the list.
@@ -46,6 +58,8 @@ class FreeList {
 
   /// Calls `visit(node)` for each node until it returns false; returns false when stopped early. Visits at most
   /// `limit` nodes so that a corrupted (cyclic) list cannot hang the validator; returns false past the limit.
+  /// `visit(node)` runs before `node->next` is read, so a validator that returns false on a node it cannot vouch
+  /// for is never led through a corrupted link.
   template <class Visit>
   bool for_each(Visit&& visit, std::size_t limit) const noexcept {
     std::size_t seen = 0;
@@ -60,8 +74,9 @@ class FreeList {
   std::size_t count_ = 0;
 };
 
-/// The part of a fit index that keeps one LIFO FreeList: insert, remove, count and for_each. FirstFit, NextFit
-/// and BestFit derive from it and add only their `find` (NextFit also its rover); user fits may do the same.
+/// The part of a fit index that keeps one LIFO FreeList: insert, remove, links_intact, count and for_each.
+/// FirstFit, NextFit and BestFit derive from it and add only their `find` (NextFit also its rover); user fits may
+/// do the same.
 class ListIndex {
  public:
   constexpr ListIndex() noexcept = default;
@@ -70,6 +85,12 @@ class ListIndex {
   void insert(FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
   /// Removes a free block. O(1).
   void remove(FreeNode* node, std::size_t /*size*/) noexcept { list_.erase(node); }
+  /// Safe unlinking (optional FitIndex member, see alloc/concepts/fit_policy.h): true when removing `node` would
+  /// only write through links that point back at it; neighbours are checked with `in_heap` before being read.
+  template <class InHeap>
+  bool links_intact(const FreeNode* node, InHeap&& in_heap) const noexcept {
+    return list_.links_intact(node, in_heap);
+  }
   /// Number of free blocks indexed.
   std::size_t count() const noexcept { return list_.count(); }
   /// Visits every indexed block (at most `limit`); false when stopped early or past the limit.

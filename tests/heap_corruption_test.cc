@@ -1,0 +1,352 @@
+// Corruption the heap must report rather than crash on or be steered by (issue 10, cases 1 and 2):
+//
+// - validate() checks every pointer before following it: dangling writes into a free block's list links, a
+//   forged free block inside a live one linked into the index, an overwritten region header, and junk written over
+//   every word of a heap are reported as kCorrupted, never a crash.
+// - Safe unlinking: at every check level above NoChecks, a free block whose list links were forged by a write
+//   after free is reported to the check handler before an unlink can write through the forged pointer (the unlink
+//   attack), on the free, allocate and reallocate paths; the heap is left as it was.
+//
+// Typed over fit × tags (× checks for validate()); validate() runs after every heap operation.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "alloc/alloc.h"
+#include "alloc/internal/tag_word.h"
+#include "tests/heap_test_util.h"
+#include "tests/recording_handler.h"
+
+namespace nostd::testing {
+namespace {
+
+using Recording = BasicChecks<RecordingHandler>;
+template <class Fit, class Tags, class Check>
+using H = BasicHeap<Fit, Tags, Check, RegionSource>;
+
+/// A heap over a 4 KiB buffer of its own; the region header sits at the buffer's first byte.
+template <class Heap, std::size_t Bytes = 4096>
+struct OwnedHeap {
+  alignas(64) std::byte buf[Bytes] = {};
+  Heap heap{std::span<std::byte>(buf)};
+};
+
+/// The pointer stored at `at` (a list link or a region header field).
+const void* read_ptr(const void* at) {
+  const void* p = nullptr;
+  std::memcpy(&p, at, sizeof p);
+  return p;
+}
+/// Stores pointer `value` at `at`, as a write through a dangling pointer would.
+void write_ptr(void* at, const void* value) { std::memcpy(at, &value, sizeof value); }
+/// The address `value`, as a pointer (for junk such as 0x10 or ~0).
+const void* junk(std::uintptr_t value) { return reinterpret_cast<const void*>(value); }
+
+/// Asserts validate() reports kCorrupted (at `where`, unless nullptr).
+template <class Heap>
+::testing::AssertionResult reports_corruption(const Heap& heap, const void* where = nullptr) {
+  ValidateResult r = heap.validate();
+  if (r) return ::testing::AssertionFailure() << "validate() passed a corrupted heap";
+  if (r.error().error != AllocError::kCorrupted) return ::testing::AssertionFailure() << "error is not kCorrupted";
+  if (where != nullptr && r.error().where != where) {
+    return ::testing::AssertionFailure() << "reported at " << r.error().where << ", expected " << where << " ("
+                                         << r.error().what << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+struct Names {
+  template <class Heap>
+  static std::string GetName(int) {
+    const bool checked = Heap::Check::kLevel != CheckLevel::kOff;
+    std::string tags = policy_name<typename Heap::Tags>();
+    return std::string(policy_name<typename Heap::Fit>()) + "_" + tags + (checked ? "_Checked" : "_NoChecks");
+  }
+};
+
+// ---- validate() never crashes --------------------------------------------------------------------------------
+
+template <class Heap>
+class ValidateCorruption : public ::testing::Test {
+ public:
+  void SetUp() override { RecordingHandler::calls = 0; }
+  Heap& heap() { return owner_->heap; }
+  std::byte* buf() { return owner_->buf; }
+  void* alloc(std::size_t size, std::size_t align = alignof(std::max_align_t)) {
+    Result<void*> p = heap().allocate(size, align);
+    EXPECT_TRUE(p.has_value());
+    EXPECT_TRUE(valid(heap()));
+    return p ? *p : nullptr;
+  }
+  void free(void* p) {
+    heap().deallocate(p);
+    EXPECT_TRUE(valid(heap()));
+  }
+  std::unique_ptr<OwnedHeap<Heap>> owner_ = std::make_unique<OwnedHeap<Heap>>();
+};
+
+using ValidateHeaps = ::testing::Types<
+    H<FirstFit, CompactTags, NoChecks>, H<FirstFit, CompactTags, Recording>, H<FirstFit, FullTags, NoChecks>,
+    H<FirstFit, FullTags, Recording>, H<NextFit, CompactTags, NoChecks>, H<NextFit, CompactTags, Recording>,
+    H<NextFit, FullTags, NoChecks>, H<NextFit, FullTags, Recording>, H<BestFit, CompactTags, NoChecks>,
+    H<BestFit, CompactTags, Recording>, H<BestFit, FullTags, NoChecks>, H<BestFit, FullTags, Recording>,
+    H<FirstFit, BasicCompactTags<std::uint32_t>, Recording>, H<BestFit, BasicFullTags<std::uint32_t>, NoChecks>>;
+TYPED_TEST_SUITE(ValidateCorruption, ValidateHeaps, Names);
+
+// Issue 10, case 1: a write through a dangling pointer puts junk in a free block's `next` link; validate() used to
+// follow it (SIGSEGV). Also its `prev` link, and junk that points inside the heap but at no free block.
+TYPED_TEST(ValidateCorruption, DanglingWriteIntoFreeLinksIsReported) {
+  void* a = this->alloc(64);
+  void* b = this->alloc(64);
+  void* c = this->alloc(64);
+  this->free(b);
+  std::byte* const next_link = static_cast<std::byte*>(b);
+  std::byte* const prev_link = next_link + sizeof(void*);
+  const void* const next = read_ptr(next_link);
+  const void* const prev = read_ptr(prev_link);
+
+  // The issue's reproducer: 8 bytes of 0x10 over the links.
+  std::uint64_t junk8 = 0x10;
+  std::memcpy(b, &junk8, 8);
+  EXPECT_TRUE(reports_corruption(this->heap(), b));
+  write_ptr(next_link, next);
+  write_ptr(prev_link, prev);
+  ASSERT_TRUE(valid(this->heap()));
+
+  const void* const bad[] = {junk(0x10),
+                             junk(~std::uintptr_t{0}),
+                             junk(~std::uintptr_t{0} - 63),
+                             a,                                // inside the heap, aligned: a live block
+                             static_cast<std::byte*>(a) + 8,   // inside the heap, misaligned
+                             static_cast<std::byte*>(c) + 16,  // inside a live block
+                             this->buf(),                      // the region header
+                             b};                               // itself
+  for (std::byte* link : {next_link, prev_link}) {
+    const void* const saved = read_ptr(link);
+    for (const void* value : bad) {
+      write_ptr(link, value);
+      EXPECT_TRUE(reports_corruption(this->heap(), b)) << "link value " << value;
+    }
+    write_ptr(link, saved);
+    ASSERT_TRUE(valid(this->heap()));
+  }
+  this->free(a);
+  this->free(c);
+}
+
+// A fully forged free block inside a live block (header, footer, the next block agreeing), linked into the index
+// in place of a real free block, with consistent links and an unchanged count: every pointer is sane, and only
+// "every index node is the start of a free block" finds it. It used to pass validate().
+TYPED_TEST(ValidateCorruption, IndexNodeInsideALiveBlockIsReported) {
+  using Tags = typename TypeParam::Tags;
+  constexpr std::size_t kG = TypeParam::kGranule;
+  void* a = this->alloc(64);
+  void* b = this->alloc(64);
+  auto* c = static_cast<std::byte*>(this->alloc(200));
+  void* d = this->alloc(64);
+  std::memset(c, 0, 200);
+  this->free(b);
+  ASSERT_EQ(read_ptr(static_cast<std::byte*>(b) + sizeof(void*)), nullptr) << "b should head the free list";
+  const void* const tail = read_ptr(b);
+  ASSERT_NE(tail, nullptr);
+
+  std::byte* const fake = c + 2 * kG;  // a payload address inside c, granule-aligned
+  Tags::make_free(fake - Tags::kHeaderSize, 64);
+  write_ptr(fake, nullptr);            // fake->next
+  write_ptr(fake + sizeof(void*), b);  // fake->prev
+  write_ptr(b, fake);                  // b->next: the real tail is no longer indexed
+  EXPECT_TRUE(reports_corruption(this->heap()));
+
+  write_ptr(b, tail);
+  ASSERT_TRUE(valid(this->heap()));
+  this->free(a);
+  this->free(c);
+  this->free(d);
+  EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+}
+
+// An underflowing write onto a RegionHeader (next, first, end, seal) used to crash the region walk.
+TYPED_TEST(ValidateCorruption, OverwrittenRegionHeaderIsReported) {
+  alignas(64) static std::byte second[2048];
+  ASSERT_TRUE(this->heap().add_region(std::span<std::byte>(second)).has_value());
+  ASSERT_TRUE(valid(this->heap()));
+  void* a = this->alloc(64);
+  for (std::byte* header : {this->buf(), second}) {
+    for (std::size_t word = 0; word < 4; ++word) {
+      std::byte* const at = header + word * sizeof(void*);
+      const void* const saved = read_ptr(at);
+      for (const void* value :
+           {junk(0x10), junk(~std::uintptr_t{0}), junk(reinterpret_cast<std::uintptr_t>(saved) ^ 0x40)}) {
+        write_ptr(at, value);
+        EXPECT_TRUE(reports_corruption(this->heap(), header)) << "header word " << word;
+      }
+      write_ptr(at, saved);
+      ASSERT_TRUE(valid(this->heap()));
+    }
+  }
+  this->free(a);
+}
+
+// Junk over every word of a heap with used, free and over-aligned blocks: validate() never crashes, reports only
+// kCorrupted, and always reports junk in a region header, a block header or a free block's links.
+TYPED_TEST(ValidateCorruption, JunkOverEveryWordNeverCrashesValidate) {
+  using Tags = typename TypeParam::Tags;
+  void* keep[6];
+  for (std::size_t i = 0; i < 6; ++i) keep[i] = this->alloc(24 + 40 * i, i == 3 ? 256 : alignof(std::max_align_t));
+  this->free(keep[1]);
+  this->free(keep[4]);
+  // The words validate() must find overwritten with ~0: each block header, each free block's links, the region
+  // header.
+  std::byte* const begin = this->buf();
+  std::byte* const end = begin + sizeof(this->owner_->buf);
+  auto must_detect = [&](const std::byte* at) {
+    if (at < begin + 4 * sizeof(void*)) return true;
+    bool hit = false;
+    this->heap().walk([&](const BlockInfo& block) {
+      const auto* payload = static_cast<const std::byte*>(block.payload);
+      if (block.size != 0 && at == payload - Tags::kHeaderSize) hit = true;
+      if (!block.used && at >= payload && at < payload + 2 * sizeof(void*)) hit = true;
+    });
+    return hit;
+  };
+  std::size_t detected = 0;
+  for (std::byte* at = begin; at + sizeof(void*) <= end; at += sizeof(void*)) {
+    const void* const saved = read_ptr(at);
+    const bool required_here = must_detect(at);
+    for (const void* value : {junk(0), junk(0x10), junk(~std::uintptr_t{0}), static_cast<const void*>(keep[0]),
+                              static_cast<const void*>(begin + 8), static_cast<const void*>(keep[4])}) {
+      if (value == saved) continue;
+      write_ptr(at, value);
+      ValidateResult r = this->heap().validate();  // must return, whatever the junk
+      if (!r) {
+        EXPECT_EQ(r.error().error, AllocError::kCorrupted);
+        ++detected;
+      } else if (required_here && value == junk(~std::uintptr_t{0})) {
+        ADD_FAILURE() << "~0 at offset " << (at - begin) << " passed validate()";
+      }
+      write_ptr(at, saved);
+    }
+    ASSERT_TRUE(valid(this->heap())) << "offset " << (at - begin);
+  }
+  EXPECT_GT(detected, 0u);
+  for (std::size_t i : {0, 2, 3, 5}) this->free(keep[i]);
+  EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+}
+
+// Issue 10, case 2 without checks: the steered unlink succeeds (NoChecks trusts its argument), and validate() now
+// finds what it did: a node inside a live block took the place of the real free tail.
+TYPED_TEST(ValidateCorruption, SteeredUnlinkIsFoundByValidate) {
+  if constexpr (TypeParam::Check::kLevel != CheckLevel::kOff) {
+    GTEST_SKIP() << "checked heaps refuse the unlink (SafeUnlink suite)";
+  } else {
+    using Tags = typename TypeParam::Tags;
+    auto* a = static_cast<std::byte*>(this->alloc(64));
+    auto* b = static_cast<std::byte*>(this->alloc(64));
+    auto* c = static_cast<std::byte*>(this->alloc(200));
+    auto* d = static_cast<std::byte*>(this->alloc(64));
+    std::memset(c, 0, 200);
+    std::byte* const fake = c + 64;
+    internal::store_word<typename Tags::word_type>(fake - Tags::kHeaderSize, 512);  // live data in c
+    this->free(b);
+    write_ptr(b, fake);  // use after free: b's `next` link into c
+    this->heap().deallocate(a);
+    EXPECT_TRUE(reports_corruption(this->heap()));
+    (void)d;
+  }
+}
+
+// ---- Safe unlinking ------------------------------------------------------------------------------------------
+
+template <class Heap>
+class SafeUnlink : public ValidateCorruption<Heap> {};
+
+using CheckedHeaps = ::testing::Types<
+    H<FirstFit, CompactTags, Recording>, H<FirstFit, FullTags, Recording>, H<NextFit, CompactTags, Recording>,
+    H<NextFit, FullTags, Recording>, H<BestFit, CompactTags, Recording>, H<BestFit, FullTags, Recording>,
+    H<FirstFit, BasicCompactTags<std::uint32_t>, Recording>, H<NextFit, BasicFullTags<std::uint32_t>, Recording>>;
+TYPED_TEST_SUITE(SafeUnlink, CheckedHeaps, Names);
+
+/// The issue's layout: a, b, c (200 bytes of live data, zeroed), d; b freed; a forged free header of 512 bytes at
+/// c + 64 (where a forged `next` will point).
+template <class Fixture>
+struct Attack {
+  std::byte *a, *b, *c, *d, *fake;
+  const void* b_next;
+  explicit Attack(Fixture& f) {
+    using Tags = typename std::remove_reference_t<decltype(f.heap())>::Tags;
+    a = static_cast<std::byte*>(f.alloc(64));
+    b = static_cast<std::byte*>(f.alloc(64));
+    c = static_cast<std::byte*>(f.alloc(200));
+    d = static_cast<std::byte*>(f.alloc(64));
+    std::memset(c, 0, 200);
+    fake = c + 64;
+    internal::store_word<typename Tags::word_type>(fake - Tags::kHeaderSize, 512);
+    f.free(b);
+    b_next = read_ptr(b);
+  }
+};
+
+// Issue 10, case 2: a use-after-free write makes b's `next` point into live block c; freeing a (legitimate)
+// merges with b and unlinked it, writing through the forged pointer, and the next allocation landed inside c.
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerTheUnlinkOfAFree) {
+  Attack at(*this);
+  write_ptr(at.b, at.fake);
+  EXPECT_FAULT(this->heap().deallocate(at.a), AllocError::kCorrupted, at.b);
+  // Nothing changed: a is still live, the forged link is still there for validate() to report.
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  EXPECT_EQ(this->heap().stats().free_blocks, 2u);
+  EXPECT_TRUE(reports_corruption(this->heap(), at.b));
+  write_ptr(at.b, at.b_next);
+  ASSERT_TRUE(valid(this->heap()));
+  this->free(at.a);
+  Result<void*> p = this->heap().allocate(300);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_TRUE(static_cast<std::byte*>(*p) + 300 <= at.c || static_cast<std::byte*>(*p) >= at.c + 200);
+  this->free(*p);
+}
+
+// The same forged link reached by the search instead of a merge: allocation finds the forged block in c and must
+// not carve it (its links do not point back: it is not on the list's head and its prev is null).
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerAnAllocation) {
+  Attack at(*this);
+  write_ptr(at.b, at.fake);
+  EXPECT_FAULT((void)this->heap().allocate(300), AllocError::kCorrupted, at.fake);
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  write_ptr(at.b, at.b_next);
+  ASSERT_TRUE(valid(this->heap()));
+}
+
+// Merging backwards (freeing the block after a free one) and growing in place (reallocate into a free successor)
+// unlink too.
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerABackwardMergeOrAReallocate) {
+  Attack at(*this);
+  write_ptr(at.b, at.fake);
+  EXPECT_FAULT((void)this->heap().reallocate(at.a, 100), AllocError::kCorrupted, at.b);
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  EXPECT_FAULT(this->heap().deallocate(at.c), AllocError::kCorrupted, at.b);
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  // The `prev` link forged instead.
+  write_ptr(at.b, at.b_next);
+  ASSERT_TRUE(valid(this->heap()));
+  write_ptr(at.b + sizeof(void*), at.fake);
+  EXPECT_FAULT(this->heap().deallocate(at.a), AllocError::kCorrupted, at.b);
+  write_ptr(at.b + sizeof(void*), nullptr);
+  ASSERT_TRUE(valid(this->heap()));
+  Result<void*> grown = this->heap().reallocate(at.a, 100);
+  ASSERT_TRUE(grown.has_value());
+  ASSERT_TRUE(valid(this->heap()));
+  this->free(*grown);
+  this->free(at.c);
+  this->free(at.d);
+  EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+}
+
+}  // namespace
+}  // namespace nostd::testing
