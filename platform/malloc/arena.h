@@ -4,7 +4,7 @@
 // it last locked (or the first free one it finds), and a free goes to the arena that owns the block (ChunkMap).
 #pragma once
 
-#include <pthread.h>
+#include <sys/mman.h>
 
 #include <atomic>
 #include <cstddef>
@@ -12,12 +12,13 @@
 #include <span>
 
 #include "alloc/error.h"
+#include "platform/malloc/arena_lock.h"
 #include "platform/malloc/chunk_map.h"
 
 namespace nostd::malloc_door {
 
-/// A heap over chunks it maps on demand, behind a pthread mutex. `Heap` is a BasicHeap over RegionSource with a
-/// NullLock: the arena's own mutex covers the heap operation and the growth together, and the fork handlers can
+/// A heap over chunks it maps on demand, behind an ArenaLock. `Heap` is a BasicHeap over RegionSource with a
+/// NullLock: the arena's own lock covers the heap operation and the growth together, and the fork handlers can
 /// take it from outside. Every member except the lock functions needs the lock held.
 ///
 /// Aligned to 128 bytes (two cache lines, the unit the adjacent-line prefetcher pulls in): arenas sit side by
@@ -33,17 +34,17 @@ class alignas(128) Arena {
   /// Blocks until this thread holds the arena, counting the times it had to wait (the statistics' lock_waits:
   /// how often threads really met on an arena).
   void lock() noexcept {
-    if (try_lock()) [[likely]]
+    if (lock_.try_lock()) [[likely]]
       return;
     waits_.fetch_add(1, std::memory_order_relaxed);
-    ::pthread_mutex_lock(&mutex_);
+    lock_.lock();
   }
   /// Takes the arena if nobody holds it; never blocks.
-  bool try_lock() noexcept { return ::pthread_mutex_trylock(&mutex_) == 0; }
+  bool try_lock() noexcept { return lock_.try_lock(); }
   /// Releases the arena.
-  void unlock() noexcept { ::pthread_mutex_unlock(&mutex_); }
-  /// In a fork child, where the thread that held the lock in the parent no longer exists: a fresh mutex.
-  void reset_lock() noexcept { ::pthread_mutex_init(&mutex_, nullptr); }
+  void unlock() noexcept { lock_.unlock(); }
+  /// In a fork child, where the thread that held the lock in the parent no longer exists: released.
+  void reset_lock() noexcept { lock_.reset(); }
 
   /// Allocates from the heap, mapping one more chunk (owner byte `owner` in `map`) when the heap is full.
   /// nullptr when even a fresh chunk cannot hold the request or the system refuses memory. Callers send
@@ -83,7 +84,7 @@ class alignas(128) Arena {
     return true;
   }
 
-  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+  ArenaLock lock_;
   Heap heap_{};
   std::size_t chunks_ = 0;
   std::atomic<std::size_t> waits_{0};
