@@ -64,6 +64,27 @@ TEST(MallocDoor, MallocIsAlignedUsableAndDistinct) {
   expect_valid();
 }
 
+TEST(MallocDoor, ArenaGrowsPastOneChunk) {
+  // 160 MiB in blocks below the huge threshold: more than two 64 MiB chunks, so the arena must map more. Only the
+  // first and last bytes of each block are touched, so the test commits little memory.
+  constexpr std::size_t kBlock = 512 * 1024, kCount = 320;
+  std::vector<unsigned char*> blocks;
+  for (std::size_t i = 0; i < kCount; ++i) {
+    auto* p = static_cast<unsigned char*>(std::malloc(kBlock));
+    ASSERT_NE(p, nullptr) << i;
+    p[0] = static_cast<unsigned char>(i);
+    p[kBlock - 1] = static_cast<unsigned char>(i);
+    blocks.push_back(p);
+  }
+  expect_valid();
+  for (std::size_t i = 0; i < kCount; ++i) {
+    ASSERT_EQ(blocks[i][0], static_cast<unsigned char>(i));
+    ASSERT_EQ(blocks[i][kBlock - 1], static_cast<unsigned char>(i));
+    std::free(blocks[i]);
+  }
+  expect_valid();
+}
+
 TEST(MallocDoor, MallocOfImpossibleSizeFailsWithEnomem) {
   errno = 0;
   EXPECT_EQ(opaque(std::malloc(opaque_size(SIZE_MAX))), nullptr);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/preload/preload_test.sh LIB PROGRAM [MIN_ALLOCATIONS] — runs a real program twice, once with glibc's
+# tests/preload/preload_test.sh LIB PROGRAM [MIN_ALLOCATIONS [CHECK_LEVEL]] — runs a real program twice, once with glibc's
 # malloc and once with LD_PRELOAD=LIB (the drop-in, with statistics and validate() at exit), and checks that
 #   - both runs succeed and print exactly the same output;
 #   - our allocator really ran: every process of the preloaded run prints "nostd-malloc: validate ok" and a
@@ -11,6 +11,7 @@ set -euo pipefail
 lib="$(realpath "$1")"
 program="$2"
 min_allocations="${3:-1000}"
+level="${4:-basic}"
 here="$(dirname "$0")"
 work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/preload.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -43,7 +44,7 @@ scenario glibc 2>"$work/glibc.err" || {
   cat "$work/glibc.err" >&2
   exit 1
 }
-LD_PRELOAD="$lib" NOSTD_MALLOC_STATS=1 NOSTD_MALLOC_VALIDATE=1 NOSTD_MALLOC_CHECK=basic \
+LD_PRELOAD="$lib" NOSTD_MALLOC_STATS=1 NOSTD_MALLOC_VALIDATE=1 NOSTD_MALLOC_CHECK="$level" \
   scenario nostd 2>"$work/nostd.err" || {
   echo "FAIL: $program failed under the drop-in malloc; its stderr:" >&2
   cat "$work/nostd.err" >&2
@@ -59,7 +60,7 @@ if [[ ! -s "$work/glibc.out" ]]; then
   exit 1
 fi
 
-stats="$(grep '^nostd-malloc: check=basic ' "$work/nostd.err" || true)"
+stats="$(grep "^nostd-malloc: check=$level " "$work/nostd.err" || true)"
 validated="$(grep -c '^nostd-malloc: validate ok' "$work/nostd.err" || true)"
 if [[ -z "$stats" ]]; then
   echo "FAIL: no statistics line: the drop-in malloc was not used. stderr:" >&2
