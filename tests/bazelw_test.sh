@@ -9,7 +9,8 @@
 # The real tools are still reachable under their own names except the five stand-ins (a farm of symlinks to
 # /usr/bin without them), so "no sudo" really means none on PATH.
 #
-# Under Bazel it tests the workspace's ./bazelw; BAZELW=path/to/script tests another (e.g. the old one:
+# Under Bazel it tests the workspace's ./bazelw (and reads .bazelrc; BAZELRC=path overrides); BAZELW=path/to/script
+# tests another (e.g. the old one:
 # `git show e2d2571:bazelw >/tmp/old && BAZELW=/tmp/old tests/bazelw_test.sh` must fail).
 set -uo pipefail
 
@@ -393,6 +394,20 @@ setup "${host[@]}"
 run --version
 check "exit status 0" status_is 0
 check "prints bazel 4.2.3" grep -qF "bazel 4.2.3 (Debian package bazel-bootstrap 4.2.3+ds-9" "$tmp/out"
+end
+
+begin "every configuration in .bazelrc has its line in bazelw's config_packages (empty if it needs nothing)"
+rc=0
+: >"$tmp/err"
+: >"$tmp/out"
+setup
+known=" $(sed -n '/^config_packages() {/,/^}/p' "$bazelw" | sed -n 's/^ *\([a-z0-9_ |]*\)).*/\1/p' | tr -d '|' | tr -s ' \n' '  ') "
+knows() { [[ "$known" == *" $1 "* ]]; }
+configs="$(grep -oE '^[a-z]+:[a-z0-9_]+' "${BAZELRC:-.bazelrc}" | cut -d: -f2 | sort -u)"
+for name in $configs; do
+  check "--config=$name is in .bazelrc but not in bazelw's config_packages: add a line (empty if it needs no package)" \
+    knows "$name"
+done
 end
 
 # Every case that failed printed a "bazelw:" line: checked by `says` in each failing case above.
