@@ -123,9 +123,20 @@ EOF
   ' "$block"
 }
 
+# compile_block N FLAG...: compiles $tmp/N.main.cc into $tmp/N.bin; the compiler's status goes to $tmp/N.rc.
+compile_block() {
+  local n="$1" rc=0
+  shift
+  "$cxx" "$@" "$tmp/$n.main.cc" -o "$tmp/$n.bin" >"$tmp/$n.log" 2>&1 || rc=$?
+  echo "$rc" >"$tmp/$n.rc"
+}
+
+# Pass 1: wrap every block and compile them, as many at once as there are cores (one g++ takes ~1.5 s of CPU).
 failures=0
 compiled=0
 ignored=0
+parallel="$(nproc 2>/dev/null || echo 2)"
+: >"$tmp/plan"
 while IFS=$'\t' read -r n file line info; do
   where="$file:$line"
   block="$tmp/$n.cc"
@@ -160,7 +171,15 @@ while IFS=$'\t' read -r n file line info; do
     extra=(-Wno-unused-variable -Wno-unused-but-set-variable -Wno-unused-local-typedefs -Wno-unused-function)
   fi
   compiled=$((compiled + 1))
-  if ! "$cxx" "${flags[@]}" "${extra[@]+"${extra[@]}"}" "$tmp/$n.main.cc" -o "$tmp/$n.bin" >"$tmp/$n.log" 2>&1; then
+  printf '%s\t%s\t%s\t%s\n' "$n" "$where" "$kind" "$run" >>"$tmp/plan"
+  while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+  compile_block "$n" "${flags[@]}" "${extra[@]+"${extra[@]}"}" &
+done <"$tmp/index"
+wait
+
+# Pass 2: report each block in README order, running those that compiled.
+while IFS=$'\t' read -r n where kind run; do
+  if [[ "$(cat "$tmp/$n.rc")" != 0 ]]; then
     echo "FAIL $where: the $kind does not compile:"
     sed 's/^/     /' "$tmp/$n.log" | head -30
     if [[ "$kind" == fragment ]]; then
@@ -172,7 +191,7 @@ while IFS=$'\t' read -r n file line info; do
   fi
   if ((run)); then
     status=0
-    timeout 60 "$tmp/$n.bin" >"$tmp/$n.out" 2>&1 || status=$?
+    timeout 60 "$tmp/$n.bin" >"$tmp/$n.out" 2>&1 </dev/null || status=$?
     if ((status != 0)); then
       echo "FAIL $where: the $kind compiles but exits with status $status when run; its output:"
       sed 's/^/     /' "$tmp/$n.out" | head -30
@@ -183,7 +202,7 @@ while IFS=$'\t' read -r n file line info; do
   else
     echo "ok   $where: $kind compiles (no_run)"
   fi
-done <"$tmp/index"
+done <"$tmp/plan"
 
 echo "$compiled blocks compiled, $ignored ignored, $failures failed"
 ((failures == 0))
