@@ -1,4 +1,5 @@
-// tests/container_fixture.h — the heaps the container suites run on, and their common fixture.
+// tests/container_fixture.h — the heaps the container suites run on (tests/container_heaps.h), and their common
+// fixture.
 //
 // Each suite is a typed test over a HeapConfig: a BasicHeap composition with static storage plus the optional
 // abilities the containers' allocator handle exposes. The fixture gives every test a FaultyAlloc in front of the
@@ -12,18 +13,11 @@
 
 #include "alloc/alloc.h"
 #include "alloc/error.h"
+#include "tests/container_heaps.h"
 #include "tests/elements.h"
 #include "tests/fault_allocator.h"
 
 namespace nostd::test {
-
-/// Bytes of each test heap: small enough for a Cortex-M board, large enough for a few thousand elements.
-inline constexpr std::size_t kTestHeapBytes = 32 * 1024;
-
-/// First fit over one-word tags.
-using FirstFitCompactHeap = BasicHeap<FirstFit, CompactTags, StaticArraySource<kTestHeapBytes>>;
-/// Best fit over two-word tags.
-using BestFitFullHeap = BasicHeap<BestFit, FullTags, StaticArraySource<kTestHeapBytes>>;
 
 /// A heap composition (one static instance per config) and the abilities its allocator handle exposes.
 template <class HeapT, unsigned kCapsV>

@@ -21,6 +21,7 @@
 #include "tests/container_fixture.h"
 #include "tests/elements.h"
 #include "tests/fault_allocator.h"
+#include "tests/vec_model_check.h"
 
 namespace nostd {
 namespace {
@@ -29,37 +30,9 @@ using test::Aligned64;
 using test::census;
 using test::Counted;
 using test::Elem;
+using test::Model;
 using test::MoveOnly;
 using test::TrMoveOnly;
-
-/// The expected contents of a vector, as the values of its elements.
-class Model {
- public:
-  void push_back(int value) { insert(size_, {&value, 1}); }
-  void insert(std::size_t pos, std::span<const int> values) {
-    std::array<int, kMax> copy{};  // values may be a part of this model
-    for (std::size_t i = 0; i < values.size(); ++i) copy[i] = values[i];
-    for (std::size_t i = size_; i-- > pos;) values_[i + values.size()] = values_[i];
-    for (std::size_t i = 0; i < values.size(); ++i) values_[pos + i] = copy[i];
-    size_ += values.size();
-  }
-  void erase(std::size_t first, std::size_t last) {
-    for (std::size_t i = last; i < size_; ++i) values_[i - (last - first)] = values_[i];
-    size_ -= last - first;
-  }
-  void resize(std::size_t size, int value) {
-    for (std::size_t i = size_; i < size; ++i) values_[i] = value;
-    size_ = size;
-  }
-  int operator[](std::size_t i) const { return values_[i]; }
-  std::size_t size() const { return size_; }
-  std::span<const int> span() const { return {values_.data(), size_}; }
-
- private:
-  static constexpr std::size_t kMax = 4096;
-  std::array<int, kMax> values_{};
-  std::size_t size_ = 0;
-};
 
 /// One typed-test case: an element type on a heap config.
 template <class ElemT, class ConfigT>
@@ -530,99 +503,12 @@ template <class C>
 class VecStressTest : public VecTest<C> {};
 TYPED_TEST_SUITE_P(VecStressTest);
 
-/// A small deterministic generator (64-bit LCG, high bits), so a failure replays exactly.
-class Lcg {
- public:
-  explicit Lcg(std::uint64_t seed) : state_(seed) {}
-  std::size_t below(std::size_t bound) {
-    state_ = state_ * 6364136223846793005u + 1442695040888963407u;
-    return static_cast<std::size_t>(state_ >> 33) % bound;
-  }
-
- private:
-  std::uint64_t state_;
-};
-
 TYPED_TEST_P(VecStressTest, RandomOperationsMatchTheModel) {
-  using T = typename TestFixture::Element;
-  using E = typename TestFixture::Values;
-  auto v = this->make_vec();
-  Model model;
-  Lcg random(20261125);
-  int next = 0;
-  int failures = 0;
-  for (int step = 0; step < 3000; ++step) {
-    const auto before = TestFixture::snapshot(v);
-    const long live_before = census().live();
-    // One operation in four runs with injected failures: either every attempt from the first or second on fails,
-    // or only one of the next three does (which the exact-size retry may absorb).
-    if (random.below(4) == 0) {
-      if (random.below(2) == 0) {
-        this->injector().fail_after(random.below(2));
-      } else {
-        this->injector().fail_nth(1 + random.below(3));
-      }
-    }
-    Result<void> result;
-    std::size_t pos = v.empty() ? 0 : random.below(v.size() + 1);
-    const std::size_t op = random.below(10);
-    const bool room = model.size() < 2000;  // the model's fixed storage (and the heap) bound the size
-    Model expected = model;
-    if ((op <= 2 || op == 3) && room) {
-      const int value = next++;
-      if (op <= 2) {
-        pos = model.size();
-        result = v.push_back(E::make(value));
-      } else {
-        auto inserted = v.insert(v.begin() + pos, E::make(value));
-        result = inserted ? Result<void>{} : Result<void>(fail(inserted.error()));
-      }
-      if (result) expected.insert(pos, {&value, 1});
-    } else if (op == 4 && room && !v.empty()) {
-      const std::size_t first = random.below(v.size());
-      const std::size_t count = 1 + random.below(std::min<std::size_t>(8, v.size() - first));
-      auto r = v.insert(v.begin() + pos, std::span<const T>(v.data() + first, count));
-      if (r) expected.insert(pos, model.span().subspan(first, count));
-      result = r ? Result<void>{} : Result<void>(fail(r.error()));
-    } else if (op == 5 && !v.empty()) {
-      const std::size_t first = random.below(v.size());
-      const std::size_t last = first + random.below(v.size() - first + 1);
-      v.erase(v.begin() + first, v.begin() + last);
-      expected.erase(first, last);
-    } else if (op == 6 && !v.empty()) {
-      auto popped = v.pop_back();
-      ASSERT_TRUE(popped);
-      EXPECT_EQ(E::value(*popped), model[model.size() - 1]);
-      expected.erase(model.size() - 1, model.size());
-    } else if (op == 7 && room) {
-      const std::size_t size = random.below(model.size() + 20);
-      result = v.resize(size, E::make(-2));
-      if (result) {
-        if (size < model.size()) {
-          expected.erase(size, model.size());
-        } else {
-          expected.resize(size, -2);
-        }
-      }
-    } else if (op == 8) {
-      result = random.below(2) == 0 ? v.reserve(v.size() + random.below(50)) : v.shrink_to_fit();
-    } else if (op == 9 && random.below(8) == 0) {
-      v.clear();
-      expected.erase(0, model.size());
-    }
-    this->injector().never_fail();
-    ASSERT_TRUE(this->heap_ok()) << "step " << step;
-    if (!result) {
-      ++failures;
-      ASSERT_TRUE(TestFixture::snapshot(v) == before) << "step " << step << ": a failed operation changed the vector";
-      ASSERT_EQ(census().live(), live_before) << "step " << step;
-    } else {
-      model = expected;
-    }
-    ASSERT_NO_FATAL_FAILURE(this->expect_matches(v, model)) << "step " << step;
-  }
-  EXPECT_GT(failures, 20) << "the injected failures should have hit many growths";
-  this->RecordProperty("failed_operations", failures);
+  // The framework-free driver (tests/vec_model_check.h), shared with the bare-metal check program.
+  const test::VecModelReport report =
+      test::run_vec_model<typename TestFixture::Element, TypeParam::Config::kCaps>(this->injector());
+  ASSERT_TRUE(report.ok()) << report.failure << " at step " << report.step;
+  this->RecordProperty("failed_operations", report.failed_operations);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(VecStressTest, RandomOperationsMatchTheModel);

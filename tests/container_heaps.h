@@ -1,0 +1,19 @@
+// tests/container_heaps.h — the heaps the container suites run on (tests/container_fixture.h) and the bare-metal
+// container checks (tests/container_checks.cc) too. Framework-free.
+#pragma once
+
+#include <cstddef>
+
+#include "alloc/alloc.h"
+
+namespace nostd::test {
+
+/// Bytes of each test heap: small enough for a Cortex-M board, large enough for a few thousand elements.
+inline constexpr std::size_t kTestHeapBytes = 32 * 1024;
+
+/// First fit over one-word tags.
+using FirstFitCompactHeap = BasicHeap<FirstFit, CompactTags, StaticArraySource<kTestHeapBytes>>;
+/// Best fit over two-word tags.
+using BestFitFullHeap = BasicHeap<BestFit, FullTags, StaticArraySource<kTestHeapBytes>>;
+
+}  // namespace nostd::test
