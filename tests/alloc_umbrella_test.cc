@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -34,6 +35,10 @@ static_assert(nostd::Allocator<nostd::HeapRef<StaticHeap>> && nostd::HasRealloca
               nostd::HasUsableSize<nostd::HeapRef<StaticHeap>>);
 static_assert(nostd::Allocator<nostd::StaticHeapRef<g_heap>> && std::is_empty_v<nostd::StaticHeapRef<g_heap>>);
 static_assert(nostd::RawHeap<RegionHeap> && !nostd::Allocator<RegionHeap>);
+// The standard-library door: StdAllocator and its out-of-memory handler.
+static_assert(std::is_same_v<std::allocator_traits<nostd::StdAllocator<int, StaticHeap>>::rebind_alloc<char>,
+                             nostd::StdAllocator<char, StaticHeap, nostd::DefaultOutOfMemory>>);
+static_assert(nostd::OutOfMemoryHandler<nostd::DefaultOutOfMemory>);
 
 TEST(AllocUmbrellaTest, LayoutAndErrors) {
   const nostd::Layout layout = nostd::Layout::of<std::uint64_t>();
