@@ -12,12 +12,13 @@
 #   ```cpp ignore REASON                  not compiled; the reason is printed. Only for text that is not C++
 #                                         (a synopsis, pseudo-code); keep it rare. `ignore` without a reason fails.
 #
-# The wrapper of a fragment: every public umbrella header (alloc/alloc.h, containers/vec.h, containers/string.h,
-# platform/hosted.h), two names the README uses for the reader's own code (`struct Packet`, the reader's payload
-# type, and `int handle(nostd::AllocError)`, the reader's error handling, which returns 1), then the fragment split
+# The wrapper of a fragment: <cstddef>, <cstdint>, <cstdio>, <cstring>, <span>, every public umbrella header
+# (alloc/alloc.h, containers/vec.h, containers/string.h, platform/hosted.h), two names the README uses for the
+# reader's own code (`struct Packet`, the reader's payload type, and `int handle(nostd::AllocError)`, the reader's
+# error handling, which returns 1), then the fragment split
 # in two: lines that can only live at namespace scope (#include, using, namespace, template, struct, class, enum,
-# constinit, constexpr, static_assert, and function definitions), each with its continuation lines up to the end
-# of its declaration, go before `int main() {`; every other line goes inside it, followed by `return 0; }`.
+# constinit, constexpr, static, static_assert, and function definitions), each with its continuation lines up to
+# the end of its declaration, go before `int main() {`; every other line goes inside it, then `return 0; }`.
 # `#line` directives keep the compiler's messages pointing at README lines. Unused variables are allowed in
 # fragments (a fragment shows a call, not a whole program); everything else is an error, as in the project.
 set -euo pipefail
@@ -73,6 +74,10 @@ fragment_to_program() {
   local block="$1" file="$2" line="$3"
   cat <<'EOF'
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <span>
 
 #include "alloc/alloc.h"
 #include "containers/string.h"
@@ -100,10 +105,11 @@ EOF
       sub(/^[ \t]+/, "", trimmed)
       sub(/[ \t]+$/, "", trimmed)
       if (!in_decl && depth == 0) {
-        if (trimmed ~ /^(#|using |namespace |template|struct |class |union |enum |constinit |constexpr |consteval |static_assert|typedef |extern |inline |\[\[)/)
+        if (trimmed ~ /^(#|using |namespace |template|struct |class |union |enum |constinit |constexpr |consteval |static |static_assert|typedef |extern |inline |\[\[)/)
           in_decl = 1
-        # A function definition: a header line ending in `{` or `)` that is not a statement.
-        else if (trimmed ~ /\)[ \t]*(const|noexcept|override)*[ \t]*\{?$/ && trimmed !~ /^(if|for|while|switch|do|else|return|try|catch)[ (]/ && trimmed !~ /=/ && trimmed ~ /^[A-Za-z_][A-Za-z0-9_:<>,*& ]*[ \t*&][A-Za-z_][A-Za-z0-9_:]*[ \t]*\(/)
+        # A function definition: `type name(...)`, then qualifiers and `{` or the end of the line; not a statement
+        # (no keyword, no `=` before the parenthesis; `Type var(args);` ends in `;` and stays in main).
+        else if (trimmed !~ /^(if|for|while|switch|do|else|return|try|catch|case|default)[ (:]/ && trimmed !~ /^[^(]*=/ && trimmed ~ /^[A-Za-z_][A-Za-z0-9_:<>,*& ]*[ \t*&][A-Za-z_~][A-Za-z0-9_:]*[ \t]*\(.*\)[ \t]*(const|noexcept|override|final|[ \t])*(\{.*)?$/)
           in_decl = 1
       }
       depth += count(c, "[{(]") - count(c, "[})]")
