@@ -5,7 +5,8 @@
 // and calls between them stay inside the library instead of going through the PLT.
 //
 // Every function validates its arguments as glibc does (errno ENOMEM / EINVAL, nullptr), calls the core
-// (malloc_door.h) and ends in observe() (malloc_hook.h), the single hook for tracing.
+// (malloc_door.h) and ends in observe() (malloc_hook.h), the single hook for tracing. operator new/delete come from
+// the operator new/delete door's forwarding macro, with the arenas as its backend.
 #include <errno.h>
 
 #include <cstddef>
@@ -15,7 +16,7 @@
 
 #include "platform/malloc/malloc_door.h"
 #include "platform/malloc/malloc_hook.h"
-#include "platform/malloc/stderr_line.h"
+#include "platform/new_delete/new_delete.h"
 
 #define NOSTD_EXPORT __attribute__((visibility("default")))
 
@@ -150,89 +151,25 @@ NOSTD_EXPORT std::size_t malloc_usable_size(void* ptr) { return door::usable_siz
 
 // ---- C++ operator new / delete ----
 //
-// The throwing forms cannot throw here (the project builds without exceptions): when memory runs out they call
-// the program's new_handler in a loop, as the standard says, and when there is none they print one line and
-// abort instead of throwing std::bad_alloc. std::get_new_handler is referenced weakly so that a C program (no
-// libstdc++ loaded) still loads this library.
-namespace std {
-[[gnu::weak]] new_handler get_new_handler() noexcept;
-}
-
+// The forwarding of every form (plain, array, aligned, nothrow; sized and aligned deletes) is the operator
+// new/delete door's (platform/new_delete/new_delete.h); the backend below routes it to the arenas and reports each
+// call to the hook. Out of memory follows the standard protocol there: the program's new_handler is called while
+// there is one, then std::abort() (the project builds without exceptions); the nothrow forms return nullptr. The
+// door asks libstdc++ for the new_handler, so the shared library links libstdc++ statically (two functions:
+// get_new_handler and set_new_handler, exported so that the program's own calls reach the same handler) and a C
+// program still loads libc only.
 namespace {
 
-void* new_block(std::size_t size, std::size_t align, bool nothrow) noexcept {
-  for (;;) {
-    if (void* const block = door::allocate(size, align))
-      return observed(MallocCall::kOperatorNew, nullptr, size, align, block);
-    std::new_handler handler = std::get_new_handler != nullptr ? std::get_new_handler() : nullptr;
-    if (handler == nullptr) {
-      if (nothrow) return observed(MallocCall::kOperatorNew, nullptr, size, align, nullptr);
-      door::StderrLine line;
-      line << "nostd-malloc: operator new(" << size << ") is out of memory and there is no new_handler";
-      line.write();
-      __builtin_trap();
-    }
-    handler();
+struct NewDeleteBackend {
+  static void* allocate(std::size_t size, std::size_t align) noexcept {
+    return observed(MallocCall::kOperatorNew, nullptr, size, align, door::allocate(size, align));
   }
-}
-
-void delete_block(void* ptr, std::size_t align) noexcept {
-  door::deallocate(ptr);
-  observed(MallocCall::kOperatorDelete, ptr, 0, align, nullptr);
-}
-
-std::size_t new_alignment(std::align_val_t align) noexcept {
-  return at_least_malloc_alignment(static_cast<std::size_t>(align));
-}
+  static void deallocate(void* ptr) noexcept {
+    door::deallocate(ptr);
+    observed(MallocCall::kOperatorDelete, ptr, 0, door::kMallocAlignment, nullptr);
+  }
+};
 
 }  // namespace
 
-NOSTD_EXPORT void* operator new(std::size_t size) { return new_block(size, door::kMallocAlignment, false); }
-NOSTD_EXPORT void* operator new[](std::size_t size) { return new_block(size, door::kMallocAlignment, false); }
-NOSTD_EXPORT void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return new_block(size, door::kMallocAlignment, true);
-}
-NOSTD_EXPORT void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return new_block(size, door::kMallocAlignment, true);
-}
-NOSTD_EXPORT void* operator new(std::size_t size, std::align_val_t align) {
-  return new_block(size, new_alignment(align), false);
-}
-NOSTD_EXPORT void* operator new[](std::size_t size, std::align_val_t align) {
-  return new_block(size, new_alignment(align), false);
-}
-NOSTD_EXPORT void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return new_block(size, new_alignment(align), true);
-}
-NOSTD_EXPORT void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return new_block(size, new_alignment(align), true);
-}
-
-NOSTD_EXPORT void operator delete(void* ptr) noexcept { delete_block(ptr, door::kMallocAlignment); }
-NOSTD_EXPORT void operator delete[](void* ptr) noexcept { delete_block(ptr, door::kMallocAlignment); }
-NOSTD_EXPORT void operator delete(void* ptr, std::size_t) noexcept { delete_block(ptr, door::kMallocAlignment); }
-NOSTD_EXPORT void operator delete[](void* ptr, std::size_t) noexcept { delete_block(ptr, door::kMallocAlignment); }
-NOSTD_EXPORT void operator delete(void* ptr, const std::nothrow_t&) noexcept {
-  delete_block(ptr, door::kMallocAlignment);
-}
-NOSTD_EXPORT void operator delete[](void* ptr, const std::nothrow_t&) noexcept {
-  delete_block(ptr, door::kMallocAlignment);
-}
-NOSTD_EXPORT void operator delete(void* ptr, std::align_val_t align) noexcept {
-  delete_block(ptr, new_alignment(align));
-}
-NOSTD_EXPORT void operator delete[](void* ptr, std::align_val_t align) noexcept {
-  delete_block(ptr, new_alignment(align));
-}
-NOSTD_EXPORT void operator delete(void* ptr, std::size_t, std::align_val_t align) noexcept {
-  delete_block(ptr, new_alignment(align));
-}
-NOSTD_EXPORT void operator delete[](void* ptr, std::size_t, std::align_val_t align) noexcept {
-  delete_block(ptr, new_alignment(align));
-}
-NOSTD_EXPORT void operator delete(void* ptr, std::align_val_t align, const std::nothrow_t&) noexcept {
-  delete_block(ptr, new_alignment(align));
-}
-NOSTD_EXPORT void operator delete[](void* ptr, std::align_val_t align, const std::nothrow_t&) noexcept {
-  delete_block(ptr, new_alignment(align));
-}
+NOSTD_NEW_DELETE_USE_BACKEND(NewDeleteBackend);
