@@ -35,6 +35,7 @@
 #include "alloc/fit/best_fit.h"
 #include "alloc/fit/first_fit.h"
 #include "alloc/fit/next_fit.h"
+#include "alloc/fit/segregated_fit.h"
 #include "alloc/heap_ref.h"
 #include "alloc/heap_stats.h"
 #include "alloc/layout.h"

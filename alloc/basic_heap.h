@@ -53,8 +53,8 @@ struct BlockInfo {
 /// exactly one HeapSource (no default).
 ///
 /// Complexity: deallocate and coalescing O(1) (plus O(regions) for the pointer check of BasicChecks);
-/// allocate as the fit policy documents (O(free blocks) for FirstFit, NextFit, BestFit); validate and stats
-/// O(blocks). No recursion, no allocation behind the caller's back, nothing printed.
+/// allocate as the fit policy documents (O(free blocks) for FirstFit, NextFit, BestFit; O(1) for SegregatedFit);
+/// validate and stats O(blocks). No recursion, no allocation behind the caller's back, nothing printed.
 ///
 /// A heap is neither copyable nor movable: its blocks point into it.
 template <class... Policies>
@@ -781,7 +781,7 @@ class BasicHeap {
   }
 
   [[no_unique_address]] Source source_{};
-  typename Fit::template Index<Tags> index_{};
+  typename internal::FitIndexFor<Fit, Tags, internal::kSourceBytes<Source>>::type index_{};
   [[no_unique_address]] mutable Lock lock_{};
   RegionHeader* regions_ = nullptr;
   bool initialized_ = false;

@@ -20,6 +20,8 @@ class MmapSource {
   using policy_role = role::Source;
   /// The mapping is the heap's only region.
   static constexpr bool kAcceptsRegions = false;
+  /// The mapping's size: no block can be larger (a fit policy may size its index to it).
+  static constexpr std::size_t kBytes = Bytes;
 
   static_assert(Bytes >= 4096, "MmapSource: Bytes must be at least one page");
 

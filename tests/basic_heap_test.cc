@@ -19,7 +19,12 @@ using PortableHeaps = ::testing::Types<
     H<BestFit, CompactTags, RegionSource>, H<BestFit, FullTags, Static>, H<BestFit, FullTags, RegionSource>,
     // Narrow 32-bit tag words (halve the overhead on 64-bit targets) and the unchecked heap.
     H<FirstFit, BasicCompactTags<std::uint32_t>, RegionSource>, H<BestFit, BasicFullTags<std::uint32_t>, Static>,
-    H<FirstFit, CompactTags, Static, NoChecks>, H<NextFit, FullTags, RegionSource, NoChecks>>;
+    H<FirstFit, CompactTags, Static, NoChecks>, H<NextFit, FullTags, RegionSource, NoChecks>,
+    // Segregated fit: sized to the static array, to the default 4 GiB over a region, with narrow tags, unchecked,
+    // and with coarse tuning (4 lists per class, a 256-byte class 0 of 64-byte steps).
+    H<SegregatedFit<>, CompactTags, Static>, H<SegregatedFit<>, FullTags, RegionSource>,
+    H<SegregatedFit<>, BasicCompactTags<std::uint32_t>, RegionSource>,
+    H<SegregatedFit<>, CompactTags, RegionSource, NoChecks>, H<SegregatedFit<64 * 1024, 4, 256>, FullTags, Static>>;
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Portable, HeapConformance, PortableHeaps, HeapTypeNames);
 

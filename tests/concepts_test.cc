@@ -12,7 +12,7 @@ namespace nostd {
 namespace {
 
 // Shipped policies satisfy their concepts.
-static_assert(FitPolicy<FirstFit> && FitPolicy<NextFit> && FitPolicy<BestFit>);
+static_assert(FitPolicy<FirstFit> && FitPolicy<NextFit> && FitPolicy<BestFit> && FitPolicy<SegregatedFit<>>);
 static_assert(TagLayout<CompactTags> && TagLayout<FullTags> && TagLayout<BasicCompactTags<std::uint32_t>> &&
               TagLayout<BasicFullTags<std::uint16_t>>);
 static_assert(LockPolicy<NullLock> && LockPolicy<SpinLock>);

@@ -110,6 +110,66 @@ TYPED_TEST(FitShapeTest, NextFitWrapsAroundToTheHead) {
   EXPECT_EQ(s.take(64), static_cast<std::byte*>(from_rest) + 64);
 }
 
+TYPED_TEST(FitShapeTest, SegregatedFitTakesTheSmallestNonEmptyListThatFits) {
+  Shape<SegregatedFit<>, TypeParam> s;
+  // Below 32 granules every list holds one block size, so these picks are best fit's.
+  EXPECT_EQ(s.take(128), s.blocks_[s.kB]);  // B's list
+  EXPECT_EQ(s.take(208), s.blocks_[s.kA]);  // the 208 list is empty; the next non-empty one is A's (256)
+  EXPECT_EQ(s.take(160), s.blocks_[s.kD]);  // D's list (192) comes before C's and the rest's
+  EXPECT_EQ(s.heap().stats().free_blocks, 4u);
+}
+
+/// A fresh SegregatedFit heap (one free block) and `take` as in Shape: on it, blocks are carved in address order.
+template <class Tags>
+class FreshSegregated {
+ public:
+  using Heap = BasicHeap<SegregatedFit<>, Tags, RegionSource>;
+  Heap& heap() { return owner_->heap(); }
+  void* take(std::size_t block_size) {
+    Result<void*> p = heap().allocate(block_size - Heap::kTagOverhead);
+    EXPECT_TRUE(p.has_value());
+    EXPECT_TRUE(valid(heap()));
+    return p.value_or(nullptr);
+  }
+  void free(void* p) {
+    heap().deallocate(p);
+    EXPECT_TRUE(valid(heap()));
+  }
+
+ private:
+  std::unique_ptr<TestHeap<Heap>> owner_{new TestHeap<Heap>()};
+};
+
+TYPED_TEST(FitShapeTest, SegregatedFitReusesTheMostRecentlyFreedBlockOfAList) {
+  FreshSegregated<TypeParam> s;
+  void* p = s.take(128);
+  s.take(64);  // guards keep the freed blocks apart
+  void* q = s.take(128);
+  s.take(64);
+  s.free(p);
+  s.free(q);
+  EXPECT_EQ(s.take(128), q);  // freed last, head of the 128 list
+  EXPECT_EQ(s.take(128), p);
+}
+
+// Good fit: a request is rounded up to the next list boundary, so a block on the request's own list that would
+// have fitted is passed over while a higher list has a block; once none has, the own list's head is probed.
+TYPED_TEST(FitShapeTest, SegregatedFitPassesOverItsOwnListUntilNothingLargerIsFree) {
+  FreshSegregated<TypeParam> s;
+  using Heap = typename FreshSegregated<TypeParam>::Heap;
+  const std::size_t g = Heap::kGranule;
+  // A 33 G block: on the list [32 G, 34 G) (lists step by 2 G between 32 G and 64 G).
+  void* x = s.take(33 * g);
+  void* guard = s.take(64);
+  s.free(x);
+  void* y = s.take(33 * g);
+  EXPECT_EQ(y, static_cast<std::byte*>(guard) + 64) << "the 33 G request looks from the 34 G list up: the rest";
+  // Take the rest of the heap: x is the only free block left.
+  ASSERT_NE(s.take(s.heap().stats().largest_free_block + Heap::kTagOverhead), nullptr);
+  ASSERT_EQ(s.heap().stats().free_blocks, 1u);
+  EXPECT_EQ(s.take(33 * g), x) << "nothing above: the head of the request's own list is probed";
+}
+
 TYPED_TEST(FitShapeTest, EveryFitFailsWhenNothingFits) {
   Shape<BestFit, TypeParam> s;
   const std::size_t too_big = s.heap().stats().largest_free_block + 1;

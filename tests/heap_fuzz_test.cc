@@ -14,7 +14,8 @@ template <class Heap>
 class HeapFuzzReplay : public ::testing::Test {};
 using FuzzHeaps =
     ::testing::Types<BasicHeap<FirstFit, CompactTags, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
-                     BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, RegionSource>>;
+                     BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, RegionSource>,
+                     BasicHeap<SegregatedFit<>, FullTags, RegionSource>>;
 TYPED_TEST_SUITE(HeapFuzzReplay, FuzzHeaps);
 
 TYPED_TEST(HeapFuzzReplay, RandomInputsKeepTheHeapSound) {

@@ -30,7 +30,8 @@ class HeapStress : public ::testing::Test {};
 template <class Fit, class Tags>
 using H = BasicHeap<Fit, Tags, RegionSource>;
 using StressHeaps = ::testing::Types<H<FirstFit, CompactTags>, H<FirstFit, FullTags>, H<NextFit, CompactTags>,
-                                     H<NextFit, FullTags>, H<BestFit, CompactTags>, H<BestFit, FullTags>>;
+                                     H<NextFit, FullTags>, H<BestFit, CompactTags>, H<BestFit, FullTags>,
+                                     H<SegregatedFit<>, CompactTags>, H<SegregatedFit<>, FullTags>>;
 
 struct StressNames {
   template <class Heap>

@@ -27,6 +27,10 @@ constexpr const char* policy_name() {
     return "NextFit";
   else if constexpr (std::is_same_v<P, BestFit>)
     return "BestFit";
+  else if constexpr (std::is_same_v<P, SegregatedFit<>>)
+    return "SegregatedFit";
+  else if constexpr (std::is_same_v<P, SegregatedFit<64 * 1024, 4, 256>>)
+    return "SegregatedFit64KiB4Lists";
   else if constexpr (std::is_same_v<P, CompactTags>)
     return "CompactTags";
   else if constexpr (std::is_same_v<P, FullTags>)

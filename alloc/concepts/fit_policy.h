@@ -96,5 +96,18 @@ consteval bool diagnose_fit_policy() {
   return FitPolicy<F>;
 }
 
+/// The index a heap keeps for fit `Fit`, tags `Tags` and a source of `HeapBytes` (0: not known at compile time):
+/// `Fit::SizedIndex<Tags, HeapBytes>` when the policy offers one (it sizes its control block to the heap, as
+/// SegregatedFit does), else `Fit::Index<Tags>`.
+template <class Fit, class Tags, std::size_t HeapBytes>
+struct FitIndexFor {
+  using type = typename Fit::template Index<Tags>;
+};
+template <class Fit, class Tags, std::size_t HeapBytes>
+requires requires { typename Fit::template SizedIndex<Tags, HeapBytes>; }
+struct FitIndexFor<Fit, Tags, HeapBytes> {
+  using type = typename Fit::template SizedIndex<Tags, HeapBytes>;
+};
+
 }  // namespace internal
 }  // namespace nostd

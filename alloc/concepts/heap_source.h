@@ -21,6 +21,16 @@ concept HeapSource = HasRole<S, role::Source> && requires(S& source) {
 
 namespace internal {
 
+/// The size of a source's memory when the source knows it at compile time (`static constexpr std::size_t
+/// kBytes`, as StaticArraySource and MmapSource have), else 0. A fit policy may size its index to it.
+template <class S>
+inline constexpr std::size_t kSourceBytes = 0;
+template <class S>
+requires requires {
+  { S::kBytes } -> std::convertible_to<std::size_t>;
+}
+inline constexpr std::size_t kSourceBytes<S> = S::kBytes;
+
 /// Fails to compile with one line naming the first HeapSource requirement `S` misses; true when satisfied.
 template <class S>
 consteval bool diagnose_heap_source() {

@@ -17,6 +17,8 @@ class StaticArraySource {
   using policy_role = role::Source;
   /// Regions cannot be added to a static array heap.
   static constexpr bool kAcceptsRegions = false;
+  /// The whole array's size: no block can be larger (a fit policy may size its index to it).
+  static constexpr std::size_t kBytes = Bytes;
 
   static_assert(Bytes >= 128, "StaticArraySource: Bytes must be at least 128 to hold a region header and a block");
 

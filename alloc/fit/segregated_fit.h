@@ -1,0 +1,275 @@
+// alloc/fit/segregated_fit.h — SegregatedFit: two-level segregated free lists indexed by bitmaps, O(1) find.
+//
+// Terms. The free blocks are kept on `kListCount` LIFO lists. The lists are grouped `Lists` to a *class*: class 0
+// covers [0, kSmallLimit) in `Lists` equal steps (exact bins: one block size per list by default), class k >= 1
+// covers [kSmallLimit * 2^(k-1), kSmallLimit * 2^k) in `Lists` equal steps. One bit per class says "some list of
+// this class is non-empty" (the first-level bitmap), one bit per list says "this list is non-empty" (a
+// second-level word per class). Finding a list is two count-trailing-zeros, never a walk over blocks.
+//
+// The size -> (class, list) mapping of `SegregatedFit<>` (Lists = 16; G is the heap granule, 16 on x86_64 and
+// riscv64, 8 on Cortex-M; kSmallLimit = 16 G):
+//
+//   block size (bytes)          class   list step      lists hold           64-bit (G=16)     32-bit (G=8)
+//   [0, 16 G)                   0       G              exactly one size     32 .. 240         16 .. 120
+//   [16 G, 32 G)                1       G              exactly one size     256 .. 496        128 .. 248
+//   [32 G, 64 G)                2       2 G            2 sizes              512 .. 992        256 .. 504
+//   [16 G 2^(k-1), 16 G 2^k)    k       G 2^(k-1)      2^(k-1) sizes        k = 3: 1 .. 2 KiB  k = 3: 512 .. 1016
+//
+// List index (flat, class * Lists + list) of a block size s, with u = s / (kSmallLimit / Lists) and
+// L = log2(Lists): shift = max(bit_width(u), L + 1) - (L + 1); index = shift * Lists + (u >> shift). No branch.
+//
+// Good fit. A request of `need` bytes is rounded up to the next list boundary before the lists are searched, so
+// every block on the list found is at least `need`: allocation takes that list's head without looking at any
+// other block. Fragmentation this implies, worst case:
+//   - internal: none from the classes. The block taken is split down to the request, as with every fit; what stays
+//     with the allocation is the heap's usual slack (tags, granule rounding, a tail under the minimum block).
+//   - choice: a free block on the request's own list that would have fitted is passed over for one on a higher
+//     list, i.e. blocks up to one list step (1/Lists = 6.25 % of the size, 1/16 for the default) above the request
+//     can be skipped. When no higher list has a block, the head of the request's own list is probed as a last
+//     resort, so a request is refused only when that head is too small as well.
+//
+// Bounds (steps, not blocks): insert and remove touch one list head and two bitmap words. find for a request
+// with the heap's default alignment does one list-index computation, at most two bitmap lookups and one head
+// probe, plus the last-resort probe when nothing larger is free. An over-aligned request (the core's `fits`
+// predicate rejects a head whose payload cannot be aligned inside it) moves on to the head of the next non-empty
+// list: every block at least need + align + kMinBlockSize is certain to fit, so at most one probe per non-empty
+// list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks.
+//
+// Control block (the index inside BasicHeap): one list head per list, a bitmap word per class, one first-level
+// word and a count. The number of classes follows from the largest block the heap can hold: the source's size
+// when the source knows it at compile time (StaticArraySource, MmapSource), else `LargestBlock`, else 4 GiB
+// (capped by the tag width). Measured sizes (sizeof the index, tests/segregated_fit_test.cc):
+//
+//   configuration                                        classes  lists   control block
+//   SegregatedFit<> over StaticArraySource<64 KiB>, 32-bit    10      160     688 B
+//   SegregatedFit<> over StaticArraySource<64 KiB>, 64-bit     9      144    1,200 B
+//   SegregatedFit<> over RegionSource (4 GiB), 32-bit         26      416    1,776 B
+//   SegregatedFit<> over RegionSource (4 GiB), 64-bit         25      400    3,312 B
+//
+// Lists are nullptr-terminated with a head-pointer array (not circular lists with sentinel heads): the whole
+// control block is zero when empty, so a `constinit` heap stays in .bss (sentinels pointing at themselves would
+// move it to .data, costing its size in flash on a microcontroller, and double it: two pointers per list).
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "alloc/concepts/role.h"
+#include "alloc/internal/free_node.h"
+#include "alloc/layout.h"
+
+namespace nostd {
+
+/// Two-level segregated fit (the TLSF family) with good-fit rounding: allocation takes the head of the first
+/// non-empty list whose every block fits, found with two bitmap lookups; free pushes onto one list. Both O(1),
+/// independent of the number of free blocks (the bounds are in the file comment).
+///
+/// Tuning (each checked by a static_assert that gives the reason):
+///   - `LargestBlock`: the largest block the index must tell apart (bytes, 0 = derive it: the source's size when
+///     known at compile time, else 4 GiB, capped by the tag width). It sets the number of classes and so the
+///     control block size. A larger block is still kept and found, on the last list.
+///   - `Lists`: lists per class (power of two, 4..32). More lists pack memory closer to best fit (a request
+///     passes over blocks at most 1/Lists larger than itself) and cost a larger control block.
+///   - `SmallLimit`: the end of class 0 (bytes, 0 = Lists × granule, so that every list below 2 × SmallLimit
+///     holds exactly one block size). Larger values give class 0 coarser steps and fewer classes.
+///
+/// Trade-off: constant-time allocation and free at the price of a control block (hundreds of bytes to a few KiB,
+/// table in the file comment) and of passing over a block on the request's own list that would fit.
+template <std::size_t LargestBlock = 0, std::size_t Lists = 16, std::size_t SmallLimit = 0>
+struct SegregatedFit {
+  using policy_role = role::Fit;
+
+  /// The heap granule (BasicHeap::kGranule): block sizes are multiples of it.
+  static constexpr std::size_t kGranule = std::max<std::size_t>(alignof(std::max_align_t), 8);
+  /// Lists per class.
+  static constexpr std::size_t kLists = Lists;
+  /// End of class 0: sizes below it are spread over class 0's lists in equal steps.
+  static constexpr std::size_t kSmallLimit = SmallLimit == 0 ? Lists * kGranule : SmallLimit;
+  /// The size step of class 0's lists (and of class 1's).
+  static constexpr std::size_t kSmallStep = kSmallLimit / Lists;
+
+  static_assert(is_power_of_two(Lists) && Lists >= 4 && Lists <= 32,
+                "SegregatedFit: Lists must be a power of two in 4..32 (a class's list bitmap is one 32-bit word; "
+                "fewer than 4 lists per class pass over blocks up to half again as large as the request)");
+  static_assert(is_power_of_two(kSmallLimit) && kSmallLimit >= Lists * kGranule,
+                "SegregatedFit: SmallLimit must be a power of two of at least Lists x granule, so that every list "
+                "step is a whole number of granules (block sizes are multiples of the granule)");
+  static_assert(LargestBlock == 0 || LargestBlock >= 2 * kSmallLimit,
+                "SegregatedFit: LargestBlock below 2 x SmallLimit leaves nothing for the size classes to index; "
+                "lower SmallLimit or Lists");
+
+  /// Flat list index of a block of `size` bytes (class × Lists + list), before clamping to the last list.
+  /// The mapping of the file comment: no branch, one bit_width.
+  static constexpr std::size_t unclamped_list_of(std::size_t size) noexcept { return list_of_units(size / kSmallStep); }
+
+  /// The smallest block size list `index` holds (its lower bound).
+  static constexpr std::size_t list_floor(std::size_t index) noexcept {
+    const std::size_t cls = index / Lists;
+    const std::size_t sub = index % Lists;
+    if (cls == 0) return sub * kSmallStep;
+    return (kSmallLimit << (cls - 1)) + sub * (kSmallStep << (cls - 1));
+  }
+
+  /// The first list every block of which holds `need` bytes: `need` rounded up to the next list boundary
+  /// (good fit). At or past an index's kListCount when `need` is above its last list's floor. Works in units of the
+  /// small step, so that no size near SIZE_MAX can wrap.
+  static constexpr std::size_t list_for_request(std::size_t need) noexcept {
+    const std::size_t units = need / kSmallStep + (need % kSmallStep != 0 ? 1 : 0);
+    // Rounding up by one step of need's own list reaches the next boundary unless need sits on one.
+    return list_of_units(units + (std::size_t{1} << shift_of(units)) - 1);
+  }
+
+ private:
+  static constexpr std::size_t kListsLog2 = static_cast<std::size_t>(std::countr_zero(Lists));
+
+  // log2 of the list step (in small steps) of the class holding `units` small steps: 0 for classes 0 and 1.
+  static constexpr std::size_t shift_of(std::size_t units) noexcept {
+    const std::size_t width = static_cast<std::size_t>(std::bit_width(units));
+    return std::max(width, kListsLog2 + 1) - (kListsLog2 + 1);
+  }
+  // The flat index of a size of `units` small steps: shift * Lists + (units >> shift).
+  static constexpr std::size_t list_of_units(std::size_t units) noexcept {
+    const std::size_t shift = shift_of(units);
+    return shift * Lists + (units >> shift);
+  }
+
+ public:
+  /// The free-block index of a heap with tag layout `Tags` whose blocks are at most `HeapBytes` (0: unknown).
+  /// BasicHeap picks this form (through internal::FitIndexFor) so that the control block fits the source.
+  template <class Tags, std::size_t HeapBytes = 0>
+  class SizedIndex {
+    static constexpr std::size_t pick_largest() {
+      std::size_t largest = LargestBlock != 0 ? LargestBlock : std::numeric_limits<std::size_t>::max();
+      if (HeapBytes != 0) largest = std::min(largest, HeapBytes);
+      if (LargestBlock == 0 && HeapBytes == 0) {
+        largest = static_cast<std::size_t>(std::min<std::uint64_t>(std::uint64_t{1} << 32, largest));
+      }
+      return std::min(largest, Tags::kMaxBlockSize);
+    }
+
+   public:
+    /// The largest block size this index tells apart; larger blocks share the last list.
+    static constexpr std::size_t kLargestBlock = pick_largest();
+
+    /// Number of size classes: enough for a block of kLargestBlock bytes.
+    static constexpr std::size_t kClasses = unclamped_list_of(kLargestBlock - 1) / Lists + 1;
+    /// Number of lists (kClasses × Lists).
+    static constexpr std::size_t kListCount = kClasses * Lists;
+
+    static_assert(kClasses <= 64, "SegregatedFit: the first-level bitmap is one 64-bit word (64 classes at most)");
+
+    /// The list a free block of `size` bytes lives on. O(1), no branch (the clamp is a conditional move).
+    static constexpr std::size_t list_of(std::size_t size) noexcept {
+      return std::min(unclamped_list_of(size), kListCount - 1);
+    }
+
+    constexpr SizedIndex() noexcept = default;
+
+    /// Adds a free block of `size` bytes at the head of its list (most recently freed is reused first). O(1).
+    void insert(internal::FreeNode* node, std::size_t size) noexcept {
+      const std::size_t index = list_of(size);
+      internal::FreeNode* const head = heads_[index];
+      node->next = head;
+      node->prev = nullptr;
+      if (head != nullptr) head->prev = node;
+      heads_[index] = node;
+      first_level_ |= FirstLevelWord{1} << (index / Lists);
+      second_level_[index / Lists] |= std::uint32_t{1} << (index % Lists);
+      ++count_;
+    }
+
+    /// Removes a free block of `size` bytes (the size it was inserted with). O(1).
+    void remove(internal::FreeNode* node, std::size_t size) noexcept {
+      const std::size_t index = list_of(size);
+      if (node->prev != nullptr) {
+        node->prev->next = node->next;
+      } else {
+        heads_[index] = node->next;
+      }
+      if (node->next != nullptr) node->next->prev = node->prev;
+      if (heads_[index] == nullptr) {
+        std::uint32_t& word = second_level_[index / Lists];
+        word &= ~(std::uint32_t{1} << (index % Lists));
+        if (word == 0) first_level_ &= ~(FirstLevelWord{1} << (index / Lists));
+      }
+      --count_;
+    }
+
+    /// A free block of at least `need` bytes for which `fits(node, size)` holds, or nullptr: the head of the
+    /// first non-empty list at or above `need` rounded up to a list boundary. When `fits` rejects a head
+    /// (over-aligned requests), the heads of the following non-empty lists are probed in order; when no list
+    /// above has a block, the head of `need`'s own list is probed last. Bounded by kListCount probes, one for a
+    /// request `fits` always accepts (see the file comment).
+    template <class Fits>
+    internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
+      for (std::size_t index = next_non_empty(list_for_request(need)); index < kListCount;
+           index = next_non_empty(index + 1)) {
+        internal::FreeNode* const head = heads_[index];
+        if (fits(head, internal::node_block_size<Tags>(head))) return head;
+      }
+      // Last resort: blocks on need's own list may be large enough though its floor is below need.
+      internal::FreeNode* const head = heads_[list_of(need)];
+      if (head != nullptr) {
+        const std::size_t size = internal::node_block_size<Tags>(head);
+        if (size >= need && fits(head, size)) return head;
+      }
+      return nullptr;
+    }
+
+    /// Number of free blocks indexed.
+    std::size_t count() const noexcept { return count_; }
+
+    /// Visits every indexed block, list by list (at most `limit`); false when stopped early, past the limit, or
+    /// when the index disagrees with itself (a block on the wrong list for its size, a bitmap bit that disagrees
+    /// with its list). `visit` sees each node before anything is read through it, so a validator can check the
+    /// pointer first.
+    template <class Visit>
+    bool for_each(Visit&& visit, std::size_t limit) const noexcept {
+      std::size_t seen = 0;
+      for (std::size_t index = 0; index < kListCount; ++index) {
+        const bool listed = (second_level_[index / Lists] >> (index % Lists) & 1u) != 0;
+        const bool class_listed = (first_level_ >> (index / Lists) & 1u) != 0;
+        if (listed != (heads_[index] != nullptr) || (listed && !class_listed)) return false;
+        for (const internal::FreeNode* node = heads_[index]; node != nullptr; node = node->next) {
+          if (++seen > limit || !visit(node)) return false;
+          if (list_of(internal::node_block_size<Tags>(node)) != index) return false;
+        }
+      }
+      return true;
+    }
+
+   private:
+    using FirstLevelWord = std::conditional_t<(kClasses <= 32), std::uint32_t, std::uint64_t>;
+
+    // The first non-empty list at or after `from`, or kListCount: two count-trailing-zeros, no loop.
+    std::size_t next_non_empty(std::size_t from) const noexcept {
+      if (from >= kListCount) return kListCount;
+      std::size_t cls = from / Lists;
+      std::uint32_t lists = second_level_[cls] & (~std::uint32_t{0} << (from % Lists));
+      if (lists == 0) {
+        // Classes above `cls`; (2 << cls) - 1 wraps to all ones for the top bit, which is what is wanted.
+        const FirstLevelWord above = first_level_ & ~((FirstLevelWord{2} << cls) - 1);
+        if (above == 0) return kListCount;
+        cls = static_cast<std::size_t>(std::countr_zero(above));
+        lists = second_level_[cls];
+      }
+      return cls * Lists + static_cast<std::size_t>(std::countr_zero(lists));
+    }
+
+    // Hot fields first: the bitmaps a search reads sit together ahead of the list heads.
+    FirstLevelWord first_level_ = 0;
+    std::uint32_t second_level_[kClasses] = {};
+    std::size_t count_ = 0;
+    internal::FreeNode* heads_[kListCount] = {};
+  };
+
+  /// The index for tag layout `Tags` when the heap's size is not known (FitPolicy's `Index<Tags>`).
+  template <class Tags>
+  using Index = SizedIndex<Tags, 0>;
+};
+
+}  // namespace nostd

@@ -1,0 +1,218 @@
+// SegregatedFit on its own: the size -> list mapping and its good-fit rounding for several tunings, the control
+// block sizes the header documents, the bound on the blocks find looks at, and the index's bookkeeping against
+// blocks written with real tags.
+#include "alloc/fit/segregated_fit.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "alloc/alloc.h"
+#include "tests/heap_test_util.h"
+
+namespace nostd::testing {
+namespace {
+
+using internal::FreeNode;
+
+template <class Fit>
+class SegregatedMapping : public ::testing::Test {};
+using Tunings = ::testing::Types<SegregatedFit<>, SegregatedFit<0, 4>, SegregatedFit<0, 32>,
+                                 SegregatedFit<64 * 1024, 4, 256>, SegregatedFit<0, 8, 1024>>;
+TYPED_TEST_SUITE(SegregatedMapping, Tunings);
+
+// Every block size lands on the list whose [floor, next floor) holds it, and a request is mapped to the first
+// list whose floor is at least the request (so the head of that list always fits, and no lower list would).
+TYPED_TEST(SegregatedMapping, EverySizeIsOnTheListThatHoldsItAndRequestsRoundToTheNextBoundary) {
+  using Fit = TypeParam;
+  using Index = typename Fit::template SizedIndex<CompactTags, std::size_t{1} << 30>;
+  const std::size_t g = Fit::kGranule;
+  for (std::size_t size = g; size < Index::kLargestBlock; size += (size < 65536 ? g : 97 * g)) {
+    const std::size_t list = Index::list_of(size);
+    ASSERT_LE(Fit::list_floor(list), size) << size;
+    ASSERT_GT(Fit::list_floor(list + 1), size) << size;
+    ASSERT_EQ(Fit::list_floor(list) % g, 0u) << "list floors are whole granules";
+    const std::size_t request = Fit::list_for_request(size);
+    ASSERT_GE(Fit::list_floor(request), size) << size;
+    ASSERT_LT(Fit::list_floor(request - 1), size) << size;
+    // A request on a list boundary takes its own list; any other request the next one.
+    ASSERT_EQ(request, Fit::list_floor(list) == size ? list : list + 1) << size;
+  }
+}
+
+// The passed-over margin: a list's step is at most 1/Lists of its floor (above class 0).
+TYPED_TEST(SegregatedMapping, ListStepIsAtMostOneListsthOfItsFloor) {
+  using Fit = TypeParam;
+  for (std::size_t list = Fit::kLists; list < 40 * Fit::kLists; ++list) {
+    const std::size_t step = Fit::list_floor(list + 1) - Fit::list_floor(list);
+    EXPECT_LE(step * Fit::kLists, Fit::list_floor(list)) << list;
+  }
+}
+
+TEST(SegregatedFit, RequestsNearSizeMaxDoNotWrap) {
+  using Fit = SegregatedFit<>;
+  const std::size_t huge = std::numeric_limits<std::size_t>::max() & ~std::size_t{15};
+  EXPECT_GT(Fit::list_for_request(huge), Fit::SizedIndex<CompactTags>::kListCount);
+}
+
+// The control block follows the largest block the heap can hold; the sizes are the table of the header comment.
+TEST(SegregatedFit, ControlBlockFollowsTheSourceSize) {
+  using Small = SegregatedFit<>::SizedIndex<CompactTags, 64 * 1024>;
+  using Default = SegregatedFit<>::Index<CompactTags>;
+  using Narrow = SegregatedFit<>::Index<BasicCompactTags<std::uint16_t>>;
+  if constexpr (sizeof(void*) == 8 && SegregatedFit<>::kGranule == 16) {
+    EXPECT_EQ(Small::kClasses, 9u);
+    EXPECT_EQ(sizeof(Small), 1200u);
+    EXPECT_EQ(Default::kClasses, 25u);
+    EXPECT_EQ(sizeof(Default), 3312u);
+  } else if constexpr (sizeof(void*) == 4 && SegregatedFit<>::kGranule == 8) {
+    EXPECT_EQ(Small::kClasses, 10u);
+    EXPECT_EQ(sizeof(Small), 688u);
+    EXPECT_EQ(Default::kClasses, 26u);
+    EXPECT_EQ(sizeof(Default), 1776u);
+  }
+  // 16-bit tags hold blocks under 64 KiB: the index needs no more classes than for a 64 KiB array.
+  EXPECT_EQ(Narrow::kClasses, Small::kClasses);
+  // BasicHeap picks the sized index for a source that knows its size.
+  using StaticHeap = BasicHeap<SegregatedFit<>, StaticArraySource<64 * 1024>>;
+  using RegionHeap = BasicHeap<SegregatedFit<>, RegionSource>;
+  EXPECT_LT(sizeof(StaticHeap) - 64 * 1024, sizeof(RegionHeap));
+  // An explicit LargestBlock sizes a region heap's index.
+  EXPECT_EQ((SegregatedFit<64 * 1024>::Index<CompactTags>::kClasses), Small::kClasses);
+}
+
+// Free blocks written with real tags in a buffer, indexed directly (no heap): what find looks at.
+class IndexBench {
+ public:
+  using Tags = CompactTags;
+  using Index = SegregatedFit<>::SizedIndex<Tags, std::size_t{1} << 24>;
+  static constexpr std::size_t kG = SegregatedFit<>::kGranule;
+
+  explicit IndexBench(std::size_t bytes) : buffer_(new std::byte[bytes + kG]), end_(bytes) {}
+
+  /// Formats a free block of `size` bytes at the next free offset and indexes it; returns its node.
+  FreeNode* add(std::size_t size) {
+    std::byte* block = base() + used_;
+    used_ += size;
+    Tags::make_free(block, size);
+    FreeNode* node = reinterpret_cast<FreeNode*>(block + Tags::kHeaderSize);
+    index_.insert(node, size);
+    return node;
+  }
+  bool room_for(std::size_t size) const { return used_ + size <= end_; }
+  Index& index() { return index_; }
+
+ private:
+  std::byte* base() {
+    // Blocks start kHeaderSize before a granule boundary, as in a heap, so that nodes are granule-aligned.
+    auto addr = reinterpret_cast<std::uintptr_t>(buffer_.get());
+    return buffer_.get() + (align_up(addr + Tags::kHeaderSize, kG) - Tags::kHeaderSize - addr);
+  }
+  std::unique_ptr<std::byte[]> buffer_;
+  std::size_t end_;
+  std::size_t used_ = 0;
+  Index index_;
+};
+
+TEST(SegregatedFit, FindLooksAtOneBlockWhateverTheNumberOfFreeBlocks) {
+  auto bench = std::make_unique<IndexBench>(std::size_t{16} << 20);
+  SplitMix64 rng(11);
+  std::size_t added = 0;
+  while (true) {
+    const std::size_t size = align_up(rng.log_size(5, 14), IndexBench::kG);
+    if (!bench->room_for(size)) break;
+    bench->add(size);
+    ++added;
+  }
+  ASSERT_GT(added, 5'000u);
+  ASSERT_EQ(bench->index().count(), added);
+  for (int i = 0; i < 10'000; ++i) {
+    const std::size_t need = align_up(rng.log_size(5, 14), IndexBench::kG);
+    std::size_t probes = 0;
+    FreeNode* found = bench->index().find(need, [&probes](FreeNode*, std::size_t) {
+      ++probes;
+      return true;
+    });
+    ASSERT_NE(found, nullptr) << need;
+    EXPECT_GE(internal::node_block_size<CompactTags>(found), need);
+    EXPECT_EQ(probes, 1u) << "need " << need;
+  }
+}
+
+TEST(SegregatedFit, RejectedHeadsMoveTheSearchToTheNextNonEmptyListOnly) {
+  auto bench = std::make_unique<IndexBench>(std::size_t{1} << 20);
+  const std::size_t g = IndexBench::kG;
+  // Three lists in use: 20 blocks of 40 G, 20 of 42 G, one of 200 G.
+  for (int i = 0; i < 20; ++i) bench->add(40 * g);
+  for (int i = 0; i < 20; ++i) bench->add(42 * g);
+  FreeNode* large = bench->add(200 * g);
+  std::size_t probes = 0;
+  FreeNode* found = bench->index().find(40 * g, [&](FreeNode* node, std::size_t) {
+    ++probes;
+    return node == large;  // as an over-aligned request rejects heads it cannot align inside
+  });
+  EXPECT_EQ(found, large);
+  EXPECT_EQ(probes, 3u) << "one head per non-empty list, not one per block";
+}
+
+TEST(SegregatedFit, RemoveKeepsListsAndBitmapsInStep) {
+  auto bench = std::make_unique<IndexBench>(std::size_t{1} << 20);
+  const std::size_t g = IndexBench::kG;
+  std::vector<std::pair<FreeNode*, std::size_t>> nodes;
+  SplitMix64 rng(3);
+  for (int i = 0; i < 300; ++i) {
+    const std::size_t size = align_up(rng.log_size(5, 11), g);
+    nodes.emplace_back(bench->add(size), size);
+  }
+  auto all_listed = [&] { return bench->index().for_each([](const FreeNode*) { return true; }, nodes.size()); };
+  ASSERT_TRUE(all_listed());
+  // Remove heads, tails and middles alike, in a scrambled order.
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const auto [node, size] = nodes[(i * 7919) % nodes.size()];
+    bench->index().remove(node, size);
+    ASSERT_EQ(bench->index().count(), nodes.size() - i - 1);
+    ASSERT_TRUE(bench->index().for_each([node](const FreeNode* n) { return n != node; }, nodes.size()));
+  }
+  EXPECT_EQ(bench->index().find(g * 2, [](FreeNode*, std::size_t) { return true; }), nullptr);
+}
+
+// A 100-byte request on a fresh large heap takes a block of about 100 bytes: the rest of the heap is split off
+// and stays on the list of its own size (one TLSF variant recorded the list the block was found in and took
+// 66 MB for such a request on a 64 MiB pool).
+TEST(SegregatedFit, ASmallRequestOnAFreshLargeHeapTakesASmallBlock) {
+  using Heap = BasicHeap<SegregatedFit<>, RegionSource>;
+  std::vector<std::byte> memory(std::size_t{64} << 20);
+  auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
+  const std::size_t fresh_free = heap->stats().bytes_free;
+  Result<void*> p = heap->allocate(100);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_LT(heap->usable_size(*p), 100 + Heap::kMinBlockSize);
+  EXPECT_GT(heap->stats().largest_free_block, fresh_free - 200);
+  heap->deallocate(*p);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->stats().bytes_free, fresh_free);
+  EXPECT_EQ(heap->stats().free_blocks, 1u);
+}
+
+// The whole heap as one block is found although it sits on the last list with a floor below the request.
+TEST(SegregatedFit, TheLargestRequestThatFitsTheWholeHeapSucceeds) {
+  auto owner = std::make_unique<TestHeap<BasicHeap<SegregatedFit<>, StaticArraySource<kTestHeapBytes>>>>();
+  auto& heap = owner->heap();
+  const std::size_t largest = heap.stats().largest_free_block;
+  Result<void*> p = heap.allocate(largest);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.allocate(1).error(), AllocError::kOutOfMemory);
+  heap.deallocate(*p);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.allocate(largest + 1).error(), AllocError::kOutOfMemory);
+}
+
+}  // namespace
+}  // namespace nostd::testing
