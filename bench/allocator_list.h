@@ -60,10 +60,14 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<NextFit, FullTags>>("next/full"),
       make_entry<HeapAdapter<BestFit, CompactTags>>("best/compact"),
       make_entry<HeapAdapter<BestFit, FullTags>>("best/full"),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags>>("seg/compact"),
+      make_entry<HeapAdapter<SegregatedFit<>, FullTags>>("seg/full"),
       // The unchecked heaps: the price of BasicChecks (pointer check and safe unlinking) is the ratio to the
       // checked row of the same fit and tags, from the same run.
       make_entry<HeapAdapter<FirstFit, CompactTags, NoChecks>>("first/compact/nochecks", false),
+      make_entry<HeapAdapter<NextFit, CompactTags, NoChecks>>("next/compact/nochecks", false),
       make_entry<HeapAdapter<BestFit, CompactTags, NoChecks>>("best/compact/nochecks", false),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>("seg/compact/nochecks", false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
   };
@@ -87,6 +91,10 @@ inline std::span<const AllocatorEntry> all_compositions() {
       make_entry<HeapAdapter<BestFit, CompactTags, NoChecks>>("best/compact/nochecks", false),
       make_entry<HeapAdapter<BestFit, FullTags>>("best/full"),
       make_entry<HeapAdapter<BestFit, FullTags, NoChecks>>("best/full/nochecks", false),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags>>("seg/compact"),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>("seg/compact/nochecks", false),
+      make_entry<HeapAdapter<SegregatedFit<>, FullTags>>("seg/full"),
+      make_entry<HeapAdapter<SegregatedFit<>, FullTags, NoChecks>>("seg/full/nochecks", false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
   };

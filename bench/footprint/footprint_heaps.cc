@@ -36,6 +36,10 @@ using Heap = nostd::BasicHeap<nostd::FirstFit, nostd::CompactTags, Checked, nost
 #elif FP_COMPOSITION == 7
 #define FP_REGION 1
 using Heap = nostd::BasicHeap<nostd::BestFit, nostd::FullTags, Checked, nostd::InterruptLock, nostd::RegionSource>;
+#elif FP_COMPOSITION == 8
+using Heap = nostd::BasicHeap<nostd::SegregatedFit<>, nostd::CompactTags, nostd::NoChecks, nostd::NullLock, Static>;
+#elif FP_COMPOSITION == 9
+using Heap = nostd::BasicHeap<nostd::SegregatedFit<>, nostd::CompactTags, Checked, nostd::NullLock, Static>;
 #else
 #error "FP_COMPOSITION: unknown composition"
 #endif
