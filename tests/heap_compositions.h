@@ -19,7 +19,7 @@ struct TypeList {
 };
 
 /// Every fit policy.
-using AllFits = TypeList<FirstFit, NextFit, BestFit>;
+using AllFits = TypeList<FirstFit, NextFit, BestFit, SegregatedFit<>>;
 
 /// Every tag layout: both formats with pointer-sized tag words (CompactTags, FullTags) and with 16-bit ones, the
 /// narrowest a tag word may be (blocks up to 64 KiB).
