@@ -178,6 +178,8 @@ using NextCompact = HeapAdapter<NextFit, CompactTags>;
 using NextFull = HeapAdapter<NextFit, FullTags>;
 using BestCompact = HeapAdapter<BestFit, CompactTags>;
 using BestFull = HeapAdapter<BestFit, FullTags>;
+using SegCompact = HeapAdapter<SegregatedFit<>, CompactTags>;
+using SegFull = HeapAdapter<SegregatedFit<>, FullTags>;
 
 #define NOSTD_SIZES Arg(16)->Arg(64)->Arg(256)->Arg(4096)
 BENCHMARK_TEMPLATE(BM_AllocFree, FirstCompact)->NOSTD_SIZES;
@@ -186,6 +188,8 @@ BENCHMARK_TEMPLATE(BM_AllocFree, NextCompact)->NOSTD_SIZES;
 BENCHMARK_TEMPLATE(BM_AllocFree, NextFull)->NOSTD_SIZES;
 BENCHMARK_TEMPLATE(BM_AllocFree, BestCompact)->NOSTD_SIZES;
 BENCHMARK_TEMPLATE(BM_AllocFree, BestFull)->NOSTD_SIZES;
+BENCHMARK_TEMPLATE(BM_AllocFree, SegCompact)->NOSTD_SIZES;
+BENCHMARK_TEMPLATE(BM_AllocFree, SegFull)->NOSTD_SIZES;
 BENCHMARK_TEMPLATE(BM_AllocFree, MallocAdapter)->NOSTD_SIZES;
 
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, FirstCompact);
@@ -194,6 +198,8 @@ BENCHMARK_TEMPLATE(BM_ReallocGrowth, NextCompact);
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, NextFull);
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, BestCompact);
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, BestFull);
+BENCHMARK_TEMPLATE(BM_ReallocGrowth, SegCompact);
+BENCHMARK_TEMPLATE(BM_ReallocGrowth, SegFull);
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, MallocAdapter);
 
 #define NOSTD_COUNTS Arg(1000)->Arg(100000)
@@ -203,6 +209,8 @@ BENCHMARK_TEMPLATE(BM_VecPushBack, NextCompact)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, NextFull)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, BestCompact)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, BestFull)->NOSTD_COUNTS;
+BENCHMARK_TEMPLATE(BM_VecPushBack, SegCompact)->NOSTD_COUNTS;
+BENCHMARK_TEMPLATE(BM_VecPushBack, SegFull)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, MallocAdapter)->NOSTD_COUNTS;
 
 /// The compositions in the order the ratio table lists them (the benchmarks run in a random order).

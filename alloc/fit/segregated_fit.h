@@ -231,8 +231,8 @@ struct SegregatedFit {
     bool for_each(Visit&& visit, std::size_t limit) const noexcept {
       std::size_t seen = 0;
       for (std::size_t index = 0; index < kListCount; ++index) {
-        const bool listed = (second_level_[index / Lists] >> (index % Lists) & 1u) != 0;
-        const bool class_listed = (first_level_ >> (index / Lists) & 1u) != 0;
+        const bool listed = ((second_level_[index / Lists] >> (index % Lists)) & 1u) != 0;
+        const bool class_listed = ((first_level_ >> (index / Lists)) & 1u) != 0;
         if (listed != (heads_[index] != nullptr) || (listed && !class_listed)) return false;
         for (const internal::FreeNode* node = heads_[index]; node != nullptr; node = node->next) {
           if (++seen > limit || !visit(node)) return false;
