@@ -199,6 +199,22 @@ struct SegregatedFit {
       --count_;
     }
 
+    /// Safe unlinking (optional FitIndex member, alloc/concepts/fit_policy.h): true when removing `node` would only
+    /// write through links that point back at it: `prev->next == node`, or, for the first node of a list, the
+    /// list's head slot holding `node` (the list is picked from `node`'s block size, as remove picks it);
+    /// `next->prev == node` or no next. Each neighbour passes `in_heap` before it is read. O(1).
+    template <class InHeap>
+    bool links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
+      const internal::FreeNode* const prev = node->prev;
+      if (prev == nullptr) {
+        if (heads_[list_of(internal::node_block_size<Tags>(node))] != node) return false;
+      } else if (!in_heap(prev) || prev->next != node) {
+        return false;
+      }
+      const internal::FreeNode* const next = node->next;
+      return next == nullptr || (in_heap(next) && next->prev == node);
+    }
+
     /// A free block of at least `need` bytes for which `fits(node, size)` holds, or nullptr: the head of the
     /// first non-empty list at or above `need` rounded up to a list boundary. When `fits` rejects a head
     /// (over-aligned requests), the heads of the following non-empty lists are probed in order; when no list
