@@ -264,6 +264,14 @@ run run //bench/footprint
 check "installs ${arm[*]}" installs "${arm[*]}"
 end
 
+begin "arguments after -- are the program's (bazel run): a --config or target there installs nothing"
+setup "${host[@]}"
+run run //examples:containers -- --config=cortex_m //bench:chart
+check "exit status 0" status_is 0
+check "no apt-get" no_install
+check "runs bazel with every argument" bazel_ran_with run //examples:containers -- --config=cortex_m //bench:chart
+end
+
 begin "apt-get install fails once: refreshes the package lists and retries"
 setup
 echo 1 >"$STATE/install_failures"
