@@ -23,6 +23,7 @@ cases=0
 
 host=(bazel-bootstrap bazel-platforms googletest libbenchmark-dev g++ python3 sqlite3 git time)
 arm=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+riscv32=(clang-19 libc++-19-dev picolibc-riscv64-unknown-elf gcc-riscv64-unknown-elf qemu-system-misc)
 
 # ---- The stand-ins ---------------------------------------------------------------------------------------------
 fake="$tmp/fake"
@@ -255,13 +256,13 @@ check "installs clang-19" called_like "apt-get .*install .*clang-19 libclang-rt-
 check "installs lld-19" called_like "apt-get .*install .* lld-19( |\$)"
 end
 
-begin "targets with their own tools: //bench:chart needs gnuplot-nox, //bench/footprint the Arm toolchain"
+begin "targets with their own tools: //bench:chart needs gnuplot-nox, //bench/footprint the Arm and RISC-V toolchains"
 setup "${host[@]}"
 run run //bench:chart
 check "installs gnuplot-nox" installs gnuplot-nox
 setup "${host[@]}"
 run run //bench/footprint
-check "installs ${arm[*]}" installs "${arm[*]}"
+check "installs ${arm[*]} ${riscv32[*]}" installs "${arm[*]} ${riscv32[*]}"
 end
 
 begin "arguments after -- are the program's (bazel run): a --config or target there installs nothing"

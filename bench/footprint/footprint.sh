@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/footprint/footprint.sh [--check] [--cpu=CPU]: the footprint report. Builds representative heap
 # compositions for Cortex-M4 (arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb -Os, as firmware would; --cpu picks another
-# Cortex-M, e.g. --cpu=cortex-m0plus) and prints a Markdown table:
+# Cortex-M, e.g. --cpu=cortex-m0plus, or --cpu=rv32imac for bare-metal RISC-V: clang++-19 -Os against libc++'s
+# headers and picolibc, linked by riscv64-unknown-elf-gcc, as --config=riscv32 builds) and prints a Markdown table:
 #
 #   .text   code + read-only data of a program that calls allocate and deallocate (and, in the second column,
 #           also reallocate) and nothing else: the API functions are the only linker roots (--gc-sections), so
@@ -11,6 +12,8 @@
 #   max frame      the largest stack frame among the heap's functions (-fstack-usage), and which function.
 #   stack          worst-case stack depth of allocate / deallocate / reallocate: the largest sum of frames along
 #                  any call chain (-fcallgraph-info=su, footprint_stack.awk); libc helpers' frames not included.
+#                  clang has no -fcallgraph-info, so for rv32imac the call graph and frames come from the linked
+#                  program's disassembly (footprint_stack_objdump.awk), libc helpers' frames included.
 #
 # With --check, also fails (exit 1) when a budget below is exceeded (Cortex-M4, allocate + deallocate, CompactTags,
 # NoChecks, NullLock): first fit at most `budget` bytes of .text, segregated fit at most `seg_budget` (issue 11: TLSF
@@ -40,16 +43,41 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ -f alloc/alloc.h ]]; then root="$PWD"; else root="$(cd "$here/../.." && pwd)"; fi
 src="$root/bench/footprint/footprint_heaps.cc"
 
-cxx="${NOSTD_ARM_CXX:-arm-none-eabi-g++}"
-size_tool="${cxx%g++}size"
-nm_tool="${cxx%g++}nm"
-if ! command -v "$cxx" >/dev/null; then
-  echo "footprint: $cxx not found (./bazelw run //bench/footprint installs gcc-arm-none-eabi)" >&2
-  exit 2
+common_flags=(-Os -std=c++2b -fno-exceptions -fno-rtti -ffunction-sections -fdata-sections -fstack-usage -Wall -Wextra
+  -Werror -I"$root")
+if [[ "$mcpu" == rv32* ]]; then
+  # Bare-metal RISC-V as --config=riscv32 builds it (platform/BUILD.bazel, riscv32_config).
+  riscv=1
+  cxx="${NOSTD_RISCV_CXX:-clang++-19}"
+  linker=riscv64-unknown-elf-gcc
+  size_tool=riscv64-unknown-elf-size
+  nm_tool=riscv64-unknown-elf-nm
+  objdump_tool=riscv64-unknown-elf-objdump
+  picolibc=/usr/lib/picolibc/riscv64-unknown-elf
+  cpu=("-march=${mcpu}" -mabi=ilp32)
+  flags=(--target=riscv32-unknown-elf "${cpu[@]}" "${common_flags[@]}" -nostdinc++ -isystem /usr/lib/llvm-19/include/c++/v1
+    -isystem "$picolibc/include" -D_LIBCPP_HAS_NO_THREADS)
+  libs=(-L"$picolibc/lib/${mcpu}/ilp32" -lc -lgcc)
+  compiler_name="clang++ $("$cxx" -dumpversion 2>/dev/null || echo '?')"
+  cpu_label="-march=${mcpu} -mabi=ilp32"
+else
+  riscv=0
+  cxx="${NOSTD_ARM_CXX:-arm-none-eabi-g++}"
+  linker="$cxx"
+  size_tool="${cxx%g++}size"
+  nm_tool="${cxx%g++}nm"
+  cpu=("-mcpu=${mcpu}" -mthumb -mfloat-abi=soft)
+  flags=("${cpu[@]}" "${common_flags[@]}" -fcallgraph-info=su)
+  libs=(-lc_nano -lgcc)
+  compiler_name="arm-none-eabi-g++ $("$cxx" -dumpversion 2>/dev/null || echo '?')"
+  cpu_label="-mcpu=${mcpu} -mthumb"
 fi
-cpu=("-mcpu=${mcpu}" -mthumb -mfloat-abi=soft)
-flags=("${cpu[@]}" -Os -std=c++2b -fno-exceptions -fno-rtti -ffunction-sections -fdata-sections -fstack-usage
-  -fcallgraph-info=su -Wall -Wextra -Werror -I"$root")
+for tool in "$cxx" "$linker"; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "footprint: $tool not found (./bazelw run //bench/footprint installs the Arm and RISC-V toolchains)" >&2
+    exit 2
+  fi
+done
 arena=4096
 
 tmp="$(mktemp -d)"
@@ -75,24 +103,25 @@ build() {
   ((realloc)) && roots+=("-Wl,--undefined=fp_reallocate")
   # shellcheck disable=SC2086  # $defines is a list of words
   "$cxx" "${flags[@]}" $defines -DFP_ARENA="$arena" -DFP_REALLOC="$realloc" -c "$src" -o "$tmp/$name.o"
-  "$cxx" "${cpu[@]}" -nostartfiles -nostdlib -Wl,--gc-sections "${roots[@]}" "$tmp/$name.o" -lc_nano -lgcc \
+  "$linker" "${cpu[@]}" -nostartfiles -nostdlib -Wl,--gc-sections "${roots[@]}" "$tmp/$name.o" "${libs[@]}" \
     -o "$tmp/$name.elf"
 }
 
 # text/data/bss of an ELF (Berkeley format: text includes read-only data).
 sizes() { "$size_tool" -B "$1" | awk 'NR == 2 { print $1, $2, $3 }'; }
 
-# The largest frame in a .su file: "BYTES FUNCTION" with template arguments and "[with ...]" removed.
+# The largest frame in a .su file: "BYTES FUNCTION" with template arguments and "[with ...]" removed. (clang
+# writes mangled names and no column: c++filt and the optional column cover both.)
 largest_frame() {
-  sort -t$'\t' -k2,2n "$1" | tail -1 | awk -F'\t' '{
-    name = $1; sub(/^[^:]*:[0-9]+:[0-9]+:/, "", name); sub(/ \[with .*$/, "", name)
+  c++filt <"$1" | sort -t$'\t' -k2,2n | tail -1 | awk -F'\t' '{
+    name = $1; sub(/^[^:]*:[0-9]+:([0-9]+:)?/, "", name); sub(/ \[with .*$/, "", name)
     while (gsub(/<[^<>]*>/, "", name)) {}
     sub(/\(.*$/, "", name); n = split(name, words, " "); name = words[n]
     print $2, name
   }'
 }
 
-echo "Heap footprint (arm-none-eabi-g++ $("$cxx" -dumpversion), -mcpu=${mcpu} -mthumb -Os, ${arena}-byte arena)"
+echo "Heap footprint (${compiler_name}, ${cpu_label} -Os, ${arena}-byte arena)"
 echo
 echo "| heap (fit, tags, checks, lock, source) | .text alloc+free | .text +realloc | .data | .bss | heap object |" \
   "max frame | stack alloc / free / realloc |"
@@ -112,8 +141,14 @@ for entry in "${compositions[@]}"; do
   heap_symbol_size=$(("0x$("$nm_tool" -S "$tmp/c$i.elf" | awk '$4 == "fp_heap" { print $2 }')"))
   if [[ "$name" == *StaticArraySource* ]]; then own=$((heap_symbol_size - arena)); else own=$heap_symbol_size; fi
   read -r frame frame_fn < <(largest_frame "$tmp/c${i}r.su")
-  stack=$(awk -v ROOTS="fp_allocate fp_deallocate fp_reallocate" -f "$root/bench/footprint/footprint_stack.awk" \
-    "$tmp/c${i}r.ci" | awk '{ printf "%s%s", (NR > 1 ? " / " : ""), $2 } END { print " B" }')
+  if ((riscv)); then
+    depths=$("$objdump_tool" -d --no-show-raw-insn "$tmp/c${i}r.elf" |
+      awk -v ROOTS="fp_allocate fp_deallocate fp_reallocate" -f "$root/bench/footprint/footprint_stack_objdump.awk")
+  else
+    depths=$(awk -v ROOTS="fp_allocate fp_deallocate fp_reallocate" -f "$root/bench/footprint/footprint_stack.awk" \
+      "$tmp/c${i}r.ci")
+  fi
+  stack=$(awk '{ printf "%s%s", (NR > 1 ? " / " : ""), $2 } END { print " B" }' <<<"$depths")
   echo "| ${name} | ${text} | ${text_r} | ${data} | ${bss} | ${own} B | ${frame} B (${frame_fn}) | ${stack} |"
   [[ -z "$first_text" ]] && first_text="$text"
   [[ "$name" == "SegregatedFit, CompactTags, NoChecks, NullLock, StaticArraySource" ]] && seg_text="$text"
