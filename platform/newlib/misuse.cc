@@ -1,0 +1,37 @@
+// platform/newlib/misuse.cc — a program that misuses free() in the way its argument names ("double", "foreign",
+// "interior"): the newlib door must stop it with one line on stderr and a failing exit status
+// (//platform/newlib:misuse_test). Exits 0 only if the misuse went unnoticed.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+/// Pointers pass through here so that the compiler cannot see (or warn about) the misuse.
+void* volatile g_pointer = nullptr;
+char g_global[64];
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* kind = argc > 1 ? argv[1] : "";
+  if (std::strcmp(kind, "double") == 0) {
+    g_pointer = std::malloc(32);
+    std::free(g_pointer);
+    std::free(g_pointer);
+  } else if (std::strcmp(kind, "foreign") == 0) {
+    g_pointer = g_global + 16;
+    std::free(g_pointer);
+  } else if (std::strcmp(kind, "interior") == 0) {
+    g_pointer = static_cast<char*>(std::malloc(256)) + 64;
+    std::free(g_pointer);
+  } else if (std::strcmp(kind, "realloc_foreign") == 0) {
+    g_pointer = g_global;
+    g_pointer = std::realloc(g_pointer, 128);
+  } else {
+    std::fprintf(stderr, "usage: misuse double|foreign|interior|realloc_foreign\n");
+    return 2;
+  }
+  std::fprintf(stderr, "misuse '%s' was not detected\n", kind);
+  return 0;
+}
