@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -36,6 +37,7 @@ struct HeapMapShape {
   std::uint32_t rows = 300;       ///< address rows (picture height)
   std::uint32_t peak_side = 200;  ///< the peak snapshot is peak_side × peak_side pixels
   std::size_t span = 0;           ///< bytes of arena shown, from its base (rounded up to whole pixels)
+  double cap_seconds = 30;        ///< replay time cap (a slow composition leaves the rest of its map empty)
 
   /// Bytes of address one row of the time picture covers (at least 1).
   std::size_t row_bytes() const { return std::max<std::size_t>(1, (span + rows - 1) / rows); }
@@ -59,8 +61,9 @@ struct HeapMap {
   std::vector<PixelBytes> over_time;  ///< columns × rows
   std::uint32_t peak_side = 0;        ///< side of the peak snapshot
   std::vector<PixelBytes> at_peak;    ///< peak_side × peak_side
-  std::uint64_t calls = 0;            ///< operations replayed
+  std::uint64_t calls = 0;            ///< operations replayed (fewer than the trace has when capped)
   std::uint64_t failed = 0;           ///< failed allocations during the replay
+  bool capped = false;                ///< the time cap stopped the replay; later columns stay empty
 };
 
 namespace internal {
@@ -109,7 +112,8 @@ void paint(const A& a, std::span<PixelBytes> pixels, std::size_t bytes_per_pixel
 }  // namespace internal
 
 /// Replays `trace` against a fresh `A` over `arena` and samples the heap map (see the file comment); the peak
-/// snapshot is taken just before operation `peak_index` (== trace.size(): after the last). Untimed, uncapped.
+/// snapshot is taken just before operation `peak_index` (== trace.size(): after the last). Untimed; stops after
+/// `shape.cap_seconds`, leaving the columns after that point empty.
 template <BenchAllocator A>
 HeapMap replay_map(std::span<std::byte> arena, const Trace& trace, std::uint64_t peak_index, SlotTable& slots,
                    const HeapMapShape& shape) {
@@ -126,7 +130,14 @@ HeapMap replay_map(std::span<std::byte> arena, const Trace& trace, std::uint64_t
   Slot* const table = slots.data();
   const std::size_t n = trace.size();
   std::uint32_t column = 0;
-  for (std::size_t i = 0; i <= n; ++i) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::size_t i = 0;
+  for (; i <= n; ++i) {
+    if (i % kChunk == 0 && i > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > shape.cap_seconds) {
+      map.capped = true;
+      break;
+    }
     if (i == peak_index) internal::paint(a, std::span(map.at_peak), peak_bytes);
     // Column c shows the heap after operation ceil((c + 1) * n / columns) - 1.
     while (column < shape.columns && (std::uint64_t{column} + 1) * n <= std::uint64_t{i} * shape.columns) {
@@ -136,7 +147,7 @@ HeapMap replay_map(std::span<std::byte> arena, const Trace& trace, std::uint64_t
     if (i == n) break;
     if (!replay_step(a, table, trace[i], hooks)) ++map.failed;
   }
-  map.calls = n;
+  map.calls = std::min(i, n);
   internal::free_remaining(a, slots);
   return map;
 }

@@ -393,15 +393,16 @@ enum class Probe : std::uint8_t {
 };
 
 /// Replays `trace` against a fresh `A` over `arena` until the first failed allocation: does the trace fit in this
-/// arena? Untimed; stops after `cap_seconds`. The sizing search (bench/sizing.h) calls it repeatedly.
+/// arena? Untimed; stops after `cap_seconds` of this thread's CPU time (not wall time: the sizing search runs
+/// many probes, and on a loaded machine a wall-clock cap would stop probes that do little work). The sizing search
+/// (bench/sizing.h) calls it repeatedly.
 template <BenchAllocator A>
 Probe replay_fits(std::span<std::byte> arena, const Trace& trace, SlotTable& slots, double cap_seconds) {
-  using Clock = std::chrono::steady_clock;
   A a(arena);
   NoHooks hooks;
   Slot* const table = slots.data();
   const std::size_t n = trace.size();
-  const auto t0 = Clock::now();
+  const double t0 = internal::thread_cpu_seconds();
   Probe result = Probe::kFits;
   for (std::size_t i = 0; i < n && result == Probe::kFits;) {
     const std::size_t end = std::min(n, i + kChunk);
@@ -411,7 +412,7 @@ Probe replay_fits(std::span<std::byte> arena, const Trace& trace, SlotTable& slo
         break;
       }
     }
-    if (result == Probe::kFits && i < n && std::chrono::duration<double>(Clock::now() - t0).count() > cap_seconds) {
+    if (result == Probe::kFits && i < n && internal::thread_cpu_seconds() - t0 > cap_seconds) {
       result = Probe::kCapped;
     }
   }

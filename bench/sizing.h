@@ -24,28 +24,32 @@ namespace nostd::bench {
 /// The outcome of a sizing search.
 struct Sizing {
   std::optional<std::size_t> bytes;  ///< the smallest arena found that fits (nullopt: none up to the limit)
-  bool capped = false;               ///< a probe hit its time cap: no answer
+  bool capped = false;               ///< the first probe that should have fitted hit its time cap: no answer
+  bool capped_below = false;         ///< some smaller probe hit the cap: `bytes` is the smallest that fitted in time
   int probes = 0;                    ///< replays run
 };
 
 /// Searches for the smallest arena size in [lower, limit] for which `probe(bytes)` returns Probe::kFits, to
 /// within max(granularity, size / 1000). `lower` is a size known (or likely) to fail, such as the trace's peak
-/// of live bytes; the answer is never below it. See the file comment for the assumption.
+/// of live bytes; the answer is never below it. `start` is the first size tried (a size likely to fit, such as the
+/// memory a run touched in a larger arena; from there the search doubles until a size fits). A probe that hits
+/// its time cap during the bisection counts as a failure and sets `capped_below` (a nearly full arena can make a
+/// slow fit much slower); one that hits it before any size fitted ends the search with `capped`. See the file
+/// comment for the assumption.
 template <class ProbeFn>
-Sizing smallest_arena(std::size_t lower, std::size_t limit, std::size_t granularity, ProbeFn&& probe) {
+Sizing smallest_arena(std::size_t lower, std::size_t start, std::size_t limit, std::size_t granularity,
+                      ProbeFn&& probe) {
   Sizing s;
-  auto run = [&](std::size_t bytes) {
-    ++s.probes;
-    const Probe p = probe(bytes);
-    if (p == Probe::kCapped) s.capped = true;
-    return p;
-  };
   granularity = std::max<std::size_t>(granularity, 1);
   std::size_t lo = std::max<std::size_t>(lower, granularity) - granularity;  // largest size known to fail
-  std::size_t hi = std::min(std::max(lower, granularity), limit);
+  std::size_t hi = std::min(std::max({lower, start, granularity}), limit);
   while (true) {
-    const Probe p = run(hi);
-    if (p == Probe::kCapped) return s;
+    ++s.probes;
+    const Probe p = probe(hi);
+    if (p == Probe::kCapped) {
+      s.capped = true;
+      return s;
+    }
     if (p == Probe::kFits) break;
     lo = hi;
     if (hi == limit) return s;
@@ -53,16 +57,23 @@ Sizing smallest_arena(std::size_t lower, std::size_t limit, std::size_t granular
   }
   while (hi - lo > std::max(granularity, hi / 1000)) {
     const std::size_t mid = lo + (hi - lo) / 2;
-    const Probe p = run(mid);
-    if (p == Probe::kCapped) return s;
+    ++s.probes;
+    const Probe p = probe(mid);
     if (p == Probe::kFits) {
       hi = mid;
     } else {
+      if (p == Probe::kCapped) s.capped_below = true;
       lo = mid;
     }
   }
   s.bytes = hi;
   return s;
+}
+
+/// smallest_arena starting from `lower` itself.
+template <class ProbeFn>
+Sizing smallest_arena(std::size_t lower, std::size_t limit, std::size_t granularity, ProbeFn&& probe) {
+  return smallest_arena(lower, lower, limit, granularity, probe);
 }
 
 }  // namespace nostd::bench

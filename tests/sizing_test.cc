@@ -42,6 +42,28 @@ TEST(Sizing, ACappedProbeGivesNoAnswer) {
   EXPECT_TRUE(s.capped);
 }
 
+TEST(Sizing, CappedProbesBelowTheAnswerCountAsFailures) {
+  const Sizing s = smallest_arena(100, 20000, std::size_t{1} << 30, 64, [](std::size_t bytes) {
+    return bytes >= 5000 ? Probe::kFits : bytes >= 1000 ? Probe::kCapped : Probe::kFailed;
+  });
+  ASSERT_TRUE(s.bytes);
+  EXPECT_GE(*s.bytes, 5000u);
+  EXPECT_LE(*s.bytes, 5064u);
+  EXPECT_TRUE(s.capped_below);
+  EXPECT_FALSE(s.capped);
+}
+
+TEST(Sizing, StartsFromTheGivenSizeAndStillFindsTheSmallest) {
+  int probes_above = 0;
+  const Sizing s = smallest_arena(100, 1 << 20, std::size_t{1} << 30, 64, [&](std::size_t bytes) {
+    if (bytes >= (1u << 20)) ++probes_above;
+    return bytes >= 3000 ? Probe::kFits : Probe::kFailed;
+  });
+  ASSERT_TRUE(s.bytes);
+  EXPECT_LE(*s.bytes - 3000, 64u);
+  EXPECT_EQ(probes_above, 1);  // the start fitted: no doubling
+}
+
 /// A trace whose live set peaks at 100 blocks of 200 bytes, with holes punched in it.
 Trace holes_trace() {
   Trace t;

@@ -1,0 +1,36 @@
+// tests/malloc_recorder_program.cc — a program with a known allocation pattern for malloc_recorder_test.sh:
+// in each of 2 threads, 1000 malloc/free pairs, then 10 blocks grown by realloc, one 64-byte-aligned block
+// (posix_memalign) and one calloc; every block is freed. Prints "done".
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+namespace {
+
+void work(unsigned seed) {
+  for (unsigned i = 0; i < 1000; ++i) {
+    void* p = std::malloc(16 + (i * seed) % 500);
+    std::memset(p, 1, 16);
+    std::free(p);
+  }
+  void* blocks[10];
+  for (void*& b : blocks) b = std::malloc(32);
+  for (void*& b : blocks) b = std::realloc(b, 4000);
+  for (void* b : blocks) std::free(b);
+  void* aligned = nullptr;
+  if (posix_memalign(&aligned, 64, 100) != 0) std::abort();
+  std::free(aligned);
+  std::free(std::calloc(10, 10));
+}
+
+}  // namespace
+
+int main() {
+  std::thread a(work, 7);
+  std::thread b(work, 13);
+  a.join();
+  b.join();
+  std::puts("done");
+  return 0;
+}
