@@ -219,7 +219,11 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
   std::fprintf(gp, "set output '%s'\n", out_over_time.c_str());
   std::fprintf(gp, "set multiplot layout 1,%zu title \"%s\\nused: blue, free: orange, never carved: grey\"\n", n,
                caption.c_str());
-  std::fprintf(gp, "set xlabel 'operation'\nunset key\nset tics out\nset format x '%%.0s%%c'\n");
+  // About three labelled ticks per panel (a 1-2-5 step): gnuplot's own choice crowds the narrow panels.
+  double step = 1;
+  while (step * 10 <= static_cast<double>(calls) / 3) step *= 10;
+  step *= static_cast<double>(calls) / 3 >= 5 * step ? 5 : static_cast<double>(calls) / 3 >= 2 * step ? 2 : 1;
+  std::fprintf(gp, "set xlabel 'operation'\nunset key\nset tics out\nset format x '%%.0s%%c'\nset xtics %g\n", step);
   for (std::size_t k = 0; k < n; ++k) {
     std::fprintf(gp, "set title '%s'\n", panels[k].title.c_str());
     std::fprintf(gp, "%s\n", k == 0 ? "set ylabel 'address, KiB from arena start'" : "unset ylabel");
