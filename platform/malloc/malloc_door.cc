@@ -19,8 +19,10 @@
 #include "platform/malloc/huge_block.h"
 #include "platform/malloc/malloc_config.h"
 #include "platform/malloc/malloc_heap.h"
+#include "platform/malloc/malloc_hook.h"
 #include "platform/malloc/report_and_abort.h"
 #include "platform/malloc/stderr_line.h"
+#include "record/malloc_recorder.h"
 
 namespace nostd::malloc_door {
 namespace {
@@ -185,7 +187,37 @@ void fork_child() noexcept {
 // First call: read the settings, then (with the state already "ready", since pthread_atfork may allocate and
 // must find a working malloc) register the fork handlers. A second thread arriving meanwhile waits; the same
 // thread cannot re-enter before "ready" because getenv does not allocate.
-[[gnu::noinline, gnu::cold]] void init() noexcept {
+[[gnu::noinline, gnu::cold]]  // The observer that records (installed only when NOSTD_ALLOC_TRACE is set). The hook
+                              // reports a free after the
+                              // block was released, so in a multi-threaded program another thread's allocation of the
+                              // same address can be numbered first; the recorder's finaliser keeps the trace valid then
+                              // and counts it ("reordered frees").
+                              void
+                              record_call(const MallocEvent& e) noexcept {
+  void* const in = const_cast<void*>(e.in);
+  void* const out = const_cast<void*>(e.out);
+  switch (e.call) {
+    case MallocCall::kFree:
+    case MallocCall::kOperatorDelete:
+      if (in != nullptr) record::malloc_recorder_freeing(in);
+      return;
+    case MallocCall::kRealloc:
+    case MallocCall::kReallocArray:
+      if (in == nullptr) {
+        if (out != nullptr) record::malloc_recorder_allocated(out, e.size, 0);
+      } else if (out != nullptr) {
+        record::malloc_recorder_reallocated(in, out, e.size);
+      } else if (e.size == 0) {
+        record::malloc_recorder_freeing(in);
+      }
+      return;
+    default:
+      if (out != nullptr) record::malloc_recorder_allocated(out, e.size, e.align);
+      return;
+  }
+}
+
+void init() noexcept {
   int expected = 0;
   if (!g_state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
     while (g_state.load(std::memory_order_acquire) != 2) {
@@ -201,7 +233,9 @@ void fork_child() noexcept {
     line.write();
   }
   ::pthread_atfork(fork_prepare, fork_parent, fork_child);
-  // Trace recording (issue 14) would read its variable here and call set_malloc_observer (malloc_hook.h).
+  // Trace recording (issue 14): NOSTD_ALLOC_TRACE names the trace file (record/malloc_recorder.h). Unset, no
+  // observer is installed and every call pays only observe()'s one load.
+  if (record::malloc_recorder_start_from_env()) set_malloc_observer(&record_call);
 }
 
 inline void ensure_init() noexcept {
@@ -212,6 +246,7 @@ inline void ensure_init() noexcept {
 // At exit (the library's destructor runs after the program's own atexit handlers and static destructors).
 [[gnu::destructor]] void report_at_exit() noexcept {
   if (g_state.load(std::memory_order_acquire) != 2) return;
+  record::malloc_recorder_stop();  // writes the trace, if recording (nothing otherwise)
   if (g_config.validate_at_exit) {
     const ValidateResult result = validate();
     if (!result) ReportAndAbort::on_fault(result.error());
