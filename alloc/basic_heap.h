@@ -29,12 +29,14 @@
 
 #include "alloc/block/compact_tags.h"
 #include "alloc/check/basic_checks.h"
+#include "alloc/check/debug_patterns.h"
 #include "alloc/check/heap_fault.h"
 #include "alloc/concepts.h"
 #include "alloc/error.h"
 #include "alloc/fit/first_fit.h"
 #include "alloc/heap_stats.h"
 #include "alloc/internal/free_node.h"
+#include "alloc/internal/memory_tools.h"
 #include "alloc/internal/policy_list.h"
 #include "alloc/layout.h"
 #include "alloc/lock/null_lock.h"
@@ -102,6 +104,16 @@ class BasicHeap {
                 "BasicHeap: the tag word must be smaller than the granule and divide it, so tags stay aligned");
   static_assert(kTagOverhead < kMinBlockSize, "BasicHeap: a minimum block must have room for payload");
 
+  /// Bytes of check trailer every used block carries after its payload: 0 below HardenedChecks; 4 (the keyed
+  /// check word) with HardenedChecks; 8 (the requested size's slack, then the check word) with DebugChecks and
+  /// ParanoidChecks.
+  static constexpr std::size_t kCheckBytes = Check::kLevel >= CheckLevel::kDebug      ? 8
+                                             : Check::kLevel >= CheckLevel::kHardened ? 4
+                                                                                      : 0;
+  /// Bytes a used block carries beyond its payload: tags and check trailer (`stats().overhead_bytes` counts
+  /// this per live block and kTagOverhead per free block).
+  static constexpr std::size_t kUsedOverhead = kTagOverhead + kCheckBytes;
+
   /// An empty heap whose source supplies memory on first use. `constexpr`, so a heap over a StaticArraySource
   /// can be `constinit` (no static-initialisation-order trouble).
   constexpr BasicHeap() noexcept = default;
@@ -113,18 +125,34 @@ class BasicHeap {
   BasicHeap(const BasicHeap&) = delete;
   BasicHeap& operator=(const BasicHeap&) = delete;
 
+  /// Under ASan, hands the regions back unpoisoned (their memory may be a stack frame or a malloc block that is
+  /// reused); blocks still live stay announced to Valgrind, which reports them as leaks. Trivial otherwise.
+  ~BasicHeap() requires internal::kMemoryTools {
+    for (const RegionHeader* r = regions_; r != nullptr; r = r->next) {
+      internal::asan_unpoison(
+          r, static_cast<std::size_t>(r->end + Tags::kHeaderSize - reinterpret_cast<const std::byte*>(r)));
+    }
+  }
+  ~BasicHeap() = default;
+
   /// Allocates `layout.size()` bytes aligned to `layout.align()`. Size 0 gets a unique minimum block.
   /// Fails with kInvalidLayout (alignment above kMaxAlignment), kSizeOverflow (size plus tags overflows
   /// std::size_t) or kOutOfMemory (no free block fits). Complexity: the fit policy's search.
   [[nodiscard]] Result<void*> allocate(Layout layout) noexcept {
-    Guard guard(lock_);
-    return allocate_locked(layout.size(), layout.align());
+    Guard guard(lock_, regions_);
+    if constexpr (!kParanoidLevel) return allocate_locked(layout.size(), layout.align());
+    Result<void*> result = allocate_locked(layout.size(), layout.align());
+    after_operation();
+    return result;
   }
 
   /// Allocates `size` bytes aligned to kDefaultAlignment. Fails as `allocate(Layout)` does.
   [[nodiscard]] Result<void*> allocate(std::size_t size) noexcept {
-    Guard guard(lock_);
-    return allocate_locked(size, kDefaultAlignment);
+    Guard guard(lock_, regions_);
+    if constexpr (!kParanoidLevel) return allocate_locked(size, kDefaultAlignment);
+    Result<void*> result = allocate_locked(size, kDefaultAlignment);
+    after_operation();
+    return result;
   }
 
   /// Allocates `size` bytes aligned to `align`. Fails with kInvalidLayout when `align` is 0, not a power of two
@@ -132,7 +160,7 @@ class BasicHeap {
   [[nodiscard]] Result<void*> allocate(std::size_t size, std::size_t align) noexcept {
     Result<Layout> layout = Layout::from(size, align);
     if (!layout) {
-      Guard guard(lock_);
+      Guard guard(lock_, regions_);
       return note_failure(layout.error());
     }
     return allocate(*layout);
@@ -142,7 +170,7 @@ class BasicHeap {
   /// the check policy's handler and the heap is not touched. O(1) plus the check.
   void deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return;
-    Guard guard(lock_);
+    Guard guard(lock_, regions_);
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> block = checked_block(ptr);
       if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
@@ -150,10 +178,30 @@ class BasicHeap {
     } else {
       release(block_of(ptr));
     }
+    after_operation();
   }
 
-  /// Frees `ptr`, allocated with `layout` (the layout is not needed: blocks record their size).
-  void deallocate(void* ptr, Layout /*layout*/) noexcept { deallocate(ptr); }
+  /// Frees `ptr`, allocated with `layout` (blocks record their size, so the layout is only checked: with
+  /// DebugChecks a layout larger than the block's requested size, or an alignment `ptr` does not have, goes to the
+  /// handler as kInvalidLayout and the block stays allocated).
+  void deallocate(void* ptr, Layout layout) noexcept {
+    if constexpr (Check::kLevel >= CheckLevel::kDebug) {
+      if (ptr == nullptr) return;
+      Guard guard(lock_, regions_);
+      Result<std::byte*> block = checked_block(ptr);
+      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      if (layout.size() > visible_bytes(*block) || !is_aligned(ptr, layout.align())) {
+        Check::on_fault(HeapFault{AllocError::kInvalidLayout, ptr,
+                                  "deallocate's layout does not fit the block (larger than requested, or an alignment "
+                                  "the pointer lacks)"});
+      }
+      release(*block);
+      after_operation();
+    } else {
+      (void)layout;
+      deallocate(ptr);
+    }
+  }
 
   /// Frees `ptr` if it is a live block of this heap; otherwise returns kInvalidPointer (foreign, interior or
   /// misaligned) or kDoubleFree and leaves the heap untouched. Checks whatever the check policy; nullptr is Ok.
@@ -162,10 +210,11 @@ class BasicHeap {
   /// `validate()` is the complete check.
   [[nodiscard]] Result<void> try_deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return {};
-    Guard guard(lock_);
+    Guard guard(lock_, regions_);
     Result<std::byte*> block = checked_block(ptr);
     if (!block) return fail(block.error());
     release(*block);
+    after_operation();
     return {};
   }
 
@@ -175,7 +224,7 @@ class BasicHeap {
   /// owned by the caller. `ptr == nullptr` allocates. Misuse of `ptr` goes to the check policy as in deallocate.
   [[nodiscard]] Result<void*> reallocate(void* ptr, std::size_t new_size) noexcept {
     if (ptr == nullptr) return allocate(new_size);
-    Guard guard(lock_);
+    Guard guard(lock_, regions_);
     std::byte* block = nullptr;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> checked = checked_block(ptr);
@@ -184,19 +233,23 @@ class BasicHeap {
     } else {
       block = block_of(ptr);
     }
-    return reallocate_locked(block, new_size);
+    if constexpr (!kParanoidLevel) return reallocate_locked(block, new_size);
+    Result<void*> result = reallocate_locked(block, new_size);
+    after_operation();
+    return result;
   }
 
-  /// Bytes usable at `ptr` (at least the size requested). Precondition: `ptr` is a live block of this heap. O(1).
+  /// Bytes usable at `ptr` (at least the size requested; exactly the size requested with DebugChecks, whose
+  /// canary starts right after it). Precondition: `ptr` is a live block of this heap. O(1).
   /// Takes the lock: freeing the block before `ptr` rewrites a flag in `ptr`'s header (CompactTags).
   std::size_t usable_size(const void* ptr) const noexcept {
-    Guard guard(lock_);
-    return usable_bytes(block_of(ptr));
+    Guard guard(lock_, regions_);
+    return visible_bytes(block_of(ptr));
   }
 
   /// True when `ptr` points into one of this heap's regions (any byte of any block). O(regions).
   bool owns(const void* ptr) const noexcept {
-    Guard guard(lock_);
+    Guard guard(lock_, regions_);
     mutable_self().ensure_init();
     return region_of(static_cast<const std::byte*>(ptr)) != nullptr;
   }
@@ -205,19 +258,21 @@ class BasicHeap {
   /// (RegionSource only). Fails with kOutOfMemory when the region cannot hold one block and kInvalidPointer when
   /// it overlaps a region the heap already has.
   [[nodiscard]] Result<void> add_region(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions {
-    Guard guard(lock_);
+    Guard guard(lock_, regions_);
     ensure_init();
-    return add_region_locked(region);
+    Result<void> result = add_region_locked(region);
+    after_operation();
+    return result;
   }
 
   /// A snapshot of the usage counters. O(free blocks) for `largest_free_block`, the rest O(1).
   HeapStats stats() const noexcept {
-    Guard guard(lock_);
+    Guard guard(lock_, regions_);
     mutable_self().ensure_init();
     HeapStats s;
     s.capacity = capacity_;
-    s.bytes_in_use = used_block_bytes_ - live_ * kTagOverhead;
-    s.bytes_free = free_block_bytes_ - index_.count() * kTagOverhead;
+    s.bytes_in_use = bytes_in_use();
+    s.bytes_free = free_block_bytes_ - index_.count() * (kUsedOverhead + kCanaryBytes);  // as the blocks could serve
     s.overhead_bytes = s.capacity - s.bytes_in_use - s.bytes_free;
     std::size_t largest = 0;
     index_.for_each(
@@ -226,7 +281,7 @@ class BasicHeap {
           return true;
         },
         index_.count());
-    s.largest_free_block = largest == 0 ? 0 : largest - kTagOverhead;
+    s.largest_free_block = largest <= kUsedOverhead + kCanaryBytes ? 0 : largest - kUsedOverhead - kCanaryBytes;
     s.peak_bytes_in_use = peak_bytes_in_use_;
     s.live_allocations = live_;
     s.free_blocks = index_.count();
@@ -239,7 +294,7 @@ class BasicHeap {
   /// Walks every block of every region and the whole fit index and reports the first broken invariant (with its
   /// address and reason). Never asserts, never modifies the heap. O(blocks + regions).
   ValidateResult validate() const noexcept {
-    Guard guard(lock_);
+    Guard guard(lock_, regions_);
     mutable_self().ensure_init();
     return validate_locked();
   }
@@ -248,7 +303,7 @@ class BasicHeap {
   /// must not call back into the heap (the lock is held).
   template <class Visitor>
   void walk(Visitor&& visit) const {
-    Guard guard(lock_);
+    Guard guard(lock_, regions_);
     mutable_self().ensure_init();
     for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
       for (const std::byte* block = region->first; block != region->end; block += Tags::size(block)) {
@@ -272,16 +327,33 @@ class BasicHeap {
   };
 
   // Holds the heap's lock for one operation. The lock is mutable so that const observers (stats, validate) lock.
+  // Under Valgrind it also keeps memcheck quiet over the heap's regions while the heap reads its own tags and
+  // poisoned bytes (alloc/internal/valgrind_hooks.h); otherwise it is the lock alone.
   class Guard {
    public:
-    explicit Guard(Lock& lock) noexcept : lock_(lock) { lock_.lock(); }
-    ~Guard() { lock_.unlock(); }
+    Guard(Lock& lock, RegionHeader* const& regions) noexcept : lock_(lock), regions_(regions) {
+      lock_.lock();
+      if constexpr (internal::kValgrind) quiet(true);
+    }
+    ~Guard() {
+      if constexpr (internal::kValgrind) quiet(false);
+      lock_.unlock();
+    }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
 
    private:
+    void quiet(bool on) const noexcept {
+      for (const RegionHeader* r = regions_; r != nullptr; r = r->next) quiet_region(r, on);
+    }
     Lock& lock_;
+    RegionHeader* const& regions_;
   };
+
+  static void quiet_region(const RegionHeader* r, bool on) noexcept {
+    internal::valgrind_quiet(
+        r, static_cast<std::size_t>(r->end + Tags::kHeaderSize - reinterpret_cast<const std::byte*>(r)), on);
+  }
 
   static std::byte* block_of(void* payload) noexcept { return static_cast<std::byte*>(payload) - Tags::kHeaderSize; }
   static const std::byte* block_of(const void* payload) noexcept {
@@ -301,6 +373,9 @@ class BasicHeap {
         return "pointer's block is already free";
       case AllocError::kInvalidPointer:
         return "pointer is not a live block of this heap (foreign, interior or misaligned)";
+      case AllocError::kCorrupted:
+        return "block check failed: its header, check word or canary was overwritten (an overflow, or a forged "
+               "block)";
       default:
         return "heap check failed";
     }
@@ -314,6 +389,10 @@ class BasicHeap {
   void ensure_init() noexcept {
     if (initialized_) return;
     initialized_ = true;
+    if constexpr (kHardenedLevel) {
+      // The heap's own address is mixed in, so that two heaps never share a key even with a constant secret.
+      key_ = Check::secret() ^ mix64(static_cast<std::uint64_t>(address(this)));
+    }
     const std::span<std::byte> region = source_.acquire();
     if (!region.empty()) (void)add_region_locked(region);
   }
@@ -345,10 +424,14 @@ class BasicHeap {
     region->next = regions_;
     region->seal = region_seal(region);
     regions_ = region;
+    if constexpr (internal::kValgrind) quiet_region(region, true);  // the Guard began before this region existed
     Tags::make_edges(first, region->end);
     Tags::make_free(first, size);
     Tags::set_prev_used(region->end, false);
-    index_.insert(node_of(first), size);
+    if constexpr (internal::kMemoryTools)
+      internal::tool_forbid(first - Tags::kHeaderSize, size + 2 * Tags::kHeaderSize);
+    if constexpr (kDebugLevel) poison(first, first, first + size);
+    index_insert(first, size);
     capacity_ += size;
     free_block_bytes_ += size;
     return {};
@@ -379,9 +462,12 @@ class BasicHeap {
   }
 
   // Bytes a block needs to hold `size` payload bytes: tags added, rounded to the granule, at least the minimum.
+  // DebugChecks reserves one canary byte more than asked, so that a write one byte past the request always lands
+  // on a canary.
   static Result<std::size_t> block_size_for(std::size_t size) noexcept {
-    if (size > std::numeric_limits<std::size_t>::max() - kTagOverhead) return fail(AllocError::kSizeOverflow);
-    Result<std::size_t> rounded = align_up_checked(size + kTagOverhead, kGranule);
+    constexpr std::size_t kExtra = kUsedOverhead + kCanaryBytes;
+    if (size > std::numeric_limits<std::size_t>::max() - kExtra) return fail(AllocError::kSizeOverflow);
+    Result<std::size_t> rounded = align_up_checked(size + kExtra, kGranule);
     if (!rounded) return rounded;
     return std::max(*rounded, kMinBlockSize);
   }
@@ -413,9 +499,16 @@ class BasicHeap {
       node = index_.find(*need, [](internal::FreeNode*, std::size_t) { return true; });
     }
     if (node == nullptr) return note_failure(AllocError::kOutOfMemory);
-    std::byte* const block = carve(block_of_node(node), *need, over_aligned ? align : 0);
+    std::byte* const block = carve(block_of_node(node), *need, over_aligned ? align : 0, size);
     ++total_allocations_;
     return static_cast<void*>(block + Tags::kHeaderSize);
+  }
+
+  // Payload bytes of the live blocks (under DebugChecks, the requested bytes: canaries count as overhead).
+  std::size_t bytes_in_use() const noexcept {
+    std::size_t bytes = used_block_bytes_ - live_ * kUsedOverhead;
+    if constexpr (kDebugLevel) bytes -= slack_bytes_;
+    return bytes;
   }
 
   Result<void*> note_failure(AllocError error) noexcept {
@@ -428,7 +521,10 @@ class BasicHeap {
   // Always inlined: with the alignment a constant 0 at allocate(size)'s call, the over-aligned prologue and the
   // alignment record vanish, so a malloc-style user does not pay for them (out of line, carve cost 150 bytes of
   // Cortex-M4 .text and broke the 700-byte footprint budget of //bench/footprint:footprint_test).
-  [[gnu::always_inline]] std::byte* carve(std::byte* block, std::size_t need, std::size_t align) noexcept {
+  // `requested` is the caller's size (for the debug canary and the memory tools).
+  [[gnu::always_inline]] std::byte* carve(std::byte* block, std::size_t need, std::size_t align,
+                                          std::size_t requested) noexcept {
+    if constexpr (kDebugLevel) expect_unwritten_on_reuse(block, need, align);
     std::size_t size = Tags::size(block);
     expect_links_intact(block);
     index_.remove(node_of(block), size);
@@ -454,19 +550,35 @@ class BasicHeap {
       Tags::set_prev_used(block + size, true);
     }
     Tags::make_used(block, size, prev_used, align != 0);
-    if (align != 0) *align_record(block) = static_cast<std::byte>(std::countr_zero(align));
+    if (align != 0)
+      internal::store_word<std::uint8_t>(align_record(block), static_cast<std::size_t>(std::countr_zero(align)));
     ++live_;
     used_block_bytes_ += size;
-    peak_bytes_in_use_ = std::max(peak_bytes_in_use_, used_block_bytes_ - live_ * kTagOverhead);
+    if constexpr (kDebugLevel)
+      internal::unchecked_fill(block + Tags::kHeaderSize, requested, DebugPatterns::kAllocated);
+    if constexpr (kHardenedLevel) seal_used(block, requested);
+    peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+    if constexpr (internal::kMemoryTools) {
+      internal::tool_forbid(block, size);
+      internal::tool_allocated(block + Tags::kHeaderSize, visible_bytes(block));
+    }
     return block;
   }
 
   // Makes [tail, tail + size) a free block. The block after it must already record a free predecessor or be
   // about to (callers set it).
   void split_free_tail(std::byte* tail, std::size_t size) noexcept {
+    if constexpr (internal::kMemoryTools) internal::tool_forbid(tail, size);
     Tags::make_free(tail, size);
-    index_.insert(node_of(tail), size);
+    index_insert(tail, size);
     free_block_bytes_ += size;
+  }
+
+  // Puts the free block at `block` on the fit index. Its links are the one part of a free block the fit policy
+  // touches directly, so memory tools must let it.
+  void index_insert(std::byte* block, std::size_t size) noexcept {
+    if constexpr (internal::kMemoryTools) internal::tool_permit(node_of(block), sizeof(internal::FreeNode));
+    index_.insert(node_of(block), size);
   }
 
   // Frees a used block and merges it with free neighbours: O(1), since the neighbours are found through the
@@ -476,6 +588,14 @@ class BasicHeap {
     // Safe unlinking of the neighbours this free merges with, before anything changes.
     if (!Tags::prev_used(block)) expect_links_intact(block - Tags::prev_free_size(block));
     if (!Tags::used(block + size)) expect_links_intact(block + size);
+    if constexpr (kDebugLevel) expect_unwritten_neighbours(block, size);
+    std::byte* const freed = block;
+    const std::size_t freed_size = size;
+    if constexpr (kDebugLevel) slack_bytes_ -= slack_of(block);
+    if constexpr (internal::kMemoryTools) {
+      internal::tool_freed(block + Tags::kHeaderSize, visible_bytes(block));
+      internal::tool_forbid(block, size);
+    }
     --live_;
     used_block_bytes_ -= size;
     ++total_frees_;
@@ -489,14 +609,20 @@ class BasicHeap {
       size += prev_size;
     }
     std::byte* const next = block + size;
+    std::byte* dirty_end = freed + freed_size;  // the bytes to poison end here, or after a merged successor's links
     if (!Tags::used(next)) {
       const std::size_t next_size = Tags::size(next);
       take_free(next, next_size);
       size += next_size;
+      dirty_end = next + Tags::kHeaderSize + sizeof(internal::FreeNode);
+      if constexpr (internal::kMemoryTools) internal::tool_forbid(next, dirty_end - next);
     }
     Tags::make_free(block, size);
     Tags::set_prev_used(block + size, false);
-    index_.insert(node_of(block), size);
+    // The freed block's bytes, a merged predecessor's footer and a merged successor's header and links are inside
+    // the free block now: poisoning them costs O(freed block), never O(merged block).
+    if constexpr (kDebugLevel) poison(block, freed - kFreeFooterBytes, dirty_end);
+    index_insert(block, size);
     free_block_bytes_ += size;
   }
 
@@ -513,24 +639,40 @@ class BasicHeap {
     const std::size_t size = Tags::size(block);
     std::byte* const next = block + size;
     if (!Tags::used(next)) expect_links_intact(next);  // in-place paths merge with it; check before changing anything
+    std::byte* const payload = block + Tags::kHeaderSize;
+    // Only the memory tools and DebugChecks need the old caller size on the in-place paths (not reading it keeps
+    // NoChecks' reallocate as small as before).
+    const std::size_t old_visible = internal::kMemoryTools || kDebugLevel ? visible_bytes(block) : 0;
     if (*need <= size) {
       // Shrink in place. The freed tail joins a free successor even when it is smaller than a minimum block.
       const std::size_t tail = size - *need;
+      if constexpr (kDebugLevel) {
+        if (!Tags::used(next)) expect_unwritten_prefix(next);
+        slack_bytes_ -= slack_of(block);
+      }
       if (tail >= kMinBlockSize || (tail != 0 && !Tags::used(next))) {
         resize_used(block, *need);
         std::size_t tail_size = tail;
+        std::byte* dirty_end = block + size;
         if (!Tags::used(next)) {
           const std::size_t next_size = Tags::size(next);
           take_free(next, next_size);
           tail_size += next_size;
+          dirty_end = next + Tags::kHeaderSize + sizeof(internal::FreeNode);
         }
         split_free_tail(block + *need, tail_size);
         Tags::set_prev_used(block + *need + tail_size, false);
+        if constexpr (kDebugLevel) poison(block + *need, block + *need, dirty_end);
       }
-      return static_cast<void*>(block + Tags::kHeaderSize);
+      finish_in_place(block, old_visible, new_size);
+      return static_cast<void*>(payload);
     }
     if (!Tags::used(next) && *need <= size + Tags::size(next)) {
       // Grow in place into the free successor.
+      if constexpr (kDebugLevel) {
+        expect_unwritten_on_reuse(next, *need - size, 0);
+        slack_bytes_ -= slack_of(block);
+      }
       const std::size_t total = size + Tags::size(next);
       take_free(next, Tags::size(next));
       if (total - *need >= kMinBlockSize) {
@@ -540,51 +682,74 @@ class BasicHeap {
         resize_used(block, total);
         Tags::set_prev_used(block + total, true);
       }
-      peak_bytes_in_use_ = std::max(peak_bytes_in_use_, used_block_bytes_ - live_ * kTagOverhead);
-      return static_cast<void*>(block + Tags::kHeaderSize);
+      if constexpr (kDebugLevel) {
+        internal::unchecked_fill(payload + old_visible, new_size - old_visible, DebugPatterns::kAllocated);
+      }
+      finish_in_place(block, old_visible, new_size);
+      peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+      return static_cast<void*>(payload);
     }
     // Move, to a block with the alignment the original was allocated with.
-    void* const old_payload = block + Tags::kHeaderSize;
     const std::size_t align = over_aligned ? recorded_alignment(block) : kDefaultAlignment;
     Result<void*> moved = allocate_locked(new_size, align);
     if (!moved) return moved;
-    std::memcpy(*moved, old_payload, std::min(new_size, usable_bytes(block)));
+    std::memcpy(*moved, payload, std::min(new_size, visible_bytes(block)));
     release(block);
     return moved;
+  }
+
+  // After an in-place reallocate of `block` to `new_size` caller bytes: the check trailer and canary for the new
+  // size, and the memory tools told what the caller may touch now.
+  void finish_in_place(std::byte* block, std::size_t old_visible, std::size_t new_size) noexcept {
+    if constexpr (kHardenedLevel) seal_used(block, new_size);
+    if constexpr (internal::kMemoryTools) {
+      std::byte* const payload = block + Tags::kHeaderSize;
+      const std::size_t visible = visible_bytes(block);
+      internal::tool_resized(payload, old_visible, visible);
+      std::byte* const end = block + Tags::size(block);
+      internal::tool_forbid(payload + visible, static_cast<std::size_t>(end - (payload + visible)));
+      // A shrink's poisoning of the old caller bytes may have covered the free tail split off after the block.
+      if (!Tags::used(end)) internal::tool_permit(node_of(end), sizeof(internal::FreeNode));
+    }
   }
 
   // Rewrites a used block's tags for a new size, keeping its flags, its alignment record and the usage counters.
   void resize_used(std::byte* block, std::size_t new_size) noexcept {
     used_block_bytes_ = used_block_bytes_ - Tags::size(block) + new_size;
     const bool over_aligned = Tags::over_aligned(block);
-    const std::byte log2_align = over_aligned ? *align_record(block) : std::byte{0};
+    const std::size_t log2_align = over_aligned ? internal::load_word<std::uint8_t>(align_record(block)) : 0;
     Tags::make_used(block, new_size, Tags::prev_used(block), over_aligned);
-    if (over_aligned) *align_record(block) = log2_align;
+    if (over_aligned) internal::store_word<std::uint8_t>(align_record(block), log2_align);
   }
 
   // An over-aligned block keeps log2 of its alignment in its last payload byte, so that a moving reallocate can
   // keep that alignment. The header has no bit to spare for it, and inferring it from the address can demand far
   // more than was asked (a 32-aligned block that happens to sit on a 1 MiB boundary). One byte, only for blocks
   // that asked for more than the granule.
-  static std::byte* align_record(std::byte* block) noexcept {
-    return block + Tags::size(block) - (kTagOverhead - Tags::kHeaderSize) - 1;
-  }
-  static const std::byte* align_record(const std::byte* block) noexcept {
-    return block + Tags::size(block) - (kTagOverhead - Tags::kHeaderSize) - 1;
-  }
+  // It sits just before the check trailer. Read and written through the tag accessors: under ASan it is poisoned.
+  static std::byte* align_record(std::byte* block) noexcept { return trailer(block) - 1; }
+  static const std::byte* align_record(const std::byte* block) noexcept { return trailer(block) - 1; }
   static std::size_t recorded_alignment(const std::byte* block) noexcept {
-    return std::size_t{1} << std::to_integer<unsigned>(*align_record(block));
+    return std::size_t{1} << internal::load_word<std::uint8_t>(align_record(block));
   }
   // True when the alignment record of over-aligned `block` is in range and its payload honours it.
   static bool align_record_sane(const std::byte* block) noexcept {
-    const unsigned log2_align = std::to_integer<unsigned>(*align_record(block));
+    const unsigned log2_align = internal::load_word<std::uint8_t>(align_record(block));
     return log2_align > static_cast<unsigned>(std::countr_zero(kGranule)) &&
            log2_align <= static_cast<unsigned>(std::countr_zero(kMaxAlignment)) &&
            is_aligned(block + Tags::kHeaderSize, std::size_t{1} << log2_align);
   }
-  // Payload bytes the caller may use in a used block.
+  // Payload bytes of a used block before its alignment record and check trailer.
   static std::size_t usable_bytes(const std::byte* block) noexcept {
-    return Tags::size(block) - kTagOverhead - (Tags::over_aligned(block) ? 1 : 0);
+    return Tags::size(block) - kUsedOverhead - (Tags::over_aligned(block) ? 1 : 0);
+  }
+  // The bytes the caller may touch (usable_size): usable_bytes, less the canary under DebugChecks.
+  static std::size_t visible_bytes(const std::byte* block) noexcept {
+    if constexpr (kDebugLevel) {
+      return usable_bytes(block) - slack_of(block);
+    } else {
+      return usable_bytes(block);
+    }
   }
   // block_size_for, plus the alignment record.
   static Result<std::size_t> block_size_for_over_aligned(std::size_t size) noexcept {
@@ -604,7 +769,15 @@ class BasicHeap {
     }
     std::byte* const block = p - Tags::kHeaderSize;
     const std::size_t size = Tags::size(block);
-    if (!plausible_size(size, static_cast<std::size_t>(region->end - block))) return fail(AllocError::kInvalidPointer);
+    if (!plausible_size(size, static_cast<std::size_t>(region->end - block))) {
+      // Under DebugChecks a freed block's header that merged into its predecessor is poison now: still a double free.
+      if constexpr (kDebugLevel) {
+        if (internal::unchecked_find_other(block, Tags::kHeaderSize, DebugPatterns::kFreed) == nullptr) {
+          return fail(AllocError::kDoubleFree);
+        }
+      }
+      return fail(AllocError::kInvalidPointer);
+    }
     if (!Tags::used(block)) return fail(AllocError::kDoubleFree);
     if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return fail(AllocError::kInvalidPointer);
     if (Tags::over_aligned(block) && !align_record_sane(block)) return fail(AllocError::kInvalidPointer);
@@ -621,7 +794,170 @@ class BasicHeap {
          Tags::check(next) != nullptr)) {
       return fail(AllocError::kInvalidPointer);
     }
+    if constexpr (kHardenedLevel) {
+      if (used_block_fault(block) != nullptr) return fail(AllocError::kCorrupted);
+    }
     return block;
+  }
+
+  // ---- Check levels above BasicChecks -------------------------------------------------------------------------
+  //
+  // A used block under HardenedChecks and above ends with a check trailer (before FullTags' footer):
+  //
+  //   | header | payload (requested) | canary (DebugChecks, >= 1 byte) | align record? | slack? | check | footer? |
+  //                                                                                    ^ trailer(block)
+  //   check  32 bits: keyed hash of the block's address, size, used and over-aligned flags, and slack
+  //   slack  32 bits, DebugChecks and up: usable_bytes - requested size = canary bytes (at least 1)
+  //
+  // A free block under DebugChecks holds DebugPatterns::kFreed in every byte but its header, list links and footer.
+
+  static constexpr bool kHardenedLevel = Check::kLevel >= CheckLevel::kHardened;
+  static constexpr bool kDebugLevel = Check::kLevel >= CheckLevel::kDebug;
+  static constexpr bool kParanoidLevel = Check::kLevel >= CheckLevel::kParanoid;
+  // The canary bytes DebugChecks reserves at least, beyond the request.
+  static constexpr std::size_t kCanaryBytes = kDebugLevel ? 1 : 0;
+  // The footer bytes of a free block (its size, the last word).
+  static constexpr std::size_t kFreeFooterBytes = Tags::kFreeTagBytes - Tags::kHeaderSize;
+
+  // splitmix64's finaliser: every input bit affects every output bit.
+  static constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+
+  // Where a used block's check trailer starts: after its payload (and alignment record), before FullTags' footer.
+  static std::byte* trailer(std::byte* block) noexcept {
+    return block + Tags::size(block) - (kTagOverhead - Tags::kHeaderSize) - kCheckBytes;
+  }
+  static const std::byte* trailer(const std::byte* block) noexcept {
+    return block + Tags::size(block) - (kTagOverhead - Tags::kHeaderSize) - kCheckBytes;
+  }
+  // DebugChecks: the canary bytes after the requested size, as recorded in the trailer.
+  static std::size_t slack_of(const std::byte* block) noexcept {
+    return internal::load_word<std::uint32_t>(trailer(block));
+  }
+
+  // The keyed check of a used block. Two multiply-xorshift rounds over (key + address) and the header's size and
+  // flags (the prev-used flag excluded: freeing a neighbour changes it) and the slack: cheap enough for every free,
+  // and without the key its value cannot be computed from the block's contents.
+  std::uint32_t check_word(const std::byte* block) const noexcept {
+    const std::uint64_t fields =
+        Tags::size(block) | (Tags::used(block) ? 1u : 0u) | (Tags::over_aligned(block) ? 4u : 0u);
+    const std::uint64_t slack = kDebugLevel ? slack_of(block) : 0;
+    std::uint64_t h = (key_ + static_cast<std::uint64_t>(address(block))) * 0x9E3779B97F4A7C15ull;
+    h ^= (fields << 16) ^ (slack << 48) ^ (h >> 29);
+    h *= 0xD6E8FEB86659FD93ull;
+    return static_cast<std::uint32_t>(h >> 32);
+  }
+
+  // Writes the trailer of used block `block` whose caller asked for `requested` bytes: under DebugChecks the canary
+  // bytes and the slack, then the check word (which covers the slack).
+  void seal_used(std::byte* block, std::size_t requested) noexcept {
+    std::byte* const at = trailer(block);
+    if constexpr (kDebugLevel) {
+      const std::size_t slack = usable_bytes(block) - requested;
+      internal::unchecked_fill(block + Tags::kHeaderSize + requested, slack, DebugPatterns::kCanary);
+      internal::store_word<std::uint32_t>(at, slack);
+      slack_bytes_ += slack;
+    }
+    internal::store_word<std::uint32_t>(at + kCheckBytes - 4, check_word(block));
+  }
+
+  // Why used block `block` (its size already checked to lie in its region) fails its trailer, or nullptr: the check
+  // word first (it covers the slack, so a slack that passes is the one written), then the canary bytes.
+  const char* used_block_fault(const std::byte* block) const noexcept {
+    const std::byte* const at = trailer(block);
+    if (internal::load_word<std::uint32_t>(at + kCheckBytes - 4) != check_word(block)) {
+      return "used block's check word does not match (header or check word overwritten, or a forged block)";
+    }
+    if constexpr (kDebugLevel) {
+      const std::size_t slack = slack_of(block);
+      if (slack == 0 || slack > usable_bytes(block)) return "used block's recorded requested size is out of range";
+      if (internal::unchecked_find_other(block + Tags::kHeaderSize + usable_bytes(block) - slack, slack,
+                                         DebugPatterns::kCanary) != nullptr) {
+        return "bytes past the requested size were overwritten (buffer overflow)";
+      }
+    }
+    return nullptr;
+  }
+
+  // The bytes of free block `block` that hold the poison pattern: all but its header, links and footer.
+  static std::byte* poison_begin(std::byte* block) noexcept {
+    return block + Tags::kHeaderSize + sizeof(internal::FreeNode);
+  }
+  static std::byte* poison_end(std::byte* block) noexcept { return block + Tags::size(block) - kFreeFooterBytes; }
+
+  // Poisons [lo, hi) clipped to free block `block`'s poison range.
+  static void poison(std::byte* block, std::byte* lo, std::byte* hi) noexcept {
+    lo = std::max(lo, poison_begin(block));
+    hi = std::min(hi, poison_end(block));
+    if (lo < hi) internal::unchecked_fill(lo, static_cast<std::size_t>(hi - lo), DebugPatterns::kFreed);
+  }
+
+  // Reports (to the handler) the first byte of [lo, hi), clipped to free block `block`'s poison range, that is
+  // not poison: a write after free. Reads only, so the heap is intact if the handler does not end the program.
+  static void expect_poisoned(std::byte* block, std::byte* lo, std::byte* hi) noexcept {
+    lo = std::max(lo, poison_begin(block));
+    hi = std::min(hi, poison_end(block));
+    if (lo >= hi) return;
+    if (const std::byte* bad =
+            internal::unchecked_find_other(lo, static_cast<std::size_t>(hi - lo), DebugPatterns::kFreed)) {
+      Check::on_fault(
+          HeapFault{AllocError::kCorrupted, bad, "a free block was written after it was freed (use after free)"});
+    }
+  }
+
+  // Before `need` bytes of free block `block` are handed out (with the leading gap `align` asks for): the bytes the
+  // new block and the tags around it will cover must still be poison.
+  static void expect_unwritten_on_reuse(std::byte* block, std::size_t need, std::size_t align) noexcept {
+    std::byte* const used = block + (align != 0 ? leading_gap(block, align) : 0);
+    expect_poisoned(block, used - kFreeFooterBytes, used + need + Tags::kHeaderSize + sizeof(internal::FreeNode));
+  }
+
+  // Before free block `block` merges with a block being freed: its first kMergeCheckBytes of poison (a bound, so
+  // that a free costs O(freed block); validate() and reuse check the rest).
+  static void expect_unwritten_prefix(std::byte* block) noexcept {
+    expect_poisoned(block, block, poison_begin(block) + Check::kMergeCheckBytes);
+  }
+
+  // Before used block `block` of `size` bytes is freed: the free neighbours it will merge with.
+  static void expect_unwritten_neighbours(std::byte* block, std::size_t size) noexcept {
+    if (!Tags::prev_used(block)) expect_unwritten_prefix(block - Tags::prev_free_size(block));
+    if (!Tags::used(block + size)) expect_unwritten_prefix(block + size);
+  }
+
+  // ParanoidChecks: the whole heap validated after every operation; the first broken invariant goes to the handler.
+  void after_operation() const noexcept {
+    if constexpr (kParanoidLevel) {
+      if (ValidateResult result = validate_locked(); !result) Check::on_fault(result.error());
+    }
+  }
+
+  // What validate() checks above BasicChecks, after the structure has been validated (so every size is sound):
+  // every used block's trailer, and under DebugChecks every free block's poison. O(heap bytes) under DebugChecks.
+  ValidateResult validate_contents_locked() const noexcept {
+    for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
+      for (const std::byte* block = region->first; block != region->end; block += Tags::size(block)) {
+        if (Tags::used(block)) {
+          if (const char* why = used_block_fault(block)) {
+            return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, block, why});
+          }
+        } else if constexpr (kDebugLevel) {
+          std::byte* const b = const_cast<std::byte*>(block);
+          const std::byte* lo = poison_begin(b);
+          const std::byte* hi = poison_end(b);
+          if (lo < hi) {
+            if (const std::byte* bad =
+                    internal::unchecked_find_other(lo, static_cast<std::size_t>(hi - lo), DebugPatterns::kFreed)) {
+              return std::unexpected<HeapFault>(HeapFault{
+                  AllocError::kCorrupted, bad, "a free block was written after it was freed (use after free)"});
+            }
+          }
+        }
+      }
+    }
+    return {};
   }
 
   // A block size that could be real where at most `room` bytes are left: at least a minimum block, a multiple of
@@ -777,6 +1113,7 @@ class BasicHeap {
                    "free index and free blocks differ (an indexed node is no block start, or a free block "
                    "is not indexed)");
     }
+    if constexpr (kHardenedLevel) return validate_contents_locked();
     return {};
   }
 
@@ -785,6 +1122,11 @@ class BasicHeap {
   [[no_unique_address]] mutable Lock lock_{};
   RegionHeader* regions_ = nullptr;
   bool initialized_ = false;
+  // HardenedChecks and up: the key of the block checks, drawn on first use. DebugChecks and up: the canary bytes of
+  // the live blocks (stats() reports requested bytes). Empty, and free, below those levels.
+  struct Absent {};
+  [[no_unique_address]] std::conditional_t<kHardenedLevel, std::uint64_t, Absent> key_{};
+  [[no_unique_address]] std::conditional_t<kDebugLevel, std::size_t, Absent> slack_bytes_{};
   std::size_t capacity_ = 0;
   std::size_t used_block_bytes_ = 0;
   std::size_t free_block_bytes_ = 0;

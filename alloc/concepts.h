@@ -1,5 +1,5 @@
 // alloc/concepts.h — every policy concept of nostd-alloc in one include. Each lives in its own header in
-// alloc/concepts/: FitPolicy, TagLayout, LockPolicy, HeapSource, CheckPolicy, and the role tags they share.
+// alloc/concepts/: FitPolicy, TagLayout, LockPolicy, HeapSource, CheckPolicy, SecretSource, and the role tags they share.
 #pragma once
 
 #include "alloc/concepts/check_policy.h"
@@ -7,4 +7,5 @@
 #include "alloc/concepts/heap_source.h"
 #include "alloc/concepts/lock_policy.h"
 #include "alloc/concepts/role.h"
+#include "alloc/concepts/secret_source.h"
 #include "alloc/concepts/tag_layout.h"

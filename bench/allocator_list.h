@@ -68,6 +68,9 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<NextFit, CompactTags, NoChecks>>("next/compact/nochecks", false),
       make_entry<HeapAdapter<BestFit, CompactTags, NoChecks>>("best/compact/nochecks", false),
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>("seg/compact/nochecks", false),
+      // The levels above BasicChecks on first/compact: README "Hardening" compares them with NoChecks.
+      make_entry<HeapAdapter<FirstFit, CompactTags, HardenedChecks<>>>("first/compact/hardened", false),
+      make_entry<HeapAdapter<FirstFit, CompactTags, DebugChecks<>>>("first/compact/debug", false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
   };

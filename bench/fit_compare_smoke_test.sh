@@ -8,7 +8,8 @@ trap 'rm -f "$out"' EXIT
 "$1" --quick --workloads=e --json >"$out"
 failures=0
 for allocator in first/compact first/full next/compact next/full best/compact best/full seg/compact seg/full \
-  first/compact/nochecks next/compact/nochecks best/compact/nochecks seg/compact/nochecks glibc pmr/pool; do
+  first/compact/nochecks next/compact/nochecks best/compact/nochecks seg/compact/nochecks first/compact/hardened \
+  first/compact/debug glibc pmr/pool; do
   if ! grep -q "\"allocator\": \"$allocator\"" "$out"; then
     echo "FAIL: no result for $allocator"
     failures=$((failures + 1))

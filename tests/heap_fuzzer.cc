@@ -1,14 +1,46 @@
-// libFuzzer target over the fuzz driver: ./bazelw run --config=fuzz //tests:heap_fuzzer -- -max_total_time=60
+// libFuzzer target over the fuzz driver (tests/heap_fuzz.h), covering every fit × tag layout × check level: the
+// first byte of an input picks the composition, the rest is decoded into heap requests.
+//
+//   ./bazelw run --config=fuzz //tests:heap_fuzzer -- -max_total_time=60 $(mktemp -d) $PWD/tests/fuzz_corpus
+//
+// (the first directory receives new inputs; tests/fuzz_corpus is the seed corpus kept in the repository).
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <tuple>
+#include <utility>
 
 #include "tests/heap_fuzz.h"
 
+namespace {
+
+using Fits = std::tuple<nostd::FirstFit, nostd::NextFit, nostd::BestFit, nostd::SegregatedFit<>>;
+using TagLayouts = std::tuple<nostd::CompactTags, nostd::FullTags>;
+using Checks = std::tuple<nostd::NoChecks, nostd::BasicChecks<>, nostd::HardenedChecks<>, nostd::DebugChecks<>,
+                          nostd::ParanoidChecks<>>;
+constexpr std::size_t kFits = std::tuple_size_v<Fits>;
+constexpr std::size_t kTags = std::tuple_size_v<TagLayouts>;
+constexpr std::size_t kChecks = std::tuple_size_v<Checks>;
+constexpr std::size_t kCompositions = kFits * kTags * kChecks;
+
+// Composition `I` = fit, tags and check level by mixed radix.
+template <std::size_t I>
+using Composition =
+    nostd::BasicHeap<std::tuple_element_t<I % kFits, Fits>, std::tuple_element_t<(I / kFits) % kTags, TagLayouts>,
+                     std::tuple_element_t<I / (kFits * kTags), Checks>, nostd::RegionSource>;
+
+template <std::size_t... I>
+bool run_composition(std::size_t which, const std::uint8_t* data, std::size_t size, std::index_sequence<I...>) {
+  bool ok = true;
+  ((which == I ? (ok = nostd::testing::run_fuzz_input<Composition<I>>(data, size), 0) : 0), ...);
+  return ok;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using nostd::testing::run_fuzz_input;
-  if (!run_fuzz_input<nostd::BasicHeap<nostd::FirstFit, nostd::CompactTags, nostd::RegionSource>>(data, size) ||
-      !run_fuzz_input<nostd::BasicHeap<nostd::BestFit, nostd::FullTags, nostd::RegionSource>>(data, size) ||
-      !run_fuzz_input<nostd::BasicHeap<nostd::NextFit, nostd::CompactTags, nostd::RegionSource>>(data, size)) {
+  if (size == 0) return 0;
+  if (!run_composition(data[0] % kCompositions, data + 1, size - 1, std::make_index_sequence<kCompositions>{})) {
     std::abort();  // a broken invariant: libFuzzer saves the input as a crash
   }
   return 0;

@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "alloc/alloc.h"
+#include "alloc/internal/memory_tools.h"
 #include "tests/test_heap.h"
 
 namespace nostd::testing {
@@ -45,6 +46,12 @@ constexpr const char* policy_name() {
     return "NoChecks";
   else if constexpr (std::is_same_v<P, BasicChecks<>>)
     return "BasicChecks";
+  else if constexpr (std::is_same_v<P, HardenedChecks<>>)
+    return "HardenedChecks";
+  else if constexpr (std::is_same_v<P, DebugChecks<>>)
+    return "DebugChecks";
+  else if constexpr (std::is_same_v<P, ParanoidChecks<>>)
+    return "ParanoidChecks";
   else
     return "Other";
 }
@@ -57,6 +64,10 @@ std::string heap_name() {
   return std::string(policy_name<typename Heap::Fit>()) + "_" + policy_name<typename Heap::Tags>() + "_" + source +
          "_" + policy_name<typename Heap::Check>();
 }
+
+/// Lets a test write into heap memory the heap hides from memory tools (tags, free blocks, canaries), to
+/// simulate a stray write: under ASan those bytes are poisoned, and the test's own write must not be the report.
+inline void expose(const void* p, std::size_t n) { internal::tool_permit(p, n); }
 
 /// gtest assertion helper: the heap's validate() passed, else the fault's reason and address.
 template <class Heap>

@@ -18,7 +18,8 @@ namespace nostd::testing {
 namespace {
 
 constexpr int kThreads = 4;
-constexpr std::size_t kOpsPerThread = 100'000;
+// 1,000,000 operations per heap (4 threads x 250,000); clean under --config=tsan.
+constexpr std::size_t kOpsPerThread = 250'000;
 constexpr std::size_t kSlotsPerThread = 64;
 
 template <class Heap>
@@ -26,7 +27,8 @@ class HeapThreads : public ::testing::Test {};
 
 using LockedHeaps =
     ::testing::Types<BasicHeap<FirstFit, SpinLock, RegionSource>, BasicHeap<BestFit, FullTags, MutexLock, RegionSource>,
-                     BasicHeap<NextFit, SpinLock, StaticArraySource<kTestHeapBytes>>>;
+                     BasicHeap<NextFit, SpinLock, StaticArraySource<kTestHeapBytes>>,
+                     BasicHeap<FirstFit, MutexLock, HardenedChecks<AbortOnFault, GetrandomSecret>, RegionSource>>;
 TYPED_TEST_SUITE(HeapThreads, LockedHeaps);
 
 struct ThreadTally {
@@ -117,6 +119,7 @@ TYPED_TEST(HeapThreads, FourThreadsAccountForEveryByte) {
   EXPECT_EQ(s.bytes_in_use, 0u);
   EXPECT_EQ(s.free_blocks, 1u);
   EXPECT_EQ(s.largest_free_block, s.bytes_free);
+  EXPECT_EQ(s.capacity, s.bytes_free + s.overhead_bytes);
   EXPECT_GT(allocations, kThreads * kOpsPerThread / 4);
 }
 

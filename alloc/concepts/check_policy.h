@@ -2,6 +2,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 
 #include "alloc/check/heap_fault.h"
@@ -11,17 +12,27 @@ namespace nostd {
 
 /// How much a heap checks on its own. Levels are ordered: each does what the one before does.
 enum class CheckLevel : std::uint8_t {
-  kOff,    ///< No checks: deallocate trusts its argument (try_deallocate still checks).
-  kBasic,  ///< O(1) checks on every free: pointer inside the heap and aligned, header sane, not already free.
+  kOff,       ///< No checks: deallocate trusts its argument (try_deallocate still checks).
+  kBasic,     ///< O(1) checks on every free: pointer inside the heap and aligned, header sane, not already free.
+  kHardened,  ///< A keyed check word in every used block, verified on every free and reallocate.
+  kDebug,     ///< Fill and poison patterns, a byte-precise overflow canary, sized-deallocate layout checks.
+  kParanoid,  ///< validate() after every operation.
 };
 
 /// A check policy: `policy_role` is `role::Check`, `kLevel` says how much to check, and `on_fault(HeapFault)`
-/// (which must not return) is called when `deallocate` detects misuse.
+/// (which must not return) is called when the heap detects misuse. From kHardened on, `secret()` gives 64 bits
+/// for the heap's key; from kDebug on, `kMergeCheckBytes` bounds the poison check of a free neighbour on merge.
 template <class C>
 concept CheckPolicy = HasRole<C, role::Check> && requires(const HeapFault& fault) {
   { C::kLevel } -> std::convertible_to<CheckLevel>;
   C::on_fault(fault);
-};
+} &&(C::kLevel < CheckLevel::kHardened ||
+     requires {
+       { C::secret() } -> std::same_as<std::uint64_t>;
+     }) &&
+    (C::kLevel < CheckLevel::kDebug || requires {
+      { C::kMergeCheckBytes } -> std::convertible_to<std::size_t>;
+    });
 
 namespace internal {
 
@@ -32,8 +43,15 @@ consteval bool diagnose_check_policy() {
     static_assert(dependent_false<C>, "CheckPolicy: missing `using policy_role = nostd::role::Check;`");
   } else if constexpr (!requires { C::kLevel; }) {
     static_assert(dependent_false<C>, "CheckPolicy: missing `static constexpr CheckLevel kLevel`");
-  } else if constexpr (!CheckPolicy<C>) {
+  } else if constexpr (!requires(const HeapFault& fault) { C::on_fault(fault); }) {
     static_assert(dependent_false<C>, "CheckPolicy: missing `[[noreturn]] static void on_fault(const HeapFault&)`");
+  } else if constexpr (C::kLevel >= CheckLevel::kHardened && !requires {
+                         { C::secret() } -> std::same_as<std::uint64_t>;
+                       }) {
+    static_assert(dependent_false<C>, "CheckPolicy: kHardened and above need `static std::uint64_t secret()`");
+  } else if constexpr (!CheckPolicy<C>) {
+    static_assert(dependent_false<C>,
+                  "CheckPolicy: kDebug and above need `static constexpr std::size_t kMergeCheckBytes`");
   }
   return CheckPolicy<C>;
 }

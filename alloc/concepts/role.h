@@ -17,7 +17,8 @@ struct Tags {};
 struct Lock {};
 /// Heap source: where the heap's memory comes from (StaticArraySource, RegionSource, MmapSource).
 struct Source {};
-/// Checks: what misuse is detected and what happens then (NoChecks, BasicChecks).
+/// Checks: what misuse is detected and what happens then (NoChecks, BasicChecks, HardenedChecks, DebugChecks,
+/// ParanoidChecks).
 struct Check {};
 
 }  // namespace nostd::role

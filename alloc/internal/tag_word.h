@@ -12,6 +12,8 @@
 #include <limits>
 #include <memory>
 
+#include "alloc/internal/asan_hooks.h"
+
 namespace nostd::internal {
 
 inline constexpr std::size_t kUsedBit = 1;
@@ -20,19 +22,31 @@ inline constexpr std::size_t kOverAlignedBit = 4;
 inline constexpr std::size_t kFlagBits = 7;
 
 /// Reads the tag word at `at`. memcpy keeps the access free of aliasing questions; `assume_aligned` lets the
-/// compiler emit one aligned load even on targets without unaligned access (Cortex-M0+).
+/// compiler emit one aligned load even on targets without unaligned access (Cortex-M0+). Under ASan tags are
+/// poisoned (the caller must not touch them), so the heap reads them unchecked, byte by byte (ASan intercepts
+/// a memcpy call).
 template <class Word>
-inline Word load_word(const std::byte* at) noexcept {
+NOSTD_NO_SANITIZE_ADDRESS inline Word load_word(const std::byte* at) noexcept {
   Word word;
-  std::memcpy(&word, std::assume_aligned<alignof(Word)>(at), sizeof(Word));
+  if constexpr (kAsan) {
+    auto* out = reinterpret_cast<unsigned char*>(&word);
+    for (std::size_t i = 0; i < sizeof(Word); ++i) out[i] = std::to_integer<unsigned char>(at[i]);
+  } else {
+    std::memcpy(&word, std::assume_aligned<alignof(Word)>(at), sizeof(Word));
+  }
   return word;
 }
 
-/// Writes the tag word `word` at `at` (aligned to `alignof(Word)`).
+/// Writes the tag word `word` at `at` (aligned to `alignof(Word)`); unchecked under ASan, as `load_word`.
 template <class Word>
-inline void store_word(std::byte* at, std::size_t word) noexcept {
+NOSTD_NO_SANITIZE_ADDRESS inline void store_word(std::byte* at, std::size_t word) noexcept {
   const Word value = static_cast<Word>(word);
-  std::memcpy(std::assume_aligned<alignof(Word)>(at), &value, sizeof(Word));
+  if constexpr (kAsan) {
+    const auto* in = reinterpret_cast<const unsigned char*>(&value);
+    for (std::size_t i = 0; i < sizeof(Word); ++i) at[i] = std::byte{in[i]};
+  } else {
+    std::memcpy(std::assume_aligned<alignof(Word)>(at), &value, sizeof(Word));
+  }
 }
 
 /// What both tag layouts share: the word's constants, and the fields read the same way from a block's header

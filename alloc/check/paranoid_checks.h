@@ -1,0 +1,30 @@
+// alloc/check/paranoid_checks.h — ParanoidChecks: DebugChecks plus validate() after every operation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "alloc/check/abort_on_fault.h"
+#include "alloc/check/address_secret.h"
+#include "alloc/concepts/check_policy.h"
+#include "alloc/concepts/role.h"
+#include "alloc/concepts/secret_source.h"
+
+namespace nostd {
+
+/// Zephyr's EXTREME level: everything DebugChecks does, and after every allocate, deallocate, reallocate and
+/// add_region the whole heap is validated (every block, every free byte's poison, the whole fit index); the first
+/// broken invariant goes to the handler. Cost: O(heap bytes) per operation, for hunting a corruption in tests.
+template <class Handler = AbortOnFault, SecretSource Secret = AddressSecret>
+struct ParanoidChecks {
+  using policy_role = role::Check;
+  static constexpr CheckLevel kLevel = CheckLevel::kParanoid;
+  /// As DebugChecks::kMergeCheckBytes (validate() after the free checks the rest).
+  static constexpr std::size_t kMergeCheckBytes = 256;
+  /// 64 bits for the heap's key, from `Secret`.
+  static std::uint64_t secret() noexcept { return Secret::draw(); }
+  /// Forwards to `Handler::on_fault`; never returns.
+  [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { Handler::on_fault(fault); }
+};
+
+}  // namespace nostd

@@ -1,0 +1,78 @@
+// alloc/internal/memory_tools.h — what the heap core tells AddressSanitizer and Valgrind about its blocks, and the
+// unchecked byte access it uses for memory it has hidden from them.
+//
+// Glossary: *forbid* a range = the program must not touch it (ASan: poisoned; memcheck: no-access); *permit* =
+// the heap's list links, which the fit policies read and write directly. What the caller may touch is announced
+// with allocate / free / resize notices. Without either tool every function here is an empty inline function.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+
+#include "alloc/internal/asan_hooks.h"
+#include "alloc/internal/valgrind_hooks.h"
+
+namespace nostd::internal {
+
+/// True when some memory tool watches the heap's blocks (the heap then spends time on shadow state).
+inline constexpr bool kMemoryTools = kAsan || kValgrind;
+
+/// The program must not touch [p, p + n).
+inline void tool_forbid(const void* p, std::size_t n) noexcept {
+  asan_poison(p, n);
+  valgrind_noaccess(p, n);
+}
+
+/// The heap's own links at [p, p + n) are read and written directly (by the fit policy): make them accessible.
+inline void tool_permit(const void* p, std::size_t n) noexcept {
+  asan_unpoison(p, n);
+  valgrind_defined(p, n);
+}
+
+/// The `n` bytes at `p` now belong to the caller.
+inline void tool_allocated(const void* p, std::size_t n) noexcept {
+  asan_unpoison(p, n);
+  valgrind_malloclike(p, n);
+}
+
+/// The block at `p` (its `n` caller bytes) was freed.
+inline void tool_freed(const void* p, std::size_t n) noexcept {
+  valgrind_freelike(p);
+  asan_poison(p, n);
+}
+
+/// The caller's bytes at `p` went from `old_n` to `new_n` in place.
+inline void tool_resized(const void* p, std::size_t old_n, std::size_t new_n) noexcept {
+  valgrind_resize(p, old_n, new_n);
+  if (new_n > old_n) {
+    asan_unpoison(p, new_n);
+  } else {
+    asan_poison(static_cast<const std::byte*>(p) + new_n, old_n - new_n);
+  }
+}
+
+/// Writes `value` over [p, p + n), which may be poisoned (the heap's fill and poison patterns).
+NOSTD_NO_SANITIZE_ADDRESS inline void unchecked_fill(std::byte* p, std::size_t n, std::byte value) noexcept {
+  if constexpr (kAsan) {
+    // ASan intercepts memset and would check the poisoned range; a plain loop in this unchecked function is not.
+    for (std::size_t i = 0; i < n; ++i) p[i] = value;
+  } else {
+    std::memset(p, std::to_integer<int>(value), n);
+  }
+}
+
+/// The first byte in [p, p + n) that differs from `value`, or nullptr. [p, p + n) may be poisoned.
+NOSTD_NO_SANITIZE_ADDRESS inline const std::byte* unchecked_find_other(const std::byte* p, std::size_t n,
+                                                                       std::byte value) noexcept {
+  // No early exit on the common path: OR-ing the differences lets the compiler vectorise the scan (16 bytes per
+  // step with SSE2); only a range that holds a difference is scanned again for its first one.
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < n; ++i) diff |= std::to_integer<unsigned char>(p[i] ^ value);
+  if (diff == 0) return nullptr;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] != value) return p + i;
+  }
+  return nullptr;
+}
+
+}  // namespace nostd::internal

@@ -1,0 +1,305 @@
+// Check levels above NoChecks, one bad input per test, each expecting its specific outcome: misuse reaches the
+// handler with the right kind and address (deallocate, reallocate) or comes back as an error value
+// (try_deallocate); after every misuse that returns, validate() passes and no live block's contents changed.
+// Typed over check level × tag layout; the levels' ordinary behaviour is covered by the conformance suite
+// (tests/basic_heap_test.cc instantiates it for every level).
+#include <gtest/gtest.h>
+
+#include <csetjmp>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "alloc/alloc.h"
+#include "tests/heap_test_util.h"
+#include "tests/recording_handler.h"
+
+namespace nostd::testing {
+namespace {
+
+using H = RecordingHandler;
+
+/// A heap of check policy `Check<H>` and tag layout `Tags` under test.
+template <template <class> class Check, class Tags>
+struct Level {
+  using Heap = BasicHeap<FirstFit, Tags, Check<H>, RegionSource>;
+};
+
+template <class Handler>
+using Basic = BasicChecks<Handler>;
+template <class Handler>
+using Hardened = HardenedChecks<Handler>;
+template <class Handler>
+using Debug = DebugChecks<Handler>;
+template <class Handler>
+using Paranoid = ParanoidChecks<Handler>;
+
+/// Fixture: a fresh heap, and three live blocks a, b, c (in address order, each 96 bytes, filled) around which
+/// the misuse happens; TearDown checks that they kept their contents and frees them.
+template <class L>
+class Misuse : public ::testing::Test {
+ protected:
+  using Heap = typename L::Heap;
+  static constexpr std::size_t kSize = 96;
+
+  void SetUp() override {
+    H::calls = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+      blocks_[i] = *heap().allocate(kSize);
+      fill(blocks_[i], kSize, i + 1);
+      ASSERT_TRUE(valid(heap()));
+    }
+  }
+  void TearDown() override {
+    ASSERT_TRUE(valid(heap()));
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (blocks_[i] == nullptr) continue;
+      EXPECT_TRUE(holds_pattern(blocks_[i], kSize, i + 1)) << "live block " << i << " changed";
+      heap().deallocate(blocks_[i]);
+      ASSERT_TRUE(valid(heap()));
+    }
+    EXPECT_EQ(heap().stats().live_allocations, 0u);
+    EXPECT_EQ(heap().stats().free_blocks, 1u);
+  }
+  Heap& heap() { return owner_->heap(); }
+  std::byte* block(std::size_t i) { return static_cast<std::byte*>(blocks_[i]); }
+  /// Expects try_deallocate(p) to fail with `error` without changing the heap (validated unless the test has
+  /// deliberately corrupted it).
+  void expect_refused(void* p, AllocError error, bool heap_sound = true) {
+    const std::size_t live = heap().stats().live_allocations;
+    const std::size_t frees = heap().stats().total_frees;
+    Result<void> r = heap().try_deallocate(p);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error(), error);
+    if (heap_sound) {
+      EXPECT_TRUE(valid(heap()));
+    }
+    EXPECT_EQ(heap().stats().live_allocations, live);
+    EXPECT_EQ(heap().stats().total_frees, frees);
+  }
+
+  std::unique_ptr<TestHeap<Heap>> owner_ = std::make_unique<TestHeap<Heap>>();
+  void* blocks_[3] = {};
+};
+
+template <class L>
+class AnyLevel : public Misuse<L> {};
+using AllLevels = ::testing::Types<Level<Basic, CompactTags>, Level<Basic, FullTags>, Level<Hardened, CompactTags>,
+                                   Level<Hardened, FullTags>, Level<Debug, CompactTags>, Level<Debug, FullTags>,
+                                   Level<Paranoid, CompactTags>, Level<Paranoid, FullTags>>;
+TYPED_TEST_SUITE(AnyLevel, AllLevels);
+
+template <class L>
+class HardenedUp : public Misuse<L> {};
+using HardenedLevels =
+    ::testing::Types<Level<Hardened, CompactTags>, Level<Hardened, FullTags>, Level<Debug, CompactTags>,
+                     Level<Debug, FullTags>, Level<Paranoid, CompactTags>, Level<Paranoid, FullTags>>;
+TYPED_TEST_SUITE(HardenedUp, HardenedLevels);
+
+template <class L>
+class DebugUp : public Misuse<L> {};
+using DebugLevels = ::testing::Types<Level<Debug, CompactTags>, Level<Debug, FullTags>, Level<Paranoid, CompactTags>,
+                                     Level<Paranoid, FullTags>>;
+TYPED_TEST_SUITE(DebugUp, DebugLevels);
+
+TYPED_TEST(AnyLevel, ForeignPointerIsInvalidPointer) {
+  alignas(64) static std::byte foreign[64];
+  EXPECT_FAULT(this->heap().deallocate(foreign + 16), AllocError::kInvalidPointer, foreign + 16);
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_FAULT((void)this->heap().reallocate(foreign + 16, 8), AllocError::kInvalidPointer, foreign + 16);
+  this->expect_refused(foreign + 16, AllocError::kInvalidPointer);
+}
+
+TYPED_TEST(AnyLevel, InteriorPointerIsInvalidPointer) {
+  std::byte* interior = this->block(1) + 32;
+  EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+  EXPECT_TRUE(valid(this->heap()));
+  this->expect_refused(interior, AllocError::kInvalidPointer);
+}
+
+TYPED_TEST(AnyLevel, MisalignedPointerIsInvalidPointer) {
+  std::byte* misaligned = this->block(1) + 1;
+  EXPECT_FAULT(this->heap().deallocate(misaligned), AllocError::kInvalidPointer, misaligned);
+  EXPECT_TRUE(valid(this->heap()));
+  this->expect_refused(misaligned, AllocError::kInvalidPointer);
+}
+
+TYPED_TEST(AnyLevel, FreedPointerIsDoubleFree) {
+  void* b = this->block(1);
+  this->heap().deallocate(b);
+  this->blocks_[1] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kDoubleFree, b);
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_FAULT((void)this->heap().reallocate(b, 10), AllocError::kDoubleFree, b);
+  this->expect_refused(b, AllocError::kDoubleFree);
+  // a freed after it absorbs b's block: b's header is inside a free block now (poison under DebugChecks).
+  void* a = this->block(0);
+  this->heap().deallocate(a);
+  this->blocks_[0] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kDoubleFree, b);
+  this->expect_refused(b, AllocError::kDoubleFree);
+}
+
+TYPED_TEST(HardenedUp, SmashedHeaderIsCorrupted) {
+  // b's header rewritten to swallow c (a consistent size, flags and, for FullTags, footer): BasicChecks cannot tell
+  // this from a real block of twice the size; the keyed check word can.
+  using Tags = typename TypeParam::Heap::Tags;
+  std::byte* header = this->block(1) - Tags::kHeaderSize;
+  const std::size_t size = Tags::size(header);
+  expose(header, 2 * size);
+  std::byte saved_header[sizeof(std::uintptr_t)], saved_footer[sizeof(std::uintptr_t)];
+  std::memcpy(saved_header, header, Tags::kHeaderSize);
+  std::memcpy(saved_footer, header + 2 * size - Tags::kHeaderSize, Tags::kHeaderSize);
+  Tags::make_used(header, 2 * size, true, false);
+  EXPECT_FAULT(this->heap().deallocate(this->block(1)), AllocError::kCorrupted, this->block(1));
+  this->expect_refused(this->block(1), AllocError::kCorrupted, false);
+  ValidateResult r = this->heap().validate();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().error, AllocError::kCorrupted);
+  std::memcpy(header, saved_header, Tags::kHeaderSize);
+  std::memcpy(header + 2 * size - Tags::kHeaderSize, saved_footer, Tags::kHeaderSize);
+}
+
+TYPED_TEST(HardenedUp, ForgedBlockInPayloadIsCorrupted) {
+  // Payload bytes of b that look like a whole used block with a used successor, and a pointer to its "payload":
+  // the O(1) checks of BasicChecks pass it (README, BasicChecks' limit); its check word cannot be forged.
+  using Tags = typename TypeParam::Heap::Tags;
+  constexpr std::size_t kW = Tags::kHeaderSize;
+  constexpr std::size_t kG = TypeParam::Heap::kGranule;
+  std::byte* forged = this->block(1) + 2 * kG - kW;  // the forged header, so that its payload is granule-aligned
+  internal::store_word<typename Tags::word_type>(forged - kW, internal::kUsedBit);  // FullTags: "previous is used"
+  Tags::make_used(forged, 2 * kG, true, false);
+  Tags::make_used(forged + 2 * kG, 2 * kG, true, false);
+  std::byte* p = forged + kW;
+  EXPECT_FAULT(this->heap().deallocate(p), AllocError::kCorrupted, p);
+  this->expect_refused(p, AllocError::kCorrupted, false);
+  fill(this->block(1), Misuse<TypeParam>::kSize, 2);  // b's payload back as it was
+}
+
+TYPED_TEST(HardenedUp, OverflowIntoCheckWordIsCorrupted) {
+  // A write past b's usable bytes reaches its check trailer: reported by deallocate, reallocate and validate().
+  using TheHeap = typename TypeParam::Heap;
+  std::byte* b = this->block(1);
+  std::byte* header = b - TheHeap::Tags::kHeaderSize;
+  // The check word is the trailer's last 4 bytes, just before FullTags' footer.
+  std::byte* past = header + TheHeap::Tags::size(header) - (TheHeap::kTagOverhead - TheHeap::Tags::kHeaderSize) - 4;
+  expose(past, 4);
+  std::byte saved[4];
+  std::memcpy(saved, past, 4);
+  past[0] ^= std::byte{0x5A};
+  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kCorrupted, b);
+  EXPECT_FAULT((void)this->heap().reallocate(b, 8), AllocError::kCorrupted, b);
+  this->expect_refused(b, AllocError::kCorrupted, false);
+  EXPECT_FALSE(this->heap().validate().has_value());
+  std::memcpy(past, saved, 4);
+}
+
+TYPED_TEST(DebugUp, OneByteOverflowIsReported) {
+  // Requested 96 bytes: byte 96 is a canary whatever the rounding, and usable_size is exactly the request.
+  std::byte* b = this->block(1);
+  EXPECT_EQ(this->heap().usable_size(b), Misuse<TypeParam>::kSize);
+  expose(b + Misuse<TypeParam>::kSize, 1);
+  b[Misuse<TypeParam>::kSize] = std::byte{0};
+  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kCorrupted, b);
+  EXPECT_FAULT((void)this->heap().reallocate(b, 200), AllocError::kCorrupted, b);
+  this->expect_refused(b, AllocError::kCorrupted, false);
+  ValidateResult r = this->heap().validate();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().error, AllocError::kCorrupted);
+  EXPECT_EQ(r.error().where, b - TypeParam::Heap::Tags::kHeaderSize);
+  b[Misuse<TypeParam>::kSize] = DebugPatterns::kCanary;
+}
+
+TYPED_TEST(DebugUp, NewPayloadsAreFilledAndFreedOnesPoisoned) {
+  void* p = *this->heap().allocate(40);
+  const auto* bytes = static_cast<const std::byte*>(p);
+  for (std::size_t i = 0; i < 40; ++i) ASSERT_EQ(bytes[i], DebugPatterns::kAllocated) << i;
+  ASSERT_TRUE(valid(this->heap()));
+  // Grown in place: the new bytes are filled too, the old ones kept.
+  std::memset(p, 7, 40);
+  Result<void*> q = this->heap().reallocate(p, 300);
+  ASSERT_TRUE(q.has_value());
+  ASSERT_EQ(*q, p);
+  for (std::size_t i = 0; i < 40; ++i) ASSERT_EQ(bytes[i], std::byte{7}) << i;
+  for (std::size_t i = 40; i < 300; ++i) ASSERT_EQ(bytes[i], DebugPatterns::kAllocated) << i;
+  ASSERT_TRUE(valid(this->heap()));
+  this->heap().deallocate(p);
+  ASSERT_TRUE(valid(this->heap()));
+  // b freed between used neighbours: every byte past its list links is poison.
+  std::byte* b = this->block(1);
+  this->heap().deallocate(b);
+  this->blocks_[1] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+  expose(b, Misuse<TypeParam>::kSize);
+  for (std::size_t i = sizeof(internal::FreeNode); i < Misuse<TypeParam>::kSize; ++i) {
+    ASSERT_EQ(b[i], DebugPatterns::kFreed) << i;
+  }
+}
+
+TYPED_TEST(DebugUp, UseAfterFreeWriteIsReported) {
+  // b freed between used neighbours, then written through a dangling pointer: validate() reports the byte, reusing
+  // the block reports it to the handler, and so does freeing a neighbour that merges with it.
+  std::byte* b = this->block(1);
+  this->heap().deallocate(b);
+  this->blocks_[1] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+  std::byte* stale = b + 40;
+  expose(stale, 1);
+  *stale = std::byte{1};
+  ValidateResult r = this->heap().validate();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().error, AllocError::kCorrupted);
+  EXPECT_EQ(r.error().where, stale);
+  if constexpr (TypeParam::Heap::Check::kLevel == CheckLevel::kDebug) {
+    EXPECT_FAULT((void)this->heap().allocate(Misuse<TypeParam>::kSize), AllocError::kCorrupted, stale);
+    EXPECT_FAULT(this->heap().deallocate(this->block(0)), AllocError::kCorrupted, stale);
+  } else {
+    // ParanoidChecks validates before anything else can: any operation reports it.
+    EXPECT_FAULT((void)this->heap().allocate(8), AllocError::kCorrupted, stale);
+  }
+  *stale = DebugPatterns::kFreed;
+  EXPECT_TRUE(valid(this->heap()));
+}
+
+TYPED_TEST(DebugUp, SizedDeallocateWithWrongLayoutIsInvalidLayout) {
+  std::byte* b = this->block(1);
+  EXPECT_FAULT(this->heap().deallocate(b, *Layout::from(Misuse<TypeParam>::kSize + 1, 16)), AllocError::kInvalidLayout,
+               b);
+  EXPECT_FAULT(this->heap().deallocate(b, *Layout::from(8, 4096)), AllocError::kInvalidLayout, b);
+  EXPECT_TRUE(valid(this->heap()));
+  this->heap().deallocate(b, *Layout::from(Misuse<TypeParam>::kSize, 16));
+  this->blocks_[1] = nullptr;
+}
+
+// The key comes from the policy's secret source, drawn once per heap on first use.
+struct CountingSecret {
+  static inline int draws = 0;
+  static std::uint64_t draw() noexcept {
+    ++draws;
+    return 0x0123456789ABCDEFull * static_cast<std::uint64_t>(draws);
+  }
+};
+
+TEST(HardenedChecksTest, SecretIsDrawnOncePerHeap) {
+  using Heap = BasicHeap<HardenedChecks<AbortOnFault, CountingSecret>, RegionSource>;
+  CountingSecret::draws = 0;
+  auto one = std::make_unique<TestHeap<Heap>>();
+  auto two = std::make_unique<TestHeap<Heap>>();
+  EXPECT_EQ(CountingSecret::draws, 0);
+  for (int i = 0; i < 10; ++i) {
+    void* p = *one->heap().allocate(32);
+    one->heap().deallocate(p);
+  }
+  EXPECT_EQ(CountingSecret::draws, 1);
+  void* q = *two->heap().allocate(32);
+  EXPECT_EQ(CountingSecret::draws, 2);
+  two->heap().deallocate(q);
+  EXPECT_TRUE(valid(one->heap()));
+  EXPECT_TRUE(valid(two->heap()));
+}
+
+}  // namespace
+}  // namespace nostd::testing
