@@ -21,7 +21,7 @@
 //                        checks report it (one line on stderr: "nostd malloc: invalid pointer 0x...") and abort().
 //
 // Thread safety: the heap's lock is InterruptLock, so interrupt handlers may allocate and free too (not NMI or
-// HardFault handlers). Fit: `Fit` below; the door switches to SegregatedFit<> (O(1)) by that one line.
+// HardFault handlers). Fit: `Fit` below, SegregatedFit<> (O(1)); another fit is that one line.
 #pragma once
 
 #include "alloc/alloc.h"
@@ -30,8 +30,9 @@
 
 namespace nostd::newlib {
 
-/// The fit strategy of the malloc heap. FirstFit until SegregatedFit<> (O(1) allocate) lands; switch here.
-using Fit = FirstFit;
+/// The fit strategy of the malloc heap: SegregatedFit<> allocates and frees in O(1) whatever the number of free
+/// blocks (a list fit walks them: too slow for a program such as GoogleTest that leaves many). Change it here.
+using Fit = SegregatedFit<>;
 
 /// Misuse found by the heap's checks (a bad or double free, a corrupted block): one line on stderr, then abort().
 /// Writes with `write(2, ...)`, which does not allocate, since the heap that found the fault is locked.
