@@ -41,6 +41,7 @@ TEST(MallocConfig, ReadsEverySetting) {
   EXPECT_EQ(c.arenas, 3u);
   EXPECT_EQ(c.bad_variable, nullptr);
   EXPECT_EQ(read({{"NOSTD_MALLOC_CHECK", "basic"}}).check, CheckChoice::kBasic);
+  EXPECT_EQ(read({{"NOSTD_MALLOC_CHECK", "hardened"}}).check, CheckChoice::kHardened);
   EXPECT_EQ(read({{"NOSTD_MALLOC_ARENAS", "64"}}).arenas, 64u);
   EXPECT_EQ(read({{"NOSTD_MALLOC_ARENAS", "1"}}).arenas, 1u);
 }

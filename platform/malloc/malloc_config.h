@@ -2,7 +2,7 @@
 //
 //   NOSTD_MALLOC_STATS=1          print one line of statistics to stderr at exit
 //   NOSTD_MALLOC_VALIDATE=1       run validate() on every arena at exit; a broken heap aborts with the reason
-//   NOSTD_MALLOC_CHECK=LEVEL      none | basic (default): the check policy of every arena
+//   NOSTD_MALLOC_CHECK=LEVEL      none | basic (default) | hardened: the check policy of every arena
 //   NOSTD_MALLOC_ARENAS=N         1..kMaxArenas arenas (default kDefaultArenas)
 //
 // A value that is not understood is reported (one line on stderr naming the variable and what it accepts) and the
@@ -23,13 +23,22 @@ inline constexpr unsigned kDefaultArenas = 8;
 
 /// The check policy every arena of the process uses.
 enum class CheckChoice : std::uint8_t {
-  kNone,   ///< NoChecks: free trusts its argument.
-  kBasic,  ///< BasicChecks: O(1) pointer, header and double-free checks on every free and realloc.
+  kNone,      ///< NoChecks: free trusts its argument.
+  kBasic,     ///< BasicChecks: O(1) pointer, header and double-free checks on every free and realloc.
+  kHardened,  ///< HardenedChecks: BasicChecks plus a keyed check word in every used block (key from getrandom).
 };
 
 /// The name NOSTD_MALLOC_CHECK uses for `choice`.
 constexpr std::string_view to_string(CheckChoice choice) noexcept {
-  return choice == CheckChoice::kNone ? "none" : "basic";
+  switch (choice) {
+    case CheckChoice::kNone:
+      return "none";
+    case CheckChoice::kBasic:
+      return "basic";
+    case CheckChoice::kHardened:
+      return "hardened";
+  }
+  return "basic";
 }
 
 /// The settings, and the first variable that had to be ignored.
@@ -70,8 +79,10 @@ MallocConfig read_malloc_config(Get&& get) noexcept {
       config.check = CheckChoice::kNone;
     } else if (v == "basic") {
       config.check = CheckChoice::kBasic;
+    } else if (v == "hardened") {
+      config.check = CheckChoice::kHardened;
     } else {
-      reject("NOSTD_MALLOC_CHECK", "none or basic");
+      reject("NOSTD_MALLOC_CHECK", "none, basic or hardened");
     }
   }
   if (const char* value = get("NOSTD_MALLOC_ARENAS")) {

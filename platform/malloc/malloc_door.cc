@@ -12,8 +12,10 @@
 #include <cstring>
 
 #include "alloc/check/basic_checks.h"
+#include "alloc/check/hardened_checks.h"
 #include "alloc/check/no_checks.h"
 #include "alloc/heap_stats.h"
+#include "platform/getrandom_secret.h"
 #include "platform/malloc/arena.h"
 #include "platform/malloc/chunk_map.h"
 #include "platform/malloc/huge_block.h"
@@ -165,12 +167,22 @@ struct ArenaSet {
 
 using NoCheckArenas = ArenaSet<NoChecks>;
 using BasicArenas = ArenaSet<BasicChecks<ReportAndAbort>>;
+// The key of each arena's check words comes from getrandom(2) (a system call: no allocation), drawn on the arena's
+// first use.
+using HardenedArenas = ArenaSet<HardenedChecks<ReportAndAbort, GetrandomSecret>>;
 
 // Calls `f.template operator()<Set>()` with the ArenaSet of the chosen check level. The level is fixed after
 // init, so the branch is always predicted.
 template <class F>
 decltype(auto) with_arenas(F&& f) {
-  if (g_config.check == CheckChoice::kNone) return f.template operator()<NoCheckArenas>();
+  switch (g_config.check) {
+    case CheckChoice::kNone:
+      return f.template operator()<NoCheckArenas>();
+    case CheckChoice::kHardened:
+      return f.template operator()<HardenedArenas>();
+    case CheckChoice::kBasic:
+      break;
+  }
   return f.template operator()<BasicArenas>();
 }
 

@@ -3,6 +3,8 @@
 //
 // Pointers go through opaque() so that the compiler neither warns about (-Wfree-nonheap-object,
 // -Wuse-after-free) nor removes the very mistakes this program exists to make.
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -77,12 +79,15 @@ const Misuse kMisuses[] = {
        std::free(a);
        std::free(b);
      }},
-    {"off_by_one_into_next_header",
+    {"off_by_one_past_the_block",
      [] {
+       // Two bytes just past what malloc_usable_size allows (for glibc and for the drop-in's basic level, the low
+       // bytes of the next block's header; at the hardened level, the block's own check word).
        auto* a = static_cast<char*>(std::malloc(24));
        auto* b = static_cast<char*>(std::malloc(24));
-       opaque(a)[24] = 'A';  // one byte: the low byte of the next header on an 8-byte-header allocator
-       opaque(a)[25] = 'A';
+       const std::size_t end = malloc_usable_size(a);
+       opaque(a)[end] = 'A';
+       opaque(a)[end + 1] = 'A';
        std::free(b);
        std::free(a);
      }},
