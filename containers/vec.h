@@ -10,7 +10,8 @@
 // Memory comes from an `Allocator` handle (alloc/allocator.h) stored in the vector: `HeapRef<Heap>` (one word) or
 // `StaticHeapRef<kHeap>` (empty, so `sizeof(Vec) == 3 * sizeof(void*)`). When the allocator reports
 // `usable_size`, the slack at the end of a block counts as capacity; when it can `reallocate` and `T` is
-// trivially relocatable (containers/relocate.h), growth goes through `reallocate`, in place when the heap can.
+// trivially relocatable (containers/relocate.h), growth by a `T`, a range or a count goes through `reallocate`, in
+// place when the heap can (an emplace from other arguments builds its element in a new block, see emplace_at).
 // Other types are moved element by element into a new block, never through `reallocate`, whose byte copy would
 // skip their move constructors. Growth policy: 1.5x with an exact-size retry, see containers/growth.h.
 //
@@ -491,39 +492,33 @@ class Vec {
       return slot;
     }
     if (size_ >= max_size()) return fail(AllocError::kSizeOverflow);
-    if constexpr (kCanReallocate && ((std::is_lvalue_reference_v<Args> ||
-                                      std::is_trivially_copyable_v<std::remove_cvref_t<Args>>)&&...)) {
-      // `reallocate` may free the old block, and the arguments may refer into it directly or through a wrapper
-      // (a reference_wrapper, an index, a proxy) that no address check can see. So the element is built first,
-      // in raw storage, and relocated into place after the growth (a byte copy: T is trivially relocatable on
-      // this path). Building it first consumes nothing a failure could lose: the arguments are lvalues or
-      // trivially copyable values.
+    if constexpr (kCanReallocate && sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, T> && ...)) {
+      // A T (push_back, insert: a copy or a move) grows through `reallocate`, in place when the heap can. Nothing
+      // is built before the growth succeeds, so a failure leaves the argument untouched. The argument can refer
+      // into the block only directly (a T is not a member of a T), which the address check sees; growth keeps
+      // element indices, so such an argument is found again by its index.
       if (data_ != nullptr) {
-        alignas(T) std::byte storage[sizeof(T)];
-        T* value = std::construct_at(reinterpret_cast<T*>(storage), std::forward<Args>(args)...);
-        if (auto grown = grow_keeping(size_ + 1); !grown) {
-          std::destroy_at(value);
-          return fail(grown.error());
-        }
-        T* slot = data_ + pos;
-        internal::relocate_backward(slot, size_ - pos, slot + 1);
-        internal::relocate_forward(value, 1, slot);
-        ++size_;
-        return slot;
-      }
-    } else if constexpr (kCanReallocate && sizeof...(Args) == 1 &&
-                         (std::is_same_v<std::remove_cvref_t<Args>, T> && ...)) {
-      // A T passed by rvalue (push_back(std::move(x))) is moved only after a successful growth, so a failure
-      // leaves it intact; it can refer into the block only directly, which the address check sees.
-      if (data_ != nullptr && ((index_in_buffer(std::addressof(args)) == kNotInBuffer) && ...)) {
+        const std::size_t source = (index_in_buffer(std::addressof(args)), ...);
         if (auto grown = grow_keeping(size_ + 1); !grown) return fail(grown.error());
         T* slot = data_ + pos;
         internal::relocate_backward(slot, size_ - pos, slot + 1);
-        std::construct_at(slot, std::forward<Args>(args)...);
+        if (source == kNotInBuffer) {
+          std::construct_at(slot, std::forward<Args>(args)...);
+        } else {
+          // Elements at or after `pos` have just moved up by one. Cast as the argument came (copy or move).
+          T& from = data_[source < pos ? source : source + 1];
+          std::construct_at(slot, static_cast<Args&&>(from)...);
+        }
         ++size_;
         return slot;
       }
     }
+    // Any other arguments (emplace from values, pointers, wrappers): never through `reallocate`. It may free the
+    // old block, which the arguments may reach in ways no address check sees (a reference_wrapper, an index, a
+    // proxy), and building the element before the growth would construct (and on failure destroy) an element
+    // from arguments the caller still owns: an owning handle would release the caller's resource. So the element
+    // is built in a new block, after the allocation succeeded and while the old block is still valid. The price:
+    // such emplaces never grow in place.
     // New block: build the element there while the arguments (maybe in the old block) are still valid.
     auto block = allocate_for_growth(size_ + 1);
     if (!block) return fail(block.error());

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <ranges>
 #include <span>
@@ -620,6 +621,7 @@ TEST_F(FullTest, NonTriviallyRelocatableElementsNeverGoThroughReallocate) {
 TEST_F(FullTest, TriviallyRelocatableMoveOnlyElementsMoveAsBytes) {
   Vec<TrMoveOnly, Alloc> v(alloc());
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(v.emplace_back(i));
+  ASSERT_TRUE(v.reserve(v.capacity() + 50));  // emplace from an int builds in a new block; reserve reallocates
   ASSERT_TRUE(v.emplace(v.begin(), -7));
   v.erase(v.begin() + 3);
   EXPECT_EQ(census().moved, 0);
@@ -697,6 +699,123 @@ TEST_F(FullTest, VectorOfStrings) {
   EXPECT_EQ(names[2], "barbara");
   EXPECT_EQ(names[3], "frances");
   ASSERT_TRUE(heap_ok());
+}
+
+// ---- Failed growth constructs nothing and leaves the arguments untouched (issue 10, case 3) ----------------------
+
+/// An owning handle, trivially relocatable (no pointer into itself): the issue's reproducer. Counts the ints it
+/// deletes, so a test sees an element built and destroyed behind its back.
+struct Owner {
+  static inline int deletes = 0;
+  int* p;
+  explicit Owner(int* q) noexcept : p(q) {}
+  Owner(Owner&& o) noexcept : p(std::exchange(o.p, nullptr)) {}
+  Owner& operator=(Owner&&) = delete;
+  ~Owner() {
+    if (p != nullptr) ++deletes;
+    delete p;
+  }
+};
+
+/// A copyable, trivially relocatable element whose copies and destructions are counted.
+struct Tally {
+  static inline int copies = 0;
+  static inline int destructions = 0;
+  int value;
+  explicit Tally(int v) noexcept : value(v) {}
+  Tally(const Tally& o) noexcept : value(o.value) { ++copies; }
+  Tally& operator=(const Tally&) = delete;
+  ~Tally() { ++destructions; }
+};
+
+}  // namespace
+
+template <>
+struct IsTriviallyRelocatable<Owner> : std::true_type {};
+template <>
+struct IsTriviallyRelocatable<Tally> : std::true_type {};
+
+namespace {
+
+/// A heap over 256 bytes (a few elements fill it), reached through HeapRef, which has reallocate and usable_size.
+template <class Heap>
+class VecFailedGrowthTest : public ::testing::Test {
+ protected:
+  struct Owned {
+    alignas(64) std::byte buf[256] = {};
+    Heap heap{std::span<std::byte>(buf)};
+  };
+  Heap& heap() { return owned_->heap; }
+  ::testing::AssertionResult heap_ok() {
+    ValidateResult r = heap().validate();
+    if (!r) return ::testing::AssertionFailure() << "validate(): " << r.error().what;
+    return ::testing::AssertionSuccess();
+  }
+  std::unique_ptr<Owned> owned_ = std::make_unique<Owned>();
+};
+using SmallHeaps =
+    ::testing::Types<BasicHeap<FirstFit, CompactTags, RegionSource>, BasicHeap<BestFit, FullTags, RegionSource>,
+                     BasicHeap<NextFit, BasicCompactTags<std::uint32_t>, RegionSource>>;
+TYPED_TEST_SUITE(VecFailedGrowthTest, SmallHeaps);
+
+// The issue's reproducer: emplace_back(new int(42)) until it fails; the failing call used to build an Owner from
+// the pointer before growing through reallocate and destroy it on failure, deleting the caller's int.
+TYPED_TEST(VecFailedGrowthTest, EmplaceOfAnOwningHandleLeavesItWithTheCaller) {
+  static_assert(HasReallocate<HeapRef<TypeParam>>);
+  Owner::deletes = 0;
+  {
+    Vec<Owner, HeapRef<TypeParam>> v{HeapRef<TypeParam>(this->heap())};
+    int failures = 0;
+    for (int i = 0; i < 64 && failures < 2; ++i) {
+      int* q = new int(42 + i);
+      Result<Owner*> r = (i % 2 == 0) ? v.emplace_back(q) : v.emplace(v.begin(), q);
+      ASSERT_TRUE(this->heap_ok());
+      if (!r) {
+        EXPECT_EQ(r.error(), AllocError::kOutOfMemory);
+        EXPECT_EQ(Owner::deletes, 0) << "the failed emplace built an Owner from the argument and destroyed it";
+        EXPECT_EQ(*q, 42 + i);  // still the caller's (ASan: no use after free)
+        delete q;
+        ++failures;
+      } else {
+        EXPECT_EQ((*r)->p, q);
+      }
+    }
+    EXPECT_EQ(failures, 2) << "the 256-byte heap should fill up";
+    EXPECT_GT(v.size(), 0u);
+    EXPECT_EQ(Owner::deletes, 0);
+    for (std::size_t i = 0; i < v.size(); ++i) EXPECT_NE(v[i].p, nullptr);
+  }
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(this->heap().stats().live_allocations, 0u);
+}
+
+// push_back(const T&) and insert(pos, const T&) on failed growth construct no copy (none built and destroyed).
+TYPED_TEST(VecFailedGrowthTest, CopyingInsertsConstructNothingOnFailure) {
+  Vec<Tally, HeapRef<TypeParam>> v{HeapRef<TypeParam>(this->heap())};
+  const Tally outside(7);
+  int failures = 0;
+  for (int i = 0; i < 128 && failures < 2; ++i) {
+    const int copies = Tally::copies, destructions = Tally::destructions;
+    const std::size_t size = v.size();
+    const bool ok = (i % 2 == 0) ? v.push_back(outside).has_value() : v.insert(v.begin(), outside).has_value();
+    ASSERT_TRUE(this->heap_ok());
+    if (!ok) {
+      ++failures;
+      EXPECT_EQ(Tally::copies, copies) << "a failed growth copied the argument";
+      EXPECT_EQ(Tally::destructions, destructions);
+      EXPECT_EQ(v.size(), size);
+    } else {
+      EXPECT_EQ(Tally::copies, copies + 1);
+    }
+  }
+  EXPECT_EQ(failures, 2);
+  // A copy of an element of the vector itself, growing in place or moved: still the right value.
+  ASSERT_TRUE(v.pop_back().has_value());
+  ASSERT_TRUE(v.shrink_to_fit());
+  ASSERT_TRUE(this->heap_ok());
+  ASSERT_TRUE(v.push_back(v[0]));
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(v.back().value, 7);
 }
 
 }  // namespace
