@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# bench/chart.sh — `./bazelw run //bench:chart [-- [--update-docs | --out=DIR] [fit_compare options]]`: runs the fit
-# comparison once, keeps its tables in fit_compare.md and draws fit_compare.png with gnuplot (Debian's gnuplot-nox,
-# which ./bazelw installs for this target).
+# bench/chart.sh BENCH GNUPLOT_SCRIPT STEM — serves `./bazelw run //bench:chart` (fit_compare) and
+# `//bench:scaling_chart` (scaling_bench), whose BUILD rules pass the first three arguments:
+# `./bazelw run //bench:chart [-- [--update-docs | --out=DIR] [benchmark options]]` runs the benchmark once, keeps its
+# tables in STEM.md and draws STEM.png with gnuplot (Debian's gnuplot-nox, which ./bazelw installs for these targets).
 #
 # Where they go: out/ in the workspace by default (ignored by git, so following the README leaves `git status`
 # clean); --out=DIR anywhere else; --update-docs writes docs/, the figures the README shows and git tracks (for
 # refreshing them on purpose, with the README's text to match).
 set -euo pipefail
 
+bench="$1" script="$2" stem="$3"
+shift 3
 workspace="${BUILD_WORKSPACE_DIRECTORY:-$PWD}"
 out_dir="$workspace/out"
 while (($#)); do
@@ -30,9 +33,9 @@ if ! command -v gnuplot >/dev/null; then
 fi
 
 # Runfiles: `bazel run` starts us in the runfiles tree of the workspace.
-bench/fit_compare --plot_data="$tmp/fit_compare.dat" "$@" | tee "$out_dir/fit_compare.md"
+bench/"$bench" --plot_data="$tmp/$stem.dat" "$@" | tee "$out_dir/$stem.md"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 machine="${cpu}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
-gnuplot -e "datafile='$tmp/fit_compare.dat'; outfile='$out_dir/fit_compare.png'; machine='$machine'" bench/chart.gp
-echo "chart: wrote $out_dir/fit_compare.png and $out_dir/fit_compare.md" >&2
+gnuplot -e "datafile='$tmp/$stem.dat'; outfile='$out_dir/$stem.png'; machine='$machine'" "bench/$script"
+echo "chart: wrote $out_dir/$stem.png and $out_dir/$stem.md" >&2
