@@ -46,7 +46,8 @@ struct Options {
 void print_usage() {
   std::printf(
       "usage: replay [options] TRACE\n"
-      "  TRACE                    a recorded trace, binary or text (record/trace_format.h)\n"
+      "  TRACE                    a recorded trace: binary or text (record/trace_format.h), or the raw form\n"
+      "                           NOSTD_ALLOC_TRACE writes (record/raw_trace.h), converted on loading\n"
       "  --allocators=first,glibc compositions whose name contains one of the words (default all); names:\n");
   for (const AllocatorEntry& e : all_compositions()) std::printf("                             %s\n", e.name);
   std::printf(

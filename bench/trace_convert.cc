@@ -1,10 +1,14 @@
 // bench/trace_convert.cc — `./bazelw run //bench:trace_convert -- IN OUT`: converts a recorded trace between the
-// binary form and the text form (record/trace_format.h), validating it on the way. The output form is the other
-// one unless --to=text or --to=binary says; `--check IN` only validates. Bad input: the error names the byte offset
+// binary form and the text form (record/trace_format.h), validating it on the way, and turns the raw form the
+// hosted recorder writes (record/raw_trace.h) into either. The output form is the other one (raw: binary) unless
+// --to=text or --to=binary says; `--check IN` only validates. Bad input: the error names the byte offset
 // (and line), exit status 1, and nothing is written.
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "bench/trace_io.h"
 
@@ -38,25 +42,46 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "trace_convert: %s\n", in.error().c_str());
     return 1;
   }
-  const TraceForm from = internal::looks_like_text(*in) ? TraceForm::kText : TraceForm::kBinary;
-  const TraceForm target = to == "text"               ? TraceForm::kText
-                           : to == "binary"           ? TraceForm::kBinary
-                           : from == TraceForm::kText ? TraceForm::kBinary
-                                                      : TraceForm::kText;
-  const auto out = convert(*in, target);
+  const TraceForm from = nostd::record::is_raw_trace(in->data(), in->size()) ? TraceForm::kRaw
+                         : internal::looks_like_text(*in)                    ? TraceForm::kText
+                                                                             : TraceForm::kBinary;
+  const TraceForm target = to == "text"                 ? TraceForm::kText
+                           : to == "binary"             ? TraceForm::kBinary
+                           : from == TraceForm::kBinary ? TraceForm::kText
+                                                        : TraceForm::kBinary;
+  const char* const from_name = from == TraceForm::kRaw ? "raw" : from == TraceForm::kText ? "text" : "binary";
+  std::vector<std::byte> ids;  // a raw input, converted once: the id form that `convert` then validates
+  if (from == TraceForm::kRaw) {
+    RawStats stats;
+    auto binary = raw_to_binary(*in, &stats);
+    if (!binary) {
+      std::fprintf(stderr, "trace_convert: %s: byte %zu: raw trace: %s\n", paths[0], binary.error().offset,
+                   binary.error().message.c_str());
+      return 1;
+    }
+    // What only the raw form can tell: calls that could not become trace events, and reordered frees.
+    std::fprintf(stderr,
+                 "trace_convert: %s: raw, %llu calls from %llu thread buffers; %llu frees/reallocs of blocks from "
+                 "before recording skipped, %llu reordered frees\n",
+                 paths[0], static_cast<unsigned long long>(stats.events), static_cast<unsigned long long>(stats.chunks),
+                 static_cast<unsigned long long>(stats.unmatched), static_cast<unsigned long long>(stats.reordered));
+    ids = std::move(*binary);
+  }
+  const auto out =
+      convert(from == TraceForm::kRaw ? std::span<const std::byte>(ids) : std::span<const std::byte>(*in), target);
   if (!out) {
     std::fprintf(stderr, "trace_convert: %s: %s\n", paths[0], out.error().describe().c_str());
     return 1;
   }
   if (check) {
-    std::printf("%s: valid %s trace, %zu bytes\n", paths[0], from == TraceForm::kText ? "text" : "binary", in->size());
+    std::printf("%s: valid %s trace, %zu bytes\n", paths[0], from_name, in->size());
     return 0;
   }
   if (!write_file(paths[1], *out)) {
     std::fprintf(stderr, "trace_convert: cannot write %s\n", paths[1]);
     return 1;
   }
-  std::fprintf(stderr, "trace_convert: %s (%zu bytes) -> %s (%s, %zu bytes)\n", paths[0], in->size(), paths[1],
-               target == TraceForm::kText ? "text" : "binary", out->size());
+  std::fprintf(stderr, "trace_convert: %s (%s, %zu bytes) -> %s (%s, %zu bytes)\n", paths[0], from_name, in->size(),
+               paths[1], target == TraceForm::kText ? "text" : "binary", out->size());
   return 0;
 }

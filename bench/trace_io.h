@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/raw_trace_convert.h"
 #include "bench/replay_passes.h"
 #include "bench/trace.h"
 #include "record/trace_format.h"
@@ -47,8 +48,9 @@ struct TraceError {
   }
 };
 
-/// The two encodings of a trace.
-enum class TraceForm { kBinary, kText };
+/// The encodings of a trace: the two of record/trace_format.h, and the raw form the hosted recorder writes
+/// (record/raw_trace.h), which is converted to the binary form when read.
+enum class TraceForm { kBinary, kText, kRaw };
 
 /// What reading a whole trace found.
 struct TraceSummary {
@@ -137,9 +139,10 @@ std::expected<TraceSummary, TraceError> read_binary(std::span<const std::byte> b
   const std::size_t magic = record::kTraceMagic.size();
   if (bytes.size() < magic ||
       std::string_view(reinterpret_cast<const char*>(bytes.data()), magic) != record::kTraceMagic) {
-    return std::unexpected(TraceError{0, 0,
-                                      "not a trace: a binary trace starts with \"NSTRACE1\", a text trace with "
-                                      "\"nostd-trace 1\""});
+    return std::unexpected(TraceError{
+        0, 0,
+        "not a trace: a binary trace starts with \"NSTRACE1\", a raw recording with \"NSTRRAW1\", a text trace with "
+        "\"nostd-trace 1\""});
   }
   IdTracker ids;
   std::size_t pos = magic;
@@ -260,8 +263,16 @@ std::expected<TraceSummary, TraceError> read_text(std::span<const std::byte> byt
 /// Reads a whole trace in either form (told apart by its first bytes), validating it, and passes every event
 /// with its byte offset to `sink(const TraceEvent&, std::size_t offset) -> std::optional<std::string>`; a sink
 /// that returns a message stops the read with that error at that offset. The end record is checked, not passed.
+/// A raw trace is converted first (bench/raw_trace_convert.h); its errors name the byte offset in the raw file.
 template <class Sink>
 std::expected<TraceSummary, TraceError> read_trace(std::span<const std::byte> bytes, Sink&& sink) {
+  if (record::is_raw_trace(bytes.data(), bytes.size())) {
+    const auto binary = raw_to_binary(bytes);
+    if (!binary) return std::unexpected(TraceError{binary.error().offset, 0, "raw trace: " + binary.error().message});
+    auto summary = internal::read_binary(std::span<const std::byte>(*binary), sink);
+    if (summary) summary->form = TraceForm::kRaw;
+    return summary;
+  }
   if (internal::looks_like_text(bytes)) return internal::read_text(bytes, sink);
   return internal::read_binary(bytes, sink);
 }

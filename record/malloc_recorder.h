@@ -1,4 +1,4 @@
-// record/malloc_recorder.h — records a hosted program's malloc family into a trace (record/trace_format.h), for
+// record/malloc_recorder.h — records a hosted program's malloc family into a raw trace (record/raw_trace.h), for
 // the drop-in malloc (platform/malloc/) or any LD_PRELOAD shim to call from its allocation functions.
 //
 // Usage by a malloc implementation: call `malloc_recorder_start_from_env()` once at start-up; then, in every
@@ -7,16 +7,17 @@
 //   - after a successful allocation: malloc_recorder_allocated(p, size, align)      (align 0: malloc's default)
 //   - before releasing a block:      malloc_recorder_freeing(p)
 //   - after a successful realloc:    malloc_recorder_reallocated(old, p, new_size)  (old may equal p)
-// and call `malloc_recorder_stop()` at exit (a destructor), which writes the trace file.
+// and call `malloc_recorder_stop()` at exit (a destructor), which writes what is left and the end record.
 //
-// How it stays cheap and safe inside malloc: nothing here calls malloc. Each thread appends fixed-size raw
-// records (sequence number, address, size) to its own mmap'd buffer, and writes a full buffer to a raw file with
-// one write(2) (O_APPEND keeps concurrent writes whole); the only shared write per call is the atomic sequence
-// counter. At stop, the raw records are put back in sequence order, addresses are turned into block ids, and the
-// trace is written. Reporting a free *before* the block is released and an allocation *after* it is obtained
-// keeps the sequence consistent across threads: an address cannot be handed out again before its free has its
-// number. A child after fork() stops recording (its parent's trace must not receive its events); a program that
-// exec()s another one passes the variable on, so write "%p" in the path to give each process its own trace.
+// How it stays cheap and safe inside malloc: nothing here calls malloc. Each thread appends delta-encoded events
+// (sequence number, address, size) to its own mmap'd buffer, and writes a full buffer to the file with one
+// write(2) (O_APPEND keeps concurrent writes whole); the only shared write per call is the atomic sequence
+// counter. The file is the raw form: putting the events back in call order and turning addresses into block ids
+// is left to the tools that read it (`trace_convert`, `replay`), so that the recorded program does not pay for
+// it. Reporting a free *before* the block is released and an allocation *after* it is obtained keeps the
+// sequence consistent across threads: an address cannot be handed out again before its free has its number. A
+// child after fork() stops recording (its parent's trace must not receive its events); a program that exec()s
+// another one passes the variable on, so write "%p" in the path to give each process its own trace.
 #pragma once
 
 #include <atomic>
@@ -35,8 +36,8 @@ inline std::atomic<bool> g_recording{false};
 /// Whether calls should be reported. The hooks' fast path when recording is off.
 inline bool malloc_recording() { return internal::g_recording.load(std::memory_order_relaxed); }
 
-/// Starts recording into `path` ("%p": the process id). Returns false, with a message on stderr, when the raw
-/// file cannot be created. Call before the program's threads start; calling twice does nothing more.
+/// Starts recording into `path` ("%p": the process id). Returns false, with a message on stderr, when the file
+/// cannot be created. Call before the program's threads start; calling twice does nothing more.
 bool malloc_recorder_start(const char* path);
 
 /// Starts recording if the environment variable kTraceEnvVar names a file; false if it is unset or empty.
@@ -52,8 +53,9 @@ void malloc_recorder_freeing(void* p);
 /// Reports that the block at `old_ptr` (non-null) now lives at `new_ptr` with `new_size` bytes.
 void malloc_recorder_reallocated(void* old_ptr, void* new_ptr, std::size_t new_size);
 
-/// Stops recording and writes the trace (sorting and converting the raw records), then reports on stderr what
-/// was written. Safe to call more than once, and from any thread; other threads' later calls are not recorded.
+/// Stops recording, writes every thread's remaining events and the end record, and reports on stderr what was
+/// written. O(threads): nothing is converted here. Safe to call more than once, and from any thread; other threads'
+/// later calls are not recorded.
 void malloc_recorder_stop();
 
 }  // namespace nostd::record

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/malloc_recorder_test.sh — records malloc_recorder_program through the drop-in malloc
 # (libnostd_malloc.so) and through librecord_preload.so (glibc underneath), both of which call
-# record/malloc_recorder.h, and checks each trace: valid (trace_convert --check), every
+# record/malloc_recorder.h, and checks each trace: a raw trace (record/raw_trace.h) that converts to a valid trace
+# (trace_convert --check), every
 # call of the program recorded (2 threads × 1000 pairs, reallocs, the aligned block, calloc), "%p" expanded to the
 # process id, and no file at all when NOSTD_ALLOC_TRACE is unset.
 set -euo pipefail
@@ -27,11 +28,12 @@ check() {
   [[ ${#traces[@]} == 1 ]] || fail "expected one trace named after the pid, got: ${traces[*]:-none}"
   trace="${traces[0]}"
   [[ "$trace" =~ t\.[0-9]+\.trace$ ]] || fail "%p was not replaced by the process id: $trace"
-  grep -q "nostd-alloc: trace of" "$dir/stderr" || fail "no summary on stderr"
-  raws=("$dir"/*.raw)
-  [[ ${#raws[@]} == 0 ]] || fail "the raw file was left behind: ${raws[*]}"
+  grep -q "nostd-alloc: raw trace of [0-9]* calls written to $trace" "$dir/stderr" || fail "no summary on stderr"
+  [[ "$(head -c 8 "$trace")" == NSTRRAW1 ]] || fail "the recorder did not write the raw form"
   "$convert" --check "$trace" || fail "the trace does not validate"
-  "$convert" "$trace" "$dir/t.txt" 2>/dev/null
+  "$convert" --to=text "$trace" "$dir/t.txt" 2>/dev/null
+  "$convert" "$trace" "$dir/t.ids" 2>/dev/null
+  [[ "$(head -c 8 "$dir/t.ids")" == NSTRACE1 ]] || fail "trace_convert RAW OUT did not write the binary trace form"
   allocs=$(grep -c '^a ' "$dir/t.txt" || true)
   frees=$(grep -c '^f ' "$dir/t.txt" || true)
   reallocs=$(grep -c '^r ' "$dir/t.txt" || true)

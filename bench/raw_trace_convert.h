@@ -1,0 +1,270 @@
+// bench/raw_trace_convert.h — turns a raw recording (record/raw_trace.h: per-thread chunks, blocks named by
+// address) into a trace (record/trace_format.h: one stream in call order, blocks named by id).
+//
+// The work the recorder no longer does inside the recorded program: a k-way merge of the chunks by sequence
+// number (each chunk is in order, so no sort), and an address -> id table (open addressing, linear probing,
+// backward-shift deletion). Checked on the way, each with the byte offset: the magic, every chunk header and its
+// length, every event, the end record, and that the sequence numbers are exactly 0..N-1 (a lost or duplicated
+// buffer shows as a gap). Frees of blocks allocated before recording started are skipped and counted; an address
+// handed out again before its free was seen (a free reported after the block was released, in a threaded program)
+// is freed first in the trace and counted as a reordered free, so the output is always a valid trace.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <expected>
+#include <functional>
+#include <queue>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "record/raw_trace.h"
+#include "record/trace_format.h"
+
+namespace nostd::bench {
+
+/// Why a raw trace could not be converted, and where.
+struct RawTraceError {
+  std::size_t offset = 0;  ///< byte offset of the offending header or event
+  std::string message;     ///< what is wrong
+};
+
+/// What a conversion found.
+struct RawStats {
+  std::uint64_t events = 0;     ///< raw events read (calls recorded)
+  std::uint64_t chunks = 0;     ///< thread buffers merged
+  std::uint64_t unmatched = 0;  ///< frees and reallocs of blocks from before recording (skipped, or an allocate)
+  std::uint64_t reordered = 0;  ///< addresses handed out again before their free was seen
+};
+
+namespace internal {
+
+/// Live address -> block id. Grows (doubling) to stay at most half full, so probes stay short.
+class AddressTable {
+ public:
+  /// The id of live address `a`, removed from the table; 0 when `a` is not live.
+  std::uint64_t erase(std::uint64_t a) {
+    if (entries_.empty()) return 0;
+    std::size_t i = home(a);
+    while (entries_[i].key != a) {
+      if (entries_[i].key == 0) return 0;
+      i = (i + 1) & mask();
+    }
+    const std::uint64_t id = entries_[i].id;
+    // Backward-shift deletion: move each later entry of the run into the hole unless its home lies cyclically
+    // in (hole, entry], so that every probe chain stays unbroken without tombstones.
+    for (std::size_t j = (i + 1) & mask(); entries_[j].key != 0; j = (j + 1) & mask()) {
+      const std::size_t h = home(entries_[j].key);
+      const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+      if (!stays) {
+        entries_[i] = entries_[j];
+        i = j;
+      }
+    }
+    entries_[i] = Entry{0, 0};
+    --count_;
+    return id;
+  }
+  /// Makes `a` (not live, non-zero) live as block `id`.
+  void insert(std::uint64_t a, std::uint64_t id) {
+    if (2 * (count_ + 1) > entries_.size()) grow();
+    std::size_t i = home(a);
+    while (entries_[i].key != 0) i = (i + 1) & mask();
+    entries_[i] = Entry{a, id};
+    ++count_;
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t key;  // 0: empty (malloc never returns address 0)
+    std::uint64_t id;
+  };
+  std::size_t mask() const { return entries_.size() - 1; }
+  // Neighbouring addresses go to neighbouring slots (malloc hands out nearby addresses in bursts, so the table is
+  // walked mostly in order); the high bits are folded in so that heaps 2^k apart do not pile onto the same slots.
+  std::size_t home(std::uint64_t a) const {
+    return static_cast<std::size_t>((a >> 4) ^ (a >> 28) ^ (a >> 40)) & mask();
+  }
+  void grow() {
+    std::vector<Entry> old = std::move(entries_);
+    entries_.assign(std::max<std::size_t>(1024, 2 * old.size()), Entry{0, 0});
+    count_ = 0;
+    for (const Entry& e : old) {
+      if (e.key != 0) insert(e.key, e.id);
+    }
+  }
+  std::vector<Entry> entries_;
+  std::size_t count_ = 0;
+};
+
+inline std::uint8_t raw_u8(std::span<const std::byte> b, std::size_t at) { return static_cast<std::uint8_t>(b[at]); }
+
+}  // namespace internal
+
+/// Converts the raw trace `bytes` and passes each event of the resulting trace, in call order, to
+/// `emit(const record::TraceEvent&)` (not the end record: the caller writes it with the count). O(events log
+/// chunks) time, O(chunks + most blocks live at once) memory beyond the input.
+template <class Emit>
+std::expected<RawStats, RawTraceError> convert_raw_trace(std::span<const std::byte> bytes, Emit&& emit) {
+  using record::EventKind;
+  using record::RawChunkHeader;
+  using record::TraceEvent;
+  RawStats stats;
+  if (!record::is_raw_trace(bytes.data(), bytes.size())) {
+    return std::unexpected(RawTraceError{0, "not a raw trace: it starts with \"NSTRRAW1\""});
+  }
+  const auto* const base = reinterpret_cast<const unsigned char*>(bytes.data());
+  struct Chunk {
+    std::size_t offset;  // of the header
+    RawChunkHeader header;
+  };
+  std::vector<Chunk> chunks;
+  std::uint64_t declared = 0;
+  bool ended = false;
+  for (std::size_t pos = record::kRawMagic.size(); pos < bytes.size();) {
+    if (ended) {
+      return std::unexpected(RawTraceError{pos, std::to_string(bytes.size() - pos) + " bytes after the end record"});
+    }
+    if (bytes.size() - pos < sizeof(RawChunkHeader)) {
+      return std::unexpected(RawTraceError{pos, "truncated chunk header: the file ends inside it"});
+    }
+    RawChunkHeader h;
+    std::memcpy(&h, base + pos, sizeof h);
+    if (h.magic == record::kRawEndMagic) {
+      if (h.bytes != 0) return std::unexpected(RawTraceError{pos, "corrupt end record: it claims event bytes"});
+      declared = h.first_seq;
+      ended = true;
+      pos += sizeof h;
+      continue;
+    }
+    if (h.magic != record::kRawChunkMagic) {
+      return std::unexpected(RawTraceError{pos, "not a chunk header (wrong magic): corrupt raw trace"});
+    }
+    if (h.bytes > bytes.size() - pos - sizeof h) {
+      return std::unexpected(RawTraceError{pos, "chunk of " + std::to_string(h.bytes) + " event bytes, but only " +
+                                                    std::to_string(bytes.size() - pos - sizeof h) +
+                                                    " remain (truncated)"});
+    }
+    chunks.push_back(Chunk{pos, h});
+    pos += sizeof h + h.bytes;
+  }
+  if (!ended) {
+    return std::unexpected(RawTraceError{bytes.size(),
+                                         "the raw trace ends without its end record (the program did not exit "
+                                         "normally, or is still running)"});
+  }
+  stats.chunks = chunks.size();
+  // The merge: one cursor per chunk, a min-heap on the sequence number of the event each holds.
+  std::vector<record::RawChunkCursor> cursors;
+  std::vector<record::RawEvent> current(chunks.size());
+  cursors.reserve(chunks.size());
+  using Key = std::pair<std::uint64_t, std::size_t>;  // (seq, chunk)
+  std::priority_queue<Key, std::vector<Key>, std::greater<Key>> heap;
+  auto malformed = [&](std::size_t c) {
+    return RawTraceError{static_cast<std::size_t>(cursors[c].position() - base),
+                         "corrupt event in the chunk at byte " + std::to_string(chunks[c].offset)};
+  };
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const unsigned char* const begin = base + chunks[c].offset + sizeof(RawChunkHeader);
+    cursors.emplace_back(begin, begin + chunks[c].header.bytes, chunks[c].header.first_seq);
+    if (cursors[c].next(current[c])) {
+      heap.emplace(current[c].seq, c);
+    } else if (cursors[c].malformed()) {
+      return std::unexpected(malformed(c));
+    }
+  }
+  internal::AddressTable table;
+  std::uint64_t next_id = 1;
+  std::uint64_t expected_seq = 0;
+  auto free_reused = [&](std::uint64_t addr) {  // an address handed out again before its free was seen
+    if (const std::uint64_t old = table.erase(addr)) {
+      ++stats.reordered;
+      emit(TraceEvent{EventKind::kFree, 0, old, 0});
+    }
+  };
+  while (!heap.empty()) {
+    const std::size_t c = heap.top().second;
+    heap.pop();
+    const record::RawEvent e = current[c];
+    if (e.seq != expected_seq) {
+      return std::unexpected(RawTraceError{
+          chunks[c].offset, "call number " + std::to_string(expected_seq) + " is missing (the next one found is " +
+                                std::to_string(e.seq) + ", in the chunk at this offset): a thread's buffer was lost"});
+    }
+    ++expected_seq;
+    if (cursors[c].next(current[c])) {
+      if (current[c].seq <= e.seq) {
+        return std::unexpected(RawTraceError{static_cast<std::size_t>(cursors[c].position() - base),
+                                             "call numbers go backwards within a chunk: corrupt raw trace"});
+      }
+      heap.emplace(current[c].seq, c);
+    } else if (cursors[c].malformed()) {
+      return std::unexpected(malformed(c));
+    }
+    ++stats.events;
+    if (e.addr == 0 || (e.kind == 'R' && e.new_addr == 0)) {
+      return std::unexpected(RawTraceError{chunks[c].offset, "a null block address in the chunk at this offset"});
+    }
+    if (e.align_log2 > record::kMaxAlignLog2) {
+      return std::unexpected(RawTraceError{chunks[c].offset, "corrupt alignment in the chunk at this offset"});
+    }
+    if (e.kind == 'A') {
+      free_reused(e.addr);
+      table.insert(e.addr, next_id);
+      emit(TraceEvent{EventKind::kAllocate, e.align_log2, next_id++, e.size});
+    } else if (e.kind == 'F') {
+      if (const std::uint64_t id = table.erase(e.addr)) {
+        emit(TraceEvent{EventKind::kFree, 0, id, 0});
+      } else {
+        ++stats.unmatched;
+      }
+    } else {  // 'R'
+      const std::uint64_t id = table.erase(e.addr);
+      if (e.new_addr != e.addr || id == 0) free_reused(e.new_addr);
+      if (id == 0) {  // a block from before recording: for the trace, its realloc is an allocation
+        ++stats.unmatched;
+        table.insert(e.new_addr, next_id);
+        emit(TraceEvent{EventKind::kAllocate, 0, next_id++, e.size});
+      } else {
+        table.insert(e.new_addr, id);
+        emit(TraceEvent{EventKind::kReallocate, 0, id, e.size});
+      }
+    }
+  }
+  if (expected_seq != declared) {
+    return std::unexpected(RawTraceError{bytes.size() - sizeof(RawChunkHeader),
+                                         "the end record counts " + std::to_string(declared) +
+                                             " calls, the chunks hold " + std::to_string(expected_seq)});
+  }
+  return stats;
+}
+
+/// Converts the raw trace `bytes` into the binary trace form (header, events, end record). `stats`, when given,
+/// receives what the conversion found.
+inline std::expected<std::vector<std::byte>, RawTraceError> raw_to_binary(std::span<const std::byte> bytes,
+                                                                          RawStats* stats = nullptr) {
+  std::vector<std::byte> out;
+  out.reserve(bytes.size() / 2 + 64);
+  const auto* magic = reinterpret_cast<const std::byte*>(record::kTraceMagic.data());
+  out.insert(out.end(), magic, magic + record::kTraceMagic.size());
+  std::uint64_t events = 0;
+  auto append = [&out](const record::TraceEvent& e) {
+    std::byte buf[record::kMaxEventBytes];
+    out.insert(out.end(), buf, buf + record::encode(e, buf));
+  };
+  const auto r = convert_raw_trace(bytes, [&](const record::TraceEvent& e) {
+    append(e);
+    ++events;
+  });
+  if (!r) return std::unexpected(r.error());
+  append(record::TraceEvent{record::EventKind::kEnd, 0, events, 0});
+  if (stats != nullptr) *stats = *r;
+  return out;
+}
+
+}  // namespace nostd::bench

@@ -1,0 +1,259 @@
+// tests/raw_trace_test.cc — the raw form the hosted recorder writes (record/raw_trace.h) and its conversion into
+// a trace (bench/raw_trace_convert.h): interleaved thread chunks merged back into call order, addresses turned
+// into ids (with the cases a recorder really meets: blocks from before recording, an address reused before its
+// free was seen), the tools reading it as a trace, and one test per kind of bad input with its byte offset (and
+// never a crash: every prefix and many corrupted copies are read too).
+#include "record/raw_trace.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/raw_trace_convert.h"
+#include "bench/trace.h"
+#include "bench/trace_io.h"
+
+namespace nostd::bench {
+namespace {
+
+using record::RawChunkHeader;
+using record::RawChunkState;
+using record::RawEvent;
+
+/// Builds raw traces as the recorder does: chunks of per-thread events, then the end record.
+class RawWriter {
+ public:
+  RawWriter() { append(record::kRawMagic.data(), record::kRawMagic.size()); }
+  /// One chunk holding `events` (their `seq` fields set, increasing).
+  RawWriter& chunk(const std::vector<RawEvent>& events) {
+    std::vector<unsigned char> payload(events.size() * record::kMaxRawEventBytes);
+    RawChunkState state{events.front().seq, 0};
+    unsigned char* p = payload.data();
+    for (const RawEvent& e : events) p = record::append_raw_event(p, e, state);
+    const RawChunkHeader h{record::kRawChunkMagic, static_cast<std::uint32_t>(p - payload.data()), events.front().seq};
+    append(&h, sizeof h);
+    append(payload.data(), h.bytes);
+    return *this;
+  }
+  /// The end record counting `calls`.
+  std::vector<std::byte> end(std::uint64_t calls) {
+    const RawChunkHeader h{record::kRawEndMagic, 0, calls};
+    append(&h, sizeof h);
+    return bytes_;
+  }
+
+ private:
+  void append(const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::byte*>(p);
+    bytes_.insert(bytes_.end(), b, b + n);
+  }
+  std::vector<std::byte> bytes_;
+};
+
+RawEvent alloc(std::uint64_t seq, std::uint64_t addr, std::uint64_t size, std::uint8_t align_log2 = 0) {
+  return RawEvent{'A', align_log2, seq, addr, 0, size};
+}
+RawEvent release(std::uint64_t seq, std::uint64_t addr) { return RawEvent{'F', 0, seq, addr, 0, 0}; }
+RawEvent resize(std::uint64_t seq, std::uint64_t addr, std::uint64_t new_addr, std::uint64_t size) {
+  return RawEvent{'R', 0, seq, addr, new_addr, size};
+}
+
+struct Converted {
+  std::vector<TraceEvent> events;
+  RawStats stats;
+};
+
+std::expected<Converted, RawTraceError> convert_all(std::span<const std::byte> raw) {
+  Converted c;
+  const auto r = convert_raw_trace(raw, [&](const TraceEvent& e) { c.events.push_back(e); });
+  if (!r) return std::unexpected(r.error());
+  c.stats = *r;
+  return c;
+}
+
+// Two threads' chunks, the second thread's calls interleaved with the first's: the merge restores call order,
+// and a block freed by the other thread keeps its id.
+std::vector<std::byte> two_threads() {
+  return RawWriter()
+      .chunk({alloc(0, 0x10000, 24), alloc(2, 0x10040, 100, 6), resize(4, 0x10000, 0x20000, 4000), release(6, 0x90000)})
+      .chunk({alloc(1, 0x90000, 8), release(3, 0x10040), alloc(5, 0x10040, 7)})
+      .end(7);
+}
+
+TEST(RawTrace, MergesThreadChunksIntoCallOrderAndNamesBlocksById) {
+  const auto c = convert_all(two_threads());
+  ASSERT_TRUE(c) << c.error().message;
+  const std::vector<TraceEvent> expected = {
+      {EventKind::kAllocate, 0, 1, 24}, {EventKind::kAllocate, 0, 2, 8},      {EventKind::kAllocate, 6, 3, 100},
+      {EventKind::kFree, 0, 3, 0},      {EventKind::kReallocate, 0, 1, 4000}, {EventKind::kAllocate, 0, 4, 7},
+      {EventKind::kFree, 0, 2, 0},
+  };
+  EXPECT_EQ(c->events, expected);
+  EXPECT_EQ(c->stats.events, 7u);
+  EXPECT_EQ(c->stats.chunks, 2u);
+  EXPECT_EQ(c->stats.unmatched, 0u);
+  EXPECT_EQ(c->stats.reordered, 0u);
+}
+
+TEST(RawTrace, ToolsReadTheRawFormAsATrace) {
+  const std::vector<std::byte> raw = two_threads();
+  std::vector<TraceEvent> got;
+  const auto r = read_trace(raw, [&](const TraceEvent& e, std::size_t) -> std::optional<std::string> {
+    got.push_back(e);
+    return std::nullopt;
+  });
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->form, TraceForm::kRaw);
+  EXPECT_EQ(r->events, 7u);
+  const auto replay = load_replay(raw);
+  ASSERT_TRUE(replay) << replay.error().describe();
+  EXPECT_EQ(replay->info.allocations, 4u);
+  EXPECT_EQ(replay->info.frees, 2u);
+  EXPECT_EQ(replay->reallocations, 1u);
+  EXPECT_EQ(replay->aligned, 1u);
+  // raw -> binary -> text -> binary: the binary forms are identical.
+  const auto binary = raw_to_binary(raw);
+  ASSERT_TRUE(binary);
+  const auto text = convert(*binary, TraceForm::kText);
+  ASSERT_TRUE(text);
+  const auto again = convert(*text, TraceForm::kBinary);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *binary);
+}
+
+TEST(RawTrace, BlocksFromBeforeRecordingAreSkippedAndCounted) {
+  const auto raw = RawWriter().chunk({release(0, 0x5000), resize(1, 0x6000, 0x7000, 64), release(2, 0x7000)}).end(3);
+  const auto c = convert_all(raw);
+  ASSERT_TRUE(c) << c.error().message;
+  // The free of an unknown block is dropped; the realloc of one becomes an allocation, freed later.
+  const std::vector<TraceEvent> expected = {{EventKind::kAllocate, 0, 1, 64}, {EventKind::kFree, 0, 1, 0}};
+  EXPECT_EQ(c->events, expected);
+  EXPECT_EQ(c->stats.unmatched, 2u);
+}
+
+TEST(RawTrace, AnAddressReusedBeforeItsFreeIsFreedFirst) {
+  // A hook that reports a free after the release lets another thread's allocation of the address come first.
+  const auto raw = RawWriter().chunk({alloc(0, 0x8000, 16), alloc(1, 0x8000, 32), release(2, 0x8000)}).end(3);
+  const auto c = convert_all(raw);
+  ASSERT_TRUE(c) << c.error().message;
+  const std::vector<TraceEvent> expected = {{EventKind::kAllocate, 0, 1, 16},
+                                            {EventKind::kFree, 0, 1, 0},
+                                            {EventKind::kAllocate, 0, 2, 32},
+                                            {EventKind::kFree, 0, 2, 0}};
+  EXPECT_EQ(c->events, expected);
+  EXPECT_EQ(c->stats.reordered, 1u);
+  EXPECT_TRUE(raw_to_binary(raw));  // and the result is a valid trace
+  std::vector<std::byte> bin = *raw_to_binary(raw);
+  EXPECT_TRUE(convert(bin, TraceForm::kText));
+}
+
+TEST(RawTrace, ManyLiveBlocksGrowTheTable) {
+  std::vector<RawEvent> events;
+  for (std::uint64_t i = 0; i < 5000; ++i) events.push_back(alloc(i, 0x100000 + 16 * i, 8));
+  for (std::uint64_t i = 0; i < 5000; ++i) events.push_back(release(5000 + i, 0x100000 + 16 * (4999 - i)));
+  const auto c = convert_all(RawWriter().chunk(events).end(10000));
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->events.size(), 10000u);
+  for (std::uint64_t i = 0; i < 5000; ++i) EXPECT_EQ(c->events[5000 + i].id, 5000 - i);
+  EXPECT_EQ(c->stats.unmatched, 0u);
+}
+
+void expect_error(const std::vector<std::byte>& raw, std::size_t offset, std::string_view words) {
+  const auto c = convert_all(raw);
+  ASSERT_FALSE(c) << "accepted a bad raw trace";
+  EXPECT_EQ(c.error().offset, offset) << c.error().message;
+  EXPECT_NE(c.error().message.find(words), std::string::npos) << c.error().message;
+  // The tools report it, with the offset, as a trace error.
+  const auto r = load_replay(raw);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().offset, offset);
+  EXPECT_NE(r.error().describe().find("raw trace"), std::string::npos) << r.error().describe();
+}
+
+TEST(RawTraceErrors, NotRaw) {
+  auto raw = two_threads();
+  raw[7] = std::byte{'2'};
+  const auto c = convert_all(raw);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().offset, 0u);
+  EXPECT_NE(c.error().message.find("not a raw trace"), std::string::npos);
+}
+
+TEST(RawTraceErrors, MissingEndRecord) {
+  auto raw = two_threads();
+  raw.resize(raw.size() - sizeof(RawChunkHeader));
+  expect_error(raw, raw.size(), "without its end record");
+}
+
+TEST(RawTraceErrors, BytesAfterTheEndRecord) {
+  auto raw = two_threads();
+  const std::size_t end = raw.size();
+  raw.push_back(std::byte{0});
+  expect_error(raw, end, "1 bytes after the end record");
+}
+
+TEST(RawTraceErrors, WrongChunkMagic) {
+  auto raw = two_threads();
+  raw[8] = std::byte{'X'};
+  expect_error(raw, 8, "not a chunk header");
+}
+
+TEST(RawTraceErrors, ChunkLongerThanTheFile) {
+  auto raw = two_threads();
+  const std::uint32_t huge = 1u << 30;
+  std::memcpy(raw.data() + 8 + 4, &huge, sizeof huge);
+  expect_error(raw, 8, "truncated");
+}
+
+TEST(RawTraceErrors, UnknownEventKind) {
+  auto raw = two_threads();
+  raw[8 + sizeof(RawChunkHeader)] = std::byte{'Z'};
+  expect_error(raw, 8 + sizeof(RawChunkHeader), "corrupt event in the chunk at byte 8");
+}
+
+TEST(RawTraceErrors, ALostBufferShowsAsAMissingCall) {
+  // The second thread's chunk (calls 1, 3, 5) is missing.
+  const auto raw =
+      RawWriter().chunk({alloc(0, 0x10000, 24), alloc(2, 0x10040, 100), resize(4, 0x10000, 0x20000, 4000)}).end(7);
+  expect_error(raw, 8, "call number 1 is missing");
+}
+
+TEST(RawTraceErrors, EndRecordCountMismatch) {
+  auto raw = RawWriter().chunk({alloc(0, 0x10000, 24)}).end(2);
+  expect_error(raw, raw.size() - sizeof(RawChunkHeader), "the end record counts 2 calls, the chunks hold 1");
+}
+
+TEST(RawTraceErrors, EveryPrefixIsRejectedWithoutACrash) {
+  const auto raw = two_threads();
+  for (std::size_t n = 0; n < raw.size(); ++n) {
+    const auto c = convert_all(std::span(raw).first(n));
+    ASSERT_FALSE(c) << "a raw trace cut to " << n << " bytes was accepted";
+    EXPECT_LE(c.error().offset, n);
+  }
+}
+
+TEST(RawTraceErrors, CorruptedCopiesNeverCrash) {
+  // Every single-byte change is rejected with an offset inside the file, or converts into a valid trace.
+  const auto raw = two_threads();
+  SplitMix64 rng(11);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    for (int k = 0; k < 8; ++k) {
+      std::vector<std::byte> bad = raw;
+      bad[i] = static_cast<std::byte>(rng.next());
+      const auto binary = raw_to_binary(bad);
+      if (binary) {
+        EXPECT_TRUE(convert(*binary, TraceForm::kText)) << "byte " << i << ": converted into an invalid trace";
+      } else {
+        EXPECT_LE(binary.error().offset, bad.size());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nostd::bench
