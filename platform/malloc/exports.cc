@@ -147,6 +147,11 @@ NOSTD_EXPORT void* pvalloc(std::size_t size) {
 
 NOSTD_EXPORT std::size_t malloc_usable_size(void* ptr) { return door::usable_size(ptr); }
 
+/// glibc's malloc_trim: returns free memory to the system now; 1 if any was released, else 0. `pad` (memory to
+/// keep at the top of the heap, in glibc) has no meaning here: only whole pages inside free blocks are released,
+/// never memory a block holds.
+NOSTD_EXPORT int malloc_trim(std::size_t /*pad*/) { return door::release_free_memory() != 0 ? 1 : 0; }
+
 }  // extern "C"
 
 // ---- C++ operator new / delete ----

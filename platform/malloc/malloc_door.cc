@@ -36,6 +36,7 @@ constinit HugeBlocks g_huge;
 constinit MallocConfig g_config;
 constinit std::atomic<unsigned> g_next_arena{0};   // round-robin assignment of threads to arenas
 constinit std::atomic<std::size_t> g_failures{0};  // allocations that returned nullptr
+constinit std::size_t g_page_bytes = 4096;         // the system page size, read at init
 
 // 0: not initialised, 1: a thread is initialising, 2: ready.
 constinit std::atomic<int> g_state{0};
@@ -94,8 +95,23 @@ struct ArenaSet {
   static void deallocate(std::uint8_t owner, void* ptr) noexcept {
     Arena<Heap>& arena = arenas[owner - 1];
     arena.lock();
+    // The block's size, for the release interval: a header read the free is about to make anyway. (A bad pointer
+    // yields a meaningless size here, at worst an early release; the free below then reports it.)
+    const std::size_t bytes = arena.heap().usable_size(ptr);
     arena.heap().deallocate(ptr);
+    arena.note_freed(bytes, g_page_bytes);
     arena.unlock();
+  }
+
+  // malloc_trim: every arena gives back the pages of its large free blocks now.
+  static std::size_t release_all() noexcept {
+    std::size_t bytes = 0;
+    for (unsigned i = 0; i < g_config.arenas; ++i) {
+      arenas[i].lock();
+      if (arenas[i].chunks() != 0) bytes += arenas[i].release_pages(g_page_bytes);
+      arenas[i].unlock();
+    }
+    return bytes;
   }
 
   static void* reallocate(std::uint8_t owner, void* ptr, std::size_t size) noexcept {
@@ -129,7 +145,7 @@ struct ArenaSet {
   // The exit report: sums over the arenas that ever mapped a chunk.
   static void report(StderrLine& line) noexcept {
     HeapStats sum;
-    std::size_t used_arenas = 0, chunks = 0, waits = 0;
+    std::size_t used_arenas = 0, chunks = 0, waits = 0, releases = 0;
     for (unsigned i = 0; i < g_config.arenas; ++i) {
       waits += arenas[i].waits();  // before our own lock() below, which may add one
       arenas[i].lock();
@@ -137,6 +153,7 @@ struct ArenaSet {
         const HeapStats s = arenas[i].heap().stats();
         ++used_arenas;
         chunks += arenas[i].chunks();
+        releases += arenas[i].releases();
         sum.capacity += s.capacity;
         sum.bytes_in_use += s.bytes_in_use;
         sum.peak_bytes_in_use += s.peak_bytes_in_use;
@@ -150,7 +167,7 @@ struct ArenaSet {
     line << " arenas=" << used_arenas << "/" << std::size_t{g_config.arenas} << " chunks=" << chunks
          << " allocations=" << sum.total_allocations << " frees=" << sum.total_frees << " live=" << sum.live_allocations
          << " in_use_bytes=" << sum.bytes_in_use << " peak_bytes_sum=" << sum.peak_bytes_in_use
-         << " free_blocks=" << sum.free_blocks << " lock_waits=" << waits;
+         << " free_blocks=" << sum.free_blocks << " lock_waits=" << waits << " page_releases=" << releases;
   }
 
   // validate() on every arena; the first fault found.
@@ -237,6 +254,7 @@ void init() noexcept {
     return;
   }
   g_config = read_malloc_config([](const char* name) { return static_cast<const char*>(::getenv(name)); });
+  g_page_bytes = page_size();
   g_state.store(2, std::memory_order_release);
   if (g_config.bad_variable != nullptr) {
     StderrLine line;
@@ -341,6 +359,11 @@ std::size_t usable_size(void* ptr) noexcept {
   HugeHeader* const huge = HugeBlocks::header_of(ptr);
   if (huge == nullptr) fault(AllocError::kInvalidPointer, ptr, "malloc_usable_size of a pointer malloc never returned");
   return huge->usable;
+}
+
+std::size_t release_free_memory() noexcept {
+  ensure_init();
+  return with_arenas([]<class Set>() { return Set::release_all(); });
 }
 
 ValidateResult validate() noexcept {

@@ -6,7 +6,8 @@
 //
 // Where a block lives:
 //   size >= kHugeThreshold or align > kMaxArenaAlignment   its own mapping (HugeBlocks), munmap on free
-//   otherwise                                            an arena: a MallocHeap over 64 MiB chunks (ChunkMap)
+//   otherwise                                            an arena: a MallocHeap over 64 MiB chunks (ChunkMap);
+//                                                        pages of large free blocks go back with madvise
 #pragma once
 
 #include <cstddef>
@@ -35,6 +36,10 @@ void deallocate(void* ptr) noexcept;
 void* reallocate(void* ptr, std::size_t size) noexcept;
 /// Payload bytes usable at `ptr` (0 for nullptr). Precondition: a live block.
 std::size_t usable_size(void* ptr) noexcept;
+/// Gives the whole pages inside every arena's free blocks of at least kReleaseMinBytes back to the system
+/// (madvise MADV_DONTNEED; page_release.h) and returns the bytes advised. Arenas also do this by themselves after
+/// a quarter of their memory has been freed; this is malloc_trim's way to ask now. O(blocks).
+std::size_t release_free_memory() noexcept;
 /// Runs validate() on every arena (each under its lock) and returns the first broken invariant. For tests and
 /// the exit check; O(blocks).
 ValidateResult validate() noexcept;

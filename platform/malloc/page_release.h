@@ -1,0 +1,66 @@
+// platform/malloc/page_release.h — giving the pages inside large free blocks of an arena back to the system.
+//
+// An arena's chunks stay mapped (the heap keeps its regions), but the whole pages inside a large free block hold
+// nothing the heap needs: madvise(MADV_DONTNEED) drops them, the process's resident memory goes down, and the next
+// touch maps a fresh zero page. Only the edges of a free block carry heap data (the header and list links at its
+// start, the footer at its end), and they stay:
+//
+//   | hdr | links |  ....  [ page | page | ... | page ]  ....  | footer || next block
+//   ^ block          ^ payload + kFreeBlockKeepBytes, rounded up to a page     rounded down ^
+//
+// Trade-off: a page given back costs a page fault and zeroing when it is used again, so only holes of at least
+// kReleaseMinBytes are released (small ones are reused soon), and the arena releases after a volume of frees (see
+// Arena::note_freed), not on every free.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "alloc/basic_heap.h"
+
+namespace nostd::malloc_door {
+
+/// Free blocks smaller than this keep their pages.
+inline constexpr std::size_t kReleaseMinBytes = 64 * 1024;
+/// Bytes after a free block's payload start and before its end that are never released: the heap's free-list links
+/// (two pointers after the header) and its footer (the word before the next block) live there. 64 covers both
+/// with room for a tag layout with larger tags.
+inline constexpr std::size_t kFreeBlockKeepBytes = 64;
+
+static_assert(kReleaseMinBytes > 2 * kFreeBlockKeepBytes,
+              "page_release: a releasable block must be larger than the edges it keeps");
+
+/// The whole pages (of `page_bytes`, a power of two) inside free block `block` that may be released, as
+/// [*begin, *end); false when there is none.
+inline bool releasable_pages(const BlockInfo& block, std::size_t page_bytes, std::uintptr_t* begin,
+                             std::uintptr_t* end) noexcept {
+  if (block.used || block.size < kReleaseMinBytes) return false;
+  const auto payload = reinterpret_cast<std::uintptr_t>(block.payload);
+  // The block ends at (payload - header) + size; keeping 2 * kFreeBlockKeepBytes before payload + size keeps the
+  // footer whatever the header size (at most kFreeBlockKeepBytes).
+  const std::uintptr_t lo = (payload + kFreeBlockKeepBytes + page_bytes - 1) & ~(page_bytes - 1);
+  const std::uintptr_t hi = (payload + block.size - 2 * kFreeBlockKeepBytes) & ~(page_bytes - 1);
+  if (hi <= lo) return false;
+  *begin = lo;
+  *end = hi;
+  return true;
+}
+
+/// Releases the pages inside every large free block of `heap` (madvise MADV_DONTNEED) and returns the bytes
+/// advised (pages that were never touched count too: the kernel skips them cheaply). O(blocks) plus one system
+/// call per large free block. The caller holds the heap exclusively (the arena's lock).
+template <class Heap>
+std::size_t release_free_pages(const Heap& heap, std::size_t page_bytes) noexcept {
+  std::size_t released = 0;
+  heap.walk([&](const BlockInfo& block) {
+    std::uintptr_t begin = 0;
+    std::uintptr_t end = 0;
+    if (!releasable_pages(block, page_bytes, &begin, &end)) return;
+    if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) == 0) released += end - begin;
+  });
+  return released;
+}
+
+}  // namespace nostd::malloc_door

@@ -1,0 +1,153 @@
+// tests/malloc_release_test.cc — the drop-in malloc gives freed memory back to the system: resident memory (RSS,
+// /proc/self/statm) goes down after large frees, by itself (an arena releases the pages of its large free blocks
+// after a quarter of it has been freed), through malloc_trim, and for huge blocks (unmapped on free). Linked in
+// statically (//platform/malloc), so every allocation of this binary is ours; every test validates all arenas
+// after its operations, and blocks carry fill patterns checked before they are freed.
+#include <gtest/gtest.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "platform/malloc/malloc_door.h"
+#include "platform/malloc/page_release.h"
+
+namespace {
+
+namespace door = nostd::malloc_door;
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+void expect_valid() {
+  const nostd::ValidateResult result = door::validate();
+  EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().what);
+}
+
+// Resident bytes of this process.
+std::size_t rss() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0;
+  unsigned long resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// The compiler may drop a malloc/free pair whose block it can see through; opaque keeps the calls.
+void* opaque(void* p) {
+  asm volatile("" : "+r"(p));
+  return p;
+}
+
+// Allocates `total` bytes in blocks of `block` bytes, each filled with a pattern of its index.
+std::vector<unsigned char*> fill(std::size_t total, std::size_t block) {
+  std::vector<unsigned char*> blocks;
+  blocks.reserve(total / block);
+  for (std::size_t i = 0; i < total / block; ++i) {
+    auto* p = static_cast<unsigned char*>(opaque(std::malloc(block)));
+    EXPECT_NE(p, nullptr);
+    if (p == nullptr) break;
+    std::memset(p, static_cast<int>(i & 0xff), block);
+    blocks.push_back(p);
+  }
+  expect_valid();
+  return blocks;
+}
+
+// Checks each block's pattern, then frees it.
+void check_and_free(std::vector<unsigned char*>& blocks, std::size_t block) {
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const auto want = static_cast<unsigned char>(i & 0xff);
+    EXPECT_EQ(blocks[i][0], want);
+    EXPECT_EQ(blocks[i][block - 1], want);
+    std::free(blocks[i]);
+  }
+  blocks.clear();
+  expect_valid();
+}
+
+TEST(MallocRelease, ReleasablePagesKeepTheBlockEdges) {
+  constexpr std::size_t kPage = 4096;
+  alignas(4096) static std::byte area[32 * 4096];
+  const nostd::BlockInfo small{area + 16, 32 * 1024, false};
+  std::uintptr_t begin = 0;
+  std::uintptr_t end = 0;
+  EXPECT_FALSE(door::releasable_pages(small, kPage, &begin, &end)) << "a hole under kReleaseMinBytes was released";
+  const nostd::BlockInfo used{area + 16, sizeof area - 16, true};
+  EXPECT_FALSE(door::releasable_pages(used, kPage, &begin, &end)) << "a used block was released";
+  const nostd::BlockInfo free_block{area + 16, sizeof area - 16, false};
+  ASSERT_TRUE(door::releasable_pages(free_block, kPage, &begin, &end));
+  const auto payload = reinterpret_cast<std::uintptr_t>(free_block.payload);
+  EXPECT_EQ(begin % kPage, 0u);
+  EXPECT_EQ(end % kPage, 0u);
+  EXPECT_GE(begin, payload + door::kFreeBlockKeepBytes);                      // the links stay
+  EXPECT_LE(end, payload + free_block.size - 2 * door::kFreeBlockKeepBytes);  // the footer stays
+  EXPECT_EQ(end - begin, 30 * kPage);                                         // all but the first and the last page
+}
+
+TEST(MallocRelease, FreeingMostOfAnArenaReturnsItsPages) {
+  constexpr std::size_t kBlock = 64 * 1024;  // below the huge threshold: arena blocks
+  const std::size_t before = rss();
+  std::vector<unsigned char*> blocks = fill(48 * kMiB, kBlock);
+  const std::size_t peak = rss();
+  EXPECT_GE(peak, before + 40 * kMiB) << "the blocks were not made resident";
+  check_and_free(blocks, kBlock);
+  const std::size_t after = rss();
+  // 48 MiB freed: the arena released at every 16 MiB; what is left resident is at most the last interval's rest.
+  EXPECT_LE(after, peak - 32 * kMiB) << "peak " << peak / kMiB << " MiB, after the frees " << after / kMiB << " MiB";
+}
+
+TEST(MallocRelease, MallocTrimReturnsWhatIsFreeNow) {
+  constexpr std::size_t kBlock = 128 * 1024;
+  std::vector<unsigned char*> blocks = fill(8 * kMiB, kBlock);  // well under the arena's release interval
+  const std::size_t peak = rss();
+  check_and_free(blocks, kBlock);
+  EXPECT_EQ(malloc_trim(0), 1);
+  expect_valid();
+  const std::size_t after = rss();
+  EXPECT_LE(after, peak - 6 * kMiB) << "peak " << peak / kMiB << " MiB, after malloc_trim " << after / kMiB << " MiB";
+}
+
+TEST(MallocRelease, ReleasedMemoryIsReusedIntact) {
+  // Release the space, then allocate in it again: the heap's links and footers survived, the pages come back.
+  constexpr std::size_t kBlock = 200 * 1024;
+  std::vector<unsigned char*> blocks = fill(20 * kMiB, kBlock);
+  check_and_free(blocks, kBlock);
+  EXPECT_EQ(malloc_trim(0), 1);
+  expect_valid();
+  for (int round = 0; round < 3; ++round) {
+    blocks = fill(20 * kMiB, kBlock);
+    check_and_free(blocks, kBlock);
+    malloc_trim(0);
+    expect_valid();
+  }
+  // calloc of a released page is zero, as of any other.
+  auto* z = static_cast<unsigned char*>(std::calloc(1, 300 * 1024));
+  ASSERT_NE(z, nullptr);
+  for (std::size_t i = 0; i < 300 * 1024; i += 997) ASSERT_EQ(z[i], 0) << i;
+  std::free(z);
+  expect_valid();
+}
+
+TEST(MallocRelease, HugeBlocksAreUnmappedOnFree) {
+  constexpr std::size_t kHuge = 64 * kMiB;  // above door::kHugeThreshold: its own mapping
+  static_assert(kHuge >= door::kHugeThreshold);
+  const std::size_t before = rss();
+  auto* p = static_cast<unsigned char*>(opaque(std::malloc(kHuge)));
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 0x5a, kHuge);
+  const std::size_t peak = rss();
+  EXPECT_GE(peak, before + 60 * kMiB);
+  EXPECT_EQ(p[kHuge - 1], 0x5a);
+  std::free(p);
+  expect_valid();
+  EXPECT_LE(rss(), peak - 60 * kMiB);
+}
+
+}  // namespace
