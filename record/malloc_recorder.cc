@@ -51,9 +51,18 @@ static_assert(offsetof(ThreadBuffer, payload) == offsetof(ThreadBuffer, header) 
 std::atomic<std::uint64_t> g_seq{0};
 std::atomic<std::size_t> g_thread_count{0};
 ThreadBuffer* g_threads[kMaxThreads];
-int g_fd = -1;
+// The file is written as g_part_path ("PATH.PID.part") and renamed to g_path when recording stops, so that
+// PATH only ever holds a whole trace and processes sharing one name do not write into each other's file: a child
+// that starts recording into the same name (Python starts a few to ask the system its name) has its own part file,
+// and the last process to finish, usually the parent, leaves its trace under the name. The part file is created at
+// the first flush, or at stop: a short-lived child that leaves through _exit() (dash does) leaves nothing behind.
+std::atomic<int> g_fd{-1};
+std::atomic_flag g_opening = ATOMIC_FLAG_INIT;  // one thread creates the file
+bool g_open_failed = false;
+bool g_started = false;
 pid_t g_owner = 0;
 char g_path[4096];
+char g_part_path[4096 + 32];
 std::atomic<bool> g_stopped{false};
 std::atomic<std::uint64_t> g_lost_threads{0};
 // True when membarrier(2) can stand in for the recording threads' half of the fence in `record` (registered at
@@ -77,11 +86,37 @@ void write_all(int fd, const void* data, std::size_t bytes) {
   }
 }
 
+// The part file, created (with the magic) by the first caller; -1 when it cannot be created.
+[[gnu::noinline]] int open_part_file() {
+  while (g_opening.test_and_set(std::memory_order_acquire)) {
+  }
+  int fd = g_fd.load(std::memory_order_relaxed);
+  if (fd < 0 && !g_open_failed) {
+    fd = open(g_part_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      g_open_failed = true;
+      say("nostd-alloc: cannot create the trace file NOSTD_ALLOC_TRACE names; not recording\n");
+      internal::g_recording.store(false, std::memory_order_relaxed);
+    } else {
+      write_all(fd, kRawMagic.data(), kRawMagic.size());
+      g_fd.store(fd, std::memory_order_release);
+    }
+  }
+  g_opening.clear(std::memory_order_release);
+  return fd;
+}
+
+int part_file() {
+  const int fd = g_fd.load(std::memory_order_acquire);
+  return fd >= 0 ? fd : open_part_file();
+}
+
 void flush(ThreadBuffer* b) {
   if (b->used == 0) return;
   b->header.magic = kRawChunkMagic;
   b->header.bytes = static_cast<std::uint32_t>(b->used);
-  write_all(g_fd, &b->header, sizeof(RawChunkHeader) + b->used);
+  const int fd = part_file();
+  if (fd >= 0) write_all(fd, &b->header, sizeof(RawChunkHeader) + b->used);
   b->used = 0;
 }
 
@@ -151,7 +186,7 @@ std::uint8_t align_log2_of(std::size_t align) {
 }  // namespace
 
 bool malloc_recorder_start(const char* path) {
-  if (internal::g_recording.load() || g_fd >= 0) return true;
+  if (g_started) return true;
   // Expand %p into the process id.
   std::size_t o = 0;
   for (const char* p = path; *p != 0 && o + 24 < sizeof g_path; ++p) {
@@ -163,12 +198,16 @@ bool malloc_recorder_start(const char* path) {
     }
   }
   g_path[o] = 0;
-  g_fd = open(g_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-  if (g_fd < 0) {
+  std::snprintf(g_part_path, sizeof g_part_path, "%s.%d.part", g_path, static_cast<int>(getpid()));
+  // Fail now, not at the first flush, when the directory does not take files: create the part file and remove it.
+  const int probe = open(g_part_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (probe < 0) {
     say("nostd-alloc: cannot create the trace file NOSTD_ALLOC_TRACE names; not recording\n");
     return false;
   }
-  write_all(g_fd, kRawMagic.data(), kRawMagic.size());
+  close(probe);
+  unlink(g_part_path);
+  g_started = true;
   g_asymmetric_fence = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
   g_owner = getpid();
   pthread_atfork(nullptr, nullptr, child_after_fork);
@@ -194,7 +233,7 @@ void malloc_recorder_reallocated(void* old_ptr, void* new_ptr, std::size_t new_s
 }
 
 void malloc_recorder_stop() {
-  if (g_fd < 0 || getpid() != g_owner) return;
+  if (!g_started || getpid() != g_owner) return;
   if (g_stopped.exchange(true)) return;
   internal::g_recording.store(false);  // seq_cst
   // The heavy half of `record`'s handshake: every thread running now passes a full fence, so either it sees
@@ -210,9 +249,16 @@ void malloc_recorder_stop() {
   }
   // Every number below g_seq is in some chunk now: a thread that took one finished its append first.
   const std::uint64_t events = g_seq.load();
+  const int fd = part_file();
+  if (fd < 0) return;
   const RawChunkHeader end{kRawEndMagic, 0, events};
-  write_all(g_fd, &end, sizeof end);
-  close(g_fd);
+  write_all(fd, &end, sizeof end);
+  close(fd);
+  if (rename(g_part_path, g_path) != 0) {
+    say("nostd-alloc: cannot rename the finished trace to the name NOSTD_ALLOC_TRACE gives; it is left as "
+        "PATH.PID.part\n");
+    return;
+  }
   static char msg[sizeof g_path + 200];  // static: no large stack frame inside a destructor
   const std::uint64_t lost = g_lost_threads.load();
   std::snprintf(msg, sizeof msg, "nostd-alloc: raw trace of %llu calls written to %s%s\n",

@@ -16,8 +16,10 @@
 // is left to the tools that read it (`trace_convert`, `replay`), so that the recorded program does not pay for
 // it. Reporting a free *before* the block is released and an allocation *after* it is obtained keeps the
 // sequence consistent across threads: an address cannot be handed out again before its free has its number. A
-// child after fork() stops recording (its parent's trace must not receive its events); a program that exec()s
-// another one passes the variable on, so write "%p" in the path to give each process its own trace.
+// child after fork() stops recording (its parent's trace must not receive its events). The file is written as
+// PATH.PID.part and renamed to PATH at stop: PATH only ever holds a whole trace, and when several processes record
+// under one name (a program that starts others passes the variable on) each writes its own part file and the
+// last to finish leaves its trace; write "%p" in the path to keep every process's trace.
 #pragma once
 
 #include <atomic>

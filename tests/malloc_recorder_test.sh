@@ -43,6 +43,14 @@ check() {
   grep -qE '^a [0-9]+ 100 64$' "$dir/t.txt" || fail "the 64-byte-aligned block of 100 bytes is missing"
   grep -qE '^a [0-9]+ 100$' "$dir/t.txt" || fail "the calloc(10, 10) block is missing"
 
+  # Without %p, a program that starts others records alone: its children must not truncate its file.
+  mkdir "$dir/single"
+  # (Python flushes a few buffers of calls to the file before it starts `true`, whose start would truncate them.)
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/single/t.trace" PYTHONMALLOC=malloc python3 -c \
+    'import subprocess; l = [str(i) for i in range(300000)]; subprocess.run(["true"]); print(len(l))' >/dev/null 2>&1
+  [[ "$(ls "$dir/single")" == t.trace ]] || fail "without %p: expected only t.trace, got: $(ls "$dir/single")"
+  "$convert" --check "$dir/single/t.trace" >/dev/null || fail "without %p: children damaged the parent's trace"
+
   # Unset: the shim records nothing and writes nothing.
   (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
     fail "the program failed under the shim with recording off"
