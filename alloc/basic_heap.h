@@ -141,6 +141,7 @@ class BasicHeap {
   [[nodiscard]] Result<void*> allocate(Layout layout) noexcept {
     Guard guard(lock_, regions_);
     if constexpr (!kParanoidLevel) return allocate_locked(layout.size(), layout.align());
+    before_operation();
     Result<void*> result = allocate_locked(layout.size(), layout.align());
     after_operation();
     return result;
@@ -150,6 +151,7 @@ class BasicHeap {
   [[nodiscard]] Result<void*> allocate(std::size_t size) noexcept {
     Guard guard(lock_, regions_);
     if constexpr (!kParanoidLevel) return allocate_locked(size, kDefaultAlignment);
+    before_operation();
     Result<void*> result = allocate_locked(size, kDefaultAlignment);
     after_operation();
     return result;
@@ -174,6 +176,7 @@ class BasicHeap {
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> block = checked_block(ptr);
       if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      before_operation();
       release(*block);
     } else {
       release(block_of(ptr));
@@ -190,6 +193,7 @@ class BasicHeap {
       Guard guard(lock_, regions_);
       Result<std::byte*> block = checked_block(ptr);
       if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      before_operation();
       if (layout.size() > visible_bytes(*block) || !is_aligned(ptr, layout.align())) {
         Check::on_fault(HeapFault{AllocError::kInvalidLayout, ptr,
                                   "deallocate's layout does not fit the block (larger than requested, or an alignment "
@@ -213,6 +217,7 @@ class BasicHeap {
     Guard guard(lock_, regions_);
     Result<std::byte*> block = checked_block(ptr);
     if (!block) return fail(block.error());
+    before_operation();
     release(*block);
     after_operation();
     return {};
@@ -234,6 +239,7 @@ class BasicHeap {
       block = block_of(ptr);
     }
     if constexpr (!kParanoidLevel) return reallocate_locked(block, new_size);
+    before_operation();
     Result<void*> result = reallocate_locked(block, new_size);
     after_operation();
     return result;
@@ -260,6 +266,7 @@ class BasicHeap {
   [[nodiscard]] Result<void> add_region(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions {
     Guard guard(lock_, regions_);
     ensure_init();
+    before_operation();
     Result<void> result = add_region_locked(region);
     after_operation();
     return result;
@@ -925,6 +932,16 @@ class BasicHeap {
   static void expect_unwritten_neighbours(std::byte* block, std::size_t size) noexcept {
     if (!Tags::prev_used(block)) expect_unwritten_prefix(block - Tags::prev_free_size(block));
     if (!Tags::used(block + size)) expect_unwritten_prefix(block + size);
+  }
+
+  // ParanoidChecks: the whole heap validated before every operation, so that a corruption made since the last one
+  // (a write after free, an overflow) is reported before the operation trusts the heap or hands anything out (a
+  // block taken elsewhere would otherwise be live when the check after it reported); and after it, so that a fault
+  // the operation itself leaves is reported by that operation. Empty below ParanoidChecks.
+  void before_operation() const noexcept {
+    if constexpr (kParanoidLevel) {
+      if (ValidateResult result = validate_locked(); !result) Check::on_fault(result.error());
+    }
   }
 
   // ParanoidChecks: the whole heap validated after every operation; the first broken invariant goes to the handler.

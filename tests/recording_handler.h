@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <csetjmp>
+#include <cstdio>
+#include <cstdlib>
 
 #include "alloc/check/heap_fault.h"
 
@@ -18,11 +20,20 @@ struct RecordingHandler {
   static inline std::jmp_buf* resume = nullptr;
   static inline HeapFault last{};
   static inline int calls = 0;
-  /// Never returns: jumps back into EXPECT_FAULT.
+  /// Never returns: jumps back into the EXPECT_FAULT that armed it. The target is used once: a fault outside any
+  /// EXPECT_FAULT (or a second one inside it) aborts with the fault's reason, since jumping into the dead frame of an
+  /// earlier EXPECT_FAULT would re-run the code after it (on Cortex-M4 that looped over 30,000 times).
   [[noreturn]] static void on_fault(const HeapFault& fault) noexcept {
     last = fault;
     ++calls;
-    std::longjmp(*resume, 1);
+    std::jmp_buf* const target = resume;
+    resume = nullptr;
+    if (target == nullptr) {
+      std::fprintf(stderr, "unexpected heap fault (no EXPECT_FAULT armed): error %d at %p: %s\n",
+                   static_cast<int>(fault.error), fault.where, fault.what);
+      std::abort();
+    }
+    std::longjmp(*target, 1);
   }
 };
 
@@ -42,4 +53,5 @@ struct RecordingHandler {
     EXPECT_EQ(::nostd::testing::RecordingHandler::last.error, expected_error);                \
     EXPECT_EQ(::nostd::testing::RecordingHandler::last.where, (const void*)(expected_where)); \
     EXPECT_NE(::nostd::testing::RecordingHandler::last.what, nullptr);                        \
+    ::nostd::testing::RecordingHandler::resume = nullptr;                                     \
   } while (0)

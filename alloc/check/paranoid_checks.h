@@ -12,9 +12,12 @@
 
 namespace nostd {
 
-/// Zephyr's EXTREME level: everything DebugChecks does, and after every allocate, deallocate, reallocate and
-/// add_region the whole heap is validated (every block, every free byte's poison, the whole fit index); the first
-/// broken invariant goes to the handler. Cost: O(heap bytes) per operation, for hunting a corruption in tests.
+/// Zephyr's EXTREME level: everything DebugChecks does, and before and after every allocate, deallocate,
+/// reallocate, try_deallocate and add_region the whole heap is validated (every block, every free byte's poison,
+/// the whole fit index); the first broken invariant goes to the handler. Before: a corruption made since the last
+/// operation is reported before anything is handed out or merged (deallocate and reallocate check their pointer
+/// first, so a bad pointer is still reported as such). After: a fault the operation left is reported by it.
+/// Cost: O(heap bytes) twice per operation, for hunting a corruption in tests.
 template <class Handler = AbortOnFault, SecretSource Secret = AddressSecret>
 struct ParanoidChecks {
   using policy_role = role::Check;
