@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include "alloc/internal/asan_hooks.h"
 #include "alloc/internal/valgrind_hooks.h"
@@ -61,14 +63,46 @@ NOSTD_NO_SANITIZE_ADDRESS inline void unchecked_fill(std::byte* p, std::size_t n
   }
 }
 
+/// True when some byte of [p, p + n) differs from `value`. [p, p + n) may be poisoned. (unchecked_find_other's fast
+/// path.)
+NOSTD_NO_SANITIZE_ADDRESS inline bool differs_from(const std::byte* p, std::size_t n, std::byte value) noexcept {
+  if constexpr (kAsan) {
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < n; ++i) diff |= std::to_integer<unsigned char>(p[i] ^ value);
+    return diff != 0;
+  } else {
+    using Word = std::uintptr_t;
+    constexpr std::size_t kWord = sizeof(Word);
+    Word pattern;
+    std::memset(&pattern, std::to_integer<int>(value), kWord);
+    Word diff = 0;
+    std::size_t i = 0;
+    for (; i < n && reinterpret_cast<std::uintptr_t>(p + i) % kWord != 0; ++i)
+      diff |= std::to_integer<Word>(p[i] ^ value);
+    auto word_at = [p](std::size_t at) {
+      Word w;
+      std::memcpy(&w, std::assume_aligned<alignof(Word)>(p + at), kWord);
+      return w;
+    };
+    for (; n - i >= 4 * kWord; i += 4 * kWord) {
+      diff |= (word_at(i) ^ pattern) | (word_at(i + kWord) ^ pattern) | (word_at(i + 2 * kWord) ^ pattern) |
+              (word_at(i + 3 * kWord) ^ pattern);
+    }
+    for (; n - i >= kWord; i += kWord) diff |= word_at(i) ^ pattern;
+    for (; i < n; ++i) diff |= std::to_integer<Word>(p[i] ^ value);
+    return diff != 0;
+  }
+}
+
 /// The first byte in [p, p + n) that differs from `value`, or nullptr. [p, p + n) may be poisoned.
 NOSTD_NO_SANITIZE_ADDRESS inline const std::byte* unchecked_find_other(const std::byte* p, std::size_t n,
                                                                        std::byte value) noexcept {
-  // No early exit on the common path: OR-ing the differences lets the compiler vectorise the scan (16 bytes per
-  // step with SSE2); only a range that holds a difference is scanned again for its first one.
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < n; ++i) diff |= std::to_integer<unsigned char>(p[i] ^ value);
-  if (diff == 0) return nullptr;
+  // DebugChecks' scans of freed bytes run on every allocate and free, over whole blocks: no early exit on the common
+  // path, the differences OR-ed together a machine word at a time, four words per step (g++ -O2 does not vectorise
+  // a byte loop of unknown length; this runs about 8x fewer instructions than it, see README "What each level
+  // costs"). Only a range that holds a difference is scanned again, bytewise, for its first one. Under ASan the
+  // loads stay bytewise (a wide load of a poisoned range is still checked by the memcpy interceptor).
+  if (!differs_from(p, n, value)) return nullptr;
   for (std::size_t i = 0; i < n; ++i) {
     if (p[i] != value) return p + i;
   }
