@@ -66,7 +66,10 @@ NOSTD_NO_SANITIZE_ADDRESS inline void unchecked_fill(std::byte* p, std::size_t n
 /// True when some byte of [p, p + n) differs from `value`. [p, p + n) may be poisoned. (unchecked_find_other's fast
 /// path.)
 NOSTD_NO_SANITIZE_ADDRESS inline bool differs_from(const std::byte* p, std::size_t n, std::byte value) noexcept {
-  if constexpr (kAsan) {
+  // Bytewise under the memory tools: ASan's memcpy interceptor would check a wide load of a poisoned range, and
+  // memcheck marks the no-access bytes of a word load that is only partly addressable (a canary next to payload
+  // bytes, a poisoned byte next to a free block's links) undefined, so the comparison would be reported.
+  if constexpr (kMemoryTools) {
     unsigned char diff = 0;
     for (std::size_t i = 0; i < n; ++i) diff |= std::to_integer<unsigned char>(p[i] ^ value);
     return diff != 0;
@@ -100,8 +103,8 @@ NOSTD_NO_SANITIZE_ADDRESS inline const std::byte* unchecked_find_other(const std
   // DebugChecks' scans of freed bytes run on every allocate and free, over whole blocks: no early exit on the common
   // path, the differences OR-ed together a machine word at a time, four words per step (g++ -O2 does not vectorise
   // a byte loop of unknown length; this runs about 8x fewer instructions than it, see README "What each level
-  // costs"). Only a range that holds a difference is scanned again, bytewise, for its first one. Under ASan the
-  // loads stay bytewise (a wide load of a poisoned range is still checked by the memcpy interceptor).
+  // costs"). Only a range that holds a difference is scanned again, bytewise, for its first one. Under ASan and
+  // Valgrind the loads stay bytewise (differs_from says why).
   if (!differs_from(p, n, value)) return nullptr;
   for (std::size_t i = 0; i < n; ++i) {
     if (p[i] != value) return p + i;
