@@ -211,11 +211,12 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
       return "cannot write " + base + ".rgb";
     }
   }
+  // noenhanced: titles are plain text (a trace named a_b.trace must not print b as a subscript).
   std::FILE* gp = popen("gnuplot", "w");
   if (gp == nullptr) return "cannot run gnuplot (apt-get install gnuplot-nox, or run through ./bazelw)";
   const std::size_t n = panels.size();
   const double kib = static_cast<double>(s.row_bytes() * s.rows) / 1024;
-  std::fprintf(gp, "set terminal pngcairo size %zu,420 font 'DejaVu Sans,9'\n", 90 + 230 * n);
+  std::fprintf(gp, "set terminal pngcairo noenhanced size %zu,420 font 'DejaVu Sans,9'\n", 90 + 230 * n);
   std::fprintf(gp, "set output '%s'\n", out_over_time.c_str());
   std::fprintf(gp, "set multiplot layout 1,%zu title \"%s\\nused: blue, free: orange, never carved: grey\"\n", n,
                caption.c_str());
@@ -234,7 +235,7 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
                  work_dir.c_str(), k, s.columns, s.rows, static_cast<double>(calls) / s.columns, kib / s.rows);
   }
   std::fprintf(gp, "unset multiplot\n");
-  std::fprintf(gp, "set terminal pngcairo size %zu,330 font 'DejaVu Sans,9'\n", 40 + 230 * n);
+  std::fprintf(gp, "set terminal pngcairo noenhanced size %zu,330 font 'DejaVu Sans,9'\n", 40 + 230 * n);
   std::fprintf(gp, "set output '%s'\n", out_peak.c_str());
   std::fprintf(gp,
                "set multiplot layout 1,%zu title \"%s: the arena at the peak of live bytes (%.0f KiB shown, left to "
