@@ -119,7 +119,8 @@ class BasicHeap {
   constexpr BasicHeap() noexcept = default;
 
   /// A heap over `region`, which the caller owns and which must outlive the heap (RegionSource only). A region
-  /// too small for one block leaves the heap empty: allocations fail with kOutOfMemory.
+  /// too small for one block leaves the heap empty: allocations fail with kOutOfMemory. A region larger than the
+  /// tag word can record is split as `add_region` describes.
   explicit BasicHeap(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions : source_(region) {}
 
   BasicHeap(const BasicHeap&) = delete;
@@ -262,7 +263,9 @@ class BasicHeap {
 
   /// Adds `region` (caller-owned, outliving the heap, not overlapping other regions) to the heap
   /// (RegionSource only). Fails with kOutOfMemory when the region cannot hold one block and kInvalidPointer when
-  /// it overlaps a region the heap already has.
+  /// it overlaps a region the heap already has. A region larger than the largest block the tag word records
+  /// (`Tags::kMaxBlockSize`: 4 GiB with 32-bit tags) is split into several back-to-back regions of at most that size
+  /// (one region header and end sentinel each), so all of it is used; no single allocation can exceed that size.
   [[nodiscard]] Result<void> add_region(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions {
     Guard guard(lock_, regions_);
     ensure_init();
@@ -404,6 +407,13 @@ class BasicHeap {
     if (!region.empty()) (void)add_region_locked(region);
   }
 
+  // Whether a span can hold more than the largest block the tag word records, so that add_region_locked splits it:
+  // never with pointer-sized tag words (a span's room is below UINTPTR_MAX less a header); known at compile time so
+  // that the common build carries no splitting loop (the Cortex-M4 .text budgets, //bench/footprint).
+  static constexpr bool kRegionsMaySplit =
+      align_down(Tags::kMaxBlockSize, kGranule) <
+      std::numeric_limits<std::uintptr_t>::max() - sizeof(RegionHeader) - 2 * Tags::kHeaderSize;
+
   Result<void> add_region_locked(std::span<std::byte> span) noexcept {
     const std::uintptr_t lo = address(span.data());
     if (span.size() > std::numeric_limits<std::uintptr_t>::max() - lo) return fail(AllocError::kInvalidPointer);
@@ -414,33 +424,43 @@ class BasicHeap {
       if (lo < r_hi && r_lo < hi) return fail(AllocError::kInvalidPointer);
     }
     // Layout: header, then a prologue word, then the first block whose payload is granule-aligned; the end
-    // sentinel's payload address is the last granule boundary inside the span.
-    const std::uintptr_t header_at = align_up(lo, alignof(RegionHeader));
-    const std::uintptr_t after_header = header_at + sizeof(RegionHeader);
-    const std::uintptr_t first_payload = first_payload_after(header_at);
-    const std::uintptr_t end_payload = align_down(hi, kGranule);
-    if (after_header > hi || end_payload < first_payload + kMinBlockSize) return fail(AllocError::kOutOfMemory);
-    std::size_t size = end_payload - first_payload;
-    size = std::min(size, align_down(Tags::kMaxBlockSize, kGranule));  // narrow tag words cap a block's size
-
+    // sentinel's payload address is the last granule boundary inside the span. A span larger than the largest
+    // block the tag word can record (4 GiB with 32-bit tags) becomes several regions back to back, each starting
+    // after the previous one's end sentinel, so that none of it is lost.
     std::byte* const base = span.data();
-    auto* region = reinterpret_cast<RegionHeader*>(base + (header_at - lo));
-    std::byte* const first = base + (first_payload - lo) - Tags::kHeaderSize;
-    region->first = first;
-    region->end = first + size;
-    region->next = regions_;
-    region->seal = region_seal(region);
-    regions_ = region;
-    if constexpr (internal::kValgrind) quiet_region(region, true);  // the Guard began before this region existed
-    Tags::make_edges(first, region->end);
-    Tags::make_free(first, size);
-    Tags::set_prev_used(region->end, false);
-    if constexpr (internal::kMemoryTools)
-      internal::tool_forbid(first - Tags::kHeaderSize, size + 2 * Tags::kHeaderSize);
-    if constexpr (kDebugLevel) poison(first, first, first + size);
-    index_insert(first, size);
-    capacity_ += size;
-    free_block_bytes_ += size;
+    std::uintptr_t at = lo;
+    bool added = false;
+    for (;;) {
+      const std::uintptr_t header_at = align_up(at, alignof(RegionHeader));
+      const std::uintptr_t after_header = header_at + sizeof(RegionHeader);
+      const std::uintptr_t first_payload = first_payload_after(header_at);
+      const std::uintptr_t end_payload = align_down(hi, kGranule);
+      if (after_header > hi || end_payload < first_payload + kMinBlockSize) break;
+      const std::size_t room = end_payload - first_payload;
+      const std::size_t size = std::min(room, align_down(Tags::kMaxBlockSize, kGranule));
+
+      auto* region = reinterpret_cast<RegionHeader*>(base + (header_at - lo));
+      std::byte* const first = base + (first_payload - lo) - Tags::kHeaderSize;
+      region->first = first;
+      region->end = first + size;
+      region->next = regions_;
+      region->seal = region_seal(region);
+      regions_ = region;
+      if constexpr (internal::kValgrind) quiet_region(region, true);  // the Guard began before this region existed
+      Tags::make_edges(first, region->end);
+      Tags::make_free(first, size);
+      Tags::set_prev_used(region->end, false);
+      if constexpr (internal::kMemoryTools)
+        internal::tool_forbid(first - Tags::kHeaderSize, size + 2 * Tags::kHeaderSize);
+      if constexpr (kDebugLevel) poison(first, first, first + size);
+      index_insert(first, size);
+      capacity_ += size;
+      free_block_bytes_ += size;
+      added = true;
+      if (!kRegionsMaySplit || size == room) break;
+      at = address(region->end) + Tags::kHeaderSize;
+    }
+    if (!added) return fail(AllocError::kOutOfMemory);
     return {};
   }
 
@@ -511,9 +531,10 @@ class BasicHeap {
     return static_cast<void*>(block + Tags::kHeaderSize);
   }
 
-  // Payload bytes of the live blocks (under DebugChecks, the requested bytes: canaries count as overhead).
+  // Σ usable_size over the live blocks, from the counters: each block's size less its tags and trailer, less the
+  // alignment-record byte of each over-aligned block (under DebugChecks also less the slack: the requested bytes).
   std::size_t bytes_in_use() const noexcept {
-    std::size_t bytes = used_block_bytes_ - live_ * kUsedOverhead;
+    std::size_t bytes = used_block_bytes_ - live_ * kUsedOverhead - live_over_aligned_;
     if constexpr (kDebugLevel) bytes -= slack_bytes_;
     return bytes;
   }
@@ -560,6 +581,7 @@ class BasicHeap {
     if (align != 0)
       internal::store_word<std::uint8_t>(align_record(block), static_cast<std::size_t>(std::countr_zero(align)));
     ++live_;
+    live_over_aligned_ += align != 0 ? 1 : 0;
     used_block_bytes_ += size;
     if constexpr (kDebugLevel)
       internal::unchecked_fill(block + Tags::kHeaderSize, requested, DebugPatterns::kAllocated);
@@ -604,6 +626,7 @@ class BasicHeap {
       internal::tool_forbid(block, size);
     }
     --live_;
+    live_over_aligned_ -= Tags::over_aligned(block) ? 1 : 0;  // branchless: the Cortex-M footprint budget is tight
     used_block_bytes_ -= size;
     ++total_frees_;
     if (!Tags::prev_used(block)) {
@@ -1055,7 +1078,7 @@ class BasicHeap {
     auto fault = [](const void* where, const char* what) {
       return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
     };
-    std::size_t capacity = 0, used_bytes = 0, free_bytes = 0, live = 0, free_count = 0;
+    std::size_t capacity = 0, used_bytes = 0, free_bytes = 0, live = 0, live_over_aligned = 0, free_count = 0;
     std::uint64_t free_sum = 0;
     // `region` is regions_ (kept in the heap object) or the `next` of a header whose seal held.
     for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
@@ -1082,6 +1105,7 @@ class BasicHeap {
           }
           used_bytes += size;
           ++live;
+          live_over_aligned += Tags::over_aligned(block) ? 1 : 0;
           prev_free = false;
         } else {
           if (prev_free) return fault(block, "two free blocks are adjacent");
@@ -1097,7 +1121,7 @@ class BasicHeap {
         return fault(region->end, "end sentinel's prev-used flag is wrong");
     }
     if (capacity != capacity_) return fault(regions_, "capacity counter disagrees with the blocks");
-    if (used_bytes != used_block_bytes_ || live != live_)
+    if (used_bytes != used_block_bytes_ || live != live_ || live_over_aligned != live_over_aligned_)
       return fault(regions_, "in-use counters disagree with the blocks");
     if (free_bytes != free_block_bytes_) return fault(regions_, "free-byte counter disagrees with the blocks");
     if (free_count != index_.count()) return fault(regions_, "free index count differs from the free blocks");
@@ -1148,6 +1172,7 @@ class BasicHeap {
   std::size_t used_block_bytes_ = 0;
   std::size_t free_block_bytes_ = 0;
   std::size_t live_ = 0;
+  std::size_t live_over_aligned_ = 0;  // live blocks carrying an alignment record (one payload byte each)
   std::size_t peak_bytes_in_use_ = 0;
   std::size_t total_allocations_ = 0;
   std::size_t total_frees_ = 0;

@@ -9,9 +9,9 @@ namespace nostd {
 /// `capacity == bytes_in_use + bytes_free + overhead_bytes` always holds.
 struct HeapStats {
   std::size_t capacity = 0;            ///< Bytes of all blocks in all regions (excludes region headers/edges).
-  std::size_t bytes_in_use = 0;        ///< Usable bytes of live blocks (>= the sizes requested).
+  std::size_t bytes_in_use = 0;        ///< Σ usable_size over live blocks (>= the sizes requested).
   std::size_t bytes_free = 0;          ///< Payload bytes of free blocks (each free block minus one used block's tags).
-  std::size_t overhead_bytes = 0;      ///< Tag bytes: capacity - bytes_in_use - bytes_free.
+  std::size_t overhead_bytes = 0;      ///< Tags and alignment records: capacity - bytes_in_use - bytes_free.
   std::size_t largest_free_block = 0;  ///< Largest payload one allocation at the default alignment can get now.
   std::size_t peak_bytes_in_use = 0;   ///< Highest `bytes_in_use` seen.
   std::size_t live_allocations = 0;    ///< Blocks allocated and not yet freed.

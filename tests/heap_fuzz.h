@@ -76,6 +76,10 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
       }
     }
     if (!heap.validate()) return false;
+    // stats().bytes_in_use is Σ usable_size over the live blocks (over-aligned ones included).
+    std::size_t usable = 0;
+    for (const Slot& live : slots) usable += live.ptr != nullptr ? heap.usable_size(live.ptr) : 0;
+    if (heap.stats().bytes_in_use != usable) return false;
   }
   for (Slot& slot : slots) {
     if (slot.ptr == nullptr) continue;

@@ -1,6 +1,7 @@
 // RegionSource: heaps over caller memory, several non-contiguous regions in one heap, and add_region's bad input.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 
 #include "alloc/alloc.h"
@@ -130,6 +131,50 @@ TYPED_TEST(RegionSourceTest, ReallocateKeepsTheRequestedAlignmentNotTheAddresses
   heap.deallocate(guard);
   ASSERT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().free_blocks, 1u);
+}
+
+// A region larger than the tag word can record used to be capped silently at that size (4 GiB with 32-bit tags):
+// the rest of it was lost. It becomes back-to-back regions instead. 16-bit tags (blocks up to 65528 bytes) show it
+// with a 160 KiB buffer, on every platform.
+template <class Tags>
+class OversizedRegionTest : public ::testing::Test {};
+using NarrowTags = ::testing::Types<BasicCompactTags<std::uint16_t>, BasicFullTags<std::uint16_t>>;
+TYPED_TEST_SUITE(OversizedRegionTest, NarrowTags);
+
+TYPED_TEST(OversizedRegionTest, RegionLargerThanATagRecordsIsSplitNotCapped) {
+  using Heap = BasicHeap<FirstFit, TypeParam, RegionSource>;
+  constexpr std::size_t kBytes = 160 * 1024;
+  struct Owner {
+    alignas(64) std::byte buf[kBytes];
+  };
+  auto owner = std::make_unique<Owner>();
+  Heap heap{std::span<std::byte>(owner->buf)};
+  ASSERT_TRUE(valid(heap));
+  HeapStats s = heap.stats();
+  EXPECT_GT(s.capacity, kBytes - 3 * 256) << "the region was capped at one tag's reach";
+  EXPECT_EQ(s.free_blocks, 3u);  // 160 KiB in blocks of at most 64 KiB
+  EXPECT_LE(s.largest_free_block, TypeParam::kMaxBlockSize);
+  // Two 60000-byte blocks and one of 30000 fit only across the pieces; one larger than a tag records never does.
+  void* p[3];
+  for (std::size_t i = 0; i < 3; ++i) {
+    Result<void*> r = heap.allocate(i < 2 ? 60000 : 30000);
+    ASSERT_TRUE(r.has_value()) << i;
+    ASSERT_TRUE(valid(heap));
+    p[i] = *r;
+    fill(p[i], 1000, i);
+    EXPECT_TRUE(heap.owns(p[i]));
+  }
+  Result<void*> too_big = heap.allocate(TypeParam::kMaxBlockSize);
+  ASSERT_FALSE(too_big.has_value());
+  EXPECT_EQ(too_big.error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(heap));
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(holds_pattern(p[i], 1000, i));
+    heap.deallocate(p[i]);
+    ASSERT_TRUE(valid(heap));
+  }
+  EXPECT_EQ(heap.stats().free_blocks, 3u);
+  EXPECT_EQ(heap.stats().bytes_free, s.bytes_free);
 }
 
 TEST(RegionSourceTest, TooSmallFirstRegionLeavesHeapEmpty) {
