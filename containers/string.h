@@ -6,7 +6,8 @@
 // whole piece (not a byte at a time), and a piece may be a view of the string itself (`s.append(s.view())`).
 //
 // The buffer holds `capacity() + 1` bytes (room for the terminator). A string that never allocated has no buffer
-// and `c_str()` points to a shared empty string. Growth: 1.5x with an exact-size retry (containers/growth.h); the
+// and `c_str()` points to a shared empty string. The buffer mechanics are Vec's (containers/raw_buffer.h, with the
+// terminator as its one sentinel). Growth: 1.5x with an exact-size retry (containers/growth.h); the
 // block's slack counts as capacity when the allocator reports `usable_size`; bytes always move through
 // `reallocate` when the allocator has it (in place when the heap can).
 //
@@ -18,17 +19,14 @@
 #include <compare>
 #include <concepts>
 #include <cstddef>
-#include <cstdint>
 #include <cstring>
-#include <limits>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include "alloc/allocator.h"
 #include "alloc/error.h"
-#include "alloc/layout.h"
-#include "containers/growth.h"
+#include "containers/raw_buffer.h"
 #include "containers/relocate.h"
 
 namespace nostd {
@@ -40,7 +38,8 @@ inline constexpr char kEmptyCString[1] = {'\0'};
 
 /// A growable, NUL-terminated byte string in memory from `Alloc` (see the file comment).
 template <class Alloc>
-class String {
+class String : private internal::RawBuffer<char, Alloc, 1> {
+  using Buffer = internal::RawBuffer<char, Alloc, 1>;  // one sentinel: the terminator
   static_assert(internal::diagnose_allocator<Alloc>());
 
  public:
@@ -58,14 +57,14 @@ class String {
   /// "Not found" / "to the end", as `std::string_view::npos`.
   static constexpr std::size_t npos = std::string_view::npos;
   /// The capacity of the first block, in bytes before the terminator (see containers/growth.h).
-  static constexpr std::size_t kMinCapacity = internal::min_capacity(1);
+  using Buffer::kMinCapacity;
 
   /// An empty string with a default-constructed allocator handle. Never allocates.
   constexpr String() noexcept requires std::default_initializable<Alloc>
   = default;
 
   /// An empty string that will allocate from `alloc`. Never allocates.
-  constexpr explicit String(Alloc alloc) noexcept : alloc_(std::move(alloc)) {}
+  constexpr explicit String(Alloc alloc) noexcept : Buffer(std::move(alloc)) {}
 
   /// A string holding a copy of `text`, in a block of exactly `text.size() + 1` bytes (plus slack), or the error.
   [[nodiscard]] static Result<String> from(std::string_view text, Alloc alloc) {
@@ -80,26 +79,14 @@ class String {
   String& operator=(const String&) = delete;
 
   /// Takes `other`'s buffer; `other` is left empty with no buffer. Never allocates.
-  constexpr String(String&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)),
-        size_(std::exchange(other.size_, 0)),
-        capacity_(std::exchange(other.capacity_, 0)),
-        alloc_(other.alloc_) {}
+  constexpr String(String&& other) noexcept = default;
 
   /// Frees this string's buffer, then takes `other`'s buffer and allocator.
-  String& operator=(String&& other) noexcept requires std::is_copy_assignable_v<Alloc> {
-    if (this != &other) {
-      deallocate_buffer();
-      data_ = std::exchange(other.data_, nullptr);
-      size_ = std::exchange(other.size_, 0);
-      capacity_ = std::exchange(other.capacity_, 0);
-      alloc_ = other.alloc_;
-    }
-    return *this;
-  }
+  String& operator=(String&& other) noexcept requires std::is_copy_assignable_v<Alloc>
+  = default;
 
-  /// Returns the buffer to the allocator.
-  ~String() { deallocate_buffer(); }
+  /// Returns the buffer to the allocator (internal::RawBuffer).
+  ~String() = default;
 
   /// A copy in a block of exactly `size() + 1` bytes (plus slack) from a copy of the allocator, or the error.
   [[nodiscard]] Result<String> try_clone() const { return from(view(), alloc_); }
@@ -127,7 +114,7 @@ class String {
     if (count == 0) return {};
     if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
     // `text` may view this buffer (terminator included); growth keeps offsets, so remember the offset.
-    const std::size_t self = offset_in_buffer(text.data());
+    const std::size_t self = index_in_buffer(text.data());
     if (auto grown = grow_keeping(size_ + count); !grown) return fail(grown.error());
     char* gap = data_ + pos;
     std::memmove(gap + count, gap, size_ - pos + 1);  // the tail and the terminator
@@ -159,21 +146,10 @@ class String {
 
   /// Makes `capacity() >= capacity` with one allocation of exactly `capacity + 1` bytes (plus slack) when the
   /// current capacity is smaller; `kSizeOverflow` when `capacity > max_size()`.
-  [[nodiscard]] Result<void> reserve(std::size_t capacity) {
-    if (capacity <= capacity_) return {};
-    if (capacity > max_size()) return fail(AllocError::kSizeOverflow);
-    return change_capacity(capacity);
-  }
+  using Buffer::reserve;
 
   /// Asks for a block of exactly `size() + 1` bytes (none when empty); see `Vec::shrink_to_fit`.
-  [[nodiscard]] Result<void> shrink_to_fit() {
-    if (capacity_ == size_) return {};
-    if (size_ == 0) {
-      deallocate_buffer();
-      return {};
-    }
-    return change_capacity(size_);
-  }
+  using Buffer::shrink_to_fit;
 
   // ---- Non-growing operations -------------------------------------------------------------------------------------
 
@@ -206,17 +182,15 @@ class String {
   operator std::string_view() const noexcept { return view(); }
 
   /// Number of bytes, terminator excluded.
-  std::size_t size() const noexcept { return size_; }
+  using Buffer::size;
   /// Number of bytes, terminator excluded.
   std::size_t length() const noexcept { return size_; }
   /// Number of bytes the buffer holds without growing, terminator excluded.
-  std::size_t capacity() const noexcept { return capacity_; }
+  using Buffer::capacity;
   /// True when the string has no bytes.
-  bool empty() const noexcept { return size_ == 0; }
+  using Buffer::empty;
   /// The largest size a `String` can describe (the buffer, terminator included, fits `std::ptrdiff_t`).
-  static constexpr std::size_t max_size() noexcept {
-    return static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) - 1;
-  }
+  using Buffer::max_size;
 
   /// The byte at `index`. Precondition: `index < size()`.
   char& operator[](std::size_t index) noexcept { return data_[index]; }
@@ -258,7 +232,7 @@ class String {
   }
 
   /// A copy of the allocator handle.
-  Alloc allocator() const noexcept { return alloc_; }
+  using Buffer::allocator;
 
   /// Byte-wise equality.
   friend bool operator==(const String& a, const String& b) noexcept { return a.view() == b.view(); }
@@ -270,61 +244,14 @@ class String {
   friend std::strong_ordering operator<=>(const String& a, std::string_view b) noexcept { return a.view() <=> b; }
 
  private:
-  static constexpr std::size_t kNotInBuffer = std::numeric_limits<std::size_t>::max();
-
-  // The offset of `address` in the buffer (terminator included), or kNotInBuffer. Integer comparison: pointers
-  // into different objects have no specified order.
-  std::size_t offset_in_buffer(const char* address) const noexcept {
-    const auto addr = reinterpret_cast<std::uintptr_t>(address);
-    const auto first = reinterpret_cast<std::uintptr_t>(data_);
-    if (data_ == nullptr || addr < first || addr > first + size_) return kNotInBuffer;
-    return addr - first;
-  }
-
-  // The layout of a buffer for `capacity` bytes and the terminator (capacity <= max_size(): always valid).
-  static Layout layout_for(std::size_t capacity) noexcept { return *Layout::from(capacity + 1, 1); }
-
-  std::size_t capacity_of(void* ptr, std::size_t requested) const {
-    if constexpr (HasUsableSize<Alloc>) {
-      const std::size_t usable = static_cast<std::size_t>(alloc_.usable_size(ptr));
-      return std::min(std::max(usable - 1, requested), max_size());
-    } else {
-      static_cast<void>(ptr);
-      return requested;
-    }
-  }
-
-  // Changes the capacity to `capacity` (>= size_) keeping the bytes; fails only in the allocator, before any change.
-  Result<void> change_capacity(std::size_t capacity) {
-    if constexpr (HasReallocate<Alloc>) {
-      if (data_ != nullptr) {
-        auto ptr = alloc_.reallocate(data_, layout_for(capacity_), capacity + 1);
-        if (!ptr) return fail(ptr.error());
-        data_ = static_cast<char*>(*ptr);
-        capacity_ = capacity_of(*ptr, capacity);
-        return {};
-      }
-    }
-    auto ptr = alloc_.allocate(layout_for(capacity));
-    if (!ptr) return fail(ptr.error());
-    char* bytes = static_cast<char*>(*ptr);
-    std::memcpy(bytes, c_str(), size_ + 1);
-    deallocate_buffer();
-    data_ = bytes;
-    capacity_ = capacity_of(*ptr, capacity);
-    return {};
-  }
-
-  // Makes room for `required` bytes (1.5x, then exact), keeping the bytes.
-  Result<void> grow_keeping(std::size_t required) {
-    if (required <= capacity_) return {};
-    if (required > max_size()) return fail(AllocError::kSizeOverflow);
-    const std::size_t preferred = internal::grown_capacity(capacity_, required, kMinCapacity, max_size());
-    Result<void> grown = change_capacity(preferred);
-    if (grown) return {};
-    if (preferred == required) return fail(grown.error());
-    return change_capacity(required);
-  }
+  // The buffer's state and mechanics (containers/raw_buffer.h), by their plain names.
+  using Buffer::alloc_;
+  using Buffer::capacity_;
+  using Buffer::data_;
+  using Buffer::grow_keeping;
+  using Buffer::index_in_buffer;
+  using Buffer::kNotInBuffer;
+  using Buffer::size_;
 
   // Appends `text` growing to exactly the size needed (for `from`).
   Result<void> append_exact(std::string_view text) {
@@ -336,17 +263,6 @@ class String {
     size_ = count;
     if (data_ != nullptr) data_[size_] = '\0';
   }
-
-  void deallocate_buffer() noexcept {
-    if (data_ != nullptr) alloc_.deallocate(data_, layout_for(capacity_));
-    data_ = nullptr;
-    capacity_ = 0;
-  }
-
-  char* data_ = nullptr;
-  std::size_t size_ = 0;
-  std::size_t capacity_ = 0;
-  [[no_unique_address]] Alloc alloc_{};
 };
 
 /// A `String` holds no pointer into itself, so it relocates as bytes whenever its allocator handle does.

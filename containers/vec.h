@@ -13,7 +13,8 @@
 // trivially relocatable (containers/relocate.h), growth by a `T`, a range or a count goes through `reallocate`, in
 // place when the heap can (an emplace from other arguments builds its element in a new block, see emplace_at).
 // Other types are moved element by element into a new block, never through `reallocate`, whose byte copy would
-// skip their move constructors. Growth policy: 1.5x with an exact-size retry, see containers/growth.h.
+// skip their move constructors. Growth policy: 1.5x with an exact-size retry, see containers/growth.h. The buffer
+// mechanics (pointer, size, capacity, moves, capacity changes) are String's too: containers/raw_buffer.h.
 //
 // Iterators are plain pointers; every growth invalidates them, as in `std::vector`.
 #pragma once
@@ -22,9 +23,7 @@
 #include <compare>
 #include <concepts>
 #include <cstddef>
-#include <cstdint>
 #include <iterator>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <ranges>
@@ -34,8 +33,7 @@
 
 #include "alloc/allocator.h"
 #include "alloc/error.h"
-#include "alloc/layout.h"
-#include "containers/growth.h"
+#include "containers/raw_buffer.h"
 #include "containers/relocate.h"
 
 namespace nostd {
@@ -50,7 +48,8 @@ concept TryCloneable = requires(const T& value) {
 /// A growable array of `T` in memory from `Alloc` whose growth is fallible and all-or-nothing (see the
 /// file comment). `T` must be a move-constructible, destructible object type; `Alloc` an `Allocator`.
 template <class T, class Alloc>
-class Vec {
+class Vec : private internal::RawBuffer<T, Alloc, 0> {
+  using Buffer = internal::RawBuffer<T, Alloc, 0>;
   static_assert(internal::diagnose_allocator<Alloc>());
   static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,
                 "Vec: T must be a non-const, non-volatile object type");
@@ -80,14 +79,14 @@ class Vec {
   using const_iterator = const T*;
 
   /// The capacity of the first block (see containers/growth.h).
-  static constexpr std::size_t kMinCapacity = internal::min_capacity(sizeof(T));
+  using Buffer::kMinCapacity;
 
   /// An empty vector with a default-constructed allocator handle (e.g. `StaticHeapRef`). Never allocates.
   constexpr Vec() noexcept requires std::default_initializable<Alloc>
   = default;
 
   /// An empty vector that will allocate from `alloc`. Never allocates.
-  constexpr explicit Vec(Alloc alloc) noexcept : alloc_(std::move(alloc)) {}
+  constexpr explicit Vec(Alloc alloc) noexcept : Buffer(std::move(alloc)) {}
 
   /// An empty vector with room for at least `capacity` elements, or the allocation error.
   [[nodiscard]] static Result<Vec> with_capacity(std::size_t capacity, Alloc alloc) {
@@ -102,26 +101,19 @@ class Vec {
   Vec& operator=(const Vec&) = delete;
 
   /// Takes `other`'s buffer and allocator; `other` is left empty with no buffer. Never allocates.
-  constexpr Vec(Vec&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)),
-        size_(std::exchange(other.size_, 0)),
-        capacity_(std::exchange(other.capacity_, 0)),
-        alloc_(other.alloc_) {}
+  constexpr Vec(Vec&& other) noexcept = default;
 
   /// Destroys this vector's elements, frees its buffer, then takes `other`'s buffer and allocator.
   Vec& operator=(Vec&& other) noexcept requires std::is_copy_assignable_v<Alloc> {
     if (this != &other) {
-      release();
-      data_ = std::exchange(other.data_, nullptr);
-      size_ = std::exchange(other.size_, 0);
-      capacity_ = std::exchange(other.capacity_, 0);
-      alloc_ = other.alloc_;
+      truncate(0);
+      Buffer::operator=(std::move(other));
     }
     return *this;
   }
 
-  /// Destroys every element once and returns the buffer to the allocator.
-  ~Vec() { release(); }
+  /// Destroys every element once; the buffer goes back to the allocator (internal::RawBuffer).
+  ~Vec() { truncate(0); }
 
   /// A copy of this vector (elements copied, or `try_clone`d when `T` is `TryCloneable`), with a buffer of exactly
   /// `size()` elements (plus the block's slack) from a copy of this vector's allocator, or the first error.
@@ -247,24 +239,13 @@ class Vec {
 
   /// Makes `capacity() >= capacity` with one allocation of exactly that many elements (plus the block's slack)
   /// when the current capacity is smaller; `kSizeOverflow` when `capacity > max_size()`.
-  [[nodiscard]] Result<void> reserve(std::size_t capacity) {
-    if (capacity <= capacity_) return {};
-    if (capacity > max_size()) return fail(AllocError::kSizeOverflow);
-    return change_capacity(capacity);
-  }
+  using Buffer::reserve;
 
   /// Asks for a block of exactly `size()` elements (none when empty). With `reallocate` and a trivially
   /// relocatable `T` the heap shrinks the block in place; otherwise elements move to a new, smaller block. The
   /// capacity may stay above `size()` when the heap rounds blocks up. Fails only when a new block is needed and
   /// cannot be had; the vector is then unchanged.
-  [[nodiscard]] Result<void> shrink_to_fit() {
-    if (capacity_ == size_) return {};
-    if (size_ == 0) {
-      deallocate_buffer();
-      return {};
-    }
-    return change_capacity(size_);
-  }
+  using Buffer::shrink_to_fit;
 
   // ---- Non-growing operations -------------------------------------------------------------------------------------
 
@@ -296,13 +277,7 @@ class Vec {
   void clear() noexcept { truncate(0); }
 
   /// Exchanges contents and allocators with `other`.
-  void swap(Vec& other) noexcept requires std::is_swappable_v<Alloc> {
-    using std::swap;
-    swap(data_, other.data_);
-    swap(size_, other.size_);
-    swap(capacity_, other.capacity_);
-    swap(alloc_, other.alloc_);
-  }
+  void swap(Vec& other) noexcept requires std::is_swappable_v<Alloc> { Buffer::swap_buffer(other); }
 
   /// The element at `index`. Precondition: `index < size()`.
   T& operator[](std::size_t index) noexcept { return data_[index]; }
@@ -329,18 +304,16 @@ class Vec {
   const T* data() const noexcept { return data_; }
 
   /// Number of elements.
-  std::size_t size() const noexcept { return size_; }
+  using Buffer::size;
   /// Number of elements the buffer holds without growing.
-  std::size_t capacity() const noexcept { return capacity_; }
+  using Buffer::capacity;
   /// True when there are no elements.
-  bool empty() const noexcept { return size_ == 0; }
+  using Buffer::empty;
   /// The largest size a `Vec<T>` can describe: a byte count that fits `std::ptrdiff_t`.
-  static constexpr std::size_t max_size() noexcept {
-    return static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(T);
-  }
+  using Buffer::max_size;
 
   /// A copy of the allocator handle.
-  Alloc allocator() const noexcept { return alloc_; }
+  using Buffer::allocator;
 
   /// Iterator to the first element.
   T* begin() noexcept { return data_; }
@@ -375,15 +348,18 @@ class Vec {
   }
 
  private:
-  // A block from the allocator: its address and how many `T` it holds (the slack of the block included).
-  struct Block {
-    T* ptr;
-    std::size_t capacity;
-  };
-
-  // Growth goes through `reallocate` only when the allocator has it and a byte copy is a valid move of `T`.
-  static constexpr bool kCanReallocate = HasReallocate<Alloc> && kIsTriviallyRelocatable<T>;
-  static constexpr std::size_t kNotInBuffer = std::numeric_limits<std::size_t>::max();
+  // The buffer's state and mechanics (containers/raw_buffer.h), by their plain names.
+  using Buffer::adopt;
+  using Buffer::alloc_;
+  using Buffer::allocate_block;
+  using Buffer::allocate_for_growth;
+  using Buffer::capacity_;
+  using Buffer::data_;
+  using Buffer::grow_keeping;
+  using Buffer::index_in_buffer;
+  using Buffer::kCanReallocate;
+  using Buffer::kNotInBuffer;
+  using Buffer::size_;
 
   static Result<void> discard_pointer(const Result<T*>& result) {
     if (!result) return fail(result.error());
@@ -391,88 +367,6 @@ class Vec {
   }
 
   std::size_t index_of(const T* pos) const noexcept { return static_cast<std::size_t>(pos - data_); }
-
-  // The index of the element `address` lies in (the element itself or a member of it), or kNotInBuffer. Compares
-  // integers, since comparing pointers into different objects is unspecified.
-  std::size_t index_in_buffer(const void* address) const noexcept {
-    const auto addr = reinterpret_cast<std::uintptr_t>(address);
-    const auto first = reinterpret_cast<std::uintptr_t>(data_);
-    if (data_ == nullptr || addr < first || addr >= first + size_ * sizeof(T)) return kNotInBuffer;
-    return (addr - first) / sizeof(T);
-  }
-
-  static Layout layout_for(std::size_t capacity) noexcept {
-    // capacity <= max_size() keeps the byte count below PTRDIFF_MAX, so the layout is always valid.
-    return *Layout::array<T>(capacity);
-  }
-
-  // How many `T` the block at `ptr`, allocated for `requested`, really holds.
-  std::size_t capacity_of(void* ptr, std::size_t requested) const {
-    if constexpr (HasUsableSize<Alloc>) {
-      const std::size_t usable = static_cast<std::size_t>(alloc_.usable_size(ptr)) / sizeof(T);
-      return std::min(std::max(usable, requested), max_size());
-    } else {
-      static_cast<void>(ptr);
-      return requested;
-    }
-  }
-
-  Result<Block> allocate_block(std::size_t capacity) {
-    auto layout = Layout::array<T>(capacity);
-    if (!layout) return fail(layout.error());
-    auto ptr = alloc_.allocate(*layout);
-    if (!ptr) return fail(ptr.error());
-    return Block{static_cast<T*>(*ptr), capacity_of(*ptr, capacity)};
-  }
-
-  // A block for at least `required` elements: 1.5x first, then exactly `required` (containers/growth.h).
-  Result<Block> allocate_for_growth(std::size_t required) {
-    const std::size_t preferred = internal::grown_capacity(capacity_, required, kMinCapacity, max_size());
-    auto block = allocate_block(preferred);
-    if (!block && preferred != required) block = allocate_block(required);
-    return block;
-  }
-
-  // Moves the elements into `block`, leaving `gap` already-constructed elements at index `pos` alone (the caller
-  // built them there), frees the old buffer and takes the new one. Cannot fail.
-  void adopt(Block block, std::size_t pos, std::size_t gap) noexcept {
-    internal::relocate_forward(data_, pos, block.ptr);
-    internal::relocate_forward(data_ + pos, size_ - pos, block.ptr + pos + gap);
-    deallocate_buffer();
-    data_ = block.ptr;
-    capacity_ = block.capacity;
-    size_ += gap;
-  }
-
-  // Changes the capacity to `capacity` (>= size_) keeping every element at its index; the only failure point is
-  // the allocator, before anything changes.
-  Result<void> change_capacity(std::size_t capacity) {
-    if constexpr (kCanReallocate) {
-      if (data_ != nullptr) {
-        const Layout layout = layout_for(capacity);
-        auto ptr = alloc_.reallocate(data_, layout_for(capacity_), layout.size());
-        if (!ptr) return fail(ptr.error());
-        data_ = static_cast<T*>(*ptr);
-        capacity_ = capacity_of(*ptr, capacity);
-        return {};
-      }
-    }
-    auto block = allocate_block(capacity);
-    if (!block) return fail(block.error());
-    adopt(*block, size_, 0);
-    return {};
-  }
-
-  // Makes room for `required` elements (1.5x, then exact), keeping every element at its index.
-  Result<void> grow_keeping(std::size_t required) {
-    if (required <= capacity_) return {};
-    if (required > max_size()) return fail(AllocError::kSizeOverflow);
-    const std::size_t preferred = internal::grown_capacity(capacity_, required, kMinCapacity, max_size());
-    Result<void> grown = change_capacity(preferred);
-    if (grown) return {};
-    if (preferred == required) return fail(grown.error());
-    return change_capacity(required);
-  }
 
   template <class... Args>
   Result<T*> emplace_at(std::size_t pos, Args&&... args) {
@@ -558,22 +452,6 @@ class Vec {
     std::destroy(data_ + count, data_ + size_);
     size_ = count;
   }
-
-  void deallocate_buffer() noexcept {
-    if (data_ != nullptr) alloc_.deallocate(data_, layout_for(capacity_));
-    data_ = nullptr;
-    capacity_ = 0;
-  }
-
-  void release() noexcept {
-    truncate(0);
-    deallocate_buffer();
-  }
-
-  T* data_ = nullptr;
-  std::size_t size_ = 0;
-  std::size_t capacity_ = 0;
-  [[no_unique_address]] Alloc alloc_{};
 };
 
 /// A `Vec` holds no pointer into itself, so it relocates as bytes whenever its allocator handle does.
