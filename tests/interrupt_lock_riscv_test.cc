@@ -9,11 +9,13 @@
 // MachineTimer_Handler, defined here.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 #include "alloc/alloc.h"
 #include "alloc/concepts/lock_policy.h"
 #include "platform/interrupt_lock.h"
 #include "tests/check.h"
+#include "tests/shared_heap_check.h"
 
 namespace {
 
@@ -72,54 +74,8 @@ volatile std::uint32_t shared_counter = 0;
 // A heap shared by the main program and the timer handler, as firmware shares one between main and interrupts.
 constinit nostd::BasicHeap<nostd::FirstFit, nostd::InterruptLock, nostd::StaticArraySource<16 * 1024>> shared_heap;
 
-/// Fill byte `i` of a block tagged `tag`.
-std::uint8_t pattern(std::uint32_t tag, std::size_t i) { return static_cast<std::uint8_t>(tag * 31U + i * 7U + 1U); }
-
-void fill(void* p, std::size_t size, std::uint32_t tag) {
-  auto* bytes = static_cast<std::uint8_t*>(p);
-  for (std::size_t i = 0; i < size; ++i) bytes[i] = pattern(tag, i);
-}
-
-bool intact(const void* p, std::size_t size, std::uint32_t tag) {
-  const auto* bytes = static_cast<const std::uint8_t*>(p);
-  for (std::size_t i = 0; i < size; ++i) {
-    if (bytes[i] != pattern(tag, i)) return false;
-  }
-  return true;
-}
-
-// The handler's own blocks: a ring of kIsrBlocks, the oldest freed when a new one is due.
-constexpr std::size_t kIsrBlocks = 8;
-struct IsrBlock {
-  void* p;
-  std::size_t size;
-  std::uint32_t tag;
-};
-IsrBlock isr_blocks[kIsrBlocks];
-volatile std::uint32_t isr_heap_ops = 0;
-volatile std::uint32_t isr_errors = 0;
-
-std::size_t isr_size(std::uint32_t n) { return 8 + (n * 37U) % 200; }
-
-/// One heap step of the timer handler: free the ring's oldest block (checking its pattern), allocate a new one.
-void isr_heap_step() {
-  const std::uint32_t n = isr_heap_ops;
-  IsrBlock& slot = isr_blocks[n % kIsrBlocks];
-  if (slot.p != nullptr) {
-    if (!intact(slot.p, slot.size, slot.tag)) isr_errors = isr_errors + 1;
-    shared_heap.deallocate(slot.p);
-  }
-  const std::size_t size = isr_size(n);
-  nostd::Result<void*> p = shared_heap.allocate(size);
-  if (!p) {
-    isr_errors = isr_errors + 1;
-    slot = {};
-  } else {
-    fill(*p, size, 1000 + n);
-    slot = {*p, size, 1000 + n};
-  }
-  isr_heap_ops = n + 1;
-}
+// The handler's side of the shared heap (tests/shared_heap_check.h).
+constinit nostd::testing::IsrHeapRing<decltype(shared_heap)> isr_ring(shared_heap);
 
 }  // namespace
 
@@ -140,7 +96,7 @@ extern "C" void MachineTimer_Handler() {
       set_mtimecmp(mtime() + timer_period);
       break;
     case TimerMode::kHeap:
-      isr_heap_step();
+      isr_ring.step();
       set_mtimecmp(mtime() + timer_period);
       break;
   }
@@ -237,43 +193,21 @@ void excludes_an_interrupt_handler_updating_the_same_counter() {
 void heap_shared_with_an_interrupt_handler() {
   timer_mode = TimerMode::kHeap;
   timer_period = 100;  // 10 us: often enough that the same loop over a NullLock heap fails validate() (tried)
-  isr_heap_ops = 0;
-  isr_errors = 0;
+  isr_ring.reset();
   set_mtimecmp(mtime() + timer_period);
   enable_timer_interrupt();
   // The main program allocates, fills, checks and frees batches while the handler allocates and frees in between.
   constexpr std::uint32_t kIsrOps = 2000;
-  constexpr std::uint32_t kMaxRounds = 200'000;
-  std::uint32_t rounds = 0;
-  void* mine[6] = {};
-  bool ok = true;
-  while (ok && isr_heap_ops < kIsrOps && rounds < kMaxRounds) {
-    for (std::uint32_t i = 0; i < 6 && ok; ++i) {
-      const std::size_t size = 16 + ((rounds + i) * 53U) % 500;
-      nostd::Result<void*> p = shared_heap.allocate(size);
-      ok = NOSTD_CHECK(p.has_value());
-      if (!ok) break;
-      fill(*p, size, rounds * 8 + i);
-      mine[i] = *p;
-    }
-    ok = ok && NOSTD_CHECK(shared_heap.validate().has_value());
-    for (std::uint32_t i = 0; i < 6 && ok; ++i) {
-      const std::size_t size = 16 + ((rounds + i) * 53U) % 500;
-      ok = NOSTD_CHECK(intact(mine[i], size, rounds * 8 + i));
-      shared_heap.deallocate(mine[i]);
-    }
-    ok = ok && NOSTD_CHECK(shared_heap.validate().has_value());
-    ++rounds;
-  }
+  const nostd::testing::SharedHeapReport report = nostd::testing::run_main_side(
+      shared_heap, [] { return isr_ring.ops() >= kIsrOps; }, 200'000);
   stop_timer();
-  NOSTD_CHECK(isr_heap_ops >= kIsrOps && "the timer did not run often enough");
-  NOSTD_CHECK(isr_errors == 0 && "the handler saw a failed allocation or a damaged block");
-  for (IsrBlock& block : isr_blocks) {
-    if (block.p == nullptr) continue;
-    NOSTD_CHECK(intact(block.p, block.size, block.tag));
-    shared_heap.deallocate(block.p);
-    block = {};
+  if (!NOSTD_CHECK(report.ok())) {
+    std::printf("  %s (round %lu, block %lu)\n", report.failure, static_cast<unsigned long>(report.round),
+                static_cast<unsigned long>(report.block));
   }
+  NOSTD_CHECK(isr_ring.ops() >= kIsrOps && "the timer did not run often enough");
+  NOSTD_CHECK(isr_ring.errors() == 0 && "the handler saw a failed allocation or a damaged block");
+  NOSTD_CHECK(isr_ring.drain() && "a block of the handler was overwritten");
   NOSTD_CHECK(shared_heap.validate().has_value());
   NOSTD_CHECK(shared_heap.stats().live_allocations == 0);
 }

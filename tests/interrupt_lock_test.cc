@@ -9,6 +9,7 @@
 
 #include "alloc/alloc.h"
 #include "alloc/concepts/lock_policy.h"
+#include "tests/shared_heap_check.h"
 
 namespace {
 
@@ -55,62 +56,16 @@ namespace {
 // A heap shared by the test thread and the SysTick handler, as firmware shares one between main and interrupts.
 constinit nostd::BasicHeap<nostd::FirstFit, nostd::InterruptLock, nostd::StaticArraySource<16 * 1024>> shared_heap;
 
-/// Fill byte `i` of a block tagged `tag`.
-std::uint8_t pattern(std::uint32_t tag, std::size_t i) { return static_cast<std::uint8_t>(tag * 31U + i * 7U + 1U); }
-
-void fill(void* p, std::size_t size, std::uint32_t tag) {
-  auto* bytes = static_cast<std::uint8_t*>(p);
-  for (std::size_t i = 0; i < size; ++i) bytes[i] = pattern(tag, i);
-}
-
-bool intact(const void* p, std::size_t size, std::uint32_t tag) {
-  const auto* bytes = static_cast<const std::uint8_t*>(p);
-  for (std::size_t i = 0; i < size; ++i) {
-    if (bytes[i] != pattern(tag, i)) return false;
-  }
-  return true;
-}
-
-// The handler's own blocks: a ring of kIsrBlocks, the oldest freed when a new one is due.
-constexpr std::size_t kIsrBlocks = 8;
-struct IsrBlock {
-  void* p;
-  std::size_t size;
-  std::uint32_t tag;
-};
-IsrBlock isr_blocks[kIsrBlocks];
+// The handler's side of the shared heap (tests/shared_heap_check.h).
+constinit nostd::testing::IsrHeapRing<decltype(shared_heap)> isr_ring(shared_heap);
 volatile bool systick_uses_heap = false;
-volatile std::uint32_t isr_heap_ops = 0;
-volatile std::uint32_t isr_errors = 0;
-
-std::size_t isr_size(std::uint32_t n) { return 8 + (n * 37U) % 200; }
-
-/// One heap step of the SysTick handler: free the ring's oldest block (checking its pattern), allocate a new one.
-void isr_heap_step() {
-  const std::uint32_t n = isr_heap_ops;
-  IsrBlock& slot = isr_blocks[n % kIsrBlocks];
-  if (slot.p != nullptr) {
-    if (!intact(slot.p, slot.size, slot.tag)) isr_errors = isr_errors + 1;
-    shared_heap.deallocate(slot.p);
-  }
-  const std::size_t size = isr_size(n);
-  nostd::Result<void*> p = shared_heap.allocate(size);
-  if (!p) {
-    isr_errors = isr_errors + 1;
-    slot = {};
-  } else {
-    fill(*p, size, 1000 + n);
-    slot = {*p, size, 1000 + n};
-  }
-  isr_heap_ops = n + 1;
-}
 
 }  // namespace
 
 // SysTick: increments the shared counter under the global lock, or works on the shared heap.
 extern "C" void SysTick_Handler() noexcept {
   if (systick_uses_heap) {
-    isr_heap_step();
+    isr_ring.step();
     return;
   }
   global_lock.lock();
@@ -207,44 +162,21 @@ TEST(InterruptLockTest, ExcludesAnInterruptHandlerUpdatingTheSameCounter) {
 
 TEST(InterruptLockTest, HeapSharedWithAnInterruptHandler) {
   systick_uses_heap = true;
-  isr_heap_ops = 0;
-  isr_errors = 0;
+  isr_ring.reset();
   reg(kSysTickLoad) = 3000 - 1;
   reg(kSysTickVal) = 0;
   reg(kSysTickCtrl) = 0b111;
   // The thread allocates, fills, checks and frees batches while SysTick allocates and frees in between.
   constexpr std::uint32_t kIsrOps = 200;
-  constexpr std::uint32_t kMaxRounds = 200'000;
-  std::uint32_t rounds = 0;
-  void* mine[6] = {};
-  while (isr_heap_ops < kIsrOps && rounds < kMaxRounds) {
-    for (std::uint32_t i = 0; i < 6; ++i) {
-      const std::size_t size = 16 + ((rounds + i) * 53U) % 500;
-      nostd::Result<void*> p = shared_heap.allocate(size);
-      ASSERT_TRUE(p.has_value()) << "round " << rounds;
-      fill(*p, size, rounds * 8 + i);
-      mine[i] = *p;
-    }
-    ASSERT_TRUE(shared_heap.validate());
-    for (std::uint32_t i = 0; i < 6; ++i) {
-      const std::size_t size = 16 + ((rounds + i) * 53U) % 500;
-      ASSERT_TRUE(intact(mine[i], size, rounds * 8 + i)) << "round " << rounds << " block " << i;
-      shared_heap.deallocate(mine[i]);
-    }
-    ASSERT_TRUE(shared_heap.validate());
-    ++rounds;
-  }
+  const nostd::testing::SharedHeapReport report = nostd::testing::run_main_side(
+      shared_heap, [] { return isr_ring.ops() >= kIsrOps; }, 200'000);
   reg(kSysTickCtrl) = 0;
   barrier();
   systick_uses_heap = false;
-  EXPECT_GE(isr_heap_ops, kIsrOps) << "SysTick did not run often enough";
-  EXPECT_EQ(isr_errors, 0U) << "the handler saw a failed allocation or a damaged block";
-  for (IsrBlock& block : isr_blocks) {
-    if (block.p == nullptr) continue;
-    EXPECT_TRUE(intact(block.p, block.size, block.tag));
-    shared_heap.deallocate(block.p);
-    block = {};
-  }
+  EXPECT_TRUE(report.ok()) << report.failure << " (round " << report.round << ", block " << report.block << ")";
+  EXPECT_GE(isr_ring.ops(), kIsrOps) << "SysTick did not run often enough";
+  EXPECT_EQ(isr_ring.errors(), 0U) << "the handler saw a failed allocation or a damaged block";
+  EXPECT_TRUE(isr_ring.drain()) << "a block of the handler was overwritten";
   ASSERT_TRUE(shared_heap.validate());
   EXPECT_EQ(shared_heap.stats().live_allocations, 0U);
 }
