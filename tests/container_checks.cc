@@ -5,7 +5,9 @@
 // First the cases of the GoogleTest suite (tests/vec_test.cc, VecStressTest: counted, plain and over-aligned
 // elements on the container suites' heaps, with and without reallocate / usable_size), 3,000 steps each; then a
 // vector of counted elements on every heap composition (tests/heap_compositions.h), NOSTD_CHECKS_VEC_STEPS steps
-// each. After each run the heap validates, no block is live and every element constructed was destroyed once.
+// each (NOSTD_CHECKS_LEVEL: only the compositions of that check level, and the suite's cases only with level 0;
+// tests/BUILD.bazel builds one target per level). After each run the heap validates, no block is live and every element
+// constructed was destroyed once.
 #include <cstddef>
 #include <cstdio>
 #include <span>
@@ -60,21 +62,35 @@ alignas(64) std::byte arena[kTestHeapBytes];
 
 int main() {
   using namespace nostd::test;
-  // The suite's cases (tests/vec_test.cc: StressCases).
+  using nostd::testing::kCheckLevelNames;
+  std::size_t suite_cases = 0;
+#if !defined(NOSTD_CHECKS_LEVEL) || NOSTD_CHECKS_LEVEL == 0
+  // The suite's cases (tests/vec_test.cc: StressCases), with the first check level's target.
   check_suite_case<Counted, kAllCapabilities>(first_fit_compact, "Counted, FirstFit + CompactTags");
   check_suite_case<Counted, kAllCapabilities>(best_fit_full, "Counted, BestFit + FullTags");
   check_suite_case<Counted, kNoCapabilities>(first_fit_compact, "Counted, FirstFit + CompactTags, plain");
   check_suite_case<int, kAllCapabilities>(first_fit_compact, "int, FirstFit + CompactTags");
   check_suite_case<Aligned64, kAllCapabilities>(best_fit_full, "Aligned64, BestFit + FullTags");
-  // Every composition, over the same region one after another.
+  suite_cases = 5;
+#endif
+  // Every composition (of one check level with NOSTD_CHECKS_LEVEL), over the same region one after another.
   std::size_t visited = 0;
-  nostd::testing::for_each_composition<nostd::RegionSource>([&]<class Heap>() {
+  auto visit = [&]<class Heap>() {
     Heap heap{std::span<std::byte>(arena)};
     check_case<Counted, kAllCapabilities>(heap, NOSTD_CHECKS_VEC_STEPS, nostd::testing::composition_name<Heap>());
     ++visited;
-  });
-  NOSTD_CHECK(visited == nostd::testing::kCompositionCount);
-  std::printf("container_checks: 5 suite cases of 3000 steps, %lu compositions of %d steps\n",
-              static_cast<unsigned long>(visited), NOSTD_CHECKS_VEC_STEPS);
+  };
+#ifdef NOSTD_CHECKS_LEVEL
+  nostd::testing::for_each_composition_at<nostd::testing::CheckLevelAt<NOSTD_CHECKS_LEVEL>, nostd::RegionSource>(visit);
+  const std::size_t expected = nostd::testing::kCompositionsPerCheckLevel;
+  const char* const levels = kCheckLevelNames[NOSTD_CHECKS_LEVEL];
+#else
+  nostd::testing::for_each_composition<nostd::RegionSource>(visit);
+  const std::size_t expected = nostd::testing::kCompositionCount;
+  const char* const levels = "every check level";
+#endif
+  NOSTD_CHECK(visited == expected);
+  std::printf("container_checks (%s): %lu suite cases of 3000 steps, %lu compositions of %d steps\n", levels,
+              static_cast<unsigned long>(suite_cases), static_cast<unsigned long>(visited), NOSTD_CHECKS_VEC_STEPS);
   return nostd::testing::check_exit_status("container_checks");
 }

@@ -25,11 +25,21 @@ using AllFits = TypeList<FirstFit, NextFit, BestFit, SegregatedFit<>>;
 /// narrowest a tag word may be (blocks up to 64 KiB).
 using AllTagLayouts = TypeList<CompactTags, FullTags, BasicCompactTags<std::uint16_t>, BasicFullTags<std::uint16_t>>;
 
-/// Every check level.
-using AllCheckLevels = TypeList<NoChecks, BasicChecks<>>;
+/// Every check level. HardenedChecks and above draw their key from AddressSecret by default, which needs nothing
+/// from the platform (bare-metal rv32 included).
+using AllCheckLevels = TypeList<NoChecks, BasicChecks<>, HardenedChecks<>, DebugChecks<>, ParanoidChecks<>>;
+
+/// The names of AllCheckLevels' entries, in order (for the per-level check targets' reports).
+inline constexpr const char* kCheckLevelNames[] = {"NoChecks", "BasicChecks", "HardenedChecks", "DebugChecks",
+                                                   "ParanoidChecks"};
+static_assert(sizeof(kCheckLevelNames) / sizeof(kCheckLevelNames[0]) == AllCheckLevels::kSize,
+              "heap_compositions: one name per check level");
+
+/// How many compositions one check level has (every fit × tag layout).
+inline constexpr std::size_t kCompositionsPerCheckLevel = AllFits::kSize * AllTagLayouts::kSize;
 
 /// How many compositions for_each_composition visits.
-inline constexpr std::size_t kCompositionCount = AllFits::kSize * AllTagLayouts::kSize * AllCheckLevels::kSize;
+inline constexpr std::size_t kCompositionCount = kCompositionsPerCheckLevel * AllCheckLevels::kSize;
 
 namespace internal_compositions {
 
@@ -38,15 +48,26 @@ void visit_checks(Visitor& visitor, TypeList<Checks...>) {
   (visitor.template operator()<BasicHeap<Fit, Tags, Checks, Source>>(), ...);
 }
 
-template <class Fit, class Source, class Visitor, class... Tags>
+template <class Fit, class Source, class CheckList, class Visitor, class... Tags>
 void visit_tags(Visitor& visitor, TypeList<Tags...>) {
-  (visit_checks<Fit, Tags, Source>(visitor, AllCheckLevels{}), ...);
+  (visit_checks<Fit, Tags, Source>(visitor, CheckList{}), ...);
 }
 
-template <class Source, class Visitor, class... Fits>
+template <class Source, class CheckList, class Visitor, class... Fits>
 void visit_fits(Visitor& visitor, TypeList<Fits...>) {
-  (visit_tags<Fits, Source>(visitor, AllTagLayouts{}), ...);
+  (visit_tags<Fits, Source, CheckList>(visitor, AllTagLayouts{}), ...);
 }
+
+template <std::size_t I, class T, class... Ts>
+struct TypeAt : TypeAt<I - 1, Ts...> {};
+template <class T, class... Ts>
+struct TypeAt<0, T, Ts...> {
+  using type = T;
+};
+template <std::size_t I, class List>
+struct ListAt;
+template <std::size_t I, class... Ts>
+struct ListAt<I, TypeList<Ts...>> : TypeAt<I, Ts...> {};
 
 }  // namespace internal_compositions
 
@@ -54,7 +75,19 @@ void visit_fits(Visitor& visitor, TypeList<Fits...>) {
 /// Tags and Check from the lists above (fit-major order), e.g. with a lambda `[&]<class Heap>() { ... }`.
 template <class Source, class Visitor>
 void for_each_composition(Visitor&& visitor) {
-  internal_compositions::visit_fits<Source>(visitor, AllFits{});
+  internal_compositions::visit_fits<Source, AllCheckLevels>(visitor, AllFits{});
+}
+
+/// The check level at index `I` of AllCheckLevels.
+template <std::size_t I>
+requires(I <
+         AllCheckLevels::kSize) using CheckLevelAt = typename internal_compositions::ListAt<I, AllCheckLevels>::type;
+
+/// As for_each_composition, for the compositions of one check level only: every fit × tag layout with `Check`.
+/// The check programs run one level per test target, so that none nears its timeout under QEMU or a sanitizer.
+template <class Check, class Source, class Visitor>
+void for_each_composition_at(Visitor&& visitor) {
+  internal_compositions::visit_fits<Source, TypeList<Check>>(visitor, AllFits{});
 }
 
 /// The heap type's full name as the compiler spells it, for reports ("nostd::BasicHeap<nostd::FirstFit, ...>").
