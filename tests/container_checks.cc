@@ -5,7 +5,8 @@
 // First the cases of the GoogleTest suite (tests/vec_test.cc, VecStressTest: counted, plain and over-aligned
 // elements on the container suites' heaps, with and without reallocate / usable_size), 3,000 steps each; then a
 // vector of counted elements on every heap composition (tests/heap_compositions.h), NOSTD_CHECKS_VEC_STEPS steps
-// each (NOSTD_CHECKS_LEVEL: only the compositions of that check level, and the suite's cases only with level 0;
+// each, and the reproducer of issue 10's case 3 (tests/vec_failed_growth_check.h) on each composition
+// (NOSTD_CHECKS_LEVEL: only the compositions of that check level, and the suite's cases only with level 0;
 // tests/BUILD.bazel builds one target per level). After each run the heap validates, no block is live and every element
 // constructed was destroyed once.
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include "tests/elements.h"
 #include "tests/fault_allocator.h"
 #include "tests/heap_compositions.h"
+#include "tests/vec_failed_growth_check.h"
 #include "tests/vec_model_check.h"
 
 #ifndef NOSTD_CHECKS_VEC_STEPS
@@ -51,8 +53,8 @@ void check_suite_case(Heap& heap, const char* name) {
 }
 
 // The container suites' heaps, constant-initialised as a firmware's would be.
-constinit FirstFitCompactHeap first_fit_compact;
-constinit BestFitFullHeap best_fit_full;
+[[maybe_unused]] constinit FirstFitCompactHeap first_fit_compact;  // unused with NOSTD_CHECKS_LEVEL > 0
+[[maybe_unused]] constinit BestFitFullHeap best_fit_full;
 
 /// The memory every composition's heap is built over, one after another.
 alignas(64) std::byte arena[kTestHeapBytes];
@@ -78,6 +80,12 @@ int main() {
   auto visit = [&]<class Heap>() {
     Heap heap{std::span<std::byte>(arena)};
     check_case<Counted, kAllCapabilities>(heap, NOSTD_CHECKS_VEC_STEPS, nostd::testing::composition_name<Heap>());
+    // Issue 10, case 3: a failed emplace of an owning handle leaves it with the caller.
+    const FailedGrowthReport growth = check_failed_emplace_keeps_argument<Heap>();
+    if (!NOSTD_CHECK(growth.ok())) {
+      std::printf("  failed growth: %s at call %d\n  in %s\n", growth.failure, growth.call,
+                  nostd::testing::composition_name<Heap>());
+    }
     ++visited;
   };
 #ifdef NOSTD_CHECKS_LEVEL
