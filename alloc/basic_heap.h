@@ -1009,8 +1009,15 @@ class BasicHeap {
     return size >= kMinBlockSize && is_aligned(size, kGranule) && size <= room;
   }
 
-  // Safe unlinking runs at every check level above NoChecks.
-  static constexpr bool kSafeUnlink = Check::kLevel >= CheckLevel::kBasic;
+  // Safe unlinking runs at every check level above NoChecks, unless the check policy says otherwise with a
+  // `static constexpr bool kSafeUnlink` (alloc/concepts/check_policy.h; fit_compare prices it that way).
+  static constexpr bool kSafeUnlink = [] {
+    if constexpr (requires { Check::kSafeUnlink; }) {
+      return static_cast<bool>(Check::kSafeUnlink);
+    } else {
+      return Check::kLevel >= CheckLevel::kBasic;
+    }
+  }();
 
   // True when `node` lies where a free block's links can: inside a region, at a granule-aligned payload address
   // past the region's first header. Such a pointer may be read (its links lie inside the region, at most up to the

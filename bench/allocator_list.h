@@ -46,6 +46,17 @@ constexpr AllocatorEntry make_entry(const char* name, bool with_map = true) {
   return e;
 }
 
+/// BasicChecks<> without safe unlinking: the rows "…/unsafe-unlink" price safe unlinking as their ratio to the
+/// BasicChecks row of the same fit and tags, measured in the same interleaved run. Not a configuration to ship: one
+/// use-after-free write to a free block's links then steers the next unlink (issue 10, case 2).
+struct BasicChecksWithoutSafeUnlink {
+  using policy_role = role::Check;
+  static constexpr CheckLevel kLevel = CheckLevel::kBasic;
+  static constexpr bool kSafeUnlink = false;
+  /// Forwards to AbortOnFault.
+  [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { AbortOnFault::on_fault(fault); }
+};
+
 /// The first-fit composition every throughput is also divided by ("÷ first").
 inline constexpr const char* kFirstFitBaseline = "first/compact";
 /// The system allocator every throughput is also divided by ("÷ glibc").
@@ -68,6 +79,11 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<NextFit, CompactTags, NoChecks>>("next/compact/nochecks", false),
       make_entry<HeapAdapter<BestFit, CompactTags, NoChecks>>("best/compact/nochecks", false),
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>("seg/compact/nochecks", false),
+      // BasicChecks without safe unlinking: its price is the checked row's ratio to these (issue 10).
+      make_entry<HeapAdapter<FirstFit, CompactTags, BasicChecksWithoutSafeUnlink>>("first/compact/unsafe-unlink",
+                                                                                   false),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecksWithoutSafeUnlink>>("seg/compact/unsafe-unlink",
+                                                                                          false),
       // The levels above BasicChecks on first/compact: README "Hardening" compares them with NoChecks.
       make_entry<HeapAdapter<FirstFit, CompactTags, HardenedChecks<>>>("first/compact/hardened", false),
       make_entry<HeapAdapter<FirstFit, CompactTags, DebugChecks<>>>("first/compact/debug", false),

@@ -22,6 +22,9 @@ enum class CheckLevel : std::uint8_t {
 /// A check policy: `policy_role` is `role::Check`, `kLevel` says how much to check, and `on_fault(HeapFault)`
 /// (which must not return) is called when the heap detects misuse. From kHardened on, `secret()` gives 64 bits
 /// for the heap's key; from kDebug on, `kMergeCheckBytes` bounds the poison check of a free neighbour on merge.
+/// Optional: `static constexpr bool kSafeUnlink` overrides whether unlinking a free block first checks that its
+/// neighbours point back at it (default: from kBasic on). Turning it off lets one use-after-free write steer an
+/// unlink (issue 10); it exists so that benchmarks can price the check (bench/allocator_list.h).
 template <class C>
 concept CheckPolicy = HasRole<C, role::Check> && requires(const HeapFault& fault) {
   { C::kLevel } -> std::convertible_to<CheckLevel>;
