@@ -15,7 +15,9 @@
 namespace nostd {
 
 /// True when `value` is a power of two (0 is not).
-constexpr bool is_power_of_two(std::size_t value) noexcept { return std::has_single_bit(value); }
+/// Not std::has_single_bit: GCC compiles that to a popcount, which without -mpopcnt (the x86-64 baseline, and the
+/// Cortex-M targets) is a call to libgcc's __popcountdi2: 3.4% of the drop-in malloc's instructions on churn_bench.
+constexpr bool is_power_of_two(std::size_t value) noexcept { return value != 0 && (value & (value - 1)) == 0; }
 
 /// Rounds `value` up to a multiple of `align` (a power of two), or `kSizeOverflow` if that does not fit.
 constexpr Result<std::size_t> align_up_checked(std::size_t value, std::size_t align) noexcept {
