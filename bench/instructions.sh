@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# bench/instructions.sh — instructions per allocate and per free, counted by Valgrind's callgrind, for each
+# allocator of bench/op_count.cc on a workload's trace (1/DIVISOR of its churn steps). Load does not move these
+# figures, so they compare heap variants on a shared machine where wall-clock figures cannot.
+#
+#   ./bazelw run //bench:instructions -- [WORKLOAD [DIVISOR [ALLOCATOR...]]]   (defaults: a 10, every allocator)
+#
+# Two callgrind runs per allocator (one counting inside allocate calls, one inside free calls); about 10 s each for
+# workload a at divisor 10.
+set -euo pipefail
+op_count="$1"
+shift
+workload="${1:-a}"
+divisor="${2:-10}"
+shift $(($# > 2 ? 2 : $#))
+allocators=("$@")
+if [ ${#allocators[@]} -eq 0 ]; then
+  allocators=(seg/compact/nochecks seg/compact seg/full/nochecks seg/full first/compact/nochecks first/compact glibc)
+fi
+command -v valgrind >/dev/null || { echo "instructions: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
+
+count() {  # count ALLOCATOR FUNCTION -> instructions collected inside FUNCTION, then the op_count line
+  local log
+  log=$(mktemp)
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="*$2*" "$op_count" "$1" "$workload" \
+    "$divisor" 2>"$log" >"$log.out"
+  grep -o 'Collected : [0-9]*' "$log" | grep -o '[0-9]*$'
+  cat "$log.out"
+  rm -f "$log" "$log.out"
+}
+
+echo "workload $workload, 1/$divisor of its churn steps; instructions per call (callgrind, valgrind $(valgrind --version | sed 's/valgrind-//'))"
+echo
+echo "| allocator | allocate | free | allocate + free |"
+echo "| --- | --: | --: | --: |"
+for a in "${allocators[@]}"; do
+  mapfile -t alloc_out < <(count "$a" counted_allocate)
+  mapfile -t free_out < <(count "$a" counted_free)
+  allocs=$(echo "${alloc_out[1]}" | sed 's/.*allocations=\([0-9]*\).*/\1/')
+  frees=$(echo "${alloc_out[1]}" | sed 's/.*frees=\([0-9]*\).*/\1/')
+  awk -v a="$a" -v ia="${alloc_out[0]}" -v if_="${free_out[0]}" -v na="$allocs" -v nf="$frees" \
+    'BEGIN { printf "| %s | %.1f | %.1f | %.1f |\n", a, ia / na, if_ / nf, ia / na + if_ / nf }'
+done

@@ -1,0 +1,115 @@
+// bench/op_count.cc — replays a workload's trace once, untimed, with every allocator call behind a function that
+// is never inlined, so that an instruction counter can attribute instructions to allocate and free exactly.
+//
+//   op_count ALLOCATOR [WORKLOAD [DIVISOR]]   e.g. op_count seg/compact/nochecks a 10
+//
+// Meant to run under Valgrind (`bench/instructions.sh`, `./bazelw run //bench:instructions`):
+// `--toggle-collect='*counted_allocate*'` counts the instructions of every allocate call, and only those, and the
+// same for `counted_free`. Instruction counts do not move with the load of a shared machine, unlike wall-clock
+// figures, so they compare two variants of the heap reliably; they do not see cache misses or branch mispredictions
+// (cachegrind's simulation does, roughly). Prints the call counts the per-call figures divide by.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+
+#include "alloc/alloc.h"
+#include "bench/bench_allocator.h"
+#include "bench/heap_adapter.h"
+#include "bench/mapped_memory.h"
+#include "bench/replay_passes.h"
+#include "bench/trace.h"
+
+namespace {
+
+using namespace nostd;
+using namespace nostd::bench;
+
+template <class A>
+[[gnu::noinline]] void* counted_allocate(A& a, std::size_t size) {
+  return a.allocate(size);
+}
+
+template <class A>
+[[gnu::noinline]] void counted_free(A& a, void* p, std::size_t size) {
+  a.free(p, size);
+}
+
+struct Counts {
+  std::uint64_t allocations = 0;
+  std::uint64_t frees = 0;
+};
+
+// Replays `trace` against a fresh A over `arena`, the block bookkeeping of replay_passes.h around every call.
+template <class A>
+Counts replay(std::span<std::byte> arena, const Trace& trace, SlotTable& slots) {
+  A a(arena);
+  Counts counts;
+  for (const Op& op : trace) {
+    if (op.kind == OpKind::kAllocate) {
+      void* p = counted_allocate(a, op.size);
+      if (p == nullptr) {
+        std::fprintf(stderr, "op_count: allocation of %u bytes failed\n", op.size);
+        std::exit(1);
+      }
+      bench::internal::fill_block(p, op.slot, op.size);
+      slots[op.slot] = Slot{p, op.size, 0};
+      ++counts.allocations;
+    } else {
+      const Slot s = slots[op.slot];
+      bench::internal::check_block(s.ptr, op.slot, s.size);
+      counted_free(a, s.ptr, s.size);
+      slots[op.slot] = Slot{};
+      ++counts.frees;
+    }
+  }
+  return counts;
+}
+
+struct Entry {
+  const char* name;
+  Counts (*run)(std::span<std::byte>, const Trace&, SlotTable&);
+};
+
+const Entry kEntries[] = {
+    {"seg/compact/nochecks", &replay<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>},
+    {"seg/compact", &replay<HeapAdapter<SegregatedFit<>, CompactTags>>},
+    {"seg/full/nochecks", &replay<HeapAdapter<SegregatedFit<>, FullTags, NoChecks>>},
+    {"seg/full", &replay<HeapAdapter<SegregatedFit<>, FullTags>>},
+    {"first/compact/nochecks", &replay<HeapAdapter<FirstFit, CompactTags, NoChecks>>},
+    {"first/compact", &replay<HeapAdapter<FirstFit, CompactTags>>},
+    {"glibc", &replay<MallocAdapter>},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || argc > 4 || std::strcmp(argv[1], "--help") == 0) {
+    std::fprintf(stderr, "usage: op_count ALLOCATOR [WORKLOAD [DIVISOR]]\nallocators:");
+    for (const Entry& e : kEntries) std::fprintf(stderr, " %s", e.name);
+    std::fprintf(stderr, "\nworkloads: a b e (churn; default a), divisor of the churn steps (default 10)\n");
+    return 2;
+  }
+  const Entry* entry = nullptr;
+  for (const Entry& e : kEntries) {
+    if (std::strcmp(e.name, argv[1]) == 0) entry = &e;
+  }
+  const WorkloadSpec* spec = find_workload(argc > 2 ? argv[2][0] : 'a');
+  const long divisor = argc > 3 ? std::strtol(argv[3], nullptr, 10) : 10;
+  if (entry == nullptr || spec == nullptr || spec->pattern != Pattern::kChurn || divisor < 1) {
+    std::fprintf(stderr, "op_count: unknown allocator or workload, or a bad divisor (--help lists them)\n");
+    return 2;
+  }
+  const WorkloadSpec w = scaled(*spec, static_cast<std::uint64_t>(divisor));
+  Trace trace;
+  std::vector<std::uint32_t> sizes(w.slots);
+  generate(w, sizes, [&trace](const Op& op) { trace.push_back(op); });
+  SlotTable slots(w.slots);
+  MappedRegion region(w.arena_bytes);
+  const Counts counts = entry->run(region.first(w.arena_bytes), trace, slots);
+  std::printf("allocator=%s workload=%c steps=%llu allocations=%llu frees=%llu\n", entry->name, w.id,
+              static_cast<unsigned long long>(w.steps), static_cast<unsigned long long>(counts.allocations),
+              static_cast<unsigned long long>(counts.frees));
+  return 0;
+}
