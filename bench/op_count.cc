@@ -1,13 +1,15 @@
 // bench/op_count.cc — replays a workload's trace once, untimed, with every allocator call behind a function that
 // is never inlined, so that an instruction counter can attribute instructions to allocate and free exactly.
 //
-//   op_count ALLOCATOR [WORKLOAD [DIVISOR]]   e.g. op_count seg/compact/nochecks a 10
+//   op_count ALLOCATOR [WORKLOAD [DIVISOR [REPS]]]   e.g. op_count seg/compact/nochecks a 10
 //
 // Meant to run under Valgrind (`bench/instructions.sh`, `./bazelw run //bench:instructions`):
 // `--toggle-collect='*counted_allocate*'` counts the instructions of every allocate call, and only those, and the
 // same for `counted_free`. Instruction counts do not move with the load of a shared machine, unlike wall-clock
 // figures, so they compare two variants of the heap reliably; they do not see cache misses or branch mispredictions
-// (cachegrind's simulation does, roughly). Prints the call counts the per-call figures divide by.
+// (cachegrind's simulation does, roughly). Prints the call counts the per-call figures divide by, and the CPU time
+// per call of the fastest of REPS replays (default 1; each on a fresh heap): run two builds of the heap alternately
+// with REPS > 1 to compare them in time as well.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -85,8 +87,8 @@ const Entry kEntries[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 4 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr, "usage: op_count ALLOCATOR [WORKLOAD [DIVISOR]]\nallocators:");
+  if (argc < 2 || argc > 5 || std::strcmp(argv[1], "--help") == 0) {
+    std::fprintf(stderr, "usage: op_count ALLOCATOR [WORKLOAD [DIVISOR [REPS]]]\nallocators:");
     for (const Entry& e : kEntries) std::fprintf(stderr, " %s", e.name);
     std::fprintf(stderr, "\nworkloads: a b e (churn; default a), divisor of the churn steps (default 10)\n");
     return 2;
@@ -97,7 +99,8 @@ int main(int argc, char** argv) {
   }
   const WorkloadSpec* spec = find_workload(argc > 2 ? argv[2][0] : 'a');
   const long divisor = argc > 3 ? std::strtol(argv[3], nullptr, 10) : 10;
-  if (entry == nullptr || spec == nullptr || spec->pattern != Pattern::kChurn || divisor < 1) {
+  const long reps = argc > 4 ? std::strtol(argv[4], nullptr, 10) : 1;
+  if (entry == nullptr || spec == nullptr || spec->pattern != Pattern::kChurn || divisor < 1 || reps < 1) {
     std::fprintf(stderr, "op_count: unknown allocator or workload, or a bad divisor (--help lists them)\n");
     return 2;
   }
@@ -107,9 +110,17 @@ int main(int argc, char** argv) {
   generate(w, sizes, [&trace](const Op& op) { trace.push_back(op); });
   SlotTable slots(w.slots);
   MappedRegion region(w.arena_bytes);
-  const Counts counts = entry->run(region.first(w.arena_bytes), trace, slots);
-  std::printf("allocator=%s workload=%c steps=%llu allocations=%llu frees=%llu\n", entry->name, w.id,
-              static_cast<unsigned long long>(w.steps), static_cast<unsigned long long>(counts.allocations),
-              static_cast<unsigned long long>(counts.frees));
+  Counts counts;
+  double best = 0;
+  for (long rep = 0; rep < reps; ++rep) {
+    const double start = bench::internal::thread_cpu_seconds();
+    counts = entry->run(region.first(w.arena_bytes), trace, slots);
+    const double seconds = bench::internal::thread_cpu_seconds() - start;
+    if (rep == 0 || seconds < best) best = seconds;
+  }
+  const double calls = static_cast<double>(counts.allocations + counts.frees);
+  std::printf("allocator=%s workload=%c steps=%llu allocations=%llu frees=%llu cpu_ns_per_call=%.2f\n", entry->name,
+              w.id, static_cast<unsigned long long>(w.steps), static_cast<unsigned long long>(counts.allocations),
+              static_cast<unsigned long long>(counts.frees), best * 1e9 / calls);
   return 0;
 }

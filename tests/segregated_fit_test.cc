@@ -67,14 +67,14 @@ TEST(SegregatedFit, ControlBlockFollowsTheSourceSize) {
   using Narrow = SegregatedFit<>::Index<BasicCompactTags<std::uint16_t>>;
   if constexpr (sizeof(void*) == 8 && SegregatedFit<>::kGranule == 16) {
     EXPECT_EQ(Small::kClasses, 9u);
-    EXPECT_EQ(sizeof(Small), 1200u);
+    EXPECT_EQ(sizeof(Small), 1216u);
     EXPECT_EQ(Default::kClasses, 25u);
-    EXPECT_EQ(sizeof(Default), 3312u);
+    EXPECT_EQ(sizeof(Default), 3328u);
   } else if constexpr (sizeof(void*) == 4 && SegregatedFit<>::kGranule == 8) {
     EXPECT_EQ(Small::kClasses, 10u);
-    EXPECT_EQ(sizeof(Small), 688u);
+    EXPECT_EQ(sizeof(Small), 696u);
     EXPECT_EQ(Default::kClasses, 26u);
-    EXPECT_EQ(sizeof(Default), 1776u);
+    EXPECT_EQ(sizeof(Default), 1784u);
   }
   // 16-bit tags hold blocks under 64 KiB: the index needs no more classes than for a 64 KiB array.
   EXPECT_EQ(Narrow::kClasses, Small::kClasses);

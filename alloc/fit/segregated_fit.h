@@ -36,15 +36,16 @@
 // list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks.
 //
 // Control block (the index inside BasicHeap): one list head per list, a bitmap word per class, one first-level
-// word and a count. The number of classes follows from the largest block the heap can hold: the source's size
-// when the source knows it at compile time (StaticArraySource, MmapSource), else `LargestBlock`, else 4 GiB
-// (capped by the tag width). Measured sizes (sizeof the index, tests/segregated_fit_test.cc):
+// word, a count and one scratch node (the write target for a missing list neighbour, so unlinking needs no branch). The
+// number of classes follows from the largest block the heap can hold: the source's size when the source knows it at
+// compile time (StaticArraySource, MmapSource), else `LargestBlock`, else 4 GiB (capped by the tag width). Measured
+// sizes (sizeof the index, tests/segregated_fit_test.cc):
 //
 //   configuration                                        classes  lists   control block
-//   SegregatedFit<> over StaticArraySource<64 KiB>, 32-bit    10      160     688 B
-//   SegregatedFit<> over StaticArraySource<64 KiB>, 64-bit     9      144    1,200 B
-//   SegregatedFit<> over RegionSource (4 GiB), 32-bit         26      416    1,776 B
-//   SegregatedFit<> over RegionSource (4 GiB), 64-bit         25      400    3,312 B
+//   SegregatedFit<> over StaticArraySource<64 KiB>, 32-bit    10      160     696 B
+//   SegregatedFit<> over StaticArraySource<64 KiB>, 64-bit     9      144    1,216 B
+//   SegregatedFit<> over RegionSource (4 GiB), 32-bit         26      416    1,784 B
+//   SegregatedFit<> over RegionSource (4 GiB), 64-bit         25      400    3,328 B
 //
 // Lists are nullptr-terminated with a head-pointer array (not circular lists with sentinel heads): the whole
 // control block is zero when empty, so a `constinit` heap stays in .bss (sentinels pointing at themselves would
@@ -175,7 +176,7 @@ struct SegregatedFit {
       internal::FreeNode* const head = heads_[index];
       node->next = head;
       node->prev = nullptr;
-      if (head != nullptr) head->prev = node;
+      sink(head)->prev = node;
       heads_[index] = node;
       first_level_ |= FirstLevelWord{1} << (index / Lists);
       second_level_[index / Lists] |= std::uint32_t{1} << (index % Lists);
@@ -185,17 +186,16 @@ struct SegregatedFit {
     /// Removes a free block of `size` bytes (the size it was inserted with). O(1).
     void remove(internal::FreeNode* node, std::size_t size) noexcept {
       const std::size_t index = list_of(size);
-      if (node->prev != nullptr) {
-        node->prev->next = node->next;
-      } else {
-        heads_[index] = node->next;
-      }
-      if (node->next != nullptr) node->next->prev = node->prev;
-      if (heads_[index] == nullptr) {
-        std::uint32_t& word = second_level_[index / Lists];
-        word &= ~(std::uint32_t{1} << (index % Lists));
-        if (word == 0) first_level_ &= ~(FirstLevelWord{1} << (index / Lists));
-      }
+      internal::FreeNode* const next = node->next;
+      internal::FreeNode* const prev = node->prev;
+      // Branch-free: whether a neighbour is null, and whether the list or the class empties, are data the churn of
+      // a heap makes random, so branches on them mispredict about once per call (measured with callgrind's
+      // branch simulation); selects and masks do not.
+      *(prev != nullptr ? &prev->next : &heads_[index]) = next;
+      sink(next)->prev = prev;
+      std::uint32_t& word = second_level_[index / Lists];
+      word &= ~(std::uint32_t{heads_[index] == nullptr} << (index % Lists));
+      first_level_ &= ~(FirstLevelWord{word == 0} << (index / Lists));
       --count_;
     }
 
@@ -261,6 +261,14 @@ struct SegregatedFit {
    private:
     using FirstLevelWord = std::conditional_t<(kClasses <= 32), std::uint32_t, std::uint64_t>;
 
+    // Where a write to a list neighbour's `prev` goes: the neighbour, or the scratch node when there is none, so
+    // that linking and unlinking need no branch on nullptr (a conditional move instead). The scratch node is
+    // written, never read, and never appears in a list; it is zero when the heap is empty, so a `constinit` heap
+    // stays in .bss (what per-list sentinel heads would not allow: see the file comment).
+    internal::FreeNode* sink(internal::FreeNode* neighbour) noexcept {
+      return neighbour != nullptr ? neighbour : &scratch_;
+    }
+
     // The first non-empty list at or after `from`, or kListCount: two count-trailing-zeros, no loop.
     std::size_t next_non_empty(std::size_t from) const noexcept {
       if (from >= kListCount) return kListCount;
@@ -281,6 +289,7 @@ struct SegregatedFit {
     std::uint32_t second_level_[kClasses] = {};
     std::size_t count_ = 0;
     internal::FreeNode* heads_[kListCount] = {};
+    internal::FreeNode scratch_ = {};
   };
 
   /// The index for tag layout `Tags` when the heap's size is not known (FitPolicy's `Index<Tags>`).
