@@ -65,6 +65,14 @@ concept HasLinksIntact = requires(const I& index, const internal::FreeNode* node
   { index.links_intact(node, internal::ProbeInHeap{}) } -> std::same_as<bool>;
 };
 
+/// A FitIndex with exact lists: `exact(need)` returns a free block of exactly `need` bytes in O(1) (the head of a
+/// list that holds that one size), or nullptr when there is none or `need` has no such list. The core then takes
+/// the block whole, with no search and no split (its allocate fast path); otherwise it calls `find`.
+template <class I>
+concept HasExactLists = requires(const I& index, std::size_t size) {
+  { index.exact(size) } -> std::same_as<internal::FreeNode*>;
+};
+
 /// A fit strategy: `policy_role` is `role::Fit` and `Index<Tags>` is a FitIndex.
 template <class F>
 concept FitPolicy = HasRole<F, role::Fit> && requires {

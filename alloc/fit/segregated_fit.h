@@ -236,6 +236,17 @@ struct SegregatedFit {
       return nullptr;
     }
 
+    /// A free block of exactly `need` bytes, or nullptr: the head of need's list when that list holds one block size
+    /// only (classes 0 and 1 with the default SmallLimit, i.e. blocks under 32 granules). Optional FitIndex member
+    /// (HasExactLists): the core's allocate takes such a block whole, without `find`'s bitmap search and without a
+    /// split. One compare and one load.
+    internal::FreeNode* exact(std::size_t need) const noexcept {
+      if constexpr (kSmallStep == kGranule) {
+        if (need < 2 * kSmallLimit) return heads_[need / kSmallStep];
+      }
+      return nullptr;
+    }
+
     /// Number of free blocks indexed.
     std::size_t count() const noexcept { return count_; }
 
