@@ -214,8 +214,8 @@ BENCHMARK_TEMPLATE(BM_VecPushBack, SegFull)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, MallocAdapter)->NOSTD_COUNTS;
 
 /// The compositions in the order the ratio table lists them (the benchmarks run in a random order).
-constexpr const char* kColumnOrder[] = {"FirstCompact", "FirstFull", "NextCompact",  "NextFull",
-                                        "BestCompact",  "BestFull",  "MallocAdapter"};
+constexpr const char* kColumnOrder[] = {"FirstCompact", "FirstFull",  "NextCompact", "NextFull",     "BestCompact",
+                                        "BestFull",     "SegCompact", "SegFull",     "MallocAdapter"};
 
 /// Google Benchmark's console output, then a table of every composition's CPU time per iteration as a ratio to
 /// glibc's on the same benchmark and argument, measured in the same run: absolute times came out 2-3.5x apart on two
