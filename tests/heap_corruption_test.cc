@@ -20,6 +20,7 @@
 
 #include "alloc/alloc.h"
 #include "alloc/internal/tag_word.h"
+#include "tests/corruption_check.h"
 #include "tests/heap_test_util.h"
 #include "tests/recording_handler.h"
 
@@ -278,6 +279,13 @@ TYPED_TEST(ValidateCorruption, SteeredUnlinkIsFoundByValidate) {
   }
 }
 
+// The issue's reproducer through the framework-free driver that bare-metal rv32 runs too (tests/corruption_checks.cc),
+// on a heap of its own.
+TYPED_TEST(ValidateCorruption, IssueReproducerOfCase1) {
+  const test::CorruptionReport r = test::check_validate_reports_dangling_links<TypeParam>();
+  EXPECT_TRUE(r.ok()) << r.failure;
+}
+
 // ---- Safe unlinking ------------------------------------------------------------------------------------------
 
 template <class Heap>
@@ -328,6 +336,12 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerTheUnlinkOfAFree) {
   ASSERT_TRUE(valid(this->heap()));
   EXPECT_TRUE(static_cast<std::byte*>(*p) + 300 <= at.c || static_cast<std::byte*>(*p) >= at.c + 200);
   this->free(*p);
+}
+
+// The issue's reproducer through the framework-free driver that bare-metal rv32 runs too (tests/corruption_checks.cc).
+TYPED_TEST(SafeUnlink, IssueReproducerOfCase2) {
+  const test::CorruptionReport r = test::check_unlink_attack_is_refused<TypeParam>();
+  EXPECT_TRUE(r.ok()) << r.failure;
 }
 
 // The same forged link reached by the search instead of a merge: allocation finds the forged block in c and must

@@ -1,0 +1,158 @@
+// tests/corruption_check.h — issue 10, cases 1 and 2, framework-free: the issue's two reproducers as drivers that
+// return what broke, so that the GoogleTest suite (tests/heap_corruption_test.cc, which has many more corruption
+// cases) and the bare-metal check program (tests/corruption_checks.cc, which rv32 runs) share them.
+//
+// - Case 1: a write through a dangling pointer puts junk (0x10, ~0, pointers into live blocks, the region header)
+//   in a free block's list links; validate() must report kCorrupted and never follow the junk (it used to SIGSEGV).
+// - Case 2, the unlink attack: a use-after-free write steers free block b's `next` link into live block c, where a
+//   forged header of 512 bytes waits; a legitimate free of a merges with b. Under BasicChecks the unlink must be
+//   refused with kCorrupted (safe unlinking) and the heap left as it was; the next allocation used to land in c.
+//
+// validate() runs after every heap operation that is not itself the corruption under test.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "alloc/alloc.h"
+#include "alloc/internal/memory_tools.h"
+#include "alloc/internal/tag_word.h"
+#include "tests/fault_jump.h"
+
+namespace nostd::test {
+
+/// What a reproducer saw: `failure` is null when every step held.
+struct CorruptionReport {
+  const char* failure = nullptr;
+  /// True when every step held.
+  bool ok() const noexcept { return failure == nullptr; }
+};
+
+namespace corruption_detail {
+
+/// The pointer stored at `at` (a list link), read as a stray read would: the bytes are exposed to memory tools.
+inline const void* read_ptr(const void* at) {
+  const void* p = nullptr;
+  internal::tool_permit(at, sizeof p);
+  std::memcpy(&p, at, sizeof p);
+  return p;
+}
+/// Stores `value` at `at`, as a write through a dangling pointer would.
+inline void write_ptr(void* at, const void* value) {
+  internal::tool_permit(at, sizeof value);
+  std::memcpy(at, &value, sizeof value);
+}
+/// True when validate() reports kCorrupted at `where`.
+template <class Heap>
+bool reports_corruption_at(const Heap& heap, const void* where) {
+  ValidateResult r = heap.validate();
+  return !r && r.error().error == AllocError::kCorrupted && r.error().where == where;
+}
+
+}  // namespace corruption_detail
+
+/// Case 1 on `Heap` (any fit, tags and check level up to BasicChecks, over RegionSource): junk in each of free
+/// block b's two links, one value at a time, is reported by validate() at b; restored, the heap validates again.
+template <class Heap>
+CorruptionReport check_validate_reports_dangling_links() {
+  using namespace corruption_detail;
+  alignas(64) static std::byte buf[4096];
+  CorruptionReport report;
+  Heap heap{std::span<std::byte>(buf)};
+  auto step = [&](bool ok, const char* what) {
+    if (!ok && report.ok()) report.failure = what;
+  };
+  Result<void*> ra = heap.allocate(64);
+  Result<void*> rb = heap.allocate(64);
+  Result<void*> rc = heap.allocate(64);
+  if (!ra || !rb || !rc) return {"the reproducer's three allocations failed"};
+  std::byte* const a = static_cast<std::byte*>(*ra);
+  std::byte* const b = static_cast<std::byte*>(*rb);
+  std::byte* const c = static_cast<std::byte*>(*rc);
+  step(static_cast<bool>(heap.validate()), "validate() failed after the allocations");
+  heap.deallocate(b);
+  step(static_cast<bool>(heap.validate()), "validate() failed after b was freed");
+  std::byte* const links[] = {b, b + sizeof(void*)};  // `next`, `prev`
+  const void* const bad[] = {reinterpret_cast<const void*>(std::uintptr_t{0x10}),
+                             reinterpret_cast<const void*>(~std::uintptr_t{0}),
+                             a,       // a live block
+                             a + 8,   // misaligned, inside the heap
+                             c + 16,  // inside a live block
+                             buf,     // the region header
+                             b};      // itself
+  for (std::byte* link : links) {
+    const void* const saved = read_ptr(link);
+    for (const void* value : bad) {
+      write_ptr(link, value);
+      step(reports_corruption_at(heap, b), "validate() did not report junk in a free block's link at the block");
+    }
+    write_ptr(link, saved);
+    step(static_cast<bool>(heap.validate()), "validate() failed after the link was restored");
+  }
+  heap.deallocate(a);
+  step(static_cast<bool>(heap.validate()), "validate() failed after a was freed");
+  heap.deallocate(c);
+  step(static_cast<bool>(heap.validate()), "validate() failed after c was freed");
+  step(heap.stats().live_allocations == 0, "blocks left live at the end");
+  return report;
+}
+
+/// Case 2 on `Heap`, whose check policy is BasicChecks<testing::RecordingHandler> or above, with NullLock: the
+/// forged `next` link makes the free of a report kCorrupted at b and change nothing; with the link restored, a is
+/// freed and an allocation of 300 bytes lands outside live block c, whose contents are unchanged.
+template <class Heap>
+CorruptionReport check_unlink_attack_is_refused() {
+  using namespace corruption_detail;
+  using Tags = typename Heap::Tags;
+  alignas(64) static std::byte buf[4096];
+  CorruptionReport report;
+  Heap heap{std::span<std::byte>(buf)};
+  auto step = [&](bool ok, const char* what) {
+    if (!ok && report.ok()) report.failure = what;
+  };
+  Result<void*> ra = heap.allocate(64);
+  Result<void*> rb = heap.allocate(64);
+  Result<void*> rc = heap.allocate(200);
+  Result<void*> rd = heap.allocate(64);
+  if (!ra || !rb || !rc || !rd) return {"the reproducer's four allocations failed"};
+  std::byte* const a = static_cast<std::byte*>(*ra);
+  std::byte* const b = static_cast<std::byte*>(*rb);
+  std::byte* const c = static_cast<std::byte*>(*rc);
+  std::memset(c, 0, 200);
+  std::byte* const fake = c + 64;
+  internal::store_word<typename Tags::word_type>(fake - Tags::kHeaderSize, 512);  // live data in c: a forged header
+  std::byte c_before[200];
+  std::memcpy(c_before, c, sizeof c_before);
+  step(static_cast<bool>(heap.validate()), "validate() failed after the allocations");
+  heap.deallocate(b);
+  step(static_cast<bool>(heap.validate()), "validate() failed after b was freed");
+  const void* const b_next = read_ptr(b);
+  write_ptr(b, fake);  // use after free: b's `next` link into c
+  const std::size_t free_blocks = heap.stats().free_blocks;
+  step(testing::faults_with([&] { heap.deallocate(a); }, AllocError::kCorrupted, b),
+       "the free of a merged with b through the forged link without a kCorrupted report at b");
+  step(heap.stats().live_allocations == 3 && heap.stats().free_blocks == free_blocks,
+       "the refused free changed the heap");
+  step(reports_corruption_at(heap, b), "validate() did not report the forged link at b");
+  write_ptr(b, b_next);
+  step(static_cast<bool>(heap.validate()), "validate() failed after the link was restored");
+  heap.deallocate(a);
+  step(static_cast<bool>(heap.validate()), "validate() failed after a was freed");
+  Result<void*> big = heap.allocate(300);
+  step(big.has_value(), "allocate(300) failed after the link was restored");
+  if (big) {
+    auto* const p = static_cast<std::byte*>(*big);
+    step(p + 300 <= c || p >= c + 200, "allocate(300) returned memory inside live block c");
+    step(static_cast<bool>(heap.validate()), "validate() failed after allocate(300)");
+    heap.deallocate(p);
+  }
+  step(std::memcmp(c, c_before, sizeof c_before) == 0, "live block c's contents changed");
+  heap.deallocate(c);
+  heap.deallocate(*rd);
+  step(static_cast<bool>(heap.validate()) && heap.stats().live_allocations == 0, "the heap is not empty and valid");
+  return report;
+}
+
+}  // namespace nostd::test
