@@ -51,6 +51,21 @@ bool reports_corruption_at(const Heap& heap, const void* where) {
   return !r && r.error().error == AllocError::kCorrupted && r.error().where == where;
 }
 
+/// A reproducer's heap over a 4 KiB buffer of its own (per Heap type: the reproducers do not nest), and its report:
+/// step() keeps the first failure.
+template <class Heap>
+struct Bench {
+  alignas(64) static inline std::byte buf[4096];
+  Heap heap{std::span<std::byte>(buf)};
+  CorruptionReport report;
+  /// Records `what` unless `ok` or an earlier step failed.
+  void step(bool ok, const char* what) {
+    if (!ok && report.ok()) report.failure = what;
+  }
+  /// Records `what` unless validate() passes.
+  void valid(const char* what) { step(static_cast<bool>(heap.validate()), what); }
+};
+
 }  // namespace corruption_detail
 
 /// Case 1 on `Heap` (any fit, tags and check level up to BasicChecks, over RegionSource): junk in each of free
@@ -58,12 +73,8 @@ bool reports_corruption_at(const Heap& heap, const void* where) {
 template <class Heap>
 CorruptionReport check_validate_reports_dangling_links() {
   using namespace corruption_detail;
-  alignas(64) static std::byte buf[4096];
-  CorruptionReport report;
-  Heap heap{std::span<std::byte>(buf)};
-  auto step = [&](bool ok, const char* what) {
-    if (!ok && report.ok()) report.failure = what;
-  };
+  Bench<Heap> bench;
+  Heap& heap = bench.heap;
   Result<void*> ra = heap.allocate(64);
   Result<void*> rb = heap.allocate(64);
   Result<void*> rc = heap.allocate(64);
@@ -71,32 +82,32 @@ CorruptionReport check_validate_reports_dangling_links() {
   std::byte* const a = static_cast<std::byte*>(*ra);
   std::byte* const b = static_cast<std::byte*>(*rb);
   std::byte* const c = static_cast<std::byte*>(*rc);
-  step(static_cast<bool>(heap.validate()), "validate() failed after the allocations");
+  bench.valid("validate() failed after the allocations");
   heap.deallocate(b);
-  step(static_cast<bool>(heap.validate()), "validate() failed after b was freed");
+  bench.valid("validate() failed after b was freed");
   std::byte* const links[] = {b, b + sizeof(void*)};  // `next`, `prev`
   const void* const bad[] = {reinterpret_cast<const void*>(std::uintptr_t{0x10}),
                              reinterpret_cast<const void*>(~std::uintptr_t{0}),
-                             a,       // a live block
-                             a + 8,   // misaligned, inside the heap
-                             c + 16,  // inside a live block
-                             buf,     // the region header
-                             b};      // itself
+                             a,                 // a live block
+                             a + 8,             // misaligned, inside the heap
+                             c + 16,            // inside a live block
+                             Bench<Heap>::buf,  // the region header
+                             b};                // itself
   for (std::byte* link : links) {
     const void* const saved = read_ptr(link);
     for (const void* value : bad) {
       write_ptr(link, value);
-      step(reports_corruption_at(heap, b), "validate() did not report junk in a free block's link at the block");
+      bench.step(reports_corruption_at(heap, b), "validate() did not report junk in a free block's link at the block");
     }
     write_ptr(link, saved);
-    step(static_cast<bool>(heap.validate()), "validate() failed after the link was restored");
+    bench.valid("validate() failed after the link was restored");
   }
   heap.deallocate(a);
-  step(static_cast<bool>(heap.validate()), "validate() failed after a was freed");
+  bench.valid("validate() failed after a was freed");
   heap.deallocate(c);
-  step(static_cast<bool>(heap.validate()), "validate() failed after c was freed");
-  step(heap.stats().live_allocations == 0, "blocks left live at the end");
-  return report;
+  bench.valid("validate() failed after c was freed");
+  bench.step(heap.stats().live_allocations == 0, "blocks left live at the end");
+  return bench.report;
 }
 
 /// Case 2 on `Heap`, whose check policy is BasicChecks<testing::RecordingHandler> or above, with NullLock: the
@@ -106,12 +117,8 @@ template <class Heap>
 CorruptionReport check_unlink_attack_is_refused() {
   using namespace corruption_detail;
   using Tags = typename Heap::Tags;
-  alignas(64) static std::byte buf[4096];
-  CorruptionReport report;
-  Heap heap{std::span<std::byte>(buf)};
-  auto step = [&](bool ok, const char* what) {
-    if (!ok && report.ok()) report.failure = what;
-  };
+  Bench<Heap> bench;
+  Heap& heap = bench.heap;
   Result<void*> ra = heap.allocate(64);
   Result<void*> rb = heap.allocate(64);
   Result<void*> rc = heap.allocate(200);
@@ -125,34 +132,35 @@ CorruptionReport check_unlink_attack_is_refused() {
   internal::store_word<typename Tags::word_type>(fake - Tags::kHeaderSize, 512);  // live data in c: a forged header
   std::byte c_before[200];
   std::memcpy(c_before, c, sizeof c_before);
-  step(static_cast<bool>(heap.validate()), "validate() failed after the allocations");
+  bench.valid("validate() failed after the allocations");
   heap.deallocate(b);
-  step(static_cast<bool>(heap.validate()), "validate() failed after b was freed");
+  bench.valid("validate() failed after b was freed");
   const void* const b_next = read_ptr(b);
   write_ptr(b, fake);  // use after free: b's `next` link into c
   const std::size_t free_blocks = heap.stats().free_blocks;
-  step(testing::faults_with([&] { heap.deallocate(a); }, AllocError::kCorrupted, b),
-       "the free of a merged with b through the forged link without a kCorrupted report at b");
-  step(heap.stats().live_allocations == 3 && heap.stats().free_blocks == free_blocks,
-       "the refused free changed the heap");
-  step(reports_corruption_at(heap, b), "validate() did not report the forged link at b");
+  bench.step(testing::faults_with([&] { heap.deallocate(a); }, AllocError::kCorrupted, b),
+             "the free of a merged with b through the forged link without a kCorrupted report at b");
+  bench.step(heap.stats().live_allocations == 3 && heap.stats().free_blocks == free_blocks,
+             "the refused free changed the heap");
+  bench.step(reports_corruption_at(heap, b), "validate() did not report the forged link at b");
   write_ptr(b, b_next);
-  step(static_cast<bool>(heap.validate()), "validate() failed after the link was restored");
+  bench.valid("validate() failed after the link was restored");
   heap.deallocate(a);
-  step(static_cast<bool>(heap.validate()), "validate() failed after a was freed");
+  bench.valid("validate() failed after a was freed");
   Result<void*> big = heap.allocate(300);
-  step(big.has_value(), "allocate(300) failed after the link was restored");
+  bench.step(big.has_value(), "allocate(300) failed after the link was restored");
   if (big) {
     auto* const p = static_cast<std::byte*>(*big);
-    step(p + 300 <= c || p >= c + 200, "allocate(300) returned memory inside live block c");
-    step(static_cast<bool>(heap.validate()), "validate() failed after allocate(300)");
+    bench.step(p + 300 <= c || p >= c + 200, "allocate(300) returned memory inside live block c");
+    bench.valid("validate() failed after allocate(300)");
     heap.deallocate(p);
   }
-  step(std::memcmp(c, c_before, sizeof c_before) == 0, "live block c's contents changed");
+  bench.step(std::memcmp(c, c_before, sizeof c_before) == 0, "live block c's contents changed");
   heap.deallocate(c);
   heap.deallocate(*rd);
-  step(static_cast<bool>(heap.validate()) && heap.stats().live_allocations == 0, "the heap is not empty and valid");
-  return report;
+  bench.step(static_cast<bool>(heap.validate()) && heap.stats().live_allocations == 0,
+             "the heap is not empty and valid");
+  return bench.report;
 }
 
 }  // namespace nostd::test
