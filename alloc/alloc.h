@@ -25,6 +25,8 @@
 #include "alloc/allocator.h"
 #include "alloc/basic_heap.h"
 #include "alloc/block/compact_tags.h"
+#include "alloc/cache/no_cache.h"
+#include "alloc/cache/quick_cache.h"
 #include "alloc/block/full_tags.h"
 #include "alloc/check/abort_on_fault.h"
 #include "alloc/check/address_secret.h"

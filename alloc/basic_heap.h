@@ -17,6 +17,8 @@
 //   every block size is a multiple of G and at least kMinBlockSize; blocks tile [first, end) exactly
 //   no two adjacent blocks are free (so a free block's predecessor is always used)
 //   every free block is on the fit index exactly once, and the index holds nothing else
+//   with a cache policy (QuickCache): every cached block is a used-tagged block of its bin's size on exactly one
+//   cache bin, carrying the cache key in its second payload word; the live counters exclude cached blocks
 #pragma once
 
 #include <algorithm>
@@ -28,6 +30,7 @@
 #include <span>
 
 #include "alloc/block/compact_tags.h"
+#include "alloc/cache/no_cache.h"
 #include "alloc/check/basic_checks.h"
 #include "alloc/check/debug_patterns.h"
 #include "alloc/check/heap_fault.h"
@@ -57,11 +60,13 @@ struct BlockInfo {
   const void* payload;  ///< The block's payload address (what allocate returned, for a used block).
   std::size_t size;     ///< The whole block in bytes, tags included.
   bool used;            ///< True for an allocated block.
+  bool cached = false;  ///< True for a freed block a cache policy keeps aside (then `used` is false).
 };
 
 /// A heap composed from policies given in any order: at most one each of a FitPolicy (default FirstFit), a
-/// TagLayout (default CompactTags), a LockPolicy (default NullLock), a CheckPolicy (default BasicChecks<>), and
-/// exactly one HeapSource (no default).
+/// TagLayout (default CompactTags), a LockPolicy (default NullLock), a CheckPolicy (default BasicChecks<>), a
+/// CachePolicy (default NoCache; QuickCache keeps freed small blocks aside for reuse), and exactly one HeapSource
+/// (no default).
 ///
 /// Complexity: deallocate and coalescing O(1) (plus O(regions) for the pointer check of BasicChecks);
 /// allocate as the fit policy documents (O(free blocks) for FirstFit, NextFit, BestFit; O(1) for SegregatedFit);
@@ -78,6 +83,7 @@ class BasicHeap {
   static_assert(internal::kRoleCount<role::Lock, Policies...> <= 1, "BasicHeap: two lock policies given; pass one");
   static_assert(internal::kRoleCount<role::Check, Policies...> <= 1, "BasicHeap: two check policies given; pass one");
   static_assert(internal::kRoleCount<role::Source, Policies...> <= 1, "BasicHeap: two heap sources given; pass one");
+  static_assert(internal::kRoleCount<role::Cache, Policies...> <= 1, "BasicHeap: two cache policies given; pass one");
   static_assert(internal::kRoleCount<role::Source, Policies...> == 1,
                 "BasicHeap: no heap source given (StaticArraySource<Bytes>, RegionSource or MmapSource<Bytes>)");
 
@@ -87,12 +93,14 @@ class BasicHeap {
   using Lock = internal::PickRoleT<role::Lock, NullLock, Policies...>;
   using Check = internal::PickRoleT<role::Check, BasicChecks<>, Policies...>;
   using Source = internal::PickRoleT<role::Source, internal::NoPolicy, Policies...>;
+  using Cache = internal::PickRoleT<role::Cache, NoCache, Policies...>;
 
   static_assert(internal::diagnose_fit_policy<Fit>());
   static_assert(internal::diagnose_tag_layout<Tags>());
   static_assert(internal::diagnose_lock_policy<Lock>());
   static_assert(internal::diagnose_check_policy<Check>());
   static_assert(internal::diagnose_heap_source<Source>());
+  static_assert(internal::diagnose_cache_policy<Cache>());
 
   /// Payload alignment of every block and the unit of block sizes.
   static constexpr std::size_t kGranule = std::max<std::size_t>(alignof(std::max_align_t), 8);
@@ -122,6 +130,14 @@ class BasicHeap {
   /// Bytes a used block carries beyond its payload: tags and check trailer (`stats().overhead_bytes` counts
   /// this per live block and kTagOverhead per free block).
   static constexpr std::size_t kUsedOverhead = kTagOverhead + kCheckBytes;
+
+  /// True when freed blocks of at most Cache::kMaxBlock bytes are kept aside (alloc/cache/quick_cache.h): the cache
+  /// policy has a depth, the check level is at most BasicChecks and no memory tool (ASan, Valgrind) watches the heap.
+  /// The levels above poison and seal every freed block, and the tools must see a free at once; a cached block would
+  /// escape both.
+  static constexpr bool kCaching = Cache::kDepth > 0 &&
+                                   Cache::kMaxBlock >= kMinBlockSize&& Check::kLevel <= CheckLevel::kBasic &&
+                                   !internal::kMemoryTools;
 
   /// An empty heap whose source supplies memory on first use. `constexpr`, so a heap over a StaticArraySource
   /// can be `constinit` (no static-initialisation-order trouble).
@@ -187,9 +203,9 @@ class BasicHeap {
       Result<std::byte*> block = checked_block(ptr);
       if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
       before_operation();
-      release(*block);
+      free_block(*block);
     } else {
-      release(block_of(ptr));
+      free_block(block_of(ptr));
     }
     after_operation();
   }
@@ -228,7 +244,7 @@ class BasicHeap {
     Result<std::byte*> block = checked_block(ptr);
     if (!block) return fail(block.error());
     before_operation();
-    release(*block);
+    free_block(*block);
     after_operation();
     return {};
   }
@@ -284,6 +300,19 @@ class BasicHeap {
     return result;
   }
 
+  /// Coalesces every block the cache policy keeps aside (QuickCache), so that the fit index holds all free memory
+  /// again: before measuring fragmentation, or before a phase of larger requests. O(cached blocks); a no-op without a
+  /// cache. An allocation that finds no block does the same by itself before it fails.
+  void flush_cache() noexcept {
+    if constexpr (kCaching) {
+      Guard guard(lock_, regions_);
+      ensure_init();
+      before_operation();
+      cache_flush();
+      after_operation();
+    }
+  }
+
   /// A snapshot of the usage counters. O(free blocks) for `largest_free_block`, the rest O(1).
   HeapStats stats() const noexcept {
     Guard guard(lock_, regions_);
@@ -292,7 +321,6 @@ class BasicHeap {
     s.capacity = capacity_;
     s.bytes_in_use = bytes_in_use();
     s.bytes_free = free_block_bytes_ - index_.count() * (kUsedOverhead + kCanaryBytes);  // as the blocks could serve
-    s.overhead_bytes = s.capacity - s.bytes_in_use - s.bytes_free;
     std::size_t largest = 0;
     index_.for_each(
         [&largest](const internal::FreeNode* node) {
@@ -300,6 +328,18 @@ class BasicHeap {
           return true;
         },
         index_.count());
+    if constexpr (kCaching) {
+      // A cached block serves a request of its own size: its payload counts as free, in one block.
+      s.bytes_free += cached_bytes_ - cached_count_ * kUsedOverhead;
+      for (std::size_t bin = kCacheBins; bin-- > 0;) {
+        if (cache_.heads[bin] != nullptr) {
+          largest = std::max(largest, cache_bin_size(bin));
+          break;
+        }
+      }
+      s.cached_blocks = cached_count_;
+    }
+    s.overhead_bytes = s.capacity - s.bytes_in_use - s.bytes_free;
     s.largest_free_block = largest <= kUsedOverhead + kCanaryBytes ? 0 : largest - kUsedOverhead - kCanaryBytes;
     s.peak_bytes_in_use = peak_bytes_in_use_;
     s.live_allocations = live_;
@@ -318,15 +358,17 @@ class BasicHeap {
     return validate_locked();
   }
 
-  /// Calls `visit(BlockInfo)` for every block, region by region in address order within a region. The visitor
-  /// must not call back into the heap (the lock is held).
+  /// Calls `visit(BlockInfo)` for every block, region by region in address order within a region (a cached block as
+  /// `cached`, not `used`). The visitor must not call back into the heap (the lock is held).
   template <class Visitor>
   void walk(Visitor&& visit) const {
     Guard guard(lock_, regions_);
     mutable_self().ensure_init();
     for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
       for (const std::byte* block = region->first; block != region->end; block += Tags::size(block)) {
-        visit(BlockInfo{block + Tags::kHeaderSize, Tags::size(block), Tags::used(block)});
+        bool cached = false;
+        if constexpr (kCaching) cached = Tags::used(block) && is_cached(block);
+        visit(BlockInfo{block + Tags::kHeaderSize, Tags::size(block), Tags::used(block) && !cached, cached});
       }
     }
   }
@@ -525,24 +567,39 @@ class BasicHeap {
     Result<std::size_t> need = over_aligned ? block_size_for_over_aligned(size) : block_size_for(size);
     if (!need) return note_failure(need.error());
     if (*need > Tags::kMaxBlockSize) return note_failure(AllocError::kOutOfMemory);
+    if constexpr (kCaching) {
+      if (!over_aligned && *need <= Cache::kMaxBlock) {
+        if (CachedNode* const cached = cache_.heads[cache_bin(*need)]) return cache_take(cached, *need);
+      }
+    }
     if constexpr (kExactFastPath) {
       if (!over_aligned) {
         if (internal::FreeNode* const exact = index_.exact(*need)) return take_whole(block_of_node(exact), *need);
       }
     }
-    internal::FreeNode* node = nullptr;
-    if (over_aligned) {
-      const std::size_t block_need = *need;
-      node = index_.find(block_need, [align, block_need](internal::FreeNode* n, std::size_t block_size) {
-        return leading_gap(block_of_node(n), align) + block_need <= block_size;
-      });
-    } else {
-      node = index_.find(*need, [](internal::FreeNode*, std::size_t) { return true; });
+    internal::FreeNode* node = find_free(*need, over_aligned ? align : 0);
+    if constexpr (kCaching) {
+      // Cached blocks may be what stands between free neighbours: merge them all and search once more.
+      if (node == nullptr && cached_count_ != 0) {
+        cache_flush();
+        node = find_free(*need, over_aligned ? align : 0);
+      }
     }
     if (node == nullptr) return note_failure(AllocError::kOutOfMemory);
     std::byte* const block = carve(block_of_node(node), *need, over_aligned ? align : 0, size);
     ++total_allocations_;
     return static_cast<void*>(block + Tags::kHeaderSize);
+  }
+
+  // The fit index's choice of a free block for a block of `need` bytes whose payload is aligned to `align` (0: the
+  // granule), or nullptr.
+  internal::FreeNode* find_free(std::size_t need, std::size_t align) noexcept {
+    if (align != 0) {
+      return index_.find(need, [align, need](internal::FreeNode* n, std::size_t block_size) {
+        return leading_gap(block_of_node(n), align) + need <= block_size;
+      });
+    }
+    return index_.find(need, [](internal::FreeNode*, std::size_t) { return true; });
   }
 
   // Σ usable_size over the live blocks, from the counters: each block's size less its tags and trailer, less the
@@ -701,6 +758,133 @@ class BasicHeap {
     free_block_bytes_ -= size;
   }
 
+  // Frees used block `block` (already checked): into the cache when the cache policy takes it, else release.
+  void free_block(std::byte* block) noexcept {
+    if constexpr (kCaching) {
+      if (cache_put(block)) return;
+    }
+    release(block);
+  }
+
+  // ---- The cache of freed small blocks (QuickCache; alloc/cache/quick_cache.h) ---------------------------------
+  //
+  // One LIFO bin per block size from kMinBlockSize to Cache::kMaxBlock, in granule steps. A cached block keeps its
+  // used tags, so no neighbour merges with it and its neighbours' prev-used flags stay true; its first two payload
+  // words hold the bin's next block and the cache key:
+  //
+  //   | header (used, size) | next cached block | cache key | rest of the freed payload ... | (footer: FullTags) |
+  //
+  // Freeing pushes and allocating pops, touching the block's first line and the bin head only. A bin holds at most
+  // Cache::kDepth blocks; a free past that, an over-aligned block and a larger block coalesce as usual.
+
+  // A cached block's first payload words.
+  struct CachedNode {
+    CachedNode* next;
+    std::uintptr_t key;
+  };
+  static_assert(sizeof(CachedNode) <= kMinBlockSize - kTagOverhead,
+                "BasicHeap: a cached block's link and key must fit in a minimum block's payload");
+
+  // Number of cache bins: block sizes kMinBlockSize .. Cache::kMaxBlock in granule steps (none without a cache).
+  static constexpr std::size_t kCacheBins = kCaching ? (Cache::kMaxBlock - kMinBlockSize) / kGranule + 1 : 0;
+
+  static constexpr std::size_t cache_bin(std::size_t size) noexcept { return (size - kMinBlockSize) / kGranule; }
+  static constexpr std::size_t cache_bin_size(std::size_t bin) noexcept { return kMinBlockSize + bin * kGranule; }
+  static CachedNode* cached_node(std::byte* block) noexcept {
+    return reinterpret_cast<CachedNode*>(block + Tags::kHeaderSize);
+  }
+  static const CachedNode* cached_node(const std::byte* block) noexcept {
+    return reinterpret_cast<const CachedNode*>(block + Tags::kHeaderSize);
+  }
+  static std::byte* block_of_cached(CachedNode* node) noexcept {
+    return reinterpret_cast<std::byte*>(node) - Tags::kHeaderSize;
+  }
+
+  // The word a cached block carries after its link: this heap's cache's address, scrambled so that an ordinary
+  // pointer to the heap in a freed payload does not look cached. A block being freed whose word equals it is looked
+  // up in its bin (a double free when found), so a user value that happens to match costs a bin scan, nothing more.
+  std::uintptr_t cache_key() const noexcept {
+    return address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
+  }
+
+  // Pushes used block `block` (being freed) onto its bin: false when the block is too large, over-aligned (its
+  // alignment record would have to be kept) or its bin is full.
+  bool cache_put(std::byte* block) noexcept {
+    const std::size_t size = Tags::size(block);
+    if (size > Cache::kMaxBlock || Tags::over_aligned(block)) return false;
+    const std::size_t bin = cache_bin(size);
+    if (cache_.counts[bin] >= Cache::kDepth) return false;
+    CachedNode* const node = cached_node(block);
+    node->next = cache_.heads[bin];
+    node->key = cache_key();
+    cache_.heads[bin] = node;
+    ++cache_.counts[bin];
+    --live_;
+    used_block_bytes_ -= size;
+    cached_bytes_ += size;
+    ++cached_count_;
+    ++total_frees_;
+    return true;
+  }
+
+  // Pops `node`, the head of the bin of `size`, as an allocation.
+  void* cache_take(CachedNode* node, std::size_t size) noexcept {
+    cache_pop(node, size);
+    peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+    ++total_allocations_;
+    return node;
+  }
+
+  // Pops `node`, the head of the bin of `size`, back into the live counters. Under BasicChecks a cached block whose
+  // key, header or link no longer reads as written (a write after free) goes to the handler before anything is
+  // changed.
+  void cache_pop(CachedNode* node, std::size_t size) noexcept {
+    std::byte* const block = block_of_cached(node);
+    CachedNode* const next = node->next;
+    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      if (node->key != cache_key() || !Tags::used(block) || Tags::size(block) != size ||
+          (next != nullptr && !node_in_heap(reinterpret_cast<const internal::FreeNode*>(next)))) {
+        Check::on_fault(HeapFault{AllocError::kCorrupted, node,
+                                  "cached block was written after it was freed (its header, link or key changed)"});
+      }
+    }
+    node->key = 0;  // a later free of this live block must not look cached
+    const std::size_t bin = cache_bin(size);
+    cache_.heads[bin] = next;
+    --cache_.counts[bin];
+    ++live_;
+    used_block_bytes_ += size;
+    cached_bytes_ -= size;
+    --cached_count_;
+  }
+
+  // True when used block `block` is on its cache bin. O(Cache::kDepth) when its key word matches, else O(1). Reads
+  // only nodes that lie in the heap, and at most the bin's count of them, whatever the links hold.
+  bool is_cached(const std::byte* block) const noexcept {
+    const std::size_t size = Tags::size(block);
+    if (size > Cache::kMaxBlock || size < kMinBlockSize || cached_node(block)->key != cache_key()) return false;
+    const std::size_t bin = cache_bin(size);
+    const CachedNode* node = cache_.heads[bin];
+    for (std::size_t i = 0; i < cache_.counts[bin] && node != nullptr; ++i) {
+      if (node == cached_node(block)) return true;
+      if (!node_in_heap(reinterpret_cast<const internal::FreeNode*>(node))) return false;
+      node = node->next;
+    }
+    return false;
+  }
+
+  // Coalesces every cached block (release), emptying the cache. O(cached blocks), at most Depth x kCacheBins. Under
+  // BasicChecks each block is checked as cache_take checks it before it is touched.
+  void cache_flush() noexcept {
+    for (std::size_t bin = 0; bin < kCacheBins; ++bin) {
+      while (CachedNode* const node = cache_.heads[bin]) {
+        cache_pop(node, cache_bin_size(bin));
+        --total_frees_;  // release counts the free again: the block was freed once, into the cache
+        release(block_of_cached(node));
+      }
+    }
+  }
+
   Result<void*> reallocate_locked(std::byte* block, std::size_t new_size) noexcept {
     const bool over_aligned = Tags::over_aligned(block);
     Result<std::size_t> need = over_aligned ? block_size_for_over_aligned(new_size) : block_size_for(new_size);
@@ -852,6 +1036,9 @@ class BasicHeap {
     }
     if (!Tags::used(block)) return fail(AllocError::kDoubleFree);
     if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return fail(AllocError::kInvalidPointer);
+    if constexpr (kCaching) {
+      if (is_cached(block)) return fail(AllocError::kDoubleFree);
+    }
     if (Tags::over_aligned(block) && !align_record_sane(block)) return fail(AllocError::kInvalidPointer);
     if (!Tags::prev_used(block)) {
       const std::size_t prev_size = Tags::prev_free_size(block);
@@ -1128,7 +1315,7 @@ class BasicHeap {
       return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
     };
     std::size_t capacity = 0, used_bytes = 0, free_bytes = 0, live = 0, live_over_aligned = 0, free_count = 0;
-    std::uint64_t free_sum = 0;
+    std::uint64_t free_sum = 0, cached_sum = 0;
     // `region` is regions_ (kept in the heap object) or the `next` of a header whose seal held.
     for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
       if (region->seal != region_seal(region)) return fault(region, "region header overwritten (its seal differs)");
@@ -1152,6 +1339,9 @@ class BasicHeap {
           if (Tags::over_aligned(block) && !align_record_sane(block)) {
             return fault(block, "over-aligned block's alignment record is out of range (overflow past its end?)");
           }
+          if constexpr (kCaching) {
+            if (cached_node(block)->key == cache_key()) cached_sum += address_hash(block);
+          }
           used_bytes += size;
           ++live;
           live_over_aligned += Tags::over_aligned(block) ? 1 : 0;
@@ -1170,6 +1360,11 @@ class BasicHeap {
         return fault(region->end, "end sentinel's prev-used flag is wrong");
     }
     if (capacity != capacity_) return fault(regions_, "capacity counter disagrees with the blocks");
+    if constexpr (kCaching) {
+      if (ValidateResult cache = validate_cache_locked(cached_sum); !cache) return cache;
+      used_bytes -= cached_bytes_;
+      live -= cached_count_;
+    }
     if (used_bytes != used_block_bytes_ || live != live_ || live_over_aligned != live_over_aligned_)
       return fault(regions_, "in-use counters disagree with the blocks");
     if (free_bytes != free_block_bytes_) return fault(regions_, "free-byte counter disagrees with the blocks");
@@ -1207,6 +1402,46 @@ class BasicHeap {
     return {};
   }
 
+  // The cache pass of validate(): every bin holds its count of blocks, each a used block of the heap of the bin's
+  // size that is not over-aligned and carries the key, and nothing after them; the counters agree; and the blocks
+  // the bins hold are those the walk found carrying the key (`walk_sum`, address_hash summed as for free blocks).
+  ValidateResult validate_cache_locked(std::uint64_t walk_sum) const noexcept {
+    auto fault = [](const void* where, const char* what) {
+      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
+    };
+    std::size_t count = 0, bytes = 0;
+    std::uint64_t sum = 0;
+    for (std::size_t bin = 0; bin < kCacheBins; ++bin) {
+      const CachedNode* node = cache_.heads[bin];
+      for (std::size_t i = 0; i < cache_.counts[bin]; ++i) {
+        if (node == nullptr || !node_in_heap(reinterpret_cast<const internal::FreeNode*>(node))) {
+          return fault(node, "cache bin holds a pointer that is no block of the heap (or ends before its count)");
+        }
+        const std::byte* const block = reinterpret_cast<const std::byte*>(node) - Tags::kHeaderSize;
+        if (!Tags::used(block) || Tags::size(block) != cache_bin_size(bin) || Tags::over_aligned(block)) {
+          return fault(block, "cached block's header is not that of a used block of its bin's size");
+        }
+        if (node->key != cache_key()) {
+          return fault(node, "cached block was written after it was freed (its cache key changed)");
+        }
+        ++count;
+        bytes += cache_bin_size(bin);
+        sum += address_hash(block);
+        node = node->next;
+      }
+      if (node != nullptr) return fault(node, "cache bin is longer than its count (overwritten link or cycle)");
+    }
+    if (count != cached_count_ || bytes != cached_bytes_) {
+      return fault(regions_, "cache counters disagree with the cache bins");
+    }
+    if (sum != walk_sum) {
+      return fault(regions_,
+                   "cache bins and cached blocks differ (a bin holds no block start, or a block carries "
+                   "the cache key but is on no bin)");
+    }
+    return {};
+  }
+
   [[no_unique_address]] Source source_{};
   typename internal::FitIndexFor<Fit, Tags, internal::kSourceBytes<Source>>::type index_{};
   [[no_unique_address]] mutable Lock lock_{};
@@ -1226,6 +1461,15 @@ class BasicHeap {
   std::size_t total_allocations_ = 0;
   std::size_t total_frees_ = 0;
   std::size_t failed_allocations_ = 0;
+  // The cache policy's bins (a head and a count per block size) and totals over the cached blocks. Empty, and free,
+  // without a cache.
+  struct CacheBins {
+    CachedNode* heads[kCacheBins > 0 ? kCacheBins : 1];
+    std::uint8_t counts[kCacheBins > 0 ? kCacheBins : 1];
+  };
+  [[no_unique_address]] std::conditional_t<kCaching, CacheBins, Absent> cache_{};
+  [[no_unique_address]] std::conditional_t<kCaching, std::size_t, Absent> cached_bytes_{};
+  [[no_unique_address]] std::conditional_t<kCaching, std::size_t, Absent> cached_count_{};
 };
 
 }  // namespace nostd

@@ -3,6 +3,7 @@
 // share.
 #pragma once
 
+#include "alloc/concepts/cache_policy.h"
 #include "alloc/concepts/check_policy.h"
 #include "alloc/concepts/fit_policy.h"
 #include "alloc/concepts/heap_source.h"

@@ -32,7 +32,12 @@ using PortableHeaps = ::testing::Types<
     H<NextFit, BasicCompactTags<std::uint32_t>, RegionSource, HardenedChecks<>>,
     H<FirstFit, FullTags, RegionSource, DebugChecks<>>, H<NextFit, CompactTags, Static, DebugChecks<>>,
     H<BestFit, BasicFullTags<std::uint32_t>, RegionSource, DebugChecks<>>,
-    H<FirstFit, CompactTags, RegionSource, ParanoidChecks<>>, H<BestFit, FullTags, RegionSource, ParanoidChecks<>>>;
+    H<FirstFit, CompactTags, RegionSource, ParanoidChecks<>>, H<BestFit, FullTags, RegionSource, ParanoidChecks<>>,
+    // QuickCache (deferred coalescing of small blocks) over both layouts, with and without checks.
+    BasicHeap<SegregatedFit<>, CompactTags, RegionSource, QuickCache<>>,
+    BasicHeap<SegregatedFit<>, FullTags, Static, NoChecks, QuickCache<>>,
+    BasicHeap<FirstFit, BasicCompactTags<std::uint32_t>, RegionSource, QuickCache<4, 256>>,
+    BasicHeap<SegregatedFit<>, CompactTags, RegionSource, HardenedChecks<>, QuickCache<>>>;
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Portable, HeapConformance, PortableHeaps, HeapTypeNames);
 

@@ -84,6 +84,7 @@ CorruptionReport check_validate_reports_dangling_links() {
   std::byte* const c = static_cast<std::byte*>(*rc);
   bench.valid("validate() failed after the allocations");
   heap.deallocate(b);
+  heap.flush_cache();  // with a cache policy, b onto the fit index: the case is about free-list links
   bench.valid("validate() failed after b was freed");
   std::byte* const links[] = {b, b + sizeof(void*)};  // `next`, `prev`
   const void* const bad[] = {reinterpret_cast<const void*>(std::uintptr_t{0x10}),
@@ -118,6 +119,9 @@ CorruptionReport check_unlink_attack_is_refused() {
   using namespace corruption_detail;
   using Tags = typename Heap::Tags;
   Bench<Heap> bench;
+  // The attack needs a's free to merge with b at once; a cache policy keeps a aside instead, so the forged link is
+  // never followed. Cached blocks' own links and keys are attacked in tests/quick_cache_test.cc.
+  if constexpr (Heap::kCaching) return bench.report;
   Heap& heap = bench.heap;
   Result<void*> ra = heap.allocate(64);
   Result<void*> rb = heap.allocate(64);

@@ -18,8 +18,14 @@ struct TypeList {
   static constexpr std::size_t kSize = sizeof...(Ts);
 };
 
-/// Every fit policy.
-using AllFits = TypeList<FirstFit, NextFit, BestFit, SegregatedFit<>>;
+/// A fit policy composed with a cache policy: one entry of AllFits that yields BasicHeap<Fit, ..., Cache>.
+template <class Fit, class Cache>
+struct WithCache {};
+
+/// Every fit policy, and SegregatedFit and FirstFit with QuickCache (deferred coalescing changes which blocks merge
+/// when, so every driver runs over a cached heap too).
+using AllFits = TypeList<FirstFit, NextFit, BestFit, SegregatedFit<>, WithCache<SegregatedFit<>, QuickCache<>>,
+                         WithCache<FirstFit, QuickCache<>>>;
 
 /// Every tag layout: both formats with pointer-sized tag words (CompactTags, FullTags) and with 16-bit ones, the
 /// narrowest a tag word may be (blocks up to 64 KiB).
@@ -43,9 +49,19 @@ inline constexpr std::size_t kCompositionCount = kCompositionsPerCheckLevel * Al
 
 namespace internal_compositions {
 
+// BasicHeap for one AllFits entry: a fit policy, or WithCache<Fit, Cache>.
+template <class FitEntry, class Tags, class Check, class Source>
+struct HeapFor {
+  using type = BasicHeap<FitEntry, Tags, Check, Source>;
+};
+template <class Fit, class Cache, class Tags, class Check, class Source>
+struct HeapFor<WithCache<Fit, Cache>, Tags, Check, Source> {
+  using type = BasicHeap<Fit, Tags, Check, Source, Cache>;
+};
+
 template <class Fit, class Tags, class Source, class Visitor, class... Checks>
 void visit_checks(Visitor& visitor, TypeList<Checks...>) {
-  (visitor.template operator()<BasicHeap<Fit, Tags, Checks, Source>>(), ...);
+  (visitor.template operator()<typename HeapFor<Fit, Tags, Checks, Source>::type>(), ...);
 }
 
 template <class Fit, class Source, class CheckList, class Visitor, class... Tags>

@@ -56,13 +56,14 @@ constexpr const char* policy_name() {
     return "Other";
 }
 
-/// "Fit_Tags_Source_Checks" for a heap type.
+/// "Fit_Tags_Source_Checks" for a heap type ("_QuickCache" appended for a heap with a cache policy).
 template <class Heap>
 std::string heap_name() {
   const char* source = policy_name<typename Heap::Source>();
   if (std::string_view(source) == "Other") source = Heap::Source::kAcceptsRegions ? "Region" : "Static";
   return std::string(policy_name<typename Heap::Fit>()) + "_" + policy_name<typename Heap::Tags>() + "_" + source +
-         "_" + policy_name<typename Heap::Check>();
+         "_" + policy_name<typename Heap::Check>() +
+         (std::is_same_v<typename Heap::Cache, NoCache> ? "" : "_QuickCache");
 }
 
 /// Lets a test write into heap memory the heap hides from memory tools (tags, free blocks, canaries), to

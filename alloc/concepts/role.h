@@ -1,8 +1,8 @@
 // alloc/concepts/role.h — role tags: how BasicHeap recognises what a policy is for.
 //
 // Every policy names its role with a member alias `using policy_role = nostd::role::Fit;` (or Tags, Lock, Source,
-// Check). BasicHeap sorts its policy list by these tags, so policies may be given in any order, and a type without
-// a role (or two policies of one role) is rejected with a one-line message.
+// Check, Cache). BasicHeap sorts its policy list by these tags, so policies may be given in any order, and a type
+// without a role (or two policies of one role) is rejected with a one-line message.
 #pragma once
 
 #include <concepts>
@@ -20,6 +20,8 @@ struct Source {};
 /// Checks: what misuse is detected and what happens then (NoChecks, BasicChecks, HardenedChecks, DebugChecks,
 /// ParanoidChecks).
 struct Check {};
+/// Cache: whether freed small blocks are kept aside for reuse before they coalesce (NoCache, QuickCache).
+struct Cache {};
 
 }  // namespace nostd::role
 

@@ -12,10 +12,10 @@ namespace nostd::internal {
 template <class Role, class... Ps>
 inline constexpr std::size_t kRoleCount = (std::size_t{0} + ... + (HasRole<Ps, Role> ? 1 : 0));
 
-/// True when `P` declares one of the five roles BasicHeap knows.
+/// True when `P` declares one of the six roles BasicHeap knows.
 template <class P>
 inline constexpr bool kHasKnownRole = HasRole<P, role::Fit> || HasRole<P, role::Tags> || HasRole<P, role::Lock> ||
-                                      HasRole<P, role::Source> || HasRole<P, role::Check>;
+                                      HasRole<P, role::Source> || HasRole<P, role::Check> || HasRole<P, role::Cache>;
 
 /// The first of `Ps` with role `Role`, or `Default` when none has it. Linear recursion over the pack happens
 /// at compile time only; nothing here exists at run time.

@@ -1,0 +1,41 @@
+// alloc/cache/quick_cache.h — QuickCache: freed small blocks kept aside per exact size and reused whole.
+#pragma once
+
+#include <cstddef>
+
+#include "alloc/concepts/role.h"
+
+namespace nostd {
+
+/// Deferred coalescing for small blocks (glibc's tcache, TLSF-based allocators' "quick lists"): a freed block of
+/// at most `MaxBlock` bytes (tags included) goes onto a LIFO bin of blocks of exactly its size, still tagged used,
+/// up to `Depth` blocks per size; an allocation whose block size has a cached block takes it whole. Neither touches
+/// a neighbouring block or the fit index, so churn of small blocks skips the split, merge and list bookkeeping and
+/// the branches on the neighbours' state (`./bazelw run //bench:fit_compare`: the `+cache` rows).
+///
+/// What it costs:
+///   - memory: at most Depth blocks per size stay unmerged; they serve requests of their own size only, until an
+///     allocation fails and the heap flushes the cache (coalesces every cached block) and retries, or
+///     `flush_cache()` is called. Bound: Depth x Σ cached sizes.
+///   - control block: one pointer and one byte per size (MaxBlock / granule bins).
+///   - time bound: allocate's worst case adds the flush, Depth x bins frees (a constant, but larger than the fit's
+///     own bound): choose NoCache where the worst case matters more than the average.
+/// Active at NoChecks and BasicChecks (BasicChecks keeps catching double frees of cached blocks and writes over a
+/// cached block's links). Not active under HardenedChecks and above, nor in builds with ASan or Valgrind hooks:
+/// those poison and seal every freed block at once, which a cached block would escape.
+template <std::size_t Depth = 8, std::size_t MaxBlock = 1024>
+struct QuickCache {
+  using policy_role = role::Cache;
+  /// Blocks kept per size.
+  static constexpr std::size_t kDepth = Depth;
+  /// The largest block size (bytes, tags included) that is cached.
+  static constexpr std::size_t kMaxBlock = MaxBlock;
+
+  static_assert(Depth >= 1 && Depth <= 255,
+                "QuickCache: Depth must be 1..255 (a bin's count is one byte; use NoCache for none)");
+  static_assert(MaxBlock >= 32 && MaxBlock <= 64 * 1024,
+                "QuickCache: MaxBlock must be 32 bytes .. 64 KiB (one bin per granule step up to it; larger blocks "
+                "are better merged at once)");
+};
+
+}  // namespace nostd

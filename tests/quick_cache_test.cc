@@ -1,0 +1,339 @@
+// QuickCache on its own: which freed blocks it keeps and hands back, what it leaves to coalescing, the misuse it
+// still reports under BasicChecks (double frees of cached blocks, writes over a cached block's link or key), the
+// flush on exhaustion, and what stats(), walk() and validate() say about cached blocks. Every heap operation is
+// followed by validate(). The whole conformance suite also runs over cached heaps (tests/basic_heap_test.cc) and so
+// do the stress, fuzz and bare-metal check drivers (tests/heap_compositions.h).
+#include "alloc/cache/quick_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "alloc/alloc.h"
+#include "tests/heap_test_util.h"
+#include "tests/recording_handler.h"
+
+namespace nostd::testing {
+namespace {
+
+using Recording = BasicChecks<RecordingHandler>;
+constexpr std::size_t kDepth = 4;
+using Cache = QuickCache<kDepth, 512>;
+
+// Cached heaps over both tag layouts, a narrow tag word, three fits, with and without checks.
+using CachedHeaps =
+    ::testing::Types<BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, Cache>,
+                     BasicHeap<SegregatedFit<>, FullTags, RegionSource, NoChecks, Cache>,
+                     BasicHeap<FirstFit, BasicCompactTags<std::uint32_t>, RegionSource, Recording, Cache>,
+                     BasicHeap<BestFit, FullTags, RegionSource, Recording, Cache>>;
+
+// Test names: the composition and its index (the recording handler has no short name).
+struct CachedHeapNames {
+  template <class Heap>
+  static std::string GetName(int i) {
+    return heap_name<Heap>() + "_" + std::to_string(i);
+  }
+};
+
+template <class Heap>
+class QuickCacheTest : public ::testing::Test {
+ protected:
+  Heap& heap() { return owner_->heap(); }
+  void* take(std::size_t size) {
+    Result<void*> p = heap().allocate(size);
+    EXPECT_TRUE(p.has_value()) << size;
+    EXPECT_TRUE(valid(heap()));
+    return p ? *p : nullptr;
+  }
+  void give(void* p) {
+    heap().deallocate(p);
+    EXPECT_TRUE(valid(heap()));
+  }
+  // The heap's used-tag view of `p`'s block as walk() reports it.
+  BlockInfo info(const void* p) {
+    BlockInfo found{nullptr, 0, false, false};
+    heap().walk([&](const BlockInfo& b) {
+      if (b.payload == p) found = b;
+    });
+    return found;
+  }
+  // Σ usable_size over `live` equals stats().bytes_in_use, and the capacity identity holds.
+  void expect_counters(const std::vector<void*>& live) {
+    std::size_t sum = 0;
+    for (void* p : live) sum += heap().usable_size(p);
+    const HeapStats s = heap().stats();
+    EXPECT_EQ(s.bytes_in_use, sum);
+    EXPECT_EQ(s.live_allocations, live.size());
+    EXPECT_EQ(s.capacity, s.bytes_in_use + s.bytes_free + s.overhead_bytes);
+  }
+  static constexpr bool kChecked = Heap::Check::kLevel >= CheckLevel::kBasic;
+
+ private:
+  std::unique_ptr<TestHeap<Heap>> owner_ = std::make_unique<TestHeap<Heap>>();
+};
+TYPED_TEST_SUITE(QuickCacheTest, CachedHeaps, CachedHeapNames);
+
+TYPED_TEST(QuickCacheTest, TheCompositionCaches) { static_assert(TypeParam::kCaching); }
+
+TYPED_TEST(QuickCacheTest, AFreedSmallBlockIsKeptAsideAndHandedBackWholeToItsOwnSize) {
+  void* a = this->take(100);
+  void* guard = this->take(100);
+  const HeapStats before = this->heap().stats();
+  this->give(a);
+  HeapStats s = this->heap().stats();
+  EXPECT_EQ(s.cached_blocks, 1u);
+  EXPECT_EQ(s.free_blocks, before.free_blocks) << "a cached block is not merged or indexed";
+  EXPECT_EQ(s.live_allocations, before.live_allocations - 1);
+  EXPECT_EQ(s.total_frees, before.total_frees + 1);
+  EXPECT_GT(s.bytes_free, before.bytes_free) << "its payload counts as free";
+  const BlockInfo cached = this->info(a);
+  EXPECT_TRUE(cached.cached);
+  EXPECT_FALSE(cached.used);
+  this->expect_counters({guard});
+  void* again = this->take(100);
+  EXPECT_EQ(again, a) << "the same size takes the cached block";
+  s = this->heap().stats();
+  EXPECT_EQ(s.cached_blocks, 0u);
+  EXPECT_TRUE(this->info(a).used);
+  EXPECT_FALSE(this->info(a).cached);
+  this->expect_counters({again, guard});
+  this->give(again);
+  this->give(guard);
+}
+
+TYPED_TEST(QuickCacheTest, OtherSizesDoNotTakeACachedBlock) {
+  void* a = this->take(100);
+  void* guard = this->take(100);
+  this->give(a);
+  void* larger = this->take(200);
+  void* smaller = this->take(40);
+  EXPECT_NE(larger, a);
+  EXPECT_NE(smaller, a);
+  EXPECT_EQ(this->heap().stats().cached_blocks, 1u);
+  this->expect_counters({larger, smaller, guard});
+  for (void* p : {larger, smaller, guard}) this->give(p);
+}
+
+TYPED_TEST(QuickCacheTest, ABinHoldsDepthBlocksAndTheRestCoalesce) {
+  std::vector<void*> blocks;
+  for (std::size_t i = 0; i < 2 * (kDepth + 2); ++i) blocks.push_back(this->take(64));
+  // Free every other block, so that none has a free neighbour to merge with, then the rest.
+  for (std::size_t i = 0; i < blocks.size(); i += 2) this->give(blocks[i]);
+  EXPECT_EQ(this->heap().stats().cached_blocks, kDepth);
+  for (std::size_t i = 1; i < blocks.size(); i += 2) this->give(blocks[i]);
+  EXPECT_EQ(this->heap().stats().cached_blocks, kDepth) << "the bin was full: the others coalesced";
+  this->expect_counters({});
+  // Most recently freed first: the bin hands back its Depth blocks, then the fit serves.
+  std::vector<void*> again;
+  for (std::size_t i = 0; i < kDepth; ++i) again.push_back(this->take(64));
+  EXPECT_EQ(this->heap().stats().cached_blocks, 0u);
+  for (std::size_t i = 0; i < kDepth; ++i) EXPECT_EQ(again[i], blocks[2 * (kDepth - 1 - i)]);
+  this->expect_counters(again);
+  for (void* p : again) this->give(p);
+}
+
+TYPED_TEST(QuickCacheTest, LargeAndOverAlignedBlocksCoalesceAtOnce) {
+  void* large = this->take(600);  // block above the cache's 512-byte limit
+  void* guard = this->take(32);
+  Result<void*> aligned = this->heap().allocate(48, 256);
+  ASSERT_TRUE(aligned.has_value());
+  EXPECT_TRUE(valid(this->heap()));
+  void* guard2 = this->take(32);
+  this->give(large);
+  this->give(*aligned);
+  EXPECT_EQ(this->heap().stats().cached_blocks, 0u);
+  EXPECT_FALSE(this->info(large).cached);
+  this->give(guard);
+  this->give(guard2);
+}
+
+TYPED_TEST(QuickCacheTest, ZeroSizeBlocksAreCachedLikeAnyMinimumBlock) {
+  void* a = this->take(0);
+  void* guard = this->take(0);
+  this->give(a);
+  EXPECT_EQ(this->heap().stats().cached_blocks, 1u);
+  EXPECT_EQ(this->take(0), a);
+  this->give(a);
+  this->give(guard);
+}
+
+TYPED_TEST(QuickCacheTest, AnAllocationThatFindsNoBlockFlushesTheCacheAndRetries) {
+  // Fill the heap with small blocks, free them all (Depth of each size stay cached, keeping neighbours apart), then
+  // ask for nearly the whole heap: only a flush makes it one block again.
+  std::vector<void*> blocks;
+  for (;;) {
+    Result<void*> p = this->heap().allocate(48 + 16 * (blocks.size() % 3));
+    if (!p) break;
+    blocks.push_back(*p);
+  }
+  ASSERT_TRUE(valid(this->heap()));
+  for (void* p : blocks) this->give(p);
+  const HeapStats full = this->heap().stats();
+  EXPECT_GT(full.cached_blocks, 0u);
+  const std::size_t want = full.largest_free_block + 64;
+  void* big = this->take(want);
+  ASSERT_NE(big, nullptr) << "the flush made the room";
+  EXPECT_EQ(this->heap().stats().cached_blocks, 0u);
+  this->expect_counters({big});
+  this->give(big);
+}
+
+TYPED_TEST(QuickCacheTest, FlushCacheLeavesOneFreeBlock) {
+  std::vector<void*> blocks;
+  for (std::size_t i = 0; i < 40; ++i) blocks.push_back(this->take(16 + 8 * i));
+  for (void* p : blocks) this->give(p);
+  EXPECT_GT(this->heap().stats().cached_blocks, 0u);
+  this->heap().flush_cache();
+  ASSERT_TRUE(valid(this->heap()));
+  const HeapStats s = this->heap().stats();
+  EXPECT_EQ(s.cached_blocks, 0u);
+  EXPECT_EQ(s.free_blocks, 1u);
+  EXPECT_EQ(s.largest_free_block, s.bytes_free);
+  EXPECT_EQ(s.total_frees, blocks.size()) << "a flushed block was freed once";
+  EXPECT_EQ(s.total_allocations, blocks.size());
+}
+
+TYPED_TEST(QuickCacheTest, FreeingACachedBlockAgainIsADoubleFree) {
+  if constexpr (TestFixture::kChecked) {
+    void* a = this->take(100);
+    void* guard = this->take(100);
+    this->give(a);
+    EXPECT_EQ(this->heap().try_deallocate(a).error(), AllocError::kDoubleFree);
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_FAULT(this->heap().deallocate(a), AllocError::kDoubleFree, a);
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_FAULT((void)this->heap().reallocate(a, 10), AllocError::kDoubleFree, a);
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_EQ(this->heap().stats().cached_blocks, 1u) << "nothing changed";
+    EXPECT_EQ(this->take(100), a);
+    this->give(a);
+    this->give(guard);
+  }
+}
+
+TYPED_TEST(QuickCacheTest, ALiveBlockHoldingTheKeyValueIsFreedNormally) {
+  // A block once cached, reused, then freed: its old key was cleared on reuse; and a payload that copies a cached
+  // block's key word by chance costs a bin scan, not a false double free.
+  void* a = this->take(100);
+  void* b = this->take(100);
+  void* guard = this->take(100);
+  this->give(a);
+  std::uintptr_t key = 0;
+  std::memcpy(&key, static_cast<std::byte*>(a) + sizeof(void*), sizeof key);
+  std::memcpy(static_cast<std::byte*>(b) + sizeof(void*), &key, sizeof key);
+  EXPECT_TRUE(this->heap().try_deallocate(b).has_value());
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().cached_blocks, 2u);
+  this->give(guard);
+}
+
+TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksLinkIsReportedBeforeItIsFollowed) {
+  if constexpr (TestFixture::kChecked) {
+    void* a = this->take(100);
+    void* guard = this->take(100);
+    this->give(a);
+    // A use after free: the cached block's link now points outside the heap.
+    static std::uint64_t elsewhere[4];
+    void* forged = elsewhere;
+    std::memcpy(a, &forged, sizeof forged);
+    EXPECT_FALSE(valid(this->heap()));
+    EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, a);
+    std::memset(a, 0, sizeof(void*));  // repair: the bin ends here again
+    EXPECT_TRUE(valid(this->heap()));
+    this->give(guard);
+  }
+}
+
+TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksKeyIsReportedOnReuseAndByValidate) {
+  if constexpr (TestFixture::kChecked) {
+    void* a = this->take(100);
+    void* guard = this->take(100);
+    this->give(a);
+    auto* key = static_cast<std::byte*>(a) + sizeof(void*);
+    std::byte saved[sizeof(std::uintptr_t)];
+    std::memcpy(saved, key, sizeof saved);
+    std::memset(key, 0x41, sizeof saved);
+    const ValidateResult v = this->heap().validate();
+    ASSERT_FALSE(v.has_value());
+    EXPECT_EQ(v.error().error, AllocError::kCorrupted);
+    EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, a);
+    std::memcpy(key, saved, sizeof saved);
+    EXPECT_TRUE(valid(this->heap()));
+    this->give(guard);
+  }
+}
+
+TYPED_TEST(QuickCacheTest, ForeignAndInteriorPointersAreStillRefused) {
+  if constexpr (TestFixture::kChecked) {
+    void* a = this->take(100);
+    void* guard = this->take(100);
+    this->give(a);
+    static std::uint64_t foreign[8];
+    EXPECT_EQ(this->heap().try_deallocate(foreign + 2).error(), AllocError::kInvalidPointer);
+    EXPECT_EQ(this->heap().try_deallocate(static_cast<std::byte*>(guard) + 16).error(), AllocError::kInvalidPointer);
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_EQ(this->heap().stats().cached_blocks, 1u);
+    this->give(guard);
+  }
+}
+
+TYPED_TEST(QuickCacheTest, ChurnKeepsEveryCounterExact) {
+  SplitMix64 rng(7);
+  std::vector<void*> live(64, nullptr);
+  std::vector<std::size_t> tags(64, 0), filled(64, 0);
+  for (std::size_t step = 0; step < 3000; ++step) {
+    const std::size_t slot = rng.range(0, live.size() - 1);
+    if (live[slot] != nullptr) {
+      ASSERT_TRUE(holds_pattern(live[slot], filled[slot], tags[slot]));
+      this->give(live[slot]);
+      live[slot] = nullptr;
+    } else {
+      const std::size_t size = rng.range(0, 700);
+      Result<void*> p = this->heap().allocate(size);
+      ASSERT_TRUE(valid(this->heap()));
+      if (!p) continue;
+      live[slot] = *p;
+      tags[slot] = step;
+      filled[slot] = std::min<std::size_t>(size, 24);
+      fill(*p, filled[slot], step);
+    }
+  }
+  std::vector<void*> still;
+  for (void* p : live) {
+    if (p != nullptr) still.push_back(p);
+  }
+  this->expect_counters(still);
+  for (void* p : still) this->give(p);
+  this->heap().flush_cache();
+  const HeapStats s = this->heap().stats();
+  EXPECT_EQ(s.free_blocks, 1u);
+  EXPECT_EQ(s.bytes_in_use, 0u);
+}
+
+// The levels above BasicChecks and memory-tool builds leave the cache out: every free coalesces at once.
+TEST(QuickCacheLevels, HardenedAndDebugChecksBypassTheCache) {
+  static_assert(!BasicHeap<SegregatedFit<>, RegionSource, HardenedChecks<>, Cache>::kCaching);
+  static_assert(!BasicHeap<SegregatedFit<>, RegionSource, DebugChecks<>, Cache>::kCaching);
+  static_assert(BasicHeap<SegregatedFit<>, RegionSource, NoChecks, Cache>::kCaching == !internal::kMemoryTools);
+  static_assert(!BasicHeap<SegregatedFit<>, RegionSource, NoChecks>::kCaching, "NoCache is the default");
+  using Heap = BasicHeap<FirstFit, RegionSource, HardenedChecks<>, Cache>;
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  Heap& heap = owner->heap();
+  void* a = *heap.allocate(100);
+  void* guard = *heap.allocate(100);
+  heap.deallocate(a);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().cached_blocks, 0u);
+  EXPECT_EQ(heap.try_deallocate(a).error(), AllocError::kDoubleFree);
+  heap.deallocate(guard);
+  ASSERT_TRUE(valid(heap));
+}
+
+}  // namespace
+}  // namespace nostd::testing
