@@ -199,7 +199,16 @@ class BasicHeap {
   void deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return;
     Guard guard(lock_, regions_);
-    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+    if constexpr (kCaching && Check::kLevel >= CheckLevel::kBasic) {
+      // A block going into the cache merges with nothing: its neighbours are checked only when it does not.
+      const RegionHeader* region = nullptr;
+      Result<std::byte*> block = checked_own_block(ptr, region);
+      if (block && cache_put(*block)) return;
+      if (block) block = checked_neighbours(*block, region);
+      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      release(*block);
+      return;  // kCaching: no level with before_operation/after_operation work
+    } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> block = checked_block(ptr);
       if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
       before_operation();
@@ -1017,9 +1026,18 @@ class BasicHeap {
   // the next block's tags agreeing that this block is used, and the neighbours that a free would merge with
   // sane too (a free trusts their tags, so a forged "previous block is free" must not get that far).
   Result<std::byte*> checked_block(void* ptr) noexcept {
+    const RegionHeader* region = nullptr;
+    Result<std::byte*> block = checked_own_block(ptr, region);
+    if (!block) return block;
+    return checked_neighbours(*block, region);
+  }
+
+  // The first half of checked_block: the block itself (everything but the neighbours a merge would trust), and its
+  // region in `region`. Enough for a free into the cache, which merges nothing.
+  Result<std::byte*> checked_own_block(void* ptr, const RegionHeader*& region) noexcept {
     ensure_init();
     auto* const p = static_cast<std::byte*>(ptr);
-    const RegionHeader* region = region_of(p);
+    region = region_of(p);
     if (region == nullptr || !is_aligned(p, kGranule) || p < region->first + Tags::kHeaderSize) {
       return fail(AllocError::kInvalidPointer);
     }
@@ -1040,6 +1058,16 @@ class BasicHeap {
       if (is_cached(block)) return fail(AllocError::kDoubleFree);
     }
     if (Tags::over_aligned(block) && !align_record_sane(block)) return fail(AllocError::kInvalidPointer);
+    if constexpr (kHardenedLevel) {
+      if (used_block_fault(block) != nullptr) return fail(AllocError::kCorrupted);
+    }
+    return block;
+  }
+
+  // The second half of checked_block: the free neighbours of used block `block` (in `region`) that a free would
+  // merge with.
+  Result<std::byte*> checked_neighbours(std::byte* block, const RegionHeader* region) noexcept {
+    const std::size_t size = Tags::size(block);
     if (!Tags::prev_used(block)) {
       const std::size_t prev_size = Tags::prev_free_size(block);
       if (!plausible_size(prev_size, static_cast<std::size_t>(block - region->first)) ||
@@ -1052,9 +1080,6 @@ class BasicHeap {
         (!plausible_size(Tags::size(next), static_cast<std::size_t>(region->end - next)) ||
          Tags::check(next) != nullptr)) {
       return fail(AllocError::kInvalidPointer);
-    }
-    if constexpr (kHardenedLevel) {
-      if (used_block_fault(block) != nullptr) return fail(AllocError::kCorrupted);
     }
     return block;
   }

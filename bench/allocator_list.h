@@ -73,12 +73,20 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<BestFit, FullTags>>("best/full"),
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags>>("seg/compact"),
       make_entry<HeapAdapter<SegregatedFit<>, FullTags>>("seg/full"),
+      // QuickCache (deferred coalescing of blocks up to 1 KiB, 8 per size) on SegregatedFit and FirstFit.
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, QuickCache<>>>("seg/compact+cache"),
+      make_entry<HeapAdapter<FirstFit, CompactTags, BasicChecks<>, QuickCache<>>>("first/compact+cache", false),
       // The unchecked heaps: the price of BasicChecks (pointer check and safe unlinking) is the ratio to the
       // checked row of the same fit and tags, from the same run.
       make_entry<HeapAdapter<FirstFit, CompactTags, NoChecks>>("first/compact/nochecks", false),
       make_entry<HeapAdapter<NextFit, CompactTags, NoChecks>>("next/compact/nochecks", false),
       make_entry<HeapAdapter<BestFit, CompactTags, NoChecks>>("best/compact/nochecks", false),
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>("seg/compact/nochecks", false),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<>>>("seg/compact/nochecks+cache",
+                                                                                    false),
+      // A shallower cache: less memory held unmerged, fewer hits (README "QuickCache" has the depth trade-off).
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<4>>>("seg/compact/nochecks+cache4",
+                                                                                     false),
       // BasicChecks without safe unlinking: its price is the checked row's ratio to these (issue 10).
       make_entry<HeapAdapter<FirstFit, CompactTags, BasicChecksWithoutSafeUnlink>>("first/compact/unsafe-unlink",
                                                                                    false),
@@ -114,6 +122,9 @@ inline std::span<const AllocatorEntry> all_compositions() {
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>("seg/compact/nochecks", false),
       make_entry<HeapAdapter<SegregatedFit<>, FullTags>>("seg/full"),
       make_entry<HeapAdapter<SegregatedFit<>, FullTags, NoChecks>>("seg/full/nochecks", false),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, QuickCache<>>>("seg/compact+cache"),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<>>>("seg/compact/nochecks+cache",
+                                                                                    false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
   };

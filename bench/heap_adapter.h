@@ -1,8 +1,8 @@
 // bench/heap_adapter.h — a nostd::BasicHeap composition as a fit-comparison allocator.
 //
-// `HeapAdapter<Fit, Tags, Check>` builds `BasicHeap<Fit, Tags, Check, RegionSource>` (lock NullLock; checks
-// BasicChecks<> unless given, as a user gets them) over the arena the comparison hands it: a fresh heap per run,
-// over memory that was written before any timing.
+// `HeapAdapter<Fit, Tags, Check, Cache>` builds `BasicHeap<Fit, Tags, Check, RegionSource, Cache>` (lock NullLock;
+// checks BasicChecks<> and cache NoCache unless given, as a user gets them) over the arena the comparison hands it: a
+// fresh heap per run, over memory that was written before any timing.
 #pragma once
 
 #include <cstddef>
@@ -15,11 +15,11 @@
 namespace nostd::bench {
 
 /// `BasicHeap<Fit, Tags, Check, RegionSource>` behind the BenchAllocator interface, with every optional report.
-template <class Fit, class Tags, class Check = BasicChecks<>>
+template <class Fit, class Tags, class Check = BasicChecks<>, class Cache = NoCache>
 class HeapAdapter {
  public:
   /// The composition measured.
-  using Heap = BasicHeap<Fit, Tags, Check, RegionSource>;
+  using Heap = BasicHeap<Fit, Tags, Check, RegionSource, Cache>;
 
   /// A fresh heap over `arena`.
   explicit HeapAdapter(std::span<std::byte> arena)

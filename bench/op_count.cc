@@ -77,6 +77,8 @@ struct Entry {
 const Entry kEntries[] = {
     {"seg/compact/nochecks", &replay<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>},
     {"seg/compact", &replay<HeapAdapter<SegregatedFit<>, CompactTags>>},
+    {"seg/compact/nochecks+cache", &replay<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<>>>},
+    {"seg/compact+cache", &replay<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, QuickCache<>>>},
     {"seg/full/nochecks", &replay<HeapAdapter<SegregatedFit<>, FullTags, NoChecks>>},
     {"seg/full", &replay<HeapAdapter<SegregatedFit<>, FullTags>>},
     {"first/compact/nochecks", &replay<HeapAdapter<FirstFit, CompactTags, NoChecks>>},
