@@ -8,13 +8,14 @@
 namespace nostd {
 
 /// Deferred coalescing for small blocks (glibc's tcache, TLSF-based allocators' "quick lists"): a freed block of
-/// at most `MaxBlock` bytes (tags included) goes onto a LIFO bin of blocks of exactly its size, still tagged used,
-/// up to `Depth` blocks per size; an allocation whose block size has a cached block takes it whole. Neither touches
-/// a neighbouring block or the fit index, so churn of small blocks skips the split, merge and list bookkeeping and
-/// the branches on the neighbours' state (`./bazelw run //bench:fit_compare`: the `+cache` rows).
+/// at most `MaxBlock` bytes (tags included) whose neighbours are both in use goes onto a LIFO bin of blocks of exactly
+/// its size, still tagged used, up to `Depth` blocks per size; an allocation whose block size has a cached block
+/// takes it whole. A block with a free neighbour merges at once (deferring that merge is what would fragment). Neither
+/// touches a neighbouring block or the fit index, so churn of small blocks skips the split, merge and list bookkeeping
+/// and the branches on the neighbours' state (`./bazelw run //bench:fit_compare`: the `+cache` rows).
 ///
 /// What it costs:
-///   - memory: at most Depth blocks per size stay unmerged; they serve requests of their own size only, until an
+///   - memory: at most Depth blocks per size are kept; they serve requests of their own size only, until an
 ///     allocation fails and the heap flushes the cache (coalesces every cached block) and retries, or
 ///     `flush_cache()` is called. Bound: Depth x Σ cached sizes.
 ///   - control block: one pointer and one byte per size (MaxBlock / granule bins).
