@@ -339,14 +339,15 @@ class BasicHeap {
         index_.count());
     if constexpr (kCaching) {
       // A cached block serves a request of its own size: its payload counts as free, in one block.
-      s.bytes_free += cache_.bytes - cache_.count * kUsedOverhead;
+      const CachedTotals cached = cached_totals();
+      s.bytes_free += cached.bytes - cached.count * kUsedOverhead;
       for (std::size_t bin = kCacheBins; bin-- > 0;) {
         if (cache_.heads[bin] != nullptr) {
           largest = std::max(largest, cache_bin_size(bin));
           break;
         }
       }
-      s.cached_blocks = cache_.count;
+      s.cached_blocks = cached.count;
     }
     s.overhead_bytes = s.capacity - s.bytes_in_use - s.bytes_free;
     s.largest_free_block = largest <= kUsedOverhead + kCanaryBytes ? 0 : largest - kUsedOverhead - kCanaryBytes;
@@ -589,7 +590,7 @@ class BasicHeap {
     internal::FreeNode* node = find_free(*need, over_aligned ? align : 0);
     if constexpr (kCaching) {
       // Cached blocks may be what stands between free neighbours: merge them all and search once more.
-      if (node == nullptr && cache_.count != 0) {
+      if (node == nullptr && cached_totals().count != 0) {
         cache_flush();
         node = find_free(*need, over_aligned ? align : 0);
       }
@@ -836,8 +837,6 @@ class BasicHeap {
     ++cache_.counts[bin];
     --live_;
     used_block_bytes_ -= size;
-    cache_.bytes += size;
-    ++cache_.count;
     ++total_frees_;
     return true;
   }
@@ -869,8 +868,21 @@ class BasicHeap {
     --cache_.counts[bin];
     ++live_;
     used_block_bytes_ += size;
-    cache_.bytes -= size;
-    --cache_.count;
+  }
+
+  // The number and total size of the cached blocks, from the bins' counts: O(bins), so that a cached free or
+  // allocation keeps no running totals (two read-modify-writes fewer per call).
+  struct CachedTotals {
+    std::size_t count = 0;
+    std::size_t bytes = 0;
+  };
+  CachedTotals cached_totals() const noexcept {
+    CachedTotals totals;
+    for (std::size_t bin = 0; bin < kCacheBins; ++bin) {
+      totals.count += cache_.counts[bin];
+      totals.bytes += cache_.counts[bin] * cache_bin_size(bin);
+    }
+    return totals;
   }
 
   // True when used block `block` is on its cache bin. O(Cache::kDepth) when its key word matches, else O(1). Reads
@@ -1389,8 +1401,9 @@ class BasicHeap {
     if (capacity != capacity_) return fault(regions_, "capacity counter disagrees with the blocks");
     if constexpr (kCaching) {
       if (ValidateResult cache = validate_cache_locked(cached_sum); !cache) return cache;
-      used_bytes -= cache_.bytes;
-      live -= cache_.count;
+      const CachedTotals cached = cached_totals();
+      used_bytes -= cached.bytes;
+      live -= cached.count;
     }
     if (used_bytes != used_block_bytes_ || live != live_ || live_over_aligned != live_over_aligned_)
       return fault(regions_, "in-use counters disagree with the blocks");
@@ -1458,8 +1471,8 @@ class BasicHeap {
       }
       if (node != nullptr) return fault(node, "cache bin is longer than its count (overwritten link or cycle)");
     }
-    if (count != cache_.count || bytes != cache_.bytes) {
-      return fault(regions_, "cache counters disagree with the cache bins");
+    if (const CachedTotals totals = cached_totals(); count != totals.count || bytes != totals.bytes) {
+      return fault(regions_, "cache counts disagree with the cache bins");
     }
     if (sum != walk_sum) {
       return fault(regions_,
@@ -1488,15 +1501,13 @@ class BasicHeap {
   std::size_t total_allocations_ = 0;
   std::size_t total_frees_ = 0;
   std::size_t failed_allocations_ = 0;
-  // The cache policy's bins (a head and a count per block size) and totals over the cached blocks. Empty, and free,
+  // The cache policy's bins (a head and a count per block size). Empty, and free,
   // without a cache.
   // (Its own empty type when absent: two empty members of one type must have distinct addresses, so sharing Absent
   // with key_ and slack_bytes_ would cost bytes.)
   struct CacheBins {
     CachedNode* heads[kCacheBins > 0 ? kCacheBins : 1];
     std::uint8_t counts[kCacheBins > 0 ? kCacheBins : 1];
-    std::size_t bytes;  // Σ sizes of the cached blocks
-    std::size_t count;  // cached blocks
   };
   struct NoCacheBins {};
   [[no_unique_address]] std::conditional_t<kCaching, CacheBins, NoCacheBins> cache_{};
