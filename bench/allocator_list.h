@@ -85,7 +85,7 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<>>>("seg/compact/nochecks+cache",
                                                                                     false),
       // A shallower cache: less memory held unmerged, fewer hits (README "QuickCache" has the depth trade-off).
-      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<4>>>("seg/compact/nochecks+cache4",
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<6>>>("seg/compact/nochecks+cache6",
                                                                                      false),
       // BasicChecks without safe unlinking: its price is the checked row's ratio to these (issue 10).
       make_entry<HeapAdapter<FirstFit, CompactTags, BasicChecksWithoutSafeUnlink>>("first/compact/unsafe-unlink",
