@@ -339,6 +339,17 @@ TYPED_TEST(QuickCacheTest, ChurnKeepsEveryCounterExact) {
   EXPECT_EQ(s.bytes_in_use, 0u);
 }
 
+// The control block grows by a head pointer and a count byte per bin (README, "Policies"): 63 bins of 16-byte steps
+// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit.
+TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEach) {
+  using Cached = BasicHeap<SegregatedFit<>, RegionSource, NoChecks, QuickCache<>>;
+  using Plain = BasicHeap<SegregatedFit<>, RegionSource, NoChecks>;
+  constexpr std::size_t kBins = (1024 - Plain::kMinBlockSize) / Plain::kGranule + 1;
+  static_assert(kBins == (sizeof(void*) == 8 ? 63 : 127));
+  constexpr std::size_t kBytes = align_up(kBins * (sizeof(void*) + 1), alignof(void*));
+  EXPECT_EQ(sizeof(Cached) - sizeof(Plain), Cached::kCaching ? kBytes : 0);
+}
+
 // The levels above BasicChecks and memory-tool builds leave the cache out: every free coalesces at once.
 TEST(QuickCacheLevels, HardenedAndDebugChecksBypassTheCache) {
   static_assert(!BasicHeap<SegregatedFit<>, RegionSource, HardenedChecks<>, Cache>::kCaching);
