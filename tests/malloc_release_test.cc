@@ -1,24 +1,32 @@
 // tests/malloc_release_test.cc — the drop-in malloc gives freed memory back to the system: resident memory (RSS,
 // /proc/self/statm) goes down after large frees, by itself (an arena releases the pages of its large free blocks
-// after a quarter of it has been freed), through malloc_trim, and for huge blocks (unmapped on free). Linked in
+// after a quarter of it has been freed), through malloc_trim, and for huge blocks (unmapped on free); and an arena's
+// heap keeps freed small blocks in its cache (QuickCache) until a release flushes them. Linked in
 // statically (//platform/malloc), so every allocation of this binary is ours; every test validates all arenas
 // after its operations, and blocks carry fill patterns checked before they are freed.
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <thread>
 #include <vector>
 
+#include "alloc/check/basic_checks.h"
+#include "alloc/check/no_checks.h"
 #include "platform/malloc/arena.h"
+#include "platform/malloc/chunk_map.h"
 #include "platform/malloc/malloc_door.h"
+#include "platform/malloc/malloc_heap.h"
 #include "platform/malloc/page_release.h"
+#include "platform/malloc/report_and_abort.h"
 
 namespace {
 
@@ -156,6 +164,127 @@ TEST(MallocRelease, HugeBlocksAreUnmappedOnFree) {
   std::free(p);
   expect_valid();
   EXPECT_LE(rss(), peak - 60 * kMiB);
+}
+
+// An arena of its own (its own chunk map, so the door's arenas are untouched) over the door's heap at the check
+// levels where the cache is active: NOSTD_MALLOC_CHECK=none and basic.
+template <class Check>
+struct CacheArena {
+  using Heap = door::MallocHeap<Check>;
+  static inline door::ChunkMap map;
+  static inline door::Arena<Heap> arena;
+};
+
+template <class Check>
+class MallocHeapCache : public ::testing::Test {
+ protected:
+  using Arena = door::Arena<typename CacheArena<Check>::Heap>;
+  static Arena& arena() { return CacheArena<Check>::arena; }
+
+  static unsigned char* allocate(std::size_t size, unsigned char fill) {
+    auto* p = static_cast<unsigned char*>(arena().allocate(size, door::kMallocAlignment, CacheArena<Check>::map, 1));
+    EXPECT_NE(p, nullptr);
+    if (p != nullptr) std::memset(p, fill, size);
+    validate();
+    return p;
+  }
+  static void free(unsigned char* p, std::size_t size, unsigned char fill) {
+    EXPECT_EQ(p[0], fill);
+    EXPECT_EQ(p[size - 1], fill);
+    arena().heap().deallocate(p);
+    validate();
+  }
+  static void validate() {
+    const nostd::ValidateResult result = arena().heap().validate();
+    EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().what);
+  }
+};
+
+using CachingChecks = ::testing::Types<nostd::NoChecks, nostd::BasicChecks<door::ReportAndAbort>>;
+TYPED_TEST_SUITE(MallocHeapCache, CachingChecks);
+
+// Small blocks between large ones, all freed: the small ones wait in the cache (still "used" to the walk), so the
+// large ones stay 60 KiB holes each, under kReleaseMinBytes, and a walk without a flush releases none of their
+// pages. Arena::release_pages (the path of the periodic release and of malloc_trim) flushes first: the holes merge
+// into one block and its pages go back (they read as zero again).
+TYPED_TEST(MallocHeapCache, CachedBlocksComeBackWholeAndReleaseFlushesThem) {
+  using Heap = typename CacheArena<TypeParam>::Heap;
+  if constexpr (!Heap::kCaching) {
+    GTEST_SKIP() << "the cache is off in memory-tool builds";
+  } else {
+    constexpr std::size_t kPairs = 16;
+    constexpr std::size_t kLarge = 60 * 1024;  // under kReleaseMinBytes alone, far above it merged
+    static_assert(kLarge < door::kReleaseMinBytes);
+    constexpr std::size_t kSmall[] = {100, 200, 300, 400, 500, 600, 700, 800};  // 3 per size at most: under Depth
+    const auto small_size = [&](std::size_t i) { return kSmall[i % std::size(kSmall)]; };
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+
+    // [head guard][S0][L0][S1][L1]...[S15][L15][S16][tail guard][the rest of the chunk]
+    unsigned char* const head = this->allocate(64, 0xa0);
+    unsigned char* small[kPairs + 1];
+    unsigned char* large[kPairs];
+    for (std::size_t i = 0; i < kPairs; ++i) {
+      small[i] = this->allocate(small_size(i), static_cast<unsigned char>(i));
+      large[i] = this->allocate(kLarge, static_cast<unsigned char>(0x40 + i));
+    }
+    small[kPairs] = this->allocate(small_size(kPairs), static_cast<unsigned char>(kPairs));
+    unsigned char* const tail = this->allocate(64, 0xa1);
+    ASSERT_EQ(this->arena().heap().stats().cached_blocks, 0u);
+
+    for (std::size_t i = 0; i <= kPairs; ++i) this->free(small[i], small_size(i), static_cast<unsigned char>(i));
+    EXPECT_EQ(this->arena().heap().stats().cached_blocks, kPairs + 1) << "a small block with used neighbours merged";
+
+    // The next request of a cached size gets the last block of that size freed, whole.
+    const std::size_t last = kPairs;
+    unsigned char* const again = this->allocate(small_size(last), 0x33);
+    EXPECT_EQ(again, small[last]);
+    EXPECT_EQ(this->arena().heap().stats().cached_blocks, kPairs);
+    this->free(again, small_size(last), 0x33);
+    EXPECT_EQ(this->arena().heap().stats().cached_blocks, kPairs + 1);
+
+    for (std::size_t i = 0; i < kPairs; ++i) this->free(large[i], kLarge, static_cast<unsigned char>(0x40 + i));
+    // Without a flush: every large hole is on its own (its neighbours are cached), none is released.
+    door::release_free_pages(this->arena().heap(), page);
+    for (std::size_t i = 0; i < kPairs; ++i) {
+      EXPECT_EQ(large[i][kLarge / 2], static_cast<unsigned char>(0x40 + i)) << "a 60 KiB hole was released";
+    }
+    this->validate();
+
+    // The arena's release flushes: one hole of 16 x ~60 KiB, its pages released.
+    EXPECT_GE(this->arena().release_pages(page), kPairs * kLarge - 2 * page);
+    this->validate();
+    EXPECT_EQ(this->arena().heap().stats().cached_blocks, 0u);
+    for (std::size_t i = 0; i < kPairs; ++i) EXPECT_EQ(large[i][kLarge / 2], 0) << "hole " << i << " kept its page";
+    std::size_t largest_between_guards = 0;
+    this->arena().heap().walk([&](const nostd::BlockInfo& block) {
+      if (block.payload > head && block.payload < tail && !block.used) {
+        largest_between_guards = std::max(largest_between_guards, block.size);
+      }
+    });
+    EXPECT_GE(largest_between_guards, kPairs * kLarge);
+
+    this->free(head, 64, 0xa0);
+    this->free(tail, 64, 0xa1);
+  }
+}
+
+// A cached block is still "used" to the heap's tags; freeing it again is still a double free (BasicChecks: the
+// cache's key in the block, then a scan of its bin), reported as the door reports it.
+TYPED_TEST(MallocHeapCache, DoubleFreeOfACachedBlockIsCaught) {
+  using Heap = typename CacheArena<TypeParam>::Heap;
+  if constexpr (!Heap::kCaching || TypeParam::kLevel < nostd::CheckLevel::kBasic) {
+    GTEST_SKIP() << "no cache, or no checks at this level";
+  } else {
+    unsigned char* const before = this->allocate(64, 1);
+    unsigned char* const p = this->allocate(48, 2);
+    unsigned char* const after = this->allocate(64, 3);
+    const std::size_t cached = this->arena().heap().stats().cached_blocks;
+    this->free(p, 48, 2);
+    ASSERT_EQ(this->arena().heap().stats().cached_blocks, cached + 1);
+    EXPECT_DEATH(this->arena().heap().deallocate(opaque(p)), "nostd-malloc: double free");
+    this->free(before, 64, 1);
+    this->free(after, 64, 3);
+  }
 }
 
 }  // namespace

@@ -71,9 +71,11 @@ class alignas(128) Arena {
     return block ? *block : nullptr;
   }
 
-  /// Counts `bytes` freed; once the bytes freed since the last release reach a quarter of the arena's chunks
-  /// (16 MiB per chunk) and at least kReleaseIntervalNs have passed since the last release, gives the pages of its
-  /// large free blocks back (release_pages). Why a volume: a release walks every block, and a block is at least 32
+  /// Counts `bytes` freed (the caller passes the block's usable size, read before the free, whether the heap then
+  /// merges the block or keeps it in its cache: the count is a trigger, not a measure of releasable memory, and a
+  /// cache holds at most a few hundred KiB); once the bytes freed since the last release reach a quarter of the arena's
+  /// chunks (16 MiB per chunk) and at least kReleaseIntervalNs have passed since the last release, gives the pages of
+  /// its large free blocks back (release_pages). Why a volume: a release walks every block, and a block is at least 32
   /// bytes, so the walk costs at most one block visit per 8 bytes freed — amortised O(1) per free — while a program
   /// that frees a quarter of its heap sees it returned. Why also a time (the decay of jemalloc's dirty pages): a
   /// program that churns more than a quarter of its heap over and over would otherwise give pages back only to
@@ -92,10 +94,14 @@ class alignas(128) Arena {
     }
   }
 
-  /// Gives the whole pages inside free blocks of at least kReleaseMinBytes back to the system (page_release.h);
-  /// returns the bytes advised. O(blocks).
+  /// Merges the blocks the heap's cache keeps aside (BasicHeap::flush_cache, a no-op without a cache), then gives
+  /// the whole pages inside free blocks of at least kReleaseMinBytes back to the system (page_release.h); returns
+  /// the bytes advised. O(blocks). Why flush first: a cached block is still "used" to the walk, and it keeps its
+  /// free neighbours apart; merged, they may form a block large enough to release. The cache refills within a few
+  /// frees, and this runs at most once a second (note_freed) or when the program asks (malloc_trim).
   std::size_t release_pages(std::size_t page_bytes) noexcept {
     freed_since_release_ = 0;
+    heap_.flush_cache();
     const std::size_t bytes = release_free_pages(heap_, page_bytes);
     released_bytes_ += bytes;
     ++releases_;

@@ -159,6 +159,7 @@ struct ArenaSet {
         sum.peak_bytes_in_use += s.peak_bytes_in_use;
         sum.live_allocations += s.live_allocations;
         sum.free_blocks += s.free_blocks;
+        sum.cached_blocks += s.cached_blocks;
         sum.total_allocations += s.total_allocations;
         sum.total_frees += s.total_frees;
       }
@@ -167,7 +168,8 @@ struct ArenaSet {
     line << " arenas=" << used_arenas << "/" << std::size_t{g_config.arenas} << " chunks=" << chunks
          << " allocations=" << sum.total_allocations << " frees=" << sum.total_frees << " live=" << sum.live_allocations
          << " in_use_bytes=" << sum.bytes_in_use << " peak_bytes_sum=" << sum.peak_bytes_in_use
-         << " free_blocks=" << sum.free_blocks << " lock_waits=" << waits << " page_releases=" << releases;
+         << " free_blocks=" << sum.free_blocks << " cached_blocks=" << sum.cached_blocks << " lock_waits=" << waits
+         << " page_releases=" << releases;
   }
 
   // validate() on every arena; the first fault found.

@@ -33,10 +33,13 @@ static_assert(kReleaseMinBytes > 2 * kFreeBlockKeepBytes,
               "page_release: a releasable block must be larger than the edges it keeps");
 
 /// The whole pages (of `page_bytes`, a power of two) inside free block `block` that may be released, as
-/// [*begin, *end); false when there is none.
+/// [*begin, *end); false when there is none. A block the heap's cache keeps aside (`block.cached`) is never
+/// released: its payload holds the cache's link and key, and it is about to be handed out whole. (The arena
+/// flushes the cache before it releases, and QuickCache keeps blocks of at most 1 KiB, so this only guards a
+/// caller that walks without flushing.)
 inline bool releasable_pages(const BlockInfo& block, std::size_t page_bytes, std::uintptr_t* begin,
                              std::uintptr_t* end) noexcept {
-  if (block.used || block.size < kReleaseMinBytes) return false;
+  if (block.used || block.cached || block.size < kReleaseMinBytes) return false;
   const auto payload = reinterpret_cast<std::uintptr_t>(block.payload);
   // The block ends at (payload - header) + size; keeping 2 * kFreeBlockKeepBytes before payload + size keeps the
   // footer whatever the header size (at most kFreeBlockKeepBytes).
