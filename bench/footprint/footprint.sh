@@ -102,6 +102,7 @@ compositions=(
   "BestFit, FullTags, BasicChecks, InterruptLock, RegionSource|-DFP_COMPOSITION=7 -DFP_INTERRUPT_LOCK"
   "SegregatedFit, CompactTags, NoChecks, NullLock, StaticArraySource|-DFP_COMPOSITION=8"
   "SegregatedFit, CompactTags, BasicChecks, NullLock, StaticArraySource|-DFP_COMPOSITION=9"
+  "SegregatedFit, CompactTags, NoChecks, NullLock, StaticArraySource, QuickCache|-DFP_COMPOSITION=10"
 )
 
 # build NAME DEFINES REALLOC: compiles and links one program; leaves $tmp/NAME.{elf,su,ci}.

@@ -40,6 +40,9 @@ using Heap = nostd::BasicHeap<nostd::BestFit, nostd::FullTags, Checked, nostd::I
 using Heap = nostd::BasicHeap<nostd::SegregatedFit<>, nostd::CompactTags, nostd::NoChecks, nostd::NullLock, Static>;
 #elif FP_COMPOSITION == 9
 using Heap = nostd::BasicHeap<nostd::SegregatedFit<>, nostd::CompactTags, Checked, nostd::NullLock, Static>;
+#elif FP_COMPOSITION == 10
+using Heap = nostd::BasicHeap<nostd::SegregatedFit<>, nostd::CompactTags, nostd::NoChecks, nostd::NullLock, Static,
+                              nostd::QuickCache<> >;
 #else
 #error "FP_COMPOSITION: unknown composition"
 #endif
