@@ -79,6 +79,19 @@ class QuickCacheTest : public ::testing::Test {
   }
   static constexpr bool kChecked = Heap::Check::kLevel >= CheckLevel::kBasic;
 
+  // A freed block of `size` bytes that sits in the cache (between the heap's start and a live guard block).
+  struct CachedBlock {
+    void* block;
+    void* guard;
+  };
+  CachedBlock one_cached(std::size_t size) {
+    void* a = take(size);
+    void* guard = take(size);
+    give(a);
+    EXPECT_TRUE(info(a).cached);
+    return {a, guard};
+  }
+
  private:
   std::unique_ptr<TestHeap<Heap>> owner_ = std::make_unique<TestHeap<Heap>>();
 };
@@ -224,9 +237,7 @@ TYPED_TEST(QuickCacheTest, FlushCacheLeavesOneFreeBlock) {
 
 TYPED_TEST(QuickCacheTest, FreeingACachedBlockAgainIsADoubleFree) {
   if constexpr (TestFixture::kChecked) {
-    void* a = this->take(100);
-    void* guard = this->take(100);
-    this->give(a);
+    auto [a, guard] = this->one_cached(100);
     EXPECT_EQ(this->heap().try_deallocate(a).error(), AllocError::kDoubleFree);
     EXPECT_TRUE(valid(this->heap()));
     EXPECT_FAULT(this->heap().deallocate(a), AllocError::kDoubleFree, a);
@@ -258,9 +269,7 @@ TYPED_TEST(QuickCacheTest, ALiveBlockHoldingTheKeyValueIsFreedNormally) {
 
 TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksLinkIsReportedBeforeItIsFollowed) {
   if constexpr (TestFixture::kChecked) {
-    void* a = this->take(100);
-    void* guard = this->take(100);
-    this->give(a);
+    auto [a, guard] = this->one_cached(100);
     // A use after free: the cached block's link now points outside the heap.
     static std::uint64_t elsewhere[4];
     void* forged = elsewhere;
@@ -275,9 +284,7 @@ TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksLinkIsReportedBeforeItIsFollow
 
 TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksKeyIsReportedOnReuseAndByValidate) {
   if constexpr (TestFixture::kChecked) {
-    void* a = this->take(100);
-    void* guard = this->take(100);
-    this->give(a);
+    auto [a, guard] = this->one_cached(100);
     auto* key = static_cast<std::byte*>(a) + sizeof(void*);
     std::byte saved[sizeof(std::uintptr_t)];
     std::memcpy(saved, key, sizeof saved);
@@ -294,9 +301,7 @@ TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksKeyIsReportedOnReuseAndByValid
 
 TYPED_TEST(QuickCacheTest, ForeignAndInteriorPointersAreStillRefused) {
   if constexpr (TestFixture::kChecked) {
-    void* a = this->take(100);
-    void* guard = this->take(100);
-    this->give(a);
+    auto [a, guard] = this->one_cached(100);
     static std::uint64_t foreign[8];
     EXPECT_EQ(this->heap().try_deallocate(foreign + 2).error(), AllocError::kInvalidPointer);
     EXPECT_EQ(this->heap().try_deallocate(static_cast<std::byte*>(guard) + 16).error(), AllocError::kInvalidPointer);
