@@ -135,9 +135,8 @@ class BasicHeap {
   /// policy has a depth, the check level is at most BasicChecks and no memory tool (ASan, Valgrind) watches the heap.
   /// The levels above poison and seal every freed block, and the tools must see a free at once; a cached block would
   /// escape both.
-  static constexpr bool kCaching = Cache::kDepth > 0 &&
-                                   Cache::kMaxBlock >= kMinBlockSize&& Check::kLevel <= CheckLevel::kBasic &&
-                                   !internal::kMemoryTools;
+  static constexpr bool kCaching = (Cache::kDepth > 0) && (Cache::kMaxBlock >= kMinBlockSize) &&
+                                   (Check::kLevel <= CheckLevel::kBasic) && !internal::kMemoryTools;
 
   /// An empty heap whose source supplies memory on first use. `constexpr`, so a heap over a StaticArraySource
   /// can be `constinit` (no static-initialisation-order trouble).
