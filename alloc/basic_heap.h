@@ -201,7 +201,7 @@ class BasicHeap {
     if constexpr (kCaching && Check::kLevel >= CheckLevel::kBasic) {
       // A block going into the cache merges with nothing: its neighbours are checked only when it does not.
       const RegionHeader* region = nullptr;
-      Result<std::byte*> block = checked_block<false>(ptr, &region);
+      Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
       if (block && cache_put(*block)) return;
       if (block && !neighbours_sane(*block, region)) block = fail(AllocError::kInvalidPointer);
       if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
@@ -1042,10 +1042,15 @@ class BasicHeap {
   // The O(1) pointer check of BasicChecks and try_deallocate: inside a region, granule-aligned, header sane,
   // the next block's tags agreeing that this block is used, and the neighbours that a free would merge with
   // sane too (a free trusts their tags, so a forged "previous block is free" must not get that far).
-  // checked_block<false> leaves the neighbours out and stores the block's region in `*region_out`: enough for a
-  // free into the cache, which merges nothing; neighbours_sane checks the rest when the block coalesces after all.
-  template <bool kNeighbours = true>
-  Result<std::byte*> checked_block(void* ptr, const RegionHeader** region_out = nullptr) noexcept {
+  // checked_block_inline<false> leaves the neighbours out and stores the block's region in `*region_out`: enough for
+  // a free into the cache, which merges nothing; neighbours_sane checks the rest when the block coalesces after all.
+  Result<std::byte*> checked_block(void* ptr) noexcept { return checked_block_inline<true>(ptr, nullptr); }
+
+  // checked_block's body, always inlined: checked_block is its one out-of-line copy (as before the cache existed, for
+  // the Cortex-M4 .text budgets); the cache's free path inlines checked_block_inline<false> into deallocate, which
+  // saves the call and passing the result and region through memory on the path most frees take.
+  template <bool kNeighbours>
+  [[gnu::always_inline]] Result<std::byte*> checked_block_inline(void* ptr, const RegionHeader** region_out) noexcept {
     ensure_init();
     auto* const p = static_cast<std::byte*>(ptr);
     const RegionHeader* region = region_of(p);
