@@ -11,13 +11,14 @@ namespace nostd {
 /// at most `MaxBlock` bytes (tags included) whose neighbours are both in use goes onto a LIFO bin of blocks of exactly
 /// its size, still tagged used, up to `Depth` blocks per size; an allocation whose block size has a cached block
 /// takes it whole. A block with a free neighbour merges at once (deferring that merge is what would fragment). Neither
-/// touches a neighbouring block or the fit index, so churn of small blocks skips the split, merge and list bookkeeping
-/// and the branches on the neighbours' state (`./bazelw run //bench:fit_compare`: the `+cache` rows).
+/// writes a neighbour's tags or touches the fit index (the free reads the next header only), so churn of small blocks
+/// skips the split, merge and list bookkeeping and most branches on the neighbours' state (`./bazelw run
+/// //bench:fit_compare`: the `+cache` rows).
 ///
 /// What it costs:
 ///   - memory: at most Depth blocks per size are kept; they serve requests of their own size only, until an
 ///     allocation fails and the heap flushes the cache (coalesces every cached block) and retries, or
-///     `flush_cache()` is called. Bound: Depth x Σ cached sizes.
+///     `flush_cache()` is called. Bound: Depth x the sum of the bin sizes (260 KiB for the default on 64-bit).
 ///   - control block: one pointer and one byte per size (MaxBlock / granule bins).
 ///   - time bound: allocate's worst case adds the flush, Depth x bins frees (a constant, but larger than the fit's
 ///     own bound): choose NoCache where the worst case matters more than the average.
