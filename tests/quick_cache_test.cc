@@ -126,9 +126,7 @@ TYPED_TEST(QuickCacheTest, AFreedSmallBlockIsKeptAsideAndHandedBackWholeToItsOwn
 }
 
 TYPED_TEST(QuickCacheTest, OtherSizesDoNotTakeACachedBlock) {
-  void* a = this->take(100);
-  void* guard = this->take(100);
-  this->give(a);
+  auto [a, guard] = this->one_cached(100);
   void* larger = this->take(200);
   void* smaller = this->take(40);
   EXPECT_NE(larger, a);
@@ -190,9 +188,7 @@ TYPED_TEST(QuickCacheTest, LargeAndOverAlignedBlocksCoalesceAtOnce) {
 }
 
 TYPED_TEST(QuickCacheTest, ZeroSizeBlocksAreCachedLikeAnyMinimumBlock) {
-  void* a = this->take(0);
-  void* guard = this->take(0);
-  this->give(a);
+  auto [a, guard] = this->one_cached(0);
   EXPECT_EQ(this->heap().stats().cached_blocks, 1u);
   EXPECT_EQ(this->take(0), a);
   this->give(a);
