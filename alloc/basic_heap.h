@@ -165,6 +165,11 @@ class BasicHeap {
   /// std::size_t) or kOutOfMemory (no free block fits). Complexity: the fit policy's search.
   [[nodiscard]] Result<void*> allocate(Layout layout) noexcept {
     Guard guard(lock_, regions_);
+    if constexpr (kCaching) {
+      if (layout.align() <= kGranule) {
+        if (void* const hit = cache_allocate(layout.size())) return hit;
+      }
+    }
     if constexpr (!kParanoidLevel) return allocate_locked(layout.size(), layout.align());
     before_operation();
     Result<void*> result = allocate_locked(layout.size(), layout.align());
@@ -175,6 +180,9 @@ class BasicHeap {
   /// Allocates `size` bytes aligned to kDefaultAlignment. Fails as `allocate(Layout)` does.
   [[nodiscard]] Result<void*> allocate(std::size_t size) noexcept {
     Guard guard(lock_, regions_);
+    if constexpr (kCaching) {
+      if (void* const hit = cache_allocate(size)) return hit;
+    }
     if constexpr (!kParanoidLevel) return allocate_locked(size, kDefaultAlignment);
     before_operation();
     Result<void*> result = allocate_locked(size, kDefaultAlignment);
@@ -198,24 +206,12 @@ class BasicHeap {
   void deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return;
     Guard guard(lock_, regions_);
-    if constexpr (kCaching && Check::kLevel >= CheckLevel::kBasic) {
-      // A block going into the cache merges with nothing: its neighbours are checked only when it does not.
-      const RegionHeader* region = nullptr;
-      Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
-      if (block && cache_put(*block)) return;
-      if (block && !neighbours_sane(*block, region)) block = fail(AllocError::kInvalidPointer);
-      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
-      release(*block);
-      return;  // kCaching: no level with before_operation/after_operation work
-    } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
-      Result<std::byte*> block = checked_block(ptr);
-      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
-      before_operation();
-      free_block(*block);
+    if constexpr (kCaching) {
+      if (cache_free(ptr)) return;
+      deallocate_uncached(ptr);
     } else {
-      free_block(block_of(ptr));
+      deallocate_locked(ptr);
     }
-    after_operation();
   }
 
   /// Frees `ptr`, allocated with `layout` (blocks record their size, so the layout is only checked: with
@@ -768,6 +764,33 @@ class BasicHeap {
     free_block_bytes_ -= size;
   }
 
+  // deallocate's work under the lock, for a non-null `ptr`: check (BasicChecks and up; a bad pointer goes to the
+  // handler), then free into the cache or coalesce.
+  void deallocate_locked(void* ptr) noexcept {
+    if constexpr (kCaching && Check::kLevel >= CheckLevel::kBasic) {
+      // A block going into the cache merges with nothing: its neighbours are checked only when it does not.
+      const RegionHeader* region = nullptr;
+      Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
+      if (block && cache_put(*block)) return;
+      if (block && !neighbours_sane(*block, region)) block = fail(AllocError::kInvalidPointer);
+      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      release(*block);
+      return;  // kCaching: no level with before_operation/after_operation work
+    } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      Result<std::byte*> block = checked_block(ptr);
+      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      before_operation();
+      free_block(*block);
+    } else {
+      free_block(block_of(ptr));
+    }
+    after_operation();
+  }
+
+  // deallocate_locked out of line, for the frees cache_free declines: the cached free stays a leaf (inlined into
+  // deallocate with no call and no saved registers) instead of paying the whole free path's prologue on every call.
+  [[gnu::noinline]] void deallocate_uncached(void* ptr) noexcept { deallocate_locked(ptr); }
+
   // Frees used block `block` (already checked): into the cache when the cache policy takes it, else release.
   void free_block(std::byte* block) noexcept {
     if constexpr (kCaching) {
@@ -810,11 +833,20 @@ class BasicHeap {
     return reinterpret_cast<std::byte*>(node) - Tags::kHeaderSize;
   }
 
-  // The word a cached block carries after its link: this heap's cache's address, scrambled so that an ordinary
-  // pointer to the heap in a freed payload does not look cached. A block being freed whose word equals it is looked
-  // up in its bin (a double free when found), so a user value that happens to match costs a bin scan, nothing more.
-  std::uintptr_t cache_key() const noexcept {
-    return address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
+  // The word a cached block carries after its link: the link sealed with this heap's secret (its cache's address,
+  // scrambled so that ordinary pointers in a freed payload do not look sealed). One compare checks both words: a
+  // write over the link or the key breaks the seal, so a popped block's link is known good before it is followed,
+  // without looking it up in the regions (glibc's safe-linking does the same for its tcache). A block being freed
+  // whose two words match the seal is looked up in its bin (a double free when found), so a payload that happens
+  // to match costs a bin scan, nothing more. Against accidents, not forgers: HardenedChecks, which is for forgers,
+  // does not cache.
+  std::uintptr_t cache_seal(const CachedNode* next) const noexcept {
+    return address(next) ^ address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
+  }
+  // True when the first two payload words of `block` (whose size is a cache bin's) read as a cached block's.
+  bool sealed(const std::byte* block) const noexcept {
+    const CachedNode* const node = cached_node(block);
+    return node->key == cache_seal(node->next);
   }
 
   // Pushes used block `block` (being freed) onto its bin: false when the block is too large, over-aligned (its
@@ -829,11 +861,67 @@ class BasicHeap {
     if (!Tags::prev_used(block) || !Tags::used(block + size)) return false;
     const std::size_t bin = cache_bin(size);
     if (cache_.counts[bin] >= Cache::kDepth) return false;
+    push_cached(block, bin);
+    --live_;
+    used_block_bytes_ -= size;
+    ++total_frees_;
+    return true;
+  }
+
+  void push_cached(std::byte* block, std::size_t bin) noexcept {
     CachedNode* const node = cached_node(block);
-    node->next = cache_.heads[bin];
-    node->key = cache_key();
+    CachedNode* const next = cache_.heads[bin];
+    node->next = next;
+    node->key = cache_seal(next);
     cache_.heads[bin] = node;
     ++cache_.counts[bin];
+  }
+
+  // The largest request whose block a cache bin holds (block_size_for's rounding, backwards; the levels that cache
+  // reserve no canary byte).
+  static constexpr std::size_t kLargestCachedRequest =
+      kCaching ? (Cache::kMaxBlock / kGranule) * kGranule - kUsedOverhead : 0;
+
+  // allocate's cache hit, inlined into allocate: a request of at most kLargestCachedRequest bytes whose bin holds a
+  // block pops it (checked under BasicChecks), with no call. nullptr sends the request down allocate_locked. No
+  // ensure_init: a bin holds blocks only once the heap has regions.
+  [[gnu::always_inline]] void* cache_allocate(std::size_t size) noexcept {
+    if (size > kLargestCachedRequest) return nullptr;
+    const std::size_t need = std::max(align_up(size + kUsedOverhead, kGranule), kMinBlockSize);
+    CachedNode* const node = cache_.heads[cache_bin(need)];
+    if (node == nullptr) return nullptr;
+    return cache_take(node, need);
+  }
+
+  // deallocate's cached free, inlined into deallocate: BasicChecks' pointer check (checked_block_inline<false>)
+  // and cache_put's tests fused into one pass over the two words they read, the block's header and the next
+  // block's. False leaves everything as it was and sends the free down deallocate_uncached, which checks in full and
+  // reports: every pointer this rejects, anything that might be a double free (a sealed payload), and every block the
+  // cache does not take. Under NoChecks only the cache's own tests remain.
+  [[gnu::always_inline]] bool cache_free(void* ptr) noexcept {
+    auto* const p = static_cast<std::byte*>(ptr);
+    std::byte* const block = p - Tags::kHeaderSize;
+    const RegionHeader* region = nullptr;
+    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      region = region_of(p);  // none before the first allocation: regions_ is empty
+      if (region == nullptr || !is_aligned(p, kGranule) || p < region->first + Tags::kHeaderSize) return false;
+    }
+    const std::size_t size = Tags::size(block);
+    // Cacheable: a used block of a bin's size, not over-aligned, with a used predecessor.
+    if (size - kMinBlockSize > Cache::kMaxBlock - kMinBlockSize || !Tags::used(block) || Tags::over_aligned(block) ||
+        !Tags::prev_used(block)) {
+      return false;
+    }
+    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      if (!is_aligned(size, kGranule) || size > static_cast<std::size_t>(region->end - block)) return false;
+      // The next block agrees that this one is used; the layout's own check (FullTags: the footer) passes.
+      if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return false;
+      if (sealed(block)) return false;  // cached already, or a payload that reads so: is_cached decides
+    }
+    if (!Tags::used(block + size)) return false;  // a free successor: merge now (cache_put has the reason)
+    const std::size_t bin = cache_bin(size);
+    if (cache_.counts[bin] >= Cache::kDepth) return false;
+    push_cached(block, bin);
     --live_;
     used_block_bytes_ -= size;
     ++total_frees_;
@@ -849,14 +937,13 @@ class BasicHeap {
   }
 
   // Pops `node`, the head of the bin of `size`, back into the live counters. Under BasicChecks a cached block whose
-  // key, header or link no longer reads as written (a write after free) goes to the handler before anything is
-  // changed.
+  // seal or header no longer reads as written (a write after free) goes to the handler before anything is changed,
+  // and so before its link is followed.
   void cache_pop(CachedNode* node, std::size_t size) noexcept {
     std::byte* const block = block_of_cached(node);
     CachedNode* const next = node->next;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
-      if (node->key != cache_key() || !Tags::used(block) || Tags::size(block) != size ||
-          (next != nullptr && !node_in_heap(reinterpret_cast<const internal::FreeNode*>(next)))) {
+      if (node->key != cache_seal(next) || !Tags::used(block) || Tags::size(block) != size) {
         Check::on_fault(HeapFault{AllocError::kCorrupted, node,
                                   "cached block was written after it was freed (its header, link or key changed)"});
       }
@@ -888,7 +975,7 @@ class BasicHeap {
   // only nodes that lie in the heap, and at most the bin's count of them, whatever the links hold.
   bool is_cached(const std::byte* block) const noexcept {
     const std::size_t size = Tags::size(block);
-    if (size > Cache::kMaxBlock || size < kMinBlockSize || cached_node(block)->key != cache_key()) return false;
+    if (size > Cache::kMaxBlock || size < kMinBlockSize || !sealed(block)) return false;
     const std::size_t bin = cache_bin(size);
     const CachedNode* node = cache_.heads[bin];
     for (std::size_t i = 0; i < cache_.counts[bin] && node != nullptr; ++i) {
@@ -1383,7 +1470,7 @@ class BasicHeap {
             return fault(block, "over-aligned block's alignment record is out of range (overflow past its end?)");
           }
           if constexpr (kCaching) {
-            if (cached_node(block)->key == cache_key()) cached_sum += address_hash(block);
+            if (size <= Cache::kMaxBlock && sealed(block)) cached_sum += address_hash(block);
           }
           used_bytes += size;
           ++live;
@@ -1447,8 +1534,9 @@ class BasicHeap {
   }
 
   // The cache pass of validate(): every bin holds its count of blocks, each a used block of the heap of the bin's
-  // size that is not over-aligned and carries the key, and nothing after them; the counters agree; and the blocks
-  // the bins hold are those the walk found carrying the key (`walk_sum`, address_hash summed as for free blocks).
+  // size that is not over-aligned and whose link and key match the seal, and nothing after them; the counters agree;
+  // and the blocks the bins hold are those the walk found sealed (`walk_sum`, address_hash summed as for free
+  // blocks).
   ValidateResult validate_cache_locked(std::uint64_t walk_sum) const noexcept {
     auto fault = [](const void* where, const char* what) {
       return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
@@ -1465,8 +1553,8 @@ class BasicHeap {
         if (!Tags::used(block) || Tags::size(block) != cache_bin_size(bin) || Tags::over_aligned(block)) {
           return fault(block, "cached block's header is not that of a used block of its bin's size");
         }
-        if (node->key != cache_key()) {
-          return fault(node, "cached block was written after it was freed (its cache key changed)");
+        if (node->key != cache_seal(node->next)) {
+          return fault(node, "cached block was written after it was freed (its link or key changed)");
         }
         ++count;
         bytes += cache_bin_size(bin);
