@@ -502,6 +502,7 @@ class BasicHeap {
       region->next = regions_;
       region->seal = region_seal(region);
       regions_ = region;
+      if constexpr (kCaching) note_newest_region(region);
       if constexpr (internal::kValgrind) quiet_region(region, true);  // the Guard began before this region existed
       Tags::make_edges(first, region->end);
       Tags::make_free(first, size);
@@ -840,8 +841,15 @@ class BasicHeap {
   // whose two words match the seal is looked up in its bin (a double free when found), so a payload that happens
   // to match costs a bin scan, nothing more. Against accidents, not forgers: HardenedChecks, which is for forgers,
   // does not cache.
-  std::uintptr_t cache_seal(const CachedNode* next) const noexcept {
-    return address(next) ^ address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
+  std::uintptr_t cache_seal(const CachedNode* next) const noexcept { return address(next) ^ cache_.secret; }
+
+  // Keeps what cache_free needs in the control block, next to the bins: the secret, and the payload range of the
+  // newest region (the one a single-region heap has), so that the pointer check is one subtraction and one compare
+  // with no walk over the regions. Called as each region is added.
+  void note_newest_region(const RegionHeader* region) noexcept {
+    cache_.secret = address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
+    cache_.lo = address(region->first) + Tags::kHeaderSize;
+    cache_.span = address(region->end) - cache_.lo;
   }
   // True when the first two payload words of `block` (whose size is a cache bin's) read as a cached block's.
   bool sealed(const std::byte* block) const noexcept {
@@ -895,37 +903,63 @@ class BasicHeap {
 
   // deallocate's cached free, inlined into deallocate: BasicChecks' pointer check (checked_block_inline<false>)
   // and cache_put's tests fused into one pass over the two words they read, the block's header and the next
-  // block's. False leaves everything as it was and sends the free down deallocate_uncached, which checks in full and
-  // reports: every pointer this rejects, anything that might be a double free (a sealed payload), and every block the
-  // cache does not take. Under NoChecks only the cache's own tests remain.
+  // block's. A checked block of a bin's size that the cache does not take (a free neighbour, a full bin) goes to
+  // release_declined, checked no further than neighbours_sane. False leaves everything as it was and sends the free
+  // down deallocate_uncached, which checks in full and reports: every pointer this rejects, anything that might be a
+  // double free (a sealed payload), and blocks of no bin's size. Under NoChecks only the cache's own tests remain.
   [[gnu::always_inline]] bool cache_free(void* ptr) noexcept {
     auto* const p = static_cast<std::byte*>(ptr);
     std::byte* const block = p - Tags::kHeaderSize;
-    const RegionHeader* region = nullptr;
+    // Under BasicChecks: `at` = p's offset among the payload addresses of its region, [first + header, end).
+    [[maybe_unused]] std::uintptr_t at = 0;
+    [[maybe_unused]] std::size_t span = 0;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
-      region = region_of(p);  // none before the first allocation: regions_ is empty
-      if (region == nullptr || !is_aligned(p, kGranule) || p < region->first + Tags::kHeaderSize) return false;
+      at = address(p) - cache_.lo;
+      span = cache_.span;
+      if (at >= span) {  // an older region, or no region yet (span 0): find it
+        const RegionHeader* const region = region_of(p);
+        if (region == nullptr) return false;
+        at = address(p) - (address(region->first) + Tags::kHeaderSize);
+        span = address(region->end) - (address(region->first) + Tags::kHeaderSize);
+        if (at >= span) return false;
+      }
+      if (!is_aligned(p, kGranule)) return false;
     }
     const std::size_t size = Tags::size(block);
-    // Cacheable: a used block of a bin's size, not over-aligned, with a used predecessor.
-    if (size - kMinBlockSize > Cache::kMaxBlock - kMinBlockSize || !Tags::used(block) || Tags::over_aligned(block) ||
-        !Tags::prev_used(block)) {
+    // A used block of a bin's size, not over-aligned.
+    if (size - kMinBlockSize > Cache::kMaxBlock - kMinBlockSize || !Tags::used(block) || Tags::over_aligned(block)) {
       return false;
     }
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
-      if (!is_aligned(size, kGranule) || size > static_cast<std::size_t>(region->end - block)) return false;
+      // The block ends inside its region (at + size <= span + header: no wrap, both are small against the region).
+      if (!is_aligned(size, kGranule) || at + size > span + Tags::kHeaderSize) return false;
       // The next block agrees that this one is used; the layout's own check (FullTags: the footer) passes.
       if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return false;
       if (sealed(block)) return false;  // cached already, or a payload that reads so: is_cached decides
     }
-    if (!Tags::used(block + size)) return false;  // a free successor: merge now (cache_put has the reason)
     const std::size_t bin = cache_bin(size);
-    if (cache_.counts[bin] >= Cache::kDepth) return false;
+    // A free neighbour: merge now (cache_put has the reason); a full bin: coalesce as without a cache.
+    if (!Tags::prev_used(block) || !Tags::used(block + size) || cache_.counts[bin] >= Cache::kDepth) {
+      release_declined(block);
+      return true;
+    }
     push_cached(block, bin);
     --live_;
     used_block_bytes_ -= size;
     ++total_frees_;
     return true;
+  }
+
+  // Frees checked used block `block` that the cache declined: its neighbours are checked as the merge needs (a
+  // forged neighbour goes to the handler), then it coalesces. Out of line, as deallocate_uncached is.
+  [[gnu::noinline]] void release_declined(std::byte* block) noexcept {
+    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      if (!neighbours_sane(block, region_of(block))) {
+        Check::on_fault(HeapFault{AllocError::kInvalidPointer, block + Tags::kHeaderSize,
+                                  describe(AllocError::kInvalidPointer)});
+      }
+    }
+    release(block);
   }
 
   // Pops `node`, the head of the bin of `size`, as an allocation.
@@ -1600,6 +1634,9 @@ class BasicHeap {
   struct CacheBins {
     CachedNode* heads[kCacheBins > 0 ? kCacheBins : 1];
     std::uint8_t counts[kCacheBins > 0 ? kCacheBins : 1];
+    std::uintptr_t secret;  // cache_seal's (note_newest_region)
+    std::uintptr_t lo;      // payload range of the newest region: [lo, lo + span)
+    std::size_t span;
   };
   struct NoCacheBins {};
   [[no_unique_address]] std::conditional_t<kCaching, CacheBins, NoCacheBins> cache_{};
