@@ -305,6 +305,35 @@ TYPED_TEST(QuickCacheTest, ForeignAndInteriorPointersAreStillRefused) {
   }
 }
 
+TYPED_TEST(QuickCacheTest, BlocksOfAnOlderRegionAreCachedAndCheckedAsTheNewestRegionsAre) {
+  // The inline free checks a pointer against the newest region's range first (BasicHeap::cache_free); a block of an
+  // older region takes the walk over the regions, and the same checks and the same cache after it.
+  void* a = this->take(100);
+  void* guard = this->take(100);
+  alignas(64) static std::byte second[4096];
+  ASSERT_TRUE(this->heap().add_region(std::span<std::byte>(second)).has_value());
+  EXPECT_TRUE(valid(this->heap()));
+  ASSERT_FALSE(this->heap().owns(second) && a >= static_cast<void*>(second) && a < static_cast<void*>(second + 4096));
+  this->give(a);
+  EXPECT_TRUE(this->info(a).cached) << "a block of the older region is cached";
+  if constexpr (TestFixture::kChecked) {
+    EXPECT_FAULT(this->heap().deallocate(a), AllocError::kDoubleFree, a);
+    EXPECT_TRUE(valid(this->heap()));
+    void* const interior = static_cast<std::byte*>(guard) + 16;
+    EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+    EXPECT_TRUE(valid(this->heap()));
+    static std::uint64_t foreign[8];
+    EXPECT_FAULT(this->heap().deallocate(foreign + 2), AllocError::kInvalidPointer, foreign + 2);
+    EXPECT_TRUE(valid(this->heap()));
+  }
+  EXPECT_EQ(this->take(100), a);
+  this->give(a);
+  this->give(guard);
+  this->heap().flush_cache();
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().live_allocations, 0u);
+}
+
 TYPED_TEST(QuickCacheTest, ChurnKeepsEveryCounterExact) {
   SplitMix64 rng(7);
   std::vector<void*> live(64, nullptr);
