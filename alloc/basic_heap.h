@@ -165,7 +165,7 @@ class BasicHeap {
   /// std::size_t) or kOutOfMemory (no free block fits). Complexity: the fit policy's search.
   [[nodiscard]] Result<void*> allocate(Layout layout) noexcept {
     Guard guard(lock_, regions_);
-    if constexpr (kCaching) {
+    if constexpr (kInlineCache) {
       if (layout.align() <= kGranule) {
         if (void* const hit = cache_allocate(layout.size())) return hit;
       }
@@ -180,7 +180,7 @@ class BasicHeap {
   /// Allocates `size` bytes aligned to kDefaultAlignment. Fails as `allocate(Layout)` does.
   [[nodiscard]] Result<void*> allocate(std::size_t size) noexcept {
     Guard guard(lock_, regions_);
-    if constexpr (kCaching) {
+    if constexpr (kInlineCache) {
       if (void* const hit = cache_allocate(size)) return hit;
     }
     if constexpr (!kParanoidLevel) return allocate_locked(size, kDefaultAlignment);
@@ -206,7 +206,7 @@ class BasicHeap {
   void deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return;
     Guard guard(lock_, regions_);
-    if constexpr (kCaching) {
+    if constexpr (kInlineCache) {
       if (cache_free(ptr)) return;
       deallocate_uncached(ptr);
     } else {
@@ -771,8 +771,8 @@ class BasicHeap {
 
   // deallocate's work under the lock, for a non-null `ptr`: check (BasicChecks and up; a bad pointer goes to the
   // handler), then free into the cache or coalesce. Always inlined: into deallocate without a cache, as the body it
-  // was (a call here cost 4 B of Cortex-M4 .text), and into deallocate_uncached with one.
-  [[gnu::always_inline]] void deallocate_locked(void* ptr) noexcept {
+  // was, and into deallocate_uncached with one (kInlineCache; compiling for size, into deallocate again).
+  void deallocate_locked(void* ptr) noexcept {
     if constexpr (kCaching && Check::kLevel >= CheckLevel::kBasic) {
       // A block going into the cache merges with nothing: its neighbours are checked only when it does not.
       const RegionHeader* region = nullptr;
@@ -850,8 +850,10 @@ class BasicHeap {
 
   // Keeps what cache_free needs in the control block, next to the bins: the secret, and the payload range of the
   // newest region (the one a single-region heap has), so that the pointer check is one subtraction and one compare
-  // with no walk over the regions. Called as each region is added.
-  void note_newest_region(const RegionHeader* region) noexcept {
+  // with no walk over the regions. Called as each region is added. Not inlined: inside the first allocation's
+  // ensure_init it tipped GCC's -Os build into keeping allocate_locked out of line, with its over-aligned search
+  // (+470 B of Cortex-M4 .text for the QuickCache row).
+  [[gnu::noinline]] void note_newest_region(const RegionHeader* region) noexcept {
     cache_.secret = address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
     cache_.lo = address(region->first) + Tags::kHeaderSize;
     cache_.span = address(region->end) - cache_.lo;
@@ -889,6 +891,11 @@ class BasicHeap {
     cache_.heads[bin] = node;
     ++cache_.counts[bin];
   }
+
+  // The cache's hit and free are inlined into allocate and deallocate (cache_allocate, cache_free), except when
+  // compiling for size (-Os): there they are second copies of what allocate_locked and deallocate_locked do anyway,
+  // and inlining them cost 226 B more Cortex-M4 .text for the QuickCache row of the footprint report (1,540 B).
+  static constexpr bool kInlineCache = kCaching && !internal::kOptimizingForSize;
 
   // The largest request whose block a cache bin holds (block_size_for's rounding, backwards; the levels that cache
   // reserve no canary byte).
