@@ -18,7 +18,8 @@
 //   no two adjacent blocks are free (so a free block's predecessor is always used)
 //   every free block is on the fit index exactly once, and the index holds nothing else
 //   with a cache policy (QuickCache): every cached block is a used-tagged block of its bin's size on exactly one
-//   cache bin, carrying the cache key in its second payload word; the live counters exclude cached blocks
+//   cache bin, carrying its bin link sealed with the heap's secret (link ^ secret) in its second payload word; the
+//   live counters exclude cached blocks
 #pragma once
 
 #include <algorithm>
@@ -770,8 +771,8 @@ class BasicHeap {
   }
 
   // deallocate's work under the lock, for a non-null `ptr`: check (BasicChecks and up; a bad pointer goes to the
-  // handler), then free into the cache or coalesce. Always inlined: into deallocate without a cache, as the body it
-  // was, and into deallocate_uncached with one (kInlineCache; compiling for size, into deallocate again).
+  // handler), then free into the cache or coalesce. Called from deallocate, or from deallocate_uncached when the
+  // inline free (kInlineCache) declined the block.
   void deallocate_locked(void* ptr) noexcept {
     if constexpr (kCaching && Check::kLevel >= CheckLevel::kBasic) {
       // A block going into the cache merges with nothing: its neighbours are checked only when it does not.
@@ -809,9 +810,9 @@ class BasicHeap {
   //
   // One LIFO bin per block size from kMinBlockSize to Cache::kMaxBlock, in granule steps. A cached block keeps its
   // used tags, so no neighbour merges with it and its neighbours' prev-used flags stay true; its first two payload
-  // words hold the bin's next block and the cache key:
+  // words hold the bin's next block and that link sealed with the heap's secret (cache_seal):
   //
-  //   | header (used, size) | next cached block | cache key | rest of the freed payload ... | (footer: FullTags) |
+  //   | header (used, size) | next cached block | next ^ secret | rest of the freed payload ... | (footer: FullTags) |
   //
   // Freeing pushes and allocating pops, touching the block's first line and the bin head only. A bin holds at most
   // Cache::kDepth blocks; a free past that, an over-aligned block and a larger block coalesce as usual.
@@ -857,11 +858,25 @@ class BasicHeap {
     cache_.secret = address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
     cache_.lo = address(region->first) + Tags::kHeaderSize;
     cache_.span = address(region->end) - cache_.lo;
+    // The hull of every region's payload range (maybe_cached): the first region's, widened by each one added.
+    const std::uintptr_t lo = cache_.hull_span == 0 ? cache_.lo : std::min(cache_.hull_lo, cache_.lo);
+    const std::uintptr_t hi = std::max(cache_.hull_lo + cache_.hull_span, cache_.lo + cache_.span);
+    cache_.hull_lo = lo;
+    cache_.hull_span = hi - lo;
   }
   // True when the first two payload words of `block` (whose size is a cache bin's) read as a cached block's.
   bool sealed(const std::byte* block) const noexcept {
     const CachedNode* const node = cached_node(block);
     return node->key == cache_seal(node->next);
+  }
+  // True when `block`'s key word alone could be a cached block's: unsealed with the secret, it gives the end of a bin
+  // (nullptr) or an address inside the regions' hull. The link is not consulted, so that a cached block whose link
+  // was written after its free (a use after free) and is then freed again is still looked up in its bin, and found:
+  // a double free. A live payload passes this by chance (a key word that is the secret xor a heap address) and costs
+  // one bin scan. O(1).
+  bool maybe_cached(const std::byte* block) const noexcept {
+    const std::uintptr_t link = cached_node(block)->key ^ cache_.secret;
+    return link == 0 || link - cache_.hull_lo < cache_.hull_span;
   }
 
   // Pushes used block `block` (being freed) onto its bin: false when the block is too large, over-aligned (its
@@ -947,7 +962,7 @@ class BasicHeap {
       if (!is_aligned(size, kGranule) || at + size > span + Tags::kHeaderSize) return false;
       // The next block agrees that this one is used; the layout's own check (FullTags: the footer) passes.
       if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return false;
-      if (sealed(block)) return false;  // cached already, or a payload that reads so: is_cached decides
+      if (maybe_cached(block)) return false;  // cached already, or a payload that reads so: is_cached decides
     }
     const std::size_t bin = cache_bin(size);
     // A free neighbour: merge now (cache_put has the reason); a full bin: coalesce as without a cache.
@@ -1017,11 +1032,12 @@ class BasicHeap {
     return totals;
   }
 
-  // True when used block `block` is on its cache bin. O(Cache::kDepth) when its key word matches, else O(1). Reads
+  // True when used block `block` is on its cache bin. O(Cache::kDepth) when its key word could be a cached block's
+  // (maybe_cached), else O(1). Reads
   // only nodes that lie in the heap, and at most the bin's count of them, whatever the links hold.
   bool is_cached(const std::byte* block) const noexcept {
     const std::size_t size = Tags::size(block);
-    if (size > Cache::kMaxBlock || size < kMinBlockSize || !sealed(block)) return false;
+    if (size > Cache::kMaxBlock || size < kMinBlockSize || !maybe_cached(block)) return false;
     const std::size_t bin = cache_bin(size);
     const CachedNode* node = cache_.heads[bin];
     for (std::size_t i = 0; i < cache_.counts[bin] && node != nullptr; ++i) {
@@ -1614,8 +1630,8 @@ class BasicHeap {
     }
     if (sum != walk_sum) {
       return fault(regions_,
-                   "cache bins and cached blocks differ (a bin holds no block start, or a block carries "
-                   "the cache key but is on no bin)");
+                   "cache bins and cached blocks differ (a bin holds no block start, or a block reads as "
+                   "sealed but is on no bin)");
     }
     return {};
   }
@@ -1649,6 +1665,8 @@ class BasicHeap {
     std::uintptr_t secret;  // cache_seal's (note_newest_region)
     std::uintptr_t lo;      // payload range of the newest region: [lo, lo + span)
     std::size_t span;
+    std::uintptr_t hull_lo;  // the hull of every region's payload range: [hull_lo, hull_lo + hull_span)
+    std::size_t hull_span;
   };
   struct NoCacheBins {};
   [[no_unique_address]] std::conditional_t<kCaching, CacheBins, NoCacheBins> cache_{};

@@ -92,6 +92,32 @@ class QuickCacheTest : public ::testing::Test {
     return {a, guard};
   }
 
+  // ACachedBlockWhoseLinkWasOverwrittenIsStillADoubleFreeWhenFreedAgain, with the bin `full` or not (its own
+  // function: a loop around EXPECT_FAULT's setjmp would be clobbered).
+  void double_free_after_a_link_write(bool full) {
+    std::vector<void*> blocks;
+    for (std::size_t i = 0; i < (full ? kDepth : 2); ++i) blocks.push_back(take(100));
+    void* guard = take(100);
+    for (void* b : blocks) give(b);
+    void* const head = blocks.back();  // the bin's head: its link points at the block freed before it
+    ASSERT_TRUE(info(head).cached);
+    void* saved = nullptr;
+    std::memcpy(&saved, head, sizeof saved);
+    ASSERT_NE(saved, nullptr);
+    std::memset(head, 0, sizeof(void*));
+    EXPECT_FALSE(valid(heap())) << "the broken seal is corruption";
+    EXPECT_EQ(heap().try_deallocate(head).error(), AllocError::kDoubleFree);
+    EXPECT_FAULT(heap().deallocate(head), AllocError::kDoubleFree, head);
+    EXPECT_EQ(heap().stats().cached_blocks, blocks.size()) << "nothing changed, full: " << full;
+    std::memcpy(head, &saved, sizeof saved);  // repair
+    EXPECT_TRUE(valid(heap()));
+    for (std::size_t i = blocks.size(); i > 0; --i) EXPECT_EQ(take(100), blocks[i - 1]);
+    for (void* b : blocks) give(b);
+    give(guard);
+    heap().flush_cache();
+    EXPECT_TRUE(valid(heap()));
+  }
+
  private:
   std::unique_ptr<TestHeap<Heap>> owner_ = std::make_unique<TestHeap<Heap>>();
 };
@@ -247,6 +273,16 @@ TYPED_TEST(QuickCacheTest, FreeingACachedBlockAgainIsADoubleFree) {
   }
 }
 
+TYPED_TEST(QuickCacheTest, ACachedBlockWhoseLinkWasOverwrittenIsStillADoubleFreeWhenFreedAgain) {
+  // A use after free writes the first payload word of a cached block (its link), then the program frees the block
+  // again: the key word alone sends the free to the bin scan, which finds the block. Twice: with room in the bin
+  // (the free would push the block onto itself) and with the bin full (the free would coalesce a block still cached).
+  if constexpr (TestFixture::kChecked) {
+    this->double_free_after_a_link_write(false);
+    this->double_free_after_a_link_write(true);
+  }
+}
+
 TYPED_TEST(QuickCacheTest, ALiveBlockHoldingTheKeyValueIsFreedNormally) {
   // A block once cached, reused, then freed: its old key was cleared on reuse; and a payload that copies a cached
   // block's link and key words (so that it reads as sealed) costs a bin scan, not a false double free.
@@ -258,6 +294,16 @@ TYPED_TEST(QuickCacheTest, ALiveBlockHoldingTheKeyValueIsFreedNormally) {
   EXPECT_TRUE(this->heap().try_deallocate(b).has_value());
   EXPECT_TRUE(valid(this->heap()));
   EXPECT_EQ(this->heap().stats().cached_blocks, 2u);
+  // The same through deallocate, whose inline free hands such a block to the full check.
+  void* c = this->take(200);
+  void* d = this->take(200);
+  void* guard2 = this->take(200);
+  this->give(d);  // cached: c's copy of its two words reads as sealed
+  std::memcpy(c, d, 2 * sizeof(void*));
+  this->give(c);
+  EXPECT_EQ(this->heap().stats().cached_blocks, 4u);
+  EXPECT_TRUE(this->info(c).cached);
+  this->give(guard2);
   this->give(guard);
 }
 
@@ -313,14 +359,20 @@ TYPED_TEST(QuickCacheTest, BlocksOfAnOlderRegionAreCachedAndCheckedAsTheNewestRe
   alignas(64) static std::byte second[4096];
   ASSERT_TRUE(this->heap().add_region(std::span<std::byte>(second)).has_value());
   EXPECT_TRUE(valid(this->heap()));
-  ASSERT_FALSE(this->heap().owns(second) && a >= static_cast<void*>(second) && a < static_cast<void*>(second + 4096));
+  ASSERT_TRUE(this->heap().owns(second + 2048));
+  ASSERT_FALSE(a >= static_cast<void*>(second) && a < static_cast<void*>(second + 4096)) << "a is in the older region";
   this->give(a);
   EXPECT_TRUE(this->info(a).cached) << "a block of the older region is cached";
   if constexpr (TestFixture::kChecked) {
     EXPECT_FAULT(this->heap().deallocate(a), AllocError::kDoubleFree, a);
     EXPECT_TRUE(valid(this->heap()));
-    void* const interior = static_cast<std::byte*>(guard) + 16;
+    // An interior pointer whose word in front reads as a used 48-byte block: the block after it does not agree.
+    auto* const interior = static_cast<std::byte*>(guard) + 16;
+    const auto forged = static_cast<typename TypeParam::Tags::word_type>(48 | 3);  // size 48, used, prev used
+    std::memcpy(interior - TypeParam::Tags::kHeaderSize, &forged, sizeof forged);
     EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_FAULT(this->heap().deallocate(interior + 1), AllocError::kInvalidPointer, interior + 1);
     EXPECT_TRUE(valid(this->heap()));
     static std::uint64_t foreign[8];
     EXPECT_FAULT(this->heap().deallocate(foreign + 2), AllocError::kInvalidPointer, foreign + 2);
@@ -368,14 +420,14 @@ TYPED_TEST(QuickCacheTest, ChurnKeepsEveryCounterExact) {
 }
 
 // The control block grows by a head pointer and a count byte per bin (README, "Policies"): 63 bins of 16-byte steps
-// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; and by three words that the inline free reads
-// (the seal's secret and the newest region's payload range).
-TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEach) {
+// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; and by five words that the inline free reads
+// (the seal's secret, the newest region's payload range and the hull of all regions').
+TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndFiveWords) {
   using Cached = BasicHeap<SegregatedFit<>, RegionSource, NoChecks, QuickCache<>>;
   using Plain = BasicHeap<SegregatedFit<>, RegionSource, NoChecks>;
   constexpr std::size_t kBins = (1024 - Plain::kMinBlockSize) / Plain::kGranule + 1;
   static_assert(kBins == (sizeof(void*) == 8 ? 63 : 127));
-  constexpr std::size_t kBytes = kBins * (sizeof(void*) + 1) + 3 * sizeof(void*);
+  constexpr std::size_t kBytes = kBins * (sizeof(void*) + 1) + 5 * sizeof(void*);
   const std::size_t grown = sizeof(Cached) - sizeof(Plain);
   if (Cached::kCaching) {
     // Give or take the padding the heap object's other members had or lose.
