@@ -19,8 +19,9 @@ namespace nostd {
 ///   - memory: at most Depth blocks per size are kept; they serve requests of their own size only, until an
 ///     allocation fails and the heap flushes the cache (coalesces every cached block) and retries, or
 ///     `flush_cache()` is called. Bound: Depth x the sum of the bin sizes (260 KiB for the default on 64-bit).
-///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and three words (the key that
-///     seals a cached block's link, and the newest region's bounds, which the inline free checks a pointer against).
+///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and five words (the key that
+///     seals a cached block's link, the newest region's bounds, which the inline free checks a pointer against, and
+///     the hull of all regions).
 ///   - time bound: allocate's worst case adds the flush, Depth x bins frees (a constant, but larger than the fit's
 ///     own bound): choose NoCache where the worst case matters more than the average.
 /// Active at NoChecks and BasicChecks (BasicChecks keeps catching double frees of cached blocks and writes over a
