@@ -844,9 +844,9 @@ class BasicHeap {
   // scrambled so that ordinary pointers in a freed payload do not look sealed). One compare checks both words: a
   // write over the link or the key breaks the seal, so a popped block's link is known good before it is followed,
   // without looking it up in the regions (glibc's safe-linking does the same for its tcache). A block being freed
-  // whose two words match the seal is looked up in its bin (a double free when found), so a payload that happens
-  // to match costs a bin scan, nothing more. Against accidents, not forgers: HardenedChecks, which is for forgers,
-  // does not cache.
+  // whose key word could be a cached block's (maybe_cached) is looked up in its bin (a double free when found), so a
+  // payload that happens to match costs a bin scan, nothing more. Against accidents, not forgers: HardenedChecks,
+  // which is for forgers, does not cache.
   std::uintptr_t cache_seal(const CachedNode* next) const noexcept { return address(next) ^ cache_.secret; }
 
   // Keeps what cache_free needs in the control block, next to the bins: the secret, and the payload range of the
@@ -934,7 +934,8 @@ class BasicHeap {
   // block's. A checked block of a bin's size that the cache does not take (a free neighbour, a full bin) goes to
   // release_declined, checked no further than neighbours_sane. False leaves everything as it was and sends the free
   // down deallocate_uncached, which checks in full and reports: every pointer this rejects, anything that might be a
-  // double free (a sealed payload), and blocks of no bin's size. Under NoChecks only the cache's own tests remain.
+  // double free (a key word maybe_cached accepts), and blocks of no bin's size (which it frees as usual). Under
+  // NoChecks only the cache's own tests remain.
   [[gnu::always_inline]] bool cache_free(void* ptr) noexcept {
     auto* const p = static_cast<std::byte*>(ptr);
     std::byte* const block = p - Tags::kHeaderSize;
@@ -1034,8 +1035,8 @@ class BasicHeap {
   }
 
   // True when used block `block` is on its cache bin. O(Cache::kDepth) when its key word could be a cached block's
-  // (maybe_cached), else O(1). Reads
-  // only nodes that lie in the heap, and at most the bin's count of them, whatever the links hold.
+  // (maybe_cached), else O(1). Reads only nodes that lie in the heap, and at most the bin's count of them, whatever
+  // the links hold.
   bool is_cached(const std::byte* block) const noexcept {
     const std::size_t size = Tags::size(block);
     if (size > Cache::kMaxBlock || size < kMinBlockSize || !maybe_cached(block)) return false;

@@ -360,7 +360,8 @@ TYPED_TEST(QuickCacheTest, BlocksOfAnOlderRegionAreCachedAndCheckedAsTheNewestRe
   ASSERT_TRUE(this->heap().add_region(std::span<std::byte>(second)).has_value());
   EXPECT_TRUE(valid(this->heap()));
   ASSERT_TRUE(this->heap().owns(second + 2048));
-  ASSERT_FALSE(a >= static_cast<void*>(second) && a < static_cast<void*>(second + 4096)) << "a is in the older region";
+  ASSERT_FALSE(a >= static_cast<void*>(second) && a < static_cast<void*>(second + 4096))
+      << "a must lie in the first region";
   this->give(a);
   EXPECT_TRUE(this->info(a).cached) << "a block of the older region is cached";
   if constexpr (TestFixture::kChecked) {
