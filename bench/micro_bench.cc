@@ -43,8 +43,8 @@ std::span<std::byte> arena() {
 }
 
 /// reallocate for a heap composition.
-template <class Fit, class Tags>
-void* grow(HeapAdapter<Fit, Tags>& a, void* p, std::size_t size) {
+template <class Fit, class Tags, class Check, class Cache>
+void* grow(HeapAdapter<Fit, Tags, Check, Cache>& a, void* p, std::size_t size) {
   Result<void*> r = a.heap().reallocate(p, size);
   return r ? *r : nullptr;
 }
@@ -74,9 +74,9 @@ struct MallocRef {
 };
 
 /// The containers allocator handle for a heap composition.
-template <class Fit, class Tags>
-HeapRef<typename HeapAdapter<Fit, Tags>::Heap> handle(HeapAdapter<Fit, Tags>& a) {
-  return HeapRef<typename HeapAdapter<Fit, Tags>::Heap>(a.heap());
+template <class Fit, class Tags, class Check, class Cache>
+HeapRef<typename HeapAdapter<Fit, Tags, Check, Cache>::Heap> handle(HeapAdapter<Fit, Tags, Check, Cache>& a) {
+  return HeapRef<typename HeapAdapter<Fit, Tags, Check, Cache>::Heap>(a.heap());
 }
 
 /// The containers allocator handle for glibc.
@@ -180,6 +180,9 @@ using BestCompact = HeapAdapter<BestFit, CompactTags>;
 using BestFull = HeapAdapter<BestFit, FullTags>;
 using SegCompact = HeapAdapter<SegregatedFit<>, CompactTags>;
 using SegFull = HeapAdapter<SegregatedFit<>, FullTags>;
+/// SegregatedFit<> with QuickCache<> (README "QuickCache"), with the default BasicChecks and with NoChecks.
+using SegCompactCache = HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, QuickCache<>>;
+using SegCompactNoChecksCache = HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<>>;
 
 #define NOSTD_SIZES Arg(16)->Arg(64)->Arg(256)->Arg(4096)
 BENCHMARK_TEMPLATE(BM_AllocFree, FirstCompact)->NOSTD_SIZES;
@@ -190,6 +193,8 @@ BENCHMARK_TEMPLATE(BM_AllocFree, BestCompact)->NOSTD_SIZES;
 BENCHMARK_TEMPLATE(BM_AllocFree, BestFull)->NOSTD_SIZES;
 BENCHMARK_TEMPLATE(BM_AllocFree, SegCompact)->NOSTD_SIZES;
 BENCHMARK_TEMPLATE(BM_AllocFree, SegFull)->NOSTD_SIZES;
+BENCHMARK_TEMPLATE(BM_AllocFree, SegCompactCache)->NOSTD_SIZES;
+BENCHMARK_TEMPLATE(BM_AllocFree, SegCompactNoChecksCache)->NOSTD_SIZES;
 BENCHMARK_TEMPLATE(BM_AllocFree, MallocAdapter)->NOSTD_SIZES;
 
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, FirstCompact);
@@ -200,6 +205,8 @@ BENCHMARK_TEMPLATE(BM_ReallocGrowth, BestCompact);
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, BestFull);
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, SegCompact);
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, SegFull);
+BENCHMARK_TEMPLATE(BM_ReallocGrowth, SegCompactCache);
+BENCHMARK_TEMPLATE(BM_ReallocGrowth, SegCompactNoChecksCache);
 BENCHMARK_TEMPLATE(BM_ReallocGrowth, MallocAdapter);
 
 #define NOSTD_COUNTS Arg(1000)->Arg(100000)
@@ -211,11 +218,15 @@ BENCHMARK_TEMPLATE(BM_VecPushBack, BestCompact)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, BestFull)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, SegCompact)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, SegFull)->NOSTD_COUNTS;
+BENCHMARK_TEMPLATE(BM_VecPushBack, SegCompactCache)->NOSTD_COUNTS;
+BENCHMARK_TEMPLATE(BM_VecPushBack, SegCompactNoChecksCache)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, MallocAdapter)->NOSTD_COUNTS;
 
 /// The compositions in the order the ratio table lists them (the benchmarks run in a random order).
-constexpr const char* kColumnOrder[] = {"FirstCompact", "FirstFull",  "NextCompact", "NextFull",     "BestCompact",
-                                        "BestFull",     "SegCompact", "SegFull",     "MallocAdapter"};
+constexpr const char* kColumnOrder[] = {
+    "FirstCompact", "FirstFull",  "NextCompact", "NextFull",        "BestCompact",
+    "BestFull",     "SegCompact", "SegFull",     "SegCompactCache", "SegCompactNoChecksCache",
+    "MallocAdapter"};
 
 /// Google Benchmark's console output, then a table of every composition's CPU time per iteration as a ratio to
 /// glibc's on the same benchmark and argument, measured in the same run: absolute times came out 2-3.5x apart on two
