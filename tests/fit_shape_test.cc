@@ -112,7 +112,7 @@ TYPED_TEST(FitShapeTest, NextFitWrapsAroundToTheHead) {
 
 TYPED_TEST(FitShapeTest, SegregatedFitTakesTheSmallestNonEmptyListThatFits) {
   Shape<SegregatedFit<>, TypeParam> s;
-  // Below 32 granules every list holds one block size, so these picks are best fit's.
+  // Below 2 L granules (L lists per class) every list holds one block size, so these picks are best fit's.
   EXPECT_EQ(s.take(128), s.blocks_[s.kB]);  // B's list
   EXPECT_EQ(s.take(208), s.blocks_[s.kA]);  // the 208 list is empty; the next non-empty one is A's (256)
   EXPECT_EQ(s.take(160), s.blocks_[s.kD]);  // D's list (192) comes before C's and the rest's
@@ -158,16 +158,18 @@ TYPED_TEST(FitShapeTest, SegregatedFitPassesOverItsOwnListUntilNothingLargerIsFr
   FreshSegregated<TypeParam> s;
   using Heap = typename FreshSegregated<TypeParam>::Heap;
   const std::size_t g = Heap::kGranule;
-  // A 33 G block: on the list [32 G, 34 G) (lists step by 2 G between 32 G and 64 G).
-  void* x = s.take(33 * g);
+  constexpr std::size_t kL = SegregatedFit<>::kLists;
+  // A (2 L + 1) G block: on the list [2 L G, (2 L + 2) G) (lists step by 2 G between 2 L G and 4 L G).
+  const std::size_t odd = (2 * kL + 1) * g;
+  void* x = s.take(odd);
   void* guard = s.take(64);
   s.free(x);
-  void* y = s.take(33 * g);
-  EXPECT_EQ(y, static_cast<std::byte*>(guard) + 64) << "the 33 G request looks from the 34 G list up: the rest";
+  void* y = s.take(odd);
+  EXPECT_EQ(y, static_cast<std::byte*>(guard) + 64) << "the request looks from the next list up: the rest";
   // Take the rest of the heap: x is the only free block left.
   ASSERT_NE(s.take(s.heap().stats().largest_free_block + Heap::kTagOverhead), nullptr);
   ASSERT_EQ(s.heap().stats().free_blocks, 1u);
-  EXPECT_EQ(s.take(33 * g), x) << "nothing above: the head of the request's own list is probed";
+  EXPECT_EQ(s.take(odd), x) << "nothing above: the head of the request's own list is probed";
 }
 
 TYPED_TEST(FitShapeTest, EveryFitFailsWhenNothingFits) {

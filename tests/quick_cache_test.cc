@@ -152,14 +152,65 @@ TYPED_TEST(QuickCacheTest, AFreedSmallBlockIsKeptAsideAndHandedBackWholeToItsOwn
 }
 
 TYPED_TEST(QuickCacheTest, OtherSizesDoNotTakeACachedBlock) {
+  // Free room below the heap's high-water mark (a block above the cache's limit), so that the other sizes need not
+  // grow the heap: growing it would hand them cached blocks first (the two tests below).
+  void* room = this->take(2000);
+  void* room_guard = this->take(32);
+  this->give(room);
   auto [a, guard] = this->one_cached(100);
   void* larger = this->take(200);
   void* smaller = this->take(40);
   EXPECT_NE(larger, a);
   EXPECT_NE(smaller, a);
   EXPECT_EQ(this->heap().stats().cached_blocks, 1u);
-  this->expect_counters({larger, smaller, guard});
-  for (void* p : {larger, smaller, guard}) this->give(p);
+  this->expect_counters({larger, smaller, guard, room_guard});
+  for (void* p : {larger, smaller, guard, room_guard}) this->give(p);
+}
+
+// A request that would take memory past the highest block end handed out so far takes the smallest larger cached
+// block instead, split down to the request; the tail becomes a free block of its own.
+TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlock) {
+  void* small = this->take(40);
+  void* guard0 = this->take(32);
+  void* large = this->take(300);
+  void* guard = this->take(32);
+  this->give(large);
+  this->give(small);
+  ASSERT_EQ(this->heap().stats().cached_blocks, 2u);
+  const HeapStats before = this->heap().stats();
+  void* p = this->take(100);
+  EXPECT_EQ(p, large) << "the smallest cached block that fits, not the smaller one, not new memory";
+  const HeapStats s = this->heap().stats();
+  EXPECT_EQ(s.cached_blocks, 1u) << "the 40-byte block stays cached";
+  EXPECT_TRUE(this->info(small).cached);
+  EXPECT_EQ(s.free_blocks, before.free_blocks + 1) << "the tail is a free block between p and the guard";
+  EXPECT_EQ(s.total_allocations, before.total_allocations + 1);
+  EXPECT_EQ(s.total_frees, before.total_frees) << "the tail was never handed out: no free is counted";
+  EXPECT_GE(this->heap().usable_size(p), 100u);
+  EXPECT_LT(this->heap().usable_size(p), 200u);
+  this->expect_counters({p, guard0, guard});
+  // The tail serves the next request of its size before the heap grows.
+  void* q = this->take(150);
+  EXPECT_GT(static_cast<std::byte*>(q), static_cast<std::byte*>(p));
+  EXPECT_LT(static_cast<std::byte*>(q), static_cast<std::byte*>(guard));
+  for (void* x : {p, q, guard0, guard}) this->give(x);
+}
+
+// With no larger cached block, a request that would grow the heap flushes the cache first: merged, cached blocks
+// may leave room below the high-water mark.
+TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapFlushesTheCacheFirst) {
+  void* a = this->take(200);
+  void* b = this->take(200);
+  void* guard = this->take(32);
+  this->give(a);
+  this->give(b);
+  ASSERT_EQ(this->heap().stats().cached_blocks, 2u) << "neighbours, both cached: nothing merged yet";
+  void* p = this->take(400);
+  EXPECT_EQ(p, a) << "a and b merged into room for 400 bytes where they lay";
+  EXPECT_EQ(this->heap().stats().cached_blocks, 0u);
+  this->expect_counters({p, guard});
+  this->give(p);
+  this->give(guard);
 }
 
 TYPED_TEST(QuickCacheTest, ABinHoldsDepthBlocksAndTheRestCoalesce) {
@@ -286,18 +337,19 @@ TYPED_TEST(QuickCacheTest, ACachedBlockWhoseLinkWasOverwrittenIsStillADoubleFree
 TYPED_TEST(QuickCacheTest, ALiveBlockHoldingTheKeyValueIsFreedNormally) {
   // A block once cached, reused, then freed: its old key was cleared on reuse; and a payload that copies a cached
   // block's link and key words (so that it reads as sealed) costs a bin scan, not a false double free.
+  // All blocks first: an allocation that grew the heap later would flush the cache (ARequestThatWouldGrowTheHeap...).
   void* a = this->take(100);
   void* b = this->take(100);
   void* guard = this->take(100);
+  void* c = this->take(200);
+  void* d = this->take(200);
+  void* guard2 = this->take(200);
   this->give(a);
   std::memcpy(b, a, 2 * sizeof(void*));
   EXPECT_TRUE(this->heap().try_deallocate(b).has_value());
   EXPECT_TRUE(valid(this->heap()));
   EXPECT_EQ(this->heap().stats().cached_blocks, 2u);
   // The same through deallocate, whose inline free hands such a block to the full check.
-  void* c = this->take(200);
-  void* d = this->take(200);
-  void* guard2 = this->take(200);
   this->give(d);  // cached: c's copy of its two words reads as sealed
   std::memcpy(c, d, 2 * sizeof(void*));
   this->give(c);
@@ -421,14 +473,15 @@ TYPED_TEST(QuickCacheTest, ChurnKeepsEveryCounterExact) {
 }
 
 // The control block grows by a head pointer and a count byte per bin (README, "Policies"): 63 bins of 16-byte steps
-// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; and by five words that the inline free reads
-// (the seal's secret, the newest region's payload range and the hull of all regions').
-TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndFiveWords) {
+// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; by five words that the inline free reads
+// (the seal's secret, the newest region's payload range and the hull of all regions'), plus the newest region's
+// high-water mark.
+TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndSixWords) {
   using Cached = BasicHeap<SegregatedFit<>, RegionSource, NoChecks, QuickCache<>>;
   using Plain = BasicHeap<SegregatedFit<>, RegionSource, NoChecks>;
   constexpr std::size_t kBins = (1024 - Plain::kMinBlockSize) / Plain::kGranule + 1;
   static_assert(kBins == (sizeof(void*) == 8 ? 63 : 127));
-  constexpr std::size_t kBytes = kBins * (sizeof(void*) + 1) + 5 * sizeof(void*);
+  constexpr std::size_t kBytes = kBins * (sizeof(void*) + 1) + 6 * sizeof(void*);
   const std::size_t grown = sizeof(Cached) - sizeof(Plain);
   if (Cached::kCaching) {
     // Give or take the padding the heap object's other members had or lose.

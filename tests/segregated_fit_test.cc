@@ -66,11 +66,14 @@ TEST(SegregatedFit, ControlBlockFollowsTheSourceSize) {
   using Default = SegregatedFit<>::Index<CompactTags>;
   using Narrow = SegregatedFit<>::Index<BasicCompactTags<std::uint16_t>>;
   if constexpr (sizeof(void*) == 8 && SegregatedFit<>::kGranule == 16) {
-    EXPECT_EQ(Small::kClasses, 9u);
-    EXPECT_EQ(sizeof(Small), 1216u);
-    EXPECT_EQ(Default::kClasses, 25u);
-    EXPECT_EQ(sizeof(Default), 3328u);
+    EXPECT_EQ(SegregatedFit<>::kLists, 32u) << "64-bit targets default to 32 lists per class";
+    EXPECT_EQ(Small::kClasses, 8u);
+    EXPECT_EQ(sizeof(Small), 2112u);
+    EXPECT_EQ(Default::kClasses, 24u);
+    EXPECT_EQ(sizeof(Default), 6272u);
+    EXPECT_EQ(sizeof(SegregatedFit<0, 16>::Index<CompactTags>), 3328u);
   } else if constexpr (sizeof(void*) == 4 && SegregatedFit<>::kGranule == 8) {
+    EXPECT_EQ(SegregatedFit<>::kLists, 16u) << "32-bit targets default to 16 lists per class";
     EXPECT_EQ(Small::kClasses, 10u);
     EXPECT_EQ(sizeof(Small), 696u);
     EXPECT_EQ(Default::kClasses, 26u);

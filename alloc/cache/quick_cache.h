@@ -16,14 +16,17 @@ namespace nostd {
 /// //bench:fit_compare`: the `+cache` rows).
 ///
 /// What it costs:
-///   - memory: at most Depth blocks per size are kept; they serve requests of their own size only, until an
-///     allocation fails and the heap flushes the cache (coalesces every cached block) and retries, or
-///     `flush_cache()` is called. Bound: Depth x the sum of the bin sizes (260 KiB for the default on 64-bit).
-///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and five words (the key that
-///     seals a cached block's link, the newest region's bounds, which the inline free checks a pointer against, and
-///     the hull of all regions).
-///   - time bound: allocate's worst case adds the flush, Depth x bins frees (a constant, but larger than the fit's
-///     own bound): choose NoCache where the worst case matters more than the average.
+///   - memory: at most Depth blocks per size are kept; they serve requests of their own size, and never make the
+///     heap grow: an allocation that finds no free block, or whose block would end past the highest block end
+///     handed out so far in the newest region (its high-water mark: memory not yet touched), first takes the
+///     smallest larger cached block (split down to the request), else flushes the cache (coalesces every cached
+///     block) and searches again. `flush_cache()` flushes on demand. Bound: Depth x the sum of the bin sizes
+///     (260 KiB for the default on 64-bit), held below the high-water mark.
+///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and six words (the key that
+///     seals a cached block's link, the newest region's bounds, which the inline free checks a pointer against, the
+///     hull of all regions, and the high-water mark).
+///   - time bound: allocate's worst case adds a scan of the bins and the flush, Depth x bins frees (a constant, but
+///     larger than the fit's own bound): choose NoCache where the worst case matters more than the average.
 /// Active at NoChecks and BasicChecks (BasicChecks keeps catching double frees of cached blocks and writes over a
 /// cached block's links). Not active under HardenedChecks and above, nor in builds with ASan or Valgrind hooks:
 /// those poison and seal every freed block at once, which a cached block would escape.

@@ -6,14 +6,15 @@
 // this class is non-empty" (the first-level bitmap), one bit per list says "this list is non-empty" (a
 // second-level word per class). Finding a list is two count-trailing-zeros, never a walk over blocks.
 //
-// The size -> (class, list) mapping of `SegregatedFit<>` (Lists = 16; G is the heap granule, 16 on x86_64 and
-// riscv64, 8 on Cortex-M; kSmallLimit = 16 G):
+// The size -> (class, list) mapping of `SegregatedFit<>`. G is the heap granule (16 on x86_64 and riscv64, 8 on
+// Cortex-M and rv32); L, the lists per class, defaults to 32 on 64-bit targets and 16 on 32-bit ones
+// (kDefaultSegregatedLists); S = kSmallLimit = L G:
 //
-//   block size (bytes)          class   list step      lists hold           64-bit (G=16)     32-bit (G=8)
-//   [0, 16 G)                   0       G              exactly one size     32 .. 240         16 .. 120
-//   [16 G, 32 G)                1       G              exactly one size     256 .. 496        128 .. 248
-//   [32 G, 64 G)                2       2 G            2 sizes              512 .. 992        256 .. 504
-//   [16 G 2^(k-1), 16 G 2^k)    k       G 2^(k-1)      2^(k-1) sizes        k = 3: 1 .. 2 KiB  k = 3: 512 .. 1016
+//   block size (bytes)      class   list step      lists hold          64-bit (G=16, L=32)   32-bit (G=8, L=16)
+//   [0, S)                  0       G              exactly one size    32 .. 496             16 .. 120
+//   [S, 2 S)                1       G              exactly one size    512 .. 1008           128 .. 248
+//   [2 S, 4 S)              2       2 G            2 sizes             1 .. 2 KiB            256 .. 504
+//   [S 2^(k-1), S 2^k)      k       G 2^(k-1)      2^(k-1) sizes       k = 3: 2 .. 4 KiB     k = 3: 512 .. 1016
 //
 // List index (flat, class * Lists + list) of a block size s, with u = s / (kSmallLimit / Lists) and
 // L = log2(Lists): shift = max(bit_width(u), L + 1) - (L + 1); index = shift * Lists + (u >> shift). No branch.
@@ -24,8 +25,8 @@
 //   - internal: none from the classes. The block taken is split down to the request, as with every fit; what stays
 //     with the allocation is the heap's usual slack (tags, granule rounding, a tail under the minimum block).
 //   - choice: a free block on the request's own list that would have fitted is passed over for one on a higher
-//     list, i.e. blocks up to one list step (1/Lists = 6.25 % of the size, 1/16 for the default) above the request
-//     can be skipped. When no higher list has a block, the head of the request's own list is probed as a last
+//     list, i.e. blocks up to one list step (1/L of the size: 3.1 % with 32 lists, 6.25 % with 16) above the
+//     request can be skipped. When no higher list has a block, the head of the request's own list is probed as a last
 //     resort, so a request is refused only when that head is too small as well.
 //
 // Bounds (steps, not blocks): insert and remove touch one list head and two bitmap words. find for a request
@@ -41,11 +42,12 @@
 // compile time (StaticArraySource, MmapSource), else `LargestBlock`, else 4 GiB (capped by the tag width). Measured
 // sizes (sizeof the index, tests/segregated_fit_test.cc):
 //
-//   configuration                                        classes  lists   control block
-//   SegregatedFit<> over StaticArraySource<64 KiB>, 32-bit    10      160     696 B
-//   SegregatedFit<> over StaticArraySource<64 KiB>, 64-bit     9      144    1,216 B
-//   SegregatedFit<> over RegionSource (4 GiB), 32-bit         26      416    1,784 B
-//   SegregatedFit<> over RegionSource (4 GiB), 64-bit         25      400    3,328 B
+//   configuration                                               classes  lists   control block
+//   SegregatedFit<> over StaticArraySource<64 KiB>, 32-bit (L=16)     10      160     696 B
+//   SegregatedFit<> over StaticArraySource<64 KiB>, 64-bit (L=32)      8      256    2,112 B
+//   SegregatedFit<> over RegionSource (4 GiB), 32-bit (L=16)          26      416    1,784 B
+//   SegregatedFit<> over RegionSource (4 GiB), 64-bit (L=32)          24      768    6,272 B
+//   SegregatedFit<0, 16> over RegionSource (4 GiB), 64-bit            25      400    3,328 B
 //
 // Lists are nullptr-terminated with a head-pointer array (not circular lists with sentinel heads): the whole
 // control block is zero when empty, so a `constinit` heap stays in .bss (sentinels pointing at themselves would
@@ -65,6 +67,12 @@
 
 namespace nostd {
 
+/// SegregatedFit's default lists per class: 32 on 64-bit targets, 16 on 32-bit ones. 32 lists pass over less
+/// (TLSF's default; on the workload "churn, medium" of //bench:fit_compare, touched / peak live 1.035 against 1.045
+/// with 16, and 1.06-1.13x the throughput in two runs); they double the list heads, which a 64 KiB heap on a
+/// microcontroller pays in RAM (696 B of control block with 16 lists on Cortex-M).
+inline constexpr std::size_t kDefaultSegregatedLists = sizeof(void*) >= 8 ? 32 : 16;
+
 /// Two-level segregated fit (the TLSF family) with good-fit rounding: allocation takes the head of the first
 /// non-empty list whose every block fits, found with two bitmap lookups; free pushes onto one list. Both O(1),
 /// independent of the number of free blocks (the bounds are in the file comment).
@@ -73,14 +81,15 @@ namespace nostd {
 ///   - `LargestBlock`: the largest block the index must tell apart (bytes, 0 = derive it: the source's size when
 ///     known at compile time, else 4 GiB, capped by the tag width). It sets the number of classes and so the
 ///     control block size. A larger block is still kept and found, on the last list.
-///   - `Lists`: lists per class (power of two, 4..32). More lists pack memory closer to best fit (a request
+///   - `Lists`: lists per class (power of two, 4..32; default kDefaultSegregatedLists). More lists pack memory closer
+///   to best fit (a request
 ///     passes over blocks at most 1/Lists larger than itself) and cost a larger control block.
 ///   - `SmallLimit`: the end of class 0 (bytes, 0 = Lists × granule, so that every list below 2 × SmallLimit
 ///     holds exactly one block size). Larger values give class 0 coarser steps and fewer classes.
 ///
 /// Trade-off: constant-time allocation and free at the price of a control block (hundreds of bytes to a few KiB,
 /// table in the file comment) and of passing over a block on the request's own list that would fit.
-template <std::size_t LargestBlock = 0, std::size_t Lists = 16, std::size_t SmallLimit = 0>
+template <std::size_t LargestBlock = 0, std::size_t Lists = kDefaultSegregatedLists, std::size_t SmallLimit = 0>
 struct SegregatedFit {
   using policy_role = role::Fit;
 
