@@ -595,14 +595,19 @@ class BasicHeap {
     internal::FreeNode* node = find_free(*need, over_aligned ? align : 0);
     if constexpr (kCaching) {
       // Cached blocks may be what stands between free neighbours: merge them all and search once more, when the
-      // search found nothing, and when its block would take the heap past its high-water mark (cache_raises_mark).
-      // First, a larger cached block that fits serves the request where it lies (cache_take_larger).
-      if ((node == nullptr || cache_raises_mark(block_of_node(node), *need)) && cache_holds_blocks()) {
-        if (!over_aligned) {
-          if (void* const larger = cache_take_larger(*need)) return larger;
+      // search found nothing, and when its block would take the heap past its high-water mark (cache_raises_mark)
+      // while the cache holds at least the request's bytes (fewer could hardly make room for it, and flushing them
+      // for every large request of a growing heap would empty the cache for nothing). First, a larger cached block
+      // that fits serves the request where it lies (cache_take_larger).
+      if (node == nullptr || cache_raises_mark(block_of_node(node), *need)) {
+        const std::size_t cached = cached_bytes();
+        if (cached != 0 && (node == nullptr || cached >= *need)) {
+          if (!over_aligned) {
+            if (void* const larger = cache_take_larger(*need)) return larger;
+          }
+          cache_flush();
+          node = find_free(*need, over_aligned ? align : 0);
         }
-        cache_flush();
-        node = find_free(*need, over_aligned ? align : 0);
       }
     }
     if (node == nullptr) return note_failure(AllocError::kOutOfMemory);
@@ -1060,8 +1065,8 @@ class BasicHeap {
 
   // The number and total size of the cached blocks, from the bins' counts: O(bins), so that a cached free or
   // allocation keeps no running totals (two read-modify-writes fewer per call).
-  // True when the cache holds a block: the bytes of no used and no free block are cached ones. O(1).
-  bool cache_holds_blocks() const noexcept { return capacity_ != used_block_bytes_ + free_block_bytes_; }
+  // The bytes of the cached blocks: those of no used and no free block. O(1).
+  std::size_t cached_bytes() const noexcept { return capacity_ - used_block_bytes_ - free_block_bytes_; }
 
   // True when carving `need` bytes from free block `block` would end past the highest block end handed out so far
   // in the newest region (cache_.high_water): memory the heap has not touched yet. The cache then gives its blocks

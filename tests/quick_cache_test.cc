@@ -196,8 +196,23 @@ TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlock) 
   for (void* x : {p, q, guard0, guard}) this->give(x);
 }
 
-// With no larger cached block, a request that would grow the heap flushes the cache first: merged, cached blocks
-// may leave room below the high-water mark.
+// A request larger than all the cached blocks together grows the heap and leaves the cache as it is: merging them
+// could hardly make room for it.
+TYPED_TEST(QuickCacheTest, ARequestLargerThanTheWholeCacheGrowsTheHeapAndKeepsTheCache) {
+  auto [a, guard] = this->one_cached(100);
+  const HeapStats before = this->heap().stats();
+  void* big = this->take(300);
+  EXPECT_GT(static_cast<std::byte*>(big), static_cast<std::byte*>(guard)) << "new memory, past the guard";
+  EXPECT_EQ(this->heap().stats().cached_blocks, 1u);
+  EXPECT_TRUE(this->info(a).cached);
+  EXPECT_EQ(this->heap().stats().free_blocks, before.free_blocks);
+  this->expect_counters({big, guard});
+  this->give(big);
+  this->give(guard);
+}
+
+// With no larger cached block, a request that would grow the heap flushes the cache first (when it holds at least
+// the request's bytes): merged, cached blocks may leave room below the high-water mark.
 TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapFlushesTheCacheFirst) {
   void* a = this->take(200);
   void* b = this->take(200);
