@@ -600,14 +600,9 @@ class BasicHeap {
       // for every large request of a growing heap would empty the cache for nothing). First, a larger cached block
       // that fits serves the request where it lies (cache_take_larger).
       if (node == nullptr || cache_raises_mark(block_of_node(node), *need)) {
-        const std::size_t cached = cached_bytes();
-        if (cached != 0 && (node == nullptr || cached >= *need)) {
-          if (!over_aligned) {
-            if (void* const larger = cache_take_larger(*need)) return larger;
-          }
-          cache_flush();
-          node = find_free(*need, over_aligned ? align : 0);
-        }
+        bool flushed = false;
+        if (void* const larger = cache_make_room(*need, !over_aligned, node != nullptr, flushed)) return larger;
+        if (flushed) node = find_free(*need, over_aligned ? align : 0);
       }
     }
     if (node == nullptr) return note_failure(AllocError::kOutOfMemory);
@@ -1015,6 +1010,22 @@ class BasicHeap {
     peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
     ++total_allocations_;
     return node;
+  }
+
+  // allocate_locked's step when its search found nothing (`found` false) or a block past the high-water mark: a
+  // larger cached block when `take_larger` allows (not for over-aligned requests), else a flush when the cache holds
+  // any block (found: at least `need` bytes), after which `flushed` is set and the caller searches again. Out of
+  // line: inlined, it tipped GCC's -Os build into keeping allocate_locked out of line with its over-aligned search
+  // (the QuickCache row of the Cortex-M4 footprint report: 2,184 B of .text against 1,532 B).
+  [[gnu::noinline]] void* cache_make_room(std::size_t need, bool take_larger, bool found, bool& flushed) noexcept {
+    const std::size_t cached = cached_bytes();
+    if (cached == 0 || (found && cached < need)) return nullptr;
+    if (take_larger) {
+      if (void* const larger = cache_take_larger(need)) return larger;
+    }
+    cache_flush();
+    flushed = true;
+    return nullptr;
   }
 
   // The smallest cached block larger than `need` bytes, split down to `need` (its tail freed at once, merging with a
