@@ -969,9 +969,10 @@ class BasicHeap {
       if (!is_aligned(p, kGranule)) return false;
     }
     const std::size_t size = Tags::size(block);
-    // A used block of a bin's size, not over-aligned.
+    // A used block of a bin's size, not over-aligned; the others take free_unbinned.
     if (size - kMinBlockSize > Cache::kMaxBlock - kMinBlockSize || !Tags::used(block) || Tags::over_aligned(block)) {
-      return false;
+      free_unbinned(ptr);
+      return true;
     }
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       // The block ends inside its region (at + size <= span + header: no wrap, both are small against the region).
@@ -988,6 +989,30 @@ class BasicHeap {
     }
     push_cached(block, size, bin);
     return true;
+  }
+
+  // cache_free's path for a block whose header names no bin: above the bins (most of the frees of workload b), or
+  // over-aligned, or not a used block at all. A used block of the newest region above the bins passes the same
+  // checks as in cache_free and is released (release_declined) without the second region lookup, cache_put and
+  // the full check that deallocate_locked would repeat (b, BasicChecks: 40 instructions fewer per free with
+  // `//bench:instructions`); everything else, and everything under NoChecks, takes deallocate_locked. Out of line,
+  // so that the cached free stays as it was.
+  [[gnu::noinline]] void free_unbinned(void* ptr) noexcept {
+    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      auto* const p = static_cast<std::byte*>(ptr);
+      std::byte* const block = p - Tags::kHeaderSize;
+      const std::uintptr_t at = address(p) - cache_.lo;
+      if (at < cache_.span && is_aligned(p, kGranule)) {
+        const std::size_t size = Tags::size(block);
+        if (size > Cache::kMaxBlock && Tags::used(block) && !Tags::over_aligned(block) && is_aligned(size, kGranule) &&
+            at + size <= cache_.span + Tags::kHeaderSize && Tags::prev_used(block + size) &&
+            Tags::check(block) == nullptr) {
+          release_declined(block);
+          return;
+        }
+      }
+    }
+    deallocate_locked(ptr);
   }
 
   // Frees checked used block `block` that the cache declined: its neighbours are checked as the merge needs (a

@@ -418,6 +418,60 @@ TYPED_TEST(QuickCacheTest, ForeignAndInteriorPointersAreStillRefused) {
   }
 }
 
+// A block above the bins takes the inline free's unbinned path (BasicHeap::free_unbinned): checked as every free is,
+// then merged at once; bad pointers to such blocks are refused as they are elsewhere, and a large block of an older
+// region takes the full path.
+TYPED_TEST(QuickCacheTest, BlocksAboveTheBinsAreCheckedThenMergedAtOnce) {
+  void* older = this->take(2000);  // blocks above the 512-byte bins of these heaps
+  void* older_guard = this->take(32);
+  alignas(64) static std::byte second[16384];
+  ASSERT_TRUE(this->heap().add_region(std::span<std::byte>(second)).has_value());
+  EXPECT_TRUE(valid(this->heap()));
+  void* big = nullptr;
+  std::vector<void*> elsewhere;                    // blocks the fit placed in the first region instead, if any
+  for (int i = 0; i < 8 && big == nullptr; ++i) {  // the first 2000-byte block carved from the new region
+    void* p = this->take(2000);
+    if (p >= static_cast<void*>(second) && p < static_cast<void*>(second + sizeof second)) {
+      big = p;
+    } else {
+      elsewhere.push_back(p);
+    }
+  }
+  ASSERT_NE(big, nullptr) << "the new region serves a 2000-byte block";
+  void* guard = this->take(32);
+  std::memset(big, 0, 2000);
+  if constexpr (TestFixture::kChecked) {
+    // An interior pointer whose word in front reads as a used 1,024-byte block: the block after it does not agree.
+    auto* const interior = static_cast<std::byte*>(big) + 512;
+    const auto forged = static_cast<typename TypeParam::Tags::word_type>(1024 | 3);  // size 1024, used, prev used
+    std::memcpy(interior - TypeParam::Tags::kHeaderSize, &forged, sizeof forged);
+    EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_FAULT(this->heap().deallocate(interior + 8), AllocError::kInvalidPointer, interior + 8);
+    EXPECT_TRUE(valid(this->heap()));
+  }
+  const std::size_t free_blocks = this->heap().stats().free_blocks;
+  this->give(big);
+  EXPECT_FALSE(this->info(big).cached);
+  EXPECT_FALSE(this->info(big).used);
+  EXPECT_EQ(this->heap().stats().free_blocks, free_blocks + 1) << "neighbours in use: a free block of its own";
+  if constexpr (TestFixture::kChecked) {
+    EXPECT_FAULT(this->heap().deallocate(big), AllocError::kDoubleFree, big);
+    EXPECT_TRUE(valid(this->heap()));
+  }
+  this->give(older);
+  EXPECT_FALSE(this->info(older).used) << "a block of the older region, freed through the full path";
+  if constexpr (TestFixture::kChecked) {
+    EXPECT_FAULT(this->heap().deallocate(older), AllocError::kDoubleFree, older);
+    EXPECT_TRUE(valid(this->heap()));
+  }
+  this->give(older_guard);
+  this->give(guard);
+  for (void* p : elsewhere) this->give(p);
+  this->heap().flush_cache();
+  EXPECT_TRUE(valid(this->heap()));
+}
+
 TYPED_TEST(QuickCacheTest, BlocksOfAnOlderRegionAreCachedAndCheckedAsTheNewestRegionsAre) {
   // The inline free checks a pointer against the newest region's range first (BasicHeap::cache_free); a block of an
   // older region takes the walk over the regions, and the same checks and the same cache after it.
