@@ -1037,6 +1037,12 @@ class BasicHeap {
     return node;
   }
 
+  // Before the heap grows, the cache gives way only once it holds at least this share (1/16) of the memory touched
+  // so far in the newest region, and at least the request's bytes: a bound on what deferred merging may cost in
+  // memory, without a bin scan for every allocation of a growing program (the drop-in malloc under python3 ran
+  // 0.99x glibc's time with the share at 0 and 0.92x with it, one run each; 0.86-0.92x before the rule).
+  static constexpr std::size_t kGiveWayShare = 16;
+
   // allocate_locked's step when its search found nothing (`found` false) or a block past the high-water mark: a
   // larger cached block when `take_larger` allows (not for over-aligned requests), else a flush when the cache holds
   // any block (found: at least `need` bytes), after which `flushed` is set and the caller searches again. Out of
@@ -1044,7 +1050,9 @@ class BasicHeap {
   // (the QuickCache row of the Cortex-M4 footprint report: 2,184 B of .text against 1,532 B).
   [[gnu::noinline]] void* cache_make_room(std::size_t need, bool take_larger, bool found, bool& flushed) noexcept {
     const std::size_t cached = cached_bytes();
-    if (cached == 0 || (found && cached < need)) return nullptr;
+    if (cached == 0 || (found && cached < std::max(need, (cache_.high_water - cache_.lo) / kGiveWayShare))) {
+      return nullptr;
+    }
     if (take_larger) {
       if (void* const larger = cache_take_larger(need)) return larger;
     }

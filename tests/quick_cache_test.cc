@@ -211,6 +211,18 @@ TYPED_TEST(QuickCacheTest, ARequestLargerThanTheWholeCacheGrowsTheHeapAndKeepsTh
   this->give(guard);
 }
 
+// The cache gives way only once it holds a sixteenth of the memory touched so far (BasicHeap::kGiveWayShare): a
+// small cache in a larger heap lets the heap grow.
+TYPED_TEST(QuickCacheTest, ACacheUnderASixteenthOfTheTouchedMemoryLetsTheHeapGrow) {
+  void* large = this->take(4000);  // touched: about 4.3 KB, a sixteenth of it about 270 B
+  auto [a, guard] = this->one_cached(100);
+  void* p = this->take(50);
+  EXPECT_GT(static_cast<std::byte*>(p), static_cast<std::byte*>(guard)) << "new memory, past the guard";
+  EXPECT_TRUE(this->info(a).cached) << "about 110 cached bytes: under the share, the cache stays";
+  this->expect_counters({large, guard, p});
+  for (void* x : {large, guard, p}) this->give(x);
+}
+
 // With no larger cached block, a request that would grow the heap flushes the cache first (when it holds at least
 // the request's bytes): merged, cached blocks may leave room below the high-water mark.
 TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapFlushesTheCacheFirst) {
