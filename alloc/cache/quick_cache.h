@@ -16,13 +16,13 @@ namespace nostd {
 /// //bench:fit_compare`: the `+cache` rows).
 ///
 /// What it costs:
-///   - memory: at most Depth blocks per size are kept; they serve requests of their own size, and never make the
-///     heap grow: an allocation that finds no free block, or whose block would end past the highest block end
-///     handed out so far in the newest region (its high-water mark: memory not yet touched), first takes the
-///     smallest larger cached block (split down to the request), else flushes the cache (coalesces every cached
-///     block) and searches again; before growth, only once the cache holds at least the request's bytes and a
-///     sixteenth of the memory touched so far, which bounds what deferred merging costs in memory. `flush_cache()`
-///     flushes on demand. Bound: Depth x the sum of the bin sizes (260 KiB for the default on 64-bit).
+///   - memory: at most Depth blocks per size are kept; they serve requests of their own size. An allocation that
+///     finds no free block first takes the smallest larger cached block (split down to the request), else flushes
+///     the cache (coalesces every cached block) and searches again; so does one whose block would end past the
+///     highest block end handed out so far in the newest region (its high-water mark: memory not yet touched), once
+///     the cache holds at least the request's bytes and a sixteenth of the memory touched so far. The heap grows
+///     while the cache holds memory back only up to that share. `flush_cache()` flushes on demand. Bound: Depth x
+///     the sum of the bin sizes (260 KiB for the default on 64-bit).
 ///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and six words (the key that
 ///     seals a cached block's link, the newest region's bounds, which the inline free checks a pointer against, the
 ///     hull of all regions, and the high-water mark).
