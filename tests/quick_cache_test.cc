@@ -92,6 +92,17 @@ class QuickCacheTest : public ::testing::Test {
     return {a, guard};
   }
 
+  // Writes a header that reads as a used block of `forged_size` bytes in front of `interior` (inside a live block),
+  // then expects deallocate to refuse `interior` and `interior + step`: the block after the forged one does not agree.
+  void expect_forged_interior_refused(std::byte* interior, std::size_t forged_size, std::size_t step) {
+    const auto forged = static_cast<typename Heap::Tags::word_type>(forged_size | 3);  // used, prev used
+    std::memcpy(interior - Heap::Tags::kHeaderSize, &forged, sizeof forged);
+    EXPECT_FAULT(heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+    EXPECT_TRUE(valid(heap()));
+    EXPECT_FAULT(heap().deallocate(interior + step), AllocError::kInvalidPointer, interior + step);
+    EXPECT_TRUE(valid(heap()));
+  }
+
   // ACachedBlockWhoseLinkWasOverwrittenIsStillADoubleFreeWhenFreedAgain, with the bin `full` or not (its own
   // function: a loop around EXPECT_FAULT's setjmp would be clobbered).
   void double_free_after_a_link_write(bool full) {
@@ -453,14 +464,8 @@ TYPED_TEST(QuickCacheTest, BlocksAboveTheBinsAreCheckedThenMergedAtOnce) {
   void* guard = this->take(32);
   std::memset(big, 0, 2000);
   if constexpr (TestFixture::kChecked) {
-    // An interior pointer whose word in front reads as a used 1,024-byte block: the block after it does not agree.
-    auto* const interior = static_cast<std::byte*>(big) + 512;
-    const auto forged = static_cast<typename TypeParam::Tags::word_type>(1024 | 3);  // size 1024, used, prev used
-    std::memcpy(interior - TypeParam::Tags::kHeaderSize, &forged, sizeof forged);
-    EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
-    EXPECT_TRUE(valid(this->heap()));
-    EXPECT_FAULT(this->heap().deallocate(interior + 8), AllocError::kInvalidPointer, interior + 8);
-    EXPECT_TRUE(valid(this->heap()));
+    // An interior pointer whose word in front reads as a used 1,024-byte block, and one 8 bytes further.
+    this->expect_forged_interior_refused(static_cast<std::byte*>(big) + 512, 1024, 8);
   }
   const std::size_t free_blocks = this->heap().stats().free_blocks;
   this->give(big);
@@ -500,14 +505,8 @@ TYPED_TEST(QuickCacheTest, BlocksOfAnOlderRegionAreCachedAndCheckedAsTheNewestRe
   if constexpr (TestFixture::kChecked) {
     EXPECT_FAULT(this->heap().deallocate(a), AllocError::kDoubleFree, a);
     EXPECT_TRUE(valid(this->heap()));
-    // An interior pointer whose word in front reads as a used 48-byte block: the block after it does not agree.
-    auto* const interior = static_cast<std::byte*>(guard) + 16;
-    const auto forged = static_cast<typename TypeParam::Tags::word_type>(48 | 3);  // size 48, used, prev used
-    std::memcpy(interior - TypeParam::Tags::kHeaderSize, &forged, sizeof forged);
-    EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
-    EXPECT_TRUE(valid(this->heap()));
-    EXPECT_FAULT(this->heap().deallocate(interior + 1), AllocError::kInvalidPointer, interior + 1);
-    EXPECT_TRUE(valid(this->heap()));
+    // An interior pointer whose word in front reads as a used 48-byte block, and a misaligned one after it.
+    this->expect_forged_interior_refused(static_cast<std::byte*>(guard) + 16, 48, 1);
     static std::uint64_t foreign[8];
     EXPECT_FAULT(this->heap().deallocate(foreign + 2), AllocError::kInvalidPointer, foreign + 2);
     EXPECT_TRUE(valid(this->heap()));
