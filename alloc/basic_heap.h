@@ -594,11 +594,9 @@ class BasicHeap {
     }
     internal::FreeNode* node = find_free(*need, over_aligned ? align : 0);
     if constexpr (kCaching) {
-      // Cached blocks may be what stands between free neighbours: merge them all and search once more, when the
-      // search found nothing, and when its block would take the heap past its high-water mark (cache_raises_mark)
-      // while the cache holds at least the request's bytes (fewer could hardly make room for it, and flushing them
-      // for every large request of a growing heap would empty the cache for nothing). First, a larger cached block
-      // that fits serves the request where it lies (cache_take_larger).
+      // Cached blocks may be what stands between free neighbours: when the search found nothing, or a block that
+      // would take the heap past its high-water mark (cache_raises_mark), cache_make_room hands out a larger cached
+      // block or merges them all for a second search (before growth only once the cache holds enough to matter).
       if (node == nullptr || cache_raises_mark(block_of_node(node), *need)) {
         bool flushed = false;
         if (void* const larger = cache_make_room(*need, !over_aligned, node != nullptr, flushed)) return larger;
@@ -607,7 +605,11 @@ class BasicHeap {
     }
     if (node == nullptr) return note_failure(AllocError::kOutOfMemory);
     std::byte* const block = carve(block_of_node(node), *need, over_aligned ? align : 0, size);
-    if constexpr (kCaching) cache_.high_water = std::max(cache_.high_water, address(block) + Tags::size(block));
+    if constexpr (kCaching) {
+      // The mark follows the newest region only (an older region's blocks never raise it, wherever it lies).
+      const std::uintptr_t end = address(block) + Tags::size(block);
+      if (end - cache_.lo <= cache_.span) cache_.high_water = std::max(cache_.high_water, end);
+    }
     ++total_allocations_;
     return static_cast<void*>(block + Tags::kHeaderSize);
   }
@@ -945,10 +947,10 @@ class BasicHeap {
   // deallocate's cached free, inlined into deallocate: BasicChecks' pointer check (checked_block_inline<false>)
   // and cache_put's tests fused into one pass over the two words they read, the block's header and the next
   // block's. A checked block of a bin's size that the cache does not take (a free neighbour, a full bin) goes to
-  // release_declined, checked no further than neighbours_sane. False leaves everything as it was and sends the free
-  // down deallocate_uncached, which checks in full and reports: every pointer this rejects, anything that might be a
-  // double free (a key word maybe_cached accepts), and blocks of no bin's size (which it frees as usual). Under
-  // NoChecks only the cache's own tests remain.
+  // release_declined, checked no further than neighbours_sane; a block whose header names no bin (above the bins,
+  // over-aligned, not a used block) goes to free_unbinned. False leaves everything as it was and sends the free down
+  // deallocate_uncached, which checks in full and reports: every pointer this rejects, and anything that might be a
+  // double free (a key word maybe_cached accepts). Under NoChecks only the cache's own tests remain.
   [[gnu::always_inline]] bool cache_free(void* ptr) noexcept {
     auto* const p = static_cast<std::byte*>(ptr);
     std::byte* const block = p - Tags::kHeaderSize;
@@ -1005,7 +1007,7 @@ class BasicHeap {
       if (at < cache_.span && is_aligned(p, kGranule)) {
         const std::size_t size = Tags::size(block);
         if (size > Cache::kMaxBlock && Tags::used(block) && !Tags::over_aligned(block) && is_aligned(size, kGranule) &&
-            at + size <= cache_.span + Tags::kHeaderSize && Tags::prev_used(block + size) &&
+            size <= cache_.span + Tags::kHeaderSize - at && Tags::prev_used(block + size) &&
             Tags::check(block) == nullptr) {
           release_declined(block);
           return;
@@ -1107,21 +1109,23 @@ class BasicHeap {
     used_block_bytes_ += size;
   }
 
-  // The number and total size of the cached blocks, from the bins' counts: O(bins), so that a cached free or
-  // allocation keeps no running totals (two read-modify-writes fewer per call).
   // The bytes of the cached blocks: those of no used and no free block. O(1).
   std::size_t cached_bytes() const noexcept { return capacity_ - used_block_bytes_ - free_block_bytes_; }
 
-  // True when carving `need` bytes from free block `block` would end past the highest block end handed out so far
-  // in the newest region (cache_.high_water): memory the heap has not touched yet. The cache then gives its blocks
-  // back first, so that deferred merging never grows what a program touches (its resident pages; on a
-  // microcontroller, the heap it must reserve) where merging would have found room. Without this, workload e's
-  // touched / peak live was 1.31 with QuickCache<> against 1.20 without a cache (`//bench:fit_compare`).
+  // True when carving `need` bytes from free block `block` would end past the newest region's high-water mark
+  // (cache_.high_water: the highest block end allocate_locked has carved there; the exact fast path, reallocate in
+  // place and an over-aligned request's leading gap do not raise it, and a mark too low only makes the cache give
+  // way sooner): memory the heap has not touched yet. cache_make_room then lets the cache give way first, so that
+  // deferred merging does not grow what a program touches (its resident pages; on a microcontroller, the heap it
+  // must reserve) where merging would have found room. Without this, workload e's touched / peak live was 1.31 with
+  // QuickCache<> against 1.20 without a cache (`//bench:fit_compare`).
   bool cache_raises_mark(const std::byte* block, std::size_t need) const noexcept {
     const std::uintptr_t end = address(block) + need;
     return end > cache_.high_water && end - cache_.lo <= cache_.span;
   }
 
+  // The number and total size of the cached blocks, from the bins' counts: O(bins), so that a cached free or
+  // allocation keeps no running totals (two read-modify-writes fewer per call).
   struct CachedTotals {
     std::size_t count = 0;
     std::size_t bytes = 0;

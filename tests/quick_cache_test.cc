@@ -103,6 +103,19 @@ class QuickCacheTest : public ::testing::Test {
     EXPECT_TRUE(valid(heap()));
   }
 
+  // Writes a header in front of `interior` (inside a live block's zeroed payload) whose size wraps the address
+  // space, so that block + size lands 64 bytes before the block, on a second forged header that reads as a used
+  // block with a used predecessor: a pointer check that adds the size to an offset would pass it.
+  void expect_wrapping_size_refused(std::byte* interior) {
+    using Word = typename Heap::Tags::word_type;
+    const auto wrapping = static_cast<Word>(static_cast<Word>(~Word{0} - 63) | 3);  // used, prev used
+    const auto landing = static_cast<Word>(64 | 3);
+    std::memcpy(interior - Heap::Tags::kHeaderSize, &wrapping, sizeof wrapping);
+    std::memcpy(interior - Heap::Tags::kHeaderSize - 64, &landing, sizeof landing);
+    EXPECT_FAULT(heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+    EXPECT_TRUE(valid(heap()));
+  }
+
   // ACachedBlockWhoseLinkWasOverwrittenIsStillADoubleFreeWhenFreedAgain, with the bin `full` or not (its own
   // function: a loop around EXPECT_FAULT's setjmp would be clobbered).
   void double_free_after_a_link_write(bool full) {
@@ -232,6 +245,37 @@ TYPED_TEST(QuickCacheTest, ACacheUnderASixteenthOfTheTouchedMemoryLetsTheHeapGro
   EXPECT_TRUE(this->info(a).cached) << "about 110 cached bytes: under the share, the cache stays";
   this->expect_counters({large, guard, p});
   for (void* x : {large, guard, p}) this->give(x);
+}
+
+// The high-water mark follows the newest region: a block carved in an older region that lies above it does not
+// raise the mark past the newest region, so the cache still gives way there (a review found it raised).
+TYPED_TEST(QuickCacheTest, AnOlderRegionAboveTheNewestDoesNotStopTheCacheGivingWay) {
+  alignas(64) static std::byte memory[128 * 1024];
+  std::byte* const lower_end = memory + 32 * 1024;
+  auto heap = std::make_unique<TypeParam>(std::span<std::byte>(lower_end, memory + sizeof memory));  // the older
+  ASSERT_TRUE(heap->add_region(std::span<std::byte>(memory, lower_end)).has_value());  // the newest, below
+  auto in_newest = [&](void* p) { return p >= static_cast<void*>(memory) && p < static_cast<void*>(lower_end); };
+  // The whole older region in one block, carved after the newest region came.
+  Result<void*> upper = heap->allocate(heap->stats().largest_free_block);
+  ASSERT_TRUE(upper.has_value());
+  ASSERT_FALSE(in_newest(*upper));
+  EXPECT_TRUE(valid(*heap));
+  // ARequestThatWouldGrowTheHeapFlushesTheCacheFirst's steps, in the newest region.
+  void* a = *heap->allocate(200);
+  void* b = *heap->allocate(200);
+  void* guard = *heap->allocate(32);
+  ASSERT_TRUE(in_newest(a) && in_newest(b) && in_newest(guard));
+  heap->deallocate(a);
+  heap->deallocate(b);
+  EXPECT_TRUE(valid(*heap));
+  ASSERT_EQ(heap->stats().cached_blocks, 2u);
+  Result<void*> p = heap->allocate(400);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(*p, a) << "a and b merged into room for 400 bytes where they lay";
+  EXPECT_EQ(heap->stats().cached_blocks, 0u);
+  for (void* x : {*p, guard, *upper}) heap->deallocate(x);
+  EXPECT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->stats().live_allocations, 0u);
 }
 
 // With no larger cached block, a request that would grow the heap flushes the cache first (when it holds at least
@@ -466,6 +510,10 @@ TYPED_TEST(QuickCacheTest, BlocksAboveTheBinsAreCheckedThenMergedAtOnce) {
   if constexpr (TestFixture::kChecked) {
     // An interior pointer whose word in front reads as a used 1,024-byte block, and one 8 bytes further.
     this->expect_forged_interior_refused(static_cast<std::byte*>(big) + 512, 1024, 8);
+    std::memset(big, 0, 2000);
+    // A size above the bins that wraps the address space (a review found the unbinned free's first bound wrapping).
+    this->expect_wrapping_size_refused(static_cast<std::byte*>(big) + 1024);
+    std::memset(big, 0, 2000);
   }
   const std::size_t free_blocks = this->heap().stats().free_blocks;
   this->give(big);
