@@ -1046,10 +1046,11 @@ class BasicHeap {
   static constexpr std::size_t kGiveWayShare = 16;
 
   // allocate_locked's step when its search found nothing (`found` false) or a block past the high-water mark: a
-  // larger cached block when `take_larger` allows (not for over-aligned requests), else a flush when the cache holds
-  // any block (found: at least `need` bytes), after which `flushed` is set and the caller searches again. Out of
-  // line: inlined, it tipped GCC's -Os build into keeping allocate_locked out of line with its over-aligned search
-  // (the QuickCache row of the Cortex-M4 footprint report: 2,184 B of .text against 1,532 B).
+  // larger cached block when `take_larger` allows (not for over-aligned requests), else a flush, after which
+  // `flushed` is set and the caller searches again; nothing when the cache is empty or, for a block `found` past the
+  // mark, holds fewer bytes than the request or than kGiveWayShare of the touched memory. Out of line: inlined, it
+  // tipped GCC's -Os build into keeping allocate_locked out of line with its over-aligned search (the QuickCache row
+  // of the Cortex-M4 footprint report: 2,184 B of .text against 1,532 B).
   [[gnu::noinline]] void* cache_make_room(std::size_t need, bool take_larger, bool found, bool& flushed) noexcept {
     const std::size_t cached = cached_bytes();
     if (cached == 0 || (found && cached < std::max(need, (cache_.high_water - cache_.lo) / kGiveWayShare))) {

@@ -21,8 +21,9 @@ namespace nostd {
 ///     the cache (coalesces every cached block) and searches again; so does one whose block would end past the
 ///     highest block end handed out so far in the newest region (its high-water mark: memory not yet touched), once
 ///     the cache holds at least the request's bytes and a sixteenth of the memory touched so far. The heap grows
-///     while the cache holds memory back only up to that share. `flush_cache()` flushes on demand. Bound: Depth x
-///     the sum of the bin sizes (260 KiB for the default on 64-bit).
+///     past what it has touched while the cache holds blocks back only when they are under that share or fewer
+///     bytes than the request. `flush_cache()` flushes on demand. Bound: Depth x the sum of the bin sizes (260 KiB
+///     for the default on 64-bit).
 ///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and six words (the key that
 ///     seals a cached block's link, the newest region's bounds, which the inline free checks a pointer against, the
 ///     hull of all regions, and the high-water mark).

@@ -81,9 +81,9 @@ inline constexpr std::size_t kDefaultSegregatedLists = sizeof(void*) >= 8 ? 32 :
 ///   - `LargestBlock`: the largest block the index must tell apart (bytes, 0 = derive it: the source's size when
 ///     known at compile time, else 4 GiB, capped by the tag width). It sets the number of classes and so the
 ///     control block size. A larger block is still kept and found, on the last list.
-///   - `Lists`: lists per class (power of two, 4..32; default kDefaultSegregatedLists). More lists pack memory closer
-///   to best fit (a request
-///     passes over blocks at most 1/Lists larger than itself) and cost a larger control block.
+///   - `Lists`: lists per class (power of two, 4..32; default kDefaultSegregatedLists). More lists pack memory
+///     closer to best fit (a request passes over blocks at most 1/Lists larger than itself) and cost a larger
+///     control block.
 ///   - `SmallLimit`: the end of class 0 (bytes, 0 = Lists × granule, so that every list below 2 × SmallLimit
 ///     holds exactly one block size). Larger values give class 0 coarser steps and fewer classes.
 ///
