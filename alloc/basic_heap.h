@@ -977,10 +977,7 @@ class BasicHeap {
       return true;
     }
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
-      // The block ends inside its region (at + size <= span + header: no wrap, both are small against the region).
-      if (!is_aligned(size, kGranule) || at + size > span + Tags::kHeaderSize) return false;
-      // The next block agrees that this one is used; the layout's own check (FullTags: the footer) passes.
-      if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return false;
+      if (!used_block_sane(block, size, at, span)) return false;
       if (maybe_cached(block)) return false;  // cached already, or a payload that reads so: is_cached decides
     }
     const std::size_t bin = cache_bin(size);
@@ -991,6 +988,16 @@ class BasicHeap {
     }
     push_cached(block, size, bin);
     return true;
+  }
+
+  // BasicChecks' test of used block `block` of `size` bytes whose payload lies `at` bytes into its region's payload
+  // range of `span` bytes (at < span), for cache_free and free_unbinned: a whole number of granules, ending inside
+  // the region (the bound subtracts, so that no forged size wraps it), the next block agreeing that this one is
+  // used, and the layout's own check (FullTags: the footer).
+  [[gnu::always_inline]] static bool used_block_sane(const std::byte* block, std::size_t size, std::uintptr_t at,
+                                                     std::size_t span) noexcept {
+    return is_aligned(size, kGranule) && size <= span + Tags::kHeaderSize - at && Tags::prev_used(block + size) &&
+           Tags::check(block) == nullptr;
   }
 
   // cache_free's path for a block whose header names no bin: above the bins (most of the frees of workload b), or
@@ -1006,9 +1013,8 @@ class BasicHeap {
       const std::uintptr_t at = address(p) - cache_.lo;
       if (at < cache_.span && is_aligned(p, kGranule)) {
         const std::size_t size = Tags::size(block);
-        if (size > Cache::kMaxBlock && Tags::used(block) && !Tags::over_aligned(block) && is_aligned(size, kGranule) &&
-            size <= cache_.span + Tags::kHeaderSize - at && Tags::prev_used(block + size) &&
-            Tags::check(block) == nullptr) {
+        if (size > Cache::kMaxBlock && Tags::used(block) && !Tags::over_aligned(block) &&
+            used_block_sane(block, size, at, cache_.span)) {
           release_declined(block);
           return;
         }
