@@ -87,6 +87,14 @@ inline std::span<const AllocatorEntry> all_allocators() {
       // A shallower cache: less memory held unmerged, fewer hits (README "QuickCache" has the depth trade-off).
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<6>>>("seg/compact/nochecks+cache6",
                                                                                      false),
+      // Half-word tags (BasicCompactTags<std::uint32_t>: 4 bytes per used block on 64-bit, blocks under 4 GiB), as
+      // the drop-in malloc's arenas use them: the tags' share of the touched memory and of the time (README, issue 11).
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks>>("seg/compact32/nochecks",
+                                                                                          false),
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, QuickCache<>>>(
+          "seg/compact32/nochecks+cache", false),
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, QuickCache<>>>(
+          "seg/compact32+cache", false),
       // BasicChecks without safe unlinking: its price is the checked row's ratio to these (issue 10).
       make_entry<HeapAdapter<FirstFit, CompactTags, BasicChecksWithoutSafeUnlink>>("first/compact/unsafe-unlink",
                                                                                    false),

@@ -1,6 +1,8 @@
 // platform/malloc/malloc_heap.h — MallocHeap<Check>: the heap composition every arena of the drop-in malloc uses.
 #pragma once
 
+#include <cstdint>
+
 #include "alloc/basic_heap.h"
 #include "alloc/block/compact_tags.h"
 #include "alloc/cache/quick_cache.h"
@@ -23,10 +25,16 @@ using MallocFit = SegregatedFit<>;
 /// allocation that finds no block flushes by itself.
 using MallocCache = QuickCache<>;
 
-/// One arena's heap: CompactTags (8 bytes per block, 16-byte granule on x86_64, as glibc), regions handed in by
-/// the arena as it grows (RegionSource), no lock of its own (the arena's lock also covers growth), and the check
-/// policy the environment chose.
+/// The tag layout of the arenas: the one place to change it. Half-word tags, BasicCompactTags<std::uint32_t>: 4 bytes
+/// per used block on 64-bit targets where glibc spends 8, with the same 16-byte granule. Their limit, 4 GiB per
+/// block, never binds here: an arena's blocks lie inside one 64 MiB chunk (Arena checks it at compile time), and
+/// larger requests are mapped on their own (HugeBlocks). On workload "churn, small" of //bench:fit_compare they
+/// bring touched / peak live from 1.083 to 1.068 (the seg/compact32 rows).
+using MallocTags = BasicCompactTags<std::uint32_t>;
+
+/// One arena's heap: MallocTags, regions handed in by the arena as it grows (RegionSource), no lock of its own (the
+/// arena's lock also covers growth), and the check policy the environment chose.
 template <class Check>
-using MallocHeap = BasicHeap<MallocFit, MallocCache, CompactTags, RegionSource, NullLock, Check>;
+using MallocHeap = BasicHeap<MallocFit, MallocCache, MallocTags, RegionSource, NullLock, Check>;
 
 }  // namespace nostd::malloc_door
