@@ -287,4 +287,17 @@ TYPED_TEST(MallocHeapCache, DoubleFreeOfACachedBlockIsCaught) {
   }
 }
 
+// The arenas' blocks carry half-word tags (MallocTags): 4 bytes per used block on 64-bit targets, so a 28-byte
+// request fills a 32-byte block exactly, where pointer-sized tags would take a 48-byte block. The same at both check
+// levels the door caches at (neither adds bytes to a block).
+TYPED_TEST(MallocHeapCache, ArenaBlocksCarryFourBytesOfTags) {
+  using Heap = typename CacheArena<TypeParam>::Heap;
+  static_assert(Heap::kTagOverhead == 4, "the door's arenas use BasicCompactTags<std::uint32_t> (MallocTags)");
+  unsigned char* const p = this->allocate(28, 4);
+  if (p != nullptr) {
+    EXPECT_EQ(this->arena().heap().usable_size(p), 28u);
+    this->free(p, 28, 4);
+  }
+}
+
 }  // namespace
