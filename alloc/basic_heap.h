@@ -1083,9 +1083,10 @@ class BasicHeap {
       std::byte* const block = block_of_cached(node);
       if (size - need >= kMinBlockSize) {
         // The tail becomes a used block of its own and is released, which merges it with a free successor: release is
-        // on the free path already. Sharing reallocate's shrink in place instead (which also keeps an over-aligned
-        // block's record and merges a tail under a minimum block) added 136 B to the QuickCache row of the Cortex-M4
-        // footprint report (//bench/footprint) and moved e's touched / peak live with QuickCache<> 1.220 -> 1.243.
+        // on the free path already. Two alternatives were measured and dropped: sharing reallocate's shrink in place
+        // (it also keeps an over-aligned block's record) added 136 B to the QuickCache row of the Cortex-M4 footprint
+        // report (//bench/footprint); letting a tail under a minimum block merge into a free successor too, as that
+        // shrink does, moved e's touched / peak live with QuickCache<> from 1.220 to 1.243 (//bench:fit_compare).
         Tags::make_used(block, need, Tags::prev_used(block), false);
         Tags::make_used(block + need, size - need, true, false);
         ++live_;

@@ -94,7 +94,7 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, QuickCache<>>>(
           "seg/compact32/nochecks+cache", false),
       make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, QuickCache<>>>(
-          "seg/compact32+cache", false),
+          "seg/compact32+cache"),
       // BasicChecks without safe unlinking: its price is the checked row's ratio to these (issue 10).
       make_entry<HeapAdapter<FirstFit, CompactTags, BasicChecksWithoutSafeUnlink>>("first/compact/unsafe-unlink",
                                                                                    false),
@@ -133,6 +133,11 @@ inline std::span<const AllocatorEntry> all_compositions() {
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, QuickCache<>>>("seg/compact+cache"),
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<>>>("seg/compact/nochecks+cache",
                                                                                     false),
+      // The drop-in malloc's arena heap (platform/malloc/malloc_heap.h: half-word tags), at its two cached levels.
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, QuickCache<>>>(
+          "seg/compact32+cache"),
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, QuickCache<>>>(
+          "seg/compact32/nochecks+cache", false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
   };

@@ -9,7 +9,7 @@ trap 'rm -f "$out"' EXIT
 failures=0
 for allocator in first/compact first/full next/compact next/full best/compact best/full seg/compact seg/full \
   first/compact/nochecks next/compact/nochecks best/compact/nochecks seg/compact/nochecks first/compact/hardened \
-  first/compact/debug glibc pmr/pool; do
+  first/compact/debug seg/compact+cache seg/compact32/nochecks seg/compact32+cache glibc pmr/pool; do
   if ! grep -q "\"allocator\": \"$allocator\"" "$out"; then
     echo "FAIL: no result for $allocator"
     failures=$((failures + 1))
