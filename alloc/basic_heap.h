@@ -608,7 +608,7 @@ class BasicHeap {
     if constexpr (kCaching) {
       // The mark follows the newest region only (an older region's blocks never raise it, wherever it lies).
       const std::uintptr_t end = address(block) + Tags::size(block);
-      if (end - cache_.lo <= cache_.span) cache_.high_water = std::max(cache_.high_water, end);
+      if (ends_in_newest_region(end)) cache_.high_water = std::max(cache_.high_water, end);
     }
     ++total_allocations_;
     return static_cast<void*>(block + Tags::kHeaderSize);
@@ -1132,8 +1132,12 @@ class BasicHeap {
   // QuickCache<> against 1.20 without a cache (`//bench:fit_compare`).
   bool cache_raises_mark(const std::byte* block, std::size_t need) const noexcept {
     const std::uintptr_t end = address(block) + need;
-    return end > cache_.high_water && end - cache_.lo <= cache_.span;
+    return end > cache_.high_water && ends_in_newest_region(end);
   }
+
+  // True when a block ending at address `end` lies in the newest region (the region the high-water mark follows):
+  // one subtraction and one compare, since an end below the region wraps to a large offset.
+  bool ends_in_newest_region(std::uintptr_t end) const noexcept { return end - cache_.lo <= cache_.span; }
 
   // The number and total size of the cached blocks, from the bins' counts: O(bins), so that a cached free or
   // allocation keeps no running totals (two read-modify-writes fewer per call).
