@@ -50,16 +50,20 @@ class QuickCacheTest : public ::testing::Test {
     if constexpr (!Heap::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
   }
   Heap& heap() { return owner_->heap(); }
-  void* take(std::size_t size) {
-    Result<void*> p = heap().allocate(size);
+  // Allocates `size` bytes from `h` (the fixture's heap by default), validating after.
+  static void* take(Heap& h, std::size_t size) {
+    Result<void*> p = h.allocate(size);
     EXPECT_TRUE(p.has_value()) << size;
-    EXPECT_TRUE(valid(heap()));
+    EXPECT_TRUE(valid(h));
     return p ? *p : nullptr;
   }
-  void give(void* p) {
-    heap().deallocate(p);
-    EXPECT_TRUE(valid(heap()));
+  void* take(std::size_t size) { return take(heap(), size); }
+  // Frees `p` into `h` (the fixture's heap by default), validating after.
+  static void give(Heap& h, void* p) {
+    h.deallocate(p);
+    EXPECT_TRUE(valid(h));
   }
+  void give(void* p) { give(heap(), p); }
   // The heap's used-tag view of `p`'s block as walk() reports it.
   BlockInfo info(const void* p) {
     BlockInfo found{nullptr, 0, false, false};
@@ -255,16 +259,8 @@ TYPED_TEST(QuickCacheTest, AnOlderRegionAboveTheNewestDoesNotStopTheCacheGivingW
   auto heap = std::make_unique<TypeParam>(std::span<std::byte>(lower_end, memory + sizeof memory));  // the older
   ASSERT_TRUE(heap->add_region(std::span<std::byte>(memory, lower_end)).has_value());  // the newest, below
   EXPECT_TRUE(valid(*heap));
-  auto take = [&](std::size_t size) {
-    Result<void*> p = heap->allocate(size);
-    EXPECT_TRUE(p.has_value()) << size;
-    EXPECT_TRUE(valid(*heap));
-    return p.value_or(nullptr);
-  };
-  auto give = [&](void* p) {
-    heap->deallocate(p);
-    EXPECT_TRUE(valid(*heap));
-  };
+  auto take = [&](std::size_t size) { return TestFixture::take(*heap, size); };
+  auto give = [&](void* p) { TestFixture::give(*heap, p); };
   auto in_newest = [&](void* p) { return p >= static_cast<void*>(memory) && p < static_cast<void*>(lower_end); };
   // The whole older region in one block, carved after the newest region came.
   void* upper = take(heap->stats().largest_free_block);
