@@ -129,8 +129,10 @@ struct SegregatedFit {
   /// small step, so that no size near SIZE_MAX can wrap.
   static constexpr std::size_t list_for_request(std::size_t need) noexcept {
     const std::size_t units = need / kSmallStep + (need % kSmallStep != 0 ? 1 : 0);
-    // Rounding up by one step of need's own list reaches the next boundary unless need sits on one.
-    return list_of_units(units + (std::size_t{1} << shift_of(units)) - 1);
+    // need's own list, plus one unless need sits on that list's floor (no bits below the list step): the list after
+    // a class's last is the next class's first, so one bit_width serves both.
+    const std::size_t shift = shift_of(units);
+    return shift * Lists + (units >> shift) + ((units & ((std::size_t{1} << shift) - 1)) != 0 ? 1 : 0);
   }
 
  private:
