@@ -284,6 +284,18 @@ class BasicHeap {
     return visible_bytes(block_of(ptr));
   }
 
+  /// usable_size with try_deallocate's pointer check first, whatever the check policy: the bytes usable at `ptr`,
+  /// or kInvalidPointer (foreign, interior, misaligned, nullptr) or kDoubleFree (a block freed already: a use after
+  /// free), and nothing read beyond what that check reads. For callers that must not trust the pointer (the
+  /// drop-in malloc's malloc_usable_size). O(1), plus O(regions) for the region lookup.
+  [[nodiscard]] Result<std::size_t> try_usable_size(const void* ptr) noexcept {
+    if (ptr == nullptr) return fail(AllocError::kInvalidPointer);
+    Guard guard(lock_, regions_);
+    Result<std::byte*> block = checked_block(const_cast<void*>(ptr));
+    if (!block) return fail(block.error());
+    return visible_bytes(*block);
+  }
+
   /// True when `ptr` points into one of this heap's regions (any byte of any block). O(regions).
   bool owns(const void* ptr) const noexcept {
     Guard guard(lock_, regions_);

@@ -64,11 +64,14 @@ class Misuse : public ::testing::Test {
   }
   Heap& heap() { return owner_->heap(); }
   std::byte* block(std::size_t i) { return static_cast<std::byte*>(blocks_[i]); }
-  /// Expects try_deallocate(p) to fail with `error` without changing the heap (validated unless the test has
-  /// deliberately corrupted it).
+  /// Expects try_usable_size(p) and try_deallocate(p) to fail with `error` without changing the heap (validated
+  /// unless the test has deliberately corrupted it).
   void expect_refused(void* p, AllocError error, bool heap_sound = true) {
     const std::size_t live = heap().stats().live_allocations;
     const std::size_t frees = heap().stats().total_frees;
+    const Result<std::size_t> usable = heap().try_usable_size(p);
+    ASSERT_FALSE(usable.has_value()) << "try_usable_size accepted a pointer try_deallocate must refuse";
+    EXPECT_EQ(usable.error(), error);
     Result<void> r = heap().try_deallocate(p);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error(), error);

@@ -37,6 +37,8 @@ class HeapConformance : public ::testing::Test {
     if (!p) return nullptr;
     EXPECT_TRUE(is_aligned(*p, align));
     EXPECT_GE(heap().usable_size(*p), size);
+    const Result<std::size_t> checked = heap().try_usable_size(*p);
+    EXPECT_TRUE(checked.has_value() && *checked == heap().usable_size(*p)) << "try_usable_size of a live block";
     fill(*p, size, tag);
     return *p;
   }

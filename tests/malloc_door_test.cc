@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,10 @@ void* (*volatile realloc_opaque)(void*, std::size_t) = std::realloc;
 void* (*volatile reallocarray_opaque)(void*, std::size_t, std::size_t) = reallocarray;
 
 bool aligned(const void* p, std::size_t align) { return reinterpret_cast<std::uintptr_t>(p) % align == 0; }
+
+// Results the compiler must not drop (death tests call for their side effects).
+void* volatile g_sink = nullptr;
+volatile std::size_t g_sink_size = 0;
 
 // The compiler may drop a malloc/free pair whose block is unused; opaque keeps the calls.
 void* opaque(void* p) {
@@ -238,6 +243,43 @@ TEST(MallocDoor, OperatorNewAndDeleteEveryForm) {
   expect_valid();
 }
 
+// An alignment that is not a power of two fails on every path: operator new's aligned forms reject it before the
+// door, and the door's huge mappings (alignments above 4 KiB) refuse it rather than round for one they cannot meet.
+// Before, align_val_t{4097} came back as a 4,064-byte block for a 4,079-byte request.
+TEST(MallocDoor, AlignmentThatIsNotAPowerOfTwoFails) {
+  EXPECT_EQ(opaque(::operator new (4079, std::align_val_t{4097}, std::nothrow)), nullptr);
+  EXPECT_EQ(opaque(::operator new (64, std::align_val_t{24}, std::nothrow)), nullptr);
+  EXPECT_EQ(opaque(::operator new[](64, std::align_val_t{5000}, std::nothrow)), nullptr);
+  EXPECT_EQ(door::allocate(4079, 4097), nullptr);
+  EXPECT_EQ(door::allocate(std::size_t{2} << 20, 3 * 4096), nullptr);
+  expect_valid();
+}
+
+// Huge blocks through the registry: many live at once (the registry grows past its first table), freed in another
+// order than allocated, with realloc moving some by mremap; each stays usable and none is lost.
+TEST(MallocDoor, ManyHugeBlocksLiveAtOnce) {
+  constexpr int kBlocks = 600;  // past the registry's first table of 512 slots at half load
+  std::vector<unsigned char*> blocks;
+  for (int i = 0; i < kBlocks; ++i) {
+    auto* p = static_cast<unsigned char*>(std::malloc(opaque_size((std::size_t{1} << 20) + 4096 * (i % 3))));
+    ASSERT_NE(p, nullptr) << i;
+    p[0] = static_cast<unsigned char>(i);
+    blocks.push_back(p);
+  }
+  for (int i = 0; i < kBlocks; i += 5) {
+    auto* moved = static_cast<unsigned char*>(realloc_opaque(blocks[i], opaque_size(std::size_t{3} << 20)));
+    ASSERT_NE(moved, nullptr) << i;
+    blocks[i] = moved;
+  }
+  for (int i = 0; i < kBlocks; ++i) {
+    ASSERT_EQ(blocks[i][0], static_cast<unsigned char>(i)) << i;
+    ASSERT_GE(malloc_usable_size(blocks[i]), std::size_t{1} << 20) << i;
+  }
+  for (int i = kBlocks - 1; i >= 0; i -= 2) std::free(blocks[i]);
+  for (int i = kBlocks - 2; i >= 0; i -= 2) std::free(blocks[i]);
+  expect_valid();
+}
+
 TEST(MallocDoor, ThreadsFreeEachOthersBlocks) {
   constexpr int kThreads = 4, kBlocks = 20000;
   std::vector<std::vector<void*>> made(kThreads);
@@ -299,6 +341,76 @@ TEST(MallocDoor, ForkWhileOtherThreadsAllocate) {
 TEST(MallocDoorDeathTest, FreeOfStackPointerStopsWithAMessage) {
   int local = 0;
   EXPECT_DEATH(std::free(opaque(&local)), "nostd-malloc: invalid pointer");
+}
+
+// Huge blocks (1 MiB and up, their own mappings) are found through the registry of live ones before their header
+// is read: a second free, a realloc or a malloc_usable_size after the free would otherwise read an unmapped page.
+TEST(MallocDoorDeathTest, HugeBlockFreedTwiceStopsWithAMessage) {
+  EXPECT_DEATH(
+      {
+        void* p = std::malloc(opaque_size(std::size_t{2} << 20));
+        void* again = opaque(p);
+        std::free(p);
+        std::free(again);
+      },
+      "nostd-malloc: invalid pointer .*huge block freed already");
+}
+
+TEST(MallocDoorDeathTest, FreedHugeBlockIsNotReadByReallocOrUsableSize) {
+  void* p = std::malloc(opaque_size(std::size_t{2} << 20));
+  void* stale = opaque(p);
+  std::free(p);
+  EXPECT_DEATH(g_sink = realloc_opaque(stale, 100), "nostd-malloc: invalid pointer .*freed already");
+  EXPECT_DEATH(g_sink_size = malloc_usable_size(stale), "nostd-malloc: invalid pointer .*freed already");
+  expect_valid();
+}
+
+// malloc_usable_size checks its pointer as free does, instead of answering with a size read from payload bytes.
+TEST(MallocDoorDeathTest, UsableSizeOfAnInteriorOrFreedArenaPointerStopsWithAMessage) {
+  auto* p = static_cast<unsigned char*>(std::malloc(opaque_size(200)));
+  std::memset(p, 0x41, 200);
+  EXPECT_DEATH(g_sink_size = malloc_usable_size(opaque(p + 32)), "nostd-malloc: invalid pointer .*never returned");
+  EXPECT_DEATH(g_sink_size = malloc_usable_size(opaque(p + 8)), "nostd-malloc: invalid pointer .*never returned");
+  EXPECT_GE(malloc_usable_size(p), 200u);
+  std::free(p);
+  // Freed and asked about inside the death test's child, with no allocation in between that could reuse the block:
+  // a small one (kept aside by the arena's cache) and one that goes back to the free lists.
+  for (const std::size_t size : {std::size_t{200}, std::size_t{3000}}) {
+    EXPECT_DEATH(
+        {
+          void* q = std::malloc(opaque_size(size));
+          void* stale = opaque(q);
+          std::free(q);
+          g_sink_size = malloc_usable_size(stale);
+        },
+        "nostd-malloc: invalid pointer .*malloc_usable_size of a freed block")
+        << size;
+  }
+  expect_valid();
+}
+
+// A foreign pointer at the start of a page whose predecessor is unmapped: the 32 bytes in front of it, where a huge
+// block's header would be, cannot be read.
+TEST(MallocDoorDeathTest, ForeignPointerAfterAnUnmappedPageStopsWithAMessage) {
+  const std::size_t page = door::page_size();
+  void* const raw = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(raw, MAP_FAILED);
+  ASSERT_EQ(munmap(raw, page), 0);
+  void* const second = static_cast<char*>(raw) + page;
+  EXPECT_DEATH(std::free(opaque(second)), "nostd-malloc: invalid pointer");
+  EXPECT_DEATH(g_sink_size = malloc_usable_size(opaque(second)), "nostd-malloc: invalid pointer");
+  munmap(second, page);
+}
+
+TEST(MallocDoorDeathTest, OverwrittenHugeHeaderStopsWithAMessage) {
+  EXPECT_DEATH(
+      {
+        auto* p = static_cast<unsigned char*>(std::malloc(opaque_size(std::size_t{2} << 20)));
+        unsigned char* volatile below = p - 8;  // the header's seal word (an underflow by the program)
+        *below ^= 0xff;
+        std::free(p);
+      },
+      "nostd-malloc: heap corrupted .*huge block's header was overwritten");
 }
 
 TEST(MallocDoorDeathTest, DoubleFreeStopsWithAMessage) {

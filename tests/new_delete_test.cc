@@ -144,6 +144,13 @@ TEST(NewDeleteTest, TheStandardLibraryAllocatesHere) {
   EXPECT_GT(before.total_allocations, 0u) << "GoogleTest had allocated here before the test ran";
 }
 
+/// A new-handler that only counts (NothrowAlignedFormsRejectAnAlignmentThatIsNotAPowerOfTwo expects no call).
+int g_handler_calls_for_alignment = 0;
+void count_alignment_handler() {
+  ++g_handler_calls_for_alignment;
+  std::set_new_handler(nullptr);
+}
+
 TEST(NewDeleteTest, NothrowFormsReturnNullWhenExhausted) {
   const HeapStats before = g_heap.stats();
   const std::size_t too_big = before.capacity + 1;
@@ -156,6 +163,23 @@ TEST(NewDeleteTest, NothrowFormsReturnNullWhenExhausted) {
   EXPECT_EQ(g_heap.stats().failed_allocations, before.failed_allocations + 5);
   EXPECT_EQ(g_heap.stats().live_allocations, before.live_allocations);
   EXPECT_TRUE(valid(g_heap));
+}
+
+// An alignment that is not a power of two fails, whatever its size: below the default (it is not rounded up to
+// it), between, and above a page; without calling the new-handler, which cannot make it valid.
+TEST(NewDeleteTest, NothrowAlignedFormsRejectAnAlignmentThatIsNotAPowerOfTwo) {
+  const HeapStats before = g_heap.stats();
+  g_handler_calls_for_alignment = 0;
+  std::set_new_handler(count_alignment_handler);
+  for (const std::size_t align : {std::size_t{3}, std::size_t{12}, std::size_t{24}, std::size_t{4097}}) {
+    EXPECT_EQ(::operator new (64, std::align_val_t{align}, std::nothrow), nullptr) << align;
+    EXPECT_EQ(::operator new[](64, std::align_val_t{align}, std::nothrow), nullptr) << align;
+    EXPECT_TRUE(valid(g_heap));
+  }
+  std::set_new_handler(nullptr);
+  EXPECT_EQ(g_handler_calls_for_alignment, 0);
+  EXPECT_EQ(g_heap.stats().live_allocations, before.live_allocations);
+  EXPECT_EQ(g_heap.stats().total_allocations, before.total_allocations) << "the heap was not asked";
 }
 
 /// A new-handler that frees a ballast block, so the retry succeeds, and then uninstalls itself.
@@ -204,6 +228,11 @@ TEST(NewDeleteDeathTest, ThrowingFormAbortsWithoutExceptions) {
   const std::size_t too_big = g_heap.stats().capacity + 1;
   EXPECT_DEATH(g_sink = ::operator new(too_big), "");
   EXPECT_DEATH(g_sink = ::operator new[](too_big, kAlign), "");
+}
+
+TEST(NewDeleteDeathTest, ThrowingAlignedFormAbortsOnAnAlignmentThatIsNotAPowerOfTwo) {
+  EXPECT_DEATH(g_sink = ::operator new (64, std::align_val_t{24}), "");
+  EXPECT_DEATH(g_sink = ::operator new[](64, std::align_val_t{4097}), "");
 }
 #endif
 

@@ -10,9 +10,13 @@
 //   usable    payload bytes up to the mapping's end (malloc_usable_size)
 //   seal      kSealKey ^ payload ^ bytes: a pointer whose seal does not match was never a huge block
 //
-// Recognition is O(1): a pointer outside every arena chunk (ChunkMap) is huge exactly when the header in front of
-// it carries the right seal. Stack and global pointers fail the seal. Freeing a huge block twice reads the header
-// of an unmapped page and stops the process with SIGSEGV, as glibc's munmap_chunk path does.
+// Recognition is O(1): a pointer outside every arena chunk (ChunkMap) is huge exactly when the registry of live huge
+// blocks (HugeRegistry: a hash set of payload addresses) holds it; only then is its header read. So a huge block
+// freed twice, a stack or global pointer, or a foreign pointer at the start of a page whose predecessor is unmapped
+// is reported as an invalid pointer, where reading the header first stopped the process with SIGSEGV (as glibc's
+// munmap_chunk path still does). The seal then catches a header overwritten by the program (an underflow). What no
+// check can see: a block freed, its address mapped again for a new huge block, and the old pointer freed again,
+// which frees the new block, since both have the same address.
 #pragma once
 
 #include <sys/mman.h>
@@ -22,6 +26,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include "platform/malloc/huge_registry.h"
 
 namespace nostd::malloc_door {
 
@@ -38,7 +44,8 @@ struct HugeHeader {
 static_assert(sizeof(HugeHeader) % kHugeAlignment == 0,
               "HugeHeader: its size must keep a kHugeAlignment-aligned payload's header aligned too");
 
-/// The directly mapped blocks and their counters (lock-free: mmap and munmap are the synchronisation).
+/// The directly mapped blocks, their registry and their counters (the counters lock-free; the registry has its
+/// own lock).
 class HugeBlocks {
  public:
   /// Counters for the statistics report.
@@ -49,9 +56,12 @@ class HugeBlocks {
     std::size_t peak_bytes;  ///< Highest live_bytes seen.
   };
 
-  /// Maps a block of at least `size` payload bytes aligned to `align` (a power of two, at least kHugeAlignment).
-  /// nullptr when the size overflows or the system refuses.
+  /// Maps a block of at least `size` payload bytes aligned to `align` (a power of two; below kHugeAlignment it is
+  /// raised to it) and registers it. nullptr when `align` is not a power of two, the size overflows, or the system
+  /// refuses (the mapping, or the registry's growth).
   void* allocate(std::size_t size, std::size_t align) noexcept {
+    if (align == 0 || (align & (align - 1)) != 0) return nullptr;
+    if (align < kHugeAlignment) align = kHugeAlignment;
     const std::size_t page = page_size();
     const std::size_t front = sizeof(HugeHeader) + (align - kHugeAlignment);
     if (size > SIZE_MAX - front - page) return nullptr;
@@ -62,23 +72,35 @@ class HugeBlocks {
     const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(base) + sizeof(HugeHeader);
     std::byte* const payload = base + (((at + align - 1) & ~(align - 1)) - reinterpret_cast<std::uintptr_t>(base));
     seal(payload, base, bytes);
+    if (!registry_.insert(reinterpret_cast<std::uintptr_t>(payload))) {
+      ::munmap(raw, bytes);
+      return nullptr;
+    }
     note_mapped(bytes);
     return payload;
   }
 
-  /// The header of huge block `payload`, or nullptr when `payload` is not a live huge block. Precondition: the
-  /// 32 bytes in front of `payload` are readable (true for every pointer into mapped memory not at a mapping's
-  /// first bytes; callers check kHugeAlignment alignment first so a header never straddles two pages).
-  static HugeHeader* header_of(void* payload) noexcept {
-    const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(payload);
-    if ((at & (kHugeAlignment - 1)) != 0 || at < sizeof(HugeHeader)) return nullptr;
-    auto* const header = reinterpret_cast<HugeHeader*>(static_cast<std::byte*>(payload) - sizeof(HugeHeader));
-    if (header->seal != (kSealKey ^ at ^ header->bytes)) return nullptr;
-    return header;
+  /// The header of live huge block `payload`, or nullptr when the registry does not hold `payload` (never a huge
+  /// block, or freed already). Reads nothing at `payload` unless it is registered.
+  HugeHeader* header_of(void* payload) noexcept {
+    if (!registry_.contains(reinterpret_cast<std::uintptr_t>(payload))) return nullptr;
+    return header_before(payload);
   }
 
-  /// Unmaps the block of `header`. The seal is broken first so that a stale copy of the page (a fork child's
-  /// view, say) cannot pass header_of again.
+  /// As header_of, and takes `payload` out of the registry: for free, so that of two threads freeing the same
+  /// block one gets the header and the other nullptr.
+  HugeHeader* claim(void* payload) noexcept {
+    if (!registry_.remove(reinterpret_cast<std::uintptr_t>(payload))) return nullptr;
+    return header_before(payload);
+  }
+
+  /// True when the header of registered block `payload` still carries its seal (false: the program wrote over it).
+  static bool intact(const HugeHeader* header, const void* payload) noexcept {
+    return header->seal == (kSealKey ^ reinterpret_cast<std::uintptr_t>(payload) ^ header->bytes);
+  }
+
+  /// Unmaps the block of `header` (claimed: no longer registered). The seal is broken first so that a stale copy
+  /// of the page (a fork child's view, say) does not pass `intact` again.
   void free(HugeHeader* header) noexcept {
     const std::size_t bytes = header->bytes;
     header->seal = 0;
@@ -87,19 +109,25 @@ class HugeBlocks {
     live_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   }
 
-  /// Resizes a block of kHugeAlignment alignment with mremap (the kernel moves page tables, not bytes). Returns
-  /// the new payload, or nullptr when the system refuses (the old block is then unchanged). Blocks allocated
-  /// with a larger alignment are moved by the caller (mremap keeps only page alignment).
-  void* resize(HugeHeader* header, std::size_t size) noexcept {
+  /// Resizes registered block `old_payload` (of kHugeAlignment alignment, with header `header`) with mremap (the
+  /// kernel moves page tables, not bytes), and moves its registration in the same step. Returns the new payload, or
+  /// nullptr when the system refuses (the old block is then unchanged) or `old_payload` is no longer registered.
+  /// Blocks allocated with a larger alignment are moved by the caller (mremap keeps only page alignment).
+  void* resize(void* old_payload, HugeHeader* header, std::size_t size) noexcept {
     const std::size_t page = page_size();
     if (size > SIZE_MAX - sizeof(HugeHeader) - page) return nullptr;
     const std::size_t bytes = (sizeof(HugeHeader) + size + page - 1) & ~(page - 1);
     const std::size_t old_bytes = header->bytes;
-    void* const moved = ::mremap(header->base, old_bytes, bytes, MREMAP_MAYMOVE);
-    if (moved == MAP_FAILED) return nullptr;
-    auto* const base = static_cast<std::byte*>(moved);
-    std::byte* const payload = base + sizeof(HugeHeader);
-    seal(payload, base, bytes);
+    std::byte* payload = nullptr;
+    registry_.move(reinterpret_cast<std::uintptr_t>(old_payload), [&]() noexcept -> std::uintptr_t {
+      void* const moved = ::mremap(header->base, old_bytes, bytes, MREMAP_MAYMOVE);
+      if (moved == MAP_FAILED) return 0;
+      auto* const base = static_cast<std::byte*>(moved);
+      payload = base + sizeof(HugeHeader);
+      seal(payload, base, bytes);
+      return reinterpret_cast<std::uintptr_t>(payload);
+    });
+    if (payload == nullptr) return nullptr;
     live_bytes_.fetch_sub(old_bytes, std::memory_order_relaxed);
     note_mapped(bytes);
     unmaps_.fetch_add(1, std::memory_order_relaxed);
@@ -110,6 +138,9 @@ class HugeBlocks {
   static bool default_aligned(const HugeHeader* header) noexcept {
     return reinterpret_cast<const std::byte*>(header) == header->base;
   }
+
+  /// The registry's lock, for the fork handlers (see HugeRegistry::lock).
+  HugeRegistry& registry() noexcept { return registry_; }
 
   /// A snapshot of the counters.
   Counts counts() const noexcept {
@@ -123,6 +154,10 @@ class HugeBlocks {
   static constexpr std::uintptr_t kSealKey = static_cast<std::uintptr_t>(0x9e3779b97f4a7c15ULL);
 
   static std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+
+  static HugeHeader* header_before(void* payload) noexcept {
+    return reinterpret_cast<HugeHeader*>(static_cast<std::byte*>(payload) - sizeof(HugeHeader));
+  }
 
   static void seal(std::byte* payload, std::byte* base, std::size_t bytes) noexcept {
     auto* const header = reinterpret_cast<HugeHeader*>(payload - sizeof(HugeHeader));
@@ -140,6 +175,7 @@ class HugeBlocks {
     }
   }
 
+  HugeRegistry registry_;
   std::atomic<std::size_t> maps_{0};
   std::atomic<std::size_t> unmaps_{0};
   std::atomic<std::size_t> live_bytes_{0};

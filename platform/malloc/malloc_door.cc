@@ -122,12 +122,22 @@ struct ArenaSet {
     return block;
   }
 
+  // malloc_usable_size: the pointer is checked first (try_usable_size, at every level), since a program may ask about
+  // any pointer: an interior or freed one is reported as free would report it, not answered with a size read from
+  // payload bytes.
   static std::size_t usable_size(std::uint8_t owner, void* ptr) noexcept {
     Arena<Heap>& arena = arenas[owner - 1];
     arena.lock();
-    const std::size_t bytes = arena.heap().usable_size(ptr);
+    const Result<std::size_t> bytes = arena.heap().try_usable_size(ptr);
     arena.unlock();
-    return bytes;
+    if (!bytes) {
+      // A freed block is an invalid pointer here (a use after free); "double free" would name the wrong call.
+      if (bytes.error() == AllocError::kDoubleFree) {
+        fault(AllocError::kInvalidPointer, ptr, "malloc_usable_size of a freed block");
+      }
+      fault(bytes.error(), ptr, "malloc_usable_size of a pointer malloc never returned");
+    }
+    return *bytes;
   }
 
   // Fork: the child must not inherit an arena locked by a thread that does not exist there. Locks in index order
@@ -205,26 +215,30 @@ decltype(auto) with_arenas(F&& f) {
   return f.template operator()<BasicArenas>();
 }
 
+// The huge blocks' registry is locked after the arenas: nothing takes an arena while holding it.
 void fork_prepare() noexcept {
   with_arenas([]<class Set>() { Set::lock_all(); });
+  g_huge.registry().lock();
 }
 void fork_parent() noexcept {
+  g_huge.registry().unlock();
   with_arenas([]<class Set>() { Set::unlock_all(); });
 }
 void fork_child() noexcept {
+  g_huge.registry().reset_lock();
   with_arenas([]<class Set>() { Set::reset_all(); });
 }
 
-// First call: read the settings, then (with the state already "ready", since pthread_atfork may allocate and
-// must find a working malloc) register the fork handlers. A second thread arriving meanwhile waits; the same
-// thread cannot re-enter before "ready" because getenv does not allocate.
-[[gnu::noinline, gnu::cold]]  // The observer that records (installed only when NOSTD_ALLOC_TRACE is set). The hook
-                              // reports a free after the
-                              // block was released, so in a multi-threaded program another thread's allocation of the
-                              // same address can be numbered first; the recorder's finaliser keeps the trace valid then
-                              // and counts it ("reordered frees").
-                              void
-                              record_call(const MallocEvent& e) noexcept {
+// The header of live huge block `ptr` (registered, so its pages are mapped), checked for the program's writes.
+HugeHeader* intact_or_fault(HugeHeader* huge, void* ptr) noexcept {
+  if (!HugeBlocks::intact(huge, ptr)) fault(AllocError::kCorrupted, ptr, "huge block's header was overwritten");
+  return huge;
+}
+
+// The observer that records (installed only when NOSTD_ALLOC_TRACE is set). The hook reports a free after the block
+// was released, so in a multi-threaded program another thread's allocation of the same address can be numbered
+// first; the recorder's finaliser keeps the trace valid then and counts it ("reordered frees").
+void record_call(const MallocEvent& e) noexcept {
   void* const in = const_cast<void*>(e.in);
   void* const out = const_cast<void*>(e.out);
   switch (e.call) {
@@ -248,7 +262,10 @@ void fork_child() noexcept {
   }
 }
 
-void init() noexcept {
+// First call: read the settings, then (with the state already "ready", since pthread_atfork may allocate and
+// must find a working malloc) register the fork handlers. A second thread arriving meanwhile waits; the same
+// thread cannot re-enter before "ready" because getenv does not allocate.
+[[gnu::noinline, gnu::cold]] void init() noexcept {
   int expected = 0;
   if (!g_state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
     while (g_state.load(std::memory_order_acquire) != 2) {
@@ -320,11 +337,12 @@ void deallocate(void* ptr) noexcept {
     with_arenas([=]<class Set>() { Set::deallocate(owner, ptr); });
     return;
   }
-  HugeHeader* const huge = HugeBlocks::header_of(ptr);
+  HugeHeader* const huge = g_huge.claim(ptr);
   if (huge == nullptr)
     fault(AllocError::kInvalidPointer, ptr,
-          "free of a pointer malloc never returned (stack, global or foreign memory?)");
-  g_huge.free(huge);
+          "free of a pointer malloc never returned (stack, global or foreign memory?) or of a huge block freed "
+          "already");
+  g_huge.free(intact_or_fault(huge, ptr));
 }
 
 void* reallocate(void* ptr, std::size_t size) noexcept {
@@ -335,12 +353,12 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
     if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
     return note(with_arenas([=]<class Set>() { return Set::reallocate(owner, ptr, size); }));
   }
-  HugeHeader* const huge = owner == ChunkMap::kNoOwner ? HugeBlocks::header_of(ptr) : nullptr;
+  HugeHeader* const huge = owner == ChunkMap::kNoOwner ? g_huge.header_of(ptr) : nullptr;
   if (owner == ChunkMap::kNoOwner && huge == nullptr) {
-    fault(AllocError::kInvalidPointer, ptr, "realloc of a pointer malloc never returned");
+    fault(AllocError::kInvalidPointer, ptr, "realloc of a pointer malloc never returned, or freed already");
   }
-  if (huge != nullptr && size >= kHugeThreshold && HugeBlocks::default_aligned(huge)) {
-    return note(g_huge.resize(huge, size));  // mremap: no copy
+  if (huge != nullptr && size >= kHugeThreshold && HugeBlocks::default_aligned(intact_or_fault(huge, ptr))) {
+    return note(g_huge.resize(ptr, huge, size));  // mremap: no copy
   }
   // Between an arena and a mapping (either way), or a huge block with a large alignment: move.
   const std::size_t old_usable = usable_size(ptr);
@@ -358,9 +376,11 @@ std::size_t usable_size(void* ptr) noexcept {
     if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
     return with_arenas([=]<class Set>() { return Set::usable_size(owner, ptr); });
   }
-  HugeHeader* const huge = HugeBlocks::header_of(ptr);
-  if (huge == nullptr) fault(AllocError::kInvalidPointer, ptr, "malloc_usable_size of a pointer malloc never returned");
-  return huge->usable;
+  HugeHeader* const huge = g_huge.header_of(ptr);
+  if (huge == nullptr) {
+    fault(AllocError::kInvalidPointer, ptr, "malloc_usable_size of a pointer malloc never returned, or freed already");
+  }
+  return intact_or_fault(huge, ptr)->usable;
 }
 
 std::size_t release_free_memory() noexcept {

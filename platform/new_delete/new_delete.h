@@ -54,6 +54,13 @@ inline constexpr std::size_t kDefaultNewAlignment = __STDCPP_DEFAULT_NEW_ALIGNME
 /// exceptions). Never returns nullptr.
 template <Backend B>
 void* allocate_or_fail(std::size_t size, std::size_t align) {
+  if (align == 0) [[unlikely]] {  // an aligned form's alignment that is not a power of two (see `aligned`)
+#if defined(__cpp_exceptions)
+    throw std::bad_alloc();
+#else
+    std::abort();
+#endif
+  }
   for (;;) {
     if (void* ptr = B::allocate(size, align); ptr != nullptr) return ptr;
     const std::new_handler handler = std::get_new_handler();
@@ -79,6 +86,7 @@ void* allocate_or_null(std::size_t size, std::size_t align) noexcept {
     return nullptr;
   }
 #else
+  if (align == 0) return nullptr;  // an aligned form's alignment that is not a power of two (see `aligned`)
   for (;;) {
     if (void* ptr = B::allocate(size, align); ptr != nullptr) return ptr;
     const std::new_handler handler = std::get_new_handler();
@@ -95,10 +103,14 @@ void release(void* ptr) noexcept {
 }
 
 /// The request alignment of an aligned form: the larger of what was asked and the default, so a backend never
-/// sees less than __STDCPP_DEFAULT_NEW_ALIGNMENT__.
+/// sees less than __STDCPP_DEFAULT_NEW_ALIGNMENT__; 0 when `align` is not a power of two. The standard leaves such
+/// a call undefined; the forms above fail it at once, without the new-handler, which cannot make it valid (the
+/// throwing forms throw std::bad_alloc, or abort without exceptions, as libstdc++'s own aligned new does; the
+/// nothrow forms return nullptr), instead of handing the backend an alignment it cannot honour.
 constexpr std::size_t aligned(std::align_val_t align) noexcept {
-  return static_cast<std::size_t>(align) > kDefaultNewAlignment ? static_cast<std::size_t>(align)
-                                                                : kDefaultNewAlignment;
+  const auto requested = static_cast<std::size_t>(align);
+  if (requested == 0 || (requested & (requested - 1)) != 0) return 0;
+  return requested > kDefaultNewAlignment ? requested : kDefaultNewAlignment;
 }
 
 }  // namespace nostd::new_delete
