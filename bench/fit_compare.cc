@@ -59,7 +59,7 @@ struct Options {
 void print_usage() {
   std::printf(
       "usage: fit_compare [options]\n"
-      "  --quick                  first look: 1/10 of the churn steps, 1 repetition, 2 s cap\n"
+      "  --quick                  first look: 1/10 of the churn steps, 2 s cap, short runs repeated to 0.1 s\n"
       "  --workloads=a,c          workloads to run (a b c e; default all)\n"
       "  --allocators=first,glibc allocators whose name contains one of the words (default all; alias\n"
       "                           --policies=); names:\n");
@@ -397,8 +397,11 @@ int run(int argc, char** argv) {
   const double total = std::chrono::duration<double>(Clock::now() - start).count();
   if (opt.format == Format::kTable) {
     const std::string heaps =
-        "Heaps: BasicHeap<Fit, Tags, RegionSource> with the default NullLock and BasicChecks<>, a fresh heap per run "
-        "over an arena written before any timing. " +
+        "Heaps: BasicHeap<Fit, Tags, Check, Cache, RegionSource> with NullLock, named fit/tags[/check][+cache]: "
+        "fit first, next, best or seg (SegregatedFit<>); tags compact (CompactTags), compact32 "
+        "(BasicCompactTags<uint32_t>) or full (FullTags); check BasicChecks<> unless named (nochecks, "
+        "unsafe-unlink: BasicChecks without safe unlinking, hardened, debug); +cache: QuickCache<> (+cache6: "
+        "QuickCache<6>). A fresh heap per run over an arena written before any timing. " +
         std::string(kReferenceNote);
     print_legend(comparison_options(opt), m, "at the end of the churn phase", heaps.c_str());
     std::printf("\n- Load average (/proc/loadavg) at end: %s. Total time %.0f s.\n", m.load_end.c_str(), total);

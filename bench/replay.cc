@@ -61,12 +61,6 @@ void print_usage() {
       "                           TRACE.heap_map.png; --heap_map= for none). Needs gnuplot.\n");
 }
 
-std::string from_working_dir(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
-  return wd != nullptr ? std::string(wd) + "/" + path : path;
-}
-
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
   bool cap_given = false;

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   using namespace nostd::bench;
   std::string_view to;
   bool check = false;
-  const char* paths[2] = {nullptr, nullptr};
+  const char* names[2] = {nullptr, nullptr};  // as given, for messages
+  std::string paths[2];                       // as opened: relative to where `bazel run` was started
   int n = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -30,14 +31,15 @@ int main(int argc, char** argv) {
                    "       trace_convert --check IN                       validate only\n");
       return arg == "-h" || arg == "--help" ? 0 : 2;
     } else {
-      paths[n++] = argv[i];
+      names[n] = argv[i];
+      paths[n++] = from_working_dir(argv[i]);
     }
   }
   if (n != (check ? 1 : 2)) {
     std::fprintf(stderr, "trace_convert: expected %s (see --help)\n", check ? "one file" : "IN and OUT");
     return 2;
   }
-  const auto in = read_file(paths[0]);
+  const auto in = read_file(paths[0].c_str());
   if (!in) {
     std::fprintf(stderr, "trace_convert: %s\n", in.error().c_str());
     return 1;
@@ -55,7 +57,7 @@ int main(int argc, char** argv) {
     RawStats stats;
     auto binary = raw_to_binary(*in, &stats);
     if (!binary) {
-      std::fprintf(stderr, "trace_convert: %s: byte %zu: raw trace: %s\n", paths[0], binary.error().offset,
+      std::fprintf(stderr, "trace_convert: %s: byte %zu: raw trace: %s\n", names[0], binary.error().offset,
                    binary.error().message.c_str());
       return 1;
     }
@@ -63,25 +65,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "trace_convert: %s: raw, %llu calls from %llu thread buffers; %llu frees/reallocs of blocks from "
                  "before recording skipped, %llu reordered frees\n",
-                 paths[0], static_cast<unsigned long long>(stats.events), static_cast<unsigned long long>(stats.chunks),
+                 names[0], static_cast<unsigned long long>(stats.events), static_cast<unsigned long long>(stats.chunks),
                  static_cast<unsigned long long>(stats.unmatched), static_cast<unsigned long long>(stats.reordered));
     ids = std::move(*binary);
   }
   const auto out =
       convert(from == TraceForm::kRaw ? std::span<const std::byte>(ids) : std::span<const std::byte>(*in), target);
   if (!out) {
-    std::fprintf(stderr, "trace_convert: %s: %s\n", paths[0], out.error().describe().c_str());
+    std::fprintf(stderr, "trace_convert: %s: %s\n", names[0], out.error().describe().c_str());
     return 1;
   }
   if (check) {
-    std::printf("%s: valid %s trace, %zu bytes\n", paths[0], from_name, in->size());
+    std::printf("%s: valid %s trace, %zu bytes\n", names[0], from_name, in->size());
     return 0;
   }
-  if (!write_file(paths[1], *out)) {
-    std::fprintf(stderr, "trace_convert: cannot write %s\n", paths[1]);
+  if (!write_file(paths[1].c_str(), *out)) {
+    std::fprintf(stderr, "trace_convert: cannot write %s\n", names[1]);
     return 1;
   }
-  std::fprintf(stderr, "trace_convert: %s (%s, %zu bytes) -> %s (%s, %zu bytes)\n", paths[0], from_name, in->size(),
-               paths[1], target == TraceForm::kText ? "text" : "binary", out->size());
+  std::fprintf(stderr, "trace_convert: %s (%s, %zu bytes) -> %s (%s, %zu bytes)\n", names[0], from_name, in->size(),
+               names[1], target == TraceForm::kText ? "text" : "binary", out->size());
   return 0;
 }

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <expected>
 #include <optional>
 #include <span>
@@ -412,6 +413,14 @@ inline std::expected<ReplayTrace, TraceError> load_replay(std::span<const std::b
   if (!r) return std::unexpected(r.error());
   t.info.calls = t.ops.size();
   return t;
+}
+
+/// `path` as the user meant it under `bazel run`, which starts tools in their runfiles tree: a relative path is taken
+/// from the directory `bazel run` was started in (BUILD_WORKING_DIRECTORY), as a shell would; unchanged elsewhere.
+inline std::string from_working_dir(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+  return wd != nullptr ? std::string(wd) + "/" + path : path;
 }
 
 /// Reads a whole file into memory; on failure returns the reason.

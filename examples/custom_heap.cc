@@ -47,9 +47,11 @@ using SmallHeap = nostd::BasicHeap<nostd::StaticArraySource<16 * 1024>>;  // Fir
 using TunedHeap = nostd::BasicHeap<nostd::BestFit, nostd::FullTags, nostd::StaticArraySource<16 * 1024>>;
 using UserHeap = nostd::BasicHeap<WorstFit, CountingLock, nostd::StaticArraySource<16 * 1024>>;
 
-constinit SmallHeap small_heap;
-constinit TunedHeap tuned_heap;
-constinit UserHeap user_heap;
+// alignas(64): exercise() makes one 64-byte-aligned request, whose padding (and so the figures printed) would
+// otherwise depend on where the linker places each heap.
+alignas(64) constinit SmallHeap small_heap;
+alignas(64) constinit TunedHeap tuned_heap;
+alignas(64) constinit UserHeap user_heap;
 
 template <class Heap>
 int exercise(const char* name, Heap& heap) {

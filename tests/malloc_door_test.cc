@@ -405,10 +405,10 @@ TEST(MallocDoorDeathTest, ForeignPointerAfterAnUnmappedPageStopsWithAMessage) {
 TEST(MallocDoorDeathTest, OverwrittenHugeHeaderStopsWithAMessage) {
   EXPECT_DEATH(
       {
-        auto* p = static_cast<unsigned char*>(std::malloc(opaque_size(std::size_t{2} << 20)));
-        unsigned char* volatile below = p - 8;  // the header's seal word (an underflow by the program)
-        *below ^= 0xff;
-        std::free(p);
+        auto* p = static_cast<unsigned char*>(opaque(std::malloc(opaque_size(std::size_t{2} << 20))));
+        volatile unsigned char* seal = p - 8;  // the header's seal word (an underflow by the program)
+        *seal = static_cast<unsigned char>(*seal ^ 0xff);
+        std::free(opaque(p));
       },
       "nostd-malloc: heap corrupted .*huge block's header was overwritten");
 }

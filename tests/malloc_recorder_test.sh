@@ -34,6 +34,9 @@ check() {
   "$convert" --to=text "$trace" "$dir/t.txt" 2>/dev/null
   "$convert" "$trace" "$dir/t.ids" 2>/dev/null
   [[ "$(head -c 8 "$dir/t.ids")" == NSTRACE1 ]] || fail "trace_convert RAW OUT did not write the binary trace form"
+  # Under `bazel run` (which starts it elsewhere) relative paths are the user's: from BUILD_WORKING_DIRECTORY.
+  (cd / && BUILD_WORKING_DIRECTORY="$dir" "$convert" --to=text t.ids rel.txt 2>/dev/null) &&
+    cmp -s "$dir/rel.txt" "$dir/t.txt" || fail "trace_convert did not resolve relative paths from BUILD_WORKING_DIRECTORY"
   allocs=$(grep -c '^a ' "$dir/t.txt" || true)
   frees=$(grep -c '^f ' "$dir/t.txt" || true)
   reallocs=$(grep -c '^r ' "$dir/t.txt" || true)
