@@ -20,6 +20,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -165,8 +166,14 @@ class String : private internal::RawBuffer<char, Alloc, 1> {
     size_ -= count;
   }
 
-  /// Removes the last byte. Precondition: `!empty()`.
-  void pop_back() noexcept { truncate(size_ - 1); }
+  /// Removes the last byte and returns it, or an empty optional when the string is empty (which stays as it is),
+  /// as Vec::pop_back does.
+  std::optional<char> pop_back() noexcept {
+    if (size_ == 0) return std::nullopt;
+    const char last = data_[size_ - 1];
+    truncate(size_ - 1);
+    return last;
+  }
 
   /// The bytes, NUL-terminated; valid until the next growth or the string's end.
   const char* c_str() const noexcept { return data_ != nullptr ? data_ : internal::kEmptyCString; }

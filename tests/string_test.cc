@@ -101,6 +101,8 @@ TYPED_TEST(StringTest, EmptyStringIsTerminatedWithoutAllocating) {
   EXPECT_TRUE(s == "");
   EXPECT_EQ(s.find('a'), s.npos);
   EXPECT_EQ(s.at(0), nullptr);
+  EXPECT_EQ(s.pop_back(), std::nullopt) << "popping an empty string is refused, not a write before its buffer";
+  EXPECT_EQ(s.size(), 0u);
   s.clear();
   s.erase(0);
   EXPECT_TRUE(s.append(""));
@@ -281,7 +283,7 @@ TYPED_TEST(StringTest, EraseFindAndAffixes) {
   EXPECT_EQ(s, "nostd");
   s.erase(99);
   EXPECT_EQ(s, "nostd");
-  s.pop_back();
+  EXPECT_EQ(s.pop_back(), std::optional<char>('d'));
   EXPECT_EQ(s, "nost");
   EXPECT_EQ(s.c_str()[4], '\0');
   s[0] = 'N';
