@@ -285,8 +285,9 @@ class BasicHeap {
   }
 
   /// usable_size with try_deallocate's pointer check first, whatever the check policy: the bytes usable at `ptr`,
-  /// or kInvalidPointer (foreign, interior, misaligned, nullptr) or kDoubleFree (a block freed already: a use after
-  /// free), and nothing read beyond what that check reads. For callers that must not trust the pointer (the
+  /// or kInvalidPointer (foreign, interior, misaligned, nullptr), kDoubleFree (a block freed already: a use after
+  /// free) or, at HardenedChecks and above, kCorrupted (the block's check word is broken); nothing is read beyond
+  /// what that check reads. For callers that must not trust the pointer (the
   /// drop-in malloc's malloc_usable_size). O(1), plus O(regions) for the region lookup.
   [[nodiscard]] Result<std::size_t> try_usable_size(const void* ptr) noexcept {
     if (ptr == nullptr) return fail(AllocError::kInvalidPointer);

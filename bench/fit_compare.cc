@@ -59,7 +59,8 @@ struct Options {
 void print_usage() {
   std::printf(
       "usage: fit_compare [options]\n"
-      "  --quick                  first look: 1/10 of the churn steps, 2 s cap, short runs repeated to 0.1 s\n"
+      "  --quick                  first look: 1/10 of the churn steps, 1 repetition (a short run is\n"
+      "                           repeated until the runs total 0.1 s), 2 s cap\n"
       "  --workloads=a,c          workloads to run (a b c e; default all)\n"
       "  --allocators=first,glibc allocators whose name contains one of the words (default all; alias\n"
       "                           --policies=); names:\n");

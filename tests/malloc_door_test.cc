@@ -389,6 +389,60 @@ TEST(MallocDoorDeathTest, UsableSizeOfAnInteriorOrFreedArenaPointerStopsWithAMes
   expect_valid();
 }
 
+// The first bytes of an arena chunk: no block starts there, and the header in front lies before the chunk (the
+// free path reads a block's size before the heap checks the pointer).
+TEST(MallocDoorDeathTest, FreeOfAnArenaChunkStartStopsWithAMessage) {
+  void* const block = std::malloc(opaque_size(100));
+  constexpr std::uintptr_t kChunk = std::uintptr_t{1} << 26;  // platform/malloc/chunk_map.h, kChunkBytes
+  void* const chunk_start = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(block) & ~(kChunk - 1));
+  EXPECT_DEATH(std::free(opaque(chunk_start)), "nostd-malloc: invalid pointer .*the start of an arena chunk");
+  EXPECT_DEATH(g_sink_size = malloc_usable_size(opaque(chunk_start)), "nostd-malloc: invalid pointer");
+  std::free(block);
+  expect_valid();
+}
+
+// realloc that moves a block to a huge size checks it first, in realloc's words: a freed arena block is a double
+// free, as it is for a realloc that stays in the arena.
+TEST(MallocDoorDeathTest, ReallocOfAFreedBlockToAHugeSizeIsADoubleFree) {
+  EXPECT_DEATH(
+      {
+        void* q = std::malloc(opaque_size(3000));
+        void* stale = opaque(q);
+        std::free(q);
+        g_sink = realloc_opaque(stale, opaque_size(std::size_t{2} << 20));
+      },
+      "nostd-malloc: double free .*realloc of a freed block");
+}
+
+// A huge realloc that mremap moves takes the block's registration with it: the new pointer is usable and freeable,
+// the old one is no longer a block.
+TEST(MallocDoorDeathTest, HugeReallocMovesTheRegistration) {
+  auto* p = static_cast<unsigned char*>(std::malloc(opaque_size(std::size_t{1} << 20)));
+  ASSERT_NE(p, nullptr);
+  p[0] = 42;
+  // A page mapped right after p's mapping (which ends where its usable bytes do) keeps mremap from growing p in
+  // place, so the realloc must move it; EEXIST means something is there already, which does the same.
+  const std::size_t page = door::page_size();
+  void* const end = p + malloc_usable_size(p);
+  void* const guard = mmap(end, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  const bool blocked = guard == end || (guard == MAP_FAILED && errno == EEXIST);
+  if (guard != MAP_FAILED && guard != end) munmap(guard, page);  // a kernel that took the flag for a hint
+  void* const old = opaque(p);
+  auto* q = static_cast<unsigned char*>(realloc_opaque(p, opaque_size(std::size_t{64} << 20)));
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q[0], 42);
+  EXPECT_GE(malloc_usable_size(q), std::size_t{64} << 20);
+  if (blocked) {
+    EXPECT_NE(static_cast<void*>(q), old) << "mremap grew the block in place past the guard page";
+  }
+  if (q != old) {
+    EXPECT_DEATH(g_sink_size = malloc_usable_size(old), "nostd-malloc: invalid pointer .*freed already");
+  }
+  std::free(q);
+  if (guard == end) munmap(guard, page);
+  expect_valid();
+}
+
 // A foreign pointer at the start of a page whose predecessor is unmapped: the 32 bytes in front of it, where a huge
 // block's header would be, cannot be read.
 TEST(MallocDoorDeathTest, ForeignPointerAfterAnUnmappedPageStopsWithAMessage) {

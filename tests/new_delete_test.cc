@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <new>
 #include <string>
@@ -179,7 +181,7 @@ TEST(NewDeleteTest, NothrowAlignedFormsRejectAnAlignmentThatIsNotAPowerOfTwo) {
   std::set_new_handler(nullptr);
   EXPECT_EQ(g_handler_calls_for_alignment, 0);
   EXPECT_EQ(g_heap.stats().live_allocations, before.live_allocations);
-  EXPECT_EQ(g_heap.stats().total_allocations, before.total_allocations) << "the heap was not asked";
+  EXPECT_EQ(g_heap.stats().failed_allocations, before.failed_allocations) << "the heap was not asked";
 }
 
 /// A new-handler that frees a ballast block, so the retry succeeds, and then uninstalls itself.
@@ -230,9 +232,23 @@ TEST(NewDeleteDeathTest, ThrowingFormAbortsWithoutExceptions) {
   EXPECT_DEATH(g_sink = ::operator new[](too_big, kAlign), "");
 }
 
+// Aborts at once: a new-handler is installed that would end the process differently (exit status 3), and must not
+// be called, since it cannot make the alignment valid.
+void exit_three() { std::_Exit(3); }
+
 TEST(NewDeleteDeathTest, ThrowingAlignedFormAbortsOnAnAlignmentThatIsNotAPowerOfTwo) {
-  EXPECT_DEATH(g_sink = ::operator new (64, std::align_val_t{24}), "");
-  EXPECT_DEATH(g_sink = ::operator new[](64, std::align_val_t{4097}), "");
+  EXPECT_EXIT(
+      {
+        std::set_new_handler(exit_three);
+        g_sink = ::operator new (64, std::align_val_t{24});
+      },
+      ::testing::KilledBySignal(SIGABRT), "");
+  EXPECT_EXIT(
+      {
+        std::set_new_handler(exit_three);
+        g_sink = ::operator new[](64, std::align_val_t{12});
+      },
+      ::testing::KilledBySignal(SIGABRT), "");
 }
 #endif
 

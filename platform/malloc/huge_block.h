@@ -8,7 +8,7 @@
 //   base      start of the mapping (what munmap needs)
 //   bytes     length of the mapping, a multiple of the page size
 //   usable    payload bytes up to the mapping's end (malloc_usable_size)
-//   seal      kSealKey ^ payload ^ bytes: a pointer whose seal does not match was never a huge block
+//   seal      kSealKey ^ payload ^ bytes: a registered block whose seal does not match had its header overwritten
 //
 // Recognition is O(1): a pointer outside every arena chunk (ChunkMap) is huge exactly when the registry of live huge
 // blocks (HugeRegistry: a hash set of payload addresses) holds it; only then is its header read. So a huge block
@@ -81,14 +81,15 @@ class HugeBlocks {
   }
 
   /// The header of live huge block `payload`, or nullptr when the registry does not hold `payload` (never a huge
-  /// block, or freed already). Reads nothing at `payload` unless it is registered.
+  /// block, or freed already). Reads nothing at `payload` unless it is registered. O(1) expected; takes the
+  /// registry's lock.
   HugeHeader* header_of(void* payload) noexcept {
     if (!registry_.contains(reinterpret_cast<std::uintptr_t>(payload))) return nullptr;
     return header_before(payload);
   }
 
   /// As header_of, and takes `payload` out of the registry: for free, so that of two threads freeing the same
-  /// block one gets the header and the other nullptr.
+  /// block one gets the header and the other nullptr. O(1) expected; takes the registry's lock.
   HugeHeader* claim(void* payload) noexcept {
     if (!registry_.remove(reinterpret_cast<std::uintptr_t>(payload))) return nullptr;
     return header_before(payload);
@@ -99,11 +100,9 @@ class HugeBlocks {
     return header->seal == (kSealKey ^ reinterpret_cast<std::uintptr_t>(payload) ^ header->bytes);
   }
 
-  /// Unmaps the block of `header` (claimed: no longer registered). The seal is broken first so that a stale copy
-  /// of the page (a fork child's view, say) does not pass `intact` again.
+  /// Unmaps the block of `header` (claimed: no longer registered). O(1) plus munmap.
   void free(HugeHeader* header) noexcept {
     const std::size_t bytes = header->bytes;
-    header->seal = 0;
     ::munmap(header->base, bytes);
     unmaps_.fetch_add(1, std::memory_order_relaxed);
     live_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
@@ -117,9 +116,12 @@ class HugeBlocks {
     const std::size_t page = page_size();
     if (size > SIZE_MAX - sizeof(HugeHeader) - page) return nullptr;
     const std::size_t bytes = (sizeof(HugeHeader) + size + page - 1) & ~(page - 1);
-    const std::size_t old_bytes = header->bytes;
+    std::size_t old_bytes = 0;
     std::byte* payload = nullptr;
+    // The header is read only inside move, once the registry has confirmed under its lock that the block is live
+    // (another thread's free of it, a race in the program, then finds it missing instead of unmapped under us).
     registry_.move(reinterpret_cast<std::uintptr_t>(old_payload), [&]() noexcept -> std::uintptr_t {
+      old_bytes = header->bytes;
       void* const moved = ::mremap(header->base, old_bytes, bytes, MREMAP_MAYMOVE);
       if (moved == MAP_FAILED) return 0;
       auto* const base = static_cast<std::byte*>(moved);
@@ -139,7 +141,7 @@ class HugeBlocks {
     return reinterpret_cast<const std::byte*>(header) == header->base;
   }
 
-  /// The registry's lock, for the fork handlers (see HugeRegistry::lock).
+  /// The registry of live huge blocks, for the fork handlers (HugeRegistry::lock, unlock, reset_lock).
   HugeRegistry& registry() noexcept { return registry_; }
 
   /// A snapshot of the counters.

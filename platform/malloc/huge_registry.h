@@ -15,6 +15,12 @@
 // huge block freed twice (its pages are unmapped) or on a foreign pointer at the start of a page whose predecessor
 // is unmapped; or asking the kernel (mincore or msync: a system call per lookup, and both report PROT_NONE pages as
 // mapped).
+//
+// The lock is the arenas' spin-then-yield lock (ArenaLock), made for holds of tens of nanoseconds; here a hold can
+// last a system call: `move` holds it across the mremap of a realloc, and an insert that doubles the table across an
+// mmap and the rehash. Huge blocks are rare next to arena blocks, and a waiter yields its core after a microsecond
+// of spinning, so a sleeping mutex would only add its own cost to the common uncontended case. The table never
+// shrinks: after a peak of N live huge blocks it keeps 16 N to 32 N bytes mapped (8-byte slots, at most half used).
 #pragma once
 
 #include <sys/mman.h>

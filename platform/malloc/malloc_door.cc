@@ -54,6 +54,35 @@ static_assert(kMaxArenas < kNoArena, "arena indices must leave kNoArena free");
   ReportAndAbort::on_fault(HeapFault{error, where, what});
 }
 
+// How a call that checks a block names its misuses (checked_usable_size): a freed block, a pointer never returned,
+// a block whose header was overwritten.
+struct CallWords {
+  AllocError freed_error;    // what a freed block is reported as: a double free for realloc, else an invalid pointer
+  const char* freed;         // an arena block freed already
+  const char* foreign;       // in an arena chunk, but no block starts there
+  const char* unregistered;  // outside every chunk and not a live huge block: never one, or freed already
+  const char* corrupted;     // a header the program overwrote
+};
+constexpr CallWords kUsableSizeWords{AllocError::kInvalidPointer, "malloc_usable_size of a freed block",
+                                     "malloc_usable_size of a pointer malloc never returned",
+                                     "malloc_usable_size of a pointer malloc never returned, or freed already",
+                                     "malloc_usable_size of a block whose header was overwritten"};
+constexpr CallWords kReallocWords{
+    AllocError::kDoubleFree, "realloc of a freed block", "realloc of a pointer malloc never returned",
+    "realloc of a pointer malloc never returned, or freed already", "realloc of a block whose header was overwritten"};
+
+// Reports what try_usable_size found wrong with `ptr`, in `call`'s words.
+[[noreturn]] void report_bad_block(AllocError error, const void* ptr, const CallWords& call) noexcept {
+  switch (error) {
+    case AllocError::kDoubleFree:
+      fault(call.freed_error, ptr, call.freed);
+    case AllocError::kCorrupted:
+      fault(AllocError::kCorrupted, ptr, call.corrupted);
+    default:
+      fault(AllocError::kInvalidPointer, ptr, call.foreign);
+  }
+}
+
 // ---- one set of arenas per check level ----
 
 template <class Check>
@@ -93,6 +122,12 @@ struct ArenaSet {
   }
 
   static void deallocate(std::uint8_t owner, void* ptr) noexcept {
+    // The size read below comes before the heap's pointer check, and reads the header in front of `ptr`: for a
+    // pointer in a chunk's first bytes that is the page before the chunk, which may be unmapped. No block starts
+    // there (the region header comes first), so such a pointer is refused before anything is read.
+    if ((reinterpret_cast<std::uintptr_t>(ptr) & (kChunkBytes - 1)) < Heap::Tags::kHeaderSize) [[unlikely]] {
+      fault(AllocError::kInvalidPointer, ptr, "free of a pointer malloc never returned (the start of an arena chunk)");
+    }
     Arena<Heap>& arena = arenas[owner - 1];
     arena.lock();
     // The block's size, for the release interval: a header read the free is about to make anyway. (A bad pointer
@@ -122,21 +157,15 @@ struct ArenaSet {
     return block;
   }
 
-  // malloc_usable_size: the pointer is checked first (try_usable_size, at every level), since a program may ask about
-  // any pointer: an interior or freed one is reported as free would report it, not answered with a size read from
-  // payload bytes.
-  static std::size_t usable_size(std::uint8_t owner, void* ptr) noexcept {
+  // malloc_usable_size, and realloc's moves: the pointer is checked first (try_usable_size, at every level), since a
+  // program may pass any pointer: an interior or freed one is reported, not answered with a size read from payload
+  // bytes. `call` words the report.
+  static std::size_t usable_size(std::uint8_t owner, void* ptr, const CallWords& call) noexcept {
     Arena<Heap>& arena = arenas[owner - 1];
     arena.lock();
     const Result<std::size_t> bytes = arena.heap().try_usable_size(ptr);
     arena.unlock();
-    if (!bytes) {
-      // A freed block is an invalid pointer here (a use after free); "double free" would name the wrong call.
-      if (bytes.error() == AllocError::kDoubleFree) {
-        fault(AllocError::kInvalidPointer, ptr, "malloc_usable_size of a freed block");
-      }
-      fault(bytes.error(), ptr, "malloc_usable_size of a pointer malloc never returned");
-    }
+    if (!bytes) report_bad_block(bytes.error(), ptr, call);
     return *bytes;
   }
 
@@ -314,6 +343,19 @@ inline void ensure_init() noexcept {
   }
 }
 
+// The bytes usable at `ptr` (not nullptr), any misuse reported in `call`'s words: arena blocks through the heap's
+// pointer check, huge blocks through the registry.
+std::size_t checked_usable_size(void* ptr, const CallWords& call) noexcept {
+  if (const std::uint8_t owner = g_chunks.owner(ptr); owner != ChunkMap::kNoOwner) {
+    if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
+    return with_arenas([=, &call]<class Set>() { return Set::usable_size(owner, ptr, call); });
+  }
+  HugeHeader* const huge = g_huge.header_of(ptr);
+  if (huge == nullptr) fault(AllocError::kInvalidPointer, ptr, call.unregistered);
+  if (!HugeBlocks::intact(huge, ptr)) fault(AllocError::kCorrupted, ptr, call.corrupted);
+  return huge->usable;
+}
+
 void* note(void* block) noexcept {
   if (block == nullptr) [[unlikely]]
     g_failures.fetch_add(1, std::memory_order_relaxed);
@@ -355,13 +397,13 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
   }
   HugeHeader* const huge = owner == ChunkMap::kNoOwner ? g_huge.header_of(ptr) : nullptr;
   if (owner == ChunkMap::kNoOwner && huge == nullptr) {
-    fault(AllocError::kInvalidPointer, ptr, "realloc of a pointer malloc never returned, or freed already");
+    fault(AllocError::kInvalidPointer, ptr, kReallocWords.unregistered);
   }
   if (huge != nullptr && size >= kHugeThreshold && HugeBlocks::default_aligned(intact_or_fault(huge, ptr))) {
     return note(g_huge.resize(ptr, huge, size));  // mremap: no copy
   }
   // Between an arena and a mapping (either way), or a huge block with a large alignment: move.
-  const std::size_t old_usable = usable_size(ptr);
+  const std::size_t old_usable = checked_usable_size(ptr, kReallocWords);
   void* const moved = allocate(size, kMallocAlignment);
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, ptr, std::min(old_usable, size));
@@ -372,15 +414,7 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
 std::size_t usable_size(void* ptr) noexcept {
   if (ptr == nullptr) return 0;
   ensure_init();
-  if (const std::uint8_t owner = g_chunks.owner(ptr); owner != ChunkMap::kNoOwner) {
-    if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
-    return with_arenas([=]<class Set>() { return Set::usable_size(owner, ptr); });
-  }
-  HugeHeader* const huge = g_huge.header_of(ptr);
-  if (huge == nullptr) {
-    fault(AllocError::kInvalidPointer, ptr, "malloc_usable_size of a pointer malloc never returned, or freed already");
-  }
-  return intact_or_fault(huge, ptr)->usable;
+  return checked_usable_size(ptr, kUsableSizeWords);
 }
 
 std::size_t release_free_memory() noexcept {
