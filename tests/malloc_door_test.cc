@@ -465,6 +465,25 @@ TEST(MallocDoorDeathTest, OverwrittenHugeHeaderStopsWithAMessage) {
         std::free(opaque(p));
       },
       "nostd-malloc: heap corrupted .*huge block's header was overwritten");
+  // realloc and malloc_usable_size check the header before they read the size, and say which call found it.
+  for (const std::size_t new_size : {std::size_t{4} << 20, std::size_t{64}}) {
+    EXPECT_DEATH(
+        {
+          auto* p = static_cast<unsigned char*>(opaque(std::malloc(opaque_size(std::size_t{2} << 20))));
+          volatile unsigned char* seal = p - 8;
+          *seal = static_cast<unsigned char>(*seal ^ 0xff);
+          g_sink = std::realloc(opaque(p), opaque_size(new_size));
+        },
+        "nostd-malloc: heap corrupted .*realloc of a block whose header was overwritten");
+  }
+  EXPECT_DEATH(
+      {
+        auto* p = static_cast<unsigned char*>(opaque(std::malloc(opaque_size(std::size_t{2} << 20))));
+        volatile unsigned char* seal = p - 8;
+        *seal = static_cast<unsigned char>(*seal ^ 0xff);
+        g_sink_size = malloc_usable_size(opaque(p));
+      },
+      "nostd-malloc: heap corrupted .*malloc_usable_size of a block whose header was overwritten");
 }
 
 TEST(MallocDoorDeathTest, DoubleFreeStopsWithAMessage) {

@@ -258,9 +258,11 @@ void fork_child() noexcept {
   with_arenas([]<class Set>() { Set::reset_all(); });
 }
 
-// The header of live huge block `ptr` (registered, so its pages are mapped), checked for the program's writes.
-HugeHeader* intact_or_fault(HugeHeader* huge, void* ptr) noexcept {
-  if (!HugeBlocks::intact(huge, ptr)) fault(AllocError::kCorrupted, ptr, "huge block's header was overwritten");
+// The header of live huge block `ptr` (registered, so its pages are mapped), checked for the program's writes; an
+// overwritten header is reported as `what`.
+HugeHeader* intact_or_fault(HugeHeader* huge, void* ptr,
+                            const char* what = "huge block's header was overwritten") noexcept {
+  if (!HugeBlocks::intact(huge, ptr)) fault(AllocError::kCorrupted, ptr, what);
   return huge;
 }
 
@@ -352,8 +354,7 @@ std::size_t checked_usable_size(void* ptr, const CallWords& call) noexcept {
   }
   HugeHeader* const huge = g_huge.header_of(ptr);
   if (huge == nullptr) fault(AllocError::kInvalidPointer, ptr, call.unregistered);
-  if (!HugeBlocks::intact(huge, ptr)) fault(AllocError::kCorrupted, ptr, call.corrupted);
-  return huge->usable;
+  return intact_or_fault(huge, ptr, call.corrupted)->usable;
 }
 
 void* note(void* block) noexcept {
@@ -399,11 +400,13 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
   if (owner == ChunkMap::kNoOwner && huge == nullptr) {
     fault(AllocError::kInvalidPointer, ptr, kReallocWords.unregistered);
   }
-  if (huge != nullptr && size >= kHugeThreshold && HugeBlocks::default_aligned(intact_or_fault(huge, ptr))) {
+  if (huge != nullptr) intact_or_fault(huge, ptr, kReallocWords.corrupted);
+  if (huge != nullptr && size >= kHugeThreshold && HugeBlocks::default_aligned(huge)) {
     return note(g_huge.resize(ptr, huge, size));  // mremap: no copy
   }
-  // Between an arena and a mapping (either way), or a huge block with a large alignment: move.
-  const std::size_t old_usable = checked_usable_size(ptr, kReallocWords);
+  // Between an arena and a mapping (either way), or a huge block with a large alignment: move. A huge block was
+  // looked up and checked above; only an arena block is looked up here.
+  const std::size_t old_usable = huge != nullptr ? huge->usable : checked_usable_size(ptr, kReallocWords);
   void* const moved = allocate(size, kMallocAlignment);
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, ptr, std::min(old_usable, size));
