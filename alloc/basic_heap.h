@@ -41,20 +41,12 @@
 #include "alloc/heap_stats.h"
 #include "alloc/internal/free_node.h"
 #include "alloc/internal/memory_tools.h"
+#include "alloc/internal/optimize.h"
 #include "alloc/internal/policy_list.h"
 #include "alloc/layout.h"
 #include "alloc/lock/null_lock.h"
 
 namespace nostd {
-
-namespace internal {
-/// True when the compiler optimises for size (-Os, -Oz): the heap then leaves out code that only buys speed.
-#ifdef __OPTIMIZE_SIZE__
-inline constexpr bool kOptimizingForSize = true;
-#else
-inline constexpr bool kOptimizingForSize = false;
-#endif
-}  // namespace internal
 
 /// What `walk()` reports for each block.
 struct BlockInfo {
@@ -439,10 +431,10 @@ class BasicHeap {
   static const std::byte* block_of(const void* payload) noexcept {
     return static_cast<const std::byte*>(payload) - Tags::kHeaderSize;
   }
-  static internal::FreeNode* node_of(std::byte* block) noexcept {
+  NOSTD_HOT static internal::FreeNode* node_of(std::byte* block) noexcept {
     return reinterpret_cast<internal::FreeNode*>(block + Tags::kHeaderSize);
   }
-  static std::byte* block_of_node(internal::FreeNode* node) noexcept {
+  NOSTD_HOT static std::byte* block_of_node(internal::FreeNode* node) noexcept {
     return reinterpret_cast<std::byte*>(node) - Tags::kHeaderSize;
   }
   static std::uintptr_t address(const void* p) noexcept { return reinterpret_cast<std::uintptr_t>(p); }
@@ -552,7 +544,7 @@ class BasicHeap {
     return h ^ (h >> (sizeof(std::uintptr_t) * 4));
   }
 
-  const RegionHeader* region_of(const std::byte* p) const noexcept {
+  NOSTD_HOT const RegionHeader* region_of(const std::byte* p) const noexcept {
     if constexpr (kCaching) {
       // The newest region's payload range, kept beside the cache bins (note_newest_region): one compare, no walk.
       if (address(p) - cache_.lo < cache_.span) return regions_;
@@ -566,7 +558,7 @@ class BasicHeap {
   // Bytes a block needs to hold `size` payload bytes: tags added, rounded to the granule, at least the minimum.
   // DebugChecks reserves one canary byte more than asked, so that a write one byte past the request always lands
   // on a canary.
-  static Result<std::size_t> block_size_for(std::size_t size) noexcept {
+  NOSTD_HOT static Result<std::size_t> block_size_for(std::size_t size) noexcept {
     // The largest size rounded_block_size takes without wrapping.
     constexpr std::size_t kLargest =
         std::numeric_limits<std::size_t>::max() - (kUsedOverhead + kCanaryBytes) - (kGranule - 1);
@@ -574,14 +566,14 @@ class BasicHeap {
     return rounded_block_size(size);
   }
   // block_size_for's rounding, for a `size` it has checked (or, in the cache's inline hit, one bounded already).
-  static constexpr std::size_t rounded_block_size(std::size_t size) noexcept {
+  NOSTD_HOT static constexpr std::size_t rounded_block_size(std::size_t size) noexcept {
     return std::max(align_up(size + kUsedOverhead + kCanaryBytes, kGranule), kMinBlockSize);
   }
 
   // The bytes to leave free in front of `block` so that its payload lands on `align`. A gap smaller than a
   // minimum block could not stand as a free block of its own, so it is widened to the next aligned address
   // past a minimum block.
-  static std::size_t leading_gap(const std::byte* block, std::size_t align) noexcept {
+  NOSTD_HOT static std::size_t leading_gap(const std::byte* block, std::size_t align) noexcept {
     const std::uintptr_t payload = address(block) + Tags::kHeaderSize;
     std::uintptr_t aligned = align_up(payload, align);
     if (aligned != payload && aligned - payload < kMinBlockSize) aligned = align_up(payload + kMinBlockSize, align);
@@ -641,7 +633,7 @@ class BasicHeap {
 
   // Σ usable_size over the live blocks, from the counters: each block's size less its tags and trailer, less the
   // alignment-record byte of each over-aligned block (under DebugChecks also less the slack: the requested bytes).
-  std::size_t bytes_in_use() const noexcept {
+  NOSTD_HOT std::size_t bytes_in_use() const noexcept {
     std::size_t bytes = used_block_bytes_ - live_ * kUsedOverhead - live_over_aligned_;
     if constexpr (kDebugLevel) bytes -= slack_bytes_;
     return bytes;
@@ -714,7 +706,7 @@ class BasicHeap {
       Check::kLevel <= CheckLevel::kBasic && !internal::kMemoryTools;
 
   // Allocates free block `block` of exactly `size` bytes whole (the fast path above).
-  void* take_whole(std::byte* block, std::size_t size) noexcept {
+  NOSTD_HOT void* take_whole(std::byte* block, std::size_t size) noexcept {
     expect_links_intact(block);
     index_.remove(node_of(block), size);
     free_block_bytes_ -= size;
@@ -729,7 +721,7 @@ class BasicHeap {
 
   // Makes [tail, tail + size) a free block. The block after it must already record a free predecessor or be
   // about to (callers set it).
-  void split_free_tail(std::byte* tail, std::size_t size) noexcept {
+  NOSTD_HOT void split_free_tail(std::byte* tail, std::size_t size) noexcept {
     if constexpr (internal::kMemoryTools) internal::tool_forbid(tail, size);
     Tags::make_free(tail, size);
     index_insert(tail, size);
@@ -738,7 +730,7 @@ class BasicHeap {
 
   // Puts the free block at `block` on the fit index. Its links are the one part of a free block the fit policy
   // touches directly, so memory tools must let it.
-  void index_insert(std::byte* block, std::size_t size) noexcept {
+  NOSTD_HOT void index_insert(std::byte* block, std::size_t size) noexcept {
     if constexpr (internal::kMemoryTools) internal::tool_permit(node_of(block), sizeof(internal::FreeNode));
     index_.insert(node_of(block), size);
   }
@@ -790,7 +782,7 @@ class BasicHeap {
   }
 
   // Removes a free block from the index ahead of merging it into a neighbour.
-  void take_free(std::byte* block, std::size_t size) noexcept {
+  NOSTD_HOT void take_free(std::byte* block, std::size_t size) noexcept {
     index_.remove(node_of(block), size);
     free_block_bytes_ -= size;
   }
@@ -855,13 +847,13 @@ class BasicHeap {
 
   static constexpr std::size_t cache_bin(std::size_t size) noexcept { return (size - kMinBlockSize) / kGranule; }
   static constexpr std::size_t cache_bin_size(std::size_t bin) noexcept { return kMinBlockSize + bin * kGranule; }
-  static CachedNode* cached_node(std::byte* block) noexcept {
+  NOSTD_HOT static CachedNode* cached_node(std::byte* block) noexcept {
     return reinterpret_cast<CachedNode*>(block + Tags::kHeaderSize);
   }
-  static const CachedNode* cached_node(const std::byte* block) noexcept {
+  NOSTD_HOT static const CachedNode* cached_node(const std::byte* block) noexcept {
     return reinterpret_cast<const CachedNode*>(block + Tags::kHeaderSize);
   }
-  static std::byte* block_of_cached(CachedNode* node) noexcept {
+  NOSTD_HOT static std::byte* block_of_cached(CachedNode* node) noexcept {
     return reinterpret_cast<std::byte*>(node) - Tags::kHeaderSize;
   }
 
@@ -891,7 +883,7 @@ class BasicHeap {
     cache_.hull_span = hi - lo;
   }
   // True when the first two payload words of `block` (whose size is a cache bin's) read as a cached block's.
-  bool sealed(const std::byte* block) const noexcept {
+  NOSTD_HOT bool sealed(const std::byte* block) const noexcept {
     const CachedNode* const node = cached_node(block);
     return node->key == cache_seal(node->next);
   }
@@ -900,7 +892,7 @@ class BasicHeap {
   // was written after its free (a use after free) and is then freed again is still looked up in its bin, and found:
   // a double free. A live payload passes this by chance (a key word that is the secret xor a heap address) and costs
   // one bin scan. O(1).
-  bool maybe_cached(const std::byte* block) const noexcept {
+  NOSTD_HOT bool maybe_cached(const std::byte* block) const noexcept {
     const std::uintptr_t link = cached_node(block)->key ^ cache_.secret;
     return link == 0 || link - cache_.hull_lo < cache_.hull_span;
   }
@@ -923,7 +915,7 @@ class BasicHeap {
 
   // Pushes freed used block `block` of `size` bytes onto bin `bin` (which has room) and counts the free: the end of
   // cache_put and of cache_free.
-  void push_cached(std::byte* block, std::size_t size, std::size_t bin) noexcept {
+  NOSTD_HOT void push_cached(std::byte* block, std::size_t size, std::size_t bin) noexcept {
     CachedNode* const node = cached_node(block);
     CachedNode* const next = cache_.heads[bin];
     node->next = next;
@@ -1051,7 +1043,7 @@ class BasicHeap {
   }
 
   // Pops `node`, the head of the bin of `size`, as an allocation.
-  void* cache_take(CachedNode* node, std::size_t size) noexcept {
+  NOSTD_HOT void* cache_take(CachedNode* node, std::size_t size) noexcept {
     cache_pop(node, size);
     peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
     ++total_allocations_;
@@ -1116,7 +1108,7 @@ class BasicHeap {
   // Pops `node`, the head of the bin of `size`, back into the live counters. Under BasicChecks a cached block whose
   // seal or header no longer reads as written (a write after free) goes to the handler before anything is changed,
   // and so before its link is followed.
-  void cache_pop(CachedNode* node, std::size_t size) noexcept {
+  NOSTD_HOT void cache_pop(CachedNode* node, std::size_t size) noexcept {
     std::byte* const block = block_of_cached(node);
     CachedNode* const next = node->next;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
@@ -1280,7 +1272,7 @@ class BasicHeap {
   }
 
   // Rewrites a used block's tags for a new size, keeping its flags, its alignment record and the usage counters.
-  void resize_used(std::byte* block, std::size_t new_size) noexcept {
+  NOSTD_HOT void resize_used(std::byte* block, std::size_t new_size) noexcept {
     used_block_bytes_ = used_block_bytes_ - Tags::size(block) + new_size;
     const bool over_aligned = Tags::over_aligned(block);
     const std::size_t log2_align = over_aligned ? internal::load_word<std::uint8_t>(align_record(block)) : 0;
@@ -1439,7 +1431,7 @@ class BasicHeap {
 
   // Writes the trailer of used block `block` whose caller asked for `requested` bytes: under DebugChecks the canary
   // bytes and the slack, then the check word (which covers the slack).
-  void seal_used(std::byte* block, std::size_t requested) noexcept {
+  NOSTD_HOT void seal_used(std::byte* block, std::size_t requested) noexcept {
     std::byte* const at = trailer(block);
     if constexpr (kDebugLevel) {
       const std::size_t slack = usable_bytes(block) - requested;
@@ -1558,7 +1550,7 @@ class BasicHeap {
 
   // A block size that could be real where at most `room` bytes are left: at least a minimum block, a multiple of
   // the granule, within the room.
-  static bool plausible_size(std::size_t size, std::size_t room) noexcept {
+  NOSTD_HOT static bool plausible_size(std::size_t size, std::size_t room) noexcept {
     return size >= kMinBlockSize && is_aligned(size, kGranule) && size <= room;
   }
 
@@ -1575,7 +1567,7 @@ class BasicHeap {
   // True when `node` lies where a free block's links can: inside a region, at a granule-aligned payload address
   // past the region's first header. Such a pointer may be read (its links lie inside the region, at most up to the
   // end sentinel's word). O(regions). The test safe unlinking applies to a neighbour before reading it.
-  bool node_in_heap(const internal::FreeNode* node) const noexcept {
+  NOSTD_HOT bool node_in_heap(const internal::FreeNode* node) const noexcept {
     const auto* const p = reinterpret_cast<const std::byte*>(node);
     const RegionHeader* const region = region_of(p);
     return region != nullptr && is_aligned(p, kGranule) && p >= region->first + Tags::kHeaderSize;
@@ -1597,7 +1589,7 @@ class BasicHeap {
   // The index's safe-unlinking answer for `node`, with `in_heap` vouching for neighbours: the index's own
   // links_intact when it has one, else the generic check for nullptr-terminated FreeNode lists.
   template <class InHeap>
-  bool links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
+  NOSTD_HOT bool links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
     if constexpr (HasLinksIntact<decltype(index_)>) {
       return index_.links_intact(node, in_heap);
     } else {
@@ -1605,14 +1597,21 @@ class BasicHeap {
     }
   }
 
+  // node_in_heap as the `in_heap` of links_intact: a named callable rather than a lambda, so that NOSTD_HOT can
+  // mark its call operator (GCC left the lambda's out of line in a large translation unit).
+  struct NodeInHeap {
+    const BasicHeap* heap;
+    NOSTD_HOT bool operator()(const internal::FreeNode* node) const noexcept { return heap->node_in_heap(node); }
+  };
+
   // Safe unlinking: before the free block `block` leaves the index, its neighbours on the index must point back at
   // it; otherwise a write through a dangling pointer has forged its links, and removing it would write through
   // them (the classic unlink attack). The fault goes to the check policy before anything is modified. Costs two
   // region lookups and two loads of lines the unlink touches anyway.
-  void expect_links_intact(std::byte* block) const noexcept {
+  NOSTD_HOT void expect_links_intact(std::byte* block) const noexcept {
     if constexpr (kSafeUnlink) {
       const internal::FreeNode* const node = node_of(block);
-      if (!links_intact(node, [this](const internal::FreeNode* n) { return node_in_heap(n); })) {
+      if (!links_intact(node, NodeInHeap{this})) {
         Check::on_fault(HeapFault{AllocError::kCorrupted, node,
                                   "free block's list links do not point back at it (write after free?)"});
       }

@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "alloc/internal/free_node.h"
+#include "alloc/internal/optimize.h"
 
 namespace nostd::internal {
 
@@ -18,7 +19,7 @@ class FreeList {
   constexpr FreeList() noexcept = default;
 
   /// Pushes `node` at the head. O(1).
-  void push_front(FreeNode* node) noexcept {
+  NOSTD_HOT void push_front(FreeNode* node) noexcept {
     node->prev = nullptr;
     node->next = head_;
     if (head_ != nullptr) head_->prev = node;
@@ -27,7 +28,7 @@ class FreeList {
   }
 
   /// Unlinks `node`, which must be on this list. O(1).
-  void erase(FreeNode* node) noexcept {
+  NOSTD_HOT void erase(FreeNode* node) noexcept {
     if (node->prev != nullptr) {
       node->prev->next = node->next;
     } else {
@@ -42,7 +43,7 @@ class FreeList {
   /// use-after-free write to a free block's links makes this false, so that `erase` is never steered into
   /// writing through a forged pointer. Precondition: `node` may be read. O(1) plus two `in_heap` calls.
   template <class InHeap>
-  bool links_intact(const FreeNode* node, InHeap&& in_heap) const noexcept {
+  NOSTD_HOT bool links_intact(const FreeNode* node, InHeap&& in_heap) const noexcept {
     const FreeNode* const prev = node->prev;
     if (prev == nullptr ? head_ != node : !in_heap(prev) || prev->next != node) return false;
     const FreeNode* const next = node->next;
@@ -82,13 +83,13 @@ class ListIndex {
   constexpr ListIndex() noexcept = default;
 
   /// Adds a free block of `size` bytes at the head. O(1).
-  void insert(FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
+  NOSTD_HOT void insert(FreeNode* node, std::size_t /*size*/) noexcept { list_.push_front(node); }
   /// Removes a free block. O(1).
-  void remove(FreeNode* node, std::size_t /*size*/) noexcept { list_.erase(node); }
+  NOSTD_HOT void remove(FreeNode* node, std::size_t /*size*/) noexcept { list_.erase(node); }
   /// Safe unlinking (optional FitIndex member, see alloc/concepts/fit_policy.h): true when removing `node` would
   /// only write through links that point back at it; neighbours are checked with `in_heap` before being read.
   template <class InHeap>
-  bool links_intact(const FreeNode* node, InHeap&& in_heap) const noexcept {
+  NOSTD_HOT bool links_intact(const FreeNode* node, InHeap&& in_heap) const noexcept {
     return list_.links_intact(node, in_heap);
   }
   /// Number of free blocks indexed.

@@ -63,6 +63,7 @@
 
 #include "alloc/concepts/role.h"
 #include "alloc/internal/free_node.h"
+#include "alloc/internal/optimize.h"
 #include "alloc/layout.h"
 
 namespace nostd {
@@ -114,7 +115,9 @@ struct SegregatedFit {
 
   /// Flat list index of a block of `size` bytes (class × Lists + list), before clamping to the last list.
   /// The mapping of the file comment: no branch, one bit_width.
-  static constexpr std::size_t unclamped_list_of(std::size_t size) noexcept { return list_of_units(size / kSmallStep); }
+  NOSTD_HOT static constexpr std::size_t unclamped_list_of(std::size_t size) noexcept {
+    return list_of_units(size / kSmallStep);
+  }
 
   /// The smallest block size list `index` holds (its lower bound).
   static constexpr std::size_t list_floor(std::size_t index) noexcept {
@@ -127,7 +130,7 @@ struct SegregatedFit {
   /// The first list every block of which holds `need` bytes: `need` rounded up to the next list boundary
   /// (good fit). At or past an index's kListCount when `need` is above its last list's floor. Works in units of the
   /// small step, so that no size near SIZE_MAX can wrap.
-  static constexpr std::size_t list_for_request(std::size_t need) noexcept {
+  NOSTD_HOT static constexpr std::size_t list_for_request(std::size_t need) noexcept {
     const std::size_t units = need / kSmallStep + (need % kSmallStep != 0 ? 1 : 0);
     // need's own list, plus one unless need sits on that list's floor (no bits below the list step): the list after
     // a class's last is the next class's first, so one bit_width serves both.
@@ -139,12 +142,12 @@ struct SegregatedFit {
   static constexpr std::size_t kListsLog2 = static_cast<std::size_t>(std::countr_zero(Lists));
 
   // log2 of the list step (in small steps) of the class holding `units` small steps: 0 for classes 0 and 1.
-  static constexpr std::size_t shift_of(std::size_t units) noexcept {
+  NOSTD_HOT static constexpr std::size_t shift_of(std::size_t units) noexcept {
     const std::size_t width = static_cast<std::size_t>(std::bit_width(units));
     return std::max(width, kListsLog2 + 1) - (kListsLog2 + 1);
   }
   // The flat index of a size of `units` small steps: shift * Lists + (units >> shift).
-  static constexpr std::size_t list_of_units(std::size_t units) noexcept {
+  NOSTD_HOT static constexpr std::size_t list_of_units(std::size_t units) noexcept {
     const std::size_t shift = shift_of(units);
     return shift * Lists + (units >> shift);
   }
@@ -175,14 +178,14 @@ struct SegregatedFit {
     static_assert(kClasses <= 64, "SegregatedFit: the first-level bitmap is one 64-bit word (64 classes at most)");
 
     /// The list a free block of `size` bytes lives on. O(1), no branch (the clamp is a conditional move).
-    static constexpr std::size_t list_of(std::size_t size) noexcept {
+    NOSTD_HOT static constexpr std::size_t list_of(std::size_t size) noexcept {
       return std::min(unclamped_list_of(size), kListCount - 1);
     }
 
     constexpr SizedIndex() noexcept = default;
 
     /// Adds a free block of `size` bytes at the head of its list (most recently freed is reused first). O(1).
-    void insert(internal::FreeNode* node, std::size_t size) noexcept {
+    NOSTD_HOT void insert(internal::FreeNode* node, std::size_t size) noexcept {
       const std::size_t index = list_of(size);
       internal::FreeNode* const head = heads_[index];
       node->next = head;
@@ -195,7 +198,7 @@ struct SegregatedFit {
     }
 
     /// Removes a free block of `size` bytes (the size it was inserted with). O(1).
-    void remove(internal::FreeNode* node, std::size_t size) noexcept {
+    NOSTD_HOT void remove(internal::FreeNode* node, std::size_t size) noexcept {
       const std::size_t index = list_of(size);
       internal::FreeNode* const next = node->next;
       internal::FreeNode* const prev = node->prev;
@@ -215,7 +218,7 @@ struct SegregatedFit {
     /// list's head slot holding `node` (the list is picked from `node`'s block size, as remove picks it);
     /// `next->prev == node` or no next. Each neighbour passes `in_heap` before it is read. O(1).
     template <class InHeap>
-    bool links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
+    NOSTD_HOT bool links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
       const internal::FreeNode* const prev = node->prev;
       if (prev == nullptr) {
         if (heads_[list_of(internal::node_block_size<Tags>(node))] != node) return false;
@@ -232,7 +235,7 @@ struct SegregatedFit {
     /// above has a block, the head of `need`'s own list is probed last. Bounded by kListCount probes, one for a
     /// request `fits` always accepts (see the file comment).
     template <class Fits>
-    internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
+    NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       for (std::size_t index = next_non_empty(list_for_request(need)); index < kListCount;
            index = next_non_empty(index + 1)) {
         internal::FreeNode* const head = heads_[index];
@@ -251,7 +254,7 @@ struct SegregatedFit {
     /// only (classes 0 and 1 with the default SmallLimit, i.e. blocks under 32 granules). Optional FitIndex member
     /// (HasExactLists): the core's allocate takes such a block whole, without `find`'s bitmap search and without a
     /// split. One compare and one load.
-    internal::FreeNode* exact(std::size_t need) const noexcept {
+    NOSTD_HOT internal::FreeNode* exact(std::size_t need) const noexcept {
       if constexpr (kSmallStep == kGranule) {
         if (need < 2 * kSmallLimit) return heads_[need / kSmallStep];
       }
@@ -287,12 +290,12 @@ struct SegregatedFit {
     // that linking and unlinking need no branch on nullptr (a conditional move instead). The scratch node is
     // written, never read, and never appears in a list; it is zero when the heap is empty, so a `constinit` heap
     // stays in .bss (what per-list sentinel heads would not allow: see the file comment).
-    internal::FreeNode* sink(internal::FreeNode* neighbour) noexcept {
+    NOSTD_HOT internal::FreeNode* sink(internal::FreeNode* neighbour) noexcept {
       return neighbour != nullptr ? neighbour : &scratch_;
     }
 
     // The first non-empty list at or after `from`, or kListCount: two count-trailing-zeros, no loop.
-    std::size_t next_non_empty(std::size_t from) const noexcept {
+    NOSTD_HOT std::size_t next_non_empty(std::size_t from) const noexcept {
       if (from >= kListCount) return kListCount;
       std::size_t cls = from / Lists;
       std::uint32_t lists = second_level_[cls] & (~std::uint32_t{0} << (from % Lists));
