@@ -5,9 +5,13 @@
 // `all_allocators()`; `//bench:replay` runs `all_compositions()`, which adds the check levels.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "alloc/alloc.h"
 #include "bench/bench_allocator.h"
@@ -56,6 +60,36 @@ struct BasicChecksWithoutSafeUnlink {
   /// Forwards to AbortOnFault.
   [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { AbortOnFault::on_fault(fault); }
 };
+
+/// True when `--allocators=` word `word` selects the allocator named `name`: a word selects every name that contains
+/// it ("seg" selects every SegregatedFit row), and a word written `=name` selects that one name only
+/// ("=seg/compact/nochecks", not its "+cache" variants).
+inline bool word_selects(std::string_view word, std::string_view name) {
+  if (!word.empty() && word.front() == '=') return name == word.substr(1);
+  return name.find(word) != std::string_view::npos;
+}
+
+/// The entries of `entries` that `words` (the `--allocators=` list) select, in table order; every entry when `words`
+/// is empty. A word that selects nothing is an error, so that a typo does not silently shrink the table: `bad_word`
+/// is set to it and the result is empty.
+inline std::vector<const AllocatorEntry*> select_allocators(std::span<const AllocatorEntry> entries,
+                                                            std::span<const std::string> words, std::string* bad_word) {
+  std::vector<const AllocatorEntry*> selected;
+  for (const AllocatorEntry& e : entries) {
+    if (words.empty() ||
+        std::any_of(words.begin(), words.end(), [&](const std::string& w) { return word_selects(w, e.name); })) {
+      selected.push_back(&e);
+    }
+  }
+  for (const std::string& w : words) {
+    if (std::none_of(entries.begin(), entries.end(),
+                     [&](const AllocatorEntry& e) { return word_selects(w, e.name); })) {
+      *bad_word = w;
+      return {};
+    }
+  }
+  return selected;
+}
 
 /// The first-fit composition every throughput is also divided by ("÷ first").
 inline constexpr const char* kFirstFitBaseline = "first/compact";

@@ -62,8 +62,8 @@ void print_usage() {
       "  --quick                  first look: 1/10 of the churn steps, 1 repetition (a short run is\n"
       "                           repeated until the runs total 0.1 s), 2 s cap\n"
       "  --workloads=a,c          workloads to run (a b c e; default all)\n"
-      "  --allocators=first,glibc allocators whose name contains one of the words (default all; alias\n"
-      "                           --policies=); names:\n");
+      "  --allocators=first,glibc allocators whose name contains one of the words, or is the name after\n"
+      "                           '=' (=seg/compact: that row alone); default all; alias --policies=; names:\n");
   for (const AllocatorEntry& e : all_allocators()) std::printf("                             %s\n", e.name);
   std::printf(
       "  --reps=N                 throughput repetitions (default 5; median reported)\n"
@@ -143,13 +143,6 @@ std::optional<Options> parse(int argc, char** argv) {
     if (!min_given) o.min_seconds = 0.1;
   }
   return o;
-}
-
-bool selected(const Options& o, const AllocatorEntry& e) {
-  if (o.allocator_filters.empty()) return true;
-  const std::string_view name = e.name;
-  return std::any_of(o.allocator_filters.begin(), o.allocator_filters.end(),
-                     [&](const std::string& f) { return name.find(f) != std::string_view::npos; });
 }
 
 /// Everything measured on one workload.
@@ -354,12 +347,12 @@ int run(int argc, char** argv) {
   const Options& opt = *parsed;
   if (opt.glibc_footprint_child != 0) return glibc_footprint_child(opt);
 
-  std::vector<const AllocatorEntry*> allocators;
-  for (const AllocatorEntry& e : all_allocators()) {
-    if (selected(opt, e)) allocators.push_back(&e);
-  }
+  std::string bad_word;
+  const std::vector<const AllocatorEntry*> allocators =
+      select_allocators(all_allocators(), opt.allocator_filters, &bad_word);
   if (allocators.empty()) {
-    std::fprintf(stderr, "fit_compare: --allocators matched nothing (see --help)\n");
+    std::fprintf(stderr, "fit_compare: --allocators word '%s' selects no allocator (--help lists the names)\n",
+                 bad_word.c_str());
     return 2;
   }
 

@@ -24,5 +24,20 @@ if ! grep -q '"calls": 200800' "$out"; then
   echo "FAIL: the quick embedded trace should have 200800 calls"
   failures=$((failures + 1))
 fi
+# --allocators: a word selects the names containing it, "=name" that name alone, and a word that selects nothing
+# stops the run with the word in the message (a typo must not silently shrink the table).
+"$1" --quick --workloads=e --reps=1 --min_time=0 --json --allocators==seg/compact/nochecks,glibc >"$out"
+rows=$(grep -o '"allocator": "[^"]*"' "$out" | sort -u | tr '\n' ' ')
+if [[ "$rows" != '"allocator": "glibc" "allocator": "seg/compact/nochecks" ' ]]; then
+  echo "FAIL: --allocators==seg/compact/nochecks,glibc ran: $rows"
+  failures=$((failures + 1))
+fi
+if "$1" --quick --workloads=e --allocators=seg/compct >"$out" 2>&1; then
+  echo "FAIL: a word that selects nothing should stop the run"
+  failures=$((failures + 1))
+elif ! grep -q "word 'seg/compct' selects no allocator" "$out"; then
+  echo "FAIL: the message should name the word: $(cat "$out")"
+  failures=$((failures + 1))
+fi
 echo "$failures failure(s)"
 [[ "$failures" == 0 ]]

@@ -48,7 +48,8 @@ void print_usage() {
       "usage: replay [options] TRACE\n"
       "  TRACE                    a recorded trace: binary or text (record/trace_format.h), or the raw form\n"
       "                           NOSTD_ALLOC_TRACE writes (record/raw_trace.h), converted on loading\n"
-      "  --allocators=first,glibc compositions whose name contains one of the words (default all); names:\n");
+      "  --allocators=first,glibc compositions whose name contains one of the words, or is the name after\n"
+      "                           '=' (=seg/compact: that row alone); default all; names:\n");
   for (const AllocatorEntry& e : all_compositions()) std::printf("                             %s\n", e.name);
   std::printf(
       "  --reps=N                 throughput repetitions (default 3; median reported)\n"
@@ -117,13 +118,6 @@ std::optional<Options> parse(int argc, char** argv) {
     o.min_seconds = 0.1;
   }
   return o;
-}
-
-bool selected(const Options& o, const AllocatorEntry& e) {
-  if (o.allocator_filters.empty()) return true;
-  const std::string_view name = e.name;
-  return std::any_of(o.allocator_filters.begin(), o.allocator_filters.end(),
-                     [&](const std::string& f) { return name.find(f) != std::string_view::npos; });
 }
 
 /// "1.5 MiB" style, for figures that are not exact multiples.
@@ -354,12 +348,12 @@ int run(int argc, char** argv) {
   const Options& opt = *parsed;
   if (opt.glibc_footprint_child) return glibc_footprint_child(opt);
 
-  std::vector<const AllocatorEntry*> allocators;
-  for (const AllocatorEntry& e : all_compositions()) {
-    if (selected(opt, e)) allocators.push_back(&e);
-  }
+  std::string bad_word;
+  const std::vector<const AllocatorEntry*> allocators =
+      select_allocators(all_compositions(), opt.allocator_filters, &bad_word);
   if (allocators.empty()) {
-    std::fprintf(stderr, "replay: --allocators matched nothing (see --help)\n");
+    std::fprintf(stderr, "replay: --allocators word '%s' selects no allocator (--help lists the names)\n",
+                 bad_word.c_str());
     return 2;
   }
   const auto bytes = read_file(opt.trace.c_str());
