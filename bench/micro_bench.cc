@@ -7,6 +7,7 @@
 //   BM_ReallocGrowth:      a block grown by doubling from 16 B to 64 KiB with reallocate, then freed.
 //   BM_VecPushBack/<n>:    a fresh Vec<std::uint64_t> (containers/vec.h) on the heap receives n push_backs and is
 //                          destroyed (growth goes through reallocate for this trivially relocatable type).
+//   BM_StringPushBack/<n>: the same with a String (containers/string.h) and n push_backs of one byte.
 // Counter `bytes_per_block`: what one block of the benchmarked size costs beyond the request (tags or malloc's
 // header, plus rounding; for Vec, the final buffer beyond its capacity, with the unused capacity in `slack_bytes`).
 // glibc malloc is the reference; each composition uses BasicHeap's default checks. After Google Benchmark's own
@@ -31,6 +32,7 @@
 #include "bench/heap_adapter.h"
 #include "bench/mapped_memory.h"
 #include "bench/trace.h"
+#include "containers/string.h"
 #include "containers/vec.h"
 
 namespace nostd::bench {
@@ -172,6 +174,23 @@ void BM_VecPushBack(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+template <class A>
+void BM_StringPushBack(benchmark::State& state) {
+  A a(arena());
+  const auto n = static_cast<std::uint64_t>(state.range(0));
+  for (auto _ : state) {
+    String<decltype(handle(a))> s(handle(a));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!s.push_back(static_cast<char>('a' + i % 26))) {
+        state.SkipWithError("push_back failed");
+        return;
+      }
+    }
+    benchmark::DoNotOptimize(s.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 using FirstCompact = HeapAdapter<FirstFit, CompactTags>;
 using FirstFull = HeapAdapter<FirstFit, FullTags>;
 using NextCompact = HeapAdapter<NextFit, CompactTags>;
@@ -221,6 +240,11 @@ BENCHMARK_TEMPLATE(BM_VecPushBack, SegFull)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, SegCompactCache)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, SegCompactNoChecksCache)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_VecPushBack, MallocAdapter)->NOSTD_COUNTS;
+
+BENCHMARK_TEMPLATE(BM_StringPushBack, FirstCompact)->NOSTD_COUNTS;
+BENCHMARK_TEMPLATE(BM_StringPushBack, SegCompact)->NOSTD_COUNTS;
+BENCHMARK_TEMPLATE(BM_StringPushBack, SegCompactCache)->NOSTD_COUNTS;
+BENCHMARK_TEMPLATE(BM_StringPushBack, MallocAdapter)->NOSTD_COUNTS;
 
 /// The compositions in the order the ratio table lists them (the benchmarks run in a random order).
 constexpr const char* kColumnOrder[] = {
