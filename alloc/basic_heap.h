@@ -544,6 +544,8 @@ class BasicHeap {
     return h ^ (h >> (sizeof(std::uintptr_t) * 4));
   }
 
+  // The region holding `p`, or nullptr. Marked hot for the pointer checks and safe unlinking, which call it on every
+  // free; the walk is one step for a heap of one region, the usual case.
   NOSTD_HOT const RegionHeader* region_of(const std::byte* p) const noexcept {
     if constexpr (kCaching) {
       // The newest region's payload range, kept beside the cache bins (note_newest_region): one compare, no walk.
@@ -573,7 +575,7 @@ class BasicHeap {
   // The bytes to leave free in front of `block` so that its payload lands on `align`. A gap smaller than a
   // minimum block could not stand as a free block of its own, so it is widened to the next aligned address
   // past a minimum block.
-  NOSTD_HOT static std::size_t leading_gap(const std::byte* block, std::size_t align) noexcept {
+  static std::size_t leading_gap(const std::byte* block, std::size_t align) noexcept {
     const std::uintptr_t payload = address(block) + Tags::kHeaderSize;
     std::uintptr_t aligned = align_up(payload, align);
     if (aligned != payload && aligned - payload < kMinBlockSize) aligned = align_up(payload + kMinBlockSize, align);

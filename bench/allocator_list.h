@@ -65,13 +65,14 @@ struct BasicChecksWithoutSafeUnlink {
 /// it ("seg" selects every SegregatedFit row), and a word written `=name` selects that one name only
 /// ("=seg/compact/nochecks", not its "+cache" variants).
 inline bool word_selects(std::string_view word, std::string_view name) {
-  if (!word.empty() && word.front() == '=') return name == word.substr(1);
+  if (word.empty()) return false;  // "a,,b" or a trailing comma: an empty word is a typo, not "everything"
+  if (word.front() == '=') return name == word.substr(1);
   return name.find(word) != std::string_view::npos;
 }
 
 /// The entries of `entries` that `words` (the `--allocators=` list) select, in table order; every entry when `words`
-/// is empty. A word that selects nothing is an error, so that a typo does not silently shrink the table: `bad_word`
-/// is set to it and the result is empty.
+/// is empty. A word that selects nothing (an empty word included) is an error, so that a typo does not silently
+/// change the table: `bad_word` (not null) is set to it and the result is empty.
 inline std::vector<const AllocatorEntry*> select_allocators(std::span<const AllocatorEntry> entries,
                                                             std::span<const std::string> words, std::string* bad_word) {
   std::vector<const AllocatorEntry*> selected;

@@ -39,5 +39,9 @@ elif ! grep -q "word 'seg/compct' selects no allocator" "$out"; then
   echo "FAIL: the message should name the word: $(cat "$out")"
   failures=$((failures + 1))
 fi
+if "$1" --quick --workloads=e --allocators=glibc,,seg/compact >"$out" 2>&1; then
+  echo "FAIL: an empty word (a doubled comma) should stop the run, not select everything"
+  failures=$((failures + 1))
+fi
 echo "$failures failure(s)"
 [[ "$failures" == 0 ]]

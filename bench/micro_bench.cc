@@ -244,6 +244,7 @@ BENCHMARK_TEMPLATE(BM_VecPushBack, MallocAdapter)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_StringPushBack, FirstCompact)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_StringPushBack, SegCompact)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_StringPushBack, SegCompactCache)->NOSTD_COUNTS;
+BENCHMARK_TEMPLATE(BM_StringPushBack, SegCompactNoChecksCache)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_StringPushBack, MallocAdapter)->NOSTD_COUNTS;
 
 /// The compositions in the order the ratio table lists them (the benchmarks run in a random order).

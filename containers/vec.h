@@ -11,7 +11,7 @@
 // `StaticHeapRef<kHeap>` (empty, so `sizeof(Vec) == 3 * sizeof(void*)`). When the allocator reports
 // `usable_size`, the slack at the end of a block counts as capacity; when it can `reallocate` and `T` is
 // trivially relocatable (containers/relocate.h), growth by a `T`, a range or a count goes through `reallocate`, in
-// place when the heap can (an emplace from other arguments builds its element in a new block, see emplace_at).
+// place when the heap can (an emplace from other arguments builds its element in a new block, see emplace_growing).
 // Other types are moved element by element into a new block, never through `reallocate`, whose byte copy would
 // skip their move constructors. Growth policy: 1.5x with an exact-size retry, see containers/growth.h. The buffer
 // mechanics (pointer, size, capacity, moves, capacity changes) are String's too: containers/raw_buffer.h.

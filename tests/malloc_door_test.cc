@@ -190,6 +190,31 @@ TEST(MallocDoor, PosixMemalignHonoursEveryPowerOfTwo) {
   expect_valid();
 }
 
+// A huge block with an alignment above the default is moved by realloc (mremap could not keep the alignment): to a
+// larger huge block and back into an arena, its contents kept each time. The move reads the old size from the
+// header realloc checked.
+TEST(MallocDoor, ReallocMovesAnOverAlignedHugeBlock) {
+  void* p = nullptr;
+  ASSERT_EQ(posix_memalign(&p, 8192, 100), 0);  // above the arenas' largest alignment: a huge block
+  ASSERT_TRUE(aligned(p, 8192));
+  auto* bytes = static_cast<unsigned char*>(p);
+  for (std::size_t i = 0; i < 100; ++i) bytes[i] = static_cast<unsigned char>(i * 7);
+  void* const grown = std::realloc(p, opaque_size(std::size_t{3} << 20));
+  ASSERT_NE(grown, nullptr);
+  bytes = static_cast<unsigned char*>(grown);
+  for (std::size_t i = 0; i < 100; ++i) ASSERT_EQ(bytes[i], static_cast<unsigned char>(i * 7)) << i;
+  bytes[(std::size_t{3} << 20) - 1] = 0x5a;
+  expect_valid();
+  void* const shrunk = std::realloc(grown, opaque_size(200));
+  ASSERT_NE(shrunk, nullptr);
+  bytes = static_cast<unsigned char*>(shrunk);
+  for (std::size_t i = 0; i < 100; ++i) ASSERT_EQ(bytes[i], static_cast<unsigned char>(i * 7)) << i;
+  EXPECT_GE(malloc_usable_size(shrunk), 200u);
+  expect_valid();
+  std::free(shrunk);
+  expect_valid();
+}
+
 TEST(MallocDoor, PosixMemalignRejectsBadAlignmentWithoutTouchingOutput) {
   void* p = reinterpret_cast<void*>(0x1234);
   EXPECT_EQ(posix_memalign(&p, 0, 8), EINVAL);

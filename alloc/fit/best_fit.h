@@ -6,6 +6,7 @@
 #include "alloc/concepts/role.h"
 #include "alloc/fit/free_list.h"
 #include "alloc/internal/free_node.h"
+#include "alloc/internal/optimize.h"
 
 namespace nostd {
 
@@ -27,7 +28,7 @@ struct BestFit {
     /// The smallest block of at least `need` bytes for which `fits(node, size)` holds, or nullptr. Among equal
     /// sizes the one nearest the head (most recently freed) wins.
     template <class Fits>
-    internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
+    NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       internal::FreeNode* best = nullptr;
       std::size_t best_size = 0;
       for (internal::FreeNode* node = list_.head(); node != nullptr; node = node->next) {

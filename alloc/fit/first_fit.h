@@ -6,6 +6,7 @@
 #include "alloc/concepts/role.h"
 #include "alloc/fit/free_list.h"
 #include "alloc/internal/free_node.h"
+#include "alloc/internal/optimize.h"
 
 namespace nostd {
 
@@ -27,7 +28,7 @@ struct FirstFit {
 
     /// The first block of at least `need` bytes for which `fits(node, size)` holds, or nullptr.
     template <class Fits>
-    internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
+    NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       for (internal::FreeNode* node = list_.head(); node != nullptr; node = node->next) {
         const std::size_t size = internal::node_block_size<Tags>(node);
         if (size >= need && fits(node, size)) return node;

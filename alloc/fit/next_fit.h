@@ -6,6 +6,7 @@
 #include "alloc/concepts/role.h"
 #include "alloc/fit/free_list.h"
 #include "alloc/internal/free_node.h"
+#include "alloc/internal/optimize.h"
 
 namespace nostd {
 
@@ -26,7 +27,7 @@ struct NextFit {
 
     /// Removes a free block. O(1). A rover on that block moves on to its successor. (Insertion, at the head,
     /// leaves the rover where it is.)
-    void remove(internal::FreeNode* node, std::size_t size) noexcept {
+    NOSTD_HOT void remove(internal::FreeNode* node, std::size_t size) noexcept {
       if (rover_ == node) rover_ = node->next;
       ListIndex::remove(node, size);
     }
@@ -34,7 +35,7 @@ struct NextFit {
     /// The first block from the rover on (wrapping once) of at least `need` bytes for which `fits` holds, or
     /// nullptr. The rover is left on the block after the one found, so the next search resumes there.
     template <class Fits>
-    internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
+    NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       internal::FreeNode* start = rover_ != nullptr ? rover_ : list_.head();
       internal::FreeNode* node = start;
       while (node != nullptr) {
