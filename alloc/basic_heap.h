@@ -163,7 +163,7 @@ class BasicHeap {
         if (void* const hit = cache_allocate(layout.size())) return hit;
       }
     }
-    if constexpr (!kParanoidLevel) return allocate_locked(layout.size(), layout.align());
+    if constexpr (!kParanoidLevel) return allocate_in_index(layout.size(), layout.align());
     before_operation();
     Result<void*> result = allocate_locked(layout.size(), layout.align());
     after_operation();
@@ -176,7 +176,7 @@ class BasicHeap {
     if constexpr (kInlineCache) {
       if (void* const hit = cache_allocate(size)) return hit;
     }
-    if constexpr (!kParanoidLevel) return allocate_locked(size, kDefaultAlignment);
+    if constexpr (!kParanoidLevel) return allocate_in_index(size, kDefaultAlignment);
     before_operation();
     Result<void*> result = allocate_locked(size, kDefaultAlignment);
     after_operation();
@@ -582,11 +582,30 @@ class BasicHeap {
     return aligned - payload;
   }
 
-  // allocate's work under the lock. NOSTD_HOT: once its steps were always inlined, GCC left allocate_locked itself
-  // out of line, so allocate(size) no longer folded the default alignment into it (the over-aligned search and
-  // checks stayed) and paid a call; `//bench:instructions -- a 10`: 124.7 -> 110.5 instructions per allocate for
-  // SegregatedFit<> with NoChecks, 155.6 -> 128.4 with BasicChecks. It costs the drop-in malloc 11 KB of .text.
-  NOSTD_HOT Result<void*> allocate_locked(std::size_t size, std::size_t align) noexcept {
+  // allocate(size) and allocate(Layout)'s step under the lock. Without an inline cache, a speed build inlines
+  // allocate_locked's body here: once NOSTD_HOT inlined its steps, GCC left allocate_locked out of line, so
+  // allocate(size) no longer folded the default alignment into it (the over-aligned search and checks stayed) and
+  // paid a call; `//bench:instructions -- a 10`: 124.7 -> 110.5 instructions per allocate for SegregatedFit<> with
+  // NoChecks, 155.6 -> 128.4 with BasicChecks. With an inline cache the body stays a call, so that allocate's cache
+  // hit does not pay the slow path's prologue (inlined, seg/compact/nochecks+cache ran e at 1.07x glibc instead of
+  // 1.13-1.20x, three interleaved fit_compare runs); at -Os it stays one copy (the footprint budgets).
+  NOSTD_HOT Result<void*> allocate_in_index(std::size_t size, std::size_t align) noexcept {
+    if constexpr (kInlineCache || internal::kOptimizingForSize) {
+      return allocate_locked(size, align);
+    } else {
+      return allocate_locked_inline(size, align);
+    }
+  }
+
+  // allocate's work under the lock: allocate_locked_inline's one out-of-line copy.
+  Result<void*> allocate_locked(std::size_t size, std::size_t align) noexcept {
+    return allocate_locked_inline(size, align);
+  }
+
+  // allocate_locked's body: in speed builds always inlined (into allocate_locked, and into allocate_in_index where
+  // that says). At -Os the compiler decides: [[gnu::always_inline]] here kept GCC from inlining allocate_locked into
+  // allocate there, so the over-aligned search stayed (Cortex-M4 SegregatedFit allocate + free 1,068 -> 1,516 B).
+  NOSTD_HOT Result<void*> allocate_locked_inline(std::size_t size, std::size_t align) noexcept {
     ensure_init();
     if (align > kMaxAlignment) return note_failure(AllocError::kInvalidLayout);
     const bool over_aligned = align > kGranule;
