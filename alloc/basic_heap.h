@@ -587,8 +587,8 @@ class BasicHeap {
   // allocate(size) no longer folded the default alignment into it (the over-aligned search and checks stayed) and
   // paid a call; `//bench:instructions -- a 10`: 124.7 -> 110.5 instructions per allocate for SegregatedFit<> with
   // NoChecks, 155.6 -> 128.4 with BasicChecks. With an inline cache the body stays a call, so that allocate's cache
-  // hit does not pay the slow path's prologue (inlined, seg/compact/nochecks+cache ran e at 1.07x glibc instead of
-  // 1.13-1.20x, three interleaved fit_compare runs); at -Os it stays one copy (the footprint budgets).
+  // hit does not pay the slow path's prologue (inlined, seg/compact/nochecks+cache ran e at 1.07x glibc in three
+  // interleaved fit_compare runs, 1.13-1.20x without); at -Os it stays one copy (the footprint budgets).
   NOSTD_HOT Result<void*> allocate_in_index(std::size_t size, std::size_t align) noexcept {
     if constexpr (kInlineCache || internal::kOptimizingForSize) {
       return allocate_locked(size, align);
@@ -597,14 +597,15 @@ class BasicHeap {
     }
   }
 
-  // allocate's work under the lock: allocate_locked_inline's one out-of-line copy.
+  // allocate's work under the lock, for reallocate's move, the ParanoidChecks paths and allocate_in_index's call:
+  // in speed builds allocate_locked_inline's out-of-line copy (at -Os GCC keeps the body itself out of line).
   Result<void*> allocate_locked(std::size_t size, std::size_t align) noexcept {
     return allocate_locked_inline(size, align);
   }
 
   // allocate_locked's body: in speed builds always inlined (into allocate_locked, and into allocate_in_index where
-  // that says). At -Os the compiler decides: [[gnu::always_inline]] here kept GCC from inlining allocate_locked into
-  // allocate there, so the over-aligned search stayed (Cortex-M4 SegregatedFit allocate + free 1,068 -> 1,516 B).
+  // that says). At -Os the compiler decides: with [[gnu::always_inline]] here at every level, Cortex-M4
+  // SegregatedFit's allocate + free grew from 1,068 to 1,516 B of .text (footprint_test's budget is 1,200).
   NOSTD_HOT Result<void*> allocate_locked_inline(std::size_t size, std::size_t align) noexcept {
     ensure_init();
     if (align > kMaxAlignment) return note_failure(AllocError::kInvalidLayout);
@@ -1347,8 +1348,9 @@ class BasicHeap {
   // a free into the cache, which merges nothing; neighbours_sane checks the rest when the block coalesces after all.
   Result<std::byte*> checked_block(void* ptr) noexcept { return checked_block_inline<true>(ptr, nullptr); }
 
-  // deallocate's pointer check: inlined where the build optimises for speed (the call, and the Result returned
-  // through memory, cost ~15 of the ~165 instructions of a BasicChecks free), checked_block's one copy at -Os.
+  // deallocate's pointer check without a cache (BasicChecks and up): inlined where the build optimises for speed
+  // (the call, and the Result returned through memory, cost ~19 of the ~167 instructions of a BasicChecks free on
+  // workload a), checked_block's one copy at -Os.
   NOSTD_HOT Result<std::byte*> checked_block_for_free(void* ptr) noexcept {
     if constexpr (internal::kOptimizingForSize) {
       return checked_block(ptr);
@@ -1359,7 +1361,8 @@ class BasicHeap {
 
   // checked_block's body, always inlined: checked_block is its one out-of-line copy (as before the cache existed, for
   // the Cortex-M4 .text budgets); the cache's free path inlines checked_block_inline<false> into deallocate, which
-  // saves the call and passing the result and region through memory on the path most frees take.
+  // saves the call and passing the result and region through memory on the path most frees take, and speed builds
+  // without a cache inline checked_block_inline<true> into deallocate_locked (checked_block_for_free).
   template <bool kNeighbours>
   [[gnu::always_inline]] Result<std::byte*> checked_block_inline(void* ptr, const RegionHeader** region_out) noexcept {
     ensure_init();

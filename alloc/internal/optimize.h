@@ -14,7 +14,8 @@ inline constexpr bool kOptimizingForSize = false;
 }  // namespace nostd::internal
 
 /// Marks a step of allocate or free (a fit index's insert, remove and search, the size-to-list mapping, the core's
-/// small block helpers): always inlined into its caller when the build optimises for speed. GCC stops inlining in a
+/// small block helpers, allocate's body and the uncached free's pointer check where a heap inlines them): always
+/// inlined into its caller when the build optimises for speed. GCC stops inlining in a
 /// translation unit once the unit has grown by its `inline-unit-growth` limit, so the same heap compiled beside many
 /// others got these steps as calls: `//bench:fit_compare` (23 heap types in one file) had `SegregatedFit<>`'s list
 /// lookup, insert, remove and search out of line and ran its workload b at 55-58 ns per call, where
