@@ -1076,11 +1076,18 @@ class BasicHeap {
     return node;
   }
 
-  // Before the heap grows, the cache gives way only once it holds at least this share (1/16) of the memory touched
-  // so far in the newest region, and at least the request's bytes: a bound on what deferred merging may cost in
-  // memory, without a bin scan for every allocation of a growing program (the drop-in malloc under python3 ran
-  // 0.99x glibc's time with the share at 0 and 0.92x with it, one run each; 0.86-0.92x before the rule).
-  static constexpr std::size_t kGiveWayShare = 16;
+  // Before the heap grows, the cache gives way only once it holds at least this share (1/16 unless the cache policy
+  // names its own kGiveWayShare) of the memory touched so far in the newest region, and at least the request's
+  // bytes: a bound on what deferred merging may cost in memory, without a bin scan for every allocation of a growing
+  // program (the drop-in malloc under python3 ran 0.99x glibc's time with the share at 0 and 0.92x with 1/16, one run
+  // each; 0.86-0.92x before the rule).
+  static constexpr std::size_t kGiveWayShare = [] {
+    if constexpr (requires { Cache::kGiveWayShare; }) {
+      return static_cast<std::size_t>(Cache::kGiveWayShare);
+    } else {
+      return std::size_t{16};
+    }
+  }();
 
   // allocate_locked's step when its search found nothing (`found` false) or a block past the high-water mark: a
   // larger cached block when `take_larger` allows (not for over-aligned requests), else a flush, after which

@@ -395,7 +395,8 @@ int run(int argc, char** argv) {
         "fit first, next, best or seg (SegregatedFit<>); tags compact (CompactTags), compact32 "
         "(BasicCompactTags<uint32_t>) or full (FullTags); check BasicChecks<> unless named (nochecks, "
         "unsafe-unlink: BasicChecks without safe unlinking, hardened, debug); +cache: QuickCache<> (+cache6: "
-        "QuickCache<6>). A fresh heap per run over an arena written before any timing. " +
+        "QuickCache<6>; +cache8k: QuickCache<8, 8192, 256>). A fresh heap per run over an arena written before any "
+        "timing. " +
         std::string(kReferenceNote);
     print_legend(comparison_options(opt), m, "at the end of the churn phase", heaps.c_str());
     std::printf("\n- Load average (/proc/loadavg) at end: %s. Total time %.0f s.\n", m.load_end.c_str(), total);

@@ -623,6 +623,35 @@ TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndSixWords) {
   }
 }
 
+// QuickCache's GiveWayShare sets the share of the touched memory at which the cache gives way to growth: the steps
+// of ACacheUnderASixteenthOfTheTouchedMemoryLetsTheHeapGrow, where a sixteenth lets the heap grow, with 1/64
+// instead: about 110 cached bytes are over 1/64 of the 4.3 KB touched, so the request takes the cached block.
+TEST(QuickCacheLevels, GiveWayShareSetsWhenTheCacheGivesWayToGrowth) {
+  using Heap = BasicHeap<SegregatedFit<>, CompactTags, RegionSource, NoChecks, QuickCache<4, 512, 64>>;
+  if constexpr (!Heap::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  Heap& heap = owner->heap();
+  auto take = [&](std::size_t size) {
+    void* p = *heap.allocate(size);
+    EXPECT_TRUE(valid(heap));
+    return p;
+  };
+  void* large = take(4000);
+  void* a = take(100);
+  void* guard = take(100);
+  heap.deallocate(a);
+  ASSERT_TRUE(valid(heap));
+  ASSERT_EQ(heap.stats().cached_blocks, 1u);
+  void* p = take(50);
+  EXPECT_EQ(p, a) << "over the share: the cached block is split for the request instead of the heap growing";
+  EXPECT_EQ(heap.stats().cached_blocks, 0u);
+  for (void* x : {large, guard, p}) {
+    heap.deallocate(x);
+    EXPECT_TRUE(valid(heap));
+  }
+  EXPECT_EQ(heap.stats().live_allocations, 0u);
+}
+
 // The levels above BasicChecks and memory-tool builds leave the cache out: every free coalesces at once.
 TEST(QuickCacheLevels, HardenedAndDebugChecksBypassTheCache) {
   static_assert(!BasicHeap<SegregatedFit<>, RegionSource, HardenedChecks<>, Cache>::kCaching);

@@ -20,10 +20,12 @@ namespace nostd {
 ///     finds no free block first takes the smallest larger cached block (split down to the request), else flushes
 ///     the cache (coalesces every cached block) and searches again; so does one whose block would end past the
 ///     highest block end handed out so far in the newest region (its high-water mark: memory not yet touched), once
-///     the cache holds at least the request's bytes and a sixteenth of the memory touched so far. The heap grows
-///     past what it has touched while the cache holds blocks back only when they are under that share or fewer
-///     bytes than the request. `flush_cache()` flushes on demand. Bound: Depth x the sum of the bin sizes (260 KiB
-///     for the default on 64-bit).
+///     the cache holds at least the request's bytes and 1/GiveWayShare of the memory touched so far (a sixteenth
+///     by default). The heap grows past what it has touched while the cache holds blocks back only when they are
+///     under that share or fewer bytes than the request. `flush_cache()` flushes on demand. Bound: Depth x the sum
+///     of the bin sizes (260 KiB for the default on 64-bit). A larger GiveWayShare holds less memory back from a
+///     growing heap and flushes more often: `QuickCache<8, 8192, 256>` caches workload b's medium blocks too
+///     (README, issue 11's targets).
 ///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and six words (the key that
 ///     seals a cached block's link, the newest region's bounds, which the inline free checks a pointer against, the
 ///     hull of all regions, and the high-water mark).
@@ -32,19 +34,25 @@ namespace nostd {
 /// Active at NoChecks and BasicChecks (BasicChecks keeps catching double frees of cached blocks and writes over a
 /// cached block's links). Not active under HardenedChecks and above, nor in builds with ASan or Valgrind hooks:
 /// those poison and seal every freed block at once, which a cached block would escape.
-template <std::size_t Depth = 8, std::size_t MaxBlock = 1024>
+template <std::size_t Depth = 8, std::size_t MaxBlock = 1024, std::size_t GiveWayShare = 16>
 struct QuickCache {
   using policy_role = role::Cache;
   /// Blocks kept per size.
   static constexpr std::size_t kDepth = Depth;
   /// The largest block size (bytes, tags included) that is cached.
   static constexpr std::size_t kMaxBlock = MaxBlock;
+  /// Before the heap grows past its high-water mark, the cache gives way once it holds 1/kGiveWayShare of the
+  /// memory touched so far in the newest region (and at least the request's bytes).
+  static constexpr std::size_t kGiveWayShare = GiveWayShare;
 
   static_assert(Depth >= 1 && Depth <= 255,
                 "QuickCache: Depth must be 1..255 (a bin's count is one byte; use NoCache for none)");
   static_assert(MaxBlock >= 32 && MaxBlock <= 64 * 1024,
                 "QuickCache: MaxBlock must be 32 bytes .. 64 KiB (one bin per granule step up to it; larger blocks "
                 "are better merged at once)");
+  static_assert(GiveWayShare >= 1 && GiveWayShare <= 65536,
+                "QuickCache: GiveWayShare must be 1..65536 (the cache gives way at 1/GiveWayShare of the touched "
+                "memory; 1: only when it holds all of it)");
 };
 
 }  // namespace nostd
