@@ -17,7 +17,7 @@ inline constexpr bool kOptimizingForSize = false;
 /// small block helpers, allocate's body and the uncached free's pointer check where a heap inlines them): always
 /// inlined into its caller when the build optimises for speed. GCC stops inlining in a
 /// translation unit once the unit has grown by its `inline-unit-growth` limit, so the same heap compiled beside many
-/// others got these steps as calls: `//bench:fit_compare` (23 heap types in one file) had `SegregatedFit<>`'s list
+/// others got these steps as calls: `//bench:fit_compare` (23 heap types in one file then) had `SegregatedFit<>`'s list
 /// lookup, insert, remove and search out of line and ran its workload b at 55-58 ns per call, where
 /// `//bench:op_count` (8 heap types) inlined them and ran 45-48. Left to the compiler at -Os, where a call is cheaper
 /// in bytes (the footprint report's budgets), and at -O0, for the debugger.
