@@ -27,6 +27,12 @@ expect_error source_without_acquire "HeapSource: missing \`std::span<std::byte> 
 expect_error check_without_level "CheckPolicy: missing \`static constexpr CheckLevel kLevel\`" \
   'struct C { using policy_role = nostd::role::Check; };
    nostd::BasicHeap<C, nostd::RegionSource> heap;'
+expect_error cache_share_zero "CachePolicy: kGiveWayShare must be at least 1" \
+  'struct K { using policy_role = nostd::role::Cache; static constexpr std::size_t kDepth = 8;
+     static constexpr std::size_t kMaxBlock = 1024; static constexpr std::size_t kGiveWayShare = 0; };
+   nostd::BasicHeap<K, nostd::RegionSource> heap;'
+expect_error quick_cache_share_zero "QuickCache: GiveWayShare must be 1..65536" \
+  'nostd::BasicHeap<nostd::QuickCache<8, 1024, 0>, nostd::RegionSource> heap;'
 expect_error add_region_on_static "add_region" \
   'nostd::BasicHeap<nostd::StaticArraySource<4096>> heap;
    void f(std::span<std::byte> s) { (void)heap.add_region(s); }'

@@ -632,9 +632,10 @@ TEST(QuickCacheLevels, GiveWayShareSetsWhenTheCacheGivesWayToGrowth) {
   auto owner = std::make_unique<TestHeap<Heap>>();
   Heap& heap = owner->heap();
   auto take = [&](std::size_t size) {
-    void* p = *heap.allocate(size);
+    Result<void*> p = heap.allocate(size);
+    EXPECT_TRUE(p.has_value()) << size;
     EXPECT_TRUE(valid(heap));
-    return p;
+    return p ? *p : nullptr;
   };
   void* large = take(4000);
   void* a = take(100);

@@ -12,12 +12,12 @@ namespace nostd {
 /// A cache policy tells BasicHeap how many freed blocks of each small size to keep aside, still tagged used, instead
 /// of coalescing them at once (NoCache, QuickCache). Requirements: `policy_role` is `role::Cache`; `kDepth`, the
 /// blocks kept per size (0 = no cache, at most 255), and `kMaxBlock`, the largest block size in bytes that is kept,
-/// both `std::size_t` constants. Optional: `kGiveWayShare` (see QuickCache; 16 when absent).
+/// both `std::size_t` constants. Optional: `kGiveWayShare`, at least 1 (see QuickCache; 16 when absent).
 template <class C>
 concept CachePolicy = HasRole<C, role::Cache> && requires {
   { C::kDepth } -> std::convertible_to<std::size_t>;
   { C::kMaxBlock } -> std::convertible_to<std::size_t>;
-} && C::kDepth <= 255;
+} && C::kDepth <= 255 && (!requires { C::kGiveWayShare; } || C::kGiveWayShare >= 1);
 
 namespace internal {
 
@@ -36,6 +36,12 @@ consteval bool diagnose_cache_policy() {
     static_assert(dependent_false<C>, "CachePolicy: missing `static constexpr std::size_t kMaxBlock`");
   } else if constexpr (!(C::kDepth <= 255)) {
     static_assert(dependent_false<C>, "CachePolicy: kDepth must be at most 255 (a bin's count is one byte)");
+  } else if constexpr (requires { C::kGiveWayShare; }) {
+    if constexpr (!(C::kGiveWayShare >= 1)) {
+      static_assert(dependent_false<C>,
+                    "CachePolicy: kGiveWayShare must be at least 1 (the cache gives way at "
+                    "1/kGiveWayShare of the touched memory)");
+    }
   }
   return CachePolicy<C>;
 }
