@@ -22,8 +22,14 @@ command -v valgrind >/dev/null || { echo "instructions: valgrind is not installe
 count() {  # count ALLOCATOR FUNCTION -> instructions collected inside FUNCTION, then the op_count line
   local log
   log=$(mktemp)
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="*$2*" "$op_count" "$1" "$workload" \
-    "$divisor" 2>"$log" >"$log.out"
+  if ! valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="*$2*" --error-exitcode=3 \
+    "$op_count" "$1" "$workload" "$divisor" 2>"$log" >"$log.out"; then
+    # op_count refuses an unknown allocator or workload with its usage; show that, not a parse error here.
+    echo "instructions: op_count $1 $workload $divisor failed:" >&2
+    grep -v '^==' "$log" >&2 || true
+    rm -f "$log" "$log.out"
+    return 1
+  fi
   grep -o 'Collected : [0-9]*' "$log" | grep -o '[0-9]*$'
   cat "$log.out"
   rm -f "$log" "$log.out"
@@ -34,8 +40,10 @@ echo
 echo "| allocator | allocate | free | allocate + free |"
 echo "| --- | --: | --: | --: |"
 for a in "${allocators[@]}"; do
-  mapfile -t alloc_out < <(count "$a" counted_allocate)
-  mapfile -t free_out < <(count "$a" counted_free)
+  alloc_text=$(count "$a" counted_allocate) || exit 2
+  free_text=$(count "$a" counted_free) || exit 2
+  mapfile -t alloc_out <<<"$alloc_text"
+  mapfile -t free_out <<<"$free_text"
   allocs=$(echo "${alloc_out[1]}" | sed 's/.*allocations=\([0-9]*\).*/\1/')
   frees=$(echo "${alloc_out[1]}" | sed 's/.*frees=\([0-9]*\).*/\1/')
   awk -v a="$a" -v ia="${alloc_out[0]}" -v if_="${free_out[0]}" -v na="$allocs" -v nf="$frees" \

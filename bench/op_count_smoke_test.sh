@@ -5,8 +5,13 @@
 # too slow for a test); this keeps `./bazelw run //bench:instructions` working.
 set -euo pipefail
 failures=0
-for allocator in seg/compact/nochecks seg/compact seg/full/nochecks seg/full first/compact/nochecks first/compact \
-  glibc; do
+# Every allocator op_count lists in its usage, so that a new row is covered without editing this list.
+read -r -a allocators <<<"$("$1" --help 2>&1 | sed -n 's/^allocators: //p')"
+if [ "${#allocators[@]}" -lt 11 ]; then
+  echo "FAIL: op_count --help lists ${#allocators[@]} allocators, expected at least 11"
+  exit 1
+fi
+for allocator in "${allocators[@]}"; do
   line="$("$1" "$allocator" e 100 2)"
   if [[ "$line" != *"allocations=10400 frees=10400 "* ]]; then
     echo "FAIL: $allocator: $line"
