@@ -1614,6 +1614,11 @@ class BasicHeap {
   // end sentinel's word). O(regions). The test safe unlinking applies to a neighbour before reading it.
   NOSTD_HOT bool node_in_heap(const internal::FreeNode* node) const noexcept {
     const auto* const p = reinterpret_cast<const std::byte*>(node);
+    if constexpr (kCaching) {
+      // In the newest region's payload range (note_newest_region) a pointer is past the region's first header
+      // already: one compare instead of region_of's and the bound's.
+      if (address(p) - cache_.lo < cache_.span) return is_aligned(p, kGranule);
+    }
     const RegionHeader* const region = region_of(p);
     return region != nullptr && is_aligned(p, kGranule) && p >= region->first + Tags::kHeaderSize;
   }
