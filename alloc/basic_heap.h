@@ -1616,7 +1616,7 @@ class BasicHeap {
     const auto* const p = reinterpret_cast<const std::byte*>(node);
     if constexpr (kCaching) {
       // In the newest region's payload range (note_newest_region) a pointer is past the region's first header
-      // already: one compare instead of region_of's and the bound's.
+      // already: region_of's same compare, without its return of the region and the header bound after it.
       if (address(p) - cache_.lo < cache_.span) return is_aligned(p, kGranule);
     }
     const RegionHeader* const region = region_of(p);

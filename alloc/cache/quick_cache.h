@@ -31,9 +31,9 @@ namespace nostd {
 ///     hull of all regions, and the high-water mark).
 ///   - time bound: allocate's worst case adds a scan of the bins and the flush, Depth x bins frees (a constant, but
 ///     larger than the fit's own bound): choose NoCache where the worst case matters more than the average. Measured
-///     with `QuickCache<8, 8192, 256>` on workload b: one allocation in about 1,900 flushes, 25 us on average and
-///     129 us at most, which puts b's allocate p99.9 at 330-970 ns against 200-250 ns without a cache (README, issue
-///     11's p99.9 target). Flushing a few blocks per allocation instead raised b's touched / peak live to 1.13-1.15.
+///     with `QuickCache<8, 8192, 256>` on workload b: a flush per about 1,900 allocations, 25 us on average and 129 us
+///     at most (README, issue 11's p99.9 target: b's allocate p99.9 read 330-970 ns in full runs, 200-250 ns without
+///     a cache). Flushing a few blocks per allocation instead raised b's touched / peak live to 1.13-1.15.
 /// Active at NoChecks and BasicChecks (BasicChecks keeps catching double frees of cached blocks and writes over a
 /// cached block's links). Not active under HardenedChecks and above, nor in builds with ASan or Valgrind hooks:
 /// those poison and seal every freed block at once, which a cached block would escape.
