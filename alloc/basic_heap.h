@@ -549,7 +549,7 @@ class BasicHeap {
   NOSTD_HOT const RegionHeader* region_of(const std::byte* p) const noexcept {
     if constexpr (kCaching) {
       // The newest region's payload range, kept beside the cache bins (note_newest_region): one compare, no walk.
-      if (address(p) - cache_.lo < cache_.span) return regions_;
+      if (in_newest_payload(p)) return regions_;
     }
     for (const RegionHeader* r = regions_; r != nullptr; r = r->next) {
       if (p >= r->first && p < r->end) return r;
@@ -1177,6 +1177,10 @@ class BasicHeap {
   // one subtraction and one compare, since an end below the region wraps to a large offset.
   bool ends_in_newest_region(std::uintptr_t end) const noexcept { return end - cache_.lo <= cache_.span; }
 
+  // True when `p` lies in the newest region's payload range, [first block's payload, region end): region_of's and
+  // node_in_heap's one-compare test, with the same wrap as ends_in_newest_region.
+  NOSTD_HOT bool in_newest_payload(const std::byte* p) const noexcept { return address(p) - cache_.lo < cache_.span; }
+
   // The number and total size of the cached blocks, from the bins' counts: O(bins), so that a cached free or
   // allocation keeps no running totals (two read-modify-writes fewer per call).
   struct CachedTotals {
@@ -1617,7 +1621,7 @@ class BasicHeap {
     if constexpr (kCaching) {
       // In the newest region's payload range (note_newest_region) a pointer is past the region's first header
       // already: region_of's same compare, without its return of the region and the header bound after it.
-      if (address(p) - cache_.lo < cache_.span) return is_aligned(p, kGranule);
+      if (in_newest_payload(p)) return is_aligned(p, kGranule);
     }
     const RegionHeader* const region = region_of(p);
     return region != nullptr && is_aligned(p, kGranule) && p >= region->first + Tags::kHeaderSize;
