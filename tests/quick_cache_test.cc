@@ -476,6 +476,35 @@ TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksKeyIsReportedOnReuseAndByValid
   }
 }
 
+// Safe unlinking in a cached heap (BasicHeap::node_in_heap: the newest region's one-compare test before the region
+// walk): a free block's `next` that a write after free pointed outside the heap, or at a misaligned address inside
+// it, is refused before the merge follows it. Each forged node points back at the block, so that only the region and
+// alignment test can refuse it.
+TYPED_TEST(QuickCacheTest, SafeUnlinkingRefusesALinkOutsideTheHeapOrMisalignedInIt) {
+  if constexpr (TestFixture::kChecked) {
+    auto* const a = static_cast<std::byte*>(this->take(2000));  // blocks above the 512-byte bins of these heaps
+    auto* const b = static_cast<std::byte*>(this->take(2000));
+    auto* const guard = static_cast<std::byte*>(this->take(2000));
+    this->give(b);  // b is a free block on the index; its links start at its payload: next, then prev
+    void* saved_next = nullptr;
+    std::memcpy(&saved_next, b, sizeof saved_next);
+    void* const back = b;
+    alignas(64) static std::byte foreign[64];  // outside the heap, reading as a node whose prev is b
+    std::memcpy(foreign + sizeof(void*), &back, sizeof back);
+    std::byte* const misaligned = guard + 1;  // inside the newest region, off the granule, prev is b as well
+    std::memcpy(misaligned + sizeof(void*), &back, sizeof back);
+    for (std::byte* forged : {foreign, misaligned}) {
+      std::memcpy(b, &forged, sizeof forged);
+      EXPECT_FAULT(this->heap().deallocate(a), AllocError::kCorrupted, b);
+      EXPECT_EQ(this->heap().stats().live_allocations, 2u);  // nothing changed: a is still live
+      std::memcpy(b, &saved_next, sizeof saved_next);
+      EXPECT_TRUE(valid(this->heap()));
+    }
+    this->give(a);
+    this->give(guard);
+  }
+}
+
 TYPED_TEST(QuickCacheTest, ForeignAndInteriorPointersAreStillRefused) {
   if constexpr (TestFixture::kChecked) {
     auto [a, guard] = this->one_cached(100);
