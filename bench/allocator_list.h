@@ -134,6 +134,11 @@ inline std::span<const AllocatorEntry> all_allocators() {
           "seg/compact32/nochecks+cache", false),
       make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, QuickCache<>>>(
           "seg/compact32+cache"),
+      // Both together: the composition that meets every throughput and fragmentation target of issue 11 at once.
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, Cache8k>>(
+          "seg/compact32/nochecks+cache8k", false),
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, Cache8k>>(
+          "seg/compact32+cache8k", false),
       // BasicChecks without safe unlinking: its price is the checked row's ratio to these (issue 10).
       make_entry<HeapAdapter<FirstFit, CompactTags, BasicChecksWithoutSafeUnlink>>("first/compact/unsafe-unlink",
                                                                                    false),

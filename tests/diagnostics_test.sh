@@ -33,6 +33,8 @@ expect_error cache_share_zero "CachePolicy: kGiveWayShare must be at least 1" \
    nostd::BasicHeap<K, nostd::RegionSource> heap;'
 expect_error quick_cache_share_zero "QuickCache: GiveWayShare must be 1..65536" \
   'nostd::BasicHeap<nostd::QuickCache<8, 1024, 0>, nostd::RegionSource> heap;'
+expect_error quick_cache_slack_one "QuickCache: SlackShare must be 0 (exact sizes only) or 2..65536" \
+  'nostd::BasicHeap<nostd::QuickCache<8, 1024, 16, 1>, nostd::RegionSource> heap;'
 expect_error add_region_on_static "add_region" \
   'nostd::BasicHeap<nostd::StaticArraySource<4096>> heap;
    void f(std::span<std::byte> s) { (void)heap.add_region(s); }'

@@ -1,8 +1,9 @@
-// QuickCache on its own: which freed blocks it keeps and hands back, what it leaves to coalescing, the misuse it
-// still reports under BasicChecks (double frees of cached blocks, writes over a cached block's link or key), the
-// flush on exhaustion, and what stats(), walk() and validate() say about cached blocks. Every heap operation is
-// followed by validate(). The whole conformance suite also runs over cached heaps (tests/basic_heap_test.cc) and so
-// do the stress, fuzz and bare-metal check drivers (tests/heap_compositions.h).
+// QuickCache on its own: which freed blocks it keeps and hands back (its own size, or up to 1/SlackShare larger when
+// its bin is empty), what it leaves to coalescing, the misuse it still reports under BasicChecks (double frees of
+// cached blocks, writes over a cached block's link or key), the flush on exhaustion, and what stats(), walk() and
+// validate() say about cached blocks. Every heap operation is followed by validate(). The whole conformance suite
+// also runs over cached heaps (tests/basic_heap_test.cc) and so do the stress, fuzz and bare-metal check drivers
+// (tests/heap_compositions.h).
 #include "alloc/cache/quick_cache.h"
 
 #include <gtest/gtest.h>
@@ -636,6 +637,99 @@ TYPED_TEST(QuickCacheTest, ChurnKeepsEveryCounterExact) {
 // on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; by five words that the inline free reads
 // (the seal's secret, the newest region's payload range and the hull of all regions'), plus the newest region's
 // high-water mark.
+// ---- Slack: a request whose own bin is empty takes a slightly larger cached block whole (QuickCache::kSlackShare)
+
+// On a fresh heap: one cached block of `need` bytes plus `extra` granules (between the region's start and a live
+// guard), a free block above the bins further on (so that a request the cache does not serve is carved from it, below
+// the high-water mark, and neither grows the heap nor splits the cached block), then a request whose block is `need`
+// bytes. True when the request took the cached block, which it must then take whole; false when the cached block
+// stayed in its bin. Validates after every operation, and checks the counters before freeing everything.
+template <class Heap>
+bool request_takes_larger_cached_block(std::size_t need, std::size_t extra) {
+  constexpr std::size_t kGranule = Heap::kGranule;
+  constexpr std::size_t kOverhead = Heap::kUsedOverhead;
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  Heap& heap = owner->heap();
+  auto take = [&](std::size_t size) {
+    Result<void*> p = heap.allocate(size);
+    EXPECT_TRUE(p.has_value()) << size;
+    EXPECT_TRUE(valid(heap));
+    return p ? *p : nullptr;
+  };
+  auto give = [&](void* p) {
+    heap.deallocate(p);
+    EXPECT_TRUE(valid(heap));
+  };
+  void* cached = take(need + extra * kGranule - kOverhead);
+  void* guard = take(8);
+  void* room = take(3 * Heap::Cache::kMaxBlock);
+  void* room_guard = take(8);
+  give(room);
+  give(cached);
+  EXPECT_EQ(heap.stats().cached_blocks, 1u);
+  void* p = take(need - kOverhead);
+  const bool taken = p == cached;
+  if (taken) {
+    EXPECT_EQ(heap.usable_size(p), need + extra * kGranule - kOverhead) << "taken whole, not split";
+    EXPECT_EQ(heap.stats().cached_blocks, 0u);
+  } else {
+    EXPECT_EQ(heap.usable_size(p), need - kOverhead);
+    EXPECT_EQ(heap.stats().cached_blocks, 1u);
+  }
+  const HeapStats s = heap.stats();
+  EXPECT_EQ(s.bytes_in_use, heap.usable_size(p) + heap.usable_size(guard) + heap.usable_size(room_guard));
+  EXPECT_EQ(s.live_allocations, 3u);
+  EXPECT_EQ(s.capacity, s.bytes_in_use + s.bytes_free + s.overhead_bytes);
+  for (void* x : {p, guard, room_guard}) give(x);
+  heap.flush_cache();
+  EXPECT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().live_allocations, 0u);
+  return taken;
+}
+
+// The default slack (1/32) over both tag layouts, a narrow tag word, with and without checks. Segregated fit only:
+// there the request the cache does not serve finds the free block above the bins (a first fit may pick the free
+// tail of the region, past the high-water mark, and then take and split the cached block by the rule above).
+using SlackCache = QuickCache<4, 2048>;
+using SlackHeaps =
+    ::testing::Types<BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, SlackCache>,
+                     BasicHeap<SegregatedFit<>, FullTags, RegionSource, NoChecks, SlackCache>,
+                     BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>, RegionSource, Recording, SlackCache>>;
+template <class Heap>
+class QuickCacheSlackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if constexpr (!Heap::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
+  }
+};
+TYPED_TEST_SUITE(QuickCacheSlackTest, SlackHeaps, CachedHeapNames);
+
+// A block of 64 granules (1 KiB with 16-byte granules) may take one up to 2 granules (1/32) larger; a block of 31
+// granules none, since one granule is more than a 32nd of it.
+TYPED_TEST(QuickCacheSlackTest, AnEmptyBinTakesACachedBlockAtMostASlackShareLargerWhole) {
+  constexpr std::size_t kGranule = TypeParam::kGranule;
+  static_assert(TypeParam::Cache::kSlackShare == 32);
+  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(64 * kGranule, 1));
+  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(64 * kGranule, 2)) << "1/32 of 64 granules is 2";
+  EXPECT_FALSE(request_takes_larger_cached_block<TypeParam>(64 * kGranule, 3)) << "past the slack";
+  EXPECT_FALSE(request_takes_larger_cached_block<TypeParam>(31 * kGranule, 1)) << "a granule is over 1/32 of 31";
+  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(32 * kGranule, 1));
+}
+
+// SlackShare 0: exact sizes only. A share of 2 would allow half the block; the probe still stops 8 bins past the
+// request's own (at most 9 bin heads read per allocation).
+TEST(QuickCacheLevels, SlackShareZeroKeepsExactSizesAndTheProbeStopsAtEightBins) {
+  using Exact = BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, QuickCache<4, 2048, 16, 0>>;
+  using Half = BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, QuickCache<4, 2048, 16, 2>>;
+  if constexpr (!Exact::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
+  constexpr std::size_t kGranule = Exact::kGranule;
+  EXPECT_FALSE(request_takes_larger_cached_block<Exact>(64 * kGranule, 1));
+  EXPECT_TRUE(request_takes_larger_cached_block<Half>(32 * kGranule, 8));
+  EXPECT_FALSE(request_takes_larger_cached_block<Half>(32 * kGranule, 9)) << "within half, but 9 bins away";
+  EXPECT_FALSE(request_takes_larger_cached_block<Half>(4 * kGranule, 3)) << "past half of 4 granules";
+  EXPECT_TRUE(request_takes_larger_cached_block<Half>(4 * kGranule, 2));
+}
+
 TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndSixWords) {
   using Cached = BasicHeap<SegregatedFit<>, RegionSource, NoChecks, QuickCache<>>;
   using Plain = BasicHeap<SegregatedFit<>, RegionSource, NoChecks>;

@@ -12,7 +12,8 @@ namespace nostd {
 /// A cache policy tells BasicHeap how many freed blocks of each small size to keep aside, still tagged used, instead
 /// of coalescing them at once (NoCache, QuickCache). Requirements: `policy_role` is `role::Cache`; `kDepth`, the
 /// blocks kept per size (0 = no cache, at most 255), and `kMaxBlock`, the largest block size in bytes that is kept,
-/// both `std::size_t` constants. Optional: `kGiveWayShare`, at least 1 (see QuickCache; 16 when absent).
+/// both `std::size_t` constants. Optional: `kGiveWayShare`, at least 1 (see QuickCache; 16 when absent), and
+/// `kSlackShare` (see QuickCache; 0, exact sizes only, when absent).
 template <class C>
 concept CachePolicy = HasRole<C, role::Cache> && requires {
   { C::kDepth } -> std::convertible_to<std::size_t>;
