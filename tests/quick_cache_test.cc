@@ -42,6 +42,23 @@ struct CachedHeapNames {
   }
 };
 
+// Allocates `size` bytes from `heap`, validating after: the fixture's take, and the same step for the tests of heaps
+// outside the fixture's list.
+template <class Heap>
+void* take_validated(Heap& heap, std::size_t size) {
+  Result<void*> p = heap.allocate(size);
+  EXPECT_TRUE(p.has_value()) << size;
+  EXPECT_TRUE(valid(heap));
+  return p ? *p : nullptr;
+}
+
+// Frees `p` into `heap`, validating after.
+template <class Heap>
+void give_validated(Heap& heap, void* p) {
+  heap.deallocate(p);
+  EXPECT_TRUE(valid(heap));
+}
+
 template <class Heap>
 class QuickCacheTest : public ::testing::Test {
  protected:
@@ -52,18 +69,10 @@ class QuickCacheTest : public ::testing::Test {
   }
   Heap& heap() { return owner_->heap(); }
   // Allocates `size` bytes from `h` (the fixture's heap by default), validating after.
-  static void* take(Heap& h, std::size_t size) {
-    Result<void*> p = h.allocate(size);
-    EXPECT_TRUE(p.has_value()) << size;
-    EXPECT_TRUE(valid(h));
-    return p ? *p : nullptr;
-  }
+  static void* take(Heap& h, std::size_t size) { return take_validated(h, size); }
   void* take(std::size_t size) { return take(heap(), size); }
   // Frees `p` into `h` (the fixture's heap by default), validating after.
-  static void give(Heap& h, void* p) {
-    h.deallocate(p);
-    EXPECT_TRUE(valid(h));
-  }
+  static void give(Heap& h, void* p) { give_validated(h, p); }
   void give(void* p) { give(heap(), p); }
   // The heap's used-tag view of `p`'s block as walk() reports it.
   BlockInfo info(const void* p) {
@@ -650,16 +659,8 @@ bool request_takes_larger_cached_block(std::size_t need, std::size_t extra) {
   constexpr std::size_t kOverhead = Heap::kUsedOverhead;
   auto owner = std::make_unique<TestHeap<Heap>>();
   Heap& heap = owner->heap();
-  auto take = [&](std::size_t size) {
-    Result<void*> p = heap.allocate(size);
-    EXPECT_TRUE(p.has_value()) << size;
-    EXPECT_TRUE(valid(heap));
-    return p ? *p : nullptr;
-  };
-  auto give = [&](void* p) {
-    heap.deallocate(p);
-    EXPECT_TRUE(valid(heap));
-  };
+  auto take = [&](std::size_t size) { return take_validated(heap, size); };
+  auto give = [&](void* p) { give_validated(heap, p); };
   void* cached = take(need + extra * kGranule - kOverhead);
   void* guard = take(8);
   void* room = take(3 * Heap::Cache::kMaxBlock);
@@ -754,12 +755,7 @@ TEST(QuickCacheLevels, GiveWayShareSetsWhenTheCacheGivesWayToGrowth) {
   if constexpr (!Heap::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
   auto owner = std::make_unique<TestHeap<Heap>>();
   Heap& heap = owner->heap();
-  auto take = [&](std::size_t size) {
-    Result<void*> p = heap.allocate(size);
-    EXPECT_TRUE(p.has_value()) << size;
-    EXPECT_TRUE(valid(heap));
-    return p ? *p : nullptr;
-  };
+  auto take = [&](std::size_t size) { return take_validated(heap, size); };
   void* large = take(4000);
   void* a = take(100);
   void* guard = take(100);
