@@ -642,10 +642,6 @@ TYPED_TEST(QuickCacheTest, ChurnKeepsEveryCounterExact) {
   EXPECT_EQ(s.bytes_in_use, 0u);
 }
 
-// The control block grows by a head pointer and a count byte per bin (README, "Policies"): 63 bins of 16-byte steps
-// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; by five words that the inline free reads
-// (the seal's secret, the newest region's payload range and the hull of all regions'), plus the newest region's
-// high-water mark.
 // ---- Slack: a request whose own bin is empty takes a slightly larger cached block whole (QuickCache::kSlackShare)
 
 // On a fresh heap: one cached block of `need` bytes plus `extra` granules (between the region's start and a live
@@ -702,23 +698,111 @@ class QuickCacheSlackTest : public ::testing::Test {
   void SetUp() override {
     if constexpr (!Heap::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
   }
+  Heap& heap() { return owner_->heap(); }
+  void* take(std::size_t size) { return take_validated(heap(), size); }
+  void give(void* p) { give_validated(heap(), p); }
+  static constexpr std::size_t kGranule = Heap::kGranule;
+  static constexpr std::size_t kOverhead = Heap::kUsedOverhead;
+  static constexpr bool kChecked = Heap::Check::kLevel >= CheckLevel::kBasic;
+
+ private:
+  std::unique_ptr<TestHeap<Heap>> owner_ = std::make_unique<TestHeap<Heap>>();
 };
 TYPED_TEST_SUITE(QuickCacheSlackTest, SlackHeaps, CachedHeapNames);
 
 // A block of 64 granules (1 KiB with 16-byte granules) may take one up to 2 granules (1/32) larger; a block of 31
 // granules none, since one granule is more than a 32nd of it.
 TYPED_TEST(QuickCacheSlackTest, AnEmptyBinTakesACachedBlockAtMostASlackShareLargerWhole) {
-  constexpr std::size_t kGranule = TypeParam::kGranule;
   static_assert(TypeParam::Cache::kSlackShare == 32);
-  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(64 * kGranule, 1));
-  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(64 * kGranule, 2)) << "1/32 of 64 granules is 2";
-  EXPECT_FALSE(request_takes_larger_cached_block<TypeParam>(64 * kGranule, 3)) << "past the slack";
-  EXPECT_FALSE(request_takes_larger_cached_block<TypeParam>(31 * kGranule, 1)) << "a granule is over 1/32 of 31";
-  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(32 * kGranule, 1));
+  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(64 * TestFixture::kGranule, 1));
+  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(64 * TestFixture::kGranule, 2))
+      << "1/32 of 64 granules is 2";
+  EXPECT_FALSE(request_takes_larger_cached_block<TypeParam>(64 * TestFixture::kGranule, 3)) << "past the slack";
+  EXPECT_FALSE(request_takes_larger_cached_block<TypeParam>(31 * TestFixture::kGranule, 1))
+      << "a granule is over 1/32 of 31";
+  EXPECT_TRUE(request_takes_larger_cached_block<TypeParam>(32 * TestFixture::kGranule, 1));
+}
+
+// A block handed out through the slack is a block of its own size in every respect: reallocate grows into its extra
+// granules in place and shrinks back in place, splitting them off, and keeps the payload.
+TYPED_TEST(QuickCacheSlackTest, ABlockTakenThroughTheSlackReallocatesInPlace) {
+  constexpr std::size_t kNeed = 64 * TestFixture::kGranule;
+  constexpr std::size_t kLarger = kNeed + 2 * TestFixture::kGranule;
+  void* cached = this->take(kLarger - TestFixture::kOverhead);
+  void* guard = this->take(8);
+  this->give(cached);
+  void* p = this->take(kNeed - TestFixture::kOverhead);
+  ASSERT_EQ(p, cached);
+  EXPECT_EQ(this->heap().usable_size(p), kLarger - TestFixture::kOverhead);
+  std::memset(p, 0x5A, kLarger - TestFixture::kOverhead);
+  Result<void*> grown = this->heap().reallocate(p, kLarger - TestFixture::kOverhead);
+  ASSERT_TRUE(grown.has_value());
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_EQ(*grown, p) << "within its own block";
+  Result<void*> shrunk = this->heap().reallocate(*grown, kNeed - TestFixture::kOverhead);
+  ASSERT_TRUE(shrunk.has_value());
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_EQ(*shrunk, p);
+  EXPECT_EQ(this->heap().usable_size(*shrunk), kNeed - TestFixture::kOverhead) << "the two granules split off";
+  const auto* bytes = static_cast<const unsigned char*>(*shrunk);
+  EXPECT_TRUE(std::all_of(bytes, bytes + kNeed - TestFixture::kOverhead, [](unsigned char b) { return b == 0x5A; }));
+  const HeapStats s = this->heap().stats();
+  EXPECT_EQ(s.bytes_in_use, this->heap().usable_size(*shrunk) + this->heap().usable_size(guard));
+  EXPECT_EQ(s.capacity, s.bytes_in_use + s.bytes_free + s.overhead_bytes);
+  this->give(*shrunk);
+  this->give(guard);
+  EXPECT_EQ(this->heap().stats().live_allocations, 0u);
+}
+
+// Under BasicChecks a cached block whose key was overwritten is reported when the slack would hand it out, before its
+// link is followed, as it is when its own size takes it (AWriteOverACachedBlocksKeyIsReportedOnReuseAndByValidate).
+TYPED_TEST(QuickCacheSlackTest, AWriteOverACachedBlocksKeyIsReportedWhenTheSlackTakesIt) {
+  if constexpr (TestFixture::kChecked) {
+    constexpr std::size_t kNeed = 64 * TestFixture::kGranule;
+    void* cached = this->take(kNeed + TestFixture::kGranule - TestFixture::kOverhead);
+    void* guard = this->take(8);
+    this->give(cached);
+    auto* key = static_cast<std::byte*>(cached) + sizeof(void*);
+    std::byte saved[sizeof(std::uintptr_t)];
+    std::memcpy(saved, key, sizeof saved);
+    std::memset(key, 0x41, sizeof saved);
+    EXPECT_FAULT((void)this->heap().allocate(kNeed - TestFixture::kOverhead), AllocError::kCorrupted, cached);
+    EXPECT_EQ(this->heap().stats().cached_blocks, 1u) << "nothing changed";
+    std::memcpy(key, saved, sizeof saved);
+    EXPECT_TRUE(valid(this->heap()));
+    this->give(guard);
+  }
+}
+
+// A request for the largest cached size probes no bin past the last: with a share of 2 its slack would reach 8 bins
+// on, past the end of the bins (where the counts of the bins that hold blocks follow). It gets a fresh block.
+TEST(QuickCacheLevels, TheLargestCachedSizeProbesNoBinPastTheLast) {
+  using Half = BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, QuickCache<4, 2048, 16, 2>>;
+  if constexpr (!Half::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
+  auto owner = std::make_unique<TestHeap<Half>>();
+  Half& heap = owner->heap();
+  std::vector<void*> guards;
+  std::vector<void*> cached;
+  for (std::size_t i = 0; i < 4; ++i) {
+    cached.push_back(take_validated(heap, Half::kMinBlockSize + i * Half::kGranule - Half::kUsedOverhead));
+    guards.push_back(take_validated(heap, 8));
+  }
+  for (void* c : cached) give_validated(heap, c);
+  ASSERT_EQ(heap.stats().cached_blocks, 4u);
+  void* top = take_validated(heap, 2048 - Half::kUsedOverhead);
+  ASSERT_NE(top, nullptr);
+  EXPECT_EQ(std::find(cached.begin(), cached.end(), top), cached.end());
+  EXPECT_EQ(heap.usable_size(top), 2048 - Half::kUsedOverhead);
+  EXPECT_EQ(heap.stats().cached_blocks, 4u);
+  give_validated(heap, top);
+  for (void* g : guards) give_validated(heap, g);
+  heap.flush_cache();
+  EXPECT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().live_allocations, 0u);
 }
 
 // SlackShare 0: exact sizes only. A share of 2 would allow half the block; the probe still stops 8 bins past the
-// request's own (at most 9 bin heads read per allocation).
+// request's own.
 TEST(QuickCacheLevels, SlackShareZeroKeepsExactSizesAndTheProbeStopsAtEightBins) {
   using Exact = BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, QuickCache<4, 2048, 16, 0>>;
   using Half = BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, QuickCache<4, 2048, 16, 2>>;
@@ -731,6 +815,10 @@ TEST(QuickCacheLevels, SlackShareZeroKeepsExactSizesAndTheProbeStopsAtEightBins)
   EXPECT_TRUE(request_takes_larger_cached_block<Half>(4 * kGranule, 2));
 }
 
+// The control block grows by a head pointer and a count byte per bin (README, "Policies"): 63 bins of 16-byte steps
+// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; by five words that the inline free reads
+// (the seal's secret, the newest region's payload range and the hull of all regions'), plus the newest region's
+// high-water mark.
 TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndSixWords) {
   using Cached = BasicHeap<SegregatedFit<>, RegionSource, NoChecks, QuickCache<>>;
   using Plain = BasicHeap<SegregatedFit<>, RegionSource, NoChecks>;

@@ -12,7 +12,7 @@ namespace nostd {
 /// its size, still tagged used, up to `Depth` blocks per size; an allocation whose block size has a cached block
 /// takes it whole. When its own bin is empty, it takes the first cached block of the next few sizes whole, if that
 /// block is at most 1/SlackShare larger than its own (TLSF's good fit, applied to the cache; at most 8 bins past its
-/// own, so at most 9 bin heads are read): medium blocks rarely meet their exact size again. A block with a free
+/// own): medium blocks rarely meet their exact size again. A block with a free
 /// neighbour merges at once (deferring that merge is what would fragment). Neither writes a neighbour's tags or touches
 /// the fit index (the free reads the next header only), so churn of small blocks skips the split, merge and list
 /// bookkeeping and most branches on the neighbours' state (`./bazelw run
@@ -36,8 +36,8 @@ namespace nostd {
 ///     asked for (`usable_size` says how much). Measured on workload b with `QuickCache<8, 8192, 256>`
 ///     (`./bazelw run //bench:fit_compare -- --workloads=a,b,e`): a SlackShare of 32 took b from 1.9-2.2x to
 ///     2.8-3.1x glibc's throughput and its touched / peak live from 1.045 to 1.0375 (36 % of b's allocations had
-///     found their exact size); a and e, whose blocks are under 512 bytes, take no slack at 32 (README, issue 11's
-///     targets). 0 keeps the exact sizes only.
+///     found their exact size); e, whose blocks are under 32 granules, takes no slack at 32, and a almost none (its
+///     requests of 489-512 bytes; README, issue 11's targets). 0 keeps the exact sizes only.
 ///   - time bound: allocate's worst case adds a scan of the bins and the flush, Depth x bins frees (a constant, but
 ///     larger than the fit's own bound): choose NoCache where the worst case matters more than the average. Measured
 ///     with `QuickCache<8, 8192, 256>` on workload b: a flush per about 7,300 allocations, 7 us on average (before
@@ -72,7 +72,7 @@ struct QuickCache {
                 "memory; 1: only when it holds all of it)");
   static_assert(SlackShare == 0 || (SlackShare >= 2 && SlackShare <= 65536),
                 "QuickCache: SlackShare must be 0 (exact sizes only) or 2..65536 (a request takes a cached block at "
-                "most 1/SlackShare larger than its own)");
+                "most 1/SlackShare larger than its own; 1 would hand out blocks twice the request)");
 };
 
 }  // namespace nostd

@@ -13,7 +13,8 @@ namespace nostd {
 /// of coalescing them at once (NoCache, QuickCache). Requirements: `policy_role` is `role::Cache`; `kDepth`, the
 /// blocks kept per size (0 = no cache, at most 255), and `kMaxBlock`, the largest block size in bytes that is kept,
 /// both `std::size_t` constants. Optional: `kGiveWayShare`, at least 1 (see QuickCache; 16 when absent), and
-/// `kSlackShare` (see QuickCache; 0, exact sizes only, when absent).
+/// `kSlackShare` (see QuickCache; 0, exact sizes only, when absent; not checked here: any value is a share, and
+/// the probe stops 8 bins past the request's own bin whatever it is).
 template <class C>
 concept CachePolicy = HasRole<C, role::Cache> && requires {
   { C::kDepth } -> std::convertible_to<std::size_t>;
