@@ -692,21 +692,12 @@ using SlackHeaps =
     ::testing::Types<BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, SlackCache>,
                      BasicHeap<SegregatedFit<>, FullTags, RegionSource, NoChecks, SlackCache>,
                      BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>, RegionSource, Recording, SlackCache>>;
+// The fixture of QuickCacheTest (its heap, take and give) over these compositions.
 template <class Heap>
-class QuickCacheSlackTest : public ::testing::Test {
+class QuickCacheSlackTest : public QuickCacheTest<Heap> {
  protected:
-  void SetUp() override {
-    if constexpr (!Heap::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
-  }
-  Heap& heap() { return owner_->heap(); }
-  void* take(std::size_t size) { return take_validated(heap(), size); }
-  void give(void* p) { give_validated(heap(), p); }
   static constexpr std::size_t kGranule = Heap::kGranule;
   static constexpr std::size_t kOverhead = Heap::kUsedOverhead;
-  static constexpr bool kChecked = Heap::Check::kLevel >= CheckLevel::kBasic;
-
- private:
-  std::unique_ptr<TestHeap<Heap>> owner_ = std::make_unique<TestHeap<Heap>>();
 };
 TYPED_TEST_SUITE(QuickCacheSlackTest, SlackHeaps, CachedHeapNames);
 
