@@ -19,10 +19,11 @@ using MallocFit = SegregatedFit<>;
 
 /// The cache policy of the arenas: the one place to change it. QuickCache<>: a freed block of at most 1 KiB whose
 /// neighbours are both used waits, unmerged, in a bin of its exact size (up to 8 per size) for the next request of
-/// that size: glibc's tcache idea, per arena and under the arena's lock (README, "The drop-in malloc"). Active at
-/// NOSTD_MALLOC_CHECK=none and basic only (hardened seals every freed block at once). Cost: cached blocks keep
-/// their neighbours from merging until a flush; the arena flushes before every page release and malloc_trim, and an
-/// allocation that finds no block flushes by itself.
+/// that size (or of a size up to a 32nd smaller, for blocks of 512 bytes and up: QuickCache's slack): glibc's tcache
+/// idea, per arena and under the arena's lock (README, "The drop-in malloc"). Active at NOSTD_MALLOC_CHECK=none and
+/// basic only (hardened seals every freed block at once). Cost: cached blocks keep their neighbours from merging until
+/// a flush; the arena flushes before every page release and malloc_trim, and an allocation that finds no block flushes
+/// by itself.
 using MallocCache = QuickCache<>;
 
 /// The tag layout of the arenas: the one place to change it. Half-word tags, BasicCompactTags<std::uint32_t>: 4 bytes
