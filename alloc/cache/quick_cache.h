@@ -12,11 +12,10 @@ namespace nostd {
 /// its size, still tagged used, up to `Depth` blocks per size; an allocation whose block size has a cached block
 /// takes it whole. When its own bin is empty, it takes the first cached block of the next few sizes whole, if that
 /// block is at most 1/SlackShare larger than its own (TLSF's good fit, applied to the cache; at most 8 bins past its
-/// own): medium blocks rarely meet their exact size again. A block with a free
-/// neighbour merges at once (deferring that merge is what would fragment). Neither writes a neighbour's tags or touches
-/// the fit index (the free reads the next header only), so churn of small blocks skips the split, merge and list
-/// bookkeeping and most branches on the neighbours' state (`./bazelw run
-/// //bench:fit_compare`: the `+cache` rows).
+/// own): medium blocks rarely meet their exact size again. A block with a free neighbour merges at once (deferring
+/// that merge is what would fragment). Neither writes a neighbour's tags or touches the fit index (the free reads the
+/// next header only), so churn of small blocks skips the split, merge and list bookkeeping and most branches on the
+/// neighbours' state (`./bazelw run //bench:fit_compare`: the `+cache` rows).
 ///
 /// What it costs:
 ///   - memory: at most Depth blocks per size are kept; they serve requests of their own size. An allocation that
@@ -32,8 +31,8 @@ namespace nostd {
 ///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and six words (the key that
 ///     seals a cached block's link, the newest region's bounds, which the inline free checks a pointer against, the
 ///     hull of all regions, and the high-water mark).
-///   - slack: a block taken from a larger bin keeps its size, so the caller gets up to 1/SlackShare more than it
-///     asked for (`usable_size` says how much). Measured on workload b with `QuickCache<8, 8192, 256>`
+///   - slack: a block taken from a larger bin keeps its size, so the caller gets up to 1/SlackShare of the block
+///     more than it asked for (`usable_size` says how much). Measured on workload b with `QuickCache<8, 8192, 256>`
 ///     (`./bazelw run //bench:fit_compare -- --workloads=a,b,e`): a SlackShare of 32 took b from 1.9-2.2x to
 ///     2.8-3.1x glibc's throughput and its touched / peak live from 1.045 to 1.0375 (36 % of b's allocations had
 ///     found their exact size); e, whose blocks are under 32 granules, takes no slack at 32, and a almost none (its
