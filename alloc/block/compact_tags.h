@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "alloc/concepts/role.h"
+#include "alloc/internal/optimize.h"
 #include "alloc/internal/tag_word.h"
 
 namespace nostd {
@@ -51,9 +52,10 @@ struct BasicCompactTags : internal::HeaderFields<Word> {
   static std::size_t prev_free_size(const std::byte* block) noexcept {
     return internal::load_word<Word>(block - sizeof(Word));
   }
-  /// Checks this layout's own invariants for one block (used by validate). Returns nullptr, or the reason.
-  /// Precondition: `size(block)` has been checked to lie within the region.
-  static const char* check(const std::byte* block) noexcept {
+  /// Checks this layout's own invariants for one block (used by validate, and by the pointer check of a free whose
+  /// next block is free). Returns nullptr, or the reason. Precondition: `size(block)` has been checked to lie
+  /// within the region.
+  NOSTD_HOT static const char* check(const std::byte* block) noexcept {
     if (used(block)) return nullptr;
     if (!prev_used(block)) return "free block has its prev-used bit clear (two free blocks adjacent)";
     if (internal::load_word<Word>(block + size(block) - sizeof(Word)) != size(block)) {

@@ -25,6 +25,7 @@
 #include <cstdint>
 
 #include "alloc/concepts/role.h"
+#include "alloc/internal/optimize.h"
 #include "alloc/internal/tag_word.h"
 
 namespace nostd {
@@ -50,9 +51,10 @@ struct BasicFullTags : internal::HeaderFields<Word> {
   static std::size_t prev_free_size(const std::byte* block) noexcept {
     return internal::load_word<Word>(block - sizeof(Word)) & ~internal::kFlagBits;
   }
-  /// Checks this layout's own invariants for one block (used by validate). Returns nullptr, or the reason.
-  /// Precondition: `size(block)` has been checked to lie within the region.
-  static const char* check(const std::byte* block) noexcept {
+  /// Checks this layout's own invariants for one block (used by validate, and by the pointer check of a free whose
+  /// next block is free). Returns nullptr, or the reason. Precondition: `size(block)` has been checked to lie
+  /// within the region.
+  NOSTD_HOT static const char* check(const std::byte* block) noexcept {
     if (internal::load_word<Word>(block + size(block) - sizeof(Word)) != header(block)) {
       return "block footer differs from its header";
     }
