@@ -97,6 +97,8 @@ class BasicHeap {
 
   /// Payload alignment of every block and the unit of block sizes.
   static constexpr std::size_t kGranule = std::max<std::size_t>(alignof(std::max_align_t), 8);
+  /// log2(kGranule).
+  static constexpr int kGranuleShift = std::countr_zero(kGranule);
   /// Alignment of `allocate(std::size_t)`.
   static constexpr std::size_t kDefaultAlignment = alignof(std::max_align_t);
   /// Largest alignment `allocate` accepts; larger ones fail with kInvalidLayout.
@@ -904,6 +906,13 @@ class BasicHeap {
     cache_.secret = address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
     cache_.lo = address(region->first) + Tags::kHeaderSize;
     cache_.span = address(region->end) - cache_.lo;
+    if constexpr (kInlineCache && Check::kLevel >= CheckLevel::kBasic) {
+      // cache_free's window: the payloads whose block, of at most Cache::kMaxBlock bytes, ends inside the region
+      // whatever its header says (at + kMaxBlock <= span + header), counted in granules; none in a region smaller
+      // than a bin's largest block.
+      const std::size_t room = cache_.span + Tags::kHeaderSize;
+      cache_.near_granules = room >= Cache::kMaxBlock ? (room - Cache::kMaxBlock) / kGranule + 1 : 0;
+    }
     cache_.high_water = cache_.lo;
     // The hull of every region's payload range (maybe_cached): the first region's, widened by each one added.
     const std::uintptr_t lo = cache_.hull_span == 0 ? cache_.lo : std::min(cache_.hull_lo, cache_.lo);
@@ -1024,21 +1033,19 @@ class BasicHeap {
   [[gnu::always_inline]] bool cache_free(void* ptr) noexcept {
     auto* const p = static_cast<std::byte*>(ptr);
     std::byte* const block = p - Tags::kHeaderSize;
-    // Under BasicChecks: `at` = p's offset among the payload addresses of its region, [first + header, end).
-    [[maybe_unused]] std::uintptr_t at = 0;
-    [[maybe_unused]] std::size_t span = 0;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
-      at = address(p) - cache_.lo;
-      span = cache_.span;
-      if (at >= span) {  // an older region, or no region yet (span 0): find it
+      // p's granule index among the newest region's payloads, rotated so that a misaligned p reads as huge: one
+      // compare places it in the region, on a granule, and far enough from the region's end that a block of a bin's
+      // size ends inside it (near_granules). Else an older region, the newest region's last Cache::kMaxBlock bytes,
+      // or no region yet: find it, with the same bounds.
+      if (std::rotr(address(p) - cache_.lo, kGranuleShift) >= cache_.near_granules) {
         const RegionHeader* const region = region_of(p);
-        if (region == nullptr) return false;
+        if (region == nullptr || !is_aligned(p, kGranule)) return false;
         const std::uintptr_t lo = address(region->first) + Tags::kHeaderSize;
-        at = address(p) - lo;
-        span = address(region->end) - lo;
-        if (at >= span) return false;
+        const std::uintptr_t at = address(p) - lo;
+        const std::size_t span = address(region->end) - lo;
+        if (at >= span || at + Cache::kMaxBlock > span + Tags::kHeaderSize) return false;
       }
-      if (!is_aligned(p, kGranule)) return false;
     }
     const std::size_t size = Tags::size(block);
     // A used block of a bin's size, not over-aligned; the others take free_unbinned.
@@ -1047,7 +1054,8 @@ class BasicHeap {
       return true;
     }
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
-      if (!used_block_sane(block, size, at, span)) return false;
+      // used_block_sane without its bound: the window above holds it for every size up to Cache::kMaxBlock.
+      if (!is_aligned(size, kGranule) || !used_tags_sane(block, size)) return false;
       if (maybe_cached(block)) return false;  // cached already, or a payload that reads so: is_cached decides
     }
     const std::size_t bin = cache_bin(size);
@@ -1061,13 +1069,16 @@ class BasicHeap {
   }
 
   // BasicChecks' test of used block `block` of `size` bytes whose payload lies `at` bytes into its region's payload
-  // range of `span` bytes (at < span), for cache_free and free_unbinned: a whole number of granules, ending inside
-  // the region (the bound subtracts, so that no forged size wraps it), the next block agreeing that this one is
-  // used, and the layout's own check (FullTags: the footer).
+  // range of `span` bytes (at < span), for free_unbinned: a whole number of granules, ending inside the region (the
+  // bound subtracts, so that no forged size wraps it), and used_tags_sane.
   [[gnu::always_inline]] static bool used_block_sane(const std::byte* block, std::size_t size, std::uintptr_t at,
                                                      std::size_t span) noexcept {
-    return is_aligned(size, kGranule) && size <= span + Tags::kHeaderSize - at && Tags::prev_used(block + size) &&
-           Tags::check(block) == nullptr;
+    return is_aligned(size, kGranule) && size <= span + Tags::kHeaderSize - at && used_tags_sane(block, size);
+  }
+  // The tags' part of that test, for a block known to end inside its region (cache_free's window): the next block
+  // agreeing that this one is used, and the layout's own check (FullTags: the footer).
+  [[gnu::always_inline]] static bool used_tags_sane(const std::byte* block, std::size_t size) noexcept {
+    return Tags::prev_used(block + size) && Tags::check(block) == nullptr;
   }
 
   // cache_free's path for a block whose header names no bin: above the bins (most of the frees of workload b), or
@@ -1892,7 +1903,8 @@ class BasicHeap {
     std::uintptr_t secret;  // cache_seal's (note_newest_region)
     std::uintptr_t lo;      // payload range of the newest region: [lo, lo + span)
     std::size_t span;
-    std::uintptr_t hull_lo;  // the hull of every region's payload range: [hull_lo, hull_lo + hull_span)
+    std::size_t near_granules;  // cache_free's window: payloads fewer than this many granules past lo (BasicChecks)
+    std::uintptr_t hull_lo;     // the hull of every region's payload range: [hull_lo, hull_lo + hull_span)
     std::size_t hull_span;
     std::uintptr_t high_water;  // highest block end handed out in the newest region (cache_raises_mark)
   };

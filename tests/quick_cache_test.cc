@@ -609,6 +609,60 @@ TYPED_TEST(QuickCacheTest, BlocksOfAnOlderRegionAreCachedAndCheckedAsTheNewestRe
   EXPECT_EQ(this->heap().stats().live_allocations, 0u);
 }
 
+// The inline free places a pointer with one compare only where any block of a bin's size ends inside the newest
+// region (BasicHeap::cache_free's window): a block in the region's last Cache::kMaxBlock bytes takes the walk over
+// the regions and its bounds, then is cached and checked as any other.
+TYPED_TEST(QuickCacheTest, ABlockNearTheNewestRegionsEndIsCachedAndCheckedThroughTheWalk) {
+  // The region is the first half of `buffer`: the second half is memory a forged size could reach past its end.
+  alignas(64) static std::byte buffer[8192];
+  std::byte* const second = buffer;
+  ASSERT_TRUE(this->heap().add_region(std::span<std::byte>(buffer, 4096)).has_value());
+  EXPECT_TRUE(valid(this->heap()));
+  const auto in_second = [second](const void* p) {
+    return p >= static_cast<const void*>(second) && p < static_cast<const void*>(second + 4096);
+  };
+  std::vector<void*> blocks;  // 100-byte blocks until the new region has no room for one more
+  std::vector<void*> elsewhere;
+  for (int i = 0; i < 64; ++i) {
+    void* p = this->take(100);
+    (in_second(p) ? blocks : elsewhere).push_back(p);
+    if (!in_second(p) && blocks.size() > 4) break;
+  }
+  ASSERT_GE(blocks.size(), 3u);
+  std::sort(blocks.begin(), blocks.end());
+  void* const near = blocks[blocks.size() - 2];  // the last block but one: a used block after it
+  void* const guard = blocks.back();
+  ASSERT_GT(static_cast<std::byte*>(near), second + 4096 - 512) << "inside the last Cache::kMaxBlock bytes";
+  this->give(near);
+  EXPECT_TRUE(this->info(near).cached);
+  if constexpr (TestFixture::kChecked) {
+    EXPECT_FAULT(this->heap().deallocate(near), AllocError::kDoubleFree, near);
+    EXPECT_TRUE(valid(this->heap()));
+    // An interior pointer whose word in front reads as a used 48-byte block, and a misaligned one after it.
+    this->expect_forged_interior_refused(static_cast<std::byte*>(guard) + 16, 48, 1);
+    // A forged header of a bin's size (512 bytes) whose block would end past the region, on a word that reads as a
+    // used block with a used predecessor: the walk's bound refuses it before that word is read.
+    std::byte* const interior = static_cast<std::byte*>(guard) + 16;
+    std::memset(guard, 0, 100);
+    using Word = typename TypeParam::Tags::word_type;
+    const auto forged = static_cast<Word>(512 | 3);  // used, prev used
+    const auto beyond = static_cast<Word>(32 | 3);
+    std::byte* const landing = interior - TypeParam::Tags::kHeaderSize + 512;
+    ASSERT_GE(landing, second + 4096) << "past the region";
+    std::memcpy(interior - TypeParam::Tags::kHeaderSize, &forged, sizeof forged);
+    std::memcpy(landing, &beyond, sizeof beyond);
+    EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+    EXPECT_TRUE(valid(this->heap()));
+    std::memset(guard, 0, 100);
+  }
+  EXPECT_EQ(this->take(100), near);
+  for (void* p : blocks) this->give(p);
+  for (void* p : elsewhere) this->give(p);
+  this->heap().flush_cache();
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().live_allocations, 0u);
+}
+
 TYPED_TEST(QuickCacheTest, ChurnKeepsEveryCounterExact) {
   SplitMix64 rng(7);
   std::vector<void*> live(64, nullptr);
@@ -765,6 +819,76 @@ TYPED_TEST(QuickCacheSlackTest, AWriteOverACachedBlocksKeyIsReportedWhenTheSlack
   }
 }
 
+// Frees `interior` of `heap` after forging, in front of it, the header of a used 512-byte block (a bin's largest
+// size here) that would end past the region at `end`, on a word there that reads as a used block with a used
+// predecessor; expects kInvalidPointer and undoes the forgery. Its own function: a loop around EXPECT_FAULT's setjmp
+// would be clobbered.
+template <class Heap>
+void expect_forged_past_end_refused(Heap& heap, std::byte* interior, const std::byte* end) {
+  using Word = typename Heap::Tags::word_type;
+  std::byte* const forged_at = interior - Heap::Tags::kHeaderSize;
+  std::byte* const landing = forged_at + 512;
+  ASSERT_GT(landing, end);
+  const auto forged = static_cast<Word>(512 | 3);  // used, prev used
+  const auto beyond = static_cast<Word>(32 | 3);
+  std::memcpy(forged_at, &forged, sizeof forged);
+  std::memcpy(landing, &beyond, sizeof beyond);
+  EXPECT_FAULT(heap.deallocate(interior), AllocError::kInvalidPointer, interior);
+  std::memset(forged_at, 0, sizeof forged);
+  std::memset(landing, 0, sizeof beyond);
+  EXPECT_TRUE(valid(heap));
+}
+
+// Frees `interior`, half a granule off, after forging a used 32-byte block in front of it whose successor's word reads
+// as used with a used predecessor; expects kInvalidPointer and undoes the forgery (its own function, as above).
+template <class Heap>
+void expect_forged_off_granule_refused(Heap& heap, std::byte* interior) {
+  using Word = typename Heap::Tags::word_type;
+  std::byte* const forged_at = interior - Heap::Tags::kHeaderSize;
+  const auto forged = static_cast<Word>(32 | 3);  // used, prev used
+  std::memcpy(forged_at, &forged, sizeof forged);
+  std::memcpy(forged_at + 32, &forged, sizeof forged);
+  EXPECT_FAULT(heap.deallocate(interior), AllocError::kInvalidPointer, interior);
+  std::memset(forged_at, 0, sizeof forged);
+  std::memset(forged_at + 32, 0, sizeof forged);
+  EXPECT_TRUE(valid(heap));
+}
+
+// The inline free places a pointer with one compare where every block of a bin's size ends inside the region
+// (BasicHeap::cache_free's window); past that it takes the walk and its bound. At every payload position of a
+// region-wide live block whose forged 512-byte block would end past the region, the pointer is refused: a window
+// one granule too wide would let the last of them through.
+template <class Heap>
+void forged_sizes_past_the_end_are_refused() {
+  if constexpr (!Heap::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
+  alignas(64) static std::byte buffer[8192];  // the region is the first half; the second is what a size could reach
+  std::memset(buffer, 0, sizeof buffer);
+  auto heap = std::make_unique<Heap>(std::span<std::byte>(buffer, 4096));
+  const std::size_t capacity = heap->stats().capacity;
+  auto* const whole = static_cast<std::byte*>(take_validated(*heap, capacity - Heap::kUsedOverhead));
+  ASSERT_NE(whole, nullptr);
+  ASSERT_EQ(heap->stats().free_blocks, 0u) << "one block holds the region";
+  const std::byte* const end = whole - Heap::Tags::kHeaderSize + capacity;
+  std::memset(whole, 0, capacity - Heap::kUsedOverhead);
+  int refused = 0;
+  for (std::byte* q = whole + Heap::kGranule; q + Heap::kGranule <= end; q += Heap::kGranule) {
+    if (q - Heap::Tags::kHeaderSize + 512 <= end) continue;  // a forged block ending inside: not this test's case
+    expect_forged_past_end_refused(*heap, q, end);
+    ++refused;
+  }
+  EXPECT_GE(refused, static_cast<int>(512 / Heap::kGranule) - 2);
+  // Half a granule off, inside the window: a consistent forged 32-byte block (the word after it reads as a used block
+  // with a used predecessor) that only the granule test refuses.
+  expect_forged_off_granule_refused(*heap, whole + 4 * Heap::kGranule + Heap::kGranule / 2);
+  give_validated(*heap, whole);
+}
+
+TEST(QuickCacheLevels, ForgedBlocksPastTheRegionOrOffTheGranuleAreRefused) {
+  forged_sizes_past_the_end_are_refused<BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording, Cache>>();
+  forged_sizes_past_the_end_are_refused<
+      BasicHeap<FirstFit, BasicCompactTags<std::uint32_t>, RegionSource, Recording, Cache>>();
+}
+
 // A request for the largest cached size probes no bin past the last: with a share of 2 its slack would reach 8 bins
 // on, past the end of the bins (where the counts of the bins that hold blocks follow). It gets a fresh block.
 TEST(QuickCacheLevels, TheLargestCachedSizeProbesNoBinPastTheLast) {
@@ -810,12 +934,12 @@ TEST(QuickCacheLevels, SlackShareZeroKeepsExactSizesAndTheProbeStopsAtEightBins)
 // on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; by five words that the inline free reads
 // (the seal's secret, the newest region's payload range and the hull of all regions'), plus the newest region's
 // high-water mark.
-TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndSixWords) {
+TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndSevenWords) {
   using Cached = BasicHeap<SegregatedFit<>, RegionSource, NoChecks, QuickCache<>>;
   using Plain = BasicHeap<SegregatedFit<>, RegionSource, NoChecks>;
   constexpr std::size_t kBins = (1024 - Plain::kMinBlockSize) / Plain::kGranule + 1;
   static_assert(kBins == (sizeof(void*) == 8 ? 63 : 127));
-  constexpr std::size_t kBytes = kBins * (sizeof(void*) + 1) + 6 * sizeof(void*);
+  constexpr std::size_t kBytes = kBins * (sizeof(void*) + 1) + 7 * sizeof(void*);
   const std::size_t grown = sizeof(Cached) - sizeof(Plain);
   if (Cached::kCaching) {
     // Give or take the padding the heap object's other members had or lose.
