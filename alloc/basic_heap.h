@@ -898,10 +898,10 @@ class BasicHeap {
   std::uintptr_t cache_seal(const CachedNode* next) const noexcept { return address(next) ^ cache_.secret; }
 
   // Keeps what cache_free needs in the control block, next to the bins: the secret, and the payload range of the
-  // newest region (the one a single-region heap has), so that the pointer check is one subtraction and one compare
-  // with no walk over the regions. Called as each region is added. Not inlined: inside the first allocation's
-  // ensure_init it tipped GCC's -Os build into keeping allocate_locked out of line, with its over-aligned search
-  // (+470 B of Cortex-M4 .text for the QuickCache row).
+  // newest region (the one a single-region heap has) with cache_free's window in it, so that the pointer check is a
+  // subtraction, a rotation and a compare with no walk over the regions. Called as each region is added. Not inlined:
+  // inside the first allocation's ensure_init it tipped GCC's -Os build into keeping allocate_locked out of line,
+  // with its over-aligned search (+470 B of Cortex-M4 .text for the QuickCache row).
   [[gnu::noinline]] void note_newest_region(const RegionHeader* region) noexcept {
     cache_.secret = address(&cache_) ^ static_cast<std::uintptr_t>(0x5A17C0DE0BADF00Dull);
     cache_.lo = address(region->first) + Tags::kHeaderSize;
@@ -1036,15 +1036,17 @@ class BasicHeap {
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       // p's granule index among the newest region's payloads, rotated so that a misaligned p reads as huge: one
       // compare places it in the region, on a granule, and far enough from the region's end that a block of a bin's
-      // size ends inside it (near_granules). Else an older region, the newest region's last Cache::kMaxBlock bytes,
-      // or no region yet: find it, with the same bounds.
+      // size ends inside it (near_granules). Else an older region (found by the walk, with the same bounds), or
+      // anything else: the newest region's last Cache::kMaxBlock bytes, a region smaller than that, a misaligned or
+      // foreign pointer, no region yet. Those return false, to deallocate_uncached's full check (which bounds the
+      // size and caches the block all the same).
       if (std::rotr(address(p) - cache_.lo, kGranuleShift) >= cache_.near_granules) {
         const RegionHeader* const region = region_of(p);
-        if (region == nullptr || !is_aligned(p, kGranule)) return false;
+        if (region == nullptr || region == regions_ || !is_aligned(p, kGranule)) return false;
         const std::uintptr_t lo = address(region->first) + Tags::kHeaderSize;
         const std::uintptr_t at = address(p) - lo;
         const std::size_t span = address(region->end) - lo;
-        if (at >= span || at + Cache::kMaxBlock > span + Tags::kHeaderSize) return false;
+        if (at >= span || span + Tags::kHeaderSize - at < Cache::kMaxBlock) return false;  // subtracts: no wrap
       }
     }
     const std::size_t size = Tags::size(block);

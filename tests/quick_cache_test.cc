@@ -610,29 +610,29 @@ TYPED_TEST(QuickCacheTest, BlocksOfAnOlderRegionAreCachedAndCheckedAsTheNewestRe
 }
 
 // The inline free places a pointer with one compare only where any block of a bin's size ends inside the newest
-// region (BasicHeap::cache_free's window): a block in the region's last Cache::kMaxBlock bytes takes the walk over
-// the regions and its bounds, then is cached and checked as any other.
-TYPED_TEST(QuickCacheTest, ABlockNearTheNewestRegionsEndIsCachedAndCheckedThroughTheWalk) {
+// region (BasicHeap::cache_free's window): a block in the region's last Cache::kMaxBlock bytes takes the full path
+// instead, and is cached and checked there as any other.
+TYPED_TEST(QuickCacheTest, ABlockNearTheNewestRegionsEndIsCachedThroughTheFullPath) {
   // The region is the first half of `buffer`: the second half is memory a forged size could reach past its end.
   alignas(64) static std::byte buffer[8192];
-  std::byte* const second = buffer;
+  std::byte* const region = buffer;
   ASSERT_TRUE(this->heap().add_region(std::span<std::byte>(buffer, 4096)).has_value());
   EXPECT_TRUE(valid(this->heap()));
-  const auto in_second = [second](const void* p) {
-    return p >= static_cast<const void*>(second) && p < static_cast<const void*>(second + 4096);
+  const auto in_region = [region](const void* p) {
+    return p >= static_cast<const void*>(region) && p < static_cast<const void*>(region + 4096);
   };
   std::vector<void*> blocks;  // 100-byte blocks until the new region has no room for one more
   std::vector<void*> elsewhere;
   for (int i = 0; i < 64; ++i) {
     void* p = this->take(100);
-    (in_second(p) ? blocks : elsewhere).push_back(p);
-    if (!in_second(p) && blocks.size() > 4) break;
+    (in_region(p) ? blocks : elsewhere).push_back(p);
+    if (!in_region(p) && blocks.size() > 4) break;
   }
   ASSERT_GE(blocks.size(), 3u);
   std::sort(blocks.begin(), blocks.end());
   void* const near = blocks[blocks.size() - 2];  // the last block but one: a used block after it
   void* const guard = blocks.back();
-  ASSERT_GT(static_cast<std::byte*>(near), second + 4096 - 512) << "inside the last Cache::kMaxBlock bytes";
+  ASSERT_GT(static_cast<std::byte*>(near), region + 4096 - 512) << "inside the last Cache::kMaxBlock bytes";
   this->give(near);
   EXPECT_TRUE(this->info(near).cached);
   if constexpr (TestFixture::kChecked) {
@@ -640,20 +640,23 @@ TYPED_TEST(QuickCacheTest, ABlockNearTheNewestRegionsEndIsCachedAndCheckedThroug
     EXPECT_TRUE(valid(this->heap()));
     // An interior pointer whose word in front reads as a used 48-byte block, and a misaligned one after it.
     this->expect_forged_interior_refused(static_cast<std::byte*>(guard) + 16, 48, 1);
-    // A forged header of a bin's size (512 bytes) whose block would end past the region, on a word that reads as a
-    // used block with a used predecessor: the walk's bound refuses it before that word is read.
+    // A forged header of a bin's size (512 bytes) whose block would end past the region, with a matching footer
+    // (FullTags' check) and a word after it that reads as a used block with a used predecessor: refused by the size's
+    // bound against the region, before that word is read.
     std::byte* const interior = static_cast<std::byte*>(guard) + 16;
     std::memset(guard, 0, 100);
     using Word = typename TypeParam::Tags::word_type;
     const auto forged = static_cast<Word>(512 | 3);  // used, prev used
     const auto beyond = static_cast<Word>(32 | 3);
     std::byte* const landing = interior - TypeParam::Tags::kHeaderSize + 512;
-    ASSERT_GE(landing, second + 4096) << "past the region";
+    ASSERT_GE(landing - sizeof(Word), region + 4096) << "footer and word past the region";
     std::memcpy(interior - TypeParam::Tags::kHeaderSize, &forged, sizeof forged);
+    std::memcpy(landing - sizeof(Word), &forged, sizeof forged);
     std::memcpy(landing, &beyond, sizeof beyond);
     EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
     EXPECT_TRUE(valid(this->heap()));
     std::memset(guard, 0, 100);
+    std::memset(landing - sizeof(Word), 0, 2 * sizeof(Word));
   }
   EXPECT_EQ(this->take(100), near);
   for (void* p : blocks) this->give(p);
@@ -854,10 +857,28 @@ void expect_forged_off_granule_refused(Heap& heap, std::byte* interior) {
   EXPECT_TRUE(valid(heap));
 }
 
-// The inline free places a pointer with one compare where every block of a bin's size ends inside the region
-// (BasicHeap::cache_free's window); past that it takes the walk and its bound. At every payload position of a
-// region-wide live block whose forged 512-byte block would end past the region, the pointer is refused: a window
-// one granule too wide would let the last of them through.
+// At every payload position of the region-wide live block `whole` (ending at `end`) whose forged 512-byte block would
+// end past the region, expects the free refused; then a consistent forged block half a granule off. Returns how
+// many positions were tried.
+template <class Heap>
+int expect_forgeries_refused(Heap& heap, std::byte* whole, const std::byte* end) {
+  int refused = 0;
+  for (std::byte* q = whole + Heap::kGranule; q < end; q += Heap::kGranule) {
+    if (q - Heap::Tags::kHeaderSize + 512 <= end) continue;  // a forged block ending inside: not this test's case
+    expect_forged_past_end_refused(heap, q, end);
+    ++refused;
+  }
+  // A consistent forged 32-byte block (the word after it reads as a used block with a used predecessor) that only
+  // the granule test refuses.
+  expect_forged_off_granule_refused(heap, whole + 4 * Heap::kGranule + Heap::kGranule / 2);
+  return refused;
+}
+
+// The inline free places a pointer with one compare where every block of a bin's size ends inside the newest region
+// (BasicHeap::cache_free's window); anything else in the newest region takes the full path, and a block of an older
+// region the walk with the same bounds. At every payload position of a region-wide live block whose forged 512-byte
+// block would end past the region, the pointer is refused, with the region the newest and then an older one: a
+// window one granule too wide, or the walk without its bound, would let one through.
 template <class Heap>
 void forged_sizes_past_the_end_are_refused() {
   if constexpr (!Heap::kCaching) GTEST_SKIP() << "no cache in builds with memory-tool hooks";
@@ -870,16 +891,12 @@ void forged_sizes_past_the_end_are_refused() {
   ASSERT_EQ(heap->stats().free_blocks, 0u) << "one block holds the region";
   const std::byte* const end = whole - Heap::Tags::kHeaderSize + capacity;
   std::memset(whole, 0, capacity - Heap::kUsedOverhead);
-  int refused = 0;
-  for (std::byte* q = whole + Heap::kGranule; q + Heap::kGranule <= end; q += Heap::kGranule) {
-    if (q - Heap::Tags::kHeaderSize + 512 <= end) continue;  // a forged block ending inside: not this test's case
-    expect_forged_past_end_refused(*heap, q, end);
-    ++refused;
-  }
-  EXPECT_GE(refused, static_cast<int>(512 / Heap::kGranule) - 2);
-  // Half a granule off, inside the window: a consistent forged 32-byte block (the word after it reads as a used block
-  // with a used predecessor) that only the granule test refuses.
-  expect_forged_off_granule_refused(*heap, whole + 4 * Heap::kGranule + Heap::kGranule / 2);
+  // The payload positions q with q - header + 512 past the end, up to the last granule before it.
+  const int positions = static_cast<int>(512 / Heap::kGranule) - 1;
+  EXPECT_EQ(expect_forgeries_refused(*heap, whole, end), positions) << "the newest region";
+  alignas(64) static std::byte newer[4096];
+  ASSERT_TRUE(heap->add_region(std::span<std::byte>(newer)).has_value());
+  EXPECT_EQ(expect_forgeries_refused(*heap, whole, end), positions) << "an older region";
   give_validated(*heap, whole);
 }
 
@@ -931,9 +948,9 @@ TEST(QuickCacheLevels, SlackShareZeroKeepsExactSizesAndTheProbeStopsAtEightBins)
 }
 
 // The control block grows by a head pointer and a count byte per bin (README, "Policies"): 63 bins of 16-byte steps
-// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; by five words that the inline free reads
-// (the seal's secret, the newest region's payload range and the hull of all regions'), plus the newest region's
-// high-water mark.
+// on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; by six words that the inline free reads (the
+// seal's secret, the newest region's payload range and the window in it, and the hull of all regions'), plus the
+// newest region's high-water mark.
 TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndSevenWords) {
   using Cached = BasicHeap<SegregatedFit<>, RegionSource, NoChecks, QuickCache<>>;
   using Plain = BasicHeap<SegregatedFit<>, RegionSource, NoChecks>;
