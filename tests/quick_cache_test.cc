@@ -609,6 +609,27 @@ TYPED_TEST(QuickCacheTest, BlocksOfAnOlderRegionAreCachedAndCheckedAsTheNewestRe
   EXPECT_EQ(this->heap().stats().live_allocations, 0u);
 }
 
+// Frees `interior` of `heap` after forging, in front of it, the header of a used 512-byte block (a bin's largest
+// size here) that would end past the region at `end`, with a matching footer (FullTags' check) and, after it, a word
+// that reads as a used block with a used predecessor; expects kInvalidPointer and undoes the forgery. Its own
+// function: a loop around EXPECT_FAULT's setjmp would be clobbered.
+template <class Heap>
+void expect_forged_past_end_refused(Heap& heap, std::byte* interior, const std::byte* end) {
+  using Word = typename Heap::Tags::word_type;
+  std::byte* const forged_at = interior - Heap::Tags::kHeaderSize;
+  std::byte* const landing = forged_at + 512;
+  ASSERT_GE(landing - sizeof(Word), end) << "footer and word past the region";
+  const auto forged = static_cast<Word>(512 | 3);  // used, prev used
+  const auto beyond = static_cast<Word>(32 | 3);
+  std::memcpy(forged_at, &forged, sizeof forged);
+  std::memcpy(landing - sizeof(Word), &forged, sizeof forged);
+  std::memcpy(landing, &beyond, sizeof beyond);
+  EXPECT_FAULT(heap.deallocate(interior), AllocError::kInvalidPointer, interior);
+  std::memset(forged_at, 0, sizeof forged);
+  std::memset(landing - sizeof(Word), 0, 2 * sizeof(Word));
+  EXPECT_TRUE(valid(heap));
+}
+
 // The inline free places a pointer with one compare only where any block of a bin's size ends inside the newest
 // region (BasicHeap::cache_free's window): a block in the region's last Cache::kMaxBlock bytes takes the full path
 // instead, and is cached and checked there as any other.
@@ -640,23 +661,11 @@ TYPED_TEST(QuickCacheTest, ABlockNearTheNewestRegionsEndIsCachedThroughTheFullPa
     EXPECT_TRUE(valid(this->heap()));
     // An interior pointer whose word in front reads as a used 48-byte block, and a misaligned one after it.
     this->expect_forged_interior_refused(static_cast<std::byte*>(guard) + 16, 48, 1);
-    // A forged header of a bin's size (512 bytes) whose block would end past the region, with a matching footer
-    // (FullTags' check) and a word after it that reads as a used block with a used predecessor: refused by the size's
-    // bound against the region, before that word is read.
-    std::byte* const interior = static_cast<std::byte*>(guard) + 16;
+    // A forged header of a bin's size whose block would end past the region: refused by the size's bound against the
+    // region, before the word past it is read.
     std::memset(guard, 0, 100);
-    using Word = typename TypeParam::Tags::word_type;
-    const auto forged = static_cast<Word>(512 | 3);  // used, prev used
-    const auto beyond = static_cast<Word>(32 | 3);
-    std::byte* const landing = interior - TypeParam::Tags::kHeaderSize + 512;
-    ASSERT_GE(landing - sizeof(Word), region + 4096) << "footer and word past the region";
-    std::memcpy(interior - TypeParam::Tags::kHeaderSize, &forged, sizeof forged);
-    std::memcpy(landing - sizeof(Word), &forged, sizeof forged);
-    std::memcpy(landing, &beyond, sizeof beyond);
-    EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
-    EXPECT_TRUE(valid(this->heap()));
+    expect_forged_past_end_refused(this->heap(), static_cast<std::byte*>(guard) + 16, region + 4096);
     std::memset(guard, 0, 100);
-    std::memset(landing - sizeof(Word), 0, 2 * sizeof(Word));
   }
   EXPECT_EQ(this->take(100), near);
   for (void* p : blocks) this->give(p);
@@ -820,26 +829,6 @@ TYPED_TEST(QuickCacheSlackTest, AWriteOverACachedBlocksKeyIsReportedWhenTheSlack
     EXPECT_TRUE(valid(this->heap()));
     this->give(guard);
   }
-}
-
-// Frees `interior` of `heap` after forging, in front of it, the header of a used 512-byte block (a bin's largest
-// size here) that would end past the region at `end`, on a word there that reads as a used block with a used
-// predecessor; expects kInvalidPointer and undoes the forgery. Its own function: a loop around EXPECT_FAULT's setjmp
-// would be clobbered.
-template <class Heap>
-void expect_forged_past_end_refused(Heap& heap, std::byte* interior, const std::byte* end) {
-  using Word = typename Heap::Tags::word_type;
-  std::byte* const forged_at = interior - Heap::Tags::kHeaderSize;
-  std::byte* const landing = forged_at + 512;
-  ASSERT_GT(landing, end);
-  const auto forged = static_cast<Word>(512 | 3);  // used, prev used
-  const auto beyond = static_cast<Word>(32 | 3);
-  std::memcpy(forged_at, &forged, sizeof forged);
-  std::memcpy(landing, &beyond, sizeof beyond);
-  EXPECT_FAULT(heap.deallocate(interior), AllocError::kInvalidPointer, interior);
-  std::memset(forged_at, 0, sizeof forged);
-  std::memset(landing, 0, sizeof beyond);
-  EXPECT_TRUE(valid(heap));
 }
 
 // Frees `interior`, half a granule off, after forging a used 32-byte block in front of it whose successor's word reads
