@@ -46,8 +46,7 @@ class FreeList {
   NOSTD_HOT bool links_intact(const FreeNode* node, InHeap&& in_heap) const noexcept {
     const FreeNode* const prev = node->prev;
     if (prev == nullptr ? head_ != node : !in_heap(prev) || prev->next != node) return false;
-    const FreeNode* const next = node->next;
-    return next == nullptr || (in_heap(next) && next->prev == node);
+    return next_link_intact(node, in_heap);
   }
 
   /// First node, or nullptr.

@@ -225,8 +225,7 @@ struct SegregatedFit {
       } else if (!in_heap(prev) || prev->next != node) {
         return false;
       }
-      const internal::FreeNode* const next = node->next;
-      return next == nullptr || (in_heap(next) && next->prev == node);
+      return internal::next_link_intact(node, in_heap);
     }
 
     /// A free block of at least `need` bytes for which `fits(node, size)` holds, or nullptr: the head of the
