@@ -39,20 +39,21 @@ NOSTD_HOT inline bool next_link_intact(const FreeNode* node, InHeap&& in_heap) n
   if constexpr (kOptimizingForSize) {
     // The branch is smaller: 12-16 bytes of Cortex-M4 .text per BasicChecks row of the footprint report.
     return next == nullptr || (in_heap(next) && next->prev == node);
+  } else {
+    const bool has_next = next != nullptr;
+    const FreeNode* const probe = has_next ? next : node;
+    if (!in_heap(probe)) return false;
+    // Arithmetic, not `!has_next || probe->prev == node`: GCC compiled that, and a select between the two answers,
+    // back into the branch.
+    const auto differs = reinterpret_cast<std::uintptr_t>(probe->prev) ^ reinterpret_cast<std::uintptr_t>(node);
+    return (differs & (std::uintptr_t{0} - std::uintptr_t{has_next})) == 0;
   }
-  const bool has_next = next != nullptr;
-  const FreeNode* const probe = has_next ? next : node;
-  if (!in_heap(probe)) return false;
-  // Arithmetic, not `!has_next || probe->prev == node`: GCC compiled that, and a select between the two answers,
-  // back into the branch.
-  const auto differs = reinterpret_cast<std::uintptr_t>(probe->prev) ^ reinterpret_cast<std::uintptr_t>(node);
-  return (differs & (std::uintptr_t{0} - std::uintptr_t{has_next})) == 0;
 }
 
 /// Safe unlinking for a nullptr-terminated list of FreeNodes whose head the caller cannot see: each neighbour of
 /// `node` is either nullptr or passes `in_heap` (which vouches that it may be read) and points back at `node`.
 /// `in_heap` runs before a neighbour is read, so a corrupted link is reported, never followed.
-/// Precondition: `node` itself may be read (the caller vouched for it).
+/// Precondition: `node` passes `in_heap` (the caller vouched for it).
 template <class InHeap>
 inline bool free_node_links_intact(const FreeNode* node, InHeap&& in_heap) noexcept {
   const FreeNode* const prev = node->prev;
