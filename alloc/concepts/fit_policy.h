@@ -14,8 +14,9 @@
 // true when every neighbour that `remove(node)` would write through points back at `node`. `in_heap(const
 // FreeNode*) -> bool` is the core's test that a pointer lies at a granule-aligned payload address inside the
 // heap (in validate(): that it is the links of a consistent free block); the index must call it on a neighbour
-// before reading it. The core calls it only on a `node` that passes `in_heap` itself (internal::next_link_intact,
-// the indexes' shared test of a successor, relies on that). Ends of its lists that live in the index itself (nullptr, a
+// before reading it. The core passes the links of a free block, which pass `in_heap` unless the heap is already
+// corrupt (internal::next_link_intact, the indexes' shared test of a successor, probes `node` itself when it has no
+// successor, and answers false for one outside the heap). Ends of its lists that live in the index itself (nullptr, a
 // head pointer, a sentinel node inside the index object, a bin table) the index checks against its own state, without
 // `in_heap`. An index without the member gets the core's generic check, internal::free_node_links_intact: neighbours
 // are nullptr or in the heap and point back. That is right for nullptr-terminated FreeNode lists but weaker (a first

@@ -31,8 +31,9 @@ inline std::size_t node_block_size(const FreeNode* node) noexcept {
 /// itself and a mask makes the answer true. Branching on it cost `SegregatedFit<>` with BasicChecks 0.39
 /// mispredicted branches per allocate + free on workload e (callgrind's branch simulation, `op_count seg/compact e
 /// 10`) for 18 instructions fewer; README, issue 11's BasicChecks bullet, has the times. The branch left, on
-/// `in_heap`, fails only on a corrupted link. Size builds (-Os) keep the branch. Precondition: `node` passes
-/// `in_heap` (the caller vouched for it).
+/// `in_heap`, fails only on a corrupted link. Size builds (-Os) keep the branch. Precondition: `node` may be read.
+/// The core passes the links of a free block, which pass `in_heap` unless the heap is already corrupt; a `node` that
+/// does not (a forged one with no successor) gets false here in speed builds, and true from the size builds' form.
 template <class InHeap>
 NOSTD_HOT inline bool next_link_intact(const FreeNode* node, InHeap&& in_heap) noexcept {
   const FreeNode* const next = node->next;
@@ -53,7 +54,7 @@ NOSTD_HOT inline bool next_link_intact(const FreeNode* node, InHeap&& in_heap) n
 /// Safe unlinking for a nullptr-terminated list of FreeNodes whose head the caller cannot see: each neighbour of
 /// `node` is either nullptr or passes `in_heap` (which vouches that it may be read) and points back at `node`.
 /// `in_heap` runs before a neighbour is read, so a corrupted link is reported, never followed.
-/// Precondition: `node` passes `in_heap` (the caller vouched for it).
+/// Precondition: `node` itself may be read (the caller vouched for it); see next_link_intact for one outside the heap.
 template <class InHeap>
 inline bool free_node_links_intact(const FreeNode* node, InHeap&& in_heap) noexcept {
   const FreeNode* const prev = node->prev;
