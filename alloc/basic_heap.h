@@ -738,7 +738,7 @@ class BasicHeap {
 
   // Allocates free block `block` of exactly `size` bytes whole (the fast path above).
   NOSTD_HOT void* take_whole(std::byte* block, std::size_t size) noexcept {
-    expect_links_intact(block);
+    expect_links_intact<true>(block);
     index_.remove(node_of(block), size);
     free_block_bytes_ -= size;
     Tags::set_prev_used(block + size, true);
@@ -1753,10 +1753,18 @@ class BasicHeap {
   // it; otherwise a write through a dangling pointer has forged its links, and removing it would write through
   // them (the classic unlink attack). The fault goes to the check policy before anything is modified. Costs two
   // region lookups and two loads of lines the unlink touches anyway.
+  // kExactHead: `block` is what the index's exact() returned (take_whole), checked with exact_links_intact.
+  template <bool kExactHead = false>
   NOSTD_HOT void expect_links_intact(std::byte* block) const noexcept {
     if constexpr (kSafeUnlink) {
       const internal::FreeNode* const node = node_of(block);
-      if (!links_intact(node, NodeInHeap{this})) {
+      bool intact = false;
+      if constexpr (kExactHead) {
+        intact = index_.exact_links_intact(node, NodeInHeap{this});
+      } else {
+        intact = links_intact(node, NodeInHeap{this});
+      }
+      if (!intact) {
         Check::on_fault(HeapFault{AllocError::kCorrupted, node,
                                   "free block's list links do not point back at it (write after free?)"});
       }
