@@ -775,8 +775,16 @@ class BasicHeap {
   // handler) in the branch that finds it free. Checked beforehand, the free tested twice whether each neighbour was
   // free, and those tests mispredicted as often as release's own (callgrind, mispredictions per allocate + free
   // under BasicChecks: SegregatedFit<> alone a 0.90 -> 0.83, e 1.24 -> 1.16; with QuickCache<8, 8192, 256> a 0.78
-  // -> 0.70; 6 instructions fewer per free).
-  void release_checked(std::byte* block, const RegionHeader* region) noexcept { merge_free<true>(block, region); }
+  // -> 0.70; SegregatedFit's free 6 instructions shorter, FirstFit's 3 longer). At -Os it is neighbours_sane and
+  // release, so that a caching heap carries one copy of the merge.
+  void release_checked(std::byte* block, const RegionHeader* region) noexcept {
+    if constexpr (internal::kOptimizingForSize) {
+      if (!neighbours_sane(block, region)) neighbour_fault(block);
+      release(block);
+    } else {
+      merge_free<true>(block, region);
+    }
+  }
 
   // release's and release_checked's body, always inlined: release's code is as it was before release_checked.
   template <bool kCheckNeighbours>
@@ -1134,8 +1142,8 @@ class BasicHeap {
     deallocate_locked(ptr);
   }
 
-  // Frees checked used block `block` that the cache declined: its neighbours are checked as the merge needs (a
-  // forged neighbour goes to the handler), then it coalesces. Out of line, as deallocate_uncached is. It looks the
+  // Frees checked used block `block` that the cache declined: release_checked checks its neighbours as it merges
+  // them (a forged neighbour goes to the handler). Out of line, as deallocate_uncached is. It looks the
   // region up again rather than take it from cache_free: carrying it through the inline free cost that path about
   // 5 instructions per call in registers (//bench:instructions, e), for a lookup on the one free in eight declined.
   [[gnu::noinline]] void release_declined(std::byte* block) noexcept {
@@ -1441,7 +1449,7 @@ class BasicHeap {
   // the next block's tags agreeing that this block is used, and the neighbours that a free would merge with
   // sane too (a free trusts their tags, so a forged "previous block is free" must not get that far).
   // checked_block_inline<false> leaves the neighbours out and stores the block's region in `*region_out`: enough for
-  // a free into the cache, which merges nothing; neighbours_sane checks the rest when the block coalesces after all.
+  // a free into the cache, which merges nothing; release_checked checks the rest when the block coalesces after all.
   Result<std::byte*> checked_block(void* ptr) noexcept { return checked_block_inline<true>(ptr, nullptr); }
 
   // deallocate's pointer check without a cache at the levels above BasicChecks, and at BasicChecks under -Os:
@@ -1753,13 +1761,14 @@ class BasicHeap {
   // it; otherwise a write through a dangling pointer has forged its links, and removing it would write through
   // them (the classic unlink attack). The fault goes to the check policy before anything is modified. Costs two
   // region lookups and two loads of lines the unlink touches anyway.
-  // kExactHead: `block` is what the index's exact() returned (take_whole), checked with exact_links_intact.
+  // kExactHead: `block` is what the index's exact() returned (take_whole), checked with exact_links_intact when the
+  // index has it.
   template <bool kExactHead = false>
   NOSTD_HOT void expect_links_intact(std::byte* block) const noexcept {
     if constexpr (kSafeUnlink) {
       const internal::FreeNode* const node = node_of(block);
       bool intact = false;
-      if constexpr (kExactHead) {
+      if constexpr (kExactHead && HasExactLinksIntact<decltype(index_)>) {
         intact = index_.exact_links_intact(node, NodeInHeap{this});
       } else {
         intact = links_intact(node, NodeInHeap{this});

@@ -60,6 +60,40 @@ TEST(SegregatedFit, RequestsNearSizeMaxDoNotWrap) {
   EXPECT_GE(Fit::list_for_request(huge), Fit::SizedIndex<CompactTags>::kListCount);
 }
 
+// A heap no larger than SmallLimit has one class (16 lists) while exact() serves requests up to 2 x SmallLimit: a
+// request past its lists must find no exact list (before, exact() read past its list heads, into the scratch node
+// that branch-free unlinking writes, and took a stale block) and fail as out of memory, the heap intact.
+TEST(SegregatedFit, ARequestPastATinyHeapsListsIsOutOfMemory) {
+  using Fit = SegregatedFit<>;
+  using Heap = BasicHeap<Fit, StaticArraySource<Fit::kSmallLimit>>;
+  static_assert(Fit::SizedIndex<CompactTags, Fit::kSmallLimit>::kClasses == 1);
+  auto heap = std::make_unique<Heap>();
+  // Allocations and frees that link and unlink list neighbours, so that the scratch node holds links.
+  std::vector<void*> live;
+  for (int i = 0; i < 4; ++i) {
+    Result<void*> p = heap->allocate(8);
+    ASSERT_TRUE(p.has_value());
+    live.push_back(*p);
+    ASSERT_TRUE(valid(*heap));
+  }
+  heap->deallocate(live[0]);
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(live[2]);
+  ASSERT_TRUE(valid(*heap));
+  for (std::size_t size = Fit::kSmallLimit; size < 2 * Fit::kSmallLimit; size += Fit::kGranule) {
+    Result<void*> p = heap->allocate(size);
+    EXPECT_FALSE(p.has_value()) << size;
+    if (!p) {
+      EXPECT_EQ(p.error(), AllocError::kOutOfMemory) << size;
+    }
+    ASSERT_TRUE(valid(*heap)) << size;
+  }
+  heap->deallocate(live[1]);
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(live[3]);
+  ASSERT_TRUE(valid(*heap));
+}
+
 // The control block follows the largest block the heap can hold; the sizes are the table of the header comment.
 TEST(SegregatedFit, ControlBlockFollowsTheSourceSize) {
   using Small = SegregatedFit<>::SizedIndex<CompactTags, 64 * 1024>;

@@ -69,12 +69,17 @@ concept HasLinksIntact = requires(const I& index, const internal::FreeNode* node
 
 /// A FitIndex with exact lists: `exact(need)` returns a free block of exactly `need` bytes in O(1) (the head of a
 /// list that holds that one size), or nullptr when there is none or `need` has no such list. The core then takes
-/// the block whole, with no search and no split (its allocate fast path); otherwise it calls `find`. Safe
-/// unlinking of a block `exact` returned asks `exact_links_intact(node, in_heap)`: links_intact for a node known to
-/// be its list's head, so that the index need not find the node's list again.
+/// the block whole, with no search and no split (its allocate fast path); otherwise it calls `find`.
 template <class I>
-concept HasExactLists = requires(const I& index, std::size_t size, const internal::FreeNode* node) {
+concept HasExactLists = requires(const I& index, std::size_t size) {
   { index.exact(size) } -> std::same_as<internal::FreeNode*>;
+};
+
+/// An index with exact lists and `exact_links_intact(node, in_heap)`: safe unlinking for a block `exact` returned,
+/// known to be its list's head, so that the index need not find the node's list again; without it the core asks
+/// links_intact (or the generic check).
+template <class I>
+concept HasExactLinksIntact = HasExactLists<I> && requires(const I& index, const internal::FreeNode* node) {
   { index.exact_links_intact(node, internal::ProbeInHeap{}) } -> std::same_as<bool>;
 };
 

@@ -174,6 +174,9 @@ struct SegregatedFit {
     static constexpr std::size_t kClasses = unclamped_list_of(kLargestBlock - 1) / Lists + 1;
     /// Number of lists (kClasses × Lists).
     static constexpr std::size_t kListCount = kClasses * Lists;
+    /// Requests below this have an exact list (exact()): classes 0 and 1, or class 0 alone in an index of one class
+    /// (a heap of at most kSmallLimit bytes), whose requests up to 2 × kSmallLimit must not read past its lists.
+    static constexpr std::size_t kExactLimit = std::min(2 * kSmallLimit, kListCount* kSmallStep);
 
     static_assert(kClasses <= 64, "SegregatedFit: the first-level bitmap is one 64-bit word (64 classes at most)");
 
@@ -255,7 +258,7 @@ struct SegregatedFit {
     /// split. One compare and one load.
     NOSTD_HOT internal::FreeNode* exact(std::size_t need) const noexcept {
       if constexpr (kSmallStep == kGranule) {
-        if (need < 2 * kSmallLimit) return heads_[need / kSmallStep];
+        if (need < kExactLimit) return heads_[need / kSmallStep];
       }
       return nullptr;
     }
