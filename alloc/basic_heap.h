@@ -852,19 +852,15 @@ class BasicHeap {
   // handler), then free into the cache or coalesce. Called from deallocate, or from deallocate_uncached when the
   // inline free (kInlineCache) declined the block.
   void deallocate_locked(void* ptr) noexcept {
-    if constexpr (kCaching && Check::kLevel >= CheckLevel::kBasic) {
-      // A block going into the cache merges with nothing: its neighbours are checked only when it does not.
+    if constexpr (Check::kLevel == CheckLevel::kBasic && (kCaching || !internal::kOptimizingForSize)) {
+      // The neighbours are checked as release merges them (release_checked), and not at all for a block going into
+      // the cache, which merges with nothing. Without a cache, -Os keeps checked_block's one copy (below).
       const RegionHeader* region = nullptr;
       Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
       if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
-      if (cache_put(*block)) return;
-      release_checked(*block, region);
-      return;  // kCaching: no level with before_operation/after_operation work
-    } else if constexpr (Check::kLevel == CheckLevel::kBasic && !internal::kOptimizingForSize) {
-      // The neighbours are checked as release merges them (release_checked); -Os keeps checked_block's one copy.
-      const RegionHeader* region = nullptr;
-      Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
-      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      if constexpr (kCaching) {
+        if (cache_put(*block)) return;
+      }
       release_checked(*block, region);
       return;  // BasicChecks: no before_operation/after_operation work
     } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
