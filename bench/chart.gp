@@ -10,14 +10,17 @@ set boxwidth 0.9
 set key outside right top vertical
 set grid ytics mytics
 set logscale y
+# Twelve colours that stay apart (gnuplot's default cycle repeats after eight); more rows reuse them in order.
+palette = "#4e79a7 #f28e2b #e15759 #76b7b2 #59a14f #edc948 #b07aa1 #ff9da7 #9c755f #222222 #86bcb6 #a0cbe8"
+colour(i) = word(palette, (i - 2) % 12 + 1)
 # One cluster per workload (data rows after the header): keep the x range tight around them.
 stats datafile index 0 using 2 nooutput
 set xrange [-0.6:STATS_records - 0.4]
 set xlabel "workload (a: churn small, b: churn medium, c: LIFO, e: embedded)"
 set title "Throughput, M calls per CPU-second (median of interleaved runs; higher is better)"
-plot for [i=2:*] datafile index 0 using i:xtic(1) title columnheader(i)
+plot for [i=2:*] datafile index 0 using i:xtic(1) title columnheader(i) linecolor rgb colour(i)
 set title "allocate latency p99.9, ns (TSC, timer cost included; lower is better)"
-plot for [i=2:*] datafile index 1 using i:xtic(1) title columnheader(i)
+plot for [i=2:*] datafile index 1 using i:xtic(1) title columnheader(i) linecolor rgb colour(i)
 set title "free latency p99.9, ns (lower is better)"
-plot for [i=2:*] datafile index 2 using i:xtic(1) title columnheader(i)
+plot for [i=2:*] datafile index 2 using i:xtic(1) title columnheader(i) linecolor rgb colour(i)
 unset multiplot

@@ -6,22 +6,32 @@
 #
 # Where they go: out/ in the workspace by default (ignored by git, so following the README leaves `git status`
 # clean); --out=DIR anywhere else; --update-docs writes docs/, the figures the README shows and git tracks (for
-# refreshing them on purpose, with the README's text to match).
+# refreshing them on purpose, with the README's text to match). A rule's arguments may also hold --default=OPTION, an
+# option for the benchmark that the caller's own --name= replaces (//bench:chart's row selection).
 set -euo pipefail
 
 bench="$1" script="$2" stem="$3"
 shift 3
 workspace="${BUILD_WORKSPACE_DIRECTORY:-$PWD}"
 out_dir="$workspace/out"
+defaults=()
 while (($#)); do
   case "$1" in
     --update-docs) out_dir="$workspace/docs" ;;
     --out=*)
       out_dir="${1#--out=}"
       [[ "$out_dir" == /* ]] || out_dir="$workspace/$out_dir" ;;
+    --default=*) defaults+=("${1#--default=}") ;;
     *) break ;;
   esac
   shift
+done
+# A BUILD rule's --default=--name=value (fit_compare's chart: the README's rows, since 29 bars per workload cannot be
+# told apart) goes to the benchmark unless the caller passes --name= itself.
+for d in "${defaults[@]}"; do
+  given=0
+  for a in "$@"; do [[ "$a" == "${d%%=*}="* ]] && given=1; done
+  ((given)) || set -- "$d" "$@"
 done
 mkdir -p "$out_dir"
 tmp="$(mktemp -d)"

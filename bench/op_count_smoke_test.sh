@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of //bench:instructions' replay driver: op_count replays workload e at 1/100 of its churn steps for
 # every allocator it knows and reports every call of the trace (400 fills + 10,000 churn steps = 10,400 allocations
-# and as many frees). No timing and no instruction count is asserted (those belong to the benchmark; callgrind is
-# too slow for a test); this keeps `./bazelw run //bench:instructions` working.
+# and as many frees), and workload c (LIFO) at 1/100 of its calls. No timing and no instruction count is asserted
+# (those belong to the benchmark; callgrind is too slow for a test); this keeps `./bazelw run //bench:instructions`
+# working.
 set -euo pipefail
 failures=0
 # Every allocator op_count lists in its usage, so that a new row is covered without editing this list.
@@ -15,6 +16,13 @@ for allocator in "${allocators[@]}"; do
   line="$("$1" "$allocator" e 100 2)"
   if [[ "$line" != *"allocations=10400 frees=10400 "* ]]; then
     echo "FAIL: $allocator: $line"
+    failures=$((failures + 1))
+  fi
+  # Workload c (LIFO, 20,000 calls at 1/100) replays too: its drain frees every block the stack still holds.
+  line="$("$1" "$allocator" c 100)"
+  if [[ ! "$line" =~ allocations=([0-9]+)\ frees=([0-9]+) ]] || [[ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]] ||
+    ((BASH_REMATCH[1] < 10000)); then
+    echo "FAIL: $allocator, workload c: $line"
     failures=$((failures + 1))
   fi
 done
