@@ -11,7 +11,7 @@ set key outside right top vertical
 set grid ytics mytics
 set logscale y
 # Twelve colours that stay apart (gnuplot's default cycle repeats after eight); more rows reuse them in order.
-palette = "#4e79a7 #f28e2b #e15759 #76b7b2 #59a14f #edc948 #b07aa1 #ff9da7 #9c755f #222222 #86bcb6 #a0cbe8"
+palette = "#4e79a7 #f28e2b #e15759 #76b7b2 #59a14f #edc948 #b07aa1 #ff9da7 #9c755f #222222 #17becf #a0cbe8"
 colour(i) = word(palette, (i - 2) % 12 + 1)
 # One cluster per workload (data rows after the header): keep the x range tight around them.
 stats datafile index 0 using 2 nooutput

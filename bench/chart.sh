@@ -6,8 +6,9 @@
 #
 # Where they go: out/ in the workspace by default (ignored by git, so following the README leaves `git status`
 # clean); --out=DIR anywhere else; --update-docs writes docs/, the figures the README shows and git tracks (for
-# refreshing them on purpose, with the README's text to match). A rule's arguments may also hold --default=OPTION, an
-# option for the benchmark that the caller's own --name= replaces (//bench:chart's row selection).
+# refreshing them on purpose, with the README's text to match). A rule's arguments may also hold
+# --default=--name=value, an option for the benchmark that the caller's own --name=... replaces (//bench:chart's row
+# selection; fit_compare's --policies= counts as --allocators=).
 set -euo pipefail
 
 bench="$1" script="$2" stem="$3"
@@ -28,9 +29,14 @@ while (($#)); do
 done
 # A BUILD rule's --default=--name=value (fit_compare's chart: the README's rows, since 29 bars per workload cannot be
 # told apart) goes to the benchmark unless the caller passes --name= itself.
-for d in "${defaults[@]}"; do
+for d in ${defaults[@]+"${defaults[@]}"}; do
+  name="${d%%=*}"
   given=0
-  for a in "$@"; do [[ "$a" == "${d%%=*}="* ]] && given=1; done
+  for a in "$@"; do
+    a_name="${a%%=*}"
+    [[ "$a_name" == --policies ]] && a_name=--allocators  # fit_compare's other name for it
+    [[ "$a" == *=* && "$a_name" == "$name" ]] && given=1
+  done
   ((given)) || set -- "$d" "$@"
 done
 mkdir -p "$out_dir"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/instructions.sh — instructions per allocate and per free, counted by Valgrind's callgrind, for each
-# allocator of bench/op_count.cc on a workload's trace (1/DIVISOR of its churn steps). Load does not move these
-# figures, so they compare heap variants on a shared machine where wall-clock figures cannot.
+# allocator of bench/op_count.cc on a workload's trace (1/DIVISOR of its churn steps, or of c's LIFO calls). Load
+# does not move these figures, so they compare heap variants on a shared machine where wall-clock figures cannot.
 #
 #   ./bazelw run //bench:instructions -- [WORKLOAD [DIVISOR [ALLOCATOR...]]]   (defaults: a 10, the seven uncached rows; name others, e.g. seg/compact+cache8k)
 #
