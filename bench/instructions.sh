@@ -35,7 +35,9 @@ count() {  # count ALLOCATOR FUNCTION -> instructions collected inside FUNCTION,
   rm -f "$log" "$log.out"
 }
 
-echo "workload $workload, 1/$divisor of its churn steps; instructions per call (callgrind, valgrind $(valgrind --version | sed 's/valgrind-//'))"
+steps="churn steps"
+[ "$workload" = c ] && steps="LIFO calls"
+echo "workload $workload, 1/$divisor of its $steps; instructions per call (callgrind, valgrind $(valgrind --version | sed 's/valgrind-//'))"
 echo
 echo "| allocator | allocate | free | allocate + free |"
 echo "| --- | --: | --: | --: |"
