@@ -123,11 +123,13 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<6>>>("seg/compact/nochecks+cache6",
                                                                                      false),
       // A cache for workload b's medium blocks too (up to 8 KiB) that gives way at 1/256 of the touched memory
-      // instead of 1/16, so that holding them back costs b no more than a point of fragmentation (README, issue 11).
+      // instead of 1/16, so that holding them back costs b no more than a point of fragmentation
+      // (docs/segregated_fit_log.md, issue 11's throughput target).
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, Cache8k>>("seg/compact/nochecks+cache8k", false),
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, Cache8k>>("seg/compact+cache8k", false),
       // Half-word tags (BasicCompactTags<std::uint32_t>: 4 bytes per used block on 64-bit, blocks under 4 GiB), as
-      // the drop-in malloc's arenas use them: the tags' share of the touched memory and of the time (README, issue 11).
+      // the drop-in malloc's arenas use them: the tags' share of the touched memory and of the time
+      // (docs/segregated_fit_log.md, "Half-word tags").
       make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks>>("seg/compact32/nochecks",
                                                                                           false),
       make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, QuickCache<>>>(

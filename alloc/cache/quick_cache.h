@@ -37,13 +37,14 @@ namespace nostd {
 ///     (`./bazelw run //bench:fit_compare -- --workloads=a,b,e`): a SlackShare of 32 took b from 1.9-2.2x to
 ///     2.8-3.1x glibc's throughput and its touched / peak live from 1.045 to 1.0375 (36 % of b's allocations had
 ///     found their exact size); e, whose blocks are under 32 granules, takes no slack at 32, and a almost none (its
-///     requests of 489-512 bytes; README, issue 11's targets). 0 keeps the exact sizes only.
+///     requests of 489-512 bytes; README, issue 11's targets, and docs/segregated_fit_log.md, "Before and after the
+///     slack"). 0 keeps the exact sizes only.
 ///   - time bound: allocate's worst case adds a scan of the bins and the flush, Depth x bins frees (a constant, but
 ///     larger than the fit's own bound): choose NoCache where the worst case matters more than the average. Measured
 ///     with `QuickCache<8, 8192, 256>` on workload b: a flush per about 7,300 allocations, 7 us on average (before
-///     the slack one per 1,900, 25 us on average and 129 us at most; README, issue 11's p99.9 target: b's allocate
-///     p99.9 read 290-330 ns, 200-250 ns without a cache). Flushing a few blocks per allocation instead raised b's
-///     touched / peak live to 1.13-1.15.
+///     the slack one per 1,900, 25 us on average and 129 us at most; docs/segregated_fit_log.md, issue 11's p99.9
+///     target: b's allocate p99.9 read 290-330 ns, 200-250 ns without a cache). Flushing a few blocks per allocation
+///     instead raised b's touched / peak live to 1.13-1.15.
 /// Active at NoChecks and BasicChecks (BasicChecks keeps catching double frees of cached blocks and writes over a
 /// cached block's links). Not active under HardenedChecks and above, nor in builds with ASan or Valgrind hooks:
 /// those poison and seal every freed block at once, which a cached block would escape.

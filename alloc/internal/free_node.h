@@ -28,12 +28,12 @@ inline std::size_t node_block_size(const FreeNode* node) noexcept {
 /// The `next` half of safe unlinking, shared by every index: true when `node` has no next, or when its next passes
 /// `in_heap` (before it is read) and points back at `node`. Whether a free block has a successor on its list is data
 /// the heap's churn makes random, so this does not branch on it: without a next, `in_heap` and the read go to `node`
-/// itself and a mask makes the answer true. Branching on it cost `SegregatedFit<>` with BasicChecks 0.39
-/// mispredicted branches per allocate + free on workload e (callgrind's branch simulation, `op_count seg/compact e
-/// 10`) for 18 instructions fewer; README, issue 11's BasicChecks bullet, has the times. The branch left, on
-/// `in_heap`, fails only on a corrupted link. Size builds (-Os) keep the branch. Precondition: `node` may be read.
-/// The core passes the links of a free block, which pass `in_heap` unless the heap is already corrupt; a `node` that
-/// does not (a forged one with no successor) gets false here in speed builds, and true from the size builds' form.
+/// itself and a mask makes the answer true. Branching on it cost `SegregatedFit<>` with BasicChecks 0.39 mispredicted
+/// branches per allocate + free on workload e (callgrind's branch simulation, `op_count seg/compact e 10`) for 18
+/// instructions fewer; docs/segregated_fit_log.md, issue 11's BasicChecks bullet, has the times. The branch left, on
+/// `in_heap`, fails only on a corrupted link. Size builds (-Os) keep the branch. Precondition: `node` may be read. The
+/// core passes the links of a free block, which pass `in_heap` unless the heap is already corrupt; a `node` that does
+/// not (a forged one with no successor) gets false here in speed builds, and true from the size builds' form.
 template <class InHeap>
 NOSTD_HOT inline bool next_link_intact(const FreeNode* node, InHeap&& in_heap) noexcept {
   const FreeNode* const next = node->next;
