@@ -15,5 +15,8 @@ inline constexpr std::size_t kTestHeapBytes = 32 * 1024;
 using FirstFitCompactHeap = BasicHeap<FirstFit, CompactTags, StaticArraySource<kTestHeapBytes>>;
 /// Best fit over two-word tags.
 using BestFitFullHeap = BasicHeap<BestFit, FullTags, StaticArraySource<kTestHeapBytes>>;
+/// Segregated fit with a cache of freed small blocks (QuickCache): a container's freed buffer goes to a cache bin
+/// and its next growth may take it back whole, or take a block the cache hands out from a larger bin.
+using SegregatedCacheHeap = BasicHeap<SegregatedFit<>, CompactTags, StaticArraySource<kTestHeapBytes>, QuickCache<>>;
 
 }  // namespace nostd::test

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "alloc/alloc.h"
+#include "tests/door_heaps.h"
 #include "tests/heap_test_util.h"
 #include "tests/out_of_memory_recorder.h"
 
@@ -29,18 +30,7 @@ class HeapResourceTest : public ::testing::Test {
   HeapResource<Heap> resource_{owner_->heap()};
 };
 
-using Heaps = ::testing::Types<BasicHeap<FirstFit, CompactTags, RegionSource>,
-                               BasicHeap<BestFit, FullTags, StaticArraySource<kTestHeapBytes>>,
-                               BasicHeap<NextFit, CompactTags, RegionSource, NoChecks>>;
-
-class HeapNames {
- public:
-  template <class Heap>
-  static std::string GetName(int) {
-    return heap_name<Heap>();
-  }
-};
-TYPED_TEST_SUITE(HeapResourceTest, Heaps, HeapNames);
+TYPED_TEST_SUITE(HeapResourceTest, DoorHeaps, HeapNames);
 
 TYPED_TEST(HeapResourceTest, AllocatesAlignedBlocksFromTheHeap) {
   auto& heap = this->heap();

@@ -66,6 +66,16 @@ std::string heap_name() {
          (std::is_same_v<typename Heap::Cache, NoCache> ? "" : "_QuickCache");
 }
 
+/// GoogleTest's name generator for a typed suite over heap types: heap_name (TYPED_TEST_SUITE's third argument).
+class HeapNames {
+ public:
+  /// The test name part for heap type `Heap`.
+  template <class Heap>
+  static std::string GetName(int) {
+    return heap_name<Heap>();
+  }
+};
+
 /// Lets a test write into heap memory the heap hides from memory tools (tags, free blocks, canaries), to
 /// simulate a stray write: under ASan those bytes are poisoned, and the test's own write must not be the report.
 inline void expose(const void* p, std::size_t n) { internal::tool_permit(p, n); }

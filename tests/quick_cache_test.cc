@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alloc/alloc.h"
@@ -441,17 +442,64 @@ TYPED_TEST(QuickCacheTest, ALiveBlockHoldingTheKeyValueIsFreedNormally) {
   void* guard2 = this->take(200);
   this->give(a);
   std::memcpy(b, a, 2 * sizeof(void*));
+  // A live payload is its owner's: validate() reads none (another thread may be writing it), so a copy that reads
+  // as sealed is no corruption either.
+  EXPECT_TRUE(valid(this->heap()));
   EXPECT_TRUE(this->heap().try_deallocate(b).has_value());
   EXPECT_TRUE(valid(this->heap()));
   EXPECT_EQ(this->heap().stats().cached_blocks, 2u);
   // The same through deallocate, whose inline free hands such a block to the full check.
   this->give(d);  // cached: c's copy of its two words reads as sealed
   std::memcpy(c, d, 2 * sizeof(void*));
+  EXPECT_TRUE(valid(this->heap()));
   this->give(c);
   EXPECT_EQ(this->heap().stats().cached_blocks, 4u);
   EXPECT_TRUE(this->info(c).cached);
   this->give(guard2);
   this->give(guard);
+}
+
+TYPED_TEST(QuickCacheTest, ABinEntryThatIsNoBlockStartIsReportedDespiteItsSeal) {
+  // validate() does not walk into payloads to find the cached blocks (a live payload is its owner's), so each bin
+  // entry's own tags vouch for it: a sealed entry inside a live block, whose forged header reads as a used block of
+  // the bin's size, is still refused because the block after it does not record it as used.
+  using Word = typename TypeParam::Tags::word_type;
+  constexpr std::size_t kHeader = TypeParam::Tags::kHeaderSize;
+  void* b1 = this->take(100);
+  void* guard1 = this->take(100);
+  void* b2 = this->take(100);
+  void* guard2 = this->take(100);
+  auto* const live = static_cast<std::byte*>(this->take(600));
+  std::memset(live, 0, 600);
+  this->give(b1);
+  this->give(b2);  // the bin: b2 -> b1 -> end
+  ASSERT_TRUE(this->info(b1).cached);
+  ASSERT_TRUE(this->info(b2).cached);
+  // The bin's last block links to nothing, so its key is the secret itself (nullptr ^ secret).
+  std::uintptr_t link_and_key[2];
+  std::memcpy(link_and_key, b1, sizeof link_and_key);
+  ASSERT_EQ(link_and_key[0], 0u);
+  const std::uintptr_t secret = link_and_key[1];
+  const auto size = static_cast<Word>(static_cast<std::byte*>(guard1) - static_cast<std::byte*>(b1));
+  std::byte* const forged = live + 128;             // a payload address inside the live block, on a granule
+  const auto header = static_cast<Word>(size | 3);  // used, previous used
+  std::memcpy(forged - kHeader, &header, sizeof header);
+  std::memcpy(forged, link_and_key, sizeof link_and_key);  // links to nothing, sealed
+  std::uintptr_t saved[2];
+  std::memcpy(saved, b2, sizeof saved);
+  const std::uintptr_t redirect[2] = {reinterpret_cast<std::uintptr_t>(forged),
+                                      reinterpret_cast<std::uintptr_t>(forged) ^ secret};
+  std::memcpy(b2, redirect, sizeof redirect);  // the bin: b2 -> forged -> end, two entries as its count says
+  const ValidateResult broken = this->heap().validate();
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_EQ(broken.error().where, forged - kHeader);
+  EXPECT_NE(std::string_view(broken.error().what).find("neighbour"), std::string_view::npos) << broken.error().what;
+  std::memcpy(b2, saved, sizeof saved);  // repair
+  std::memset(live, 0, 600);
+  EXPECT_TRUE(valid(this->heap()));
+  this->give(live);
+  this->give(guard2);
+  this->give(guard1);
 }
 
 TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksLinkIsReportedBeforeItIsFollowed) {

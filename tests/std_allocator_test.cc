@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "alloc/alloc.h"
+#include "tests/door_heaps.h"
 #include "tests/heap_test_util.h"
 #include "tests/out_of_memory_recorder.h"
 
@@ -49,18 +50,7 @@ class StdAllocatorTest : public ::testing::Test {
   std::unique_ptr<TestHeap<Heap>> other_ = std::make_unique<TestHeap<Heap>>();
 };
 
-using Heaps = ::testing::Types<BasicHeap<FirstFit, CompactTags, RegionSource>,
-                               BasicHeap<BestFit, FullTags, StaticArraySource<kTestHeapBytes>>,
-                               BasicHeap<NextFit, CompactTags, RegionSource, NoChecks>>;
-
-class HeapNames {
- public:
-  template <class Heap>
-  static std::string GetName(int) {
-    return heap_name<Heap>();
-  }
-};
-TYPED_TEST_SUITE(StdAllocatorTest, Heaps, HeapNames);
+TYPED_TEST_SUITE(StdAllocatorTest, DoorHeaps, HeapNames);
 
 TYPED_TEST(StdAllocatorTest, MeetsTheAllocatorRequirements) {
   using A = StdAllocator<int, TypeParam>;

@@ -87,7 +87,8 @@ class StringTest : public test::ContainerTest<Config> {
 using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCapabilities>;
 using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
 using FirstFitCompactPlain = test::HeapConfig<test::FirstFitCompactHeap, test::kNoCapabilities>;
-using Configs = ::testing::Types<FirstFitCompact, BestFitFull, FirstFitCompactPlain>;
+using SegregatedCache = test::HeapConfig<test::SegregatedCacheHeap, test::kAllCapabilities>;
+using Configs = ::testing::Types<FirstFitCompact, BestFitFull, FirstFitCompactPlain, SegregatedCache>;
 TYPED_TEST_SUITE(StringTest, Configs);
 
 TYPED_TEST(StringTest, EmptyStringIsTerminatedWithoutAllocating) {

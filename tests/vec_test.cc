@@ -486,6 +486,7 @@ REGISTER_TYPED_TEST_SUITE_P(VecTest, StartsEmptyWithoutAllocating, PushBackKeeps
 using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCapabilities>;
 using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
 using FirstFitCompactPlain = test::HeapConfig<test::FirstFitCompactHeap, test::kNoCapabilities>;
+using SegregatedCache = test::HeapConfig<test::SegregatedCacheHeap, test::kAllCapabilities>;
 
 using FirstFitCompactCases =
     ::testing::Types<Case<int, FirstFitCompact>, Case<Counted, FirstFitCompact>, Case<MoveOnly, FirstFitCompact>,
@@ -497,7 +498,10 @@ using NoReallocateNoUsableSizeCases =
                      Case<TrMoveOnly, FirstFitCompactPlain>, Case<Aligned64, FirstFitCompactPlain>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(FirstFitCompact, VecTest, FirstFitCompactCases);
 INSTANTIATE_TYPED_TEST_SUITE_P(BestFitFull, VecTest, BestFitFullCases);
+using SegregatedCacheCases = ::testing::Types<Case<int, SegregatedCache>, Case<Counted, SegregatedCache>,
+                                              Case<MoveOnly, SegregatedCache>, Case<Aligned64, SegregatedCache>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(NoReallocateNoUsableSize, VecTest, NoReallocateNoUsableSizeCases);
+INSTANTIATE_TYPED_TEST_SUITE_P(SegregatedCache, VecTest, SegregatedCacheCases);
 
 // ---- Seeded random operations against a model, with random injected failures ----------------------------------
 
@@ -516,7 +520,7 @@ TYPED_TEST_P(VecStressTest, RandomOperationsMatchTheModel) {
 REGISTER_TYPED_TEST_SUITE_P(VecStressTest, RandomOperationsMatchTheModel);
 using StressCases =
     ::testing::Types<Case<Counted, FirstFitCompact>, Case<Counted, BestFitFull>, Case<Counted, FirstFitCompactPlain>,
-                     Case<int, FirstFitCompact>, Case<Aligned64, BestFitFull>>;
+                     Case<int, FirstFitCompact>, Case<Aligned64, BestFitFull>, Case<Counted, SegregatedCache>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Seeded, VecStressTest, StressCases);
 
 // ---- Growth policy and allocator abilities (one heap, specific element types) -----------------------------------
