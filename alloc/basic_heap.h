@@ -374,7 +374,9 @@ class BasicHeap {
   }
 
   /// Calls `visit(BlockInfo)` for every block, region by region in address order within a region (a cached block as
-  /// `cached`, not `used`). The visitor must not call back into the heap (the lock is held).
+  /// `cached`, not `used`). The visitor must not call back into the heap (the lock is held). Reads no live block's
+  /// payload (a used block of a cache bin's size is looked up in its bin), so other threads may write their blocks
+  /// meanwhile. O(blocks), times the cache's depth with a cache.
   template <class Visitor>
   void walk(Visitor&& visit) const {
     Guard guard(lock_, regions_);
@@ -382,7 +384,7 @@ class BasicHeap {
     for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
       for (const std::byte* block = region->first; block != region->end; block += Tags::size(block)) {
         bool cached = false;
-        if constexpr (kCaching) cached = Tags::used(block) && is_cached(block);
+        if constexpr (kCaching) cached = Tags::used(block) && on_cache_bin(block);
         visit(BlockInfo{block + Tags::kHeaderSize, Tags::size(block), Tags::used(block) && !cached, cached});
       }
     }
@@ -1285,9 +1287,13 @@ class BasicHeap {
   // True when used block `block` is on its cache bin. O(Cache::kDepth) when its key word could be a cached block's
   // (maybe_cached), else O(1). Reads only nodes that lie in the heap, and at most the bin's count of them, whatever
   // the links hold.
-  bool is_cached(const std::byte* block) const noexcept {
+  bool is_cached(const std::byte* block) const noexcept { return maybe_cached(block) && on_cache_bin(block); }
+
+  // True when used block `block` is on its cache bin, looked up there without reading the block's payload (walk():
+  // the payload of a live block is its owner's, who may be writing it). O(Cache::kDepth).
+  bool on_cache_bin(const std::byte* block) const noexcept {
     const std::size_t size = Tags::size(block);
-    if (size > Cache::kMaxBlock || size < kMinBlockSize || !maybe_cached(block)) return false;
+    if (size > Cache::kMaxBlock || size < kMinBlockSize) return false;
     const std::size_t bin = cache_bin(size);
     const CachedNode* node = cache_.heads[bin];
     for (std::size_t i = 0; i < cache_.counts[bin] && node != nullptr; ++i) {

@@ -1,8 +1,8 @@
-// Multithreaded stress (hosted targets only): 4 threads share one heap with SpinLock or MutexLock, each running
-// seeded allocate/reallocate/free operations on its own slots with fill patterns. Each thread validates the heap
-// every 64 operations (validate() takes the heap's lock, so it sees a consistent heap). At the end every byte
-// is accounted for: the counters equal the sum of what the threads did, and the heap is one free block again (after
-// a flush, for the heap with QuickCache).
+// Multithreaded stress (hosted targets only): 4 threads share one heap with SpinLock or MutexLock, each running seeded
+// allocate/reallocate/free operations on its own slots with fill patterns. Each thread validates the heap every 64
+// operations (validate() takes the heap's lock, so it sees a consistent heap) and walks it every 1,024 (finding its own
+// live blocks as used). At the end every byte is accounted for: the counters equal the sum of what the threads did, and
+// the heap is one free block again (after a flush, for the heap with QuickCache).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -85,6 +85,15 @@ void run_thread(Heap& heap, int id, ThreadTally& tally) {
       slot = Slot{};
     }
     if (op % 64 == 0) check(heap.validate().has_value());
+    if (op % 1024 == 0) {
+      // walk() sees this thread's live blocks as used, not cached, while the other threads write theirs.
+      std::size_t live = 0, seen = 0;
+      for (const Slot& s : slots) live += s.ptr != nullptr ? 1 : 0;
+      heap.walk([&](const BlockInfo& b) {
+        for (const Slot& s : slots) seen += s.ptr == b.payload && b.used && !b.cached ? 1 : 0;
+      });
+      check(seen == live);
+    }
   }
   for (Slot& slot : slots) {
     if (slot.ptr == nullptr) continue;
