@@ -18,8 +18,8 @@
 //   no two adjacent blocks are free (so a free block's predecessor is always used)
 //   every free block is on the fit index exactly once, and the index holds nothing else
 //   with a cache policy (QuickCache): every cached block is a used-tagged block of its bin's size on exactly one
-//   cache bin, recorded as used by the block after it, carrying its bin link sealed with the heap's secret
-//   (link ^ secret) in its second payload word; the live counters exclude cached blocks
+//   cache bin, carrying its bin link sealed with the heap's secret (link ^ secret) in its second payload word; every
+//   bin entry is a block start; the live counters exclude cached blocks
 #pragma once
 
 #include <algorithm>
@@ -364,8 +364,9 @@ class BasicHeap {
   }
 
   /// Walks every block of every region and the whole fit index and reports the first broken invariant (with its
-  /// address and reason). Never asserts, never modifies the heap. O(blocks + regions). Reads the heap's own bytes
-  /// only (tags, free and cached blocks, canaries past the requested sizes), never a live block's requested bytes, so
+  /// address and reason). Never asserts, never modifies the heap. O(blocks + regions), times the cache's depth for
+  /// the small used blocks with a cache. Reads the heap's own bytes only (tags, free and cached blocks, and past each
+  /// live block's usable size its check word, canary or alignment record), never what a live block's owner writes, so
   /// other threads may write their blocks meanwhile.
   ValidateResult validate() const noexcept {
     Guard guard(lock_, regions_);
@@ -1888,18 +1889,20 @@ class BasicHeap {
   }
 
   // The cache pass of validate(): every bin holds its count of blocks, each a used block of the heap of the bin's
-  // size that is not over-aligned, lies inside one region, is recorded as used by the block after it, passes the
-  // layout's own check (FullTags: its footer) and whose link and key match the seal; nothing follows them; and the
-  // counters agree.
+  // size that is not over-aligned, ends inside its region with consistent tags (CompactTags: the next header's
+  // prev-used flag; FullTags: its footer) and whose link and key match the seal; nothing follows them; the counters
+  // agree; and every entry is a block the walk steps on (below).
   //
-  // It reads the cached blocks' first payload words only, which are the heap's while the blocks are cached, and the
-  // walk above reads no payload at all: a live block's payload belongs to its owner, and another thread may be
-  // writing it while validate() holds the lock (//tests:heap_threads_test under --config=tsan reported exactly that
-  // when the walk still asked each used block of a bin's size whether its first two words read as sealed). What the
-  // walk's reading gave, a check that every bin entry is a block the walk steps on, is left to the checks above: an
-  // entry that is no block start would need a consistent header, successor flag and footer, and the key of the
-  // heap's secret in its second word, which no accident writes. The cache guards against accidents, not forgers
-  // (cache_seal).
+  // It reads no live block's payload: those bytes are the owner's, and another thread may be writing them while
+  // validate() holds the lock (//tests:heap_threads_test under --config=tsan reported exactly that when the walk
+  // asked each used block of a bin's size whether its first two words read as sealed, and summed the address hashes
+  // of those that did against the bins'). Membership is counted from the other side instead: a second walk over the
+  // blocks (sound by now) looks each used block of a bin's size up in its bin (on_cache_bin: pointer compares over
+  // nodes this pass has vouched for). Entries are distinct (a repeat would be a cycle, caught as a bin longer than
+  // its count, and a block fits one bin only), so as many blocks found on a bin as entries means every entry is a
+  // block start. Without it, a consistent block forged inside a live one, which BasicChecks' O(1) free accepts and
+  // the cache then seals, would pass: its tags are what the free checked, and the counters moved as for any cached
+  // block. O(small used blocks x Cache::kDepth).
   ValidateResult validate_cache_locked() const noexcept {
     auto fault = [](const void* where, const char* what) {
       return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
@@ -1916,10 +1919,11 @@ class BasicHeap {
         if (!Tags::used(block) || Tags::size(block) != size || Tags::over_aligned(block)) {
           return fault(block, "cached block's header is not that of a used block of its bin's size");
         }
+        // node_in_heap placed the node in a region's payload range, so region_of finds the block's region.
         const RegionHeader* const region = region_of(block);
         if (region == nullptr || static_cast<std::size_t>(region->end - block) < size ||
             !Tags::prev_used(block + size) || Tags::check(block) != nullptr) {
-          return fault(block, "cached block's tags disagree with its neighbour's (no block start, or overwritten)");
+          return fault(block, "cached block's tags are inconsistent (it overruns its region, or was overwritten)");
         }
         if (node->key != cache_seal(node->next)) {
           return fault(node, "cached block was written after it was freed (its link or key changed)");
@@ -1932,6 +1936,15 @@ class BasicHeap {
     }
     if (const CachedTotals totals = cached_totals(); count != totals.count || bytes != totals.bytes) {
       return fault(regions_, "cache counts disagree with the cache bins");
+    }
+    std::size_t found = 0;
+    for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
+      for (const std::byte* block = region->first; block != region->end; block += Tags::size(block)) {
+        if (Tags::used(block) && on_cache_bin(block)) ++found;
+      }
+    }
+    if (found != count) {
+      return fault(regions_, "a cache bin holds no block start (a block forged inside another was freed into it)");
     }
     return {};
   }
