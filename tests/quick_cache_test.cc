@@ -512,8 +512,9 @@ TYPED_TEST(QuickCacheTest, AConsistentBlockForgedInsideALiveOneAndCachedIsFoundB
   const std::size_t size = this->info(guard).size;  // a bin's block size
   auto* const live = static_cast<std::byte*>(this->take(600));
   std::memset(live, 0, 600);
-  // A block whose payload lies on a granule inside the live block, as a real block's does.
-  std::byte* const block = live + 4 * TypeParam::kGranule - Tags::kHeaderSize;
+  // A block whose payload lies on a granule inside the live block, as a real block's does, eight granules in so that
+  // the 32-byte block forged before it stays clear of the live block's own header (4 bytes before it on Cortex-M).
+  std::byte* const block = live + 8 * TypeParam::kGranule - Tags::kHeaderSize;
   // Three consistent used blocks: one before (FullTags reads the predecessor's footer), the forged one, one after.
   Tags::make_used(block - 32, 32, true, false);
   Tags::make_used(block, size, true, false);
