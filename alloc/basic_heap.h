@@ -178,9 +178,9 @@ class BasicHeap {
     if constexpr (kInlineCache) {
       if (void* const hit = cache_allocate(size)) return hit;
     }
-    if constexpr (!kParanoidLevel) return allocate_in_index(size, kDefaultAlignment);
+    if constexpr (!kParanoidLevel) return allocate_in_index<true>(size, kDefaultAlignment);
     before_operation();
-    Result<void*> result = allocate_locked(size, kDefaultAlignment);
+    Result<void*> result = allocate_locked<true>(size, kDefaultAlignment);
     after_operation();
     return result;
   }
@@ -332,7 +332,7 @@ class BasicHeap {
     HeapStats s;
     s.capacity = capacity_;
     s.bytes_in_use = bytes_in_use();
-    s.bytes_free = free_block_bytes_ - index_.count() * (kUsedOverhead + kCanaryBytes);  // as the blocks could serve
+    s.bytes_free = free_block_bytes() - index_.count() * (kUsedOverhead + kCanaryBytes);  // as the blocks could serve
     std::size_t largest = 0;
     index_.for_each(
         [&largest](const internal::FreeNode* node) {
@@ -355,7 +355,7 @@ class BasicHeap {
     s.overhead_bytes = s.capacity - s.bytes_in_use - s.bytes_free;
     s.largest_free_block = largest <= kUsedOverhead + kCanaryBytes ? 0 : largest - kUsedOverhead - kCanaryBytes;
     s.peak_bytes_in_use = peak_bytes_in_use_;
-    s.live_allocations = live_;
+    s.live_allocations = live_blocks();
     s.free_blocks = index_.count();
     s.total_allocations = total_allocations_;
     s.total_frees = total_frees_;
@@ -525,7 +525,7 @@ class BasicHeap {
       if constexpr (kDebugLevel) poison(first, first, first + size);
       index_insert(first, size);
       capacity_ += size;
-      free_block_bytes_ += size;
+      add_free_bytes(size);
       added = true;
       if (!kRegionsMaySplit || size == room) break;
       at = address(region->end) + Tags::kHeaderSize;
@@ -596,24 +596,28 @@ class BasicHeap {
   // NoChecks, 155.6 -> 128.4 with BasicChecks. With an inline cache the body stays a call, so that allocate's cache
   // hit does not pay the slow path's prologue (inlined, seg/compact/nochecks+cache ran e at 1.07x glibc in three
   // interleaved fit_compare runs, 1.13-1.20x without); at -Os it stays one copy (the footprint budgets).
+  template <bool kDefaultAlign = false>
   NOSTD_HOT Result<void*> allocate_in_index(std::size_t size, std::size_t align) noexcept {
     if constexpr (kInlineCache || internal::kOptimizingForSize) {
-      return allocate_locked(size, align);
+      return allocate_locked<kDefaultAlign>(size, align);
     } else {
-      return allocate_locked_inline(size, align);
+      return allocate_locked_inline<kDefaultAlign>(size, align);
     }
   }
 
   // allocate's work under the lock, for reallocate's move, the ParanoidChecks paths and allocate_in_index's call:
   // in speed builds allocate_locked_inline's out-of-line copy (at -Os GCC keeps the body itself out of line).
+  template <bool kDefaultAlign = false>
   Result<void*> allocate_locked(std::size_t size, std::size_t align) noexcept {
-    return allocate_locked_inline(size, align);
+    return allocate_locked_inline<kDefaultAlign>(size, align);
   }
 
   // allocate_locked's body: in speed builds always inlined (into allocate_locked, and into allocate_in_index where
   // that says). At -Os the compiler decides: with [[gnu::always_inline]] here at every level, Cortex-M4
   // SegregatedFit's allocate + free grew from 1,068 to 1,516 B of .text (footprint_test's budget is 1,200).
+  template <bool kDefaultAlign>
   NOSTD_HOT Result<void*> allocate_locked_inline(std::size_t size, std::size_t align) noexcept {
+    if constexpr (kDefaultAlign) align = kDefaultAlignment;
     ensure_init();
     if (align > kMaxAlignment) return note_failure(AllocError::kInvalidLayout);
     const bool over_aligned = align > kGranule;
@@ -670,9 +674,40 @@ class BasicHeap {
   // Σ usable_size over the live blocks, from the counters: each block's size less its tags and trailer, less the
   // alignment-record byte of each over-aligned block (under DebugChecks also less the slack: the requested bytes).
   NOSTD_HOT std::size_t bytes_in_use() const noexcept {
-    std::size_t bytes = used_block_bytes_ - live_ * kUsedOverhead - live_over_aligned_;
+    std::size_t bytes = in_use_bytes_;
     if constexpr (kDebugLevel) bytes -= slack_bytes_;
     return bytes;
+  }
+
+  // Raises the peak to the bytes in use now. A branch rather than std::max: in a long run the peak seldom moves, so
+  // the branch predicts and the usual call stores nothing.
+  NOSTD_HOT void note_peak() noexcept {
+    if (const std::size_t bytes = bytes_in_use(); bytes > peak_bytes_in_use_) peak_bytes_in_use_ = bytes;
+  }
+
+  // Live blocks: allocations less frees (a cached block counts as freed).
+  std::size_t live_blocks() const noexcept { return total_allocations_ - total_frees_; }
+
+  // Σ size over the live blocks, tags included: derived, so that a call updates one byte counter (in_use_bytes_)
+  // instead of two and a live count.
+  std::size_t used_block_bytes() const noexcept {
+    return in_use_bytes_ + live_blocks() * kUsedOverhead + live_over_aligned_;
+  }
+
+  // Σ size over the free blocks (stats, validate, cached_bytes).
+  std::size_t free_block_bytes() const noexcept {
+    if constexpr (kCaching) {
+      return free_block_bytes_;
+    } else {
+      return capacity_ - used_block_bytes();
+    }
+  }
+  // Counts `bytes` more (add) or fewer (sub) in free blocks: a no-op without a cache (free_block_bytes derives them).
+  NOSTD_HOT void add_free_bytes([[maybe_unused]] std::size_t bytes) noexcept {
+    if constexpr (kCaching) free_block_bytes_ += bytes;
+  }
+  NOSTD_HOT void sub_free_bytes([[maybe_unused]] std::size_t bytes) noexcept {
+    if constexpr (kCaching) free_block_bytes_ -= bytes;
   }
 
   Result<void*> note_failure(AllocError error) noexcept {
@@ -692,14 +727,14 @@ class BasicHeap {
     std::size_t size = Tags::size(block);
     expect_links_intact(block);
     index_.remove(node_of(block), size);
-    free_block_bytes_ -= size;
+    sub_free_bytes(size);
     bool prev_used = true;  // a free block's predecessor is always used
     if (align != 0) {
       const std::size_t gap = leading_gap(block, align);
       if (gap != 0) {
         Tags::make_free(block, gap);
         index_.insert(node_of(block), gap);
-        free_block_bytes_ += gap;
+        add_free_bytes(gap);
         block += gap;
         size -= gap;
         prev_used = false;
@@ -716,13 +751,12 @@ class BasicHeap {
     Tags::make_used(block, size, prev_used, align != 0);
     if (align != 0)
       internal::store_word<std::uint8_t>(align_record(block), static_cast<std::size_t>(std::countr_zero(align)));
-    ++live_;
     live_over_aligned_ += align != 0 ? 1 : 0;
-    used_block_bytes_ += size;
+    in_use_bytes_ += size - kUsedOverhead - (align != 0 ? 1 : 0);  // the alignment record takes a payload byte
     if constexpr (kDebugLevel)
       internal::unchecked_fill(block + Tags::kHeaderSize, requested, DebugPatterns::kAllocated);
     if constexpr (kHardenedLevel) seal_used(block, requested);
-    peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+    note_peak();
     if constexpr (internal::kMemoryTools) {
       internal::tool_forbid(block, size);
       internal::tool_allocated(block + Tags::kHeaderSize, visible_bytes(block));
@@ -745,12 +779,11 @@ class BasicHeap {
   NOSTD_HOT void* take_whole(std::byte* block, std::size_t size) noexcept {
     expect_links_intact<true>(block);
     index_.remove(node_of(block), size);
-    free_block_bytes_ -= size;
+    sub_free_bytes(size);
     Tags::set_prev_used(block + size, true);
     Tags::make_used(block, size, true, false);  // a free block's predecessor is always used
-    ++live_;
-    used_block_bytes_ += size;
-    peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+    in_use_bytes_ += size - kUsedOverhead;
+    note_peak();
     ++total_allocations_;
     return block + Tags::kHeaderSize;
   }
@@ -761,7 +794,7 @@ class BasicHeap {
     if constexpr (internal::kMemoryTools) internal::tool_forbid(tail, size);
     Tags::make_free(tail, size);
     index_insert(tail, size);
-    free_block_bytes_ += size;
+    add_free_bytes(size);
   }
 
   // Puts the free block at `block` on the fit index. Its links are the one part of a free block the fit policy
@@ -816,9 +849,9 @@ class BasicHeap {
       internal::tool_freed(block + Tags::kHeaderSize, visible_bytes(block));
       internal::tool_forbid(block, size);
     }
-    --live_;
-    live_over_aligned_ -= Tags::over_aligned(block) ? 1 : 0;  // branchless: the Cortex-M footprint budget is tight
-    used_block_bytes_ -= size;
+    const std::size_t record = Tags::over_aligned(block) ? 1 : 0;  // branchless: the Cortex-M footprint budget is tight
+    live_over_aligned_ -= record;
+    in_use_bytes_ -= size - kUsedOverhead - record;
     ++total_frees_;
     if (!Tags::prev_used(block)) {
       // The header left behind inside the merged block must read "free", so that freeing this pointer again
@@ -844,13 +877,13 @@ class BasicHeap {
     // the free block now: poisoning them costs O(freed block), never O(merged block).
     if constexpr (kDebugLevel) poison(block, freed - kFreeFooterBytes, dirty_end);
     index_insert(block, size);
-    free_block_bytes_ += size;
+    add_free_bytes(size);
   }
 
   // Removes a free block from the index ahead of merging it into a neighbour.
   NOSTD_HOT void take_free(std::byte* block, std::size_t size) noexcept {
     index_.remove(node_of(block), size);
-    free_block_bytes_ -= size;
+    sub_free_bytes(size);
   }
 
   // deallocate's work under the lock, for a non-null `ptr`: check (BasicChecks and up; a bad pointer goes to the
@@ -992,8 +1025,7 @@ class BasicHeap {
     node->key = cache_seal(next);
     cache_.heads[bin] = node;
     ++cache_.counts[bin];
-    --live_;
-    used_block_bytes_ -= size;
+    in_use_bytes_ -= size - kUsedOverhead;  // a cached block is never over-aligned
     ++total_frees_;
   }
 
@@ -1160,7 +1192,7 @@ class BasicHeap {
   // Pops `node`, the head of the bin of `size`, as an allocation.
   NOSTD_HOT void* cache_take(CachedNode* node, std::size_t size) noexcept {
     cache_pop(node, size);
-    peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+    note_peak();
     ++total_allocations_;
     return node;
   }
@@ -1216,11 +1248,11 @@ class BasicHeap {
         // shrink does, moved e's touched / peak live with QuickCache<> from 1.220 to 1.243 (//bench:fit_compare).
         Tags::make_used(block, need, Tags::prev_used(block), false);
         Tags::make_used(block + need, size - need, true, false);
-        ++live_;
-        --total_frees_;  // release counts a free: the tail was never handed out
+        in_use_bytes_ -= kUsedOverhead;  // two live blocks now: the tail's tags
+        --total_frees_;                  // release counts a free: the tail was never handed out
         release(block + need);
       }
-      peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+      note_peak();
       ++total_allocations_;
       return node;
     }
@@ -1243,12 +1275,11 @@ class BasicHeap {
     const std::size_t bin = cache_bin(size);
     cache_.heads[bin] = next;
     --cache_.counts[bin];
-    ++live_;
-    used_block_bytes_ += size;
+    in_use_bytes_ += size - kUsedOverhead;
   }
 
   // The bytes of the cached blocks: those of no used and no free block. O(1).
-  std::size_t cached_bytes() const noexcept { return capacity_ - used_block_bytes_ - free_block_bytes_; }
+  std::size_t cached_bytes() const noexcept { return capacity_ - used_block_bytes() - free_block_bytes(); }
 
   // True when carving `need` bytes from free block `block` would end past the newest region's high-water mark
   // (cache_.high_water: the highest block end allocate_locked has carved there; the exact fast path, reallocate in
@@ -1352,7 +1383,7 @@ class BasicHeap {
       finish_in_place(block, old_visible, new_size);
       // Under DebugChecks bytes in use are the requested bytes, which a reallocate within the block can raise (10
       // bytes asked in a 24-byte block, then 20); at the other levels they are the block's, which shrinks here.
-      if constexpr (kDebugLevel) peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+      if constexpr (kDebugLevel) note_peak();
       return static_cast<void*>(payload);
     }
     if (!Tags::used(next) && *need <= size + Tags::size(next)) {
@@ -1374,7 +1405,7 @@ class BasicHeap {
         internal::unchecked_fill(payload + old_visible, new_size - old_visible, DebugPatterns::kAllocated);
       }
       finish_in_place(block, old_visible, new_size);
-      peak_bytes_in_use_ = std::max(peak_bytes_in_use_, bytes_in_use());
+      note_peak();
       return static_cast<void*>(payload);
     }
     // Move, to a block with the alignment the original was allocated with.
@@ -1403,7 +1434,7 @@ class BasicHeap {
 
   // Rewrites a used block's tags for a new size, keeping its flags, its alignment record and the usage counters.
   NOSTD_HOT void resize_used(std::byte* block, std::size_t new_size) noexcept {
-    used_block_bytes_ = used_block_bytes_ - Tags::size(block) + new_size;
+    in_use_bytes_ = in_use_bytes_ - Tags::size(block) + new_size;
     const bool over_aligned = Tags::over_aligned(block);
     const std::size_t log2_align = over_aligned ? internal::load_word<std::uint8_t>(align_record(block)) : 0;
     Tags::make_used(block, new_size, Tags::prev_used(block), over_aligned);
@@ -1851,9 +1882,9 @@ class BasicHeap {
       used_bytes -= cached.bytes;
       live -= cached.count;
     }
-    if (used_bytes != used_block_bytes_ || live != live_ || live_over_aligned != live_over_aligned_)
+    if (used_bytes != used_block_bytes() || live != live_blocks() || live_over_aligned != live_over_aligned_)
       return fault(regions_, "in-use counters disagree with the blocks");
-    if (free_bytes != free_block_bytes_) return fault(regions_, "free-byte counter disagrees with the blocks");
+    if (free_bytes != free_block_bytes()) return fault(regions_, "free-byte counter disagrees with the blocks");
     if (free_count != index_.count()) return fault(regions_, "free index count differs from the free blocks");
 
     // The index pass: the visitor vouches for each node before the index reads its links (FitIndex's for_each
@@ -1960,9 +1991,11 @@ class BasicHeap {
   [[no_unique_address]] std::conditional_t<kHardenedLevel, std::uint64_t, Absent> key_{};
   [[no_unique_address]] std::conditional_t<kDebugLevel, std::size_t, Absent> slack_bytes_{};
   std::size_t capacity_ = 0;
-  std::size_t used_block_bytes_ = 0;
-  std::size_t free_block_bytes_ = 0;
-  std::size_t live_ = 0;
+  std::size_t in_use_bytes_ = 0;  // Σ usable_size over the live blocks (before DebugChecks' slack): bytes_in_use()
+  // Σ size over the free blocks, counted only in a caching heap, where it tells the cached bytes from the free ones;
+  // without a cache it is capacity less the used blocks, and a call skips one or two counter updates.
+  struct NoFreeCount {};
+  [[no_unique_address]] std::conditional_t<kCaching, std::size_t, NoFreeCount> free_block_bytes_{};
   std::size_t live_over_aligned_ = 0;  // live blocks carrying an alignment record (one payload byte each)
   std::size_t peak_bytes_in_use_ = 0;
   std::size_t total_allocations_ = 0;

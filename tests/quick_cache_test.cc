@@ -1015,13 +1015,13 @@ TEST(QuickCacheLevels, SlackShareZeroKeepsExactSizesAndTheProbeStopsAtEightBins)
 // The control block grows by a head pointer and a count byte per bin (README, "Policies"): 63 bins of 16-byte steps
 // on 64-bit for blocks up to 1 KiB, 127 of 8-byte steps on 32-bit; by six words that the inline free reads (the
 // seal's secret, the newest region's payload range and the window in it, and the hull of all regions'), plus the
-// newest region's high-water mark.
-TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndSevenWords) {
+// newest region's high-water mark; and the heap keeps a free-byte counter, which a heap without a cache derives.
+TEST(QuickCacheLevels, TheBinsCostAPointerAndAByteEachAndEightWords) {
   using Cached = BasicHeap<SegregatedFit<>, RegionSource, NoChecks, QuickCache<>>;
   using Plain = BasicHeap<SegregatedFit<>, RegionSource, NoChecks>;
   constexpr std::size_t kBins = (1024 - Plain::kMinBlockSize) / Plain::kGranule + 1;
   static_assert(kBins == (sizeof(void*) == 8 ? 63 : 127));
-  constexpr std::size_t kBytes = kBins * (sizeof(void*) + 1) + 7 * sizeof(void*);
+  constexpr std::size_t kBytes = kBins * (sizeof(void*) + 1) + 8 * sizeof(void*);
   const std::size_t grown = sizeof(Cached) - sizeof(Plain);
   if (Cached::kCaching) {
     // Give or take the padding the heap object's other members had or lose.

@@ -30,8 +30,9 @@ namespace nostd {
 ///     (README, issue 11's targets).
 ///   - control block: one pointer and one byte per size (MaxBlock / granule bins), and seven words (the key that
 ///     seals a cached block's link, the newest region's bounds and the inline free's window in it, which the inline
-///     free checks a pointer against, the hull of all regions, and the high-water mark). The window is used only
-///     under BasicChecks in speed builds; a free in the region's last MaxBlock bytes takes the full path.
+///     free checks a pointer against, the hull of all regions, and the high-water mark); the heap also keeps a
+///     free-byte counter, which a heap without a cache derives. The window is used only under BasicChecks in speed
+///     builds; a free in the region's last MaxBlock bytes takes the full path.
 ///   - slack: a block taken from a larger bin keeps its size, so the caller gets up to 1/SlackShare of the block
 ///     more than it asked for (`usable_size` says how much). Measured on workload b with `QuickCache<8, 8192, 256>`
 ///     (`./bazelw run //bench:fit_compare -- --workloads=a,b,e`): a SlackShare of 32 took b from 1.9-2.2x to
