@@ -19,6 +19,15 @@
 #include "bench/heap_map.h"
 #include "bench/replay_passes.h"
 
+// The opt-in external allocators: //bench:o1heap_adapter and //bench:tlsf_adapter define these switches for the
+// targets that depend on them (//bench:fit_compare_ext).
+#ifdef NOSTD_BENCH_O1HEAP
+#include "bench/o1heap_adapter.h"
+#endif
+#ifdef NOSTD_BENCH_TLSF
+#include "bench/tlsf_adapter.h"
+#endif
+
 namespace nostd::bench {
 
 /// One allocator of the comparison.
@@ -152,6 +161,13 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<FirstFit, CompactTags, DebugChecks<>>>("first/compact/debug", false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),
+  // External allocators over the same arena, opt-in (//bench:fit_compare_ext).
+#ifdef NOSTD_BENCH_O1HEAP
+      make_entry<O1heapAdapter>("ext/o1heap"),
+#endif
+#ifdef NOSTD_BENCH_TLSF
+      make_entry<TlsfAdapter>("ext/tlsf"),
+#endif
   };
   return kAll;
 }

@@ -23,6 +23,14 @@
 #include "bench/replay_passes.h"
 #include "bench/trace.h"
 
+// The opt-in external allocators (//bench:op_count_ext): their adapters' libraries define these switches.
+#ifdef NOSTD_BENCH_O1HEAP
+#include "bench/o1heap_adapter.h"
+#endif
+#ifdef NOSTD_BENCH_TLSF
+#include "bench/tlsf_adapter.h"
+#endif
+
 namespace {
 
 using namespace nostd;
@@ -86,6 +94,12 @@ const Entry kEntries[] = {
     {"first/compact/nochecks", &replay<HeapAdapter<FirstFit, CompactTags, NoChecks>>},
     {"first/compact", &replay<HeapAdapter<FirstFit, CompactTags>>},
     {"glibc", &replay<MallocAdapter>},
+#ifdef NOSTD_BENCH_O1HEAP
+    {"ext/o1heap", &replay<O1heapAdapter>},
+#endif
+#ifdef NOSTD_BENCH_TLSF
+    {"ext/tlsf", &replay<TlsfAdapter>},
+#endif
 };
 
 }  // namespace
