@@ -1239,6 +1239,7 @@ class BasicHeap {
       if (node == nullptr) continue;
       const std::size_t size = cache_bin_size(bin);
       cache_pop(node, size);
+      ++total_allocations_;  // before the tail's release, which may fault: the live count (allocations - frees) holds
       std::byte* const block = block_of_cached(node);
       if (size - need >= kMinBlockSize) {
         // The tail becomes a used block of its own and is released, which merges it with a free successor: release is
@@ -1253,7 +1254,6 @@ class BasicHeap {
         release(block + need);
       }
       note_peak();
-      ++total_allocations_;
       return node;
     }
     return nullptr;

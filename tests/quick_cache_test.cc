@@ -235,6 +235,47 @@ TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlock) 
   for (void* x : {p, q, guard0, guard}) this->give(x);
 }
 
+// A fault in the larger-block take (the tail's release finds its free successor's link overwritten) leaves counters
+// that agree with the blocks: the request's block is counted as allocated before the tail is released, so a handler
+// that returns control (the tests' RecordingHandler) and a repair leave a heap that validates. (Found by a review of
+// the one-byte-counter change, which had counted the allocation only after the release.)
+TYPED_TEST(QuickCacheTest, AFaultInTheLargerBlockTakeLeavesCountersThatAgreeWithTheBlocks) {
+  if constexpr (TestFixture::kChecked) {
+    void* a = this->take(300);
+    void* f = this->take(24);
+    void* g = this->take(24);
+    std::vector<void*> fill;
+    for (std::size_t i = 0; i < 4; ++i) fill.push_back(this->take(24));
+    void* guard = this->take(24);
+    this->give(a);                       // cached: both neighbours are used
+    for (void* x : fill) this->give(x);  // fills the 24-byte bin
+    this->give(f);                       // its bin is full: a free block between the cached a and g
+    ASSERT_EQ(this->heap().stats().cached_blocks, 5u);
+    ASSERT_FALSE(this->info(f).used);
+    static std::byte outside[64];
+    void* saved = nullptr;
+    std::memcpy(&saved, f, sizeof saved);
+    void* const forged = outside;
+    std::memcpy(f, &forged, sizeof forged);  // f's list link now points outside the heap
+    // Only memory past the high-water mark fits 100 bytes, so the cache gives way: a is split and its tail released
+    // next to f, whose broken link the release's safe unlink reports.
+    EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, f);
+    std::memcpy(f, &saved, sizeof saved);  // repair
+    EXPECT_TRUE(valid(this->heap())) << "the counters agree with the blocks after the fault";
+    // Live: a's first 100 bytes (no call returned them), its tail (whose release faulted before changing anything),
+    // g and guard.
+    EXPECT_EQ(this->heap().stats().live_allocations, 4u);
+    const void* tail = nullptr;
+    this->heap().walk([&](const BlockInfo& b) {
+      if (b.used && b.payload != a && b.payload != g && b.payload != guard) tail = b.payload;
+    });
+    ASSERT_NE(tail, nullptr);
+    for (void* x : {a, const_cast<void*>(tail), g, guard}) this->give(x);
+    this->heap().flush_cache();
+    EXPECT_TRUE(valid(this->heap()));
+  }
+}
+
 // A request larger than all the cached blocks together grows the heap and leaves the cache as it is: merging them
 // could hardly make room for it.
 TYPED_TEST(QuickCacheTest, ARequestLargerThanTheWholeCacheGrowsTheHeapAndKeepsTheCache) {
