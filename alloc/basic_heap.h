@@ -392,6 +392,9 @@ class BasicHeap {
   }
 
  private:
+  // The fit policy's index of free blocks, sized to the source when the source's size is known at compile time.
+  using Index = typename internal::FitIndexFor<Fit, Tags, internal::kSourceBytes<Source>>::type;
+
   // In-band record of one region, at the region's start: regions need no storage outside themselves, so a heap
   // can take any number of them without a fixed table.
   // The header lies just before the region's first block, where an underflowing write can reach it, so it carries
@@ -744,9 +747,10 @@ class BasicHeap {
         prev_used = false;
       }
     }
-    // Split only when the tail can be a block; a smaller tail stays inside the allocation as slack (usable_size
-    // reports it), which bounds internal fragmentation by kMinBlockSize - 1 bytes.
-    if (size - need >= kMinBlockSize) {
+    // Split only when the tail can be a block and the fit index wants it split (min_split_tail); a smaller tail
+    // stays inside the allocation as slack (usable_size reports it), which bounds internal fragmentation by
+    // kMinBlockSize - 1 bytes, or by the index's split threshold.
+    if (size - need >= min_split_tail(need)) {
       split_free_tail(block + need, size - need);
       size = need;
     } else {
@@ -768,16 +772,24 @@ class BasicHeap {
     return block;
   }
 
+  // The smallest tail carve splits off a block allocated for `need` bytes: a minimum block, or the index's split
+  // threshold when it has one (HasSplitThreshold: SegregatedFit hands out a block up to 1/32 larger whole).
+  NOSTD_HOT static constexpr std::size_t min_split_tail([[maybe_unused]] std::size_t need) noexcept {
+    if constexpr (HasSplitThreshold<Index>) {
+      return std::max(kMinBlockSize, Index::split_threshold(need));
+    } else {
+      return kMinBlockSize;
+    }
+  }
+
   // The allocate fast path: with an index that has exact lists (HasExactLists), a request whose list holds only
   // blocks of exactly its size takes that list's head whole: no search, no split, no second list touched. Only
   // up to BasicChecks (safe unlinking included) and without memory tools; the levels above, which fill, poison and
   // seal blocks, go through carve. Left out when compiling for size (-Os): it is a second copy of the block
   // bookkeeping, and with it GCC's -Os build of SegregatedFit's allocate + free grew from 1,092 to 1,612 bytes on
   // Cortex-M4, past the footprint budget (//bench/footprint:footprint_test).
-  static constexpr bool kExactFastPath =
-      !internal::kOptimizingForSize &&
-      HasExactLists<typename internal::FitIndexFor<Fit, Tags, internal::kSourceBytes<Source>>::type> &&
-      Check::kLevel <= CheckLevel::kBasic && !internal::kMemoryTools;
+  static constexpr bool kExactFastPath = !internal::kOptimizingForSize && HasExactLists<Index> &&
+                                         Check::kLevel <= CheckLevel::kBasic && !internal::kMemoryTools;
 
   // Allocates free block `block` of exactly `size` bytes whole (the fast path above).
   NOSTD_HOT void* take_whole(std::byte* block, std::size_t size) noexcept {
@@ -1985,7 +1997,7 @@ class BasicHeap {
   }
 
   [[no_unique_address]] Source source_{};
-  typename internal::FitIndexFor<Fit, Tags, internal::kSourceBytes<Source>>::type index_{};
+  Index index_{};
   [[no_unique_address]] mutable Lock lock_{};
   RegionHeader* regions_ = nullptr;
   bool initialized_ = false;

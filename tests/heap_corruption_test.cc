@@ -34,8 +34,8 @@ using H = BasicHeap<Fit, Tags, Check, RegionSource>;
 /// True for the SegregatedFit policies, whose searches look at list heads only.
 template <class Fit>
 inline constexpr bool is_segregated = false;
-template <std::size_t L, std::size_t N, std::size_t S>
-inline constexpr bool is_segregated<SegregatedFit<L, N, S>> = true;
+template <std::size_t L, std::size_t N, std::size_t S, std::size_t K>
+inline constexpr bool is_segregated<SegregatedFit<L, N, S, K>> = true;
 
 /// A heap over a 4 KiB buffer of its own; the region header sits at the buffer's first byte.
 template <class Heap, std::size_t Bytes = 4096>

@@ -237,6 +237,48 @@ TEST(SegregatedFit, ASmallRequestOnAFreshLargeHeapTakesASmallBlock) {
   EXPECT_EQ(heap->stats().free_blocks, 1u);
 }
 
+// A block at most need / SlackShare larger than the request is handed out whole; a larger excess is split off
+// as a free block, and with SlackShare 0 every tail that can be a block is. `hole` is a block of 4 KiB whose
+// neighbours are used and the heap's only free block, so every request below takes it.
+template <class Fit>
+void expect_slack_rule(std::size_t share) {
+  using Heap = BasicHeap<Fit, RegionSource>;
+  std::vector<std::byte> memory(64 * 1024);
+  auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
+  Result<void*> hole = heap->allocate(4096);
+  Result<void*> guard = heap->allocate(16);
+  Result<void*> rest = heap->allocate(heap->stats().largest_free_block);
+  ASSERT_TRUE(hole && guard && rest);
+  ASSERT_TRUE(valid(*heap));
+  const std::size_t whole = heap->usable_size(*hole);
+  heap->deallocate(*hole);
+  ASSERT_TRUE(valid(*heap));
+  ASSERT_EQ(heap->stats().free_blocks, 1u);
+  // Block sizes differ from payload sizes by the same tags, so an excess of `less` payload bytes is `less` block
+  // bytes: 64 is at least a minimum block on every target and at most 1/32 of a 4 KiB block.
+  for (const std::size_t less : {std::size_t{64}, std::size_t{256}}) {
+    Result<void*> p = heap->allocate(whole - less);
+    ASSERT_TRUE(p.has_value());
+    ASSERT_TRUE(valid(*heap));
+    EXPECT_EQ(*p, *hole) << "the heap's only free block";
+    const bool whole_expected = share != 0 && less <= (whole - less + Heap::kTagOverhead) / share;
+    EXPECT_EQ(heap->usable_size(*p), whole_expected ? whole : whole - less) << less;
+    EXPECT_EQ(heap->stats().free_blocks, whole_expected ? 0u : 1u) << less;
+    heap->deallocate(*p);
+    ASSERT_TRUE(valid(*heap));
+    ASSERT_EQ(heap->stats().free_blocks, 1u);
+  }
+}
+
+TEST(SegregatedFit, ABlockAtMostOneThirtySecondLargerThanTheRequestIsHandedOutWhole) {
+  static_assert(SegregatedFit<>::kSlackShare == 32);
+  expect_slack_rule<SegregatedFit<>>(32);
+}
+
+TEST(SegregatedFit, WithSlackShareZeroEveryTailThatCanBeABlockIsSplitOff) {
+  expect_slack_rule<SegregatedFit<0, kDefaultSegregatedLists, 0, 0>>(0);
+}
+
 // The whole heap as one block is found although it sits on the last list with a floor below the request.
 TEST(SegregatedFit, TheLargestRequestThatFitsTheWholeHeapSucceeds) {
   auto owner = std::make_unique<TestHeap<BasicHeap<SegregatedFit<>, StaticArraySource<kTestHeapBytes>>>>();

@@ -75,6 +75,15 @@ concept HasExactLists = requires(const I& index, std::size_t size) {
   { index.exact(size) } -> std::same_as<internal::FreeNode*>;
 };
 
+/// A FitIndex that hands out a block a little larger than the request whole:
+/// `split_threshold(need)` is the smallest tail the core splits off a block it allocates for `need` bytes (a tail
+/// must also be a minimum block); a smaller excess stays in the allocation as slack that usable_size reports.
+/// Without it the core splits every tail that can stand as a block.
+template <class I>
+concept HasSplitThreshold = requires(std::size_t size) {
+  { I::split_threshold(size) } -> std::same_as<std::size_t>;
+};
+
 /// An index with exact lists and `exact_links_intact(node, in_heap)`: safe unlinking for a block `exact` returned,
 /// known to be its list's head, so that the index need not find the node's list again; without it the core asks
 /// links_intact (or the generic check).
