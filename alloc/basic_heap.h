@@ -749,7 +749,7 @@ class BasicHeap {
     }
     // Split only when the tail can be a block and the fit index wants it split (min_split_tail); a smaller tail
     // stays inside the allocation as slack (usable_size reports it), which bounds internal fragmentation by
-    // kMinBlockSize - 1 bytes, or by the index's split threshold.
+    // kMinBlockSize - 1 bytes, or by the index's split threshold less one.
     if (size - need >= min_split_tail(need)) {
       split_free_tail(block + need, size - need);
       size = need;
@@ -773,9 +773,13 @@ class BasicHeap {
   }
 
   // The smallest tail carve splits off a block allocated for `need` bytes: a minimum block, or the index's split
-  // threshold when it has one (HasSplitThreshold: SegregatedFit hands out a block up to 1/32 larger whole).
+  // threshold when it has one (HasSplitThreshold: SegregatedFit hands out a block up to 1/32 larger whole). Not
+  // from DebugChecks up, nor under ASan or Valgrind: DebugChecks checks a reused block for writes after free only as
+  // far as the request reaches before it seals the rest (expect_unwritten_on_reuse, seal_used) and records the
+  // slack in 32 bits, and the tools see usable_size bytes, so a large slack would hide what they exist to find (as
+  // the cache stands aside for them: kCaching).
   NOSTD_HOT static constexpr std::size_t min_split_tail([[maybe_unused]] std::size_t need) noexcept {
-    if constexpr (HasSplitThreshold<Index>) {
+    if constexpr (HasSplitThreshold<Index> && !kDebugLevel && !internal::kMemoryTools) {
       return std::max(kMinBlockSize, Index::split_threshold(need));
     } else {
       return kMinBlockSize;

@@ -239,10 +239,10 @@ TEST(SegregatedFit, ASmallRequestOnAFreshLargeHeapTakesASmallBlock) {
 
 // A block at most need / SlackShare larger than the request is handed out whole; a larger excess is split off
 // as a free block, and with SlackShare 0 every tail that can be a block is. `hole` is a block of 4 KiB whose
-// neighbours are used and the heap's only free block, so every request below takes it.
-template <class Fit>
+// neighbours are used and the heap's only free block, so every request below takes it. `share` is the rule the
+// heap is expected to follow (0: always split).
+template <class Heap>
 void expect_slack_rule(std::size_t share) {
-  using Heap = BasicHeap<Fit, RegionSource>;
   std::vector<std::byte> memory(64 * 1024);
   auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
   Result<void*> hole = heap->allocate(4096);
@@ -255,13 +255,18 @@ void expect_slack_rule(std::size_t share) {
   ASSERT_TRUE(valid(*heap));
   ASSERT_EQ(heap->stats().free_blocks, 1u);
   // Block sizes differ from payload sizes by the same tags, so an excess of `less` payload bytes is `less` block
-  // bytes: 64 is at least a minimum block on every target and at most 1/32 of a 4 KiB block.
-  for (const std::size_t less : {std::size_t{64}, std::size_t{256}}) {
+  // bytes. 64 is at least a minimum block on every target and at most 1/32 of a 4 KiB block, 256 more than 1/32;
+  // `edge` is the largest excess (in granules) within 1/32, and one granule more is past it.
+  const std::size_t g = Heap::kGranule;
+  std::size_t edge = 0;
+  while ((edge + g) * 32 <= whole - (edge + g) + Heap::kTagOverhead) edge += g;
+  for (const std::size_t less : {std::size_t{64}, edge, edge + g, std::size_t{256}}) {
     Result<void*> p = heap->allocate(whole - less);
     ASSERT_TRUE(p.has_value());
     ASSERT_TRUE(valid(*heap));
     EXPECT_EQ(*p, *hole) << "the heap's only free block";
-    const bool whole_expected = share != 0 && less <= (whole - less + Heap::kTagOverhead) / share;
+    const std::size_t need = whole - less + Heap::kTagOverhead;
+    const bool whole_expected = share != 0 && less <= need / share;
     EXPECT_EQ(heap->usable_size(*p), whole_expected ? whole : whole - less) << less;
     EXPECT_EQ(heap->stats().free_blocks, whole_expected ? 0u : 1u) << less;
     heap->deallocate(*p);
@@ -270,13 +275,23 @@ void expect_slack_rule(std::size_t share) {
   }
 }
 
+static_assert(HasSplitThreshold<SegregatedFit<>::Index<CompactTags>>);
+static_assert(!HasSplitThreshold<FirstFit::Index<CompactTags>>);
+
+// Under ASan or Valgrind (kMemoryTools) the heap takes no slack, so that the tools see the request's bytes only.
 TEST(SegregatedFit, ABlockAtMostOneThirtySecondLargerThanTheRequestIsHandedOutWhole) {
   static_assert(SegregatedFit<>::kSlackShare == 32);
-  expect_slack_rule<SegregatedFit<>>(32);
+  expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource>>(internal::kMemoryTools ? 0 : 32);
+  expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource, NoChecks>>(internal::kMemoryTools ? 0 : 32);
 }
 
 TEST(SegregatedFit, WithSlackShareZeroEveryTailThatCanBeABlockIsSplitOff) {
-  expect_slack_rule<SegregatedFit<0, kDefaultSegregatedLists, 0, 0>>(0);
+  expect_slack_rule<BasicHeap<SegregatedFit<0, kDefaultSegregatedLists, 0, 0>, RegionSource>>(0);
+}
+
+// DebugChecks checks a reused block for writes after free as far as the request reaches, so it takes no slack.
+TEST(SegregatedFit, DebugChecksSplitsEveryTailThatCanBeABlock) {
+  expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource, DebugChecks<>>>(0);
 }
 
 // The whole heap as one block is found although it sits on the last list with a floor below the request.

@@ -22,11 +22,14 @@
 // Good fit. A request of `need` bytes is rounded up to the next list boundary before the lists are searched, so
 // every block on the list found is at least `need`: allocation takes that list's head without looking at any
 // other block. Fragmentation this implies, worst case:
-//   - internal: at most 1/SlackShare of the request (1/32 by default) besides the heap's usual slack (tags, granule
-//     rounding, a tail under the minimum block). The block taken is split down to the request unless the tail
-//     would be at most need / SlackShare: then it is handed out whole (split_threshold). Good fit takes a block
-//     from a list above the request's, usually a few percent larger, and splitting off that sliver costs a tail
-//     block, its list insert and, on the next free, a merge: the cold lines behind workload b's time (below).
+//   - internal: at most need / SlackShare bytes (need: the block size the request takes, tags included; 1/32 by
+//     default) besides the heap's usual slack (tags, granule rounding, a tail under the minimum block). The block
+//     taken is split down to `need` unless the tail would be at most need / SlackShare: then it is handed out whole
+//     (split_threshold). Good fit takes a block from a list above the request's, usually a few percent larger, and
+//     splitting off that sliver costs a tail block, its list insert and, at the next free, a merge: lines the heap
+//     writes without having read them, which is what workload b of //bench:fit_compare waits on (README, issue
+//     11's "Techniques tried"). The slack matters from blocks of 32 minimum blocks up (1 KiB on 64-bit targets,
+//     512 B on 32-bit ones), and the core takes none from DebugChecks up or under ASan or Valgrind.
 //   - choice: a free block on the request's own list that would have fitted is passed over for one on a higher
 //     list, i.e. blocks up to one list step (1/L of the size: 3.1 % with 32 lists, 6.25 % with 16) above the
 //     request can be skipped. When no higher list has a block, the head of the request's own list is probed as a last
@@ -93,8 +96,9 @@ inline constexpr std::size_t kDefaultSegregatedLists = sizeof(void*) >= 8 ? 32 :
 ///   - `SlackShare`: a block found for a request of `need` bytes that is at most need / SlackShare larger is handed
 ///     out whole instead of split (0: split every tail that can stand as a block, as the list fits do). 32 by
 ///     default: on workload b of //bench:fit_compare (blocks of 16 B .. 8 KiB) it cut the write misses per
-///     allocate + free by a third and raised the throughput 1.1-1.2x, for touched / peak live 1.035 -> 1.038; a
-///     and e, whose requests are under 32 × the minimum block, never take such a slack (README, issue 11).
+///     allocate + free by a third and raised the throughput 1.1-1.2x, for touched / peak live 1.035 -> 1.039; on
+///     64-bit targets a and e, whose blocks are under 32 minimum blocks, never take such a slack (README, issue 11).
+///     Measured on x86_64 only: the 32-bit default (16 lists, SlackShare 32) was not.
 ///
 /// Trade-off: constant-time allocation and free at the price of a control block (hundreds of bytes to a few KiB,
 /// table in the file comment), of passing over a block on the request's own list that would fit, and of up to
