@@ -798,7 +798,7 @@ class BasicHeap {
   // Allocates free block `block` of exactly `size` bytes whole (the fast path above).
   NOSTD_HOT void* take_whole(std::byte* block, std::size_t size) noexcept {
     expect_links_intact<true>(block);
-    index_.remove(node_of(block), size);
+    index_.remove_exact(node_of(block), size);
     sub_free_bytes(size);
     Tags::set_prev_used(block + size, true);
     Tags::make_used(block, size, true, false);  // a free block's predecessor is always used

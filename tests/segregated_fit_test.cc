@@ -218,6 +218,43 @@ TEST(SegregatedFit, RemoveKeepsListsAndBitmapsInStep) {
   EXPECT_EQ(bench->index().find(g * 2, [](FreeNode*, std::size_t) { return true; }), nullptr);
 }
 
+// remove_exact pops what exact() returned, as remove would: the next block of the list becomes its head, and the
+// bitmap bits clear when the list empties (for_each checks the bits against the lists), class by class.
+TEST(SegregatedFit, RemoveExactPopsTheHeadOfAnExactList) {
+  auto bench = std::make_unique<IndexBench>(std::size_t{1} << 20);
+  const std::size_t g = IndexBench::kG;
+  // Three blocks of one exact size, one of another in the same class, one in class 1 (exact there too).
+  const std::size_t upper_size = SegregatedFit<>::kSmallLimit + 2 * g;
+  FreeNode* first = bench->add(4 * g);
+  FreeNode* second = bench->add(4 * g);
+  FreeNode* third = bench->add(4 * g);
+  FreeNode* other = bench->add(6 * g);
+  FreeNode* upper = bench->add(upper_size);
+  IndexBench::Index& index = bench->index();
+  auto consistent = [&] { return index.for_each([](const FreeNode*) { return true; }, 5); };
+  ASSERT_EQ(index.exact(4 * g), third);  // most recently freed first
+  index.remove_exact(third, 4 * g);
+  EXPECT_TRUE(consistent());
+  EXPECT_EQ(index.count(), 4u);
+  EXPECT_EQ(index.exact(4 * g), second);
+  EXPECT_EQ(second->prev, nullptr) << "the new head has no predecessor";
+  index.remove_exact(second, 4 * g);
+  index.remove_exact(first, 4 * g);
+  EXPECT_TRUE(consistent());
+  EXPECT_EQ(index.exact(4 * g), nullptr);
+  // The class still has a block: find reaches it for a request of the emptied size.
+  EXPECT_EQ(index.find(4 * g, [](FreeNode*, std::size_t) { return true; }), other);
+  index.remove_exact(other, 6 * g);
+  EXPECT_TRUE(consistent());
+  // Class 0 is empty now; its bits must say so, so that find goes on to class 1.
+  EXPECT_EQ(index.find(4 * g, [](FreeNode*, std::size_t) { return true; }), upper);
+  ASSERT_EQ(index.exact(upper_size), upper);
+  index.remove_exact(upper, upper_size);
+  EXPECT_TRUE(consistent());
+  EXPECT_EQ(index.count(), 0u);
+  EXPECT_EQ(index.find(g * 2, [](FreeNode*, std::size_t) { return true; }), nullptr);
+}
+
 // A 100-byte request on a fresh large heap takes a block of about 100 bytes: the rest of the heap is split off
 // and stays on the list of its own size (one TLSF variant recorded the list the block was found in and took
 // 66 MB for such a request on a 64 MiB pool; 8 MiB here, to fit the Cortex-M board).

@@ -69,10 +69,13 @@ concept HasLinksIntact = requires(const I& index, const internal::FreeNode* node
 
 /// A FitIndex with exact lists: `exact(need)` returns a free block of exactly `need` bytes in O(1) (the head of a
 /// list that holds that one size), or nullptr when there is none or `need` has no such list. The core then takes
-/// the block whole, with no search and no split (its allocate fast path); otherwise it calls `find`.
+/// the block whole, with no search and no split (its allocate fast path), and unlinks it with
+/// `remove_exact(node, need)`, which may skip what `remove` must work out (the node's list, its predecessor);
+/// otherwise it calls `find`.
 template <class I>
-concept HasExactLists = requires(const I& index, std::size_t size) {
-  { index.exact(size) } -> std::same_as<internal::FreeNode*>;
+concept HasExactLists = requires(I& index, const I& const_index, std::size_t size, internal::FreeNode* node) {
+  { const_index.exact(size) } -> std::same_as<internal::FreeNode*>;
+  index.remove_exact(node, size);
 };
 
 /// A FitIndex that hands out a block a little larger than the request whole:

@@ -293,6 +293,20 @@ struct SegregatedFit {
       return nullptr;
     }
 
+    /// Removes the block exact(need) returned, which heads need's list: remove without finding the list again
+    /// (no bit_width) and without the test for a predecessor (a head has none). Optional FitIndex member
+    /// (HasExactLists). O(1).
+    NOSTD_HOT void remove_exact(internal::FreeNode* node, std::size_t need) noexcept {
+      const std::size_t index = need / kSmallStep;
+      internal::FreeNode* const next = node->next;
+      heads_[index] = next;
+      sink(next)->prev = nullptr;
+      std::uint32_t& word = second_level_[index / Lists];
+      word &= ~(std::uint32_t{next == nullptr} << (index % Lists));
+      first_level_ &= ~(FirstLevelWord{word == 0} << (index / Lists));
+      --count_;
+    }
+
     /// links_intact for a block exact() returned, which was its list's head: a head's `prev` is nullptr, and the
     /// successor points back. links_intact's head test (the node's list found from its size, its head compared) is
     /// what exact() just did; skipping it saves a `bit_width` and a load on the fast path.
