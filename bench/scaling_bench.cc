@@ -36,6 +36,24 @@
 // on request; the header line says how much was granted), as a program with a 1 GiB heap would map it: a page walk
 // over 4 KiB pages of 1 GiB reads page-table entries spread over 2 MiB, which do not stay cached, and the TLB
 // refills above cost more. `--small-pages` measures 4 KiB pages instead.
+//
+// Selected cells. `--cells=16M:10,16M:1000` runs only the cells named (arena with a K, M or G suffix, then the
+// free-block count; each must be a cell of the grid that the arena can hold) and prints the tables over their rows
+// and columns, "not run" where a row and a column meet at a cell not named. The arena is still mapped at 1 GiB, so
+// the header line and the kernel-entry probe are those of a full run. A cell the arena cannot hold is one where 15/16
+// of it takes fewer than 2 N blocks of the fill's mean size (267 B with CompactTags), the "—" cells of a full run.
+//
+// Under callgrind. The rounds call allocate and free through round_allocate and round_free, never inlined, so that
+// `--toggle-collect='*round_*'` counts the heap's work in the rounds and nothing else (not the setup, the timer or
+// the bookkeeping; allocate was a call before them, free was inlined into the loop and now pays a call: a few
+// instructions, alike for both fits). Each fit's cell calls
+// `timed_rounds_begin()` before its first timed round and `timed_rounds_end()` after its last, so that
+// `--dump-before='*timed_rounds_*'` writes one part per phase: per cell, SegregatedFit's warm-up, its timed rounds,
+// then FirstFit's two. For instance
+//   valgrind --tool=callgrind --cache-sim=yes --toggle-collect='*round_*' --dump-before='*timed_rounds_*'
+//            bazel-bin/bench/scaling_bench --quick --cells=16M:1000
+// writes callgrind.out.PID.2 (SegregatedFit's timed rounds) and .4 (FirstFit's), .6 and .8 for a second cell, and so
+// on in the tables' order: divide by the samples per cell of the output's last line.
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,6 +84,11 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kArenas[] = {std::size_t{64} << 10, std::size_t{1} << 20, std::size_t{16} << 20,
                                    std::size_t{256} << 20, std::size_t{1} << 30};
 constexpr std::size_t kFreeBlocks[] = {10, 100, 1'000, 10'000, 100'000};
+constexpr std::size_t kA = std::size(kArenas), kN = std::size(kFreeBlocks);
+
+/// The heap every cell measures, with fit policy `Fit`.
+template <class Fit>
+using ScalingHeap = BasicHeap<Fit, CompactTags, RegionSource>;
 
 /// A gap of this many nanoseconds between the starts of two consecutive rounds means the CPU left for the kernel
 /// in between (an interrupt or a preemption): a round's own work takes well under 2 us even when cold.
@@ -104,6 +127,45 @@ std::size_t draw_size(SplitMix64& rng) {
   return base + static_cast<std::size_t>(rng.range(0, base - 1));
 }
 
+/// The mean block size of draw_size's requests in ScalingHeap (tags added, rounded to the granule, at least a
+/// minimum block): 267 B with CompactTags on x86_64.
+constexpr double mean_fill_block_bytes() {
+  using Heap = ScalingHeap<FirstFit>;
+  double mean = 0;
+  for (std::size_t base = 16; base <= 512; base *= 2) {
+    std::size_t octave = 0;
+    for (std::size_t size = base; size < 2 * base; ++size) {
+      octave += std::max(Heap::kMinBlockSize, align_up(size + Heap::kUsedOverhead, Heap::kGranule));
+    }
+    mean += static_cast<double>(octave) / static_cast<double>(base) / 6;
+  }
+  return mean;
+}
+
+/// Whether run_cell's fill of `arena` bytes is expected to leave the 2 x `holes` blocks a cell needs: 15/16 of the
+/// arena in blocks of the mean size. The cells this refuses are those a full run prints as "—" (run_cell still
+/// checks the blocks it really got).
+bool arena_holds(std::size_t arena, std::size_t holes) {
+  return static_cast<double>(arena - arena / 16) / mean_fill_block_bytes() >= static_cast<double>(2 * holes);
+}
+
+/// A round's allocate and free, never inlined (as op_count's counted_allocate and counted_free), so that
+/// callgrind's `--toggle-collect` can count them and nothing else of the loop (file comment). The setup calls the
+/// heap directly. Free was inlined into the loop before: its call adds a few instructions, alike for both fits.
+template <class Heap>
+[[gnu::noinline]] Result<void*> round_allocate(Heap& heap, std::size_t size) {
+  return heap.allocate(size);
+}
+template <class Heap>
+[[gnu::noinline]] void round_free(Heap& heap, void* p) {
+  heap.deallocate(p);
+}
+
+/// Markers for callgrind's `--dump-before` (file comment): called before a cell's first timed round and after its
+/// last, outside the timed calls. noipa, so that the calls stay although the bodies do nothing.
+[[gnu::noipa]] void timed_rounds_begin() {}
+[[gnu::noipa]] void timed_rounds_end() {}
+
 /// A tick count stored in 32 bits (a preempted call can take seconds; the percentiles need no more).
 std::uint32_t clamp_ticks(std::uint64_t ticks) {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(ticks, UINT32_MAX));
@@ -125,7 +187,7 @@ struct RoundLog {
 template <class Fit>
 Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds, double cap_seconds,
               std::uint64_t gap_ticks, RoundLog& log) {
-  using Heap = BasicHeap<Fit, CompactTags, RegionSource>;
+  using Heap = ScalingHeap<Fit>;
   Cell cell;
   auto heap = std::make_unique<Heap>(arena);
   SplitMix64 rng(0x5CA1E + holes);
@@ -153,9 +215,10 @@ Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds,
   std::size_t done = 0;
   const auto start = Clock::now();
   for (; done < total; ++done) {
+    if (done == rounds) timed_rounds_begin();
     const std::size_t size = hole_sizes[static_cast<std::size_t>(rng.range(0, holes - 1))];
     const std::uint64_t t0 = tsc_begin();
-    Result<void*> p = heap->allocate(size);
+    Result<void*> p = round_allocate(*heap, size);
     const std::uint64_t t1 = tsc_end();
     if (!p) {
       std::fprintf(stderr, "scaling_bench: allocate(%zu) failed with %zu holes\n", size, holes);
@@ -163,7 +226,7 @@ Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds,
     }
     static_cast<unsigned char*>(*p)[size - 1] = 1;  // the block is really there
     const std::uint64_t t2 = tsc_begin();
-    heap->deallocate(*p);
+    round_free(*heap, *p);
     const std::uint64_t t3 = tsc_end();
     log.alloc_ticks[done] = clamp_ticks(t1 - t0);
     log.free_ticks[done] = clamp_ticks(t3 - t2);
@@ -175,6 +238,7 @@ Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds,
       break;
     }
   }
+  if (done > rounds) timed_rounds_end();
   if (heap->stats().free_blocks != cell.free_blocks) {
     std::fprintf(stderr, "scaling_bench: the free-block count drifted (%zu -> %zu)\n", cell.free_blocks,
                  heap->stats().free_blocks);
@@ -232,11 +296,107 @@ std::string size_name(std::size_t bytes) {
   return buf;
 }
 
+/// "64K", "16M", "1G": the spelling `--cells` takes.
+std::string short_size_name(std::size_t bytes) {
+  const char* const suffixes = "KMG";
+  int unit = 0;
+  for (bytes >>= 10; unit < 2 && bytes >= 1024 && bytes % 1024 == 0; ++unit) bytes >>= 10;
+  return std::to_string(bytes) + suffixes[unit];
+}
+
+/// The cells a run measures: all of them, or those `--cells` names.
+struct CellSelection {
+  bool all = true;          ///< no --cells: every cell
+  bool named[kA][kN] = {};  ///< with --cells: the cells named
+  bool has(std::size_t a, std::size_t n) const { return all || named[a][n]; }
+  bool has_arena(std::size_t a) const {
+    for (std::size_t n = 0; n < kN; ++n) {
+      if (has(a, n)) return true;
+    }
+    return false;
+  }
+  bool has_count(std::size_t n) const {
+    for (std::size_t a = 0; a < kA; ++a) {
+      if (has(a, n)) return true;
+    }
+    return false;
+  }
+};
+
+/// The digits of `text` as a number, or false (empty, another character, or more than 12 digits).
+bool parse_count(std::string_view text, std::size_t& value) {
+  if (text.empty() || text.size() > 12) return false;
+  value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return true;
+}
+
+/// The power of two a size suffix stands for: 10, 20 or 30 for K, M or G (either case), else 0.
+int suffix_shift(char suffix) {
+  switch (suffix) {
+    case 'K':
+    case 'k':
+      return 10;
+    case 'M':
+    case 'm':
+      return 20;
+    case 'G':
+    case 'g':
+      return 30;
+    default:
+      return 0;
+  }
+}
+
+/// Parses `--cells`' list ("16M:10,16M:1000") into `out`. Returns "" or what is wrong with it, in one line.
+std::string parse_cells(std::string_view list, CellSelection& out) {
+  out.all = false;
+  std::string arenas, counts;
+  for (const std::size_t bytes : kArenas) arenas += (arenas.empty() ? "" : ", ") + short_size_name(bytes);
+  for (const std::size_t n : kFreeBlocks) counts += (counts.empty() ? "" : ", ") + std::to_string(n);
+  while (true) {
+    const std::size_t comma = list.find(',');
+    const std::string_view item = list.substr(0, comma);
+    const std::size_t colon = item.find(':');
+    std::size_t number = 0, holes = 0;
+    if (colon == std::string_view::npos || colon == 0 || !parse_count(item.substr(0, colon - 1), number) ||
+        !parse_count(item.substr(colon + 1), holes)) {
+      return "malformed cell '" + std::string(item) + "': expected ARENA:COUNT, e.g. 16M:1000";
+    }
+    const int shift = suffix_shift(item[colon - 1]);
+    if (shift == 0) {
+      return "malformed cell '" + std::string(item) + "': the arena needs a K, M or G suffix, e.g. 16M:1000";
+    }
+    const std::size_t* const arena = number > (std::size_t{1} << 20)
+                                         ? std::end(kArenas)
+                                         : std::find(std::begin(kArenas), std::end(kArenas), number << shift);
+    if (arena == std::end(kArenas)) {
+      return "unknown arena in '" + std::string(item) + "': the arenas are " + arenas;
+    }
+    const std::size_t* const count = std::find(std::begin(kFreeBlocks), std::end(kFreeBlocks), holes);
+    if (count == std::end(kFreeBlocks)) {
+      return "free-block count " + std::to_string(holes) + " of '" + std::string(item) + "' is not in the table (" +
+             counts + ")";
+    }
+    if (!arena_holds(*arena, holes)) {
+      return "cell '" + std::string(item) + "': a " + size_name(*arena) + " arena cannot hold " +
+             std::to_string(holes) + " free blocks (it needs room for twice as many blocks)";
+    }
+    out.named[arena - std::begin(kArenas)][count - std::begin(kFreeBlocks)] = true;
+    if (comma == std::string_view::npos) return "";
+    list.remove_prefix(comma + 1);
+  }
+}
+
 /// Command-line options (see main's usage text).
 struct Options {
   bool quick = false;        ///< 2,000 rounds per cell instead of 20,000
   bool small_pages = false;  ///< the arena in 4 KiB pages instead of huge pages advised
   std::string plot_data;     ///< where to write gnuplot data, if anywhere
+  CellSelection cells;       ///< the cells to run (--cells; default all)
 };
 
 /// The process's transparent huge pages, in bytes (AnonHugePages of /proc/self/smaps_rollup; 0 when unreadable).
@@ -286,20 +446,31 @@ EntryProbe probe_kernel_entry(std::span<std::byte> region) {
   return {percentile(warm, 0.5), percentile(after_entry, 0.5)};
 }
 
-constexpr std::size_t kA = std::size(kArenas), kN = std::size(kFreeBlocks);
 using Grid = Cell[kA][kN];
 
-/// A markdown table over the grid: `value(cell)` of SegregatedFit / FirstFit per cell, in ns.
+/// A markdown table over the grid (the rows and columns of the selected cells): `value(cell)` of SegregatedFit /
+/// FirstFit per cell, in ns.
 template <class Value>
-void print_table(const char* title, const Grid& seg, const Grid& first, double tpn, Value value) {
+void print_table(const char* title, const Grid& seg, const Grid& first, const CellSelection& cells, double tpn,
+                 Value value) {
   std::printf("#### %s\n\n| arena \\ free blocks |", title);
-  for (std::size_t n : kFreeBlocks) std::printf(" %zu |", n);
+  for (std::size_t n = 0; n < kN; ++n) {
+    if (cells.has_count(n)) std::printf(" %zu |", kFreeBlocks[n]);
+  }
   std::printf("\n|---|");
-  for (std::size_t n = 0; n < kN; ++n) std::printf("--:|");
+  for (std::size_t n = 0; n < kN; ++n) {
+    if (cells.has_count(n)) std::printf("--:|");
+  }
   std::printf("\n");
   for (std::size_t a = 0; a < kA; ++a) {
+    if (!cells.has_arena(a)) continue;
     std::printf("| %s |", size_name(kArenas[a]).c_str());
     for (std::size_t n = 0; n < kN; ++n) {
+      if (!cells.has_count(n)) continue;
+      if (!cells.has(a, n)) {
+        std::printf(" not run |");
+        continue;
+      }
       if (!seg[a][n].feasible) {
         std::printf(" — |");
         continue;
@@ -355,6 +526,7 @@ int run(const Options& opt) {
   RoundLog log(2 * rounds);
   for (std::size_t a = 0; a < kA; ++a) {
     for (std::size_t n = 0; n < kN; ++n) {
+      if (!opt.cells.has(a, n)) continue;
       const std::span<std::byte> arena = region.first(kArenas[a]);
       seg[a][n] = run_cell<SegregatedFit<>>(arena, kFreeBlocks[n], rounds, cap, gap_ticks, log);
       first[a][n] = run_cell<FirstFit>(arena, kFreeBlocks[n], rounds, cap, gap_ticks, log);
@@ -363,18 +535,18 @@ int run(const Options& opt) {
   }
   std::fprintf(stderr, "\n");
   auto ns = [tpn](double ticks) { return ticks / tpn; };
-  print_table("allocate latency p99.9, ns: SegregatedFit / FirstFit", seg, first, tpn,
+  print_table("allocate latency p99.9, ns: SegregatedFit / FirstFit", seg, first, opt.cells, tpn,
               [](const Cell& c) { return c.alloc_p999; });
-  print_table("free latency p99.9, ns: SegregatedFit / FirstFit", seg, first, tpn,
+  print_table("free latency p99.9, ns: SegregatedFit / FirstFit", seg, first, opt.cells, tpn,
               [](const Cell& c) { return c.free_p999; });
   print_table(
       "diagnosis: allocate p99.9 without the first use of each block after a kernel entry (TLB refills), "
       "ns: SegregatedFit / FirstFit",
-      seg, first, tpn, [](const Cell& c) { return c.alloc_hot_p999; });
+      seg, first, opt.cells, tpn, [](const Cell& c) { return c.alloc_hot_p999; });
   print_table(
       "cold first use after the setup (warm-up rounds whose block was not used before), allocate, slowest, "
       "ns: SegregatedFit / FirstFit",
-      seg, first, tpn, [](const Cell& c) { return c.alloc_cold_max; });
+      seg, first, opt.cells, tpn, [](const Cell& c) { return c.alloc_cold_max; });
   // The target: SegregatedFit's p99.9 across the grid within 1.5x of its smallest value.
   const auto alloc = seg_range(seg, [](const Cell& c) { return c.alloc_p999; });
   const auto dealloc = seg_range(seg, [](const Cell& c) { return c.free_p999; });
@@ -445,11 +617,19 @@ int main(int argc, char** argv) {
       opt.small_pages = true;
     } else if (arg.substr(0, 12) == "--plot_data=") {
       opt.plot_data = std::string(arg.substr(12));
+    } else if (arg.substr(0, 8) == "--cells=") {
+      const std::string error = nostd::bench::parse_cells(arg.substr(8), opt.cells);
+      if (!error.empty()) {
+        std::fprintf(stderr, "scaling_bench: --cells: %s\n", error.c_str());
+        return 2;
+      }
     } else {
       std::fprintf(stderr,
-                   "usage: scaling_bench [--quick] [--small-pages] [--plot_data=FILE]\n"
+                   "usage: scaling_bench [--quick] [--small-pages] [--cells=ARENA:COUNT,...] [--plot_data=FILE]\n"
                    "  --quick            2,000 rounds per cell instead of 20,000, 0.5 s cap instead of 4 s\n"
                    "  --small-pages      the arena in 4 KiB pages (default: huge pages advised)\n"
+                   "  --cells=LIST       only these cells, e.g. 16M:10,16M:1000 (arena 64K, 1M, 16M, 256M or 1G;\n"
+                   "                     free blocks 10, 100, 1000, 10000 or 100000; default: every cell)\n"
                    "  --plot_data=FILE   also write gnuplot data (used by //bench:scaling_chart)\n");
       return 2;
     }
