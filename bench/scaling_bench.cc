@@ -42,6 +42,7 @@
 // and columns, "not run" where a row and a column meet at a cell not named. The arena is still mapped at 1 GiB, so
 // the header line and the kernel-entry probe are those of a full run. A cell the arena cannot hold is one where 15/16
 // of it takes fewer than 2 N blocks of the fill's mean size (267 B with CompactTags), the "—" cells of a full run.
+// The summary lines (largest ÷ smallest p99.9, kernel entries) and --plot_data then cover the named cells only.
 //
 // Under callgrind. The rounds call allocate and free through round_allocate and round_free, never inlined, so that
 // `--toggle-collect='*round_*'` counts the heap's work in the rounds and nothing else (not the setup, the timer or
@@ -53,7 +54,8 @@
 //   valgrind --tool=callgrind --cache-sim=yes --toggle-collect='*round_*' --dump-before='*timed_rounds_*'
 //            bazel-bin/bench/scaling_bench --quick --cells=16M:1000
 // writes callgrind.out.PID.2 (SegregatedFit's timed rounds) and .4 (FirstFit's), .6 and .8 for a second cell, and so
-// on in the tables' order: divide by the samples per cell of the output's last line.
+// on in the tables' order: divide by the samples per cell of the output's last line. (A cell whose time cap stops it
+// during the warm-up calls neither marker, which shifts the numbering of the parts after it: its line says "capped".)
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -162,9 +164,10 @@ template <class Heap>
 }
 
 /// Markers for callgrind's `--dump-before` (file comment): called before a cell's first timed round and after its
-/// last, outside the timed calls. noipa, so that the calls stay although the bodies do nothing.
-[[gnu::noipa]] void timed_rounds_begin() {}
-[[gnu::noipa]] void timed_rounds_end() {}
+/// last, outside the timed calls. Never inlined, and an empty volatile asm, so that the compiler keeps the calls
+/// although the bodies do nothing (GCC's noipa would say it in one word, but clang does not know it).
+[[gnu::noinline]] void timed_rounds_begin() { asm volatile(""); }
+[[gnu::noinline]] void timed_rounds_end() { asm volatile(""); }
 
 /// A tick count stored in 32 bits (a preempted call can take seconds; the percentiles need no more).
 std::uint32_t clamp_ticks(std::uint64_t ticks) {

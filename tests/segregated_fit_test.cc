@@ -124,13 +124,14 @@ TEST(SegregatedFit, ControlBlockFollowsTheSourceSize) {
 }
 
 // Free blocks written with real tags in a buffer, indexed directly (no heap): what find looks at.
-class IndexBench {
+template <class Fit = SegregatedFit<>>
+class BasicIndexBench {
  public:
   using Tags = CompactTags;
-  using Index = SegregatedFit<>::SizedIndex<Tags, std::size_t{1} << 24>;
-  static constexpr std::size_t kG = SegregatedFit<>::kGranule;
+  using Index = typename Fit::template SizedIndex<Tags, std::size_t{1} << 24>;
+  static constexpr std::size_t kG = Fit::kGranule;
 
-  explicit IndexBench(std::size_t bytes) : buffer_(new std::byte[bytes + kG]), end_(bytes) {}
+  explicit BasicIndexBench(std::size_t bytes) : buffer_(new std::byte[bytes + kG]), end_(bytes) {}
 
   /// Formats a free block of `size` bytes at the next free offset and indexes it; returns its node.
   FreeNode* add(std::size_t size) {
@@ -143,6 +144,11 @@ class IndexBench {
   }
   bool room_for(std::size_t size) const { return used_ + size <= end_; }
   Index& index() { return index_; }
+  /// Where `node`'s block lies in the buffer (nullptr: SIZE_MAX), to compare two benches filled alike.
+  std::size_t offset(const FreeNode* node) {
+    if (node == nullptr) return SIZE_MAX;
+    return static_cast<std::size_t>(reinterpret_cast<const std::byte*>(node) - Tags::kHeaderSize - base());
+  }
 
  private:
   std::byte* base() {
@@ -155,6 +161,7 @@ class IndexBench {
   std::size_t used_ = 0;
   Index index_;
 };
+using IndexBench = BasicIndexBench<>;
 
 TEST(SegregatedFit, FindLooksAtOneBlockWhateverTheNumberOfFreeBlocks) {
   auto bench = std::make_unique<IndexBench>(std::size_t{2} << 20);  // fits the Cortex-M board's 15 MiB heap
@@ -253,6 +260,56 @@ TEST(SegregatedFit, RemoveExactPopsTheHeadOfAnExactList) {
   EXPECT_TRUE(consistent());
   EXPECT_EQ(index.count(), 0u);
   EXPECT_EQ(index.find(g * 2, [](FreeNode*, std::size_t) { return true; }), nullptr);
+}
+
+// remove_exact leaves the index as remove would, for every tuning: two benches filled alike, one popping exact
+// heads with remove and the other with remove_exact, answer exact() and find() alike for every size after each pop
+// (find reads both bitmap levels), and for_each finds both consistent (it checks the bits of both levels against
+// the lists). Tunings whose class 0 steps are coarser than the granule have no exact lists.
+TYPED_TEST(SegregatedMapping, RemoveExactLeavesTheIndexAsRemoveWould) {
+  using Bench = BasicIndexBench<TypeParam>;
+  using Index = typename Bench::Index;
+  static_assert(HasExactLists<Index> && HasExactLinksIntact<Index>, "the core's fast path must see the exact lists");
+  const std::size_t g = Bench::kG;
+  const std::size_t largest = std::min<std::size_t>(Index::kExactLimit, 64 * g);
+  auto by_remove = std::make_unique<Bench>(std::size_t{1} << 20);
+  auto by_remove_exact = std::make_unique<Bench>(std::size_t{1} << 20);
+  SplitMix64 rng(5);
+  std::size_t listed = 0;
+  for (int i = 0; i < 400; ++i) {
+    const std::size_t size = g * static_cast<std::size_t>(rng.range(2, largest / g - 1));
+    by_remove->add(size);
+    by_remove_exact->add(size);
+    ++listed;
+  }
+  auto fits = [](FreeNode*, std::size_t) { return true; };
+  for (int pop = 0; pop < 600 && listed > 0; ++pop) {
+    const std::size_t size = g * static_cast<std::size_t>(rng.range(2, largest / g - 1));
+    FreeNode* const a = by_remove->index().exact(size);
+    FreeNode* const b = by_remove_exact->index().exact(size);
+    ASSERT_EQ(by_remove->offset(a), by_remove_exact->offset(b)) << size;
+    if (TypeParam::kSmallStep != g) {
+      ASSERT_EQ(a, nullptr) << "no exact lists with a class 0 step of " << TypeParam::kSmallStep;
+      continue;
+    }
+    if (a == nullptr) continue;
+    by_remove->index().remove(a, size);
+    by_remove_exact->index().remove_exact(b, size);
+    --listed;
+    ASSERT_EQ(by_remove_exact->index().count(), listed);
+    ASSERT_TRUE(by_remove_exact->index().for_each([b](const FreeNode* n) { return n != b; }, listed));
+    for (std::size_t probe = 2 * g; probe < 2 * largest; probe += g) {
+      ASSERT_EQ(by_remove->offset(by_remove->index().exact(probe)),
+                by_remove_exact->offset(by_remove_exact->index().exact(probe)))
+          << "after popping " << size << ", exact(" << probe << ")";
+      ASSERT_EQ(by_remove->offset(by_remove->index().find(probe, fits)),
+                by_remove_exact->offset(by_remove_exact->index().find(probe, fits)))
+          << "after popping " << size << ", find(" << probe << ")";
+    }
+    if (FreeNode* const head = by_remove_exact->index().exact(size)) {
+      EXPECT_EQ(head->prev, nullptr);
+    }
+  }
 }
 
 // A 100-byte request on a fresh large heap takes a block of about 100 bytes: the rest of the heap is split off

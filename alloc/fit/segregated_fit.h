@@ -295,7 +295,8 @@ struct SegregatedFit {
 
     /// Removes the block exact(need) returned, which heads need's list: remove without finding the list again
     /// (no bit_width) and without the test for a predecessor (a head has none). Optional FitIndex member
-    /// (HasExactLists). O(1).
+    /// (HasExactLists). O(1). Precondition: `node` is what exact(need) returned (non-null) and is still the head;
+    /// for any other block, call remove.
     NOSTD_HOT void remove_exact(internal::FreeNode* node, std::size_t need) noexcept {
       const std::size_t index = need / kSmallStep;
       internal::FreeNode* const next = node->next;
@@ -325,6 +326,10 @@ struct SegregatedFit {
     template <class Visit>
     bool for_each(Visit&& visit, std::size_t limit) const noexcept {
       std::size_t seen = 0;
+      for (std::size_t cls = 0; cls < kClasses; ++cls) {
+        // A class's first-level bit says whether any of its lists holds a block: find trusts it to skip the class.
+        if ((((first_level_ >> cls) & 1u) != 0) != (second_level_[cls] != 0)) return false;
+      }
       for (std::size_t index = 0; index < kListCount; ++index) {
         const bool listed = ((second_level_[index / Lists] >> (index % Lists)) & 1u) != 0;
         const bool class_listed = ((first_level_ >> (index / Lists)) & 1u) != 0;
