@@ -332,8 +332,8 @@ struct SegregatedFit {
       }
       for (std::size_t index = 0; index < kListCount; ++index) {
         const bool listed = ((second_level_[index / Lists] >> (index % Lists)) & 1u) != 0;
-        const bool class_listed = ((first_level_ >> (index / Lists)) & 1u) != 0;
-        if (listed != (heads_[index] != nullptr) || (listed && !class_listed)) return false;
+        // (A listed list's class bit is set: the class check above implies it.)
+        if (listed != (heads_[index] != nullptr)) return false;
         for (const internal::FreeNode* node = heads_[index]; node != nullptr; node = node->next) {
           if (++seen > limit || !visit(node)) return false;
           if (list_of(internal::node_block_size<Tags>(node)) != index) return false;
