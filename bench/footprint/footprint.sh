@@ -19,7 +19,9 @@
 # NullLock): on Cortex-M4 first fit at most 700 bytes of .text, segregated fit at most 1,200 (issue 11: TLSF measured
 # 1,963 B); on rv32imac (issue 15) 1,300 and 2,700 (measured 1,228 and 2,538 when set: clang's -Os inlines more than
 # arm-none-eabi-g++'s, and RISC-V's compressed code is larger than Thumb-2's). Other cores have no budget. Any
-# composition with an unbounded stack (recursion, a dynamic frame) fails always.
+# composition with an unbounded stack (recursion, a dynamic frame) fails always. With --check, every row must also
+# appear word for word in README.md (its "Footprint" tables are this report's output), so that a change that moves
+# the footprint says so there.
 #
 # Run it as `./bazelw run //bench/footprint` (./bazelw installs the Arm toolchain); the tests
 # //bench/footprint:footprint_test (--config=cortex_m) and :footprint_rv32_test (--config=riscv32) run --check.
@@ -138,6 +140,7 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"
 status=0
 first_text=""
 seg_text=""
+stale=()
 i=0
 for entry in "${compositions[@]}"; do
   i=$((i + 1))
@@ -158,7 +161,10 @@ for entry in "${compositions[@]}"; do
       "$tmp/c${i}r.ci")
   fi
   stack=$(awk '{ printf "%s%s", (NR > 1 ? " / " : ""), $2 } END { print " B" }' <<<"$depths")
-  echo "| ${name} | ${text} | ${text_r} | ${data} | ${bss} | ${own} B | ${frame} B (${frame_fn}) | ${stack} |"
+  row="| ${name} | ${text} | ${text_r} | ${data} | ${bss} | ${own} B | ${frame} B (${frame_fn}) | ${stack} |"
+  echo "$row"
+  # The README's tables are this report's output: a row that is not there word for word is a stale table.
+  if ((check)) && ! grep -qxF -- "$row" "$root/README.md"; then stale+=("$row"); fi
   [[ -z "$first_text" ]] && first_text="$text"
   [[ "$name" == "SegregatedFit, CompactTags, NoChecks, NullLock, StaticArraySource" ]] && seg_text="$text"
   if [[ "$stack" == *unbounded* ]]; then
@@ -180,5 +186,11 @@ if [[ -n "$budget" ]]; then
     echo "footprint: over budget: SegregatedFit ${seg_text} > ${seg_budget} bytes" >&2
     status=1
   fi
+fi
+if ((${#stale[@]})); then
+  echo "footprint: README.md's ${mcpu} table differs from this report in ${#stale[@]} row(s), which it shows as" \
+    "measured; update the table from \`./bazelw run //bench/footprint -- --cpu=${mcpu}\` (and say why it moved):" >&2
+  printf '  %s\n' "${stale[@]}" >&2
+  status=1
 fi
 exit "$status"
