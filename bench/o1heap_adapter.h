@@ -1,5 +1,5 @@
 // bench/o1heap_adapter.h — o1heap (pavel-kirienko/o1heap, third_party/ext_alloc) as a fit-comparison allocator,
-// in the opt-in //bench:fit_compare_ext and //bench:op_count_ext.
+// in the opt-in //bench:fit_compare_ext, //bench:op_count_ext and //bench:scaling_bench_ext.
 //
 // o1heap is a constant-time allocator for hard real-time systems: every request plus its 32-byte header (on
 // 64-bit: O1HEAP_ALIGNMENT) is rounded up to a power of two, the fragment comes from the smallest non-empty bin
@@ -9,7 +9,8 @@
 // The adapter reports every optional figure. free_space() and block_overhead() read the heap's own fragment
 // headers; o1heap keeps its instance private, so the adapter mirrors its layout (o1heap.c of commit 977ca9c) and
 // checks the mirror against the public diagnostics when it is constructed and on every walk (aborting on a
-// mismatch rather than printing a wrong figure).
+// mismatch rather than printing a wrong figure). For scaling_bench it also counts the free fragments and says
+// beforehand whether o1heap can take an arena (refusal()).
 #pragma once
 
 #include <bit>
@@ -35,11 +36,31 @@ namespace nostd::bench {
 /// o1heap over the arena the comparison hands it, behind the BenchAllocator interface.
 class O1heapAdapter {
  public:
+  /// Why o1heap cannot take `arena`, in one line, or nullptr when it can. Its base must be aligned to
+  /// O1HEAP_ALIGNMENT (the constructor rounds it up, so only the bytes that costs matter); it must hold the
+  /// instance and one minimum fragment; and the capacity after the instance may not exceed (SIZE_MAX >> 1) + 1
+  /// (o1heap.c's FRAGMENT_SIZE_MAX), above which o1heapInit would truncate it silently (o1heap.h).
+  static const char* refusal(std::span<const std::byte> arena) {
+    const std::size_t pad = static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(arena.data()) & (kAlign - 1));
+    if (arena.size() < pad + kInstancePadded + kFragmentMin) {
+      return "too small for o1heap's instance and one fragment once aligned";
+    }
+    if (arena.size() - pad - kInstancePadded > (SIZE_MAX >> 1) + 1) {
+      return "above o1heap's capacity limit, (SIZE_MAX >> 1) + 1 bytes, where o1heapInit truncates silently";
+    }
+    return nullptr;
+  }
+
   /// o1heapInit over `arena`, its start rounded up to O1HEAP_ALIGNMENT (o1heapInit refuses an unaligned base).
+  /// Aborts when o1heap cannot take the arena (refusal() says beforehand whether it will).
   explicit O1heapAdapter(std::span<std::byte> arena) : base_(reinterpret_cast<std::uintptr_t>(arena.data())) {
+    if (const char* why = refusal(arena)) {
+      std::fprintf(stderr, "O1heapAdapter: o1heap cannot take an arena of %zu bytes: %s\n", arena.size(), why);
+      std::abort();
+    }
     const std::uintptr_t aligned = (base_ + kAlign - 1) & ~std::uintptr_t{kAlign - 1};
     const std::size_t pad = static_cast<std::size_t>(aligned - base_);
-    if (arena.size() > pad) heap_ = o1heapInit(reinterpret_cast<void*>(aligned), arena.size() - pad, nullptr, nullptr);
+    heap_ = o1heapInit(reinterpret_cast<void*>(aligned), arena.size() - pad, nullptr, nullptr);
     if (heap_ == nullptr) {
       std::fprintf(stderr, "O1heapAdapter: o1heapInit refused an arena of %zu bytes\n", arena.size());
       std::abort();
@@ -94,6 +115,13 @@ class O1heapAdapter {
     }
     const std::size_t largest_request = largest >= kFragmentMin ? std::bit_floor(largest) - kAlign : 0;
     return FreeSpace{largest_request, free_bytes - free_fragments * kAlign};
+  }
+
+  /// The number of free fragments, by the same walk (O(fragments)).
+  std::size_t free_blocks() const {
+    std::size_t count = 0;
+    for (const Header* h = first_; h != nullptr; h = h->next) count += h->used ? 0 : 1;
+    return count;
   }
 
   /// The block's whole fragment (header and power-of-two rounding) minus the request, from the fragment header.

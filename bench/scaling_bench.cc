@@ -1,15 +1,29 @@
 // bench/scaling_bench.cc — `./bazelw run //bench:scaling_bench`: how allocate and free latency grow with the arena
-// and with the number of free blocks, SegregatedFit beside FirstFit.
+// and with the number of free blocks, SegregatedFit beside FirstFit; in the opt-in twin //bench:scaling_bench_ext,
+// TLSF and o1heap beside them (below, "External allocators").
 //
-// Method. For every arena size (64 KiB .. 1 GiB) and free-block count N (10 .. 100,000) that the arena can hold,
-// a fresh BasicHeap<Fit, CompactTags, RegionSource> (default checks) is filled with blocks of 16..1024 bytes
-// (log-uniform, seeded) until less than 1/16 of the arena is left, and then every k-th block is freed so that N
-// holes are spread evenly over the whole arena (the rest of the arena stays one free block at the end, so there
-// are N + 1 free blocks). Then rounds each allocate one block and free it at once, timing both calls with the
-// TSC. The request sizes are those of the holes, drawn at random, so every request fits some hole but usually not
-// the first one a list walk meets; allocate-then-free leaves the free-block count unchanged (the carved block
-// merges back into its hole). The tables report the 99.9th percentile of each call's latency (timer cost
+// Method. For every arena size (64 KiB .. 1 GiB) and free-block count N (10 .. 100,000), a fresh
+// BasicHeap<Fit, CompactTags, RegionSource> (default checks) is filled with blocks of 16..1024 bytes (log-uniform,
+// seeded) until less than 1/16 of the arena is left, and then every k-th block is freed so that N holes are spread
+// evenly over the whole arena (the rest of the arena stays one free block at the end, so there are N + 1 free
+// blocks). A cell whose fill leaves fewer than 2 N blocks cannot be made and reads "—" (the small arenas with many
+// holes). Then rounds each allocate one block and free it at once, timing both calls with the TSC. The request
+// sizes are those of the holes, drawn at random, so every request fits some hole but usually not the first one a
+// list walk meets; allocate-then-free leaves the free-block count unchanged (the carved block merges back into its
+// hole; checked after the rounds). The tables report the 99.9th percentile of each call's latency (timer cost
 // included) and the sample count; a cell that hits the time cap stops early and says so.
+//
+// Fill. Every allocator takes the same sequence of sizes (one generator per N) and stops by its own free tail:
+// while the payload the tail could still serve exceeds a sixteenth of the arena plus kFillMargin (the largest draw
+// and one minimum block), it takes the next size. The tail is the allocator's own figure, overhead and rounding
+// included: BasicHeap's stats().largest_free_block, as before the external allocators came (the same blocks, the
+// same count); for TLSF and o1heap, which keep no such statistics, the free payload of the fresh arena less each
+// block taken whole, checked against a walk of their blocks after the fill. So each allocator fills the same
+// fraction of the arena with as many blocks as its overhead allows: o1heap, which rounds every block with its
+// 32-byte header up to a power of two (393 B a block on average here, against 267 B in BasicHeap), holds about
+// two thirds as many, and its cells of 2 N blocks run out sooner; TLSF's 6.4 KB control structure costs it the
+// 64 KiB arena's 100 holes. A cell that an allocator cannot make reads "—" in its column, and the summary counts
+// those where SegregatedFit could.
 //
 // Steady state, and what it leaves out. Each cell runs R warm-up rounds and then R timed rounds (R = 20,000), all
 // drawn from the same generator: the warm-up touches the lists the timed rounds use without replaying their exact
@@ -38,24 +52,36 @@
 // refills above cost more. `--small-pages` measures 4 KiB pages instead.
 //
 // Selected cells. `--cells=16M:10,16M:1000` runs only the cells named (arena with a K, M or G suffix, then the
-// free-block count; each must be a cell of the grid that the arena can hold) and prints the tables over their rows
-// and columns, "not run" where a row and a column meet at a cell not named. The arena is still mapped at 1 GiB, so
-// the header line and the kernel-entry probe are those of a full run. A cell the arena cannot hold is one where 15/16
-// of it takes fewer than 2 N blocks of the fill's mean size (267 B with CompactTags), the "—" cells of a full run.
-// The summary lines (largest ÷ smallest p99.9, kernel entries) and --plot_data then cover the named cells only.
+// free-block count; each must be a cell of the grid) and prints the tables over their rows and columns, "not run"
+// where a row and a column meet at a cell not named. The arena is still mapped at 1 GiB, so the header line and the
+// kernel-entry probe are those of a full run. A named cell the arena cannot hold is decided as in a full run, by
+// the fill, and reads "—". The summary lines (largest ÷ smallest p99.9, kernel entries) and --plot_data then cover
+// the named cells only.
+//
+// External allocators. //bench:scaling_bench_ext (tagged manual; it needs their sources, see
+// third_party/ext_alloc/BUILD.bazel) adds the columns ext/tlsf and ext/o1heap to every table, through the adapters
+// of fit_compare_ext (bench/tlsf_adapter.h, bench/o1heap_adapter.h), each cell made and timed as the heaps' are,
+// and a "largest / smallest" line for each one's allocate and free p99.9. Their checks: a round's allocate never
+// fails, and the free-block count (a walk of their blocks) is the same after the rounds as before. An allocator
+// that cannot take an arena (adapter's refusal(): o1heap needs room for its instance once its base is aligned and
+// truncates a capacity above (SIZE_MAX >> 1) + 1; TLSF files no block of tlsf_block_size_max(), 4 GiB, or more)
+// reads "—" in that arena's cells, with a line before the tables saying why; none of the grid's arenas is refused
+// on x86_64. Neither checks anything (-DNDEBUG), where the heaps run with their default BasicChecks.
+// --plot_data writes SegregatedFit's and FirstFit's columns only.
 //
 // Under callgrind. The rounds call allocate and free through round_allocate and round_free, never inlined, so that
 // `--toggle-collect='*round_*'` counts the heap's work in the rounds and nothing else (not the setup, the timer or
 // the bookkeeping; allocate was a call before them, free was inlined into the loop and now pays a call: a few
-// instructions, alike for both fits). Each fit's cell calls
+// instructions, alike for both fits). Each allocator's cell calls
 // `timed_rounds_begin()` before its first timed round and `timed_rounds_end()` after its last, so that
 // `--dump-before='*timed_rounds_*'` writes one part per phase: per cell, SegregatedFit's warm-up, its timed rounds,
-// then FirstFit's two. For instance
+// then FirstFit's two (in scaling_bench_ext, then TLSF's two and o1heap's two). For instance
 //   valgrind --tool=callgrind --cache-sim=yes --toggle-collect='*round_*' --dump-before='*timed_rounds_*'
 //            bazel-bin/bench/scaling_bench --quick --cells=16M:1000
 // writes callgrind.out.PID.2 (SegregatedFit's timed rounds) and .4 (FirstFit's), .6 and .8 for a second cell, and so
 // on in the tables' order: divide by the samples per cell of the output's last line. (A cell whose time cap stops it
-// during the warm-up calls neither marker, which shifts the numbering of the parts after it: its line says "capped".)
+// during the warm-up calls neither marker, which shifts the numbering of the parts after it: its line says "capped";
+// so does a column's "—", which runs no rounds.)
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -78,6 +104,14 @@
 #include "bench/trace.h"
 #include "bench/tsc_timer.h"
 
+// The opt-in external allocators (//bench:scaling_bench_ext): their adapters' libraries define these switches.
+#ifdef NOSTD_BENCH_O1HEAP
+#include "bench/o1heap_adapter.h"
+#endif
+#ifdef NOSTD_BENCH_TLSF
+#include "bench/tlsf_adapter.h"
+#endif
+
 namespace nostd::bench {
 namespace {
 
@@ -96,12 +130,12 @@ using ScalingHeap = BasicHeap<Fit, CompactTags, RegionSource>;
 /// in between (an interrupt or a preemption): a round's own work takes well under 2 us even when cold.
 constexpr double kKernelEntryGapNs = 5'000;
 
-/// Latency percentiles of one cell, in ticks.
+/// Latency percentiles of one allocator in one cell, in ticks.
 struct Cell {
-  bool feasible = false;             ///< the arena holds 2 N blocks
+  bool feasible = false;             ///< the allocator took the arena and its fill left at least 2 N blocks
   bool capped = false;               ///< the time cap stopped the rounds early
   std::size_t samples = 0;           ///< rounds timed
-  std::size_t free_blocks = 0;       ///< free blocks during the rounds (stats().free_blocks)
+  std::size_t free_blocks = 0;       ///< free blocks during the rounds (the allocator's own count)
   std::uint64_t alloc_p999 = 0;      ///< allocate latency, 99.9th percentile (steady state)
   std::uint64_t free_p999 = 0;       ///< free latency, 99.9th percentile (steady state)
   std::uint64_t alloc_p50 = 0;       ///< allocate latency, median
@@ -129,38 +163,84 @@ std::size_t draw_size(SplitMix64& rng) {
   return base + static_cast<std::size_t>(rng.range(0, base - 1));
 }
 
-/// The mean block size of draw_size's requests in ScalingHeap (tags added, rounded to the granule, at least a
-/// minimum block): 267 B with CompactTags on x86_64.
-constexpr double mean_fill_block_bytes() {
-  using Heap = ScalingHeap<FirstFit>;
-  double mean = 0;
-  for (std::size_t base = 16; base <= 512; base *= 2) {
-    std::size_t octave = 0;
-    for (std::size_t size = base; size < 2 * base; ++size) {
-      octave += std::max(Heap::kMinBlockSize, align_up(size + Heap::kUsedOverhead, Heap::kGranule));
-    }
-    mean += static_cast<double>(octave) / static_cast<double>(base) / 6;
-  }
-  return mean;
-}
+/// The fill's stop margin beyond a sixteenth of the arena: the largest draw (1023 bytes) rounded up, plus one
+/// minimum block of ScalingHeap, so that every block of the fill is carved from the free tail. One figure for every
+/// allocator (file comment, "Fill").
+constexpr std::size_t kFillMargin = 1024 + ScalingHeap<FirstFit>::kMinBlockSize;
+static_assert(ScalingHeap<SegregatedFit<>>::kMinBlockSize == ScalingHeap<FirstFit>::kMinBlockSize,
+              "kFillMargin: both fits must stop their fill at the same margin, as run_cell did per fit before");
 
-/// Whether run_cell's fill of `arena` bytes is expected to leave the 2 x `holes` blocks a cell needs: 15/16 of the
-/// arena in blocks of the mean size. The cells this refuses are those a full run prints as "—" (run_cell still
-/// checks the blocks it really got).
-bool arena_holds(std::size_t arena, std::size_t holes) {
-  return static_cast<double>(arena - arena / 16) / mean_fill_block_bytes() >= static_cast<double>(2 * holes);
-}
+/// A BasicHeap as run_cell measures it: ScalingHeap<Fit> (allocated apart, as it was before the subjects: the
+/// stack of run() need not hold it). The fill's free tail is stats().largest_free_block (O(free blocks): the fill
+/// has one), and the heap counts its own free blocks.
+template <class Fit>
+class HeapSubject {
+ public:
+  /// BasicHeap takes every arena of the grid.
+  static const char* refusal(std::span<const std::byte>) { return nullptr; }
+  explicit HeapSubject(std::span<std::byte> arena) : heap_(std::make_unique<ScalingHeap<Fit>>(arena)) {}
+  void* allocate(std::size_t size) {
+    const Result<void*> p = heap_->allocate(size);
+    return p ? *p : nullptr;
+  }
+  void free(void* p) { heap_->deallocate(p); }
+  /// The largest request the free tail serves (during the fill, the tail is the only free block).
+  std::size_t tail_payload() const { return heap_->stats().largest_free_block; }
+  void* fill_allocate(std::size_t size) { return allocate(size); }
+  /// Nothing to check: tail_payload() is the heap's own figure.
+  void check_fill() const {}
+  std::size_t free_blocks() const { return heap_->stats().free_blocks; }
+
+ private:
+  std::unique_ptr<ScalingHeap<Fit>> heap_;
+};
+
+#if defined(NOSTD_BENCH_O1HEAP) || defined(NOSTD_BENCH_TLSF)
+/// An external allocator as run_cell measures it, through its fit-comparison adapter. Neither keeps BasicHeap's
+/// statistics, so the fill's free tail is counted here: the adapter's free payload on the fresh arena (one free
+/// block), less each block the fill takes as a whole (block_overhead(p, 0): header, payload and rounding, so its
+/// own overhead); check_fill() compares that count with a walk of the allocator's blocks.
+template <class Adapter>
+class ExtSubject {
+ public:
+  static const char* refusal(std::span<const std::byte> arena) { return Adapter::refusal(arena); }
+  explicit ExtSubject(std::span<std::byte> arena) : adapter_(arena), tail_(adapter_.free_space().bytes_free) {}
+  void* allocate(std::size_t size) { return adapter_.allocate(size); }
+  void free(void* p) { adapter_.free(p, 0); }
+  std::size_t tail_payload() const { return tail_; }
+  void* fill_allocate(std::size_t size) {
+    void* const p = adapter_.allocate(size);
+    if (p != nullptr) tail_ -= adapter_.block_overhead(p, 0);
+    return p;
+  }
+  /// Aborts unless the tail counted is the one free block a walk finds (O(blocks)).
+  void check_fill() const {
+    const FreeSpace walked = adapter_.free_space();
+    if (adapter_.free_blocks() != 1 || walked.bytes_free != tail_) {
+      std::fprintf(stderr, "scaling_bench: the fill's tail count (%zu) is not the walk's (%zu in %zu blocks)\n", tail_,
+                   walked.bytes_free, adapter_.free_blocks());
+      std::abort();
+    }
+  }
+  std::size_t free_blocks() const { return adapter_.free_blocks(); }
+
+ private:
+  Adapter adapter_;
+  std::size_t tail_;  ///< payload of the free tail during the fill
+};
+#endif
 
 /// A round's allocate and free, never inlined (as op_count's counted_allocate and counted_free), so that
 /// callgrind's `--toggle-collect` can count them and nothing else of the loop (file comment). The setup calls the
-/// heap directly. Free was inlined into the loop before: its call adds a few instructions, alike for both fits.
-template <class Heap>
-[[gnu::noinline]] Result<void*> round_allocate(Heap& heap, std::size_t size) {
-  return heap.allocate(size);
+/// allocator directly. Free was inlined into the loop before: its call adds a few instructions, alike for every
+/// allocator.
+template <class Subject>
+[[gnu::noinline]] void* round_allocate(Subject& subject, std::size_t size) {
+  return subject.allocate(size);
 }
-template <class Heap>
-[[gnu::noinline]] void round_free(Heap& heap, void* p) {
-  heap.deallocate(p);
+template <class Subject>
+[[gnu::noinline]] void round_free(Subject& subject, void* p) {
+  subject.free(p);
 }
 
 /// Markers for callgrind's `--dump-before` (file comment): called before a cell's first timed round and after its
@@ -185,34 +265,35 @@ struct RoundLog {
   std::vector<const void*> blocks;         ///< the block each round's allocate returned
 };
 
-/// One cell: `Fit` over `arena` with `holes` free blocks, `rounds` warm-up rounds and `rounds` timed rounds
-/// (`log` holds at least 2 x rounds).
-template <class Fit>
+/// One cell: `Subject` (named `name` in messages) over `arena` with `holes` free blocks, `rounds` warm-up rounds
+/// and `rounds` timed rounds (`log` holds at least 2 x rounds). The caller has checked Subject::refusal(arena).
+template <class Subject>
 Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds, double cap_seconds,
-              std::uint64_t gap_ticks, RoundLog& log) {
-  using Heap = ScalingHeap<Fit>;
+              std::uint64_t gap_ticks, RoundLog& log, const char* name) {
   Cell cell;
-  auto heap = std::make_unique<Heap>(arena);
+  Subject subject(arena);
   SplitMix64 rng(0x5CA1E + holes);
   std::vector<void*> blocks;
   std::vector<std::size_t> sizes;
+  // The fill: the same size sequence for every allocator, each stopping by its own free tail (file comment).
   const std::size_t reserve = arena.size() / 16;
-  while (heap->stats().largest_free_block > reserve + 1024 + Heap::kMinBlockSize) {
+  while (subject.tail_payload() > reserve + kFillMargin) {
     const std::size_t size = draw_size(rng);
-    Result<void*> p = heap->allocate(size);
-    if (!p) break;
-    blocks.push_back(*p);
+    void* const p = subject.fill_allocate(size);
+    if (p == nullptr) break;
+    blocks.push_back(p);
     sizes.push_back(size);
   }
+  subject.check_fill();
   if (blocks.size() < 2 * holes) return cell;
   cell.feasible = true;
   const std::size_t step = blocks.size() / holes;
   std::vector<std::size_t> hole_sizes;
   for (std::size_t i = 0; i < holes; ++i) {
-    heap->deallocate(blocks[i * step]);
+    subject.free(blocks[i * step]);
     hole_sizes.push_back(sizes[i * step]);
   }
-  cell.free_blocks = heap->stats().free_blocks;
+  cell.free_blocks = subject.free_blocks();
   // Rounds [0, rounds) warm up, [rounds, 2 rounds) are timed; all are recorded, and sorted out afterwards.
   const std::size_t total = std::min(2 * rounds, log.alloc_ticks.size());
   std::size_t done = 0;
@@ -221,20 +302,20 @@ Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds,
     if (done == rounds) timed_rounds_begin();
     const std::size_t size = hole_sizes[static_cast<std::size_t>(rng.range(0, holes - 1))];
     const std::uint64_t t0 = tsc_begin();
-    Result<void*> p = round_allocate(*heap, size);
+    void* const p = round_allocate(subject, size);
     const std::uint64_t t1 = tsc_end();
-    if (!p) {
-      std::fprintf(stderr, "scaling_bench: allocate(%zu) failed with %zu holes\n", size, holes);
+    if (p == nullptr) {
+      std::fprintf(stderr, "scaling_bench: %s: allocate(%zu) failed with %zu holes\n", name, size, holes);
       std::abort();
     }
-    static_cast<unsigned char*>(*p)[size - 1] = 1;  // the block is really there
+    static_cast<unsigned char*>(p)[size - 1] = 1;  // the block is really there
     const std::uint64_t t2 = tsc_begin();
-    round_free(*heap, *p);
+    round_free(subject, p);
     const std::uint64_t t3 = tsc_end();
     log.alloc_ticks[done] = clamp_ticks(t1 - t0);
     log.free_ticks[done] = clamp_ticks(t3 - t2);
     log.starts[done] = t0;
-    log.blocks[done] = *p;
+    log.blocks[done] = p;
     if ((done & 255) == 255 && std::chrono::duration<double>(Clock::now() - start).count() > cap_seconds) {
       cell.capped = true;
       ++done;
@@ -242,9 +323,9 @@ Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds,
     }
   }
   if (done > rounds) timed_rounds_end();
-  if (heap->stats().free_blocks != cell.free_blocks) {
-    std::fprintf(stderr, "scaling_bench: the free-block count drifted (%zu -> %zu)\n", cell.free_blocks,
-                 heap->stats().free_blocks);
+  if (subject.free_blocks() != cell.free_blocks) {
+    std::fprintf(stderr, "scaling_bench: %s: the free-block count drifted (%zu -> %zu)\n", name, cell.free_blocks,
+                 subject.free_blocks());
     std::abort();
   }
   // First uses: of a block since the setup (warm-up rounds: cold), or since the last kernel entry (timed rounds:
@@ -384,10 +465,6 @@ std::string parse_cells(std::string_view list, CellSelection& out) {
       return "free-block count " + std::to_string(holes) + " of '" + std::string(item) + "' is not in the table (" +
              counts + ")";
     }
-    if (!arena_holds(*arena, holes)) {
-      return "cell '" + std::string(item) + "': a " + size_name(*arena) + " arena cannot hold " +
-             std::to_string(holes) + " free blocks (it needs room for twice as many blocks)";
-    }
     out.named[arena - std::begin(kArenas)][count - std::begin(kFreeBlocks)] = true;
     if (comma == std::string_view::npos) return "";
     list.remove_prefix(comma + 1);
@@ -451,12 +528,41 @@ EntryProbe probe_kernel_entry(std::span<std::byte> region) {
 
 using Grid = Cell[kA][kN];
 
-/// A markdown table over the grid (the rows and columns of the selected cells): `value(cell)` of SegregatedFit /
-/// FirstFit per cell, in ns.
+/// One allocator of the tables: a column of every cell, in this order.
+struct Column {
+  const char* name;        ///< in the tables' titles and the summary
+  const char* short_name;  ///< in the samples line
+  bool range_lines;        ///< prints its own "largest / smallest" lines (SegregatedFit's come with its diagnosis)
+  const char* (*refusal)(std::span<const std::byte> arena);  ///< why it cannot take `arena`, or nullptr
+  Cell (*run)(std::span<std::byte>, std::size_t, std::size_t, double, std::uint64_t, RoundLog&, const char*);
+};
+
+/// SegregatedFit and FirstFit; in //bench:scaling_bench_ext, TLSF and o1heap after them.
+constexpr Column kColumns[] = {
+    {"SegregatedFit", "seg", false, &HeapSubject<SegregatedFit<>>::refusal, &run_cell<HeapSubject<SegregatedFit<>>>},
+    {"FirstFit", "first", false, &HeapSubject<FirstFit>::refusal, &run_cell<HeapSubject<FirstFit>>},
+#ifdef NOSTD_BENCH_TLSF
+    {"ext/tlsf", "tlsf", true, &ExtSubject<TlsfAdapter>::refusal, &run_cell<ExtSubject<TlsfAdapter>>},
+#endif
+#ifdef NOSTD_BENCH_O1HEAP
+    {"ext/o1heap", "o1heap", true, &ExtSubject<O1heapAdapter>::refusal, &run_cell<ExtSubject<O1heapAdapter>>},
+#endif
+};
+constexpr std::size_t kC = std::size(kColumns);
+
+/// The columns' names joined by `separator`: "SegregatedFit / FirstFit", the order of a cell's values.
+std::string column_names(bool short_names, const char* separator) {
+  std::string names;
+  for (const Column& c : kColumns)
+    names += (names.empty() ? "" : separator) + std::string(short_names ? c.short_name : c.name);
+  return names;
+}
+
+/// A markdown table over the grid (the rows and columns of the selected cells): `value(cell)` of every column per
+/// cell, in ns; "—" for a column that could not run the cell, and for the whole cell when none could.
 template <class Value>
-void print_table(const char* title, const Grid& seg, const Grid& first, const CellSelection& cells, double tpn,
-                 Value value) {
-  std::printf("#### %s\n\n| arena \\ free blocks |", title);
+void print_table(const char* title, const Grid (&grids)[kC], const CellSelection& cells, double tpn, Value value) {
+  std::printf("#### %s, ns: %s\n\n| arena \\ free blocks |", title, column_names(false, " / ").c_str());
   for (std::size_t n = 0; n < kN; ++n) {
     if (cells.has_count(n)) std::printf(" %zu |", kFreeBlocks[n]);
   }
@@ -474,27 +580,40 @@ void print_table(const char* title, const Grid& seg, const Grid& first, const Ce
         std::printf(" not run |");
         continue;
       }
-      if (!seg[a][n].feasible) {
-        std::printf(" — |");
-        continue;
+      bool any = false, capped = false;
+      std::string text;
+      for (std::size_t c = 0; c < kC; ++c) {
+        const Cell& cell = grids[c][a][n];
+        any = any || cell.feasible;
+        capped = capped || cell.capped;
+        char buf[32] = "—";
+        if (cell.feasible) std::snprintf(buf, sizeof buf, "%.0f", static_cast<double>(value(cell)) / tpn);
+        text += (c == 0 ? "" : " / ") + std::string(buf);
       }
-      std::printf(" %.0f / %.0f%s |", static_cast<double>(value(seg[a][n])) / tpn,
-                  static_cast<double>(value(first[a][n])) / tpn,
-                  seg[a][n].capped || first[a][n].capped ? " (capped)" : "");
+      std::printf(" %s%s |", any ? text.c_str() : "—", capped ? " (capped)" : "");
     }
     std::printf("\n");
   }
   std::printf("\n");
 }
 
-/// The smallest and largest `value(cell)` over SegregatedFit's feasible cells.
+/// How many cells of `grid` were run.
+std::size_t feasible_cells(const Grid& grid) {
+  std::size_t count = 0;
+  for (const auto& row : grid) {
+    for (const Cell& cell : row) count += cell.feasible ? 1 : 0;
+  }
+  return count;
+}
+
+/// The smallest and largest `value(cell)` over the feasible cells of `grid` (call it with at least one).
 template <class Value>
-std::pair<double, double> seg_range(const Grid& seg, Value value) {
+std::pair<double, double> cell_range(const Grid& grid, Value value) {
   double lo = 1e300, hi = 0;
   for (std::size_t a = 0; a < kA; ++a) {
     for (std::size_t n = 0; n < kN; ++n) {
-      if (!seg[a][n].feasible) continue;
-      const auto v = static_cast<double>(value(seg[a][n]));
+      if (!grid[a][n].feasible) continue;
+      const auto v = static_cast<double>(value(grid[a][n]));
       lo = std::min(lo, v);
       hi = std::max(hi, v);
     }
@@ -525,66 +644,108 @@ int run(const Options& opt) {
       "kernel-entry probe: one load of a line touched just before, median over 50 lines of the %zu MiB arena: "
       "%.0f ns, right after a system call %.0f ns (a TLB flush on kernel entry shows as the difference)\n\n",
       region.size() >> 20, static_cast<double>(entry.warm) / tpn, static_cast<double>(entry.after_entry) / tpn);
-  static Grid seg, first;
+  // An allocator that cannot take an arena reads "—" in that arena's cells; why, in one line each.
+  for (const Column& column : kColumns) {
+    for (std::size_t a = 0; a < kA; ++a) {
+      const char* const why = opt.cells.has_arena(a) ? column.refusal(region.first(kArenas[a])) : nullptr;
+      if (why != nullptr) std::printf("%s: — at %s: %s\n\n", column.name, size_name(kArenas[a]).c_str(), why);
+    }
+  }
+  static Grid grids[kC];
+  const Grid& seg = grids[0];
+  const Grid& first = grids[1];
   RoundLog log(2 * rounds);
   for (std::size_t a = 0; a < kA; ++a) {
     for (std::size_t n = 0; n < kN; ++n) {
       if (!opt.cells.has(a, n)) continue;
       const std::span<std::byte> arena = region.first(kArenas[a]);
-      seg[a][n] = run_cell<SegregatedFit<>>(arena, kFreeBlocks[n], rounds, cap, gap_ticks, log);
-      first[a][n] = run_cell<FirstFit>(arena, kFreeBlocks[n], rounds, cap, gap_ticks, log);
+      for (std::size_t c = 0; c < kC; ++c) {
+        if (kColumns[c].refusal(arena) != nullptr) continue;  // not feasible: "—"
+        grids[c][a][n] = kColumns[c].run(arena, kFreeBlocks[n], rounds, cap, gap_ticks, log, kColumns[c].name);
+      }
       std::fprintf(stderr, ".");
     }
   }
   std::fprintf(stderr, "\n");
   auto ns = [tpn](double ticks) { return ticks / tpn; };
-  print_table("allocate latency p99.9, ns: SegregatedFit / FirstFit", seg, first, opt.cells, tpn,
-              [](const Cell& c) { return c.alloc_p999; });
-  print_table("free latency p99.9, ns: SegregatedFit / FirstFit", seg, first, opt.cells, tpn,
-              [](const Cell& c) { return c.free_p999; });
-  print_table(
-      "diagnosis: allocate p99.9 without the first use of each block after a kernel entry (TLB refills), "
-      "ns: SegregatedFit / FirstFit",
-      seg, first, opt.cells, tpn, [](const Cell& c) { return c.alloc_hot_p999; });
-  print_table(
-      "cold first use after the setup (warm-up rounds whose block was not used before), allocate, slowest, "
-      "ns: SegregatedFit / FirstFit",
-      seg, first, opt.cells, tpn, [](const Cell& c) { return c.alloc_cold_max; });
-  // The target: SegregatedFit's p99.9 across the grid within 1.5x of its smallest value.
-  const auto alloc = seg_range(seg, [](const Cell& c) { return c.alloc_p999; });
-  const auto dealloc = seg_range(seg, [](const Cell& c) { return c.free_p999; });
-  const auto hot = seg_range(seg, [](const Cell& c) { return c.alloc_hot_p999; });
-  const auto cold_p50 = seg_range(seg, [](const Cell& c) { return c.alloc_cold_p50; });
-  const auto cold_max = seg_range(seg, [](const Cell& c) { return c.alloc_cold_max; });
-  const auto uses = seg_range(seg, [](const Cell& c) { return c.cold_uses; });
-  const auto entries = seg_range(seg, [](const Cell& c) { return c.kernel_entries; });
-  const auto refills = seg_range(seg, [](const Cell& c) { return c.refills; });
-  std::printf("SegregatedFit allocate p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", ns(alloc.first),
-              ns(alloc.second), alloc.second / alloc.first);
-  std::printf("SegregatedFit free p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", ns(dealloc.first),
-              ns(dealloc.second), dealloc.second / dealloc.first);
-  std::printf(
-      "SegregatedFit allocate p99.9 without post-kernel-entry refills (diagnosis): %.0f .. %.0f ns, "
-      "largest / smallest = %.2f\n",
-      ns(hot.first), ns(hot.second), hot.second / hot.first);
-  std::printf(
-      "SegregatedFit cold first use after the setup: %.0f .. %.0f blocks per cell, allocate median %.0f .. "
-      "%.0f ns, slowest %.0f .. %.0f ns\n",
-      uses.first, uses.second, ns(cold_p50.first), ns(cold_p50.second), ns(cold_max.first), ns(cold_max.second));
-  std::printf(
-      "SegregatedFit timed rounds: %.0f .. %.0f kernel entries (gaps over %.0f us) per cell, %.0f .. %.0f "
-      "refills per cell\n",
-      entries.first, entries.second, kKernelEntryGapNs / 1000, refills.first, refills.second);
-  std::printf("\nsamples per cell (seg / first): ");
+  print_table("allocate latency p99.9", grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_p999; });
+  print_table("free latency p99.9", grids, opt.cells, tpn, [](const Cell& c) { return c.free_p999; });
+  print_table("diagnosis: allocate p99.9 without the first use of each block after a kernel entry (TLB refills)", grids,
+              opt.cells, tpn, [](const Cell& c) { return c.alloc_hot_p999; });
+  print_table("cold first use after the setup (warm-up rounds whose block was not used before), allocate, slowest",
+              grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_cold_max; });
+  if (feasible_cells(seg) == 0) {
+    std::printf("SegregatedFit: no cell run (every cell named reads \"—\")\n");
+  } else {
+    // The target: SegregatedFit's p99.9 across the grid within 1.5x of its smallest value.
+    const auto alloc = cell_range(seg, [](const Cell& c) { return c.alloc_p999; });
+    const auto dealloc = cell_range(seg, [](const Cell& c) { return c.free_p999; });
+    const auto hot = cell_range(seg, [](const Cell& c) { return c.alloc_hot_p999; });
+    const auto cold_p50 = cell_range(seg, [](const Cell& c) { return c.alloc_cold_p50; });
+    const auto cold_max = cell_range(seg, [](const Cell& c) { return c.alloc_cold_max; });
+    const auto uses = cell_range(seg, [](const Cell& c) { return c.cold_uses; });
+    const auto entries = cell_range(seg, [](const Cell& c) { return c.kernel_entries; });
+    const auto refills = cell_range(seg, [](const Cell& c) { return c.refills; });
+    std::printf("SegregatedFit allocate p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", ns(alloc.first),
+                ns(alloc.second), alloc.second / alloc.first);
+    std::printf("SegregatedFit free p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", ns(dealloc.first),
+                ns(dealloc.second), dealloc.second / dealloc.first);
+    std::printf(
+        "SegregatedFit allocate p99.9 without post-kernel-entry refills (diagnosis): %.0f .. %.0f ns, "
+        "largest / smallest = %.2f\n",
+        ns(hot.first), ns(hot.second), hot.second / hot.first);
+    std::printf(
+        "SegregatedFit cold first use after the setup: %.0f .. %.0f blocks per cell, allocate median %.0f .. "
+        "%.0f ns, slowest %.0f .. %.0f ns\n",
+        uses.first, uses.second, ns(cold_p50.first), ns(cold_p50.second), ns(cold_max.first), ns(cold_max.second));
+    std::printf(
+        "SegregatedFit timed rounds: %.0f .. %.0f kernel entries (gaps over %.0f us) per cell, %.0f .. %.0f "
+        "refills per cell\n",
+        entries.first, entries.second, kKernelEntryGapNs / 1000, refills.first, refills.second);
+  }
+  // The external allocators' own ranges, over the cells each could run, and the cells it could not where
+  // SegregatedFit could (its fill left fewer than 2 N blocks: o1heap's power-of-two blocks take more room).
+  for (std::size_t c = 0; c < kC; ++c) {
+    if (!kColumns[c].range_lines) continue;
+    const char* const name = kColumns[c].name;
+    std::size_t short_cells = 0;
+    for (std::size_t a = 0; a < kA; ++a) {
+      for (std::size_t n = 0; n < kN; ++n) {
+        const bool refused = kColumns[c].refusal(region.first(kArenas[a])) != nullptr;
+        short_cells += seg[a][n].feasible && !grids[c][a][n].feasible && !refused ? 1 : 0;
+      }
+    }
+    if (feasible_cells(grids[c]) == 0) {
+      std::printf("%s: no cell run\n", name);
+    } else {
+      const auto c_alloc = cell_range(grids[c], [](const Cell& cell) { return cell.alloc_p999; });
+      const auto c_free = cell_range(grids[c], [](const Cell& cell) { return cell.free_p999; });
+      std::printf("%s allocate p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", name, ns(c_alloc.first),
+                  ns(c_alloc.second), c_alloc.second / c_alloc.first);
+      std::printf("%s free p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", name, ns(c_free.first),
+                  ns(c_free.second), c_free.second / c_free.first);
+    }
+    if (short_cells != 0) {
+      std::printf("%s: — in %zu cell(s) SegregatedFit runs: its fill of the arena left fewer than 2 N blocks\n", name,
+                  short_cells);
+    }
+  }
+  std::printf("\nsamples per cell (%s): ", column_names(true, " / ").c_str());
   for (std::size_t a = 0; a < kA; ++a) {
     for (std::size_t n = 0; n < kN; ++n) {
-      if (seg[a][n].feasible) std::printf("%zu/%zu ", seg[a][n].samples, first[a][n].samples);
+      std::string text;
+      bool any = false;
+      for (std::size_t c = 0; c < kC; ++c) {
+        any = any || grids[c][a][n].feasible;
+        text += (c == 0 ? "" : "/") + (grids[c][a][n].feasible ? std::to_string(grids[c][a][n].samples) : "—");
+      }
+      if (any) std::printf("%s ", text.c_str());
     }
   }
   std::printf("\n");
   if (!opt.plot_data.empty()) {
     // gnuplot data: one block per arena; columns free blocks, seg alloc, first alloc, seg free, first free, seg alloc
-    // and first alloc without the post-kernel-entry refills (ns).
+    // and first alloc without the post-kernel-entry refills (ns). SegregatedFit and FirstFit only, also in _ext.
     std::FILE* f = std::fopen(opt.plot_data.c_str(), "w");
     if (f == nullptr) {
       std::fprintf(stderr, "scaling_bench: cannot write %s\n", opt.plot_data.c_str());
@@ -632,8 +793,12 @@ int main(int argc, char** argv) {
                    "  --quick            2,000 rounds per cell instead of 20,000, 0.5 s cap instead of 4 s\n"
                    "  --small-pages      the arena in 4 KiB pages (default: huge pages advised)\n"
                    "  --cells=LIST       only these cells, e.g. 16M:10,16M:1000 (arena 64K, 1M, 16M, 256M or 1G;\n"
-                   "                     free blocks 10, 100, 1000, 10000 or 100000; default: every cell)\n"
-                   "  --plot_data=FILE   also write gnuplot data (used by //bench:scaling_chart)\n");
+                   "                     free blocks 10, 100, 1000, 10000 or 100000; default: every cell); a cell\n"
+                   "                     the arena cannot hold reads \"—\", as in a full run\n"
+                   "  --plot_data=FILE   also write gnuplot data (used by //bench:scaling_chart; SegregatedFit and\n"
+                   "                     FirstFit)\n"
+                   "scaling_bench_ext (./bazelw build -c opt //bench:scaling_bench_ext, then bazel-bin/bench/):\n"
+                   "  the same, with the columns ext/tlsf and ext/o1heap in every table\n");
       return 2;
     }
   }

@@ -1,12 +1,13 @@
 // bench/tlsf_adapter.h — TLSF (mattconte/tlsf 3.1, third_party/ext_alloc) as a fit-comparison allocator, in the
-// opt-in //bench:fit_compare_ext and //bench:op_count_ext.
+// opt-in //bench:fit_compare_ext, //bench:op_count_ext and //bench:scaling_bench_ext.
 //
 // Two-level segregated fit: 32 linear size classes per power of two, a bitmap search for the first non-empty class
 // at or above the request's (rounded up to its class, so a request never takes a list that might be too small),
 // immediate coalescing, an 8-byte size word per used block. On 64-bit its blocks are 8-byte aligned
 // (ALIGN_SIZE): allocate() returns 8-aligned pointers, where the nostd heaps and glibc return 16-aligned ones.
 //
-// The adapter reports every optional figure, free_space() through TLSF's public pool walker.
+// The adapter reports every optional figure, free_space() through TLSF's public pool walker; for scaling_bench it
+// also counts the free blocks and says beforehand whether TLSF can take an arena (refusal()).
 #pragma once
 
 #include <bit>
@@ -31,18 +32,35 @@ namespace nostd::bench {
 /// TLSF with one pool over the arena the comparison hands it, behind the BenchAllocator interface.
 class TlsfAdapter {
  public:
-  /// tlsf_create_with_pool over `arena` (start rounded up to tlsf_align_size()), done as its two steps,
-  /// tlsf_create then tlsf_add_pool after the control structure, so that a refused pool is noticed.
-  explicit TlsfAdapter(std::span<std::byte> arena) : base_(reinterpret_cast<std::uintptr_t>(arena.data())) {
+  /// Why TLSF cannot take `arena`, in one line, or nullptr when it can: the arena is too small for the control
+  /// structure and one block, or the pool after the control structure reaches tlsf_block_size_max() (2^FL_INDEX_MAX
+  /// bytes: 4 GiB on 64-bit). tlsf_add_pool refuses a pool above it (printing to stdout), and a free block of
+  /// exactly that size would map to a first-level index one past TLSF's table (mapping_insert), so that is out too.
+  static const char* refusal(std::span<const std::byte> arena) {
+    const std::size_t pad = pad_of(arena.data());
+    if (arena.size() <= pad + tlsf_size() + tlsf_pool_overhead() + tlsf_block_size_min()) {
+      return "too small for TLSF's control structure and one block";
+    }
     const std::size_t a = tlsf_align_size();
-    const std::uintptr_t aligned = (base_ + a - 1) & ~std::uintptr_t{a - 1};
-    const std::size_t pad = static_cast<std::size_t>(aligned - base_);
-    void* mem = reinterpret_cast<void*>(aligned);
-    if (arena.size() > pad + tlsf_size() + tlsf_pool_overhead() + tlsf_block_size_min()) {
-      tlsf_ = tlsf_create(mem);
-      if (tlsf_ != nullptr) {
-        pool_ = tlsf_add_pool(tlsf_, static_cast<char*>(mem) + tlsf_size(), arena.size() - pad - tlsf_size());
-      }
+    if (((arena.size() - pad - tlsf_size() - tlsf_pool_overhead()) & ~(a - 1)) >= tlsf_block_size_max()) {
+      return "its pool would reach tlsf_block_size_max() (4 GiB on 64-bit), the largest block TLSF can file";
+    }
+    return nullptr;
+  }
+
+  /// tlsf_create_with_pool over `arena` (start rounded up to tlsf_align_size()), done as its two steps,
+  /// tlsf_create then tlsf_add_pool after the control structure, so that a refused pool is noticed. Aborts when
+  /// TLSF refuses the arena (refusal() says beforehand whether it will).
+  explicit TlsfAdapter(std::span<std::byte> arena) : base_(reinterpret_cast<std::uintptr_t>(arena.data())) {
+    if (const char* why = refusal(arena)) {
+      std::fprintf(stderr, "TlsfAdapter: TLSF cannot take an arena of %zu bytes: %s\n", arena.size(), why);
+      std::abort();
+    }
+    const std::size_t pad = pad_of(arena.data());
+    void* mem = arena.data() + pad;
+    tlsf_ = tlsf_create(mem);
+    if (tlsf_ != nullptr) {
+      pool_ = tlsf_add_pool(tlsf_, static_cast<char*>(mem) + tlsf_size(), arena.size() - pad - tlsf_size());
     }
     if (tlsf_ == nullptr || pool_ == nullptr) {
       std::fprintf(stderr, "TlsfAdapter: TLSF refused an arena of %zu bytes\n", arena.size());
@@ -92,6 +110,15 @@ class TlsfAdapter {
     return FreeSpace{largest_request(sum.largest), sum.free_bytes};
   }
 
+  /// The number of free blocks, by tlsf_walk_pool (O(blocks)).
+  std::size_t free_blocks() const {
+    std::size_t count = 0;
+    tlsf_walk_pool(
+        pool_, [](void*, std::size_t, int used, void* user) { *static_cast<std::size_t*>(user) += used ? 0 : 1; },
+        &count);
+    return count;
+  }
+
   /// The block's size word and its payload beyond the request (alignment rounding, the minimum block size).
   std::size_t block_overhead(const void* p, std::size_t size) const {
     return tlsf_block_size(const_cast<void*>(p)) + tlsf_alloc_overhead() - size;
@@ -109,6 +136,12 @@ class TlsfAdapter {
   }
 
  private:
+  /// Bytes from `p` up to the next multiple of tlsf_align_size().
+  static std::size_t pad_of(const std::byte* p) {
+    const std::size_t a = tlsf_align_size();
+    return static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(p) & (a - 1));
+  }
+
   std::uintptr_t base_;
   tlsf_t tlsf_ = nullptr;
   pool_t pool_ = nullptr;
