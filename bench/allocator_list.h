@@ -128,6 +128,10 @@ inline std::span<const AllocatorEntry> all_allocators() {
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks>>("seg/compact/nochecks", false),
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<>>>("seg/compact/nochecks+cache",
                                                                                     false),
+      // The lists per class fixed at 16 (the default on 32-bit targets) and 32 (on 64-bit ones), to compare the two
+      // defaults on either kind of target (README, "Lists per class on a 32-bit target").
+      make_entry<HeapAdapter<SegregatedFit<0, 16>, CompactTags, NoChecks>>("seg-l16/compact/nochecks", false),
+      make_entry<HeapAdapter<SegregatedFit<0, 32>, CompactTags, NoChecks>>("seg-l32/compact/nochecks", false),
       // A shallower cache: less memory held unmerged, fewer hits (README "QuickCache" has the depth trade-off).
       make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<6>>>("seg/compact/nochecks+cache6",
                                                                                      false),

@@ -187,8 +187,8 @@ inline std::vector<Row> run_comparison(std::span<const AllocatorEntry* const> al
     }
   }
   LatencyBuffers buffers;
-  buffers.allocate.reserve(allocations);
-  buffers.free.reserve(frees);
+  buffers.allocate.reserve(static_cast<std::size_t>(allocations));
+  buffers.free.reserve(static_cast<std::size_t>(frees));
   for (Row& row : rows) {
     std::snprintf(line, sizeof line, "%s %-22s latency", label, row.allocator->name);
     progress.begin(line, trace.size());

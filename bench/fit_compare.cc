@@ -168,13 +168,13 @@ WorkloadSpec effective_spec(char id, const Options& opt) {
 int glibc_footprint_child(const Options& opt) {
   const WorkloadSpec spec = effective_spec(opt.glibc_footprint_child, opt);
   Trace trace;
-  trace.reserve(2 * (std::uint64_t{spec.slots} + spec.steps));
+  trace.reserve(static_cast<std::size_t>(2 * (std::uint64_t{spec.slots} + spec.steps)));
   std::vector<std::uint32_t, MmapAllocator<std::uint32_t>> sizes(spec.slots);
   const TraceInfo info = generate(spec, sizes, [&](const Op& op) { trace.push_back(op); });
   SlotTable slots(spec.slots);
   LatencyBuffers buffers;
-  buffers.allocate.reserve(info.allocations);
-  buffers.free.reserve(info.frees);
+  buffers.allocate.reserve(static_cast<std::size_t>(info.allocations));
+  buffers.free.reserve(static_cast<std::size_t>(info.frees));
   Progress silent(false, Clock::now());
   const DetailRun run =
       replay_detail<MallocSpanAdapter>({}, trace, info.drain_begin, slots, opt.cap_seconds, silent, buffers);
@@ -195,7 +195,7 @@ std::optional<std::size_t> glibc_footprint(const WorkloadSpec& spec, const Optio
 TraceInfo generate_trace(const WorkloadSpec& spec, Trace& trace) {
   const std::uint64_t max_calls =
       spec.pattern == Pattern::kChurn ? 2 * (std::uint64_t{spec.slots} + spec.steps) : spec.steps + spec.slots;
-  trace.reserve(max_calls);
+  trace.reserve(static_cast<std::size_t>(max_calls));
   std::vector<std::uint32_t, MmapAllocator<std::uint32_t>> sizes(spec.slots);
   return generate(spec, sizes, [&](const Op& op) { trace.push_back(op); });
 }

@@ -91,6 +91,9 @@ const Entry kEntries[] = {
     {"seg/compact+cache8k", &replay<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, Cache8k>>},
     {"seg/full/nochecks", &replay<HeapAdapter<SegregatedFit<>, FullTags, NoChecks>>},
     {"seg/full", &replay<HeapAdapter<SegregatedFit<>, FullTags>>},
+    // The lists per class fixed at 16 and 32, as in fit_compare (README, "Lists per class on a 32-bit target").
+    {"seg-l16/compact/nochecks", &replay<HeapAdapter<SegregatedFit<0, 16>, CompactTags, NoChecks>>},
+    {"seg-l32/compact/nochecks", &replay<HeapAdapter<SegregatedFit<0, 32>, CompactTags, NoChecks>>},
     {"first/compact/nochecks", &replay<HeapAdapter<FirstFit, CompactTags, NoChecks>>},
     {"first/compact", &replay<HeapAdapter<FirstFit, CompactTags>>},
     {"glibc", &replay<MallocAdapter>},

@@ -76,8 +76,9 @@ namespace nostd {
 
 /// SegregatedFit's default lists per class: 32 on 64-bit targets, 16 on 32-bit ones. 32 lists pass over less
 /// (TLSF's default; on the workload "churn, medium" of //bench:fit_compare, touched / peak live 1.035 against 1.045
-/// with 16, and 1.06-1.13x the throughput in two runs); they double the list heads, which a 64 KiB heap on a
-/// microcontroller pays in RAM (696 B of control block with 16 lists on Cortex-M).
+/// with 16) and run 1.1-1.2x faster on a, b and e, on i386 as on x86_64 (README, "Lists per class on a 32-bit
+/// target"); they double the list heads, which a microcontroller's heap pays in RAM: on Cortex-M a 64 KiB heap's
+/// control block is 696 B with 16 lists and 1,204 B with 32, a 4 KiB heap's 424 and 676 B.
 inline constexpr std::size_t kDefaultSegregatedLists = sizeof(void*) >= 8 ? 32 : 16;
 
 /// Two-level segregated fit (the TLSF family) with good-fit rounding: allocation takes the head of the first
@@ -98,7 +99,7 @@ inline constexpr std::size_t kDefaultSegregatedLists = sizeof(void*) >= 8 ? 32 :
 ///     default: on workload b of //bench:fit_compare (blocks of 16 B .. 8 KiB) it cut the write misses per
 ///     allocate + free by a third and raised the throughput 1.1-1.2x, for touched / peak live 1.035 -> 1.039; on
 ///     64-bit targets a and e, whose blocks are under 32 minimum blocks, never take such a slack (README, issue 11).
-///     Measured on x86_64 only: the 32-bit default (16 lists, SlackShare 32) was not.
+///     Measured on x86_64 and i386 (README, "Lists per class on a 32-bit target"), not on a microcontroller.
 ///
 /// Trade-off: constant-time allocation and free at the price of a control block (hundreds of bytes to a few KiB,
 /// table in the file comment), of passing over a block on the request's own list that would fit, and of up to
