@@ -753,7 +753,7 @@ class BasicHeap {
     if (size - need >= min_split_tail(need)) {
       // Not poisoned again under the tools (split_free_tail); elsewhere the flag does nothing, and the default shares
       // one instantiation with the other callers: a second one cost the "+realloc" column of the Cortex-M4 and M0+
-      // footprint reports 12-68 B per row (from 11a9ebb to c8c91b4).
+      // footprint reports 12-68 B per NoChecks row (from 11a9ebb to c8c91b4).
       split_free_tail<!internal::kMemoryTools>(block + need, size - need);
       size = need;
     } else {
@@ -813,10 +813,10 @@ class BasicHeap {
 
   // Makes [tail, tail + size) a free block. The block after it must already record a free predecessor or be
   // about to (callers set it).
-  // kForbid: poison the tail for the memory tools first. carve passes false: its tail lies inside a free block, all
-  // of whose bytes but its links (in front of the tail) are poisoned already, and poisoning it again cost O(tail) per
-  // allocation, a whole fresh arena's shadow each time (//bench:op_count_smoke_test's workload c, 64 MiB, took
-  // 15-23 s per heap under ASan, nearly all of it in memset).
+  // kForbid: poison the tail for the memory tools first. carve passes false under the tools: its tail lies inside a
+  // free block, all of whose bytes but its links (in front of the tail) are poisoned already, and poisoning it again
+  // cost O(tail) per allocation, a whole fresh arena's shadow each time (//bench:op_count_smoke_test's workload c,
+  // 64 MiB, took 15-23 s per heap under ASan, nearly all of it in memset).
   template <bool kForbid = true>
   NOSTD_HOT void split_free_tail(std::byte* tail, std::size_t size) noexcept {
     if constexpr (internal::kMemoryTools && kForbid) internal::tool_forbid(tail, size);

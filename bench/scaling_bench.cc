@@ -17,13 +17,15 @@
 // while the payload the tail could still serve exceeds a sixteenth of the arena plus kFillMargin (the largest draw
 // and one minimum block), it takes the next size. The tail is the allocator's own figure, overhead and rounding
 // included: BasicHeap's stats().largest_free_block, as before the external allocators came (the same blocks, the
-// same count); for TLSF and o1heap, which keep no such statistics, the free payload of the fresh arena less each
+// same count); for TLSF and o1heap (TLSF keeps no statistics, o1heap only its capacity and bytes allocated; one
+// rule for both), the free payload of the fresh arena less each
 // block taken whole, checked against a walk of their blocks after the fill. So each allocator fills the same
 // fraction of the arena with as many blocks as its overhead allows: o1heap, which rounds every block with its
 // 32-byte header up to a power of two (393 B a block on average here, against 267 B in BasicHeap), holds about
-// two thirds as many, and its cells of 2 N blocks run out sooner; TLSF's 6.4 KB control structure costs it the
+// two thirds as many, and its cells of 2 N blocks run out sooner; TLSF's 6,536-byte control structure costs it the
 // 64 KiB arena's 100 holes. A cell that an allocator cannot make reads "—" in its column, and the summary counts
-// those where SegregatedFit could.
+// those where SegregatedFit could. One asymmetry stays: BasicHeap keeps its index in the heap object, outside the
+// arena, where TLSF's control structure and o1heap's instance (576 B) lie inside it.
 //
 // Steady state, and what it leaves out. Each cell runs R warm-up rounds and then R timed rounds (R = 20,000), all
 // drawn from the same generator: the warm-up touches the lists the timed rounds use without replaying their exact
@@ -178,17 +180,22 @@ class HeapSubject {
  public:
   /// BasicHeap takes every arena of the grid.
   static const char* refusal(std::span<const std::byte>) { return nullptr; }
+  /// A fresh heap over `arena`.
   explicit HeapSubject(std::span<std::byte> arena) : heap_(std::make_unique<ScalingHeap<Fit>>(arena)) {}
+  /// A block of `size` bytes, or nullptr.
   void* allocate(std::size_t size) {
     const Result<void*> p = heap_->allocate(size);
     return p ? *p : nullptr;
   }
+  /// Frees `p`.
   void free(void* p) { heap_->deallocate(p); }
   /// The largest request the free tail serves (during the fill, the tail is the only free block).
   std::size_t tail_payload() const { return heap_->stats().largest_free_block; }
+  /// allocate() during the fill (the heap keeps its own tail figure).
   void* fill_allocate(std::size_t size) { return allocate(size); }
   /// Nothing to check: tail_payload() is the heap's own figure.
   void check_fill() const {}
+  /// The heap's free blocks.
   std::size_t free_blocks() const { return heap_->stats().free_blocks; }
 
  private:
@@ -196,18 +203,25 @@ class HeapSubject {
 };
 
 #if defined(NOSTD_BENCH_O1HEAP) || defined(NOSTD_BENCH_TLSF)
-/// An external allocator as run_cell measures it, through its fit-comparison adapter. Neither keeps BasicHeap's
-/// statistics, so the fill's free tail is counted here: the adapter's free payload on the fresh arena (one free
+/// An external allocator as run_cell measures it, through its fit-comparison adapter. Neither tells its free tail
+/// as BasicHeap's stats() does (TLSF keeps no statistics, o1heap only its capacity and bytes allocated), so the
+/// fill's free tail is counted here: the adapter's free payload on the fresh arena (one free
 /// block), less each block the fill takes as a whole (block_overhead(p, 0): header, payload and rounding, so its
 /// own overhead); check_fill() compares that count with a walk of the allocator's blocks.
 template <class Adapter>
 class ExtSubject {
  public:
+  /// Why the allocator cannot take `arena`, or nullptr (the adapter's refusal()).
   static const char* refusal(std::span<const std::byte> arena) { return Adapter::refusal(arena); }
+  /// The allocator over `arena`, its tail the free payload of the fresh arena.
   explicit ExtSubject(std::span<std::byte> arena) : adapter_(arena), tail_(adapter_.free_space().bytes_free) {}
+  /// A block of `size` bytes, or nullptr.
   void* allocate(std::size_t size) { return adapter_.allocate(size); }
+  /// Frees `p`.
   void free(void* p) { adapter_.free(p, 0); }
+  /// The free tail's payload during the fill, as counted.
   std::size_t tail_payload() const { return tail_; }
+  /// allocate() during the fill, less the block's whole size from the tail counted.
   void* fill_allocate(std::size_t size) {
     void* const p = adapter_.allocate(size);
     if (p != nullptr) tail_ -= adapter_.block_overhead(p, 0);
@@ -222,6 +236,7 @@ class ExtSubject {
       std::abort();
     }
   }
+  /// The allocator's free blocks, by a walk (O(blocks)).
   std::size_t free_blocks() const { return adapter_.free_blocks(); }
 
  private:

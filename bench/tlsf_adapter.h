@@ -33,9 +33,11 @@ namespace nostd::bench {
 class TlsfAdapter {
  public:
   /// Why TLSF cannot take `arena`, in one line, or nullptr when it can: the arena is too small for the control
-  /// structure and one block, or the pool after the control structure reaches tlsf_block_size_max() (2^FL_INDEX_MAX
-  /// bytes: 4 GiB on 64-bit). tlsf_add_pool refuses a pool above it (printing to stdout), and a free block of
-  /// exactly that size would map to a first-level index one past TLSF's table (mapping_insert), so that is out too.
+  /// structure and one block larger than the minimum (a pool of exactly one minimum block, which TLSF would take,
+  /// is refused too: on the safe side, and no arena of the grid comes near), or the pool after the control structure
+  /// reaches tlsf_block_size_max() (2^FL_INDEX_MAX bytes: 4 GiB on 64-bit). tlsf_add_pool refuses a pool above it
+  /// (printing to stdout), and a free block of exactly that size would map to a first-level index one past TLSF's table
+  /// (mapping_insert), so that is out too.
   static const char* refusal(std::span<const std::byte> arena) {
     const std::size_t pad = pad_of(arena.data());
     if (arena.size() <= pad + tlsf_size() + tlsf_pool_overhead() + tlsf_block_size_min()) {

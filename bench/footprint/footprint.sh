@@ -19,9 +19,10 @@
 # NullLock): on Cortex-M4 first fit at most 700 bytes of .text, segregated fit at most 1,200 (issue 11: TLSF measured
 # 1,963 B); on rv32imac (issue 15) 1,300 and 2,700 (measured 1,228 and 2,538 when set: clang's -Os inlines more than
 # arm-none-eabi-g++'s, and RISC-V's compressed code is larger than Thumb-2's). Other cores have no budget. Any
-# composition with an unbounded stack (recursion, a dynamic frame) fails always. With --check, every row must also
-# appear word for word in README.md (its "Footprint" tables are this report's output), so that a change that moves
-# the footprint says so there.
+# composition with an unbounded stack (recursion, a dynamic frame) fails always. With --check, every row and budget
+# line must also appear word for word in README.md, under the report header that names this compiler and core (its
+# "Footprint" tables are this report's output), so that a change that moves the footprint says so there; a README
+# measured with another compiler version is reported as that.
 #
 # Run it as `./bazelw run //bench/footprint` (./bazelw installs the Arm toolchain); the tests
 # //bench/footprint:footprint_test (--config=cortex_m) and :footprint_rv32_test (--config=riscv32) run --check.
@@ -132,15 +133,27 @@ largest_frame() {
   }'
 }
 
-echo "Heap footprint (${compiler_name}, ${cpu_label} -Os, ${arena}-byte arena)"
+header="Heap footprint (${compiler_name}, ${cpu_label} -Os, ${arena}-byte arena)"
+echo "$header"
 echo
+# With --check: README.md's section for this report, from its header line (which names the compiler and the core) to
+# the next report's header or the next heading; the rows and budget lines printed below must be in it word for word.
+readme_section=""
+if ((check)); then
+  readme_section=$(awk -v header="$header" '$0 == header { on = 1; next } on && (/^Heap footprint \(/ || /^#/) { exit }
+    on { print }' "$root/README.md")
+fi
+stale=()
+# Records `line` (a row or a budget line of the report) as stale when --check finds it missing from readme_section.
+expect_in_readme() {
+  if ((check)) && ! grep -qxF -- "$1" <<<"$readme_section"; then stale+=("$1"); fi
+}
 echo "| heap (fit, tags, checks, lock, source) | .text alloc+free | .text +realloc | .data | .bss | heap object |" \
   "max frame | stack alloc / free / realloc |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"
 status=0
 first_text=""
 seg_text=""
-stale=()
 i=0
 for entry in "${compositions[@]}"; do
   i=$((i + 1))
@@ -163,8 +176,7 @@ for entry in "${compositions[@]}"; do
   stack=$(awk '{ printf "%s%s", (NR > 1 ? " / " : ""), $2 } END { print " B" }' <<<"$depths")
   row="| ${name} | ${text} | ${text_r} | ${data} | ${bss} | ${own} B | ${frame} B (${frame_fn}) | ${stack} |"
   echo "$row"
-  # The README's tables are this report's output: a row that is not there word for word is a stale table.
-  if ((check)) && ! grep -qxF -- "$row" "$root/README.md"; then stale+=("$row"); fi
+  expect_in_readme "$row"
   [[ -z "$first_text" ]] && first_text="$text"
   [[ "$name" == "SegregatedFit, CompactTags, NoChecks, NullLock, StaticArraySource" ]] && seg_text="$text"
   if [[ "$stack" == *unbounded* ]]; then
@@ -174,10 +186,12 @@ for entry in "${compositions[@]}"; do
 done
 if [[ -n "$budget" ]]; then
   echo
-  echo "Budget: FirstFit, CompactTags, NoChecks, NullLock: ${first_text} of ${budget} bytes of .text" \
-    "(allocate + deallocate)."
-  echo "Budget: SegregatedFit, CompactTags, NoChecks, NullLock: ${seg_text} of ${seg_budget} bytes of .text" \
-    "(allocate + deallocate)."
+  for line in "Budget: FirstFit, CompactTags, NoChecks, NullLock: ${first_text} of ${budget} bytes of .text (allocate +\
+ deallocate)." "Budget: SegregatedFit, CompactTags, NoChecks, NullLock: ${seg_text} of ${seg_budget} bytes of .text\
+ (allocate + deallocate)."; do
+    echo "$line"
+    expect_in_readme "$line"
+  done
   if ((check && first_text > budget)); then
     echo "footprint: over budget: ${first_text} > ${budget} bytes" >&2
     status=1
@@ -187,9 +201,14 @@ if [[ -n "$budget" ]]; then
     status=1
   fi
 fi
-if ((${#stale[@]})); then
-  echo "footprint: README.md's ${mcpu} table differs from this report in ${#stale[@]} row(s), which it shows as" \
-    "measured; update the table from \`./bazelw run //bench/footprint -- --cpu=${mcpu}\` (and say why it moved):" >&2
+if ((check)) && [[ -z "$readme_section" ]]; then
+  echo "footprint: README.md has no report headed '${header}': its tables were measured with another compiler" \
+    "or flags (its headers: $(grep '^Heap footprint (' "$root/README.md" | tr '\n' ';')); re-measure them with" \
+    "\`./bazelw run //bench/footprint -- --cpu=${mcpu}\`" >&2
+  status=1
+elif ((${#stale[@]})); then
+  echo "footprint: README.md's ${mcpu} report differs from this one in ${#stale[@]} line(s), which it shows as" \
+    "measured; update it from \`./bazelw run //bench/footprint -- --cpu=${mcpu}\` (and say why it moved):" >&2
   printf '  %s\n' "${stale[@]}" >&2
   status=1
 fi
