@@ -452,6 +452,7 @@ int suffix_shift(char suffix) {
 
 /// Parses `--cells`' list ("16M:10,16M:1000") into `out`. Returns "" or what is wrong with it, in one line.
 std::string parse_cells(std::string_view list, CellSelection& out) {
+  const std::string whole(list);  // for messages: `list` is consumed cell by cell
   out.all = false;
   std::string arenas, counts;
   for (const std::size_t bytes : kArenas) arenas += (arenas.empty() ? "" : ", ") + short_size_name(bytes);
@@ -459,6 +460,7 @@ std::string parse_cells(std::string_view list, CellSelection& out) {
   while (true) {
     const std::size_t comma = list.find(',');
     const std::string_view item = list.substr(0, comma);
+    if (item.empty()) return "an empty cell in '" + whole + "': expected ARENA:COUNT, e.g. 16M:1000";
     const std::size_t colon = item.find(':');
     std::size_t number = 0, holes = 0;
     if (colon == std::string_view::npos || colon == 0 || !parse_count(item.substr(0, colon - 1), number) ||
@@ -803,6 +805,7 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else {
+      std::fprintf(stderr, "scaling_bench: unknown option %s\n", argv[i]);
       std::fprintf(stderr,
                    "usage: scaling_bench [--quick] [--small-pages] [--cells=ARENA:COUNT,...] [--plot_data=FILE]\n"
                    "  --quick            2,000 rounds per cell instead of 20,000, 0.5 s cap instead of 4 s\n"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Smoke test of //bench:scaling_bench: two small cells run with --quick and print their tables (no latency is
+# asserted: timing belongs to the benchmark), a cell the arena cannot hold reads "—", and every kind of bad input
+# gets one line on stderr and exit 2.
+set -euo pipefail
+bench="$1"
+failures=0
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+out="$("$bench" --quick --cells=64K:10,1M:100 2>/dev/null)" || fail "two small cells: exit $?"
+grep -qF '#### allocate latency p99.9, ns: SegregatedFit / FirstFit' <<<"$out" || fail "no allocate table"
+grep -qF '#### free latency p99.9, ns: SegregatedFit / FirstFit' <<<"$out" || fail "no free table"
+# Each named cell holds "seg / first" figures; the cells not named read "not run".
+grep -qE '^\| 64 KiB \| [0-9]+ / [0-9]+ \| not run \|$' <<<"$out" || fail "64 KiB row: $(grep -F '| 64 KiB |' <<<"$out" | head -1)"
+grep -qE '^\| 1 MiB \| not run \| [0-9]+ / [0-9]+ \|$' <<<"$out" || fail "1 MiB row: $(grep -F '| 1 MiB |' <<<"$out" | head -1)"
+grep -qE '^SegregatedFit allocate p99.9: [0-9]+ \.\. [0-9]+ ns' <<<"$out" || fail "no summary line"
+
+# 64 KiB cannot hold 100,000 holes: the cell reads "—" and the run still succeeds.
+out="$("$bench" --quick --cells=64K:100000 2>/dev/null)" || fail "an infeasible cell: exit $?"
+grep -qE '^\| 64 KiB \| — \|$' <<<"$out" || fail "infeasible cell: $(grep -F '| 64 KiB |' <<<"$out" | head -1)"
+
+# Bad input: exit 2 and a first stderr line that names the problem.
+expect_refused() {
+  local want="$1"
+  shift
+  local status=0
+  "$bench" "$@" >/dev/null 2>"$TEST_TMPDIR/err" || status=$?
+  local first
+  first="$(head -1 "$TEST_TMPDIR/err")"
+  [[ "$status" == 2 ]] || fail "$*: exit $status, expected 2"
+  [[ "$first" == *"$want"* ]] || fail "$*: first line '$first' does not say '$want'"
+}
+expect_refused "malformed cell '16M'" --cells=16M
+expect_refused "needs a K, M or G suffix" --cells=16:10
+expect_refused "unknown arena in '32M:10'" --cells=32M:10
+expect_refused "free-block count 50 of '16M:50' is not in the table" --cells=16M:50
+expect_refused "an empty cell in '16M:10,'" --cells=16M:10,
+expect_refused "unknown option --cell=16M:10" --cell=16M:10
+exit $((failures > 0))
