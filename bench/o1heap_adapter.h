@@ -21,6 +21,7 @@
 #include <cstring>
 #include <span>
 
+#include "alloc/layout.h"
 #include "bench/bench_allocator.h"
 
 // The sources are not part of the repository (third_party/ext_alloc/BUILD.bazel says where to get them). Checked
@@ -41,7 +42,7 @@ class O1heapAdapter {
   /// instance and one minimum fragment; and the capacity after the instance may not exceed (SIZE_MAX >> 1) + 1
   /// (o1heap.c's FRAGMENT_SIZE_MAX), above which o1heapInit would truncate it silently (o1heap.h).
   static const char* refusal(std::span<const std::byte> arena) {
-    const std::size_t pad = static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(arena.data()) & (kAlign - 1));
+    const std::size_t pad = pad_of(arena.data());
     if (arena.size() < pad + kInstancePadded + kFragmentMin) {
       return "too small for o1heap's instance and one fragment once aligned";
     }
@@ -58,8 +59,8 @@ class O1heapAdapter {
       std::fprintf(stderr, "O1heapAdapter: o1heap cannot take an arena of %zu bytes: %s\n", arena.size(), why);
       std::abort();
     }
-    const std::uintptr_t aligned = (base_ + kAlign - 1) & ~std::uintptr_t{kAlign - 1};
-    const std::size_t pad = static_cast<std::size_t>(aligned - base_);
+    const std::size_t pad = pad_of(arena.data());
+    const std::uintptr_t aligned = base_ + pad;
     heap_ = o1heapInit(reinterpret_cast<void*>(aligned), arena.size() - pad, nullptr, nullptr);
     if (heap_ == nullptr) {
       std::fprintf(stderr, "O1heapAdapter: o1heapInit refused an arena of %zu bytes\n", arena.size());
@@ -130,6 +131,11 @@ class O1heapAdapter {
  private:
   static constexpr std::size_t kAlign = O1HEAP_ALIGNMENT;
   static constexpr std::size_t kFragmentMin = 2 * kAlign;
+  /// Bytes from `p` up to the next multiple of O1HEAP_ALIGNMENT: what aligning the arena's base costs.
+  static std::size_t pad_of(const std::byte* p) {
+    const auto addr = reinterpret_cast<std::uintptr_t>(p);
+    return align_up(addr, kAlign) - addr;
+  }
 
   // Mirrors of o1heap.c's private types (commit 977ca9c): FragmentHeader, and O1HeapInstance for its size.
   struct Header {
@@ -145,7 +151,7 @@ class O1heapAdapter {
     O1HeapHook critical_section_leave;
     O1HeapDiagnostics diagnostics;
   };
-  static constexpr std::size_t kInstancePadded = (sizeof(InstanceMirror) + kAlign - 1) & ~(kAlign - 1);
+  static constexpr std::size_t kInstancePadded = align_up(sizeof(InstanceMirror), kAlign);
 
   static const Header* header_of(const void* p) {
     return reinterpret_cast<const Header*>(static_cast<const std::byte*>(p) - kAlign);

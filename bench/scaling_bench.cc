@@ -638,6 +638,17 @@ std::pair<double, double> cell_range(const Grid& grid, Value value) {
   return {lo, hi};
 }
 
+/// `name`'s allocate and free p99.9 ranges over the feasible cells of `grid` (at least one), with the ratio the
+/// target reads (largest / smallest), in ns at `tpn` ticks per ns.
+void print_ranges(const char* name, const Grid& grid, double tpn) {
+  const auto alloc = cell_range(grid, [](const Cell& c) { return c.alloc_p999; });
+  const auto dealloc = cell_range(grid, [](const Cell& c) { return c.free_p999; });
+  std::printf("%s allocate p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", name, alloc.first / tpn,
+              alloc.second / tpn, alloc.second / alloc.first);
+  std::printf("%s free p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", name, dealloc.first / tpn,
+              dealloc.second / tpn, dealloc.second / dealloc.first);
+}
+
 int run(const Options& opt) {
   const double tpn = calibrate_ticks_per_ns();
   const double timer_ns = static_cast<double>(timer_cost_ticks()) / tpn;
@@ -695,18 +706,13 @@ int run(const Options& opt) {
     std::printf("SegregatedFit: no cell run (every cell named reads \"—\")\n");
   } else {
     // The target: SegregatedFit's p99.9 across the grid within 1.5x of its smallest value.
-    const auto alloc = cell_range(seg, [](const Cell& c) { return c.alloc_p999; });
-    const auto dealloc = cell_range(seg, [](const Cell& c) { return c.free_p999; });
+    print_ranges("SegregatedFit", seg, tpn);
     const auto hot = cell_range(seg, [](const Cell& c) { return c.alloc_hot_p999; });
     const auto cold_p50 = cell_range(seg, [](const Cell& c) { return c.alloc_cold_p50; });
     const auto cold_max = cell_range(seg, [](const Cell& c) { return c.alloc_cold_max; });
     const auto uses = cell_range(seg, [](const Cell& c) { return c.cold_uses; });
     const auto entries = cell_range(seg, [](const Cell& c) { return c.kernel_entries; });
     const auto refills = cell_range(seg, [](const Cell& c) { return c.refills; });
-    std::printf("SegregatedFit allocate p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", ns(alloc.first),
-                ns(alloc.second), alloc.second / alloc.first);
-    std::printf("SegregatedFit free p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", ns(dealloc.first),
-                ns(dealloc.second), dealloc.second / dealloc.first);
     std::printf(
         "SegregatedFit allocate p99.9 without post-kernel-entry refills (diagnosis): %.0f .. %.0f ns, "
         "largest / smallest = %.2f\n",
@@ -735,12 +741,7 @@ int run(const Options& opt) {
     if (feasible_cells(grids[c]) == 0) {
       std::printf("%s: no cell run\n", name);
     } else {
-      const auto c_alloc = cell_range(grids[c], [](const Cell& cell) { return cell.alloc_p999; });
-      const auto c_free = cell_range(grids[c], [](const Cell& cell) { return cell.free_p999; });
-      std::printf("%s allocate p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", name, ns(c_alloc.first),
-                  ns(c_alloc.second), c_alloc.second / c_alloc.first);
-      std::printf("%s free p99.9: %.0f .. %.0f ns, largest / smallest = %.2f\n", name, ns(c_free.first),
-                  ns(c_free.second), c_free.second / c_free.first);
+      print_ranges(name, grids[c], tpn);
     }
     if (short_cells != 0) {
       std::printf("%s: — in %zu cell(s) SegregatedFit runs: its fill of the arena left fewer than 2 N blocks\n", name,

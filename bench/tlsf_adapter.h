@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <span>
 
+#include "alloc/layout.h"
 #include "bench/bench_allocator.h"
 
 // The sources are not part of the repository (third_party/ext_alloc/BUILD.bazel says where to get them). Checked
@@ -140,8 +141,8 @@ class TlsfAdapter {
  private:
   /// Bytes from `p` up to the next multiple of tlsf_align_size().
   static std::size_t pad_of(const std::byte* p) {
-    const std::size_t a = tlsf_align_size();
-    return static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(p) & (a - 1));
+    const auto addr = reinterpret_cast<std::uintptr_t>(p);
+    return align_up(addr, tlsf_align_size()) - addr;
   }
 
   std::uintptr_t base_;
