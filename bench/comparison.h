@@ -297,9 +297,9 @@ inline void print_legend(const ComparisonOptions& opt, const Machine& m, const c
       "- M calls/s: allocate + free calls per CPU-second of the benchmark thread (CLOCK_THREAD_CPUTIME_ID, so time "
       "the scheduler gives to other processes is not counted; wall-clock figures are in --json) over the whole "
       "trace, median of at least %d interleaved "
-      "runs (more, up to 100, until they total %.1f s; runs column), after one untimed warm-up replay; spread = "
+      "run%s (more, up to 100, until they total %.1f s; runs column), after one untimed warm-up replay; spread = "
       "(max - min) / median. ÷ first and ÷ glibc: ratio to %s and to %s in the same run.\n",
-      opt.reps, opt.min_seconds, kFirstFitBaseline, kGlibcBaseline);
+      opt.reps, opt.reps == 1 ? "" : "s", opt.min_seconds, kFirstFitBaseline, kGlibcBaseline);
   std::printf(
       "- Latency (ns): a separate pass reading the TSC around every call; the timer's own cost (%.0f ns, median of "
       "an empty timed region) is included; the TSC advances in steps of %.1f ns here. max is dominated by "

@@ -17,7 +17,12 @@ using FuzzHeaps =
                      BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, RegionSource>,
                      BasicHeap<SegregatedFit<>, FullTags, RegionSource>,
                      BasicHeap<BestFit, CompactTags, HardenedChecks<>, RegionSource>,
-                     BasicHeap<NextFit, FullTags, DebugChecks<>, RegionSource>>;
+                     BasicHeap<NextFit, FullTags, DebugChecks<>, RegionSource>,
+                     // The speed paths (outside ASan and Valgrind): SegregatedFit's exact path, with and without
+                     // checks, and QuickCache in front of it.
+                     BasicHeap<SegregatedFit<>, CompactTags, RegionSource>,
+                     BasicHeap<SegregatedFit<>, CompactTags, NoChecks, RegionSource>,
+                     BasicHeap<SegregatedFit<>, CompactTags, QuickCache<>, RegionSource>>;
 TYPED_TEST_SUITE(HeapFuzzReplay, FuzzHeaps);
 
 TYPED_TEST(HeapFuzzReplay, RandomInputsKeepTheHeapSound) {

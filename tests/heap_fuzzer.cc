@@ -1,7 +1,12 @@
-// libFuzzer target over the fuzz driver (tests/heap_fuzz.h), covering every fit × tag layout × check level: the
-// first byte of an input picks the composition, the rest is decoded into heap requests.
+// libFuzzer target over the fuzz driver (tests/heap_fuzz.h), covering every fit × tag layout × check level × cache
+// (none, QuickCache<>): the first byte of an input picks the composition, the rest is decoded into heap requests.
 //
 //   ./bazelw run --config=fuzz //tests:heap_fuzzer -- -max_total_time=60 $(mktemp -d) $PWD/tests/fuzz_corpus
+//   ./bazelw run --config=fuzz_fast //tests:heap_fuzzer -- ...   (UBSan without ASan: see below)
+//
+// Under ASan the heap leaves out its speed paths (SegregatedFit's exact path, QuickCache's cache: they step aside for
+// the memory tools, whose poisoning they would bypass), so --config=fuzz never reaches them; --config=fuzz_fast
+// builds the same target with UBSan alone, where they run as in a release build.
 //
 // (the first directory receives new inputs; tests/fuzz_corpus is the seed corpus kept in the repository).
 #include <cstddef>
@@ -18,16 +23,19 @@ using Fits = std::tuple<nostd::FirstFit, nostd::NextFit, nostd::BestFit, nostd::
 using TagLayouts = std::tuple<nostd::CompactTags, nostd::FullTags>;
 using Checks = std::tuple<nostd::NoChecks, nostd::BasicChecks<>, nostd::HardenedChecks<>, nostd::DebugChecks<>,
                           nostd::ParanoidChecks<>>;
+using Caches = std::tuple<nostd::NoCache, nostd::QuickCache<>>;
 constexpr std::size_t kFits = std::tuple_size_v<Fits>;
 constexpr std::size_t kTags = std::tuple_size_v<TagLayouts>;
 constexpr std::size_t kChecks = std::tuple_size_v<Checks>;
-constexpr std::size_t kCompositions = kFits * kTags * kChecks;
+constexpr std::size_t kCaches = std::tuple_size_v<Caches>;
+constexpr std::size_t kCompositions = kFits * kTags * kChecks * kCaches;
 
-// Composition `I` = fit, tags and check level by mixed radix.
+// Composition `I` = fit, tags, check level and cache by mixed radix.
 template <std::size_t I>
 using Composition =
     nostd::BasicHeap<std::tuple_element_t<I % kFits, Fits>, std::tuple_element_t<(I / kFits) % kTags, TagLayouts>,
-                     std::tuple_element_t<I / (kFits * kTags), Checks>, nostd::RegionSource>;
+                     std::tuple_element_t<(I / (kFits * kTags)) % kChecks, Checks>,
+                     std::tuple_element_t<I / (kFits * kTags * kChecks), Caches>, nostd::RegionSource>;
 
 template <std::size_t... I>
 bool run_composition(std::size_t which, const std::uint8_t* data, std::size_t size, std::index_sequence<I...>) {

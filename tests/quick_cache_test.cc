@@ -235,6 +235,40 @@ TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlock) 
   for (void* x : {p, q, guard0, guard}) this->give(x);
 }
 
+// The same when the memory past the mark is a free block small enough for SegregatedFit's exact lists (the region's
+// untouched tail, here under 256 bytes): the exact path takes only a block of the request's own size, so the tail
+// is a search's block, checked against the mark. (A variant of the exact path that split the next exact list's head
+// skipped this check: README, issue 11's "Tried and dropped (2026-12-03)".)
+TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlockBeforeASmallTail) {
+  auto owner = std::make_unique<TestHeap<TypeParam, 4096>>();
+  TypeParam& heap = owner->heap();
+  void* small = this->take(heap, 40);
+  void* guard0 = this->take(heap, 32);
+  void* large = this->take(heap, 300);
+  void* guard = this->take(heap, 32);
+  void* filler = this->take(heap, heap.stats().largest_free_block - 200);
+  // The region's last block: the untouched tail, free.
+  auto last_block = [&heap] {
+    BlockInfo last{nullptr, 0, false, false};
+    heap.walk([&](const BlockInfo& b) { last = b; });
+    return last;
+  };
+  const BlockInfo tail = last_block();
+  ASSERT_FALSE(tail.used);
+  ASSERT_GE(tail.size, 150u);
+  ASSERT_LT(tail.size, 256u) << "the tail must be on an exact list (under 2 x SmallLimit on 32-bit targets too)";
+  this->give(heap, large);
+  this->give(heap, small);
+  ASSERT_EQ(heap.stats().cached_blocks, 2u);
+  void* p = this->take(heap, 100);
+  EXPECT_EQ(p, large) << "the smallest cached block that fits, not the untouched tail";
+  const BlockInfo after = last_block();
+  EXPECT_EQ(after.payload, tail.payload);
+  EXPECT_EQ(after.size, tail.size) << "the tail stays whole";
+  EXPECT_FALSE(after.used);
+  for (void* x : {p, guard0, guard, filler}) this->give(heap, x);
+}
+
 // A fault in the larger-block take (the tail's release finds its free successor's link overwritten) leaves counters
 // that agree with the blocks: the request's block is counted as allocated before the tail is released, so a handler
 // that returns control (the tests' RecordingHandler) and a repair leave a heap that validates. (Found by a review of

@@ -194,9 +194,12 @@ struct SegregatedFit {
     static constexpr std::size_t kClasses = unclamped_list_of(kLargestBlock - 1) / Lists + 1;
     /// Number of lists (kClasses × Lists).
     static constexpr std::size_t kListCount = kClasses * Lists;
-    /// Requests below this have an exact list (exact()): classes 0 and 1, or class 0 alone in an index of one class
-    /// (a heap of at most kSmallLimit bytes), whose requests up to 2 × kSmallLimit must not read past its lists.
-    static constexpr std::size_t kExactLimit = std::min(2 * kSmallLimit, kListCount* kSmallStep);
+    /// Requests below this have an exact list (exact()): classes 0 and 1, less the index's last list when it is one
+    /// of them (an index of one or two classes: a heap of at most 2 × kSmallLimit bytes, or LargestBlock = 2 ×
+    /// kSmallLimit), since the last list also holds every larger block (list_of's clamp). Taking that list's head
+    /// whole as a block of the request's size cut a larger block short (found by a review: SegregatedFit<1024> over a
+    /// RegionSource, allocate(1000) on 64-bit).
+    static constexpr std::size_t kExactLimit = std::min(2 * kSmallLimit, (kListCount - 1) * kSmallStep);
 
     static_assert(kClasses <= 64, "SegregatedFit: the first-level bitmap is one 64-bit word (64 classes at most)");
 
@@ -284,9 +287,9 @@ struct SegregatedFit {
     }
 
     /// A free block of exactly `need` bytes, or nullptr: the head of need's list when that list holds one block size
-    /// only (classes 0 and 1 with the default SmallLimit, i.e. blocks under 32 granules). Optional FitIndex member
-    /// (HasExactLists): the core's allocate takes such a block whole, without `find`'s bitmap search and without a
-    /// split. One compare and one load.
+    /// only (classes 0 and 1 with the default SmallLimit: blocks under 2 × Lists granules, kExactLimit). Optional
+    /// FitIndex member (HasExactLists): the core's allocate takes such a block whole, without `find`'s bitmap search
+    /// and without a split. One compare and one load.
     NOSTD_HOT internal::FreeNode* exact(std::size_t need) const noexcept {
       if constexpr (kSmallStep == kGranule) {
         if (need < kExactLimit) return heads_[need / kSmallStep];
