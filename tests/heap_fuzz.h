@@ -32,7 +32,8 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
     const std::size_t op = byte();
     Slot& slot = slots[byte() % kSlots];
     const std::size_t tag = static_cast<std::size_t>(&slot - slots);
-    // Sizes: mostly small, sometimes up to 64 KiB (beyond the heap), sometimes near SIZE_MAX.
+    // Sizes: two bytes, up to 64 KiB (beyond the heap; random bytes rarely give the small sizes, the fuzzer's
+    // mutations often do), sometimes near SIZE_MAX.
     std::size_t request = byte() | (byte() << 8);
     if ((op & 0xF0) == 0xF0) request = static_cast<std::size_t>(-1) - byte();
     switch (op % 5) {

@@ -22,7 +22,9 @@ using FuzzHeaps =
                      // checks, and QuickCache in front of it.
                      BasicHeap<SegregatedFit<>, CompactTags, RegionSource>,
                      BasicHeap<SegregatedFit<>, CompactTags, NoChecks, RegionSource>,
-                     BasicHeap<SegregatedFit<>, CompactTags, QuickCache<>, RegionSource>>;
+                     BasicHeap<SegregatedFit<>, CompactTags, QuickCache<>, RegionSource>,
+                     // An index of two classes, whose last list is not exact (the clamp).
+                     BasicHeap<SegregatedFit<2 * SegregatedFit<>::kSmallLimit>, CompactTags, NoChecks, RegionSource>>;
 TYPED_TEST_SUITE(HeapFuzzReplay, FuzzHeaps);
 
 TYPED_TEST(HeapFuzzReplay, RandomInputsKeepTheHeapSound) {

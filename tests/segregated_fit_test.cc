@@ -312,25 +312,29 @@ TYPED_TEST(SegregatedMapping, RemoveExactLeavesTheIndexAsRemoveWould) {
   }
 }
 
-// SegregatedFit<2 x SmallLimit> has two classes, both exact, so its last list also holds every larger block (the
-// clamp): the exact path must unlink such a block from that list, not from a list past the heads (found by a review:
-// the first request under 2 x SmallLimit on a fresh heap took the large free block and wrote past the list heads).
-// Request sizes up to the exact lists' limit, on a fresh heap and then around live blocks, validated after each call.
+// SegregatedFit<2 x SmallLimit> has two classes, both exact but for the last list, which also holds every larger
+// block (the clamp): the exact path must not take that list's head whole as a block of the request's size (found by a
+// review: a request of 2 x SmallLimit - granule took a larger merged block whole at that size and cut it short, a
+// header validate() reports). Request sizes up to the exact lists' limit, on a fresh heap and then around live
+// blocks, validated after each call.
 template <class Check>
 void churn_the_smallest_largest_block() {
   using Fit = SegregatedFit<2 * SegregatedFit<>::kSmallLimit>;
   using Heap = BasicHeap<Fit, RegionSource, Check>;
   static_assert(Fit::SizedIndex<CompactTags, 0>::kClasses == 2);
-  std::vector<std::byte> memory(std::size_t{512} << 10);  // room for the ~200 blocks kept live below
+  static_assert(Fit::SizedIndex<CompactTags, 0>::kExactLimit == 2 * Fit::kSmallLimit - Fit::kGranule,
+                "the exact lists end before the last list");
+  std::vector<std::byte> memory(std::size_t{512} << 10);  // room for the ~100 blocks kept live below
   auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
   std::vector<void*> live;
+  std::size_t allocations = 0;
   // Blocks up to 2 x SmallLimit - granule (larger requests start on the last list, where only its head is probed).
   for (std::size_t size = 1; size <= 2 * Fit::kSmallLimit - Fit::kGranule - Heap::Tags::kHeaderSize; size += 7) {
     Result<void*> p = heap->allocate(size);
     ASSERT_TRUE(p.has_value()) << size;
     ASSERT_TRUE(valid(*heap)) << size;
     live.push_back(*p);
-    if (live.size() % 3 == 0) {  // free every third block back, so later requests meet free blocks of many sizes
+    if (++allocations % 3 == 0) {  // free every third block's predecessor, so that requests meet free blocks
       heap->deallocate(live[live.size() - 2]);
       live.erase(live.end() - 2);
       ASSERT_TRUE(valid(*heap)) << size;
