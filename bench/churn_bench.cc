@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -72,14 +73,23 @@ void* churn(void* raw) {
   return nullptr;
 }
 
+// `text` as a decimal number, or -1 when it is anything else ("2x", "", "-").
+long whole_number(const char* text) {
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  return end != text && *end == '\0' ? value : -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const long threads = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 0;
-  const long ops = argc > 2 ? std::strtol(argv[2], nullptr, 10) : 2000000;
-  if (threads < 1 || threads > 64 || ops < 1) {
-    std::fprintf(stderr, "usage: churn_bench THREADS(1..64) [OPS_PER_THREAD > 0]\n");
-    return 2;
+  // --help: the usage on stdout, exit 0; a bad argument: the usage on stderr, exit 2.
+  const bool help = argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0);
+  const long threads = argc > 1 ? whole_number(argv[1]) : 0;
+  const long ops = argc > 2 ? whole_number(argv[2]) : 2000000;
+  if (help || argc > 3 || threads < 1 || threads > 64 || ops < 1) {
+    std::fprintf(help ? stdout : stderr, "usage: churn_bench THREADS(1..64) [OPS_PER_THREAD > 0]\n");
+    return help ? 0 : 2;
   }
   std::vector<pthread_t> ids(static_cast<std::size_t>(threads));
   std::vector<Args> args(static_cast<std::size_t>(threads));

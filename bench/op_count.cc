@@ -108,11 +108,14 @@ const Entry kEntries[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 5 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr, "usage: op_count ALLOCATOR [WORKLOAD [DIVISOR [REPS]]]\nallocators:");
-    for (const Entry& e : kEntries) std::fprintf(stderr, " %s", e.name);
-    std::fprintf(stderr, "\nworkloads: a b c e (default a), divisor of the churn steps or LIFO calls (default 10)\n");
-    return 2;
+  // --help: the usage on stdout, exit 0; a wrong argument count: the usage on stderr, exit 2.
+  const bool help = argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0);
+  if (argc < 2 || argc > 5 || help) {
+    std::FILE* const out = help ? stdout : stderr;
+    std::fprintf(out, "usage: op_count ALLOCATOR [WORKLOAD [DIVISOR [REPS]]]\nallocators:");
+    for (const Entry& e : kEntries) std::fprintf(out, " %s", e.name);
+    std::fprintf(out, "\nworkloads: a b c e (default a), divisor of the churn steps or LIFO calls (default 10)\n");
+    return help ? 0 : 2;
   }
   const Entry* entry = nullptr;
   for (const Entry& e : kEntries) {

@@ -7,7 +7,8 @@
 set -euo pipefail
 failures=0
 # Every allocator op_count lists in its usage, so that a new row is covered without editing this list.
-read -r -a allocators <<<"$("$1" --help 2>&1 | sed -n 's/^allocators: //p')"
+# --help prints the usage on stdout and exits 0 (set -e stops the test otherwise).
+read -r -a allocators <<<"$("$1" --help 2>/dev/null | sed -n 's/^allocators: //p')"
 if [ "${#allocators[@]}" -lt 11 ]; then
   echo "FAIL: op_count --help lists ${#allocators[@]} allocators, expected at least 11"
   exit 1
@@ -28,6 +29,10 @@ for allocator in "${allocators[@]}"; do
 done
 if "$1" no-such-allocator e 2>/dev/null; then
   echo "FAIL: an unknown allocator was accepted"
+  failures=$((failures + 1))
+fi
+if "$1" 2>/dev/null; then
+  echo "FAIL: no arguments were accepted (expected the usage and exit 2)"
   failures=$((failures + 1))
 fi
 exit $((failures > 0))

@@ -786,6 +786,23 @@ int run(const Options& opt) {
   return 0;
 }
 
+// The usage text: on stdout for --help, after the error on stderr for an unknown option.
+void print_usage(std::FILE* out) {
+  std::fputs(
+      "usage: scaling_bench [--quick] [--small-pages] [--cells=ARENA:COUNT,...] [--plot_data=FILE]\n"
+      "  --quick            2,000 rounds per cell instead of 20,000, 0.5 s cap instead of 4 s\n"
+      "  --small-pages      the arena in 4 KiB pages (default: huge pages advised)\n"
+      "  --cells=LIST       only these cells, e.g. 16M:10,16M:1000 (arena 64K, 1M, 16M, 256M or 1G;\n"
+      "                     free blocks 10, 100, 1000, 10000 or 100000; default: every cell); a cell\n"
+      "                     the arena cannot hold reads \"—\", as in a full run\n"
+      "  --plot_data=FILE   also write gnuplot data (used by //bench:scaling_chart; SegregatedFit and\n"
+      "                     FirstFit)\n"
+      "scaling_bench_ext (./bazelw build -c opt //bench:scaling_bench_ext, then bazel-bin/bench/):\n"
+      "  the same, with the columns ext/tlsf and ext/o1heap in every table\n"
+      "  -h, --help         this text (on stdout, exit 0)\n",
+      out);
+}
+
 }  // namespace
 }  // namespace nostd::bench
 
@@ -805,19 +822,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "scaling_bench: --cells: %s\n", error.c_str());
         return 2;
       }
+    } else if (arg == "--help" || arg == "-h") {
+      nostd::bench::print_usage(stdout);
+      return 0;
     } else {
       std::fprintf(stderr, "scaling_bench: unknown option %s\n", argv[i]);
-      std::fprintf(stderr,
-                   "usage: scaling_bench [--quick] [--small-pages] [--cells=ARENA:COUNT,...] [--plot_data=FILE]\n"
-                   "  --quick            2,000 rounds per cell instead of 20,000, 0.5 s cap instead of 4 s\n"
-                   "  --small-pages      the arena in 4 KiB pages (default: huge pages advised)\n"
-                   "  --cells=LIST       only these cells, e.g. 16M:10,16M:1000 (arena 64K, 1M, 16M, 256M or 1G;\n"
-                   "                     free blocks 10, 100, 1000, 10000 or 100000; default: every cell); a cell\n"
-                   "                     the arena cannot hold reads \"—\", as in a full run\n"
-                   "  --plot_data=FILE   also write gnuplot data (used by //bench:scaling_chart; SegregatedFit and\n"
-                   "                     FirstFit)\n"
-                   "scaling_bench_ext (./bazelw build -c opt //bench:scaling_bench_ext, then bazel-bin/bench/):\n"
-                   "  the same, with the columns ext/tlsf and ext/o1heap in every table\n");
+      nostd::bench::print_usage(stderr);
       return 2;
     }
   }

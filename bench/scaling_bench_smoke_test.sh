@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of //bench:scaling_bench: two small cells run with --quick and print their tables (no latency is
-# asserted: timing belongs to the benchmark), a cell the arena cannot hold reads "—", and every kind of bad input
-# gets one line on stderr and exit 2.
+# asserted: timing belongs to the benchmark), a cell the arena cannot hold reads "—", every kind of bad input
+# gets one line on stderr and exit 2, and --help prints the usage and exits 0.
 set -euo pipefail
 bench="$1"
 failures=0
@@ -39,4 +39,7 @@ expect_refused "unknown arena in '32M:10'" --cells=32M:10
 expect_refused "free-block count 50 of '16M:50' is not in the table" --cells=16M:50
 expect_refused "an empty cell in '16M:10,'" --cells=16M:10,
 expect_refused "unknown option --cell=16M:10" --cell=16M:10
+# --help is not bad input: the usage on stdout, exit 0.
+out="$("$bench" --help 2>/dev/null)" || fail "--help: exit $?"
+grep -qF 'usage: scaling_bench' <<<"$out" || fail "--help: no usage on stdout"
 exit $((failures > 0))

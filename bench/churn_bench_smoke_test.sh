@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Smoke test of //bench:churn_bench (the threaded churn //bench:preload runs): a short run with 1 and 2 threads prints
+# its one result line (no throughput is asserted: timing belongs to the benchmark), --help prints the usage and
+# exits 0, and bad arguments get the usage on stderr and exit 2.
+set -euo pipefail
+bench="$1"
+failures=0
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+for threads in 1 2; do
+  out="$("$bench" "$threads" 20000)" || fail "$threads threads: exit $?"
+  [[ "$out" =~ ^threads=$threads\ ops=$((threads * 20000))\ seconds=[0-9.]+\ mops=[0-9.]+\ cpu_mops=[0-9.]+\ checksum=[0-9]+$ ]] ||
+    fail "$threads threads: '$out'"
+done
+
+out="$("$bench" --help 2>/dev/null)" || fail "--help: exit $?"
+[[ "$out" == "usage: churn_bench"* ]] || fail "--help: '$out' is not the usage"
+
+for args in "" "0" "65" "2x" "1 0" "1 -5" "1 10 extra"; do
+  status=0
+  # shellcheck disable=SC2086  # each case is a list of words
+  "$bench" $args >/dev/null 2>"$TEST_TMPDIR/err" || status=$?
+  [[ "$status" == 2 ]] || fail "'$args': exit $status, expected 2"
+  grep -q '^usage: churn_bench' "$TEST_TMPDIR/err" || fail "'$args': no usage on stderr"
+done
+exit $((failures > 0))
