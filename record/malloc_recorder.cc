@@ -54,7 +54,7 @@ ThreadBuffer* g_threads[kMaxThreads];
 // The file is written as g_part_path ("PATH.PID.part") and renamed to g_path when recording stops, so that
 // PATH only ever holds a whole trace and processes sharing one name do not write into each other's file: a child
 // that starts recording into the same name (Python starts a few to ask the system its name) has its own part file,
-// and the last process to finish, usually the parent, leaves its trace under the name. The part file is created at
+// and the trace with the most calls ends up under the name (malloc_recorder_stop). The part file is created at
 // the first flush, or at stop: a short-lived child that leaves through _exit() (dash does) leaves nothing behind.
 std::atomic<int> g_fd{-1};
 std::atomic_flag g_opening = ATOMIC_FLAG_INIT;  // one thread creates the file
@@ -84,6 +84,25 @@ void write_all(int fd, const void* data, std::size_t bytes) {
     p += n;
     bytes -= static_cast<std::size_t>(n);
   }
+}
+
+// The number of calls in the finished raw trace at `path` (its end record's count), or -1 when there is no file
+// there or it is not a whole raw trace (it may then be replaced).
+std::int64_t calls_in_finished_trace(const char* path) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  std::int64_t calls = -1;
+  char magic[8];
+  RawChunkHeader end{};
+  const off_t size = lseek(fd, 0, SEEK_END);
+  if (size >= static_cast<off_t>(sizeof magic + sizeof end) && pread(fd, magic, sizeof magic, 0) == sizeof magic &&
+      is_raw_trace(magic, sizeof magic) &&
+      pread(fd, &end, sizeof end, size - static_cast<off_t>(sizeof end)) == sizeof end && end.magic == kRawEndMagic &&
+      end.bytes == 0 && end.first_seq <= static_cast<std::uint64_t>(INT64_MAX)) {
+    calls = static_cast<std::int64_t>(end.first_seq);
+  }
+  close(fd);
+  return calls;
 }
 
 // The part file, created (with the magic) by the first caller; -1 when it cannot be created.
@@ -254,16 +273,31 @@ void malloc_recorder_stop() {
   const RawChunkHeader end{kRawEndMagic, 0, events};
   write_all(fd, &end, sizeof end);
   close(fd);
+  // The name goes to the trace with the most calls, and a smaller one is discarded: a wrapper (`timeout 60
+  // program`, a shell) records too and usually finishes after the program it started, and renaming its few calls
+  // over the program's trace lost that trace after the program had said it was written. Before, the last process
+  // to finish took the name whatever it held. ("%p" in the name keeps every process's trace; two processes finishing
+  // at the same moment may still both take the name, and the later rename wins.)
+  static char msg[2 * sizeof g_path + 300];  // static: no large stack frame inside a destructor
+  const std::uint64_t lost = g_lost_threads.load();
+  const char* const lost_note = lost == 0 ? "" : " (some threads unrecorded: more than 4096)";
+  const std::int64_t named_calls = calls_in_finished_trace(g_path);
+  if (named_calls >= 0 && events < static_cast<std::uint64_t>(named_calls)) {
+    unlink(g_part_path);
+    std::snprintf(msg, sizeof msg,
+                  "nostd-alloc: raw trace of %llu calls discarded: %s holds one of %lld calls from another process "
+                  "recording under that name (%%p in NOSTD_ALLOC_TRACE keeps each process's)\n",
+                  static_cast<unsigned long long>(events), g_path, static_cast<long long>(named_calls));
+    say(msg);
+    return;
+  }
   if (rename(g_part_path, g_path) != 0) {
     say("nostd-alloc: cannot rename the finished trace to the name NOSTD_ALLOC_TRACE gives; it is left as "
         "PATH.PID.part\n");
     return;
   }
-  static char msg[sizeof g_path + 200];  // static: no large stack frame inside a destructor
-  const std::uint64_t lost = g_lost_threads.load();
   std::snprintf(msg, sizeof msg, "nostd-alloc: raw trace of %llu calls written to %s%s\n",
-                static_cast<unsigned long long>(events), g_path,
-                lost == 0 ? "" : " (some threads unrecorded: more than 4096)");
+                static_cast<unsigned long long>(events), g_path, lost_note);
   say(msg);
 }
 

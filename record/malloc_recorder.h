@@ -18,8 +18,9 @@
 // sequence consistent across threads: an address cannot be handed out again before its free has its number. A
 // child after fork() stops recording (its parent's trace must not receive its events). The file is written as
 // PATH.PID.part and renamed to PATH at stop: PATH only ever holds a whole trace, and when several processes record
-// under one name (a program that starts others passes the variable on) each writes its own part file and the
-// last to finish leaves its trace; write "%p" in the path to keep every process's trace.
+// under one name (a program that starts others, or a wrapper such as `timeout`, passes the variable on) each writes
+// its own part file and PATH keeps the trace with the most calls (a smaller one finishing later is discarded, with a
+// message); write "%p" in the path to keep every process's trace.
 #pragma once
 
 #include <atomic>

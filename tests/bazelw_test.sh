@@ -110,6 +110,7 @@ EOF
 cat >"$fake/bazel" <<'EOF'
 #!/usr/bin/env bash
 echo "bazel $*" >>"$STATE/calls"
+echo "bazel ran in $PWD" >>"$STATE/calls"
 [[ "$*" == --version ]] && { echo "bazel no_version"; exit 0; }
 echo "stand-in bazel ran: $*"
 exit "${FAKE_BAZEL_RC:-0}"
@@ -188,6 +189,19 @@ says() { grep -E '^bazelw: ' "$tmp/err" | grep -qF -- "$1"; }
 every_apt_get_waits() { ! grep '^apt-get ' "$STATE/calls" | grep -qv -- '-o DPkg::Lock::Timeout=[1-9]'; }
 
 # ---- The cases -------------------------------------------------------------------------------------------------
+begin "run from a directory inside the workspace: bazel runs there (relative paths of \`run\` tools are the user's)"
+setup "${host[@]}"
+workspace="$(cd "$(dirname "$bazelw")" && pwd)"
+(cd "$workspace/tests" && run run //bench:trace_convert -- a.trace b.txt)
+check "bazel ran in $workspace/tests" called "bazel ran in $workspace/tests"
+end
+
+begin "run from outside the workspace: bazel runs in the workspace"
+setup "${host[@]}"
+(cd "$tmp" && run build //alloc)
+check "bazel ran in $workspace" called "bazel ran in $workspace"
+end
+
 begin "nothing installed (dpkg-query has heard of nothing, exits 1): installs the host packages, then runs bazel"
 setup
 run test //...

@@ -1,6 +1,7 @@
 // tests/malloc_recorder_program.cc — a program with a known allocation pattern for malloc_recorder_test.sh:
 // in each of 2 threads, 1000 malloc/free pairs, then 10 blocks grown by realloc, one 64-byte-aligned block
-// (posix_memalign) and one calloc; every block is freed. Prints "done".
+// (posix_memalign) and one calloc; every block is freed. Prints "done". With the argument "few": one malloc/free
+// pair only (a small trace recorded under the same name as a larger one).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,7 +27,12 @@ void work(unsigned seed) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "few") == 0) {
+    std::free(std::malloc(100));
+    std::puts("done");
+    return 0;
+  }
   std::thread a(work, 7);
   std::thread b(work, 13);
   a.join();

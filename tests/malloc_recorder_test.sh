@@ -4,7 +4,8 @@
 # record/malloc_recorder.h, and checks each trace: a raw trace (record/raw_trace.h) that converts to a valid trace
 # (trace_convert --check), every
 # call of the program recorded (2 threads × 1000 pairs, reallocs, the aligned block, calloc), "%p" expanded to the
-# process id, and no file at all when NOSTD_ALLOC_TRACE is unset.
+# process id, the name keeping the larger trace when a wrapper (timeout) or a later process records under it too,
+# and no file at all when NOSTD_ALLOC_TRACE is unset.
 set -euo pipefail
 program="$(realpath "$2")"
 convert="$(realpath "$3")"
@@ -53,6 +54,27 @@ check() {
     'import subprocess; l = [str(i) for i in range(300000)]; subprocess.run(["true"]); print(len(l))' >/dev/null 2>&1
   [[ "$(ls "$dir/single")" == t.trace ]] || fail "without %p: expected only t.trace, got: $(ls "$dir/single")"
   "$convert" --check "$dir/single/t.trace" >/dev/null || fail "without %p: children damaged the parent's trace"
+
+  # A wrapper that records too and finishes after the program it started (timeout waits for its child) must not
+  # rename its few calls over the program's trace: the name keeps the trace with the most calls, and the smaller one
+  # is discarded with a message.
+  mkdir "$dir/wrapped"
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/wrapped/t.trace" timeout 60 "$program" >/dev/null 2>"$dir/wrapped/stderr"
+  "$convert" --to=text "$dir/wrapped/t.trace" "$dir/wrapped/t.txt" 2>/dev/null || fail "wrapped: no valid t.trace"
+  allocs=$(grep -c '^a ' "$dir/wrapped/t.txt" || true)
+  (( allocs >= 2 * (1000 + 10 + 2) )) || fail "wrapped: t.trace has $allocs allocations, not the program's trace"
+  [[ "$(ls "$dir/wrapped")" == "$(printf 'stderr\nt.trace\nt.txt')" ]] || fail "wrapped: left $(ls "$dir/wrapped")"
+  grep -q "written to $dir/wrapped/t.trace\$" "$dir/wrapped/stderr" || fail "wrapped: the program's summary is missing"
+  # The same when the smaller trace finishes last with its stderr open (coreutils close theirs before exit): it says
+  # what it discarded.
+  mkdir "$dir/second"
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/second/t.trace" "$program" >/dev/null 2>&1
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/second/t.trace" "$program" few >/dev/null 2>"$dir/second/stderr"
+  grep -q "calls discarded: $dir/second/t.trace holds one of [0-9]* calls" "$dir/second/stderr" ||
+    fail "a smaller trace finishing last: no message ($(cat "$dir/second/stderr"))"
+  "$convert" --to=text "$dir/second/t.trace" "$dir/second/t.txt" 2>/dev/null
+  allocs=$(grep -c '^a ' "$dir/second/t.txt" || true)
+  (( allocs >= 2 * (1000 + 10 + 2) )) || fail "a smaller trace finishing last replaced the program's ($allocs allocations)"
 
   # Unset: the shim records nothing and writes nothing.
   (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
