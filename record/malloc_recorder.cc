@@ -14,7 +14,9 @@
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,17 +88,26 @@ void write_all(int fd, const void* data, std::size_t bytes) {
   }
 }
 
+// When this process started recording, on the clock the kernel stamps file times with (the coarse real-time
+// clock), so that a file written after that moment never reads as older.
+timespec g_start_time{};
+
 // The number of calls in the finished raw trace at `path` (its end record's count), or -1 when there is no file
-// there or it is not a whole raw trace (it may then be replaced).
+// there, it is not a whole raw trace, or it was written before this process started recording (a trace left by an
+// earlier run, not by a process of this one): the name may then be taken.
 std::int64_t calls_in_finished_trace(const char* path) {
   const int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   std::int64_t calls = -1;
   char magic[8];
   RawChunkHeader end{};
+  struct stat st {};
+  const bool this_run =
+      fstat(fd, &st) == 0 && (st.st_mtim.tv_sec > g_start_time.tv_sec ||
+                              (st.st_mtim.tv_sec == g_start_time.tv_sec && st.st_mtim.tv_nsec >= g_start_time.tv_nsec));
   const off_t size = lseek(fd, 0, SEEK_END);
-  if (size >= static_cast<off_t>(sizeof magic + sizeof end) && pread(fd, magic, sizeof magic, 0) == sizeof magic &&
-      is_raw_trace(magic, sizeof magic) &&
+  if (this_run && size >= static_cast<off_t>(sizeof magic + sizeof end) &&
+      pread(fd, magic, sizeof magic, 0) == sizeof magic && is_raw_trace(magic, sizeof magic) &&
       pread(fd, &end, sizeof end, size - static_cast<off_t>(sizeof end)) == sizeof end && end.magic == kRawEndMagic &&
       end.bytes == 0 && end.first_seq <= static_cast<std::uint64_t>(INT64_MAX)) {
     calls = static_cast<std::int64_t>(end.first_seq);
@@ -226,6 +237,7 @@ bool malloc_recorder_start(const char* path) {
   }
   close(probe);
   unlink(g_part_path);
+  clock_gettime(CLOCK_REALTIME_COARSE, &g_start_time);
   g_started = true;
   g_asymmetric_fence = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
   g_owner = getpid();
@@ -273,11 +285,13 @@ void malloc_recorder_stop() {
   const RawChunkHeader end{kRawEndMagic, 0, events};
   write_all(fd, &end, sizeof end);
   close(fd);
-  // The name goes to the trace with the most calls, and a smaller one is discarded: a wrapper (`timeout 60
-  // program`, a shell) records too and usually finishes after the program it started, and renaming its few calls
-  // over the program's trace lost that trace after the program had said it was written. Before, the last process
-  // to finish took the name whatever it held. ("%p" in the name keeps every process's trace; two processes finishing
-  // at the same moment may still both take the name, and the later rename wins.)
+  // Among the processes of one run recording under one name, the name goes to the trace with the most calls, and a
+  // smaller one is discarded: a wrapper (`timeout 60 program`, a shell) records too and usually finishes after the
+  // program it started, and renaming its few calls over the program's trace lost that trace after the program had
+  // said it was written. Before, the last process to finish took the name whatever it held. A trace written before
+  // this process started recording is an earlier run's and is replaced whatever its size. ("%p" in the name keeps
+  // every process's trace; two processes finishing at the same moment may still both take the name, and the later
+  // rename wins.)
   static char msg[2 * sizeof g_path + 300];  // static: no large stack frame inside a destructor
   const std::uint64_t lost = g_lost_threads.load();
   const char* const lost_note = lost == 0 ? "" : " (some threads unrecorded: more than 4096)";

@@ -20,7 +20,7 @@
 // PATH.PID.part and renamed to PATH at stop: PATH only ever holds a whole trace, and when several processes record
 // under one name (a program that starts others, or a wrapper such as `timeout`, passes the variable on) each writes
 // its own part file and PATH keeps the trace with the most calls (a smaller one finishing later is discarded, with a
-// message); write "%p" in the path to keep every process's trace.
+// message; a trace an earlier run left there is replaced); write "%p" in the path to keep every process's trace.
 #pragma once
 
 #include <atomic>

@@ -65,16 +65,23 @@ check() {
   (( allocs >= 2 * (1000 + 10 + 2) )) || fail "wrapped: t.trace has $allocs allocations, not the program's trace"
   [[ "$(ls "$dir/wrapped")" == "$(printf 'stderr\nt.trace\nt.txt')" ]] || fail "wrapped: left $(ls "$dir/wrapped")"
   grep -q "written to $dir/wrapped/t.trace\$" "$dir/wrapped/stderr" || fail "wrapped: the program's summary is missing"
-  # The same when the smaller trace finishes last with its stderr open (coreutils close theirs before exit): it says
-  # what it discarded.
-  mkdir "$dir/second"
-  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/second/t.trace" "$program" >/dev/null 2>&1
-  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/second/t.trace" "$program" few >/dev/null 2>"$dir/second/stderr"
-  grep -q "calls discarded: $dir/second/t.trace holds one of [0-9]* calls" "$dir/second/stderr" ||
-    fail "a smaller trace finishing last: no message ($(cat "$dir/second/stderr"))"
-  "$convert" --to=text "$dir/second/t.trace" "$dir/second/t.txt" 2>/dev/null
-  allocs=$(grep -c '^a ' "$dir/second/t.txt" || true)
-  (( allocs >= 2 * (1000 + 10 + 2) )) || fail "a smaller trace finishing last replaced the program's ($allocs allocations)"
+  # The same when the smaller trace finishes last with its stderr open (coreutils close theirs before exit): a shell
+  # that runs the program and then `true` records a few calls of its own and says what it discarded.
+  mkdir "$dir/shell"
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/shell/t.trace" bash -c '"$0" >/dev/null; true' "$program" \
+    2>"$dir/shell/stderr"
+  grep -q "calls discarded: $dir/shell/t.trace holds one of [0-9]* calls" "$dir/shell/stderr" ||
+    fail "a shell finishing after its program: no message ($(cat "$dir/shell/stderr"))"
+  "$convert" --to=text "$dir/shell/t.trace" "$dir/shell/t.txt" 2>/dev/null
+  allocs=$(grep -c '^a ' "$dir/shell/t.txt" || true)
+  (( allocs >= 2 * (1000 + 10 + 2) )) || fail "a shell finishing after its program replaced its trace ($allocs allocations)"
+  # A trace left by an earlier run is replaced, however many calls it holds: recording a smaller run under the same
+  # name again must not keep the stale one.
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/shell/t.trace" "$program" few >/dev/null 2>"$dir/shell/again"
+  grep -q "written to $dir/shell/t.trace\$" "$dir/shell/again" || fail "a new, smaller run: $(cat "$dir/shell/again")"
+  "$convert" --to=text "$dir/shell/t.trace" "$dir/shell/t.txt" 2>/dev/null
+  allocs=$(grep -c '^a ' "$dir/shell/t.txt" || true)
+  (( allocs < 10 )) || fail "a new, smaller run did not replace the earlier run's trace ($allocs allocations)"
 
   # Unset: the shim records nothing and writes nothing.
   (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
