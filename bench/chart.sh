@@ -27,7 +27,7 @@ while (($#)); do
   esac
   shift
 done
-# A BUILD rule's --default=--name=value (fit_compare's chart: the README's rows, since 29 bars per workload cannot be
+# A BUILD rule's --default=--name=value (fit_compare's chart: the README's rows, since 31 bars per workload cannot be
 # told apart) goes to the benchmark unless the caller passes --name= itself.
 for d in ${defaults[@]+"${defaults[@]}"}; do
   name="${d%%=*}"

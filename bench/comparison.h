@@ -290,16 +290,17 @@ inline void print_rows(std::span<const Row> rows, double cap_seconds, double tic
 }
 
 /// How to read the table. `snapshot`: when the fragmentation figures were taken ("at the end of the churn
-/// phase"); `heaps`: how the heaps were set up.
-inline void print_legend(const ComparisonOptions& opt, const Machine& m, const char* snapshot, const char* heaps) {
+/// phase"); `heaps`: how the heaps were set up; `has_json`: the tool has a --json output with wall-clock figures.
+inline void print_legend(const ComparisonOptions& opt, const Machine& m, const char* snapshot, const char* heaps,
+                         bool has_json) {
   std::printf("\nHow to read the tables:\n\n");
   std::printf(
       "- M calls/s: allocate + free calls per CPU-second of the benchmark thread (CLOCK_THREAD_CPUTIME_ID, so time "
-      "the scheduler gives to other processes is not counted; wall-clock figures are in --json) over the whole "
-      "trace, median of at least %d interleaved "
-      "run%s (more, up to 100, until they total %.1f s; runs column), after one untimed warm-up replay; spread = "
-      "(max - min) / median. ÷ first and ÷ glibc: ratio to %s and to %s in the same run.\n",
-      opt.reps, opt.reps == 1 ? "" : "s", opt.min_seconds, kFirstFitBaseline, kGlibcBaseline);
+      "the scheduler gives to other processes is not counted%s) over the whole trace, median of at least %d "
+      "interleaved run%s (more, up to 100, until they total %.1f s; runs column), after one untimed warm-up replay; "
+      "spread = (max - min) / median. ÷ first and ÷ glibc: ratio to %s and to %s in the same run.\n",
+      has_json ? "; wall-clock figures are in --json" : "", opt.reps, opt.reps == 1 ? "" : "s", opt.min_seconds,
+      kFirstFitBaseline, kGlibcBaseline);
   std::printf(
       "- Latency (ns): a separate pass reading the TSC around every call; the timer's own cost (%.0f ns, median of "
       "an empty timed region) is included; the TSC advances in steps of %.1f ns here. max is dominated by "

@@ -399,7 +399,7 @@ int run(int argc, char** argv) {
         "QuickCache<6>; +cache8k: QuickCache<8, 8192, 256>). A fresh heap per run over an arena written before any "
         "timing. " +
         std::string(kReferenceNote);
-    print_legend(comparison_options(opt), m, "at the end of the churn phase", heaps.c_str());
+    print_legend(comparison_options(opt), m, "at the end of the churn phase", heaps.c_str(), /*has_json=*/true);
     std::printf("\n- Load average (/proc/loadavg) at end: %s. Total time %.0f s.\n", m.load_end.c_str(), total);
   } else {
     print_json(results, opt, m);

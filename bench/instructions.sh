@@ -5,7 +5,7 @@
 #
 #   ./bazelw run //bench:instructions -- [WORKLOAD [DIVISOR [ALLOCATOR...]]]   (defaults: a 10, the seven uncached rows; name others, e.g. seg/compact+cache8k)
 #
-# Two callgrind runs per allocator (one counting inside allocate calls, one inside free calls); about 10 s each for
+# Two callgrind runs per allocator (one counting inside allocate calls, one inside free calls); a few seconds each for
 # workload a at divisor 10.
 set -euo pipefail
 op_count="$1"
@@ -34,6 +34,13 @@ count() {  # count ALLOCATOR FUNCTION -> instructions collected inside FUNCTION,
   cat "$log.out"
   rm -f "$log" "$log.out"
 }
+
+# Refuse an unknown allocator before the table starts (op_count --help lists the names it knows).
+read -r -a known <<<"$("$op_count" --help | sed -n 's/^allocators: //p')"
+for a in "${allocators[@]}"; do
+  [[ " ${known[*]} " == *" $a "* ]] ||
+    { echo "instructions: unknown allocator $a; op_count knows: ${known[*]}" >&2; exit 2; }
+done
 
 steps="churn steps"
 [ "$workload" = c ] && steps="LIFO calls"

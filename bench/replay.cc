@@ -412,12 +412,17 @@ int run(int argc, char** argv) {
     draw_maps(allocators, rows, t, region, region.first(arena_bytes), prefix, trace_name, opt.cap_seconds, progress);
 
   m.load_end = read_line("/proc/loadavg");
-  print_legend(copt, m, "at the peak of live bytes",
-               ("Heaps: BasicHeap<Fit, Tags, Check, RegionSource> with NullLock; \"/nochecks\" = NoChecks, otherwise "
-                "BasicChecks<> (checks every pointer freed); a fresh heap per run over an arena written before any "
-                "timing. Reallocate calls count as allocate calls in the latency columns. " +
-                std::string(kReferenceNote))
-                   .c_str());
+  print_legend(
+      copt, m, "at the peak of live bytes",
+      ("Heaps: BasicHeap<Fit, Tags, Check, Cache, RegionSource> with NullLock, named fit/tags[/nochecks][+cache]: "
+       "fit first, next, best or seg (SegregatedFit<>); tags compact (CompactTags), compact32 "
+       "(BasicCompactTags<uint32_t>, the drop-in malloc's arena heap with +cache) or full (FullTags); "
+       "\"/nochecks\" = NoChecks, otherwise BasicChecks<> (checks every pointer freed); +cache: QuickCache<>. "
+       "A fresh heap per run over an arena written before any timing. Reallocate calls count as allocate "
+       "calls in the latency columns. " +
+       std::string(kReferenceNote))
+          .c_str(),
+      /*has_json=*/false);
   std::printf(
       "- Sizing: for each composition, the smallest arena (to within 0.1%%) in which the whole trace runs with no "
       "failed allocation: the first probe is the memory the table's run touched, then doubling or bisection over "
