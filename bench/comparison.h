@@ -326,6 +326,10 @@ inline void print_legend(const ComparisonOptions& opt, const Machine& m, const c
       opt.cap_seconds);
 }
 
+/// What every table's heap note says about the tag layouts' part of a row name (bench/allocator_list.h names them).
+inline constexpr const char* kTagsNote =
+    "tags compact (CompactTags), compact32 (BasicCompactTags<uint32_t>) or full (FullTags)";
+
 /// What every table's heap note says about the reference allocators.
 inline constexpr const char* kReferenceNote =
     "glibc: malloc/free with M_TRIM_THRESHOLD raised to 1 GiB and M_MMAP_THRESHOLD fixed at 32 MiB, its heap "

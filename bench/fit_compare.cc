@@ -392,9 +392,9 @@ int run(int argc, char** argv) {
   if (opt.format == Format::kTable) {
     const std::string heaps =
         "Heaps: BasicHeap<Fit, Tags, Check, Cache, RegionSource> with NullLock, named fit/tags[/check][+cache]: "
-        "fit first, next, best or seg (SegregatedFit<>; seg-l16 and seg-l32: SegregatedFit<0, 16> and <0, 32>); tags "
-        "compact (CompactTags), compact32 "
-        "(BasicCompactTags<uint32_t>) or full (FullTags); check BasicChecks<> unless named (nochecks, "
+        "fit first, next, best or seg (SegregatedFit<>; seg-l16 and seg-l32: SegregatedFit<0, 16> and <0, 32>); " +
+        std::string(kTagsNote) +
+        "; check BasicChecks<> unless named (nochecks, "
         "unsafe-unlink: BasicChecks without safe unlinking, hardened, debug); +cache: QuickCache<> (+cache6: "
         "QuickCache<6>; +cache8k: QuickCache<8, 8192, 256>). A fresh heap per run over an arena written before any "
         "timing. " +

@@ -415,9 +415,10 @@ int run(int argc, char** argv) {
   print_legend(
       copt, m, "at the peak of live bytes",
       ("Heaps: BasicHeap<Fit, Tags, Check, Cache, RegionSource> with NullLock, named fit/tags[/nochecks][+cache]: "
-       "fit first, next, best or seg (SegregatedFit<>); tags compact (CompactTags), compact32 "
-       "(BasicCompactTags<uint32_t>, the drop-in malloc's arena heap with +cache) or full (FullTags); "
-       "\"/nochecks\" = NoChecks, otherwise BasicChecks<> (checks every pointer freed); +cache: QuickCache<>. "
+       "fit first, next, best or seg (SegregatedFit<>); " +
+       std::string(kTagsNote) +
+       "; \"/nochecks\" = NoChecks, otherwise BasicChecks<> (checks every pointer freed); +cache: QuickCache<> "
+       "(seg/compact32+cache is the drop-in malloc's arena heap). "
        "A fresh heap per run over an arena written before any timing. Reallocate calls count as allocate "
        "calls in the latency columns. " +
        std::string(kReferenceNote))

@@ -797,9 +797,9 @@ void print_usage(std::FILE* out) {
       "                     the arena cannot hold reads \"—\", as in a full run\n"
       "  --plot_data=FILE   also write gnuplot data (used by //bench:scaling_chart; SegregatedFit and\n"
       "                     FirstFit)\n"
+      "  -h, --help         this text (on stdout, exit 0)\n"
       "scaling_bench_ext (./bazelw build -c opt //bench:scaling_bench_ext, then bazel-bin/bench/):\n"
-      "  the same, with the columns ext/tlsf and ext/o1heap in every table\n"
-      "  -h, --help         this text (on stdout, exit 0)\n",
+      "  the same, with the columns ext/tlsf and ext/o1heap in every table\n",
       out);
 }
 

@@ -293,8 +293,6 @@ void malloc_recorder_stop() {
   // every process's trace; two processes finishing at the same moment may still both take the name, and the later
   // rename wins.)
   static char msg[2 * sizeof g_path + 300];  // static: no large stack frame inside a destructor
-  const std::uint64_t lost = g_lost_threads.load();
-  const char* const lost_note = lost == 0 ? "" : " (some threads unrecorded: more than 4096)";
   const std::int64_t named_calls = calls_in_finished_trace(g_path);
   if (named_calls >= 0 && events < static_cast<std::uint64_t>(named_calls)) {
     unlink(g_part_path);
@@ -310,8 +308,10 @@ void malloc_recorder_stop() {
         "PATH.PID.part\n");
     return;
   }
+  const std::uint64_t lost = g_lost_threads.load();
   std::snprintf(msg, sizeof msg, "nostd-alloc: raw trace of %llu calls written to %s%s\n",
-                static_cast<unsigned long long>(events), g_path, lost_note);
+                static_cast<unsigned long long>(events), g_path,
+                lost == 0 ? "" : " (some threads unrecorded: more than 4096)");
   say(msg);
 }
 
