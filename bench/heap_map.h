@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alloc/basic_heap.h"
@@ -154,11 +155,30 @@ HeapMap replay_map(std::span<std::byte> arena, const Trace& trace, std::uint64_t
 
 /// One composition's pictures with its panel title.
 struct HeapMapPanel {
-  std::string title;  ///< e.g. "best/compact: touched 1.31 × peak"
+  std::string title;  ///< the composition, e.g. "best/compact"
   HeapMap map;        ///< the pictures
+  std::string note;   ///< a second title line, e.g. "touched 1.31 × peak" (empty: none)
 };
 
 namespace internal {
+
+/// `text` as a gnuplot string literal: single-quoted (no escapes are read inside), a quote doubled, so that any
+/// trace name or title reaches the picture as it is.
+inline std::string gnuplot_quote(std::string_view text) {
+  std::string quoted = "'";
+  for (const char c : text) {
+    quoted += c;
+    if (c == '\'') quoted += '\'';
+  }
+  return quoted + "'";
+}
+
+/// A panel's title for gnuplot's `set title`: the composition on the first line, its note under it. A panel is
+/// 230 pixels wide, so "seg/compact32+cache: touched 1.02× peak" on one line ran into the next panel's title.
+inline std::string panel_title(const HeapMapPanel& panel) {
+  if (panel.note.empty()) return gnuplot_quote(panel.title);
+  return gnuplot_quote(panel.title) + ".\"\\n\"." + gnuplot_quote(panel.note);
+}
 
 /// The colour of a pixel: used (dark blue) and free (orange) mixed by their bytes; background (light grey) for
 /// bytes of neither (untouched tail, or beyond the arena's blocks).
@@ -218,15 +238,15 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
   const double kib = static_cast<double>(s.row_bytes() * s.rows) / 1024;
   std::fprintf(gp, "set terminal pngcairo noenhanced size %zu,420 font 'DejaVu Sans,9'\n", 90 + 230 * n);
   std::fprintf(gp, "set output '%s'\n", out_over_time.c_str());
-  std::fprintf(gp, "set multiplot layout 1,%zu title \"%s\\nused: blue, free: orange, never carved: grey\"\n", n,
-               caption.c_str());
+  std::fprintf(gp, "set multiplot layout 1,%zu title %s.\"\\nused: blue, free: orange, never carved: grey\"\n", n,
+               internal::gnuplot_quote(caption).c_str());
   // About three labelled ticks per panel (a 1-2-5 step): gnuplot's own choice crowds the narrow panels.
   double step = 1;
   while (step * 10 <= static_cast<double>(calls) / 3) step *= 10;
   step *= static_cast<double>(calls) / 3 >= 5 * step ? 5 : static_cast<double>(calls) / 3 >= 2 * step ? 2 : 1;
   std::fprintf(gp, "set xlabel 'operation'\nunset key\nset tics out\nset format x '%%.0s%%c'\nset xtics %g\n", step);
   for (std::size_t k = 0; k < n; ++k) {
-    std::fprintf(gp, "set title '%s'\n", panels[k].title.c_str());
+    std::fprintf(gp, "set title %s\n", internal::panel_title(panels[k]).c_str());
     std::fprintf(gp, "%s\n", k == 0 ? "set ylabel 'address, KiB from arena start'" : "unset ylabel");
     std::fprintf(gp, "set xrange [0:%llu]\nset yrange [0:%g]\n", static_cast<unsigned long long>(calls), kib);
     std::fprintf(gp,
@@ -238,13 +258,14 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
   std::fprintf(gp, "set terminal pngcairo noenhanced size %zu,330 font 'DejaVu Sans,9'\n", 40 + 230 * n);
   std::fprintf(gp, "set output '%s'\n", out_peak.c_str());
   std::fprintf(gp,
-               "set multiplot layout 1,%zu title \"%s: the arena at the peak of live bytes (%.0f KiB shown, left to "
+               "set multiplot layout 1,%zu title %s.\": the arena at the peak of live bytes (%.0f KiB shown, left to "
                "right, top to bottom)\"\n",
-               n, caption.c_str(), static_cast<double>(s.peak_pixel_bytes()) * s.peak_side * s.peak_side / 1024);
+               n, internal::gnuplot_quote(caption).c_str(),
+               static_cast<double>(s.peak_pixel_bytes()) * s.peak_side * s.peak_side / 1024);
   std::fprintf(gp, "unset xlabel\nunset ylabel\nunset tics\nunset border\nset size ratio -1\n");
   std::fprintf(gp, "set xrange [0:%u]\nset yrange [0:%u]\n", s.peak_side, s.peak_side);
   for (std::size_t k = 0; k < n; ++k) {
-    std::fprintf(gp, "set title '%s'\n", panels[k].title.c_str());
+    std::fprintf(gp, "set title %s\n", internal::panel_title(panels[k]).c_str());
     std::fprintf(gp, "plot '%s/map%zu_peak.rgb' binary array=(%u,%u) format='%%uchar%%uchar%%uchar' with rgbimage\n",
                  work_dir.c_str(), k, s.peak_side, s.peak_side);
   }

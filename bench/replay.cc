@@ -310,12 +310,12 @@ void draw_maps(const std::vector<const AllocatorEntry*>& allocators, const std::
     std::snprintf(label, sizeof label, "heap map %-22s", a->name);
     progress.begin(label, 1);
     progress.update(0, 0);
-    HeapMapPanel p{a->name, a->map(arena, t.ops, t.info.drain_begin, slots, shape)};
+    HeapMapPanel p{a->name, a->map(arena, t.ops, t.info.drain_begin, slots, shape), {}};
     const Row* r = find_row(rows, a->name);
     if (p.map.capped) {
-      p.title += ": capped at call " + std::to_string(p.map.calls);
+      p.note = "capped at call " + std::to_string(p.map.calls);
     } else if (r != nullptr) {
-      if (const std::optional<double> touched = touched_ratio(*r)) p.title += fmt(": touched %.2f× peak", *touched);
+      if (const std::optional<double> touched = touched_ratio(*r)) p.note = fmt("touched %.2f× peak", *touched);
     }
     panels.push_back(std::move(p));
   }
