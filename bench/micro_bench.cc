@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <sstream>
 #include <string>
@@ -247,11 +248,26 @@ BENCHMARK_TEMPLATE(BM_StringPushBack, SegCompactCache)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_StringPushBack, SegCompactNoChecksCache)->NOSTD_COUNTS;
 BENCHMARK_TEMPLATE(BM_StringPushBack, MallocAdapter)->NOSTD_COUNTS;
 
-/// The compositions in the order the ratio table lists them (the benchmarks run in a random order).
-constexpr const char* kColumnOrder[] = {
-    "FirstCompact", "FirstFull",  "NextCompact", "NextFull",        "BestCompact",
-    "BestFull",     "SegCompact", "SegFull",     "SegCompactCache", "SegCompactNoChecksCache",
-    "MallocAdapter"};
+/// The compositions in the order the ratio table lists them (the benchmarks run in a random order): the name in the
+/// benchmark's (`BM_AllocFree<FirstCompact>`, what --benchmark_filter matches) and the column's, which is
+/// fit_compare's row name for the same heap (README, "Performance"; BasicChecks unless "/nochecks").
+struct Column {
+  const char* benchmark;  ///< the type between the angle brackets
+  const char* heading;    ///< fit_compare's name
+};
+constexpr Column kColumns[] = {
+    {"FirstCompact", "first/compact"},
+    {"FirstFull", "first/full"},
+    {"NextCompact", "next/compact"},
+    {"NextFull", "next/full"},
+    {"BestCompact", "best/compact"},
+    {"BestFull", "best/full"},
+    {"SegCompact", "seg/compact"},
+    {"SegFull", "seg/full"},
+    {"SegCompactCache", "seg/compact+cache"},
+    {"SegCompactNoChecksCache", "seg/compact/nochecks+cache"},
+    {"MallocAdapter", "glibc"},
+};
 
 /// Google Benchmark's console output, then a table of every composition's CPU time per iteration as a ratio to
 /// glibc's on the same benchmark and argument, measured in the same run: absolute times came out 2-3.5x apart on two
@@ -309,23 +325,34 @@ class RatioToGlibcReporter : public benchmark::ConsoleReporter {
     }
   }
 
-  /// Prints the ratio table (nothing when glibc did not run, e.g. under a --benchmark_filter without it).
+  /// Prints the ratio table: nothing when no benchmark ran (--benchmark_list_tests, a filter that matches none), a
+  /// note when glibc did not run (a --benchmark_filter without MallocAdapter).
   void print_ratios(std::FILE* out) const {
     const std::string glibc = "MallocAdapter";
+    if (times_.empty()) return;
     std::vector<std::string> columns;
+    bool has_glibc = false;
     for (const auto& [row, by_column] : times_) {
       for (const auto& [column, times] : by_column) {
-        if (column != glibc && std::find(columns.begin(), columns.end(), column) == columns.end()) {
+        if (column == glibc) {
+          has_glibc = true;
+        } else if (std::find(columns.begin(), columns.end(), column) == columns.end()) {
           columns.push_back(column);
         }
       }
+    }
+    if (!has_glibc) {
+      std::fprintf(out, "\nNo ratio table: glibc did not run (add MallocAdapter to --benchmark_filter).\n");
+      return;
     }
     std::sort(columns.begin(), columns.end(),
               [](const std::string& a, const std::string& b) { return std::pair(rank(a), a) < std::pair(rank(b), b); });
     std::fprintf(out, "\nCPU time per iteration / glibc's in this run (below 1.00: faster than glibc)%s\n",
                  repetitions_ > 1 ? "; medians of the repetitions, run in random order" : "");
+    std::fprintf(out,
+                 "columns: fit_compare's names for the heaps (first/compact is BM_...<FirstCompact>, and so on)\n");
     std::fprintf(out, "%-22s", "benchmark");
-    for (const std::string& column : columns) std::fprintf(out, " %12s", column.c_str());
+    for (const std::string& column : columns) std::fprintf(out, " %*s", width(column), heading(column));
     std::fprintf(out, " %12s\n", "glibc time");
     for (const auto& [row, by_column] : times_) {
       const auto base_times = by_column.find(glibc);
@@ -336,9 +363,9 @@ class RatioToGlibcReporter : public benchmark::ConsoleReporter {
         const auto found = by_column.find(column);
         const double time = found == by_column.end() ? 0 : found->second.value();
         if (base > 0 && time > 0) {
-          std::fprintf(out, " %12.2f", time / base);
+          std::fprintf(out, " %*.2f", width(column), time / base);
         } else {
-          std::fprintf(out, " %12s", "-");
+          std::fprintf(out, " %*s", width(column), "-");
         }
       }
       if (base > 0) {
@@ -374,9 +401,20 @@ class RatioToGlibcReporter : public benchmark::ConsoleReporter {
     }
   };
 
+  static const Column* find_column(const std::string& column) {
+    return std::find_if(std::begin(kColumns), std::end(kColumns),
+                        [&](const Column& c) { return column == c.benchmark; });
+  }
   static std::size_t rank(const std::string& column) {
-    const auto* found = std::find(std::begin(kColumnOrder), std::end(kColumnOrder), column);
-    return static_cast<std::size_t>(found - std::begin(kColumnOrder));
+    return static_cast<std::size_t>(find_column(column) - std::begin(kColumns));
+  }
+  // fit_compare's name for the heap, or the benchmark's when the table does not know it.
+  static const char* heading(const std::string& column) {
+    const Column* found = find_column(column);
+    return found != std::end(kColumns) ? found->heading : column.c_str();
+  }
+  static int width(const std::string& column) {
+    return static_cast<int>(std::max<std::size_t>(12, std::strlen(heading(column))));
   }
 
   std::map<Row, std::map<std::string, Times>> times_;
