@@ -237,7 +237,7 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
   const std::size_t n = panels.size();
   const double kib = static_cast<double>(s.row_bytes() * s.rows) / 1024;
   std::fprintf(gp, "set terminal pngcairo noenhanced size %zu,420 font 'DejaVu Sans,9'\n", 90 + 230 * n);
-  std::fprintf(gp, "set output '%s'\n", out_over_time.c_str());
+  std::fprintf(gp, "set output %s\n", internal::gnuplot_quote(out_over_time).c_str());
   std::fprintf(gp, "set multiplot layout 1,%zu title %s.\"\\nused: blue, free: orange, never carved: grey\"\n", n,
                internal::gnuplot_quote(caption).c_str());
   // About three labelled ticks per panel (a 1-2-5 step): gnuplot's own choice crowds the narrow panels.
@@ -256,7 +256,7 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
   }
   std::fprintf(gp, "unset multiplot\n");
   std::fprintf(gp, "set terminal pngcairo noenhanced size %zu,330 font 'DejaVu Sans,9'\n", 40 + 230 * n);
-  std::fprintf(gp, "set output '%s'\n", out_peak.c_str());
+  std::fprintf(gp, "set output %s\n", internal::gnuplot_quote(out_peak).c_str());
   std::fprintf(gp,
                "set multiplot layout 1,%zu title %s.\": the arena at the peak of live bytes (%.0f KiB shown, left to "
                "right, top to bottom)\"\n",

@@ -1,6 +1,6 @@
 // tests/heap_map_test.cc — the heap map's gnuplot script (bench/heap_map.h): strings reach gnuplot quoted whatever
-// they hold, a panel's title puts its note on a second line, and (where gnuplot is installed) a map whose caption
-// and titles hold quotes and backslashes is drawn to both PNG files.
+// they hold, a panel's title puts its note on a second line, and (where gnuplot is installed) a map whose caption,
+// titles and output paths hold quotes and backslashes is drawn to both PNG files.
 #include "bench/heap_map.h"
 
 #include <gtest/gtest.h>
@@ -61,8 +61,8 @@ TEST(HeapMap, DrawsWhateverTheCaptionAndTitlesHold) {
   const HeapMapShape shape{4, 4, 4, 16 * 16, 1};
   const std::vector<HeapMapPanel> panels = {{"first/compact", small_map(), "touched 1.54× peak"},
                                             {"a 'quoted' \"name\\", small_map(), ""}};
-  const std::string out = dir + "/map.png";
-  const std::string peak = dir + "/map_peak.png";
+  const std::string out = dir + "/it's a map.png";  // --heap_map=PREFIX is the user's path, quotes and all
+  const std::string peak = dir + "/it's a map_peak.png";
   const std::string err =
       draw_heap_maps(panels, shape.span, 100, dir, out, peak, "heap map of it's \"a\\b\".trace (100 calls)");
   EXPECT_EQ(err, "");
