@@ -53,5 +53,11 @@ bench/"$bench" --plot_data="$tmp/$stem.dat" "$@" | tee "$out_dir/$stem.md"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 machine="${cpu}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
-gnuplot -e "datafile='$tmp/$stem.dat'; outfile='$out_dir/$stem.png'; machine='$machine'" "bench/$script"
+# A gnuplot string literal: single-quoted, a quote doubled (--out=DIR is the user's path and may hold one).
+gnuplot_quote() {
+  local q="'"
+  printf "'%s'" "${1//$q/$q$q}"
+}
+gnuplot -e "datafile=$(gnuplot_quote "$tmp/$stem.dat"); outfile=$(gnuplot_quote "$out_dir/$stem.png"); \
+machine=$(gnuplot_quote "$machine")" "bench/$script"
 echo "chart: wrote $out_dir/$stem.png and $out_dir/$stem.md" >&2

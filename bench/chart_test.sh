@@ -2,7 +2,8 @@
 # Test of bench/chart.sh's argument handling, with a stand-in benchmark and a stand-in gnuplot (so that it needs no
 # package and no timing): a rule's --default=--name=value reaches the benchmark unless the caller passes --name=...
 # itself (fit_compare's --policies= counting as --allocators=), the caller's other options pass through, --out= is
-# where the tables go, and a rule without defaults (//bench:scaling_chart) passes the caller's options alone.
+# where the tables go (a quote in it reaches gnuplot quoted), and a rule without defaults (//bench:scaling_chart)
+# passes the caller's options alone.
 set -euo pipefail
 chart="$(realpath "$1")"
 work="$(mktemp -d)"
@@ -14,7 +15,8 @@ cat >"$work/bench/fake_bench" <<'SH'
 shift
 printf '%s\n' "$@"
 SH
-printf '#!/bin/sh\nexit 0\n' >"$work/bin/gnuplot"
+# The stand-in gnuplot keeps the expression it was given with -e.
+printf '#!/bin/sh\nprintf "%%s\\n" "$2" >"%s/gnuplot_e"\n' "$work" >"$work/bin/gnuplot"
 chmod +x "$work/bench/fake_bench" "$work/bin/gnuplot"
 failures=0
 check() {  # check NAME EXPECTED_LINES CHART_ARGS... : the benchmark must receive exactly EXPECTED_LINES
@@ -44,4 +46,8 @@ check "the caller's --allocators= replaces the default" $'--workloads=e\n--alloc
 check "the caller's --policies= replaces it too" "--policies==c" "${rule[@]}" --policies==c
 check "a rule without defaults" "--quick" --quick
 out_dir="$work/elsewhere" check "--out= names the directory" "--allocators==a,=b" "${rule[@]}" --out=elsewhere
+out_dir="$work/it's here" check "--out= may hold a quote" "--quick" "--out=it's here" --quick
+expected="outfile='$work/it''s here/stem.png'"
+grep -qF "$expected" "$work/gnuplot_e" ||
+  { echo "FAIL: gnuplot's outfile is not quoted: $(cat "$work/gnuplot_e")"; failures=$((failures + 1)); }
 exit $((failures > 0))
