@@ -217,7 +217,7 @@ class BasicHeap {
       if (ptr == nullptr) return;
       Guard guard(lock_, regions_);
       Result<std::byte*> block = checked_block(ptr);
-      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
       before_operation();
       if (layout.size() > visible_bytes(*block) || !is_aligned(ptr, layout.align())) {
         Check::on_fault(HeapFault{AllocError::kInvalidLayout, ptr,
@@ -258,7 +258,7 @@ class BasicHeap {
     std::byte* block = nullptr;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> checked = checked_block(ptr);
-      if (!checked) Check::on_fault(HeapFault{checked.error(), ptr, describe(checked.error())});
+      if (!checked) Check::on_fault(pointer_fault(checked.error(), ptr));
       block = *checked;
     } else {
       block = block_of(ptr);
@@ -461,6 +461,24 @@ class BasicHeap {
       default:
         return "heap check failed";
     }
+  }
+
+  // The fault a pointer check's error makes (deallocate, reallocate, usable_size): the pointer and the error's reason,
+  // except for a used block that fails its trailer (HardenedChecks and up), which says why in its own words, and under
+  // DebugChecks, for a write past the request, names the first canary byte overwritten instead of the pointer: where a
+  // debugger should look. Below HardenedChecks the code is what it was before the trailer's reasons came here.
+  [[gnu::always_inline]] HeapFault pointer_fault(AllocError error, void* ptr) const noexcept {
+    if constexpr (kHardenedLevel) {
+      if (error == AllocError::kCorrupted) return trailer_fault(ptr);
+    }
+    return HeapFault{error, ptr, describe(error)};
+  }
+  // pointer_fault's kCorrupted: the block at `ptr` passed every check but its trailer. Out of line: only a fault
+  // comes here.
+  [[gnu::cold, gnu::noinline]] HeapFault trailer_fault(void* ptr) const noexcept {
+    const UsedBlockFault fault = used_block_fault(block_of(ptr));
+    if (fault.why == nullptr) return HeapFault{AllocError::kCorrupted, ptr, describe(AllocError::kCorrupted)};
+    return HeapFault{AllocError::kCorrupted, fault.byte != nullptr ? fault.byte : ptr, fault.why};
   }
 
   // Observers take the source's region on first use too, so a fresh heap reports its real capacity. A heap is
@@ -923,7 +941,7 @@ class BasicHeap {
       // the cache, which merges with nothing. Without a cache, -Os keeps checked_block's one copy (below).
       const RegionHeader* region = nullptr;
       Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
-      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
       if constexpr (kCaching) {
         if (cache_put(*block)) return;
       }
@@ -931,7 +949,7 @@ class BasicHeap {
       return;  // BasicChecks: no before_operation/after_operation work
     } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> block = checked_block_for_free(ptr);
-      if (!block) Check::on_fault(HeapFault{block.error(), ptr, describe(block.error())});
+      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
       before_operation();
       free_block(*block);
     } else {
@@ -1564,7 +1582,7 @@ class BasicHeap {
       *region_out = region;
     }
     if constexpr (kHardenedLevel) {
-      if (used_block_fault(block) != nullptr) return fail(AllocError::kCorrupted);
+      if (used_block_fault(block).why != nullptr) return fail(AllocError::kCorrupted);
     }
     return block;
   }
@@ -1654,22 +1672,31 @@ class BasicHeap {
     internal::store_word<std::uint32_t>(at + kCheckBytes - 4, check_word(block));
   }
 
-  // Why used block `block` (its size already checked to lie in its region) fails its trailer, or nullptr: the check
-  // word first (it covers the slack, so a slack that passes is the one written), then the canary bytes.
-  const char* used_block_fault(const std::byte* block) const noexcept {
+  // Why a used block fails its trailer (why == nullptr: it does not), and the first byte overwritten when a canary
+  // says which (byte == nullptr: the block as a whole, for a check word that does not match or a recorded size out of
+  // range; the caller names the block or the pointer it was given).
+  struct UsedBlockFault {
+    const char* why;
+    const void* byte;
+  };
+
+  // Why used block `block` (its size already checked to lie in its region) fails its trailer: the check word first (it
+  // covers the slack, so a slack that passes is the one written), then the canary bytes.
+  UsedBlockFault used_block_fault(const std::byte* block) const noexcept {
     const std::byte* const at = trailer(block);
     if (internal::load_word<std::uint32_t>(at + kCheckBytes - 4) != check_word(block)) {
-      return "used block's check word does not match (header or check word overwritten, or a forged block)";
+      return {"used block's check word does not match (header or check word overwritten, or a forged block)", nullptr};
     }
     if constexpr (kDebugLevel) {
       const std::size_t slack = slack_of(block);
-      if (slack == 0 || slack > usable_bytes(block)) return "used block's recorded requested size is out of range";
-      if (internal::unchecked_find_other(block + Tags::kHeaderSize + usable_bytes(block) - slack, slack,
-                                         DebugPatterns::kCanary) != nullptr) {
-        return "bytes past the requested size were overwritten (buffer overflow)";
+      if (slack == 0 || slack > usable_bytes(block))
+        return {"used block's recorded requested size is out of range", nullptr};
+      if (const std::byte* bad = internal::unchecked_find_other(block + Tags::kHeaderSize + usable_bytes(block) - slack,
+                                                                slack, DebugPatterns::kCanary)) {
+        return {"bytes past the requested size were overwritten (buffer overflow)", bad};
       }
     }
-    return nullptr;
+    return {nullptr, nullptr};
   }
 
   // The bytes of free block `block` that hold the poison pattern: all but its header, links and footer.
@@ -1740,8 +1767,9 @@ class BasicHeap {
     for (const RegionHeader* region = regions_; region != nullptr; region = region->next) {
       for (const std::byte* block = region->first; block != region->end; block += Tags::size(block)) {
         if (Tags::used(block)) {
-          if (const char* why = used_block_fault(block)) {
-            return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, block, why});
+          if (const UsedBlockFault fault = used_block_fault(block); fault.why != nullptr) {
+            const void* where = fault.byte != nullptr ? fault.byte : block;
+            return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, fault.why});
           }
         } else if constexpr (kDebugLevel) {
           std::byte* const b = const_cast<std::byte*>(block);

@@ -208,13 +208,18 @@ TYPED_TEST(DebugUp, OneByteOverflowIsReported) {
   EXPECT_EQ(this->heap().usable_size(b), Misuse<TypeParam>::kSize);
   expose(b + Misuse<TypeParam>::kSize, 1);
   b[Misuse<TypeParam>::kSize] = std::byte{0};
-  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kCorrupted, b);
-  EXPECT_FAULT((void)this->heap().reallocate(b, 200), AllocError::kCorrupted, b);
+  // Every report names the byte written past the request, where a debugger should look, and says it was an overflow.
+  std::byte* const overwritten = b + Misuse<TypeParam>::kSize;
+  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kCorrupted, overwritten);
+  EXPECT_NE(std::strstr(testing::RecordingHandler::last.what, "overflow"), nullptr)
+      << testing::RecordingHandler::last.what;
+  EXPECT_FAULT((void)this->heap().reallocate(b, 200), AllocError::kCorrupted, overwritten);
   this->expect_refused(b, AllocError::kCorrupted, false);
   ValidateResult r = this->heap().validate();
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().error, AllocError::kCorrupted);
-  EXPECT_EQ(r.error().where, b - TypeParam::Heap::Tags::kHeaderSize);
+  EXPECT_EQ(r.error().where, overwritten);
+  EXPECT_NE(std::strstr(r.error().what, "overflow"), nullptr) << r.error().what;
   b[Misuse<TypeParam>::kSize] = DebugPatterns::kCanary;
 }
 
