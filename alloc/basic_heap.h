@@ -463,7 +463,7 @@ class BasicHeap {
     }
   }
 
-  // The fault a pointer check's error makes (deallocate, reallocate, usable_size): the pointer and the error's reason,
+  // The fault a pointer check's error makes (deallocate and reallocate): the pointer and the error's reason,
   // except for a used block that fails its trailer (HardenedChecks and up), which says why in its own words, and under
   // DebugChecks, for a write past the request, names the first canary byte overwritten instead of the pointer: where a
   // debugger should look. Below HardenedChecks the code is what it was before the trailer's reasons came here.
