@@ -262,12 +262,13 @@ check "exit status 0" status_is 0
 check "installs ${arm[*]} once" installs "${arm[*]}"
 end
 
-begin "--config=fuzz installs clang-19, its runtimes and LLD 19 (the linker .bazelrc names)"
+begin "--config=fuzz installs clang-19, its runtimes, LLD 19 (the linker .bazelrc names) and LLVM 19 (the symbolizer)"
 setup "${host[@]}"
 run run --config=fuzz //tests:heap_fuzzer
 check "exit status 0" status_is 0
 check "installs clang-19" called_like "apt-get .*install .*clang-19 libclang-rt-19-dev"
 check "installs lld-19" called_like "apt-get .*install .* lld-19( |\$)"
+check "installs llvm-19 (the symbolizer)" called_like "apt-get .*install .* llvm-19( |\$)"
 end
 
 begin "targets with their own tools: //bench:chart needs gnuplot-nox, //bench/footprint the Arm and RISC-V toolchains"
