@@ -47,7 +47,8 @@ concept HasUsableSize = Allocator<A> && requires(const A& a, const void* ptr) {
 
 namespace internal {
 
-/// Fails to compile with one line naming the first Allocator requirement `A` misses; true when `A` satisfies it.
+/// Fails to compile with one line naming the first Allocator requirement `A` misses, and returns true
+/// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.
 /// Use as `static_assert(internal::diagnose_allocator<A>());` at the top of a class template.
 template <class A>
 consteval bool diagnose_allocator() {
@@ -59,8 +60,10 @@ consteval bool diagnose_allocator() {
     static_assert(dependent_false<A>, "Allocator: missing `Result<void*> allocate(Layout)`");
   } else if constexpr (!requires(A & a, void* ptr, Layout layout) { a.deallocate(ptr, layout); }) {
     static_assert(dependent_false<A>, "Allocator: missing `void deallocate(void*, Layout)`");
+  } else if constexpr (!Allocator<A>) {
+    static_assert(dependent_false<A>, "Allocator: does not satisfy `Allocator` (alloc/allocator.h)");
   }
-  return Allocator<A>;
+  return true;
 }
 
 }  // namespace internal

@@ -80,20 +80,36 @@ class BasicHeap {
   static_assert(internal::kRoleCount<role::Source, Policies...> == 1,
                 "BasicHeap: no heap source given (StaticArraySource<Bytes>, RegionSource or MmapSource<Bytes>)");
 
- public:
-  using Fit = internal::PickRoleT<role::Fit, FirstFit, Policies...>;
-  using Tags = internal::PickRoleT<role::Tags, CompactTags, Policies...>;
-  using Lock = internal::PickRoleT<role::Lock, NullLock, Policies...>;
-  using Check = internal::PickRoleT<role::Check, BasicChecks<>, Policies...>;
-  using Source = internal::PickRoleT<role::Source, internal::NoPolicy, Policies...>;
-  using Cache = internal::PickRoleT<role::Cache, NoCache, Policies...>;
+  // The policies as given, each checked against its concept with one line naming what it misses. The heap is built
+  // from them when they pass and from the defaults (a stand-in source) when one does not, so that a misuse stops the
+  // compile at that line alone instead of failing again at every use of the policy below
+  // (//tests:diagnostics_test counts the errors).
+  using GivenFit = internal::PickRoleT<role::Fit, FirstFit, Policies...>;
+  using GivenTags = internal::PickRoleT<role::Tags, CompactTags, Policies...>;
+  using GivenLock = internal::PickRoleT<role::Lock, NullLock, Policies...>;
+  using GivenCheck = internal::PickRoleT<role::Check, BasicChecks<>, Policies...>;
+  using GivenSource = internal::PickRoleT<role::Source, internal::StandInSource, Policies...>;
+  using GivenCache = internal::PickRoleT<role::Cache, NoCache, Policies...>;
+  static_assert(internal::diagnose_fit_policy<GivenFit>());
+  static_assert(internal::diagnose_tag_layout<GivenTags>());
+  static_assert(internal::diagnose_lock_policy<GivenLock>());
+  static_assert(internal::diagnose_check_policy<GivenCheck>());
+  static_assert(internal::diagnose_heap_source<GivenSource>());
+  static_assert(internal::diagnose_cache_policy<GivenCache>());
 
-  static_assert(internal::diagnose_fit_policy<Fit>());
-  static_assert(internal::diagnose_tag_layout<Tags>());
-  static_assert(internal::diagnose_lock_policy<Lock>());
-  static_assert(internal::diagnose_check_policy<Check>());
-  static_assert(internal::diagnose_heap_source<Source>());
-  static_assert(internal::diagnose_cache_policy<Cache>());
+ public:
+  /// The fit policy (FirstFit when none is given).
+  using Fit = std::conditional_t<FitPolicy<GivenFit>, GivenFit, FirstFit>;
+  /// The tag layout (CompactTags when none is given).
+  using Tags = std::conditional_t<TagLayout<GivenTags>, GivenTags, CompactTags>;
+  /// The lock policy (NullLock when none is given).
+  using Lock = std::conditional_t<LockPolicy<GivenLock>, GivenLock, NullLock>;
+  /// The check policy (BasicChecks<> when none is given).
+  using Check = std::conditional_t<CheckPolicy<GivenCheck>, GivenCheck, BasicChecks<>>;
+  /// The heap source (required).
+  using Source = std::conditional_t<HeapSource<GivenSource>, GivenSource, internal::StandInSource>;
+  /// The cache policy (NoCache when none is given).
+  using Cache = std::conditional_t<CachePolicy<GivenCache>, GivenCache, NoCache>;
 
   /// Payload alignment of every block and the unit of block sizes.
   static constexpr std::size_t kGranule = std::max<std::size_t>(alignof(std::max_align_t), 8);

@@ -114,8 +114,12 @@ class RawBuffer {
     return *this;
   }
 
-  // Frees the buffer; the derived container's destructor has destroyed the elements.
-  ~RawBuffer() { deallocate_buffer(); }
+  // Frees the buffer; the derived container's destructor has destroyed the elements. Left empty for an allocator or
+  // element type the container has rejected (its static_assert names why), so that a rejected `Vec<T, A> v;` stops
+  // the compile at that one line instead of failing again here (//tests:containers_diagnostics_test counts errors).
+  ~RawBuffer() {
+    if constexpr (Allocator<Alloc> && !std::is_const_v<T> && !std::is_volatile_v<T>) deallocate_buffer();
+  }
 
   // Exchanges buffers and allocators.
   void swap_buffer(RawBuffer& other) noexcept requires std::is_swappable_v<Alloc> {

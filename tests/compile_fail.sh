@@ -1,7 +1,8 @@
 # tests/compile_fail.sh — sourced by the compile-fail tests (diagnostics_test.sh, containers_diagnostics_test.sh).
 # Before sourcing, a test sets `prelude` (the code every case starts with) and may set `extra_flags` (an array).
 # `expect_compiles NAME BODY` is the control case: without it, a broken prelude would make every rejection pass
-# for the wrong reason. `expect_error NAME MESSAGE BODY` passes when g++ rejects the program and says MESSAGE.
+# for the wrong reason. `expect_error NAME MESSAGE BODY [ERRORS]` passes when g++ rejects the program, its first error
+# says MESSAGE, and it reports at most ERRORS errors (default 1: the message alone, no cascade after it).
 # The caller ends with `finish`, which prints the count and fails when any case failed.
 set -euo pipefail
 cxx="${CXX:-g++}"
@@ -30,13 +31,22 @@ expect_compiles() {
 }
 
 expect_error() {
-  local name="$1" message="$2" body="$3"
+  local name="$1" message="$2" body="$3" allowed="${4:-1}"
+  local first count
   if compile "$name" "$body"; then
     echo "FAIL $name: compiled, but should have been rejected"
     failures=$((failures + 1))
-  elif ! grep -qF -- "$message" "$tmp/$name.log"; then
-    echo "FAIL $name: rejected without the message: $message"
+    return
+  fi
+  first="$(grep -m1 ' error: ' "$tmp/$name.log" || true)"
+  count="$(grep -c ' error: ' "$tmp/$name.log" || true)"
+  if [[ "$first" != *"$message"* ]]; then
+    echo "FAIL $name: the first error is not the message: $message"
     head -20 "$tmp/$name.log"
+    failures=$((failures + 1))
+  elif ((count > allowed)); then
+    echo "FAIL $name: $count errors, expected at most $allowed (the message, not a cascade after it):"
+    grep ' error: ' "$tmp/$name.log" | head -5
     failures=$((failures + 1))
   else
     echo "ok   $name: $message"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Compile-fail tests: a container given a type that is not an Allocator, or an element type it cannot hold, fails
-# to compile with one readable line naming the problem; growth calls cannot be silently ignored ([[nodiscard]]).
-# Each case is a tiny program; the test passes when g++ rejects it AND its output contains the expected message.
+# to compile with one readable line naming the problem, as its only error; growth calls cannot be silently ignored
+# ([[nodiscard]]).
+# Each case is a tiny program; the test passes when g++ rejects it with the expected message as its first error and no
+# cascade after it.
 prelude='#include "alloc/alloc.h"
 #include "alloc/heap_ref.h"
 #include "containers/string.h"

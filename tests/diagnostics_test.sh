@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Compile-fail tests: a misused BasicHeap must fail to compile with one readable line naming the problem.
-# Each case is a tiny program; the test passes when g++ rejects it AND its output contains the expected message.
+# Compile-fail tests: a misused BasicHeap must fail to compile with one readable line naming the problem, as its
+# only error (tests/compile_fail.sh counts them).
+# Each case is a tiny program; the test passes when g++ rejects it with the expected message as its first error and no
+# cascade after it.
 prelude='#include "alloc/alloc.h"'
 # shellcheck source=tests/compile_fail.sh
 source tests/compile_fail.sh
@@ -31,8 +33,9 @@ expect_error cache_share_zero "CachePolicy: kGiveWayShare must be at least 1" \
   'struct K { using policy_role = nostd::role::Cache; static constexpr std::size_t kDepth = 8;
      static constexpr std::size_t kMaxBlock = 1024; static constexpr std::size_t kGiveWayShare = 0; };
    nostd::BasicHeap<K, nostd::RegionSource> heap;'
+# Two errors, both the message's kind: QuickCache's own range check, then CachePolicy's kGiveWayShare >= 1.
 expect_error quick_cache_share_zero "QuickCache: GiveWayShare must be 1..65536" \
-  'nostd::BasicHeap<nostd::QuickCache<8, 1024, 0>, nostd::RegionSource> heap;'
+  'nostd::BasicHeap<nostd::QuickCache<8, 1024, 0>, nostd::RegionSource> heap;' 2
 expect_error quick_cache_slack_one "QuickCache: SlackShare must be 0 (exact sizes only) or 2..65536" \
   'nostd::BasicHeap<nostd::QuickCache<8, 1024, 16, 1>, nostd::RegionSource> heap;'
 expect_error add_region_on_static "add_region" \

@@ -23,7 +23,8 @@ concept CachePolicy = HasRole<C, role::Cache> && requires {
 
 namespace internal {
 
-/// Fails to compile with one line naming the first CachePolicy requirement `C` misses; true when `C` satisfies it.
+/// Fails to compile with one line naming the first CachePolicy requirement `C` misses, and returns true
+/// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.
 template <class C>
 consteval bool diagnose_cache_policy() {
   if constexpr (!HasRole<C, role::Cache>) {
@@ -44,8 +45,10 @@ consteval bool diagnose_cache_policy() {
                     "CachePolicy: kGiveWayShare must be at least 1 (the cache gives way at "
                     "1/kGiveWayShare of the touched memory)");
     }
+  } else if constexpr (!CachePolicy<C>) {
+    static_assert(dependent_false<C>, "CachePolicy: does not satisfy `CachePolicy` (alloc/concepts/cache_policy.h)");
   }
-  return CachePolicy<C>;
+  return true;
 }
 
 }  // namespace internal

@@ -39,7 +39,8 @@ concept CheckPolicy = HasRole<C, role::Check> && requires(const HeapFault& fault
 
 namespace internal {
 
-/// Fails to compile with one line naming the first CheckPolicy requirement `C` misses; true when satisfied.
+/// Fails to compile with one line naming the first CheckPolicy requirement `C` misses, and returns true
+/// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.
 template <class C>
 consteval bool diagnose_check_policy() {
   if constexpr (!HasRole<C, role::Check>) {
@@ -56,7 +57,7 @@ consteval bool diagnose_check_policy() {
     static_assert(dependent_false<C>,
                   "CheckPolicy: kDebug and above need `static constexpr std::size_t kMergeCheckBytes`");
   }
-  return CheckPolicy<C>;
+  return true;
 }
 
 }  // namespace internal

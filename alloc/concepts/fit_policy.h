@@ -103,7 +103,8 @@ concept FitPolicy = HasRole<F, role::Fit> && requires {
 
 namespace internal {
 
-/// Fails to compile with one line naming the first FitPolicy requirement `F` misses; true when satisfied.
+/// Fails to compile with one line naming the first FitPolicy requirement `F` misses, and returns true
+/// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.
 template <class F>
 consteval bool diagnose_fit_policy() {
   if constexpr (!HasRole<F, role::Fit>) {
@@ -123,7 +124,7 @@ consteval bool diagnose_fit_policy() {
     static_assert(dependent_false<F>,
                   "FitPolicy: Index is missing `count()`, `for_each(visit, limit)` or a default constructor");
   }
-  return FitPolicy<F>;
+  return true;
 }
 
 /// The index a heap keeps for fit `Fit`, tags `Tags` and a source of `HeapBytes` (0: not known at compile time):

@@ -31,7 +31,8 @@ requires requires {
 }
 inline constexpr std::size_t kSourceBytes<S> = S::kBytes;
 
-/// Fails to compile with one line naming the first HeapSource requirement `S` misses; true when satisfied.
+/// Fails to compile with one line naming the first HeapSource requirement `S` misses, and returns true
+/// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.
 template <class S>
 consteval bool diagnose_heap_source() {
   if constexpr (!HasRole<S, role::Source>) {
@@ -43,7 +44,7 @@ consteval bool diagnose_heap_source() {
   } else if constexpr (!HeapSource<S>) {
     static_assert(dependent_false<S>, "HeapSource: missing `static constexpr bool kAcceptsRegions`");
   }
-  return HeapSource<S>;
+  return true;
 }
 
 }  // namespace internal

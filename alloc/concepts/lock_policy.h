@@ -19,7 +19,8 @@ concept LockPolicy = HasRole<L, role::Lock> && std::default_initializable<L> && 
 
 namespace internal {
 
-/// Fails to compile with one line naming the first LockPolicy requirement `L` misses; true when `L` satisfies it.
+/// Fails to compile with one line naming the first LockPolicy requirement `L` misses, and returns true
+/// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.
 template <class L>
 consteval bool diagnose_lock_policy() {
   if constexpr (!HasRole<L, role::Lock>) {
@@ -30,8 +31,10 @@ consteval bool diagnose_lock_policy() {
     static_assert(dependent_false<L>, "LockPolicy: missing `void lock()`");
   } else if constexpr (!requires(L & lock) { lock.unlock(); }) {
     static_assert(dependent_false<L>, "LockPolicy: missing `void unlock()`");
+  } else if constexpr (!LockPolicy<L>) {
+    static_assert(dependent_false<L>, "LockPolicy: does not satisfy `LockPolicy` (alloc/concepts/lock_policy.h)");
   }
-  return LockPolicy<L>;
+  return true;
 }
 
 }  // namespace internal

@@ -33,7 +33,8 @@ concept TagLayout = HasRole<T, role::Tags> &&
 
 namespace internal {
 
-/// Fails to compile with one line naming the first TagLayout requirement `T` misses; true when satisfied.
+/// Fails to compile with one line naming the first TagLayout requirement `T` misses, and returns true
+/// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.
 template <class T>
 consteval bool diagnose_tag_layout() {
   if constexpr (!HasRole<T, role::Tags>) {
@@ -57,7 +58,7 @@ consteval bool diagnose_tag_layout() {
   } else if constexpr (!TagLayout<T>) {
     static_assert(dependent_false<T>, "TagLayout: missing a writer (set_prev_used, make_used, make_free, make_edges)");
   }
-  return TagLayout<T>;
+  return true;
 }
 
 }  // namespace internal

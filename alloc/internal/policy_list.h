@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <type_traits>
 
 #include "alloc/concepts/role.h"
@@ -32,7 +33,12 @@ struct PickRole<Role, Default, P, Rest...> {
 template <class Role, class Default, class... Ps>
 using PickRoleT = typename PickRole<Role, Default, Ps...>::type;
 
-/// Placeholder for "no policy of this role was given" where the role has no default (the heap source).
-struct NoPolicy {};
+/// A heap source that satisfies HeapSource and gives no memory: what BasicHeap is built from when its own source is
+/// missing or fails the concept, so that the compile stops at the one line saying so.
+struct StandInSource {
+  using policy_role = role::Source;
+  static constexpr bool kAcceptsRegions = true;
+  std::span<std::byte> acquire() noexcept { return {}; }
+};
 
 }  // namespace nostd::internal
