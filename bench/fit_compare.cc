@@ -26,6 +26,7 @@
 
 #include "bench/allocator_list.h"
 #include "bench/bench_allocator.h"
+#include "bench/cli_args.h"
 #include "bench/comparison.h"
 #include "bench/mapped_memory.h"
 #include "bench/replay_passes.h"
@@ -87,6 +88,11 @@ std::optional<Options> parse(int argc, char** argv) {
   bool cap_given = false;
   bool reps_given = false;
   bool min_given = false;
+  // An option's value that is not what the option takes: one line, and the run does not start.
+  auto refuse = [](std::string_view option, const char* takes) -> std::optional<Options> {
+    print_bad_value("fit_compare", option, takes);
+    return std::nullopt;
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     std::string_view v;
@@ -113,20 +119,28 @@ std::optional<Options> parse(int argc, char** argv) {
         v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
       }
     } else if (starts_with(arg, "--reps=", &v)) {
-      o.reps = std::max(1, std::atoi(std::string(v).c_str()));
+      const std::optional<int> reps = parse_reps(v);
+      if (!reps) return refuse(arg, kRepsTakes);
+      o.reps = *reps;
       reps_given = true;
     } else if (starts_with(arg, "--min_time=", &v)) {
-      o.min_seconds = std::atof(std::string(v).c_str());
+      const std::optional<double> min_time = parse_seconds(v);
+      if (!min_time) return refuse(arg, kMinTimeTakes);
+      o.min_seconds = *min_time;
       min_given = true;
     } else if (starts_with(arg, "--cap=", &v)) {
-      o.cap_seconds = std::atof(std::string(v).c_str());
+      const std::optional<double> cap = parse_cap(v);
+      if (!cap) return refuse(arg, kCapTakes);
+      o.cap_seconds = *cap;
       cap_given = true;
     } else if (starts_with(arg, "--write_trace=", &v)) {
       o.write_trace = v;
     } else if (starts_with(arg, "--plot_data=", &v)) {
       o.plot_data = v;
     } else if (starts_with(arg, "--seed=", &v)) {
-      o.seed = std::strtoull(std::string(v).c_str(), nullptr, 10);
+      const std::optional<std::uint64_t> seed = parse_whole(v);
+      if (!seed) return refuse(arg, "a whole number below 2^64");
+      o.seed = *seed;
     } else if (starts_with(arg, "--glibc_footprint_child=", &v) && v.size() == 1 && find_workload(v[0])) {
       o.glibc_footprint_child = v[0];
     } else if (arg == "--help" || arg == "-h") {

@@ -43,5 +43,14 @@ if "$1" --quick --workloads=e --allocators=glibc,,seg/compact >"$out" 2>&1; then
   echo "FAIL: an empty word (a doubled comma) should stop the run, not select everything"
   failures=$((failures + 1))
 fi
+# A numeric option's value is read whole or refused (atoi read --reps=abc as 1 and --cap=-5 as a negative cap).
+for bad in --reps=abc --reps=0 --reps=5x --cap=-5 --cap=0 --cap=1s --min_time=fast --seed=12345x; do
+  status=0
+  "$1" --quick --workloads=e --allocators==glibc "$bad" >"$out" 2>&1 || status=$?
+  if [[ "$status" != 2 ]] || ! grep -q "^fit_compare: $bad: not " "$out"; then
+    echo "FAIL: $bad: exit $status, $(head -1 "$out")"
+    failures=$((failures + 1))
+  fi
+done
 echo "$failures failure(s)"
 [[ "$failures" == 0 ]]

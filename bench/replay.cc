@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench/allocator_list.h"
+#include "bench/cli_args.h"
 #include "bench/comparison.h"
 #include "bench/heap_map.h"
 #include "bench/mapped_memory.h"
@@ -56,7 +57,8 @@ void print_usage() {
       "  --cap=SECONDS            time cap per run and per sizing probe (default 10; quick 2)\n"
       "  --min_time=SECONDS       repeat short runs (up to 100) until they total this (default 0.5)\n"
       "  --quick                  1 repetition, 2 s cap\n"
-      "  --arena=BYTES            arena the tables are measured in (default: 8 x peak live + 16 MiB)\n"
+      "  --arena=BYTES            arena the tables are measured in, K, M or G allowed (default: 8 x peak\n"
+      "                           live + 16 MiB)\n"
       "  --no_sizing              skip the smallest-arena search\n"
       "  --heap_map=PREFIX        write PREFIX.png and PREFIX_peak.png (default: next to TRACE as\n"
       "                           TRACE.heap_map.png; --heap_map= for none). Needs gnuplot.\n");
@@ -68,6 +70,11 @@ std::optional<Options> parse(int argc, char** argv) {
   bool reps_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    // An option's value that is not what the option takes: one line, and the run does not start.
+    auto refuse = [](std::string_view option, const char* takes) -> std::optional<Options> {
+      print_bad_value("replay", option, takes);
+      return std::nullopt;
+    };
     auto value = [&](std::string_view prefix, std::string_view* v) {
       if (!arg.starts_with(prefix)) return false;
       *v = arg.substr(prefix.size());
@@ -87,15 +94,23 @@ std::optional<Options> parse(int argc, char** argv) {
         v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
       }
     } else if (value("--reps=", &v)) {
-      o.reps = std::max(1, std::atoi(std::string(v).c_str()));
+      const std::optional<int> reps = parse_reps(v);
+      if (!reps) return refuse(arg, kRepsTakes);
+      o.reps = *reps;
       reps_given = true;
     } else if (value("--cap=", &v)) {
-      o.cap_seconds = std::atof(std::string(v).c_str());
+      const std::optional<double> cap = parse_cap(v);
+      if (!cap) return refuse(arg, kCapTakes);
+      o.cap_seconds = *cap;
       cap_given = true;
     } else if (value("--min_time=", &v)) {
-      o.min_seconds = std::atof(std::string(v).c_str());
+      const std::optional<double> min_time = parse_seconds(v);
+      if (!min_time) return refuse(arg, kMinTimeTakes);
+      o.min_seconds = *min_time;
     } else if (value("--arena=", &v)) {
-      o.arena_bytes = std::strtoull(std::string(v).c_str(), nullptr, 10);
+      const std::optional<std::uint64_t> bytes = parse_bytes(v, std::numeric_limits<std::size_t>::max());
+      if (!bytes || *bytes == 0) return refuse(arg, "a byte count above 0, optionally with K, M or G (16M)");
+      o.arena_bytes = static_cast<std::size_t>(*bytes);
     } else if (value("--heap_map=", &v)) {
       o.heap_map = v.empty() ? std::string() : from_working_dir(std::string(v));
     } else if (arg == "-h" || arg == "--help") {

@@ -102,6 +102,7 @@
 #include <vector>
 
 #include "alloc/alloc.h"
+#include "bench/cli_args.h"
 #include "bench/mapped_memory.h"
 #include "bench/trace.h"
 #include "bench/tsc_timer.h"
@@ -422,14 +423,11 @@ struct CellSelection {
   }
 };
 
-/// The digits of `text` as a number, or false (empty, another character, or more than 12 digits).
+/// The digits of `text` as a number, or false (empty, another character, or above 999,999,999,999).
 bool parse_count(std::string_view text, std::size_t& value) {
-  if (text.empty() || text.size() > 12) return false;
-  value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<std::size_t>(c - '0');
-  }
+  const std::optional<std::uint64_t> number = parse_whole(text, 999'999'999'999);
+  if (!number) return false;
+  value = static_cast<std::size_t>(*number);
   return true;
 }
 

@@ -12,11 +12,13 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <expected>
 #include <optional>
 #include <span>
@@ -423,17 +425,18 @@ inline std::string from_working_dir(const std::string& path) {
   return wd != nullptr ? std::string(wd) + "/" + path : path;
 }
 
-/// Reads a whole file into memory; on failure returns the reason.
+/// Reads a whole file into memory; on failure returns the reason, the system's words included ("cannot open x.trace:
+/// No such file or directory", "error reading dir: Is a directory").
 inline std::expected<std::vector<std::byte>, std::string> read_file(const char* path) {
   std::FILE* f = std::fopen(path, "rb");
-  if (f == nullptr) return std::unexpected(std::string("cannot open ") + path);
+  if (f == nullptr) return std::unexpected(std::string("cannot open ") + path + ": " + std::strerror(errno));
   std::vector<std::byte> data;
   std::byte buf[1 << 16];
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.insert(data.end(), buf, buf + n);
-  const bool error = std::ferror(f) != 0;
+  const int error = std::ferror(f) != 0 ? errno : 0;
   std::fclose(f);
-  if (error) return std::unexpected(std::string("error reading ") + path);
+  if (error != 0) return std::unexpected(std::string("error reading ") + path + ": " + std::strerror(error));
   return data;
 }
 

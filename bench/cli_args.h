@@ -1,0 +1,97 @@
+// bench/cli_args.h — strict parsing of the benchmark tools' numeric option values (fit_compare, replay,
+// scaling_bench): a value that is not wholly a number of the expected kind is refused, never read as its leading
+// digits. `atoi` and friends had read `--arena=10MB` as 10 bytes, `--reps=abc` as 1 and `--cap=-5` as a negative cap,
+// each run then going ahead on a value nobody asked for.
+#pragma once
+
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace nostd::bench {
+
+/// `text` as a whole number of at most `max`: decimal digits only (no sign, no space, no suffix); nullopt otherwise.
+inline std::optional<std::uint64_t> parse_whole(std::string_view text,
+                                                std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (digit > max || value > (max - digit) / 10) return std::nullopt;  // value * 10 + digit would pass max
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/// `text` as a byte count of at most `max`: a whole number, optionally followed by K, M or G (KiB, MiB, GiB, either
+/// case; `16M` = 16 << 20); nullopt otherwise.
+inline std::optional<std::uint64_t> parse_bytes(std::string_view text, std::uint64_t max) {
+  int shift = 0;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K':
+      case 'k':
+        shift = 10;
+        break;
+      case 'M':
+      case 'm':
+        shift = 20;
+        break;
+      case 'G':
+      case 'g':
+        shift = 30;
+        break;
+      default:
+        break;
+    }
+  }
+  if (shift != 0) text.remove_suffix(1);
+  const std::optional<std::uint64_t> number = parse_whole(text, max >> shift);
+  if (!number) return std::nullopt;
+  return *number << shift;
+}
+
+/// `text` as a duration in seconds: a finite decimal number, at least 0 (every character of it read); nullopt
+/// otherwise.
+inline std::optional<double> parse_seconds(std::string_view text) {
+  if (text.empty() || text.front() == ' ' || text.front() == '+' || text.front() == '-') return std::nullopt;
+  const std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(copy.c_str(), &end);
+  if (errno != 0 || end != copy.c_str() + copy.size() || !std::isfinite(value) || value < 0) return std::nullopt;
+  return value;
+}
+
+/// What fit_compare's and replay's shared options take, for their messages.
+inline constexpr const char* kRepsTakes = "a whole number from 1 to 1000";
+inline constexpr const char* kCapTakes = "a number of seconds above 0";
+inline constexpr const char* kMinTimeTakes = "a number of seconds, 0 or more";
+
+/// --reps=N: the throughput repetitions, 1 to 1000.
+inline std::optional<int> parse_reps(std::string_view text) {
+  const std::optional<std::uint64_t> reps = parse_whole(text, 1000);
+  if (!reps || *reps == 0) return std::nullopt;
+  return static_cast<int>(*reps);
+}
+
+/// --cap=SECONDS: the time cap of a run, above 0.
+inline std::optional<double> parse_cap(std::string_view text) {
+  const std::optional<double> cap = parse_seconds(text);
+  if (!cap || *cap == 0) return std::nullopt;
+  return cap;
+}
+
+/// The one line a tool prints for an option whose value it refuses: "TOOL: OPTION: not TAKES (see --help)".
+inline void print_bad_value(const char* tool, std::string_view option, const char* takes) {
+  std::fprintf(stderr, "%s: %.*s: not %s (see --help)\n", tool, static_cast<int>(option.size()), option.data(), takes);
+}
+
+}  // namespace nostd::bench

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Smoke test of //bench:replay (no timing is asserted): a quick replay of a trace fit_compare writes (workload e)
+# prints its table with the rows asked for and exits 0; an option value that is not what the option takes (an arena
+# of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
+# refused with the reason.
+set -euo pipefail
+fit_compare="$1"
+replay="$2"
+failures=0
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+trace="$TEST_TMPDIR/e.trace"
+"$fit_compare" --quick --workloads=e --write_trace="$trace" >/dev/null
+
+out="$("$replay" "$trace" --quick --no_sizing --heap_map= --allocators==first/compact,=glibc --arena=4M 2>/dev/null)" ||
+  fail "replay: exit $?"
+grep -q '^| first/compact | ' <<<"$out" || fail "no first/compact row"
+grep -q '^| glibc | ' <<<"$out" || fail "no glibc row"
+grep -q 'failed allocations' <<<"$out" && fail "a 4 MiB arena should hold workload e: $(grep 'failed' <<<"$out")"
+
+for bad in --arena=10MB --arena=0 --arena=-1 --cap=-5 --cap=abc --reps=abc --reps=0 --min_time=1s; do
+  status=0
+  "$replay" "$trace" --quick --no_sizing --heap_map= --allocators==glibc "$bad" >"$TEST_TMPDIR/out" 2>&1 ||
+    status=$?
+  [[ "$status" == 2 ]] || fail "$bad: exit $status, expected 2"
+  grep -q "^replay: $bad: not " "$TEST_TMPDIR/out" || fail "$bad: $(head -1 "$TEST_TMPDIR/out")"
+  grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "$bad: the replay ran anyway"
+done
+
+status=0
+"$replay" "$TEST_TMPDIR/missing.trace" --quick >"$TEST_TMPDIR/out" 2>&1 || status=$?
+[[ "$status" != 0 ]] || fail "a missing trace: exit 0"
+grep -q "missing.trace.*No such file or directory" "$TEST_TMPDIR/out" || fail "a missing trace: $(cat "$TEST_TMPDIR/out")"
+echo "$failures failure(s)"
+exit $((failures > 0))

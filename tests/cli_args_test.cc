@@ -1,0 +1,59 @@
+// tests/cli_args_test.cc — the benchmark tools' strict option values (bench/cli_args.h): a value is read whole or
+// refused, never as its leading digits.
+#include "bench/cli_args.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+namespace nostd::bench {
+namespace {
+
+TEST(CliArgs, WholeNumbersAreDigitsOnlyAndBounded) {
+  EXPECT_EQ(parse_whole("0"), 0u);
+  EXPECT_EQ(parse_whole("12345"), 12345u);
+  EXPECT_EQ(parse_whole("18446744073709551615"), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(parse_whole("18446744073709551616"), std::nullopt);  // one past: no wrap
+  EXPECT_EQ(parse_whole("1000", 1000), 1000u);
+  EXPECT_EQ(parse_whole("1001", 1000), std::nullopt);
+  EXPECT_EQ(parse_whole("5", 3), std::nullopt);  // a single digit above max (max - digit must not wrap)
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "10MB", "abc", "1.5", "0x10"}) {
+    EXPECT_EQ(parse_whole(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(CliArgs, ByteCountsTakeABinarySuffix) {
+  EXPECT_EQ(parse_bytes("4096", 1 << 30), 4096u);
+  EXPECT_EQ(parse_bytes("16K", 1 << 30), 16u << 10);
+  EXPECT_EQ(parse_bytes("4m", 1 << 30), 4u << 20);
+  EXPECT_EQ(parse_bytes("1G", std::uint64_t{1} << 30), std::uint64_t{1} << 30);
+  EXPECT_EQ(parse_bytes("2G", std::uint64_t{1} << 30), std::nullopt);  // above max, checked before the shift
+  EXPECT_EQ(parse_bytes("17179869184G", std::numeric_limits<std::uint64_t>::max()), std::nullopt);  // 2^64
+  for (const char* bad : {"", "K", "10MB", "10KiB", "-1M", "1.5M", "M10"}) {
+    EXPECT_EQ(parse_bytes(bad, 1 << 30), std::nullopt) << bad;
+  }
+}
+
+TEST(CliArgs, SecondsAreFiniteAndNotNegative) {
+  EXPECT_EQ(parse_seconds("0"), 0.0);
+  EXPECT_EQ(parse_seconds("2.5"), 2.5);
+  EXPECT_EQ(parse_seconds("1e-3"), 1e-3);
+  for (const char* bad : {"", "-5", "+5", " 5", "5 ", "5s", "abc", "inf", "nan", "1e999"}) {
+    EXPECT_EQ(parse_seconds(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(CliArgs, RepsAndCapRefuseZero) {
+  EXPECT_EQ(parse_reps("1"), 1);
+  EXPECT_EQ(parse_reps("1000"), 1000);
+  EXPECT_EQ(parse_reps("0"), std::nullopt);
+  EXPECT_EQ(parse_reps("1001"), std::nullopt);
+  EXPECT_EQ(parse_cap("0.5"), 0.5);
+  EXPECT_EQ(parse_cap("0"), std::nullopt);
+  EXPECT_EQ(parse_cap("-1"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace nostd::bench
