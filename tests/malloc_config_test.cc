@@ -27,7 +27,7 @@ TEST(MallocConfig, DefaultsWhenNothingIsSet) {
   EXPECT_FALSE(c.validate_at_exit);
   EXPECT_EQ(c.check, CheckChoice::kBasic);
   EXPECT_EQ(c.arenas, kDefaultArenas);
-  EXPECT_EQ(c.bad_variable, nullptr);
+  EXPECT_EQ(c.ignored_count, 0u);
 }
 
 TEST(MallocConfig, ReadsEverySetting) {
@@ -39,7 +39,7 @@ TEST(MallocConfig, ReadsEverySetting) {
   EXPECT_TRUE(c.validate_at_exit);
   EXPECT_EQ(c.check, CheckChoice::kNone);
   EXPECT_EQ(c.arenas, 3u);
-  EXPECT_EQ(c.bad_variable, nullptr);
+  EXPECT_EQ(c.ignored_count, 0u);
   EXPECT_EQ(read({{"NOSTD_MALLOC_CHECK", "basic"}}).check, CheckChoice::kBasic);
   EXPECT_EQ(read({{"NOSTD_MALLOC_CHECK", "hardened"}}).check, CheckChoice::kHardened);
   EXPECT_EQ(read({{"NOSTD_MALLOC_ARENAS", "64"}}).arenas, 64u);
@@ -50,34 +50,48 @@ TEST(MallocConfig, ZeroAndEmptyFlagsAreOff) {
   EXPECT_FALSE(read({{"NOSTD_MALLOC_STATS", "0"}}).print_stats);
   const MallocConfig c = read({{"NOSTD_MALLOC_STATS", ""}});
   EXPECT_FALSE(c.print_stats);
-  EXPECT_EQ(c.bad_variable, nullptr);
+  EXPECT_EQ(c.ignored_count, 0u);
 }
 
 TEST(MallocConfig, BadFlagIsReportedAndIgnored) {
   const MallocConfig c = read({{"NOSTD_MALLOC_VALIDATE", "yes"}});
   EXPECT_FALSE(c.validate_at_exit);
-  EXPECT_STREQ(c.bad_variable, "NOSTD_MALLOC_VALIDATE");
-  EXPECT_STREQ(c.accepted, "0 or 1");
+  ASSERT_EQ(c.ignored_count, 1u);
+  EXPECT_STREQ(c.ignored[0].name, "NOSTD_MALLOC_VALIDATE");
+  EXPECT_STREQ(c.ignored[0].accepted, "0 or 1");
 }
 
 TEST(MallocConfig, UnknownCheckLevelKeepsBasic) {
   const MallocConfig c = read({{"NOSTD_MALLOC_CHECK", "paranoid-ish"}});
   EXPECT_EQ(c.check, CheckChoice::kBasic);
-  EXPECT_STREQ(c.bad_variable, "NOSTD_MALLOC_CHECK");
+  ASSERT_EQ(c.ignored_count, 1u);
+  EXPECT_STREQ(c.ignored[0].name, "NOSTD_MALLOC_CHECK");
 }
 
 TEST(MallocConfig, ArenaCountOutOfRangeOrNotANumberKeepsTheDefault) {
   for (const char* bad : {"0", "65", "999", "1000", "-1", "4x", "", " 4"}) {
     const MallocConfig c = read({{"NOSTD_MALLOC_ARENAS", bad}});
     EXPECT_EQ(c.arenas, kDefaultArenas) << bad;
-    EXPECT_STREQ(c.bad_variable, "NOSTD_MALLOC_ARENAS") << bad;
+    ASSERT_EQ(c.ignored_count, 1u) << bad;
+    EXPECT_STREQ(c.ignored[0].name, "NOSTD_MALLOC_ARENAS") << bad;
   }
 }
 
-TEST(MallocConfig, FirstBadVariableIsTheOneReported) {
-  const MallocConfig c = read({{"NOSTD_MALLOC_ARENAS", "0"}, {"NOSTD_MALLOC_STATS", "2"}});
-  EXPECT_STREQ(c.bad_variable, "NOSTD_MALLOC_STATS");
+TEST(MallocConfig, EveryBadVariableIsReportedInTheOrderRead) {
+  const MallocConfig c = read({{"NOSTD_MALLOC_ARENAS", "0"},
+                               {"NOSTD_MALLOC_STATS", "2"},
+                               {"NOSTD_MALLOC_CHECK", "x"},
+                               {"NOSTD_MALLOC_VALIDATE", "yes"}});
+  ASSERT_EQ(c.ignored_count, 4u);
+  EXPECT_STREQ(c.ignored[0].name, "NOSTD_MALLOC_STATS");
+  EXPECT_STREQ(c.ignored[1].name, "NOSTD_MALLOC_VALIDATE");
+  EXPECT_STREQ(c.ignored[2].name, "NOSTD_MALLOC_CHECK");
+  EXPECT_STREQ(c.ignored[2].accepted, "none, basic or hardened");
+  EXPECT_STREQ(c.ignored[3].name, "NOSTD_MALLOC_ARENAS");
   EXPECT_EQ(c.arenas, kDefaultArenas);
+  EXPECT_EQ(c.check, CheckChoice::kBasic);
+  EXPECT_FALSE(c.print_stats);
+  EXPECT_FALSE(c.validate_at_exit);
 }
 
 }  // namespace

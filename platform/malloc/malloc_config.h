@@ -41,14 +41,23 @@ constexpr std::string_view to_string(CheckChoice choice) noexcept {
   return "basic";
 }
 
-/// The settings, and the first variable that had to be ignored.
+/// A variable whose value was not understood and had to be ignored (its default kept).
+struct IgnoredVariable {
+  const char* name = nullptr;      ///< e.g. "NOSTD_MALLOC_CHECK"
+  const char* accepted = nullptr;  ///< What it accepts, for the message: "none, basic or hardened"
+};
+
+/// The settings, and every variable that had to be ignored.
 struct MallocConfig {
+  /// How many variables the drop-in reads: each can be ignored once.
+  static constexpr unsigned kVariables = 4;
+
   bool print_stats = false;                 ///< NOSTD_MALLOC_STATS
   bool validate_at_exit = false;            ///< NOSTD_MALLOC_VALIDATE
   CheckChoice check = CheckChoice::kBasic;  ///< NOSTD_MALLOC_CHECK
   unsigned arenas = kDefaultArenas;         ///< NOSTD_MALLOC_ARENAS
-  const char* bad_variable = nullptr;       ///< Name of the first variable with a value not understood, or nullptr.
-  const char* accepted = nullptr;           ///< What that variable accepts, for the message.
+  IgnoredVariable ignored[kVariables];      ///< The variables with a value not understood, in the order read.
+  unsigned ignored_count = 0;               ///< How many of `ignored` are set.
 };
 
 /// Reads the settings through `get` (getenv, or a table in tests): nullptr means unset. Never allocates.
@@ -56,10 +65,7 @@ template <class Get>
 MallocConfig read_malloc_config(Get&& get) noexcept {
   MallocConfig config;
   auto reject = [&config](const char* name, const char* accepted) {
-    if (config.bad_variable == nullptr) {
-      config.bad_variable = name;
-      config.accepted = accepted;
-    }
+    config.ignored[config.ignored_count++] = IgnoredVariable{name, accepted};
   };
   auto flag = [&](const char* name, bool& out) {
     const char* value = get(name);

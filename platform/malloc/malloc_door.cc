@@ -306,10 +306,11 @@ void record_call(const MallocEvent& e) noexcept {
   g_config = read_malloc_config([](const char* name) { return static_cast<const char*>(::getenv(name)); });
   g_page_bytes = page_size();
   g_state.store(2, std::memory_order_release);
-  if (g_config.bad_variable != nullptr) {
+  for (unsigned i = 0; i < g_config.ignored_count; ++i) {
+    const IgnoredVariable& ignored = g_config.ignored[i];
     StderrLine line;
-    line << "nostd-malloc: ignoring " << g_config.bad_variable << "=" << ::getenv(g_config.bad_variable)
-         << " (accepted: " << g_config.accepted << ")";
+    line << "nostd-malloc: ignoring " << ignored.name << "=" << ::getenv(ignored.name)
+         << " (accepted: " << ignored.accepted << ")";
     line.write();
   }
   ::pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -3,7 +3,8 @@
 # glibc's malloc and with the drop-in (LD_PRELOAD=LIB, NOSTD_MALLOC_CHECK=CHECK_LEVEL) and checks that
 #   - the drop-in stops every one with a check: SIGABRT and a "nostd-malloc: ..." line on stderr (no SIGSEGV: a huge
 #     block freed twice is found missing from the registry of live huge blocks before its unmapped header is read);
-#   - so it stops at least as many as glibc does.
+#   - so it stops at least as many as glibc does;
+#   - every mistyped NOSTD_MALLOC_* variable is reported on its own line, and the program runs on.
 # A table of both outcomes is printed either way.
 set -uo pipefail
 
@@ -57,4 +58,17 @@ if ! grep -l 'nostd-malloc: double free' "${TEST_TMPDIR:-/tmp}/double_free_24.er
   cat "${TEST_TMPDIR:-/tmp}/double_free_24.err" >&2
   exit 1
 fi
+# A mistyped setting: every variable whose value is not understood is reported on its own line (the first alone was,
+# before), and the program runs on with the defaults.
+settings=(NOSTD_MALLOC_STATS=yes NOSTD_MALLOC_VALIDATE=2 NOSTD_MALLOC_CHECK=x NOSTD_MALLOC_ARENAS=0)
+err="$(env LD_PRELOAD="$lib" "${settings[@]}" "$misuse" --list 2>&1 >/dev/null)" || {
+  echo "FAIL: $misuse --list failed under mistyped settings: $err" >&2
+  exit 1
+}
+for setting in "${settings[@]}"; do
+  if ! grep -q "^nostd-malloc: ignoring $setting (accepted: " <<<"$err"; then
+    echo "FAIL: $setting was not reported; stderr: $err" >&2
+    exit 1
+  fi
+done
 echo PASS
