@@ -238,13 +238,13 @@ TEST(RawTraceErrors, EveryPrefixIsRejectedWithoutACrash) {
 }
 
 TEST(RawTraceErrors, CorruptedCopiesNeverCrash) {
-  // Every single-byte change is rejected with an offset inside the file, or converts into a valid trace.
+  // Every single-byte change (each byte set to each of its 255 other values) is rejected with an offset inside the
+  // file, or converts into a valid trace.
   const auto raw = two_threads();
-  SplitMix64 rng(11);
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    for (int k = 0; k < 8; ++k) {
+    for (unsigned k = 1; k < 256; ++k) {
       std::vector<std::byte> bad = raw;
-      bad[i] = static_cast<std::byte>(rng.next());
+      bad[i] = static_cast<std::byte>(static_cast<unsigned>(raw[i]) ^ k);
       const auto binary = raw_to_binary(bad);
       if (binary) {
         EXPECT_TRUE(convert(*binary, TraceForm::kText)) << "byte " << i << ": converted into an invalid trace";
