@@ -142,13 +142,6 @@ std::string mib(std::size_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
-/// The composition whose block placement `e` shares: a "/nochecks" variant places blocks exactly as its checked
-/// twin (the check level changes what a call verifies, not where blocks go), so it is sized and mapped once.
-std::string_view layout_twin(std::string_view name) {
-  const std::size_t k = name.find("/nochecks");
-  return k == std::string_view::npos ? name : name.substr(0, k);
-}
-
 struct SizingRow {
   const AllocatorEntry* allocator;
   Sizing sizing;
@@ -160,7 +153,9 @@ std::vector<SizingRow> run_sizing(const std::vector<const AllocatorEntry*>& allo
   std::vector<SizingRow> out;
   SlotTable slots(t.slots);
   for (const AllocatorEntry* a : allocators) {
-    const std::string_view twin = layout_twin(a->name);
+    // A "/nochecks" variant takes its checked twin's answer when the twin was sized; else (the twin filtered out) it
+    // is sized itself.
+    const std::string twin = layout_twin(a->name);
     const auto done =
         std::find_if(out.begin(), out.end(), [&](const SizingRow& r) { return twin == r.allocator->name; });
     if (done != out.end()) {
@@ -168,22 +163,18 @@ std::vector<SizingRow> run_sizing(const std::vector<const AllocatorEntry*>& allo
       continue;
     }
     if (a->fits == nullptr) continue;
-    const AllocatorEntry* sized = a;
-    if (twin != a->name) {  // the checked twin was filtered out: size with this entry itself
-      sized = a;
-    }
     char label[160];
     const auto t0 = Clock::now();
     // Start from what the table's run touched (it fitted there), plus room for the region's own header.
     std::size_t start = t.info.peak_live_bytes;
-    if (const Row* row = find_row(rows, sized->name); row != nullptr && row->detail.footprint) {
+    if (const Row* row = find_row(rows, a->name); row != nullptr && row->detail.footprint) {
       start = *row->detail.footprint + 4096;
     }
     const Sizing s = smallest_arena(t.info.peak_live_bytes, start, region.size(), 64, [&](std::size_t bytes) {
-      std::snprintf(label, sizeof label, "sizing %-22s arena %s", sized->name, mib(bytes).c_str());
+      std::snprintf(label, sizeof label, "sizing %-22s arena %s", a->name, mib(bytes).c_str());
       progress.begin(label, 1);
       progress.update(0, std::chrono::duration<double>(Clock::now() - t0).count());
-      return sized->fits(region.first(bytes), t.ops, slots, opt.cap_seconds);
+      return a->fits(region.first(bytes), t.ops, slots, opt.cap_seconds);
     });
     out.push_back(SizingRow{a, s});
   }

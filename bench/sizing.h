@@ -16,10 +16,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "bench/replay_passes.h"
 
 namespace nostd::bench {
+
+/// The composition whose answer a composition named `name` shares: a "/nochecks" variant places blocks exactly as
+/// its checked twin, the name without "/nochecks" (the check level changes what a call verifies, not where blocks
+/// go), so it is sized once: "seg/compact/nochecks+cache" shares "seg/compact+cache"'s. Other names are their own.
+inline std::string layout_twin(std::string_view name) {
+  constexpr std::string_view kNoChecks = "/nochecks";
+  const std::size_t k = name.find(kNoChecks);
+  if (k == std::string_view::npos) return std::string(name);
+  return std::string(name.substr(0, k)) + std::string(name.substr(k + kNoChecks.size()));
+}
 
 /// The outcome of a sizing search.
 struct Sizing {

@@ -16,6 +16,15 @@
 namespace nostd::bench {
 namespace {
 
+TEST(Sizing, NoChecksVariantsShareTheirCheckedTwinsAnswer) {
+  EXPECT_EQ(layout_twin("seg/compact/nochecks"), "seg/compact");
+  // Only the "/nochecks" token goes: a cached variant's twin keeps its cache (it places blocks differently).
+  EXPECT_EQ(layout_twin("seg/compact/nochecks+cache"), "seg/compact+cache");
+  EXPECT_EQ(layout_twin("seg/compact32/nochecks+cache8k"), "seg/compact32+cache8k");
+  EXPECT_EQ(layout_twin("first/full"), "first/full");
+  EXPECT_EQ(layout_twin("glibc"), "glibc");
+}
+
 TEST(Sizing, FindsAThresholdToWithinItsPrecision) {
   for (std::size_t threshold : {std::size_t{1}, std::size_t{1000}, std::size_t{4097}, std::size_t{123456789}}) {
     const Sizing s = smallest_arena(100, std::size_t{1} << 40, 64, [&](std::size_t bytes) {
