@@ -2,13 +2,9 @@
 # Smoke test of //bench:churn_bench (the threaded churn //bench:preload runs): a short run with 1 and 2 threads prints
 # its one result line (no throughput is asserted: timing belongs to the benchmark), --help prints the usage and
 # exits 0, and bad arguments get the usage on stderr and exit 2.
-set -euo pipefail
+# shellcheck source=bench/smoke_test_lib.sh
+source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 
 for threads in 1 2; do
   out="$("$bench" "$threads" 20000)" || fail "$threads threads: exit $?"
@@ -26,4 +22,4 @@ for args in "" "0" "65" "2x" "1 0" "1 -5" "1 10 extra"; do
   [[ "$status" == 2 ]] || fail "'$args': exit $status, expected 2"
   grep -q '^usage: churn_bench' "$TEST_TMPDIR/err" || fail "'$args': no usage on stderr"
 done
-exit $((failures > 0))
+finish

@@ -3,13 +3,9 @@
 # the benchmark): with glibc in the run, the ratio table has fit_compare's names for the heaps as its columns and a
 # ratio in every cell; without glibc, one note says why there is no table; --benchmark_list_tests lists the
 # benchmarks and prints no table.
-set -euo pipefail
+# shellcheck source=bench/smoke_test_lib.sh
+source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 quick=(--benchmark_min_time=0.001 --benchmark_repetitions=1)
 
 out="$("$bench" '--benchmark_filter=BM_AllocFree<(FirstCompact|SegCompactNoChecksCache|MallocAdapter)>/16$' "${quick[@]}" 2>/dev/null)" ||
@@ -28,4 +24,4 @@ grep -q '^CPU time per iteration' <<<"$out" && fail "a table without glibc"
 out="$("$bench" --benchmark_list_tests 2>/dev/null)" || fail "--benchmark_list_tests: exit $?"
 grep -q '^BM_AllocFree<SegCompact>/16$' <<<"$out" || fail "--benchmark_list_tests: no BM_AllocFree<SegCompact>/16"
 grep -qE '^(CPU time|No ratio table)' <<<"$out" && fail "--benchmark_list_tests printed a table or note"
-exit $((failures > 0))
+finish

@@ -3,14 +3,10 @@
 # prints its table with the rows asked for and exits 0; an option value that is not what the option takes (an arena
 # of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
 # refused with the reason.
-set -euo pipefail
+# shellcheck source=bench/smoke_test_lib.sh
+source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
 replay="$2"
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 trace="$TEST_TMPDIR/e.trace"
 "$fit_compare" --quick --workloads=e --write_trace="$trace" >/dev/null
 
@@ -33,5 +29,4 @@ status=0
 "$replay" "$TEST_TMPDIR/missing.trace" --quick >"$TEST_TMPDIR/out" 2>&1 || status=$?
 [[ "$status" != 0 ]] || fail "a missing trace: exit 0"
 grep -q "missing.trace.*No such file or directory" "$TEST_TMPDIR/out" || fail "a missing trace: $(cat "$TEST_TMPDIR/out")"
-echo "$failures failure(s)"
-exit $((failures > 0))
+finish

@@ -2,13 +2,9 @@
 # Smoke test of //bench:scaling_bench: two small cells run with --quick and print their tables (no latency is
 # asserted: timing belongs to the benchmark), a cell the arena cannot hold reads "—", every kind of bad input
 # gets one line on stderr and exit 2, and --help prints the usage and exits 0.
-set -euo pipefail
+# shellcheck source=bench/smoke_test_lib.sh
+source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 
 out="$("$bench" --quick --cells=64K:10,1M:100 2>/dev/null)" || fail "two small cells: exit $?"
 grep -qF '#### allocate latency p99.9, ns: SegregatedFit / FirstFit' <<<"$out" || fail "no allocate table"
@@ -42,4 +38,4 @@ expect_refused "unknown option --cell=16M:10" --cell=16M:10
 # --help is not bad input: the usage on stdout, exit 0.
 out="$("$bench" --help 2>/dev/null)" || fail "--help: exit $?"
 grep -qF 'usage: scaling_bench' <<<"$out" || fail "--help: no usage on stdout"
-exit $((failures > 0))
+finish
