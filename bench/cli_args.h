@@ -61,7 +61,8 @@ inline std::optional<std::uint64_t> parse_bytes(std::string_view text, std::uint
 /// `text` as a duration in seconds: a finite decimal number, at least 0 (every character of it read); nullopt
 /// otherwise.
 inline std::optional<double> parse_seconds(std::string_view text) {
-  if (text.empty() || text.front() == ' ' || text.front() == '+' || text.front() == '-') return std::nullopt;
+  // A digit or a point first: strtod would also take leading space, a sign, "inf" and "nan".
+  if (text.empty() || !((text.front() >= '0' && text.front() <= '9') || text.front() == '.')) return std::nullopt;
   const std::string copy(text);
   char* end = nullptr;
   errno = 0;

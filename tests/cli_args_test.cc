@@ -40,7 +40,7 @@ TEST(CliArgs, SecondsAreFiniteAndNotNegative) {
   EXPECT_EQ(parse_seconds("0"), 0.0);
   EXPECT_EQ(parse_seconds("2.5"), 2.5);
   EXPECT_EQ(parse_seconds("1e-3"), 1e-3);
-  for (const char* bad : {"", "-5", "+5", " 5", "5 ", "5s", "abc", "inf", "nan", "1e999"}) {
+  for (const char* bad : {"", "-5", "+5", " 5", "\t5", "5 ", "5s", "abc", "inf", "nan", "1e999", "."}) {
     EXPECT_EQ(parse_seconds(bad), std::nullopt) << bad;
   }
 }
