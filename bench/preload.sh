@@ -10,6 +10,19 @@
 # scaling. CPU time is the steadier figure on a shared machine: wall time includes waiting for a core.
 set -euo pipefail
 
+# Its inputs are the BUILD rule's: a wrong path would otherwise measure glibc against itself (the loader only warns
+# when LD_PRELOAD names a missing library) or print empty rows.
+usage="run it as ./bazelw run -c opt //bench:preload -- [REPS]"
+(($# >= 6)) || { echo "preload: expected the library, the programs and the workloads; $usage" >&2; exit 2; }
+for input in "${@:1:6}"; do
+  [[ -f "$input" ]] || { echo "preload: $input: no such file; $usage" >&2; exit 2; }
+done
+[[ "${7:-5}" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "preload: REPS must be a whole number from 1 to 9999, not '$7'" >&2; exit 2; }
+if LD_PRELOAD="$(realpath "$1")" /bin/true 2>&1 | grep -q 'cannot be preloaded'; then
+  echo "preload: $1 cannot be preloaded (see the loader's message: LD_PRELOAD=$1 /bin/true)" >&2
+  exit 2
+fi
+
 lib="$(realpath "$1")"
 mt_program="$(realpath "$2")"
 churn="$(realpath "$3")"
