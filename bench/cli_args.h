@@ -30,28 +30,27 @@ inline std::optional<std::uint64_t> parse_whole(std::string_view text,
   return value;
 }
 
-/// `text` as a byte count of at most `max`: a whole number, optionally followed by K, M or G (KiB, MiB, GiB, either
-/// case; `16M` = 16 << 20); nullopt otherwise.
-inline std::optional<std::uint64_t> parse_bytes(std::string_view text, std::uint64_t max) {
-  int shift = 0;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'K':
-      case 'k':
-        shift = 10;
-        break;
-      case 'M':
-      case 'm':
-        shift = 20;
-        break;
-      case 'G':
-      case 'g':
-        shift = 30;
-        break;
-      default:
-        break;
-    }
+/// The power of two a binary size suffix stands for: 10, 20 or 30 for K, M or G (KiB, MiB, GiB; either case), else 0.
+inline int binary_suffix_shift(char suffix) {
+  switch (suffix) {
+    case 'K':
+    case 'k':
+      return 10;
+    case 'M':
+    case 'm':
+      return 20;
+    case 'G':
+    case 'g':
+      return 30;
+    default:
+      return 0;
   }
+}
+
+/// `text` as a byte count of at most `max`: a whole number, optionally followed by K, M or G (binary_suffix_shift;
+/// `16M` = 16 << 20); nullopt otherwise.
+inline std::optional<std::uint64_t> parse_bytes(std::string_view text, std::uint64_t max) {
+  const int shift = text.empty() ? 0 : binary_suffix_shift(text.back());
   if (shift != 0) text.remove_suffix(1);
   const std::optional<std::uint64_t> number = parse_whole(text, max >> shift);
   if (!number) return std::nullopt;

@@ -68,13 +68,13 @@ std::optional<Options> parse(int argc, char** argv) {
   Options o;
   bool cap_given = false;
   bool reps_given = false;
+  // An option's value that is not what the option takes: one line, and the run does not start.
+  auto refuse = [](std::string_view option, const char* takes) -> std::optional<Options> {
+    print_bad_value("replay", option, takes);
+    return std::nullopt;
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    // An option's value that is not what the option takes: one line, and the run does not start.
-    auto refuse = [](std::string_view option, const char* takes) -> std::optional<Options> {
-      print_bad_value("replay", option, takes);
-      return std::nullopt;
-    };
     auto value = [&](std::string_view prefix, std::string_view* v) {
       if (!arg.starts_with(prefix)) return false;
       *v = arg.substr(prefix.size());

@@ -431,23 +431,6 @@ bool parse_count(std::string_view text, std::size_t& value) {
   return true;
 }
 
-/// The power of two a size suffix stands for: 10, 20 or 30 for K, M or G (either case), else 0.
-int suffix_shift(char suffix) {
-  switch (suffix) {
-    case 'K':
-    case 'k':
-      return 10;
-    case 'M':
-    case 'm':
-      return 20;
-    case 'G':
-    case 'g':
-      return 30;
-    default:
-      return 0;
-  }
-}
-
 /// Parses `--cells`' list ("16M:10,16M:1000") into `out`. Returns "" or what is wrong with it, in one line.
 std::string parse_cells(std::string_view list, CellSelection& out) {
   const std::string whole(list);  // for messages: `list` is consumed cell by cell
@@ -465,7 +448,7 @@ std::string parse_cells(std::string_view list, CellSelection& out) {
         !parse_count(item.substr(colon + 1), holes)) {
       return "malformed cell '" + std::string(item) + "': expected ARENA:COUNT, e.g. 16M:1000";
     }
-    const int shift = suffix_shift(item[colon - 1]);
+    const int shift = binary_suffix_shift(item[colon - 1]);
     if (shift == 0) {
       return "malformed cell '" + std::string(item) + "': the arena needs a K, M or G suffix, e.g. 16M:1000";
     }
