@@ -48,8 +48,10 @@ if ! command -v gnuplot >/dev/null; then
   exit 1
 fi
 
-# Runfiles: `bazel run` starts us in the runfiles tree of the workspace.
-bench/"$bench" --plot_data="$tmp/$stem.dat" "$@" | tee "$out_dir/$stem.md"
+# Runfiles: `bazel run` starts us in the runfiles tree of the workspace. The tables and chart are written to $tmp first
+# and moved into place only when the benchmark and gnuplot have both succeeded: a refused option or a failed run
+# leaves the earlier STEM.md and STEM.png (docs/'s tracked ones too) as they were.
+bench/"$bench" --plot_data="$tmp/$stem.dat" "$@" | tee "$tmp/$stem.md"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 machine="${cpu}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
@@ -58,6 +60,8 @@ gnuplot_quote() {
   local q="'"
   printf "'%s'" "${1//$q/$q$q}"
 }
-gnuplot -e "datafile=$(gnuplot_quote "$tmp/$stem.dat"); outfile=$(gnuplot_quote "$out_dir/$stem.png"); \
+gnuplot -e "datafile=$(gnuplot_quote "$tmp/$stem.dat"); outfile=$(gnuplot_quote "$tmp/$stem.png"); \
 machine=$(gnuplot_quote "$machine")" "bench/$script"
+mv -f "$tmp/$stem.md" "$out_dir/$stem.md"
+mv -f "$tmp/$stem.png" "$out_dir/$stem.png"
 echo "chart: wrote $out_dir/$stem.png and $out_dir/$stem.md" >&2

@@ -277,7 +277,7 @@ inline void print_rows(std::span<const Row> rows, double cap_seconds, double tic
     std::string note;
     if (r.capped) {
       const ThroughputRun& last = r.runs.back();
-      note = "capped after " + std::to_string(last.calls) + " calls (" + fmt("%.0f", cap_seconds) + " s)";
+      note = "capped after " + std::to_string(last.calls) + " calls (" + fmt("%g", cap_seconds) + " s)";
     }
     if (r.failed() > 0) note += (note.empty() ? "" : "; ") + std::to_string(r.failed()) + " failed allocations";
     std::printf("| %s | %.2f | %zu | %.0f%% | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s |\n",
@@ -321,7 +321,7 @@ inline void print_legend(const ComparisonOptions& opt, const Machine& m, const c
       snapshot);
   std::printf("- %s\n", heaps);
   std::printf(
-      "- capped: the run hit the %.0f s cap; its throughput covers the calls it did (the fill and early churn, the "
+      "- capped: the run hit the %g s cap; its throughput covers the calls it did (the fill and early churn, the "
       "easier part), it was not repeated, and its latency pass was capped alike.\n",
       opt.cap_seconds);
 }

@@ -104,20 +104,15 @@ std::optional<Options> parse(int argc, char** argv) {
       o.format = Format::kTable;
     } else if (starts_with(arg, "--workloads=", &v)) {
       o.workloads.clear();
-      for (char c : v) {
-        if (c == ',') continue;
-        if (find_workload(c) == nullptr) {
-          std::fprintf(stderr, "fit_compare: unknown workload '%c' (have a, b, c, e)\n", c);
-          return std::nullopt;
+      for (const std::string& w : split_words(v)) {
+        // One letter a word; each workload once (a repeat would run it twice and print its table twice).
+        if (w.size() != 1 || find_workload(w[0]) == nullptr || o.workloads.find(w[0]) != std::string::npos) {
+          return refuse(arg, "a list of distinct workloads among a, b, c, e (--workloads=a,e)");
         }
-        o.workloads.push_back(c);
+        o.workloads.push_back(w[0]);
       }
     } else if (starts_with(arg, "--allocators=", &v) || starts_with(arg, "--policies=", &v)) {
-      while (!v.empty()) {
-        const std::size_t comma = v.find(',');
-        o.allocator_filters.emplace_back(v.substr(0, comma));
-        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
-      }
+      for (std::string& w : split_words(v)) o.allocator_filters.push_back(std::move(w));
     } else if (starts_with(arg, "--reps=", &v)) {
       const std::optional<int> reps = parse_reps(v);
       if (!reps) return refuse(arg, kRepsTakes);
@@ -134,8 +129,10 @@ std::optional<Options> parse(int argc, char** argv) {
       o.cap_seconds = *cap;
       cap_given = true;
     } else if (starts_with(arg, "--write_trace=", &v)) {
+      if (v.empty()) return refuse(arg, "a file name");
       o.write_trace = v;
     } else if (starts_with(arg, "--plot_data=", &v)) {
+      if (v.empty()) return refuse(arg, "a file name");
       o.plot_data = v;
     } else if (starts_with(arg, "--seed=", &v)) {
       const std::optional<std::uint64_t> seed = parse_whole(v);
@@ -200,7 +197,7 @@ int glibc_footprint_child(const Options& opt) {
 /// leftovers, so an address span measured here would mean nothing); nullopt if the child fails.
 std::optional<std::size_t> glibc_footprint(const WorkloadSpec& spec, const Options& opt) {
   char args[200];
-  std::snprintf(args, sizeof args, "' --glibc_footprint_child=%c --seed=%llu --cap=%.1f%s", spec.id,
+  std::snprintf(args, sizeof args, "' --glibc_footprint_child=%c --seed=%llu --cap=%.17g%s", spec.id,
                 static_cast<unsigned long long>(opt.seed), opt.cap_seconds, opt.quick ? " --quick" : "");
   return child_footprint("'" + self_exe() + args);
 }
@@ -284,7 +281,7 @@ void print_json(const std::vector<WorkloadResult>& results, const Options& opt, 
   json_string(stdout, m.load_end);
   std::printf(", \"tsc_ticks_per_ns\": %.4f, \"timer_cost_ns\": %.2f, \"tsc_step_ns\": %.2f},\n", m.ticks_per_ns,
               m.timer_cost_ns, m.tsc_step_ns);
-  std::printf("  \"options\": {\"quick\": %s, \"reps\": %d, \"cap_seconds\": %.1f, \"seed\": %llu},\n",
+  std::printf("  \"options\": {\"quick\": %s, \"reps\": %d, \"cap_seconds\": %g, \"seed\": %llu},\n",
               opt.quick ? "true" : "false", opt.reps, opt.cap_seconds, static_cast<unsigned long long>(opt.seed));
   std::printf("  \"workloads\": [\n");
   for (std::size_t wi = 0; wi < results.size(); ++wi) {
@@ -329,9 +326,8 @@ void print_json(const std::vector<WorkloadResult>& results, const Options& opt, 
 
 /// gnuplot data: three blocks (throughput, allocate p99.9, free p99.9), each a row per workload and a column per
 /// allocator (the header row names them), separated by two blank lines (gnuplot's `index`).
-bool write_plot_data(const std::string& path, const std::vector<WorkloadResult>& results, double tpn) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) return false;
+/// `f` was opened before the run (open_output); false when a write fails. Closes `f`.
+bool write_plot_data(std::FILE* f, const std::vector<WorkloadResult>& results, double tpn) {
   const char* titles[] = {"M calls/s", "allocate p99.9 ns", "free p99.9 ns"};
   for (int block = 0; block < 3; ++block) {
     if (block > 0) std::fprintf(f, "\n\n");
@@ -350,8 +346,8 @@ bool write_plot_data(const std::string& path, const std::vector<WorkloadResult>&
       std::fprintf(f, "\n");
     }
   }
-  std::fclose(f);
-  return true;
+  const bool written = std::ferror(f) == 0;
+  return std::fclose(f) == 0 && written;
 }
 
 int run(int argc, char** argv) {
@@ -380,6 +376,13 @@ int run(int argc, char** argv) {
       return 1;
     }
     return 0;
+  }
+
+  // Opened now, so that a path that cannot be written is refused before minutes of measuring.
+  std::FILE* plot_file = nullptr;
+  if (!opt.plot_data.empty()) {
+    plot_file = open_output("fit_compare", "--plot_data", opt.plot_data);
+    if (plot_file == nullptr) return 2;
   }
 
   Machine m = measure_machine();
@@ -418,8 +421,8 @@ int run(int argc, char** argv) {
   } else {
     print_json(results, opt, m);
   }
-  if (!opt.plot_data.empty() && !write_plot_data(opt.plot_data, results, m.ticks_per_ns)) {
-    std::fprintf(stderr, "fit_compare: cannot write %s\n", opt.plot_data.c_str());
+  if (plot_file != nullptr && !write_plot_data(plot_file, results, m.ticks_per_ns)) {
+    std::fprintf(stderr, "fit_compare: --plot_data: writing %s failed\n", opt.plot_data.c_str());
     return 1;
   }
   return 0;

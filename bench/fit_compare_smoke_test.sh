@@ -37,11 +37,26 @@ if "$1" --quick --workloads=e --allocators=glibc,,seg/compact >"$out" 2>&1; then
   fail "an empty word (a doubled comma) should stop the run, not select everything"
 fi
 # A numeric option's value is read whole or refused (atoi read --reps=abc as 1 and --cap=-5 as a negative cap).
-for bad in --reps=abc --reps=0 --reps=5x --cap=-5 --cap=0 --cap=1s --min_time=fast --seed=12345x; do
+# So is a list or a file name that names nothing: --workloads= had mapped an arena of 0 bytes and aborted, --workloads=e,e
+# ran e twice, --plot_data= and --write_trace= were ignored, --allocators= selected every row.
+for bad in --reps=abc --reps=0 --reps=5x --cap=-5 --cap=0 --cap=1s --min_time=fast --seed=12345x \
+  --workloads= --workloads=, --workloads=e,e --workloads=ab --plot_data= --write_trace=; do
   status=0
   "$1" --quick --workloads=e --allocators==glibc "$bad" >"$out" 2>&1 || status=$?
   if [[ "$status" != 2 ]] || ! grep -q "^fit_compare: $bad: not " "$out"; then
     fail "$bad: exit $status, $(head -1 "$out")"
   fi
 done
+status=0
+"$1" --quick --workloads=e --allocators= >"$out" 2>&1 || status=$?
+if [[ "$status" != 2 ]] || ! grep -q "word '' selects no allocator" "$out"; then
+  fail "--allocators= with no word: exit $status, $(head -1 "$out")"
+fi
+# An output file that cannot be written is refused before the run, not after it.
+status=0
+"$1" --quick --workloads=e --allocators==glibc --plot_data=/nonexistent-dir/x.dat >"$out" 2>&1 || status=$?
+if [[ "$status" != 2 ]] || ! grep -q "^fit_compare: --plot_data: cannot write /nonexistent-dir/x.dat: " "$out" ||
+  grep -q '^|' "$out"; then
+  fail "an unwritable --plot_data: exit $status, $(head -2 "$out")"
+fi
 finish

@@ -10,10 +10,22 @@
 set -euo pipefail
 op_count="$1"
 shift
+usage="usage: instructions [WORKLOAD [DIVISOR [ALLOCATOR...]]]: instructions per allocate and per free under callgrind
+  WORKLOAD   a, b, c or e (default a)
+  DIVISOR    replay 1/DIVISOR of the workload's churn steps (c: LIFO calls), a whole number from 1 (default 10)
+  ALLOCATOR  op_count's rows (default: the seven uncached rows); op_count knows:"
+if [[ "${1:-}" == --help || "${1:-}" == -h ]]; then
+  echo "$usage $("$op_count" --help | sed -n 's/^allocators: //p')"
+  exit 0
+fi
 workload="${1:-a}"
 divisor="${2:-10}"
 shift $(($# > 2 ? 2 : $#))
 allocators=("$@")
+# Checked before the table starts; op_count checks them again, with the divisor's upper bound (the workload's steps).
+[[ "$workload" =~ ^[abce]$ ]] || { echo "instructions: workload $workload: not a, b, c or e (see --help)" >&2; exit 2; }
+[[ "$divisor" =~ ^[1-9][0-9]{0,8}$ ]] ||
+  { echo "instructions: divisor $divisor: not a whole number from 1 (see --help)" >&2; exit 2; }
 if [ ${#allocators[@]} -eq 0 ]; then
   allocators=(seg/compact/nochecks seg/compact seg/full/nochecks seg/full first/compact/nochecks first/compact glibc)
 fi

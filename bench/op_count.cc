@@ -14,10 +14,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "alloc/alloc.h"
 #include "bench/bench_allocator.h"
+#include "bench/cli_args.h"
 #include "bench/heap_adapter.h"
 #include "bench/mapped_memory.h"
 #include "bench/replay_passes.h"
@@ -121,14 +125,31 @@ int main(int argc, char** argv) {
   for (const Entry& e : kEntries) {
     if (std::strcmp(e.name, argv[1]) == 0) entry = &e;
   }
-  const WorkloadSpec* spec = find_workload(argc > 2 ? argv[2][0] : 'a');
-  const long divisor = argc > 3 ? std::strtol(argv[3], nullptr, 10) : 10;
-  const long reps = argc > 4 ? std::strtol(argv[4], nullptr, 10) : 1;
-  if (entry == nullptr || spec == nullptr || divisor < 1 || reps < 1) {
-    std::fprintf(stderr, "op_count: unknown allocator or workload, or a bad divisor (--help lists them)\n");
+  if (entry == nullptr) {
+    std::fprintf(stderr, "op_count: unknown allocator %s (--help lists them)\n", argv[1]);
     return 2;
   }
-  const WorkloadSpec w = scaled(*spec, static_cast<std::uint64_t>(divisor));
+  // Each argument is read whole (bench/cli_args.h): "bogus" is not workload b, "10x" not 10, "1.5" not 1.
+  const std::string_view workload = argc > 2 ? argv[2] : "a";
+  const WorkloadSpec* spec = workload.size() == 1 ? find_workload(workload[0]) : nullptr;
+  if (spec == nullptr) {
+    print_bad_value("op_count", workload, "a workload: a, b, c or e");
+    return 2;
+  }
+  // At most the workload's steps, so that the replay keeps one step at least.
+  const std::optional<std::uint64_t> divisor = argc > 3 ? parse_whole(argv[3], spec->steps) : 10;
+  if (!divisor || *divisor == 0) {
+    const std::string takes =
+        "a divisor from 1 to " + std::to_string(spec->steps) + " (workload " + spec->id + "'s steps)";
+    print_bad_value("op_count", argc > 3 ? argv[3] : "", takes.c_str());
+    return 2;
+  }
+  const std::optional<int> reps = argc > 4 ? parse_reps(argv[4]) : 1;
+  if (!reps) {
+    print_bad_value("op_count", argv[4], kRepsTakes);
+    return 2;
+  }
+  const WorkloadSpec w = scaled(*spec, *divisor);
   Trace trace;
   std::vector<std::uint32_t> sizes(w.slots);
   generate(w, sizes, [&trace](const Op& op) { trace.push_back(op); });
@@ -136,7 +157,7 @@ int main(int argc, char** argv) {
   MappedRegion region(w.arena_bytes);
   Counts counts;
   double best = 0;
-  for (long rep = 0; rep < reps; ++rep) {
+  for (int rep = 0; rep < *reps; ++rep) {
     const double start = bench::internal::thread_cpu_seconds();
     counts = entry->run(region.first(w.arena_bytes), trace, slots);
     const double seconds = bench::internal::thread_cpu_seconds() - start;

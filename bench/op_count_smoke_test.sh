@@ -35,4 +35,27 @@ if "$1" 2>/dev/null; then
   echo "FAIL: no arguments were accepted (expected the usage and exit 2)"
   failures=$((failures + 1))
 fi
+# Each argument is read whole: a word that starts with a workload's letter is not that workload, a divisor or a
+# repetition count with trailing characters, a fraction, zero or more than the workload's steps is refused (exit 2,
+# one line naming the value), never read as its leading digits.
+refused() {  # refused ARG... : op_count must exit 2 with one line on stderr
+  local status=0 err
+  err="$("$op_count" "$@" 2>&1 >/dev/null)" || status=$?
+  if [[ $status -ne 2 || $(printf '%s\n' "$err" | wc -l) -ne 1 || "$err" != op_count:* ]]; then
+    echo "FAIL: op_count $*: exit $status, stderr [$err] (expected exit 2 and one line)"
+    failures=$((failures + 1))
+  fi
+}
+op_count="$1"
+refused glibc bogus 10
+refused glibc bb 10
+refused glibc "" 10
+refused glibc a 10x
+refused glibc a 1.5
+refused glibc a 0
+refused glibc a -1
+refused glibc a 99999999999999999999
+refused glibc a 1000001  # a's 1,000,000 churn steps + 1
+refused glibc e 1 99999999999999999999x
+refused glibc e 1 0
 exit $((failures > 0))

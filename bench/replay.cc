@@ -88,11 +88,7 @@ std::optional<Options> parse(int argc, char** argv) {
     } else if (arg == "--glibc_footprint_child") {
       o.glibc_footprint_child = true;
     } else if (value("--allocators=", &v)) {
-      while (!v.empty()) {
-        const std::size_t comma = v.find(',');
-        o.allocator_filters.emplace_back(v.substr(0, comma));
-        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
-      }
+      for (std::string& w : split_words(v)) o.allocator_filters.push_back(std::move(w));
     } else if (value("--reps=", &v)) {
       const std::optional<int> reps = parse_reps(v);
       if (!reps) return refuse(arg, kRepsTakes);
@@ -398,7 +394,7 @@ int run(int argc, char** argv) {
   Progress progress(isatty(STDERR_FILENO) != 0, start);
   const ComparisonOptions copt{opt.reps, opt.cap_seconds, opt.min_seconds};
   const std::string child =
-      "'" + self_exe() + "' --glibc_footprint_child --cap=" + fmt("%.1f", opt.cap_seconds) + " '" + opt.trace + "'";
+      "'" + self_exe() + "' --glibc_footprint_child --cap=" + fmt("%.17g", opt.cap_seconds) + " '" + opt.trace + "'";
   const std::vector<Row> rows =
       run_comparison(allocators, region.first(arena_bytes), t.ops, t.slots, t.info.drain_begin, t.info.allocations,
                      t.info.frees + t.reallocations, copt, progress, "", [&] { return child_footprint(child); });

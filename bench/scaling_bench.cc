@@ -471,10 +471,10 @@ std::string parse_cells(std::string_view list, CellSelection& out) {
 
 /// Command-line options (see main's usage text).
 struct Options {
-  bool quick = false;        ///< 2,000 rounds per cell instead of 20,000
-  bool small_pages = false;  ///< the arena in 4 KiB pages instead of huge pages advised
-  std::string plot_data;     ///< where to write gnuplot data, if anywhere
-  CellSelection cells;       ///< the cells to run (--cells; default all)
+  bool quick = false;              ///< 2,000 rounds per cell instead of 20,000
+  bool small_pages = false;        ///< the arena in 4 KiB pages instead of huge pages advised
+  std::FILE* plot_file = nullptr;  ///< --plot_data's file, opened before the run (open_output), if given
+  CellSelection cells;             ///< the cells to run (--cells; default all)
 };
 
 /// The process's transparent huge pages, in bytes (AnonHugePages of /proc/self/smaps_rollup; 0 when unreadable).
@@ -742,14 +742,10 @@ int run(const Options& opt) {
     }
   }
   std::printf("\n");
-  if (!opt.plot_data.empty()) {
+  if (opt.plot_file != nullptr) {
     // gnuplot data: one block per arena; columns free blocks, seg alloc, first alloc, seg free, first free, seg alloc
     // and first alloc without the post-kernel-entry refills (ns). SegregatedFit and FirstFit only, also in _ext.
-    std::FILE* f = std::fopen(opt.plot_data.c_str(), "w");
-    if (f == nullptr) {
-      std::fprintf(stderr, "scaling_bench: cannot write %s\n", opt.plot_data.c_str());
-      return 1;
-    }
+    std::FILE* const f = opt.plot_file;
     for (std::size_t a = 0; a < kA; ++a) {
       std::fprintf(f, "# arena %s\n", size_name(kArenas[a]).c_str());
       for (std::size_t n = 0; n < kN; ++n) {
@@ -762,7 +758,11 @@ int run(const Options& opt) {
       }
       std::fprintf(f, "\n\n");
     }
-    std::fclose(f);
+    const bool written = std::ferror(f) == 0;
+    if (std::fclose(f) != 0 || !written) {
+      std::fprintf(stderr, "scaling_bench: --plot_data: writing failed\n");
+      return 1;
+    }
   }
   return 0;
 }
@@ -796,7 +796,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--small-pages") {
       opt.small_pages = true;
     } else if (arg.substr(0, 12) == "--plot_data=") {
-      opt.plot_data = std::string(arg.substr(12));
+      // Opened now, so that a path that cannot be written is refused before the run, not after it.
+      if (opt.plot_file != nullptr) std::fclose(opt.plot_file);
+      opt.plot_file = nostd::bench::open_output("scaling_bench", "--plot_data", std::string(arg.substr(12)));
+      if (opt.plot_file == nullptr) return 2;
     } else if (arg.substr(0, 8) == "--cells=") {
       const std::string error = nostd::bench::parse_cells(arg.substr(8), opt.cells);
       if (!error.empty()) {

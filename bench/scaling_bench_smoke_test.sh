@@ -35,6 +35,9 @@ expect_refused "unknown arena in '32M:10'" --cells=32M:10
 expect_refused "free-block count 50 of '16M:50' is not in the table" --cells=16M:50
 expect_refused "an empty cell in '16M:10,'" --cells=16M:10,
 expect_refused "unknown option --cell=16M:10" --cell=16M:10
+# An output file is opened before the run: a path that cannot be written is refused at once, not after the cells.
+expect_refused "--plot_data: not a file name" --plot_data=
+expect_refused "--plot_data: cannot write /nonexistent-dir/x.dat" --plot_data=/nonexistent-dir/x.dat
 # --help is not bad input: the usage on stdout, exit 0.
 out="$("$bench" --help 2>/dev/null)" || fail "--help: exit $?"
 grep -qF 'usage: scaling_bench' <<<"$out" || fail "--help: no usage on stdout"

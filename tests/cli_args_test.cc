@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace nostd::bench {
 namespace {
@@ -53,6 +56,27 @@ TEST(CliArgs, RepsAndCapRefuseZero) {
   EXPECT_EQ(parse_cap("0.5"), 0.5);
   EXPECT_EQ(parse_cap("0"), std::nullopt);
   EXPECT_EQ(parse_cap("-1"), std::nullopt);
+}
+
+TEST(CliArgs, ListWordsKeepEmptyOnes) {
+  using Words = std::vector<std::string>;
+  EXPECT_EQ(split_words("first,glibc"), (Words{"first", "glibc"}));
+  EXPECT_EQ(split_words("seg"), (Words{"seg"}));
+  // An empty value or an empty word reaches the caller's check (which refuses it) instead of vanishing, so that
+  // `--allocators=` is not read as "every row".
+  EXPECT_EQ(split_words(""), (Words{""}));
+  EXPECT_EQ(split_words("a,,b"), (Words{"a", "", "b"}));
+  EXPECT_EQ(split_words(","), (Words{"", ""}));
+}
+
+TEST(CliArgs, OutputFilesAreOpenedOrRefusedUpFront) {
+  EXPECT_EQ(open_output("cli_args_test", "--plot_data", ""), nullptr);  // --plot_data= with no file name
+  EXPECT_EQ(open_output("cli_args_test", "--plot_data", "/nonexistent-dir/x.dat"), nullptr);
+  const std::string path = ::testing::TempDir() + "cli_args_test_output.dat";
+  std::FILE* f = open_output("cli_args_test", "--plot_data", path);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(std::fclose(f), 0);
+  EXPECT_EQ(std::remove(path.c_str()), 0);
 }
 
 }  // namespace
