@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <string_view>
@@ -99,6 +100,17 @@ inline std::vector<const AllocatorEntry*> select_allocators(std::span<const Allo
     }
   }
   return selected;
+}
+
+/// The line a tool prints when select_allocators refuses `bad_word` (the caller then exits 2).
+inline void print_unselected(const char* tool, const std::string& bad_word) {
+  if (bad_word.empty()) {
+    std::fprintf(stderr, "%s: --allocators: an empty word (no value, or a doubled or trailing comma) selects nothing\n",
+                 tool);
+  } else {
+    std::fprintf(stderr, "%s: --allocators word '%s' selects no allocator (--help lists the names)\n", tool,
+                 bad_word.c_str());
+  }
 }
 
 /// The first-fit composition every throughput is also divided by ("÷ first").

@@ -55,6 +55,11 @@ bench/"$bench" --plot_data="$tmp/$stem.dat" "$@" | tee "$tmp/$stem.md"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 machine="${cpu}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
+# A --quick run's figures come from a tenth of the steps (fit_compare) or rounds (scaling_bench): the title says so,
+# as the tables do.
+for a in "$@"; do
+  [[ "$a" != --quick ]] || machine="$machine; --quick (reduced run)"
+done
 # A gnuplot string literal: single-quoted, a quote doubled (--out=DIR is the user's path and may hold one).
 gnuplot_quote() {
   local q="'"

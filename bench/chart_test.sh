@@ -58,6 +58,12 @@ check "a rule without defaults" "--quick" --quick
 out_dir="$work/elsewhere" check "--out= names the directory" "--allocators==a,=b" "${rule[@]}" --out=elsewhere
 out_dir="$work/it's here" check "--out= may hold a quote" "--quick" "--out=it's here" --quick
 
+# A --quick run's chart says so in its title (the machine line).
+(cd "$work" && PATH="$work/bin:$PATH" BUILD_WORKSPACE_DIRECTORY="$work" bash "$chart" fake_bench x.gp stem --quick \
+  >/dev/null 2>&1) || { echo "FAIL: a --quick run failed"; failures=$((failures + 1)); }
+grep -q "machine='.*; --quick (reduced run)'" "$work/gnuplot_e" ||
+  { echo "FAIL: a --quick chart's title does not say so: $(cat "$work/gnuplot_e")"; failures=$((failures + 1)); }
+
 # A run that fails leaves the directory's earlier tables and chart alone (they had been emptied by tee before the
 # benchmark refused its option: --update-docs with a typo emptied docs/fit_compare.md).
 kept() {  # kept NAME CHART_ARGS... : chart.sh must fail and leave $work/kept/stem.{md,png} as they were

@@ -361,8 +361,7 @@ int run(int argc, char** argv) {
   const std::vector<const AllocatorEntry*> allocators =
       select_allocators(all_allocators(), opt.allocator_filters, &bad_word);
   if (allocators.empty()) {
-    std::fprintf(stderr, "fit_compare: --allocators word '%s' selects no allocator (--help lists the names)\n",
-                 bad_word.c_str());
+    print_unselected("fit_compare", bad_word);
     return 2;
   }
 

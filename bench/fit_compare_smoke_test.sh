@@ -49,7 +49,7 @@ for bad in --reps=abc --reps=0 --reps=5x --cap=-5 --cap=0 --cap=1s --min_time=fa
 done
 status=0
 "$1" --quick --workloads=e --allocators= >"$out" 2>&1 || status=$?
-if [[ "$status" != 2 ]] || ! grep -q "word '' selects no allocator" "$out"; then
+if [[ "$status" != 2 ]] || ! grep -q "^fit_compare: --allocators: an empty word" "$out"; then
   fail "--allocators= with no word: exit $status, $(head -1 "$out")"
 fi
 # An output file that cannot be written is refused before the run, not after it.

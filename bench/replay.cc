@@ -354,8 +354,7 @@ int run(int argc, char** argv) {
   const std::vector<const AllocatorEntry*> allocators =
       select_allocators(all_compositions(), opt.allocator_filters, &bad_word);
   if (allocators.empty()) {
-    std::fprintf(stderr, "replay: --allocators word '%s' selects no allocator (--help lists the names)\n",
-                 bad_word.c_str());
+    print_unselected("replay", bad_word);
     return 2;
   }
   const auto bytes = read_file(opt.trace.c_str());
