@@ -1,7 +1,7 @@
 // bench/cli_args.h — strict parsing of the benchmark tools' numeric option values (fit_compare, replay,
-// scaling_bench): a value that is not wholly a number of the expected kind is refused, never read as its leading
-// digits. `atoi` and friends had read `--arena=10MB` as 10 bytes, `--reps=abc` as 1 and `--cap=-5` as a negative cap,
-// each run then going ahead on a value nobody asked for.
+// scaling_bench, and micro_bench's checks of Google Benchmark's flags): a value that is not wholly a number of the
+// expected kind is refused, never read as its leading digits. `atoi` and friends had read `--arena=10MB` as 10 bytes,
+// `--reps=abc` as 1 and `--cap=-5` as a negative cap, each run then going ahead on a value nobody asked for.
 #pragma once
 
 #include <cerrno>
@@ -72,7 +72,8 @@ inline std::optional<double> parse_seconds(std::string_view text) {
   return value;
 }
 
-/// What fit_compare's and replay's shared options take, for their messages.
+/// What fit_compare's and replay's shared options take, for their messages (micro_bench's --benchmark_repetitions and
+/// --benchmark_min_time take the same as --reps and --min_time).
 inline constexpr const char* kRepsTakes = "a whole number from 1 to 1000";
 inline constexpr const char* kCapTakes = "a number of seconds above 0";
 inline constexpr const char* kMinTimeTakes = "a number of seconds, 0 or more";

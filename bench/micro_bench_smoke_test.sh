@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
 # Smoke test of //bench:micro_bench's own output around Google Benchmark's (no time is asserted: timing belongs to
-# the benchmark): with glibc in the run, the ratio table has fit_compare's names for the heaps as its columns and a
-# ratio in every cell; without glibc, one note says why there is no table; --benchmark_list_tests lists the
-# benchmarks and prints no table.
+# the benchmark): with glibc in the run, the ratio table has fit_compare's names for the heaps as its columns, a
+# ratio in every cell and its columns aligned under the header whatever the longest benchmark name; without glibc,
+# one note says why there is no table; --benchmark_list_tests lists the benchmarks and prints no table. A filter
+# that matches nothing, and a bad value of a flag micro_bench sets or checks (--benchmark_repetitions,
+# --benchmark_min_time, --benchmark_format, --benchmark_out_format), get one line on stderr and exit 2, as an unknown
+# flag does. Neither the console nor the CSV output prints Google Benchmark's DEBUG-library warning.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
 quick=(--benchmark_min_time=0.001 --benchmark_repetitions=1)
 
-out="$("$bench" '--benchmark_filter=BM_AllocFree<(FirstCompact|SegCompactNoChecksCache|MallocAdapter)>/16$' "${quick[@]}" 2>/dev/null)" ||
-  fail "run with glibc: exit $?"
+# BM_StringPushBack/100000 is the longest row name: the rows must line up with the header all the same.
+heaps='(FirstCompact|SegCompactNoChecksCache|MallocAdapter)'
+"$bench" "--benchmark_filter=^BM_(AllocFree<$heaps>/16|StringPushBack<$heaps>/100000)\$" "${quick[@]}" \
+  >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || fail "run with glibc: exit $?"
+out="$(cat "$TEST_TMPDIR/out")"
 header="$(grep -A2 '^CPU time per iteration / glibc' <<<"$out" | grep '^benchmark' || true)"
 [[ "$header" =~ ^benchmark\ +first/compact\ +seg/compact/nochecks\+cache\ +glibc\ time$ ]] ||
   fail "table header: '$header'"
 line="$(grep '^BM_AllocFree/16 ' <<<"$out" || true)"
 [[ "$line" =~ ^BM_AllocFree/16\ +[0-9]+\.[0-9]{2}\ +[0-9]+\.[0-9]{2}\ +[0-9.]+\ ns$ ]] || fail "table row: '$line'"
+line="$(grep '^BM_StringPushBack/100000 ' <<<"$out" || true)"
+[[ "$line" =~ ^BM_StringPushBack/100000\ +[0-9]+\.[0-9]{2}\ +[0-9]+\.[0-9]{2}\ +[0-9.]+\ ns$ ]] ||
+  fail "table row: '$line'"
+# Every column is right-aligned at a fixed width, so an aligned table has lines of one length.
+widths="$(awk '/^benchmark / { on = 1 } on { print length($0) }' <<<"$out" | sort -u | tr '\n' ' ')"
+[[ "$widths" =~ ^[0-9]+\ $ ]] || fail "table lines of different lengths ($widths): misaligned"$'\n'"$out"
+grep -q 'WARNING.*Library was built as DEBUG' "$TEST_TMPDIR/err" && fail "console: Google Benchmark's DEBUG warning"
 
 out="$("$bench" '--benchmark_filter=BM_AllocFree<FirstCompact>/16$' "${quick[@]}" 2>/dev/null)" ||
   fail "run without glibc: exit $?"
@@ -24,4 +37,44 @@ grep -q '^CPU time per iteration' <<<"$out" && fail "a table without glibc"
 out="$("$bench" --benchmark_list_tests 2>/dev/null)" || fail "--benchmark_list_tests: exit $?"
 grep -q '^BM_AllocFree<SegCompact>/16$' <<<"$out" || fail "--benchmark_list_tests: no BM_AllocFree<SegCompact>/16"
 grep -qE '^(CPU time|No ratio table)' <<<"$out" && fail "--benchmark_list_tests printed a table or note"
+
+# CSV: Google Benchmark's own output on stdout; its DEBUG-library warning replaced as on the console.
+"$bench" '--benchmark_filter=BM_AllocFree<FirstCompact>/16$' "${quick[@]}" --benchmark_format=csv \
+  >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || fail "csv: exit $?"
+grep -q '^name,iterations,' "$TEST_TMPDIR/out" || fail "csv: no header line on stdout"
+grep -q '^"BM_AllocFree<FirstCompact>/16",' "$TEST_TMPDIR/out" || fail "csv: no BM_AllocFree<FirstCompact>/16 line"
+grep -q 'WARNING.*Library was built as DEBUG' "$TEST_TMPDIR/err" && fail "csv: Google Benchmark's DEBUG warning"
+
+# expect_refused WANT ARG...: exit 2, nothing on stdout, and one line on stderr that ends with WANT (Google
+# Benchmark's own line about the filter may come before it).
+expect_refused() {
+  local want="$1"
+  shift
+  local status=0
+  "$bench" "$@" >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?
+  [[ "$status" == 2 ]] || fail "$*: exit $status, expected 2"
+  [[ -s "$TEST_TMPDIR/out" ]] && fail "$*: printed on stdout: $(head -3 "$TEST_TMPDIR/out")"
+  local last
+  last="$(tail -1 "$TEST_TMPDIR/err")"
+  [[ "$last" == "micro_bench: $want" ]] || fail "$*: last stderr line '$last', expected 'micro_bench: $want'"
+}
+expect_refused 'no benchmark matches --benchmark_filter=NoSuch' --benchmark_filter=NoSuch
+expect_refused 'no benchmark matches --benchmark_filter=(' '--benchmark_filter=('
+expect_refused 'no benchmark matches --benchmark_filter=NoSuch' --benchmark_list_tests --benchmark_filter=NoSuch
+for reps in 0 -1 abc 1001 ' 3'; do
+  expect_refused "--benchmark_repetitions=$reps: not a whole number from 1 to 1000 (see --help)" \
+    "--benchmark_repetitions=$reps"
+done
+for seconds in -1 abc 0.2s inf; do
+  expect_refused "--benchmark_min_time=$seconds: not a number of seconds, 0 or more (see --help)" \
+    "--benchmark_min_time=$seconds"
+done
+expect_refused '--benchmark_format=xml: not console, json or csv (see --help)' --benchmark_format=xml
+expect_refused '--benchmark_out_format=xml: not console, json or csv (see --help)' --benchmark_out_format=xml
+# An unknown flag: Google Benchmark's one line, and exit 2 as for the values above.
+status=0
+"$bench" --benchmark_no_such_flag >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?
+[[ "$status" == 2 ]] || fail "--benchmark_no_such_flag: exit $status, expected 2"
+grep -q 'unrecognized command-line flag: --benchmark_no_such_flag$' "$TEST_TMPDIR/err" ||
+  fail "--benchmark_no_such_flag: stderr '$(cat "$TEST_TMPDIR/err")'"
 finish

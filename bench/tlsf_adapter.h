@@ -20,12 +20,10 @@
 #include "alloc/layout.h"
 #include "bench/bench_allocator.h"
 
-// The sources are not part of the repository (third_party/ext_alloc/BUILD.bazel says where to get them). Checked
-// by path: after a failed __has_include("tlsf.h"), g++ 12 skips the #include of that name without its fatal error
-// (GCC bug 80753), and pages of undeclared names would follow the message.
-#if !__has_include("third_party/ext_alloc/tlsf/tlsf.h")
-#error "TLSF sources missing: put tlsf.c and tlsf.h in third_party/ext_alloc/tlsf/ (see its BUILD.bazel)"
-#endif
+// The sources are not part of the repository: ext_alloc_sources.h stops the build with one #error when they are
+// missing, and this adapter then declares nothing.
+#include "bench/ext_alloc_sources.h"
+#ifndef NOSTD_BENCH_TLSF_MISSING
 #include "tlsf.h"
 
 namespace nostd::bench {
@@ -151,3 +149,5 @@ class TlsfAdapter {
 };
 
 }  // namespace nostd::bench
+
+#endif  // NOSTD_BENCH_TLSF_MISSING

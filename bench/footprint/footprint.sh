@@ -2,7 +2,9 @@
 # bench/footprint/footprint.sh [--check] [--cpu=CPU]: the footprint report. Builds representative heap
 # compositions for Cortex-M4 (arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb -Os, as firmware would; --cpu picks another
 # Cortex-M, e.g. --cpu=cortex-m0plus, or --cpu=rv32imac for bare-metal RISC-V: clang++-19 -Os against libc++'s
-# headers and picolibc, linked by riscv64-unknown-elf-gcc, as --config=riscv32 builds) and prints a Markdown table:
+# headers and picolibc, linked by riscv64-unknown-elf-gcc, as --config=riscv32 builds) and prints a Markdown table.
+# The cores it takes are arm_cpus and riscv_cpus below; --help lists them, and any other --cpu is refused with one
+# line (exit 2) before anything is printed or compiled.
 #
 #   .text   code + read-only data of a program that calls allocate and deallocate (and, in the second column,
 #           also reallocate) and nothing else: the API functions are the only linker roots (--gc-sections), so
@@ -29,18 +31,46 @@
 # NOSTD_ARM_CXX overrides the compiler.
 set -euo pipefail
 
+# The cores the report builds for, each of which it ran through when the list was set: arm-none-eabi-g++ 12's Cortex-M
+# cores (newlib-nano has a soft-float Thumb library for each), and the rv32 ISAs that picolibc has an ilp32 library
+# for (/usr/lib/picolibc/riscv64-unknown-elf/lib/ISA/ilp32). Any other name is refused up front: it used to reach the
+# compiler, which printed its whole list of CPUs after the table's header.
+arm_cpus=(cortex-m0 cortex-m0plus cortex-m1 cortex-m3 cortex-m4 cortex-m7 cortex-m23 cortex-m33 cortex-m35p cortex-m55)
+riscv_cpus=(rv32i rv32ia rv32iac rv32im rv32imac)
+
+usage() {
+  echo "usage: ${0##*/} [--check] [--cpu=CPU]"
+  echo "  --check    also fail when a budget is exceeded or a row differs from README.md's report"
+  echo "  --cpu=CPU  the core, cortex-m4 by default; with arm-none-eabi-g++:"
+  echo "               ${arm_cpus[*]}"
+  echo "             with clang++-19 and picolibc:"
+  echo "               ${riscv_cpus[*]}"
+}
+
 check=0
 mcpu=cortex-m4
 for arg in "$@"; do
   case "$arg" in
     --check) check=1 ;;
     --cpu=*) mcpu="${arg#--cpu=}" ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
     *)
-      echo "usage: $0 [--check] [--cpu=CPU]" >&2
+      usage >&2
       exit 2
       ;;
   esac
 done
+known=0
+for cpu in "${arm_cpus[@]}" "${riscv_cpus[@]}"; do
+  [[ "$mcpu" == "$cpu" ]] && known=1
+done
+if ((!known)); then
+  echo "footprint: --cpu=${mcpu}: not one of ${arm_cpus[*]} ${riscv_cpus[*]}" >&2
+  exit 2
+fi
 
 # The sources: runfiles under Bazel, else the repository this script is in.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
