@@ -233,12 +233,12 @@ class BasicHeap {
       if (ptr == nullptr) return;
       Guard guard(lock_, regions_);
       Result<std::byte*> block = checked_block(ptr);
-      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
+      if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
       before_operation();
       if (layout.size() > visible_bytes(*block) || !is_aligned(ptr, layout.align())) {
-        Check::on_fault(HeapFault{AllocError::kInvalidLayout, ptr,
-                                  "deallocate's layout does not fit the block (larger than requested, or an alignment "
-                                  "the pointer lacks)"});
+        fault_to_handler(HeapFault{AllocError::kInvalidLayout, ptr,
+                                   "deallocate's layout does not fit the block (larger than requested, or an alignment "
+                                   "the pointer lacks)"});
       }
       release(*block);
       after_operation();
@@ -274,7 +274,7 @@ class BasicHeap {
     std::byte* block = nullptr;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> checked = checked_block(ptr);
-      if (!checked) Check::on_fault(pointer_fault(checked.error(), ptr));
+      if (!checked) fault_to_handler(pointer_fault(checked.error(), ptr));
       block = *checked;
     } else {
       block = block_of(ptr);
@@ -957,7 +957,7 @@ class BasicHeap {
       // the cache, which merges with nothing. Without a cache, -Os keeps checked_block's one copy (below).
       const RegionHeader* region = nullptr;
       Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
-      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
+      if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
       if constexpr (kCaching) {
         if (cache_put(*block)) return;
       }
@@ -965,7 +965,7 @@ class BasicHeap {
       return;  // BasicChecks: no before_operation/after_operation work
     } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> block = checked_block_for_free(ptr);
-      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
+      if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
       before_operation();
       free_block(*block);
     } else {
@@ -1244,10 +1244,16 @@ class BasicHeap {
     }
   }
 
+  // Every fault the heap detects goes to the check policy through here, and the heap stops should `Check::on_fault`
+  // return (the concept cannot require `[[noreturn]]`): the trap costs nothing when it is `[[noreturn]]`.
+  [[noreturn]] static void fault_to_handler(const HeapFault& fault) noexcept {
+    internal::on_fault_or_trap<Check>(fault);
+  }
+
   // A neighbour of used block `block` that a free was about to merge with failed its check: to the handler, with
   // the freed pointer, as checked_block's kInvalidPointer.
   [[noreturn]] static void neighbour_fault(std::byte* block) noexcept {
-    Check::on_fault(
+    fault_to_handler(
         HeapFault{AllocError::kInvalidPointer, block + Tags::kHeaderSize, describe(AllocError::kInvalidPointer)});
   }
 
@@ -1334,8 +1340,8 @@ class BasicHeap {
     CachedNode* const next = node->next;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       if (node->key != cache_seal(next) || !Tags::used(block) || Tags::size(block) != size) {
-        Check::on_fault(HeapFault{AllocError::kCorrupted, node,
-                                  "cached block was written after it was freed (its header, link or key changed)"});
+        fault_to_handler(HeapFault{AllocError::kCorrupted, node,
+                                   "cached block was written after it was freed (its header, link or key changed)"});
       }
     }
     node->key = 0;  // a later free of this live block must not look cached
@@ -1736,7 +1742,7 @@ class BasicHeap {
     if (lo >= hi) return;
     if (const std::byte* bad =
             internal::unchecked_find_other(lo, static_cast<std::size_t>(hi - lo), DebugPatterns::kFreed)) {
-      Check::on_fault(
+      fault_to_handler(
           HeapFault{AllocError::kCorrupted, bad, "a free block was written after it was freed (use after free)"});
     }
   }
@@ -1766,14 +1772,14 @@ class BasicHeap {
   // the operation itself leaves is reported by that operation. Empty below ParanoidChecks.
   void before_operation() const noexcept {
     if constexpr (kParanoidLevel) {
-      if (ValidateResult result = validate_locked(); !result) Check::on_fault(result.error());
+      if (ValidateResult result = validate_locked(); !result) fault_to_handler(result.error());
     }
   }
 
   // ParanoidChecks: the whole heap validated after every operation; the first broken invariant goes to the handler.
   void after_operation() const noexcept {
     if constexpr (kParanoidLevel) {
-      if (ValidateResult result = validate_locked(); !result) Check::on_fault(result.error());
+      if (ValidateResult result = validate_locked(); !result) fault_to_handler(result.error());
     }
   }
 
@@ -1882,8 +1888,8 @@ class BasicHeap {
         intact = links_intact(node, NodeInHeap{this});
       }
       if (!intact) {
-        Check::on_fault(HeapFault{AllocError::kCorrupted, node,
-                                  "free block's list links do not point back at it (write after free?)"});
+        fault_to_handler(HeapFault{AllocError::kCorrupted, node,
+                                   "free block's list links do not point back at it (write after free?)"});
       }
     }
   }
