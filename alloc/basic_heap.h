@@ -77,7 +77,8 @@ class BasicHeap {
   static_assert(internal::kRoleCount<role::Check, Policies...> <= 1, "BasicHeap: two check policies given; pass one");
   static_assert(internal::kRoleCount<role::Source, Policies...> <= 1, "BasicHeap: two heap sources given; pass one");
   static_assert(internal::kRoleCount<role::Cache, Policies...> <= 1, "BasicHeap: two cache policies given; pass one");
-  static_assert(internal::kRoleCount<role::Source, Policies...> == 1,
+  // `>= 1`, not `== 1`: two sources are the assertion above's error alone, not also a false "no heap source".
+  static_assert(internal::kRoleCount<role::Source, Policies...> >= 1,
                 "BasicHeap: no heap source given (StaticArraySource<Bytes>, RegionSource or MmapSource<Bytes>)");
 
   // The policies as given, each checked against its concept with one line naming what it misses. The heap is built
