@@ -154,10 +154,13 @@ class BasicHeap {
   /// can be `constinit` (no static-initialisation-order trouble).
   constexpr BasicHeap() noexcept = default;
 
-  /// A heap over `region`, which the caller owns and which must outlive the heap (RegionSource only). A region
-  /// too small for one block leaves the heap empty: allocations fail with kOutOfMemory. A region larger than the
-  /// tag word can record is split as `add_region` describes.
-  explicit BasicHeap(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions : source_(region) {}
+  /// A heap over `initial_region`, which the caller owns and which must outlive the heap (RegionSource only). A
+  /// region too small for one block leaves the heap empty: allocations fail with kOutOfMemory. A region larger than
+  /// the tag word can record is split as `add_region` describes.
+  // Not `region`: GCC's -Wshadow reports a class template's constructor parameter, or a lambda parameter in it, named
+  // as a global of the file that instantiates it, so this header's avoid common names (//tests:shadow_test).
+  explicit BasicHeap(std::span<std::byte> initial_region) noexcept requires Source::kAcceptsRegions
+      : source_(initial_region) {}
 
   BasicHeap(const BasicHeap&) = delete;
   BasicHeap& operator=(const BasicHeap&) = delete;
@@ -352,8 +355,8 @@ class BasicHeap {
     s.bytes_free = free_block_bytes() - index_.count() * (kUsedOverhead + kCanaryBytes);  // as the blocks could serve
     std::size_t largest = 0;
     index_.for_each(
-        [&largest](const internal::FreeNode* node) {
-          largest = std::max(largest, internal::node_block_size<Tags>(node));
+        [&largest](const internal::FreeNode* listed) {
+          largest = std::max(largest, internal::node_block_size<Tags>(listed));
           return true;
         },
         index_.count());
@@ -430,7 +433,7 @@ class BasicHeap {
   // poisoned bytes (alloc/internal/valgrind_hooks.h); otherwise it is the lock alone.
   class Guard {
    public:
-    Guard(Lock& lock, RegionHeader* const& regions) noexcept : lock_(lock), regions_(regions) {
+    Guard(Lock& heap_lock, RegionHeader* const& heap_regions) noexcept : lock_(heap_lock), regions_(heap_regions) {
       lock_.lock();
       if constexpr (internal::kValgrind) quiet(true);
     }
@@ -706,8 +709,8 @@ class BasicHeap {
   // (out of line, both searches stayed in the Cortex-M4 -Os build: FirstFit's allocate + free 664 -> 996 bytes).
   [[gnu::always_inline]] internal::FreeNode* find_free(std::size_t need, std::size_t align) noexcept {
     if (align != 0) {
-      return index_.find(need, [align, need](internal::FreeNode* n, std::size_t block_size) {
-        return leading_gap(block_of_node(n), align) + need <= block_size;
+      return index_.find(need, [align, need](internal::FreeNode* candidate, std::size_t candidate_size) {
+        return leading_gap(block_of_node(candidate), align) + need <= candidate_size;
       });
     }
     return index_.find(need, [](internal::FreeNode*, std::size_t) { return true; });
@@ -1914,8 +1917,8 @@ class BasicHeap {
   // solved for a 64-bit hash collision among addresses inside the heap. An exact test needs a mark per block
   // (memory validate() must not allocate) or O(blocks x free blocks) time; this is O(blocks) and allocates nothing.
   ValidateResult validate_locked() const noexcept {
-    auto fault = [](const void* where, const char* what) {
-      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
+    auto fault = [](const void* bad_address, const char* reason) {
+      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, bad_address, reason});
     };
     std::size_t capacity = 0, used_bytes = 0, free_bytes = 0, live = 0, live_over_aligned = 0, free_count = 0;
     std::uint64_t free_sum = 0;
@@ -1981,17 +1984,17 @@ class BasicHeap {
     const char* why = nullptr;
     std::size_t indexed = 0;
     std::uint64_t indexed_sum = 0;
-    auto is_free_block = [this](const internal::FreeNode* n) { return node_is_free_block(n); };
+    auto is_free_block = [this](const internal::FreeNode* listed) { return node_is_free_block(listed); };
     const bool complete = index_.for_each(
-        [&](const internal::FreeNode* node) {
+        [&](const internal::FreeNode* listed) {
           ++indexed;
-          bad = node;
-          if (!node_is_free_block(node)) {
+          bad = listed;
+          if (!node_is_free_block(listed)) {
             why = "free index holds a pointer that is not a free block of the heap";
-          } else if (!links_intact(node, is_free_block)) {
+          } else if (!links_intact(listed, is_free_block)) {
             why = "free list links are inconsistent (a neighbour is no free block or does not point back)";
           } else {
-            indexed_sum += address_hash(node);
+            indexed_sum += address_hash(listed);
           }
           return why == nullptr;
         },
@@ -2023,8 +2026,8 @@ class BasicHeap {
   // the cache then seals, would pass: its tags are what the free checked, and the counters moved as for any cached
   // block. O(small used blocks x Cache::kDepth).
   ValidateResult validate_cache_locked() const noexcept {
-    auto fault = [](const void* where, const char* what) {
-      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
+    auto fault = [](const void* bad_address, const char* reason) {
+      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, bad_address, reason});
     };
     std::size_t count = 0, bytes = 0;
     for (std::size_t bin = 0; bin < kCacheBins; ++bin) {
