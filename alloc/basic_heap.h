@@ -252,11 +252,21 @@ class BasicHeap {
     }
   }
 
-  /// Frees `ptr` if it is a live block of this heap; otherwise returns kInvalidPointer (foreign, interior or
-  /// misaligned) or kDoubleFree and leaves the heap untouched. Checks whatever the check policy; nullptr is Ok.
+  /// Frees `ptr` if it is a live block of this heap whose checks pass; otherwise returns the error and leaves the heap
+  /// untouched. Checks whatever the check policy; nullptr is Ok. Errors:
+  /// - kInvalidPointer: foreign, interior or misaligned; also a live block whose own header or whose next block's
+  ///   tags were overwritten so that they no longer agree it is a used block (the check cannot tell it from a
+  ///   pointer that is no block);
+  /// - kDoubleFree: a block freed already (also after it merged into a neighbour, or while a cache keeps it);
+  /// - kCorrupted (HardenedChecks and above): tags that agree but a check word that does not match them (a header
+  ///   rewritten to swallow its successor, a block forged in payload bytes, an overflow into the check word), or,
+  ///   from DebugChecks on, an overwritten canary (a write past the requested size).
+  /// Limit from DebugChecks on: an interior pointer into the poisoned bytes of a free block returns kDoubleFree, not
+  /// kInvalidPointer: the word before it is poison, as the header of a block freed and merged into its predecessor
+  /// is, and the heap keeps no record of where freed blocks began.
   /// The check is O(1): it reads the block's tags and those of the neighbours a free would merge with. An interior
-  /// pointer into payload bytes that forge a whole consistent block with consistent neighbours would pass it;
-  /// `validate()` is the complete check.
+  /// pointer into payload bytes that forge a whole consistent block with consistent neighbours would pass it below
+  /// HardenedChecks; `validate()` is the complete check.
   [[nodiscard]] Result<void> try_deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return {};
     Guard guard(lock_, regions_);
@@ -299,10 +309,10 @@ class BasicHeap {
   }
 
   /// usable_size with try_deallocate's pointer check first, whatever the check policy: the bytes usable at `ptr`,
-  /// or kInvalidPointer (foreign, interior, misaligned, nullptr), kDoubleFree (a block freed already: a use after
-  /// free) or, at HardenedChecks and above, kCorrupted (the block's check word is broken); nothing is read beyond
-  /// what that check reads. For callers that must not trust the pointer (the
-  /// drop-in malloc's malloc_usable_size). O(1), plus O(regions) for the region lookup.
+  /// or the error try_deallocate would return (kInvalidPointer, also for nullptr; kDoubleFree, a use after free;
+  /// kCorrupted from HardenedChecks on: a check word or canary broken); nothing is read beyond what that check
+  /// reads. For callers that must not trust the pointer (the drop-in malloc's malloc_usable_size). O(1), plus
+  /// O(regions) for the region lookup.
   [[nodiscard]] Result<std::size_t> try_usable_size(const void* ptr) noexcept {
     if (ptr == nullptr) return fail(AllocError::kInvalidPointer);
     Guard guard(lock_, regions_);
