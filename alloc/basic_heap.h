@@ -945,7 +945,7 @@ class BasicHeap {
       take_free(next, next_size);
       size += next_size;
       dirty_end = next + Tags::kHeaderSize + sizeof(internal::FreeNode);
-      if constexpr (internal::kMemoryTools) internal::tool_forbid(next, dirty_end - next);
+      if constexpr (internal::kMemoryTools) internal::tool_forbid(next, static_cast<std::size_t>(dirty_end - next));
     }
     Tags::make_free(block, size);
     Tags::set_prev_used(block + size, false);
@@ -1957,7 +1957,7 @@ class BasicHeap {
           }
           used_bytes += size;
           ++live;
-          live_over_aligned += Tags::over_aligned(block) ? 1 : 0;
+          if (Tags::over_aligned(block)) ++live_over_aligned;
           prev_free = false;
         } else {
           if (prev_free) return fault(block, "two free blocks are adjacent");
