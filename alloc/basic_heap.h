@@ -70,7 +70,7 @@ template <class... Policies>
 class BasicHeap {
   static_assert((internal::kHasKnownRole<Policies> && ...),
                 "BasicHeap: a policy type has no known role (give it `using policy_role = nostd::role::Fit;` or "
-                "Tags, Lock, Source, Check)");
+                "Tags, Lock, Source, Check, Cache)");
   static_assert(internal::kRoleCount<role::Fit, Policies...> <= 1, "BasicHeap: two fit policies given; pass one");
   static_assert(internal::kRoleCount<role::Tags, Policies...> <= 1, "BasicHeap: two tag layouts given; pass one");
   static_assert(internal::kRoleCount<role::Lock, Policies...> <= 1, "BasicHeap: two lock policies given; pass one");
