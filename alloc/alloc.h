@@ -1,10 +1,12 @@
 // alloc/alloc.h — the portable public API in one include: everything in alloc/ that a user names.
 //
 //   the heap        BasicHeap<Policies...>, HeapStats, BlockInfo (walk), HeapFault (validate)
-//   policies        FirstFit, NextFit, BestFit; CompactTags, FullTags, BasicCompactTags<W>, BasicFullTags<W>;
-//                   NullLock, SpinLock; StaticArraySource<Bytes>, RegionSource; NoChecks, BasicChecks<Handler>,
-//                   AbortOnFault
-//   concepts        FitPolicy, TagLayout, LockPolicy, HeapSource, CheckPolicy and the role tags (alloc/concepts.h)
+//   policies        FirstFit, NextFit, BestFit, SegregatedFit<>; CompactTags, FullTags, BasicCompactTags<W>,
+//                   BasicFullTags<W>; NullLock, SpinLock; StaticArraySource<Bytes>, RegionSource; NoChecks,
+//                   BasicChecks<Handler>, HardenedChecks<Handler, Secret>, DebugChecks<Handler, Secret>,
+//                   ParanoidChecks<Handler, Secret>, AbortOnFault, AddressSecret, DebugPatterns; NoCache, QuickCache<>
+//   concepts        FitPolicy, TagLayout, LockPolicy, HeapSource, CheckPolicy, CachePolicy, SecretSource and the role
+//                   tags (alloc/concepts.h)
 //   requests        Layout (alloc/layout.h); AllocError, Result<T>, fail(), to_string() (alloc/error.h)
 //   handles         HeapRef<Heap>, StaticHeapRef<kHeap> (alloc/heap_ref.h) and the Allocator concept with
 //                   HasReallocate / HasUsableSize (alloc/allocator.h): what containers/ take

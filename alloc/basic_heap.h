@@ -70,14 +70,15 @@ template <class... Policies>
 class BasicHeap {
   static_assert((internal::kHasKnownRole<Policies> && ...),
                 "BasicHeap: a policy type has no known role (give it `using policy_role = nostd::role::Fit;` or "
-                "Tags, Lock, Source, Check)");
+                "Tags, Lock, Source, Check, Cache)");
   static_assert(internal::kRoleCount<role::Fit, Policies...> <= 1, "BasicHeap: two fit policies given; pass one");
   static_assert(internal::kRoleCount<role::Tags, Policies...> <= 1, "BasicHeap: two tag layouts given; pass one");
   static_assert(internal::kRoleCount<role::Lock, Policies...> <= 1, "BasicHeap: two lock policies given; pass one");
   static_assert(internal::kRoleCount<role::Check, Policies...> <= 1, "BasicHeap: two check policies given; pass one");
   static_assert(internal::kRoleCount<role::Source, Policies...> <= 1, "BasicHeap: two heap sources given; pass one");
   static_assert(internal::kRoleCount<role::Cache, Policies...> <= 1, "BasicHeap: two cache policies given; pass one");
-  static_assert(internal::kRoleCount<role::Source, Policies...> == 1,
+  // `>= 1`, not `== 1`: two sources are the assertion above's error alone, not also a false "no heap source".
+  static_assert(internal::kRoleCount<role::Source, Policies...> >= 1,
                 "BasicHeap: no heap source given (StaticArraySource<Bytes>, RegionSource or MmapSource<Bytes>)");
 
   // The policies as given, each checked against its concept with one line naming what it misses. The heap is built
@@ -153,10 +154,13 @@ class BasicHeap {
   /// can be `constinit` (no static-initialisation-order trouble).
   constexpr BasicHeap() noexcept = default;
 
-  /// A heap over `region`, which the caller owns and which must outlive the heap (RegionSource only). A region
-  /// too small for one block leaves the heap empty: allocations fail with kOutOfMemory. A region larger than the
-  /// tag word can record is split as `add_region` describes.
-  explicit BasicHeap(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions : source_(region) {}
+  /// A heap over `initial_region`, which the caller owns and which must outlive the heap (RegionSource only). A
+  /// region too small for one block leaves the heap empty: allocations fail with kOutOfMemory. A region larger than
+  /// the tag word can record is split as `add_region` describes.
+  // Not `region`: GCC's -Wshadow reports a class template's constructor parameter, or a lambda parameter in it, named
+  // as a global of the file that instantiates it, so this header's avoid common names (//tests:shadow_test).
+  explicit BasicHeap(std::span<std::byte> initial_region) noexcept requires Source::kAcceptsRegions
+      : source_(initial_region) {}
 
   BasicHeap(const BasicHeap&) = delete;
   BasicHeap& operator=(const BasicHeap&) = delete;
@@ -233,12 +237,12 @@ class BasicHeap {
       if (ptr == nullptr) return;
       Guard guard(lock_, regions_);
       Result<std::byte*> block = checked_block(ptr);
-      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
+      if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
       before_operation();
       if (layout.size() > visible_bytes(*block) || !is_aligned(ptr, layout.align())) {
-        Check::on_fault(HeapFault{AllocError::kInvalidLayout, ptr,
-                                  "deallocate's layout does not fit the block (larger than requested, or an alignment "
-                                  "the pointer lacks)"});
+        fault_to_handler(HeapFault{AllocError::kInvalidLayout, ptr,
+                                   "deallocate's layout does not fit the block (larger than requested, or an alignment "
+                                   "the pointer lacks)"});
       }
       release(*block);
       after_operation();
@@ -248,11 +252,21 @@ class BasicHeap {
     }
   }
 
-  /// Frees `ptr` if it is a live block of this heap; otherwise returns kInvalidPointer (foreign, interior or
-  /// misaligned) or kDoubleFree and leaves the heap untouched. Checks whatever the check policy; nullptr is Ok.
+  /// Frees `ptr` if it is a live block of this heap whose checks pass; otherwise returns the error and leaves the heap
+  /// untouched. Checks whatever the check policy; nullptr is Ok. Errors:
+  /// - kInvalidPointer: foreign, interior or misaligned; also a live block whose own header or whose next block's
+  ///   tags were overwritten so that they no longer agree it is a used block (the check cannot tell it from a
+  ///   pointer that is no block);
+  /// - kDoubleFree: a block freed already (also after it merged into a neighbour, or while a cache keeps it);
+  /// - kCorrupted (HardenedChecks and above): tags that agree but a check word that does not match them (a header
+  ///   rewritten to swallow its successor, a block forged in payload bytes, an overflow into the check word), or,
+  ///   from DebugChecks on, an overwritten canary (a write past the requested size).
+  /// Limit from DebugChecks on: an interior pointer into the poisoned bytes of a free block returns kDoubleFree, not
+  /// kInvalidPointer: the word before it is poison, as the header of a block freed and merged into its predecessor
+  /// is, and the heap keeps no record of where freed blocks began.
   /// The check is O(1): it reads the block's tags and those of the neighbours a free would merge with. An interior
-  /// pointer into payload bytes that forge a whole consistent block with consistent neighbours would pass it;
-  /// `validate()` is the complete check.
+  /// pointer into payload bytes that forge a whole consistent block with consistent neighbours would pass it below
+  /// HardenedChecks; `validate()` is the complete check.
   [[nodiscard]] Result<void> try_deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return {};
     Guard guard(lock_, regions_);
@@ -274,7 +288,7 @@ class BasicHeap {
     std::byte* block = nullptr;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> checked = checked_block(ptr);
-      if (!checked) Check::on_fault(pointer_fault(checked.error(), ptr));
+      if (!checked) fault_to_handler(pointer_fault(checked.error(), ptr));
       block = *checked;
     } else {
       block = block_of(ptr);
@@ -295,10 +309,10 @@ class BasicHeap {
   }
 
   /// usable_size with try_deallocate's pointer check first, whatever the check policy: the bytes usable at `ptr`,
-  /// or kInvalidPointer (foreign, interior, misaligned, nullptr), kDoubleFree (a block freed already: a use after
-  /// free) or, at HardenedChecks and above, kCorrupted (the block's check word is broken); nothing is read beyond
-  /// what that check reads. For callers that must not trust the pointer (the
-  /// drop-in malloc's malloc_usable_size). O(1), plus O(regions) for the region lookup.
+  /// or the error try_deallocate would return (kInvalidPointer, also for nullptr; kDoubleFree, a use after free;
+  /// kCorrupted from HardenedChecks on: a check word or canary broken); nothing is read beyond what that check
+  /// reads. For callers that must not trust the pointer (the drop-in malloc's malloc_usable_size). O(1), plus
+  /// O(regions) for the region lookup.
   [[nodiscard]] Result<std::size_t> try_usable_size(const void* ptr) noexcept {
     if (ptr == nullptr) return fail(AllocError::kInvalidPointer);
     Guard guard(lock_, regions_);
@@ -351,8 +365,8 @@ class BasicHeap {
     s.bytes_free = free_block_bytes() - index_.count() * (kUsedOverhead + kCanaryBytes);  // as the blocks could serve
     std::size_t largest = 0;
     index_.for_each(
-        [&largest](const internal::FreeNode* node) {
-          largest = std::max(largest, internal::node_block_size<Tags>(node));
+        [&largest](const internal::FreeNode* listed) {
+          largest = std::max(largest, internal::node_block_size<Tags>(listed));
           return true;
         },
         index_.count());
@@ -429,7 +443,7 @@ class BasicHeap {
   // poisoned bytes (alloc/internal/valgrind_hooks.h); otherwise it is the lock alone.
   class Guard {
    public:
-    Guard(Lock& lock, RegionHeader* const& regions) noexcept : lock_(lock), regions_(regions) {
+    Guard(Lock& heap_lock, RegionHeader* const& heap_regions) noexcept : lock_(heap_lock), regions_(heap_regions) {
       lock_.lock();
       if constexpr (internal::kValgrind) quiet(true);
     }
@@ -705,8 +719,8 @@ class BasicHeap {
   // (out of line, both searches stayed in the Cortex-M4 -Os build: FirstFit's allocate + free 664 -> 996 bytes).
   [[gnu::always_inline]] internal::FreeNode* find_free(std::size_t need, std::size_t align) noexcept {
     if (align != 0) {
-      return index_.find(need, [align, need](internal::FreeNode* n, std::size_t block_size) {
-        return leading_gap(block_of_node(n), align) + need <= block_size;
+      return index_.find(need, [align, need](internal::FreeNode* candidate, std::size_t candidate_size) {
+        return leading_gap(block_of_node(candidate), align) + need <= candidate_size;
       });
     }
     return index_.find(need, [](internal::FreeNode*, std::size_t) { return true; });
@@ -931,7 +945,7 @@ class BasicHeap {
       take_free(next, next_size);
       size += next_size;
       dirty_end = next + Tags::kHeaderSize + sizeof(internal::FreeNode);
-      if constexpr (internal::kMemoryTools) internal::tool_forbid(next, dirty_end - next);
+      if constexpr (internal::kMemoryTools) internal::tool_forbid(next, static_cast<std::size_t>(dirty_end - next));
     }
     Tags::make_free(block, size);
     Tags::set_prev_used(block + size, false);
@@ -957,7 +971,7 @@ class BasicHeap {
       // the cache, which merges with nothing. Without a cache, -Os keeps checked_block's one copy (below).
       const RegionHeader* region = nullptr;
       Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
-      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
+      if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
       if constexpr (kCaching) {
         if (cache_put(*block)) return;
       }
@@ -965,7 +979,7 @@ class BasicHeap {
       return;  // BasicChecks: no before_operation/after_operation work
     } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> block = checked_block_for_free(ptr);
-      if (!block) Check::on_fault(pointer_fault(block.error(), ptr));
+      if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
       before_operation();
       free_block(*block);
     } else {
@@ -1244,10 +1258,16 @@ class BasicHeap {
     }
   }
 
+  // Every fault the heap detects goes to the check policy through here, and the heap stops should `Check::on_fault`
+  // return (the concept cannot require `[[noreturn]]`): the trap costs nothing when it is `[[noreturn]]`.
+  [[noreturn]] static void fault_to_handler(const HeapFault& fault) noexcept {
+    internal::on_fault_or_trap<Check>(fault);
+  }
+
   // A neighbour of used block `block` that a free was about to merge with failed its check: to the handler, with
   // the freed pointer, as checked_block's kInvalidPointer.
   [[noreturn]] static void neighbour_fault(std::byte* block) noexcept {
-    Check::on_fault(
+    fault_to_handler(
         HeapFault{AllocError::kInvalidPointer, block + Tags::kHeaderSize, describe(AllocError::kInvalidPointer)});
   }
 
@@ -1334,8 +1354,8 @@ class BasicHeap {
     CachedNode* const next = node->next;
     if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       if (node->key != cache_seal(next) || !Tags::used(block) || Tags::size(block) != size) {
-        Check::on_fault(HeapFault{AllocError::kCorrupted, node,
-                                  "cached block was written after it was freed (its header, link or key changed)"});
+        fault_to_handler(HeapFault{AllocError::kCorrupted, node,
+                                   "cached block was written after it was freed (its header, link or key changed)"});
       }
     }
     node->key = 0;  // a later free of this live block must not look cached
@@ -1736,7 +1756,7 @@ class BasicHeap {
     if (lo >= hi) return;
     if (const std::byte* bad =
             internal::unchecked_find_other(lo, static_cast<std::size_t>(hi - lo), DebugPatterns::kFreed)) {
-      Check::on_fault(
+      fault_to_handler(
           HeapFault{AllocError::kCorrupted, bad, "a free block was written after it was freed (use after free)"});
     }
   }
@@ -1766,14 +1786,14 @@ class BasicHeap {
   // the operation itself leaves is reported by that operation. Empty below ParanoidChecks.
   void before_operation() const noexcept {
     if constexpr (kParanoidLevel) {
-      if (ValidateResult result = validate_locked(); !result) Check::on_fault(result.error());
+      if (ValidateResult result = validate_locked(); !result) fault_to_handler(result.error());
     }
   }
 
   // ParanoidChecks: the whole heap validated after every operation; the first broken invariant goes to the handler.
   void after_operation() const noexcept {
     if constexpr (kParanoidLevel) {
-      if (ValidateResult result = validate_locked(); !result) Check::on_fault(result.error());
+      if (ValidateResult result = validate_locked(); !result) fault_to_handler(result.error());
     }
   }
 
@@ -1882,8 +1902,8 @@ class BasicHeap {
         intact = links_intact(node, NodeInHeap{this});
       }
       if (!intact) {
-        Check::on_fault(HeapFault{AllocError::kCorrupted, node,
-                                  "free block's list links do not point back at it (write after free?)"});
+        fault_to_handler(HeapFault{AllocError::kCorrupted, node,
+                                   "free block's list links do not point back at it (write after free?)"});
       }
     }
   }
@@ -1907,8 +1927,8 @@ class BasicHeap {
   // solved for a 64-bit hash collision among addresses inside the heap. An exact test needs a mark per block
   // (memory validate() must not allocate) or O(blocks x free blocks) time; this is O(blocks) and allocates nothing.
   ValidateResult validate_locked() const noexcept {
-    auto fault = [](const void* where, const char* what) {
-      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
+    auto fault = [](const void* bad_address, const char* reason) {
+      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, bad_address, reason});
     };
     std::size_t capacity = 0, used_bytes = 0, free_bytes = 0, live = 0, live_over_aligned = 0, free_count = 0;
     std::uint64_t free_sum = 0;
@@ -1937,7 +1957,7 @@ class BasicHeap {
           }
           used_bytes += size;
           ++live;
-          live_over_aligned += Tags::over_aligned(block) ? 1 : 0;
+          if (Tags::over_aligned(block)) ++live_over_aligned;
           prev_free = false;
         } else {
           if (prev_free) return fault(block, "two free blocks are adjacent");
@@ -1974,17 +1994,17 @@ class BasicHeap {
     const char* why = nullptr;
     std::size_t indexed = 0;
     std::uint64_t indexed_sum = 0;
-    auto is_free_block = [this](const internal::FreeNode* n) { return node_is_free_block(n); };
+    auto is_free_block = [this](const internal::FreeNode* listed) { return node_is_free_block(listed); };
     const bool complete = index_.for_each(
-        [&](const internal::FreeNode* node) {
+        [&](const internal::FreeNode* listed) {
           ++indexed;
-          bad = node;
-          if (!node_is_free_block(node)) {
+          bad = listed;
+          if (!node_is_free_block(listed)) {
             why = "free index holds a pointer that is not a free block of the heap";
-          } else if (!links_intact(node, is_free_block)) {
+          } else if (!links_intact(listed, is_free_block)) {
             why = "free list links are inconsistent (a neighbour is no free block or does not point back)";
           } else {
-            indexed_sum += address_hash(node);
+            indexed_sum += address_hash(listed);
           }
           return why == nullptr;
         },
@@ -2016,8 +2036,8 @@ class BasicHeap {
   // the cache then seals, would pass: its tags are what the free checked, and the counters moved as for any cached
   // block. O(small used blocks x Cache::kDepth).
   ValidateResult validate_cache_locked() const noexcept {
-    auto fault = [](const void* where, const char* what) {
-      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, where, what});
+    auto fault = [](const void* bad_address, const char* reason) {
+      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, bad_address, reason});
     };
     std::size_t count = 0, bytes = 0;
     for (std::size_t bin = 0; bin < kCacheBins; ++bin) {

@@ -1,6 +1,6 @@
 // alloc/concepts.h — every policy concept of nostd-alloc in one include. Each lives in its own header in
-// alloc/concepts/: FitPolicy, TagLayout, LockPolicy, HeapSource, CheckPolicy, SecretSource, and the role tags they
-// share.
+// alloc/concepts/: FitPolicy, TagLayout, LockPolicy, HeapSource, CheckPolicy, CachePolicy, SecretSource (the key
+// source of the checks above BasicChecks), and the role tags they share.
 #pragma once
 
 #include "alloc/concepts/cache_policy.h"

@@ -82,8 +82,11 @@ class Layout {
   /// `size()` rounded up to `align()`: the stride of an array of such objects. Cannot overflow (class invariant).
   constexpr std::size_t padded_size() const noexcept { return align_up(size_, align_); }
 
-  /// The same size with alignment raised to at least `min_align` (a power of two).
+  /// The same size with alignment raised to at least `min_align`. Fails with `kInvalidLayout` when `min_align` is 0
+  /// or not a power of two (whether or not it would raise the alignment), and with `kSizeOverflow` when the size
+  /// rounded up to the new alignment overflows.
   constexpr Result<Layout> align_to(std::size_t min_align) const noexcept {
+    if (!is_power_of_two(min_align)) return fail(AllocError::kInvalidLayout);
     return from(size_, align_ > min_align ? align_ : min_align);
   }
 

@@ -90,17 +90,18 @@ class RawBuffer {
 
   constexpr RawBuffer() noexcept requires std::default_initializable<Alloc>
   = default;
-  constexpr explicit RawBuffer(Alloc alloc) noexcept : alloc_(std::move(alloc)) {}
+  constexpr explicit RawBuffer(Alloc alloc_handle) noexcept : alloc_(std::move(alloc_handle)) {}
 
   RawBuffer(const RawBuffer&) = delete;
   RawBuffer& operator=(const RawBuffer&) = delete;
 
-  // Takes `other`'s buffer and allocator; `other` is left with no buffer.
-  constexpr RawBuffer(RawBuffer&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)),
-        size_(std::exchange(other.size_, 0)),
-        capacity_(std::exchange(other.capacity_, 0)),
-        alloc_(other.alloc_) {}
+  // Takes `moved_from`'s buffer and allocator; `moved_from` is left with no buffer. (Not `other`, nor `alloc`
+  // above: GCC's -Wshadow reports a class template's constructor parameter named as a global of the user's file.)
+  constexpr RawBuffer(RawBuffer&& moved_from) noexcept
+      : data_(std::exchange(moved_from.data_, nullptr)),
+        size_(std::exchange(moved_from.size_, 0)),
+        capacity_(std::exchange(moved_from.capacity_, 0)),
+        alloc_(moved_from.alloc_) {}
 
   // Frees this buffer (the derived container has destroyed its elements), then takes `other`'s.
   RawBuffer& operator=(RawBuffer&& other) noexcept requires std::is_copy_assignable_v<Alloc> {

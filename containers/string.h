@@ -64,8 +64,8 @@ class String : private internal::RawBuffer<char, Alloc, 1> {
   constexpr String() noexcept requires std::default_initializable<Alloc>
   = default;
 
-  /// An empty string that will allocate from `alloc`. Never allocates.
-  constexpr explicit String(Alloc alloc) noexcept : Buffer(std::move(alloc)) {}
+  /// An empty string that will allocate from `alloc_handle`. Never allocates.
+  constexpr explicit String(Alloc alloc_handle) noexcept : Buffer(std::move(alloc_handle)) {}
 
   /// A string holding a copy of `text`, in a block of exactly `text.size() + 1` bytes (plus slack), or the error.
   [[nodiscard]] static Result<String> from(std::string_view text, Alloc alloc) {

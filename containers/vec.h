@@ -85,8 +85,8 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   constexpr Vec() noexcept requires std::default_initializable<Alloc>
   = default;
 
-  /// An empty vector that will allocate from `alloc`. Never allocates.
-  constexpr explicit Vec(Alloc alloc) noexcept : Buffer(std::move(alloc)) {}
+  /// An empty vector that will allocate from `alloc_handle`. Never allocates.
+  constexpr explicit Vec(Alloc alloc_handle) noexcept : Buffer(std::move(alloc_handle)) {}
 
   /// An empty vector with room for at least `capacity` elements, or the allocation error.
   [[nodiscard]] static Result<Vec> with_capacity(std::size_t capacity, Alloc alloc) {

@@ -1,13 +1,20 @@
 // Check policies: BasicChecks sends misuse in deallocate and reallocate to its handler with the right error and
-// leaves the heap intact; the default handler aborts (death tests, where the platform can fork).
+// leaves the heap intact; the default handler aborts, and a handler that returns makes the heap trap (death tests,
+// where the platform can fork).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 
 #include "alloc/alloc.h"
 #include "tests/heap_test_util.h"
 #include "tests/recording_handler.h"
+
+#if GTEST_HAS_DEATH_TEST
+#include <sys/wait.h>  // WIFSIGNALED, WTERMSIG
+#endif
 
 namespace nostd::testing {
 namespace {
@@ -84,6 +91,49 @@ TEST(AbortOnFaultDeathTest, ForeignPointerAborts) {
   auto owner = std::make_unique<TestHeap<BasicHeap<RegionSource>>>();
   static std::byte foreign[64];
   EXPECT_DEATH(owner->heap().deallocate(foreign + 16), "");
+}
+
+// A handler that breaks the contract: it reports the fault on stderr and returns. The heap must not go on (a double
+// free would link the block twice); it traps right after the handler.
+struct ReturningHandler {
+  static void on_fault(const HeapFault& fault) noexcept {
+    std::fprintf(stderr, "handler returned after: %s\n", to_string(fault.error).data());
+  }
+};
+
+// A whole check policy whose on_fault returns (the CheckPolicy concept cannot require [[noreturn]]).
+struct ReturningCheckPolicy {
+  using policy_role = role::Check;
+  static constexpr CheckLevel kLevel = CheckLevel::kBasic;
+  static void on_fault(const HeapFault& fault) noexcept { ReturningHandler::on_fault(fault); }
+};
+
+// __builtin_trap's end: SIGILL on x86-64 (ud2), SIGTRAP on AArch64 and RISC-V (brk, ebreak).
+bool killed_by_trap(int status) {
+  return WIFSIGNALED(status) && (WTERMSIG(status) == SIGILL || WTERMSIG(status) == SIGTRAP);
+}
+
+TEST(ReturningHandlerDeathTest, CheckPolicyThatReturnsTrapsOnDoubleFree) {
+  auto owner = std::make_unique<TestHeap<BasicHeap<ReturningCheckPolicy, RegionSource>>>();
+  auto& heap = owner->heap();
+  void* p = *heap.allocate(100);
+  heap.deallocate(p);
+  EXPECT_EXIT(heap.deallocate(p), killed_by_trap, "handler returned after: double free");
+}
+
+TEST(ReturningHandlerDeathTest, BasicChecksHandlerThatReturnsTrapsOnForeignPointer) {
+  auto owner = std::make_unique<TestHeap<BasicHeap<BasicChecks<ReturningHandler>, RegionSource>>>();
+  alignas(16) static std::byte foreign[64];
+  EXPECT_EXIT(owner->heap().deallocate(foreign + 16), killed_by_trap, "handler returned after: invalid pointer");
+}
+
+TEST(ReturningHandlerDeathTest, DebugChecksHandlerThatReturnsTrapsBeforeFreeingOnWrongLayout) {
+  auto owner = std::make_unique<TestHeap<BasicHeap<DebugChecks<ReturningHandler>, RegionSource>>>();
+  auto& heap = owner->heap();
+  void* p = *heap.allocate(16);
+  EXPECT_EXIT(heap.deallocate(p, Layout::of<char[4096]>()), killed_by_trap, "handler returned after: invalid layout");
+  heap.deallocate(p);
+  EXPECT_TRUE(valid(heap));
 }
 #endif
 

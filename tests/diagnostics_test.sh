@@ -13,6 +13,9 @@ expect_error no_source "BasicHeap: no heap source given" \
   'nostd::BasicHeap<nostd::FirstFit> heap;'
 expect_error two_fits "BasicHeap: two fit policies given" \
   'nostd::BasicHeap<nostd::FirstFit, nostd::BestFit, nostd::RegionSource> heap;'
+# One error: the count of 2 must not also read as "no heap source given".
+expect_error two_sources "BasicHeap: two heap sources given" \
+  'nostd::BasicHeap<nostd::StaticArraySource<4096>, nostd::RegionSource> heap;'
 expect_error two_locks "BasicHeap: two lock policies given" \
   'nostd::BasicHeap<nostd::NullLock, nostd::SpinLock, nostd::RegionSource> heap;'
 expect_error no_role "BasicHeap: a policy type has no known role" \

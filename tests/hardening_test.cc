@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "alloc/alloc.h"
 #include "tests/heap_test_util.h"
@@ -144,6 +145,42 @@ TYPED_TEST(AnyLevel, FreedPointerIsDoubleFree) {
   ASSERT_TRUE(valid(this->heap()));
   EXPECT_FAULT(this->heap().deallocate(b), AllocError::kDoubleFree, b);
   this->expect_refused(b, AllocError::kDoubleFree);
+}
+
+TYPED_TEST(AnyLevel, LiveBlockWhoseNextTagsSayItIsFreeIsInvalidPointer) {
+  // The tags after b rewritten to say that b is free (CompactTags: c's prev-used bit; FullTags: b's footer, the word
+  // before c's header): b's O(1) check cannot tell b from a pointer that is no live block, so at every level (not
+  // kCorrupted from HardenedChecks on: b's own check word is intact) this is kInvalidPointer, as README's API table
+  // says of try_deallocate.
+  using Tags = typename TypeParam::Heap::Tags;
+  using Word = typename Tags::word_type;
+  std::byte* next = this->block(2) - Tags::kHeaderSize;
+  std::byte* tags = next - Tags::kHeaderSize;
+  expose(tags, 2 * Tags::kHeaderSize);
+  std::byte saved[2 * sizeof(std::uintptr_t)];
+  std::memcpy(saved, tags, 2 * Tags::kHeaderSize);
+  if constexpr (std::is_same_v<Tags, FullTags>) {
+    internal::store_word<Word>(tags, static_cast<Word>(internal::load_word<Word>(tags) & ~Word{internal::kUsedBit}));
+  } else {
+    Tags::set_prev_used(next, false);
+  }
+  ASSERT_FALSE(Tags::prev_used(next));
+  EXPECT_FAULT(this->heap().deallocate(this->block(1)), AllocError::kInvalidPointer, this->block(1));
+  this->expect_refused(this->block(1), AllocError::kInvalidPointer, false);
+  std::memcpy(tags, saved, 2 * Tags::kHeaderSize);
+}
+
+TYPED_TEST(DebugUp, InteriorPointerIntoPoisonedFreeBlockIsDoubleFree) {
+  // The limit README's "Bad inputs" states: past a free block's links the word before the pointer is poison, as the
+  // header of a block freed and then merged into its predecessor is (FreedPointerIsDoubleFree); the O(1) check cannot
+  // tell the two apart and says kDoubleFree. An interior pointer into a live block stays kInvalidPointer.
+  std::byte* b = this->block(1);
+  this->heap().deallocate(b);
+  this->blocks_[1] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+  std::byte* interior = b + 2 * TypeParam::Heap::kGranule;  // past the free block's list links
+  EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kDoubleFree, interior);
+  this->expect_refused(interior, AllocError::kDoubleFree);
 }
 
 TYPED_TEST(HardenedUp, SmashedHeaderIsCorrupted) {

@@ -88,6 +88,17 @@ TEST(LayoutTest, AlignToRaisesButNeverLowers) {
   EXPECT_EQ(Layout::from(kMax - 4, 1)->align_to(16).error(), AllocError::kSizeOverflow);
 }
 
+// A bad argument is kInvalidLayout whatever the current alignment: 3 used to pass on an 8-aligned layout (it would
+// not raise it) and fail on a 1-aligned one.
+TEST(LayoutTest, AlignToRejectsAnAlignmentThatIsNotAPowerOfTwo) {
+  for (const std::size_t bad : {std::size_t{0}, std::size_t{3}, std::size_t{6}, std::size_t{24}, kMax}) {
+    EXPECT_EQ(Layout::of<char>().align_to(bad).error(), AllocError::kInvalidLayout) << bad;
+    EXPECT_EQ(Layout::of<double>().align_to(bad).error(), AllocError::kInvalidLayout) << bad;
+    EXPECT_EQ(Layout::of<CacheLine>().align_to(bad).error(), AllocError::kInvalidLayout) << bad;
+  }
+  EXPECT_EQ(Layout::of<double>().align_to(1)->align(), alignof(double));
+}
+
 TEST(LayoutTest, Equality) {
   EXPECT_EQ(*Layout::from(8, 8), Layout::of<std::uint64_t>());
   EXPECT_NE(*Layout::from(8, 4), Layout::of<std::uint64_t>());

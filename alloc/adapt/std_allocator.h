@@ -68,8 +68,8 @@ class StdAllocator {
 
   /// The allocator of another element type over the same heap (the rebind conversion containers use).
   template <class U>
-  constexpr StdAllocator(const StdAllocator<U, Heap, OnOutOfMemory>& other) noexcept  // NOLINT
-      : heap_(&other.heap()) {}
+  constexpr StdAllocator(const StdAllocator<U, Heap, OnOutOfMemory>& rebound_from) noexcept  // NOLINT
+      : heap_(&rebound_from.heap()) {}
 
   /// Storage for `n` objects of `T`, aligned to `alignof(T)` (over-aligned types included, up to the heap's
   /// maximum alignment); the objects are not constructed. `n == 0` returns a unique block that must be freed like

@@ -8,6 +8,7 @@
 #include "alloc/check/abort_on_fault.h"
 #include "alloc/check/address_secret.h"
 #include "alloc/check/debug_patterns.h"
+#include "alloc/check/heap_fault.h"
 #include "alloc/concepts/check_policy.h"
 #include "alloc/concepts/role.h"
 #include "alloc/concepts/secret_source.h"
@@ -34,8 +35,8 @@ struct DebugChecks {
   static constexpr std::size_t kMergeCheckBytes = 256;
   /// 64 bits for the heap's key, from `Secret`.
   static std::uint64_t secret() noexcept { return Secret::draw(); }
-  /// Forwards to `Handler::on_fault`; never returns.
-  [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { Handler::on_fault(fault); }
+  /// Forwards to `Handler::on_fault`; never returns (traps if `Handler::on_fault` returns).
+  [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { internal::on_fault_or_trap<Handler>(fault); }
 };
 
 }  // namespace nostd

@@ -15,4 +15,18 @@ struct HeapFault {
 /// The result of `validate()`: nothing, or the first broken invariant found.
 using ValidateResult = std::expected<void, HeapFault>;
 
+namespace internal {
+
+/// Calls `Handler::on_fault(fault)` and, should it return, stops the program with a trap instruction: a heap that
+/// went on after a detected fault would act on the corruption it found (a double free would link a block twice).
+/// The concepts cannot check `[[noreturn]]`, so every fault the heap and the check policies report comes through
+/// here. When `Handler::on_fault` is `[[noreturn]]` the trap is unreachable and the compiler emits nothing for it.
+template <class Handler>
+[[noreturn]] inline void on_fault_or_trap(const HeapFault& fault) noexcept {
+  Handler::on_fault(fault);
+  __builtin_trap();  // GCC and Clang: one instruction (ud2, udf, ebreak); no header needed in freestanding code
+}
+
+}  // namespace internal
+
 }  // namespace nostd

@@ -20,8 +20,10 @@ enum class CheckLevel : std::uint8_t {
 };
 
 /// A check policy: `policy_role` is `role::Check`, `kLevel` says how much to check, and `on_fault(HeapFault)`
-/// (which must not return) is called when the heap detects misuse. From kHardened on, `secret()` gives 64 bits
-/// for the heap's key; from kDebug on, `kMergeCheckBytes` bounds the poison check of a free neighbour on merge.
+/// is called when the heap detects misuse. It must not return (declare it `[[noreturn]]`); a concept cannot check
+/// that, so if it returns, the heap traps (`__builtin_trap()`, internal::on_fault_or_trap) rather than go on with
+/// the misuse it found. From kHardened on, `secret()` gives 64 bits for the heap's key; from kDebug on,
+/// `kMergeCheckBytes` bounds the poison check of a free neighbour on merge.
 /// Optional: `static constexpr bool kSafeUnlink` overrides whether unlinking a free block first checks that its
 /// neighbours point back at it (default: from kBasic on). Turning it off lets one use-after-free write steer an
 /// unlink (issue 10); it exists so that benchmarks can price the check (bench/allocator_list.h).

@@ -6,11 +6,12 @@
 // this class is non-empty" (the first-level bitmap), one bit per list says "this list is non-empty" (a
 // second-level word per class). Finding a list is two count-trailing-zeros, never a walk over blocks.
 //
-// The size -> (class, list) mapping of `SegregatedFit<>`. G is the heap granule (16 on x86_64 and riscv64, 8 on
-// Cortex-M and rv32); L, the lists per class, defaults to 32 on 64-bit targets and 16 on 32-bit ones
-// (kDefaultSegregatedLists); S = kSmallLimit = L G:
+// The size -> (class, list) mapping of `SegregatedFit<>`. G is the heap granule (16 on x86_64, riscv64 and bare-metal
+// rv32imac, where clang and picolibc align max_align_t to 16; 8 on Cortex-M); L, the lists per class, defaults to 32
+// on 64-bit targets and 16 on 32-bit ones (kDefaultSegregatedLists); S = kSmallLimit = L G (on rv32imac, G=16 and
+// L=16: S = 256, classes [0, 256) and [256, 512) of 16-byte steps, then [512, 1024) of 32, ...):
 //
-//   block size (bytes)      class   list step      lists hold          64-bit (G=16, L=32)   32-bit (G=8, L=16)
+//   block size (bytes)      class   list step      lists hold          64-bit (G=16, L=32)   Cortex-M (G=8, L=16)
 //   [0, S)                  0       G              exactly one size    32 .. 496             16 .. 120
 //   [S, 2 S)                1       G              exactly one size    512 .. 1008           128 .. 248
 //   [2 S, 4 S)              2       2 G            2 sizes             1 .. 2 KiB            256 .. 504
