@@ -60,7 +60,7 @@ machine="${cpu}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u
 for a in "$@"; do
   [[ "$a" != --quick ]] || machine="$machine; --quick (reduced run)"
 done
-# A gnuplot string literal: single-quoted, a quote doubled (--out=DIR is the user's path and may hold one).
+# A gnuplot string literal: single-quoted, a quote doubled (the machine line and $TMPDIR's path could hold one).
 gnuplot_quote() {
   local q="'"
   printf "'%s'" "${1//$q/$q$q}"

@@ -4,6 +4,8 @@
 // `--reps=abc` as 1 and `--cap=-5` as a negative cap, each run then going ahead on a value nobody asked for.
 #pragma once
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -109,20 +111,39 @@ inline std::vector<std::string> split_words(std::string_view text) {
   }
 }
 
-/// Opens the file an output option names (`--plot_data=FILE`) for writing, before the run it is for starts: an empty
-/// or unwritable path is refused at once with one line naming the option and the reason, not after minutes of
-/// measuring. nullptr after that line; the caller exits 2.
+/// Checks the file an output option names (`--plot_data=FILE`) before the run it is for starts: an empty or
+/// unwritable path is refused at once with one line naming the option and the reason, not after minutes of
+/// measuring. The file is opened for appending, so that a run that is refused later, fails or is interrupted leaves
+/// an existing file as it was; start_output empties it when the writing begins. nullptr after that line (the caller
+/// exits 2).
 inline std::FILE* open_output(const char* tool, std::string_view option, const std::string& path) {
   if (path.empty()) {
     print_bad_value(tool, option, "a file name");
     return nullptr;
   }
-  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::FILE* f = std::fopen(path.c_str(), "ae");  // e: not inherited by the child processes a tool runs
   if (f == nullptr) {
     std::fprintf(stderr, "%s: %.*s: cannot write %s: %s\n", tool, static_cast<int>(option.size()), option.data(),
                  path.c_str(), std::strerror(errno));
   }
   return f;
+}
+
+/// Empties a file open_output returned, as its contents are about to be written.
+inline void start_output(std::FILE* f) {
+  std::fflush(f);
+  if (ftruncate(fileno(f), 0) != 0) std::clearerr(f);  // a failure shows as a short file, reported by close_output
+}
+
+/// Closes a file open_output returned after writing it: true when every write and the close succeeded, else false
+/// after one line naming the option and the reason.
+inline bool close_output(const char* tool, std::string_view option, std::FILE* f) {
+  const bool written = std::ferror(f) == 0;
+  const int closed = std::fclose(f);
+  if (written && closed == 0) return true;
+  std::fprintf(stderr, "%s: %.*s: writing failed: %s\n", tool, static_cast<int>(option.size()), option.data(),
+               std::strerror(errno));
+  return false;
 }
 
 }  // namespace nostd::bench

@@ -326,8 +326,9 @@ void print_json(const std::vector<WorkloadResult>& results, const Options& opt, 
 
 /// gnuplot data: three blocks (throughput, allocate p99.9, free p99.9), each a row per workload and a column per
 /// allocator (the header row names them), separated by two blank lines (gnuplot's `index`).
-/// `f` was opened before the run (open_output); false when a write fails. Closes `f`.
+/// `f` was checked before the run (open_output); false after close_output's line when a write fails. Closes `f`.
 bool write_plot_data(std::FILE* f, const std::vector<WorkloadResult>& results, double tpn) {
+  start_output(f);
   const char* titles[] = {"M calls/s", "allocate p99.9 ns", "free p99.9 ns"};
   for (int block = 0; block < 3; ++block) {
     if (block > 0) std::fprintf(f, "\n\n");
@@ -346,8 +347,7 @@ bool write_plot_data(std::FILE* f, const std::vector<WorkloadResult>& results, d
       std::fprintf(f, "\n");
     }
   }
-  const bool written = std::ferror(f) == 0;
-  return std::fclose(f) == 0 && written;
+  return close_output("fit_compare", "--plot_data", f);
 }
 
 int run(int argc, char** argv) {
@@ -377,7 +377,7 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  // Opened now, so that a path that cannot be written is refused before minutes of measuring.
+  // Checked now, so that a path that cannot be written is refused before minutes of measuring.
   std::FILE* plot_file = nullptr;
   if (!opt.plot_data.empty()) {
     plot_file = open_output("fit_compare", "--plot_data", opt.plot_data);
@@ -420,10 +420,7 @@ int run(int argc, char** argv) {
   } else {
     print_json(results, opt, m);
   }
-  if (plot_file != nullptr && !write_plot_data(plot_file, results, m.ticks_per_ns)) {
-    std::fprintf(stderr, "fit_compare: --plot_data: writing %s failed\n", opt.plot_data.c_str());
-    return 1;
-  }
+  if (plot_file != nullptr && !write_plot_data(plot_file, results, m.ticks_per_ns)) return 1;
   return 0;
 }
 

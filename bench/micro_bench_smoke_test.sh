@@ -45,32 +45,22 @@ grep -q '^name,iterations,' "$TEST_TMPDIR/out" || fail "csv: no header line on s
 grep -q '^"BM_AllocFree<FirstCompact>/16",' "$TEST_TMPDIR/out" || fail "csv: no BM_AllocFree<FirstCompact>/16 line"
 grep -q 'WARNING.*Library was built as DEBUG' "$TEST_TMPDIR/err" && fail "csv: Google Benchmark's DEBUG warning"
 
-# expect_refused WANT ARG...: exit 2, nothing on stdout, and one line on stderr that ends with WANT (Google
-# Benchmark's own line about the filter may come before it).
-expect_refused() {
-  local want="$1"
-  shift
-  local status=0
-  "$bench" "$@" >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?
-  [[ "$status" == 2 ]] || fail "$*: exit $status, expected 2"
-  [[ -s "$TEST_TMPDIR/out" ]] && fail "$*: printed on stdout: $(head -3 "$TEST_TMPDIR/out")"
-  local last
-  last="$(tail -1 "$TEST_TMPDIR/err")"
-  [[ "$last" == "micro_bench: $want" ]] || fail "$*: last stderr line '$last', expected 'micro_bench: $want'"
-}
-expect_refused 'no benchmark matches --benchmark_filter=NoSuch' --benchmark_filter=NoSuch
-expect_refused 'no benchmark matches --benchmark_filter=(' '--benchmark_filter=('
-expect_refused 'no benchmark matches --benchmark_filter=NoSuch' --benchmark_list_tests --benchmark_filter=NoSuch
+# refused WANT ARG...: exit 2, nothing on stdout, and a line on stderr with "micro_bench: WANT" (Google Benchmark's
+# own line about the filter may come before it).
+refused() { expect_refused "micro_bench: $1" "$bench" "${@:2}"; }  # smoke_test_lib.sh
+refused 'no benchmark matches --benchmark_filter=NoSuch' --benchmark_filter=NoSuch
+refused 'no benchmark matches --benchmark_filter=(' '--benchmark_filter=('
+refused 'no benchmark matches --benchmark_filter=NoSuch' --benchmark_list_tests --benchmark_filter=NoSuch
 for reps in 0 -1 abc 1001 ' 3'; do
-  expect_refused "--benchmark_repetitions=$reps: not a whole number from 1 to 1000 (see --help)" \
+  refused "--benchmark_repetitions=$reps: not a whole number from 1 to 1000 (see --help)" \
     "--benchmark_repetitions=$reps"
 done
 for seconds in -1 abc 0.2s inf; do
-  expect_refused "--benchmark_min_time=$seconds: not a number of seconds, 0 or more (see --help)" \
+  refused "--benchmark_min_time=$seconds: not a number of seconds, 0 or more (see --help)" \
     "--benchmark_min_time=$seconds"
 done
-expect_refused '--benchmark_format=xml: not console, json or csv (see --help)' --benchmark_format=xml
-expect_refused '--benchmark_out_format=xml: not console, json or csv (see --help)' --benchmark_out_format=xml
+refused '--benchmark_format=xml: not console, json or csv (see --help)' --benchmark_format=xml
+refused '--benchmark_out_format=xml: not console, json or csv (see --help)' --benchmark_out_format=xml
 # An unknown flag: Google Benchmark's one line, and exit 2 as for the values above.
 status=0
 "$bench" --benchmark_no_such_flag >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?

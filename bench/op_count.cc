@@ -133,20 +133,20 @@ int main(int argc, char** argv) {
   const std::string_view workload = argc > 2 ? argv[2] : "a";
   const WorkloadSpec* spec = workload.size() == 1 ? find_workload(workload[0]) : nullptr;
   if (spec == nullptr) {
-    print_bad_value("op_count", workload, "a workload: a, b, c or e");
+    print_bad_value("op_count", "WORKLOAD '" + std::string(workload) + "'", "a, b, c or e");
     return 2;
   }
   // At most the workload's steps, so that the replay keeps one step at least.
   const std::optional<std::uint64_t> divisor = argc > 3 ? parse_whole(argv[3], spec->steps) : 10;
   if (!divisor || *divisor == 0) {
     const std::string takes =
-        "a divisor from 1 to " + std::to_string(spec->steps) + " (workload " + spec->id + "'s steps)";
-    print_bad_value("op_count", argc > 3 ? argv[3] : "", takes.c_str());
+        "a whole number from 1 to " + std::to_string(spec->steps) + " (workload " + spec->id + "'s steps)";
+    print_bad_value("op_count", "DIVISOR '" + std::string(argv[3]) + "'", takes.c_str());
     return 2;
   }
   const std::optional<int> reps = argc > 4 ? parse_reps(argv[4]) : 1;
   if (!reps) {
-    print_bad_value("op_count", argv[4], kRepsTakes);
+    print_bad_value("op_count", "REPS '" + std::string(argv[4]) + "'", kRepsTakes);
     return 2;
   }
   const WorkloadSpec w = scaled(*spec, *divisor);

@@ -39,12 +39,12 @@
 // cell, the slowest warm-up allocate whose block had not been used since the setup. The per-round records live in
 // buffers written before the first cell, so no page fault lands among the rounds, and their timed part is written
 // again after the warm-up, so that its lines come from the caches and not from memory (the fill of a large arena
-// evicts them). Before that, free's p99.9 at 100,000 holes read 86-157 ns where the other cells read 37-46 (and
-// FirstFit's and TLSF's allocate 145-169 ns there): the slow frees were rounds right after one whose record began a
-// new cache line of the log (rounds 16 or 32 apart), and with the log rewritten the same cell reads 38-42 ns in both
-// binaries. The store buffer commits in order, so a free whose loads waited on its own stores waited for the log's
-// miss as well (inferred from that pattern; the VM has no counters). Which binary showed the step had followed the
-// heap's and the log's addresses.
+// evicts them; the analysis below does not count the pause this makes as a kernel entry). Before that, free's p99.9 at
+// 100,000 holes read 86-157 ns where the other cells read 37-46 (and FirstFit's and TLSF's allocate 145-169 ns there):
+// the slow frees were rounds right after one whose record began a new cache line of the log (rounds 16 or 32 apart),
+// and with the log rewritten the same cell reads 38-42 ns in both binaries. The store buffer commits in order, so a
+// free whose loads waited on its own stores waited for the log's miss as well (inferred from that pattern; the VM has
+// no counters). Which binary showed the step had followed the heap's and the log's addresses.
 //
 // Kernel entries. On the machine this was written on (a VM with page-table isolation and no PCID), a kernel entry
 // flushes the TLB: the "kernel-entry probe" line measures it (one load of a line touched just before, median: 20
@@ -102,6 +102,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -371,7 +372,8 @@ Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds,
   std::vector<std::uint32_t> cold, hot;
   for (std::size_t r = 0; r < done; ++r) {
     const bool timed = r >= rounds;
-    if (r > 0 && log.starts[r] - log.starts[r - 1] > gap_ticks) {
+    // The gap before the first timed round holds RoundLog::warm, not a kernel entry.
+    if (r > 0 && r != rounds && log.starts[r] - log.starts[r - 1] > gap_ticks) {
       since_entry.clear();
       cell.kernel_entries += timed ? 1 : 0;
     }
@@ -493,7 +495,7 @@ std::string parse_cells(std::string_view list, CellSelection& out) {
 struct Options {
   bool quick = false;              ///< 2,000 rounds per cell instead of 20,000
   bool small_pages = false;        ///< the arena in 4 KiB pages instead of huge pages advised
-  std::FILE* plot_file = nullptr;  ///< --plot_data's file, opened before the run (open_output), if given
+  std::FILE* plot_file = nullptr;  ///< --plot_data's file, checked before the run (open_output), if given
   CellSelection cells;             ///< the cells to run (--cells; default all)
 };
 
@@ -766,6 +768,7 @@ int run(const Options& opt) {
     // gnuplot data: one block per arena; columns free blocks, seg alloc, first alloc, seg free, first free, seg alloc
     // and first alloc without the post-kernel-entry refills (ns). SegregatedFit and FirstFit only, also in _ext.
     std::FILE* const f = opt.plot_file;
+    start_output(f);
     for (std::size_t a = 0; a < kA; ++a) {
       std::fprintf(f, "# arena %s\n", size_name(kArenas[a]).c_str());
       for (std::size_t n = 0; n < kN; ++n) {
@@ -778,11 +781,7 @@ int run(const Options& opt) {
       }
       std::fprintf(f, "\n\n");
     }
-    const bool written = std::ferror(f) == 0;
-    if (std::fclose(f) != 0 || !written) {
-      std::fprintf(stderr, "scaling_bench: --plot_data: writing failed\n");
-      return 1;
-    }
+    if (!close_output("scaling_bench", "--plot_data", f)) return 1;
   }
   return 0;
 }
@@ -809,6 +808,7 @@ void print_usage(std::FILE* out) {
 
 int main(int argc, char** argv) {
   nostd::bench::Options opt;
+  std::optional<std::string> plot_path;  // --plot_data's file, opened once every option is accepted
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--quick") {
@@ -816,10 +816,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--small-pages") {
       opt.small_pages = true;
     } else if (arg.substr(0, 12) == "--plot_data=") {
-      // Opened now, so that a path that cannot be written is refused before the run, not after it.
-      if (opt.plot_file != nullptr) std::fclose(opt.plot_file);
-      opt.plot_file = nostd::bench::open_output("scaling_bench", "--plot_data", std::string(arg.substr(12)));
-      if (opt.plot_file == nullptr) return 2;
+      plot_path = std::string(arg.substr(12));
     } else if (arg.substr(0, 8) == "--cells=") {
       const std::string error = nostd::bench::parse_cells(arg.substr(8), opt.cells);
       if (!error.empty()) {
@@ -834,6 +831,11 @@ int main(int argc, char** argv) {
       nostd::bench::print_usage(stderr);
       return 2;
     }
+  }
+  if (plot_path) {
+    // Checked now, so that a path that cannot be written is refused before the run, not after it.
+    opt.plot_file = nostd::bench::open_output("scaling_bench", "--plot_data", *plot_path);
+    if (opt.plot_file == nullptr) return 2;
   }
   return nostd::bench::run(opt);
 }

@@ -18,26 +18,21 @@ grep -qE '^SegregatedFit allocate p99.9: [0-9]+ \.\. [0-9]+ ns' <<<"$out" || fai
 out="$("$bench" --quick --cells=64K:100000 2>/dev/null)" || fail "an infeasible cell: exit $?"
 grep -qE '^\| 64 KiB \| — \|$' <<<"$out" || fail "infeasible cell: $(grep -F '| 64 KiB |' <<<"$out" | head -1)"
 
-# Bad input: exit 2 and a first stderr line that names the problem.
-expect_refused() {
-  local want="$1"
-  shift
-  local status=0
-  "$bench" "$@" >/dev/null 2>"$TEST_TMPDIR/err" || status=$?
-  local first
-  first="$(head -1 "$TEST_TMPDIR/err")"
-  [[ "$status" == 2 ]] || fail "$*: exit $status, expected 2"
-  [[ "$first" == *"$want"* ]] || fail "$*: first line '$first' does not say '$want'"
-}
-expect_refused "malformed cell '16M'" --cells=16M
-expect_refused "needs a K, M or G suffix" --cells=16:10
-expect_refused "unknown arena in '32M:10'" --cells=32M:10
-expect_refused "free-block count 50 of '16M:50' is not in the table" --cells=16M:50
-expect_refused "an empty cell in '16M:10,'" --cells=16M:10,
-expect_refused "unknown option --cell=16M:10" --cell=16M:10
+# Bad input: exit 2 and a stderr line that names the problem (smoke_test_lib.sh's expect_refused).
+refused() { expect_refused "$1" "$bench" "${@:2}"; }
+refused "malformed cell '16M'" --cells=16M
+refused "needs a K, M or G suffix" --cells=16:10
+refused "unknown arena in '32M:10'" --cells=32M:10
+refused "free-block count 50 of '16M:50' is not in the table" --cells=16M:50
+refused "an empty cell in '16M:10,'" --cells=16M:10,
+refused "unknown option --cell=16M:10" --cell=16M:10
 # An output file is opened before the run: a path that cannot be written is refused at once, not after the cells.
-expect_refused "--plot_data: not a file name" --plot_data=
-expect_refused "--plot_data: cannot write /nonexistent-dir/x.dat" --plot_data=/nonexistent-dir/x.dat
+refused "--plot_data: not a file name" --plot_data=
+refused "--plot_data: cannot write /nonexistent-dir/x.dat" --plot_data=/nonexistent-dir/x.dat
+# A run refused for another option leaves an existing --plot_data file as it was (it had been emptied first).
+echo "earlier run" >"$TEST_TMPDIR/kept.dat"
+refused "malformed cell 'bogus'" --plot_data="$TEST_TMPDIR/kept.dat" --cells=bogus
+[[ "$(cat "$TEST_TMPDIR/kept.dat")" == "earlier run" ]] || fail "a refused run emptied the --plot_data file"
 # --help is not bad input: the usage on stdout, exit 0.
 out="$("$bench" --help 2>/dev/null)" || fail "--help: exit $?"
 grep -qF 'usage: scaling_bench' <<<"$out" || fail "--help: no usage on stdout"
