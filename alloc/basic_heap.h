@@ -1917,6 +1917,11 @@ class BasicHeap {
     return z ^ (z >> 31);
   }
 
+  // validate_locked's and validate_cache_locked's answer for a corruption found at `bad_address`.
+  static ValidateResult fault(const void* bad_address, const char* reason) noexcept {
+    return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, bad_address, reason});
+  }
+
   // Every pointer is checked before it is followed, so validate() reports the corruption it exists to find instead
   // of crashing on it: a region header's seal before its `next` and `end` are used, each block size against the
   // room left in its region before the walk steps over it, each index node (node_is_free_block) before its links
@@ -1927,9 +1932,6 @@ class BasicHeap {
   // solved for a 64-bit hash collision among addresses inside the heap. An exact test needs a mark per block
   // (memory validate() must not allocate) or O(blocks x free blocks) time; this is O(blocks) and allocates nothing.
   ValidateResult validate_locked() const noexcept {
-    auto fault = [](const void* bad_address, const char* reason) {
-      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, bad_address, reason});
-    };
     std::size_t capacity = 0, used_bytes = 0, free_bytes = 0, live = 0, live_over_aligned = 0, free_count = 0;
     std::uint64_t free_sum = 0;
     // `region` is regions_ (kept in the heap object) or the `next` of a header whose seal held.
@@ -2036,9 +2038,6 @@ class BasicHeap {
   // the cache then seals, would pass: its tags are what the free checked, and the counters moved as for any cached
   // block. O(small used blocks x Cache::kDepth).
   ValidateResult validate_cache_locked() const noexcept {
-    auto fault = [](const void* bad_address, const char* reason) {
-      return std::unexpected<HeapFault>(HeapFault{AllocError::kCorrupted, bad_address, reason});
-    };
     std::size_t count = 0, bytes = 0;
     for (std::size_t bin = 0; bin < kCacheBins; ++bin) {
       const CachedNode* node = cache_.heads[bin];
