@@ -692,6 +692,14 @@ class BasicHeap {
         if (internal::FreeNode* const exact = index_.exact(*need)) return take_whole(block_of_node(exact), *need);
       }
     }
+    if constexpr (kGoodHeadFastPath) {
+      if (!over_aligned) {
+        const auto head = index_.good_head(*need);
+        if (head.node != nullptr && !cache_raises_mark_if_caching(block_of_node(head.node), *need)) {
+          return allocated(carve<true>(block_of_node(head.node), *need, 0, size, head.list));
+        }
+      }
+    }
     internal::FreeNode* node = find_free(*need, over_aligned ? align : 0);
     if constexpr (kCaching) {
       // Cached blocks may be what stands between free neighbours: when the search found nothing, or a block that
@@ -704,7 +712,11 @@ class BasicHeap {
       }
     }
     if (node == nullptr) return note_failure(AllocError::kOutOfMemory);
-    std::byte* const block = carve(block_of_node(node), *need, over_aligned ? align : 0, size);
+    return allocated(carve(block_of_node(node), *need, over_aligned ? align : 0, size));
+  }
+
+  // allocate's last step for a block carve made used: the cache's high-water mark, the count, the payload.
+  NOSTD_HOT void* allocated(std::byte* block) noexcept {
     if constexpr (kCaching) {
       // The mark follows the newest region only (an older region's blocks never raise it, wherever it lies).
       const std::uintptr_t end = address(block) + Tags::size(block);
@@ -776,12 +788,18 @@ class BasicHeap {
   // alignment record vanish, so a malloc-style user does not pay for them (out of line, carve cost 150 bytes of
   // Cortex-M4 .text and broke the 700-byte footprint budget of //bench/footprint:footprint_test).
   // `requested` is the caller's size (for the debug canary and the memory tools).
-  [[gnu::always_inline]] std::byte* carve(std::byte* block, std::size_t need, std::size_t align,
-                                          std::size_t requested) noexcept {
+  // kHead: `block` is the head of the index's list `list` (good_head), unlinked with remove_head.
+  template <bool kHead = false>
+  [[gnu::always_inline]] std::byte* carve(std::byte* block, std::size_t need, std::size_t align, std::size_t requested,
+                                          [[maybe_unused]] std::size_t list = 0) noexcept {
     if constexpr (kDebugLevel) expect_unwritten_on_reuse(block, need, align);
     std::size_t size = Tags::size(block);
     expect_links_intact(block);
-    index_.remove(node_of(block), size);
+    if constexpr (kHead) {
+      index_.remove_head({node_of(block), list});
+    } else {
+      index_.remove(node_of(block), size);
+    }
     sub_free_bytes(size);
     bool prev_used = true;  // a free block's predecessor is always used
     if (align != 0) {
@@ -845,6 +863,22 @@ class BasicHeap {
   // Cortex-M4, past the footprint budget (//bench/footprint:footprint_test).
   static constexpr bool kExactFastPath = !internal::kOptimizingForSize && HasExactLists<Index> &&
                                          Check::kLevel <= CheckLevel::kBasic && !internal::kMemoryTools;
+
+  // The second fast path: with an index that answers good_head (HasGoodHeads), a request above the exact lists whose
+  // good-fit list holds a block takes that list's head without find's bitmap search, and carve unlinks it without
+  // working out its list again (remove_head). The same block find would return, split the same way. Left out at
+  // -Os, as the exact path is.
+  static constexpr bool kGoodHeadFastPath = !internal::kOptimizingForSize && HasGoodHeads<Index>;
+
+  // cache_raises_mark for a heap with a cache; false without one.
+  NOSTD_HOT bool cache_raises_mark_if_caching([[maybe_unused]] const std::byte* block,
+                                              [[maybe_unused]] std::size_t need) const noexcept {
+    if constexpr (kCaching) {
+      return cache_raises_mark(block, need);
+    } else {
+      return false;
+    }
+  }
 
   // Allocates free block `block` of exactly `size` bytes whole (the fast path above).
   NOSTD_HOT void* take_whole(std::byte* block, std::size_t size) noexcept {

@@ -312,6 +312,92 @@ TYPED_TEST(SegregatedMapping, RemoveExactLeavesTheIndexAsRemoveWould) {
   }
 }
 
+// good_head answers with the block find would return whenever the request's good-fit list holds one, and a null
+// node otherwise or where exact() answers (the exact lists), and remove_head leaves the index as remove would: two
+// benches filled alike, one popping good heads with remove and the other with remove_head, answer good_head and
+// find alike for every probed size after each pop, and for_each finds both consistent. Sizes reach 16 times past
+// the exact lists, so that classes of two sizes and more per list are popped, for every tuning.
+TYPED_TEST(SegregatedMapping, GoodHeadIsFindsBlockAndRemoveHeadLeavesTheIndexAsRemoveWould) {
+  using Bench = BasicIndexBench<TypeParam>;
+  using Index = typename Bench::Index;
+  using Tags = typename Bench::Tags;
+  static_assert(HasGoodHeads<Index>, "the core's second fast path must see good_head");
+  const std::size_t g = Bench::kG;
+  const std::size_t high = 16 * std::max<std::size_t>(Index::kExactLimit, 64 * g);
+  auto exact_serves = [g](std::size_t need) { return TypeParam::kSmallStep == g && need < Index::kExactLimit; };
+  auto by_remove = std::make_unique<Bench>(std::size_t{8} << 20);
+  auto by_remove_head = std::make_unique<Bench>(std::size_t{8} << 20);
+  SplitMix64 rng(11);
+  std::size_t listed = 0;
+  for (int i = 0; i < 300; ++i) {
+    const std::size_t size = g * static_cast<std::size_t>(rng.range(2, high / g - 1));
+    if (!by_remove->room_for(size)) break;
+    by_remove->add(size);
+    by_remove_head->add(size);
+    ++listed;
+  }
+  auto fits = [](FreeNode*, std::size_t) { return true; };
+  std::size_t popped = 0;
+  for (int pop = 0; pop < 2000 && listed > 0; ++pop) {
+    const std::size_t size = g * static_cast<std::size_t>(rng.range(2, high / g - 1));
+    const auto a = by_remove->index().good_head(size);
+    const auto b = by_remove_head->index().good_head(size);
+    ASSERT_EQ(by_remove->offset(a.node), by_remove_head->offset(b.node)) << size;
+    FreeNode* const found = by_remove->index().find(size, fits);
+    if (exact_serves(size)) {
+      ASSERT_EQ(a.node, nullptr) << "exact() answers " << size;
+      continue;
+    }
+    if (a.node == nullptr) {
+      // The good-fit list is empty: find's block, if any, lies on another list.
+      if (found != nullptr) {
+        ASSERT_NE(Index::list_of(internal::node_block_size<Tags>(found)), TypeParam::list_for_request(size)) << size;
+      }
+      continue;
+    }
+    ASSERT_EQ(a.node, found) << size;
+    ASSERT_EQ(a.list, b.list);
+    ASSERT_EQ(a.list, TypeParam::list_for_request(size));
+    const std::size_t block_size = internal::node_block_size<Tags>(a.node);
+    ASSERT_GE(block_size, size);
+    by_remove->index().remove(a.node, block_size);
+    by_remove_head->index().remove_head(b);
+    --listed;
+    ++popped;
+    ASSERT_EQ(by_remove_head->index().count(), listed);
+    ASSERT_TRUE(by_remove_head->index().for_each([&b](const FreeNode* n) { return n != b.node; }, listed));
+    ASSERT_TRUE(by_remove->index().for_each([](const FreeNode*) { return true; }, listed));
+    for (std::size_t probe = 2 * g; probe < high; probe += 7 * g) {
+      ASSERT_EQ(by_remove->offset(by_remove->index().good_head(probe).node),
+                by_remove_head->offset(by_remove_head->index().good_head(probe).node))
+          << "after popping " << size << ", good_head(" << probe << ")";
+      ASSERT_EQ(by_remove->offset(by_remove->index().find(probe, fits)),
+                by_remove_head->offset(by_remove_head->index().find(probe, fits)))
+          << "after popping " << size << ", find(" << probe << ")";
+    }
+  }
+  EXPECT_GT(popped, 50u) << "too few good heads popped to exercise remove_head";
+}
+
+// A request past the last list's floor has no good-fit list: good_head answers a null node, and find still takes
+// a large enough block from the last list, which also holds every block larger than the index tells apart. So the
+// core falls back to find whenever good_head has nothing.
+TEST(SegregatedFit, GoodHeadHasNoListPastTheLast) {
+  using Bench = BasicIndexBench<SegregatedFit<64 * 1024>>;
+  using Index = Bench::Index;
+  const std::size_t g = Bench::kG;
+  static_assert(Index::kLargestBlock == 64 * 1024);
+  auto bench = std::make_unique<Bench>(std::size_t{1} << 20);
+  FreeNode* const large = bench->add(68 * 1024);  // on the last list (list_of's clamp)
+  const std::size_t need = 66 * 1024;
+  EXPECT_EQ(bench->index().good_head(need).node, nullptr);
+  EXPECT_EQ(bench->index().find(need, [](FreeNode*, std::size_t) { return true; }), large);
+  EXPECT_EQ(bench->index().good_head(SIZE_MAX - g + 1).node, nullptr) << "no list index may wrap";
+  bench->add(Index::kExactLimit - g);
+  EXPECT_EQ(bench->index().good_head(Index::kExactLimit - g).node, nullptr) << "exact() answers this one";
+  EXPECT_NE(bench->index().exact(Index::kExactLimit - g), nullptr);
+}
+
 // SegregatedFit<2 x SmallLimit> has two classes, both exact but for the last list, which also holds every larger
 // block (the clamp): the exact path must not take that list's head whole as a block of the request's size (found by a
 // review: a request of 2 x SmallLimit - granule took a larger merged block whole at that size and cut it short, a

@@ -78,6 +78,18 @@ concept HasExactLists = requires(I& index, const I& const_index, std::size_t siz
   index.remove_exact(node, size);
 };
 
+/// A FitIndex whose good-fit list heads the core can take without `find`: `good_head(need)` returns `{node, list}`,
+/// the head of a list every block of which holds `need` bytes (the block `find(need, ...)` would return) or a null
+/// node, and `remove_head({node, list})` unlinks that head without working out its list again. The core checks the
+/// head's links with `links_intact` as for a block `find` returned, and splits it as it does find's.
+template <class I>
+concept HasGoodHeads = requires(I& index, const I& const_index, std::size_t size, typename I::GoodHead head) {
+  { const_index.good_head(size) } -> std::same_as<typename I::GoodHead>;
+  { head.node } -> std::same_as<internal::FreeNode*&>;
+  { head.list } -> std::same_as<std::size_t&>;
+  index.remove_head(head);
+};
+
 /// A FitIndex that hands out a block a little larger than the request whole:
 /// `split_threshold(need)` is the smallest tail the core splits off a block it allocates for `need` bytes (a tail
 /// must also be a minimum block); a smaller excess stays in the allocation as slack that usable_size reports.

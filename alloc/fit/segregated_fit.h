@@ -38,7 +38,9 @@
 //
 // Bounds (steps, not blocks): insert and remove touch one list head and two bitmap words. find for a request
 // with the heap's default alignment does one list-index computation, at most two bitmap lookups and one head
-// probe, plus the last-resort probe when nothing larger is free. An over-aligned request (the core's `fits`
+// probe, plus the last-resort probe when nothing larger is free. The core asks exact() (one load) for a request
+// below the exact lists' limit and good_head() (one list-index computation, one load) for a larger one before it
+// calls find: when the list they name holds a block, no bitmap is read. An over-aligned request (the core's `fits`
 // predicate rejects a head whose payload cannot be aligned inside it) moves on to the head of the next non-empty
 // list: every block at least need + align + kMinBlockSize is certain to fit, so at most one probe per non-empty
 // list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks.
@@ -303,8 +305,32 @@ struct SegregatedFit {
     /// (HasExactLists). O(1). Precondition: `node` is what exact(need) returned (non-null) and is still the head;
     /// for any other block, call remove.
     NOSTD_HOT void remove_exact(internal::FreeNode* node, std::size_t need) noexcept {
-      const std::size_t index = need / kSmallStep;
-      internal::FreeNode* const next = node->next;
+      remove_head(GoodHead{node, need / kSmallStep});
+    }
+
+    /// A list's head and the list's flat index (good_head's answer).
+    struct GoodHead {
+      internal::FreeNode* node;  ///< the head, or nullptr
+      std::size_t list;          ///< its list
+    };
+
+    /// For a request with no exact list (exact() answers those below kExactLimit when lists step by the granule): the
+    /// head of the first list every block of which holds `need` bytes (list_for_request), when that list is not empty,
+    /// with the list's index; else a null node. It is the block `find` would return when that list holds one, without
+    /// find's bitmap search. Optional FitIndex member (HasGoodHeads): the core takes the block and splits it as it
+    /// does find's, and unlinks it with remove_head. One list-index computation and one load.
+    NOSTD_HOT GoodHead good_head(std::size_t need) const noexcept {
+      const std::size_t list = list_for_request(need);
+      if ((kSmallStep == kGranule && need < kExactLimit) || list >= kListCount) return {nullptr, 0};
+      return {heads_[list], list};
+    }
+
+    /// Removes the head `head.node` of list `head.list` (good_head's answer, or exact()'s block with its list):
+    /// remove without finding the list again (no bit_width) and without the test for a predecessor. Optional FitIndex
+    /// member (HasGoodHeads). O(1). Precondition: `head.node` is non-null and still heads that list.
+    NOSTD_HOT void remove_head(GoodHead head) noexcept {
+      const std::size_t index = head.list;
+      internal::FreeNode* const next = head.node->next;
       heads_[index] = next;
       sink(next)->prev = nullptr;
       std::uint32_t& word = second_level_[index / Lists];
