@@ -262,6 +262,21 @@ TEST(SegregatedFit, RemoveExactPopsTheHeadOfAnExactList) {
   EXPECT_EQ(index.find(g * 2, [](FreeNode*, std::size_t) { return true; }), nullptr);
 }
 
+// Fills two benches alike with up to `count` free blocks of 2 .. max_granules - 1 granules (the same sizes, drawn
+// from `rng`); returns how many each holds (fewer when the buffer is full).
+template <class Bench>
+std::size_t fill_alike(Bench& a, Bench& b, SplitMix64& rng, int count, std::size_t max_granules) {
+  std::size_t added = 0;
+  for (int i = 0; i < count; ++i) {
+    const std::size_t size = Bench::kG * static_cast<std::size_t>(rng.range(2, max_granules - 1));
+    if (!a.room_for(size)) break;
+    a.add(size);
+    b.add(size);
+    ++added;
+  }
+  return added;
+}
+
 // remove_exact leaves the index as remove would, for every tuning: two benches filled alike, one popping exact
 // heads with remove and the other with remove_exact, answer exact() and find() alike for every size after each pop
 // (find reads both bitmap levels), and for_each finds both consistent (it checks the bits of both levels against
@@ -275,13 +290,8 @@ TYPED_TEST(SegregatedMapping, RemoveExactLeavesTheIndexAsRemoveWould) {
   auto by_remove = std::make_unique<Bench>(std::size_t{1} << 20);
   auto by_remove_exact = std::make_unique<Bench>(std::size_t{1} << 20);
   SplitMix64 rng(5);
-  std::size_t listed = 0;
-  for (int i = 0; i < 400; ++i) {
-    const std::size_t size = g * static_cast<std::size_t>(rng.range(2, largest / g - 1));
-    by_remove->add(size);
-    by_remove_exact->add(size);
-    ++listed;
-  }
+  std::size_t listed = fill_alike(*by_remove, *by_remove_exact, rng, 400, largest / g);
+  ASSERT_EQ(listed, 400u);
   auto fits = [](FreeNode*, std::size_t) { return true; };
   for (int pop = 0; pop < 600 && listed > 0; ++pop) {
     const std::size_t size = g * static_cast<std::size_t>(rng.range(2, largest / g - 1));
@@ -328,14 +338,7 @@ TYPED_TEST(SegregatedMapping, GoodHeadIsFindsBlockAndRemoveHeadLeavesTheIndexAsR
   auto by_remove = std::make_unique<Bench>(std::size_t{8} << 20);
   auto by_remove_head = std::make_unique<Bench>(std::size_t{8} << 20);
   SplitMix64 rng(11);
-  std::size_t listed = 0;
-  for (int i = 0; i < 300; ++i) {
-    const std::size_t size = g * static_cast<std::size_t>(rng.range(2, high / g - 1));
-    if (!by_remove->room_for(size)) break;
-    by_remove->add(size);
-    by_remove_head->add(size);
-    ++listed;
-  }
+  std::size_t listed = fill_alike(*by_remove, *by_remove_head, rng, 300, high / g);
   auto fits = [](FreeNode*, std::size_t) { return true; };
   std::size_t popped = 0;
   for (int pop = 0; pop < 2000 && listed > 0; ++pop) {
