@@ -15,11 +15,16 @@
 //
 // A test or application installs its own handler by defining the function (e.g. `extern "C" void
 // PendSV_Handler()`); the definitions here are weak.
+//
+// An uncaught exception (std::bad_alloc from operator new when the malloc heap is exhausted) prints libstdc++'s
+// "terminate called after throwing an instance of ..." line before abort(): the toolchain's libstdc++ is built with
+// plain abort() as its terminate handler, which ended the program with status 1 and no word of why.
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 
 extern "C" {
 extern char __stack;                   // top of the main stack (mps2_an386.ld)
@@ -292,6 +297,7 @@ extern "C" [[noreturn]] void Reset_Handler() noexcept {
     exit_with(2);
   }
   const int argc = take_environment(split_command_line(cmdline, argv_storage), argv_storage);
+  std::set_terminate(__gnu_cxx::__verbose_terminate_handler);  // before constructors, which may throw too
   std::atexit(__libc_fini_array);
   __libc_init_array();
   std::exit(main(argc, argv_storage));

@@ -1,6 +1,8 @@
 // platform/newlib/misuse.cc — a program that misuses free() in the way its argument names ("double", "foreign",
-// "interior"): the newlib door must stop it with one line on stderr and a failing exit status
-// (//platform/newlib:misuse_test). Exits 0 only if the misuse went unnoticed.
+// "interior", "realloc_foreign"): the newlib door must stop it with one line on stderr and a failing exit status
+// (//platform/newlib:misuse_test). "new_exhausted" asks operator new for more than the heap holds: the board must
+// say why it stops (an uncaught std::bad_alloc). Exits 0 only if the misuse went unnoticed.
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +11,7 @@ namespace {
 
 /// Pointers pass through here so that the compiler cannot see (or warn about) the misuse.
 void* volatile g_pointer = nullptr;
+volatile std::size_t g_size = 0;
 char g_global[64];
 
 }  // namespace
@@ -28,8 +31,11 @@ int main(int argc, char** argv) {
   } else if (std::strcmp(kind, "realloc_foreign") == 0) {
     g_pointer = g_global;
     g_pointer = std::realloc(g_pointer, 128);
+  } else if (std::strcmp(kind, "new_exhausted") == 0) {
+    g_size = std::size_t{32} << 20;  // the board's malloc heap is 15 MiB
+    g_pointer = new char[g_size];
   } else {
-    std::fprintf(stderr, "usage: misuse double|foreign|interior|realloc_foreign\n");
+    std::fprintf(stderr, "usage: misuse double|foreign|interior|realloc_foreign|new_exhausted\n");
     return 2;
   }
   std::fprintf(stderr, "misuse '%s' was not detected\n", kind);

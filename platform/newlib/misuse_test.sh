@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
 # platform/newlib/misuse_test.sh RUNNER MISUSE: each misuse of free()/realloc() on the board must end the program
 # with a failing status and the door's one-line report ("nostd malloc: ..."), as glibc's "free(): invalid pointer"
-# does on Linux.
+# does on Linux; an operator new the heap cannot serve must end it with libstdc++'s line naming std::bad_alloc.
 set -uo pipefail
 runner="$1"
 misuse="$2"
 log="${TEST_TMPDIR:-/tmp}/misuse_test.log"
 errors=0
-for kind in double foreign interior realloc_foreign; do
-  status=0
+# check KIND PATTERN: the misuse ends with a failing status and a line matching PATTERN (extended regex).
+check() {
+  local kind="$1" pattern="$2" status=0
   "$runner" "$misuse" "$kind" >"$log" 2>&1 || status=$?
-  if ((status != 0)) && grep -qE '^nostd malloc: ' "$log"; then
-    echo "ok   ${kind}: status ${status}, $(grep -E '^nostd malloc: ' "$log" | head -1)"
+  if ((status != 0)) && grep -qE "$pattern" "$log"; then
+    echo "ok   ${kind}: status ${status}, $(grep -E "$pattern" "$log" | head -1)"
   else
-    echo "FAIL ${kind}: status ${status}, want non-zero and a 'nostd malloc:' line; output:"
+    echo "FAIL ${kind}: status ${status}, want non-zero and a line matching /${pattern}/; output:"
     sed 's/^/     | /' "$log"
     errors=$((errors + 1))
   fi
+}
+for kind in double foreign interior realloc_foreign; do
+  check "$kind" '^nostd malloc: '
 done
+# operator new beyond the heap: libstdc++ throws std::bad_alloc, nothing catches it, and the board's terminate
+# handler names it (the toolchain's default terminate handler aborted without a word).
+check new_exhausted "^terminate called after throwing an instance of 'std::bad_alloc'"
 echo "${errors} failure(s)"
 ((errors == 0))
