@@ -94,4 +94,17 @@ TEST(MallocConfig, EveryBadVariableIsReportedInTheOrderRead) {
   EXPECT_FALSE(c.validate_at_exit);
 }
 
+TEST(MallocConfig, MisspeltVariableNamesAreReported) {
+  using nostd::malloc_door::unknown_malloc_variable;
+  EXPECT_EQ(unknown_malloc_variable("NOSTD_MALLOC_CHEK=hardened"), "NOSTD_MALLOC_CHEK");
+  EXPECT_EQ(unknown_malloc_variable("NOSTD_MALLOC_CHECKS=none"), "NOSTD_MALLOC_CHECKS");
+  EXPECT_EQ(unknown_malloc_variable("NOSTD_MALLOC_STAT=1"), "NOSTD_MALLOC_STAT");
+  EXPECT_EQ(unknown_malloc_variable("NOSTD_MALLOC_="), "NOSTD_MALLOC_");
+  EXPECT_EQ(unknown_malloc_variable("NOSTD_MALLOC_ARENA"), "NOSTD_MALLOC_ARENA");  // no '=': the whole entry
+  for (const char* fine : {"NOSTD_MALLOC_STATS=1", "NOSTD_MALLOC_VALIDATE=", "NOSTD_MALLOC_CHECK=x",
+                           "NOSTD_MALLOC_ARENAS=4", "NOSTD_ALLOC_TRACE=t.bin", "PATH=/bin", "NOSTD_MALLOC", ""}) {
+    EXPECT_EQ(unknown_malloc_variable(fine), "") << fine;
+  }
+}
+
 }  // namespace

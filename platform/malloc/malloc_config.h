@@ -6,11 +6,14 @@
 //   NOSTD_MALLOC_ARENAS=N         1..kMaxArenas arenas (default kDefaultArenas)
 //
 // A value that is not understood is reported (one line on stderr naming the variable and what it accepts) and the
-// default is kept: a typo must not silently turn checking off, nor stop a program that ran before.
+// default is kept: a typo must not silently turn checking off, nor stop a program that ran before. A variable
+// whose name starts with NOSTD_MALLOC_ but is none of the four (NOSTD_MALLOC_CHEK=hardened) is reported the same
+// way (unknown_malloc_variable), since it would otherwise leave its setting at the default without a word.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 
 namespace nostd::malloc_door {
@@ -59,6 +62,26 @@ struct MallocConfig {
   IgnoredVariable ignored[kVariables];      ///< The variables with a value not understood, in the order read.
   unsigned ignored_count = 0;               ///< How many of `ignored` are set.
 };
+
+/// The names the drop-in reads, in the order read_malloc_config reads them.
+inline constexpr std::string_view kVariableNames[] = {"NOSTD_MALLOC_STATS", "NOSTD_MALLOC_VALIDATE",
+                                                      "NOSTD_MALLOC_CHECK", "NOSTD_MALLOC_ARENAS"};
+/// What unknown_malloc_variable's report lists as accepted.
+inline constexpr const char* kKnownVariables =
+    "the variables read are NOSTD_MALLOC_STATS, NOSTD_MALLOC_VALIDATE, NOSTD_MALLOC_CHECK and NOSTD_MALLOC_ARENAS";
+
+/// The name of the environment entry `entry` ("NAME=VALUE") if it starts with NOSTD_MALLOC_ but names none of the
+/// variables the drop-in reads (a misspelt one), else an empty view. Never allocates.
+constexpr std::string_view unknown_malloc_variable(std::string_view entry) noexcept {
+  constexpr std::string_view kPrefix = "NOSTD_MALLOC_";
+  if (entry.substr(0, kPrefix.size()) != kPrefix) return {};
+  const std::string_view name = entry.substr(0, entry.find('='));
+  for (std::string_view known : kVariableNames) {
+    if (name == known) return {};
+  }
+  return name;
+}
+static_assert(std::size(kVariableNames) == MallocConfig::kVariables, "one name per variable read");
 
 /// Reads the settings through `get` (getenv, or a table in tests): nullptr means unset. Never allocates.
 template <class Get>

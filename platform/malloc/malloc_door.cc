@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "alloc/check/basic_checks.h"
 #include "alloc/check/hardened_checks.h"
@@ -311,6 +312,13 @@ void record_call(const MallocEvent& e) noexcept {
     StderrLine line;
     line << "nostd-malloc: ignoring " << ignored.name << "=" << ::getenv(ignored.name)
          << " (accepted: " << ignored.accepted << ")";
+    line.write();
+  }
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view unknown = unknown_malloc_variable(*entry);
+    if (unknown.empty()) continue;
+    StderrLine line;
+    line << "nostd-malloc: ignoring " << *entry << " (unknown variable; " << kKnownVariables << ")";
     line.write();
   }
   ::pthread_atfork(fork_prepare, fork_parent, fork_child);

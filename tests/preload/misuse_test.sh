@@ -71,4 +71,14 @@ for setting in "${settings[@]}"; do
     exit 1
   fi
 done
+# A misspelt name (NOSTD_MALLOC_CHEK) would leave its setting at the default without a word: it is reported too,
+# with the names that are read, and the program runs on.
+err="$(env LD_PRELOAD="$lib" NOSTD_MALLOC_CHEK=hardened "$misuse" --list 2>&1 >/dev/null)" || {
+  echo "FAIL: $misuse --list failed under a misspelt variable: $err" >&2
+  exit 1
+}
+if ! grep -q "^nostd-malloc: ignoring NOSTD_MALLOC_CHEK=hardened (unknown variable; the variables read are " <<<"$err"; then
+  echo "FAIL: NOSTD_MALLOC_CHEK was not reported; stderr: $err" >&2
+  exit 1
+fi
 echo PASS
