@@ -794,7 +794,7 @@ class BasicHeap {
                                           [[maybe_unused]] std::size_t list = 0) noexcept {
     if constexpr (kDebugLevel) expect_unwritten_on_reuse(block, need, align);
     std::size_t size = Tags::size(block);
-    expect_links_intact(block);
+    expect_links_intact<kHead>(block);
     if constexpr (kHead) {
       index_.remove_head({node_of(block), list});
     } else {
@@ -866,8 +866,10 @@ class BasicHeap {
 
   // The second fast path: with an index that answers good_head (HasGoodHeads), a request above the exact lists whose
   // good-fit list holds a block takes that list's head without find's bitmap search, and carve unlinks it without
-  // working out its list again (remove_head). The same block find would return, split the same way. Left out at
-  // -Os, as the exact path is.
+  // working out its list again (remove_head), nor checking its links as any block's (exact_links_intact). The same
+  // block find would return, split the same way. Left out at -Os, as the exact path is. Where the exact path is off
+  // (DebugChecks and up, ASan, Valgrind) good_head still answers no request below the exact lists' limit: those go
+  // to find.
   static constexpr bool kGoodHeadFastPath = !internal::kOptimizingForSize && HasGoodHeads<Index>;
 
   // cache_raises_mark for a heap with a cache; false without one.
@@ -1923,8 +1925,9 @@ class BasicHeap {
   // it; otherwise a write through a dangling pointer has forged its links, and removing it would write through
   // them (the classic unlink attack). The fault goes to the check policy before anything is modified. Costs two
   // region lookups and two loads of lines the unlink touches anyway.
-  // kExactHead: `block` is what the index's exact() returned (take_whole), checked with exact_links_intact when the
-  // index has it.
+  // kExactHead: `block` heads one of the index's lists (exact()'s block for take_whole, good_head's for carve<true>),
+  // checked with exact_links_intact when the index has it: its `prev` must be null (a forged `prev` whose `next`
+  // points back would pass links_intact, and remove_head ignores `prev`), and its list need not be worked out again.
   template <bool kExactHead = false>
   NOSTD_HOT void expect_links_intact(std::byte* block) const noexcept {
     if constexpr (kSafeUnlink) {

@@ -23,6 +23,10 @@ using FuzzHeaps =
                      BasicHeap<SegregatedFit<>, CompactTags, RegionSource>,
                      BasicHeap<SegregatedFit<>, CompactTags, NoChecks, RegionSource>,
                      BasicHeap<SegregatedFit<>, CompactTags, QuickCache<>, RegionSource>,
+                     // Where the exact path is off and the good-head path is not: keyed check words, and the debug
+                     // level's canaries and poisoning.
+                     BasicHeap<SegregatedFit<>, CompactTags, HardenedChecks<>, RegionSource>,
+                     BasicHeap<SegregatedFit<>, FullTags, DebugChecks<>, RegionSource>,
                      // An index of two classes, whose last list is not exact (the clamp).
                      BasicHeap<SegregatedFit<2 * SegregatedFit<>::kSmallLimit>, CompactTags, NoChecks, RegionSource>>;
 TYPED_TEST_SUITE(HeapFuzzReplay, FuzzHeaps);

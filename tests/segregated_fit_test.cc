@@ -398,9 +398,46 @@ TEST(SegregatedFit, GoodHeadHasNoListPastTheLast) {
   EXPECT_EQ(bench->index().good_head(need).node, nullptr);
   EXPECT_EQ(bench->index().find(need, [](FreeNode*, std::size_t) { return true; }), large);
   EXPECT_EQ(bench->index().good_head(SIZE_MAX - g + 1).node, nullptr) << "no list index may wrap";
+  // A request on the last list's floor: every block there holds it, the clamped ones above kLargestBlock too.
+  const std::size_t last_floor = SegregatedFit<64 * 1024>::list_floor(Index::kListCount - 1);
+  const auto at_floor = bench->index().good_head(last_floor);
+  EXPECT_EQ(at_floor.node, large);
+  EXPECT_EQ(at_floor.list, Index::kListCount - 1);
   bench->add(Index::kExactLimit - g);
   EXPECT_EQ(bench->index().good_head(Index::kExactLimit - g).node, nullptr) << "exact() answers this one";
   EXPECT_NE(bench->index().exact(Index::kExactLimit - g), nullptr);
+}
+
+// The heap's good-head path on the last list: a heap larger than SegregatedFit<64 KiB>'s largest block keeps its
+// free tail on the last list (the clamp), and a request on that list's floor takes the tail's head and splits it.
+// At three check levels (the good-head path runs at each; HardenedChecks also seals the block with its check word).
+template <class Check>
+void allocate_on_the_last_lists_floor() {
+  using Fit = SegregatedFit<64 * 1024>;
+  using Heap = BasicHeap<Fit, RegionSource, Check>;
+  using Index = Fit::SizedIndex<typename Heap::Tags, 0>;
+  std::vector<std::byte> memory(std::size_t{512} << 10);
+  auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
+  const std::size_t floor = Fit::list_floor(Index::kListCount - 1);
+  Result<void*> small = heap->allocate(100);  // the tail stays one free block above 64 KiB
+  ASSERT_TRUE(small.has_value());
+  ASSERT_TRUE(valid(*heap));
+  Result<void*> p = heap->allocate(floor - Heap::Tags::kHeaderSize);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_GE(heap->usable_size(*p), floor - Heap::Tags::kHeaderSize);
+  EXPECT_LE(heap->usable_size(*p), floor + floor / Fit::kSlackShare);  // split, not the ~440 KiB tail whole
+  heap->deallocate(*p);
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(*small);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->stats().free_blocks, 1u);
+}
+
+TEST(SegregatedFit, ARequestOnTheLastListsFloorSplitsTheClampedTail) {
+  allocate_on_the_last_lists_floor<NoChecks>();
+  allocate_on_the_last_lists_floor<BasicChecks<>>();
+  allocate_on_the_last_lists_floor<HardenedChecks<>>();
 }
 
 // SegregatedFit<2 x SmallLimit> has two classes, both exact but for the last list, which also holds every larger

@@ -39,8 +39,9 @@
 // Bounds (steps, not blocks): insert and remove touch one list head and two bitmap words. find for a request
 // with the heap's default alignment does one list-index computation, at most two bitmap lookups and one head
 // probe, plus the last-resort probe when nothing larger is free. The core asks exact() (one load) for a request
-// below the exact lists' limit and good_head() (one list-index computation, one load) for a larger one before it
-// calls find: when the list they name holds a block, no bitmap is read. An over-aligned request (the core's `fits`
+// below the exact lists' limit (up to BasicChecks, outside ASan and Valgrind; elsewhere such a request goes to find)
+// and good_head() (one list-index computation, one load) for a larger one before it calls find: when the list they
+// name holds a block, no bitmap is read. An over-aligned request (the core's `fits`
 // predicate rejects a head whose payload cannot be aligned inside it) moves on to the head of the next non-empty
 // list: every block at least need + align + kMinBlockSize is certain to fit, so at most one probe per non-empty
 // list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks.
@@ -314,7 +315,8 @@ struct SegregatedFit {
       std::size_t list;          ///< its list
     };
 
-    /// For a request with no exact list (exact() answers those below kExactLimit when lists step by the granule): the
+    /// For a request with no exact list (below kExactLimit, when lists step by the granule, the answer is a null node:
+    /// exact() serves those, or find where the core's exact path is off, as under DebugChecks): the
     /// head of the first list every block of which holds `need` bytes (list_for_request), when that list is not empty,
     /// with the list's index; else a null node. It is the block `find` would return when that list holds one, without
     /// find's bitmap search. Optional FitIndex member (HasGoodHeads): the core takes the block and splits it as it
@@ -339,9 +341,10 @@ struct SegregatedFit {
       --count_;
     }
 
-    /// links_intact for a block exact() returned, which was its list's head: a head's `prev` is nullptr, and the
-    /// successor points back. links_intact's head test (the node's list found from its size, its head compared) is
-    /// what exact() just did; skipping it saves a `bit_width` and a load on the fast path.
+    /// links_intact for a block exact() or good_head() returned, which was its list's head: a head's `prev` is
+    /// nullptr, and the successor points back. links_intact's head test (the node's list found from its size, its
+    /// head compared) is what exact() or good_head() just did; skipping it saves a `bit_width` and a load on the fast
+    /// path.
     template <class InHeap>
     NOSTD_HOT bool exact_links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
       return node->prev == nullptr && internal::next_link_intact(node, in_heap);

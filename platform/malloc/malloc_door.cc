@@ -27,6 +27,9 @@
 #include "platform/malloc/stderr_line.h"
 #include "record/malloc_recorder.h"
 
+// POSIX has the program declare it (<unistd.h> does only under _GNU_SOURCE); init() reads it for misspelt names.
+extern "C" char** environ;
+
 namespace nostd::malloc_door {
 namespace {
 
@@ -317,8 +320,11 @@ void record_call(const MallocEvent& e) noexcept {
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view unknown = unknown_malloc_variable(*entry);
     if (unknown.empty()) continue;
+    // The value is cut to 64 bytes so that the line keeps its explanation (StderrLine holds 512).
+    const std::string_view value = std::string_view(*entry).substr(unknown.size());
     StderrLine line;
-    line << "nostd-malloc: ignoring " << *entry << " (unknown variable; " << kKnownVariables << ")";
+    line << "nostd-malloc: ignoring " << unknown << value.substr(0, 64) << (value.size() > 64 ? "..." : "")
+         << " (unknown variable; " << kKnownVariables << ")";
     line.write();
   }
   ::pthread_atfork(fork_prepare, fork_parent, fork_child);
