@@ -99,9 +99,9 @@ concept HasSplitThreshold = requires(std::size_t size) {
   { I::split_threshold(size) } -> std::same_as<std::size_t>;
 };
 
-/// An index with exact lists and `exact_links_intact(node, in_heap)`: safe unlinking for a block `exact` returned,
-/// known to be its list's head, so that the index need not find the node's list again; without it the core asks
-/// links_intact (or the generic check).
+/// An index with exact lists and `exact_links_intact(node, in_heap)`: safe unlinking for a block `exact` (or
+/// `good_head`) returned, known to be its list's head, so that its `prev` must be null and the index need not find the
+/// node's list again; without it the core asks links_intact (or the generic check).
 template <class I>
 concept HasExactLinksIntact = HasExactLists<I> && requires(const I& index, const internal::FreeNode* node) {
   { index.exact_links_intact(node, internal::ProbeInHeap{}) } -> std::same_as<bool>;
