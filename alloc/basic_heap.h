@@ -868,7 +868,7 @@ class BasicHeap {
   // good-fit list holds a block takes that list's head without find's bitmap search, and carve unlinks it without
   // working out its list again (remove_head), nor checking its links as any block's (exact_links_intact). The same
   // block find would return, split the same way. Left out at -Os, as the exact path is. Where the exact path is off
-  // (DebugChecks and up, ASan, Valgrind) good_head still answers no request below the exact lists' limit: those go
+  // (HardenedChecks and up, ASan, Valgrind) good_head still answers no request below the exact lists' limit: those go
   // to find.
   static constexpr bool kGoodHeadFastPath = !internal::kOptimizingForSize && HasGoodHeads<Index>;
 

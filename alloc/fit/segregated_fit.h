@@ -316,7 +316,7 @@ struct SegregatedFit {
     };
 
     /// For a request with no exact list (below kExactLimit, when lists step by the granule, the answer is a null node:
-    /// exact() serves those, or find where the core's exact path is off, as under DebugChecks): the
+    /// exact() serves those, or find where the core's exact path is off, as under HardenedChecks): the
     /// head of the first list every block of which holds `need` bytes (list_for_request), when that list is not empty,
     /// with the list's index; else a null node. It is the block `find` would return when that list holds one, without
     /// find's bitmap search. Optional FitIndex member (HasGoodHeads): the core takes the block and splits it as it
