@@ -81,7 +81,8 @@ concept HasExactLists = requires(I& index, const I& const_index, std::size_t siz
 /// A FitIndex whose good-fit list heads the core can take without `find`: `good_head(need)` returns `{node, list}`,
 /// the head of a list every block of which holds `need` bytes (the block `find(need, ...)` would return) or a null
 /// node, and `remove_head({node, list})` unlinks that head without working out its list again. The core checks the
-/// head's links with `links_intact` as for a block `find` returned, and splits it as it does find's.
+/// head's links as a list head's (`exact_links_intact`, where the index has it; else `links_intact`), and splits it as
+/// it does find's.
 template <class I>
 concept HasGoodHeads = requires(I& index, const I& const_index, std::size_t size, typename I::GoodHead head) {
   { const_index.good_head(size) } -> std::same_as<typename I::GoodHead>;

@@ -63,12 +63,25 @@ struct MallocConfig {
   unsigned ignored_count = 0;               ///< How many of `ignored` are set.
 };
 
+/// The variables the drop-in reads (read_malloc_config), each named once here.
+inline constexpr const char* kStatsVariable = "NOSTD_MALLOC_STATS";
+inline constexpr const char* kValidateVariable = "NOSTD_MALLOC_VALIDATE";
+inline constexpr const char* kCheckVariable = "NOSTD_MALLOC_CHECK";
+inline constexpr const char* kArenasVariable = "NOSTD_MALLOC_ARENAS";
 /// The names the drop-in reads, in the order read_malloc_config reads them.
-inline constexpr std::string_view kVariableNames[] = {"NOSTD_MALLOC_STATS", "NOSTD_MALLOC_VALIDATE",
-                                                      "NOSTD_MALLOC_CHECK", "NOSTD_MALLOC_ARENAS"};
+inline constexpr std::string_view kVariableNames[] = {kStatsVariable, kValidateVariable, kCheckVariable,
+                                                      kArenasVariable};
 /// What unknown_malloc_variable's report lists as accepted.
 inline constexpr const char* kKnownVariables =
     "the variables read are NOSTD_MALLOC_STATS, NOSTD_MALLOC_VALIDATE, NOSTD_MALLOC_CHECK and NOSTD_MALLOC_ARENAS";
+static_assert(
+    [] {
+      for (std::string_view name : kVariableNames) {
+        if (std::string_view(kKnownVariables).find(name) == std::string_view::npos) return false;
+      }
+      return true;
+    }(),
+    "kKnownVariables names every variable read");
 
 /// The name of the environment entry `entry` ("NAME=VALUE") if it starts with NOSTD_MALLOC_ but names none of the
 /// variables the drop-in reads (a misspelt one), else an empty view. Never allocates.
@@ -100,9 +113,9 @@ MallocConfig read_malloc_config(Get&& get) noexcept {
       reject(name, "0 or 1");
     }
   };
-  flag("NOSTD_MALLOC_STATS", config.print_stats);
-  flag("NOSTD_MALLOC_VALIDATE", config.validate_at_exit);
-  if (const char* value = get("NOSTD_MALLOC_CHECK")) {
+  flag(kStatsVariable, config.print_stats);
+  flag(kValidateVariable, config.validate_at_exit);
+  if (const char* value = get(kCheckVariable)) {
     const std::string_view v(value);
     if (v == "none") {
       config.check = CheckChoice::kNone;
@@ -111,10 +124,10 @@ MallocConfig read_malloc_config(Get&& get) noexcept {
     } else if (v == "hardened") {
       config.check = CheckChoice::kHardened;
     } else {
-      reject("NOSTD_MALLOC_CHECK", "none, basic or hardened");
+      reject(kCheckVariable, "none, basic or hardened");
     }
   }
-  if (const char* value = get("NOSTD_MALLOC_ARENAS")) {
+  if (const char* value = get(kArenasVariable)) {
     const std::string_view v(value);
     unsigned n = 0;
     bool ok = !v.empty() && v.size() <= 3;
@@ -125,7 +138,7 @@ MallocConfig read_malloc_config(Get&& get) noexcept {
     if (ok && n >= 1 && n <= kMaxArenas) {
       config.arenas = n;
     } else {
-      reject("NOSTD_MALLOC_ARENAS", "a number from 1 to 64");
+      reject(kArenasVariable, "a number from 1 to 64");
     }
   }
   return config;
