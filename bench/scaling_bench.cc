@@ -55,6 +55,12 @@
 // starts: the CPU was away), so that what remains is the allocator's own steps on memory it has just used; the
 // summary counts the kernel entries and the rounds left out.
 //
+// Which block, counted. A last table counts, per 10,000 timed rounds, the allocates that returned no hole's block:
+// every request is the size of a hole, so such an allocate split a larger block (the arena's free tail, for a fit
+// that rounds a request up past its own list: what set SegregatedFit's allocate p99.9 in the cells of 1,000 holes and
+// more, README "Scaling"). It is not a timing, so the load does not move it, and it tells on a noisy machine whether
+// a change to the fit removed that path.
+//
 // Pages. The arena is mapped with huge pages advised (MADV_HUGEPAGE; THP in mode "madvise" grants 2 MiB pages only
 // on request; the header line says how much was granted), as a program with a 1 GiB heap would map it: a page walk
 // over 4 KiB pages of 1 GiB reads page-table entries spread over 2 MiB, which do not stay cached, and the TLB
@@ -157,6 +163,7 @@ struct Cell {
   std::size_t cold_uses = 0;         ///< warm-up rounds that used their block first since the setup
   std::uint64_t alloc_cold_p50 = 0;  ///< allocate latency of those rounds, median
   std::uint64_t alloc_cold_max = 0;  ///< and slowest
+  std::size_t off_hole = 0;          ///< timed allocates that returned no hole's block (they split a larger one)
 };
 
 /// The `q` quantile of `v` (reorders it; 0 when empty).
@@ -323,9 +330,11 @@ Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds,
   cell.feasible = true;
   const std::size_t step = blocks.size() / holes;
   std::vector<std::size_t> hole_sizes;
+  std::unordered_set<const void*> hole_blocks;  // every hole sits between used blocks, so it keeps its address
   for (std::size_t i = 0; i < holes; ++i) {
     subject.free(blocks[i * step]);
     hole_sizes.push_back(sizes[i * step]);
+    hole_blocks.insert(blocks[i * step]);
   }
   cell.free_blocks = subject.free_blocks();
   // Rounds [0, rounds) warm up, [rounds, 2 rounds) are timed; all are recorded, and sorted out afterwards.
@@ -377,6 +386,7 @@ Cell run_cell(std::span<std::byte> arena, std::size_t holes, std::size_t rounds,
       since_entry.clear();
       cell.kernel_entries += timed ? 1 : 0;
     }
+    if (timed && hole_blocks.count(log.blocks[r]) == 0) ++cell.off_hole;
     const bool first_since_setup = since_setup.insert(log.blocks[r]).second;
     const bool first_since_entry = since_entry.insert(log.blocks[r]).second;
     if (!timed) {
@@ -578,11 +588,13 @@ std::string column_names(bool short_names, const char* separator) {
   return names;
 }
 
-/// A markdown table over the grid (the rows and columns of the selected cells): `value(cell)` of every column per
-/// cell, in ns; "—" for a column that could not run the cell, and for the whole cell when none could.
+/// A markdown table over the grid (the rows and columns of the selected cells): `value(cell)` / `divisor` of every
+/// column per cell (ticks / ticks per ns: ns, the `unit` of the title); "—" for a column that could not run the cell,
+/// and for the whole cell when none could.
 template <class Value>
-void print_table(const char* title, const Grid (&grids)[kC], const CellSelection& cells, double tpn, Value value) {
-  std::printf("#### %s, ns: %s\n\n| arena \\ free blocks |", title, column_names(false, " / ").c_str());
+void print_table(const char* title, const char* unit, const Grid (&grids)[kC], const CellSelection& cells,
+                 double divisor, Value value) {
+  std::printf("#### %s, %s: %s\n\n| arena \\ free blocks |", title, unit, column_names(false, " / ").c_str());
   for (std::size_t n = 0; n < kN; ++n) {
     if (cells.has_count(n)) std::printf(" %zu |", kFreeBlocks[n]);
   }
@@ -607,7 +619,7 @@ void print_table(const char* title, const Grid (&grids)[kC], const CellSelection
         any = any || cell.feasible;
         capped = capped || cell.capped;
         char buf[32] = "—";
-        if (cell.feasible) std::snprintf(buf, sizeof buf, "%.0f", static_cast<double>(value(cell)) / tpn);
+        if (cell.feasible) std::snprintf(buf, sizeof buf, "%.0f", static_cast<double>(value(cell)) / divisor);
         text += (c == 0 ? "" : " / ") + std::string(buf);
       }
       std::printf(" %s%s |", any ? text.c_str() : "—", capped ? " (capped)" : "");
@@ -699,12 +711,19 @@ int run(const Options& opt) {
   }
   std::fprintf(stderr, "\n");
   auto ns = [tpn](double ticks) { return ticks / tpn; };
-  print_table("allocate latency p99.9", grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_p999; });
-  print_table("free latency p99.9", grids, opt.cells, tpn, [](const Cell& c) { return c.free_p999; });
-  print_table("diagnosis: allocate p99.9 without the first use of each block after a kernel entry (TLB refills)", grids,
-              opt.cells, tpn, [](const Cell& c) { return c.alloc_hot_p999; });
+  print_table("allocate latency p99.9", "ns", grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_p999; });
+  print_table("free latency p99.9", "ns", grids, opt.cells, tpn, [](const Cell& c) { return c.free_p999; });
+  print_table("diagnosis: allocate p99.9 without the first use of each block after a kernel entry (TLB refills)", "ns",
+              grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_hot_p999; });
   print_table("cold first use after the setup (warm-up rounds whose block was not used before), allocate, slowest",
-              grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_cold_max; });
+              "ns", grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_cold_max; });
+  // Not a timing: which block each timed allocate returned. Every request is the size of a hole, so one that returns
+  // no hole's block took a larger block and split it (or, for o1heap, a free block of its power-of-two size).
+  print_table("timed allocates that returned no hole's block (a larger block split instead)", "per 10,000 rounds",
+              grids, opt.cells, 1.0, [](const Cell& c) {
+                return c.samples == 0 ? 0.0
+                                      : 10'000.0 * static_cast<double>(c.off_hole) / static_cast<double>(c.samples);
+              });
   if (feasible_cells(seg) == 0) {
     std::printf("SegregatedFit: no cell run (every cell named reads \"—\")\n");
   } else {
