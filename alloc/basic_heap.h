@@ -694,7 +694,7 @@ class BasicHeap {
     }
     if constexpr (kGoodHeadFastPath) {
       if (!over_aligned) {
-        const auto head = index_.good_head(*need);
+        const auto head = good_head(*need);
         if (head.node != nullptr && !cache_raises_mark_if_caching(block_of_node(head.node), *need)) {
           return allocated(carve<true>(block_of_node(head.node), *need, 0, size, head.list));
         }
@@ -867,10 +867,25 @@ class BasicHeap {
   // The second fast path: with an index that answers good_head (HasGoodHeads), a request above the exact lists whose
   // good-fit list holds a block takes that list's head without find's bitmap search, and carve unlinks it without
   // working out its list again (remove_head), nor checking its links as any block's (exact_links_intact). The same
-  // block find would return, split the same way. Left out at -Os, as the exact path is. Where the exact path is off
-  // (HardenedChecks and up, ASan, Valgrind) good_head still answers no request below the exact lists' limit: those go
-  // to find.
+  // block find would return, split the same way. Left out at -Os, as the exact path is.
   static constexpr bool kGoodHeadFastPath = !internal::kOptimizingForSize && HasGoodHeads<Index>;
+
+  // Where the exact path is off (HardenedChecks and up, ASan, Valgrind), the second fast path also takes a request
+  // below the exact lists' limit, when the index can (HasExactGoodHeads): good_head<true> answers with the head of the
+  // request's exact list, exactly `need` bytes, and carve takes it whole, sealing, filling and poisoning it as the
+  // level requires (what take_whole skips), instead of find's bitmap search, its second list lookup in remove and
+  // links_intact's list lookup. Not where the exact path runs: exact() has just found that list empty, and a second
+  // probe would cost instructions for nothing.
+  static constexpr bool kGoodHeadTakesExact = kGoodHeadFastPath && !kExactFastPath && HasExactGoodHeads<Index>;
+
+  // The second fast path's probe: good_head<true> where it takes exact-list requests too (kGoodHeadTakesExact).
+  NOSTD_HOT auto good_head(std::size_t need) const noexcept {
+    if constexpr (kGoodHeadTakesExact) {
+      return index_.template good_head<true>(need);
+    } else {
+      return index_.good_head(need);
+    }
+  }
 
   // cache_raises_mark for a heap with a cache; false without one.
   NOSTD_HOT bool cache_raises_mark_if_caching([[maybe_unused]] const std::byte* block,

@@ -93,6 +93,8 @@ const Entry kEntries[] = {
     {"seg/compact+cache", &replay<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, QuickCache<>>>},
     {"seg/compact/nochecks+cache8k", &replay<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, Cache8k>>},
     {"seg/compact+cache8k", &replay<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, Cache8k>>},
+    // HardenedChecks (README "Hardening"; named as fit_compare names its levels): the exact fast path is off there.
+    {"seg/compact/hardened", &replay<HeapAdapter<SegregatedFit<>, CompactTags, HardenedChecks<>>>},
     {"seg/full/nochecks", &replay<HeapAdapter<SegregatedFit<>, FullTags, NoChecks>>},
     {"seg/full", &replay<HeapAdapter<SegregatedFit<>, FullTags>>},
     // The lists per class fixed at 16 and 32, as in fit_compare (README, "Lists per class on a 32-bit target").

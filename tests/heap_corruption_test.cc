@@ -28,6 +28,7 @@ namespace nostd::testing {
 namespace {
 
 using Recording = BasicChecks<RecordingHandler>;
+using HardenedRecording = HardenedChecks<RecordingHandler>;
 template <class Fit, class Tags, class Check>
 using H = BasicHeap<Fit, Tags, Check, RegionSource>;
 
@@ -75,9 +76,13 @@ template <class Heap>
 struct Names {
   template <class Heap>
   static std::string GetName(int) {
-    const bool checked = Heap::Check::kLevel != CheckLevel::kOff;
+    constexpr CheckLevel kLevel = Heap::Check::kLevel;
+    static_assert(kLevel <= CheckLevel::kHardened, "Names: name the levels above HardenedChecks");
+    const char* const checks = kLevel == CheckLevel::kOff     ? "_NoChecks"
+                               : kLevel == CheckLevel::kBasic ? "_Checked"
+                                                              : "_Hardened";
     std::string tags = policy_name<typename Heap::Tags>();
-    return std::string(policy_name<typename Heap::Fit>()) + "_" + tags + (checked ? "_Checked" : "_NoChecks");
+    return std::string(policy_name<typename Heap::Fit>()) + "_" + tags + checks;
   }
 };
 
@@ -295,7 +300,9 @@ using CheckedHeaps = ::testing::Types<
     H<FirstFit, CompactTags, Recording>, H<FirstFit, FullTags, Recording>, H<NextFit, CompactTags, Recording>,
     H<NextFit, FullTags, Recording>, H<BestFit, CompactTags, Recording>, H<BestFit, FullTags, Recording>,
     H<FirstFit, BasicCompactTags<std::uint32_t>, Recording>, H<NextFit, BasicFullTags<std::uint32_t>, Recording>,
-    H<SegregatedFit<>, CompactTags, Recording>, H<SegregatedFit<>, FullTags, Recording>>;
+    H<SegregatedFit<>, CompactTags, Recording>, H<SegregatedFit<>, FullTags, Recording>,
+    // HardenedChecks, where SegregatedFit's exact path is off and good_head<true> takes the exact lists' heads.
+    H<SegregatedFit<>, CompactTags, HardenedRecording>, H<SegregatedFit<>, FullTags, HardenedRecording>>;
 TYPED_TEST_SUITE(SafeUnlink, CheckedHeaps, Names);
 
 /// The layout: a, b, c (200 bytes of live data, zeroed), d; b freed; a forged free header of 512 bytes at
@@ -385,6 +392,40 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAGoodHead) {
   } else {
     constexpr std::size_t kBlock = 1536;
     static_assert(kBlock >= 2 * Heap::Fit::kSmallLimit, "b's list must be above the exact lists");
+    std::byte* const a = static_cast<std::byte*>(this->alloc(64));
+    std::byte* const b = static_cast<std::byte*>(this->alloc(kBlock - Heap::kUsedOverhead));
+    std::byte* const c = static_cast<std::byte*>(this->alloc(200));
+    std::memset(c, 0, 200);
+    this->free(b);
+    std::byte* const fake = c + 64;
+    write_ptr(fake, b);                  // fake->next = b
+    write_ptr(b + sizeof(void*), fake);  // b->prev = fake
+    EXPECT_FAULT((void)this->heap().allocate(kBlock - Heap::kUsedOverhead), AllocError::kCorrupted, b);
+    EXPECT_EQ(this->heap().stats().live_allocations, 2u);
+    write_ptr(b + sizeof(void*), nullptr);
+    write_ptr(fake, nullptr);
+    ASSERT_TRUE(valid(this->heap()));
+    EXPECT_EQ(this->heap().allocate(kBlock - Heap::kUsedOverhead).value_or(nullptr), b);
+    ASSERT_TRUE(valid(this->heap()));
+    this->free(b);
+    this->free(a);
+    this->free(c);
+  }
+}
+
+// The same forgery on a block of an exact list, taken by a request below the exact lists' limit: by exact() up to
+// BasicChecks, and where that path is off (HardenedChecks and up; every level under ASan or Valgrind) by
+// good_head<true>, both checked as a head. Before good_head<true> such a request went to find there, and the check of
+// any block's links accepted the forged `prev` (fake->next == b) and unlinked b with a write through it.
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAnExactHead) {
+  using Heap = std::remove_reference_t<decltype(this->heap())>;
+  if constexpr (!is_segregated<typename Heap::Fit>) {
+    GTEST_SKIP() << "only SegregatedFit takes a list's head without a search";
+  } else {
+    constexpr std::size_t kBlock = 96;
+    static_assert(
+        Heap::Fit::kSmallStep == Heap::kGranule && kBlock < 2 * Heap::Fit::kSmallLimit && kBlock % Heap::kGranule == 0,
+        "b's list must be an exact list");
     std::byte* const a = static_cast<std::byte*>(this->alloc(64));
     std::byte* const b = static_cast<std::byte*>(this->alloc(kBlock - Heap::kUsedOverhead));
     std::byte* const c = static_cast<std::byte*>(this->alloc(200));

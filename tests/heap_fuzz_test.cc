@@ -23,8 +23,8 @@ using FuzzHeaps =
                      BasicHeap<SegregatedFit<>, CompactTags, RegionSource>,
                      BasicHeap<SegregatedFit<>, CompactTags, NoChecks, RegionSource>,
                      BasicHeap<SegregatedFit<>, CompactTags, QuickCache<>, RegionSource>,
-                     // Where the exact path is off and the good-head path is not: keyed check words, and the debug
-                     // level's canaries and poisoning.
+                     // Where the exact path is off and the good-head path takes the exact lists' heads too
+                     // (good_head<true>): keyed check words, and the debug level's canaries and poisoning.
                      BasicHeap<SegregatedFit<>, CompactTags, HardenedChecks<>, RegionSource>,
                      BasicHeap<SegregatedFit<>, FullTags, DebugChecks<>, RegionSource>,
                      // An index of two classes, whose last list is not exact (the clamp).

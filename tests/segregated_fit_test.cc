@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "alloc/alloc.h"
@@ -326,12 +327,15 @@ TYPED_TEST(SegregatedMapping, RemoveExactLeavesTheIndexAsRemoveWould) {
 // node otherwise or where exact() answers (the exact lists), and remove_head leaves the index as remove would: two
 // benches filled alike, one popping good heads with remove and the other with remove_head, answer good_head and
 // find alike for every probed size after each pop, and for_each finds both consistent. Sizes reach 16 times past
-// the exact lists, so that classes of two sizes and more per list are popped, for every tuning.
+// the exact lists, so that classes of two sizes and more per list are popped, for every tuning. good_head<true>
+// answers as good_head does, and for a request with an exact list with exact()'s block, its own list's head (the core
+// asks it where its exact path is off).
 TYPED_TEST(SegregatedMapping, GoodHeadIsFindsBlockAndRemoveHeadLeavesTheIndexAsRemoveWould) {
   using Bench = BasicIndexBench<TypeParam>;
   using Index = typename Bench::Index;
   using Tags = typename Bench::Tags;
   static_assert(HasGoodHeads<Index>, "the core's second fast path must see good_head");
+  static_assert(HasExactGoodHeads<Index>, "where the exact path is off, the second fast path must see good_head<true>");
   const std::size_t g = Bench::kG;
   const std::size_t high = 16 * std::max<std::size_t>(Index::kExactLimit, 64 * g);
   auto exact_serves = [g](std::size_t need) { return TypeParam::kSmallStep == g && need < Index::kExactLimit; };
@@ -349,10 +353,27 @@ TYPED_TEST(SegregatedMapping, GoodHeadIsFindsBlockAndRemoveHeadLeavesTheIndexAsR
     const auto b = by_remove_head->index().good_head(size);
     ASSERT_EQ(by_remove->offset(a.node), by_remove_head->offset(b.node)) << size;
     FreeNode* const found = by_remove->index().find(size, fits);
+    const auto with_exact = by_remove->index().template good_head<true>(size);
     if (exact_serves(size)) {
       ASSERT_EQ(a.node, nullptr) << "exact() answers " << size;
+      // good_head<true>: the exact list's head, a block of exactly `size` bytes, and then the block find takes.
+      ASSERT_EQ(with_exact.node, by_remove->index().exact(size)) << size;
+      ASSERT_EQ(with_exact.list, Index::list_of(size)) << size;
+      if (with_exact.node != nullptr) {
+        ASSERT_EQ(with_exact.node, found) << size;
+        ASSERT_EQ(internal::node_block_size<Tags>(with_exact.node), size);
+        // Popped with remove_head on one bench, as the core's carve<true> does, remove on the other.
+        by_remove->index().remove(with_exact.node, size);
+        by_remove_head->index().remove_head(by_remove_head->index().template good_head<true>(size));
+        --listed;
+        ASSERT_EQ(by_remove_head->index().count(), listed);
+        ASSERT_TRUE(by_remove_head->index().for_each([](const FreeNode*) { return true; }, listed));
+        ASSERT_TRUE(by_remove->index().for_each([](const FreeNode*) { return true; }, listed));
+      }
       continue;
     }
+    ASSERT_EQ(with_exact.node, a.node) << size;
+    ASSERT_EQ(with_exact.list, a.list) << size;
     if (a.node == nullptr) {
       // The good-fit list is empty: find's block, if any, lies on another list.
       if (found != nullptr) {
@@ -384,6 +405,18 @@ TYPED_TEST(SegregatedMapping, GoodHeadIsFindsBlockAndRemoveHeadLeavesTheIndexAsR
   EXPECT_GT(popped, 50u) << "too few good heads popped to exercise remove_head";
 }
 
+// good_head<true> is optional (HasExactGoodHeads): an index whose good_head is a plain member has good heads, and the
+// core then leaves a request with an exact list to find where its exact path is off.
+struct PlainGoodHeads {
+  struct GoodHead {
+    FreeNode* node;
+    std::size_t list;
+  };
+  GoodHead good_head(std::size_t) const noexcept { return {nullptr, 0}; }
+  void remove_head(GoodHead) noexcept {}
+};
+static_assert(HasGoodHeads<PlainGoodHeads> && !HasExactGoodHeads<PlainGoodHeads>);
+
 // A request past the last list's floor has no good-fit list: good_head answers a null node, and find still takes
 // a large enough block from the last list, which also holds every block larger than the index tells apart. So the
 // core falls back to find whenever good_head has nothing.
@@ -403,9 +436,14 @@ TEST(SegregatedFit, GoodHeadHasNoListPastTheLast) {
   const auto at_floor = bench->index().good_head(last_floor);
   EXPECT_EQ(at_floor.node, large);
   EXPECT_EQ(at_floor.list, Index::kListCount - 1);
-  bench->add(Index::kExactLimit - g);
+  FreeNode* const exact = bench->add(Index::kExactLimit - g);
   EXPECT_EQ(bench->index().good_head(Index::kExactLimit - g).node, nullptr) << "exact() answers this one";
-  EXPECT_NE(bench->index().exact(Index::kExactLimit - g), nullptr);
+  EXPECT_EQ(bench->index().exact(Index::kExactLimit - g), exact);
+  // Where the core's exact path is off it asks good_head<true>, which answers with the same head and its list.
+  const auto with_exact = bench->index().good_head<true>(Index::kExactLimit - g);
+  EXPECT_EQ(with_exact.node, exact);
+  EXPECT_EQ(with_exact.list, Index::list_of(Index::kExactLimit - g));
+  EXPECT_EQ(bench->index().good_head<true>(need).node, nullptr) << "past the last list's floor, as good_head";
 }
 
 // The heap's good-head path on the last list: a heap larger than SegregatedFit<64 KiB>'s largest block keeps its
@@ -438,6 +476,93 @@ TEST(SegregatedFit, ARequestOnTheLastListsFloorSplitsTheClampedTail) {
   allocate_on_the_last_lists_floor<NoChecks>();
   allocate_on_the_last_lists_floor<BasicChecks<>>();
   allocate_on_the_last_lists_floor<HardenedChecks<>>();
+}
+
+// find's calls on the heaps of FindCountingFit, so that a test can tell the core's fast paths from find.
+std::size_t g_finds = 0;
+
+/// SegregatedFit<> whose index counts its find calls in g_finds; the rest is SegregatedFit<>'s own.
+struct FindCountingFit {
+  using policy_role = role::Fit;
+  template <class Tags, std::size_t HeapBytes = 0>
+  class SizedIndex : public SegregatedFit<>::SizedIndex<Tags, HeapBytes> {
+   public:
+    template <class Fits>
+    FreeNode* find(std::size_t need, Fits&& fits) noexcept {
+      ++g_finds;
+      return SegregatedFit<>::SizedIndex<Tags, HeapBytes>::find(need, std::forward<Fits>(fits));
+    }
+  };
+  template <class Tags>
+  using Index = SizedIndex<Tags, 0>;
+};
+
+// A request below the exact lists' limit whose exact list holds a block takes that list's head, the most recently
+// freed block of its size, without find: through exact() and take_whole up to BasicChecks, and where that path is off
+// (from HardenedChecks up; at every level under ASan and Valgrind) through good_head<true> and carve, which seals,
+// fills and poisons the block as the level requires (validate() checks the check word and the canary; DebugChecks'
+// fill is checked below). Before good_head<true>, such a request went to find there. Requests across the exact lists,
+// three blocks of each size freed between live guards, validated after every call; once the list is empty, find runs.
+template <class Check>
+void small_requests_take_their_exact_lists_head() {
+  using Heap = BasicHeap<FindCountingFit, RegionSource, Check>;
+  using Index = FindCountingFit::SizedIndex<typename Heap::Tags, 0>;
+  std::vector<std::byte> memory(std::size_t{32} << 10);
+  auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
+  auto allocate = [&heap](std::size_t request) -> std::byte* {
+    Result<void*> p = heap->allocate(request);
+    EXPECT_TRUE(p.has_value()) << request;
+    EXPECT_TRUE(valid(*heap)) << request;
+    return p ? static_cast<std::byte*>(*p) : nullptr;
+  };
+  auto deallocate = [&heap](void* p) {
+    heap->deallocate(p);
+    EXPECT_TRUE(valid(*heap));
+  };
+  std::size_t requests = 0;
+  // Blocks up to the exact lists' limit less two granules (DebugChecks' canary takes a byte past the trailer).
+  for (std::size_t request = 1; request + Heap::kUsedOverhead + 2 * Heap::kGranule < Index::kExactLimit;
+       request += 13) {
+    std::byte* freed[3] = {};
+    std::byte* guards[3] = {};
+    for (int i = 0; i < 3; ++i) {
+      freed[i] = allocate(request);
+      guards[i] = allocate(request);  // keeps freed[i] from merging with its successor
+      ASSERT_NE(freed[i], nullptr);
+      ASSERT_NE(guards[i], nullptr);
+    }
+    for (std::byte* p : freed) deallocate(p);
+    for (int i = 2; i >= 0; --i) {
+      g_finds = 0;
+      std::byte* const p = allocate(request);
+      ASSERT_EQ(p, freed[i]) << "request " << request << ": the exact list's head, the last block of its size freed";
+      ASSERT_EQ(g_finds, 0u) << "request " << request << " went to find";
+      if constexpr (Check::kLevel >= CheckLevel::kDebug) {
+        // carve's fill (take_whole has none): every requested byte carries the allocated pattern.
+        for (std::size_t b = 0; b < request; ++b) ASSERT_EQ(p[b], DebugPatterns::kAllocated) << request << " " << b;
+      }
+    }
+    // The list is empty now: the next request of that size searches (and splits the free tail).
+    g_finds = 0;
+    std::byte* const fresh = allocate(request);
+    ASSERT_NE(fresh, nullptr);
+    EXPECT_EQ(g_finds, 1u) << request;
+    for (int i = 0; i < 3; ++i) {
+      deallocate(freed[i]);
+      deallocate(guards[i]);
+    }
+    deallocate(fresh);
+    ASSERT_EQ(heap->stats().free_blocks, 1u) << "every block merged back";
+    ++requests;
+  }
+  EXPECT_GT(requests, 10u);
+}
+
+TEST(SegregatedFit, SmallRequestsTakeTheirExactListsHeadAtEveryCheckLevel) {
+  small_requests_take_their_exact_lists_head<NoChecks>();
+  small_requests_take_their_exact_lists_head<BasicChecks<>>();
+  small_requests_take_their_exact_lists_head<HardenedChecks<>>();
+  small_requests_take_their_exact_lists_head<DebugChecks<>>();
 }
 
 // SegregatedFit<2 x SmallLimit> has two classes, both exact but for the last list, which also holds every larger

@@ -80,15 +80,26 @@ concept HasExactLists = requires(I& index, const I& const_index, std::size_t siz
 
 /// A FitIndex whose good-fit list heads the core can take without `find`: `good_head(need)` returns `{node, list}`,
 /// the head of a list every block of which holds `need` bytes (the block `find(need, ...)` would return) or a null
-/// node, and `remove_head({node, list})` unlinks that head without working out its list again. The core checks the
-/// head's links as a list head's (`exact_links_intact`, where the index has it; else `links_intact`), and splits it as
-/// it does find's.
+/// node (also for a request an index with exact lists leaves to `exact`: HasExactGoodHeads), and
+/// `remove_head({node, list})` unlinks that head without working out its list again. The core checks the head's links
+/// as a list head's (`exact_links_intact`, where the index has it; else `links_intact`), and splits it as it does
+/// find's.
 template <class I>
 concept HasGoodHeads = requires(I& index, const I& const_index, std::size_t size, typename I::GoodHead head) {
   { const_index.good_head(size) } -> std::same_as<typename I::GoodHead>;
   { head.node } -> std::same_as<internal::FreeNode*&>;
   { head.list } -> std::same_as<std::size_t&>;
   index.remove_head(head);
+};
+
+/// A FitIndex with good heads whose `good_head<true>(need)` also answers a request that `good_head(need)` leaves to
+/// exact lists: the head of the request's exact list, a block of exactly `need` bytes, with that list. The core asks it
+/// where its exact path (`exact`, taking the block whole without carve's sealing, filling and poisoning) is off: from
+/// HardenedChecks up and under ASan or Valgrind; elsewhere it asks `exact` and then `good_head(need)`, which need not
+/// probe the list `exact` has just found empty. Without it such a request goes to `find` where the exact path is off.
+template <class I>
+concept HasExactGoodHeads = HasGoodHeads<I> && requires(const I& const_index, std::size_t size) {
+  { const_index.template good_head<true>(size) } -> std::same_as<typename I::GoodHead>;
 };
 
 /// A FitIndex that hands out a block a little larger than the request whole:

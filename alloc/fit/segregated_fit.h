@@ -38,11 +38,11 @@
 //
 // Bounds (steps, not blocks): insert and remove touch one list head and two bitmap words. find for a request
 // with the heap's default alignment does one list-index computation, at most two bitmap lookups and one head
-// probe, plus the last-resort probe when nothing larger is free. The core asks exact() (one load) for a request
-// below the exact lists' limit (up to BasicChecks, outside ASan and Valgrind; elsewhere such a request goes to find)
-// and good_head() (one list-index computation, one load) for a larger one before it calls find: when the list they
-// name holds a block, no bitmap is read. An over-aligned request (the core's `fits`
-// predicate rejects a head whose payload cannot be aligned inside it) moves on to the head of the next non-empty
+// probe, plus the last-resort probe when nothing larger is free. Before it calls find, the core asks exact() (one
+// load) for a request below the exact lists' limit (up to BasicChecks, outside ASan and Valgrind; elsewhere
+// good_head<true> answers such a request with the same head) and good_head() (one list-index computation, one load)
+// for a larger one: when the list they name holds a block, no bitmap is read. An over-aligned request (the core's
+// `fits` predicate rejects a head whose payload cannot be aligned inside it) moves on to the head of the next non-empty
 // list: every block at least need + align + kMinBlockSize is certain to fit, so at most one probe per non-empty
 // list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks.
 //
@@ -315,15 +315,21 @@ struct SegregatedFit {
       std::size_t list;          ///< its list
     };
 
-    /// For a request with no exact list (below kExactLimit, when lists step by the granule, the answer is a null node:
-    /// exact() serves those, or find where the core's exact path is off, as under HardenedChecks): the
-    /// head of the first list every block of which holds `need` bytes (list_for_request), when that list is not empty,
-    /// with the list's index; else a null node. It is the block `find` would return when that list holds one, without
-    /// find's bitmap search. Optional FitIndex member (HasGoodHeads): the core takes the block and splits it as it
-    /// does find's, and unlinks it with remove_head. One list-index computation and one load.
+    /// The head of the first list every block of which holds `need` bytes (list_for_request), when that list is not
+    /// empty, with the list's index; else a null node. It is the block `find` would return when that list holds one,
+    /// without find's bitmap search. Optional FitIndex member (HasGoodHeads): the core takes the block and splits it as
+    /// it does find's, and unlinks it with remove_head. One list-index computation and one load.
+    ///
+    /// A request with an exact list (below kExactLimit, when lists step by the granule) gets a null node from
+    /// good_head<false>, the default: exact() serves it where the core's exact path runs, and has just found that list
+    /// empty when good_head is asked. good_head<true> (HasExactGoodHeads) answers it too, with the head of its exact
+    /// list, a block of exactly `need` bytes (list_for_request of a size below 2 × kSmallLimit is its own list): the
+    /// core asks that where its exact path is off (from HardenedChecks up, under ASan or Valgrind), and takes the
+    /// block whole through carve, which seals, fills and poisons it as the level requires, instead of going to find.
+    template <bool kWithExact = false>
     NOSTD_HOT GoodHead good_head(std::size_t need) const noexcept {
       const std::size_t list = list_for_request(need);
-      if ((kSmallStep == kGranule && need < kExactLimit) || list >= kListCount) return {nullptr, 0};
+      if ((!kWithExact && kSmallStep == kGranule && need < kExactLimit) || list >= kListCount) return {nullptr, 0};
       return {heads_[list], list};
     }
 
