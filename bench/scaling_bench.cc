@@ -805,7 +805,7 @@ int run(const Options& opt) {
   return 0;
 }
 
-// The usage text: on stdout for --help, after the error on stderr for an unknown option.
+// The usage text, on stdout for --help (an unknown option gets one line on stderr that points there).
 void print_usage(std::FILE* out) {
   std::fputs(
       "usage: scaling_bench [--quick] [--small-pages] [--cells=ARENA:COUNT,...] [--plot_data=FILE]\n"
@@ -846,8 +846,7 @@ int main(int argc, char** argv) {
       nostd::bench::print_usage(stdout);
       return 0;
     } else {
-      std::fprintf(stderr, "scaling_bench: unknown option %s\n", argv[i]);
-      nostd::bench::print_usage(stderr);
+      std::fprintf(stderr, "scaling_bench: unknown option %s (see --help)\n", argv[i]);
       return 2;
     }
   }

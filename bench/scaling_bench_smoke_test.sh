@@ -29,6 +29,9 @@ refused "unknown arena in '32M:10'" --cells=32M:10
 refused "free-block count 50 of '16M:50' is not in the table" --cells=16M:50
 refused "an empty cell in '16M:10,'" --cells=16M:10,
 refused "unknown option --cell=16M:10" --cell=16M:10
+# One line, not the usage after it (README, "Tests": bad input gets one line and exit 2).
+[[ "$(wc -l <"${TEST_TMPDIR:-/tmp}/refused.err")" == 1 ]] ||
+  fail "unknown option: $(wc -l <"${TEST_TMPDIR:-/tmp}/refused.err") lines on stderr, expected 1"
 # An output file is opened before the run: a path that cannot be written is refused at once, not after the cells.
 refused "--plot_data: not a file name" --plot_data=
 refused "--plot_data: cannot write /nonexistent-dir/x.dat" --plot_data=/nonexistent-dir/x.dat

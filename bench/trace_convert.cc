@@ -25,11 +25,18 @@ int main(int argc, char** argv) {
       to = arg.substr(5);
     } else if (arg == "--check") {
       check = true;
-    } else if (arg == "-h" || arg == "--help" || n == 2 || arg.starts_with("--")) {
-      std::fprintf(stderr,
-                   "usage: trace_convert [--to=text|--to=binary] IN OUT   convert (default: to the other form)\n"
-                   "       trace_convert --check IN                       validate only\n");
-      return arg == "-h" || arg == "--help" ? 0 : 2;
+    } else if (arg == "-h" || arg == "--help") {
+      std::printf(
+          "usage: trace_convert [--to=text|--to=binary] IN OUT   convert (default: to the other form)\n"
+          "       trace_convert --check IN                       validate only\n");
+      return 0;
+    } else if (arg.starts_with("--")) {
+      // One line that names what was wrong, as the other tools refuse bad input (the usage is under --help).
+      std::fprintf(stderr, "trace_convert: unknown option %s (see --help)\n", argv[i]);
+      return 2;
+    } else if (n == 2) {
+      std::fprintf(stderr, "trace_convert: unexpected argument %s: at most IN and OUT (see --help)\n", argv[i]);
+      return 2;
     } else {
       names[n] = argv[i];
       paths[n++] = from_working_dir(argv[i]);

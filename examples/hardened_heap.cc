@@ -44,6 +44,12 @@ void report(const char* name, const Heap& heap) {
 
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";
+  if (argc > 2 || (*mode != '\0' && std::strcmp(mode, "overflow") != 0 && std::strcmp(mode, "double-free") != 0)) {
+    // A misspelt mode must not pass for the clean run.
+    std::fprintf(stderr, "hardened_heap: unknown mode %s: give none, overflow or double-free\n",
+                 argv[argc > 2 ? 2 : 1]);
+    return 2;
+  }
   auto* name = static_cast<char*>(*g_debug_heap.allocate(6));
   std::memcpy(name, "sensor", 6);  // exactly the 6 bytes asked for
   std::printf("usable_size under DebugChecks is the request: %zu\n", g_debug_heap.usable_size(name));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# examples/hardened_heap_test.sh PROGRAM: the example runs cleanly, and each deliberate bug is logged by its handler
-# with the fault's kind and reason before the program halts with status 70.
+# examples/hardened_heap_test.sh PROGRAM: the example runs cleanly, each deliberate bug is logged by its handler
+# with the fault's kind and reason before the program halts with status 70, and a misspelt mode is refused.
 set -uo pipefail
 program="$1"
 failures=0
@@ -20,6 +20,13 @@ check() {
     echo "ok   $mode: $(grep 'heap fault' <<<"$out")"
   fi
 }
+# A misspelt mode is refused (exit 2, one line naming it) instead of passing for the clean run.
+out="$("$program" overflw 2>&1)"
+status=$?
+if [[ $status -ne 2 || "$out" != "hardened_heap: unknown mode overflw: give none, overflow or double-free" ]]; then
+  echo "FAIL misspelt mode: status $status, output: $out"
+  failures=$((failures + 1))
+fi
 check overflow "heap fault: heap corrupted"
 check double-free "heap fault: double free"
 exit $((failures > 0))
