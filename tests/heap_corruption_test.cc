@@ -380,11 +380,34 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerTheAllocationOfAListHead) {
   ASSERT_TRUE(valid(this->heap()));
 }
 
-// A list head taken by SegregatedFit's fast paths (exact() and good_head()) is checked as a head: its `prev` must be
-// null. Here b is a 1,536-byte block on a list above the exact lists (a list floor on every target), alone on its
-// list; a use-after-free write points its `prev` at a fake node in c whose `next` points back at b, which the check of
-// any block's links accepts (prev->next == b), and the request whose good-fit list is b's must fault before the
-// unlink.
+// A list head taken by SegregatedFit's fast paths is checked as a head: its `prev` must be null. Block b of `block`
+// bytes is alone on its list; a use-after-free write points its `prev` at a fake node in c whose `next` points back
+// at b, which the check of any block's links accepts (prev->next == b), and a request for b's size must fault before
+// the unlink. Afterwards the links are repaired and b is handed out as usual.
+template <class Fixture>
+void expect_forged_back_link_of_a_head_caught(Fixture& t, std::size_t block) {
+  using Heap = std::remove_reference_t<decltype(t.heap())>;
+  std::byte* const a = static_cast<std::byte*>(t.alloc(64));
+  std::byte* const b = static_cast<std::byte*>(t.alloc(block - Heap::kUsedOverhead));
+  std::byte* const c = static_cast<std::byte*>(t.alloc(200));
+  std::memset(c, 0, 200);
+  t.free(b);
+  std::byte* const fake = c + 64;
+  write_ptr(fake, b);                  // fake->next = b
+  write_ptr(b + sizeof(void*), fake);  // b->prev = fake
+  EXPECT_FAULT((void)t.heap().allocate(block - Heap::kUsedOverhead), AllocError::kCorrupted, b);
+  EXPECT_EQ(t.heap().stats().live_allocations, 2u);
+  write_ptr(b + sizeof(void*), nullptr);
+  write_ptr(fake, nullptr);
+  ASSERT_TRUE(valid(t.heap()));
+  EXPECT_EQ(t.heap().allocate(block - Heap::kUsedOverhead).value_or(nullptr), b);
+  ASSERT_TRUE(valid(t.heap()));
+  t.free(b);
+  t.free(a);
+  t.free(c);
+}
+
+// The forgery on a block above the exact lists (1,536 bytes: a list floor on every target), taken by good_head().
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAGoodHead) {
   using Heap = std::remove_reference_t<decltype(this->heap())>;
   if constexpr (!is_segregated<typename Heap::Fit>) {
@@ -392,24 +415,7 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAGoodHead) {
   } else {
     constexpr std::size_t kBlock = 1536;
     static_assert(kBlock >= 2 * Heap::Fit::kSmallLimit, "b's list must be above the exact lists");
-    std::byte* const a = static_cast<std::byte*>(this->alloc(64));
-    std::byte* const b = static_cast<std::byte*>(this->alloc(kBlock - Heap::kUsedOverhead));
-    std::byte* const c = static_cast<std::byte*>(this->alloc(200));
-    std::memset(c, 0, 200);
-    this->free(b);
-    std::byte* const fake = c + 64;
-    write_ptr(fake, b);                  // fake->next = b
-    write_ptr(b + sizeof(void*), fake);  // b->prev = fake
-    EXPECT_FAULT((void)this->heap().allocate(kBlock - Heap::kUsedOverhead), AllocError::kCorrupted, b);
-    EXPECT_EQ(this->heap().stats().live_allocations, 2u);
-    write_ptr(b + sizeof(void*), nullptr);
-    write_ptr(fake, nullptr);
-    ASSERT_TRUE(valid(this->heap()));
-    EXPECT_EQ(this->heap().allocate(kBlock - Heap::kUsedOverhead).value_or(nullptr), b);
-    ASSERT_TRUE(valid(this->heap()));
-    this->free(b);
-    this->free(a);
-    this->free(c);
+    expect_forged_back_link_of_a_head_caught(*this, kBlock);
   }
 }
 
@@ -426,24 +432,7 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAnExactHead) {
     static_assert(
         Heap::Fit::kSmallStep == Heap::kGranule && kBlock < 2 * Heap::Fit::kSmallLimit && kBlock % Heap::kGranule == 0,
         "b's list must be an exact list");
-    std::byte* const a = static_cast<std::byte*>(this->alloc(64));
-    std::byte* const b = static_cast<std::byte*>(this->alloc(kBlock - Heap::kUsedOverhead));
-    std::byte* const c = static_cast<std::byte*>(this->alloc(200));
-    std::memset(c, 0, 200);
-    this->free(b);
-    std::byte* const fake = c + 64;
-    write_ptr(fake, b);                  // fake->next = b
-    write_ptr(b + sizeof(void*), fake);  // b->prev = fake
-    EXPECT_FAULT((void)this->heap().allocate(kBlock - Heap::kUsedOverhead), AllocError::kCorrupted, b);
-    EXPECT_EQ(this->heap().stats().live_allocations, 2u);
-    write_ptr(b + sizeof(void*), nullptr);
-    write_ptr(fake, nullptr);
-    ASSERT_TRUE(valid(this->heap()));
-    EXPECT_EQ(this->heap().allocate(kBlock - Heap::kUsedOverhead).value_or(nullptr), b);
-    ASSERT_TRUE(valid(this->heap()));
-    this->free(b);
-    this->free(a);
-    this->free(c);
+    expect_forged_back_link_of_a_head_caught(*this, kBlock);
   }
 }
 
