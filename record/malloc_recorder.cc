@@ -88,13 +88,183 @@ void write_all(int fd, const void* data, std::size_t bytes) {
   }
 }
 
-// When this process started recording, on the clock the kernel stamps file times with (the coarse real-time
-// clock), so that a file written after that moment never reads as older.
-timespec g_start_time{};
+// When this run started, on the clock the kernel stamps file times with (real time), so that a trace written by a
+// process of this run never reads as older. A run is the processes descending from the first that recorded under the
+// name: this process, and the unbroken line of its ancestors whose environment holds the same NOSTD_ALLOC_TRACE and
+// LD_PRELOAD entries (run_start_of_ancestors); the run started when the oldest of them did. Without such an ancestor
+// it is the moment this process started recording, on the coarse real-time clock, which is what stamps the files.
+timespec g_run_start{};
+
+// The decimal digits of `v` at `out` (at least 21 bytes), nul-terminated; returns the end.
+char* put_decimal(char* out, std::uint64_t v) {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *out++ = digits[--n];
+  *out = 0;
+  return out;
+}
+
+// "/proc/PID/NAME" at `out` (at least 64 bytes).
+void proc_path(char* out, std::uint64_t pid, const char* name) {
+  std::memcpy(out, "/proc/", 6);
+  char* p = put_decimal(out + 6, pid);
+  *p++ = '/';
+  std::memcpy(p, name, std::strlen(name) + 1);
+}
+
+// The parent's pid (field 4) and the start time (field 22: clock ticks since boot) of process `pid`, from
+// /proc/PID/stat; false when it cannot be read. The command name (field 2) is in parentheses and may hold spaces and
+// parentheses itself: the fields after it are counted from the last ')'.
+bool read_proc_stat(std::uint64_t pid, std::uint64_t& ppid, std::uint64_t& start_ticks) {
+  char path[64];
+  proc_path(path, pid, "stat");
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[1024];  // the line is under 400 bytes: the name is at most 64, the rest 50 numbers
+  std::size_t len = 0;
+  for (ssize_t n; len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0;)
+    len += static_cast<std::size_t>(n);
+  close(fd);
+  buf[len] = 0;
+  const char* p = nullptr;
+  for (std::size_t i = 0; i < len; ++i)
+    if (buf[i] == ')') p = buf + i + 1;
+  if (p == nullptr) return false;
+  // p is at " S PPID ...": field 3 (the state), then numbers separated by single spaces.
+  for (int field = 3; field <= 22; ++field) {
+    if (*p != ' ') return false;
+    ++p;
+    if (field == 3) {
+      if (*p == 0 || *p == ' ') return false;
+      ++p;
+      continue;
+    }
+    if (*p == '-' && field != 4 && field != 22) ++p;  // fields between may be negative (tpgid, priority, nice)
+    if (*p < '0' || *p > '9') return false;
+    std::uint64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; ++p) v = v * 10 + static_cast<std::uint64_t>(*p - '0');
+    if (field == 4) ppid = v;
+    if (field == 22) start_ticks = v;
+  }
+  return true;
+}
+
+// One environment entry "NAME=value" looked for in a stream of nul-separated entries, the way getenv finds it: the
+// first entry named NAME decides. `want` null: the environment must not hold NAME.
+struct EnvEntryMatch {
+  const char* name;  // "NAME="
+  const char* want;  // the value, or null
+  std::size_t name_len = 0, want_len = 0;
+  bool decided = false, same = false;
+  // The entry being read: how many of its bytes matched "NAME=" then the value; a mismatch stops counting.
+  std::size_t at = 0;
+  bool named = false, mismatch = false;
+
+  EnvEntryMatch(const char* n, const char* w)
+      : name(n), want(w), name_len(std::strlen(n)), want_len(w == nullptr ? 0 : std::strlen(w)) {}
+
+  void byte(char c) {
+    if (decided) return;
+    if (c == 0) {
+      if (named) {
+        decided = true;
+        same = want != nullptr && !mismatch && at == name_len + want_len;
+      }
+      at = 0;
+      named = mismatch = false;
+      return;
+    }
+    if (mismatch) return;
+    if (at < name_len) {
+      if (c != name[at]) mismatch = true;
+      if (++at == name_len && !mismatch) named = true;
+      return;
+    }
+    if (want == nullptr || at - name_len >= want_len || c != want[at - name_len]) mismatch = true;
+    ++at;
+  }
+  /// Whether the environment holds what this looks for (the last entry ended with its nul).
+  bool holds() const { return decided ? same : want == nullptr; }
+};
+
+// Whether process `pid`'s environment (/proc/PID/environ: what it was started with) holds the same NOSTD_ALLOC_TRACE
+// and LD_PRELOAD entries as `trace` and `preload` (null: no LD_PRELOAD). False when it cannot be read (another
+// user's process, or one that has exited).
+bool same_recording_environment(std::uint64_t pid, const char* trace, const char* preload) {
+  char path[64];
+  proc_path(path, pid, "environ");
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  EnvEntryMatch t{"NOSTD_ALLOC_TRACE=", trace};
+  EnvEntryMatch l{"LD_PRELOAD=", preload};
+  char buf[4096];
+  ssize_t n;
+  bool read_any = false;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    read_any = true;
+    for (ssize_t i = 0; i < n; ++i) {
+      t.byte(buf[i]);
+      l.byte(buf[i]);
+    }
+  }
+  close(fd);
+  t.byte(0);  // an environment whose last entry lacks its nul (rewritten by the process): end it
+  l.byte(0);
+  return n == 0 && read_any && t.holds() && l.holds();
+}
+
+// The moment the oldest of this process's recording ancestors started (see g_run_start), taken early by one tick of
+// the coarse clock so that a file it stamps at that moment does not read as older; false when the parent is not one
+// (or cannot be read), and the run is this process's alone.
+//
+// The walk follows the parent of each process (field 4 of /proc/PID/stat) while its environment holds the same
+// entries, at most 64 levels, up to pid 1. A process whose parent has exited has been handed to an ancestor (pid 1 or
+// a subreaper) that does not record: the walk stops there, as it does at an ancestor that cannot be read. Each
+// ancestor's start must not be later than its child's: a parent that exits while it is read may have its pid reused.
+// The start times count clock ticks (10 ms) since boot, rounded down; CLOCK_BOOTTIME is that clock, read
+// together with the real-time clock here to convert them.
+bool run_start_of_ancestors(const char* trace, timespec& out) {
+  const char* preload = std::getenv("LD_PRELOAD");
+  std::uint64_t pid = 0, ppid = 0, start_ticks = 0;
+  if (!read_proc_stat(static_cast<std::uint64_t>(getpid()), ppid, start_ticks)) return false;
+  std::uint64_t oldest = 0;
+  bool found = false;
+  for (int level = 0; level < 64 && ppid != 0; ++level) {
+    pid = ppid;
+    std::uint64_t parent_start = 0;
+    if (!read_proc_stat(pid, ppid, parent_start) || parent_start > start_ticks ||
+        !same_recording_environment(pid, trace, preload))
+      break;
+    start_ticks = oldest = parent_start;
+    found = true;
+  }
+  if (!found) return false;
+  const long ticks_per_second = sysconf(_SC_CLK_TCK);
+  if (ticks_per_second <= 0) return false;
+  // Real time first: a later boot-time reading makes the ancestor older, the safe side.
+  timespec real{}, boot{}, coarse_resolution{};
+  if (clock_gettime(CLOCK_REALTIME, &real) != 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0) return false;
+  if (clock_getres(CLOCK_REALTIME_COARSE, &coarse_resolution) != 0) coarse_resolution = timespec{0, 10'000'000};
+  constexpr std::int64_t kNs = 1'000'000'000;
+  const auto tps = static_cast<std::uint64_t>(ticks_per_second);
+  const auto started_ns = static_cast<std::int64_t>(oldest / tps) * kNs +
+                          static_cast<std::int64_t>((oldest % tps) * static_cast<std::uint64_t>(kNs) / tps);
+  const std::int64_t boot_ns = static_cast<std::int64_t>(boot.tv_sec) * kNs + boot.tv_nsec;
+  if (started_ns > boot_ns) return false;
+  const std::int64_t run_ns = static_cast<std::int64_t>(real.tv_sec) * kNs + real.tv_nsec - (boot_ns - started_ns) -
+                              (static_cast<std::int64_t>(coarse_resolution.tv_sec) * kNs + coarse_resolution.tv_nsec);
+  if (run_ns < 0) return false;
+  out = timespec{static_cast<time_t>(run_ns / kNs), static_cast<long>(run_ns % kNs)};
+  return true;
+}
 
 // The number of calls in the finished raw trace at `path` (its end record's count), or -1 when there is no file
-// there, it is not a whole raw trace, or it was written before this process started recording (a trace left by an
-// earlier run, not by a process of this one): the name may then be taken.
+// there, it is not a whole raw trace, or it was written before this run started (a trace left by an earlier run, not
+// by a process of this one): the name may then be taken.
 std::int64_t calls_in_finished_trace(const char* path) {
   const int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -103,8 +273,8 @@ std::int64_t calls_in_finished_trace(const char* path) {
   RawChunkHeader end{};
   struct stat st {};
   const bool this_run =
-      fstat(fd, &st) == 0 && (st.st_mtim.tv_sec > g_start_time.tv_sec ||
-                              (st.st_mtim.tv_sec == g_start_time.tv_sec && st.st_mtim.tv_nsec >= g_start_time.tv_nsec));
+      fstat(fd, &st) == 0 && (st.st_mtim.tv_sec > g_run_start.tv_sec ||
+                              (st.st_mtim.tv_sec == g_run_start.tv_sec && st.st_mtim.tv_nsec >= g_run_start.tv_nsec));
   const off_t size = lseek(fd, 0, SEEK_END);
   if (this_run && size >= static_cast<off_t>(sizeof magic + sizeof end) &&
       pread(fd, magic, sizeof magic, 0) == sizeof magic && is_raw_trace(magic, sizeof magic) &&
@@ -237,7 +407,17 @@ bool malloc_recorder_start(const char* path) {
   }
   close(probe);
   unlink(g_part_path);
-  clock_gettime(CLOCK_REALTIME_COARSE, &g_start_time);
+  clock_gettime(CLOCK_REALTIME_COARSE, &g_run_start);
+  // The run began earlier when this process's parent records under the same name, as `timeout` or a shell does. With
+  // "%p" every process has a name of its own, and the run is this process alone, as before; so it is when the name
+  // was not taken from the environment (malloc_recorder_start called with another).
+  const char* env_path = std::getenv(kTraceEnvVar);
+  timespec ancestors{};
+  if (env_path != nullptr && std::strcmp(env_path, path) == 0 && std::strcmp(path, g_path) == 0 &&
+      run_start_of_ancestors(env_path, ancestors) &&
+      (ancestors.tv_sec < g_run_start.tv_sec ||
+       (ancestors.tv_sec == g_run_start.tv_sec && ancestors.tv_nsec < g_run_start.tv_nsec)))
+    g_run_start = ancestors;
   g_started = true;
   g_asymmetric_fence = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
   g_owner = getpid();
@@ -289,9 +469,11 @@ void malloc_recorder_stop() {
   // smaller one is discarded: a wrapper (`timeout 60 program`, a shell) records too and usually finishes after the
   // program it started, and renaming its few calls over the program's trace lost that trace after the program had
   // said it was written. Before, the last process to finish took the name whatever it held. A trace written before
-  // this process started recording is an earlier run's and is replaced whatever its size. ("%p" in the name keeps
-  // every process's trace; two processes finishing at the same moment may still both take the name, and the later
-  // rename wins.)
+  // this run started (g_run_start: when the oldest of this process's ancestors recording under the name started) is
+  // an earlier run's and is replaced whatever its size; the run's start had been this process's own, so a child that
+  // a shell started after another child's larger trace was written took that trace for an earlier run's and replaced
+  // it. ("%p" in the name keeps every process's trace; two processes finishing at the same moment may still both take
+  // the name, and the later rename wins.)
   static char msg[2 * sizeof g_path + 300];  // static: no large stack frame inside a destructor
   const std::int64_t named_calls = calls_in_finished_trace(g_path);
   if (named_calls >= 0 && events < static_cast<std::uint64_t>(named_calls)) {

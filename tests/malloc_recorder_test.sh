@@ -4,7 +4,8 @@
 # record/malloc_recorder.h, and checks each trace: a raw trace (record/raw_trace.h) that converts to a valid trace
 # (trace_convert --check), every
 # call of the program recorded (2 threads × 1000 pairs, reallocs, the aligned block, calloc), "%p" expanded to the
-# process id, the name keeping the larger trace when a wrapper (timeout) or a later process records under it too,
+# process id, the name keeping the larger trace when a wrapper (timeout) or a later process of the run (one that
+# starts after the larger trace was written) records under it too, a later run replacing it,
 # and no file at all when NOSTD_ALLOC_TRACE is unset.
 set -euo pipefail
 program="$(realpath "$2")"
@@ -82,6 +83,33 @@ check() {
   "$convert" --to=text "$dir/shell/t.trace" "$dir/shell/t.txt" 2>/dev/null
   allocs=$(grep -c '^a ' "$dir/shell/t.txt" || true)
   (( allocs < 10 )) || fail "a new, smaller run did not replace the earlier run's trace ($allocs allocations)"
+  # A process of the run that starts recording after the large trace was written (the shell's second child) belongs
+  # to the same run, not to a later one: the run starts when the shell did, so the second child and then the shell
+  # each discard their smaller trace. (The run's start had been each process's own, so the second child took the
+  # large trace for an earlier run's, replaced it, and the shell replaced that: the large trace was lost. The pause,
+  # `sleep` (which records too), puts the second child's start a few ticks of the coarse clock after the large trace
+  # was stamped, where that mistake was made every time rather than most times.)
+  mkdir "$dir/second"
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/second/t.trace" \
+    bash -c '"$0" >/dev/null; sleep 0.05; "$0" few >/dev/null; true' "$program" 2>"$dir/second/stderr"
+  grep -q "raw trace of [0-9] calls discarded: $dir/second/t.trace holds one of [0-9]* calls" "$dir/second/stderr" ||
+    fail "a child started after the large trace was written did not discard its own ($(cat "$dir/second/stderr"))"
+  n=$(grep -c "calls discarded: $dir/second/t.trace holds one of [0-9]* calls" "$dir/second/stderr" || true)
+  (( n >= 2 )) || fail "a child started after the large trace was written: $n discards ($(cat "$dir/second/stderr"))"
+  "$convert" --to=text "$dir/second/t.trace" "$dir/second/t.txt" 2>/dev/null
+  allocs=$(grep -c '^a ' "$dir/second/t.txt" || true)
+  (( allocs >= 2 * (1000 + 10 + 2) )) || fail "a child started after the large trace was written replaced it ($allocs allocations)"
+  [[ "$(ls "$dir/second")" == "$(printf 'stderr\nt.trace\nt.txt')" ]] || fail "second child: left $(ls "$dir/second")"
+  # ... and a later run of the same command line is a new run: it replaces that trace whatever its size, although
+  # its shell also has recording ancestors' variables. (The pause: the run's start is known to 10 ms, the clock
+  # ticks of /proc/PID/stat, and is taken a little early, so that a trace of the run is never taken for an earlier
+  # one's; a trace finished within that margin before the run started counts as the run's.)
+  cp "$dir/second/t.trace" "$dir/second/old.trace"
+  sleep 0.1
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/second/t.trace" \
+    bash -c '"$0" few >/dev/null; true' "$program" 2>"$dir/second/again"
+  ! grep -q discarded "$dir/second/again" || fail "a later, smaller run of a shell discarded: $(cat "$dir/second/again")"
+  ! cmp -s "$dir/second/t.trace" "$dir/second/old.trace" || fail "a later, smaller run of a shell kept the earlier trace"
 
   # Unset: the shim records nothing and writes nothing.
   (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
