@@ -320,8 +320,11 @@ void record_call(const MallocEvent& e) noexcept {
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view unknown = unknown_malloc_variable(*entry);
     if (unknown.empty()) continue;
-    // The value is cut to 64 bytes so that the line keeps its explanation (StderrLine holds 512).
-    const std::string_view value = std::string_view(*entry).substr(unknown.size());
+    // The value is cut to 64 bytes so that the line keeps its explanation (StderrLine holds 512). `unknown` is a
+    // prefix of the entry: remove_prefix, not substr(unknown.size()), whose out-of-range throw linked libstdc++'s
+    // exception machinery into the library and made it need libgcc_s (//tests/preload:libc_only_test).
+    std::string_view value(*entry);
+    value.remove_prefix(unknown.size());
     StderrLine line;
     line << "nostd-malloc: ignoring " << unknown << value.substr(0, 64) << (value.size() > 64 ? "..." : "")
          << " (unknown variable; " << kKnownVariables << ")";
