@@ -22,15 +22,14 @@ if [[ -z "$needed" ]]; then
 fi
 extra="$(grep -v -e '^libc\.so\.[0-9]*$' -e '^ld-linux[-a-z0-9_.]*\.so\.[0-9]*$' <<<"$needed" || true)"
 if [[ -n "$extra" ]]; then
-  echo "FAIL: $lib needs more than libc:" $extra >&2
-  echo "(all NEEDED entries:" $needed")" >&2
+  echo "FAIL: $lib needs more than libc: ${extra//$'\n'/ } (all NEEDED entries: ${needed//$'\n'/ })" >&2
   exit 1
 fi
 symbols="$(readelf -W --dyn-syms "$lib" | awk '{print $8}' | sed 's/@.*//')"
 eh="$(grep -x -e '__cxa_throw' -e '__gxx_personality_v0' -e '_Unwind_RaiseException' <<<"$symbols" || true)"
 if [[ -n "$eh" ]]; then
-  echo "FAIL: libstdc++'s exception machinery is linked into $lib (dynamic symbols:" $eh"): a function that can" \
+  echo "FAIL: libstdc++'s exception machinery is linked into $lib (dynamic symbols: ${eh//$'\n'/ }): a function that can" \
     "throw is called; \`-Wl,-Map=...\` on the link names the object that pulled it in" >&2
   exit 1
 fi
-echo "PASS: NEEDED" $needed
+echo "PASS: NEEDED ${needed//$'\n'/ }"
