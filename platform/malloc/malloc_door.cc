@@ -41,6 +41,7 @@ constinit MallocConfig g_config;
 constinit std::atomic<unsigned> g_next_arena{0};   // round-robin assignment of threads to arenas
 constinit std::atomic<std::size_t> g_failures{0};  // allocations that returned nullptr
 constinit std::size_t g_page_bytes = 4096;         // the system page size, read at init
+constinit SavedStderr g_exit_stderr;               // where the exit lines go (kept only when one is asked for)
 
 // 0: not initialised, 1: a thread is initialising, 2: ready.
 constinit std::atomic<int> g_state{0};
@@ -308,6 +309,9 @@ void record_call(const MallocEvent& e) noexcept {
     return;
   }
   g_config = read_malloc_config([](const char* name) { return static_cast<const char*>(::getenv(name)); });
+  // The program may close fd 2 before the exit lines are written (ls, cat, sort do): keep the stderr it started
+  // with, but only when there is a line to write, so that a process that asked for none has no extra descriptor.
+  if (g_config.validate_at_exit || g_config.print_stats) g_exit_stderr.keep();
   g_page_bytes = page_size();
   g_state.store(2, std::memory_order_release);
   for (unsigned i = 0; i < g_config.ignored_count; ++i) {
@@ -320,8 +324,11 @@ void record_call(const MallocEvent& e) noexcept {
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view unknown = unknown_malloc_variable(*entry);
     if (unknown.empty()) continue;
-    // The value is cut to 64 bytes so that the line keeps its explanation (StderrLine holds 512).
-    const std::string_view value = std::string_view(*entry).substr(unknown.size());
+    // The value is cut to 64 bytes so that the line keeps its explanation (StderrLine holds 512). `unknown` is a
+    // prefix of the entry: remove_prefix, not substr(unknown.size()), whose out-of-range throw linked libstdc++'s
+    // exception machinery into the library and made it need libgcc_s (//tests/preload:libc_only_test).
+    std::string_view value(*entry);
+    value.remove_prefix(unknown.size());
     StderrLine line;
     line << "nostd-malloc: ignoring " << unknown << value.substr(0, 64) << (value.size() > 64 ? "..." : "")
          << " (unknown variable; " << kKnownVariables << ")";
@@ -342,12 +349,14 @@ inline void ensure_init() noexcept {
 [[gnu::destructor]] void report_at_exit() noexcept {
   if (g_state.load(std::memory_order_acquire) != 2) return;
   record::malloc_recorder_stop();  // writes the trace, if recording (nothing otherwise)
+  // The stderr the program started with, even if it closed fd 2 since (fd 2 itself if none was kept).
+  const int fd = g_exit_stderr.fd();
   if (g_config.validate_at_exit) {
     const ValidateResult result = validate();
-    if (!result) ReportAndAbort::on_fault(result.error());
+    if (!result) ReportAndAbort::on_fault(result.error(), fd);
     StderrLine line;
     line << "nostd-malloc: validate ok (" << std::size_t{g_config.arenas} << " arenas)";
-    line.write();
+    line.write(fd);
   }
   if (g_config.print_stats) {
     StderrLine line;
@@ -356,7 +365,7 @@ inline void ensure_init() noexcept {
     const HugeBlocks::Counts huge = g_huge.counts();
     line << " huge_maps=" << huge.maps << " huge_unmaps=" << huge.unmaps << " huge_peak_bytes=" << huge.peak_bytes
          << " failed=" << g_failures.load(std::memory_order_relaxed);
-    line.write();
+    line.write(fd);
   }
 }
 

@@ -1,6 +1,8 @@
 // platform/malloc/report_and_abort.h — ReportAndAbort: the drop-in malloc's fault handler.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "alloc/check/heap_fault.h"
@@ -13,10 +15,12 @@ namespace nostd::malloc_door {
 /// glibc does on a detected double free): continuing on a corrupted heap would turn one bug into many.
 struct ReportAndAbort {
   /// Never returns.
-  [[noreturn]] static void on_fault(const HeapFault& fault) noexcept {
+  [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { on_fault(fault, STDERR_FILENO); }
+  /// The same, with the line written to file descriptor `fd` (the exit report's SavedStderr).
+  [[noreturn]] static void on_fault(const HeapFault& fault, int fd) noexcept {
     StderrLine line;
     line << "nostd-malloc: " << to_string(fault.error) << " at " << fault.where << ": " << fault.what;
-    line.write();
+    line.write(fd);
     std::abort();
   }
 };

@@ -1,10 +1,14 @@
 // platform/malloc/stderr_line.h — StderrLine: builds one line in a stack buffer and writes it to stderr with one
 // write(2). The drop-in malloc reports through it because stdio may allocate, and an allocator that allocates
-// while reporting would recurse into itself.
+// while reporting would recurse into itself. SavedStderr: the stderr the program started with, kept for the lines
+// written at exit.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -51,12 +55,13 @@ class StderrLine {
     return *this;
   }
 
-  /// Writes the line and a newline to file descriptor 2 (errors ignored: there is nowhere to report them).
-  void write() noexcept {
+  /// Writes the line and a newline to file descriptor `fd`, stderr unless told (errors ignored: there is nowhere
+  /// to report them).
+  void write(int fd = STDERR_FILENO) noexcept {
     buffer_[used_++] = '\n';
     std::size_t done = 0;
     while (done < used_) {
-      const ssize_t n = ::write(2, buffer_ + done, used_ - done);
+      const ssize_t n = ::write(fd, buffer_ + done, used_ - done);
       if (n <= 0) break;
       done += static_cast<std::size_t>(n);
     }
@@ -70,6 +75,53 @@ class StderrLine {
 
   char buffer_[kCapacity];
   std::size_t used_ = 0;
+};
+
+/// A duplicate of file descriptor 2 taken at start-up, for the lines the drop-in writes from its destructor at
+/// exit. Many programs close stderr before they exit (coreutils' ls, cat, sort through gnulib's close_stdout): a
+/// line written to fd 2 after that is lost (EBADF), or lands in whatever file took number 2 since. The duplicate is
+/// close-on-exec, so a program the process executes does not inherit it, and numbered kMinFd or above, out of the
+/// way of the low numbers that shells and programs dup2 onto. It is trusted only while it still refers to the file
+/// it was taken from (same device and inode): a program that closes every descriptor and opens another file under
+/// the same number gets no line in that file. Neither call allocates or changes errno.
+class SavedStderr {
+ public:
+  /// Lowest number the duplicate takes (the lowest free one from here on; from 3 on if none is, e.g. under a
+  /// lower limit on descriptors).
+  static constexpr int kMinFd = 100;
+
+  /// Duplicates fd 2 if it is open; does nothing otherwise, or if called before.
+  void keep() noexcept {
+    if (fd_ >= 0) return;
+    const int saved_errno = errno;
+    struct stat st;
+    if (::fstat(STDERR_FILENO, &st) == 0) {
+      int fd = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, kMinFd);
+      if (fd < 0) fd = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+      if (fd >= 0) {
+        dev_ = st.st_dev;
+        ino_ = st.st_ino;
+        fd_ = fd;
+      }
+    }
+    errno = saved_errno;
+  }
+
+  /// The duplicate while it still refers to the file fd 2 did at keep(); else fd 2 itself (never kept, or the
+  /// program closed or replaced the duplicate).
+  [[nodiscard]] int fd() const noexcept {
+    if (fd_ < 0) return STDERR_FILENO;
+    const int saved_errno = errno;
+    struct stat st;
+    const bool same = ::fstat(fd_, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_;
+    errno = saved_errno;
+    return same ? fd_ : STDERR_FILENO;
+  }
+
+ private:
+  int fd_ = -1;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
 };
 
 }  // namespace nostd::malloc_door
