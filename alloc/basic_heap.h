@@ -794,7 +794,11 @@ class BasicHeap {
                                           [[maybe_unused]] std::size_t list = 0) noexcept {
     if constexpr (kDebugLevel) expect_unwritten_on_reuse(block, need, align);
     std::size_t size = Tags::size(block);
-    expect_links_intact<kHead>(block);
+    if constexpr (kHead) {
+      expect_good_head_intact(block, list);
+    } else {
+      expect_links_intact(block);
+    }
     if constexpr (kHead) {
       index_.remove_head({node_of(block), list});
     } else {
@@ -866,8 +870,8 @@ class BasicHeap {
 
   // The second fast path: with an index that answers good_head (HasGoodHeads), a request above the exact lists whose
   // good-fit list holds a block takes that list's head without find's bitmap search, and carve unlinks it without
-  // working out its list again (remove_head), nor checking its links as any block's (exact_links_intact). The same
-  // block find would return, split the same way. Left out at -Os, as the exact path is.
+  // working out its list again (remove_head), checking it as a head whose size is of that list (good_head_intact). The
+  // same block find would return, split the same way. Left out at -Os, as the exact path is.
   static constexpr bool kGoodHeadFastPath = !internal::kOptimizingForSize && HasGoodHeads<Index>;
 
   // Where the exact path is off (HardenedChecks and up, ASan, Valgrind), the second fast path also takes a request
@@ -1940,9 +1944,11 @@ class BasicHeap {
   // it; otherwise a write through a dangling pointer has forged its links, and removing it would write through
   // them (the classic unlink attack). The fault goes to the check policy before anything is modified. Costs two
   // region lookups and two loads of lines the unlink touches anyway.
-  // kExactHead: `block` heads one of the index's lists (exact()'s block for take_whole, good_head's for carve<true>),
-  // checked with exact_links_intact when the index has it: its `prev` must be null (a forged `prev` whose `next`
-  // points back would pass links_intact, and remove_head ignores `prev`), and its list need not be worked out again.
+  // kExactHead: `block` heads one of the index's exact lists (exact()'s block for take_whole, which hands out the
+  // request's size without reading the block's), checked with exact_links_intact when the index has it: its `prev`
+  // must be null (a forged `prev` whose `next` points back would pass links_intact, and remove_head ignores `prev`),
+  // and its list need not be worked out again. good_head's block, which carve splits by its header's size, is checked
+  // by expect_good_head_intact.
   template <bool kExactHead = false>
   NOSTD_HOT void expect_links_intact(std::byte* block) const noexcept {
     if constexpr (kSafeUnlink) {
@@ -1956,6 +1962,25 @@ class BasicHeap {
       if (!intact) {
         fault_to_handler(HeapFault{AllocError::kCorrupted, node,
                                    "free block's list links do not point back at it (write after free?)"});
+      }
+    }
+  }
+
+  // Safe unlinking for the head of list `list` that good_head returned, which carve splits by its header's size: the
+  // index's good_head_intact (a null `prev`, a successor pointing back, and that size on that list) where it has one,
+  // else the check of any block's links.
+  NOSTD_HOT void expect_good_head_intact(std::byte* block, [[maybe_unused]] std::size_t list) const noexcept {
+    if constexpr (kSafeUnlink) {
+      internal::FreeNode* const node = node_of(block);
+      bool intact = false;
+      if constexpr (HasGoodHeadIntact<decltype(index_)>) {
+        intact = index_.good_head_intact({node, list}, NodeInHeap{this});
+      } else {
+        intact = links_intact(node, NodeInHeap{this});
+      }
+      if (!intact) {
+        fault_to_handler(HeapFault{AllocError::kCorrupted, node,
+                                   "free block's size or list links do not match its list (write after free?)"});
       }
     }
   }

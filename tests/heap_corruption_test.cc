@@ -436,6 +436,69 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAnExactHead) {
   }
 }
 
+// A use-after-free write that enlarges the size in a free list head's header: a request for the head's true size
+// takes the head through SegregatedFit's fast paths, and one that splits by the header's size (carve, for good_head's
+// block) would carve into live block c. The good-head check compares that size's list with the list the head was
+// taken from, and the request faults before anything changes. The exact path (up to BasicChecks, outside ASan and
+// Valgrind) hands out exactly the request's size without reading the header, and rewrites it: no fault, and the heap
+// stays whole. `expect_fault` says which of the two the heap does for `block`.
+template <class Fixture>
+void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block, bool expect_fault) {
+  using Heap = std::remove_reference_t<decltype(t.heap())>;
+  using Word = typename Heap::Tags::word_type;
+  constexpr std::size_t kGrowth = 256;  // past the head's list: a list step is at most 64 bytes at these sizes
+  std::byte* const a = static_cast<std::byte*>(t.alloc(64));
+  std::byte* const b = static_cast<std::byte*>(t.alloc(block - Heap::kUsedOverhead));
+  std::byte* const c = static_cast<std::byte*>(t.alloc(kGrowth + 200));
+  std::memset(c, 0x5A, kGrowth + 200);
+  t.free(b);
+  std::byte* const header = b - Heap::Tags::kHeaderSize;
+  const Word word = internal::load_word<Word>(header);
+  internal::store_word<Word>(header, static_cast<Word>(word + kGrowth));
+  if (expect_fault) {
+    EXPECT_FAULT((void)t.heap().allocate(block - Heap::kUsedOverhead), AllocError::kCorrupted, b);
+    EXPECT_EQ(t.heap().stats().live_allocations, 2u);
+    internal::store_word<Word>(header, word);
+    ASSERT_TRUE(valid(t.heap()));
+    EXPECT_EQ(t.heap().allocate(block - Heap::kUsedOverhead).value_or(nullptr), b);
+  } else {
+    EXPECT_EQ(t.heap().allocate(block - Heap::kUsedOverhead).value_or(nullptr), b);
+  }
+  ASSERT_TRUE(valid(t.heap()));
+  for (std::size_t i = 0; i < kGrowth + 200; ++i) ASSERT_EQ(c[i], std::byte{0x5A}) << "live block c was written";
+  t.free(b);
+  t.free(a);
+  t.free(c);
+}
+
+// The forged size on a head above the exact lists, which good_head's path splits by its header at every level.
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAGoodHead) {
+  using Heap = std::remove_reference_t<decltype(this->heap())>;
+  if constexpr (!is_segregated<typename Heap::Fit>) {
+    GTEST_SKIP() << "only SegregatedFit takes a list's head without a search";
+  } else {
+    constexpr std::size_t kBlock = 1536;
+    static_assert(kBlock >= 2 * Heap::Fit::kSmallLimit, "b's list must be above the exact lists");
+    expect_forged_size_of_a_head_caught(*this, kBlock, true);
+  }
+}
+
+// The forged size on an exact list's head: taken whole by the exact path up to BasicChecks (no fault, the header is
+// rewritten), through good_head<true> and carve where that path is off (found by a review: under HardenedChecks
+// allocate(84) took a 96-byte head forged to 320 bytes, and the next allocation returned a live block's address).
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAnExactHead) {
+  using Heap = std::remove_reference_t<decltype(this->heap())>;
+  if constexpr (!is_segregated<typename Heap::Fit>) {
+    GTEST_SKIP() << "only SegregatedFit takes a list's head without a search";
+  } else {
+    constexpr std::size_t kBlock = 96;
+    static_assert(Heap::Fit::kSmallStep == Heap::kGranule && kBlock < 2 * Heap::Fit::kSmallLimit,
+                  "b's list must be an exact list");
+    constexpr bool kExactPathOff = Heap::Check::kLevel > CheckLevel::kBasic || internal::kMemoryTools;
+    expect_forged_size_of_a_head_caught(*this, kBlock, kExactPathOff);
+  }
+}
+
 // Merging backwards (freeing the block after a free one) and growing in place (reallocate into a free successor)
 // unlink too.
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerABackwardMergeOrAReallocate) {

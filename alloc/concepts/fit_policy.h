@@ -81,8 +81,8 @@ concept HasExactLists = requires(I& index, const I& const_index, std::size_t siz
 /// A FitIndex whose good-fit list heads the core can take without `find`: `good_head(need)` returns `{node, list}`,
 /// the head of a list every block of which holds `need` bytes (the block `find(need, ...)` would return) or a null
 /// node (also for a request an index with exact lists leaves to `exact`: HasExactGoodHeads), and
-/// `remove_head({node, list})` unlinks that head without working out its list again. The core checks the head's links
-/// as a list head's (`exact_links_intact`, where the index has it; else `links_intact`), and splits it as it does
+/// `remove_head({node, list})` unlinks that head without working out its list again. The core checks the head with
+/// `good_head_intact` where the index has it (HasGoodHeadIntact; else `links_intact`), and splits it as it does
 /// find's.
 template <class I>
 concept HasGoodHeads = requires(I& index, const I& const_index, std::size_t size, typename I::GoodHead head) {
@@ -117,6 +117,15 @@ concept HasSplitThreshold = requires(std::size_t size) {
 template <class I>
 concept HasExactLinksIntact = HasExactLists<I> && requires(const I& index, const internal::FreeNode* node) {
   { index.exact_links_intact(node, internal::ProbeInHeap{}) } -> std::same_as<bool>;
+};
+
+/// An index with good heads and `good_head_intact(head, in_heap)`: safe unlinking for a block `good_head` returned,
+/// which the core splits by the size in its header: its `prev` must be null, its successor must point back, and that
+/// size must name the list it was taken from (a size forged by a write after free would carve into the next block).
+/// Without it the core asks links_intact (or the generic check).
+template <class I>
+concept HasGoodHeadIntact = HasGoodHeads<I> && requires(const I& index, typename I::GoodHead head) {
+  { index.good_head_intact(head, internal::ProbeInHeap{}) } -> std::same_as<bool>;
 };
 
 /// A fit strategy: `policy_role` is `role::Fit` and `Index<Tags>` is a FitIndex.

@@ -347,13 +347,25 @@ struct SegregatedFit {
       --count_;
     }
 
-    /// links_intact for a block exact() or good_head() returned, which was its list's head: a head's `prev` is
-    /// nullptr, and the successor points back. links_intact's head test (the node's list found from its size, its
-    /// head compared) is what exact() or good_head() just did; skipping it saves a `bit_width` and a load on the fast
-    /// path.
+    /// links_intact for a block exact() returned, which was its exact list's head: a head's `prev` is nullptr, and the
+    /// successor points back. links_intact's head test (the node's list found from its size, its head compared) is
+    /// what exact() just did, and the exact path never reads the block's size; skipping it saves a `bit_width` and a
+    /// load on the fast path. A good head, split by its size, is checked by good_head_intact.
     template <class InHeap>
     NOSTD_HOT bool exact_links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
       return node->prev == nullptr && internal::next_link_intact(node, in_heap);
+    }
+
+    /// Safe unlinking for good_head's block, which the core splits by the size in its header (optional FitIndex
+    /// member, HasGoodHeadIntact): a head's `prev` is nullptr, the successor points back, and the header's size names
+    /// the list the head was taken from, as links_intact's head test does. exact_links_intact leaves the size out: the
+    /// exact path hands out exactly the request's size without reading it. Without this test a write after free that
+    /// enlarged a free head's size made the core carve into the block after it (found by a review: HardenedChecks,
+    /// allocate(84) took a 96-byte head forged to 320 bytes, and the next allocate returned a live block's address).
+    template <class InHeap>
+    NOSTD_HOT bool good_head_intact(GoodHead head, InHeap&& in_heap) const noexcept {
+      return head.node->prev == nullptr && list_of(internal::node_block_size<Tags>(head.node)) == head.list &&
+             internal::next_link_intact(head.node, in_heap);
     }
 
     /// Number of free blocks indexed.
