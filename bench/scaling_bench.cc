@@ -55,11 +55,12 @@
 // starts: the CPU was away), so that what remains is the allocator's own steps on memory it has just used; the
 // summary counts the kernel entries and the rounds left out.
 //
-// Which block, counted. A last table counts, per 10,000 timed rounds, the allocates that returned no hole's block:
-// every request is the size of a hole, so such an allocate split a larger block (the arena's free tail, for a fit
-// that rounds a request up past its own list: what set SegregatedFit's allocate p99.9 in the cells of 1,000 holes and
-// more, README "Scaling"). It is not a timing, so the load does not move it, and it tells on a noisy machine whether
-// a change to the fit removed that path.
+// Which block, counted. A last table counts, per 10,000 timed rounds, the allocates that returned no hole's block.
+// The holes lie between used blocks, so the only other free block is the arena's free tail: such an allocate was
+// served from the tail, splitting it (the path that set SegregatedFit's allocate p99.9 in the cells of 1,000 holes
+// and more, README "Scaling"). An allocate that takes a larger hole and splits it returns that hole's address and is
+// not counted. It is not a timing, so the load does not move it, and it tells on a noisy machine whether a change to
+// the fit removed that path.
 //
 // Pages. The arena is mapped with huge pages advised (MADV_HUGEPAGE; THP in mode "madvise" grants 2 MiB pages only
 // on request; the header line says how much was granted), as a program with a 1 GiB heap would map it: a page walk
@@ -163,7 +164,7 @@ struct Cell {
   std::size_t cold_uses = 0;         ///< warm-up rounds that used their block first since the setup
   std::uint64_t alloc_cold_p50 = 0;  ///< allocate latency of those rounds, median
   std::uint64_t alloc_cold_max = 0;  ///< and slowest
-  std::size_t off_hole = 0;          ///< timed allocates that returned no hole's block (they split a larger one)
+  std::size_t off_hole = 0;          ///< timed allocates that returned no hole's block (served from the free tail)
 };
 
 /// The `q` quantile of `v` (reorders it; 0 when empty).
@@ -717,9 +718,9 @@ int run(const Options& opt) {
               grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_hot_p999; });
   print_table("cold first use after the setup (warm-up rounds whose block was not used before), allocate, slowest",
               "ns", grids, opt.cells, tpn, [](const Cell& c) { return c.alloc_cold_max; });
-  // Not a timing: which block each timed allocate returned. Every request is the size of a hole, so one that returns
-  // no hole's block took a larger block and split it (or, for o1heap, a free block of its power-of-two size).
-  print_table("timed allocates that returned no hole's block (a larger block split instead)", "per 10,000 rounds",
+  // Not a timing: which block each timed allocate returned. The holes lie between used blocks, so one that returns no
+  // hole's block was served from the arena's free tail (file comment, "Which block, counted").
+  print_table("timed allocates served from the arena's free tail (no hole's block returned)", "per 10,000 rounds",
               grids, opt.cells, 1.0, [](const Cell& c) {
                 return c.samples == 0 ? 0.0
                                       : 10'000.0 * static_cast<double>(c.off_hole) / static_cast<double>(c.samples);
