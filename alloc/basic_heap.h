@@ -1968,7 +1968,8 @@ class BasicHeap {
 
   // Safe unlinking for the head of list `list` that good_head returned, which carve splits by its header's size: the
   // index's good_head_intact (a null `prev`, a successor pointing back, and that size on that list) where it has one,
-  // else the check of any block's links.
+  // else a null `prev` (a head has none: a forged one whose `next` points back passes links_intact) and the check of
+  // any block's links.
   NOSTD_HOT void expect_good_head_intact(std::byte* block, [[maybe_unused]] std::size_t list) const noexcept {
     if constexpr (kSafeUnlink) {
       internal::FreeNode* const node = node_of(block);
@@ -1976,7 +1977,7 @@ class BasicHeap {
       if constexpr (HasGoodHeadIntact<decltype(index_)>) {
         intact = index_.good_head_intact({node, list}, NodeInHeap{this});
       } else {
-        intact = links_intact(node, NodeInHeap{this});
+        intact = node->prev == nullptr && links_intact(node, NodeInHeap{this});
       }
       if (!intact) {
         fault_to_handler(HeapFault{AllocError::kCorrupted, node,

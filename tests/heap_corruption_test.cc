@@ -38,6 +38,23 @@ inline constexpr bool is_segregated = false;
 template <std::size_t L, std::size_t N, std::size_t S, std::size_t K>
 inline constexpr bool is_segregated<SegregatedFit<L, N, S, K>> = true;
 
+/// SegregatedFit<> whose index does not offer good_head_intact (HasGoodHeadIntact is false), so that the SafeUnlink
+/// tests check the core's fallback for a good head: a null `prev`, then links_intact.
+struct SegregatedFitWithoutHeadCheck : SegregatedFit<> {
+  template <class Tags, std::size_t HeapBytes = 0>
+  class SizedIndex : public SegregatedFit<>::SizedIndex<Tags, HeapBytes> {
+   public:
+    void good_head_intact() = delete;  // hides SegregatedFit's
+  };
+  template <class Tags>
+  using Index = SizedIndex<Tags, 0>;
+};
+static_assert(HasGoodHeads<SegregatedFitWithoutHeadCheck::Index<CompactTags>> &&
+              !HasGoodHeadIntact<SegregatedFitWithoutHeadCheck::Index<CompactTags>>);
+static_assert(HasGoodHeadIntact<SegregatedFit<>::Index<CompactTags>>);
+template <>
+inline constexpr bool is_segregated<SegregatedFitWithoutHeadCheck> = true;
+
 /// A heap over a 4 KiB buffer of its own; the region header sits at the buffer's first byte.
 template <class Heap, std::size_t Bytes = 4096>
 struct OwnedHeap {
@@ -302,7 +319,10 @@ using CheckedHeaps = ::testing::Types<
     H<FirstFit, BasicCompactTags<std::uint32_t>, Recording>, H<NextFit, BasicFullTags<std::uint32_t>, Recording>,
     H<SegregatedFit<>, CompactTags, Recording>, H<SegregatedFit<>, FullTags, Recording>,
     // HardenedChecks, where SegregatedFit's exact path is off and good_head<true> takes the exact lists' heads.
-    H<SegregatedFit<>, CompactTags, HardenedRecording>, H<SegregatedFit<>, FullTags, HardenedRecording>>;
+    H<SegregatedFit<>, CompactTags, HardenedRecording>, H<SegregatedFit<>, FullTags, HardenedRecording>,
+    // The core's check of a good head for an index without good_head_intact.
+    H<SegregatedFitWithoutHeadCheck, CompactTags, Recording>,
+    H<SegregatedFitWithoutHeadCheck, CompactTags, HardenedRecording>>;
 TYPED_TEST_SUITE(SafeUnlink, CheckedHeaps, Names);
 
 /// The layout: a, b, c (200 bytes of live data, zeroed), d; b freed; a forged free header of 512 bytes at

@@ -82,8 +82,8 @@ concept HasExactLists = requires(I& index, const I& const_index, std::size_t siz
 /// the head of a list every block of which holds `need` bytes (the block `find(need, ...)` would return) or a null
 /// node (also for a request an index with exact lists leaves to `exact`: HasExactGoodHeads), and
 /// `remove_head({node, list})` unlinks that head without working out its list again. The core checks the head with
-/// `good_head_intact` where the index has it (HasGoodHeadIntact; else `links_intact`), and splits it as it does
-/// find's.
+/// `good_head_intact` where the index has it (HasGoodHeadIntact; else a null `prev` and `links_intact`), and splits it
+/// as it does find's.
 template <class I>
 concept HasGoodHeads = requires(I& index, const I& const_index, std::size_t size, typename I::GoodHead head) {
   { const_index.good_head(size) } -> std::same_as<typename I::GoodHead>;
@@ -122,7 +122,7 @@ concept HasExactLinksIntact = HasExactLists<I> && requires(const I& index, const
 /// An index with good heads and `good_head_intact(head, in_heap)`: safe unlinking for a block `good_head` returned,
 /// which the core splits by the size in its header: its `prev` must be null, its successor must point back, and that
 /// size must name the list it was taken from (a size forged by a write after free would carve into the next block).
-/// Without it the core asks links_intact (or the generic check).
+/// Without it the core requires a null `prev` and asks links_intact (or the generic check).
 template <class I>
 concept HasGoodHeadIntact = HasGoodHeads<I> && requires(const I& index, typename I::GoodHead head) {
   { index.good_head_intact(head, internal::ProbeInHeap{}) } -> std::same_as<bool>;
