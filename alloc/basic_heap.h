@@ -1022,15 +1022,19 @@ class BasicHeap {
   // inline free (kInlineCache) declined the block.
   void deallocate_locked(void* ptr) noexcept {
     if constexpr (Check::kLevel == CheckLevel::kBasic && (kCaching || !internal::kOptimizingForSize)) {
-      // The neighbours are checked as release merges them (release_checked), and not at all for a block going into
-      // the cache, which merges with nothing. Without a cache, -Os keeps checked_block's one copy (below).
+      // The neighbours are checked as release merges them (merge_free<true>), and not at all for a block going into
+      // the cache, which merges with nothing. Without a cache, -Os keeps checked_block's one copy (below). The merge
+      // is inlined here when there is no cache (a call to release_checked saved registers this frame had saved
+      // already: 4 instructions per free); a caching heap keeps release_checked as one copy for its two callers.
       const RegionHeader* region = nullptr;
       Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
       if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
       if constexpr (kCaching) {
         if (cache_put(*block)) return;
+        release_checked(*block, region);
+      } else {
+        merge_free<true>(*block, region);
       }
-      release_checked(*block, region);
       return;  // BasicChecks: no before_operation/after_operation work
     } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> block = checked_block_for_free(ptr);

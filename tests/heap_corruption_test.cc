@@ -427,16 +427,31 @@ void expect_forged_back_link_of_a_head_caught(Fixture& t, std::size_t block) {
   t.free(c);
 }
 
-// The forgery on a block above the exact lists (1,536 bytes: a list floor on every target), taken by good_head().
-TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAGoodHead) {
-  using Heap = std::remove_reference_t<decltype(this->heap())>;
+// Which list head a SafeUnlink test forges: one above the exact lists (1,536 bytes: a list floor on every target),
+// taken by good_head(), or one of an exact list (96 bytes), taken by a request below the exact lists' limit.
+enum class HeadKind { kGood, kExact };
+
+// Runs `test(block)` with the block size of `kind` when the fixture's heap is a SegregatedFit one (the only fit that
+// takes a list's head without a search), and skips otherwise.
+template <class Fixture, class Test>
+void on_segregated_head(Fixture& t, HeadKind kind, Test test) {
+  using Heap = std::remove_reference_t<decltype(t.heap())>;
   if constexpr (!is_segregated<typename Heap::Fit>) {
     GTEST_SKIP() << "only SegregatedFit takes a list's head without a search";
   } else {
-    constexpr std::size_t kBlock = 1536;
-    static_assert(kBlock >= 2 * Heap::Fit::kSmallLimit, "b's list must be above the exact lists");
-    expect_forged_back_link_of_a_head_caught(*this, kBlock);
+    constexpr std::size_t kGoodBlock = 1536, kExactBlock = 96;
+    static_assert(kGoodBlock >= 2 * Heap::Fit::kSmallLimit, "the good head's list must be above the exact lists");
+    static_assert(Heap::Fit::kSmallStep == Heap::kGranule && kExactBlock < 2 * Heap::Fit::kSmallLimit &&
+                      kExactBlock % Heap::kGranule == 0,
+                  "the exact head's list must be an exact list");
+    test(kind == HeadKind::kGood ? kGoodBlock : kExactBlock);
   }
+}
+
+// The forgery on a block above the exact lists, taken by good_head().
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAGoodHead) {
+  on_segregated_head(*this, HeadKind::kGood,
+                     [this](std::size_t block) { expect_forged_back_link_of_a_head_caught(*this, block); });
 }
 
 // The same forgery on a block of an exact list, taken by a request below the exact lists' limit: by exact() up to
@@ -444,16 +459,8 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAGoodHead) {
 // good_head<true>, both checked as a head. Before good_head<true> such a request went to find there, and the check of
 // any block's links accepted the forged `prev` (fake->next == b) and unlinked b with a write through it.
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAnExactHead) {
-  using Heap = std::remove_reference_t<decltype(this->heap())>;
-  if constexpr (!is_segregated<typename Heap::Fit>) {
-    GTEST_SKIP() << "only SegregatedFit takes a list's head without a search";
-  } else {
-    constexpr std::size_t kBlock = 96;
-    static_assert(
-        Heap::Fit::kSmallStep == Heap::kGranule && kBlock < 2 * Heap::Fit::kSmallLimit && kBlock % Heap::kGranule == 0,
-        "b's list must be an exact list");
-    expect_forged_back_link_of_a_head_caught(*this, kBlock);
-  }
+  on_segregated_head(*this, HeadKind::kExact,
+                     [this](std::size_t block) { expect_forged_back_link_of_a_head_caught(*this, block); });
 }
 
 // A use-after-free write that enlarges the size in a free list head's header: a request for the head's true size
@@ -493,14 +500,8 @@ void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block, bool exp
 
 // The forged size on a head above the exact lists, which good_head's path splits by its header at every level.
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAGoodHead) {
-  using Heap = std::remove_reference_t<decltype(this->heap())>;
-  if constexpr (!is_segregated<typename Heap::Fit>) {
-    GTEST_SKIP() << "only SegregatedFit takes a list's head without a search";
-  } else {
-    constexpr std::size_t kBlock = 1536;
-    static_assert(kBlock >= 2 * Heap::Fit::kSmallLimit, "b's list must be above the exact lists");
-    expect_forged_size_of_a_head_caught(*this, kBlock, true);
-  }
+  on_segregated_head(*this, HeadKind::kGood,
+                     [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block, true); });
 }
 
 // The forged size on an exact list's head: taken whole by the exact path up to BasicChecks (no fault, the header is
@@ -508,15 +509,9 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAGoodHead) {
 // allocate(84) took a 96-byte head forged to 320 bytes, and the next allocation returned a live block's address).
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAnExactHead) {
   using Heap = std::remove_reference_t<decltype(this->heap())>;
-  if constexpr (!is_segregated<typename Heap::Fit>) {
-    GTEST_SKIP() << "only SegregatedFit takes a list's head without a search";
-  } else {
-    constexpr std::size_t kBlock = 96;
-    static_assert(Heap::Fit::kSmallStep == Heap::kGranule && kBlock < 2 * Heap::Fit::kSmallLimit,
-                  "b's list must be an exact list");
-    constexpr bool kExactPathOff = Heap::Check::kLevel > CheckLevel::kBasic || internal::kMemoryTools;
-    expect_forged_size_of_a_head_caught(*this, kBlock, kExactPathOff);
-  }
+  constexpr bool kExactPathOff = Heap::Check::kLevel > CheckLevel::kBasic || internal::kMemoryTools;
+  on_segregated_head(*this, HeadKind::kExact,
+                     [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block, kExactPathOff); });
 }
 
 // Merging backwards (freeing the block after a free one) and growing in place (reallocate into a free successor)
