@@ -939,11 +939,12 @@ class BasicHeap {
   // tags, not by search.
   void release(std::byte* block) noexcept { merge_free<false>(block, nullptr); }
 
-  // release for a used block of `region` whose neighbours were not checked yet (BasicChecks' free: release_declined,
-  // deallocate_locked): each neighbour it merges with is checked as neighbours_sane would (a forged one goes to the
-  // handler) in the branch that finds it free. Checked beforehand, the free tested twice whether each neighbour was
-  // free, and those tests mispredicted as often as release's own (callgrind, mispredictions per allocate + free
-  // under BasicChecks: SegregatedFit<> alone a 0.90 -> 0.83, e 1.24 -> 1.16; with QuickCache<8, 8192, 256> a 0.78
+  // release for a used block of `region` whose neighbours were not checked yet (a caching heap's free:
+  // release_declined, deallocate_locked; without a cache deallocate_locked inlines merge_free<true>): each neighbour it
+  // merges with is checked as neighbours_sane would (a forged one goes to the handler) in the branch that finds it
+  // free. Checked beforehand, the free tested twice whether each neighbour was free, and those tests mispredicted as
+  // often as release's own (callgrind, mispredictions per allocate + free under BasicChecks: SegregatedFit<> alone a
+  // 0.90 -> 0.83, e 1.24 -> 1.16; with QuickCache<8, 8192, 256> a 0.78
   // -> 0.70; SegregatedFit's free 6 instructions shorter, FirstFit's 3 longer). At -Os it is neighbours_sane and
   // release, so that a caching heap carries one copy of the merge.
   void release_checked(std::byte* block, const RegionHeader* region) noexcept {
@@ -1021,11 +1022,15 @@ class BasicHeap {
   // handler), then free into the cache or coalesce. Called from deallocate, or from deallocate_uncached when the
   // inline free (kInlineCache) declined the block.
   void deallocate_locked(void* ptr) noexcept {
-    if constexpr (Check::kLevel == CheckLevel::kBasic && (kCaching || !internal::kOptimizingForSize)) {
-      // The neighbours are checked as release merges them (merge_free<true>), and not at all for a block going into
-      // the cache, which merges with nothing. Without a cache, -Os keeps checked_block's one copy (below). The merge
-      // is inlined here when there is no cache (a call to release_checked saved registers this frame had saved
-      // already: 4 instructions per free); a caching heap keeps release_checked as one copy for its two callers.
+    if constexpr (Check::kLevel >= CheckLevel::kBasic && Check::kLevel < CheckLevel::kParanoid &&
+                  (kCaching || !internal::kOptimizingForSize)) {
+      // BasicChecks, HardenedChecks and DebugChecks (before_operation and after_operation are ParanoidChecks' only):
+      // the neighbours are checked as release merges them (merge_free<true>), and not at all for a block going into
+      // the cache (BasicChecks), which merges with nothing; checked beforehand, a free tested twice whether each
+      // neighbour is free (HardenedChecks free ~10 instructions longer). Without a cache, -Os keeps checked_block's
+      // one copy (below). The merge is inlined here when there is no cache (a call to release_checked saved registers
+      // this frame had saved already: 4 instructions per free); a caching heap keeps release_checked as one copy for
+      // its two callers.
       const RegionHeader* region = nullptr;
       Result<std::byte*> block = checked_block_inline<false>(ptr, &region);
       if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
@@ -1035,7 +1040,7 @@ class BasicHeap {
       } else {
         merge_free<true>(*block, region);
       }
-      return;  // BasicChecks: no before_operation/after_operation work
+      return;  // below ParanoidChecks: no before_operation/after_operation work
     } else if constexpr (Check::kLevel >= CheckLevel::kBasic) {
       Result<std::byte*> block = checked_block_for_free(ptr);
       if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
@@ -1629,10 +1634,10 @@ class BasicHeap {
   // a free into the cache, which merges nothing; release_checked checks the rest when the block coalesces after all.
   Result<std::byte*> checked_block(void* ptr) noexcept { return checked_block_inline<true>(ptr, nullptr); }
 
-  // deallocate's pointer check without a cache at the levels above BasicChecks, and at BasicChecks under -Os:
-  // inlined where the build optimises for speed (the call, and the Result returned through memory, cost ~19 of the
-  // ~167 instructions of a BasicChecks free on workload a when BasicChecks took this path), checked_block's one copy
-  // at -Os. A speed build's BasicChecks free checks the neighbours in release_checked instead.
+  // deallocate's pointer check at ParanoidChecks, and from BasicChecks up without a cache under -Os: inlined where
+  // the build optimises for speed (the call, and the Result returned through memory, cost ~19 of the ~167
+  // instructions of a BasicChecks free on workload a when BasicChecks took this path), checked_block's one copy at
+  // -Os. A speed build's free below ParanoidChecks checks the neighbours as it merges them (merge_free<true>).
   NOSTD_HOT Result<std::byte*> checked_block_for_free(void* ptr) noexcept {
     if constexpr (internal::kOptimizingForSize) {
       return checked_block(ptr);
@@ -1644,8 +1649,9 @@ class BasicHeap {
   // checked_block's body, always inlined: checked_block is its one out-of-line copy (as before the cache existed, for
   // the Cortex-M4 .text budgets); the cache's free path inlines checked_block_inline<false> into deallocate, which
   // saves the call and passing the result and region through memory on the path most frees take; speed builds
-  // without a cache inline checked_block_inline<false> into deallocate_locked at BasicChecks (the neighbours are
-  // checked in release_checked) and checked_block_inline<true> above it (checked_block_for_free).
+  // without a cache inline checked_block_inline<false> into deallocate_locked below ParanoidChecks (the neighbours
+  // are checked as they merge, merge_free<true>) and checked_block_inline<true> at ParanoidChecks
+  // (checked_block_for_free).
   template <bool kNeighbours>
   [[gnu::always_inline]] Result<std::byte*> checked_block_inline(void* ptr, const RegionHeader** region_out) noexcept {
     ensure_init();
