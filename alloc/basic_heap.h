@@ -1631,7 +1631,8 @@ class BasicHeap {
   // the next block's tags agreeing that this block is used, and the neighbours that a free would merge with
   // sane too (a free trusts their tags, so a forged "previous block is free" must not get that far).
   // checked_block_inline<false> leaves the neighbours out and stores the block's region in `*region_out`: enough for
-  // a free into the cache, which merges nothing; release_checked checks the rest when the block coalesces after all.
+  // a free into the cache, which merges nothing; merge_free<true> (release_checked, or deallocate_locked's inline
+  // merge) checks the rest when the block coalesces after all.
   Result<std::byte*> checked_block(void* ptr) noexcept { return checked_block_inline<true>(ptr, nullptr); }
 
   // deallocate's pointer check at ParanoidChecks, and from BasicChecks up without a cache under -Os: inlined where
@@ -1677,13 +1678,16 @@ class BasicHeap {
       if (is_cached(block)) return fail(AllocError::kDoubleFree);
     }
     if (Tags::over_aligned(block) && !align_record_sane(block)) return fail(AllocError::kInvalidPointer);
+    // The block's own check trailer before its neighbours: an overflow through the trailer into a free successor's
+    // header is kCorrupted from every entry point, whether the neighbours are checked here (try_deallocate,
+    // reallocate, -Os) or as a free merges them (merge_free<true>), after this check.
+    if constexpr (kHardenedLevel) {
+      if (used_block_fault(block).why != nullptr) return fail(AllocError::kCorrupted);
+    }
     if constexpr (kNeighbours) {
       if (!neighbours_sane(block, region)) return fail(AllocError::kInvalidPointer);
     } else {
       *region_out = region;
-    }
-    if constexpr (kHardenedLevel) {
-      if (used_block_fault(block).why != nullptr) return fail(AllocError::kCorrupted);
     }
     return block;
   }

@@ -239,6 +239,37 @@ TYPED_TEST(HardenedUp, OverflowIntoCheckWordIsCorrupted) {
   std::memcpy(past, saved, 4);
 }
 
+TYPED_TEST(HardenedUp, OverflowThroughCheckWordIntoFreeNeighbourIsCorrupted) {
+  // A write past b's usable bytes runs through its check trailer into the header of c, which is free: b's check word
+  // fails, and so does the neighbour a free would merge with (alone that is kInvalidPointer, as for forged neighbour
+  // tags). Every entry point reports the check word, kCorrupted at b: deallocate, which in a speed build checks the
+  // neighbours as it merges them, after the pointer check, as well as those that check them in the pointer check.
+  using TheHeap = typename TypeParam::Heap;
+  using Tags = typename TheHeap::Tags;
+  this->heap().deallocate(this->block(2));
+  this->blocks_[2] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+  std::byte* b = this->block(1);
+  std::byte* header = b - Tags::kHeaderSize;
+  expose(header, Tags::kHeaderSize);
+  std::byte* next = header + Tags::size(header);
+  // The check word is the trailer's last 4 bytes, just before FullTags' footer.
+  std::byte* past = next - (TheHeap::kTagOverhead - Tags::kHeaderSize) - 4;
+  expose(past, 4);
+  expose(next, Tags::kHeaderSize);
+  std::byte saved_check[4], saved_next[sizeof(std::uintptr_t)];
+  std::memcpy(saved_check, past, 4);
+  std::memcpy(saved_next, next, Tags::kHeaderSize);
+  past[0] ^= std::byte{0x5A};
+  std::memset(next, 0x42, Tags::kHeaderSize);  // c's header: "free" (used bit clear), of an implausible size
+  ASSERT_FALSE(Tags::used(next));
+  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kCorrupted, b);
+  EXPECT_FAULT((void)this->heap().reallocate(b, 8), AllocError::kCorrupted, b);
+  this->expect_refused(b, AllocError::kCorrupted, false);
+  std::memcpy(past, saved_check, 4);
+  std::memcpy(next, saved_next, Tags::kHeaderSize);
+}
+
 TYPED_TEST(DebugUp, OneByteOverflowIsReported) {
   // Requested 96 bytes: byte 96 is a canary whatever the rounding, and usable_size is exactly the request.
   std::byte* b = this->block(1);
