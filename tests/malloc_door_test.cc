@@ -225,6 +225,22 @@ TEST(MallocDoor, PosixMemalignRejectsBadAlignmentWithoutTouchingOutput) {
   expect_valid();
 }
 
+// POSIX: posix_memalign reports through its return value and free never fails; neither may leave the errno of a
+// system call the door made on the way (a huge block's refused mmap, its munmap).
+TEST(MallocDoor, PosixMemalignAndFreeLeaveErrnoAlone) {
+  void* p = reinterpret_cast<void*>(0x1234);
+  errno = 12345;
+  EXPECT_EQ(posix_memalign(&p, 16, opaque_size(std::size_t{1} << 50)), ENOMEM);  // mmap refuses this huge block
+  EXPECT_EQ(errno, 12345);
+  EXPECT_EQ(p, reinterpret_cast<void*>(0x1234));
+  ASSERT_EQ(posix_memalign(&p, 64, opaque_size(std::size_t{4} << 20)), 0);  // a huge block: free unmaps it
+  EXPECT_EQ(errno, 12345);
+  errno = 12345;
+  std::free(p);
+  EXPECT_EQ(errno, 12345);
+  expect_valid();
+}
+
 TEST(MallocDoor, AlignedAllocMemalignVallocPvalloc) {
   const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   errno = 0;

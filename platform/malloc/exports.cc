@@ -14,6 +14,7 @@
 #include <cstring>
 #include <new>
 
+#include "platform/malloc/errno_kept.h"
 #include "platform/malloc/malloc_door.h"
 #include "platform/malloc/malloc_hook.h"
 #include "platform/new_delete/new_delete.h"
@@ -101,6 +102,7 @@ NOSTD_EXPORT int posix_memalign(void** out, std::size_t align, std::size_t size)
     observed(MallocCall::kPosixMemalign, nullptr, size, align, nullptr);
     return EINVAL;
   }
+  const door::ErrnoKept kept;  // a refused mmap for a huge block sets errno
   void* const block = door::allocate(size, at_least_malloc_alignment(align));
   observed(MallocCall::kPosixMemalign, nullptr, size, align, block);
   if (block == nullptr) return ENOMEM;

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "platform/malloc/errno_kept.h"
 #include "platform/malloc/huge_registry.h"
 
 namespace nostd::malloc_door {
@@ -103,6 +104,7 @@ class HugeBlocks {
   /// Unmaps the block of `header` (claimed: no longer registered). O(1) plus munmap.
   void free(HugeHeader* header) noexcept {
     const std::size_t bytes = header->bytes;
+    const ErrnoKept kept;  // free leaves errno alone
     ::munmap(header->base, bytes);
     unmaps_.fetch_add(1, std::memory_order_relaxed);
     live_bytes_.fetch_sub(bytes, std::memory_order_relaxed);

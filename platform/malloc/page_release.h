@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "alloc/basic_heap.h"
+#include "platform/malloc/errno_kept.h"
 
 namespace nostd::malloc_door {
 
@@ -57,6 +58,7 @@ inline bool releasable_pages(const BlockInfo& block, std::size_t page_bytes, std
 template <class Heap>
 std::size_t release_free_pages(const Heap& heap, std::size_t page_bytes) noexcept {
   std::size_t released = 0;
+  const ErrnoKept kept;  // called from free, which leaves errno alone
   heap.walk([&](const BlockInfo& block) {
     std::uintptr_t begin = 0;
     std::uintptr_t end = 0;

@@ -8,10 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "platform/malloc/errno_kept.h"
 
 namespace nostd::malloc_door {
 
@@ -93,7 +94,7 @@ class SavedStderr {
   /// Duplicates fd 2 if it is open; does nothing otherwise, or if called before.
   void keep() noexcept {
     if (fd_ >= 0) return;
-    const int saved_errno = errno;
+    const ErrnoKept kept;
     struct stat st;
     if (::fstat(STDERR_FILENO, &st) == 0) {
       int fd = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, kMinFd);
@@ -104,17 +105,15 @@ class SavedStderr {
         fd_ = fd;
       }
     }
-    errno = saved_errno;
   }
 
   /// The duplicate while it still refers to the file fd 2 did at keep(); else fd 2 itself (never kept, or the
   /// program closed or replaced the duplicate).
   [[nodiscard]] int fd() const noexcept {
     if (fd_ < 0) return STDERR_FILENO;
-    const int saved_errno = errno;
+    const ErrnoKept kept;
     struct stat st;
     const bool same = ::fstat(fd_, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_;
-    errno = saved_errno;
     return same ? fd_ : STDERR_FILENO;
   }
 
