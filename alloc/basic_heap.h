@@ -206,9 +206,11 @@ class BasicHeap {
   }
 
   /// Allocates `size` bytes aligned to `align`. Fails with kInvalidLayout when `align` is 0, not a power of two
-  /// or above kMaxAlignment, otherwise as `allocate(Layout)` does.
+  /// or above kMaxAlignment (whatever the size), otherwise as `allocate(Layout)` does.
   [[nodiscard]] Result<void*> allocate(std::size_t size, std::size_t align) noexcept {
-    Result<Layout> layout = Layout::from(size, align);
+    // The alignment before the size: Layout::from, which knows no heap's maximum, says kSizeOverflow for a huge size
+    // at a huge alignment.
+    Result<Layout> layout = align <= kMaxAlignment ? Layout::from(size, align) : fail(AllocError::kInvalidLayout);
     if (!layout) {
       Guard guard(lock_, regions_);
       return note_failure(layout.error());
@@ -230,8 +232,10 @@ class BasicHeap {
   }
 
   /// Frees `ptr`, allocated with `layout` (blocks record their size, so the layout is only checked: with
-  /// DebugChecks a layout larger than the block's requested size, or an alignment `ptr` does not have, goes to the
-  /// handler as kInvalidLayout and the block stays allocated).
+  /// DebugChecks a layout that does not fit the block goes to the handler as kInvalidLayout and the block stays
+  /// allocated: a size other than the one requested (DebugChecks' usable_size), or an alignment other than the
+  /// one allocated with, as far as the block records it: an over-aligned block's own, the granule or less for any
+  /// other block).
   void deallocate(void* ptr, Layout layout) noexcept {
     if constexpr (Check::kLevel >= CheckLevel::kDebug) {
       if (ptr == nullptr) return;
@@ -239,10 +243,10 @@ class BasicHeap {
       Result<std::byte*> block = checked_block(ptr);
       if (!block) fault_to_handler(pointer_fault(block.error(), ptr));
       before_operation();
-      if (layout.size() > visible_bytes(*block) || !is_aligned(ptr, layout.align())) {
+      if (layout.size() != visible_bytes(*block) || !alignment_fits(*block, layout.align())) {
         fault_to_handler(HeapFault{AllocError::kInvalidLayout, ptr,
-                                   "deallocate's layout does not fit the block (larger than requested, or an alignment "
-                                   "the pointer lacks)"});
+                                   "deallocate's layout does not fit the block (a size other than requested, or an "
+                                   "alignment other than allocated with)"});
       }
       release(*block);
       after_operation();
@@ -263,7 +267,8 @@ class BasicHeap {
   ///   from DebugChecks on, an overwritten canary (a write past the requested size).
   /// Limit from DebugChecks on: an interior pointer into the poisoned bytes of a free block returns kDoubleFree, not
   /// kInvalidPointer: the word before it is poison, as the header of a block freed and merged into its predecessor
-  /// is, and the heap keeps no record of where freed blocks began.
+  /// is, and the heap keeps no record of where freed blocks began. (Into a live block whose payload holds the
+  /// pattern it is kInvalidPointer: a walk of the region, on that path only, finds the block around it.)
   /// The check is O(1): it reads the block's tags and those of the neighbours a free would merge with. An interior
   /// pointer into payload bytes that forge a whole consistent block with consistent neighbours would pass it below
   /// HardenedChecks; `validate()` is the complete check.
@@ -1602,6 +1607,11 @@ class BasicHeap {
   static std::size_t recorded_alignment(const std::byte* block) noexcept {
     return std::size_t{1} << internal::load_word<std::uint8_t>(align_record(block));
   }
+  // True when used `block` could have been allocated with alignment `align`: an over-aligned block's recorded one;
+  // for any other block, one up to the granule (the block does not record which).
+  static bool alignment_fits(const std::byte* block, std::size_t align) noexcept {
+    return Tags::over_aligned(block) ? align == recorded_alignment(block) : align <= kGranule;
+  }
   // True when the alignment record of over-aligned `block` is in range and its payload honours it.
   static bool align_record_sane(const std::byte* block) noexcept {
     const unsigned log2_align = internal::load_word<std::uint8_t>(align_record(block));
@@ -1664,9 +1674,11 @@ class BasicHeap {
     std::byte* const block = p - Tags::kHeaderSize;
     const std::size_t size = Tags::size(block);
     if (!plausible_size(size, static_cast<std::size_t>(region->end - block))) {
-      // Under DebugChecks a freed block's header that merged into its predecessor is poison now: still a double free.
+      // Under DebugChecks a freed block's header that merged into its predecessor is poison now: still a double free,
+      // unless the word lies inside a used block (a payload holding the pattern: an interior pointer).
       if constexpr (kDebugLevel) {
-        if (internal::unchecked_find_other(block, Tags::kHeaderSize, DebugPatterns::kFreed) == nullptr) {
+        if (internal::unchecked_find_other(block, Tags::kHeaderSize, DebugPatterns::kFreed) == nullptr &&
+            !inside_used_block(block, region)) {
           return fail(AllocError::kDoubleFree);
         }
       }
@@ -1690,6 +1702,19 @@ class BasicHeap {
       *region_out = region;
     }
     return block;
+  }
+
+  // True when `p` lies inside a used block of `region`, past its start: the walk of the region's blocks that tells an
+  // interior pointer into a payload holding DebugChecks' free pattern from a freed block's merged header (in a free
+  // block). O(blocks), on that fault path only; a size that is not plausible ends the walk with false.
+  [[gnu::cold]] static bool inside_used_block(const std::byte* p, const RegionHeader* region) noexcept {
+    for (const std::byte* block = region->first; block < p;) {
+      const std::size_t size = Tags::size(block);
+      if (!plausible_size(size, static_cast<std::size_t>(region->end - block))) return false;
+      if (p < block + size) return Tags::used(block);
+      block += size;
+    }
+    return false;
   }
 
   // The free neighbours of used block `block` (in `region`) that a free would merge with: plausible sizes, and tags

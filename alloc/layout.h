@@ -75,6 +75,11 @@ class Layout {
     return from(n * sizeof(T), alignof(T));
   }
 
+  /// The largest layout (`SIZE_MAX` bytes aligned to 1), which fits no block: what an adapter passes to a sized
+  /// `deallocate` when its caller's size and alignment form no layout at all (a precondition broken), so that a heap
+  /// that checks layouts (BasicHeap with DebugChecks) reports kInvalidLayout and one that does not frees the block.
+  static constexpr Layout unfit() noexcept { return Layout(std::numeric_limits<std::size_t>::max(), 1); }
+
   /// Requested size in bytes (may be 0).
   constexpr std::size_t size() const noexcept { return size_; }
   /// Requested alignment in bytes: a power of two.

@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <memory_resource>
 #include <type_traits>
 
+#include "alloc/adapt/heap_resource.h"
 #include "alloc/alloc.h"
 #include "tests/heap_test_util.h"
 #include "tests/recording_handler.h"
@@ -181,6 +183,18 @@ TYPED_TEST(DebugUp, InteriorPointerIntoPoisonedFreeBlockIsDoubleFree) {
   std::byte* interior = b + 2 * TypeParam::Heap::kGranule;  // past the free block's list links
   EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kDoubleFree, interior);
   this->expect_refused(interior, AllocError::kDoubleFree);
+}
+
+TYPED_TEST(DebugUp, InteriorPointerIntoALiveBlockHoldingThePoisonIsInvalidPointer) {
+  // The word before the pointer is DebugChecks' free pattern, as a freed and merged header is, but it lies in a live
+  // block's payload (its owner wrote the pattern): the walk on that fault path finds the live block around it.
+  std::byte* b = this->block(1);
+  std::memset(b, static_cast<int>(DebugPatterns::kFreed), Misuse<TypeParam>::kSize);
+  std::byte* interior = b + 2 * TypeParam::Heap::kGranule;
+  EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+  EXPECT_FAULT((void)this->heap().reallocate(interior, 8), AllocError::kInvalidPointer, interior);
+  this->expect_refused(interior, AllocError::kInvalidPointer);
+  fill(b, Misuse<TypeParam>::kSize, 2);  // as SetUp left it, for TearDown's check
 }
 
 TYPED_TEST(HardenedUp, SmashedHeaderIsCorrupted) {
@@ -359,8 +373,45 @@ TYPED_TEST(DebugUp, SizedDeallocateWithWrongLayoutIsInvalidLayout) {
   EXPECT_FAULT(this->heap().deallocate(b, *Layout::from(Misuse<TypeParam>::kSize + 1, kAlign)),
                AllocError::kInvalidLayout, b);
   EXPECT_FAULT(this->heap().deallocate(b, *Layout::from(8, 4096)), AllocError::kInvalidLayout, b);
+  // Smaller than requested (a sized delete through the wrong type), an alignment above the granule for a block
+  // allocated with none (whether or not b happens to have it), and the layout adapters pass for one that cannot be.
+  EXPECT_FAULT(this->heap().deallocate(b, *Layout::from(Misuse<TypeParam>::kSize - 1, kAlign)),
+               AllocError::kInvalidLayout, b);
+  EXPECT_FAULT(this->heap().deallocate(b, *Layout::from(Misuse<TypeParam>::kSize, 2 * TypeParam::Heap::kGranule)),
+               AllocError::kInvalidLayout, b);
+  EXPECT_FAULT(this->heap().deallocate(b, Layout::unfit()), AllocError::kInvalidLayout, b);
   EXPECT_TRUE(valid(this->heap()));
   this->heap().deallocate(b, *Layout::from(Misuse<TypeParam>::kSize, kAlign));
+  this->blocks_[1] = nullptr;
+  EXPECT_TRUE(valid(this->heap()));
+}
+
+TYPED_TEST(DebugUp, SizedDeallocateOfAnOverAlignedBlockNeedsItsAlignment) {
+  // An over-aligned block records its alignment: a layout with any other one does not fit, a smaller one (the
+  // pointer has it) included.
+  constexpr std::size_t kAlign = 4 * TypeParam::Heap::kGranule;
+  void* p = *this->heap().allocate(40, kAlign);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_FAULT(this->heap().deallocate(p, *Layout::from(40, TypeParam::Heap::kDefaultAlignment)),
+               AllocError::kInvalidLayout, p);
+  EXPECT_FAULT(this->heap().deallocate(p, *Layout::from(40, kAlign / 2)), AllocError::kInvalidLayout, p);
+  EXPECT_FAULT(this->heap().deallocate(p, *Layout::from(40, kAlign * 2)), AllocError::kInvalidLayout, p);
+  EXPECT_TRUE(valid(this->heap()));
+  this->heap().deallocate(p, *Layout::from(40, kAlign));
+  EXPECT_TRUE(valid(this->heap()));
+}
+
+TYPED_TEST(DebugUp, AdaptersPassABrokenLayoutOnToTheChecks) {
+  // A count or alignment that allocate would have refused forms no Layout: StdAllocator and HeapResource pass
+  // Layout::unfit, which DebugChecks reports, instead of reading an error as a layout.
+  std::byte* b = this->block(1);
+  StdAllocator<std::uint64_t, typename TypeParam::Heap> words(this->heap());
+  EXPECT_FAULT(words.deallocate(reinterpret_cast<std::uint64_t*>(b), SIZE_MAX / 2), AllocError::kInvalidLayout, b);
+  HeapResource<typename TypeParam::Heap> resource(this->heap());
+  std::pmr::memory_resource& r = resource;
+  EXPECT_FAULT(r.deallocate(b, Misuse<TypeParam>::kSize, 3), AllocError::kInvalidLayout, b);
+  EXPECT_TRUE(valid(this->heap()));
+  r.deallocate(b, Misuse<TypeParam>::kSize, TypeParam::Heap::kDefaultAlignment);
   this->blocks_[1] = nullptr;
   EXPECT_TRUE(valid(this->heap()));
 }

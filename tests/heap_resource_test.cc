@@ -157,6 +157,9 @@ TYPED_TEST(HeapResourceTest, BadRequestsReachTheHandlerAndLoseNothing) {
   EXPECT_OUT_OF_MEMORY(static_cast<void>(r.allocate(huge, 8)));
   EXPECT_EQ(RecordingOom::last.error, AllocError::kSizeOverflow);
   EXPECT_EQ(RecordingOom::last.bytes, SIZE_MAX - 4);
+  // Both wrong: the alignment the heap cannot give is what is reported (Layout::from alone says kSizeOverflow).
+  EXPECT_OUT_OF_MEMORY(static_cast<void>(r.allocate(huge, TypeParam::kMaxAlignment * 2)));
+  EXPECT_EQ(RecordingOom::last.error, AllocError::kInvalidLayout);
 
   ASSERT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().live_allocations, before.live_allocations);

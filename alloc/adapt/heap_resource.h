@@ -47,6 +47,13 @@ class HeapResource final : public std::pmr::memory_resource {
   /// `bytes` aligned to `align` from the heap (0 bytes gets a unique block). An alignment that is not a power of
   /// two or is above the heap's maximum goes to `OnOutOfMemory` with kInvalidLayout, exhaustion with kOutOfMemory.
   void* do_allocate(std::size_t bytes, std::size_t align) override {
+    // The heap's maximum alignment first, when it has one: Layout::from says kSizeOverflow for a huge size at a huge
+    // alignment.
+    if constexpr (requires { Heap::kMaxAlignment; }) {
+      if (align > Heap::kMaxAlignment) {
+        OnOutOfMemory::on_out_of_memory(OutOfMemory{AllocError::kInvalidLayout, bytes, align});
+      }
+    }
     const Result<Layout> layout = Layout::from(bytes, align);
     if (!layout) OnOutOfMemory::on_out_of_memory(OutOfMemory{layout.error(), bytes, align});
     Result<void*> block = heap_->allocate(*layout);
@@ -56,8 +63,9 @@ class HeapResource final : public std::pmr::memory_resource {
 
   /// Frees a block `do_allocate(bytes, align)` returned. Misuse goes to the heap's check policy.
   void do_deallocate(void* ptr, std::size_t bytes, std::size_t align) override {
-    // do_allocate(bytes, align) succeeded, so this layout is valid.
-    heap_->deallocate(ptr, *Layout::from(bytes, align));
+    // Valid when the caller passes what do_allocate took; otherwise Layout::unfit, which DebugChecks reports.
+    const Result<Layout> layout = Layout::from(bytes, align);
+    heap_->deallocate(ptr, layout ? *layout : Layout::unfit());
   }
 
   /// True only for this very resource (see the file comment: no RTTI to recognise another one over the heap).

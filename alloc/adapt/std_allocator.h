@@ -89,8 +89,10 @@ class StdAllocator {
   /// Frees storage `allocate(n)` returned, with the same `n`. Misuse (a pointer from another heap, a double free)
   /// goes to the heap's check policy. O(1) plus the check for a BasicHeap.
   void deallocate(T* ptr, std::size_t n) noexcept {
-    // allocate(n) succeeded, so the layout of n objects is valid; a heap that records block sizes ignores it.
-    heap_->deallocate(ptr, *Layout::array<T>(n));
+    // Valid when `n` is what allocate(n) took (a heap below DebugChecks ignores it); otherwise Layout::unfit, which
+    // DebugChecks reports.
+    const Result<Layout> layout = Layout::array<T>(n);
+    heap_->deallocate(ptr, layout ? *layout : Layout::unfit());
   }
 
   /// The largest `n` that `allocate(n)` can be asked for: the byte count must fit in `std::ptrdiff_t`, so that
