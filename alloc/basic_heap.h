@@ -1685,17 +1685,19 @@ class BasicHeap {
       return fail(AllocError::kInvalidPointer);
     }
     if (!Tags::used(block)) return fail(AllocError::kDoubleFree);
+    // The block's own check trailer before any tag beyond its header: an overflow runs through the trailer (and
+    // FullTags' footer) into the successor's header, and is kCorrupted at this block whatever bytes it wrote (zeros
+    // clear the successor's "previous is used" bit) and from every entry point, whether the neighbours are checked
+    // here (try_deallocate, reallocate, -Os) or as a free merges them (merge_free<true>), after this check. The size
+    // is plausible, so the trailer lies inside the region.
+    if constexpr (kHardenedLevel) {
+      if (used_block_fault(block).why != nullptr) return fail(AllocError::kCorrupted);
+    }
     if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return fail(AllocError::kInvalidPointer);
     if constexpr (kCaching) {
       if (is_cached(block)) return fail(AllocError::kDoubleFree);
     }
     if (Tags::over_aligned(block) && !align_record_sane(block)) return fail(AllocError::kInvalidPointer);
-    // The block's own check trailer before its neighbours: an overflow through the trailer into a free successor's
-    // header is kCorrupted from every entry point, whether the neighbours are checked here (try_deallocate,
-    // reallocate, -Os) or as a free merges them (merge_free<true>), after this check.
-    if constexpr (kHardenedLevel) {
-      if (used_block_fault(block).why != nullptr) return fail(AllocError::kCorrupted);
-    }
     if constexpr (kNeighbours) {
       if (!neighbours_sane(block, region)) return fail(AllocError::kInvalidPointer);
     } else {

@@ -254,10 +254,12 @@ TYPED_TEST(HardenedUp, OverflowIntoCheckWordIsCorrupted) {
 }
 
 TYPED_TEST(HardenedUp, OverflowThroughCheckWordIntoFreeNeighbourIsCorrupted) {
-  // A write past b's usable bytes runs through its check trailer into the header of c, which is free: b's check word
-  // fails, and so does the neighbour a free would merge with (alone that is kInvalidPointer, as for forged neighbour
-  // tags). Every entry point reports the check word, kCorrupted at b: deallocate, which in a speed build checks the
-  // neighbours as it merges them, after the pointer check, as well as those that check them in the pointer check.
+  // A write past b's usable bytes runs through its check trailer (and FullTags' footer) into the header of c, which
+  // is free: b's check word fails, and so do b's footer, c's "previous is used" bit (when the bytes clear it: zeros
+  // do) and the neighbour a free would merge with (alone each of these is kInvalidPointer, as for forged tags).
+  // Every entry point reports the check word, kCorrupted at b, whatever the bytes: deallocate, which in a speed build
+  // checks the neighbours as it merges them, after the pointer check, as well as those that check them in the
+  // pointer check. (A new-user pass found zeros and 'A' reported as kInvalidPointer when the test wrote 0x42 only.)
   using TheHeap = typename TypeParam::Heap;
   using Tags = typename TheHeap::Tags;
   this->heap().deallocate(this->block(2));
@@ -269,19 +271,20 @@ TYPED_TEST(HardenedUp, OverflowThroughCheckWordIntoFreeNeighbourIsCorrupted) {
   std::byte* next = header + Tags::size(header);
   // The check word is the trailer's last 4 bytes, just before FullTags' footer.
   std::byte* past = next - (TheHeap::kTagOverhead - Tags::kHeaderSize) - 4;
-  expose(past, 4);
-  expose(next, Tags::kHeaderSize);
-  std::byte saved_check[4], saved_next[sizeof(std::uintptr_t)];
-  std::memcpy(saved_check, past, 4);
-  std::memcpy(saved_next, next, Tags::kHeaderSize);
-  past[0] ^= std::byte{0x5A};
-  std::memset(next, 0x42, Tags::kHeaderSize);  // c's header: "free" (used bit clear), of an implausible size
-  ASSERT_FALSE(Tags::used(next));
-  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kCorrupted, b);
-  EXPECT_FAULT((void)this->heap().reallocate(b, 8), AllocError::kCorrupted, b);
-  this->expect_refused(b, AllocError::kCorrupted, false);
-  std::memcpy(past, saved_check, 4);
-  std::memcpy(next, saved_next, Tags::kHeaderSize);
+  const std::size_t span = static_cast<std::size_t>(next + Tags::kHeaderSize - past);
+  expose(past, span);
+  std::byte saved[64];
+  ASSERT_LE(span, sizeof(saved));
+  std::memcpy(saved, past, span);
+  for (const int fill_byte : {0x00, 0x41, 0x42, 0xFF}) {
+    std::memset(past, fill_byte, span);
+    EXPECT_EQ(Tags::used(next), (fill_byte & 1) != 0) << fill_byte;  // c's header: free, or a used one (0x41, 0xFF)
+    EXPECT_FAULT(this->heap().deallocate(b), AllocError::kCorrupted, b);
+    EXPECT_FAULT((void)this->heap().reallocate(b, 8), AllocError::kCorrupted, b);
+    this->expect_refused(b, AllocError::kCorrupted, false);
+    std::memcpy(past, saved, span);
+  }
+  EXPECT_TRUE(valid(this->heap()));
 }
 
 TYPED_TEST(DebugUp, OneByteOverflowIsReported) {
