@@ -71,8 +71,9 @@ class MallocAdapter {
   void* allocate(std::size_t size) { return std::malloc(size); }
   /// memalign (glibc's aligned allocation without aligned_alloc's size rule).
   void* allocate_aligned(std::size_t size, std::size_t align) { return memalign(align, size); }
-  /// std::realloc.
-  void* reallocate(void* p, std::size_t, std::size_t new_size) { return std::realloc(p, new_size); }
+  /// std::realloc, asked for at least 1 byte: glibc's realloc(p, 0) frees p and returns nullptr, where a trace's
+  /// "r ID 0" (BasicHeap::reallocate(p, 0), recorded by RecordingHeap) keeps the block live, as the other rows do.
+  void* reallocate(void* p, std::size_t, std::size_t new_size) { return std::realloc(p, new_size == 0 ? 1 : new_size); }
   /// std::free.
   void free(void* p, std::size_t, std::size_t = 0) { std::free(p); }
   /// glibc's chunk header (one size_t) plus what malloc_usable_size adds over the request.

@@ -232,7 +232,9 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
     }
   }
   // noenhanced: titles are plain text (a trace named a_b.trace must not print b as a subscript).
-  std::FILE* gp = popen("gnuplot", "w");
+  // gnuplot's standard output goes nowhere: where it cannot open an output file it writes the image there instead,
+  // and a caller's standard output is its report (replay > report.md). Its errors still reach standard error.
+  std::FILE* gp = popen("exec gnuplot >/dev/null", "w");
   if (gp == nullptr) return "cannot run gnuplot (apt-get install gnuplot-nox, or run through ./bazelw)";
   const std::size_t n = panels.size();
   const double kib = static_cast<double>(s.row_bytes() * s.rows) / 1024;

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -297,7 +299,9 @@ void draw_maps(const std::vector<const AllocatorEntry*>& allocators, const std::
     if (r.allocator->map != nullptr && r.detail.footprint) span = std::max(span, *r.detail.footprint);
   }
   if (span == 0) {
-    std::fprintf(stderr, "replay: no heap composition selected: no heap map\n");
+    std::fprintf(stderr,
+                 "replay: no heap map: no composition with a map (every one but glibc) allocated anything (an arena "
+                 "too small for the trace's first requests?)\n");
     return;
   }
   span = span + span / 50;
@@ -372,6 +376,23 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "replay: %s: the trace has no events\n", opt.trace.c_str());
     return 1;
   }
+  // The heap maps' files are checked before minutes of replay, as open_output checks other tools' outputs: gnuplot
+  // that cannot open its output writes the image to standard output, into the report. A prefix given and not
+  // writable stops the run; the default one (next to the trace, whose directory may be read-only) only drops the maps.
+  std::string prefix = opt.heap_map ? *opt.heap_map : opt.trace + ".heap_map";
+  for (const std::string& png : {prefix + ".png", prefix + "_peak.png"}) {
+    if (prefix.empty()) break;
+    std::FILE* f = opt.heap_map ? open_output("replay", "--heap_map", png) : std::fopen(png.c_str(), "ae");
+    if (f != nullptr) {
+      std::fclose(f);
+    } else if (opt.heap_map) {
+      return 2;  // open_output said why
+    } else {
+      std::fprintf(stderr, "replay: no heap map: cannot write %s: %s (--heap_map=PREFIX writes it elsewhere)\n",
+                   png.c_str(), std::strerror(errno));
+      prefix.clear();
+    }
+  }
 
   Machine m = measure_machine();
   print_machine(m, "replay", opt.quick ? "; QUICK MODE" : "");
@@ -408,7 +429,6 @@ int run(int argc, char** argv) {
   print_recommendation(rows, sizing, t, m.ticks_per_ns);
   std::fflush(stdout);
 
-  const std::string prefix = opt.heap_map ? *opt.heap_map : opt.trace + ".heap_map";
   if (!prefix.empty())
     draw_maps(allocators, rows, t, region, region.first(arena_bytes), prefix, trace_name, opt.cap_seconds, progress);
 

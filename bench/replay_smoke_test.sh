@@ -2,7 +2,8 @@
 # Smoke test of //bench:replay (no timing is asserted): a quick replay of a trace fit_compare writes (workload e)
 # prints its table with the rows asked for and exits 0; an option value that is not what the option takes (an arena
 # of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
-# refused with the reason.
+# refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an unwritable --heap_map
+# is refused before the replay.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
@@ -24,6 +25,23 @@ for bad in --arena=10MB --arena=0 --arena=-1 --cap=-5 --cap=abc --reps=abc --rep
   grep -q "^replay: $bad: not " "$TEST_TMPDIR/out" || fail "$bad: $(head -1 "$TEST_TMPDIR/out")"
   grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "$bad: the replay ran anyway"
 done
+
+# A block reallocated to 0 bytes stays live (BasicHeap::reallocate(p, 0), recorded by RecordingHeap as "r ID 0"):
+# every row replays it, glibc's too (whose realloc(p, 0) frees p).
+printf 'nostd-trace 1\na 1 100\nr 1 0\na 2 0\nr 2 0\nf 1\nf 2\nend 6\n' >"$TEST_TMPDIR/r0.txt"
+"$replay" "$TEST_TMPDIR/r0.txt" --quick --no_sizing --heap_map= --allocators==seg/compact,=glibc >"$TEST_TMPDIR/out" \
+  2>&1 || fail "a reallocate to 0 bytes: exit $?: $(grep -v '^|' "$TEST_TMPDIR/out" | tail -3)"
+grep -q '^| glibc | ' "$TEST_TMPDIR/out" || fail "a reallocate to 0 bytes: no glibc row"
+
+# A heap map prefix that cannot be written is refused with the reason before the replay runs, exit 2; nothing of an
+# image reaches the report.
+status=0
+"$replay" "$trace" --quick --no_sizing --heap_map="$TEST_TMPDIR/no/such/dir/m" --allocators==glibc \
+  >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?
+[[ "$status" == 2 ]] || fail "an unwritable --heap_map: exit $status, expected 2"
+grep -q "^replay: --heap_map: cannot write .*no/such/dir/m.png: No such file or directory" "$TEST_TMPDIR/err" ||
+  fail "an unwritable --heap_map: $(head -2 "$TEST_TMPDIR/err")"
+grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "an unwritable --heap_map: the replay ran anyway"
 
 status=0
 "$replay" "$TEST_TMPDIR/missing.trace" --quick >"$TEST_TMPDIR/out" 2>&1 || status=$?

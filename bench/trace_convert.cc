@@ -3,6 +3,7 @@
 // hosted recorder writes (record/raw_trace.h) into either. The output form is the other one (raw: binary) unless
 // --to=text or --to=binary says; `--check IN` only validates. Bad input: the error names the byte offset
 // (and line), exit status 1, and nothing is written.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
     const std::string_view arg = argv[i];
     if (arg == "--to=text" || arg == "--to=binary") {
       to = arg.substr(5);
+    } else if (arg.starts_with("--to=")) {
+      std::fprintf(stderr, "trace_convert: %s: not text or binary (see --help)\n", argv[i]);
+      return 2;
     } else if (arg == "--check") {
       check = true;
     } else if (arg == "-h" || arg == "--help") {
@@ -87,7 +91,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!write_file(paths[1].c_str(), *out)) {
-    std::fprintf(stderr, "trace_convert: cannot write %s\n", names[1]);
+    std::fprintf(stderr, "trace_convert: cannot write %s: %s\n", names[1], std::strerror(errno));
     return 1;
   }
   std::fprintf(stderr, "trace_convert: %s (%s, %zu bytes) -> %s (%s, %zu bytes)\n", names[0], from_name, in->size(),

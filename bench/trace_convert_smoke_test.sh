@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of //bench:trace_convert's command line: a text trace written by hand converts to binary and back
 # byte-exact, --check validates, --help prints the usage on stdout and exits 0, and every kind of bad input gets one
-# line on stderr (unknown option, a third file, no file: exit 2; a corrupt trace: its byte offset, exit 1).
+# line on stderr (unknown option or --to= value, a third file, no file: exit 2; a corrupt trace: its byte offset, and an
+# output that cannot be written: the reason, exit 1).
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 convert="$1"
@@ -25,7 +26,8 @@ one_line() {
   lines="$(wc -l <"$dir/refused.err")"
   [[ "$lines" == 1 ]] || fail "${*:3}: $lines lines on stderr, expected 1: $(head -3 "$dir/refused.err")"
 }
-one_line "unknown option --to=raw (see --help)" "$convert" --to=raw "$dir/t.bin" "$dir/x"
+one_line "--to=raw: not text or binary (see --help)" "$convert" --to=raw "$dir/t.bin" "$dir/x"
+one_line "unknown option --from=text (see --help)" "$convert" --from=text "$dir/t.bin" "$dir/x"
 one_line "unexpected argument" "$convert" "$dir/t.bin" "$dir/x" "$dir/y"
 one_line "expected IN and OUT" "$convert" "$dir/t.bin"
 one_line "expected one file" "$convert" --check
@@ -37,4 +39,11 @@ status=0
 [[ "$status" == 1 ]] || fail "corrupt trace: exit $status, expected 1"
 grep -qF "byte" "$dir/bad.err" || fail "corrupt trace: no byte offset: $(head -2 "$dir/bad.err")"
 [[ ! -e "$dir/bad.bin" ]] || fail "corrupt trace: an output file was written"
+
+# An output that cannot be written: the reason, exit 1.
+status=0
+"$convert" "$dir/t.txt" "$dir/no/such/dir/t.bin" 2>"$dir/nodir.err" || status=$?
+[[ "$status" == 1 ]] || fail "unwritable output: exit $status, expected 1"
+grep -qF "cannot write $dir/no/such/dir/t.bin: No such file or directory" "$dir/nodir.err" ||
+  fail "unwritable output: $(head -2 "$dir/nodir.err")"
 finish
