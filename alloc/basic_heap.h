@@ -269,9 +269,12 @@ class BasicHeap {
   /// kInvalidPointer: the word before it is poison, as the header of a block freed and merged into its predecessor
   /// is, and the heap keeps no record of where freed blocks began. (Into a live block whose payload holds the
   /// pattern it is kInvalidPointer: a walk of the region, on that path only, finds the block around it.)
-  /// The check is O(1): it reads the block's tags and those of the neighbours a free would merge with. An interior
-  /// pointer into payload bytes that forge a whole consistent block with consistent neighbours would pass it below
-  /// HardenedChecks; `validate()` is the complete check.
+  /// The check is O(1): it reads the block's tags and those of the neighbours a free would merge with; on two fault
+  /// paths only it walks the region's blocks (O(blocks)) to tell an interior pointer from a damaged block: from
+  /// HardenedChecks on, a check word that fails with tags that disagree (an overrun block is kCorrupted, a word
+  /// in a live payload that reads as a used header is kInvalidPointer), and from DebugChecks on a poisoned header
+  /// (above). An interior pointer into payload bytes that forge a whole consistent block with consistent neighbours
+  /// would pass it below HardenedChecks; `validate()` is the complete check.
   [[nodiscard]] Result<void> try_deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return {};
     Guard guard(lock_, regions_);
@@ -1677,9 +1680,9 @@ class BasicHeap {
       // Under DebugChecks a freed block's header that merged into its predecessor is poison now: still a double free,
       // unless the word lies inside a used block (a payload holding the pattern: an interior pointer).
       if constexpr (kDebugLevel) {
-        if (internal::unchecked_find_other(block, Tags::kHeaderSize, DebugPatterns::kFreed) == nullptr &&
-            !inside_used_block(block, region)) {
-          return fail(AllocError::kDoubleFree);
+        if (internal::unchecked_find_other(block, Tags::kHeaderSize, DebugPatterns::kFreed) == nullptr) {
+          const std::byte* const around = block_around(block, region);
+          if (around == nullptr || !Tags::used(around)) return fail(AllocError::kDoubleFree);
         }
       }
       return fail(AllocError::kInvalidPointer);
@@ -1689,9 +1692,15 @@ class BasicHeap {
     // FullTags' footer) into the successor's header, and is kCorrupted at this block whatever bytes it wrote (zeros
     // clear the successor's "previous is used" bit) and from every entry point, whether the neighbours are checked
     // here (try_deallocate, reallocate, -Os) or as a free merges them (merge_free<true>), after this check. The size
-    // is plausible, so the trailer lies inside the region.
+    // is plausible, so the trailer lies inside the region. With tags that disagree the word before `p` may be no
+    // header at all (an interior pointer into a payload holding a plausible used-looking word): the walk of the
+    // region, on that fault path only, tells a damaged block (one starts at `block`) from such a pointer.
     if constexpr (kHardenedLevel) {
-      if (used_block_fault(block).why != nullptr) return fail(AllocError::kCorrupted);
+      if (used_block_fault(block).why != nullptr) {
+        const bool agree = Tags::prev_used(block + size) && Tags::check(block) == nullptr;
+        return fail(agree || block_around(block, region) == block ? AllocError::kCorrupted
+                                                                  : AllocError::kInvalidPointer);
+      }
     }
     if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return fail(AllocError::kInvalidPointer);
     if constexpr (kCaching) {
@@ -1706,17 +1715,19 @@ class BasicHeap {
     return block;
   }
 
-  // True when `p` lies inside a used block of `region`, past its start: the walk of the region's blocks that tells an
-  // interior pointer into a payload holding DebugChecks' free pattern from a freed block's merged header (in a free
-  // block). O(blocks), on that fault path only; a size that is not plausible ends the walk with false.
-  [[gnu::cold]] static bool inside_used_block(const std::byte* p, const RegionHeader* region) noexcept {
-    for (const std::byte* block = region->first; block < p;) {
+  // The block of `region` that holds `p` (its start: `p` itself when a block starts there), found by walking the
+  // region's blocks from the first; nullptr when a size met on the way is not plausible. O(blocks), for two fault
+  // paths only: DebugChecks' poisoned header (a freed block merged away, or an interior pointer into a live payload
+  // holding the pattern) and HardenedChecks' check word with tags that disagree (a block overrun through its
+  // trailer, or an interior pointer). `p` lies in the region's payload range.
+  [[gnu::cold]] static const std::byte* block_around(const std::byte* p, const RegionHeader* region) noexcept {
+    for (const std::byte* block = region->first; block <= p;) {
       const std::size_t size = Tags::size(block);
-      if (!plausible_size(size, static_cast<std::size_t>(region->end - block))) return false;
-      if (p < block + size) return Tags::used(block);
+      if (!plausible_size(size, static_cast<std::size_t>(region->end - block))) return nullptr;
+      if (p < block + size) return block;
       block += size;
     }
-    return false;
+    return nullptr;
   }
 
   // The free neighbours of used block `block` (in `region`) that a free would merge with: plausible sizes, and tags

@@ -295,13 +295,19 @@ void draw_maps(const std::vector<const AllocatorEntry*>& allocators, const std::
                const std::string& trace_name, double cap_seconds, Progress& progress) {
   // One address scale for every panel: the most memory any heap touched, so the panels compare directly.
   std::size_t span = 0;
+  bool mapped = false;
   for (const Row& r : rows) {
+    mapped = mapped || r.allocator->map != nullptr;
     if (r.allocator->map != nullptr && r.detail.footprint) span = std::max(span, *r.detail.footprint);
+  }
+  if (!mapped) {
+    std::fprintf(stderr, "replay: no heap map: none of the selected rows is a heap composition (glibc has none)\n");
+    return;
   }
   if (span == 0) {
     std::fprintf(stderr,
-                 "replay: no heap map: no composition with a map (every one but glibc) allocated anything (an arena "
-                 "too small for the trace's first requests?)\n");
+                 "replay: no heap map: no heap composition allocated anything (an arena too small for the trace's "
+                 "first requests?)\n");
     return;
   }
   span = span + span / 50;
@@ -382,9 +388,11 @@ int run(int argc, char** argv) {
   std::string prefix = opt.heap_map ? *opt.heap_map : opt.trace + ".heap_map";
   for (const std::string& png : {prefix + ".png", prefix + "_peak.png"}) {
     if (prefix.empty()) break;
+    const bool existed = access(png.c_str(), F_OK) == 0;
     std::FILE* f = opt.heap_map ? open_output("replay", "--heap_map", png) : std::fopen(png.c_str(), "ae");
     if (f != nullptr) {
       std::fclose(f);
+      if (!existed) std::remove(png.c_str());  // a run that draws no map leaves no empty image
     } else if (opt.heap_map) {
       return 2;  // open_output said why
     } else {

@@ -43,6 +43,13 @@ grep -q "^replay: --heap_map: cannot write .*no/such/dir/m.png: No such file or 
   fail "an unwritable --heap_map: $(head -2 "$TEST_TMPDIR/err")"
 grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "an unwritable --heap_map: the replay ran anyway"
 
+# The default heap map (next to the trace) when no row can draw one: a line saying why, and no empty image left.
+"$replay" "$trace" --quick --no_sizing --allocators==glibc >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" ||
+  fail "glibc alone: exit $?"
+grep -q "^replay: no heap map: none of the selected rows is a heap composition" "$TEST_TMPDIR/err" ||
+  fail "glibc alone: $(grep heap "$TEST_TMPDIR/err")"
+[[ ! -e "$trace.heap_map.png" && ! -e "$trace.heap_map_peak.png" ]] || fail "glibc alone: an empty heap map was left"
+
 status=0
 "$replay" "$TEST_TMPDIR/missing.trace" --quick >"$TEST_TMPDIR/out" 2>&1 || status=$?
 [[ "$status" != 0 ]] || fail "a missing trace: exit 0"

@@ -287,6 +287,26 @@ TYPED_TEST(HardenedUp, OverflowThroughCheckWordIntoFreeNeighbourIsCorrupted) {
   EXPECT_TRUE(valid(this->heap()));
 }
 
+TYPED_TEST(HardenedUp, InteriorPointerAfterAUsedLookingWordIsInvalidPointer) {
+  // The word before an interior pointer reads as a used header of plausible size, followed by zeros (so neither the
+  // successor's "previous is used" bit nor FullTags' footer agrees): its check word fails as an overrun block's
+  // does, and the walk on that fault path tells the two apart: no block starts there, so kInvalidPointer. (A review
+  // found kCorrupted here once the check word came first; a payload's small odd counts make such words.)
+  using TheHeap = typename TypeParam::Heap;
+  using Tags = typename TheHeap::Tags;
+  std::byte* b = this->block(1);
+  std::memset(b, 0, Misuse<TypeParam>::kSize);
+  std::byte* interior = b + 2 * TheHeap::kGranule;
+  std::byte* word = interior - Tags::kHeaderSize;
+  Tags::make_used(word, TheHeap::kMinBlockSize, true, false);
+  std::memset(interior, 0, static_cast<std::size_t>(b + Misuse<TypeParam>::kSize - interior));  // FullTags' footer too
+  ASSERT_TRUE(Tags::used(word));
+  EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
+  EXPECT_FAULT((void)this->heap().reallocate(interior, 8), AllocError::kInvalidPointer, interior);
+  this->expect_refused(interior, AllocError::kInvalidPointer);
+  fill(b, Misuse<TypeParam>::kSize, 2);  // as SetUp left it, for TearDown's check
+}
+
 TYPED_TEST(DebugUp, OneByteOverflowIsReported) {
   // Requested 96 bytes: byte 96 is a canary whatever the rounding, and usable_size is exactly the request.
   std::byte* b = this->block(1);

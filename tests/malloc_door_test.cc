@@ -225,19 +225,15 @@ TEST(MallocDoor, PosixMemalignRejectsBadAlignmentWithoutTouchingOutput) {
   expect_valid();
 }
 
-// POSIX: posix_memalign reports through its return value and free never fails; neither may leave the errno of a
-// system call the door made on the way (a huge block's refused mmap, its munmap).
-TEST(MallocDoor, PosixMemalignAndFreeLeaveErrnoAlone) {
+// POSIX: posix_memalign reports through its return value and leaves errno alone, also when a system call the door
+// made on the way failed (a huge block's refused mmap). (free keeps errno around its munmap and madvise too; those
+// do not fail on the door's own mappings, so no test here could see it.)
+TEST(MallocDoor, PosixMemalignLeavesErrnoAlone) {
   void* p = reinterpret_cast<void*>(0x1234);
   errno = 12345;
   EXPECT_EQ(posix_memalign(&p, 16, opaque_size(std::size_t{1} << 50)), ENOMEM);  // mmap refuses this huge block
   EXPECT_EQ(errno, 12345);
   EXPECT_EQ(p, reinterpret_cast<void*>(0x1234));
-  ASSERT_EQ(posix_memalign(&p, 64, opaque_size(std::size_t{4} << 20)), 0);  // a huge block: free unmaps it
-  EXPECT_EQ(errno, 12345);
-  errno = 12345;
-  std::free(p);
-  EXPECT_EQ(errno, 12345);
   expect_valid();
 }
 
