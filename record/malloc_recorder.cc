@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -76,6 +77,52 @@ __attribute__((tls_model("initial-exec"))) thread_local ThreadBuffer* t_buffer =
 void say(const char* msg) {
   const ssize_t r = write(STDERR_FILENO, msg, std::strlen(msg));
   (void)r;
+}
+
+// The English description of errno value `err`. strerrordesc_np returns a constant string; strerror translates
+// through gettext, which may allocate, and this runs inside malloc.
+const char* error_text(int err) {
+  const char* text = strerrordesc_np(err);
+  return text != nullptr ? text : "unknown error";
+}
+
+// What a file of mode `mode` is when it is not a regular file, for a message ("... is not a regular file (KIND)").
+const char* file_kind(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFLNK:
+      return "a symbolic link, which the recorder does not follow: name its target";
+    case S_IFDIR:
+      return "a directory";
+    case S_IFCHR:
+      return "a character device";
+    case S_IFBLK:
+      return "a block device";
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFSOCK:
+      return "a socket";
+    default:
+      return "a file of an unknown type";
+  }
+}
+
+// Whether something other than a regular file is at `path` (a device, FIFO, socket, directory or symbolic link,
+// not followed), with its mode in `mode`. Nothing there, or a path that cannot be examined, is not: creating the part
+// file next to it then decides.
+bool names_other_than_regular_file(const char* path, mode_t& mode) {
+  struct stat st {};
+  if (lstat(path, &st) != 0 || S_ISREG(st.st_mode)) return false;
+  mode = st.st_mode;
+  return true;
+}
+
+// Says why the part file cannot be created (errno `err`), naming it and the path it stands for.
+void say_cannot_create(int err) {
+  static char msg[2 * sizeof g_path + 200];  // static: this runs inside malloc, on the caller's stack
+  std::snprintf(msg, sizeof msg,
+                "nostd-alloc: cannot create the trace file for NOSTD_ALLOC_TRACE=%s (%s: %s); not recording\n", g_path,
+                g_part_path, error_text(err));
+  say(msg);
 }
 
 void write_all(int fd, const void* data, std::size_t bytes) {
@@ -262,19 +309,21 @@ bool run_start_of_ancestors(const char* trace, timespec& out) {
   return true;
 }
 
-// The number of calls in the finished raw trace at `path` (its end record's count), or -1 when there is no file
-// there, it is not a whole raw trace, or it was written before this run started (a trace left by an earlier run, not
-// by a process of this one): the name may then be taken.
+// The number of calls in the finished raw trace at `path` (its end record's count), or -1 when there is no regular
+// file there, it is not a whole raw trace, or it was written before this run started (a trace left by an earlier run,
+// not by a process of this one): the name may then be taken. It never blocks: a FIFO put at `path` opens at once
+// (O_NONBLOCK; a plain read-only open waits for a writer, which hung the program at exit), a symbolic link is not
+// followed, and only a regular file is read.
 std::int64_t calls_in_finished_trace(const char* path) {
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return -1;
   std::int64_t calls = -1;
   char magic[8];
   RawChunkHeader end{};
   struct stat st {};
-  const bool this_run =
-      fstat(fd, &st) == 0 && (st.st_mtim.tv_sec > g_run_start.tv_sec ||
-                              (st.st_mtim.tv_sec == g_run_start.tv_sec && st.st_mtim.tv_nsec >= g_run_start.tv_nsec));
+  const bool this_run = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                        (st.st_mtim.tv_sec > g_run_start.tv_sec ||
+                         (st.st_mtim.tv_sec == g_run_start.tv_sec && st.st_mtim.tv_nsec >= g_run_start.tv_nsec));
   const off_t size = lseek(fd, 0, SEEK_END);
   if (this_run && size >= static_cast<off_t>(sizeof magic + sizeof end) &&
       pread(fd, magic, sizeof magic, 0) == sizeof magic && is_raw_trace(magic, sizeof magic) &&
@@ -295,7 +344,7 @@ std::int64_t calls_in_finished_trace(const char* path) {
     fd = open(g_part_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
       g_open_failed = true;
-      say("nostd-alloc: cannot create the trace file NOSTD_ALLOC_TRACE names; not recording\n");
+      say_cannot_create(errno);
       internal::g_recording.store(false, std::memory_order_relaxed);
     } else {
       write_all(fd, kRawMagic.data(), kRawMagic.size());
@@ -399,10 +448,21 @@ bool malloc_recorder_start(const char* path) {
   }
   g_path[o] = 0;
   std::snprintf(g_part_path, sizeof g_part_path, "%s.%d.part", g_path, static_cast<int>(getpid()));
+  // The finished trace is renamed onto PATH, which replaces whatever is there: a device (/dev/null, /dev/full), a
+  // FIFO or a symbolic link there would become a regular file. Only a regular file or nothing is recorded to; for
+  // anything else the program runs unrecorded, and nothing is created.
+  static char msg[sizeof g_path + 200];  // static: this runs inside malloc (the drop-in's start), on its stack
+  mode_t mode = 0;
+  if (names_other_than_regular_file(g_path, mode)) {
+    std::snprintf(msg, sizeof msg, "nostd-alloc: NOSTD_ALLOC_TRACE=%s is not a regular file (%s); not recording\n",
+                  g_path, file_kind(mode));
+    say(msg);
+    return false;
+  }
   // Fail now, not at the first flush, when the directory does not take files: create the part file and remove it.
   const int probe = open(g_part_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (probe < 0) {
-    say("nostd-alloc: cannot create the trace file NOSTD_ALLOC_TRACE names; not recording\n");
+    say_cannot_create(errno);
     return false;
   }
   close(probe);
@@ -475,6 +535,17 @@ void malloc_recorder_stop() {
   // it. ("%p" in the name keeps every process's trace; two processes finishing at the same moment may still both take
   // the name, and the later rename wins.)
   static char msg[2 * sizeof g_path + 300];  // static: no large stack frame inside a destructor
+  // Something other than a regular file put at PATH while the program ran (start refuses one that was there) is left
+  // alone, as start would have: the rename would replace it.
+  mode_t mode = 0;
+  if (names_other_than_regular_file(g_path, mode)) {
+    std::snprintf(msg, sizeof msg,
+                  "nostd-alloc: NOSTD_ALLOC_TRACE=%s is no longer a regular file (%s); the raw trace of %llu calls "
+                  "is left as %s\n",
+                  g_path, file_kind(mode), static_cast<unsigned long long>(events), g_part_path);
+    say(msg);
+    return;
+  }
   const std::int64_t named_calls = calls_in_finished_trace(g_path);
   if (named_calls >= 0 && events < static_cast<std::uint64_t>(named_calls)) {
     unlink(g_part_path);

@@ -6,7 +6,10 @@
 # call of the program recorded (2 threads × 1000 pairs, reallocs, the aligned block, calloc), "%p" expanded to the
 # process id, the name keeping the larger trace when a wrapper (timeout) or a later process of the run (one that
 # starts after the larger trace was written) records under it too, a later run replacing it,
-# and no file at all when NOSTD_ALLOC_TRACE is unset.
+# and no file at all when NOSTD_ALLOC_TRACE is unset. When it names something that is not a regular file (a FIFO, a
+# device node, a symbolic link, a directory), the program runs unrecorded to its usual end, says so in one line
+# naming the path, and leaves it as it was; a name whose part file cannot be created is refused with the path and
+# the reason.
 set -euo pipefail
 program="$(realpath "$2")"
 convert="$(realpath "$3")"
@@ -117,9 +120,76 @@ check() {
   [[ -z "$(ls -A "$dir/off")" ]] || fail "files were written with NOSTD_ALLOC_TRACE unset"
 }
 
+# refused PRELOAD PATH KIND [COMMAND...]: recording to PATH, which is not a regular file, is refused: COMMAND (the
+# program by default) finishes within the timeout with its usual output and status, stderr is the one line naming
+# PATH and saying it is KIND, and no part file is created next to it. (Before, the finished trace was renamed onto
+# PATH, replacing a device node or a symbolic link with a regular file, and a FIFO hung the program at exit.)
+refused() {
+  local preload="$1" path="$2" kind="$3"
+  shift 3
+  local cmd=("$@") expected_status=0 status=0
+  if [[ ${#cmd[@]} == 0 ]]; then
+    cmd=("$program")
+  else
+    expected_status="${cmd[0]}"
+    cmd=("${cmd[@]:1}")
+  fi
+  local err="$path.stderr"
+  out="$(timeout 10 env LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$path" "${cmd[@]}" 2>"$err")" || status=$?
+  [[ "$status" == "$expected_status" ]] ||
+    fail "$kind: exit status $status, expected $expected_status (124: the timeout, the program hung)"
+  [[ "${cmd[0]}" != "$program" || "$out" == done ]] || fail "$kind: the program's output changed: $out"
+  [[ "$(cat "$err")" == "nostd-alloc: NOSTD_ALLOC_TRACE=$path is not a regular file ($kind); not recording" ]] ||
+    fail "$kind: expected one line naming $path on stderr, got: $(cat "$err")"
+  shopt -s nullglob
+  local parts=("$path".*.part)
+  [[ ${#parts[@]} == 0 ]] || fail "$kind: part files were created: ${parts[*]}"
+}
+
+check_not_regular() {
+  local preload="$1"
+  local dir="$tmp/$2/odd"
+  mkdir -p "$dir"
+  mkfifo "$dir/fifo"
+  refused "$preload" "$dir/fifo" "a FIFO"
+  refused "$preload" "$dir/fifo" "a FIFO" 3 bash -c 'exit 3'
+  [[ -p "$dir/fifo" ]] || fail "a FIFO: it is no longer a FIFO"
+  # A device node of our own (as /dev/null: major 1, minor 3), never the system's.
+  if mknod "$dir/null" c 1 3 2>"$dir/mknod.stderr"; then
+    refused "$preload" "$dir/null" "a character device"
+    [[ -c "$dir/null" && "$(stat -c %t:%T "$dir/null")" == 1:3 ]] || fail "a device node was replaced: $(ls -l "$dir/null")"
+  else
+    echo "SKIP: the device node case (mknod is not permitted here: $(cat "$dir/mknod.stderr"))"
+  fi
+  printf keep >"$dir/target"
+  ln -s target "$dir/link"
+  refused "$preload" "$dir/link" "a symbolic link, which the recorder does not follow: name its target"
+  [[ -L "$dir/link" && "$(readlink "$dir/link")" == target ]] || fail "a symbolic link was replaced: $(ls -l "$dir/link")"
+  [[ "$(cat "$dir/target")" == keep ]] || fail "a symbolic link's target was changed"
+  ln -s absent "$dir/dangling"
+  refused "$preload" "$dir/dangling" "a symbolic link, which the recorder does not follow: name its target"
+  [[ -L "$dir/dangling" && ! -e "$dir/absent" ]] || fail "a dangling symbolic link was replaced or followed"
+  mkdir "$dir/directory"
+  refused "$preload" "$dir/directory" "a directory"
+  [[ -z "$(ls -A "$dir/directory")" ]] || fail "a directory: files were written into it"
+  # A FIFO put at the name while the program runs: the rename at exit would replace it, so the trace is left as its
+  # part file, and saying so must not block (it read the name's trace with a blocking open).
+  local status=0
+  timeout 10 env LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/late" bash -c 'mkfifo "$0"; true' "$dir/late"     2>"$dir/late.stderr" || status=$?
+  [[ "$status" == 0 ]] || fail "a FIFO made while recording: exit status $status (124: the program hung)"
+  [[ -p "$dir/late" ]] || fail "a FIFO made while recording was replaced"
+  grep -qE "^nostd-alloc: NOSTD_ALLOC_TRACE=$dir/late is no longer a regular file \(a FIFO\); the raw trace of [0-9]+ calls is left as $dir/late\.[0-9]+\.part\$"     "$dir/late.stderr" || fail "a FIFO made while recording: no message ($(cat "$dir/late.stderr"))"
+  # A part file that cannot be created: the line names the path and the reason.
+  out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/missing/t.trace" "$program" 2>"$dir/missing.stderr")" ||
+    fail "a name in a missing directory: the program failed"
+  [[ "$out" == done ]] || fail "a name in a missing directory: the program's output changed: $out"
+  grep -qxE "nostd-alloc: cannot create the trace file for NOSTD_ALLOC_TRACE=$dir/missing/t\.trace \($dir/missing/t\.trace\.[0-9]+\.part: No such file or directory\); not recording"     "$dir/missing.stderr" || fail "a name in a missing directory: the line lacks the path or the reason ($(cat "$dir/missing.stderr"))"
+}
+
 for k in 0 1; do
   echo "--- ${preloads[$k]}"
   check "${preloads[$k]}" "run$k"
+  check_not_regular "${preloads[$k]}" "run$k"
 done
 echo "$failures failure(s)"
 [[ "$failures" == 0 ]]
