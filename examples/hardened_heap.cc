@@ -36,8 +36,11 @@ constinit nostd::BasicHeap<nostd::BestFit, nostd::HardenedChecks<LogAndHalt>, no
 template <class Heap>
 void report(const char* name, const Heap& heap) {
   const nostd::HeapStats s = heap.stats();
-  std::printf("%-9s in use %5zu  free %5zu  overhead %4zu  live %zu  validate: %s\n", name, s.bytes_in_use,
-              s.bytes_free, s.overhead_bytes, s.live_allocations, heap.validate() ? "ok" : "FAILED");
+  // %lu with casts: newlib on the Cortex-M board has no C99 %zu (it printed "zu" and shifted the arguments).
+  std::printf("%-9s in use %5lu  free %5lu  overhead %4lu  live %lu  validate: %s\n", name,
+              static_cast<unsigned long>(s.bytes_in_use), static_cast<unsigned long>(s.bytes_free),
+              static_cast<unsigned long>(s.overhead_bytes), static_cast<unsigned long>(s.live_allocations),
+              heap.validate() ? "ok" : "FAILED");
 }
 
 }  // namespace
@@ -52,7 +55,8 @@ int main(int argc, char** argv) {
   }
   auto* name = static_cast<char*>(*g_debug_heap.allocate(6));
   std::memcpy(name, "sensor", 6);  // exactly the 6 bytes asked for
-  std::printf("usable_size under DebugChecks is the request: %zu\n", g_debug_heap.usable_size(name));
+  std::printf("usable_size under DebugChecks is the request: %lu\n",
+              static_cast<unsigned long>(g_debug_heap.usable_size(name)));
   void* packets[8];
   for (void*& p : packets) p = *g_hardened_heap.allocate(100);
   report("debug", g_debug_heap);
