@@ -175,15 +175,18 @@ check_not_regular() {
   # A FIFO put at the name while the program runs: the rename at exit would replace it, so the trace is left as its
   # part file, and saying so must not block (it read the name's trace with a blocking open).
   local status=0
-  timeout 10 env LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/late" bash -c 'mkfifo "$0"; true' "$dir/late"     2>"$dir/late.stderr" || status=$?
+  timeout 10 env LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/late" bash -c 'mkfifo "$0"; true' "$dir/late" \
+    2>"$dir/late.stderr" || status=$?
   [[ "$status" == 0 ]] || fail "a FIFO made while recording: exit status $status (124: the program hung)"
   [[ -p "$dir/late" ]] || fail "a FIFO made while recording was replaced"
-  grep -qE "^nostd-alloc: NOSTD_ALLOC_TRACE=$dir/late is no longer a regular file \(a FIFO\); the raw trace of [0-9]+ calls is left as $dir/late\.[0-9]+\.part\$"     "$dir/late.stderr" || fail "a FIFO made while recording: no message ($(cat "$dir/late.stderr"))"
+  grep -qE "^nostd-alloc: NOSTD_ALLOC_TRACE=$dir/late is no longer a regular file \(a FIFO\); the raw trace of [0-9]+ calls is left as $dir/late\.[0-9]+\.part\$" \
+    "$dir/late.stderr" || fail "a FIFO made while recording: no message ($(cat "$dir/late.stderr"))"
   # A part file that cannot be created: the line names the path and the reason.
   out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/missing/t.trace" "$program" 2>"$dir/missing.stderr")" ||
     fail "a name in a missing directory: the program failed"
   [[ "$out" == done ]] || fail "a name in a missing directory: the program's output changed: $out"
-  grep -qxE "nostd-alloc: cannot create the trace file for NOSTD_ALLOC_TRACE=$dir/missing/t\.trace \($dir/missing/t\.trace\.[0-9]+\.part: No such file or directory\); not recording"     "$dir/missing.stderr" || fail "a name in a missing directory: the line lacks the path or the reason ($(cat "$dir/missing.stderr"))"
+  grep -qxE "nostd-alloc: cannot create the trace file for NOSTD_ALLOC_TRACE=$dir/missing/t\.trace \($dir/missing/t\.trace\.[0-9]+\.part: No such file or directory\); not recording" \
+    "$dir/missing.stderr" || fail "a name in a missing directory: the line lacks the path or the reason ($(cat "$dir/missing.stderr"))"
 }
 
 for k in 0 1; do
