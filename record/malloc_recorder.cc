@@ -557,8 +557,12 @@ void malloc_recorder_stop() {
     return;
   }
   if (rename(g_part_path, g_path) != 0) {
-    say("nostd-alloc: cannot rename the finished trace to the name NOSTD_ALLOC_TRACE gives; it is left as "
-        "PATH.PID.part\n");
+    const int err = errno;
+    std::snprintf(msg, sizeof msg,
+                  "nostd-alloc: cannot rename the raw trace of %llu calls to NOSTD_ALLOC_TRACE=%s (%s: %s)%s\n",
+                  static_cast<unsigned long long>(events), g_path, g_part_path, error_text(err),
+                  err == ENOENT ? "" : "; it is left under that name");
+    say(msg);
     return;
   }
   const std::uint64_t lost = g_lost_threads.load();

@@ -9,7 +9,7 @@
 # and no file at all when NOSTD_ALLOC_TRACE is unset. When it names something that is not a regular file (a FIFO, a
 # device node, a symbolic link, a directory), the program runs unrecorded to its usual end, says so in one line
 # naming the path, and leaves it as it was; a name whose part file cannot be created is refused with the path and
-# the reason.
+# the reason, and a part file that cannot be renamed at exit is named with the reason.
 set -euo pipefail
 program="$(realpath "$2")"
 convert="$(realpath "$3")"
@@ -187,6 +187,18 @@ check_not_regular() {
   [[ "$out" == done ]] || fail "a name in a missing directory: the program's output changed: $out"
   grep -qxE "nostd-alloc: cannot create the trace file for NOSTD_ALLOC_TRACE=$dir/missing/t\.trace \($dir/missing/t\.trace\.[0-9]+\.part: No such file or directory\); not recording" \
     "$dir/missing.stderr" || fail "a name in a missing directory: the line lacks the path or the reason ($(cat "$dir/missing.stderr"))"
+  # A part file removed while the program runs (after its first buffers were written to it): the rename at exit
+  # fails, and the line names both paths and the reason. (The system's python3: a version manager's shim starts
+  # processes of its own, whose smaller traces would take the name.)
+  mkdir "$dir/removed"
+  local python=/usr/bin/python3
+  [[ -x "$python" ]] || python=python3
+  LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/removed/t.trace" PYTHONMALLOC=malloc "$python" -c \
+    'import glob, os, sys; l = [str(i) for i in range(300000)]; [os.remove(f) for f in glob.glob(sys.argv[1])]' \
+    "$dir/removed/t.trace.*.part" 2>"$dir/removed.stderr" || fail "a part file removed while recording: the program failed"
+  grep -qxE "nostd-alloc: cannot rename the raw trace of [0-9]+ calls to NOSTD_ALLOC_TRACE=$dir/removed/t\.trace \($dir/removed/t\.trace\.[0-9]+\.part: No such file or directory\)" \
+    "$dir/removed.stderr" || fail "a part file removed while recording: the line lacks the paths or the reason ($(cat "$dir/removed.stderr"))"
+  [[ -z "$(ls "$dir/removed")" ]] || fail "a part file removed while recording: left $(ls "$dir/removed")"
 }
 
 for k in 0 1; do
