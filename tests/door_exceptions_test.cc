@@ -3,6 +3,7 @@
 // std::allocator and std::pmr resources do, and the container and heap are left as they were.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
@@ -12,6 +13,7 @@
 #include "alloc/adapt/heap_resource.h"
 #include "alloc/adapt/std_allocator.h"
 #include "alloc/alloc.h"
+#include "tests/door_without_exceptions.h"
 #include "tests/heap_test_util.h"
 
 #if !defined(__cpp_exceptions)
@@ -55,6 +57,37 @@ TEST(DoorExceptionsTest, HeapResourceThrowsBadAlloc) {
   EXPECT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().live_allocations, 1u);
 }
+
+#if GTEST_HAS_DEATH_TEST
+// A program may link code built with and without exceptions; the default handler is chosen where the door is
+// used, so the same StdAllocator and HeapResource types in tests/door_without_exceptions.cc abort while this file
+// throws. They used to be one inline function with two bodies, and the linker kept this file's: that code threw
+// through frames built without exceptions (or, with the other link order, this file aborted).
+TEST(DoorExceptionsDeathTest, CodeBuiltWithoutExceptionsStillAborts) {
+  auto owner = std::make_unique<TestHeap<DoorHeap>>();
+  DoorHeap& heap = owner->heap();
+  EXPECT_EXIT(
+      {
+        try {
+          static_cast<void>(allocate_ints_without_exceptions(heap, kTestHeapBytes));
+        } catch (const std::bad_alloc&) {
+        }
+      },
+      ::testing::KilledBySignal(SIGABRT), "");
+  EXPECT_EXIT(
+      {
+        try {
+          static_cast<void>(resource_allocate_without_exceptions(heap, 8, 3));
+        } catch (const std::bad_alloc&) {
+        }
+      },
+      ::testing::KilledBySignal(SIGABRT), "");
+  StdAllocator<int, DoorHeap> a(heap);
+  EXPECT_THROW(static_cast<void>(a.allocate(kTestHeapBytes)), std::bad_alloc) << "this file still throws";
+  EXPECT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().live_allocations, 0u);
+}
+#endif
 
 }  // namespace
 }  // namespace nostd::testing

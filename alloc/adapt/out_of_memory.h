@@ -39,10 +39,22 @@ concept OutOfMemoryHandler = requires(const OutOfMemory& failure) {
   H::on_out_of_memory(failure);
 };
 
+// The default handler's two forms are two types, one per inline namespace, named after the including translation
+// unit's exception mode: one inline function with a body per mode would break the one-definition rule in a program
+// that links code built with and without exceptions, and the linker would keep either body for both (code built
+// without exceptions then threw through frames that cannot unwind, or code built with them aborted). As two types,
+// `StdAllocator<T, Heap>` and `HeapResource<Heap>` are distinct instantiations on each side too.
+#if defined(__cpp_exceptions)
+inline namespace oom_throws {
+#else
+inline namespace oom_aborts {
+#endif
+
 /// The default handler. With exceptions enabled it throws `std::bad_alloc` (`std::bad_array_new_length` when the
 /// byte count overflowed), as `std::allocator` does; with exceptions disabled it calls `std::abort()`, as
 /// libstdc++'s `operator new` does then. It prints nothing (the library never prints): replace it to report.
-/// The choice is made where the door is instantiated, so code built with exceptions gets the throwing form.
+/// The choice is made where the door is instantiated, so code built with exceptions gets the throwing form, also
+/// in a program that links code built without them (see the inline namespace above).
 struct DefaultOutOfMemory {
   /// Throws or aborts; never returns.
   [[noreturn]] static void on_out_of_memory(const OutOfMemory& failure) {
@@ -55,6 +67,8 @@ struct DefaultOutOfMemory {
 #endif
   }
 };
+
+}  // namespace oom_throws / oom_aborts
 
 static_assert(OutOfMemoryHandler<DefaultOutOfMemory>);
 
