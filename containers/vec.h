@@ -103,10 +103,11 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   /// Takes `other`'s buffer and allocator; `other` is left empty with no buffer. Never allocates.
   constexpr Vec(Vec&& other) noexcept = default;
 
-  /// Destroys this vector's elements, frees its buffer, then takes `other`'s buffer and allocator.
+  /// Takes `other`'s buffer and allocator, then destroys this vector's former elements and frees its former buffer.
+  /// `other` may be owned by one of those elements (a subtree moved into its parent's place): it is emptied first.
   Vec& operator=(Vec&& other) noexcept requires std::is_copy_assignable_v<Alloc> {
     if (this != &other) {
-      truncate(0);
+      Vec former(std::move(*this));  // destroyed on leaving this block, after `other` has been taken
       Buffer::operator=(std::move(other));
     }
     return *this;

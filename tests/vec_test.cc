@@ -706,6 +706,37 @@ TEST_F(FullTest, VectorOfStrings) {
   ASSERT_TRUE(heap_ok());
 }
 
+/// A tree node that owns its children: moving a subtree into its parent's place assigns a vector from one that an
+/// element of the target owns.
+struct TreeNode {
+  Counted value;
+  Vec<std::unique_ptr<TreeNode>, FullTest::Alloc> kids;
+};
+
+TEST_F(FullTest, MoveAssignmentFromAVectorAnElementOwns) {
+  const std::size_t blocks = heap().stats().live_allocations;
+  TreeNode root{Counted(0), Vec<std::unique_ptr<TreeNode>, Alloc>(alloc())};
+  auto child = std::make_unique<TreeNode>(TreeNode{Counted(1), Vec<std::unique_ptr<TreeNode>, Alloc>(alloc())});
+  for (int i = 0; i < 3; ++i) {
+    auto grandchild =
+        std::make_unique<TreeNode>(TreeNode{Counted(10 + i), Vec<std::unique_ptr<TreeNode>, Alloc>(alloc())});
+    ASSERT_TRUE(child->kids.push_back(std::move(grandchild)));
+    ASSERT_TRUE(heap_ok());
+  }
+  const void* grandchildren = child->kids.data();
+  ASSERT_TRUE(root.kids.push_back(std::move(child)));
+  ASSERT_TRUE(heap_ok());
+
+  // The child, which owns the source, is destroyed by the assignment: its kids must be taken first.
+  root.kids = std::move(root.kids[0]->kids);
+  ASSERT_TRUE(heap_ok());
+  ASSERT_EQ(root.kids.size(), 3u);
+  EXPECT_EQ(root.kids.data(), grandchildren);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(root.kids[i]->value.value(), 10 + static_cast<int>(i));
+  EXPECT_EQ(heap().stats().live_allocations, blocks + 1) << "root's old buffer is freed; the grandchildren's is root's";
+  EXPECT_EQ(census().live(), 4) << "root and its three grandchildren";
+}
+
 // ---- Failed growth constructs nothing and leaves the arguments untouched (issue 10, case 3) ----------------------
 
 /// A copyable, trivially relocatable element whose copies and destructions are counted.
