@@ -24,8 +24,8 @@ namespace nostd {
 
 /// A request a standard-library door could not serve, as its out-of-memory handler receives it.
 struct OutOfMemory {
-  /// Bytes the door needs the request to hold; `kOverflowedBytes` when the byte count itself overflowed
-  /// `std::size_t` (an element count times the element size).
+  /// Bytes the door needs the request to hold; `kOverflowedBytes` when an element count is beyond the door's limit
+  /// (`StdAllocator::max_size()`: its byte count exceeds `PTRDIFF_MAX` or overflows `std::size_t`).
   static constexpr std::size_t kOverflowedBytes = std::numeric_limits<std::size_t>::max();
 
   AllocError error;   ///< kOutOfMemory, kSizeOverflow or kInvalidLayout (an alignment the heap cannot give).
