@@ -179,6 +179,24 @@ TEST(HeapResourceDeathTest, DefaultHandlerAbortsWithoutExceptions) {
   EXPECT_DEATH(v.reserve(kTestHeapBytes), "");
   EXPECT_TRUE(valid(owner->heap()));
 }
+
+/// A handler that breaks the contract: it counts the failure and returns (it is not [[noreturn]]).
+struct ReturningOom {
+  static inline int calls = 0;
+  static void on_out_of_memory(const OutOfMemory&) { ++calls; }
+};
+
+TEST(HeapResourceDeathTest, HandlerThatReturnsStopsTheProgram) {
+  // do_allocate has no block to return: it must not hand the caller the failed Result's bytes as a pointer.
+  using Heap = BasicHeap<FirstFit, CompactTags, RegionSource>;
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  HeapResource<Heap, ReturningOom> resource(owner->heap());
+  EXPECT_DEATH(static_cast<void>(resource.allocate(kTestHeapBytes, 8)), "");
+  EXPECT_DEATH(static_cast<void>(resource.allocate(16, 3)), "");
+  EXPECT_DEATH(static_cast<void>(resource.allocate(16, Heap::kMaxAlignment * 2)), "");
+  EXPECT_TRUE(valid(owner->heap()));
+  EXPECT_EQ(owner->heap().stats().live_allocations, 0u);
+}
 #endif
 
 }  // namespace

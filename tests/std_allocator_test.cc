@@ -313,6 +313,22 @@ TEST(StdAllocatorDeathTest, DefaultHandlerAbortsWithoutExceptions) {
   EXPECT_TRUE(v.empty());
 }
 
+/// A handler that breaks the contract: it counts the failure and returns (it is not [[noreturn]]).
+struct ReturningOom {
+  static inline int calls = 0;
+  static void on_out_of_memory(const OutOfMemory&) { ++calls; }
+};
+
+TEST(StdAllocatorDeathTest, HandlerThatReturnsStopsTheProgram) {
+  // allocate has no block to return: it must not hand the caller the failed Result's bytes as a pointer.
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  StdAllocator<int, Heap, ReturningOom> a(owner->heap());
+  EXPECT_DEATH(static_cast<void>(a.allocate(kTestHeapBytes)), "");
+  EXPECT_DEATH(static_cast<void>(a.allocate(a.max_size() + 1)), "");
+  EXPECT_TRUE(valid(owner->heap()));
+  EXPECT_EQ(owner->heap().stats().live_allocations, 0u);
+}
+
 TEST(StdAllocatorDeathTest, ReplacedHandlerSeesTheFailure) {
   auto owner = std::make_unique<TestHeap<Heap>>();
   std::vector<int, StdAllocator<int, Heap, ExitOnOom>> v(owner->heap());

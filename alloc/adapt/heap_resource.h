@@ -51,13 +51,13 @@ class HeapResource final : public std::pmr::memory_resource {
     // alignment.
     if constexpr (requires { Heap::kMaxAlignment; }) {
       if (align > Heap::kMaxAlignment) {
-        OnOutOfMemory::on_out_of_memory(OutOfMemory{AllocError::kInvalidLayout, bytes, align});
+        internal::report_out_of_memory<OnOutOfMemory>(OutOfMemory{AllocError::kInvalidLayout, bytes, align});
       }
     }
     const Result<Layout> layout = Layout::from(bytes, align);
-    if (!layout) OnOutOfMemory::on_out_of_memory(OutOfMemory{layout.error(), bytes, align});
+    if (!layout) internal::report_out_of_memory<OnOutOfMemory>(OutOfMemory{layout.error(), bytes, align});
     Result<void*> block = heap_->allocate(*layout);
-    if (!block) OnOutOfMemory::on_out_of_memory(OutOfMemory{block.error(), bytes, align});
+    if (!block) internal::report_out_of_memory<OnOutOfMemory>(OutOfMemory{block.error(), bytes, align});
     return *block;
   }
 

@@ -39,6 +39,19 @@ concept OutOfMemoryHandler = requires(const OutOfMemory& failure) {
   H::on_out_of_memory(failure);
 };
 
+namespace internal {
+
+/// Calls `H::on_out_of_memory(failure)`, the doors' one way to report a request they cannot serve. A concept cannot
+/// see `[[noreturn]]`, so a handler that returns anyway ends the program here (`std::abort()`) instead of letting
+/// the door hand out a failed request as a block; after a `[[noreturn]]` handler the call costs nothing.
+template <OutOfMemoryHandler H>
+[[noreturn]] void report_out_of_memory(const OutOfMemory& failure) {
+  H::on_out_of_memory(failure);
+  std::abort();
+}
+
+}  // namespace internal
+
 // The default handler's two forms are two types, one per inline namespace, named after the including translation
 // unit's exception mode: one inline function with a body per mode would break the one-definition rule in a program
 // that links code built with and without exceptions, and the linker would keep either body for both (code built

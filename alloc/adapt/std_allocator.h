@@ -78,11 +78,11 @@ class StdAllocator {
   [[nodiscard]] T* allocate(std::size_t n) {
     const Result<Layout> layout = Layout::array<T>(n);
     if (!layout || n > max_size()) {
-      OnOutOfMemory::on_out_of_memory(
+      internal::report_out_of_memory<OnOutOfMemory>(
           OutOfMemory{AllocError::kSizeOverflow, OutOfMemory::kOverflowedBytes, alignof(T)});
     }
     Result<void*> block = heap_->allocate(*layout);
-    if (!block) OnOutOfMemory::on_out_of_memory(OutOfMemory{block.error(), layout->size(), alignof(T)});
+    if (!block) internal::report_out_of_memory<OnOutOfMemory>(OutOfMemory{block.error(), layout->size(), alignof(T)});
     return static_cast<T*>(*block);
   }
 
