@@ -23,6 +23,7 @@
 #include <compare>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -157,24 +158,35 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   [[nodiscard]] Result<T*> emplace_back(Args&&... args) { return emplace_at(size_, std::forward<Args>(args)...); }
 
   /// Constructs an element before `pos` (in `[begin(), end()]`) from `args` and returns a pointer to it. O(size()).
+  /// `kInvalidPointer`, with nothing changed, when `pos` is not such a position (as for every insert below).
   template <class... Args>
   requires std::constructible_from<T, Args...>
   [[nodiscard]] Result<T*> emplace(const_iterator pos, Args&&... args) {
-    return emplace_at(index_of(pos), std::forward<Args>(args)...);
+    const std::size_t index = index_of(pos);
+    if (index > size_) return fail(AllocError::kInvalidPointer);
+    return emplace_at(index, std::forward<Args>(args)...);
   }
 
   /// Inserts a copy of `value` before `pos` (in `[begin(), end()]`); returns a pointer to the new element.
   [[nodiscard]] Result<T*> insert(const_iterator pos, const T& value) requires std::copy_constructible<T> {
-    return emplace_at(index_of(pos), value);
+    const std::size_t index = index_of(pos);
+    if (index > size_) return fail(AllocError::kInvalidPointer);
+    return emplace_at(index, value);
   }
 
   /// Inserts `value`, moved, before `pos` (in `[begin(), end()]`); returns a pointer to the new element.
-  [[nodiscard]] Result<T*> insert(const_iterator pos, T&& value) { return emplace_at(index_of(pos), std::move(value)); }
+  [[nodiscard]] Result<T*> insert(const_iterator pos, T&& value) {
+    const std::size_t index = index_of(pos);
+    if (index > size_) return fail(AllocError::kInvalidPointer);
+    return emplace_at(index, std::move(value));
+  }
 
   /// Inserts copies of `values` (which may be a part of this vector) before `pos` with at most one growth; returns
   /// a pointer to the first inserted element (`pos` when `values` is empty). O(size() + values.size()).
   [[nodiscard]] Result<T*> insert(const_iterator pos, std::span<const T> values) requires std::copy_constructible<T> {
-    return insert_span(index_of(pos), values);
+    const std::size_t index = index_of(pos);
+    if (index > size_) return fail(AllocError::kInvalidPointer);
+    return insert_span(index, values);
   }
 
   /// Appends copies of `values` (which may be a part of this vector) with at most one growth.
@@ -259,19 +271,23 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
     return out;
   }
 
-  /// Removes the element at `pos` (in `[begin(), end())`); returns a pointer to the element that followed it.
-  T* erase(const_iterator pos) noexcept { return erase(pos, pos + 1); }
+  /// Removes the element at `pos` (in `[begin(), end())`); returns a pointer to the element that followed it, or
+  /// nullptr, with nothing removed, when `pos` is not an element of this vector.
+  T* erase(const_iterator pos) noexcept {
+    const std::size_t index = index_of(pos);
+    if (index >= size_) return nullptr;
+    return erase_indices(index, index + 1);
+  }
 
   /// Removes the elements in `[first, last)` (a range within `[begin(), end()]`); returns a pointer to the element
-  /// that followed them. The tail is relocated (moved and destroyed), so `T` needs no assignment operator.
+  /// that followed them, or nullptr, with nothing removed, when `[first, last)` is not such a range (reversed, or
+  /// not positions of this vector). The tail is relocated (moved and destroyed), so `T` needs no assignment
+  /// operator.
   T* erase(const_iterator first, const_iterator last) noexcept {
     const std::size_t from = index_of(first);
     const std::size_t to = index_of(last);
-    if (from == to) return data_ + from;
-    std::destroy(data_ + from, data_ + to);
-    internal::relocate_forward(data_ + to, size_ - to, data_ + from);
-    size_ -= to - from;
-    return data_ + from;
+    if (from > to || to > size_) return nullptr;
+    return erase_indices(from, to);
   }
 
   /// Destroys every element; keeps the buffer (`capacity()` is unchanged).
@@ -367,7 +383,22 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
     return {};
   }
 
-  std::size_t index_of(const T* pos) const noexcept { return static_cast<std::size_t>(pos - data_); }
+  // The index of position `pos` (an element or end()), or a value above size_ when `pos` is none of this vector's
+  // positions (another vector's, past the end, not at an element's start). Integers, as in index_in_buffer: `pos`
+  // may point into another object.
+  std::size_t index_of(const T* pos) const noexcept {
+    const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(pos) - reinterpret_cast<std::uintptr_t>(data_);
+    return offset % sizeof(T) == 0 ? static_cast<std::size_t>(offset / sizeof(T)) : kNotInBuffer;
+  }
+
+  // erase's work: removes the elements at indices [from, to), from <= to <= size_.
+  T* erase_indices(std::size_t from, std::size_t to) noexcept {
+    if (from == to) return data_ + from;
+    std::destroy(data_ + from, data_ + to);
+    internal::relocate_forward(data_ + to, size_ - to, data_ + from);
+    size_ -= to - from;
+    return data_ + from;
+  }
 
   template <class... Args>
   Result<T*> emplace_at(std::size_t pos, Args&&... args) {

@@ -706,6 +706,55 @@ TEST_F(FullTest, VectorOfStrings) {
   ASSERT_TRUE(heap_ok());
 }
 
+TEST_F(FullTest, PositionsOutsideTheVectorAreRefused) {
+  Vec<int, Alloc> v(alloc());
+  Vec<int, Alloc> other(alloc());
+  ASSERT_TRUE(v.reserve(16));
+  ASSERT_TRUE(other.push_back(7));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(v.push_back(i));
+  ASSERT_TRUE(heap_ok());
+  const int* data = v.data();
+  const int* past_end = v.data() + v.size() + 1;  // inside the block (capacity 16), but not a position
+  const int* misaligned = reinterpret_cast<const int*>(reinterpret_cast<const char*>(v.data()) + 1);
+  const std::array<int, 2> pair = {8, 9};
+  for (const int* pos : {past_end, misaligned, static_cast<const int*>(other.data())}) {
+    auto emplaced = v.emplace(pos, 1);
+    ASSERT_FALSE(emplaced);
+    EXPECT_EQ(emplaced.error(), AllocError::kInvalidPointer);
+    auto copied = v.insert(pos, pair[0]);
+    ASSERT_FALSE(copied);
+    EXPECT_EQ(copied.error(), AllocError::kInvalidPointer);
+    auto moved = v.insert(pos, 5);
+    ASSERT_FALSE(moved);
+    EXPECT_EQ(moved.error(), AllocError::kInvalidPointer);
+    auto spanned = v.insert(pos, std::span<const int>(pair));
+    ASSERT_FALSE(spanned);
+    EXPECT_EQ(spanned.error(), AllocError::kInvalidPointer);
+    ASSERT_TRUE(heap_ok());
+  }
+  // Erasing: reversed, past the end, end() itself, another vector's range.
+  EXPECT_EQ(v.erase(v.begin() + 3, v.begin() + 1), nullptr);
+  EXPECT_EQ(v.erase(v.begin() + 2, past_end), nullptr);
+  EXPECT_EQ(v.erase(v.end()), nullptr);
+  EXPECT_EQ(v.erase(other.begin(), other.end()), nullptr);
+  EXPECT_EQ(v.erase(misaligned), nullptr);
+  ASSERT_TRUE(heap_ok());
+  EXPECT_EQ(v.data(), data);
+  ASSERT_EQ(v.size(), 5u);
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i], static_cast<int>(i));
+  EXPECT_EQ(other.size(), 1u);
+  // The ends of the valid ranges still work.
+  ASSERT_TRUE(v.insert(v.end(), 5));
+  ASSERT_TRUE(v.insert(v.begin(), -1));
+  EXPECT_EQ(v.erase(v.begin(), v.begin()), v.begin());
+  EXPECT_EQ(v.erase(v.end(), v.end()), v.end());
+  EXPECT_EQ(v.erase(v.begin()), v.begin());
+  const int* after_last = v.erase(v.end() - 1);
+  EXPECT_EQ(after_last, v.end());
+  ASSERT_TRUE(heap_ok());
+  EXPECT_TRUE(v == std::span<const int>(std::array<int, 5>{0, 1, 2, 3, 4}));
+}
+
 /// A tree node that owns its children: moving a subtree into its parent's place assigns a vector from one that an
 /// element of the target owns.
 struct TreeNode {
