@@ -176,6 +176,34 @@ TEST(NewlibMallocTest, BadRequestsFailWithTheirErrno) {
   EXPECT_TRUE(heap_valid());
 }
 
+TEST(NewlibMallocTest, AlignedAllocTakesEveryPowerOfTwoAndSetsErrno) {
+  // C17 (DR 460): any valid alignment, 1 and 2 included, with any size; newlib's own aligned_alloc went through
+  // posix_memalign, which refuses alignments below sizeof(void*), and left errno alone on failure.
+  for (std::size_t align : {std::size_t{1}, std::size_t{2}, std::size_t{4}, std::size_t{8}, std::size_t{64}}) {
+    errno = 0;
+    void* p = aligned_alloc(align, 10);
+    ASSERT_NE(p, nullptr) << align;
+    EXPECT_TRUE(heap().owns(p)) << align;
+    EXPECT_TRUE(is_aligned(p, align)) << align;
+    EXPECT_EQ(errno, 0) << align;
+    free(p);
+  }
+  const HeapStats before = heap().stats();
+  for (std::size_t align : {std::size_t{0}, std::size_t{3}, std::size_t{48}, std::size_t{1} << 21}) {
+    errno = 0;
+    EXPECT_EQ(aligned_alloc(align, 16), nullptr) << align;
+    EXPECT_EQ(errno, EINVAL) << align;
+  }
+  errno = 0;
+  EXPECT_EQ(aligned_alloc(64, 64u * 1024 * 1024), nullptr) << "more than the 15 MiB region";
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(aligned_alloc(64, g_size_max), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(heap().stats().live_allocations, before.live_allocations);
+  EXPECT_TRUE(heap_valid());
+}
+
 TEST(NewlibMallocTest, MallinfoDescribesTheHeap) {
   void* p = malloc(1000);
   g_sink = p;

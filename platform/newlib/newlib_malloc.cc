@@ -140,6 +140,16 @@ void* realloc(void* ptr, std::size_t size) { return _realloc_r(_REENT, ptr, size
 void* memalign(std::size_t align, std::size_t size) { return _memalign_r(_REENT, align, size); }
 std::size_t malloc_usable_size(void* ptr) { return _malloc_usable_size_r(_REENT, ptr); }
 
+void* aligned_alloc(std::size_t align, std::size_t size) {
+  // C17 (DR 460): any power of two (1 and 2 too) with any size; NULL with errno otherwise. newlib's own went through
+  // posix_memalign, which refuses alignments below sizeof(void*), and left errno alone.
+  if (!nostd::is_power_of_two(align)) {
+    __errno_r(_REENT) = EINVAL;
+    return nullptr;
+  }
+  return _memalign_r(_REENT, align, size);
+}
+
 int posix_memalign(void** out, std::size_t align, std::size_t size) {
   // POSIX: a power of two multiple of sizeof(void*); errors are returned, not stored in errno; *out untouched.
   if (align < sizeof(void*) || !nostd::is_power_of_two(align)) return EINVAL;

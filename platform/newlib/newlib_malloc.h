@@ -3,11 +3,12 @@
 // libstdc++'s operator new, GoogleTest) allocates from it.
 //
 // Linking //platform/newlib:newlib_malloc replaces, at link time, `malloc`, `free`, `calloc`, `realloc`,
-// `memalign`, `posix_memalign`, `malloc_usable_size` and their reentrant `_r` forms (`_malloc_r`, `_free_r`,
-// `_calloc_r`, `_realloc_r`, `_memalign_r`, `_malloc_usable_size_r`), and newlib's `_mallinfo_r`,
+// `memalign`, `posix_memalign`, `aligned_alloc`, `malloc_usable_size` and their reentrant `_r` forms (`_malloc_r`,
+// `_free_r`, `_calloc_r`, `_realloc_r`, `_memalign_r`, `_malloc_usable_size_r`), and newlib's `_mallinfo_r`,
 // `_malloc_stats_r`, `_mallopt_r`, `_malloc_trim_r` (so `mallinfo()` and friends describe this heap instead of
-// pulling in newlib's allocator, which would fail the link with duplicate definitions). newlib's own `aligned_alloc`,
-// `valloc`, `pvalloc`, `reallocf`, `reallocarray` and `cfree` call these and need no replacement.
+// pulling in newlib's allocator, which would fail the link with duplicate definitions). newlib's own `valloc`,
+// `pvalloc`, `reallocf`, `reallocarray` and `cfree` call these and need no replacement (its `aligned_alloc` calls
+// posix_memalign, which refuses alignments below sizeof(void*), so the door has its own).
 //
 // Behaviour, where C leaves a choice:
 //   malloc(0)            a unique minimum block (free it like any other).
@@ -16,7 +17,8 @@
 //                        failure and keeps p can never double-free it. realloc(NULL, n) is malloc(n).
 //   failure              NULL with errno ENOMEM (EINVAL for a bad alignment); a failed realloc keeps the block.
 //   memalign(a, n)       a must be a power of two up to the heap's maximum (1 MiB on 32-bit), else NULL/EINVAL;
-//                        alignments below the default give the default.
+//                        alignments below the default give the default (0 too, as in newlib). aligned_alloc(a, n)
+//                        the same, with any n, but 0 is EINVAL.
 //   free(bad pointer)    a pointer the heap did not hand out, or a double free, stops the program: the heap's
 //                        checks report it (one line on stderr: "nostd malloc: invalid pointer 0x...") and abort().
 //
