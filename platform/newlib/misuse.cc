@@ -1,7 +1,10 @@
 // platform/newlib/misuse.cc — a program that misuses free() in the way its argument names ("double", "foreign",
-// "interior", "realloc_foreign"): the newlib door must stop it with one line on stderr and a failing exit status
+// "interior", "realloc_foreign", and malloc_usable_size of an interior or a freed pointer: "usable_size_interior",
+// "usable_size_freed"): the newlib door must stop it with one line on stderr and a failing exit status
 // (//platform/newlib:misuse_test). "new_exhausted" asks operator new for more than the heap holds: the board must
 // say why it stops (an uncaught std::bad_alloc). Exits 0 only if the misuse went unnoticed.
+#include <malloc.h>
+
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -31,11 +34,24 @@ int main(int argc, char** argv) {
   } else if (std::strcmp(kind, "realloc_foreign") == 0) {
     g_pointer = g_global;
     g_pointer = std::realloc(g_pointer, 128);
+  } else if (std::strcmp(kind, "usable_size_interior") == 0) {
+    auto* block = static_cast<char*>(std::malloc(256));
+    std::memset(block, 0xff, 256);
+    g_pointer = block + 64;
+    g_size = malloc_usable_size(g_pointer);
+  } else if (std::strcmp(kind, "usable_size_freed") == 0) {
+    g_pointer = std::malloc(100);
+    void* next = std::malloc(100);  // keeps the freed block from merging with the free space after it
+    std::free(g_pointer);
+    g_size = malloc_usable_size(g_pointer);
+    std::free(next);
   } else if (std::strcmp(kind, "new_exhausted") == 0) {
     g_size = std::size_t{32} << 20;  // the board's malloc heap is 15 MiB
     g_pointer = new char[g_size];
   } else {
-    std::fprintf(stderr, "usage: misuse double|foreign|interior|realloc_foreign|new_exhausted\n");
+    std::fprintf(stderr,
+                 "usage: misuse double|foreign|interior|realloc_foreign|usable_size_interior|usable_size_freed|"
+                 "new_exhausted\n");
     return 2;
   }
   std::fprintf(stderr, "misuse '%s' was not detected\n", kind);

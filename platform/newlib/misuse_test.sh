@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# platform/newlib/misuse_test.sh RUNNER MISUSE: each misuse of free()/realloc() on the board must end the program
-# with a failing status and the door's one-line report ("nostd malloc: ..."), as glibc's "free(): invalid pointer"
-# does on Linux; an operator new the heap cannot serve must end it with libstdc++'s line naming std::bad_alloc.
+# platform/newlib/misuse_test.sh RUNNER MISUSE: each misuse of free()/realloc()/malloc_usable_size() on the board
+# must end the program with a failing status and the door's one-line report ("nostd malloc: ..."), as glibc's
+# "free(): invalid pointer" does on Linux; an operator new the heap cannot serve must end it with libstdc++'s line naming std::bad_alloc.
 set -uo pipefail
 runner="$1"
 misuse="$2"
@@ -19,7 +19,7 @@ check() {
     errors=$((errors + 1))
   fi
 }
-for kind in double foreign interior realloc_foreign; do
+for kind in double foreign interior realloc_foreign usable_size_interior usable_size_freed; do
   check "$kind" '^nostd malloc: '
 done
 # operator new beyond the heap: libstdc++ throws std::bad_alloc, nothing catches it, and the board's terminate

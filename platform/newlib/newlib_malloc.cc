@@ -41,6 +41,18 @@ void append_hex(char* out, std::size_t* at, std::uintptr_t value) noexcept {
   }
 }
 
+/// What malloc_usable_size found wrong with a pointer into the heap (try_usable_size's error), in its words.
+const char* usable_size_misuse(AllocError error) noexcept {
+  switch (error) {
+    case AllocError::kDoubleFree:
+      return "malloc_usable_size of a freed block";
+    case AllocError::kCorrupted:
+      return "malloc_usable_size of a block whose header was overwritten";
+    default:
+      return "malloc_usable_size of a pointer that is not a live block (interior or misaligned)";
+  }
+}
+
 }  // namespace
 
 Heap& heap() noexcept { return g_heap; }
@@ -97,8 +109,15 @@ void* _memalign_r(struct _reent* reent, std::size_t align, std::size_t size) {
 }
 
 std::size_t _malloc_usable_size_r(struct _reent* /*reent*/, void* ptr) {
-  // A pointer the heap does not own has no size here (newlib would read a header in front of it).
-  return ptr != nullptr && heap().owns(ptr) ? heap().usable_size(ptr) : 0;
+  // A pointer the heap does not own has no size here (newlib would read a header in front of it). One it owns is
+  // checked as free checks it: an interior or freed pointer would read payload bytes as a size.
+  if (ptr == nullptr || !heap().owns(ptr)) return 0;
+  const nostd::Result<std::size_t> size = heap().try_usable_size(ptr);
+  if (!size) {
+    nostd::newlib::ReportAndAbort::on_fault(
+        nostd::HeapFault{size.error(), ptr, nostd::newlib::usable_size_misuse(size.error())});
+  }
+  return *size;
 }
 
 struct mallinfo _mallinfo_r(struct _reent* /*reent*/) {

@@ -20,7 +20,10 @@
 //                        alignments below the default give the default (0 too, as in newlib). aligned_alloc(a, n)
 //                        the same, with any n, but 0 is EINVAL.
 //   free(bad pointer)    a pointer the heap did not hand out, or a double free, stops the program: the heap's
-//                        checks report it (one line on stderr: "nostd malloc: invalid pointer 0x...") and abort().
+//                        checks report it (one line on stderr: "nostd malloc: pointer is not a live block of
+//                        this heap (foreign, interior or misaligned) 0x...") and abort().
+//   malloc_usable_size   0 for NULL and for a pointer outside the heap; a freed, interior or misaligned pointer
+//                        into the heap stops the program as free does.
 //
 // Thread safety: the heap's lock is InterruptLock, so interrupt handlers may allocate and free too (not NMI or
 // HardFault handlers). Fit: `Fit` below, SegregatedFit<> (O(1)); another fit is that one line.
