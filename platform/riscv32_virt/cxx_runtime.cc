@@ -13,6 +13,7 @@
 #include <__verbose_abort>  // libc++: declares the hook defined below
 #include <cstdarg>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -32,7 +33,9 @@ void* allocate(std::size_t size) {
 
 void* allocate_aligned(std::size_t size, std::align_val_t align) {
   const auto alignment = static_cast<std::size_t>(align);
-  // aligned_alloc wants a size that is a multiple of the alignment.
+  // aligned_alloc wants a size that is a multiple of the alignment. A size that rounding up would wrap is more than
+  // any arena holds (wrapped, it read as 0 and got a block of `alignment` bytes).
+  if (size > SIZE_MAX - (alignment - 1)) out_of_memory(size);
   const std::size_t rounded = (size + alignment - 1) / alignment * alignment;
   void* p = std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
   if (p == nullptr) out_of_memory(size);
