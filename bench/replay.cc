@@ -5,6 +5,7 @@
 // arena each composition needs for the whole trace (bench/sizing.h), and heap maps (bench/heap_map.h).
 //
 // Relative paths are taken from the directory `bazel run` was started in (BUILD_WORKING_DIRECTORY).
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -402,10 +403,22 @@ int run(int argc, char** argv) {
     }
   }
 
-  Machine m = measure_machine();
-  print_machine(m, "replay", opt.quick ? "; QUICK MODE" : "");
   const std::size_t arena_bytes =
       opt.arena_bytes != 0 ? opt.arena_bytes : align_up(8 * t.info.peak_live_bytes + (16 << 20), 1 << 20);
+  // MappedRegion aborts when the system refuses the arena (a trace whose peak of live bytes is near 4 GiB asks for
+  // 8 times that by default): a size that cannot be mapped is said in one line here, before the report starts.
+  if (void* p = mmap(nullptr, arena_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      p != MAP_FAILED) {
+    munmap(p, arena_bytes);
+  } else {
+    std::fprintf(stderr, "replay: %s: cannot map a %s arena: %s (%s; --arena=BYTES sets it)\n", opt.trace.c_str(),
+                 human_bytes(arena_bytes).c_str(), std::strerror(errno),
+                 opt.arena_bytes != 0 ? "--arena" : "8 x the peak of live bytes + 16 MiB");
+    return 1;
+  }
+
+  Machine m = measure_machine();
+  print_machine(m, "replay", opt.quick ? "; QUICK MODE" : "");
   const std::string trace_name = opt.trace.substr(opt.trace.rfind('/') + 1);
   std::printf("\n### Trace %s\n\n", trace_name.c_str());
   std::printf(

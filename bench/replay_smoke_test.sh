@@ -3,7 +3,7 @@
 # prints its table with the rows asked for and exits 0; an option value that is not what the option takes (an arena
 # of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
 # refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an unwritable --heap_map
-# is refused before the replay.
+# is refused before the replay; an arena that cannot be mapped is refused with the reason.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
@@ -49,6 +49,17 @@ grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "an unwritable --heap_map: the rep
 grep -q "^replay: no heap map: none of the selected rows is a heap composition" "$TEST_TMPDIR/err" ||
   fail "glibc alone: $(grep heap "$TEST_TMPDIR/err")"
 [[ ! -e "$trace.heap_map.png" && ! -e "$trace.heap_map_peak.png" ]] || fail "glibc alone: an empty heap map was left"
+
+# An arena the system cannot map (an --arena beyond the address space here; by default, a trace whose peak of live
+# bytes is near 4 GiB asks for 8 times that): one line naming the trace, the size and the reason, exit 1, no abort.
+status=0
+"$replay" "$TEST_TMPDIR/r0.txt" --quick --no_sizing --heap_map= --arena=300000G >"$TEST_TMPDIR/out" \
+  2>"$TEST_TMPDIR/err" || status=$?
+[[ "$status" == 1 ]] || fail "an arena that cannot be mapped: exit $status, expected 1: $(tail -2 "$TEST_TMPDIR/err")"
+grep -q "^replay: .*r0.txt: cannot map a 307200000 MiB arena: " "$TEST_TMPDIR/err" ||
+  fail "an arena that cannot be mapped: $(head -2 "$TEST_TMPDIR/err")"
+[[ "$(wc -l <"$TEST_TMPDIR/err")" == 1 ]] || fail "an arena that cannot be mapped: $(cat "$TEST_TMPDIR/err")"
+grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "an arena that cannot be mapped: the replay ran anyway"
 
 status=0
 "$replay" "$TEST_TMPDIR/missing.trace" --quick >"$TEST_TMPDIR/out" 2>&1 || status=$?
