@@ -9,7 +9,8 @@
 // Trade-offs: events are encoded under the wrapper's own lock (a LockPolicy: NullLock for one thread,
 // InterruptLock when an interrupt handler also allocates), so the recorded order is the order in which the heap
 // saw the calls. A sink that refuses an event (full ring) loses it: the wrapper counts it in `dropped()` and the
-// trace drained afterwards will not validate (a free of an id never allocated), so a lost event cannot pass
+// end record counts it too, so the trace drained afterwards will not validate (its end record counts more events
+// than it holds; a lost allocate may also show as a free of an id never allocated), and a lost event cannot pass
 // unnoticed; size the ring for the drain rate.
 #pragma once
 
@@ -89,11 +90,12 @@ class RecordingHeap {
     return r;
   }
 
-  /// Writes the end record (the number of events recorded). Call once, when recording stops; later calls are
-  /// still forwarded and recorded, but the trace must be cut at the end record.
+  /// Writes the end record: the number of events recorded, those the sink refused included (`events() +
+  /// dropped()`), so that a drained trace that lost any fails the end record's check. Call once, when recording
+  /// stops; later calls are still forwarded and recorded, but the trace must be cut at the end record.
   void finish() noexcept {
     Guard g(lock_);
-    emit(TraceEvent{EventKind::kEnd, 0, events_, 0});
+    emit(TraceEvent{EventKind::kEnd, 0, events_ + dropped_, 0});
   }
 
   /// Events the sink accepted, end record excluded.

@@ -128,6 +128,33 @@ TYPED_TEST(RecordingHeapTest, AFullRingDropsWholeEventsAndCountsThem) {
   }
 }
 
+TYPED_TEST(RecordingHeapTest, ALossMakesTheEndRecordDisagreeWithTheDrainedTrace) {
+  // Lost allocations that are never freed (or a lost free, or a lost in-place reallocate) leave every id check of a
+  // reader satisfied: only the end record's count can tell that the drained trace is not what the program did.
+  static TypeParam heap;
+  RingBuffer<64> ring;
+  RecordingHeap rec(heap, ring);
+  std::vector<void*> blocks;
+  while (rec.dropped() == 0) {
+    Result<void*> p = rec.allocate(16);
+    ASSERT_TRUE(p);
+    blocks.push_back(*p);
+  }
+  std::vector<std::byte> trace = drain(ring);
+  rec.finish();
+  const std::vector<std::byte> rest = drain(ring);
+  trace.insert(trace.end(), rest.begin(), rest.end());
+  const std::vector<TraceEvent> events = decode_all(trace);
+  ASSERT_FALSE(events.empty());
+  ASSERT_EQ(events.back().kind, EventKind::kEnd);
+  EXPECT_EQ(events.back().id, blocks.size());  // every event the wrapper emitted, the lost one too
+  EXPECT_NE(events.back().id, events.size() - 1) << "a trace that lost an event still validates";
+  for (void* p : blocks) {
+    heap.deallocate(p);
+    ASSERT_TRUE(heap.validate());
+  }
+}
+
 TEST(RingBuffer, WrapsAroundAndRefusesWhatDoesNotFit) {
   RingBuffer<16> ring;
   std::byte in[10];
