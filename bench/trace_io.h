@@ -351,8 +351,9 @@ struct ReplayTrace {
   std::uint64_t max_size = 0;       ///< largest request
 };
 
-/// Reads and validates a trace (either form) into replay operations. Fails as read_trace does, and on a request
-/// of 4 GiB or more (the replay keeps sizes in 32 bits).
+/// Reads and validates a trace (either form) into replay operations; an alignment no stricter than
+/// alignof(std::max_align_t) becomes the default. Fails as read_trace does, and on a request of 4 GiB or more (the
+/// replay keeps sizes in 32 bits).
 inline std::expected<ReplayTrace, TraceError> load_replay(std::span<const std::byte> bytes) {
   ReplayTrace t;
   std::unordered_map<std::uint64_t, std::uint32_t> slot_of;
@@ -375,9 +376,13 @@ inline std::expected<ReplayTrace, TraceError> load_replay(std::span<const std::b
         }
         slot_of[e.id] = slot;
         size_of[slot] = size;
-        t.ops.push_back(Op{OpKind::kAllocate, e.align_log2, slot, size});
+        // An exponent no stricter than this machine's default (a trace recorded where max_align_t is smaller, or
+        // written by hand) is the default here: allocate_aligned takes only alignments above it.
+        const std::uint8_t align_log2 =
+            (std::uint64_t{1} << e.align_log2) > alignof(std::max_align_t) ? e.align_log2 : 0;
+        t.ops.push_back(Op{OpKind::kAllocate, align_log2, slot, size});
         ++t.info.allocations;
-        if (e.align_log2 != 0) ++t.aligned;
+        if (align_log2 != 0) ++t.aligned;
         live_bytes += size;
         ++live_blocks;
         break;
