@@ -227,9 +227,9 @@ std::expected<TraceSummary, TraceError> read_text(std::span<const std::byte> byt
             align > (std::uint64_t{1} << record::kMaxAlignLog2)) {
           return fail("alignment \"" + std::string(w[3]) + "\" is not a power of two up to 2^30");
         }
-        if (align > alignof(std::max_align_t)) {
-          while ((std::uint64_t{1} << e.align_log2) < align) ++e.align_log2;
-        }
+        // The exponent as written, even at or below the default here (which load_replay treats as the default): a
+        // trace recorded where max_align_t is smaller holds them, and binary -> text -> binary is byte-exact.
+        while ((std::uint64_t{1} << e.align_log2) < align) ++e.align_log2;
       }
     } else if (w[0] == "f") {
       if (n != 2 || !has_a) return fail("expected \"f ID\"");

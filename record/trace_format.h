@@ -26,7 +26,8 @@
 // Text form (for reading and editing by hand; `//bench:trace_convert` converts both ways):
 //
 //   nostd-trace 1          first line (blank lines and lines starting with '#' are ignored anywhere)
-//   a ID SIZE [ALIGN]      allocate; ALIGN in bytes, a power of two, omitted for the default
+//   a ID SIZE [ALIGN]      allocate; ALIGN in bytes, a power of two (2^align_log2; 1 is align_log2 0), omitted
+//                          for the default
 //   f ID                   free
 //   r ID SIZE              reallocate
 //   end COUNT              the end record

@@ -89,15 +89,41 @@ TEST(TraceFormat, BinaryTextBinaryRoundTripIsExact) {
   EXPECT_EQ(*events, kSample);
 }
 
+TEST(TraceFormat, AlignmentsUpToTheDefaultSurviveBothRoundTrips) {
+  // Exponents 1 to 4 are what a recorder writes where max_align_t is smaller than here (16 bytes on the Cortex-M
+  // board, whose max_align_t is 8): binary -> text -> binary keeps them, and text -> binary -> text keeps an ALIGN.
+  const std::vector<std::byte> bin = binary({{EventKind::kAllocate, 1, 1, 10},
+                                             {EventKind::kAllocate, 3, 2, 10},
+                                             {EventKind::kAllocate, 4, 3, 10},
+                                             {EventKind::kFree, 0, 1, 0}});
+  const auto text = convert(bin, TraceForm::kText);
+  ASSERT_TRUE(text) << text.error().describe();
+  const auto back = convert(*text, TraceForm::kBinary);
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(*back, bin);
+  const std::string_view in = "nostd-trace 1\na 1 10 2\na 2 10 8\na 3 10 16\na 4 10 64\nend 4\n";
+  const auto b = convert(bytes_of(in), TraceForm::kBinary);
+  ASSERT_TRUE(b) << b.error().describe();
+  const auto t = convert(*b, TraceForm::kText);
+  ASSERT_TRUE(t) << t.error().describe();
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(t->data()), t->size()), in);
+}
+
 TEST(TraceFormat, TextAcceptsCommentsBlankLinesAndDefaultAlignments) {
-  const auto events = read_all(
-      bytes_of("# recorded by hand\n\nnostd-trace 1\na 5 10\n  # indented comment\na 6 10 8\na 7 10 16\na 8 10 32\r\n"
-               "f 5\nf 6\nf 7\nf 8\nend 8\n"));
+  const std::vector<std::byte> text = bytes_of(
+      "# recorded by hand\n\nnostd-trace 1\na 5 10\n  # indented comment\na 6 10 8\na 7 10 16\na 8 10 32\r\n"
+      "f 5\nf 6\nf 7\nf 8\nend 8\n");
+  const auto events = read_all(text);
   ASSERT_TRUE(events) << events.error().describe();
   ASSERT_EQ(events->size(), 8u);
-  EXPECT_EQ((*events)[1].align_log2, 0);  // 8 and 16 are no stricter than malloc's default
-  EXPECT_EQ((*events)[2].align_log2, 0);
+  EXPECT_EQ((*events)[1].align_log2, 3);  // kept as written...
+  EXPECT_EQ((*events)[2].align_log2, 4);
   EXPECT_EQ((*events)[3].align_log2, 5);
+  const auto t = load_replay(text);
+  ASSERT_TRUE(t) << t.error().describe();
+  EXPECT_EQ(t->ops[1].align_log2, 0);  // ...and replayed as the default: 8 and 16 are no stricter than malloc's
+  EXPECT_EQ(t->ops[2].align_log2, 0);
+  EXPECT_EQ(t->ops[3].align_log2, 5);
 }
 
 TEST(TraceFormat, LoadReplayMapsIdsToDenseSlotsAndFindsThePeak) {
