@@ -134,6 +134,13 @@ std::optional<Options> parse(int argc, char** argv) {
   return o;
 }
 
+/// `s` as one word for the shell that popen starts: in single quotes, each quote in it written as '\''.
+std::string shell_quoted(std::string_view s) {
+  std::string out = "'";
+  for (const char c : s) out += c == '\'' ? std::string_view("'\\''") : std::string_view(&c, 1);
+  return out + "'";
+}
+
 /// "1.5 MiB" style, for figures that are not exact multiples.
 std::string mib(std::size_t bytes) {
   if (bytes >= (std::size_t{1} << 20)) return fmt("%.2f MiB", static_cast<double>(bytes) / (1 << 20));
@@ -434,8 +441,9 @@ int run(int argc, char** argv) {
   const MappedRegion region(arena_bytes);
   Progress progress(isatty(STDERR_FILENO) != 0, start);
   const ComparisonOptions copt{opt.reps, opt.cap_seconds, opt.min_seconds};
-  const std::string child =
-      "'" + self_exe() + "' --glibc_footprint_child --cap=" + fmt("%.17g", opt.cap_seconds) + " '" + opt.trace + "'";
+  const std::string child = shell_quoted(self_exe()) +
+                            " --glibc_footprint_child --cap=" + fmt("%.17g", opt.cap_seconds) + " " +
+                            shell_quoted(opt.trace);
   const std::vector<Row> rows =
       run_comparison(allocators, region.first(arena_bytes), t.ops, t.slots, t.info.drain_begin, t.info.allocations,
                      t.info.frees + t.reallocations, copt, progress, "", [&] { return child_footprint(child); });

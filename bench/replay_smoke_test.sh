@@ -3,7 +3,8 @@
 # prints its table with the rows asked for and exits 0; an option value that is not what the option takes (an arena
 # of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
 # refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an unwritable --heap_map
-# is refused before the replay; an arena that cannot be mapped is refused with the reason.
+# is refused before the replay; a trace name with a quote reaches glibc's footprint child intact; an arena that
+# cannot be mapped is refused with the reason.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
@@ -32,6 +33,18 @@ printf 'nostd-trace 1\na 1 100\nr 1 0\na 2 0\nr 2 0\nf 1\nf 2\nend 6\n' >"$TEST_
 "$replay" "$TEST_TMPDIR/r0.txt" --quick --no_sizing --heap_map= --allocators==seg/compact,=glibc >"$TEST_TMPDIR/out" \
   2>&1 || fail "a reallocate to 0 bytes: exit $?: $(grep -v '^|' "$TEST_TMPDIR/out" | tail -3)"
 grep -q '^| glibc | ' "$TEST_TMPDIR/out" || fail "a reallocate to 0 bytes: no glibc row"
+
+# A trace whose name holds a quote and a command substitution: glibc's footprint, measured by a child replay started
+# through the shell, is still measured (a number in touched ÷ peak live), and nothing in the name runs (the quote
+# had ended the child command's quoting: the substitution ran and the child looked for another file).
+odd="$TEST_TMPDIR/it'\$(touch ran)'s.trace"
+cp "$TEST_TMPDIR/r0.txt" "$odd"
+replay_path="$(realpath "$replay")"
+(cd "$TEST_TMPDIR" && "$replay_path" "$odd" --quick --no_sizing --heap_map= --allocators==glibc) >"$TEST_TMPDIR/out" 2>&1 ||
+  fail "a trace name with a quote: exit $?: $(tail -2 "$TEST_TMPDIR/out")"
+grep -qE '^\| glibc \|([^|]*\|){7} [0-9.]+ \|' "$TEST_TMPDIR/out" ||
+  fail "a trace name with a quote: no glibc footprint: $(grep '^| glibc' "$TEST_TMPDIR/out")"
+[[ ! -e "$TEST_TMPDIR/ran" ]] || fail "a trace name with a quote: a command in it ran"
 
 # A heap map prefix that cannot be written is refused with the reason before the replay runs, exit 2; nothing of an
 # image reaches the report.
