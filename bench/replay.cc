@@ -196,7 +196,9 @@ void print_sizing(const std::vector<SizingRow>& rows, const ReplayTrace& t, doub
     std::string ratio = "—";
     if (r.sizing.bytes) {
       bytes = std::to_string(*r.sizing.bytes) + " (" + mib(*r.sizing.bytes) + ")";
-      ratio = fmt("%.2f", static_cast<double>(*r.sizing.bytes) / static_cast<double>(t.info.peak_live_bytes));
+      if (t.info.peak_live_bytes > 0) {  // 0 when every block is of 0 bytes: no ratio
+        ratio = fmt("%.2f", static_cast<double>(*r.sizing.bytes) / static_cast<double>(t.info.peak_live_bytes));
+      }
       if (r.sizing.capped_below) bytes += " (smaller arenas: a probe hit the cap)";
     } else if (r.sizing.capped) {
       bytes = "capped (a whole replay took over " + fmt("%.0f", cap) + " CPU-s)";
@@ -268,12 +270,15 @@ void print_recommendation(const std::vector<Row>& rows, const std::vector<Sizing
     if (large == nullptr || *s.sizing.bytes > *large->sizing.bytes) large = &s;
   }
   if (small != nullptr) {
-    std::printf(
-        "- **Smallest heap: %s** — the whole trace runs in a %zu-byte arena (%s, %.2f× the %s peak of live "
-        "bytes)",
-        small->allocator->name, *small->sizing.bytes, mib(*small->sizing.bytes).c_str(),
-        static_cast<double>(*small->sizing.bytes) / static_cast<double>(t.info.peak_live_bytes),
-        mib(t.info.peak_live_bytes).c_str());
+    std::printf("- **Smallest heap: %s** — the whole trace runs in a %zu-byte arena (%s", small->allocator->name,
+                *small->sizing.bytes, mib(*small->sizing.bytes).c_str());
+    if (t.info.peak_live_bytes > 0) {
+      std::printf(", %.2f× the %s peak of live bytes)",
+                  static_cast<double>(*small->sizing.bytes) / static_cast<double>(t.info.peak_live_bytes),
+                  mib(t.info.peak_live_bytes).c_str());
+    } else {
+      std::printf("; every block of the trace is of 0 bytes)");
+    }
     if (large != small) {
       std::printf("; the largest need is %s's, %s (%.2f×)", large->allocator->name, mib(*large->sizing.bytes).c_str(),
                   static_cast<double>(*large->sizing.bytes) / static_cast<double>(*small->sizing.bytes));

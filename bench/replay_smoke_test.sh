@@ -3,8 +3,8 @@
 # prints its table with the rows asked for and exits 0; an option value that is not what the option takes (an arena
 # of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
 # refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an unwritable --heap_map
-# is refused before the replay; a trace name with a quote reaches glibc's footprint child intact; an arena that
-# cannot be mapped is refused with the reason.
+# is refused before the replay; a trace of 0-byte blocks is sized without a ratio to its peak; a trace name with a
+# quote reaches glibc's footprint child intact; an arena that cannot be mapped is refused with the reason.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
@@ -33,6 +33,17 @@ printf 'nostd-trace 1\na 1 100\nr 1 0\na 2 0\nr 2 0\nf 1\nf 2\nend 6\n' >"$TEST_
 "$replay" "$TEST_TMPDIR/r0.txt" --quick --no_sizing --heap_map= --allocators==seg/compact,=glibc >"$TEST_TMPDIR/out" \
   2>&1 || fail "a reallocate to 0 bytes: exit $?: $(grep -v '^|' "$TEST_TMPDIR/out" | tail -3)"
 grep -q '^| glibc | ' "$TEST_TMPDIR/out" || fail "a reallocate to 0 bytes: no glibc row"
+
+# A trace whose blocks are all of 0 bytes (peak of live bytes 0): sizing and the recommendation give no ratio to the
+# peak rather than "inf".
+printf 'nostd-trace 1\na 1 0\na 2 0\nf 1\nf 2\nend 4\n' >"$TEST_TMPDIR/zero.txt"
+"$replay" "$TEST_TMPDIR/zero.txt" --quick --heap_map= --allocators==seg/compact,=glibc >"$TEST_TMPDIR/out" 2>&1 ||
+  fail "a trace of 0-byte blocks: exit $?: $(tail -2 "$TEST_TMPDIR/out")"
+grep -q '^| seg/compact | [0-9]* ([0-9]* B) | — |' "$TEST_TMPDIR/out" ||
+  fail "a trace of 0-byte blocks: sizing: $(grep '^| seg/compact | [0-9]* (' "$TEST_TMPDIR/out")"
+nonfinite='(^|[^a-z])(inf|nan)([^a-z]|$)'
+LC_ALL=C grep -Eqi "$nonfinite" "$TEST_TMPDIR/out" &&
+  fail "a trace of 0-byte blocks: $(LC_ALL=C grep -Ei "$nonfinite" "$TEST_TMPDIR/out")"
 
 # A trace whose name holds a quote and a command substitution: glibc's footprint, measured by a child replay started
 # through the shell, is still measured (a number in touched ÷ peak live), and nothing in the name runs (the quote
