@@ -66,7 +66,8 @@ bool g_started = false;
 pid_t g_owner = 0;
 char g_path[4096];
 char g_part_path[4096 + 32];
-std::atomic<bool> g_stopped{false};
+// A word, not a bool: RISC-V has no byte exchange, and GCC 12 would call libatomic, which the drop-in must not need.
+std::atomic<int> g_stopped{0};
 std::atomic<std::uint64_t> g_lost_threads{0};
 // True when membarrier(2) can stand in for the recording threads' half of the fence in `record` (registered at
 // start); false on kernels without MEMBARRIER_CMD_PRIVATE_EXPEDITED, where every call pays a full fence.
@@ -505,7 +506,7 @@ void malloc_recorder_reallocated(void* old_ptr, void* new_ptr, std::size_t new_s
 
 void malloc_recorder_stop() {
   if (!g_started || getpid() != g_owner) return;
-  if (g_stopped.exchange(true)) return;
+  if (g_stopped.exchange(1) != 0) return;
   internal::g_recording.store(false);  // seq_cst
   // The heavy half of `record`'s handshake: every thread running now passes a full fence, so either it sees
   // recording off, or this thread sees its `busy` below.
