@@ -18,13 +18,17 @@
 //
 // An uncaught exception (std::bad_alloc from operator new when the malloc heap is exhausted) prints libstdc++'s
 // "terminate called after throwing an instance of ..." line before abort(): the toolchain's libstdc++ is built with
-// plain abort() as its terminate handler, which ended the program with status 1 and no word of why.
+// plain abort() as its terminate handler, which ended the program with status 1 and no word of why. The handler is
+// the board's own (terminate_handler.h): libstdc++'s verbose one needs malloc to demangle the type's name and printed
+// 'St9bad_alloc' when the heap was full.
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+
+#include "platform/mps2_an386/terminate_handler.h"
 
 extern "C" {
 extern char __stack;                   // top of the main stack (mps2_an386.ld)
@@ -297,7 +301,7 @@ extern "C" [[noreturn]] void Reset_Handler() noexcept {
     exit_with(2);
   }
   const int argc = take_environment(split_command_line(cmdline, argv_storage), argv_storage);
-  std::set_terminate(__gnu_cxx::__verbose_terminate_handler);  // before constructors, which may throw too
+  std::set_terminate(nostd::mps2_an386::verbose_terminate_handler);  // before constructors, which may throw too
   std::atexit(__libc_fini_array);
   __libc_init_array();
   std::exit(main(argc, argv_storage));

@@ -1,14 +1,16 @@
 // platform/newlib/misuse.cc — a program that misuses free() in the way its argument names ("double", "foreign",
 // "interior", "realloc_foreign", and malloc_usable_size of an interior or a freed pointer: "usable_size_interior",
 // "usable_size_freed"): the newlib door must stop it with one line on stderr and a failing exit status
-// (//platform/newlib:misuse_test). "new_exhausted" asks operator new for more than the heap holds: the board must
-// say why it stops (an uncaught std::bad_alloc). Exits 0 only if the misuse went unnoticed.
+// (//platform/newlib:misuse_test). "new_exhausted" asks operator new for more than the heap holds, "new_heap_full"
+// for 16 bytes once malloc has none left: the board must say why it stops (an uncaught std::bad_alloc, by its
+// readable name). "terminate" calls std::terminate() with no exception. Exits 0 only if the misuse went unnoticed.
 #include <malloc.h>
 
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 
 namespace {
 
@@ -48,10 +50,21 @@ int main(int argc, char** argv) {
   } else if (std::strcmp(kind, "new_exhausted") == 0) {
     g_size = std::size_t{32} << 20;  // the board's malloc heap is 15 MiB
     g_pointer = new char[g_size];
+  } else if (std::strcmp(kind, "new_heap_full") == 0) {
+    // Every block malloc still has, down to 1 byte: afterwards nothing in the program can allocate, neither the
+    // operator new below nor whatever reports its uncaught std::bad_alloc.
+    for (std::size_t size = std::size_t{1} << 20; size > 0; size /= 2) {
+      while (std::malloc(size) != nullptr) {
+      }
+    }
+    g_size = 16;
+    g_pointer = new char[g_size];
+  } else if (std::strcmp(kind, "terminate") == 0) {
+    std::terminate();  // no exception in flight
   } else {
     std::fprintf(stderr,
                  "usage: misuse double|foreign|interior|realloc_foreign|usable_size_interior|usable_size_freed|"
-                 "new_exhausted\n");
+                 "new_exhausted|new_heap_full|terminate\n");
     return 2;
   }
   std::fprintf(stderr, "misuse '%s' was not detected\n", kind);
