@@ -4,10 +4,11 @@
 // riscv64-unknown-elf; README.md, "Platforms"). What the project's programs use from one is defined here, over
 // picolibc:
 //
-// - `operator new` / `operator delete` (plain, array, sized, aligned, nothrow) over malloc / aligned_alloc / free.
-//   Without exceptions a failed plain `new` cannot throw std::bad_alloc: it reports and aborts (the test fails);
-//   the nothrow forms return nullptr. The heap under test never uses them: they serve test scaffolding such as
-//   std::make_unique.
+// - `operator new` / `operator delete`, all twenty forms (plain, array, sized, aligned, nothrow, aligned nothrow)
+//   over malloc / aligned_alloc / free, and `std::nothrow`, which libc++'s headers declare but only its library
+//   defines. Without exceptions a failed plain `new` cannot throw std::bad_alloc: it reports and aborts (the test
+//   fails); the nothrow forms return nullptr. The heap under test never uses them: they serve test scaffolding such
+//   as std::make_unique.
 // - `std::__libcpp_verbose_abort`, libc++'s documented hook for its assertions and for what would throw (e.g.
 //   std::expected::value() on an error): prints the message and aborts.
 #include <__verbose_abort>  // libc++: declares the hook defined below
@@ -18,6 +19,13 @@
 #include <cstdlib>
 #include <new>
 
+// libc++ declares nothrow_t, nothrow and align_val_t in plain namespace std, not in its versioned std::__1 (<new>:
+// "purposefully not using versioning namespace", for ABI compatibility with libstdc++), so its definition goes there
+// too: the programs refer to `_ZSt7nothrow`.
+namespace std {
+const nothrow_t nothrow{};
+}  // namespace std
+
 namespace {
 
 [[noreturn]] void out_of_memory(std::size_t size) {
@@ -25,19 +33,27 @@ namespace {
   std::abort();
 }
 
+/// A block of `size` bytes (1 for 0), or nullptr when the arena has none.
+void* try_allocate(std::size_t size) noexcept { return std::malloc(size == 0 ? 1 : size); }
+
+/// A block of `size` bytes aligned to `align`, or nullptr when the arena has none.
+void* try_allocate_aligned(std::size_t size, std::align_val_t align) noexcept {
+  const auto alignment = static_cast<std::size_t>(align);
+  // aligned_alloc wants a size that is a multiple of the alignment. A size that rounding up would wrap is more than
+  // any arena holds (wrapped, it read as 0 and got a block of `alignment` bytes).
+  if (size > SIZE_MAX - (alignment - 1)) return nullptr;
+  const std::size_t rounded = (size + alignment - 1) / alignment * alignment;
+  return std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
+}
+
 void* allocate(std::size_t size) {
-  void* p = std::malloc(size == 0 ? 1 : size);
+  void* p = try_allocate(size);
   if (p == nullptr) out_of_memory(size);
   return p;
 }
 
 void* allocate_aligned(std::size_t size, std::align_val_t align) {
-  const auto alignment = static_cast<std::size_t>(align);
-  // aligned_alloc wants a size that is a multiple of the alignment. A size that rounding up would wrap is more than
-  // any arena holds (wrapped, it read as 0 and got a block of `alignment` bytes).
-  if (size > SIZE_MAX - (alignment - 1)) out_of_memory(size);
-  const std::size_t rounded = (size + alignment - 1) / alignment * alignment;
-  void* p = std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
+  void* p = try_allocate_aligned(size, align);
   if (p == nullptr) out_of_memory(size);
   return p;
 }
@@ -48,8 +64,14 @@ void* operator new(std::size_t size) { return allocate(size); }
 void* operator new[](std::size_t size) { return allocate(size); }
 void* operator new(std::size_t size, std::align_val_t align) { return allocate_aligned(size, align); }
 void* operator new[](std::size_t size, std::align_val_t align) { return allocate_aligned(size, align); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return std::malloc(size == 0 ? 1 : size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return std::malloc(size == 0 ? 1 : size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return try_allocate(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return try_allocate(size); }
+void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return try_allocate_aligned(size, align);
+}
+void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return try_allocate_aligned(size, align);
+}
 
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
@@ -61,6 +83,8 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 _LIBCPP_BEGIN_NAMESPACE_STD
 /// libc++'s hook for assertions and for what would throw without exceptions: print, then abort.
