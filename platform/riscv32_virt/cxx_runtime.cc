@@ -7,11 +7,13 @@
 // - `operator new` / `operator delete`, all twenty forms (plain, array, sized, aligned, nothrow, aligned nothrow)
 //   over malloc / aligned_alloc / free, and `std::nothrow`, which libc++'s headers declare but only its library
 //   defines. Without exceptions a failed plain `new` cannot throw std::bad_alloc: it reports and aborts (the test
-//   fails); the nothrow forms return nullptr. The heap under test never uses them: they serve test scaffolding such
-//   as std::make_unique.
+//   fails); the nothrow forms return nullptr. An alignment that is not a power of two breaks the aligned forms'
+//   precondition (the program's bug, not a lack of memory): every aligned form, nothrow too, stops the program with
+//   a line saying so. The heap under test never uses them: they serve test scaffolding such as std::make_unique.
 // - `std::__libcpp_verbose_abort`, libc++'s documented hook for its assertions and for what would throw (e.g.
 //   std::expected::value() on an error): prints the message and aborts.
 #include <__verbose_abort>  // libc++: declares the hook defined below
+#include <bit>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
@@ -33,12 +35,21 @@ namespace {
   std::abort();
 }
 
+[[noreturn]] void invalid_alignment(std::size_t alignment) {
+  std::fprintf(stderr, "*** operator new: invalid alignment %lu (not a power of two)\n",
+               static_cast<unsigned long>(alignment));
+  std::abort();
+}
+
 /// A block of `size` bytes (1 for 0), or nullptr when the arena has none.
 void* try_allocate(std::size_t size) noexcept { return std::malloc(size == 0 ? 1 : size); }
 
-/// A block of `size` bytes aligned to `align`, or nullptr when the arena has none.
+/// A block of `size` bytes aligned to `align`, or nullptr when the arena has none. An alignment that is not a power
+/// of two stops the program: aligned_alloc refuses it like a lack of memory, which hid the caller's bug behind
+/// "out of memory" (or a nullptr from a nothrow form).
 void* try_allocate_aligned(std::size_t size, std::align_val_t align) noexcept {
   const auto alignment = static_cast<std::size_t>(align);
+  if (!std::has_single_bit(alignment)) invalid_alignment(alignment);
   // aligned_alloc wants a size that is a multiple of the alignment. A size that rounding up would wrap is more than
   // any arena holds (wrapped, it read as 0 and got a block of `alignment` bytes).
   if (size > SIZE_MAX - (alignment - 1)) return nullptr;
