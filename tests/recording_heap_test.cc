@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <vector>
 
 #include "alloc/alloc.h"
@@ -15,6 +16,13 @@
 #include "record/trace_format.h"
 
 namespace nostd::record {
+
+/// Prints an event as its fields (GoogleTest would print its bytes, padding included).
+void PrintTo(const TraceEvent& e, std::ostream* os) {
+  *os << "{" << static_cast<char>(e.kind) << " align_log2=" << static_cast<unsigned>(e.align_log2) << " id=" << e.id
+      << " size=" << e.size << "}";
+}
+
 namespace {
 
 /// Drains `ring` completely through a small buffer (as a UART or semihosting loop would).
@@ -153,6 +161,95 @@ TYPED_TEST(RecordingHeapTest, ALossMakesTheEndRecordDisagreeWithTheDrainedTrace)
     heap.deallocate(p);
     ASSERT_TRUE(heap.validate());
   }
+}
+
+TYPED_TEST(RecordingHeapTest, AMovedBlockIsRecordedWithTheAlignmentItWasAllocatedWith) {
+  // The heap's reallocate keeps an over-aligned block's alignment when it moves it; the allocate event of the new
+  // block must say so, or a replay of the trace gets a default-aligned block.
+  static TypeParam heap;
+  RingBuffer<1024> ring;
+  RecordingHeap rec(heap, ring);
+  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
+  const auto aligned64 = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; };
+  // Each wall is larger than an over-aligned block's padding, so it lands right after the block before it, which
+  // then cannot grow in place: the reallocate moves it.
+  Result<void*> b = rec.allocate(100, 64);
+  ASSERT_TRUE(b);
+  Result<void*> wall = rec.allocate(256);
+  ASSERT_TRUE(wall);
+  Result<void*> moved = rec.reallocate(*b, 1000);
+  ASSERT_TRUE(moved);
+  ASSERT_TRUE(heap.validate());
+  ASSERT_NE(*moved, *b) << "the block grew in place: this test needs a move";
+  EXPECT_TRUE(aligned64(*moved));
+  Result<void*> wall2 = rec.allocate(256);
+  ASSERT_TRUE(wall2);
+  Result<void*> again = rec.reallocate(*moved, 3000);  // the moved block is remembered under its new address
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(heap.validate());
+  ASSERT_NE(*again, *moved);
+  EXPECT_TRUE(aligned64(*again));
+  Result<void*> plain = rec.allocate(40);
+  ASSERT_TRUE(plain);
+  Result<void*> wall3 = rec.allocate(256);
+  ASSERT_TRUE(wall3);
+  Result<void*> plain_moved = rec.reallocate(*plain, 2000);  // a default block stays default
+  ASSERT_TRUE(plain_moved);
+  ASSERT_NE(*plain_moved, *plain);
+  for (void* p : {*wall, *wall2, *wall3, *again, *plain_moved}) {
+    rec.deallocate(p);
+    ASSERT_TRUE(heap.validate());
+  }
+  rec.finish();
+  EXPECT_EQ(rec.dropped(), 0u);
+  EXPECT_EQ(rec.untracked_aligned(), 0u);
+
+  std::vector<TraceEvent> want = {
+      {EventKind::kAllocate, 6, id(*b), 100},      {EventKind::kAllocate, 0, id(*wall), 256},
+      {EventKind::kAllocate, 6, id(*moved), 1000}, {EventKind::kFree, 0, id(*b), 0},
+      {EventKind::kAllocate, 0, id(*wall2), 256},  {EventKind::kAllocate, 6, id(*again), 3000},
+      {EventKind::kFree, 0, id(*moved), 0},        {EventKind::kAllocate, 0, id(*plain), 40},
+      {EventKind::kAllocate, 0, id(*wall3), 256},  {EventKind::kAllocate, 0, id(*plain_moved), 2000},
+      {EventKind::kFree, 0, id(*plain), 0},        {EventKind::kFree, 0, id(*wall), 0},
+      {EventKind::kFree, 0, id(*wall2), 0},        {EventKind::kFree, 0, id(*wall3), 0},
+      {EventKind::kFree, 0, id(*again), 0},        {EventKind::kFree, 0, id(*plain_moved), 0},
+  };
+  want.push_back({EventKind::kEnd, 0, want.size(), 0});
+  EXPECT_EQ(decode_all(drain(ring)), want);
+}
+
+TYPED_TEST(RecordingHeapTest, AnAlignedBlockTheTableCannotHoldMovesWithAtLeastItsAlignment) {
+  // A table of one: the second over-aligned block is not remembered, so its move is recorded with the alignment its
+  // two addresses share, which includes the one it was allocated with.
+  static TypeParam heap;
+  RingBuffer<1024> ring;
+  RecordingHeap<TypeParam, RingBuffer<1024>, NullLock, 1> rec(heap, ring);
+  Result<void*> x = rec.allocate(100, 64);
+  ASSERT_TRUE(x);
+  Result<void*> wall_x = rec.allocate(256);
+  ASSERT_TRUE(wall_x);
+  Result<void*> y = rec.allocate(100, 64);
+  ASSERT_TRUE(y);
+  Result<void*> wall_y = rec.allocate(256);
+  ASSERT_TRUE(wall_y);
+  EXPECT_EQ(rec.untracked_aligned(), 1u);
+  Result<void*> x_moved = rec.reallocate(*x, 1000);
+  ASSERT_TRUE(x_moved);
+  Result<void*> y_moved = rec.reallocate(*y, 1000);
+  ASSERT_TRUE(y_moved);
+  ASSERT_TRUE(heap.validate());
+  ASSERT_NE(*x_moved, *x);
+  ASSERT_NE(*y_moved, *y);
+  for (void* p : {*wall_x, *wall_y, *x_moved, *y_moved}) {
+    rec.deallocate(p);
+    ASSERT_TRUE(heap.validate());
+  }
+  rec.finish();
+  const std::vector<TraceEvent> events = decode_all(drain(ring));
+  ASSERT_EQ(events.size(), 13u);  // 4 allocates, 2 moves of 2 events, 4 frees, the end record
+  EXPECT_EQ(events[4], (TraceEvent{EventKind::kAllocate, 6, events[4].id, 1000})) << "the remembered block: exact";
+  EXPECT_EQ(events[6].kind, EventKind::kAllocate);
+  EXPECT_GE(events[6].align_log2, 6) << "the block the table could not hold";
 }
 
 TEST(RingBuffer, WrapsAroundAndRefusesWhatDoesNotFit) {
