@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of //bench:trace_convert's command line: a text trace written by hand converts to binary and back
 # byte-exact, --check validates, --help prints the usage on stdout and exits 0, and every kind of bad input gets one
-# line on stderr (unknown option or --to= value, a third file, no file: exit 2; a corrupt trace: its byte offset, and an
-# output that cannot be written: the reason, exit 1).
+# line on stderr (unknown option or --to= value, a third file, no file: exit 2; a corrupt trace, a varint whose 10th
+# byte is above 1 among them: its byte offset, and an output that cannot be written: the reason, exit 1).
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 convert="$1"
@@ -39,6 +39,34 @@ status=0
 [[ "$status" == 1 ]] || fail "corrupt trace: exit $status, expected 1"
 grep -qF "byte" "$dir/bad.err" || fail "corrupt trace: no byte offset: $(head -2 "$dir/bad.err")"
 [[ ! -e "$dir/bad.bin" ]] || fail "corrupt trace: an output file was written"
+
+# corrupt_input WANT FILE: `--check FILE` refuses it as corrupt: exit 1, nothing on stdout, one line on stderr that
+# names the file and contains WANT.
+corrupt_input() {
+  local want="$1" file="$2" status=0 lines
+  "$convert" --check "$file" >"$dir/corrupt.out" 2>"$dir/corrupt.err" || status=$?
+  [[ "$status" == 1 ]] || fail "--check $file: exit $status, expected 1"
+  [[ ! -s "$dir/corrupt.out" ]] || fail "--check $file: printed on stdout: $(head -3 "$dir/corrupt.out")"
+  lines="$(wc -l <"$dir/corrupt.err")"
+  [[ "$lines" == 1 ]] || fail "--check $file: $lines lines on stderr, expected 1: $(head -3 "$dir/corrupt.err")"
+  grep -qF -- "trace_convert: $file: $want" "$dir/corrupt.err" ||
+    fail "--check $file: stderr does not say '$want': $(head -3 "$dir/corrupt.err")"
+}
+
+# A varint's 10th byte holds bit 63 only: above 1 it is corrupt, in the binary form and in the raw one (where a
+# size of 100 written as e4 80*8 02 had been read as 100).
+printf 'NSTRACE1F\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02E\x01' >"$dir/varint.bin"
+corrupt_input "byte 18: corrupt number" "$dir/varint.bin"
+# NSTRRAW1, a chunk of 15 event bytes from call 0 (an allocate at 0x10000 whose size takes 10 bytes), the end
+# record counting 1 call.
+printf 'NSTRRAW1NSRC\x0f\0\0\0\0\0\0\0\0\0\0\0A\0\x80\x80\x08\xe4\x80\x80\x80\x80\x80\x80\x80\x80\x02' >"$dir/varint.raw"
+printf 'REND\0\0\0\0\x01\0\0\0\0\0\0\0' >>"$dir/varint.raw"
+corrupt_input "byte 24: raw trace: corrupt event in the chunk at byte 8" "$dir/varint.raw"
+# The same bytes with 01 as the 10th (bit 63: a size of 2^63 + 100) are a valid raw trace.
+printf 'NSTRRAW1NSRC\x0f\0\0\0\0\0\0\0\0\0\0\0A\0\x80\x80\x08\xe4\x80\x80\x80\x80\x80\x80\x80\x80\x01' >"$dir/bit63.raw"
+printf 'REND\0\0\0\0\x01\0\0\0\0\0\0\0' >>"$dir/bit63.raw"
+"$convert" --to=text "$dir/bit63.raw" "$dir/bit63.txt" 2>/dev/null || fail "a raw size of 2^63 + 100: exit $?"
+grep -qx 'a 1 9223372036854775908' "$dir/bit63.txt" || fail "a raw size of 2^63 + 100: $(cat "$dir/bit63.txt")"
 
 # An output that cannot be written: the reason, exit 1.
 status=0

@@ -19,7 +19,8 @@
 // A chunk is one thread's buffer as it was flushed; within it, sequence numbers (the global call order) and
 // addresses are deltas from the previous event of the same chunk (starting at first_seq and 0), so the usual
 // event takes 5 to 8 bytes. Chunks of different threads interleave in the file; every sequence number from 0 to
-// N - 1 appears exactly once, which the converter checks. Varints are unsigned LEB128, as in the trace format.
+// N - 1 appears exactly once, which the converter checks. Varints are unsigned LEB128, as in the trace format: at
+// most 10 bytes, the 10th holding bit 63 only (a 10th byte above 1 is a corrupt event).
 //
 // This header holds the encoding and decoding of events (portable, no allocation: the recorder runs inside
 // malloc); the conversion to a trace, which allocates, is bench/raw_trace_convert.h.
@@ -154,10 +155,13 @@ class RawChunkCursor {
     malformed_ = true;
     return false;
   }
+  // At most 10 bytes; the 10th (shift 63) carries bit 63 only, so a 10th byte above 1 (more bits, or an 11th byte)
+  // is corrupt rather than cut to its low bit.
   bool get(std::uint64_t* v) noexcept {
     *v = 0;
     for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
       const unsigned char b = *p_++;
+      if (shift == 63 && b > 1) return false;
       *v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) return true;
     }

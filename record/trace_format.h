@@ -80,7 +80,7 @@ enum class DecodeError : std::uint8_t {
   kNone,          ///< decoded
   kTruncated,     ///< the bytes end inside the event
   kUnknownEvent,  ///< the tag byte is not A, F, R or E
-  kBadVarint,     ///< a varint longer than 10 bytes or overflowing 64 bits
+  kBadVarint,     ///< a varint longer than 10 bytes or overflowing 64 bits (a 10th byte above 1)
   kBadAlignment,  ///< align_log2 above kMaxAlignLog2
 };
 
@@ -94,7 +94,7 @@ constexpr const char* describe(DecodeError e) {
     case DecodeError::kUnknownEvent:
       return "unknown event tag";
     case DecodeError::kBadVarint:
-      return "corrupt number: varint longer than 10 bytes or above 2^64";
+      return "corrupt number: varint longer than 10 bytes or above 2^64 - 1 (a 10th byte above 1)";
     case DecodeError::kBadAlignment:
       return "corrupt alignment: exponent above 30";
   }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,13 @@ class RawWriter {
     const RawChunkHeader h{record::kRawChunkMagic, static_cast<std::uint32_t>(p - payload.data()), events.front().seq};
     append(&h, sizeof h);
     append(payload.data(), h.bytes);
+    return *this;
+  }
+  /// One chunk of `bytes` as they are (events written by hand), its first call `first_seq`.
+  RawWriter& chunk_bytes(std::uint64_t first_seq, const std::vector<unsigned char>& bytes) {
+    const RawChunkHeader h{record::kRawChunkMagic, static_cast<std::uint32_t>(bytes.size()), first_seq};
+    append(&h, sizeof h);
+    append(bytes.data(), bytes.size());
     return *this;
   }
   /// The end record counting `calls`.
@@ -214,6 +222,28 @@ TEST(RawTraceErrors, UnknownEventKind) {
   auto raw = two_threads();
   raw[8 + sizeof(RawChunkHeader)] = std::byte{'Z'};
   expect_error(raw, 8 + sizeof(RawChunkHeader), "corrupt event in the chunk at byte 8");
+}
+
+TEST(RawTraceErrors, ATenthVarintByteAboveOneIsCorrupt) {
+  // An allocate of 100 bytes at 0x10000 whose size takes 10 bytes: 0xe4 and eight continuation bytes, then the 10th,
+  // which may hold bit 63 only. Above 1 it would carry bits past 64 (2 read as 0: the size 100, silently); with its
+  // high bit set an 11th byte follows.
+  const auto allocate = [](std::initializer_list<unsigned char> tail) {
+    std::vector<unsigned char> event = {'A', 0x00, 0x80, 0x80, 0x08, 0xe4};  // seq delta 0, zigzag(0x10000)
+    for (int i = 0; i < 8; ++i) event.push_back(0x80);
+    event.insert(event.end(), tail);
+    return RawWriter().chunk_bytes(0, event).end(1);
+  };
+  for (unsigned char tenth : std::initializer_list<unsigned char>{0x02, 0x03, 0x7f}) {
+    SCOPED_TRACE(static_cast<int>(tenth));
+    expect_error(allocate({tenth}), 8 + sizeof(RawChunkHeader), "corrupt event in the chunk at byte 8");
+  }
+  expect_error(allocate({0x81, 0x00}), 8 + sizeof(RawChunkHeader), "corrupt event in the chunk at byte 8");
+  // 1 is bit 63: a size of 2^63 + 100.
+  const auto c = convert_all(allocate({0x01}));
+  ASSERT_TRUE(c) << c.error().message;
+  const std::vector<TraceEvent> expected = {{EventKind::kAllocate, 0, 1, (std::uint64_t{1} << 63) + 100}};
+  EXPECT_EQ(c->events, expected);
 }
 
 TEST(RawTraceErrors, ALostBufferShowsAsAMissingCall) {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -211,6 +212,26 @@ TEST(TraceFormatErrors, OverlongVarint) {
   bin.push_back(std::byte{'F'});
   for (int i = 0; i < 11; ++i) bin.push_back(std::byte{0x80});
   expect_error(bin, 18, "corrupt number");  // the 10th varint byte may hold one bit only
+}
+
+TEST(TraceFormatErrors, ATenthVarintByteAboveOneIsCorrupt) {
+  // An id of 10 bytes: nine continuation bytes, then the 10th, which may hold bit 63 only. Above 1 it would carry
+  // bits past 64 (kept to its low bit, 2 read as 0 and 3 as 1); with its high bit set an 11th byte follows.
+  const auto free_of = [](std::initializer_list<std::uint8_t> tail) {
+    std::vector<std::byte> bin = bytes_of(kTraceMagic);
+    bin.push_back(std::byte{'F'});
+    for (int i = 0; i < 9; ++i) bin.push_back(std::byte{0x80});
+    for (std::uint8_t b : tail) bin.push_back(std::byte{b});
+    append_binary(bin, TraceEvent{EventKind::kEnd, 0, 1, 0});
+    return bin;
+  };
+  for (std::uint8_t tenth : std::initializer_list<std::uint8_t>{0x02, 0x03, 0x7f}) {
+    SCOPED_TRACE(static_cast<int>(tenth));
+    expect_error(free_of({tenth}), 18, "corrupt number");
+  }
+  expect_error(free_of({0x81, 0x00}), 18, "corrupt number");
+  // 1 is bit 63: a number, here an id never allocated.
+  expect_error(free_of({0x01}), 8, "free of id 9223372036854775808, which is not live");
 }
 
 TEST(TraceFormatErrors, AlignmentOutOfRange) {
