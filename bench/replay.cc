@@ -290,7 +290,7 @@ void print_recommendation(const std::vector<Row>& rows, const std::vector<Sizing
 }
 
 int glibc_footprint_child(const Options& opt) {
-  const auto bytes = read_file(opt.trace.c_str());
+  const auto bytes = read_trace_file(opt.trace.c_str());
   if (!bytes) return 1;
   const auto t = load_replay(*bytes);
   if (!t) return 1;
@@ -380,7 +380,7 @@ int run(int argc, char** argv) {
     print_unselected("replay", bad_word);
     return 2;
   }
-  const auto bytes = read_file(opt.trace.c_str());
+  const auto bytes = read_trace_file(opt.trace.c_str());
   if (!bytes) {
     std::fprintf(stderr, "replay: %s\n", bytes.error().c_str());
     return 1;

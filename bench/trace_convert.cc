@@ -2,7 +2,8 @@
 // binary form and the text form (record/trace_format.h), validating it on the way, and turns the raw form the
 // hosted recorder writes (record/raw_trace.h) into either. The output form is the other one (raw: binary) unless
 // --to=text or --to=binary says; `--check IN` only validates. Bad input: the error names the byte offset
-// (and line), exit status 1, and nothing is written.
+// (and line), exit status 1, and nothing is written. IN is read only as far as it can be a trace (read_trace_file:
+// at most 1 GiB, and not past its first bytes that show an error), so an endless input such as /dev/zero ends too.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "trace_convert: expected %s (see --help)\n", check ? "one file" : "IN and OUT");
     return 2;
   }
-  const auto in = read_file(paths[0].c_str());
+  const auto in = read_trace_file(paths[0].c_str());
   if (!in) {
     std::fprintf(stderr, "trace_convert: %s\n", in.error().c_str());
     return 1;

@@ -2,7 +2,8 @@
 # Smoke test of //bench:trace_convert's command line: a text trace written by hand converts to binary and back
 # byte-exact, --check validates, --help prints the usage on stdout and exits 0, and every kind of bad input gets one
 # line on stderr (unknown option or --to= value, a third file, no file: exit 2; a corrupt trace, a varint whose 10th
-# byte is above 1 among them: its byte offset, and an output that cannot be written: the reason, exit 1).
+# byte is above 1 among them: its byte offset, also from an endless input, read no further than its first bad bytes;
+# and an output that cannot be written: the reason, exit 1).
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 convert="$1"
@@ -67,6 +68,38 @@ printf 'NSTRRAW1NSRC\x0f\0\0\0\0\0\0\0\0\0\0\0A\0\x80\x80\x08\xe4\x80\x80\x80\x8
 printf 'REND\0\0\0\0\x01\0\0\0\0\0\0\0' >>"$dir/bit63.raw"
 "$convert" --to=text "$dir/bit63.raw" "$dir/bit63.txt" 2>/dev/null || fail "a raw size of 2^63 + 100: exit $?"
 grep -qx 'a 1 9223372036854775908' "$dir/bit63.txt" || fail "a raw size of 2^63 + 100: $(cat "$dir/bit63.txt")"
+
+# An endless input stops at its first bytes that are no trace: one line, exit 1, at once. Each comes through a FIFO
+# whose writer sends BYTES and ZEROS zero bytes and then holds the FIFO open, so a reader that reads to the end of
+# the input (as trace_convert did: /dev/zero ran it out of memory) waits until `timeout` stops it (exit 124), and one
+# that waits to fill its buffer does on the short input; neither hangs the test. No /dev/zero itself: without the
+# fix it would fill the machine's memory before the timeout.
+# endless WANT BYTES [ZEROS]
+endless() {
+  local want="$1" bytes="$2" zeros="${3:-1048576}" writer status=0 lines
+  rm -f "$dir/endless"
+  mkfifo "$dir/endless"
+  (
+    printf '%b' "$bytes"
+    head -c "$zeros" /dev/zero 2>/dev/null # once the reader has stopped, head's write fails
+    exec sleep 60
+  ) >"$dir/endless" &
+  writer=$!
+  timeout 10 "$convert" --check "$dir/endless" >"$dir/endless.out" 2>"$dir/endless.err" || status=$?
+  kill "$writer" 2>/dev/null || true
+  wait "$writer" 2>/dev/null || true
+  local what="endless '$bytes' + $zeros zeros"
+  [[ "$status" == 1 ]] || fail "$what: exit $status, expected 1"
+  lines="$(wc -l <"$dir/endless.err")"
+  [[ "$lines" == 1 ]] || fail "$what: $lines lines on stderr, expected 1: $(head -3 "$dir/endless.err")"
+  grep -qF -- "trace_convert: $dir/endless: $want" "$dir/endless.err" ||
+    fail "$what: stderr does not say '$want': $(head -3 "$dir/endless.err")"
+}
+endless "byte 0: not a trace" ''                             # as from /dev/zero
+endless "byte 8: unknown event tag 0x00" 'NSTRACE1'          # a binary trace's magic, then zeros
+endless "byte 8: raw trace: not a chunk header" 'NSTRRAW1'   # a raw trace's magic, then zeros
+endless "byte 11: corrupt alignment" 'NSTRACE1A\x01\x08\x1f' # a corrupt event, then zeros
+endless "byte 8: unknown event tag 0x7f" 'NSTRACE1\x7f' 0    # a corrupt event, then a writer that stalls
 
 # An output that cannot be written: the reason, exit 1.
 status=0

@@ -8,9 +8,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bench/trace.h"
@@ -309,6 +311,100 @@ TEST(TraceFormatErrors, CorruptedCopiesNeverCrash) {
       }
     }
   }
+}
+
+/// A path for a scratch file: under the test's temporary directory.
+std::string scratch(const char* name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+}
+
+/// `pairs` allocate-free pairs: 7 bytes a pair in the binary form, so 10000 take several reads of a file.
+std::vector<TraceEvent> pairs_of(std::uint64_t pairs) {
+  std::vector<TraceEvent> events;
+  for (std::uint64_t i = 0; i < pairs; ++i) {
+    events.push_back({EventKind::kAllocate, 0, i, 8});
+    events.push_back({EventKind::kFree, 0, i, 0});
+  }
+  return events;
+}
+
+/// A valid binary trace of `pairs` allocate-free pairs.
+std::vector<std::byte> long_binary(std::uint64_t pairs) { return binary(pairs_of(pairs)); }
+
+/// read_trace_file's result for `bytes` written to a scratch file.
+std::expected<std::vector<std::byte>, std::string> through_file(std::span<const std::byte> bytes,
+                                                                std::size_t max_bytes = kMaxTraceFileBytes) {
+  const std::string path = scratch("through_file.trace");
+  EXPECT_TRUE(write_file(path.c_str(), bytes));
+  return read_trace_file(path.c_str(), max_bytes);
+}
+
+TEST(TraceFile, ValidTracesAreReadWholeOverManyReads) {
+  const std::vector<std::byte> bin = long_binary(20000);
+  ASSERT_GT(bin.size(), 2u * 65536);
+  const auto text = convert(bin, TraceForm::kText);
+  ASSERT_TRUE(text);
+  std::vector<std::byte> commented = bytes_of(std::string(100000, '#') + "\n  \t\r\n\n");
+  commented.insert(commented.end(), text->begin(), text->end());
+  for (const std::vector<std::byte>* trace : {&bin, &std::as_const(*text), &std::as_const(commented)}) {
+    const auto read = through_file(*trace);
+    ASSERT_TRUE(read) << read.error();
+    EXPECT_EQ(*read, *trace);
+    EXPECT_TRUE(read_all(*read));
+  }
+}
+
+TEST(TraceFile, StopsAtTheFirstBytesThatHoldAnErrorAndReportsItAsTheWholeFileWould) {
+  std::vector<std::byte> bad_event = bytes_of(kTraceMagic);  // 140000 bytes of events, then an unknown tag
+  for (const TraceEvent& e : pairs_of(20000)) append_binary(bad_event, e);
+  bad_event.push_back(std::byte{0x7f});
+  std::vector<std::byte> raw_header = bytes_of(record::kRawMagic);
+  raw_header.resize(100000, std::byte{'x'});  // no chunk header
+  const std::vector<std::byte> cases[] = {
+      std::vector<std::byte>(1 << 20, std::byte{0}),                            // /dev/zero
+      bytes_of("# a comment\n\r\nnostd-trac 1\n" + std::string(1 << 20, 'a')),  // no text trace's first line
+      bytes_of("\r\r\n" + std::string(1 << 20, 'a')),
+      bad_event,
+      raw_header,
+  };
+  for (std::vector<std::byte> bytes : cases) {
+    const auto whole = read_all(bytes);
+    ASSERT_FALSE(whole);
+    bytes.resize(bytes.size() + (1 << 20), std::byte{0});  // what an endless input would go on with
+    const auto read = through_file(bytes);
+    ASSERT_TRUE(read) << read.error();
+    EXPECT_LT(read->size(), bytes.size() - (1 << 19)) << "read on past the error: " << whole.error().describe();
+    const auto prefix = read_all(*read);
+    ASSERT_FALSE(prefix);
+    EXPECT_EQ(prefix.error().describe(), whole.error().describe());
+  }
+}
+
+TEST(TraceFile, BytesAfterTheEndRecordAreReadToBeCounted) {
+  std::vector<std::byte> bin = long_binary(10);
+  bin.resize(bin.size() + 200000, std::byte{0});
+  const auto read = through_file(bin);
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->size(), bin.size());
+  const auto r = read_all(*read);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("200000 bytes after the end record"), std::string::npos) << r.error().describe();
+}
+
+TEST(TraceFile, RefusesAFileLargerThanTheLimit) {
+  const std::vector<std::byte> bin = long_binary(20000);
+  const auto over = through_file(bin, bin.size() - 1);
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().find(": more than " + std::to_string(bin.size() - 1) +
+                              " bytes, the most the trace tools read (they hold a trace in memory)"),
+            std::string::npos)
+      << over.error();
+  EXPECT_TRUE(through_file(bin, bin.size()));
+  const auto missing = read_trace_file(scratch("no_such.trace").c_str());
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("cannot open "), std::string::npos);
+  EXPECT_NE(missing.error().find(": No such file or directory"), std::string::npos);
 }
 
 }  // namespace
