@@ -3,9 +3,11 @@
 // Like `std::vector`, except that nothing throws: every operation that may allocate is `[[nodiscard]]` and returns
 // a `Result`, and gives the strong guarantee — after a failure the vector's size, capacity, data pointer and
 // elements are exactly as before (moving an element cannot fail in this project, so the allocation is the only
-// failure point, and it always happens before any element is touched). Operations that never allocate (pop_back,
-// erase, clear, element access) have the `std::vector` shapes, with checked access returning a pointer instead of
-// throwing.
+// failure point, and it always happens before any element is touched). In code built with exceptions, an element
+// constructor that throws (a copy, `T()`) gets the same guarantee: what was built is destroyed, a new block is freed
+// and the exception goes on (containers/unwind.h; moves must still not throw). Operations that never allocate
+// (pop_back, erase, clear, element access) have the `std::vector` shapes, with checked access returning a pointer
+// instead of throwing.
 //
 // Memory comes from an `Allocator` handle (alloc/allocator.h) stored in the vector: `HeapRef<Heap>` (one word) or
 // `StaticHeapRef<kHeap>` (empty, so `sizeof(Vec) == 3 * sizeof(void*)`). When the allocator reports
@@ -36,6 +38,7 @@
 #include "alloc/error.h"
 #include "containers/raw_buffer.h"
 #include "containers/relocate.h"
+#include "containers/unwind.h"
 
 namespace nostd {
 
@@ -118,7 +121,8 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   ~Vec() { truncate(0); }
 
   /// A copy of this vector (elements copied, or `try_clone`d when `T` is `TryCloneable`), with a buffer of exactly
-  /// `size()` elements (plus the block's slack) from a copy of this vector's allocator, or the first error.
+  /// `size()` elements (plus the block's slack) from a copy of this vector's allocator, or the first error. When an
+  /// element copy throws (code built with exceptions), the copies made so far are destroyed and the block freed.
   [[nodiscard]] Result<Vec> try_clone() const requires std::copy_constructible<T> || TryCloneable<T> {
     Vec out(alloc_);
     if (size_ == 0) return out;
@@ -128,7 +132,8 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
     out.capacity_ = block->capacity;
     for (std::size_t i = 0; i < size_; ++i) {
       if constexpr (TryCloneable<T>) {
-        // Element clones can fail; `out` owns what is built so far, so its destructor cleans up on failure.
+        // Element clones can fail; `out` owns what is built so far, so its destructor cleans up on failure (and, for
+        // a copy that throws, during the unwinding).
         auto element = data_[i].try_clone();
         if (!element) return fail(element.error());
         std::construct_at(out.data_ + i, std::move(*element));
@@ -208,14 +213,19 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
       const auto distance = std::ranges::distance(range);
       const std::size_t count = static_cast<std::size_t>(distance);
       if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
+      constexpr bool kMayThrow = internal::kConstructionMayThrow<T, std::ranges::range_reference_t<R>>;
       if (size_ + count <= capacity_) {
-        construct_from_range(data_ + size_, range);
+        construct_from_range<kMayThrow>(data_ + size_, range);
         size_ += count;
         return {};
       }
       auto block = allocate_for_growth(size_ + count);
       if (!block) return fail(block.error());
-      construct_from_range(block->ptr + size_, range);
+      if constexpr (kMayThrow) {
+        build_in(*block, [&] { construct_from_range<true>(block->ptr + size_, range); });
+      } else {
+        construct_from_range<false>(block->ptr + size_, range);
+      }
       adopt(*block, size_, count);
       return {};
     }
@@ -228,10 +238,14 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
       truncate(count);
       return {};
     }
-    if (auto grown = grow_keeping(count); !grown) return fail(grown.error());
-    for (std::size_t i = size_; i < count; ++i) std::construct_at(data_ + i);
-    size_ = count;
-    return {};
+    if constexpr (internal::kConstructionMayThrow<T>) {
+      return append_until(count, [](T* slot) { std::construct_at(slot); });
+    } else {
+      if (auto grown = grow_keeping(count); !grown) return fail(grown.error());
+      for (std::size_t i = size_; i < count; ++i) std::construct_at(data_ + i);
+      size_ = count;
+      return {};
+    }
   }
 
   /// Makes `size()` equal `count`: destroys elements past `count`, or appends copies of `value` (which may be an
@@ -241,13 +255,18 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
       truncate(count);
       return {};
     }
-    // `value` may live in this buffer; growth moves it, keeping its index.
-    const std::size_t self = index_in_buffer(std::addressof(value));
-    if (auto grown = grow_keeping(count); !grown) return fail(grown.error());
-    const T& source = self != kNotInBuffer ? data_[self] : value;
-    for (std::size_t i = size_; i < count; ++i) std::construct_at(data_ + i, source);
-    size_ = count;
-    return {};
+    if constexpr (internal::kConstructionMayThrow<T, const T&>) {
+      // `value` may live in this buffer, which append_until keeps (at its address) until every copy is made.
+      return append_until(count, [&value](T* slot) { std::construct_at(slot, value); });
+    } else {
+      // `value` may live in this buffer; growth moves it, keeping its index.
+      const std::size_t self = index_in_buffer(std::addressof(value));
+      if (auto grown = grow_keeping(count); !grown) return fail(grown.error());
+      const T& source = self != kNotInBuffer ? data_[self] : value;
+      for (std::size_t i = size_; i < count; ++i) std::construct_at(data_ + i, source);
+      size_ = count;
+      return {};
+    }
   }
 
   /// Makes `capacity() >= capacity` with one allocation of exactly that many elements (plus the block's slack)
@@ -377,6 +396,7 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   using Buffer::kCanReallocate;
   using Buffer::kNotInBuffer;
   using Buffer::size_;
+  using typename Buffer::Block;
 
   static Result<void> discard_pointer(const Result<T*>& result) {
     if (!result) return fail(result.error());
@@ -427,7 +447,11 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   template <class... Args>
   [[gnu::noinline]] Result<T*> emplace_growing(std::size_t pos, Args&&... args) {
     if (size_ >= max_size()) return fail(AllocError::kSizeOverflow);
-    if constexpr (kCanReallocate && sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, T> && ...)) {
+    // A constructor that may throw never follows a growth in place (the growth could not be undone): it takes the
+    // new-block path below, whose block is freed when it throws.
+    constexpr bool kMayThrow = internal::kConstructionMayThrow<T, Args...>;
+    if constexpr (kCanReallocate && !kMayThrow && sizeof...(Args) == 1 &&
+                  (std::is_same_v<std::remove_cvref_t<Args>, T> && ...)) {
       // A T (push_back, insert: a copy or a move) grows through `reallocate`, in place when the heap can. Nothing
       // is built before the growth succeeds, so a failure leaves the argument untouched. The argument can refer
       // into the block only directly (a T is not a member of a T), which the address check sees; growth keeps
@@ -457,7 +481,11 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
     // New block: build the element there while the arguments (maybe in the old block) are still valid.
     auto block = allocate_for_growth(size_ + 1);
     if (!block) return fail(block.error());
-    std::construct_at(block->ptr + pos, std::forward<Args>(args)...);
+    if constexpr (kMayThrow) {
+      build_in(*block, [&] { std::construct_at(block->ptr + pos, std::forward<Args>(args)...); });
+    } else {
+      std::construct_at(block->ptr + pos, std::forward<Args>(args)...);
+    }
     adopt(*block, pos, 1);
     return data_ + pos;
   }
@@ -466,27 +494,121 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
     const std::size_t count = values.size();
     if (count == 0) return data_ + pos;
     if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
-    // `values` may be a part of this vector. Growth keeps element indices, so remember the index, not the address.
+    if constexpr (internal::kConstructionMayThrow<T, const T&>) {
+      return insert_span_may_throw(pos, values);
+    } else {
+      // `values` may be a part of this vector. Growth keeps element indices, so remember the index, not the address.
+      const std::size_t self = index_in_buffer(values.data());
+      if (auto grown = grow_keeping(size_ + count); !grown) return fail(grown.error());
+      T* gap = data_ + pos;
+      internal::relocate_backward(gap, size_ - pos, gap + count);
+      for (std::size_t i = 0; i < count; ++i) {
+        if (self == kNotInBuffer) {
+          std::construct_at(gap + i, values[i]);
+        } else {
+          // Source elements at or after `pos` have just moved up by `count`; those before it stayed.
+          const std::size_t source = self + i;
+          std::construct_at(gap + i, data_[source < pos ? source : source + count]);
+        }
+      }
+      size_ += count;
+      return gap;
+    }
+  }
+
+  // insert_span for a `T` whose copy may throw (internal::kConstructionMayThrow): a throw leaves the vector as it was.
+  // Growth builds the copies in a new block while the old one, which `values` may view, is intact, and adopts the
+  // block only when every copy is made (never through `reallocate`: a growth in place could not be undone). With
+  // room, the copies go into a gap that a throw closes again (relocation cannot throw).
+  Result<T*> insert_span_may_throw(std::size_t pos, std::span<const T> values) {
+    const std::size_t count = values.size();
+    if (size_ + count > capacity_) {
+      auto block = allocate_for_growth(size_ + count);
+      if (!block) return fail(block.error());
+      build_in(*block, [&] { construct_copies(block->ptr + pos, values); });
+      adopt(*block, pos, count);
+      return data_ + pos;
+    }
     const std::size_t self = index_in_buffer(values.data());
-    if (auto grown = grow_keeping(size_ + count); !grown) return fail(grown.error());
     T* gap = data_ + pos;
     internal::relocate_backward(gap, size_ - pos, gap + count);
-    for (std::size_t i = 0; i < count; ++i) {
+    std::size_t built = 0;
+    internal::UnwindGuard close_gap([&] {
+      std::destroy_n(gap, built);
+      internal::relocate_forward(gap + count, size_ - pos, gap);
+    });
+    for (; built < count; ++built) {
       if (self == kNotInBuffer) {
-        std::construct_at(gap + i, values[i]);
+        std::construct_at(gap + built, values[built]);
       } else {
         // Source elements at or after `pos` have just moved up by `count`; those before it stayed.
-        const std::size_t source = self + i;
-        std::construct_at(gap + i, data_[source < pos ? source : source + count]);
+        const std::size_t source = self + built;
+        std::construct_at(gap + built, data_[source < pos ? source : source + count]);
       }
     }
+    close_gap.dismiss();
     size_ += count;
     return gap;
   }
 
-  template <class R>
+  // Appends elements built by `make(slot)` until size_ == count (> size_, <= max_size() checked here), for an element
+  // constructor that may throw: in place when there is room, otherwise in a new block (1.5x, then exact) adopted only
+  // when every element is built, so that arguments in the old block stay valid. A throw destroys the new elements,
+  // frees the new block and leaves the vector as it was.
+  template <class Make>
+  Result<void> append_until(std::size_t count, Make make) {
+    if (count > max_size()) return fail(AllocError::kSizeOverflow);
+    if (count <= capacity_) {
+      construct_n(data_ + size_, count - size_, make);
+      size_ = count;
+      return {};
+    }
+    auto block = allocate_for_growth(count);
+    if (!block) return fail(block.error());
+    build_in(*block, [&] { construct_n(block->ptr + size_, count - size_, make); });
+    adopt(*block, size_, count - size_);
+    return {};
+  }
+
+  // Runs `build`, which constructs elements in `block` (a block from the allocator, not yet adopted) and destroys them
+  // itself when one throws; a throw then also returns the block to the allocator before it leaves.
+  template <class Build>
+  void build_in(Block block, Build build) {
+    internal::UnwindGuard give_back([&] { alloc_.deallocate(block.ptr, Buffer::layout_for(block.capacity)); });
+    build();
+    give_back.dismiss();
+  }
+
+  // Constructs `count` elements at `out` with `make(slot)`; when one throws, destroys those built before it.
+  template <class Make>
+  static void construct_n(T* out, std::size_t count, Make& make) {
+    std::size_t built = 0;
+    internal::UnwindGuard destroy_built([&] { std::destroy_n(out, built); });
+    for (; built < count; ++built) make(out + built);
+    destroy_built.dismiss();
+  }
+
+  // Copies `values` to `out`; when a copy throws, destroys those made before it.
+  static void construct_copies(T* out, std::span<const T> values) {
+    auto copy = [&values, out](T* slot) { std::construct_at(slot, values[static_cast<std::size_t>(slot - out)]); };
+    construct_n(out, values.size(), copy);
+  }
+
+  // Constructs elements at `out` from those of `range`; with `kGuarded` (a constructor that may throw), a throw
+  // destroys the elements built before it.
+  template <bool kGuarded, class R>
   static void construct_from_range(T* out, R& range) {
-    for (auto&& element : range) std::construct_at(out++, std::forward<decltype(element)>(element));
+    if constexpr (kGuarded) {
+      T* const first = out;
+      internal::UnwindGuard destroy_built([&] { std::destroy(first, out); });
+      for (auto&& element : range) {
+        std::construct_at(out, std::forward<decltype(element)>(element));
+        ++out;
+      }
+      destroy_built.dismiss();
+    } else {
+      for (auto&& element : range) std::construct_at(out++, std::forward<decltype(element)>(element));
+    }
   }
 
   void truncate(std::size_t count) noexcept {
