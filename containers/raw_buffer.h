@@ -9,7 +9,8 @@
 //   * growth: `grow_keeping` asks for 1.5x, then the exact size (containers/growth.h); the block's slack counts as
 //     capacity when the allocator reports `usable_size`;
 //   * a change of capacity goes through `reallocate` when the allocator has it and a byte copy is a valid move of
-//     `T` (containers/relocate.h), in place when the heap can; otherwise the elements are relocated into a new block;
+//     `T` (containers/relocate.h), in place when the heap can; otherwise the elements are relocated into a new block
+//     (with sentinels, so trivially copyable `T`: the whole storage up to the smaller capacity, as `reallocate` does);
 //   * every failure comes from the allocator before anything changes: the pointer, size, capacity and elements are
 //     then exactly as before (the containers' strong guarantee rests on this).
 #pragma once
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <type_traits>
@@ -131,12 +133,13 @@ class RawBuffer {
     swap(alloc_, other.alloc_);
   }
 
-  // The index of the element (or sentinel) `address` lies in, or kNotInBuffer. Compares integers, since comparing
-  // pointers into different objects is unspecified.
+  // The index of the slot of the buffer `address` lies in (an element, a sentinel, or the storage after them up to
+  // the capacity, where String keeps the bytes a truncation left), or kNotInBuffer. Compares integers, since
+  // comparing pointers into different objects is unspecified.
   std::size_t index_in_buffer(const void* address) const noexcept {
     const auto addr = reinterpret_cast<std::uintptr_t>(address);
     const auto first = reinterpret_cast<std::uintptr_t>(data_);
-    if (data_ == nullptr || addr < first || addr >= first + (size_ + kSentinels) * sizeof(T)) return kNotInBuffer;
+    if (data_ == nullptr || addr < first || addr >= first + (capacity_ + kSentinels) * sizeof(T)) return kNotInBuffer;
     return (addr - first) / sizeof(T);
   }
 
@@ -202,6 +205,19 @@ class RawBuffer {
     }
     auto block = allocate_block(capacity);
     if (!block) return fail(block.error());
+    if constexpr (kSentinels > 0) {
+      if (data_ != nullptr) {
+        // Trivially copyable elements (the static_assert above): the storage past the sentinels moves too, up to the
+        // smaller capacity, as `reallocate` keeps it, so that a view of bytes a truncation left (String::insert's
+        // piece) reads the same bytes at the same offsets in the new block.
+        const std::size_t kept = std::min(capacity_, block->capacity) + kSentinels;
+        std::memcpy(static_cast<void*>(block->ptr), static_cast<const void*>(data_), kept * sizeof(T));
+        deallocate_buffer();
+        data_ = block->ptr;
+        capacity_ = block->capacity;
+        return {};
+      }
+    }
     adopt(*block, size_, 0);
     return {};
   }

@@ -104,28 +104,32 @@ class String : private internal::RawBuffer<char, Alloc, 1> {
     return {};
   }
 
-  /// Appends `text` (which may view this string) with at most one growth. Amortised O(text.size()).
+  /// Appends `text` (which may view this string, also its bytes past `size()`) with at most one growth. Amortised
+  /// O(text.size()).
   [[nodiscard]] Result<void> append(std::string_view text) { return insert(size_, text); }
 
-  /// Inserts `text` (which may view this string) before byte `pos` (clamped to `size()`) with at most one growth.
-  /// O(size() + text.size()).
+  /// Inserts `text` (which may view this string anywhere in its buffer, also past `size()`: bytes a truncation left)
+  /// before byte `pos` (clamped to `size()`) with at most one growth. O(size() + text.size()).
   [[nodiscard]] Result<void> insert(std::size_t pos, std::string_view text) {
     pos = std::min(pos, size_);
     const std::size_t count = text.size();
     if (count == 0) return {};
     if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
-    // `text` may view this buffer (terminator included); growth keeps offsets, so remember the offset.
+    // `text` may view this buffer anywhere up to its capacity: the bytes, the terminator, or bytes past it that a
+    // truncation left. Growth keeps every byte at its offset (RawBuffer's change of capacity), so remember the offset.
     const std::size_t self = index_in_buffer(text.data());
     if (auto grown = grow_keeping(size_ + count); !grown) return fail(grown.error());
     char* gap = data_ + pos;
-    std::memmove(gap + count, gap, size_ - pos + 1);  // the tail and the terminator
     if (self == kNotInBuffer) {
+      std::memmove(gap + count, gap, size_ - pos + 1);  // the tail and the terminator
       std::memcpy(gap, text.data(), count);
     } else {
-      // Source bytes before `pos` stayed; those at or after it moved up by `count`.
-      const std::size_t before = self < pos ? std::min(pos - self, count) : 0;
-      std::memcpy(gap, data_ + self, before);
-      std::memcpy(gap + before, data_ + self + before + count, count - before);
+      // Moving the tail up could overwrite the piece where it lies past the terminator. So the piece goes first to
+      // the room just after the terminator (memmove: it may overlap that room; the bytes before it stay), then a
+      // rotation puts it before the tail. O(size() - pos + text.size()), no allocation.
+      char* room = data_ + size_ + 1;
+      std::memmove(room, data_ + self, count);
+      std::rotate(gap, room, room + count);
     }
     size_ += count;
     return {};

@@ -257,6 +257,79 @@ TYPED_TEST(StringTest, PiecesMayViewTheStringItself) {
   ASSERT_TRUE(this->heap_ok());
 }
 
+// A truncation leaves the bytes past the new terminator in the buffer; a piece that views them (all or in part) is
+// still a view of this string's buffer: found as such, read before the tail moves over it, kept through a growth.
+TYPED_TEST(StringTest, PiecesMayViewBytesATruncationLeft) {
+  using S = typename TestFixture::Str;
+  auto s = this->make();
+  auto reset = [&](string_view bytes) {
+    s.clear();
+    ASSERT_TRUE(s.append(bytes));
+    ASSERT_TRUE(this->heap_ok());
+  };
+
+  reset("0123456789");
+  ASSERT_TRUE(s.resize(3));
+  ASSERT_TRUE(s.append(string_view(s.data() + 5, 4)));  // past the terminator, in place
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(s.view(), "0125678");
+  EXPECT_EQ(s.c_str()[s.size()], '\0');
+
+  reset("0123456789");
+  ASSERT_TRUE(s.resize(4));
+  ASSERT_TRUE(s.insert(1, string_view(s.data() + 6, 3)));  // past the terminator, before the tail
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(s.view(), "0678123");
+  EXPECT_EQ(s.c_str()[s.size()], '\0');
+
+  reset("0123456789");
+  ASSERT_TRUE(s.resize(5));
+  ASSERT_TRUE(s.insert(2, string_view(s.data() + 3, 5)));  // across the terminator
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(s.view(), string_view("0134\0"
+                                  "67234",
+                                  10));
+  EXPECT_EQ(s.c_str()[s.size()], '\0');
+
+  // With growth: the buffer is full, so every byte of it is known; truncated to 5 bytes, the piece runs from byte 2
+  // across the terminator to the end of the old buffer, and needs more room than the buffer has.
+  Text text;
+  s.clear();
+  this->fill_to_capacity(s, text, 12);
+  const std::size_t full = s.size();
+  std::array<char, 512> before{};
+  ASSERT_LT(full, before.size());
+  std::memcpy(before.data(), s.data(), full);
+  ASSERT_TRUE(s.resize(5));
+  before[5] = '\0';  // the terminator the truncation wrote
+  Text expected;
+  expected.append(string_view(before.data(), 5));
+  expected.append(string_view(before.data() + 2, full - 2));
+  auto snap = [](const S& x) { return TestFixture::snapshot(x); };
+  EXPECT_GE(this->run_until_success(s, snap, [&](S& x) { return x.append(string_view(x.data() + 2, full - 2)); }), 1);
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(s.view(), expected.view());
+  EXPECT_EQ(s.c_str()[s.size()], '\0');
+
+  // The same through insert at the front, with growth.
+  s.clear();
+  Text refill;
+  this->fill_to_capacity(s, refill, 12);
+  const std::size_t full2 = s.size();
+  ASSERT_LT(full2, before.size());
+  std::memcpy(before.data(), s.data(), full2);
+  ASSERT_TRUE(s.resize(4));
+  before[4] = '\0';
+  Text expected2;
+  expected2.append(string_view(before.data() + 1, full2 - 1));
+  expected2.append(string_view(before.data(), 4));
+  EXPECT_GE(this->run_until_success(s, snap, [&](S& x) { return x.insert(0, string_view(x.data() + 1, full2 - 1)); }),
+            1);
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(s.view(), expected2.view());
+  EXPECT_EQ(s.c_str()[s.size()], '\0');
+}
+
 TYPED_TEST(StringTest, EraseFindAndAffixes) {
   auto made = TestFixture::Str::from("nostd-alloc containers", this->alloc());
   ASSERT_TRUE(made);
