@@ -67,8 +67,10 @@ class RawBuffer {
   }
 
   /// Asks for a block of exactly `size()` elements (none when empty). Through `reallocate` (see the file comment)
-  /// the heap shrinks the block in place; otherwise the elements move to a new, smaller block. The capacity may stay
-  /// above `size()` when the heap rounds blocks up. Fails only when a new block is needed and cannot be had; the
+  /// the heap shrinks the block in place; otherwise the elements move to a new, smaller block, unless the block is
+  /// already tight: with `usable_size`, a block whose usable bytes exceed a block of `size()` elements by less than
+  /// `kShrinkMinGain` is kept (a new one would be no smaller), so a second call allocates nothing. The capacity may
+  /// stay above `size()` when the heap rounds blocks up. Fails only when a new block is needed and cannot be had; the
   /// container is then unchanged.
   [[nodiscard]] Result<void> shrink_to_fit() {
     if (capacity_ == size_) return {};
@@ -76,8 +78,17 @@ class RawBuffer {
       deallocate_buffer();
       return {};
     }
+    if constexpr (!kCanReallocate && HasUsableSize<Alloc>) {
+      if (layout_for(capacity_).size() - layout_for(size_).size() < kShrinkMinGain) return {};
+    }
     return change_capacity(size_);
   }
+
+  /// How many bytes a shrink through a new block must be able to give back (with `usable_size`; see shrink_to_fit).
+  /// Heaps step usable sizes by at least `alignof(std::max_align_t)` and hand out no block smaller than two free-list
+  /// links plus a tag, so a block within this of the request is as small as a new block for it would be: nostd's
+  /// heaps give 24 usable bytes on x86-64 for every request up to 24 bytes, then steps of 16 (FirstFit + CompactTags).
+  static constexpr std::size_t kShrinkMinGain = alignof(std::max_align_t) + 2 * sizeof(void*);
 
  protected:
   // A block from the allocator: its address and how many `T` it holds before the sentinels (slack included).

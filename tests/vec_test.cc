@@ -580,6 +580,58 @@ TEST_F(UsableOnlyTest, SlackOfTheBlockCountsAsCapacity) {
   EXPECT_EQ(injector().allocate_calls, calls);
 }
 
+// Through a handle with usable_size but no reallocate, shrink_to_fit moves the elements to a new block only when that
+// block would be smaller: once the block is tight, a second call on a full heap keeps it without asking for a block
+// (it used to ask every time, and fail with kOutOfMemory here). String shares the rule (containers/raw_buffer.h).
+TEST_F(UsableOnlyTest, SecondShrinkToFitOnAFullHeapAllocatesNothing) {
+  Vec<std::uint8_t, Alloc> v(alloc());
+  ASSERT_TRUE(v.reserve(200));
+  for (std::uint8_t i = 0; i < 7; ++i) ASSERT_TRUE(v.push_back(i));
+  ASSERT_TRUE(v.shrink_to_fit());  // from a 200-byte block to one for 7 bytes (plus the heap's rounding)
+  ASSERT_TRUE(heap_ok());
+  ASSERT_LT(v.capacity(), 200u);
+  String<Alloc> s(alloc());
+  ASSERT_TRUE(s.reserve(200));
+  ASSERT_TRUE(s.append("0123456"));
+  ASSERT_TRUE(s.shrink_to_fit());
+  ASSERT_TRUE(heap_ok());
+  ASSERT_LT(s.capacity(), 200u);
+
+  // Fill the heap: blocks of halving sizes until not even one byte can be had.
+  std::array<void*, 128> held{};
+  std::size_t count = 0;
+  for (std::size_t size = test::kTestHeapBytes; size > 0 && count < held.size();) {
+    if (auto p = heap().allocate(size)) {
+      held[count++] = *p;
+    } else {
+      size /= 2;
+    }
+  }
+  ASSERT_TRUE(heap_ok());
+  ASSERT_FALSE(heap().allocate(1)) << "the heap should be full";
+  ASSERT_TRUE(heap_ok());
+
+  const std::uint8_t* data = v.data();
+  const std::size_t capacity = v.capacity();
+  const char* bytes = s.c_str();
+  const std::size_t string_capacity = s.capacity();
+  injector().reset_counts();
+  EXPECT_TRUE(v.shrink_to_fit());
+  ASSERT_TRUE(heap_ok());
+  EXPECT_TRUE(s.shrink_to_fit());
+  ASSERT_TRUE(heap_ok());
+  EXPECT_EQ(injector().allocate_calls, 0u);
+  EXPECT_EQ(v.data(), data);
+  EXPECT_EQ(v.capacity(), capacity);
+  EXPECT_EQ(s.c_str(), bytes);
+  EXPECT_EQ(s.capacity(), string_capacity);
+  for (std::uint8_t i = 0; i < 7; ++i) EXPECT_EQ(v[i], i);
+  EXPECT_EQ(s.view(), "0123456");
+
+  for (std::size_t i = 0; i < count; ++i) heap().deallocate(held[i]);
+  ASSERT_TRUE(heap_ok());
+}
+
 TEST_F(FullTest, TrivialElementsGrowInPlaceThroughReallocate) {
   ASSERT_EQ(heap().stats().live_allocations, 0u) << "needs an empty heap, so the block is followed by free space";
   Vec<int, Alloc> v(alloc());
