@@ -19,6 +19,7 @@
 #include "platform/getrandom_secret.h"
 #include "platform/malloc/arena.h"
 #include "platform/malloc/chunk_map.h"
+#include "platform/malloc/errno_kept.h"
 #include "platform/malloc/huge_block.h"
 #include "platform/malloc/malloc_config.h"
 #include "platform/malloc/malloc_heap.h"
@@ -274,7 +275,10 @@ HugeHeader* intact_or_fault(HugeHeader* huge, void* ptr,
 // The observer that records (installed only when NOSTD_ALLOC_TRACE is set). The hook reports a free after the block
 // was released, so in a multi-threaded program another thread's allocation of the same address can be numbered
 // first; the recorder's finaliser keeps the trace valid then and counts it ("reordered frees").
+// The recorder makes system calls (open of its part file at the first flush, write, and what it says when they fail):
+// their errno must not reach the program, which may just have been given ENOMEM by the call being recorded.
 void record_call(const MallocEvent& e) noexcept {
+  const ErrnoKept kept;
   void* const in = const_cast<void*>(e.in);
   void* const out = const_cast<void*>(e.out);
   switch (e.call) {
@@ -300,8 +304,11 @@ void record_call(const MallocEvent& e) noexcept {
 
 // First call: read the settings, then (with the state already "ready", since pthread_atfork may allocate and
 // must find a working malloc) register the fork handlers. A second thread arriving meanwhile waits; the same
-// thread cannot re-enter before "ready" because getenv does not allocate.
+// thread cannot re-enter before "ready" because getenv does not allocate. errno is kept: the call that starts it
+// succeeds or sets errno itself, but init makes system calls that can fail on the way (the write of an "ignoring"
+// line to a closed stderr: EBADF; the recorder's stat of a trace path that does not exist yet: ENOENT).
 [[gnu::noinline, gnu::cold]] void init() noexcept {
+  const ErrnoKept kept;
   int expected = 0;
   if (!g_state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
     while (g_state.load(std::memory_order_acquire) != 2) {
