@@ -111,7 +111,8 @@ NOSTD_EXPORT int posix_memalign(void** out, std::size_t align, std::size_t size)
 }
 
 NOSTD_EXPORT void* aligned_alloc(std::size_t align, std::size_t size) {
-  // C17 (DR 460): any valid alignment, any size; glibc rejects alignments that are not powers of two.
+  // C17 (DR 460): any valid alignment, any size. An alignment that is not a power of two is refused, as glibc does
+  // from 2.38 (2.36, Debian 12's, rounds it up as memalign does).
   if (!is_power_of_two(align)) {
     errno = EINVAL;
     return observed(MallocCall::kAlignedAlloc, nullptr, size, align, nullptr);
