@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "platform/malloc/errno_kept.h"
+
 namespace nostd::malloc_door {
 
 /// log2 of the chunk size: 64 MiB chunks. Blocks of the heaps never exceed a chunk (larger requests are mapped
@@ -29,13 +31,43 @@ inline constexpr unsigned kAddressBits = 47;
 
 static_assert(kChunkShift < kAddressBits, "ChunkMap: a chunk must be smaller than the address space");
 
-/// Maps one chunk: kChunkBytes of anonymous read-write memory aligned to kChunkBytes (MAP_NORESERVE: address
-/// space, committed page by page on first touch). Returns nullptr when the system refuses. Reserves twice the size
-/// and unmaps the unaligned ends: three system calls, paid once per 64 MiB.
-inline std::byte* map_chunk() noexcept {
-  void* const raw =
-      ::mmap(nullptr, 2 * kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+namespace internal {
+
+inline constexpr int kChunkMapFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+
+/// A chunk where no more than kChunkBytes can be mapped at once: one chunk wherever the kernel puts it, kept if it
+/// happens to be aligned; else its address shows free address space, and a chunk is asked for at the aligned
+/// address below it, then at the one above, each with MAP_FIXED_NOREPLACE (never over an existing mapping).
+/// Without it, under `ulimit -v 100000` the first chunk's double reservation (128 MiB) failed and with it every
+/// malloc, python3's and sqlite3's first ones included, where glibc's served them.
+inline std::byte* map_chunk_exactly() noexcept {
+  void* const raw = ::mmap(nullptr, kChunkBytes, PROT_READ | PROT_WRITE, kChunkMapFlags, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
+  const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(raw);
+  if ((base & (kChunkBytes - 1)) == 0) return static_cast<std::byte*>(raw);
+  ::munmap(raw, kChunkBytes);
+  const std::uintptr_t below = base & ~(kChunkBytes - 1);
+  for (const std::uintptr_t at : {below, below + kChunkBytes}) {
+    void* const hint = reinterpret_cast<void*>(at);
+    void* const got = ::mmap(hint, kChunkBytes, PROT_READ | PROT_WRITE, kChunkMapFlags | MAP_FIXED_NOREPLACE, -1, 0);
+    if (got == hint) return static_cast<std::byte*>(got);
+    if (got != MAP_FAILED) ::munmap(got, kChunkBytes);  // a kernel before 4.17 takes the flag for a mere hint
+  }
+  return nullptr;
+}
+
+}  // namespace internal
+
+/// Maps one chunk: kChunkBytes of anonymous read-write memory aligned to kChunkBytes (MAP_NORESERVE: address
+/// space, committed page by page on first touch). Returns nullptr when the system refuses; leaves errno alone
+/// either way (a refused first try is no failure when the second succeeds). Reserves twice the size and unmaps the
+/// unaligned ends: three system calls, paid once per 64 MiB. Where the address space left (RLIMIT_AS, `ulimit -v`)
+/// cannot take twice a chunk for a moment, maps one chunk exactly (map_chunk_exactly), as glibc's new_heap falls back
+/// to one heap's size.
+inline std::byte* map_chunk() noexcept {
+  const ErrnoKept kept;
+  void* const raw = ::mmap(nullptr, 2 * kChunkBytes, PROT_READ | PROT_WRITE, internal::kChunkMapFlags, -1, 0);
+  if (raw == MAP_FAILED) return internal::map_chunk_exactly();
   const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(raw);
   const std::uintptr_t aligned = (base + kChunkBytes - 1) & ~(kChunkBytes - 1);
   if (aligned != base) ::munmap(raw, aligned - base);
