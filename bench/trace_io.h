@@ -445,7 +445,8 @@ namespace internal {
 /// Watches the bytes of a trace file as they are read, so that a reader stops at the first piece that already
 /// holds an error instead of reading on (a corrupt device or pipe may never end). Checks only what a prefix can
 /// show and the reader reports the same way from the prefix: the first bytes (a form's magic, or the first line of
-/// the text form), the binary form's events one by one and the raw form's chunk headers, up to the end record. A
+/// the text form), the binary form's events one by one and the raw form's chunk headers, up to the end record (its
+/// event count in the binary form; in the raw form, that it claims no event bytes). A
 /// valid trace never trips it; what it finds is in the bytes read, where the reader's validation then reports it
 /// (or an earlier error) with its offset. The text form's events, the raw form's, and bytes after an end record
 /// (whose count the error gives) are checked once the whole file is read: there, only the size limit stops a read.
@@ -529,6 +530,8 @@ class TraceFileScan {
       if (d.error == record::DecodeError::kTruncated) return false;  // the event goes on past what was read
       if (d.error != record::DecodeError::kNone) return true;
       ended_ = d.event.kind == EventKind::kEnd;
+      if (ended_ && d.event.id != events_) return true;  // the end record miscounts: reported as the reader's
+      if (!ended_) ++events_;
       pos_ = d.next;
     }
     return false;
@@ -540,6 +543,7 @@ class TraceFileScan {
       record::RawChunkHeader h;
       std::memcpy(&h, bytes.data() + pos_, sizeof h);
       if (h.magic == record::kRawEndMagic) {
+        if (h.bytes != 0) return true;  // an end record that claims event bytes (the converter's error)
         ended_ = true;
       } else if (h.magic != record::kRawChunkMagic) {
         return true;
@@ -555,8 +559,9 @@ class TraceFileScan {
   enum class TextState { kLineStart, kComment, kCarriageReturn, kMagic };
 
   Form form_ = Form::kUnknown;
-  std::size_t pos_ = 0;  // binary, raw: where the next event or chunk header starts
-  bool ended_ = false;   // binary, raw: the end record has been read
+  std::size_t pos_ = 0;       // binary, raw: where the next event or chunk header starts
+  bool ended_ = false;        // binary, raw: the end record has been read
+  std::uint64_t events_ = 0;  // binary: events before pos_ (the end record must count them)
   TextState text_ = TextState::kLineStart;
   std::size_t text_pos_ = 0;       // while the form is unknown: the next byte the text form's check reads
   std::size_t magic_matched_ = 0;  // TextState::kMagic: characters of kTextMagic matched

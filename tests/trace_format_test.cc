@@ -17,6 +17,7 @@
 
 #include "bench/trace.h"
 #include "bench/trace_io.h"
+#include "record/raw_trace.h"
 
 namespace nostd::bench {
 namespace {
@@ -360,13 +361,22 @@ TEST(TraceFile, StopsAtTheFirstBytesThatHoldAnErrorAndReportsItAsTheWholeFileWou
   for (const TraceEvent& e : pairs_of(20000)) append_binary(bad_event, e);
   bad_event.push_back(std::byte{0x7f});
   std::vector<std::byte> raw_header = bytes_of(record::kRawMagic);
-  raw_header.resize(100000, std::byte{'x'});  // no chunk header
+  raw_header.resize(100000, std::byte{'x'});                  // no chunk header
+  std::vector<std::byte> miscounted = bytes_of(kTraceMagic);  // an end record that counts one event too many
+  for (const TraceEvent& e : pairs_of(10)) append_binary(miscounted, e);
+  append_binary(miscounted, TraceEvent{EventKind::kEnd, 0, 21, 0});
+  std::vector<std::byte> raw_end_with_bytes = bytes_of(record::kRawMagic);  // an end record claiming event bytes
+  const record::RawChunkHeader end{record::kRawEndMagic, 4, 0};
+  const auto* end_bytes = reinterpret_cast<const std::byte*>(&end);
+  raw_end_with_bytes.insert(raw_end_with_bytes.end(), end_bytes, end_bytes + sizeof end);
   const std::vector<std::byte> cases[] = {
       std::vector<std::byte>(1 << 20, std::byte{0}),                            // /dev/zero
       bytes_of("# a comment\n\r\nnostd-trac 1\n" + std::string(1 << 20, 'a')),  // no text trace's first line
       bytes_of("\r\r\n" + std::string(1 << 20, 'a')),
       bad_event,
       raw_header,
+      miscounted,
+      raw_end_with_bytes,
   };
   for (std::vector<std::byte> bytes : cases) {
     const auto whole = read_all(bytes);
