@@ -213,7 +213,9 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
       const auto distance = std::ranges::distance(range);
       const std::size_t count = static_cast<std::size_t>(distance);
       if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
-      constexpr bool kMayThrow = internal::kConstructionMayThrow<T, std::ranges::range_reference_t<R>>;
+      // Not only `T`'s constructor may throw: so may the range's iteration (a transform view's function), whatever
+      // the element type, so every range is built under the guards in code built with exceptions.
+      constexpr bool kMayThrow = internal::kExceptions;
       if (size_ + count <= capacity_) {
         construct_from_range<kMayThrow>(data_ + size_, range);
         size_ += count;

@@ -316,6 +316,30 @@ TYPED_TEST_P(VecExceptionsTest, AppendOfARange) {
   ASSERT_TRUE(this->heap_ok());
 }
 
+TYPED_TEST_P(VecExceptionsTest, AppendOfARangeWhoseIterationThrows) {
+  // The elements are built from prvalues (a noexcept move): here the view's function throws, not T's constructor.
+  using V = typename TestFixture::Vector;
+  using E = typename TestFixture::Values;
+  auto v = this->make_vec();
+  Model model;
+  const auto throwing_view = std::views::iota(0, 3) | std::views::transform([](int i) {
+                               construction_point();
+                               return E::make(900 + i);
+                             });
+  const std::array<int, 3> values = {900, 901, 902};
+
+  this->fill_to_capacity(v, model, 6);  // growth
+  EXPECT_EQ(this->run_until_no_throw(v, [&](V& x) { return x.append(throwing_view); }), 3);
+  model.insert(model.size(), values);
+  this->expect_matches(v, model);
+
+  this->leave_room(v, 3);  // room
+  EXPECT_EQ(this->run_until_no_throw(v, [&](V& x) { return x.append(throwing_view); }), 3);
+  model.insert(model.size(), values);
+  this->expect_matches(v, model);
+  ASSERT_TRUE(this->heap_ok());
+}
+
 TYPED_TEST_P(VecExceptionsTest, ResizeWithAValueAndWithDefaults) {
   using V = typename TestFixture::Vector;
   using E = typename TestFixture::Values;
@@ -400,8 +424,8 @@ TYPED_TEST_P(VecExceptionsTest, AllocationFailuresOnTheThrowingPaths) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(VecExceptionsTest, TryCloneThrowsAndLeavesNothing, PushBackAndInsertOfACopy,
-                            InsertAndAppendOfASpan, AppendOfARange, ResizeWithAValueAndWithDefaults,
-                            AllocationFailuresOnTheThrowingPaths);
+                            InsertAndAppendOfASpan, AppendOfARange, AppendOfARangeWhoseIterationThrows,
+                            ResizeWithAValueAndWithDefaults, AllocationFailuresOnTheThrowingPaths);
 
 using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCapabilities>;
 using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
