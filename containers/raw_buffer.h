@@ -68,9 +68,10 @@ class RawBuffer {
 
   /// Asks for a block of exactly `size()` elements (none when empty). Through `reallocate` (see the file comment)
   /// the heap shrinks the block in place; otherwise the elements move to a new, smaller block, unless the block is
-  /// already tight: with `usable_size`, a block whose usable bytes exceed a block of `size()` elements by less than
-  /// `kShrinkMinGain` is kept (a new one would be no smaller), so a second call allocates nothing. The capacity may
-  /// stay above `size()` when the heap rounds blocks up. Fails only when a new block is needed and cannot be had; the
+  /// nearly tight: with `usable_size`, a block whose usable bytes exceed a block of `size()` elements by less than
+  /// `kShrinkMinGain` is kept (a heuristic: a new block would give back at most one step of the heap's rounding, 16
+  /// bytes on x86-64, and often nothing), so a second call allocates nothing. The capacity may stay above `size()`
+  /// when the heap rounds blocks up. Fails only when a new block is needed and cannot be had; the
   /// container is then unchanged.
   [[nodiscard]] Result<void> shrink_to_fit() {
     if (capacity_ == size_) return {};
@@ -84,10 +85,12 @@ class RawBuffer {
     return change_capacity(size_);
   }
 
-  /// How many bytes a shrink through a new block must be able to give back (with `usable_size`; see shrink_to_fit).
-  /// Heaps step usable sizes by at least `alignof(std::max_align_t)` and hand out no block smaller than two free-list
-  /// links plus a tag, so a block within this of the request is as small as a new block for it would be: nostd's
-  /// heaps give 24 usable bytes on x86-64 for every request up to 24 bytes, then steps of 16 (FirstFit + CompactTags).
+  /// How many bytes a block's usable size must exceed the request by before a shrink through a new block is tried
+  /// (with `usable_size`; see shrink_to_fit). Heaps step usable sizes by at least `alignof(std::max_align_t)` and hand
+  /// out no block smaller than two free-list links plus a tag, so a block within this of the request is at most one
+  /// rounding step larger than a new block for it: nostd's heaps give 24 usable bytes on x86-64 for every request up
+  /// to 24 bytes, then steps of 16 (FirstFit + CompactTags), so a kept block forgoes at most 16 bytes. A tighter rule
+  /// would have to know the heap's minimum block and step, which the allocator handle does not tell.
   static constexpr std::size_t kShrinkMinGain = alignof(std::max_align_t) + 2 * sizeof(void*);
 
  protected:

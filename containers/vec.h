@@ -276,7 +276,8 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   using Buffer::reserve;
 
   /// Asks for a block of exactly `size()` elements (none when empty). With `reallocate` and a trivially
-  /// relocatable `T` the heap shrinks the block in place; otherwise elements move to a new, smaller block. The
+  /// relocatable `T` the heap shrinks the block in place; otherwise elements move to a new, smaller block, unless
+  /// the block is nearly tight (`internal::RawBuffer::shrink_to_fit`: then a second call allocates nothing). The
   /// capacity may stay above `size()` when the heap rounds blocks up. Fails only when a new block is needed and
   /// cannot be had; the vector is then unchanged.
   using Buffer::shrink_to_fit;
