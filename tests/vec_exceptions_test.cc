@@ -21,6 +21,7 @@
 #include "tests/container_fixture.h"
 #include "tests/elements.h"
 #include "tests/fault_allocator.h"
+#include "tests/vec_fixture.h"
 #include "tests/vec_model_check.h"
 
 #if !defined(__cpp_exceptions)
@@ -106,60 +107,26 @@ static_assert(!std::is_nothrow_copy_constructible_v<ThrowingCopy> &&
               std::is_nothrow_move_constructible_v<ThrowingCopy>);
 static_assert(!std::is_nothrow_copy_constructible_v<TrThrowingCopy> && kIsTriviallyRelocatable<TrThrowingCopy>);
 
-/// One typed-test case: an element type on a heap config.
 template <class ElemT, class ConfigT>
-struct Case {
-  using T = ElemT;
-  using Config = ConfigT;
-};
+using Case = test::VecCase<ElemT, ConfigT>;
 
 template <class C>
-class VecExceptionsTest : public test::ContainerTest<typename C::Config> {
+class VecExceptionsTest : public test::VecFixture<C> {
  protected:
-  using Element = typename C::T;
-  using Values = Elem<Element>;
-  using Vector = Vec<Element, typename test::ContainerTest<typename C::Config>::Alloc>;
-
-  /// Size, capacity, buffer and values: what a throw must leave as it was.
-  struct Snapshot {
-    std::size_t size = 0;
-    std::size_t capacity = 0;
-    const void* data = nullptr;
-    std::array<int, 256> values{};
-    bool operator==(const Snapshot&) const = default;
-  };
-
-  static Snapshot snapshot(const Vector& v) {
-    Snapshot s{v.size(), v.capacity(), v.data(), {}};
-    for (std::size_t i = 0; i < v.size() && i < s.values.size(); ++i) s.values[i] = Values::value(v[i]);
-    return s;
-  }
+  using Base = test::VecFixture<C>;
+  using Base::snapshot;
+  using typename Base::Snapshot;
+  using typename Base::Vector;
 
   void TearDown() override {
     g_constructions_before_throw = -1;
-    test::ContainerTest<typename C::Config>::TearDown();
-  }
-
-  Vector make_vec() { return Vector(this->alloc()); }
-
-  /// Appends values until `v` has at least `at_least` elements and no spare capacity (the next growth allocates).
-  void fill_to_capacity(Vector& v, Model& model, std::size_t at_least) {
-    while (v.size() < at_least || v.size() != v.capacity()) {
-      ASSERT_TRUE(v.push_back(Values::make(next_)));
-      model.push_back(next_++);
-    }
-    ASSERT_TRUE(this->heap_ok());
+    Base::TearDown();
   }
 
   /// Makes room for at least `room` more elements without growing.
   void leave_room(Vector& v, std::size_t room) {
     ASSERT_TRUE(v.reserve(v.size() + room));
     ASSERT_TRUE(this->heap_ok());
-  }
-
-  static void expect_matches(const Vector& v, const Model& model) {
-    ASSERT_EQ(v.size(), model.size());
-    for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(Values::value(v[i]), model[i]) << "at " << i;
   }
 
   /// Runs `op(v)` with the k-th construction that may throw throwing, for k = 0, 1, 2, ... until it returns without
@@ -193,8 +160,6 @@ class VecExceptionsTest : public test::ContainerTest<typename C::Config> {
     ADD_FAILURE() << "operation never succeeded";
     return -1;
   }
-
-  int next_ = 0;
 };
 
 TYPED_TEST_SUITE_P(VecExceptionsTest);

@@ -23,6 +23,7 @@
 #include "tests/elements.h"
 #include "tests/fault_allocator.h"
 #include "tests/vec_failed_growth_check.h"
+#include "tests/vec_fixture.h"
 #include "tests/vec_model_check.h"
 
 namespace nostd {
@@ -36,54 +37,11 @@ using test::Model;
 using test::MoveOnly;
 using test::TrMoveOnly;
 
-/// One typed-test case: an element type on a heap config.
 template <class ElemT, class ConfigT>
-struct Case {
-  using T = ElemT;
-  using Config = ConfigT;
-};
+using Case = test::VecCase<ElemT, ConfigT>;
 
 template <class C>
-class VecTest : public test::ContainerTest<typename C::Config> {
- protected:
-  using Element = typename C::T;
-  using Values = Elem<Element>;
-  using Vector = Vec<Element, typename test::ContainerTest<typename C::Config>::Alloc>;
-
-  /// Size, capacity, buffer and the first values: what a failed operation must leave as it was.
-  struct Snapshot {
-    std::size_t size = 0;
-    std::size_t capacity = 0;
-    const void* data = nullptr;
-    std::array<int, 256> values{};
-    bool operator==(const Snapshot&) const = default;
-  };
-
-  static Snapshot snapshot(const Vector& v) {
-    Snapshot s{v.size(), v.capacity(), v.data(), {}};
-    for (std::size_t i = 0; i < v.size() && i < s.values.size(); ++i) s.values[i] = Values::value(v[i]);
-    return s;
-  }
-
-  Vector make_vec() { return Vector(this->alloc()); }
-
-  /// Appends values (next_, next_ + 1, ...) until `v` has at least `at_least` elements and no spare capacity, so
-  /// that the next growth must allocate.
-  void fill_to_capacity(Vector& v, Model& model, std::size_t at_least) {
-    while (v.size() < at_least || v.size() != v.capacity()) {
-      ASSERT_TRUE(v.push_back(Values::make(next_)));
-      model.push_back(next_++);
-    }
-    ASSERT_TRUE(this->heap_ok());
-  }
-
-  static void expect_matches(const Vector& v, const Model& model) {
-    ASSERT_EQ(v.size(), model.size());
-    for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(Values::value(v[i]), model[i]) << "at " << i;
-  }
-
-  int next_ = 0;
-};
+class VecTest : public test::VecFixture<C> {};
 
 TYPED_TEST_SUITE_P(VecTest);
 
