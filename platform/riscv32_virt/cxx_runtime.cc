@@ -5,14 +5,18 @@
 // picolibc:
 //
 // - `operator new` / `operator delete`, all twenty forms (plain, array, sized, aligned, nothrow, aligned nothrow)
-//   over malloc / aligned_alloc / free, and `std::nothrow`, which libc++'s headers declare but only its library
-//   defines. Without exceptions a failed plain `new` cannot throw std::bad_alloc: it reports and aborts (the test
-//   fails); the nothrow forms return nullptr. An alignment that is not a power of two breaks the aligned forms'
+//   over malloc / aligned_alloc / free, and `std::nothrow`, `std::set_new_handler` and `std::get_new_handler`, which
+//   libc++'s headers declare but only its library defines. Out of memory follows the standard protocol: while
+//   malloc fails, the installed new-handler is called and the request retried (a handler frees something, installs
+//   another, or gives up by installing none). With no handler, a throwing form cannot throw std::bad_alloc without
+//   exceptions: it reports and aborts (the test fails); a nothrow form returns nullptr. An alignment that is not a
+//   power of two breaks the aligned forms'
 //   precondition (the program's bug, not a lack of memory): every aligned form, nothrow too, stops the program with
 //   a line saying so. The heap under test never uses them: they serve test scaffolding such as std::make_unique.
 // - `std::__libcpp_verbose_abort`, libc++'s documented hook for its assertions and for what would throw (e.g.
 //   std::expected::value() on an error): prints the message and aborts.
 #include <__verbose_abort>  // libc++: declares the hook defined below
+#include <atomic>
 #include <bit>
 #include <cstdarg>
 #include <cstddef>
@@ -24,8 +28,21 @@
 // libc++ declares nothrow_t, nothrow and align_val_t in plain namespace std, not in its versioned std::__1 (<new>:
 // "purposefully not using versioning namespace", for ABI compatibility with libstdc++), so its definition goes there
 // too: the programs refer to `_ZSt7nothrow`.
+// set_new_handler and get_new_handler are declared there as well (`_ZSt15set_new_handlerPFvvE`).
+namespace {
+/// The installed new-handler. Atomic, as the standard asks of set_new_handler and get_new_handler: an interrupt
+/// handler may allocate while the program installs one (rv32imac's word-sized atomics are lock-free).
+constinit std::atomic<std::new_handler> g_new_handler{nullptr};
+}  // namespace
+
 namespace std {
 const nothrow_t nothrow{};
+
+new_handler set_new_handler(new_handler handler) noexcept {
+  return g_new_handler.exchange(handler, std::memory_order_acq_rel);
+}
+
+new_handler get_new_handler() noexcept { return g_new_handler.load(std::memory_order_acquire); }
 }  // namespace std
 
 namespace {
@@ -57,14 +74,35 @@ void* try_allocate_aligned(std::size_t size, std::align_val_t align) noexcept {
   return std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
 }
 
+/// The new-handler protocol around `attempt` (one of the two above): retries while a handler is installed, calling
+/// it after each failure; nullptr once none is. A request no arena can ever serve calls the handler until it gives
+/// up, as libstdc++'s and libc++'s own operator new do.
+template <class Attempt>
+void* allocate_with_handler(Attempt attempt) noexcept {
+  for (;;) {
+    if (void* p = attempt(); p != nullptr) return p;
+    const std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) return nullptr;
+    handler();
+  }
+}
+
+void* allocate_or_null(std::size_t size) noexcept {
+  return allocate_with_handler([size] { return try_allocate(size); });
+}
+
+void* allocate_aligned_or_null(std::size_t size, std::align_val_t align) noexcept {
+  return allocate_with_handler([size, align] { return try_allocate_aligned(size, align); });
+}
+
 void* allocate(std::size_t size) {
-  void* p = try_allocate(size);
+  void* p = allocate_or_null(size);
   if (p == nullptr) out_of_memory(size);
   return p;
 }
 
 void* allocate_aligned(std::size_t size, std::align_val_t align) {
-  void* p = try_allocate_aligned(size, align);
+  void* p = allocate_aligned_or_null(size, align);
   if (p == nullptr) out_of_memory(size);
   return p;
 }
@@ -75,13 +113,13 @@ void* operator new(std::size_t size) { return allocate(size); }
 void* operator new[](std::size_t size) { return allocate(size); }
 void* operator new(std::size_t size, std::align_val_t align) { return allocate_aligned(size, align); }
 void* operator new[](std::size_t size, std::align_val_t align) { return allocate_aligned(size, align); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return try_allocate(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return try_allocate(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate_or_null(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate_or_null(size); }
 void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return try_allocate_aligned(size, align);
+  return allocate_aligned_or_null(size, align);
 }
 void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return try_allocate_aligned(size, align);
+  return allocate_aligned_or_null(size, align);
 }
 
 void operator delete(void* p) noexcept { std::free(p); }
