@@ -2,6 +2,8 @@
 //
 // Threads do not serialise on one lock: the drop-in malloc keeps several arenas, a thread allocates from the one
 // it last locked (or the first free one it finds), and a free goes to the arena that owns the block (ChunkMap).
+// When an arena cannot grow (the system refuses a chunk), the request is served from another arena's memory if one
+// has room (allocate_without_growth; ArenaSet::allocate_elsewhere in malloc_door.cc).
 // Freed memory goes back to the system page by page (page_release.h) after enough has been freed.
 #pragma once
 
@@ -59,15 +61,23 @@ class alignas(128) Arena {
 
   /// Allocates from the heap, mapping one more chunk (owner byte `owner` in `map`) when the heap is full.
   /// nullptr when even a fresh chunk cannot hold the request or the system refuses memory. Callers send
-  /// requests larger than a chunk elsewhere (HugeBlocks).
+  /// requests larger than a chunk elsewhere (HugeBlocks), so for them nullptr means the growth failed.
   void* allocate(std::size_t size, std::size_t align, ChunkMap& map, std::uint8_t owner) noexcept {
     Result<void*> block = heap_.allocate(size, align);
     if (!block && block.error() == AllocError::kOutOfMemory && grow(map, owner)) block = heap_.allocate(size, align);
     return block ? *block : nullptr;
   }
 
+  /// Allocates from the chunks the arena has, never mapping one: for a thread whose own arena could not grow
+  /// (ArenaSet::allocate_elsewhere in malloc_door.cc). nullptr when no free block fits. An arena without a chunk has
+  /// nothing to serve; callers skip it (chunks() == 0) rather than touch its heap.
+  void* allocate_without_growth(std::size_t size, std::size_t align) noexcept {
+    Result<void*> block = heap_.allocate(size, align);
+    return block ? *block : nullptr;
+  }
+
   /// Resizes a block of this arena as BasicHeap::reallocate does, growing the arena once if it is full.
-  /// nullptr when it cannot (the block is then untouched).
+  /// nullptr when it cannot (the block is then untouched); for a request below a chunk that means the growth failed.
   void* reallocate(void* ptr, std::size_t size, ChunkMap& map, std::uint8_t owner) noexcept {
     Result<void*> block = heap_.reallocate(ptr, size);
     if (!block && block.error() == AllocError::kOutOfMemory && grow(map, owner)) block = heap_.reallocate(ptr, size);

@@ -1,5 +1,6 @@
 // platform/malloc/malloc_door.cc — the drop-in malloc's runtime: one set of arenas per check level (the level is
-// chosen once, at the first call), thread-to-arena assignment, growth, huge blocks, fork handlers, the exit report.
+// chosen once, at the first call), thread-to-arena assignment, growth and the fallback to another arena when it fails,
+// huge blocks, fork handlers, the exit report.
 #include "platform/malloc/malloc_door.h"
 
 #include <pthread.h>
@@ -119,12 +120,48 @@ struct ArenaSet {
     return arenas[mine];
   }
 
+  // A block from allocate_elsewhere and the index of the arena that served it.
+  struct Served {
+    void* block;     // nullptr when no arena could
+    unsigned arena;  // meaningful only with a block
+  };
+
+  // The fallback once arena `full` has failed a request because it could not grow (Arena::allocate or reallocate
+  // gave nullptr: for a request below kHugeThreshold one fresh chunk always holds it, so the system refused the chunk,
+  // e.g. under RLIMIT_AS): the first other arena that can serve it from the chunks it already has, tried in index
+  // order after `full`, as glibc's arena_get_retry retries in another arena. The caller holds no arena and each is
+  // locked alone, so allocation still takes one arena at a time (the fork handlers' lock-all order cannot meet it).
+  // Trade-offs: no arena maps a chunk here. The system has just refused one, a chunk mapped for another arena would
+  // serve no more than one for `full`, and asking again in every arena would cost 2-3 refused mmap calls per arena on
+  // each call that fails. Arenas without a chunk are skipped without a call into their heap (nothing to serve,
+  // and at `hardened` a heap's first use draws its key with getrandom). O(arenas) lock round trips, paid only when an
+  // arena could not grow.
+  static Served allocate_elsewhere(unsigned full, std::size_t size, std::size_t align) noexcept {
+    const unsigned count = g_config.arenas;
+    for (unsigned step = 1; step < count; ++step) {
+      const unsigned other = (full + step) % count;
+      Arena<Heap>& arena = arenas[other];
+      arena.lock();
+      void* const block = arena.chunks() != 0 ? arena.allocate_without_growth(size, align) : nullptr;
+      arena.unlock();
+      if (block != nullptr) return {block, other};
+    }
+    return {nullptr, full};
+  }
+
   static void* allocate(std::size_t size, std::size_t align) noexcept {
     Arena<Heap>& arena = lock_for_this_thread();
-    const auto owner = static_cast<std::uint8_t>(&arena - arenas + 1);
-    void* const block = arena.allocate(size, align, g_chunks, owner);
+    const auto mine = static_cast<unsigned>(&arena - arenas);
+    void* const block = arena.allocate(size, align, g_chunks, static_cast<std::uint8_t>(mine + 1));
     arena.unlock();
-    return block;
+    if (block != nullptr) [[likely]]
+      return block;
+    const Served served = allocate_elsewhere(mine, size, align);
+    // The thread moves to the arena that served it, as lock_for_this_thread moves it off a busy one: staying, it would
+    // repeat the refused growth (2-3 mmap calls) on every request its own heap cannot serve. Where that arena grows
+    // again later, it grows as the thread's own.
+    if (served.block != nullptr) t_arena = static_cast<std::uint8_t>(served.arena);
+    return served.block;
   }
 
   static void deallocate(std::uint8_t owner, void* ptr) noexcept {
@@ -155,12 +192,25 @@ struct ArenaSet {
     return bytes;
   }
 
+  // realloc of a block of arena `owner` to an arena size: in its own arena (in place or moved there, growing it if
+  // needed); when that arena cannot grow, moved to another arena that has room (allocate_elsewhere), then freed. The
+  // move keeps malloc's alignment only, as glibc's realloc and the moves between arena and mapping do; a block from
+  // memalign keeps its alignment only within its own arena. nullptr when no arena can: the block is then untouched.
   static void* reallocate(std::uint8_t owner, void* ptr, std::size_t size) noexcept {
     Arena<Heap>& arena = arenas[owner - 1];
     arena.lock();
     void* const block = arena.reallocate(ptr, size, g_chunks, owner);
+    // A failed reallocate has checked `ptr` (at `basic` and `hardened`) and left it as it was: its size is read now,
+    // under the same lock, for the copy below.
+    const std::size_t old_usable = block == nullptr ? arena.heap().usable_size(ptr) : 0;
     arena.unlock();
-    return block;
+    if (block != nullptr) [[likely]]
+      return block;
+    const Served moved = allocate_elsewhere(owner - 1u, size, kMallocAlignment);
+    if (moved.block == nullptr) return nullptr;
+    std::memcpy(moved.block, ptr, std::min(old_usable, size));
+    deallocate(owner, ptr);
+    return moved.block;
   }
 
   // malloc_usable_size, and realloc's moves: the pointer is checked first (try_usable_size, at every level), since a
