@@ -17,6 +17,7 @@
 #include <cstring>
 #include <expected>
 #include <functional>
+#include <optional>
 #include <queue>
 #include <span>
 #include <string>
@@ -104,6 +105,73 @@ class AddressTable {
 
 inline std::uint8_t raw_u8(std::span<const std::byte> b, std::size_t at) { return static_cast<std::uint8_t>(b[at]); }
 
+/// The walk over a raw trace's chunk headers up to its end record (record/raw_trace.h), which checks each header
+/// and that each chunk lies inside the file. One walk serves the converter, over a whole file, and
+/// read_trace_file's scan (TraceFileScan in bench/trace_io.h), over the bytes read so far, a call per read, so
+/// that the scan stops at a header exactly when the converter would refuse it.
+class RawChunkWalk {
+ public:
+  /// What a call is given: the whole file, or its first bytes with more perhaps to come.
+  enum class Extent { kWhole, kPrefix };
+
+  /// Walks on from where the last call stopped (after the magic, which the caller has checked) over `bytes`, the
+  /// file's first bytes (each call with at least the last one's), passes each chunk's offset and header once to
+  /// `on_chunk(std::size_t, const record::RawChunkHeader&)`, and returns the first error with its offset: a header
+  /// with neither magic, an end record that claims event bytes; for kWhole also a header or a chunk that the file
+  /// cuts off, bytes after the end record (their count), or no end record. Given a prefix, what more bytes may
+  /// complete is no error yet: the walk waits for the rest of a header or chunk, and stops at the end record (the
+  /// bytes after it are counted in the whole file). O(headers walked).
+  template <class OnChunk>
+  std::optional<RawTraceError> walk(std::span<const std::byte> bytes, Extent extent, OnChunk&& on_chunk) {
+    const bool whole = extent == Extent::kWhole;
+    while (pos_ < bytes.size()) {
+      if (ended_) {
+        if (!whole) return std::nullopt;
+        return RawTraceError{pos_, std::to_string(bytes.size() - pos_) + " bytes after the end record"};
+      }
+      const std::size_t left = bytes.size() - pos_;
+      if (left < sizeof(record::RawChunkHeader)) {
+        if (!whole) return std::nullopt;
+        return RawTraceError{pos_, "truncated chunk header: the file ends inside it"};
+      }
+      record::RawChunkHeader h;
+      std::memcpy(&h, bytes.data() + pos_, sizeof h);
+      if (h.magic == record::kRawEndMagic) {
+        if (h.bytes != 0) return RawTraceError{pos_, "corrupt end record: it claims event bytes"};
+        declared_ = h.first_seq;
+        ended_ = true;
+        pos_ += sizeof h;
+        continue;
+      }
+      if (h.magic != record::kRawChunkMagic) {
+        return RawTraceError{pos_, "not a chunk header (wrong magic): corrupt raw trace"};
+      }
+      if (whole && h.bytes > left - sizeof h) {
+        return RawTraceError{pos_, "chunk of " + std::to_string(h.bytes) + " event bytes, but only " +
+                                       std::to_string(left - sizeof h) + " remain (truncated)"};
+      }
+      on_chunk(pos_, h);
+      // The chunk's events are checked by the converter's merge. Given a prefix, pos_ may now lie past its end: the
+      // walk goes on once the bytes reach the next header.
+      pos_ += sizeof h + h.bytes;
+    }
+    if (whole && !ended_) {
+      return RawTraceError{bytes.size(),
+                           "the raw trace ends without its end record (the program did not exit normally, or is "
+                           "still running)"};
+    }
+    return std::nullopt;
+  }
+
+  /// The calls the end record counts (its first_seq); 0 until the walk has passed it.
+  std::uint64_t declared() const { return declared_; }
+
+ private:
+  std::size_t pos_ = record::kRawMagic.size();  // where the next header starts
+  bool ended_ = false;                          // the end record has been walked over
+  std::uint64_t declared_ = 0;
+};
+
 }  // namespace internal
 
 /// Converts the raw trace `bytes` and passes each event of the resulting trace, in call order, to
@@ -124,40 +192,13 @@ std::expected<RawStats, RawTraceError> convert_raw_trace(std::span<const std::by
     RawChunkHeader header;
   };
   std::vector<Chunk> chunks;
-  std::uint64_t declared = 0;
-  bool ended = false;
-  for (std::size_t pos = record::kRawMagic.size(); pos < bytes.size();) {
-    if (ended) {
-      return std::unexpected(RawTraceError{pos, std::to_string(bytes.size() - pos) + " bytes after the end record"});
-    }
-    if (bytes.size() - pos < sizeof(RawChunkHeader)) {
-      return std::unexpected(RawTraceError{pos, "truncated chunk header: the file ends inside it"});
-    }
-    RawChunkHeader h;
-    std::memcpy(&h, base + pos, sizeof h);
-    if (h.magic == record::kRawEndMagic) {
-      if (h.bytes != 0) return std::unexpected(RawTraceError{pos, "corrupt end record: it claims event bytes"});
-      declared = h.first_seq;
-      ended = true;
-      pos += sizeof h;
-      continue;
-    }
-    if (h.magic != record::kRawChunkMagic) {
-      return std::unexpected(RawTraceError{pos, "not a chunk header (wrong magic): corrupt raw trace"});
-    }
-    if (h.bytes > bytes.size() - pos - sizeof h) {
-      return std::unexpected(RawTraceError{pos, "chunk of " + std::to_string(h.bytes) + " event bytes, but only " +
-                                                    std::to_string(bytes.size() - pos - sizeof h) +
-                                                    " remain (truncated)"});
-    }
-    chunks.push_back(Chunk{pos, h});
-    pos += sizeof h + h.bytes;
-  }
-  if (!ended) {
-    return std::unexpected(RawTraceError{bytes.size(),
-                                         "the raw trace ends without its end record (the program did not exit "
-                                         "normally, or is still running)"});
-  }
+  internal::RawChunkWalk walk;
+  const std::optional<RawTraceError> error =
+      walk.walk(bytes, internal::RawChunkWalk::Extent::kWhole, [&chunks](std::size_t offset, const RawChunkHeader& h) {
+        chunks.push_back(Chunk{offset, h});
+      });
+  if (error) return std::unexpected(*error);
+  const std::uint64_t declared = walk.declared();
   stats.chunks = chunks.size();
   // The merge: one cursor per chunk, a min-heap on the sequence number of the event each holds.
   std::vector<record::RawChunkCursor> cursors;

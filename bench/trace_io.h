@@ -445,11 +445,12 @@ namespace internal {
 /// Watches the bytes of a trace file as they are read, so that a reader stops at the first piece that already
 /// holds an error instead of reading on (a corrupt device or pipe may never end). Checks only what a prefix can
 /// show and the reader reports the same way from the prefix: the first bytes (a form's magic, or the first line of
-/// the text form), the binary form's events one by one and the raw form's chunk headers, up to the end record (its
-/// event count in the binary form; in the raw form, that it claims no event bytes). A
-/// valid trace never trips it; what it finds is in the bytes read, where the reader's validation then reports it
-/// (or an earlier error) with its offset. The text form's events, the raw form's, and bytes after an end record
-/// (whose count the error gives) are checked once the whole file is read: there, only the size limit stops a read.
+/// the text form), the binary form's events one by one (record::decode, as read_trace) and the raw form's chunk
+/// headers (the converter's RawChunkWalk), up to the end record (its event count in the binary form; in the raw
+/// form, that it claims no event bytes). A valid trace never trips it; what it finds is in the bytes read, where the
+/// reader's validation then reports it (or an earlier error) with its offset. The text form's events, the raw form's,
+/// and bytes after an end record (whose count the error gives) are checked once the whole file is read: there, only the
+/// size limit stops a read.
 class TraceFileScan {
  public:
   /// True when `bytes`, the file's first bytes (each call with more of them), hold an error. Amortised O(new bytes).
@@ -537,21 +538,10 @@ class TraceFileScan {
     return false;
   }
 
+  // The converter's own walk over the chunk headers, given the bytes read so far.
   bool raw_corrupt(std::span<const std::byte> bytes) {
-    while (!ended_ && pos_ < bytes.size()) {
-      if (bytes.size() - pos_ < sizeof(record::RawChunkHeader)) return false;
-      record::RawChunkHeader h;
-      std::memcpy(&h, bytes.data() + pos_, sizeof h);
-      if (h.magic == record::kRawEndMagic) {
-        if (h.bytes != 0) return true;  // an end record that claims event bytes (the converter's error)
-        ended_ = true;
-      } else if (h.magic != record::kRawChunkMagic) {
-        return true;
-      }
-      pos_ += sizeof h + (ended_ ? 0 : h.bytes);  // a chunk's events are checked when the file is converted
-      // (pos_ may now lie past what was read: the loop waits for the chunk's end.)
-    }
-    return false;
+    return raw_walk_.walk(bytes, RawChunkWalk::Extent::kPrefix, [](std::size_t, const record::RawChunkHeader&) {})
+        .has_value();
   }
 
   // Where the text form's first bytes stand: at a line's leading spaces, in a blank or comment line, after a '\r'
@@ -559,9 +549,10 @@ class TraceFileScan {
   enum class TextState { kLineStart, kComment, kCarriageReturn, kMagic };
 
   Form form_ = Form::kUnknown;
-  std::size_t pos_ = 0;       // binary, raw: where the next event or chunk header starts
-  bool ended_ = false;        // binary, raw: the end record has been read
+  std::size_t pos_ = 0;       // binary: where the next event starts
+  bool ended_ = false;        // binary: the end record has been read
   std::uint64_t events_ = 0;  // binary: events before pos_ (the end record must count them)
+  RawChunkWalk raw_walk_;     // raw: where the next chunk header starts
   TextState text_ = TextState::kLineStart;
   std::size_t text_pos_ = 0;       // while the form is unknown: the next byte the text form's check reads
   std::size_t magic_matched_ = 0;  // TextState::kMagic: characters of kTextMagic matched
