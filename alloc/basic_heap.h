@@ -800,13 +800,15 @@ class BasicHeap {
   template <bool kHead = false>
   [[gnu::always_inline]] std::byte* carve(std::byte* block, std::size_t need, std::size_t align, std::size_t requested,
                                           [[maybe_unused]] std::size_t list = 0) noexcept {
-    if constexpr (kDebugLevel) expect_unwritten_on_reuse(block, need, align);
-    std::size_t size = Tags::size(block);
     if constexpr (kHead) {
       expect_good_head_intact(block, list);
     } else {
       expect_links_intact(block);
     }
+    // The size is checked before anything reads or writes by it (the poison check below reads up to it).
+    expect_free_tags_intact(block);
+    if constexpr (kDebugLevel) expect_unwritten_on_reuse(block, need, align);
+    std::size_t size = Tags::size(block);
     if constexpr (kHead) {
       index_.remove_head({node_of(block), list});
     } else {
@@ -2034,6 +2036,27 @@ class BasicHeap {
       if (!intact) {
         fault_to_handler(HeapFault{AllocError::kCorrupted, node,
                                    "free block's size or list links do not match its list (write after free?)"});
+      }
+    }
+  }
+
+  // Safe unlinking's check of the size carve splits free block `block` by, after its links: a size that ends inside
+  // the block's region and a free header whose tags agree with it (CompactTags: the footer at that end holds the size;
+  // FullTags: the footer equals the header), as neighbours_sane checks a free neighbour before a free merges with it.
+  // Links that point back say nothing about the size: an overflow of the live block before `block` into its header (the
+  // overlapping-chunk attack on a free block), or a write after free over its footer and a smaller size, made carve
+  // split past the block's end into a live block, or leave part of the block on no list. The bound comes first, so
+  // the footer read stays inside the region. A forger who also writes a matching footer at the forged end (inside the
+  // live block after it) still passes; validate() compares the walk with the index. Not on the exact path
+  // (take_whole), which hands out the request's size without reading the block's. A region lookup and one load, of
+  // the footer's line, which a split writes anyway.
+  NOSTD_HOT void expect_free_tags_intact(const std::byte* block) const noexcept {
+    if constexpr (kSafeUnlink) {
+      const RegionHeader* const region = region_of(block);
+      if (region == nullptr || !plausible_size(Tags::size(block), static_cast<std::size_t>(region->end - block)) ||
+          Tags::used(block) || Tags::check(block) != nullptr) {
+        fault_to_handler(HeapFault{AllocError::kCorrupted, node_of(const_cast<std::byte*>(block)),
+                                   "free block's size does not match its tags (header overwritten?)"});
       }
     }
   }

@@ -318,8 +318,11 @@ using CheckedHeaps = ::testing::Types<
     H<NextFit, FullTags, Recording>, H<BestFit, CompactTags, Recording>, H<BestFit, FullTags, Recording>,
     H<FirstFit, BasicCompactTags<std::uint32_t>, Recording>, H<NextFit, BasicFullTags<std::uint32_t>, Recording>,
     H<SegregatedFit<>, CompactTags, Recording>, H<SegregatedFit<>, FullTags, Recording>,
-    // HardenedChecks, where SegregatedFit's exact path is off and good_head<true> takes the exact lists' heads.
+    // HardenedChecks, where SegregatedFit's exact path is off and good_head<true> takes the exact lists' heads; the
+    // list fits, whose free blocks carry no check word either.
     H<SegregatedFit<>, CompactTags, HardenedRecording>, H<SegregatedFit<>, FullTags, HardenedRecording>,
+    H<FirstFit, CompactTags, HardenedRecording>, H<BestFit, FullTags, HardenedRecording>,
+    H<NextFit, BasicCompactTags<std::uint32_t>, HardenedRecording>,
     // The core's check of a good head for an index without good_head_intact.
     H<SegregatedFitWithoutHeadCheck, CompactTags, Recording>,
     H<SegregatedFitWithoutHeadCheck, CompactTags, HardenedRecording>>;
@@ -512,6 +515,45 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAnExactHead) {
   constexpr bool kExactPathOff = Heap::Check::kLevel > CheckLevel::kBasic || internal::kMemoryTools;
   on_segregated_head(*this, HeadKind::kExact,
                      [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block, kExactPathOff); });
+}
+
+// An overflow of live block a into the header of free block b, enlarging b's size by 16 bytes (into live block c),
+// when b is the only free block: every fit finds b (SegregatedFit by its last-resort probe of the request's own list,
+// which b's forged size still names: a size forged within its list's step passes good_head_intact and links_intact
+// alike), and a request for the forged size must fault before carve splits by it. Before carve checked a free block's
+// tags (expect_free_tags_intact), b was handed out over c's header at BasicChecks and HardenedChecks (free blocks carry
+// no check word), on every fit and tag layout; DebugChecks found c's header among b's poison.
+TYPED_TEST(SafeUnlink, AnOverflowIntoAFreeHeaderCannotSteerAnAllocation) {
+  using Heap = std::remove_reference_t<decltype(this->heap())>;
+  using Word = typename Heap::Tags::word_type;
+  constexpr std::size_t kBlock = 1056, kGrowth = 16;  // 1056 and 1072 share a list on 32- and 64-bit targets
+  std::byte* const a = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const b = static_cast<std::byte*>(this->alloc(kBlock - Heap::kUsedOverhead));
+  std::byte* const c = static_cast<std::byte*>(this->alloc(200));
+  std::memset(c, 0x5A, 200);
+  std::size_t filled = 0;
+  for (std::size_t size : {std::size_t{64}, std::size_t{0}}) {
+    while (this->heap().allocate(size).has_value()) {
+      ASSERT_TRUE(valid(this->heap()));
+      ++filled;
+    }
+  }
+  ASSERT_GT(filled, 0u);
+  ASSERT_EQ(this->heap().stats().free_blocks, 0u);
+  this->free(b);
+  std::byte* const header = b - Heap::Tags::kHeaderSize;
+  const Word word = internal::load_word<Word>(header);
+  ASSERT_EQ(Heap::Tags::size(header), kBlock);
+  internal::store_word<Word>(header, static_cast<Word>(word + kGrowth));
+  EXPECT_FAULT((void)this->heap().allocate(kBlock + kGrowth - Heap::kUsedOverhead), AllocError::kCorrupted, b);
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u + filled - 1);
+  EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+  for (std::size_t i = 0; i < 200; ++i) ASSERT_EQ(c[i], std::byte{0x5A}) << "live block c was written";
+  internal::store_word<Word>(header, word);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().allocate(kBlock - Heap::kUsedOverhead).value_or(nullptr), b);
+  ASSERT_TRUE(valid(this->heap()));
+  this->free(a);
 }
 
 // Merging backwards (freeing the block after a free one) and growing in place (reallocate into a free successor)
