@@ -1398,6 +1398,7 @@ class BasicHeap {
       ++total_allocations_;  // before the tail's release, which may fault: the live count (allocations - frees) holds
       std::byte* const block = block_of_cached(node);
       if (size - need >= kMinBlockSize) {
+        expect_cached_neighbours_sane(block);  // the tail merges with a free successor
         // The tail becomes a used block of its own and is released, which merges it with a free successor: release is
         // on the free path already. Two alternatives were measured and dropped: sharing reallocate's shrink in place
         // (it also keeps an over-aligned block's record) added 136 B to the QuickCache row of the Cortex-M4 footprint
@@ -1498,13 +1499,33 @@ class BasicHeap {
   }
 
   // Coalesces every cached block (release), emptying the cache. O(cached blocks), at most Depth x kCacheBins. Under
-  // BasicChecks each block is checked as cache_take checks it before it is touched.
+  // BasicChecks each block is checked as cache_take checks it before it is touched, and its neighbours as a free
+  // checks them before it merges (expect_cached_neighbours_sane).
   void cache_flush() noexcept {
     for (std::size_t bin = 0; bin < kCacheBins; ++bin) {
       while (CachedNode* const node = cache_.heads[bin]) {
         cache_pop(node, cache_bin_size(bin));
         --total_frees_;  // release counts the free again: the block was freed once, into the cache
+        expect_cached_neighbours_sane(block_of_cached(node));
         release(block_of_cached(node));
+      }
+    }
+  }
+
+  // Under BasicChecks, before a block taken off a cache bin merges with its neighbours (cache_flush, and the tail
+  // cache_take_larger releases): those neighbours must be sane as neighbours_sane says, the check a free makes of the
+  // blocks it merges with (merge_free<true>). A neighbour may have been freed, and its tags overwritten, while the
+  // block sat in the cache; release alone trusted a free successor's size, so an overflow through the cached block's
+  // dangling pointer into the header of the free block after it made the flush merge the live block behind that one
+  // into free memory (silently: validate() found the counters disagreeing). Goes to the handler as kCorrupted at the
+  // block's payload; the block was popped already, so it stays a live block nobody owns and the counters agree with
+  // the blocks. Out of the hot paths: a flush and a larger block's split only.
+  void expect_cached_neighbours_sane(const std::byte* block) const noexcept {
+    if constexpr (Check::kLevel >= CheckLevel::kBasic) {
+      const RegionHeader* const region = region_of(block);
+      if (region == nullptr || !neighbours_sane(block, region)) {
+        fault_to_handler(HeapFault{AllocError::kCorrupted, block + Tags::kHeaderSize,
+                                   "a free neighbour of a cached block has tags that disagree (overwritten?)"});
       }
     }
   }

@@ -507,6 +507,41 @@ TYPED_TEST(QuickCacheTest, ACachedBlockWhoseLinkWasOverwrittenIsStillADoubleFree
   }
 }
 
+// A flush merges each cached block with its free neighbours, which may have been freed, and overwritten, while the
+// block sat in the cache: they are checked as a free checks the blocks it merges with. Here c (above the bins) is freed
+// next to the cached a, and an overflow through a's dangling pointer enlarges c's header over live block d; the flush
+// used to merge a, c and d into one free block (silently: validate() then found the counters disagreeing with the
+// blocks, and d's memory could be handed out again). Now it reports kCorrupted at a, which stays a live block nobody
+// owns, with counters that agree.
+TYPED_TEST(QuickCacheTest, AFlushChecksTheFreeNeighboursOfACachedBlock) {
+  if constexpr (TestFixture::kChecked) {
+    using Word = typename TypeParam::Tags::word_type;
+    void* a = this->take(100);
+    void* c = this->take(1000);
+    void* d = this->take(100);
+    void* guard = this->take(100);
+    std::memset(d, 0x5A, 100);
+    this->give(a);
+    ASSERT_TRUE(this->info(a).cached);
+    this->give(c);
+    ASSERT_FALSE(this->info(c).used);
+    std::byte* const header = static_cast<std::byte*>(c) - TypeParam::Tags::kHeaderSize;
+    const Word word = internal::load_word<Word>(header);
+    const std::size_t d_size = TypeParam::Tags::size(static_cast<std::byte*>(d) - TypeParam::Tags::kHeaderSize);
+    internal::store_word<Word>(header, static_cast<Word>(word + d_size));
+    EXPECT_FAULT(this->heap().flush_cache(), AllocError::kCorrupted, a);
+    internal::store_word<Word>(header, word);  // repair
+    EXPECT_TRUE(valid(this->heap())) << "the counters agree with the blocks after the fault";
+    EXPECT_EQ(this->heap().stats().live_allocations, 3u);  // a (popped, nobody's), d, guard
+    EXPECT_EQ(this->heap().stats().cached_blocks, 0u);
+    for (std::size_t i = 0; i < 100; ++i) ASSERT_EQ(static_cast<std::byte*>(d)[i], std::byte{0x5A});
+    for (void* x : {a, d, guard}) this->give(x);
+    this->heap().flush_cache();
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_EQ(this->heap().stats().live_allocations, 0u);
+  }
+}
+
 TYPED_TEST(QuickCacheTest, ALiveBlockHoldingTheKeyValueIsFreedNormally) {
   // A block once cached, reused, then freed: its old key was cleared on reuse; and a payload that copies a cached
   // block's link and key words (so that it reads as sealed) costs a bin scan, not a false double free.
