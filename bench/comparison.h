@@ -309,8 +309,8 @@ inline void print_legend(const ComparisonOptions& opt, const Machine& m, const c
   std::printf(
       "- touched ÷ peak live: memory the run occupied divided by the peak of live requested bytes. Heaps: highest "
       "block end above the arena base. glibc: span from its lowest block to its highest block end, measured in a "
-      "fresh child process (this process's heap holds other runs' leftovers). pmr: peak bytes it took from "
-      "upstream.\n");
+      "fresh child process (this process's heap holds other runs' leftovers) with mmap'd blocks off, so that large "
+      "ones stay in its heap. pmr: peak bytes it took from upstream.\n");
   std::printf(
       "- largest ÷ free: largest free block ÷ free bytes in the arena %s (1.00 = no "
       "external fragmentation). n/a for allocators that grow from the OS; — when a capped run never got there.\n",

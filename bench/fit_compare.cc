@@ -175,7 +175,8 @@ WorkloadSpec effective_spec(char id, const Options& opt) {
 }
 
 /// Child-process side of the glibc footprint: replays the workload once against glibc in this fresh process
-/// (default malloc settings, empty heap) and prints the address span its blocks covered, in bytes.
+/// (default malloc settings but no mmap'd blocks, see MallocSpanAdapter; empty heap) and prints the address span its
+/// blocks covered, in bytes.
 int glibc_footprint_child(const Options& opt) {
   const WorkloadSpec spec = effective_spec(opt.glibc_footprint_child, opt);
   Trace trace;
