@@ -1,7 +1,8 @@
 // bench/cli_args.h — strict parsing of the benchmark tools' numeric option values (fit_compare, replay,
 // scaling_bench, and micro_bench's checks of Google Benchmark's flags): a value that is not wholly a number of the
 // expected kind is refused, never read as its leading digits. `atoi` and friends had read `--arena=10MB` as 10 bytes,
-// `--reps=abc` as 1 and `--cap=-5` as a negative cap, each run then going ahead on a value nobody asked for.
+// `--reps=abc` as 1 and `--cap=-5` as a negative cap, each run then going ahead on a value nobody asked for. Also
+// where a file name given to a tool is taken from under `bazel run` (from_working_dir), for every tool alike.
 #pragma once
 
 #include <unistd.h>
@@ -111,20 +112,30 @@ inline std::vector<std::string> split_words(std::string_view text) {
   }
 }
 
+/// `path` as the user meant it under `bazel run`, which starts tools in their runfiles tree: a relative path is taken
+/// from the directory `bazel run` was started in (BUILD_WORKING_DIRECTORY), as a shell would; unchanged elsewhere.
+inline std::string from_working_dir(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+  return wd != nullptr ? std::string(wd) + "/" + path : path;
+}
+
 /// Checks the file an output option names (`--plot_data=FILE`) before the run it is for starts: an empty or
 /// unwritable path is refused at once with one line naming the option and the reason, not after minutes of
 /// measuring. The file is opened for appending, so that a run that is refused later, fails or is interrupted leaves
 /// an existing file as it was; start_output empties it when the writing begins. nullptr after that line (the caller
-/// exits 2).
+/// exits 2). A relative path is taken from where `bazel run` was started (from_working_dir): it had been opened in
+/// the tool's runfiles tree, where nobody looked for it.
 inline std::FILE* open_output(const char* tool, std::string_view option, const std::string& path) {
   if (path.empty()) {
     print_bad_value(tool, option, "a file name");
     return nullptr;
   }
-  std::FILE* f = std::fopen(path.c_str(), "ae");  // e: not inherited by the child processes a tool runs
+  const std::string where = from_working_dir(path);
+  std::FILE* f = std::fopen(where.c_str(), "ae");  // e: not inherited by the child processes a tool runs
   if (f == nullptr) {
     std::fprintf(stderr, "%s: %.*s: cannot write %s: %s\n", tool, static_cast<int>(option.size()), option.data(),
-                 path.c_str(), std::strerror(errno));
+                 where.c_str(), std::strerror(errno));
   }
   return f;
 }

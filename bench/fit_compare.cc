@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -74,6 +75,7 @@ void print_usage() {
       "                           --benchmark_format=json)\n"
       "  --plot_data=FILE         also write gnuplot data (used by //bench:chart)\n"
       "  --write_trace=FILE       write the (one) workload's trace in the recorded-trace format and exit\n"
+      "                           (a relative FILE is taken from where ./bazelw run was started)\n"
       "  --seed=N                 trace seed (default 12345, as the issue specifies)\n");
 }
 
@@ -130,7 +132,7 @@ std::optional<Options> parse(int argc, char** argv) {
       cap_given = true;
     } else if (starts_with(arg, "--write_trace=", &v)) {
       if (v.empty()) return refuse(arg, "a file name");
-      o.write_trace = v;
+      o.write_trace = from_working_dir(std::string(v));
     } else if (starts_with(arg, "--plot_data=", &v)) {
       if (v.empty()) return refuse(arg, "a file name");
       o.plot_data = v;
@@ -372,7 +374,8 @@ int run(int argc, char** argv) {
       return 2;
     }
     if (!write_trace(effective_spec(opt.workloads[0], opt), opt.write_trace.c_str())) {
-      std::fprintf(stderr, "fit_compare: cannot write %s\n", opt.write_trace.c_str());
+      std::fprintf(stderr, "fit_compare: --write_trace: cannot write %s: %s\n", opt.write_trace.c_str(),
+                   std::strerror(errno));
       return 1;
     }
     return 0;

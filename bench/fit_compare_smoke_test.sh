@@ -59,4 +59,22 @@ if [[ "$status" != 2 ]] || ! grep -q "^fit_compare: --plot_data: cannot write /n
   grep -q '^|' "$out"; then
   fail "an unwritable --plot_data: exit $status, $(head -2 "$out")"
 fi
+# A relative output path is taken from the directory `bazel run` was started in (BUILD_WORKING_DIRECTORY), as
+# replay and trace_convert take theirs: --write_trace and --plot_data had written into the tool's runfiles tree.
+mkdir -p "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere"
+fit_compare_path="$(realpath "$1")"
+(cd "$TEST_TMPDIR/elsewhere" && BUILD_WORKING_DIRECTORY="$TEST_TMPDIR/wd" "$fit_compare_path" --quick --workloads=e \
+  --write_trace=rel.trace) >"$out" 2>&1 || fail "a relative --write_trace: exit $?: $(head -1 "$out")"
+[[ -s "$TEST_TMPDIR/wd/rel.trace" && ! -e "$TEST_TMPDIR/elsewhere/rel.trace" ]] ||
+  fail "a relative --write_trace should land in BUILD_WORKING_DIRECTORY: $(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
+(cd "$TEST_TMPDIR/elsewhere" && BUILD_WORKING_DIRECTORY="$TEST_TMPDIR/wd" "$fit_compare_path" --quick --workloads=e \
+  --allocators==glibc --reps=1 --min_time=0 --plot_data=rel.dat) >"$out" 2>&1 ||
+  fail "a relative --plot_data: exit $?: $(grep -v '^|' "$out" | head -1)"
+[[ -s "$TEST_TMPDIR/wd/rel.dat" && ! -e "$TEST_TMPDIR/elsewhere/rel.dat" ]] ||
+  fail "a relative --plot_data should land in BUILD_WORKING_DIRECTORY: $(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
+status=0
+"$1" --workloads=e --write_trace=/nonexistent-dir/e.trace >"$out" 2>&1 || status=$?
+if [[ "$status" != 1 ]] || ! grep -q "^fit_compare: --write_trace: cannot write /nonexistent-dir/e.trace: No such file" "$out"; then
+  fail "an unwritable --write_trace: exit $status, $(head -1 "$out")"
+fi
 finish

@@ -39,6 +39,13 @@ refused "--plot_data: cannot write /nonexistent-dir/x.dat" --plot_data=/nonexist
 echo "earlier run" >"$TEST_TMPDIR/kept.dat"
 refused "malformed cell 'bogus'" --plot_data="$TEST_TMPDIR/kept.dat" --cells=bogus
 [[ "$(cat "$TEST_TMPDIR/kept.dat")" == "earlier run" ]] || fail "a refused run emptied the --plot_data file"
+# A relative --plot_data is taken from the directory `bazel run` was started in, not the tool's runfiles tree.
+mkdir -p "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere"
+bench_path="$(realpath "$bench")"
+(cd "$TEST_TMPDIR/elsewhere" && BUILD_WORKING_DIRECTORY="$TEST_TMPDIR/wd" "$bench_path" --quick --cells=64K:10 \
+  --plot_data=rel.dat >/dev/null 2>&1) || fail "a relative --plot_data: exit $?"
+[[ -s "$TEST_TMPDIR/wd/rel.dat" && ! -e "$TEST_TMPDIR/elsewhere/rel.dat" ]] ||
+  fail "a relative --plot_data should land in BUILD_WORKING_DIRECTORY: $(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
 # --help is not bad input: the usage on stdout, exit 0.
 out="$("$bench" --help 2>/dev/null)" || fail "--help: exit $?"
 grep -qF 'usage: scaling_bench' <<<"$out" || fail "--help: no usage on stdout"

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/cli_args.h"
 #include "bench/trace_io.h"
 
 int main(int argc, char** argv) {

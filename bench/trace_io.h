@@ -427,14 +427,6 @@ inline std::expected<ReplayTrace, TraceError> load_replay(std::span<const std::b
   return t;
 }
 
-/// `path` as the user meant it under `bazel run`, which starts tools in their runfiles tree: a relative path is taken
-/// from the directory `bazel run` was started in (BUILD_WORKING_DIRECTORY), as a shell would; unchanged elsewhere.
-inline std::string from_working_dir(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
-  return wd != nullptr ? std::string(wd) + "/" + path : path;
-}
-
 /// The most bytes read_trace_file reads: 1 GiB. The tools hold a whole trace in memory (and replay its operations
 /// too), so an endless input (a device, a pipe) must stop somewhere; a trace holds about 5 bytes a call, so this is
 /// some 200 M calls, 50 times the 3.9 M-call Python trace (18-20 MB).
