@@ -71,9 +71,11 @@ inline constexpr const char* kArenasVariable = "NOSTD_MALLOC_ARENAS";
 /// The names the drop-in reads, in the order read_malloc_config reads them.
 inline constexpr std::string_view kVariableNames[] = {kStatsVariable, kValidateVariable, kCheckVariable,
                                                       kArenasVariable};
-/// What unknown_malloc_variable's report lists as accepted.
+/// What unknown_malloc_variable's report lists as accepted. It names the trace variable too, whose prefix differs
+/// (the recorder is shared with the glibc shim): NOSTD_MALLOC_TRACE=t.trace was reported without a hint of it.
 inline constexpr const char* kKnownVariables =
-    "the variables read are NOSTD_MALLOC_STATS, NOSTD_MALLOC_VALIDATE, NOSTD_MALLOC_CHECK and NOSTD_MALLOC_ARENAS";
+    "the variables read are NOSTD_MALLOC_STATS, NOSTD_MALLOC_VALIDATE, NOSTD_MALLOC_CHECK and NOSTD_MALLOC_ARENAS, "
+    "and NOSTD_ALLOC_TRACE to record a trace";
 static_assert(
     [] {
       for (std::string_view name : kVariableNames) {

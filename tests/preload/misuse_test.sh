@@ -81,4 +81,13 @@ if ! grep -q "^nostd-malloc: ignoring NOSTD_MALLOC_CHEK=hardened (unknown variab
   echo "FAIL: NOSTD_MALLOC_CHEK was not reported; stderr: $err" >&2
   exit 1
 fi
+# The trace variable's prefix is NOSTD_ALLOC_, not NOSTD_MALLOC_: a user who writes NOSTD_MALLOC_TRACE is pointed at it.
+err="$(env LD_PRELOAD="$lib" NOSTD_MALLOC_TRACE="${TEST_TMPDIR:-/tmp}/t.trace" "$misuse" --list 2>&1 >/dev/null)" || {
+  echo "FAIL: $misuse --list failed under NOSTD_MALLOC_TRACE: $err" >&2
+  exit 1
+}
+if ! grep -q "^nostd-malloc: ignoring NOSTD_MALLOC_TRACE=.* and NOSTD_ALLOC_TRACE to record a trace)$" <<<"$err"; then
+  echo "FAIL: NOSTD_MALLOC_TRACE's line should name NOSTD_ALLOC_TRACE; stderr: $err" >&2
+  exit 1
+fi
 echo PASS
