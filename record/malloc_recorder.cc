@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string_view>
 
 #include "record/raw_trace.h"
 #include "record/trace_format.h"
@@ -487,7 +488,27 @@ bool malloc_recorder_start(const char* path) {
   return true;
 }
 
+// Says, one line each, which environment variables are named NOSTD_ALLOC_ and something other than the one the
+// recorder reads: a misspelt NOSTD_ALLOC_TRACE (NOSTD_ALLOC_TRAC=t.trace) left the program unrecorded without a word.
+// The entry is cut to 100 bytes. No std::string_view::substr: its out-of-range throw would link libstdc++'s exception
+// machinery into the drop-in, which must need libc only (//tests/preload:libc_only_test).
+void report_unknown_variables() {
+  constexpr std::string_view kPrefix = "NOSTD_ALLOC_";
+  const std::string_view known(kTraceEnvVar);
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const char* e = *entry;
+    if (std::strncmp(e, kPrefix.data(), kPrefix.size()) != 0) continue;
+    const std::size_t name_length = std::strcspn(e, "=");
+    if (std::string_view(e, name_length) == known) continue;
+    static char msg[300];  // static: this runs inside malloc, on the caller's stack
+    std::snprintf(msg, sizeof msg, "nostd-alloc: ignoring %.100s%s (unknown variable; the recorder reads %s)\n", e,
+                  std::strlen(e) > 100 ? "..." : "", kTraceEnvVar);
+    say(msg);
+  }
+}
+
 bool malloc_recorder_start_from_env() {
+  report_unknown_variables();
   const char* path = std::getenv(kTraceEnvVar);
   if (path == nullptr || *path == 0) return false;
   return malloc_recorder_start(path);

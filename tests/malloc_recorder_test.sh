@@ -6,7 +6,7 @@
 # call of the program recorded (2 threads × 1000 pairs, reallocs, the aligned block, calloc), "%p" expanded to the
 # process id, the name keeping the larger trace when a wrapper (timeout) or a later process of the run (one that
 # starts after the larger trace was written) records under it too, a later run replacing it,
-# and no file at all when NOSTD_ALLOC_TRACE is unset. When it names something that is not a regular file (a FIFO, a
+# and no file at all when NOSTD_ALLOC_TRACE is unset or misspelt (which is named on stderr). When it names something that is not a regular file (a FIFO, a
 # device node, a symbolic link, a directory), the program runs unrecorded to its usual end, says so in one line
 # naming the path, and leaves it as it was; a name whose part file cannot be created is refused with the path and
 # the reason, and a part file that cannot be renamed at exit is named with the reason.
@@ -118,6 +118,15 @@ check() {
   (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
     fail "the program failed under the shim with recording off"
   [[ -z "$(ls -A "$dir/off")" ]] || fail "files were written with NOSTD_ALLOC_TRACE unset"
+
+  # A misspelt trace variable is named on stderr, with the one the recorder reads; the program runs unrecorded.
+  mkdir "$dir/typo"
+  out="$(cd "$dir/typo" && LD_PRELOAD="$preload" NOSTD_ALLOC_TRAC="$dir/typo/t.trace" "$program" 2>"$dir/typo.err")" ||
+    fail "the program failed under a misspelt NOSTD_ALLOC_TRAC"
+  [[ "$out" == done ]] || fail "a misspelt NOSTD_ALLOC_TRAC changed the output: $out"
+  grep -qx "nostd-alloc: ignoring NOSTD_ALLOC_TRAC=$dir/typo/t.trace (unknown variable; the recorder reads NOSTD_ALLOC_TRACE)" \
+    "$dir/typo.err" || fail "a misspelt NOSTD_ALLOC_TRAC was not reported: $(cat "$dir/typo.err")"
+  [[ -z "$(ls -A "$dir/typo")" ]] || fail "files were written under a misspelt NOSTD_ALLOC_TRAC"
 }
 
 # refused PRELOAD PATH KIND [COMMAND...]: recording to PATH, which is not a regular file, is refused: COMMAND (the
