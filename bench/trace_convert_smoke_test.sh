@@ -29,6 +29,7 @@ one_line() {
 }
 one_line "--to=raw: not text or binary (see --help)" "$convert" --to=raw "$dir/t.bin" "$dir/x"
 one_line "unknown option --from=text (see --help)" "$convert" --from=text "$dir/t.bin" "$dir/x"
+one_line "unknown option -check (see --help)" "$convert" -check "$dir/t.bin"
 one_line "unexpected argument" "$convert" "$dir/t.bin" "$dir/x" "$dir/y"
 one_line "expected IN and OUT" "$convert" "$dir/t.bin"
 one_line "expected one file" "$convert" --check
