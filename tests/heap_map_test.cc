@@ -22,6 +22,18 @@ TEST(HeapMap, GnuplotQuoteDoublesSingleQuotesAndLeavesTheRest) {
   EXPECT_EQ(internal::gnuplot_quote("a\"b\\n"), "'a\"b\\n'");
 }
 
+TEST(HeapMap, CallAxisHasAtMostFourLabels) {
+  // 0, step, 2 step, ... up to the last call: at most four labels on a panel's narrow axis (1,120 calls had six).
+  for (std::uint64_t calls : {1ull, 3ull, 9ull, 100ull, 1120ull, 344950ull, 3868244ull, 4000000ull}) {
+    const double step = internal::call_tick_step(calls);
+    EXPECT_LT(static_cast<double>(calls) / step, 4.0) << calls;
+  }
+  EXPECT_EQ(internal::call_tick_step(3), 1);
+  EXPECT_EQ(internal::call_tick_step(1120), 500);
+  EXPECT_EQ(internal::call_tick_step(344950), 100000);
+  EXPECT_EQ(internal::call_tick_step(3868244), 1000000);
+}
+
 TEST(HeapMap, PanelTitlePutsTheNoteOnASecondLine) {
   HeapMapPanel panel{"seg/compact32+cache", {}, "touched 1.02× peak"};
   EXPECT_EQ(internal::panel_title(panel), "'seg/compact32+cache'.\"\\n\".'touched 1.02× peak'");
