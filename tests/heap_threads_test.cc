@@ -1,13 +1,16 @@
 // Multithreaded stress (hosted targets only): 4 threads share one heap with SpinLock or MutexLock, each running seeded
 // allocate/reallocate/free operations on its own slots with fill patterns. Each thread validates the heap every 64
-// operations (validate() takes the heap's lock, so it sees a consistent heap) and walks it every 1,024 (finding its own
-// live blocks as used). At the end every byte is accounted for: the counters equal the sum of what the threads did, and
-// the heap is one free block again (after a flush, for the heap with QuickCache).
+// operations (validate() takes the heap's lock, so it sees a consistent heap), walks it every 1,024 (finding its own
+// live blocks as used) and reads its statistics as often (which must add up: capacity = in use + free + overhead, and
+// at least this thread's live blocks), and flushes its cache every 4,096 (a no-op without one). At the end every byte
+// is accounted for: the counters equal the sum of what the threads did, and the heap is one free block again (after a
+// flush, for the heaps with QuickCache).
 #include <gtest/gtest.h>
 
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <thread>
 
@@ -26,11 +29,14 @@ constexpr std::size_t kSlotsPerThread = 64;
 template <class Heap>
 class HeapThreads : public ::testing::Test {};
 
-using LockedHeaps =
-    ::testing::Types<BasicHeap<FirstFit, SpinLock, RegionSource>, BasicHeap<BestFit, FullTags, MutexLock, RegionSource>,
-                     BasicHeap<NextFit, SpinLock, StaticArraySource<kTestHeapBytes>>,
-                     BasicHeap<FirstFit, MutexLock, HardenedChecks<AbortOnFault, GetrandomSecret>, RegionSource>,
-                     BasicHeap<SegregatedFit<>, SpinLock, RegionSource, QuickCache<>>>;
+using LockedHeaps = ::testing::Types<
+    BasicHeap<FirstFit, SpinLock, RegionSource>, BasicHeap<BestFit, FullTags, MutexLock, RegionSource>,
+    BasicHeap<NextFit, SpinLock, StaticArraySource<kTestHeapBytes>>,
+    BasicHeap<FirstFit, MutexLock, HardenedChecks<AbortOnFault, GetrandomSecret>, RegionSource>,
+    BasicHeap<SegregatedFit<>, SpinLock, RegionSource, QuickCache<>>,
+    // The drop-in malloc's arena heap at NOSTD_MALLOC_CHECK=none (its inline cached free differs from
+    // BasicChecks'), behind a MutexLock.
+    BasicHeap<SegregatedFit<>, MutexLock, RegionSource, QuickCache<>, BasicCompactTags<std::uint32_t>, NoChecks>>;
 TYPED_TEST_SUITE(HeapThreads, LockedHeaps);
 
 struct ThreadTally {
@@ -85,6 +91,16 @@ void run_thread(Heap& heap, int id, ThreadTally& tally) {
       slot = Slot{};
     }
     if (op % 64 == 0) check(heap.validate().has_value());
+    if (op % 1024 == 512) {
+      std::size_t live = 0;
+      for (const Slot& s : slots) live += s.ptr != nullptr ? 1 : 0;
+      const HeapStats s = heap.stats();
+      check(s.capacity == s.bytes_in_use + s.bytes_free + s.overhead_bytes && s.live_allocations >= live);
+    }
+    if (op % 4096 == 2048) {
+      heap.flush_cache();
+      check(heap.validate().has_value());
+    }
     if (op % 1024 == 0) {
       // walk() sees this thread's live blocks as used, not cached, while the other threads write theirs.
       std::size_t live = 0, seen = 0;
