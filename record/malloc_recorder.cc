@@ -54,7 +54,11 @@ static_assert(offsetof(ThreadBuffer, payload) == offsetof(ThreadBuffer, header) 
 
 std::atomic<std::uint64_t> g_seq{0};
 std::atomic<std::size_t> g_thread_count{0};
-ThreadBuffer* g_threads[kMaxThreads];
+// Slot i holds the buffer of the thread that took number i from g_thread_count. A slot is written after its number is
+// taken, so stop() may find one that is counted but still null, or just being written: an atomic, whose release store
+// publishes the buffer (constructed by its thread) to stop()'s acquire load. A null slot holds no events: its thread
+// publishes it before its first event, and stop()'s fence (see `record`) makes it see recording off.
+std::atomic<ThreadBuffer*> g_threads[kMaxThreads];
 // The file is written as g_part_path ("PATH.PID.part") and renamed to g_path when recording stops, so that
 // PATH only ever holds a whole trace and processes sharing one name do not write into each other's file: a child
 // that starts recording into the same name (Python starts a few to ask the system its name) has its own part file,
@@ -381,7 +385,7 @@ void flush(ThreadBuffer* b) {
     return nullptr;
   }
   auto* b = new (mem) ThreadBuffer;
-  g_threads[slot] = b;
+  g_threads[slot].store(b, std::memory_order_release);
   t_buffer = b;
   return b;
 }
@@ -397,20 +401,25 @@ long membarrier(int command) { return syscall(__NR_membarrier, command, 0, 0); }
 /// owner's side, called millions of times, that fence (an xchg, ~20 cycles) was the dearest part of a call; so
 /// the owner only keeps the compiler from reordering, and stop() runs membarrier(PRIVATE_EXPEDITED), which
 /// executes a full fence on every CPU running one of our threads: the asymmetric fence of userspace RCU and
-/// folly. Where the kernel lacks it, the owner fences itself.
+/// folly. Where the kernel lacks it, the owner's store and load are sequentially consistent, as are stop()'s: the
+/// same full fence (an xchg on x86), in a form ThreadSanitizer follows (GCC's TSan does not support
+/// std::atomic_thread_fence and refuses to compile it).
 void record(const RawEvent& event) {
   ThreadBuffer* b = t_buffer;
   if (b == nullptr) [[unlikely]] {
     b = new_thread_buffer();
     if (b == nullptr) return;
   }
-  b->busy.store(1, std::memory_order_relaxed);
+  bool recording;
   if (g_asymmetric_fence) [[likely]] {
+    b->busy.store(1, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
+    recording = internal::g_recording.load(std::memory_order_relaxed);
   } else {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    b->busy.store(1, std::memory_order_seq_cst);
+    recording = internal::g_recording.load(std::memory_order_seq_cst);
   }
-  if (!internal::g_recording.load(std::memory_order_relaxed)) [[unlikely]] {
+  if (!recording) [[unlikely]] {
     b->busy.store(0, std::memory_order_release);
     return;
   }
@@ -534,7 +543,7 @@ void malloc_recorder_stop() {
   if (g_asymmetric_fence) membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
   const std::size_t threads = std::min(g_thread_count.load(), kMaxThreads);
   for (std::size_t i = 0; i < threads; ++i) {
-    ThreadBuffer* b = g_threads[i];
+    ThreadBuffer* b = g_threads[i].load(std::memory_order_acquire);
     if (b == nullptr) continue;
     while (b->busy.load() != 0) {
     }

@@ -7,7 +7,9 @@
 //     in index order (the fork handlers' lock_all), reads the statistics and validates (the exit report), and gives
 //     pages back (malloc_trim);
 //   - HugeBlocks and its HugeRegistry: threads map, look up, resize and free huge blocks, some freed by another
-//     thread, while the registry's table doubles.
+//     thread, while the registry's table doubles;
+//   - the recorder (record/malloc_recorder.cc): threads record calls, new threads register their buffers, and
+//     malloc_recorder_stop runs while they do; the trace it leaves must hold every call it counts.
 // Every block carries a fill pattern checked before it is freed; every arena heap is validated under its lock.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -15,21 +17,30 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "alloc/check/basic_checks.h"
 #include "alloc/check/no_checks.h"
+#include "bench/raw_trace_convert.h"
 #include "platform/malloc/arena.h"
 #include "platform/malloc/chunk_map.h"
 #include "platform/malloc/huge_block.h"
 #include "platform/malloc/malloc_heap.h"
 #include "platform/malloc/report_and_abort.h"
+#include "record/malloc_recorder.h"
 #include "tests/test_heap.h"
 
 namespace {
@@ -310,6 +321,54 @@ TEST(HugeBlockThreads, MapResizeAndFreeAcrossThreadsWhileTheRegistryGrows) {
   std::size_t mapped = 0;
   for (const std::size_t m : maps) mapped += m;
   EXPECT_GE(counts.maps, mapped);
+}
+
+// ---- the recorder ----
+
+// Threads record calls without end, and a spawner starts short-lived threads (each registers a buffer of its own);
+// malloc_recorder_stop runs in the middle of it. The trace must hold every call number below the count its end
+// record gives (the converter refuses a gap), so no thread's events were lost or half written.
+TEST(RecorderThreads, StopWhileThreadsRecordAndRegister) {
+  const char* const dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/recorder_threads.trace";
+  std::remove(path.c_str());
+  ASSERT_TRUE(nostd::record::malloc_recorder_start(path.c_str()));
+  std::atomic<bool> done{false};
+  auto record_some = [](std::uintptr_t base, int calls) {
+    for (int i = 0; i < calls; ++i) {
+      void* const p = reinterpret_cast<void*>(base + 16 * static_cast<std::uintptr_t>(i % 64));
+      nostd::record::malloc_recorder_allocated(p, 16, 0);
+      nostd::record::malloc_recorder_freeing(p);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int id = 0; id < kThreads; ++id) {
+    threads.emplace_back([&, id] {
+      const std::uintptr_t base = 0x100000u * static_cast<std::uintptr_t>(id + 1);
+      while (!done.load()) record_some(base, 100);
+    });
+  }
+  threads.emplace_back([&] {
+    for (std::uintptr_t n = 0; !done.load(); ++n) {
+      std::thread([&record_some, n] { record_some(0x10000000u + 0x10000u * (n % 256), 10); }).join();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  nostd::record::malloc_recorder_stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // calls after stop: not recorded
+  done = true;
+  for (std::thread& t : threads) t.join();
+
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << path;
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::uint64_t events = 0;
+  const auto stats =
+      nostd::bench::convert_raw_trace(std::span(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()),
+                                      [&events](const nostd::record::TraceEvent&) { ++events; });
+  ASSERT_TRUE(stats.has_value()) << stats.error().message;
+  EXPECT_GT(stats->events, 1000u);
+  EXPECT_GE(events, stats->events);
 }
 
 }  // namespace
