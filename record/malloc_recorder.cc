@@ -366,12 +366,21 @@ int part_file() {
   return fd >= 0 ? fd : open_part_file();
 }
 
+// Writes `b`'s events as one chunk. Cancellation is off meanwhile: write(2), and open(2) at the first flush, are
+// cancellation points, and this runs inside malloc and free, which are none (glibc's contain none, and programs rely on
+// it). A thread cancelled here ended inside free with its buffer marked busy, so malloc_recorder_stop waited for it for
+// ever at exit, or, at the first flush, with the lock that creates the file held (//tests/preload:cancel_test). Two
+// calls per flush (one per ~40,000 events); a request that arrives meanwhile takes effect at the thread's next
+// cancellation point.
 void flush(ThreadBuffer* b) {
   if (b->used == 0) return;
   b->header.magic = kRawChunkMagic;
   b->header.bytes = static_cast<std::uint32_t>(b->used);
+  int cancel_state = PTHREAD_CANCEL_ENABLE;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
   const int fd = part_file();
   if (fd >= 0) write_all(fd, &b->header, sizeof(RawChunkHeader) + b->used);
+  pthread_setcancelstate(cancel_state, nullptr);
   b->used = 0;
 }
 
