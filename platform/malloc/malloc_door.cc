@@ -4,6 +4,7 @@
 #include "platform/malloc/malloc_door.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -300,19 +301,40 @@ decltype(auto) with_arenas(F&& f) {
   return f.template operator()<BasicArenas>();
 }
 
-// The huge blocks' registry is locked after the arenas: nothing takes an arena while holding it.
+// Whether this thread's fork_prepare took the locks, for the fork_parent or fork_child that follows on the same thread:
+// before the first call (g_state not 2) there is nothing to lock, and g_config is not set yet.
+[[gnu::tls_model("initial-exec")]] constinit thread_local bool t_fork_locked = false;
+
+// The huge blocks' registry is locked after the arenas: nothing takes an arena while holding it. An initialisation
+// running in another thread is waited for first: a child forked in its middle would find g_state at 1 for ever, and
+// its first malloc would wait for a thread that does not exist there.
 void fork_prepare() noexcept {
+  while (g_state.load(std::memory_order_acquire) == 1) ::sched_yield();
+  t_fork_locked = g_state.load(std::memory_order_acquire) == 2;
+  if (!t_fork_locked) return;
   with_arenas([]<class Set>() { Set::lock_all(); });
   g_huge.registry().lock();
 }
 void fork_parent() noexcept {
+  if (!t_fork_locked) return;
   g_huge.registry().unlock();
   with_arenas([]<class Set>() { Set::unlock_all(); });
 }
 void fork_child() noexcept {
+  if (!t_fork_locked) return;
   g_huge.registry().reset_lock();
   with_arenas([]<class Set>() { Set::reset_all(); });
 }
+
+// The fork handlers are registered when the library is loaded, before the program's constructors and main run, not at
+// the first call. pthread_atfork runs prepare handlers in the reverse order of registration and parent and child
+// handlers in that order, so ours, registered before the program's, lock the arenas after every handler the program
+// registers and release them before any of its handlers runs: each of those may call malloc (glibc's malloc allows
+// it). Registered at the first call, ours came after a handler that the program registered before its first malloc
+// (from a constructor), whose malloc then waited for ever for an arena the same thread held
+// (//tests/preload:atfork_test). Registering allocates nothing here (glibc keeps the first 48 handlers in place); if
+// it did, that malloc would start the drop-in, which registers nothing itself.
+[[gnu::constructor]] void register_fork_handlers() noexcept { ::pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
 // The header of live huge block `ptr` (registered, so its pages are mapped), checked for the program's writes; an
 // overwritten header is reported as `what`.
@@ -352,8 +374,8 @@ void record_call(const MallocEvent& e) noexcept {
   }
 }
 
-// First call: read the settings, then (with the state already "ready", since pthread_atfork may allocate and
-// must find a working malloc) register the fork handlers. A second thread arriving meanwhile waits; the same
+// First call: read the settings, then (with the state already "ready", since the recorder's start may allocate and
+// must find a working malloc) start the recorder. A second thread arriving meanwhile waits; the same
 // thread cannot re-enter before "ready" because getenv does not allocate. errno is kept: the call that starts it
 // succeeds or sets errno itself, but init makes system calls that can fail on the way (the write of an "ignoring"
 // line to a closed stderr: EBADF; the recorder's stat of a trace path that does not exist yet: ENOENT).
@@ -391,7 +413,6 @@ void record_call(const MallocEvent& e) noexcept {
          << " (unknown variable; " << kKnownVariables << ")";
     line.write();
   }
-  ::pthread_atfork(fork_prepare, fork_parent, fork_child);
   // Trace recording (issue 14): NOSTD_ALLOC_TRACE names the trace file (record/malloc_recorder.h). Unset, no
   // observer is installed and every call pays only observe()'s one load.
   if (record::malloc_recorder_start_from_env()) set_malloc_observer(&record_call);
