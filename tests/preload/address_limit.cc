@@ -15,7 +15,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tests/preload/address_space.h"
+
 namespace {
+
+using nostd::preload_test::address_space_bytes;
 
 constexpr std::size_t kHeadroom = std::size_t{100} << 20;
 constexpr int kSavedStderrFd = 100;  // SavedStderr::kMinFd (platform/malloc/stderr_line.h)
@@ -27,17 +31,6 @@ void say(const char* text, long value) {
   char line[200];
   const int n = std::snprintf(line, sizeof line, "%s%ld\n", text, value);
   if (n > 0) (void)!::write(STDOUT_FILENO, line, static_cast<std::size_t>(n));
-}
-
-// The process's address space in bytes: /proc/self/statm's first field (pages), read without stdio.
-std::size_t address_space_bytes() {
-  char text[128] = {};
-  const int fd = ::open("/proc/self/statm", O_RDONLY);
-  if (fd < 0) return 0;
-  const ssize_t n = ::read(fd, text, sizeof text - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  return static_cast<std::size_t>(std::strtoul(text, nullptr, 10)) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace

@@ -28,7 +28,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tests/preload/address_space.h"
+
 namespace {
+
+using nostd::preload_test::address_space_bytes;
 
 constexpr std::size_t kKiB = 1024;
 constexpr std::size_t kMiB = 1024 * kKiB;
@@ -77,17 +81,6 @@ bool all_bytes(const void* p, unsigned char value, std::size_t n) {
     if (bytes[i] != value) return false;
   }
   return true;
-}
-
-// The process's address space in bytes: /proc/self/statm's first field (pages), read without stdio.
-std::size_t address_space_bytes() {
-  char text[128] = {};
-  const int fd = ::open("/proc/self/statm", O_RDONLY);
-  if (fd < 0) return 0;
-  const ssize_t n = ::read(fd, text, sizeof text - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  return static_cast<std::size_t>(std::strtoul(text, nullptr, 10)) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 // Arena 1: its first block maps its chunk before the limit; after it, realloc of blocks its full arena cannot move.
