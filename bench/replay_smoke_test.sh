@@ -10,6 +10,7 @@
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
 replay="$2"
+sanitizer="${3:-}" # "asan" under --config=asan: the glibc row is then ASan's allocator
 trace="$TEST_TMPDIR/e.trace"
 "$fit_compare" --quick --workloads=e --write_trace="$trace" >/dev/null
 
@@ -63,8 +64,12 @@ grep -qE '^\| glibc \|([^|]*\|){7} [0-9.]+ \|' "$TEST_TMPDIR/out" ||
 printf 'nostd-trace 1\na 1 100\na 2 1048576\na 3 200\nf 1\nf 2\nf 3\nend 6\n' >"$TEST_TMPDIR/big.txt"
 "$replay" "$TEST_TMPDIR/big.txt" --quick --no_sizing --heap_map= --allocators==glibc >"$TEST_TMPDIR/out" 2>&1 ||
   fail "a 1 MiB block: exit $?: $(tail -2 "$TEST_TMPDIR/out")"
-grep -qE '^\| glibc \|([^|]*\|){7} 1\.[0-9]+ \|' "$TEST_TMPDIR/out" ||
-  fail "a 1 MiB block: glibc's touched ÷ peak live should be about 1: $(grep '^| glibc' "$TEST_TMPDIR/out")"
+# Under ASan the "glibc" row is ASan's allocator, which puts a large block in a region of its own whatever
+# M_MMAP_MAX says: its span is no heap's size there.
+if [[ "$sanitizer" != asan ]]; then
+  grep -qE '^\| glibc \|([^|]*\|){7} 1\.[0-9]+ \|' "$TEST_TMPDIR/out" ||
+    fail "a 1 MiB block: glibc's touched ÷ peak live should be about 1: $(grep '^| glibc' "$TEST_TMPDIR/out")"
+fi
 
 # A heap map prefix that cannot be written is refused with the reason before the replay runs, exit 2; nothing of an
 # image reaches the report.
