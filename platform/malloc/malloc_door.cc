@@ -4,7 +4,6 @@
 #include "platform/malloc/malloc_door.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -301,27 +300,22 @@ decltype(auto) with_arenas(F&& f) {
   return f.template operator()<BasicArenas>();
 }
 
-// Whether this thread's fork_prepare took the locks, for the fork_parent or fork_child that follows on the same thread:
-// before the first call (g_state not 2) there is nothing to lock, and g_config is not set yet.
-[[gnu::tls_model("initial-exec")]] constinit thread_local bool t_fork_locked = false;
+inline void ensure_init() noexcept;  // below: starts the drop-in at the first call
 
-// The huge blocks' registry is locked after the arenas: nothing takes an arena while holding it. An initialisation
-// running in another thread is waited for first: a child forked in its middle would find g_state at 1 for ever, and
-// its first malloc would wait for a thread that does not exist there.
+// The huge blocks' registry is locked after the arenas: nothing takes an arena while holding it. The drop-in is started
+// first if no call has started it yet (ensure_init; an initialisation running in another thread is waited for there):
+// a prepare that found it not started and locked nothing could meet another thread starting it and taking an arena
+// before the fork, and a child forked in the middle of an initialisation would find it unfinished for ever.
 void fork_prepare() noexcept {
-  while (g_state.load(std::memory_order_acquire) == 1) ::sched_yield();
-  t_fork_locked = g_state.load(std::memory_order_acquire) == 2;
-  if (!t_fork_locked) return;
+  ensure_init();
   with_arenas([]<class Set>() { Set::lock_all(); });
   g_huge.registry().lock();
 }
 void fork_parent() noexcept {
-  if (!t_fork_locked) return;
   g_huge.registry().unlock();
   with_arenas([]<class Set>() { Set::unlock_all(); });
 }
 void fork_child() noexcept {
-  if (!t_fork_locked) return;
   g_huge.registry().reset_lock();
   with_arenas([]<class Set>() { Set::reset_all(); });
 }
@@ -332,9 +326,13 @@ void fork_child() noexcept {
 // registers and release them before any of its handlers runs: each of those may call malloc (glibc's malloc allows
 // it). Registered at the first call, ours came after a handler that the program registered before its first malloc
 // (from a constructor), whose malloc then waited for ever for an arena the same thread held
-// (//tests/preload:atfork_test). Registering allocates nothing here (glibc keeps the first 48 handlers in place); if
-// it did, that malloc would start the drop-in, which registers nothing itself.
-[[gnu::constructor]] void register_fork_handlers() noexcept { ::pthread_atfork(fork_prepare, fork_parent, fork_child); }
+// (//tests/preload:atfork_test). Priority 101, the first a program may use: linked in statically, this object comes
+// after the program's own in the link, and its constructor would run after theirs (the linker keeps unprioritised
+// constructors in input order and runs prioritised ones first). Registering allocates nothing here (glibc keeps the
+// first 48 handlers in place); if it did, that malloc would start the drop-in, which registers nothing itself.
+[[gnu::constructor(101)]] void register_fork_handlers() noexcept {
+  ::pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 // The header of live huge block `ptr` (registered, so its pages are mapped), checked for the program's writes; an
 // overwritten header is reported as `what`.

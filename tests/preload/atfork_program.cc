@@ -6,7 +6,8 @@
 // library calls only, linked --as-needed like the programs next to it, so that nothing allocates before the
 // constructor.
 //
-//   atfork_program     prints "3 forks, handlers ran 3 prepare 3 parent 3 child" and exits 0
+//   atfork_program     prints "3 forks, handlers ran 3 prepare 3 parent 3 child" and exits 0 (so does
+//                      atfork_program_static, the drop-in linked in)
 #include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
