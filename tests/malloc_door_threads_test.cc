@@ -348,8 +348,10 @@ TEST(RecorderThreads, StopWhileThreadsRecordAndRegister) {
       while (!done.load()) record_some(base, 100);
     });
   }
+  // At most 1,000 short-lived threads: the recorder has buffers for 4,096 threads in all (more would go unrecorded,
+  // and registration would no longer be what is tested while stop runs).
   threads.emplace_back([&] {
-    for (std::uintptr_t n = 0; !done.load(); ++n) {
+    for (std::uintptr_t n = 0; n < 1000 && !done.load(); ++n) {
       std::thread([&record_some, n] { record_some(0x10000000u + 0x10000u * (n % 256), 10); }).join();
     }
   });
