@@ -312,6 +312,42 @@ TYPED_TEST(QuickCacheTest, AFaultInTheLargerBlockTakeLeavesCountersThatAgreeWith
   }
 }
 
+// The larger-block take checks the free neighbours of the block it splits, as a flush does
+// (AFlushChecksTheFreeNeighboursOfACachedBlock): the setup above, but the overflow through a's dangling pointer
+// enlarges f's header over live g instead of breaking its link. Releasing a's tail would merge it with f and so with
+// g; the take reports kCorrupted at a before it splits anything, and a stays one live block nobody owns.
+TYPED_TEST(QuickCacheTest, TheLargerBlockTakeChecksTheFreeNeighboursOfTheBlockItSplits) {
+  if constexpr (TestFixture::kChecked) {
+    using Word = typename TypeParam::Tags::word_type;
+    void* a = this->take(300);
+    void* f = this->take(24);
+    void* g = this->take(24);
+    std::vector<void*> fill;
+    for (std::size_t i = 0; i < 4; ++i) fill.push_back(this->take(24));
+    void* guard = this->take(24);
+    std::memset(g, 0x5A, 24);
+    this->give(a);                       // cached: both neighbours are used
+    for (void* x : fill) this->give(x);  // fills the 24-byte bin
+    this->give(f);                       // its bin is full: a free block between the cached a and g
+    ASSERT_EQ(this->heap().stats().cached_blocks, 5u);
+    ASSERT_FALSE(this->info(f).used);
+    std::byte* const header = static_cast<std::byte*>(f) - TypeParam::Tags::kHeaderSize;
+    const Word word = internal::load_word<Word>(header);
+    const std::size_t g_size = TypeParam::Tags::size(static_cast<std::byte*>(g) - TypeParam::Tags::kHeaderSize);
+    internal::store_word<Word>(header, static_cast<Word>(word + g_size));
+    // Only memory past the high-water mark fits 100 bytes, so the cache gives way: a is taken to be split.
+    EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, a);
+    internal::store_word<Word>(header, word);  // repair
+    EXPECT_TRUE(valid(this->heap())) << "the counters agree with the blocks after the fault";
+    EXPECT_EQ(this->heap().stats().live_allocations, 3u);  // a (whole, nobody's), g, guard
+    for (std::size_t i = 0; i < 24; ++i) ASSERT_EQ(static_cast<std::byte*>(g)[i], std::byte{0x5A});
+    for (void* x : {a, g, guard}) this->give(x);
+    this->heap().flush_cache();
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_EQ(this->heap().stats().live_allocations, 0u);
+  }
+}
+
 // A request larger than all the cached blocks together grows the heap and leaves the cache as it is: merging them
 // could hardly make room for it.
 TYPED_TEST(QuickCacheTest, ARequestLargerThanTheWholeCacheGrowsTheHeapAndKeepsTheCache) {
