@@ -107,6 +107,44 @@ class QuickCacheTest : public ::testing::Test {
     return {a, guard};
   }
 
+  // The give-way setup: a cached 300-byte block a, then a free 24-byte block f (its bin filled by four cached blocks,
+  // so it is not cached), live g after it, and a live guard. A request of 100 bytes that only memory past the
+  // high-water mark fits makes the cache give way: a is taken, split, and its tail released next to f.
+  struct CachedBeforeFree {
+    void* a;
+    void* f;
+    void* g;
+    void* guard;
+  };
+  CachedBeforeFree cached_before_a_free_block() {
+    void* a = take(300);
+    void* f = take(24);
+    void* g = take(24);
+    std::vector<void*> fill;
+    for (std::size_t i = 0; i < 4; ++i) fill.push_back(take(24));
+    void* guard = take(24);
+    give(a);                       // cached: both neighbours are used
+    for (void* x : fill) give(x);  // fills the 24-byte bin
+    give(f);                       // its bin is full: a free block between the cached a and g
+    EXPECT_EQ(heap().stats().cached_blocks, 5u);
+    EXPECT_FALSE(info(f).used);
+    return {a, f, g, guard};
+  }
+
+  // The overflow of a live block into the header of the free block `free_block` after it: its size grows by the size
+  // of the live block `over` that follows it. Returns the header's word, for restore_header.
+  using TagWord = typename Heap::Tags::word_type;
+  static TagWord enlarge_header(void* free_block, void* over) {
+    std::byte* const header = static_cast<std::byte*>(free_block) - Heap::Tags::kHeaderSize;
+    const TagWord word = internal::load_word<TagWord>(header);
+    const std::size_t over_size = Heap::Tags::size(static_cast<std::byte*>(over) - Heap::Tags::kHeaderSize);
+    internal::store_word<TagWord>(header, static_cast<TagWord>(word + over_size));
+    return word;
+  }
+  static void restore_header(void* free_block, TagWord word) {
+    internal::store_word<TagWord>(static_cast<std::byte*>(free_block) - Heap::Tags::kHeaderSize, word);
+  }
+
   // Writes a header that reads as a used block of `forged_size` bytes in front of `interior` (inside a live block),
   // then expects deallocate to refuse `interior` and `interior + step`: the block after the forged one does not agree.
   void expect_forged_interior_refused(std::byte* interior, std::size_t forged_size, std::size_t step) {
@@ -277,17 +315,8 @@ TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlockBe
 // the one-byte-counter change, which had counted the allocation only after the release.)
 TYPED_TEST(QuickCacheTest, AFaultInTheLargerBlockTakeLeavesCountersThatAgreeWithTheBlocks) {
   if constexpr (TestFixture::kChecked) {
-    void* a = this->take(300);
-    void* f = this->take(24);
-    void* g = this->take(24);
-    std::vector<void*> fill;
-    for (std::size_t i = 0; i < 4; ++i) fill.push_back(this->take(24));
-    void* guard = this->take(24);
-    this->give(a);                       // cached: both neighbours are used
-    for (void* x : fill) this->give(x);  // fills the 24-byte bin
-    this->give(f);                       // its bin is full: a free block between the cached a and g
-    ASSERT_EQ(this->heap().stats().cached_blocks, 5u);
-    ASSERT_FALSE(this->info(f).used);
+    const auto [a, f, g, guard] = this->cached_before_a_free_block();
+    ASSERT_FALSE(this->HasFailure());
     static std::byte outside[64];
     void* saved = nullptr;
     std::memcpy(&saved, f, sizeof saved);
@@ -318,26 +347,13 @@ TYPED_TEST(QuickCacheTest, AFaultInTheLargerBlockTakeLeavesCountersThatAgreeWith
 // g; the take reports kCorrupted at a before it splits anything, and a stays one live block nobody owns.
 TYPED_TEST(QuickCacheTest, TheLargerBlockTakeChecksTheFreeNeighboursOfTheBlockItSplits) {
   if constexpr (TestFixture::kChecked) {
-    using Word = typename TypeParam::Tags::word_type;
-    void* a = this->take(300);
-    void* f = this->take(24);
-    void* g = this->take(24);
-    std::vector<void*> fill;
-    for (std::size_t i = 0; i < 4; ++i) fill.push_back(this->take(24));
-    void* guard = this->take(24);
+    const auto [a, f, g, guard] = this->cached_before_a_free_block();
+    ASSERT_FALSE(this->HasFailure());
     std::memset(g, 0x5A, 24);
-    this->give(a);                       // cached: both neighbours are used
-    for (void* x : fill) this->give(x);  // fills the 24-byte bin
-    this->give(f);                       // its bin is full: a free block between the cached a and g
-    ASSERT_EQ(this->heap().stats().cached_blocks, 5u);
-    ASSERT_FALSE(this->info(f).used);
-    std::byte* const header = static_cast<std::byte*>(f) - TypeParam::Tags::kHeaderSize;
-    const Word word = internal::load_word<Word>(header);
-    const std::size_t g_size = TypeParam::Tags::size(static_cast<std::byte*>(g) - TypeParam::Tags::kHeaderSize);
-    internal::store_word<Word>(header, static_cast<Word>(word + g_size));
+    const auto word = this->enlarge_header(f, g);
     // Only memory past the high-water mark fits 100 bytes, so the cache gives way: a is taken to be split.
     EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, a);
-    internal::store_word<Word>(header, word);  // repair
+    this->restore_header(f, word);  // repair
     EXPECT_TRUE(valid(this->heap())) << "the counters agree with the blocks after the fault";
     EXPECT_EQ(this->heap().stats().live_allocations, 3u);  // a (whole, nobody's), g, guard
     for (std::size_t i = 0; i < 24; ++i) ASSERT_EQ(static_cast<std::byte*>(g)[i], std::byte{0x5A});
@@ -551,7 +567,6 @@ TYPED_TEST(QuickCacheTest, ACachedBlockWhoseLinkWasOverwrittenIsStillADoubleFree
 // owns, with counters that agree.
 TYPED_TEST(QuickCacheTest, AFlushChecksTheFreeNeighboursOfACachedBlock) {
   if constexpr (TestFixture::kChecked) {
-    using Word = typename TypeParam::Tags::word_type;
     void* a = this->take(100);
     void* c = this->take(1000);
     void* d = this->take(100);
@@ -561,12 +576,9 @@ TYPED_TEST(QuickCacheTest, AFlushChecksTheFreeNeighboursOfACachedBlock) {
     ASSERT_TRUE(this->info(a).cached);
     this->give(c);
     ASSERT_FALSE(this->info(c).used);
-    std::byte* const header = static_cast<std::byte*>(c) - TypeParam::Tags::kHeaderSize;
-    const Word word = internal::load_word<Word>(header);
-    const std::size_t d_size = TypeParam::Tags::size(static_cast<std::byte*>(d) - TypeParam::Tags::kHeaderSize);
-    internal::store_word<Word>(header, static_cast<Word>(word + d_size));
+    const auto word = this->enlarge_header(c, d);
     EXPECT_FAULT(this->heap().flush_cache(), AllocError::kCorrupted, a);
-    internal::store_word<Word>(header, word);  // repair
+    this->restore_header(c, word);  // repair
     EXPECT_TRUE(valid(this->heap())) << "the counters agree with the blocks after the fault";
     EXPECT_EQ(this->heap().stats().live_allocations, 3u);  // a (popped, nobody's), d, guard
     EXPECT_EQ(this->heap().stats().cached_blocks, 0u);
