@@ -58,6 +58,10 @@ class alignas(128) Arena {
   void unlock() noexcept { lock_.unlock(); }
   /// In a fork child, where the thread that held the lock in the parent no longer exists: released.
   void reset_lock() noexcept { lock_.reset(); }
+  /// Fork prepare and parent: ArenaLock::lock_for_fork and unlock_after_fork (the forking thread passes the lock).
+  void lock_for_fork() noexcept { lock_.lock_for_fork(); }
+  /// Releases the arena after a fork, in the parent.
+  void unlock_after_fork() noexcept { lock_.unlock_after_fork(); }
 
   /// Allocates from the heap, mapping one more chunk (owner byte `owner` in `map`) when the heap is full.
   /// nullptr when even a fresh chunk cannot hold the request or the system refuses memory. Callers send

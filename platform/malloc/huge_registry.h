@@ -90,12 +90,11 @@ class HugeRegistry {
     return count;
   }
 
-  /// Fork: the prepare handler takes the lock, the parent releases it, the child frees it (its holder may be a
-  /// thread that does not exist there).
-  void lock() noexcept { lock_.lock(); }
-  /// Releases the lock taken by lock().
-  void unlock() noexcept { lock_.unlock(); }
-  /// Frees the lock whoever holds it (fork child).
+  /// Fork: the prepare handler takes the lock, so that the forking thread passes it (ArenaLock::lock_for_fork).
+  void lock_for_fork() noexcept { lock_.lock_for_fork(); }
+  /// Fork parent: releases the lock taken by lock_for_fork().
+  void unlock_after_fork() noexcept { lock_.unlock_after_fork(); }
+  /// Fork child: frees the lock whoever holds it (its holder may be a thread that does not exist there).
   void reset_lock() noexcept { lock_.reset(); }
 
  private:

@@ -17,6 +17,7 @@
 #include "alloc/check/hardened_checks.h"
 #include "alloc/check/no_checks.h"
 #include "alloc/heap_stats.h"
+#include "alloc/internal/optimize.h"
 #include "platform/getrandom_secret.h"
 #include "platform/malloc/arena.h"
 #include "platform/malloc/chunk_map.h"
@@ -164,7 +165,7 @@ struct ArenaSet {
     return served.block;
   }
 
-  static void deallocate(std::uint8_t owner, void* ptr) noexcept {
+  NOSTD_HOT static void deallocate(std::uint8_t owner, void* ptr) noexcept {
     // The size read below comes before the heap's pointer check, and reads the header in front of `ptr`: for a
     // pointer in a chunk's first bytes that is the page before the chunk, which may be unmapped. No block starts
     // there (the region header comes first), so such a pointer is refused before anything is read.
@@ -226,12 +227,13 @@ struct ArenaSet {
   }
 
   // Fork: the child must not inherit an arena locked by a thread that does not exist there. Locks in index order
-  // (allocation takes one arena at a time, so no order can deadlock against it).
+  // (allocation takes one arena at a time, so no order can deadlock against it), each held for the fork
+  // (ArenaLock::lock_for_fork: the forking thread's own mallocs pass them until the parent or child handler).
   static void lock_all() noexcept {
-    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].lock();
+    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].lock_for_fork();
   }
   static void unlock_all() noexcept {
-    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].unlock();
+    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].unlock_after_fork();
   }
   static void reset_all() noexcept {
     for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].reset_lock();
@@ -306,16 +308,23 @@ inline void ensure_init() noexcept;  // below: starts the drop-in at the first c
 // first if no call has started it yet (ensure_init; an initialisation running in another thread is waited for there):
 // a prepare that found it not started and locked nothing could meet another thread starting it and taking an arena
 // before the fork, and a child forked in the middle of an initialisation would find it unfinished for ever.
+// Once every lock is held, the forking thread passes them (ArenaLock::begin_fork) until its parent or child handler:
+// the handlers pthread_atfork runs in between, those registered before ours, may call malloc. Ours register from a
+// constructor (below), but a library the program needs is started before the drop-in, and a handler its constructor
+// registers runs after our prepare handler and before our parent and child handlers (//tests/preload:atfork_test).
 void fork_prepare() noexcept {
   ensure_init();
   with_arenas([]<class Set>() { Set::lock_all(); });
-  g_huge.registry().lock();
+  g_huge.registry().lock_for_fork();
+  ArenaLock::begin_fork();
 }
 void fork_parent() noexcept {
-  g_huge.registry().unlock();
+  ArenaLock::end_fork();
+  g_huge.registry().unlock_after_fork();
   with_arenas([]<class Set>() { Set::unlock_all(); });
 }
 void fork_child() noexcept {
+  ArenaLock::end_fork();
   g_huge.registry().reset_lock();
   with_arenas([]<class Set>() { Set::reset_all(); });
 }

@@ -1,0 +1,123 @@
+// tests/arena_lock_test.cc — ArenaLock (platform/malloc/arena_lock.h): mutual exclusion, and the fork protocol that
+// lets the forking thread's own mallocs pass the locks its prepare handler holds (lock_for_fork, begin_fork) while
+// every other thread still waits, until the parent handler (unlock_after_fork) or the child handler (reset) releases
+// them. Run under ThreadSanitizer in CI (--config=tsan).
+#include "platform/malloc/arena_lock.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace nostd::malloc_door {
+namespace {
+
+// True when another thread can take `lock` now (and it then releases it again).
+bool free_for_others(ArenaLock& lock) {
+  bool taken = false;
+  std::thread other([&] {
+    taken = lock.try_lock();
+    if (taken) lock.unlock();
+  });
+  other.join();
+  return taken;
+}
+
+// Starts a thread that calls lock() and holds `lock` until `release` is set; `got` is set once it has it.
+std::thread locker(ArenaLock& lock, std::atomic<bool>& got, std::atomic<bool>& release) {
+  return std::thread([&] {
+    lock.lock();
+    got.store(true);
+    while (!release.load()) std::this_thread::yield();
+    lock.unlock();
+  });
+}
+
+TEST(ArenaLock, ExcludesOtherThreadsUntilUnlocked) {
+  ArenaLock lock;
+  lock.lock();
+  EXPECT_FALSE(free_for_others(lock));
+  EXPECT_FALSE(lock.try_lock());
+  lock.unlock();
+  EXPECT_TRUE(free_for_others(lock));
+}
+
+TEST(ArenaLock, TheForkingThreadPassesItsLocksAndOthersStillWait) {
+  ArenaLock a, b;
+  a.lock_for_fork();
+  b.lock_for_fork();
+  ArenaLock::begin_fork();
+  // The forking thread's own calls, as a handler's malloc makes them: lock() returns, unlock() keeps the lock held.
+  a.lock();
+  a.unlock();
+  b.lock();
+  b.unlock();
+  a.lock();
+  a.unlock();
+  EXPECT_FALSE(free_for_others(a));
+  EXPECT_FALSE(free_for_others(b));
+  // A thread that did not fork waits in lock() until the parent handler releases the lock.
+  std::atomic<bool> got{false}, release{false};
+  std::thread waiter = locker(a, got, release);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(got.load()) << "another thread passed a lock held for a fork";
+  ArenaLock::end_fork();
+  a.unlock_after_fork();
+  b.unlock_after_fork();
+  while (!got.load()) std::this_thread::yield();
+  EXPECT_FALSE(free_for_others(a));
+  release.store(true);
+  waiter.join();
+  EXPECT_TRUE(free_for_others(a));
+  EXPECT_TRUE(free_for_others(b));
+}
+
+TEST(ArenaLock, AfterTheForkTheThreadNoLongerPasses) {
+  ArenaLock lock;
+  lock.lock_for_fork();
+  ArenaLock::begin_fork();
+  ArenaLock::end_fork();
+  lock.unlock_after_fork();
+  lock.lock();  // taken for real now: another thread cannot
+  EXPECT_FALSE(free_for_others(lock));
+  lock.unlock();
+  EXPECT_TRUE(free_for_others(lock));
+}
+
+TEST(ArenaLock, ResetFreesALockHeldForAFork) {
+  ArenaLock lock;
+  lock.lock_for_fork();
+  ArenaLock::begin_fork();
+  ArenaLock::end_fork();  // the child handler: end_fork, then reset
+  lock.reset();
+  EXPECT_TRUE(free_for_others(lock));
+}
+
+// Two threads forking at once: the second's prepare handler waits for the first's locks (only the thread that holds
+// every lock passes them, and only once it does).
+TEST(ArenaLock, ASecondForkWaitsForTheFirst) {
+  ArenaLock lock;
+  lock.lock_for_fork();
+  ArenaLock::begin_fork();
+  std::atomic<bool> second_holds{false};
+  std::thread second([&] {
+    lock.lock_for_fork();
+    second_holds.store(true);
+    ArenaLock::begin_fork();
+    lock.lock();
+    lock.unlock();
+    ArenaLock::end_fork();
+    lock.unlock_after_fork();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(second_holds.load()) << "a second fork's prepare took a lock held for the first";
+  ArenaLock::end_fork();
+  lock.unlock_after_fork();
+  second.join();
+  EXPECT_TRUE(second_holds.load());
+  EXPECT_TRUE(free_for_others(lock));
+}
+
+}  // namespace
+}  // namespace nostd::malloc_door
