@@ -24,37 +24,23 @@ fail() {
   exit 1
 }
 
-status=0
-out="$(timeout 20 "$program")" || status=$?
-((status == 0)) || fail "glibc: exit status $status"
-[[ "$out" == "$want" ]] || fail "glibc: '$out', want '$want'"
+# expect LABEL WANT COMMAND...: COMMAND finishes within 20 s, exits 0 and prints WANT.
+expect() {
+  local label="$1" want_line="$2" status=0 out
+  shift 2
+  out="$(timeout 20 "$@" 2>/dev/null)" || status=$?
+  ((status != 124)) || fail "$label: did not finish within 20 s (a fork handler's malloc waits)"
+  ((status == 0)) || fail "$label: exit status $status"
+  [[ "$out" == "$want_line" ]] || fail "$label: '$out', want '$want_line'"
+}
 
+expect "glibc" "$want" "$program"
+expect "needed library, glibc" "$want_needed" "$needed_program"
 for level in none basic hardened; do
-  status=0
-  out="$(LD_PRELOAD="$lib" NOSTD_MALLOC_CHECK=$level NOSTD_MALLOC_VALIDATE=1 timeout 20 "$program" 2>/dev/null)" ||
-    status=$?
-  ((status != 124)) || fail "$level: the program did not finish within 20 s (a fork handler's malloc waits)"
-  ((status == 0)) || fail "$level: exit status $status"
-  [[ "$out" == "$want" ]] || fail "$level: '$out', want '$want'"
-done
-for level in none basic hardened; do
-  status=0
-  out="$(NOSTD_MALLOC_CHECK=$level NOSTD_MALLOC_VALIDATE=1 timeout 20 "$static_program" 2>/dev/null)" || status=$?
-  ((status != 124)) || fail "linked in, $level: the program did not finish within 20 s (a fork handler's malloc waits)"
-  ((status == 0)) || fail "linked in, $level: exit status $status"
-  [[ "$out" == "$want" ]] || fail "linked in, $level: '$out', want '$want'"
-done
-status=0
-out="$(timeout 20 "$needed_program")" || status=$?
-((status == 0)) || fail "needed library, glibc: exit status $status"
-[[ "$out" == "$want_needed" ]] || fail "needed library, glibc: '$out', want '$want_needed'"
-for level in none basic hardened; do
-  status=0
-  out="$(LD_PRELOAD="$lib" NOSTD_MALLOC_CHECK=$level NOSTD_MALLOC_VALIDATE=1 timeout 20 "$needed_program" 2>/dev/null)" ||
-    status=$?
-  ((status != 124)) || fail "needed library, $level: did not finish within 20 s (its prepare handler's malloc waits)"
-  ((status == 0)) || fail "needed library, $level: exit status $status"
-  [[ "$out" == "$want_needed" ]] || fail "needed library, $level: '$out', want '$want_needed'"
+  checks=(NOSTD_MALLOC_CHECK=$level NOSTD_MALLOC_VALIDATE=1)
+  expect "$level" "$want" env LD_PRELOAD="$lib" "${checks[@]}" "$program"
+  expect "linked in, $level" "$want" env "${checks[@]}" "$static_program"
+  expect "needed library, $level" "$want_needed" env LD_PRELOAD="$lib" "${checks[@]}" "$needed_program"
 done
 echo "PASS: fork handlers registered before the first malloc may call malloc (glibc; the drop-in preloaded and linked" \
   "in, at none, basic, hardened), and so may those of a needed library, registered before the drop-in's"
