@@ -3,7 +3,7 @@
 // Threads do not serialise on one lock: the drop-in malloc keeps several arenas, a thread allocates from the one
 // it last locked (or the first free one it finds), and a free goes to the arena that owns the block (ChunkMap).
 // When an arena cannot grow (the system refuses a chunk), the request is served from another arena's memory if one
-// has room (allocate_without_growth; ArenaSet::allocate_elsewhere in malloc_door.cc).
+// has room (allocate_without_growth; ArenaSet::allocate_elsewhere in arena_set.h).
 // Freed memory goes back to the system page by page (page_release.h) after enough has been freed.
 #pragma once
 
@@ -73,7 +73,7 @@ class alignas(128) Arena {
   }
 
   /// Allocates from the chunks the arena has, never mapping one: for a thread whose own arena could not grow
-  /// (ArenaSet::allocate_elsewhere in malloc_door.cc). nullptr when no free block fits. An arena without a chunk has
+  /// (ArenaSet::allocate_elsewhere in arena_set.h). nullptr when no free block fits. An arena without a chunk has
   /// nothing to serve; callers skip it (chunks() == 0) rather than touch its heap.
   void* allocate_without_growth(std::size_t size, std::size_t align) noexcept {
     Result<void*> block = heap_.allocate(size, align);

@@ -16,15 +16,12 @@
 #include "alloc/check/basic_checks.h"
 #include "alloc/check/hardened_checks.h"
 #include "alloc/check/no_checks.h"
-#include "alloc/heap_stats.h"
-#include "alloc/internal/optimize.h"
 #include "platform/getrandom_secret.h"
-#include "platform/malloc/arena.h"
+#include "platform/malloc/arena_set.h"
 #include "platform/malloc/chunk_map.h"
 #include "platform/malloc/errno_kept.h"
 #include "platform/malloc/huge_block.h"
 #include "platform/malloc/malloc_config.h"
-#include "platform/malloc/malloc_heap.h"
 #include "platform/malloc/malloc_hook.h"
 #include "platform/malloc/report_and_abort.h"
 #include "platform/malloc/stderr_line.h"
@@ -52,25 +49,14 @@ constinit std::atomic<int> g_state{0};
 // The arena this thread allocates from (kNoArena until its first allocation). initial-exec: the library is loaded
 // at startup (LD_PRELOAD or linked in), so its TLS sits in the static block and is reached without
 // __tls_get_addr, which could allocate.
-constexpr std::uint8_t kNoArena = 0xff;
 [[gnu::tls_model("initial-exec")]] constinit thread_local std::uint8_t t_arena = kNoArena;
-
-static_assert(kMaxArenas < kNoArena, "arena indices must leave kNoArena free");
 
 // Reports through the same path as a heap's check policy, for faults found outside a heap.
 [[noreturn]] void fault(AllocError error, const void* where, const char* what) noexcept {
   ReportAndAbort::on_fault(HeapFault{error, where, what});
 }
 
-// How a call that checks a block names its misuses (checked_usable_size): a freed block, a pointer never returned,
-// a block whose header was overwritten.
-struct CallWords {
-  AllocError freed_error;    // what a freed block is reported as: a double free for realloc, else an invalid pointer
-  const char* freed;         // an arena block freed already
-  const char* foreign;       // in an arena chunk, but no block starts there
-  const char* unregistered;  // outside every chunk and not a live huge block: never one, or freed already
-  const char* corrupted;     // a header the program overwrote
-};
+// How malloc_usable_size and realloc word the misuses they find in a block (CallWords, arena_set.h).
 constexpr CallWords kUsableSizeWords{AllocError::kInvalidPointer, "malloc_usable_size of a freed block",
                                      "malloc_usable_size of a pointer malloc never returned",
                                      "malloc_usable_size of a pointer malloc never returned, or freed already",
@@ -79,213 +65,26 @@ constexpr CallWords kReallocWords{
     AllocError::kDoubleFree, "realloc of a freed block", "realloc of a pointer malloc never returned",
     "realloc of a pointer malloc never returned, or freed already", "realloc of a block whose header was overwritten"};
 
-// Reports what try_usable_size found wrong with `ptr`, in `call`'s words.
-[[noreturn]] void report_bad_block(AllocError error, const void* ptr, const CallWords& call) noexcept {
-  switch (error) {
-    case AllocError::kDoubleFree:
-      fault(call.freed_error, ptr, call.freed);
-    case AllocError::kCorrupted:
-      fault(AllocError::kCorrupted, ptr, call.corrupted);
-    default:
-      fault(AllocError::kInvalidPointer, ptr, call.foreign);
-  }
-}
+// ---- one set of arenas per check level (arena_set.h) ----
 
-// ---- one set of arenas per check level ----
-
-template <class Check>
-struct ArenaSet {
-  using Heap = MallocHeap<Check>;
-  static constinit inline Arena<Heap> arenas[kMaxArenas];
-
-  // The arena for an allocation by this thread, locked: the one it used last if free, else the first free one
-  // (which becomes its arena), else it waits for its own. Two threads thus settle on two arenas after at most one
-  // collision, and a thread that migrates keeps its arena.
-  static Arena<Heap>& lock_for_this_thread() noexcept {
-    const unsigned count = g_config.arenas;
-    unsigned mine = t_arena;
-    if (mine >= count) [[unlikely]] {
-      mine = g_next_arena.fetch_add(1, std::memory_order_relaxed) % count;
-      t_arena = static_cast<std::uint8_t>(mine);
-    }
-    if (arenas[mine].try_lock()) [[likely]]
-      return arenas[mine];
-    for (unsigned step = 1; step < count; ++step) {
-      const unsigned other = (mine + step) % count;
-      if (arenas[other].try_lock()) {
-        t_arena = static_cast<std::uint8_t>(other);
-        return arenas[other];
-      }
-    }
-    arenas[mine].lock();
-    return arenas[mine];
-  }
-
-  // A block from allocate_elsewhere and the index of the arena that served it.
-  struct Served {
-    void* block;     // nullptr when no arena could
-    unsigned arena;  // meaningful only with a block
-  };
-
-  // The fallback once arena `full` has failed a request because it could not grow (Arena::allocate or reallocate
-  // gave nullptr: for a request below kHugeThreshold one fresh chunk always holds it, so the system refused the chunk,
-  // e.g. under RLIMIT_AS): the first other arena that can serve it from the chunks it already has, tried in index
-  // order after `full`, as glibc's arena_get_retry retries in another arena. The caller holds no arena and each is
-  // locked alone, so allocation still takes one arena at a time (the fork handlers' lock-all order cannot meet it).
-  // Trade-offs: no arena maps a chunk here. The system has just refused one, a chunk mapped for another arena would
-  // serve no more than one for `full`, and asking again in every arena would cost 2-3 refused mmap calls per arena on
-  // each call that fails. Arenas without a chunk are skipped without a call into their heap (nothing to serve,
-  // and at `hardened` a heap's first use draws its key with getrandom). O(arenas) lock round trips, paid only when an
-  // arena could not grow.
-  static Served allocate_elsewhere(unsigned full, std::size_t size, std::size_t align) noexcept {
-    const unsigned count = g_config.arenas;
-    for (unsigned step = 1; step < count; ++step) {
-      const unsigned other = (full + step) % count;
-      Arena<Heap>& arena = arenas[other];
-      arena.lock();
-      void* const block = arena.chunks() != 0 ? arena.allocate_without_growth(size, align) : nullptr;
-      arena.unlock();
-      if (block != nullptr) return {block, other};
-    }
-    return {nullptr, full};
-  }
-
-  static void* allocate(std::size_t size, std::size_t align) noexcept {
-    Arena<Heap>& arena = lock_for_this_thread();
-    const auto mine = static_cast<unsigned>(&arena - arenas);
-    void* const block = arena.allocate(size, align, g_chunks, static_cast<std::uint8_t>(mine + 1));
-    arena.unlock();
-    if (block != nullptr) [[likely]]
-      return block;
-    const Served served = allocate_elsewhere(mine, size, align);
-    // The thread moves to the arena that served it, as lock_for_this_thread moves it off a busy one: staying, it would
-    // repeat the refused growth (2-3 mmap calls) on every request its own heap cannot serve. Where that arena grows
-    // again later, it grows as the thread's own.
-    if (served.block != nullptr) t_arena = static_cast<std::uint8_t>(served.arena);
-    return served.block;
-  }
-
-  NOSTD_HOT static void deallocate(std::uint8_t owner, void* ptr) noexcept {
-    // The size read below comes before the heap's pointer check, and reads the header in front of `ptr`: for a
-    // pointer in a chunk's first bytes that is the page before the chunk, which may be unmapped. No block starts
-    // there (the region header comes first), so such a pointer is refused before anything is read.
-    if ((reinterpret_cast<std::uintptr_t>(ptr) & (kChunkBytes - 1)) < Heap::Tags::kHeaderSize) [[unlikely]] {
-      fault(AllocError::kInvalidPointer, ptr, "free of a pointer malloc never returned (the start of an arena chunk)");
-    }
-    Arena<Heap>& arena = arenas[owner - 1];
-    arena.lock();
-    // The block's size, for the release interval: a header read the free is about to make anyway. (A bad pointer
-    // yields a meaningless size here, at worst an early release; the free below then reports it.)
-    const std::size_t bytes = arena.heap().usable_size(ptr);
-    arena.heap().deallocate(ptr);
-    arena.note_freed(bytes, g_page_bytes);
-    arena.unlock();
-  }
-
-  // malloc_trim: every arena gives back the pages of its large free blocks now.
-  static std::size_t release_all() noexcept {
-    std::size_t bytes = 0;
-    for (unsigned i = 0; i < g_config.arenas; ++i) {
-      arenas[i].lock();
-      if (arenas[i].chunks() != 0) bytes += arenas[i].release_pages(g_page_bytes);
-      arenas[i].unlock();
-    }
-    return bytes;
-  }
-
-  // realloc of a block of arena `owner` to an arena size: in its own arena (in place or moved there, growing it if
-  // needed); when that arena cannot grow, moved to another arena that has room (allocate_elsewhere), then freed. The
-  // move keeps malloc's alignment only, as glibc's realloc and the moves between arena and mapping do; a block from
-  // memalign keeps its alignment only within its own arena. nullptr when no arena can: the block is then untouched.
-  static void* reallocate(std::uint8_t owner, void* ptr, std::size_t size) noexcept {
-    Arena<Heap>& arena = arenas[owner - 1];
-    arena.lock();
-    void* const block = arena.reallocate(ptr, size, g_chunks, owner);
-    // A failed reallocate has checked `ptr` (at `basic` and `hardened`) and left it as it was: its size is read now,
-    // under the same lock, for the copy below.
-    const std::size_t old_usable = block == nullptr ? arena.heap().usable_size(ptr) : 0;
-    arena.unlock();
-    if (block != nullptr) [[likely]]
-      return block;
-    const Served moved = allocate_elsewhere(owner - 1u, size, kMallocAlignment);
-    if (moved.block == nullptr) return nullptr;
-    std::memcpy(moved.block, ptr, std::min(old_usable, size));
-    deallocate(owner, ptr);
-    return moved.block;
-  }
-
-  // malloc_usable_size, and realloc's moves: the pointer is checked first (try_usable_size, at every level), since a
-  // program may pass any pointer: an interior or freed one is reported, not answered with a size read from payload
-  // bytes. `call` words the report.
-  static std::size_t usable_size(std::uint8_t owner, void* ptr, const CallWords& call) noexcept {
-    Arena<Heap>& arena = arenas[owner - 1];
-    arena.lock();
-    const Result<std::size_t> bytes = arena.heap().try_usable_size(ptr);
-    arena.unlock();
-    if (!bytes) report_bad_block(bytes.error(), ptr, call);
-    return *bytes;
-  }
-
-  // Fork: the child must not inherit an arena locked by a thread that does not exist there. Locks in index order
-  // (allocation takes one arena at a time, so no order can deadlock against it), each held for the fork
-  // (ArenaLock::lock_for_fork: the forking thread's own mallocs pass them until the parent or child handler).
-  static void lock_all() noexcept {
-    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].lock_for_fork();
-  }
-  static void unlock_all() noexcept {
-    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].unlock_after_fork();
-  }
-  static void reset_all() noexcept {
-    for (unsigned i = 0; i < g_config.arenas; ++i) arenas[i].reset_lock();
-  }
-
-  // The exit report: sums over the arenas that ever mapped a chunk.
-  static void report(StderrLine& line) noexcept {
-    HeapStats sum;
-    std::size_t used_arenas = 0, chunks = 0, waits = 0, releases = 0;
-    for (unsigned i = 0; i < g_config.arenas; ++i) {
-      waits += arenas[i].waits();  // before our own lock() below, which may add one
-      arenas[i].lock();
-      if (arenas[i].chunks() != 0) {
-        const HeapStats s = arenas[i].heap().stats();
-        ++used_arenas;
-        chunks += arenas[i].chunks();
-        releases += arenas[i].releases();
-        sum.capacity += s.capacity;
-        sum.bytes_in_use += s.bytes_in_use;
-        sum.peak_bytes_in_use += s.peak_bytes_in_use;
-        sum.live_allocations += s.live_allocations;
-        sum.free_blocks += s.free_blocks;
-        sum.cached_blocks += s.cached_blocks;
-        sum.total_allocations += s.total_allocations;
-        sum.total_frees += s.total_frees;
-      }
-      arenas[i].unlock();
-    }
-    line << " arenas=" << used_arenas << "/" << std::size_t{g_config.arenas} << " chunks=" << chunks
-         << " allocations=" << sum.total_allocations << " frees=" << sum.total_frees << " live=" << sum.live_allocations
-         << " in_use_bytes=" << sum.bytes_in_use << " peak_bytes_sum=" << sum.peak_bytes_in_use
-         << " free_blocks=" << sum.free_blocks << " cached_blocks=" << sum.cached_blocks << " lock_waits=" << waits
-         << " page_releases=" << releases;
-  }
-
-  // validate() on every arena; the first fault found.
-  static ValidateResult validate_all() noexcept {
-    for (unsigned i = 0; i < g_config.arenas; ++i) {
-      arenas[i].lock();
-      const ValidateResult result = arenas[i].heap().validate();
-      arenas[i].unlock();
-      if (!result) return result;
-    }
-    return {};
+// What the arena sets read of the process-wide state above. Each member is inlined into ArenaSet's, so the drop-in's
+// hot path loads these globals directly, as when ArenaSet lived here (t_arena stays initial-exec TLS).
+struct DoorEnvironment {
+  static unsigned arena_count() noexcept { return g_config.arenas; }
+  static ChunkMap& chunk_map() noexcept { return g_chunks; }
+  static std::size_t page_bytes() noexcept { return g_page_bytes; }
+  static std::uint8_t& thread_arena() noexcept { return t_arena; }
+  static std::atomic<unsigned>& next_arena() noexcept { return g_next_arena; }
+  [[noreturn]] static void fault(AllocError error, const void* where, const char* what) noexcept {
+    malloc_door::fault(error, where, what);
   }
 };
 
-using NoCheckArenas = ArenaSet<NoChecks>;
-using BasicArenas = ArenaSet<BasicChecks<ReportAndAbort>>;
+using NoCheckArenas = ArenaSet<NoChecks, DoorEnvironment>;
+using BasicArenas = ArenaSet<BasicChecks<ReportAndAbort>, DoorEnvironment>;
 // The key of each arena's check words comes from getrandom(2) (a system call: no allocation), drawn on the arena's
 // first use.
-using HardenedArenas = ArenaSet<HardenedChecks<ReportAndAbort, GetrandomSecret>>;
+using HardenedArenas = ArenaSet<HardenedChecks<ReportAndAbort, GetrandomSecret>, DoorEnvironment>;
 
 // Calls `f.template operator()<Set>()` with the ArenaSet of the chosen check level. The level is fixed after
 // init, so the branch is always predicted.

@@ -1,0 +1,287 @@
+// platform/malloc/arena_set.h — ArenaSet<Check, Env>: the drop-in malloc's arenas of one check level, and how a
+// thread picks one, falls back to another when its own cannot grow, and frees into the arena that owns a block.
+//
+// Terms: the *environment* (Env) is the process-wide state ArenaSet reads but does not own: the number of arenas,
+// the chunk map, the page size, the calling thread's arena index and the round-robin counter, and the fault
+// report. The drop-in passes its globals (malloc_door.cc); a test passes its own, and so drives this very code
+// (//tests:malloc_door_threads_test, under ThreadSanitizer). Every member of Env is a static function that the
+// compiler inlines: the drop-in's calls compile to the same loads of its globals as before the move.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "alloc/check/heap_fault.h"
+#include "alloc/error.h"
+#include "alloc/heap_stats.h"
+#include "alloc/internal/optimize.h"
+#include "platform/malloc/arena.h"
+#include "platform/malloc/chunk_map.h"
+#include "platform/malloc/malloc_config.h"
+#include "platform/malloc/malloc_heap.h"
+#include "platform/malloc/stderr_line.h"
+
+namespace nostd::malloc_door {
+
+/// The value of a thread's arena index before its first allocation: any value of at least the arena count sends
+/// lock_for_this_thread to the round-robin counter; this one is what the thread-local index starts at.
+inline constexpr std::uint8_t kNoArena = 0xff;
+
+static_assert(kMaxArenas < kNoArena, "arena indices must leave kNoArena free");
+
+/// What ArenaSet reads of its surroundings, as static functions (see the file comment): `arena_count()`, the arenas
+/// in use (1..kMaxArenas, fixed before the first allocation); `chunk_map()`, the owner of every chunk; `page_bytes()`;
+/// `thread_arena()`, the calling thread's arena index (a thread-local starting at kNoArena); `next_arena()`, the
+/// round-robin counter that assigns a new thread its first arena; `fault(error, where, what)`, which reports a misuse
+/// and never returns.
+template <class Env>
+concept ArenaSetEnvironment = requires(AllocError error, const void* where, const char* what) {
+  { Env::arena_count() } -> std::same_as<unsigned>;
+  { Env::chunk_map() } -> std::same_as<ChunkMap&>;
+  { Env::page_bytes() } -> std::same_as<std::size_t>;
+  { Env::thread_arena() } -> std::same_as<std::uint8_t&>;
+  { Env::next_arena().fetch_add(1u, std::memory_order_relaxed) } -> std::same_as<unsigned>;
+  Env::fault(error, where, what);
+};
+
+/// How a call that checks a block names its misuses (ArenaSet::usable_size): a freed block, a pointer never returned,
+/// a block whose header was overwritten.
+struct CallWords {
+  AllocError freed_error;    ///< what a freed block is reported as: a double free for realloc, else an invalid pointer
+  const char* freed;         ///< an arena block freed already
+  const char* foreign;       ///< in an arena chunk, but no block starts there
+  const char* unregistered;  ///< outside every chunk and not a live huge block: never one, or freed already
+  const char* corrupted;     ///< a header the program overwrote
+};
+
+namespace internal {
+
+/// Reports through Env::fault what try_usable_size found wrong with `ptr`, in `call`'s words. A function of Env alone,
+/// not a member of ArenaSet, so that the three check levels share one copy.
+template <class Env>
+[[noreturn]] void report_bad_block(AllocError error, const void* ptr, const CallWords& call) noexcept {
+  switch (error) {
+    case AllocError::kDoubleFree:
+      Env::fault(call.freed_error, ptr, call.freed);
+    case AllocError::kCorrupted:
+      Env::fault(AllocError::kCorrupted, ptr, call.corrupted);
+    default:
+      Env::fault(AllocError::kInvalidPointer, ptr, call.foreign);
+  }
+}
+
+}  // namespace internal
+
+/// One set of kMaxArenas arenas of heap check level `Check`, of which Env::arena_count() are used, in static storage
+/// (constinit: nothing runs before the first call). Every member is static; each takes the arenas' locks itself,
+/// one arena at a time except lock_all. Arena indices are 0-based; an `owner` is a chunk map owner byte (index + 1).
+template <class Check, class Env>
+struct ArenaSet {
+  static_assert(ArenaSetEnvironment<Env>,
+                "ArenaSet: Env must give static arena_count(), chunk_map(), page_bytes(), thread_arena(), next_arena() "
+                "and fault(error, where, what) of the types ArenaSetEnvironment names");
+
+  /// Each arena's heap.
+  using Heap = MallocHeap<Check>;
+  /// The arenas; the first Env::arena_count() are used.
+  static constinit inline Arena<Heap> arenas[kMaxArenas];
+
+  /// The arena for an allocation by this thread, locked: the one it used last if free, else the first free one
+  /// (which becomes its arena), else it waits for its own. Two threads thus settle on two arenas after at most one
+  /// collision, and a thread that migrates keeps its arena.
+  static Arena<Heap>& lock_for_this_thread() noexcept {
+    const unsigned count = Env::arena_count();
+    unsigned mine = Env::thread_arena();
+    if (mine >= count) [[unlikely]] {
+      mine = Env::next_arena().fetch_add(1, std::memory_order_relaxed) % count;
+      Env::thread_arena() = static_cast<std::uint8_t>(mine);
+    }
+    if (arenas[mine].try_lock()) [[likely]]
+      return arenas[mine];
+    for (unsigned step = 1; step < count; ++step) {
+      const unsigned other = (mine + step) % count;
+      if (arenas[other].try_lock()) {
+        Env::thread_arena() = static_cast<std::uint8_t>(other);
+        return arenas[other];
+      }
+    }
+    arenas[mine].lock();
+    return arenas[mine];
+  }
+
+  /// A block from allocate_elsewhere and the index of the arena that served it.
+  struct Served {
+    void* block;     ///< nullptr when no arena could
+    unsigned arena;  ///< meaningful only with a block
+  };
+
+  /// The fallback once arena `full` has failed a request because it could not grow (Arena::allocate or reallocate
+  /// gave nullptr: for a request below kHugeThreshold one fresh chunk always holds it, so the system refused the chunk,
+  /// e.g. under RLIMIT_AS): the first other arena that can serve it from the chunks it already has, tried in index
+  /// order after `full`, as glibc's arena_get_retry retries in another arena. The caller holds no arena and each is
+  /// locked alone, so allocation still takes one arena at a time (the fork handlers' lock-all order cannot meet it).
+  /// Trade-offs: no arena maps a chunk here. The system has just refused one, a chunk mapped for another arena would
+  /// serve no more than one for `full`, and asking again in every arena would cost 2-3 refused mmap calls per arena on
+  /// each call that fails. Arenas without a chunk are skipped without a call into their heap (nothing to serve,
+  /// and at `hardened` a heap's first use draws its key with getrandom). O(arenas) lock round trips, paid only when an
+  /// arena could not grow.
+  static Served allocate_elsewhere(unsigned full, std::size_t size, std::size_t align) noexcept {
+    const unsigned count = Env::arena_count();
+    for (unsigned step = 1; step < count; ++step) {
+      const unsigned other = (full + step) % count;
+      Arena<Heap>& arena = arenas[other];
+      arena.lock();
+      void* const block = arena.chunks() != 0 ? arena.allocate_without_growth(size, align) : nullptr;
+      arena.unlock();
+      if (block != nullptr) return {block, other};
+    }
+    return {nullptr, full};
+  }
+
+  /// malloc below kHugeThreshold: from this thread's arena (lock_for_this_thread), growing it if needed; when it
+  /// cannot grow, from another arena's chunks (allocate_elsewhere). nullptr when no arena can.
+  static void* allocate(std::size_t size, std::size_t align) noexcept {
+    Arena<Heap>& arena = lock_for_this_thread();
+    const auto mine = static_cast<unsigned>(&arena - arenas);
+    void* const block = arena.allocate(size, align, Env::chunk_map(), static_cast<std::uint8_t>(mine + 1));
+    arena.unlock();
+    if (block != nullptr) [[likely]]
+      return block;
+    const Served served = allocate_elsewhere(mine, size, align);
+    // The thread moves to the arena that served it, as lock_for_this_thread moves it off a busy one: staying, it would
+    // repeat the refused growth (2-3 mmap calls) on every request its own heap cannot serve. Where that arena grows
+    // again later, it grows as the thread's own.
+    if (served.block != nullptr) Env::thread_arena() = static_cast<std::uint8_t>(served.arena);
+    return served.block;
+  }
+
+  /// free of `ptr`, a block of the arena whose chunk map owner byte is `owner` (1..arena_count()). A pointer that is
+  /// no block of that arena is reported (Env::fault, or the heap's check policy).
+  NOSTD_HOT static void deallocate(std::uint8_t owner, void* ptr) noexcept {
+    // The size read below comes before the heap's pointer check, and reads the header in front of `ptr`: for a
+    // pointer in a chunk's first bytes that is the page before the chunk, which may be unmapped. No block starts
+    // there (the region header comes first), so such a pointer is refused before anything is read.
+    if ((reinterpret_cast<std::uintptr_t>(ptr) & (kChunkBytes - 1)) < Heap::Tags::kHeaderSize) [[unlikely]] {
+      Env::fault(AllocError::kInvalidPointer, ptr,
+                 "free of a pointer malloc never returned (the start of an arena chunk)");
+    }
+    Arena<Heap>& arena = arenas[owner - 1];
+    arena.lock();
+    // The block's size, for the release interval: a header read the free is about to make anyway. (A bad pointer
+    // yields a meaningless size here, at worst an early release; the free below then reports it.)
+    const std::size_t bytes = arena.heap().usable_size(ptr);
+    arena.heap().deallocate(ptr);
+    arena.note_freed(bytes, Env::page_bytes());
+    arena.unlock();
+  }
+
+  /// malloc_trim: every arena gives back the pages of its large free blocks now.
+  static std::size_t release_all() noexcept {
+    std::size_t bytes = 0;
+    for (unsigned i = 0; i < Env::arena_count(); ++i) {
+      arenas[i].lock();
+      if (arenas[i].chunks() != 0) bytes += arenas[i].release_pages(Env::page_bytes());
+      arenas[i].unlock();
+    }
+    return bytes;
+  }
+
+  /// realloc of a block of arena `owner` to an arena size: in its own arena (in place or moved there, growing it if
+  /// needed); when that arena cannot grow, moved to another arena that has room (allocate_elsewhere), then freed. The
+  /// move keeps malloc's alignment only, as glibc's realloc and the moves between arena and mapping do; a block from
+  /// memalign keeps its alignment only within its own arena. nullptr when no arena can: the block is then untouched.
+  static void* reallocate(std::uint8_t owner, void* ptr, std::size_t size) noexcept {
+    Arena<Heap>& arena = arenas[owner - 1];
+    arena.lock();
+    void* const block = arena.reallocate(ptr, size, Env::chunk_map(), owner);
+    // A failed reallocate has checked `ptr` (at `basic` and `hardened`) and left it as it was: its size is read now,
+    // under the same lock, for the copy below.
+    const std::size_t old_usable = block == nullptr ? arena.heap().usable_size(ptr) : 0;
+    arena.unlock();
+    if (block != nullptr) [[likely]]
+      return block;
+    const Served moved = allocate_elsewhere(owner - 1u, size, kMoveAlignment);
+    if (moved.block == nullptr) return nullptr;
+    std::memcpy(moved.block, ptr, std::min(old_usable, size));
+    deallocate(owner, ptr);
+    return moved.block;
+  }
+
+  /// malloc_usable_size, and realloc's moves: the pointer is checked first (try_usable_size, at every level), since a
+  /// program may pass any pointer: an interior or freed one is reported, not answered with a size read from payload
+  /// bytes. `call` words the report.
+  static std::size_t usable_size(std::uint8_t owner, void* ptr, const CallWords& call) noexcept {
+    Arena<Heap>& arena = arenas[owner - 1];
+    arena.lock();
+    const Result<std::size_t> bytes = arena.heap().try_usable_size(ptr);
+    arena.unlock();
+    if (!bytes) internal::report_bad_block<Env>(bytes.error(), ptr, call);
+    return *bytes;
+  }
+
+  /// Fork: the child must not inherit an arena locked by a thread that does not exist there. Locks in index order
+  /// (allocation takes one arena at a time, so no order can deadlock against it), each held for the fork
+  /// (ArenaLock::lock_for_fork: the forking thread's own mallocs pass them until the parent or child handler).
+  static void lock_all() noexcept {
+    for (unsigned i = 0; i < Env::arena_count(); ++i) arenas[i].lock_for_fork();
+  }
+  /// Fork parent: releases what lock_all took.
+  static void unlock_all() noexcept {
+    for (unsigned i = 0; i < Env::arena_count(); ++i) arenas[i].unlock_after_fork();
+  }
+  static void reset_all() noexcept {
+    for (unsigned i = 0; i < Env::arena_count(); ++i) arenas[i].reset_lock();
+  }
+
+  /// The exit report: sums over the arenas that ever mapped a chunk.
+  static void report(StderrLine& line) noexcept {
+    HeapStats sum;
+    std::size_t used_arenas = 0, chunks = 0, waits = 0, releases = 0;
+    for (unsigned i = 0; i < Env::arena_count(); ++i) {
+      waits += arenas[i].waits();  // before our own lock() below, which may add one
+      arenas[i].lock();
+      if (arenas[i].chunks() != 0) {
+        const HeapStats s = arenas[i].heap().stats();
+        ++used_arenas;
+        chunks += arenas[i].chunks();
+        releases += arenas[i].releases();
+        sum.capacity += s.capacity;
+        sum.bytes_in_use += s.bytes_in_use;
+        sum.peak_bytes_in_use += s.peak_bytes_in_use;
+        sum.live_allocations += s.live_allocations;
+        sum.free_blocks += s.free_blocks;
+        sum.cached_blocks += s.cached_blocks;
+        sum.total_allocations += s.total_allocations;
+        sum.total_frees += s.total_frees;
+      }
+      arenas[i].unlock();
+    }
+    line << " arenas=" << used_arenas << "/" << std::size_t{Env::arena_count()} << " chunks=" << chunks
+         << " allocations=" << sum.total_allocations << " frees=" << sum.total_frees << " live=" << sum.live_allocations
+         << " in_use_bytes=" << sum.bytes_in_use << " peak_bytes_sum=" << sum.peak_bytes_in_use
+         << " free_blocks=" << sum.free_blocks << " cached_blocks=" << sum.cached_blocks << " lock_waits=" << waits
+         << " page_releases=" << releases;
+  }
+
+  /// validate() on every arena; the first fault found.
+  static ValidateResult validate_all() noexcept {
+    for (unsigned i = 0; i < Env::arena_count(); ++i) {
+      arenas[i].lock();
+      const ValidateResult result = arenas[i].heap().validate();
+      arenas[i].unlock();
+      if (!result) return result;
+    }
+    return {};
+  }
+
+ private:
+  // malloc's alignment (kMallocAlignment in malloc_door.h, whose library this one cannot depend on): what a block moved
+  // to another arena by reallocate keeps.
+  static constexpr std::size_t kMoveAlignment = alignof(std::max_align_t);
+};
+
+}  // namespace nostd::malloc_door
