@@ -1,11 +1,13 @@
 // tests/malloc_door_threads_test.cc — the drop-in malloc's shared state under threads, built from its parts so that
 // it runs under ThreadSanitizer (`./bazelw test --config=tsan //tests:malloc_door_threads_test`), which replaces malloc
 // itself and so cannot run the drop-in whole (//platform/malloc is incompatible with the sanitizers):
-//   - arenas (Arena over MallocHeap, ArenaLock) and the ChunkMap, driven as ArenaSet drives them in malloc_door.cc:
-//     a thread allocates from the first arena it can lock, hands half of its blocks to another thread, which finds
-//     the owner in the chunk map without a lock and frees into that arena; meanwhile an observer takes every arena
-//     in index order (the fork handlers' lock_all), reads the statistics and validates (the exit report), and gives
-//     pages back (malloc_trim);
+//   - the drop-in's own ArenaSet (platform/malloc/arena_set.h), over an environment of the test's (four arenas, a
+//     chunk map, a thread's arena index): threads allocate (from the first arena they can lock), reallocate, ask
+//     another arena through allocate_elsewhere as when theirs cannot grow, make requests no arena can serve (the
+//     fallback that then tries every other arena), and hand some of their blocks to another thread, which finds the
+//     owner in the chunk map without a lock and frees into that arena; meanwhile an observer runs lock_all/unlock_all
+//     (the fork handlers), report and validate_all (the exit report) and release_all (malloc_trim); at the end,
+//     reset_all (the fork child) after a lock_all;
 //   - HugeBlocks and its HugeRegistry: threads map, look up, resize and free huge blocks, some freed by another
 //     thread, while the registry's table doubles;
 //   - the recorder (record/malloc_recorder.cc): threads record calls, new threads register their buffers, and
@@ -33,13 +35,16 @@
 #include <vector>
 
 #include "alloc/check/basic_checks.h"
+#include "alloc/check/heap_fault.h"
 #include "alloc/check/no_checks.h"
+#include "alloc/error.h"
+#include "alloc/heap_stats.h"
 #include "bench/raw_trace_convert.h"
-#include "platform/malloc/arena.h"
+#include "platform/malloc/arena_set.h"
 #include "platform/malloc/chunk_map.h"
 #include "platform/malloc/huge_block.h"
-#include "platform/malloc/malloc_heap.h"
 #include "platform/malloc/report_and_abort.h"
+#include "platform/malloc/stderr_line.h"
 #include "record/malloc_recorder.h"
 #include "tests/test_heap.h"
 
@@ -76,7 +81,7 @@ struct Mailbox {
   }
 };
 
-// ---- arenas and the chunk map ----
+// ---- arenas and the chunk map, through the drop-in's own ArenaSet ----
 
 template <class Check>
 class ArenaThreads : public ::testing::Test {};
@@ -84,84 +89,144 @@ class ArenaThreads : public ::testing::Test {};
 using CheckLevels = ::testing::Types<nostd::NoChecks, nostd::BasicChecks<door::ReportAndAbort>>;
 TYPED_TEST_SUITE(ArenaThreads, CheckLevels);
 
-// ArenaSet's state, per test: kThreads arenas (so that threads collide and move as in the drop-in) and a chunk map.
+// What ArenaSet reads of the drop-in (arena_set.h, ArenaSetEnvironment), per check level: kThreads arenas (so that
+// threads collide and move as in the drop-in), a chunk map, the thread's arena index and the round-robin counter of
+// this test's own, and faults reported as the drop-in reports them.
 template <class Check>
-struct ArenaSetModel {
-  using Heap = door::MallocHeap<Check>;
-  std::array<door::Arena<Heap>, kThreads> arenas;
-  door::ChunkMap map;  // value-initialised: every chunk unowned
+struct TestEnvironment {
+  static inline door::ChunkMap map;  // static storage: zero, every chunk unowned
+  static inline thread_local std::uint8_t arena = door::kNoArena;
+  static inline std::atomic<unsigned> next{0};
 
-  // ArenaSet::lock_for_this_thread, with the thread's arena index in `mine`.
-  door::Arena<Heap>& lock_for(unsigned& mine) {
-    if (arenas[mine].try_lock()) return arenas[mine];
-    for (unsigned step = 1; step < kThreads; ++step) {
-      const unsigned other = (mine + step) % kThreads;
-      if (arenas[other].try_lock()) {
-        mine = other;
-        return arenas[other];
-      }
-    }
-    arenas[mine].lock();
-    return arenas[mine];
-  }
-
-  // ArenaSet::deallocate: the owner from the chunk map (no lock), then that arena's lock. False when the heap fails
-  // its validation afterwards.
-  bool free_block(void* ptr) {
-    const std::uint8_t owner = map.owner(ptr);
-    if (owner == door::ChunkMap::kNoOwner || owner > kThreads) return false;
-    door::Arena<Heap>& arena = arenas[owner - 1];
-    arena.lock();
-    const std::size_t bytes = arena.heap().usable_size(ptr);
-    arena.heap().deallocate(ptr);
-    arena.note_freed(bytes, 4096);
-    const bool ok = arena.heap().validate().has_value();
-    arena.unlock();
-    return ok;
+  static unsigned arena_count() noexcept { return kThreads; }
+  static door::ChunkMap& chunk_map() noexcept { return map; }
+  static std::size_t page_bytes() noexcept { return 4096; }
+  static std::uint8_t& thread_arena() noexcept { return arena; }
+  static std::atomic<unsigned>& next_arena() noexcept { return next; }
+  [[noreturn]] static void fault(nostd::AllocError error, const void* where, const char* what) noexcept {
+    door::ReportAndAbort::on_fault(nostd::HeapFault{error, where, what});
   }
 };
 
+// The ArenaSet under test: the drop-in's code, over this test's environment.
+template <class Check>
+using TestArenas = door::ArenaSet<Check, TestEnvironment<Check>>;
+
+// How usable_size words a misuse (none is expected here).
+constexpr door::CallWords kTestWords{nostd::AllocError::kInvalidPointer, "usable_size of a freed block",
+                                     "usable_size of a foreign pointer", "usable_size of an unregistered pointer",
+                                     "usable_size of an overwritten block"};
+
+// The arena that owns `ptr` by the chunk map, validated under its lock. False when no arena of the set owns it or the
+// heap fails its validation.
+template <class Check>
+bool validate_owner(const void* ptr) {
+  using Set = TestArenas<Check>;
+  const std::uint8_t owner = TestEnvironment<Check>::map.owner(ptr);
+  if (owner == door::ChunkMap::kNoOwner || owner > kThreads) return false;
+  auto& arena = Set::arenas[owner - 1];
+  arena.lock();
+  const bool ok = arena.heap().validate().has_value();
+  arena.unlock();
+  return ok;
+}
+
+// ArenaSet::deallocate, with the owner found as the drop-in's free finds it (the chunk map, no lock), then the owning
+// arena validated. False when no arena owns the block or the heap fails its validation afterwards.
+template <class Check>
+bool free_block(void* ptr) {
+  const std::uint8_t owner = TestEnvironment<Check>::map.owner(ptr);
+  if (owner == door::ChunkMap::kNoOwner || owner > kThreads) return false;
+  TestArenas<Check>::deallocate(owner, ptr);
+  return validate_owner<Check>(ptr);  // the chunk stays the arena's: the owner is still found
+}
+
 struct ArenaTally {
-  std::size_t allocations = 0;
+  std::size_t allocations = 0;    // blocks the set returned (allocate, allocate_elsewhere)
+  std::size_t reallocations = 0;  // successful reallocate calls (each at most one more heap allocation, if it moved)
+  std::size_t elsewhere = 0;      // blocks allocate_elsewhere served from another arena
   bool ok = true;
 };
 
 template <class Check>
-void arena_worker(ArenaSetModel<Check>& set, std::array<Mailbox, kThreads>& boxes, int id, ArenaTally& tally) {
+void arena_worker(std::array<Mailbox, kThreads>& boxes, int id, ArenaTally& tally) {
+  using Set = TestArenas<Check>;
+  using Env = TestEnvironment<Check>;
   constexpr std::size_t kOps = 8'000;
   constexpr std::size_t kSlots = 64;
   std::array<Parcel, kSlots> slots{};
   SplitMix64 rng(77 + static_cast<std::uint64_t>(id));
   std::size_t next_tag = static_cast<std::size_t>(id) << 24;
-  unsigned mine = static_cast<unsigned>(id);
+  bool oversize_reallocated = false;
   auto check = [&](bool condition) { tally.ok = tally.ok && condition; };
+  // Up to 256 KiB, so that frees add up to page releases (a quarter of a chunk) now and then.
+  auto draw_size = [&] { return rng.range(0, 15) == 0 ? rng.log_size(12, 18) : rng.log_size(3, 11); };
   auto receive = [&] {
     for (const Parcel& p : boxes[id].take_all()) {
       check(holds_pattern(p.ptr, p.size, p.tag));
-      check(set.free_block(p.ptr));
+      check(free_block<Check>(p.ptr));
     }
   };
   for (std::size_t op = 0; op < kOps && tally.ok; ++op) {
+    if (op == kOps / 2) {
+      // A request no chunk can hold: the arena grows, still fails, and Set::allocate falls back to allocate_elsewhere,
+      // which takes every other arena in turn while their threads use them, and finds no room. (The drop-in sends such
+      // sizes to HugeBlocks; here the path stands for a growth the system refused.)
+      check(Set::allocate(door::kChunkBytes, 16) == nullptr);
+    }
     Parcel& slot = slots[rng.range(0, kSlots - 1)];
+    const std::size_t action = rng.range(0, 63);
     if (slot.ptr == nullptr) {
-      // Up to 256 KiB, so that frees add up to page releases (a quarter of a chunk) now and then.
-      const std::size_t size = rng.range(0, 15) == 0 ? rng.log_size(12, 18) : rng.log_size(3, 11);
-      door::Arena<typename ArenaSetModel<Check>::Heap>& arena = set.lock_for(mine);
-      const auto owner = static_cast<std::uint8_t>(&arena - set.arenas.data() + 1);
-      void* const p = arena.allocate(size, 16, set.map, owner);
-      check(arena.heap().validate().has_value());
-      arena.unlock();
+      const std::size_t size = draw_size();
+      void* p = nullptr;
+      if (action == 0 && Env::arena < kThreads) {
+        // As Set::allocate does once this thread's arena could not grow: the first other arena with room serves it.
+        const unsigned full = Env::arena;
+        const typename Set::Served served = Set::allocate_elsewhere(full, size, 16);
+        if (served.block != nullptr) {
+          check(served.arena != full && Env::map.owner(served.block) == served.arena + 1);
+          ++tally.elsewhere;
+        }
+        p = served.block;
+      }
+      if (p == nullptr) p = Set::allocate(size, 16);
       check(p != nullptr);
       if (p == nullptr) continue;
+      check(validate_owner<Check>(p));
       slot = Parcel{p, size, ++next_tag};
       fill(p, size, slot.tag);
       ++tally.allocations;
-    } else if (rng.range(0, 1) == 0) {
+    } else if (action < 16) {
+      // realloc: in place or moved within the block's own arena, the kept prefix intact.
+      check(holds_pattern(slot.ptr, slot.size, slot.tag));
+      const std::uint8_t owner = Env::map.owner(slot.ptr);
+      check(owner != door::ChunkMap::kNoOwner && owner <= kThreads);
+      if (owner == door::ChunkMap::kNoOwner || owner > kThreads) continue;
+      check(Set::usable_size(owner, slot.ptr, kTestWords) >= slot.size);
+      if (action == 1 && op > kOps / 2 && !oversize_reallocated) {
+        // Once per thread (each such call maps a chunk for nothing): too large for any arena, so nullptr, the block
+        // untouched where it was (Set::reallocate's fallback to allocate_elsewhere, as above).
+        oversize_reallocated = true;
+        check(Set::reallocate(owner, slot.ptr, door::kChunkBytes) == nullptr);
+        check(holds_pattern(slot.ptr, slot.size, slot.tag));
+        check(validate_owner<Check>(slot.ptr));
+        continue;
+      }
+      const std::size_t size = draw_size();
+      void* const moved = Set::reallocate(owner, slot.ptr, size);
+      check(moved != nullptr);
+      if (moved == nullptr) continue;
+      check(holds_pattern(moved, std::min(size, slot.size), slot.tag));
+      check(validate_owner<Check>(moved));
+      slot = Parcel{moved, size, ++next_tag};
+      fill(moved, size, slot.tag);
+      ++tally.reallocations;
+    } else if (action < 40) {
       boxes[(id + 1) % kThreads].post(slot);  // freed by the next thread
       slot = Parcel{};
     } else {
       check(holds_pattern(slot.ptr, slot.size, slot.tag));
-      check(set.free_block(slot.ptr));
+      check(free_block<Check>(slot.ptr));
       slot = Parcel{};
     }
     if (op % 16 == 0) receive();
@@ -169,60 +234,65 @@ void arena_worker(ArenaSetModel<Check>& set, std::array<Mailbox, kThreads>& boxe
   for (Parcel& slot : slots) {
     if (slot.ptr == nullptr) continue;
     check(holds_pattern(slot.ptr, slot.size, slot.tag));
-    check(set.free_block(slot.ptr));
+    check(free_block<Check>(slot.ptr));
   }
 }
 
 TYPED_TEST(ArenaThreads, BlocksFreedAcrossThreadsWhileEveryArenaIsLockedAndReported) {
-  using Set = ArenaSetModel<TypeParam>;
-  auto set = std::make_unique<Set>();
+  using Set = TestArenas<TypeParam>;
+  // The heaps' counts before this run (non-zero only when the test repeats: the arenas are static, as the drop-in's).
+  std::size_t allocations_before = 0;
+  for (unsigned i = 0; i < kThreads; ++i) {
+    Set::arenas[i].lock();
+    allocations_before += Set::arenas[i].heap().stats().total_allocations;
+    Set::arenas[i].unlock();
+  }
   std::array<Mailbox, kThreads> boxes;
   std::array<ArenaTally, kThreads> tallies{};
   std::atomic<int> running{kThreads};
   std::atomic<bool> observer_ok{true};
-  // The fork handlers' lock_all / unlock_all, the exit report's statistics and validate_all, and malloc_trim's
+  // The fork handlers' lock_all / unlock_all, the exit report (statistics) and validate_all, and malloc_trim's
   // release_all, in a loop while the workers run.
   std::thread observer([&] {
     while (running.load() != 0) {
-      for (auto& arena : set->arenas) arena.lock();
-      for (auto& arena : set->arenas) arena.unlock();
-      for (auto& arena : set->arenas) {
-        (void)arena.waits();  // read without the lock, as the report does
-        arena.lock();
-        if (arena.chunks() != 0) {
-          (void)arena.heap().stats();
-          if (!arena.heap().validate()) observer_ok = false;
-          (void)arena.release_pages(4096);
-          if (!arena.heap().validate()) observer_ok = false;
-        }
-        arena.unlock();
-      }
+      Set::lock_all();
+      Set::unlock_all();
+      door::StderrLine line;  // never written
+      Set::report(line);
+      if (!Set::validate_all()) observer_ok = false;
+      (void)Set::release_all();
+      if (!Set::validate_all()) observer_ok = false;
       std::this_thread::yield();
     }
   });
   std::array<std::thread, kThreads> workers;
   for (int i = 0; i < kThreads; ++i) {
     workers[i] = std::thread([&, i] {
-      arena_worker(*set, boxes, i, tallies[i]);
+      arena_worker<TypeParam>(boxes, i, tallies[i]);
       running.fetch_sub(1);
     });
   }
   for (std::thread& t : workers) t.join();
   observer.join();
-  EXPECT_TRUE(observer_ok.load()) << "validate() failed in the observer";
+  EXPECT_TRUE(observer_ok.load()) << "validate_all() failed in the observer";
   // Parcels posted after their receiver's last look.
   for (Mailbox& box : boxes) {
     for (const Parcel& p : box.take_all()) {
       EXPECT_TRUE(holds_pattern(p.ptr, p.size, p.tag));
-      EXPECT_TRUE(set->free_block(p.ptr));
+      EXPECT_TRUE(free_block<TypeParam>(p.ptr));
     }
   }
-  std::size_t allocations = 0, heap_allocations = 0, heap_frees = 0, chunks = 0;
+  std::size_t allocations = 0, reallocations = 0, elsewhere = 0;
   for (const ArenaTally& t : tallies) {
     EXPECT_TRUE(t.ok) << "a thread saw a damaged payload, a failed allocation or a failed validate()";
     allocations += t.allocations;
+    reallocations += t.reallocations;
+    elsewhere += t.elsewhere;
   }
-  for (auto& arena : set->arenas) {
+  EXPECT_GT(elsewhere, 0u) << "allocate_elsewhere never served a block";
+  std::size_t heap_allocations = 0, heap_frees = 0, chunks = 0;
+  for (unsigned i = 0; i < kThreads; ++i) {
+    auto& arena = Set::arenas[i];
     arena.lock();
     arena.heap().flush_cache();
     EXPECT_TRUE(arena.heap().validate().has_value());
@@ -233,9 +303,23 @@ TYPED_TEST(ArenaThreads, BlocksFreedAcrossThreadsWhileEveryArenaIsLockedAndRepor
     chunks += arena.chunks();
     arena.unlock();
   }
-  EXPECT_EQ(heap_allocations, allocations);
-  EXPECT_EQ(heap_frees, allocations);
+  heap_allocations -= allocations_before;
+  heap_frees -= allocations_before;  // every block of an earlier run was freed (live 0)
+  // Every block the set returned is one heap allocation, and a reallocate that moved a block one more.
+  EXPECT_GE(heap_allocations, allocations);
+  EXPECT_LE(heap_allocations, allocations + reallocations);
+  EXPECT_EQ(heap_frees, heap_allocations);
   EXPECT_GE(chunks, 1u);
+  // The fork child's reset_all, after a lock_all as the parent's prepare handler leaves them: every arena is free.
+  Set::lock_all();
+  Set::reset_all();
+  for (unsigned i = 0; i < kThreads; ++i) {
+    EXPECT_TRUE(Set::arenas[i].try_lock()) << "arena " << i;
+    Set::arenas[i].unlock();
+  }
+  void* const p = Set::allocate(64, 16);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(free_block<TypeParam>(p));
 }
 
 // ---- huge blocks ----
