@@ -979,7 +979,7 @@ class BasicHeap {
     }
     if (!Tags::used(block + size)) {
       if constexpr (kCheckNeighbours) {
-        if (!free_next_sane(block + size, region)) neighbour_fault(block);
+        if (!free_tags_agree(block + size, region)) neighbour_fault(block);
       }
       expect_links_intact(block + size);
     }
@@ -1758,7 +1758,7 @@ class BasicHeap {
   [[gnu::always_inline]] static bool neighbours_sane(const std::byte* block, const RegionHeader* region) noexcept {
     if (!Tags::prev_used(block) && !free_prev_sane(block, region)) return false;
     const std::byte* const next = block + Tags::size(block);
-    return next == region->end || Tags::used(next) || free_next_sane(next, region);
+    return next == region->end || Tags::used(next) || free_tags_agree(next, region);
   }
   // neighbours_sane's test of the free block before used block `block` (in `region`; !Tags::prev_used(block)): a
   // size that fits between the region's first block and `block`, and a free header there of that size.
@@ -1767,11 +1767,15 @@ class BasicHeap {
     return plausible_size(prev_size, static_cast<std::size_t>(block - region->first)) &&
            !Tags::used(block - prev_size) && Tags::size(block - prev_size) == prev_size;
   }
-  // neighbours_sane's test of `next`, the free block after a used block of `region`: a size that ends inside the
-  // region, and the layout's own check.
-  [[gnu::always_inline]] static bool free_next_sane(const std::byte* next, const RegionHeader* region) noexcept {
-    return plausible_size(Tags::size(next), static_cast<std::size_t>(region->end - next)) &&
-           Tags::check(next) == nullptr;
+  // True when `block` of `region` is a well-formed free block: a size that ends inside the region, a header that says
+  // free, and the layout's own check (CompactTags: the prev-used bit set and the footer at that end holding the size;
+  // FullTags: the footer equal to the header). The bound comes first, so the footer read stays inside the region. The
+  // one test of a free block's tags: neighbours_sane's (and merge_free<true>'s) of the free block after a used one,
+  // whose header the caller has just read as free, expect_free_tags_intact's before carve splits by the size, and
+  // node_is_free_block's for validate().
+  [[gnu::always_inline]] static bool free_tags_agree(const std::byte* block, const RegionHeader* region) noexcept {
+    return plausible_size(Tags::size(block), static_cast<std::size_t>(region->end - block)) && !Tags::used(block) &&
+           Tags::check(block) == nullptr;
   }
 
   // ---- Check levels above BasicChecks -------------------------------------------------------------------------
@@ -1992,9 +1996,7 @@ class BasicHeap {
     const RegionHeader* const region = region_of(p);
     if (region == nullptr || !is_aligned(p, kGranule) || p < region->first + Tags::kHeaderSize) return false;
     const std::byte* const block = p - Tags::kHeaderSize;
-    const std::size_t size = Tags::size(block);
-    return plausible_size(size, static_cast<std::size_t>(region->end - block)) && !Tags::used(block) &&
-           Tags::check(block) == nullptr && !Tags::prev_used(block + size);
+    return free_tags_agree(block, region) && !Tags::prev_used(block + Tags::size(block));
   }
 
   // The index's safe-unlinking answer for `node`, with `in_heap` vouching for neighbours: the index's own
@@ -2061,9 +2063,9 @@ class BasicHeap {
     }
   }
 
-  // Safe unlinking's check of the size carve splits free block `block` by, after its links: a size that ends inside
-  // the block's region and a free header whose tags agree with it (CompactTags: the footer at that end holds the size;
-  // FullTags: the footer equals the header), as neighbours_sane checks a free neighbour before a free merges with it.
+  // Safe unlinking's check of the size carve splits free block `block` by, after its links: free_tags_agree (a size
+  // that ends inside the block's region and a free header whose tags agree with it), as neighbours_sane checks a free
+  // neighbour before a free merges with it.
   // Links that point back say nothing about the size: an overflow of the live block before `block` into its header (the
   // overlapping-chunk attack on a free block), or a write after free over its footer and a smaller size, made carve
   // split past the block's end into a live block, or leave part of the block on no list. The bound comes first, so
@@ -2074,8 +2076,7 @@ class BasicHeap {
   NOSTD_HOT void expect_free_tags_intact(const std::byte* block) const noexcept {
     if constexpr (kSafeUnlink) {
       const RegionHeader* const region = region_of(block);
-      if (region == nullptr || !plausible_size(Tags::size(block), static_cast<std::size_t>(region->end - block)) ||
-          Tags::used(block) || Tags::check(block) != nullptr) {
+      if (region == nullptr || !free_tags_agree(block, region)) {
         fault_to_handler(HeapFault{AllocError::kCorrupted, node_of(const_cast<std::byte*>(block)),
                                    "free block's size does not match its tags (header overwritten?)"});
       }
