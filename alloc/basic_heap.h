@@ -1291,7 +1291,8 @@ class BasicHeap {
                                                      std::size_t span) noexcept {
     return is_aligned(size, kGranule) && size <= span + Tags::kHeaderSize - at && used_tags_sane(block, size);
   }
-  // The tags' part of that test, for a block known to end inside its region (cache_free's window): the next block
+  // The tags' part of that test, for a block known to end inside its region (cache_free's window;
+  // checked_block_inline's HardenedChecks fault path and validate_cache_locked, after their bounds): the next block
   // agreeing that this one is used, and the layout's own check (FullTags: the footer).
   [[gnu::always_inline]] static bool used_tags_sane(const std::byte* block, std::size_t size) noexcept {
     return Tags::prev_used(block + size) && Tags::check(block) == nullptr;
@@ -1720,11 +1721,13 @@ class BasicHeap {
     // region, on that fault path only, tells a damaged block (one starts at `block`) from such a pointer.
     if constexpr (kHardenedLevel) {
       if (used_block_fault(block).why != nullptr) {
-        const bool agree = Tags::prev_used(block + size) && Tags::check(block) == nullptr;
+        const bool agree = used_tags_sane(block, size);
         return fail(agree || block_around(block, region) == block ? AllocError::kCorrupted
                                                                   : AllocError::kInvalidPointer);
       }
     }
+    // used_tags_sane's test written out: through it GCC laid this branch out so that a caching heap's free ran longer
+    // (//bench:instructions, seg/compact+cache free: workload a 81.7 -> 82.5, b 157.5 -> 161.1 per call).
     if (!Tags::prev_used(block + size) || Tags::check(block) != nullptr) return fail(AllocError::kInvalidPointer);
     if constexpr (kCaching) {
       if (is_cached(block)) return fail(AllocError::kDoubleFree);
@@ -2227,8 +2230,7 @@ class BasicHeap {
         }
         // node_in_heap placed the node in a region's payload range, so region_of finds the block's region.
         const RegionHeader* const region = region_of(block);
-        if (region == nullptr || static_cast<std::size_t>(region->end - block) < size ||
-            !Tags::prev_used(block + size) || Tags::check(block) != nullptr) {
+        if (region == nullptr || static_cast<std::size_t>(region->end - block) < size || !used_tags_sane(block, size)) {
           return fault(block, "cached block's tags are inconsistent (it overruns its region, or was overwritten)");
         }
         if (node->key != cache_seal(node->next)) {
