@@ -211,8 +211,8 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
       return append(std::span<const T>(std::ranges::data(range), std::ranges::size(range)));
     } else {
       const auto distance = std::ranges::distance(range);
+      if (distance_above(distance, max_size() - size_)) return fail(AllocError::kSizeOverflow);
       const std::size_t count = static_cast<std::size_t>(distance);
-      if (count > max_size() - size_) return fail(AllocError::kSizeOverflow);
       // Not only `T`'s constructor may throw: so may the range's iteration (a transform view's function), whatever
       // the element type, so every range is built under the guards in code built with exceptions.
       constexpr bool kMayThrow = internal::kExceptions;
@@ -400,6 +400,18 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   using Buffer::kNotInBuffer;
   using Buffer::size_;
   using typename Buffer::Block;
+
+  // Whether a range's length `distance` (>= 0) is above `limit`, compared before a conversion to std::size_t could
+  // truncate it: a difference type may be wider (libstdc++'s integer-class type for an iota_view over a 64-bit
+  // integer on a 32-bit target, over __int128 on a 64-bit one), and 2^N + 3 would pass as 3.
+  template <class Distance>
+  static constexpr bool distance_above(const Distance& distance, std::size_t limit) noexcept {
+    if constexpr (std::is_integral_v<Distance> && sizeof(Distance) <= sizeof(std::size_t)) {
+      return static_cast<std::size_t>(distance) > limit;
+    } else {
+      return distance > static_cast<Distance>(limit);
+    }
+  }
 
   static Result<void> discard_pointer(const Result<T*>& result) {
     if (!result) return fail(result.error());

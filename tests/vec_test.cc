@@ -9,12 +9,16 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <ranges>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include "alloc/alloc.h"
@@ -526,6 +530,46 @@ TEST_F(PlainTest, ReserveIsExactAndOverflowIsRejected) {
   EXPECT_FALSE(v.resize(Vec<int, Alloc>::max_size()));
   EXPECT_EQ(v.capacity(), 37u);
   EXPECT_TRUE(v.empty());
+}
+
+// A range's difference type may be wider than std::size_t (libstdc++'s integer-class type for an iota_view over a
+// 64-bit integer on a 32-bit target, over __int128 on a 64-bit one). A length of 2^N + 3 for an N-bit std::size_t is
+// beyond max_size(): append refuses it, rather than truncate it to 3 and then build every element of the range in a
+// block with room for 3.
+TEST_F(PlainTest, AppendOfARangeLongerThanSizeTCanCountIsRejected) {
+#if SIZE_MAX == UINT32_MAX
+  using Wide = std::uint64_t;
+#else
+  using Wide = __int128;
+#endif
+  constexpr Wide kLength = (Wide{1} << std::numeric_limits<std::size_t>::digits) + 3;
+  std::size_t built = 0;
+  auto elements = std::views::iota(Wide{0}, kLength) | std::views::transform([&built](Wide) {
+                    // Past the block's room: stop here rather than write over the heap.
+                    if (++built > 8) {
+                      std::fputs("append is building past its block: the range's length was truncated\n", stderr);
+                      std::abort();
+                    }
+                    return 1;
+                  });
+  using Distance = std::ranges::range_difference_t<decltype(elements)>;
+  static_assert(!std::is_integral_v<Distance> || sizeof(Distance) > sizeof(std::size_t),
+                "the test needs a range whose length std::size_t cannot hold");
+
+  Vec<int, Alloc> v(alloc());
+  for (const std::size_t room : {std::size_t{0}, std::size_t{8}}) {  // growth, then room for the truncated 3
+    ASSERT_TRUE(v.reserve(room));
+    ASSERT_TRUE(heap_ok());
+    const int* data = v.data();
+    auto appended = v.append(elements);
+    ASSERT_TRUE(heap_ok());
+    ASSERT_FALSE(appended) << room;
+    EXPECT_EQ(appended.error(), AllocError::kSizeOverflow);
+    EXPECT_EQ(built, 0u);
+    EXPECT_TRUE(v.empty());
+    EXPECT_EQ(v.capacity(), room);
+    EXPECT_EQ(v.data(), data);
+  }
 }
 
 TEST_F(UsableOnlyTest, SlackOfTheBlockCountsAsCapacity) {
