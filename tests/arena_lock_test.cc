@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 namespace nostd::malloc_door {
@@ -116,6 +118,67 @@ TEST(ArenaLock, ASecondForkWaitsForTheFirst) {
   lock.unlock_after_fork();
   second.join();
   EXPECT_TRUE(second_holds.load());
+  EXPECT_TRUE(free_for_others(lock));
+}
+
+// Other threads taking and releasing the lock while one forks over and over: the fork mark must survive their
+// attempts (a try_lock that read the lock free, then exchanged 1 into it after lock_for_fork's 2, erased the mark: the
+// forking thread's next lock() then waited for ever, or its unlock() freed the lock inside the window, where another
+// thread took it). Inside each window no other thread may be in the critical section, before or after the forking
+// thread's own lock() and unlock(). A watchdog ends the process if the forking thread stops making progress.
+TEST(ArenaLock, TheForkMarkSurvivesOtherThreadsTakingTheLock) {
+  constexpr int kRounds = 20'000;
+  ArenaLock lock;
+  std::atomic<int> inside{0};
+  std::atomic<bool> stop{false};
+  std::atomic<long> others_done{0};
+  auto hammer = [&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      lock.lock();
+      inside.fetch_add(1);
+      inside.fetch_sub(1);
+      lock.unlock();
+      others_done.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::thread others[2] = {std::thread(hammer), std::thread(hammer)};
+  std::atomic<int> rounds{0};
+  std::atomic<int> shared_windows{0};
+  std::thread forker([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      lock.lock_for_fork();
+      ArenaLock::begin_fork();
+      if (inside.load() != 0) shared_windows.fetch_add(1);
+      lock.lock();  // a fork handler's malloc
+      lock.unlock();
+      if (inside.load() != 0) shared_windows.fetch_add(1);
+      std::this_thread::yield();  // give the others a chance to slip in, were the lock free
+      if (inside.load() != 0) shared_windows.fetch_add(1);
+      ArenaLock::end_fork();
+      lock.unlock_after_fork();
+      rounds.fetch_add(1);
+    }
+  });
+  // The watchdog: the forking thread must keep finishing rounds (a lost mark makes its lock() spin for ever, and a
+  // thread that spins cannot be joined).
+  int last = -1;
+  for (int idle_checks = 0; rounds.load() < kRounds;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const int now = rounds.load();
+    idle_checks = now == last ? idle_checks + 1 : 0;
+    last = now;
+    if (idle_checks == 50) {  // 10 s without a round
+      std::fprintf(stderr, "FAIL: the forking thread's lock() waits for ever after %d rounds: the fork mark was lost\n",
+                   now);
+      std::fflush(stderr);
+      std::_Exit(1);
+    }
+  }
+  forker.join();
+  stop.store(true);
+  for (std::thread& t : others) t.join();
+  EXPECT_EQ(shared_windows.load(), 0) << "another thread held the lock inside a fork window";
+  EXPECT_GT(others_done.load(), 0) << "the other threads never took the lock: the test raced nothing";
   EXPECT_TRUE(free_for_others(lock));
 }
 

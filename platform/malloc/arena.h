@@ -49,7 +49,7 @@ class alignas(128) Arena {
   void lock() noexcept {
     if (lock_.try_lock()) [[likely]]
       return;
-    waits_.fetch_add(1, std::memory_order_relaxed);
+    if (!lock_.held_for_this_fork()) waits_.fetch_add(1, std::memory_order_relaxed);  // a fork handler's malloc passes
     lock_.lock();
   }
   /// Takes the arena if nobody holds it; never blocks.

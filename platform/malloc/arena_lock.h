@@ -12,9 +12,9 @@ namespace nostd::malloc_door {
 
 /// A test-and-test-and-set lock on one flag (SpinLock's: a byte, or a word where byte atomics are not lock-free, as
 /// on RISC-V, whose byte exchange GCC 12 leaves to libatomic, which the drop-in must not need): `lock()` is one atomic
-/// exchange when the arena is free and `unlock()` a load and a release store. A waiter spins (with a pause hint) for a
-/// short while, then calls sched_yield() between attempts, so a holder that the scheduler preempted gets the core back
-/// instead of a waiter burning its slice.
+/// compare-exchange when the arena is free and `unlock()` a load and a release store. A waiter spins (with a pause
+/// hint) for a short while, then calls sched_yield() between attempts, so a holder that the scheduler preempted gets
+/// the core back instead of a waiter burning its slice.
 ///
 /// Trade-off against pthread_mutex_t, measured (bench/churn_bench, 1 thread, per thread-CPU second): the mutex's
 /// trylock + unlock pair took about half of every malloc/free in perf, and an arena is held for one heap
@@ -32,9 +32,14 @@ class ArenaLock {
   ArenaLock(const ArenaLock&) = delete;
   ArenaLock& operator=(const ArenaLock&) = delete;
 
-  /// Takes the lock if it is free; never waits.
+  /// Takes the lock if it is free; never waits. A compare-exchange, not an exchange: an exchange that read the lock
+  /// free, then wrote 1 after lock_for_fork had taken it and marked it 2, erased the fork mark, so that the forking
+  /// thread's next lock() waited for ever, or its unlock() freed the lock inside the window (found in review,
+  /// //tests:arena_lock_test's TheForkMarkSurvivesOtherThreadsTakingTheLock). Nobody writes a held lock but its holder.
   bool try_lock() noexcept {
-    return !held_.load(std::memory_order_relaxed) && !held_.exchange(Flag{1}, std::memory_order_acquire);
+    Flag expected{0};
+    return !held_.load(std::memory_order_relaxed) &&
+           held_.compare_exchange_strong(expected, Flag{1}, std::memory_order_acquire, std::memory_order_relaxed);
   }
   /// Waits until the lock is taken: spins kSpins rounds, then yields the core between attempts. Returns at once,
   /// taking nothing, in the thread that holds it for a fork (see the class comment).
@@ -57,6 +62,11 @@ class ArenaLock {
   }
   /// Fork parent: releases a lock taken with lock_for_fork(). Call end_fork() first.
   void unlock_after_fork() noexcept { held_.store(Flag{0}, std::memory_order_release); }
+
+  /// True in the forking thread while it holds this lock for the fork (lock() then passes it). Only the forking thread
+  /// sets its flag, and only once it holds every lock, so a second thread that forks at the same time waits in
+  /// lock_for_fork() like any other.
+  bool held_for_this_fork() const noexcept { return held_.load(std::memory_order_relaxed) == kForkHeld && t_forking; }
 
   /// The calling thread holds every lock for a fork (lock_for_fork): from now on it passes them.
   static void begin_fork() noexcept { t_forking = true; }
@@ -81,10 +91,6 @@ class ArenaLock {
       }
     }
   }
-
-  // Only the forking thread sets t_forking, and only once it holds every lock, so a second thread that forks at the
-  // same time waits in lock_for_fork() like any other.
-  bool held_for_this_fork() const noexcept { return held_.load(std::memory_order_relaxed) == kForkHeld && t_forking; }
 
   // About a microsecond of pause instructions: longer than a heap operation, shorter than a time slice.
   static constexpr unsigned kSpins = 64;

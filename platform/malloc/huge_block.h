@@ -143,7 +143,8 @@ class HugeBlocks {
     return reinterpret_cast<const std::byte*>(header) == header->base;
   }
 
-  /// The registry of live huge blocks, for the fork handlers (HugeRegistry::lock, unlock, reset_lock).
+  /// The registry of live huge blocks, for the fork handlers (HugeRegistry::lock_for_fork, unlock_after_fork,
+  /// reset_lock).
   HugeRegistry& registry() noexcept { return registry_; }
 
   /// A snapshot of the counters.
