@@ -6,7 +6,8 @@
 //     another arena through allocate_elsewhere as when theirs cannot grow, make requests no arena can serve (the
 //     fallback that then tries every other arena), and hand some of their blocks to another thread, which finds the
 //     owner in the chunk map without a lock and frees into that arena; meanwhile an observer runs lock_all/unlock_all
-//     (the fork handlers), report and validate_all (the exit report) and release_all (malloc_trim); at the end,
+//     (the fork handlers) with a malloc and free between them that pass the locks held for the fork, report and
+//     validate_all (the exit report) and release_all (malloc_trim); at the end,
 //     reset_all (the fork child) after a lock_all;
 //   - HugeBlocks and its HugeRegistry: threads map, look up, resize and free huge blocks, some freed by another
 //     thread, while the registry's table doubles;
@@ -40,6 +41,7 @@
 #include "alloc/error.h"
 #include "alloc/heap_stats.h"
 #include "bench/raw_trace_convert.h"
+#include "platform/malloc/arena_lock.h"
 #include "platform/malloc/arena_set.h"
 #include "platform/malloc/chunk_map.h"
 #include "platform/malloc/huge_block.h"
@@ -251,11 +253,22 @@ TYPED_TEST(ArenaThreads, BlocksFreedAcrossThreadsWhileEveryArenaIsLockedAndRepor
   std::array<ArenaTally, kThreads> tallies{};
   std::atomic<int> running{kThreads};
   std::atomic<bool> observer_ok{true};
-  // The fork handlers' lock_all / unlock_all, the exit report (statistics) and validate_all, and malloc_trim's
-  // release_all, in a loop while the workers run.
+  // The fork handlers' lock_all / unlock_all, with a fork handler's malloc and free in the window, which pass the
+  // locks lock_all holds for the fork (ArenaLock::begin_fork) while the workers wait; the exit report (statistics)
+  // and validate_all, and malloc_trim's release_all, in a loop while the workers run.
+  std::atomic<std::size_t> window_allocations{0};
   std::thread observer([&] {
     while (running.load() != 0) {
       Set::lock_all();
+      door::ArenaLock::begin_fork();
+      void* const p = Set::allocate(48, 16);
+      if (p == nullptr || !validate_owner<TypeParam>(p)) observer_ok = false;
+      if (p != nullptr) {
+        fill(p, 48, 0x5a);
+        if (!holds_pattern(p, 48, 0x5a) || !free_block<TypeParam>(p)) observer_ok = false;
+        window_allocations.fetch_add(1);
+      }
+      door::ArenaLock::end_fork();
       Set::unlock_all();
       door::StderrLine line;  // never written
       Set::report(line);
@@ -290,6 +303,8 @@ TYPED_TEST(ArenaThreads, BlocksFreedAcrossThreadsWhileEveryArenaIsLockedAndRepor
     elsewhere += t.elsewhere;
   }
   EXPECT_GT(elsewhere, 0u) << "allocate_elsewhere never served a block";
+  EXPECT_GT(window_allocations.load(), 0u) << "the observer never allocated inside a fork window";
+  allocations += window_allocations.load();
   std::size_t heap_allocations = 0, heap_frees = 0, chunks = 0;
   for (unsigned i = 0; i < kThreads; ++i) {
     auto& arena = Set::arenas[i];
