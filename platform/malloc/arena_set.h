@@ -204,7 +204,7 @@ struct ArenaSet {
     arena.unlock();
     if (block != nullptr) [[likely]]
       return block;
-    const Served moved = allocate_elsewhere(owner - 1u, size, kMoveAlignment);
+    const Served moved = allocate_elsewhere(owner - 1u, size, kMallocAlignment);
     if (moved.block == nullptr) return nullptr;
     std::memcpy(moved.block, ptr, std::min(old_usable, size));
     deallocate(owner, ptr);
@@ -277,11 +277,6 @@ struct ArenaSet {
     }
     return {};
   }
-
- private:
-  // malloc's alignment (kMallocAlignment in malloc_door.h, whose library this one cannot depend on): what a block moved
-  // to another arena by reallocate keeps.
-  static constexpr std::size_t kMoveAlignment = alignof(std::max_align_t);
 };
 
 }  // namespace nostd::malloc_door

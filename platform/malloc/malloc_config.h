@@ -20,6 +20,9 @@ namespace nostd::malloc_door {
 
 /// Most arenas a process can have (the chunk map stores the owner in a byte, 0 meaning none).
 inline constexpr unsigned kMaxArenas = 64;
+/// What malloc guarantees: alignof(max_align_t), 16 on x86_64. Here, beside the other settings, so that the entry
+/// points (malloc_door.h) and the arenas (arena_set.h: the alignment a block moved to another arena keeps) share it.
+inline constexpr std::size_t kMallocAlignment = alignof(std::max_align_t);
 /// Arenas when NOSTD_MALLOC_ARENAS is unset: enough that a few busy threads rarely meet on one lock; an unused
 /// arena costs nothing (its first chunk is mapped on its first allocation).
 inline constexpr unsigned kDefaultArenas = 8;

@@ -13,6 +13,7 @@
 #include <cstddef>
 
 #include "alloc/check/heap_fault.h"
+#include "platform/malloc/malloc_config.h"  // kMallocAlignment
 
 namespace nostd::malloc_door {
 
@@ -22,8 +23,6 @@ namespace nostd::malloc_door {
 inline constexpr std::size_t kHugeThreshold = std::size_t{1} << 20;
 /// Largest alignment an arena serves; larger ones are mapped directly (over-aligned searches are slow in a heap).
 inline constexpr std::size_t kMaxArenaAlignment = 4096;
-/// What malloc guarantees: alignof(max_align_t), 16 on x86_64.
-inline constexpr std::size_t kMallocAlignment = alignof(std::max_align_t);
 
 /// Allocates `size` bytes aligned to `align` (a power of two, at least kMallocAlignment). nullptr when out of
 /// memory. Size 0 gets a unique block.
