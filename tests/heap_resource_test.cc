@@ -164,6 +164,8 @@ TYPED_TEST(HeapResourceTest, BadRequestsReachTheHandlerAndLoseNothing) {
   ASSERT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().live_allocations, before.live_allocations);
   EXPECT_EQ(heap.stats().bytes_in_use, before.bytes_in_use);
+  // Every refusal went through the heap, which counted it: the exhaustion, five bad alignments and the huge size.
+  EXPECT_EQ(heap.stats().failed_allocations, before.failed_allocations + 7);
   EXPECT_TRUE(holds_pattern(kept, 64, 9));
   r.deallocate(kept, 64, 16);
   ASSERT_TRUE(valid(heap));

@@ -47,18 +47,22 @@ class HeapResource final : public std::pmr::memory_resource {
   /// `bytes` aligned to `align` from the heap (0 bytes gets a unique block). An alignment that is not a power of
   /// two or is above the heap's maximum goes to `OnOutOfMemory` with kInvalidLayout, exhaustion with kOutOfMemory.
   void* do_allocate(std::size_t bytes, std::size_t align) override {
-    // The heap's maximum alignment first, when it has one: Layout::from says kSizeOverflow for a huge size at a huge
-    // alignment.
-    if constexpr (requires { Heap::kMaxAlignment; }) {
-      if (align > Heap::kMaxAlignment) {
-        internal::report_out_of_memory<OnOutOfMemory>(OutOfMemory{AllocError::kInvalidLayout, bytes, align});
-      }
-    }
-    const Result<Layout> layout = Layout::from(bytes, align);
-    if (!layout) internal::report_out_of_memory<OnOutOfMemory>(OutOfMemory{layout.error(), bytes, align});
-    Result<void*> block = heap_->allocate(*layout);
+    Result<void*> block = allocate_from_heap(bytes, align);
     if (!block) internal::report_out_of_memory<OnOutOfMemory>(OutOfMemory{block.error(), bytes, align});
     return *block;
+  }
+
+  // The heap's own (size, alignment) entry when it has one (BasicHeap's): it knows its maximum alignment, checks it
+  // before the size (Layout::from alone says kSizeOverflow for a huge size at a huge alignment) and counts the
+  // failure in its stats. Any other RawHeap gets the layout built here.
+  Result<void*> allocate_from_heap(std::size_t bytes, std::size_t align) {
+    if constexpr (requires { heap_->allocate(bytes, align); }) {
+      return heap_->allocate(bytes, align);
+    } else {
+      const Result<Layout> layout = Layout::from(bytes, align);
+      if (!layout) return fail(layout.error());
+      return heap_->allocate(*layout);
+    }
   }
 
   /// Frees a block `do_allocate(bytes, align)` returned. Misuse goes to the heap's check policy.
