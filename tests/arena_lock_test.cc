@@ -121,6 +121,99 @@ TEST(ArenaLock, ASecondForkWaitsForTheFirst) {
   EXPECT_TRUE(free_for_others(lock));
 }
 
+// Starts a thread that forks as the prepare handler does: lock_for_fork(), `got` set once it holds the lock, then
+// holds it until `release` is set and releases it as the parent handler does.
+std::thread fork_locker(ArenaLock& lock, std::atomic<bool>& got, std::atomic<bool>& release) {
+  return std::thread([&] {
+    lock.lock_for_fork();
+    got.store(true);
+    while (!release.load()) std::this_thread::yield();
+    lock.unlock_after_fork();
+  });
+}
+
+// Waits until a fork has raised its wanted bit on `lock` (lock_for_fork does while a holder has the lock).
+void wait_for_fork_waiting(ArenaLock& lock) {
+  while (!lock.fork_waiting()) std::this_thread::yield();
+}
+
+// Fairness to the fork: once a fork waits for a held lock, the holder's unlock() leaves the lock to the fork, not to a
+// thread whose try_lock comes first (the unfair lock let a thread in a malloc loop re-take its arena for tens of
+// milliseconds while fork() waited). Deterministic: the wanted bit is seen raised before the holder unlocks, and only
+// the fork can take a lock that shows it. Without the bit, the holder's try_lock right after its unlock wins nearly
+// always (the fork's thread must first see the lock free).
+TEST(ArenaLock, AWaitingForkGetsTheLockBeforeOtherThreads) {
+  ArenaLock lock;
+  lock.lock();  // the holder: a thread in the middle of a malloc
+  std::atomic<bool> fork_got{false}, fork_release{false};
+  std::thread forker = fork_locker(lock, fork_got, fork_release);
+  wait_for_fork_waiting(lock);
+  EXPECT_FALSE(fork_got.load());
+  lock.unlock();
+  // Free for the fork only: the holder's own next malloc cannot re-take it at once (as a thread in a malloc loop did,
+  // before the fork's spinning thread saw it free), nor can another thread's (the fork may hold it by now, or not yet).
+  const bool retaken = lock.try_lock();
+  EXPECT_FALSE(retaken) << "the holder's unlock gave the lock to everyone, not to the waiting fork";
+  if (retaken) lock.unlock();
+  EXPECT_FALSE(free_for_others(lock));
+  while (!fork_got.load()) std::this_thread::yield();
+  EXPECT_FALSE(free_for_others(lock));
+  fork_release.store(true);
+  forker.join();
+  EXPECT_FALSE(lock.fork_waiting());
+  EXPECT_TRUE(free_for_others(lock));
+}
+
+// The same with a thread that waits in lock() when the holder unlocks: the fork takes the lock first, and the waiting
+// thread gets it only after the parent handler releases it.
+TEST(ArenaLock, AWaitingForkGoesBeforeAThreadWaitingInLock) {
+  ArenaLock lock;
+  lock.lock();
+  std::atomic<bool> fork_got{false}, fork_release{false};
+  std::thread forker = fork_locker(lock, fork_got, fork_release);
+  wait_for_fork_waiting(lock);
+  std::atomic<bool> other_got{false}, other_release{false};
+  std::thread other = locker(lock, other_got, other_release);
+  lock.unlock();
+  // One of the two holds the lock next; it must be the fork.
+  while (!fork_got.load() && !other_got.load()) std::this_thread::yield();
+  EXPECT_TRUE(fork_got.load());
+  EXPECT_FALSE(other_got.load()) << "a thread waiting in lock() took the lock before the fork that waited for it";
+  // Both release as soon as they hold the lock, in whichever order they got it (a failure above must not hang).
+  fork_release.store(true);
+  other_release.store(true);
+  forker.join();
+  other.join();
+  EXPECT_TRUE(other_got.load());
+  EXPECT_TRUE(free_for_others(lock));
+}
+
+// A second fork raises its wanted bit on a lock held for the first: the first fork's thread still passes its lock (its
+// held_for_this_fork() tests the fork-held bit, not the whole flag), its unlock() keeps both bits, and the second fork
+// gets the lock after the first's parent handler, which drops the second's bit (the second raises it again or takes
+// the free lock).
+TEST(ArenaLock, TheForkingThreadPassesItsLockWhileASecondForkWaits) {
+  ArenaLock lock;
+  lock.lock_for_fork();
+  ArenaLock::begin_fork();
+  std::atomic<bool> second_got{false}, second_release{false};
+  std::thread second = fork_locker(lock, second_got, second_release);
+  wait_for_fork_waiting(lock);
+  ASSERT_TRUE(lock.held_for_this_fork()) << "the second fork's wanted bit hid the first fork's hold";
+  lock.lock();  // a fork handler's malloc in the first fork's thread
+  lock.unlock();
+  EXPECT_TRUE(lock.fork_waiting()) << "the forking thread's unlock() dropped the second fork's bit";
+  EXPECT_FALSE(second_got.load()) << "a second fork's prepare took a lock held for the first";
+  EXPECT_FALSE(free_for_others(lock));
+  ArenaLock::end_fork();
+  lock.unlock_after_fork();
+  while (!second_got.load()) std::this_thread::yield();
+  EXPECT_FALSE(free_for_others(lock));
+  second_release.store(true);
+  second.join();
+  EXPECT_TRUE(free_for_others(lock));
+}
+
 // Other threads taking and releasing the lock while one forks over and over: the fork mark must survive their
 // attempts (a try_lock that read the lock free, then exchanged 1 into it after lock_for_fork's 2, erased the mark: the
 // forking thread's next lock() then waited for ever, or its unlock() freed the lock inside the window, where another
