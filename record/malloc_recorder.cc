@@ -372,8 +372,26 @@ int part_file() {
 // ever at exit, or, at the first flush, with the lock that creates the file held (//tests/preload:cancel_test). Two
 // calls per flush (one per ~40,000 events); a request that arrives meanwhile takes effect at the thread's next
 // cancellation point.
+//
+// Only the process that started recording writes: in a forked child the buffer is dropped and recording turned off
+// (a forked child records nothing, and the events the fork copied into its buffers are the parent's, which the parent
+// writes itself). The child handler turns recording off too, but it cannot be relied on to come first: handlers
+// registered before the recorder's (a constructor's in a library the program needs, which the loader starts before a
+// preloaded recorder) run in the child before it, with recording on, and a fork made by a system call runs none. A
+// child whose buffer filled there had written the parent's unflushed events into the parent's part file a second
+// time (the trace held duplicated call numbers), or, when another thread of the parent was creating that file at the
+// fork, waited for ever for g_opening, which the fork copied held (//tests:malloc_recorder_fork_test). The check
+// here, one getpid(2) per flush next to a 256 KiB write(2), covers every such fork and keeps `record` as it was; a
+// prepare handler that held g_opening across the fork would instead have blocked a later prepare handler whose
+// allocations fill a buffer (prepare handlers run in the reverse order: such a handler runs after the recorder's),
+// unless the forking thread could pass the flag as it passes the arenas' locks (platform/malloc/arena_lock.h).
 void flush(ThreadBuffer* b) {
   if (b->used == 0) return;
+  if (getpid() != g_owner) [[unlikely]] {
+    b->used = 0;
+    internal::g_recording.store(false, std::memory_order_relaxed);
+    return;
+  }
   b->header.magic = kRawChunkMagic;
   b->header.bytes = static_cast<std::uint32_t>(b->used);
   int cancel_state = PTHREAD_CANCEL_ENABLE;
@@ -445,6 +463,9 @@ void record(const RawEvent& event) {
   b->busy.store(0, std::memory_order_release);
 }
 
+// A forked child records nothing (its calls would be numbered like the parent's, and the parent's trace is no place for
+// them): from here on its calls return at `record`'s first test. What it recorded before this handler ran stays in its
+// copies of the buffers, which it never writes (`flush`; malloc_recorder_stop returns in any process but the owner).
 void child_after_fork() { internal::g_recording.store(false); }
 
 std::uint8_t align_log2_of(std::size_t align) {

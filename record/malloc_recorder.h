@@ -16,7 +16,9 @@
 // is left to the tools that read it (`trace_convert`, `replay`), so that the recorded program does not pay for
 // it. Reporting a free *before* the block is released and an allocation *after* it is obtained keeps the
 // sequence consistent across threads: an address cannot be handed out again before its free has its number. A
-// child after fork() stops recording (its parent's trace must not receive its events). The file is written as
+// child after fork() records nothing and writes nothing (its parent's trace must not receive its events, nor the
+// parent's unflushed events the fork copied into its buffers): only the process that started recording writes, also
+// in a child's fork handlers that run before the recorder's. The file is written as
 // PATH.PID.part and renamed to PATH at stop: PATH only ever holds a whole trace, and when several processes record
 // under one name (a program that starts others, or a wrapper such as `timeout`, passes the variable on) each writes
 // its own part file and PATH keeps the trace with the most calls (a smaller one finishing later is discarded, with a

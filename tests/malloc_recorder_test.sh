@@ -9,10 +9,16 @@
 # and no file at all when NOSTD_ALLOC_TRACE is unset or misspelt (which is named on stderr). When it names something that is not a regular file (a FIFO, a
 # device node, a symbolic link, a directory), the program runs unrecorded to its usual end, says so in one line
 # naming the path, and leaves it as it was; a name whose part file cannot be created is refused with the path and
-# the reason, and a part file that cannot be renamed at exit is named with the reason.
+# the reason, and a part file that cannot be renamed at exit is named with the reason. FORK_PROGRAM
+# (malloc_recorder_fork_program.cc) forks 3 times; a library it needs has a fork child handler that mallocs enough to
+# fill a buffer before the recorder's child handler runs: the parent's trace holds each of its calls once, and no more
+# than its own (a child had written its full buffer, the parent's unflushed calls in it, to the parent's part file).
+#
+#   malloc_recorder_test.sh SHIM PROGRAM TRACE_CONVERT DROP_IN FORK_PROGRAM
 set -euo pipefail
 program="$(realpath "$2")"
 convert="$(realpath "$3")"
+fork_program="$(realpath "$5")"
 preloads=("$(realpath "$1")" "$(realpath "$4")")
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -113,6 +119,20 @@ check() {
     bash -c '"$0" few >/dev/null; true' "$program" 2>"$dir/second/again"
   ! grep -q discarded "$dir/second/again" || fail "a later, smaller run of a shell discarded: $(cat "$dir/second/again")"
   ! cmp -s "$dir/second/t.trace" "$dir/second/old.trace" || fail "a later, smaller run of a shell kept the earlier trace"
+
+  # A child's fork handler that fills the forking thread's buffer before the recorder's child handler runs (the
+  # library registers it from its constructor, before the shim's constructor or the drop-in's first malloc starts the
+  # recorder): nothing of the child reaches the parent's trace.
+  mkdir "$dir/fork"
+  out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/fork/t.trace" "$fork_program" 2>"$dir/fork/stderr")" ||
+    fail "fork: the program failed ($(cat "$dir/fork/stderr"))"
+  [[ "$out" == "3 forks, 3 children filled a buffer" ]] || fail "fork: the program's output: $out"
+  "$convert" --check "$dir/fork/t.trace" >/dev/null 2>"$dir/fork/check" ||
+    fail "fork: the parent's trace is not valid (children wrote into it): $(cat "$dir/fork/check")"
+  "$convert" --to=text "$dir/fork/t.trace" "$dir/fork/t.txt" 2>/dev/null || true
+  allocs=$(grep -c '^a ' "$dir/fork/t.txt" 2>/dev/null || true)
+  (( ${allocs:-0} >= 101010 && ${allocs:-0} < 101010 + 100 )) || fail "fork: $allocs allocations in the parent's trace, want 101010"
+  [[ "$(ls "$dir/fork")" == "$(printf 'check\nstderr\nt.trace\nt.txt')" ]] || fail "fork: left $(ls "$dir/fork")"
 
   # Unset: the shim records nothing and writes nothing.
   (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
