@@ -232,6 +232,11 @@ std::expected<RawStats, RawTraceError> convert_raw_trace(std::span<const std::by
     const std::size_t c = heap.top().second;
     heap.pop();
     const record::RawEvent e = current[c];
+    if (e.seq < expected_seq) {  // a buffer written twice (before a3f0aa8, a forked child's copy of its parent's)
+      return std::unexpected(RawTraceError{
+          chunks[c].offset, "call number " + std::to_string(e.seq) +
+                                " appears twice (again in the chunk at this offset): a buffer was written twice"});
+    }
     if (e.seq != expected_seq) {
       return std::unexpected(RawTraceError{
           chunks[c].offset, "call number " + std::to_string(expected_seq) + " is missing (the next one found is " +

@@ -253,6 +253,17 @@ TEST(RawTraceErrors, ALostBufferShowsAsAMissingCall) {
   expect_error(raw, 8, "call number 1 is missing");
 }
 
+TEST(RawTraceErrors, ABufferWrittenTwiceShowsAsARepeatedCall) {
+  // Calls 0-2 in one chunk, then the same chunk again (a forked child that wrote its copy of the parent's buffer).
+  const auto raw = RawWriter()
+                       .chunk({alloc(0, 0x10000, 24), alloc(1, 0x10040, 100), resize(2, 0x10000, 0x20000, 4000)})
+                       .chunk({alloc(0, 0x10000, 24), alloc(1, 0x10040, 100), resize(2, 0x10000, 0x20000, 4000)})
+                       .end(6);
+  // The magic, two chunks of one size, the end record: the second chunk starts half-way between the magic and the end.
+  const std::size_t magic = record::kRawMagic.size();
+  expect_error(raw, magic + (raw.size() - magic - sizeof(RawChunkHeader)) / 2, "call number 0 appears twice");
+}
+
 TEST(RawTraceErrors, EndRecordCountMismatch) {
   auto raw = RawWriter().chunk({alloc(0, 0x10000, 24)}).end(2);
   expect_error(raw, raw.size() - sizeof(RawChunkHeader), "the end record counts 2 calls, the chunks hold 1");
