@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 
 namespace nostd::new_delete {
 
@@ -113,6 +114,33 @@ constexpr std::size_t aligned(std::align_val_t align) noexcept {
   return requested > kDefaultNewAlignment ? requested : kDefaultNewAlignment;
 }
 
+/// What NOSTD_NEW_DELETE_USE_HEAP needs from the heap (every BasicHeap has it): `allocate(size, align)` returning a
+/// `Result<void*>` and `deallocate(void*)`. Not `deallocate(void*, Layout)`: an unsized `operator delete` knows no
+/// layout, so a heap that needs one to free cannot serve this door (it can serve StdAllocator and HeapResource).
+template <class H>
+concept HeapForNewDelete = requires(H& heap, std::size_t size, void* ptr) {
+  {static_cast<bool>(heap.allocate(size, size))};
+  { *heap.allocate(size, size) } -> std::convertible_to<void*>;
+  heap.deallocate(ptr);
+};
+
+/// NOSTD_NEW_DELETE_USE_HEAP's backend calls: a failed Result becomes nullptr, which starts the new-handler protocol
+/// in the throwing forms. For a heap that is not a HeapForNewDelete they compile to nothing, so that the macro's
+/// static_assert is the only error a user reads (the program is rejected by it either way).
+template <class H>
+void* heap_allocate(H& heap, std::size_t size, std::size_t align) noexcept {
+  if constexpr (HeapForNewDelete<H>) {
+    auto block = heap.allocate(size, align);
+    return block ? static_cast<void*>(*block) : nullptr;
+  } else {
+    return nullptr;
+  }
+}
+template <class H>
+void heap_deallocate(H& heap, void* ptr) noexcept {
+  if constexpr (HeapForNewDelete<H>) heap.deallocate(ptr);
+}
+
 }  // namespace nostd::new_delete
 
 /// Defines every global operator new / delete of the program in terms of `BackendType` (a
@@ -189,16 +217,17 @@ constexpr std::size_t aligned(std::align_val_t align) noexcept {
 /// duration (e.g. `constinit BasicHeap<...> g_heap;`): `allocate(size, align) -> Result<void*>` and
 /// `deallocate(void*)`. Use once, at global namespace scope, in one source file; name the heap as seen from the
 /// global namespace (`my_ns::g_heap`).
-#define NOSTD_NEW_DELETE_USE_HEAP(heap)                                                                  \
-  namespace {                                                                                            \
-  /* The heap as a new_delete::Backend: a failed Result becomes nullptr, which starts the new-handler */ \
-  /* protocol in the throwing forms. */                                                                  \
-  struct NostdNewDeleteHeapBackend {                                                                     \
-    static void* allocate(std::size_t size, std::size_t align) noexcept {                                \
-      auto block = (heap).allocate(size, align);                                                         \
-      return block ? *block : nullptr;                                                                   \
-    }                                                                                                    \
-    static void deallocate(void* ptr) noexcept { (heap).deallocate(ptr); }                               \
-  };                                                                                                     \
-  }                                                                                                      \
+#define NOSTD_NEW_DELETE_USE_HEAP(heap)                                                                            \
+  static_assert(::nostd::new_delete::HeapForNewDelete<std::remove_reference_t<decltype((heap))>>,                  \
+                "NOSTD_NEW_DELETE_USE_HEAP: the heap needs `Result<void*> allocate(std::size_t size, std::size_t " \
+                "align)` and `void deallocate(void*)` (every BasicHeap has them)");                                \
+  namespace {                                                                                                      \
+  /* The heap as a new_delete::Backend. */                                                                         \
+  struct NostdNewDeleteHeapBackend {                                                                               \
+    static void* allocate(std::size_t size, std::size_t align) noexcept {                                          \
+      return ::nostd::new_delete::heap_allocate((heap), size, align);                                              \
+    }                                                                                                              \
+    static void deallocate(void* ptr) noexcept { ::nostd::new_delete::heap_deallocate((heap), ptr); }              \
+  };                                                                                                               \
+  }                                                                                                                \
   NOSTD_NEW_DELETE_USE_BACKEND(NostdNewDeleteHeapBackend)
