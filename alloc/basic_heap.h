@@ -274,7 +274,9 @@ class BasicHeap {
   /// HardenedChecks on, a check word that fails with tags that disagree (an overrun block is kCorrupted, a word
   /// in a live payload that reads as a used header is kInvalidPointer), and from DebugChecks on a poisoned header
   /// (above). An interior pointer into payload bytes that forge a whole consistent block with consistent neighbours
-  /// would pass it below HardenedChecks; `validate()` is the complete check.
+  /// would pass it below HardenedChecks; `validate()` is the complete check. From HardenedChecks on such a pointer
+  /// is kCorrupted (its check word fails with tags that agree), also when the bytes are data that happen to read as
+  /// a block (an array of 64-bit 35s: a used 32-byte header and a used successor), not kInvalidPointer.
   [[nodiscard]] Result<void> try_deallocate(void* ptr) noexcept {
     if (ptr == nullptr) return {};
     Guard guard(lock_, regions_);

@@ -7,7 +7,8 @@ namespace nostd {
 
 /// A detected misuse or broken invariant: which error, where (the block or pointer concerned), and why.
 struct HeapFault {
-  AllocError error;   ///< kInvalidPointer, kDoubleFree or kCorrupted.
+  AllocError error;   ///< kInvalidPointer, kDoubleFree, kCorrupted, or kInvalidLayout (a sized deallocate whose
+                      ///< layout does not fit the block, from DebugChecks on).
   const void* where;  ///< The address of the block, tag or pointer at fault.
   const char* what;   ///< A static, human-readable reason ("free blocks are adjacent", ...).
 };
