@@ -41,6 +41,21 @@ expect_error quick_cache_share_zero "QuickCache: GiveWayShare must be 1..65536" 
   'nostd::BasicHeap<nostd::QuickCache<8, 1024, 0>, nostd::RegionSource> heap;' 2
 expect_error quick_cache_slack_one "QuickCache: SlackShare must be 0 (exact sizes only) or 2..65536" \
   'nostd::BasicHeap<nostd::QuickCache<8, 1024, 16, 1>, nostd::RegionSource> heap;'
+# A check level's key source: no draw(), or one that returns something other than 64 unsigned bits. An unsigned long
+# long of 64 bits is a valid source (it is another type than std::uint64_t on x86_64 Linux).
+expect_compiles secret_as_unsigned_long_long \
+  'struct K { static unsigned long long draw() { return 42; } };
+   nostd::BasicHeap<nostd::HardenedChecks<nostd::AbortOnFault, K>, nostd::RegionSource> heap;
+   std::uint64_t key = nostd::HardenedChecks<nostd::AbortOnFault, K>::secret();'
+expect_error secret_without_draw "SecretSource: missing \`static std::uint64_t draw()\`" \
+  'struct K {};
+   nostd::BasicHeap<nostd::HardenedChecks<nostd::AbortOnFault, K>, nostd::RegionSource> heap;'
+expect_error secret_of_32_bits "SecretSource: \`draw()\` must return a 64-bit unsigned integer" \
+  'struct K { static std::uint32_t draw() { return 42; } };
+   nostd::BasicHeap<nostd::DebugChecks<nostd::AbortOnFault, K>, nostd::RegionSource> heap;'
+expect_error secret_signed "SecretSource: \`draw()\` must return a 64-bit unsigned integer" \
+  'struct K { static long long draw() { return 42; } };
+   nostd::BasicHeap<nostd::ParanoidChecks<nostd::AbortOnFault, K>, nostd::RegionSource> heap;'
 expect_error add_region_on_static "add_region" \
   'nostd::BasicHeap<nostd::StaticArraySource<4096>> heap;
    void f(std::span<std::byte> s) { (void)heap.add_region(s); }'

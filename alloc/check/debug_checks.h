@@ -27,14 +27,15 @@ namespace nostd {
 ///
 /// Cost: every payload byte is written on allocate and on free and read when reused (O(size) per call instead of
 /// O(1)), plus 8 bytes of trailer and one canary byte per block.
-template <class Handler = AbortOnFault, SecretSource Secret = AddressSecret>
+template <class Handler = AbortOnFault, class Secret = AddressSecret>
 struct DebugChecks {
   using policy_role = role::Check;
+  static_assert(internal::diagnose_secret_source<Secret>());
   static constexpr CheckLevel kLevel = CheckLevel::kDebug;
   /// How much of a free neighbour a free checks for writes after free when it merges with it.
   static constexpr std::size_t kMergeCheckBytes = 256;
   /// 64 bits for the heap's key, from `Secret`.
-  static std::uint64_t secret() noexcept { return Secret::draw(); }
+  static std::uint64_t secret() noexcept { return static_cast<std::uint64_t>(Secret::draw()); }
   /// Forwards to `Handler::on_fault`; never returns (traps if `Handler::on_fault` returns).
   [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { internal::on_fault_or_trap<Handler>(fault); }
 };

@@ -22,12 +22,13 @@ namespace nostd {
 /// Cost: 4 bytes per used block (often absorbed by the rounding to the granule) and one multiply per allocate,
 /// free and reallocate. Limit: a 32-bit check can be guessed with probability 2^-32 per attempt, and an attacker
 /// who can read heap memory can learn checks (not the key) of existing blocks.
-template <class Handler = AbortOnFault, SecretSource Secret = AddressSecret>
+template <class Handler = AbortOnFault, class Secret = AddressSecret>
 struct HardenedChecks {
   using policy_role = role::Check;
+  static_assert(internal::diagnose_secret_source<Secret>());
   static constexpr CheckLevel kLevel = CheckLevel::kHardened;
   /// 64 bits for the heap's key, from `Secret`.
-  static std::uint64_t secret() noexcept { return Secret::draw(); }
+  static std::uint64_t secret() noexcept { return static_cast<std::uint64_t>(Secret::draw()); }
   /// Forwards to `Handler::on_fault`; never returns (traps if `Handler::on_fault` returns).
   [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { internal::on_fault_or_trap<Handler>(fault); }
 };

@@ -19,14 +19,15 @@ namespace nostd {
 /// operation is reported before anything is handed out or merged (deallocate and reallocate check their pointer
 /// first, so a bad pointer is still reported as such). After: a fault the operation left is reported by it.
 /// Cost: O(heap bytes) twice per operation, for hunting a corruption in tests.
-template <class Handler = AbortOnFault, SecretSource Secret = AddressSecret>
+template <class Handler = AbortOnFault, class Secret = AddressSecret>
 struct ParanoidChecks {
   using policy_role = role::Check;
+  static_assert(internal::diagnose_secret_source<Secret>());
   static constexpr CheckLevel kLevel = CheckLevel::kParanoid;
   /// As DebugChecks::kMergeCheckBytes (validate() after the free checks the rest).
   static constexpr std::size_t kMergeCheckBytes = 256;
   /// 64 bits for the heap's key, from `Secret`.
-  static std::uint64_t secret() noexcept { return Secret::draw(); }
+  static std::uint64_t secret() noexcept { return static_cast<std::uint64_t>(Secret::draw()); }
   /// Forwards to `Handler::on_fault`; never returns (traps if `Handler::on_fault` returns).
   [[noreturn]] static void on_fault(const HeapFault& fault) noexcept { internal::on_fault_or_trap<Handler>(fault); }
 };
