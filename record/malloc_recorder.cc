@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -473,6 +474,78 @@ std::uint8_t align_log2_of(std::size_t align) {
   return static_cast<std::uint8_t>(std::min<int>(std::countr_zero(std::bit_ceil(align)), kMaxAlignLog2));
 }
 
+// The directory that holds g_path, opened for flock(2): the processes of one run that record under one name take it
+// around the "which trace keeps the name" check and the rename, so that two finishing at the same moment cannot both
+// read the name's old count and both rename (the later rename won, whatever it held). A lock on the directory, not a
+// lock file beside the trace, so that nothing is left behind; advisory, so only recorders wait for it. -1 when the
+// directory cannot be opened: the check and rename then run unlocked, as they did before.
+int lock_trace_directory() {
+  static char dir[sizeof g_path];
+  const char* const slash = std::strrchr(g_path, '/');
+  if (slash == nullptr) {
+    dir[0] = '.';
+    dir[1] = 0;
+  } else {
+    const std::size_t n = slash == g_path ? 1 : static_cast<std::size_t>(slash - g_path);  // "/t.trace": "/"
+    std::memcpy(dir, g_path, n);
+    dir[n] = 0;
+  }
+  const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  while (flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+// Closes (and so unlocks) what lock_trace_directory returned.
+void unlock_trace_directory(int fd) {
+  if (fd >= 0) close(fd);
+}
+
+// malloc_recorder_stop's last step, under the directory lock: the name goes to the trace with the most calls of the
+// run (see there), and one line on stderr says where the trace went.
+void finish_under_name(std::uint64_t events, char* msg, std::size_t msg_size) {
+  // Something other than a regular file put at PATH while the program ran (start refuses one that was there) is left
+  // alone, as start would have: the rename would replace it.
+  mode_t mode = 0;
+  if (names_other_than_regular_file(g_path, mode)) {
+    std::snprintf(msg, msg_size,
+                  "nostd-alloc: NOSTD_ALLOC_TRACE=%s is no longer a regular file (%s); the raw trace of %llu calls "
+                  "is left as %s\n",
+                  g_path, file_kind(mode), static_cast<unsigned long long>(events), g_part_path);
+    say(msg);
+    return;
+  }
+  const std::int64_t named_calls = calls_in_finished_trace(g_path);
+  if (named_calls >= 0 && events < static_cast<std::uint64_t>(named_calls)) {
+    unlink(g_part_path);
+    std::snprintf(msg, msg_size,
+                  "nostd-alloc: raw trace of %llu calls discarded: %s holds one of %lld calls from another process "
+                  "recording under that name (%%p in NOSTD_ALLOC_TRACE keeps each process's)\n",
+                  static_cast<unsigned long long>(events), g_path, static_cast<long long>(named_calls));
+    say(msg);
+    return;
+  }
+  if (rename(g_part_path, g_path) != 0) {
+    const int err = errno;
+    std::snprintf(msg, msg_size,
+                  "nostd-alloc: cannot rename the raw trace of %llu calls to NOSTD_ALLOC_TRACE=%s (%s: %s)%s\n",
+                  static_cast<unsigned long long>(events), g_path, g_part_path, error_text(err),
+                  err == ENOENT ? "" : "; it is left under that name");
+    say(msg);
+    return;
+  }
+  const std::uint64_t lost = g_lost_threads.load();
+  std::snprintf(msg, msg_size, "nostd-alloc: raw trace of %llu calls written to %s%s\n",
+                static_cast<unsigned long long>(events), g_path,
+                lost == 0 ? "" : " (some threads unrecorded: more than 4096)");
+  say(msg);
+}
+
 }  // namespace
 
 bool malloc_recorder_start(const char* path) {
@@ -593,44 +666,13 @@ void malloc_recorder_stop() {
   // this run started (g_run_start: when the oldest of this process's ancestors recording under the name started) is
   // an earlier run's and is replaced whatever its size; the run's start had been this process's own, so a child that
   // a shell started after another child's larger trace was written took that trace for an earlier run's and replaced
-  // it. ("%p" in the name keeps every process's trace; two processes finishing at the same moment may still both take
-  // the name, and the later rename wins.)
+  // it. ("%p" in the name keeps every process's trace.) The check and the rename run under a lock on the trace's
+  // directory (lock_trace_directory), so that of two processes finishing at the same moment the second sees the
+  // first's trace; without it both could take the name and the later rename won.
   static char msg[2 * sizeof g_path + 300];  // static: no large stack frame inside a destructor
-  // Something other than a regular file put at PATH while the program ran (start refuses one that was there) is left
-  // alone, as start would have: the rename would replace it.
-  mode_t mode = 0;
-  if (names_other_than_regular_file(g_path, mode)) {
-    std::snprintf(msg, sizeof msg,
-                  "nostd-alloc: NOSTD_ALLOC_TRACE=%s is no longer a regular file (%s); the raw trace of %llu calls "
-                  "is left as %s\n",
-                  g_path, file_kind(mode), static_cast<unsigned long long>(events), g_part_path);
-    say(msg);
-    return;
-  }
-  const std::int64_t named_calls = calls_in_finished_trace(g_path);
-  if (named_calls >= 0 && events < static_cast<std::uint64_t>(named_calls)) {
-    unlink(g_part_path);
-    std::snprintf(msg, sizeof msg,
-                  "nostd-alloc: raw trace of %llu calls discarded: %s holds one of %lld calls from another process "
-                  "recording under that name (%%p in NOSTD_ALLOC_TRACE keeps each process's)\n",
-                  static_cast<unsigned long long>(events), g_path, static_cast<long long>(named_calls));
-    say(msg);
-    return;
-  }
-  if (rename(g_part_path, g_path) != 0) {
-    const int err = errno;
-    std::snprintf(msg, sizeof msg,
-                  "nostd-alloc: cannot rename the raw trace of %llu calls to NOSTD_ALLOC_TRACE=%s (%s: %s)%s\n",
-                  static_cast<unsigned long long>(events), g_path, g_part_path, error_text(err),
-                  err == ENOENT ? "" : "; it is left under that name");
-    say(msg);
-    return;
-  }
-  const std::uint64_t lost = g_lost_threads.load();
-  std::snprintf(msg, sizeof msg, "nostd-alloc: raw trace of %llu calls written to %s%s\n",
-                static_cast<unsigned long long>(events), g_path,
-                lost == 0 ? "" : " (some threads unrecorded: more than 4096)");
-  say(msg);
+  const int dir_lock = lock_trace_directory();
+  finish_under_name(events, msg, sizeof msg);
+  unlock_trace_directory(dir_lock);
 }
 
 }  // namespace nostd::record

@@ -22,7 +22,8 @@
 // PATH.PID.part and renamed to PATH at stop: PATH only ever holds a whole trace, and when several processes record
 // under one name (a program that starts others, or a wrapper such as `timeout`, passes the variable on) each writes
 // its own part file and PATH keeps the trace with the most calls (a smaller one finishing later is discarded, with a
-// message); write "%p" in the path to keep every process's trace. A trace an earlier run left there is replaced: the
+// message; the comparison and the rename run under a flock on PATH's directory); write "%p" in the path to keep
+// every process's trace. A trace an earlier run left there is replaced: the
 // run is the processes descending from the first that recorded under the name, found at start by walking up the
 // parents (/proc/PID/stat) whose environment holds the same NOSTD_ALLOC_TRACE and LD_PRELOAD, and a trace written
 // before the oldest of them started is an earlier run's.
