@@ -91,16 +91,16 @@ class alignas(128) Arena {
   /// Counts `bytes` freed (the caller passes the block's usable size, read before the free, whether the heap then
   /// merges the block or keeps it in its cache: the count is a trigger, not a measure of releasable memory, and a
   /// cache holds at most a few hundred KiB); once the bytes freed since the last release reach a quarter of the arena's
-  /// chunks (16 MiB per chunk) and at least kReleaseIntervalNs have passed since the last release, gives the pages of
-  /// its large free blocks back (release_pages). Why a volume: a release walks every block, and a block is at least 32
-  /// bytes, so the walk costs at most one block visit per 8 bytes freed — amortised O(1) per free — while a program
-  /// that frees a quarter of its heap sees it returned. Why also a time (the decay of jemalloc's dirty pages): a
-  /// program that churns more than a quarter of its heap over and over would otherwise give pages back only to
-  /// fault them in again at once (the threaded //tests/preload:mt_program ran 1.3x slower, twice the system time).
-  /// Past the volume, the clock (CLOCK_MONOTONIC_COARSE, no system call) is read once per kReleaseRecheckBytes.
+  /// chunks' bytes (16 MiB per whole chunk) and at least kReleaseIntervalNs have passed since the last release, gives
+  /// the pages of its large free blocks back (release_pages). Why a volume: a release walks every block, and a block is
+  /// at least 32 bytes, so the walk costs at most one block visit per 8 bytes freed — amortised O(1) per free — while a
+  /// program that frees a quarter of its heap sees it returned. Why also a time (the decay of jemalloc's dirty pages):
+  /// a program that churns more than a quarter of its heap over and over would otherwise give pages back only to fault
+  /// them in again at once (the threaded //tests/preload:mt_program ran 1.3x slower, twice the system time). Past the
+  /// volume, the clock (CLOCK_MONOTONIC_COARSE, no system call) is read once per kReleaseRecheckBytes.
   void note_freed(std::size_t bytes, std::size_t page_bytes) noexcept {
     freed_since_release_ += bytes;
-    if (freed_since_release_ >= chunks_ * (kChunkBytes / 4)) [[unlikely]] {
+    if (freed_since_release_ >= mapped_bytes_ / 4) [[unlikely]] {
       const std::uint64_t now = coarse_now_ns();
       if (releases_ == 0 || now - last_release_ns_ >= kReleaseIntervalNs) {
         last_release_ns_ = now;
@@ -129,8 +129,10 @@ class alignas(128) Arena {
   Heap& heap() noexcept { return heap_; }
   /// Times lock() found the arena held by another thread.
   std::size_t waits() const noexcept { return waits_.load(std::memory_order_relaxed); }
-  /// Chunks mapped so far.
+  /// Chunks mapped so far, partial ones included (an extension of a partial chunk in place is no new chunk).
   std::size_t chunks() const noexcept { return chunks_; }
+  /// Of chunks(), those smaller than kChunkBytes (the system refused a whole one).
+  std::size_t partial_chunks() const noexcept { return partial_chunks_; }
   /// Times release_pages ran, and the bytes it advised in all.
   std::size_t releases() const noexcept { return releases_; }
   std::size_t released_bytes() const noexcept { return released_bytes_; }
@@ -144,22 +146,67 @@ class alignas(128) Arena {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
   }
 
-  // Maps a chunk, records its owner, and hands it to the heap as a new region. One chunk per growth step:
-  // requests larger than a chunk never reach an arena, so one fresh chunk always satisfies the retry.
+  // Maps a chunk, records its owner, and hands it to the heap as a new region. One chunk per growth step: requests
+  // larger than a chunk never reach an arena, so one fresh chunk always satisfies the retry. A whole chunk first; when
+  // the system refuses it (a limit on the address space, RLIMIT_AS), a partial one, halving down to kMinChunkBytes,
+  // which still holds any arena request (malloc_door.cc checks it at compile time), so that the arena fills the limit
+  // to within about kMinChunkBytes instead of a whole chunk. At each size, the tail of the arena's latest partial
+  // chunk is tried first (map_chunk_extension): under a limit the free address space left is often there, in a slot
+  // that no other chunk may use. Costs: a growth that fails altogether makes up to ten more refused mmap calls than
+  // before (one or two per halving, 32 MiB to 2 MiB), paid only once the address space is exhausted; each partial
+  // chunk or extension is one more region, which the heap's region walk (on frees outside the newest region) visits.
+  // Once the chunk map's table of partial chunks is full (ChunkMap::kMaxPartialChunks, per process), the arena grows by
+  // whole chunks and extensions only. The region is added before the owner byte or length is written: until then no
+  // block of it is handed out and no pointer into it exists, and a failure leaves no owned slot unmapped (see the
+  // ChunkMap invariant in chunk_map.h).
   bool grow(ChunkMap& map, std::uint8_t owner) noexcept {
-    std::byte* const chunk = map_chunk();
-    if (chunk == nullptr) return false;
-    if (!map.set_owner(chunk, owner) || !heap_.add_region(std::span<std::byte>(chunk, kChunkBytes))) {
-      ::munmap(chunk, kChunkBytes);
-      return false;
+    std::size_t bytes = kChunkBytes;
+    std::byte* chunk = map_chunk();
+    bool extension = false;
+    while (chunk == nullptr && bytes > kMinChunkBytes) {
+      bytes /= 2;
+      if (partial_bytes_ + bytes <= kChunkBytes && partial_ != nullptr) {
+        chunk = map_chunk_extension(partial_ + partial_bytes_, bytes);
+        extension = chunk != nullptr;
+      }
+      if (chunk == nullptr && map.partial_room()) chunk = map_partial_chunk(bytes);
     }
-    ++chunks_;
+    if (chunk == nullptr) return false;
+    if (extension) {
+      if (!heap_.add_region(std::span<std::byte>(chunk, bytes))) {
+        ::munmap(chunk, bytes);
+        return false;
+      }
+      partial_bytes_ += bytes;
+      map.extend_partial(partial_owner_, partial_bytes_);
+    } else {
+      const std::uint8_t slot_owner = bytes == kChunkBytes ? owner : map.claim_partial(owner, bytes);
+      if (slot_owner == ChunkMap::kNoOwner || !ChunkMap::recordable(chunk) ||
+          !heap_.add_region(std::span<std::byte>(chunk, bytes))) {
+        ::munmap(chunk, bytes);
+        return false;
+      }
+      (void)map.set_owner(chunk, slot_owner);  // recordable: cannot fail
+      ++chunks_;
+      if (bytes != kChunkBytes) {
+        ++partial_chunks_;
+        partial_ = chunk;
+        partial_bytes_ = bytes;
+        partial_owner_ = slot_owner;
+      }
+    }
+    mapped_bytes_ += bytes;
     return true;
   }
 
   ArenaLock lock_;
   Heap heap_{};
   std::size_t chunks_ = 0;
+  std::size_t partial_chunks_ = 0;
+  std::byte* partial_ = nullptr;    // the latest partial chunk (nullptr: none), which grow may extend in place,
+  std::size_t partial_bytes_ = 0;   // its length so far,
+  std::uint8_t partial_owner_ = 0;  // and its owner byte in the chunk map (ChunkMap::claim_partial)
+  std::size_t mapped_bytes_ = 0;    // of all chunks and extensions: the release trigger's base (note_freed)
   std::size_t freed_since_release_ = 0;
   std::size_t releases_ = 0;
   std::size_t released_bytes_ = 0;

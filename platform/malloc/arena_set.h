@@ -32,6 +32,9 @@ namespace nostd::malloc_door {
 inline constexpr std::uint8_t kNoArena = 0xff;
 
 static_assert(kMaxArenas < kNoArena, "arena indices must leave kNoArena free");
+static_assert(
+    kMaxArenas < ChunkMap::kPartialSlot,
+    "an arena owner byte must stay below ChunkMap::kPartialSlot, where the bytes naming partial chunks begin");
 
 /// What ArenaSet reads of its surroundings, as static functions (see the file comment): `arena_count()`, the arenas
 /// in use (1..kMaxArenas, fixed before the first allocation); `chunk_map()`, the owner of every chunk; `page_bytes()`;
@@ -164,7 +167,10 @@ struct ArenaSet {
   NOSTD_HOT static void deallocate(std::uint8_t owner, void* ptr) noexcept {
     // The size read below comes before the heap's pointer check, and reads the header in front of `ptr`: for a
     // pointer in a chunk's first bytes that is the page before the chunk, which may be unmapped. No block starts
-    // there (the region header comes first), so such a pointer is refused before anything is read.
+    // there (the region header comes first), so such a pointer is refused before anything is read. A pointer in the
+    // unmapped tail of a partial chunk's slot never comes here: its owner byte is ChunkMap::kPartialSlot or more, and
+    // the caller's owner_in_partial_slot sends it to the huge blocks instead (chunk_map.h). Inside a partial chunk, the
+    // header read lies inside the chunk as for a whole one.
     if ((reinterpret_cast<std::uintptr_t>(ptr) & (kChunkBytes - 1)) < Heap::Tags::kHeaderSize) [[unlikely]] {
       Env::fault(AllocError::kInvalidPointer, ptr,
                  "free of a pointer malloc never returned (the start of an arena chunk)");
@@ -240,7 +246,7 @@ struct ArenaSet {
   /// The exit report: sums over the arenas that ever mapped a chunk.
   static void report(StderrLine& line) noexcept {
     HeapStats sum;
-    std::size_t used_arenas = 0, chunks = 0, waits = 0, releases = 0;
+    std::size_t used_arenas = 0, chunks = 0, partial_chunks = 0, waits = 0, releases = 0;
     for (unsigned i = 0; i < Env::arena_count(); ++i) {
       waits += arenas[i].waits();  // before our own lock() below, which may add one
       arenas[i].lock();
@@ -248,6 +254,7 @@ struct ArenaSet {
         const HeapStats s = arenas[i].heap().stats();
         ++used_arenas;
         chunks += arenas[i].chunks();
+        partial_chunks += arenas[i].partial_chunks();
         releases += arenas[i].releases();
         sum.capacity += s.capacity;
         sum.bytes_in_use += s.bytes_in_use;
@@ -261,10 +268,10 @@ struct ArenaSet {
       arenas[i].unlock();
     }
     line << " arenas=" << used_arenas << "/" << std::size_t{Env::arena_count()} << " chunks=" << chunks
-         << " allocations=" << sum.total_allocations << " frees=" << sum.total_frees << " live=" << sum.live_allocations
-         << " in_use_bytes=" << sum.bytes_in_use << " peak_bytes_sum=" << sum.peak_bytes_in_use
-         << " free_blocks=" << sum.free_blocks << " cached_blocks=" << sum.cached_blocks << " lock_waits=" << waits
-         << " page_releases=" << releases;
+         << " partial_chunks=" << partial_chunks << " allocations=" << sum.total_allocations
+         << " frees=" << sum.total_frees << " live=" << sum.live_allocations << " in_use_bytes=" << sum.bytes_in_use
+         << " peak_bytes_sum=" << sum.peak_bytes_in_use << " free_blocks=" << sum.free_blocks
+         << " cached_blocks=" << sum.cached_blocks << " lock_waits=" << waits << " page_releases=" << releases;
   }
 
   /// validate() on every arena; the first fault found.

@@ -33,6 +33,12 @@ extern "C" char** environ;
 namespace nostd::malloc_door {
 namespace {
 
+// A partial chunk (Arena::grow) must hold any request an arena serves, at its largest alignment, with room for the
+// region header and block tags: the retry after a growth then always succeeds, as with a whole chunk.
+static_assert(kMinChunkBytes >= kHugeThreshold + 2 * kMaxArenaAlignment,
+              "kMinChunkBytes: the smallest partial chunk must hold the largest arena request (below kHugeThreshold, "
+              "aligned to kMaxArenaAlignment) with its overhead");
+
 // ---- process-wide state (static storage, zero- or constant-initialised: nothing runs before the first call) ----
 
 ChunkMap g_chunks;  // 2 MiB of .bss, touched a page at a time
@@ -253,11 +259,31 @@ inline void ensure_init() noexcept {
   }
 }
 
+// The slow path of owner_of, for a pointer whose owner byte is above the arena count: a partial chunk's slot gives its
+// arena for a pointer inside the chunk and kNoOwner for one in the unmapped tail, which a huge block or the program's
+// own mmap may occupy (ChunkMap::owner_in_partial_slot); any other byte belongs to no arena and is reported. Out of
+// line: only processes under an address-space limit have partial chunks. It reads the byte again rather than take it
+// as an argument: passing it cost free's fast path a register copy.
+[[gnu::noinline, gnu::cold]] std::uint8_t owner_beyond_arenas(const void* ptr) noexcept {
+  const std::uint8_t owner = g_chunks.owner_in_partial_slot(ptr, g_chunks.owner(ptr));
+  if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
+  return owner;
+}
+
+// The arena owner (1..arenas) of the chunk holding `ptr`, or kNoOwner when no arena chunk holds it (a huge block, or
+// memory malloc never returned). The fast path is the one load and compare that checked the byte before partial chunks
+// existed: a partial slot's byte (ChunkMap::kPartialSlot or more) exceeds every arena count.
+std::uint8_t owner_of(const void* ptr) noexcept {
+  const std::uint8_t raw = g_chunks.owner(ptr);
+  if (raw > g_config.arenas) [[unlikely]]
+    return owner_beyond_arenas(ptr);
+  return raw;
+}
+
 // The bytes usable at `ptr` (not nullptr), any misuse reported in `call`'s words: arena blocks through the heap's
 // pointer check, huge blocks through the registry.
 std::size_t checked_usable_size(void* ptr, const CallWords& call) noexcept {
-  if (const std::uint8_t owner = g_chunks.owner(ptr); owner != ChunkMap::kNoOwner) {
-    if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
+  if (const std::uint8_t owner = owner_of(ptr); owner != ChunkMap::kNoOwner) {
     return with_arenas([=, &call]<class Set>() { return Set::usable_size(owner, ptr, call); });
   }
   HugeHeader* const huge = g_huge.header_of(ptr);
@@ -283,8 +309,7 @@ void* allocate(std::size_t size, std::size_t align) noexcept {
 void deallocate(void* ptr) noexcept {
   if (ptr == nullptr) return;
   ensure_init();
-  if (const std::uint8_t owner = g_chunks.owner(ptr); owner != ChunkMap::kNoOwner) [[likely]] {
-    if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
+  if (const std::uint8_t owner = owner_of(ptr); owner != ChunkMap::kNoOwner) [[likely]] {
     with_arenas([=]<class Set>() { Set::deallocate(owner, ptr); });
     return;
   }
@@ -299,9 +324,8 @@ void deallocate(void* ptr) noexcept {
 void* reallocate(void* ptr, std::size_t size) noexcept {
   if (ptr == nullptr) return allocate(size, kMallocAlignment);
   ensure_init();
-  const std::uint8_t owner = g_chunks.owner(ptr);
+  const std::uint8_t owner = owner_of(ptr);
   if (owner != ChunkMap::kNoOwner && size < kHugeThreshold) [[likely]] {
-    if (owner > g_config.arenas) fault(AllocError::kInvalidPointer, ptr, "pointer in a chunk of no arena");
     return note(with_arenas([=]<class Set>() { return Set::reallocate(owner, ptr, size); }));
   }
   HugeHeader* const huge = owner == ChunkMap::kNoOwner ? g_huge.header_of(ptr) : nullptr;

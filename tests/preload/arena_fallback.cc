@@ -5,7 +5,7 @@
 // Three threads take three arenas in the order of their first malloc (round-robin): the main thread arena 0, the
 // realloc thread arena 1, the fresh thread arena 2. The main thread fills 48 MiB of its chunk and frees it; the realloc
 // thread maps its arena's chunk with one small block; then the process limits its address space (RLIMIT_AS) to what
-// it has plus 24 MiB, so that no arena can map another 64 MiB chunk, and
+// it has plus 1 MiB, so that no arena can map another chunk, not even a partial one (2 MiB at least), and
 //   - the realloc thread fills its arena with 960 KiB blocks (below the 1 MiB of a huge block) until one is refused or
 //     served outside its chunk, then grows its small block and a 960 KiB one by realloc: neither fits in its arena;
 //   - the fresh thread, whose arena has no chunk, calls malloc, calloc, posix_memalign and aligned_alloc, then asks
@@ -37,7 +37,7 @@ using nostd::preload_test::address_space_bytes;
 constexpr std::size_t kKiB = 1024;
 constexpr std::size_t kMiB = 1024 * kKiB;
 constexpr std::size_t kChunkBytes = 64 * kMiB;  // platform/malloc/chunk_map.h
-constexpr std::size_t kHeadroom = 24 * kMiB;    // under a chunk: no arena can map one, thread stacks still can
+constexpr std::size_t kHeadroom = 1 * kMiB;     // under a partial chunk (2 MiB): no arena can map even one
 constexpr std::size_t kSmall = 64 * kKiB;
 constexpr std::size_t kLarge = 960 * kKiB;    // an arena block: below kHugeThreshold (1 MiB)
 constexpr std::size_t kLarger = 1000 * kKiB;  // still an arena block

@@ -1,0 +1,61 @@
+// tests/chunk_map_test.cc — ChunkMap's routing of pointers in partial chunks' slots (platform/malloc/chunk_map.h):
+// a pointer inside a partial chunk goes to its arena, one in the slot's unmapped tail to no arena (kNoOwner, so that
+// free looks for a huge block); an extension moves the boundary; a full table of partial chunks refuses more. Only
+// addresses are computed: nothing is mapped.
+#include "platform/malloc/chunk_map.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "platform/malloc/malloc_config.h"
+
+namespace {
+
+namespace door = nostd::malloc_door;
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+door::ChunkMap g_map;  // static storage: zero, every slot unowned
+
+const std::byte* slot(std::uintptr_t index) { return reinterpret_cast<const std::byte*>(index * door::kChunkBytes); }
+
+TEST(ChunkMapTest, WholeChunkOwnsItsSlot) {
+  ASSERT_TRUE(g_map.set_owner(slot(100), 3));
+  EXPECT_EQ(g_map.owner(slot(100)), 3);
+  EXPECT_EQ(g_map.owner(slot(100) + door::kChunkBytes - 1), 3);
+  EXPECT_EQ(g_map.owner(slot(101)), door::ChunkMap::kNoOwner);
+  EXPECT_EQ(g_map.owner_in_partial_slot(slot(100) + 5, 3), 3);  // a byte below kPartialSlot comes back unchanged
+}
+
+TEST(ChunkMapTest, PartialChunkRoutesByLength) {
+  const std::uint8_t byte = g_map.claim_partial(5, 8 * kMiB);
+  ASSERT_GE(byte, door::ChunkMap::kPartialSlot);
+  ASSERT_TRUE(g_map.set_owner(slot(200), byte));
+  const std::uint8_t raw = g_map.owner(slot(200) + kMiB);
+  EXPECT_EQ(raw, byte);
+  EXPECT_GT(raw, door::kMaxArenas) << "a partial slot's byte must take the callers' 'above the arena count' branch";
+  EXPECT_EQ(g_map.owner_in_partial_slot(slot(200) + door::kMinChunkBytes, raw), 5);
+  EXPECT_EQ(g_map.owner_in_partial_slot(slot(200) + 8 * kMiB - 1, raw), 5);
+  EXPECT_EQ(g_map.owner_in_partial_slot(slot(200) + 8 * kMiB, raw), door::ChunkMap::kNoOwner);
+  EXPECT_EQ(g_map.owner_in_partial_slot(slot(200) + door::kChunkBytes - 16, raw), door::ChunkMap::kNoOwner);
+
+  g_map.extend_partial(byte, 12 * kMiB);
+  EXPECT_EQ(g_map.owner_in_partial_slot(slot(200) + 8 * kMiB, raw), 5);
+  EXPECT_EQ(g_map.owner_in_partial_slot(slot(200) + 12 * kMiB - 1, raw), 5);
+  EXPECT_EQ(g_map.owner_in_partial_slot(slot(200) + 12 * kMiB, raw), door::ChunkMap::kNoOwner);
+}
+
+TEST(ChunkMapTest, FullTableRefusesPartialChunks) {
+  door::ChunkMap& map = *new door::ChunkMap();  // a fresh table (2 MiB: not on the stack); leaked on purpose
+  for (unsigned i = 0; i < door::ChunkMap::kMaxPartialChunks; ++i) {
+    ASSERT_TRUE(map.partial_room());
+    const std::uint8_t byte = map.claim_partial(1, door::kMinChunkBytes);
+    ASSERT_EQ(byte, door::ChunkMap::kPartialSlot + i);
+  }
+  EXPECT_FALSE(map.partial_room());
+  EXPECT_EQ(map.claim_partial(1, door::kMinChunkBytes), door::ChunkMap::kNoOwner);
+}
+
+}  // namespace
