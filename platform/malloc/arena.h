@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -106,7 +107,9 @@ class alignas(128) Arena {
         last_release_ns_ = now;
         release_pages(page_bytes);
       } else {
-        freed_since_release_ -= kReleaseRecheckBytes;  // due again after this many more bytes freed
+        // Due again after this many more bytes freed. At most the threshold, which the count has reached: an arena of
+        // one 2 MiB partial chunk has a threshold of 512 KiB, under kReleaseRecheckBytes, and the count wrapped.
+        freed_since_release_ -= std::min(kReleaseRecheckBytes, mapped_bytes_ / 4);
       }
     }
   }
@@ -180,9 +183,11 @@ class alignas(128) Arena {
       partial_bytes_ += bytes;
       map.extend_partial(partial_owner_, partial_bytes_);
     } else {
-      const std::uint8_t slot_owner = bytes == kChunkBytes ? owner : map.claim_partial(owner, bytes);
-      if (slot_owner == ChunkMap::kNoOwner || !ChunkMap::recordable(chunk) ||
-          !heap_.add_region(std::span<std::byte>(chunk, bytes))) {
+      // recordable before claim_partial, whose table entry is never given back.
+      const std::uint8_t slot_owner = !ChunkMap::recordable(chunk) ? ChunkMap::kNoOwner
+                                      : bytes == kChunkBytes       ? owner
+                                                                   : map.claim_partial(owner, bytes);
+      if (slot_owner == ChunkMap::kNoOwner || !heap_.add_region(std::span<std::byte>(chunk, bytes))) {
         ::munmap(chunk, bytes);
         return false;
       }
