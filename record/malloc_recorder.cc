@@ -474,12 +474,17 @@ std::uint8_t align_log2_of(std::size_t align) {
   return static_cast<std::uint8_t>(std::min<int>(std::countr_zero(std::bit_ceil(align)), kMaxAlignLog2));
 }
 
-// The directory that holds g_path, opened for flock(2): the processes of one run that record under one name take it
-// around the "which trace keeps the name" check and the rename, so that two finishing at the same moment cannot both
-// read the name's old count and both rename (the later rename won, whatever it held). A lock on the directory, not a
-// lock file beside the trace, so that nothing is left behind; advisory, so only recorders wait for it. -1 when the
-// directory cannot be opened: the check and rename then run unlocked, as they did before.
+// The directory that holds g_path, opened and locked with flock(2): the processes of one run that record under one
+// name take it around the "which trace keeps the name" check and the rename, so that two finishing at the same moment
+// cannot both read the name's old count and both rename (the later rename won, whatever it held). A lock on the
+// directory, not a lock file beside the trace, so that nothing is left behind; advisory, so only recorders wait for it.
+// A recorder holds it for a stat, a read of 16 bytes and a rename, so the wait is bounded: LOCK_NB, tried every
+// millisecond, kDirectoryLockTries times. A lock held longer is not a recorder's — `flock DIR program`, a program that
+// locks its own directory, a child that inherited the descriptor — and waiting for it had hung the program at exit
+// (found in review); the check and rename then run unlocked, as they did before the lock. -1 when the directory cannot
+// be opened or locked (also on NFS, where flock on a read-only descriptor fails): unlocked too.
 int lock_trace_directory() {
+  static constexpr int kDirectoryLockTries = 20;  // about 20 ms: hundreds of times a recorder's hold
   static char dir[sizeof g_path];
   const char* const slash = std::strrchr(g_path, '/');
   if (slash == nullptr) {
@@ -492,13 +497,14 @@ int lock_trace_directory() {
   }
   const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -1;
-  while (flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      close(fd);
-      return -1;
-    }
+  for (int attempt = 0; attempt < kDirectoryLockTries; ++attempt) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+    if (errno != EWOULDBLOCK && errno != EINTR) break;
+    const timespec millisecond{0, 1'000'000};
+    nanosleep(&millisecond, nullptr);
   }
-  return fd;
+  close(fd);
+  return -1;
 }
 
 // Closes (and so unlocks) what lock_trace_directory returned.

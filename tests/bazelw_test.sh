@@ -21,7 +21,7 @@ trap 'rm -rf "$tmp"' EXIT
 failures=0
 cases=0
 
-host=(bazel-bootstrap bazel-platforms googletest libbenchmark-dev g++ python3 sqlite3 git time)
+host=(bazel-bootstrap bazel-platforms googletest libbenchmark-dev g++ python3 sqlite3 git time strace)
 arm=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 riscv32=(clang-19 libc++-19-dev picolibc-riscv64-unknown-elf gcc-riscv64-unknown-elf qemu-system-misc)
 
@@ -213,7 +213,7 @@ check "runs bazel test //..." bazel_ran_with test //...
 end
 
 begin "some packages installed: installs only the others"
-setup bazel-bootstrap g++ libbenchmark-dev python3 sqlite3 git time
+setup bazel-bootstrap g++ libbenchmark-dev python3 sqlite3 git time strace
 run build //alloc/...
 check "exit status 0" status_is 0
 check "installs bazel-platforms googletest" installs bazel-platforms googletest
@@ -221,7 +221,7 @@ check "runs bazel" bazel_ran_with build //alloc/...
 end
 
 begin "a package removed earlier (dpkg knows it, not installed) counts as missing"
-setup bazel-bootstrap bazel-platforms googletest g++ python3 sqlite3 git time
+setup bazel-bootstrap bazel-platforms googletest g++ python3 sqlite3 git time strace
 echo libbenchmark-dev >"$STATE/known"
 run build //...
 check "exit status 0" status_is 0
@@ -320,7 +320,7 @@ check "bazel not run" bazel_not_run
 end
 
 begin "apt-get says it succeeded but the package is still not installed: named, non-zero exit"
-setup bazel-bootstrap bazel-platforms googletest g++ python3 sqlite3 git time
+setup bazel-bootstrap bazel-platforms googletest g++ python3 sqlite3 git time strace
 touch "$STATE/install_lies"
 run test //...
 check "non-zero exit" status_not_zero
