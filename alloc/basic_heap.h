@@ -916,6 +916,7 @@ class BasicHeap {
   // Allocates free block `block` of exactly `size` bytes whole (the fast path above).
   NOSTD_HOT void* take_whole(std::byte* block, std::size_t size) noexcept {
     expect_links_intact<true>(block);
+    expect_exact_header(block, size);
     index_.remove_exact(node_of(block), size);
     sub_free_bytes(size);
     Tags::set_prev_used(block + size, true);
@@ -1001,6 +1002,7 @@ class BasicHeap {
       // The header left behind inside the merged block must read "free", so that freeing this pointer again
       // is reported as a double free instead of passing the checks on a stale "used" header.
       Tags::make_free(block, size);
+      retire_links(block);  // the freed payload's first words: its owner's data, under a header that now reads free
       const std::size_t prev_size = Tags::prev_free_size(block);
       block -= prev_size;
       take_free(block, prev_size);
@@ -1024,9 +1026,11 @@ class BasicHeap {
     add_free_bytes(size);
   }
 
-  // Removes a free block from the index ahead of merging it into a neighbour.
+  // Removes a free block from the index ahead of merging it into a neighbour (or, for reallocate, into the block it
+  // resizes), and clears its links (retire_links).
   NOSTD_HOT void take_free(std::byte* block, std::size_t size) noexcept {
     index_.remove(node_of(block), size);
+    retire_links(block);
     sub_free_bytes(size);
   }
 
@@ -2068,6 +2072,38 @@ class BasicHeap {
     }
   }
 
+  // Where safe unlinking runs: clears the list links of `block`, a free block leaving the index inside a larger block
+  // (take_free: merged into a neighbour, or into a block reallocate resizes in place), or the header a free leaves
+  // behind, reading free, when its block merges into a free predecessor (its links are the freed payload's first
+  // words). Safe unlinking accepts a neighbour whose word points back; such a block's header and links stayed as they
+  // were, so its `prev` still named its old list predecessor (or held the owner's data, such as a pointer to another
+  // block freed since), and one write after free of that predecessor's `next` linked it back into the index, where
+  // allocation took it: inside the free block that had absorbed it, or inside the live block a reallocate had grown
+  // over it (CompactTags left its footer too, so every fit's checks passed). Cleared, its `prev` points back at no
+  // block. Two stores into a line the merge or the unlink has just read; none at NoChecks.
+  NOSTD_HOT static void retire_links(std::byte* block) noexcept {
+    if constexpr (kSafeUnlink) {
+      // Unchecked stores: under ASan the header left behind lies in bytes the free has just poisoned.
+      internal::store_word<std::uintptr_t>(block + Tags::kHeaderSize, 0);
+      internal::store_word<std::uintptr_t>(block + Tags::kHeaderSize + sizeof(void*), 0);
+    }
+  }
+
+  // Safe unlinking's check of the header of the block the exact path takes whole (take_whole): a free block of exactly
+  // `size` bytes. The head of an exact list got there through its predecessor's `next`, which safe unlinking accepts
+  // when the word it points at points back: a live block whose owner keeps a pointer to that predecessor there (a
+  // doubly linked list node whose neighbour was freed and then written through) became the list's head, and the exact
+  // path, which read no tag, handed the live block out again. The header's line is written next anyway: one load and
+  // one compare.
+  NOSTD_HOT static void expect_exact_header(std::byte* block, std::size_t size) noexcept {
+    if constexpr (kSafeUnlink) {
+      if (Tags::used(block) || Tags::size(block) != size) {
+        fault_to_handler(HeapFault{AllocError::kCorrupted, node_of(block),
+                                   "free list head is not a free block of its list's size (write after free?)"});
+      }
+    }
+  }
+
   // Safe unlinking's check of the size carve splits free block `block` by, after its links: free_tags_agree (a size
   // that ends inside the block's region and a free header whose tags agree with it), as neighbours_sane checks a free
   // neighbour before a free merges with it.
@@ -2076,7 +2112,8 @@ class BasicHeap {
   // split past the block's end into a live block, or leave part of the block on no list. The bound comes first, so
   // the footer read stays inside the region. A forger who also writes a matching footer at the forged end (inside the
   // live block after it) still passes; validate() compares the walk with the index. Not on the exact path
-  // (take_whole), which hands out the request's size without reading the block's. A region lookup and one load, of
+  // (take_whole), which hands out the request's size and checks only that the header says so (expect_exact_header:
+  // no region lookup, no footer). A region lookup and one load, of
   // the footer's line, which a split writes anyway.
   NOSTD_HOT void expect_free_tags_intact(const std::byte* block) const noexcept {
     if constexpr (kSafeUnlink) {

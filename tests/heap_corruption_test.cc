@@ -470,10 +470,10 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAnExactHead) {
 // takes the head through SegregatedFit's fast paths, and one that splits by the header's size (carve, for good_head's
 // block) would carve into live block c. The good-head check compares that size's list with the list the head was
 // taken from, and the request faults before anything changes. The exact path (up to BasicChecks, outside ASan and
-// Valgrind) hands out exactly the request's size without reading the header, and rewrites it: no fault, and the heap
-// stays whole. `expect_fault` says which of the two the heap does for `block`.
+// Valgrind) hands out exactly the request's size, and checks that the header says so (expect_exact_header): it faults
+// too (before that check it rewrote the header, without a fault).
 template <class Fixture>
-void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block, bool expect_fault) {
+void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block) {
   using Heap = std::remove_reference_t<decltype(t.heap())>;
   using Word = typename Heap::Tags::word_type;
   constexpr std::size_t kGrowth = 256;  // past the head's list: a list step is at most 64 bytes at these sizes
@@ -485,15 +485,11 @@ void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block, bool exp
   std::byte* const header = b - Heap::Tags::kHeaderSize;
   const Word word = internal::load_word<Word>(header);
   internal::store_word<Word>(header, static_cast<Word>(word + kGrowth));
-  if (expect_fault) {
-    EXPECT_FAULT((void)t.heap().allocate(block - Heap::kUsedOverhead), AllocError::kCorrupted, b);
-    EXPECT_EQ(t.heap().stats().live_allocations, 2u);
-    internal::store_word<Word>(header, word);
-    ASSERT_TRUE(valid(t.heap()));
-    EXPECT_EQ(t.heap().allocate(block - Heap::kUsedOverhead).value_or(nullptr), b);
-  } else {
-    EXPECT_EQ(t.heap().allocate(block - Heap::kUsedOverhead).value_or(nullptr), b);
-  }
+  EXPECT_FAULT((void)t.heap().allocate(block - Heap::kUsedOverhead), AllocError::kCorrupted, b);
+  EXPECT_EQ(t.heap().stats().live_allocations, 2u);
+  internal::store_word<Word>(header, word);
+  ASSERT_TRUE(valid(t.heap()));
+  EXPECT_EQ(t.heap().allocate(block - Heap::kUsedOverhead).value_or(nullptr), b);
   ASSERT_TRUE(valid(t.heap()));
   for (std::size_t i = 0; i < kGrowth + 200; ++i) ASSERT_EQ(c[i], std::byte{0x5A}) << "live block c was written";
   t.free(b);
@@ -504,17 +500,16 @@ void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block, bool exp
 // The forged size on a head above the exact lists, which good_head's path splits by its header at every level.
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAGoodHead) {
   on_segregated_head(*this, HeadKind::kGood,
-                     [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block, true); });
+                     [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block); });
 }
 
-// The forged size on an exact list's head: taken whole by the exact path up to BasicChecks (no fault, the header is
-// rewritten), through good_head<true> and carve where that path is off (found by a review: under HardenedChecks
-// allocate(84) took a 96-byte head forged to 320 bytes, and the next allocation returned a live block's address).
+// The forged size on an exact list's head: taken whole by the exact path up to BasicChecks, whose header check reports
+// it (before that check the path rewrote the header: no fault), through good_head<true> and carve where that path is
+// off (found by a review: under HardenedChecks allocate(84) took a 96-byte head forged to 320 bytes, and the next
+// allocation returned a live block's address).
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAnExactHead) {
-  using Heap = std::remove_reference_t<decltype(this->heap())>;
-  constexpr bool kExactPathOff = Heap::Check::kLevel > CheckLevel::kBasic || internal::kMemoryTools;
   on_segregated_head(*this, HeadKind::kExact,
-                     [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block, kExactPathOff); });
+                     [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block); });
 }
 
 // An overflow of live block a into the header of free block b, enlarging b's size by 16 bytes (into live block c),
@@ -554,6 +549,160 @@ TYPED_TEST(SafeUnlink, AnOverflowIntoAFreeHeaderCannotSteerAnAllocation) {
   EXPECT_EQ(this->heap().allocate(kBlock - Heap::kUsedOverhead).value_or(nullptr), b);
   ASSERT_TRUE(valid(this->heap()));
   this->free(a);
+}
+
+// A live doubly linked list node Y of the exact list's size whose `prev` field (the word where a free block keeps its
+// `prev` link) points at node b, freed, and one write after free through b of its `next` (its owner "repairing" the
+// list): safe unlinking accepts Y as b's successor (Y->prev == b), so taking b made live Y the exact list's head, and
+// the exact path, which read no tag of the block it took whole, handed Y out again (and then every node Y's `next`
+// named). It must fault at Y, the head whose header reads used; where the exact path is off (HardenedChecks) carve's
+// tag check does.
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotMakeALiveBlockAnExactHead) {
+  on_segregated_head(*this, HeadKind::kExact, [this](std::size_t block) {
+    using Heap = std::remove_reference_t<decltype(this->heap())>;
+    const std::size_t request = block - Heap::kUsedOverhead;
+    std::byte* const b = static_cast<std::byte*>(this->alloc(request));
+    void* const guard = this->alloc(64);
+    std::byte* const y = static_cast<std::byte*>(this->alloc(request));
+    void* const guard2 = this->alloc(64);
+    write_ptr(y, nullptr);            // Y's own data: next = nullptr,
+    write_ptr(y + sizeof(void*), b);  // prev = b
+    this->free(b);
+    write_ptr(b, y);  // the write after free: b->next = Y
+    ASSERT_EQ(this->heap().allocate(request).value_or(nullptr), b);
+    EXPECT_FAULT((void)this->heap().allocate(request), AllocError::kCorrupted, y);
+    EXPECT_EQ(this->heap().stats().live_allocations, 4u);  // b again, Y, the guards: Y was not handed out twice
+    (void)guard;
+    (void)guard2;
+  });
+}
+
+/// A heap of 16 KiB for the stale-links tests, whose blocks of 1,536 bytes (a good head) need more than 4 KiB.
+template <class Heap>
+using BigHeap = OwnedHeap<Heap, 16384>;
+
+/// Allocates `size` bytes from `heap`, validating.
+template <class Heap>
+std::byte* take(Heap& heap, std::size_t size) {
+  Result<void*> p = heap.allocate(size);
+  EXPECT_TRUE(p.has_value());
+  EXPECT_TRUE(valid(heap));
+  return p ? static_cast<std::byte*>(*p) : nullptr;
+}
+/// Frees `p` to `heap`, validating.
+template <class Heap>
+void give(Heap& heap, void* p) {
+  heap.deallocate(p);
+  EXPECT_TRUE(valid(heap));
+}
+
+/// The end of the stale-links tests: b, on the list of blocks of `block` bytes, has its `next` pointed by a write after
+/// free at `stale`, a block the heap removed from its index without rewriting its links (or a header a free left
+/// behind). Safe unlinking must refuse b itself (`stale->prev` no longer names b); before, it accepted b, made `stale`
+/// its list's head, and the next request for `block` bytes took `stale`: a block inside a free block or a live one.
+/// The link is then repaired and the heap serves b and its other blocks as usual.
+template <class Heap>
+void expect_stale_links_refused(Heap& heap, std::byte* b, std::byte* stale, std::size_t block) {
+  const std::size_t request = block - Heap::kUsedOverhead;
+  const void* const b_next = read_ptr(b);
+  write_ptr(b, stale);
+  EXPECT_FAULT((void)heap.allocate(request), AllocError::kCorrupted, b);
+  write_ptr(b, b_next);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(take(heap, request), b);
+  ASSERT_TRUE(valid(heap));
+  std::byte* const next = take(heap, request);
+  ASSERT_NE(next, nullptr);
+  EXPECT_NE(next, stale) << "the stale block was handed out";
+  ASSERT_TRUE(valid(heap));
+}
+
+// A free leaves a header reading free behind when its block merges into a free predecessor (so that a second free is
+// kDoubleFree), and, when the block also merges into a free successor, a footer that agrees with it: the freed
+// payload's first words, its owner's data, sat where such a free block keeps its links. Y, a doubly linked list node
+// whose `prev` named node b, freed after b, was linked back into the index by one write after free of b's `next`, and
+// allocation took Y inside the merged free block at every fit's checks and at HardenedChecks too. Y's links are cleared
+// as it merges now.
+TYPED_TEST(SafeUnlink, AFreeLeavesNoLinksBehindAMergedHeader) {
+  if constexpr (internal::kMemoryTools) {
+    GTEST_SKIP() << "under ASan and Valgrind Y's links are poisoned free bytes: the tool reports the unlink's read";
+  }
+  for (HeadKind kind : {HeadKind::kExact, HeadKind::kGood}) {
+    on_segregated_head(*this, kind, [](std::size_t block) {
+      auto owner = std::make_unique<BigHeap<TypeParam>>();
+      TypeParam& heap = owner->heap;
+      const std::size_t request = block - TypeParam::kUsedOverhead;
+      std::byte* const b = take(heap, request);
+      void* const guard = take(heap, 64);
+      std::byte* const a = take(heap, request);
+      std::byte* const y = take(heap, request);
+      std::byte* const c = take(heap, request);
+      void* const guard2 = take(heap, 64);
+      write_ptr(y, nullptr);            // Y's own data: next = nullptr,
+      write_ptr(y + sizeof(void*), b);  // prev = b
+      give(heap, a);
+      give(heap, c);
+      give(heap, b);
+      give(heap, y);  // merges with a and c
+      expect_stale_links_refused(heap, b, y, block);
+      (void)guard;
+      (void)guard2;
+    });
+  }
+}
+
+// Reallocate grows block r in place over its free successor y whole: y's header, its links (its `prev` naming b, its
+// list predecessor) and, with CompactTags, its footer stayed inside live r, so one write after free of b's `next`
+// linked y back and allocation handed out y inside r (SegregatedFit's exact and good-head paths; the check word's
+// overwrite of the footer stopped the good head at HardenedChecks). y's links are cleared as it leaves the index now.
+TYPED_TEST(SafeUnlink, AReallocateLeavesNoLinksInTheBlockItGrowsOver) {
+  for (HeadKind kind : {HeadKind::kExact, HeadKind::kGood}) {
+    on_segregated_head(*this, kind, [](std::size_t block) {
+      auto owner = std::make_unique<BigHeap<TypeParam>>();
+      TypeParam& heap = owner->heap;
+      const std::size_t request = block - TypeParam::kUsedOverhead;
+      std::byte* const b = take(heap, request);
+      void* const guard = take(heap, 64);
+      std::byte* const r = take(heap, 200);
+      std::byte* const y = take(heap, request);
+      void* const guard2 = take(heap, 64);
+      give(heap, y);
+      give(heap, b);  // b's list: b, then y
+      const std::size_t r_block = TypeParam::Tags::size(r - TypeParam::Tags::kHeaderSize);
+      ASSERT_EQ(heap.reallocate(r, r_block + block - TypeParam::kUsedOverhead).value_or(nullptr), r);
+      ASSERT_TRUE(valid(heap));
+      expect_stale_links_refused(heap, b, y, block);
+      (void)guard;
+      (void)guard2;
+    });
+  }
+}
+
+// A free merges free block y, its successor, into the block it frees: y's header and links (its `prev` naming b) stayed
+// inside the merged free block, and one write after free of b's `next` linked y back; the exact path, reading no tag,
+// handed y out inside the free block. y's links are cleared as it leaves the index now.
+TYPED_TEST(SafeUnlink, AMergeLeavesNoLinksInTheBlockItAbsorbs) {
+  if constexpr (internal::kMemoryTools) {
+    GTEST_SKIP() << "under ASan and Valgrind y's links are poisoned free bytes: the tool reports the unlink's read";
+  }
+  for (HeadKind kind : {HeadKind::kExact, HeadKind::kGood}) {
+    on_segregated_head(*this, kind, [](std::size_t block) {
+      auto owner = std::make_unique<BigHeap<TypeParam>>();
+      TypeParam& heap = owner->heap;
+      const std::size_t request = block - TypeParam::kUsedOverhead;
+      std::byte* const b = take(heap, request);
+      void* const guard = take(heap, 64);
+      std::byte* const w = take(heap, 200);
+      std::byte* const y = take(heap, request);
+      void* const guard2 = take(heap, 64);
+      give(heap, y);
+      give(heap, b);  // b's list: b, then y
+      give(heap, w);  // merges y
+      expect_stale_links_refused(heap, b, y, block);
+      (void)guard;
+      (void)guard2;
+    });
+  }
 }
 
 // Merging backwards (freeing the block after a free one) and growing in place (reallocate into a free successor)

@@ -349,8 +349,9 @@ struct SegregatedFit {
 
     /// links_intact for a block exact() returned, which was its exact list's head: a head's `prev` is nullptr, and the
     /// successor points back. links_intact's head test (the node's list found from its size, its head compared) is
-    /// what exact() just did, and the exact path never reads the block's size; skipping it saves a `bit_width` and a
-    /// load on the fast path. A good head, split by its size, is checked by good_head_intact.
+    /// what exact() just did, and the exact path hands out exactly the request's size (the core checks that the header
+    /// says so, without working out its list); skipping it saves a `bit_width` and a load on the fast path. A good
+    /// head, split by its size, is checked by good_head_intact.
     template <class InHeap>
     NOSTD_HOT bool exact_links_intact(const internal::FreeNode* node, InHeap&& in_heap) const noexcept {
       return node->prev == nullptr && internal::next_link_intact(node, in_heap);
