@@ -22,7 +22,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <vector>
+
+#include "bench/cli_args.h"
 
 namespace {
 
@@ -58,24 +61,21 @@ void* churn(void* raw) {
   return nullptr;
 }
 
-// `text` as a decimal number, or -1 when it is anything else ("2x", "", "-").
-long whole_number(const char* text) {
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  return end != text && *end == '\0' ? value : -1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  using nostd::bench::parse_whole;
   // --help: the usage on stdout, exit 0; a bad argument: the usage on stderr, exit 2.
   const bool help = argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0);
-  const long threads = argc > 1 ? whole_number(argv[1]) : -1;
-  const long forks = argc > 2 ? whole_number(argv[2]) : 200;
-  if (help || argc > 3 || threads < 0 || threads > 64 || forks < 1 || forks > 1000000) {
+  // cli_args.h's strict parse: digits only, so "2x", "", "-" and "+2" are refused, not read as a prefix.
+  const std::optional<std::uint64_t> thread_arg = argc > 1 ? parse_whole(argv[1], 64) : std::nullopt;
+  const std::optional<std::uint64_t> fork_arg = argc > 2 ? parse_whole(argv[2], 1000000) : 200;
+  if (help || argc > 3 || !thread_arg || !fork_arg || *fork_arg < 1) {
     std::fprintf(help ? stdout : stderr, "usage: fork_bench THREADS(0..64) [FORKS(1..1000000), default 200]\n");
     return help ? 0 : 2;
   }
+  const auto threads = static_cast<long>(*thread_arg);
+  const auto forks = static_cast<long>(*fork_arg);
   std::vector<pthread_t> ids(static_cast<std::size_t>(threads));
   for (long t = 0; t < threads; ++t) {
     if (pthread_create(&ids[t], nullptr, churn, reinterpret_cast<void*>(static_cast<std::uintptr_t>(t))) != 0) {
