@@ -20,18 +20,12 @@
 namespace {
 
 using nostd::preload_test::address_space_bytes;
+using nostd::preload_test::say;
 
 constexpr std::size_t kHeadroom = std::size_t{100} << 20;
 constexpr int kSavedStderrFd = 100;  // SavedStderr::kMinFd (platform/malloc/stderr_line.h)
 
 void* volatile g_sink;  // volatile: the compiler may not drop the allocations
-
-// Writes one line to stdout with write(2): stdio would allocate.
-void say(const char* text, long value) {
-  char line[200];
-  const int n = std::snprintf(line, sizeof line, "%s%ld\n", text, value);
-  if (n > 0) (void)!::write(STDOUT_FILENO, line, static_cast<std::size_t>(n));
-}
 
 }  // namespace
 

@@ -1,11 +1,13 @@
 // tests/preload/address_space.h — the process's address space, for the preload programs that limit it (RLIMIT_AS)
-// to what they have plus some headroom: address_limit.cc and arena_fallback.cc.
+// to what they have plus some headroom (address_limit.cc, arena_fallback.cc, partial_chunk.cc), and their one-line
+// report, written without stdio.
 #pragma once
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 
 namespace nostd::preload_test {
@@ -20,6 +22,14 @@ inline std::size_t address_space_bytes() {
   ::close(fd);
   if (n <= 0) return 0;
   return static_cast<std::size_t>(std::strtoul(text, nullptr, 10)) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// Writes `text` and `value` as one line to stdout with write(2): stdio would allocate, and these programs allocate
+/// only where they measure.
+inline void say(const char* text, long value) {
+  char line[256];
+  const int n = std::snprintf(line, sizeof line, "%s%ld\n", text, value);
+  if (n > 0) (void)!::write(STDOUT_FILENO, line, static_cast<std::size_t>(n));
 }
 
 }  // namespace nostd::preload_test

@@ -33,6 +33,7 @@
 namespace {
 
 using nostd::preload_test::address_space_bytes;
+using nostd::preload_test::say;
 
 constexpr std::size_t kKiB = 1024;
 constexpr std::size_t kMiB = 1024 * kKiB;
@@ -53,12 +54,6 @@ std::uintptr_t g_main_chunk = 0;
 // Writes one line to stdout with write(2).
 void write_line(const char* line, int n) {
   if (n > 0) (void)!::write(STDOUT_FILENO, line, static_cast<std::size_t>(n));
-}
-
-// Writes `text` followed by `value`.
-void say(const char* text, long value) {
-  char line[256];
-  write_line(line, std::snprintf(line, sizeof line, "%s%ld\n", text, value));
 }
 
 // Prints "ok: what" or "FAIL: what (value)", counting failures; `value` is errno or a count, whichever tells more.

@@ -30,6 +30,7 @@
 namespace {
 
 using nostd::preload_test::address_space_bytes;
+using nostd::preload_test::say;
 
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 constexpr std::size_t kHeadroom = 100 * kMiB;
@@ -40,13 +41,6 @@ constexpr int kMaxHugeTries = 32;
 
 void* g_blocks[kMaxBlocks];
 int g_count = 0;
-
-// Writes one line to stdout with write(2): stdio would allocate.
-void say(const char* text, long value) {
-  char line[200];
-  const int n = std::snprintf(line, sizeof line, "%s%ld\n", text, value);
-  if (n > 0) (void)!::write(STDOUT_FILENO, line, static_cast<std::size_t>(n));
-}
 
 std::uintptr_t slot_of(const void* p) { return reinterpret_cast<std::uintptr_t>(p) & ~(kSlotBytes - 1); }
 
