@@ -41,6 +41,9 @@ expect_error quick_cache_share_zero "QuickCache: GiveWayShare must be 1..65536" 
   'nostd::BasicHeap<nostd::QuickCache<8, 1024, 0>, nostd::RegionSource> heap;' 2
 expect_error quick_cache_slack_one "QuickCache: SlackShare must be 0 (exact sizes only) or 2..65536" \
   'nostd::BasicHeap<nostd::QuickCache<8, 1024, 16, 1>, nostd::RegionSource> heap;'
+# One error: the default SmallLimit is Lists x granule, so a bad Lists must not also fail SmallLimit's check.
+expect_error segregated_lists_not_power_of_two "SegregatedFit: Lists must be a power of two in 4..32" \
+  'nostd::BasicHeap<nostd::SegregatedFit<0, 7>, nostd::RegionSource> heap;'
 # A check level's key source: no draw(), or one that returns something other than 64 unsigned bits. An unsigned long
 # long of 64 bits is a valid source (it is another type than std::uint64_t on x86_64 Linux).
 expect_compiles secret_as_unsigned_long_long \

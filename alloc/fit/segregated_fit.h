@@ -127,7 +127,10 @@ struct SegregatedFit {
   static_assert(is_power_of_two(Lists) && Lists >= 4 && Lists <= 32,
                 "SegregatedFit: Lists must be a power of two in 4..32 (a class's list bitmap is one 32-bit word; "
                 "fewer than 4 lists per class pass over blocks up to half again as large as the request)");
-  static_assert(is_power_of_two(kSmallLimit) && kSmallLimit >= Lists * kGranule,
+  // Checked only once Lists is valid: the default SmallLimit is Lists x granule, so a bad Lists alone would fail
+  // this check too, a second error for a parameter the user did not give.
+  static_assert(!(is_power_of_two(Lists) && Lists >= 4 && Lists <= 32) ||
+                    (is_power_of_two(kSmallLimit) && kSmallLimit >= Lists * kGranule),
                 "SegregatedFit: SmallLimit must be a power of two of at least Lists x granule, so that every list "
                 "step is a whole number of granules (block sizes are multiples of the granule)");
   static_assert(SlackShare == 0 || (SlackShare >= 2 && SlackShare <= 65536),
