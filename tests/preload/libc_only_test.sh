@@ -32,4 +32,12 @@ if [[ -n "$eh" ]]; then
     "throw is called; \`-Wl,-Map=...\` on the link names the object that pulled it in" >&2
   exit 1
 fi
+# Hidden visibility: nothing of the project's own is exported (the recorder's functions were, until they were built
+# with -fvisibility=hidden too), only the malloc family, operator new/delete and libstdc++'s new-handler object.
+own="$(readelf -W --dyn-syms "$lib" | awk '($5 == "GLOBAL" || $5 == "WEAK") && $7 != "UND" {print $8}' |
+  grep -e '_ZN5nostd' || true)"
+if [[ -n "$own" ]]; then
+  echo "FAIL: $lib exports the project's own symbols: ${own//$'\n'/ } (build them with -fvisibility=hidden)" >&2
+  exit 1
+fi
 echo "PASS: NEEDED ${needed//$'\n'/ }"
