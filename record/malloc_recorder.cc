@@ -32,6 +32,7 @@
 #include <new>
 #include <string_view>
 
+#include "platform/malloc/stderr_line.h"
 #include "record/raw_trace.h"
 #include "record/trace_format.h"
 
@@ -81,8 +82,12 @@ bool g_asymmetric_fence = false;
 
 __attribute__((tls_model("initial-exec"))) thread_local ThreadBuffer* t_buffer = nullptr;
 
+// The stderr the program had when recording started: the line that says where the trace went is written at exit,
+// after programs such as ls have closed fd 2 (gnulib's close_stdout), where a write to fd 2 was lost.
+constinit malloc_door::SavedStderr g_stderr;
+
 void say(const char* msg) {
-  const ssize_t r = write(STDERR_FILENO, msg, std::strlen(msg));
+  const ssize_t r = write(g_stderr.fd(), msg, std::strlen(msg));
   (void)r;
 }
 
@@ -599,6 +604,7 @@ bool malloc_recorder_start(const char* path) {
        (ancestors.tv_sec == g_run_start.tv_sec && ancestors.tv_nsec < g_run_start.tv_nsec)))
     g_run_start = ancestors;
   g_started = true;
+  g_stderr.keep();
   g_asymmetric_fence = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
   g_owner = getpid();
   pthread_atfork(nullptr, nullptr, child_after_fork);

@@ -4,6 +4,7 @@
 # exited: they are written from the library's destructor, after the program's own exit code ran. Checks that
 #   - both lines appear when CLOSE_STDERR (tests/preload/close_stderr.cc) closes fd 2, and when `ls -d /` does
 #     (coreutils, through gnulib's close_stdout: the case a new user met);
+#   - so does the recorder's line that says where the trace went (NOSTD_ALLOC_TRACE), also written at exit;
 #   - no line lands in a file that took the saved descriptor's number after the program replaced it;
 #   - the drop-in keeps an extra descriptor only when a line is asked for, and that one is close-on-exec.
 set -euo pipefail
@@ -37,6 +38,24 @@ out="$(preloaded ls -d / 2>"$work/ls.err")" || fail "ls -d / failed under the dr
 [[ "$out" == / ]] || fail "ls -d / printed '$out'"
 expect_exit_lines "ls -d /" "$work/ls.err"
 
+# recorded WHAT COMMAND...: COMMAND recorded by the drop-in's recorder (no exit line of the drop-in's own asked for);
+# its stderr must say where the trace went.
+recorded() {
+  local what="$1"
+  shift
+  rm -f "$work/rec.trace"
+  LD_PRELOAD="$lib" NOSTD_ALLOC_TRACE="$work/rec.trace" "$@" >/dev/null 2>"$work/rec.err" ||
+    fail "$what failed under the recording drop-in: $(cat "$work/rec.err")"
+  if ! grep -q "^nostd-alloc: raw trace of [0-9]* calls written to $work/rec.trace\$" "$work/rec.err"; then
+    echo "FAIL: $what: the recorder's exit line did not reach the original stderr; it held:" >&2
+    cat "$work/rec.err" >&2
+    exit 1
+  fi
+  [[ -s "$work/rec.trace" ]] || fail "$what: no trace at $work/rec.trace"
+}
+recorded "a recorded program that closed fd 2" "$helper" close
+recorded "ls -d / recorded" ls -d /
+
 preloaded "$helper" replace "$work/replaced" 2>"$work/replace.err" || fail "close_stderr replace failed"
 if grep 'nostd-malloc' "$work/replaced" >&2; then
   fail "the exit lines above went into a file that took the saved stderr's descriptor number"
@@ -52,4 +71,4 @@ added="$(diff "$work/glibc.fds" "$work/kept.fds" | sed -n 's/^> //p' || true)"
 if [[ "$(wc -l <<<"$added")" != 1 || ! "$added" =~ ^[0-9]+\ cloexec$ ]]; then
   fail "expected one close-on-exec descriptor more than glibc's run, got: '$added'"
 fi
-echo "PASS: exit lines after close(2) and under ls; saved stderr: descriptor $added"
+echo "PASS: exit lines (the recorder's too) after close(2) and under ls; saved stderr: descriptor $added"
