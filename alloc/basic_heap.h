@@ -465,8 +465,14 @@ class BasicHeap {
     Guard& operator=(const Guard&) = delete;
 
    private:
+    // Stops at the first region header whose seal fails, as validate_locked does: validate() runs over overwritten
+    // headers (a stray write, or a corruption test's), and a junk `next` or `end` must not be followed or turned into
+    // a range here either. Both walks of one Guard see the same headers (the lock is held), so they quiet and resume
+    // the same ranges; the broken header itself stays addressable (add_region_locked never forbids it).
     void quiet(bool on) const noexcept {
-      for (const RegionHeader* r = regions_; r != nullptr; r = r->next) quiet_region(r, on);
+      for (const RegionHeader* r = regions_; r != nullptr && r->seal == region_seal(r); r = r->next) {
+        quiet_region(r, on);
+      }
     }
     Lock& lock_;
     RegionHeader* const& regions_;
