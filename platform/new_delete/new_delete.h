@@ -25,7 +25,8 @@
 // general form, `NOSTD_NEW_DELETE_USE_BACKEND(Backend)`, with a type that has
 //   static void* allocate(std::size_t size, std::size_t align) noexcept;   // nullptr when out of memory
 //   static void deallocate(void* ptr) noexcept;                            // ptr from allocate, never nullptr
-// where `align` is a power of two, at least __STDCPP_DEFAULT_NEW_ALIGNMENT__.
+// where `align` is a power of two, at least __STDCPP_DEFAULT_NEW_ALIGNMENT__. Any other type is rejected with one
+// line, "NOSTD_NEW_DELETE_USE_BACKEND: the type needs ...", as the only error.
 //
 // The definitions are compiled in the user's translation unit, with its flags: with exceptions they throw, without
 // they abort. They get default visibility so that a shared library exporting them interposes on libstdc++'s.
@@ -46,6 +47,18 @@ concept Backend = requires(std::size_t size, void* ptr) {
   { B::allocate(size, size) } -> std::same_as<void*>;
   B::deallocate(ptr);
 };
+
+/// NOSTD_NEW_DELETE_USE_BACKEND's stand-in for a type that is not a Backend: fails every allocation, frees nothing.
+struct RejectedBackend {
+  static void* allocate(std::size_t, std::size_t) noexcept { return nullptr; }
+  static void deallocate(void*) noexcept {}
+};
+
+/// What NOSTD_NEW_DELETE_USE_BACKEND forwards to: `B` when it is a Backend, else RejectedBackend, so that for a
+/// rejected type the macro's static_assert is the only error a user reads (the program is rejected by it either way),
+/// not one "no matching function" per operator after it.
+template <class B>
+using CheckedBackend = std::conditional_t<Backend<B>, B, RejectedBackend>;
 
 /// The alignment every `operator new` without an alignment argument guarantees.
 inline constexpr std::size_t kDefaultNewAlignment = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
@@ -144,72 +157,81 @@ void heap_deallocate(H& heap, void* ptr) noexcept {
 }  // namespace nostd::new_delete
 
 /// Defines every global operator new / delete of the program in terms of `BackendType` (a
-/// `nostd::new_delete::Backend`). Use once, at global namespace scope, in one source file.
+/// `nostd::new_delete::Backend`; any other type fails its static_assert, the only error). Use once, at global
+/// namespace scope, in one source file.
 #define NOSTD_NEW_DELETE_USE_BACKEND(BackendType)                                                                      \
   static_assert(::nostd::new_delete::Backend<BackendType>,                                                             \
                 "NOSTD_NEW_DELETE_USE_BACKEND: the type needs static `void* allocate(std::size_t size, "               \
                 "std::size_t align) noexcept` and `void deallocate(void*) noexcept`");                                 \
+  namespace {                                                                                                          \
+  /* BackendType, or for a type the static_assert rejects a stand-in that keeps its message the only error. */         \
+  using NostdNewDeleteBackend = ::nostd::new_delete::CheckedBackend<BackendType>;                                      \
+  }                                                                                                                    \
   [[gnu::visibility("default")]] void* operator new(std::size_t size) {                                                \
-    return ::nostd::new_delete::allocate_or_fail<BackendType>(size, ::nostd::new_delete::kDefaultNewAlignment);        \
+    return ::nostd::new_delete::allocate_or_fail<NostdNewDeleteBackend>(size,                                          \
+                                                                        ::nostd::new_delete::kDefaultNewAlignment);    \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void* operator new[](std::size_t size) {                                              \
-    return ::nostd::new_delete::allocate_or_fail<BackendType>(size, ::nostd::new_delete::kDefaultNewAlignment);        \
+    return ::nostd::new_delete::allocate_or_fail<NostdNewDeleteBackend>(size,                                          \
+                                                                        ::nostd::new_delete::kDefaultNewAlignment);    \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void* operator new(std::size_t size, std::align_val_t align) {                        \
-    return ::nostd::new_delete::allocate_or_fail<BackendType>(size, ::nostd::new_delete::aligned(align));              \
+    return ::nostd::new_delete::allocate_or_fail<NostdNewDeleteBackend>(size, ::nostd::new_delete::aligned(align));    \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void* operator new[](std::size_t size, std::align_val_t align) {                      \
-    return ::nostd::new_delete::allocate_or_fail<BackendType>(size, ::nostd::new_delete::aligned(align));              \
+    return ::nostd::new_delete::allocate_or_fail<NostdNewDeleteBackend>(size, ::nostd::new_delete::aligned(align));    \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept {                \
-    return ::nostd::new_delete::allocate_or_null<BackendType>(size, ::nostd::new_delete::kDefaultNewAlignment);        \
+    return ::nostd::new_delete::allocate_or_null<NostdNewDeleteBackend>(size,                                          \
+                                                                        ::nostd::new_delete::kDefaultNewAlignment);    \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {              \
-    return ::nostd::new_delete::allocate_or_null<BackendType>(size, ::nostd::new_delete::kDefaultNewAlignment);        \
+    return ::nostd::new_delete::allocate_or_null<NostdNewDeleteBackend>(size,                                          \
+                                                                        ::nostd::new_delete::kDefaultNewAlignment);    \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void* operator new(std::size_t size, std::align_val_t align,                          \
                                                     const std::nothrow_t&) noexcept {                                  \
-    return ::nostd::new_delete::allocate_or_null<BackendType>(size, ::nostd::new_delete::aligned(align));              \
+    return ::nostd::new_delete::allocate_or_null<NostdNewDeleteBackend>(size, ::nostd::new_delete::aligned(align));    \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void* operator new[](std::size_t size, std::align_val_t align,                        \
                                                       const std::nothrow_t&) noexcept {                                \
-    return ::nostd::new_delete::allocate_or_null<BackendType>(size, ::nostd::new_delete::aligned(align));              \
+    return ::nostd::new_delete::allocate_or_null<NostdNewDeleteBackend>(size, ::nostd::new_delete::aligned(align));    \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete(void* ptr) noexcept {                                            \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete[](void* ptr) noexcept {                                          \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete(void* ptr, std::size_t) noexcept {                               \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete[](void* ptr, std::size_t) noexcept {                             \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete(void* ptr, std::align_val_t) noexcept {                          \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete[](void* ptr, std::align_val_t) noexcept {                        \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete(void* ptr, std::size_t, std::align_val_t) noexcept {             \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete[](void* ptr, std::size_t, std::align_val_t) noexcept {           \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete(void* ptr, const std::nothrow_t&) noexcept {                     \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete[](void* ptr, const std::nothrow_t&) noexcept {                   \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete(void* ptr, std::align_val_t, const std::nothrow_t&) noexcept {   \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   [[gnu::visibility("default")]] void operator delete[](void* ptr, std::align_val_t, const std::nothrow_t&) noexcept { \
-    ::nostd::new_delete::release<BackendType>(ptr);                                                                    \
+    ::nostd::new_delete::release<NostdNewDeleteBackend>(ptr);                                                          \
   }                                                                                                                    \
   static_assert(true, "a semicolon may follow the macro")
 
