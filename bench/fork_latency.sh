@@ -10,6 +10,9 @@
 # malloc to each round, under the label "baseline": another build of the drop-in (an older commit's), measured in the
 # same session.
 set -euo pipefail
+# Run from the runfiles tree (./bazelw run), as the arguments' paths are.
+# shellcheck source=bench/preloadable.sh
+source bench/preloadable.sh
 
 usage="run it as ./bazelw run -c opt //bench:fork_latency -- [THREADS [FORKS [ROUNDS]]]"
 (($# >= 2)) || { echo "fork_latency: expected the library and fork_bench; $usage" >&2; exit 2; }
@@ -30,11 +33,7 @@ if [[ -n "${BASELINE_LIB:-}" ]]; then
   libs+=(baseline "$(realpath "$BASELINE_LIB")")
 fi
 for ((i = 1; i < ${#libs[@]}; i += 2)); do
-  lib_path="${libs[i]}"
-  if [[ -n "$lib_path" ]] && LD_PRELOAD="$lib_path" /bin/true 2>&1 | grep -q 'cannot be preloaded'; then
-    echo "fork_latency: $lib_path cannot be preloaded (see: LD_PRELOAD=$lib_path /bin/true)" >&2
-    exit 2
-  fi
+  [[ -z "${libs[i]}" ]] || expect_preloadable fork_latency "${libs[i]}"
 done
 
 echo "fork latency: $threads threads in malloc/free loops, $forks forks per run, $rounds rounds ($(nproc) cores)"

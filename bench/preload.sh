@@ -9,6 +9,9 @@
 # Part 2: churn_bench with 1 and 2 threads under both, interleaved: throughput (Mops/s, wall) and 2-thread
 # scaling. CPU time is the steadier figure on a shared machine: wall time includes waiting for a core.
 set -euo pipefail
+# Run from the runfiles tree (./bazelw run), as the arguments' paths are.
+# shellcheck source=bench/preloadable.sh
+source bench/preloadable.sh
 
 # Its inputs are the BUILD rule's: a wrong path would otherwise measure glibc against itself (the loader only warns
 # when LD_PRELOAD names a missing library) or print empty rows.
@@ -18,10 +21,7 @@ for input in "${@:1:6}"; do
   [[ -f "$input" ]] || { echo "preload: $input: no such file; $usage" >&2; exit 2; }
 done
 [[ "${7:-5}" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "preload: REPS must be a whole number from 1 to 9999, not '$7'" >&2; exit 2; }
-if LD_PRELOAD="$(realpath "$1")" /bin/true 2>&1 | grep -q 'cannot be preloaded'; then
-  echo "preload: $1 cannot be preloaded (see the loader's message: LD_PRELOAD=$1 /bin/true)" >&2
-  exit 2
-fi
+expect_preloadable preload "$1"
 
 lib="$(realpath "$1")"
 mt_program="$(realpath "$2")"
