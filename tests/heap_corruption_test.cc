@@ -618,27 +618,40 @@ void give(Heap& heap, void* p) {
   EXPECT_TRUE(valid(heap));
 }
 
+/// The stale-links tests' set-up, as Attack is the unlink tests': a BigHeap of their own and on it block b of `block`
+/// bytes (`request` asked for it), which the test frees to head its list, then a live guard of 64 bytes, so that b
+/// never merges with the blocks the test takes after it.
+template <class Heap>
+struct StaleLinks {
+  std::unique_ptr<BigHeap<Heap>> owner = std::make_unique<BigHeap<Heap>>();
+  Heap& heap = owner->heap;
+  const std::size_t block, request;
+  std::byte* const b;
+  void* const guard;
+  explicit StaleLinks(std::size_t block_size)
+      : block(block_size), request(block_size - Heap::kUsedOverhead), b(take(heap, request)), guard(take(heap, 64)) {}
+};
+
 /// The end of the stale-links tests: b, on the list of blocks of `block` bytes, has its `next` pointed by a write after
 /// free at `stale`, a block the heap removed from its index without rewriting its links (or a header a free left
 /// behind). Safe unlinking must refuse b itself (`stale->prev` no longer names b); before, it accepted b, made `stale`
 /// its list's head, and the next request for `block` bytes took `stale`: a block inside a free block or a live one.
 /// The link is then repaired and the heap serves b and its other blocks as usual.
 template <class Heap>
-void expect_stale_links_refused(Heap& heap, std::byte* b, std::byte* stale, std::size_t block) {
-  const std::size_t request = block - Heap::kUsedOverhead;
-  const void* const b_next = read_ptr(b);
-  write_ptr(b, stale);
-  EXPECT_FAULT((void)heap.allocate(request), AllocError::kCorrupted, b);
-  write_ptr(b, b_next);
-  ASSERT_TRUE(valid(heap));
-  EXPECT_EQ(take(heap, request), b);
-  ASSERT_TRUE(valid(heap));
-  std::byte* const next = take(heap, request);
+void expect_stale_links_refused(StaleLinks<Heap>& s, std::byte* stale) {
+  const void* const b_next = read_ptr(s.b);
+  write_ptr(s.b, stale);
+  EXPECT_FAULT((void)s.heap.allocate(s.request), AllocError::kCorrupted, s.b);
+  write_ptr(s.b, b_next);
+  ASSERT_TRUE(valid(s.heap));
+  EXPECT_EQ(take(s.heap, s.request), s.b);
+  ASSERT_TRUE(valid(s.heap));
+  std::byte* const next = take(s.heap, s.request);
   ASSERT_NE(next, nullptr);
   EXPECT_NE(next, stale) << "the stale block was handed out";
-  ASSERT_TRUE(valid(heap));
-  give(heap, next);
-  give(heap, b);
+  ASSERT_TRUE(valid(s.heap));
+  give(s.heap, next);
+  give(s.heap, s.b);
 }
 
 // A free leaves a header reading free behind when its block merges into a free predecessor (so that a second free is
@@ -654,24 +667,20 @@ TYPED_TEST(SafeUnlink, AFreeLeavesNoLinksBehindAMergedHeader) {
   }
   for (HeadKind kind : {HeadKind::kExact, HeadKind::kGood}) {
     on_segregated_head(*this, kind, [](std::size_t block) {
-      auto owner = std::make_unique<BigHeap<TypeParam>>();
-      TypeParam& heap = owner->heap;
-      const std::size_t request = block - TypeParam::kUsedOverhead;
-      std::byte* const b = take(heap, request);
-      void* const guard = take(heap, 64);
-      std::byte* const a = take(heap, request);
-      std::byte* const y = take(heap, request);
-      std::byte* const c = take(heap, request);
-      void* const guard2 = take(heap, 64);
-      write_ptr(y, nullptr);            // Y's own data: next = nullptr,
-      write_ptr(y + sizeof(void*), b);  // prev = b
-      give(heap, a);
-      give(heap, c);
-      give(heap, b);
-      give(heap, y);  // merges with a and c
-      expect_stale_links_refused(heap, b, y, block);
-      give(heap, guard);
-      give(heap, guard2);
+      StaleLinks<TypeParam> s(block);
+      std::byte* const a = take(s.heap, s.request);
+      std::byte* const y = take(s.heap, s.request);
+      std::byte* const c = take(s.heap, s.request);
+      void* const guard2 = take(s.heap, 64);
+      write_ptr(y, nullptr);              // Y's own data: next = nullptr,
+      write_ptr(y + sizeof(void*), s.b);  // prev = b
+      give(s.heap, a);
+      give(s.heap, c);
+      give(s.heap, s.b);
+      give(s.heap, y);  // merges with a and c
+      expect_stale_links_refused(s, y);
+      give(s.heap, s.guard);
+      give(s.heap, guard2);
     });
   }
 }
@@ -683,28 +692,24 @@ TYPED_TEST(SafeUnlink, AFreeLeavesNoLinksBehindAMergedHeader) {
 TYPED_TEST(SafeUnlink, AReallocateLeavesNoLinksInTheBlockItGrowsOver) {
   for (HeadKind kind : {HeadKind::kExact, HeadKind::kGood}) {
     on_segregated_head(*this, kind, [](std::size_t block) {
-      auto owner = std::make_unique<BigHeap<TypeParam>>();
-      TypeParam& heap = owner->heap;
-      const std::size_t request = block - TypeParam::kUsedOverhead;
-      std::byte* const b = take(heap, request);
-      void* const guard = take(heap, 64);
-      std::byte* const r = take(heap, 200);
-      std::byte* const y = take(heap, request);
-      void* const guard2 = take(heap, 64);
-      give(heap, y);
-      give(heap, b);  // b's list: b, then y
+      StaleLinks<TypeParam> s(block);
+      std::byte* const r = take(s.heap, 200);
+      std::byte* const y = take(s.heap, s.request);
+      void* const guard2 = take(s.heap, 64);
+      give(s.heap, y);
+      give(s.heap, s.b);  // b's list: b, then y
       // r's header, which the heap hides from ASan and Valgrind: the test's read is no report.
       expose(r - TypeParam::Tags::kHeaderSize, TypeParam::Tags::kHeaderSize);
       const std::size_t r_block = TypeParam::Tags::size(r - TypeParam::Tags::kHeaderSize);
-      ASSERT_EQ(heap.reallocate(r, r_block + block - TypeParam::kUsedOverhead).value_or(nullptr), r);
-      ASSERT_TRUE(valid(heap));
+      ASSERT_EQ(s.heap.reallocate(r, r_block + s.request).value_or(nullptr), r);
+      ASSERT_TRUE(valid(s.heap));
       // y's `prev` link, now inside r, which Valgrind marks undefined as r grows: safe unlinking reads it below (it is
       // the nullptr the heap wrote as y left the index), and memcheck would report the read.
       expose(y + sizeof(void*), sizeof(void*));
-      expect_stale_links_refused(heap, b, y, block);
-      give(heap, guard);
-      give(heap, r);
-      give(heap, guard2);
+      expect_stale_links_refused(s, y);
+      give(s.heap, s.guard);
+      give(s.heap, r);
+      give(s.heap, guard2);
     });
   }
 }
@@ -719,20 +724,16 @@ TYPED_TEST(SafeUnlink, AMergeLeavesNoLinksInTheBlockItAbsorbs) {
   }
   for (HeadKind kind : {HeadKind::kExact, HeadKind::kGood}) {
     on_segregated_head(*this, kind, [](std::size_t block) {
-      auto owner = std::make_unique<BigHeap<TypeParam>>();
-      TypeParam& heap = owner->heap;
-      const std::size_t request = block - TypeParam::kUsedOverhead;
-      std::byte* const b = take(heap, request);
-      void* const guard = take(heap, 64);
-      std::byte* const w = take(heap, 200);
-      std::byte* const y = take(heap, request);
-      void* const guard2 = take(heap, 64);
-      give(heap, y);
-      give(heap, b);  // b's list: b, then y
-      give(heap, w);  // merges y
-      expect_stale_links_refused(heap, b, y, block);
-      give(heap, guard);
-      give(heap, guard2);
+      StaleLinks<TypeParam> s(block);
+      std::byte* const w = take(s.heap, 200);
+      std::byte* const y = take(s.heap, s.request);
+      void* const guard2 = take(s.heap, 64);
+      give(s.heap, y);
+      give(s.heap, s.b);  // b's list: b, then y
+      give(s.heap, w);    // merges y
+      expect_stale_links_refused(s, y);
+      give(s.heap, s.guard);
+      give(s.heap, guard2);
     });
   }
 }
