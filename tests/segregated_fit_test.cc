@@ -581,7 +581,7 @@ void churn_the_smallest_largest_block() {
   auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
   std::vector<void*> live;
   std::size_t allocations = 0;
-  // Blocks up to 2 x SmallLimit - granule (larger requests start on the last list, where only its head is probed).
+  // Blocks up to 2 x SmallLimit - granule (larger requests start on the last list: below).
   for (std::size_t size = 1; size <= 2 * Fit::kSmallLimit - Fit::kGranule - Heap::Tags::kHeaderSize; size += 7) {
     Result<void*> p = heap->allocate(size);
     ASSERT_TRUE(p.has_value()) << size;
@@ -603,6 +603,53 @@ void churn_the_smallest_largest_block() {
 TEST(SegregatedFit, TheSmallestLargestBlockKeepsLargerBlocksOnItsLastList) {
   churn_the_smallest_largest_block<NoChecks>();
   churn_the_smallest_largest_block<BasicChecks<>>();
+}
+
+// The last list of SegregatedFit<LargestBlock> also holds every block above LargestBlock (list_of's clamp), with no
+// upper bound, so its head says nothing about the blocks behind it. A freed block a little above LargestBlock heads it
+// here, ahead of the region's ~60 KiB free tail: find probed that head alone, so a request above the last list's floor
+// failed with kOutOfMemory, and so did an over-aligned request the head could not align, while the tail held either.
+template <class Check, class Tags>
+void find_a_block_behind_the_last_lists_head() {
+  using Fit = SegregatedFit<2 * SegregatedFit<>::kSmallLimit>;
+  using Heap = BasicHeap<Fit, Tags, Check, RegionSource>;
+  constexpr std::size_t kLargest = Fit::SizedIndex<Tags, 0>::kLargestBlock;
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  Heap& heap = owner->heap();
+  Result<void*> head = heap.allocate(kLargest + kLargest / 8);
+  Result<void*> guard = heap.allocate(16);  // keeps the freed block apart from the tail
+  ASSERT_TRUE(head.has_value() && guard.has_value());
+  heap.deallocate(*head);
+  ASSERT_TRUE(valid(heap));
+  ASSERT_EQ(heap.stats().free_blocks, 2u);
+  ASSERT_GT(heap.stats().largest_free_block, 16 * kLargest);
+  for (const std::size_t request : {2 * kLargest, 8 * kLargest}) {
+    Result<void*> p = heap.allocate(request);
+    ASSERT_TRUE(p.has_value()) << request;
+    ASSERT_TRUE(valid(heap));
+    EXPECT_GE(heap.usable_size(*p), request);
+    fill(*p, request, 1);
+    heap.deallocate(*p);
+    ASSERT_TRUE(valid(heap));
+  }
+  Result<void*> aligned = heap.allocate(16, 4 * kLargest);  // the head cannot give this alignment; the tail can
+  ASSERT_TRUE(aligned.has_value());
+  ASSERT_TRUE(valid(heap));
+  EXPECT_TRUE(is_aligned(*aligned, 4 * kLargest));
+  heap.deallocate(*aligned);
+  ASSERT_TRUE(valid(heap));
+  heap.deallocate(*guard);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().free_blocks, 1u);
+  EXPECT_EQ(heap.stats().failed_allocations, 0u);
+}
+
+TEST(SegregatedFit, ABlockBehindTheLastListsHeadIsFound) {
+  find_a_block_behind_the_last_lists_head<NoChecks, CompactTags>();
+  find_a_block_behind_the_last_lists_head<BasicChecks<>, CompactTags>();
+  find_a_block_behind_the_last_lists_head<BasicChecks<>, FullTags>();
+  find_a_block_behind_the_last_lists_head<HardenedChecks<>, BasicCompactTags<std::uint32_t>>();
+  find_a_block_behind_the_last_lists_head<DebugChecks<>, FullTags>();
 }
 
 // A 100-byte request on a fresh large heap takes a block of about 100 bytes: the rest of the heap is split off

@@ -34,7 +34,9 @@
 //   - choice: a free block on the request's own list that would have fitted is passed over for one on a higher
 //     list, i.e. blocks up to one list step (1/L of the size: 3.1 % with 32 lists, 6.25 % with 16) above the
 //     request can be skipped. When no higher list has a block, the head of the request's own list is probed as a last
-//     resort, so a request is refused only when that head is too small as well.
+//     resort, so a request is refused only when that head is too small as well. The last list is the exception: it
+//     also holds every block above the largest size the index tells apart (a region larger than `LargestBlock`), so
+//     a request no head serves walks it (first fit) rather than be refused while a block there fits.
 //
 // Bounds (steps, not blocks): insert and remove touch one list head and two bitmap words. find for a request
 // with the heap's default alignment does one list-index computation, at most two bitmap lookups and one head
@@ -44,7 +46,9 @@
 // for a larger one: when the list they name holds a block, no bitmap is read. An over-aligned request (the core's
 // `fits` predicate rejects a head whose payload cannot be aligned inside it) moves on to the head of the next non-empty
 // list: every block at least need + align + kMinBlockSize is certain to fit, so at most one probe per non-empty
-// list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks.
+// list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks. A request
+// that no head serves walks the last list before it is refused (its blocks are unbounded above: see "choice" below),
+// which costs O(blocks on that list) only on that path.
 //
 // Control block (the index inside BasicHeap): one list head per list, a bitmap word per class, one first-level
 // word, a count and one scratch node (the write target for a missing list neighbour, so unlinking needs no branch). The
@@ -275,8 +279,9 @@ struct SegregatedFit {
     /// A free block of at least `need` bytes for which `fits(node, size)` holds, or nullptr: the head of the
     /// first non-empty list at or above `need` rounded up to a list boundary. When `fits` rejects a head
     /// (over-aligned requests), the heads of the following non-empty lists are probed in order; when no list
-    /// above has a block, the head of `need`'s own list is probed last. Bounded by kListCount probes, one for a
-    /// request `fits` always accepts (see the file comment).
+    /// above has a block, the head of `need`'s own list is probed, and last the blocks of the last list, which has no
+    /// upper bound (first_fit_on_last_list). Bounded by kListCount probes, one for a request `fits` always accepts
+    /// (see the file comment), plus that walk for a request no head serves.
     template <class Fits>
     NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       for (std::size_t index = next_non_empty(list_for_request(need)); index < kListCount;
@@ -285,12 +290,13 @@ struct SegregatedFit {
         if (fits(head, internal::node_block_size<Tags>(head))) return head;
       }
       // Last resort: blocks on need's own list may be large enough though its floor is below need.
-      internal::FreeNode* const head = heads_[list_of(need)];
-      if (head != nullptr) {
+      const std::size_t own = list_of(need);
+      internal::FreeNode* const head = heads_[own];
+      if (head != nullptr && own != kListCount - 1) {
         const std::size_t size = internal::node_block_size<Tags>(head);
         if (size >= need && fits(head, size)) return head;
       }
-      return nullptr;
+      return first_fit_on_last_list(need, fits);
     }
 
     /// A free block of exactly `need` bytes, or nullptr: the head of need's list when that list holds one block size
@@ -407,6 +413,26 @@ struct SegregatedFit {
     // stays in .bss (what per-list sentinel heads would not allow: see the file comment).
     NOSTD_HOT internal::FreeNode* sink(internal::FreeNode* neighbour) noexcept {
       return neighbour != nullptr ? neighbour : &scratch_;
+    }
+
+    // find's step when no list head fits: the first block of the last list for which `fits` holds, walking it (at most
+    // count() nodes, so a cyclic list cannot hang the search). The last list also holds every block above
+    // kLargestBlock (list_of's clamp: SegregatedFit<1024> over a 64 KiB region, or a region above 4 GiB with
+    // pointer-sized tags and the default), so its blocks have no upper bound and its head says nothing about the
+    // others. Probing the head alone, a free block of 1,100 bytes at the head made every request above the last list's
+    // floor fail with kOutOfMemory while a 62 KiB block sat behind it, and an over-aligned request whose alignment that
+    // head could not give failed too. The walk is the first fit these requests would get from FirstFit: O(blocks on
+    // the last list), only for a request no list head serves; every other request keeps find's bound. A heap whose
+    // blocks stay within kLargestBlock (the default over a source of known size) reaches it only with an over-aligned
+    // request that no head fits.
+    template <class Fits>
+    internal::FreeNode* first_fit_on_last_list(std::size_t need, Fits& fits) noexcept {
+      internal::FreeNode* node = heads_[kListCount - 1];
+      for (std::size_t seen = 0; node != nullptr && seen < count_; node = node->next, ++seen) {
+        const std::size_t size = internal::node_block_size<Tags>(node);
+        if (size >= need && fits(node, size)) return node;
+      }
+      return nullptr;
     }
 
     // The first non-empty list at or after `from`, or kListCount: two count-trailing-zeros, no loop.
