@@ -6,13 +6,16 @@
 namespace nostd {
 
 /// Usage figures of one heap, taken under its lock. Byte figures count payload bytes (what callers can use);
-/// `capacity == bytes_in_use + bytes_free + overhead_bytes` always holds.
+/// `capacity == bytes_in_use + bytes_free + overhead_bytes` always holds. `largest_free_block` is the largest
+/// allocation at the default alignment that a fit searching every block (FirstFit, NextFit, BestFit) serves now;
+/// SegregatedFit refuses it when that block is not the head of its list and no larger list holds a block (good fit's
+/// limit, alloc/fit/segregated_fit.h).
 struct HeapStats {
   std::size_t capacity = 0;            ///< Bytes of all blocks in all regions (excludes region headers/edges).
   std::size_t bytes_in_use = 0;        ///< Σ usable_size over live blocks (>= the sizes requested).
   std::size_t bytes_free = 0;          ///< Payload bytes of free blocks (each free block minus one used block's tags).
   std::size_t overhead_bytes = 0;      ///< Tags and alignment records: capacity - bytes_in_use - bytes_free.
-  std::size_t largest_free_block = 0;  ///< Largest payload one allocation at the default alignment can get now.
+  std::size_t largest_free_block = 0;  ///< Payload of the largest free or cached block (see above: not every fit).
   std::size_t peak_bytes_in_use = 0;   ///< Highest `bytes_in_use` seen.
   std::size_t live_allocations = 0;    ///< Blocks allocated and not yet freed.
   std::size_t free_blocks = 0;         ///< Blocks on the free index.
