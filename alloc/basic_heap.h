@@ -135,10 +135,20 @@ class BasicHeap {
 
   /// Bytes of check trailer every used block carries after its payload: 0 below HardenedChecks; 4 (the keyed
   /// check word) with HardenedChecks; 8 (the requested size's slack, then the check word) with DebugChecks and
-  /// ParanoidChecks.
-  static constexpr std::size_t kCheckBytes = Check::kLevel >= CheckLevel::kDebug      ? 8
-                                             : Check::kLevel >= CheckLevel::kHardened ? 4
-                                                                                      : 0;
+  /// ParanoidChecks; 2 more with 16-bit CompactTags (kTrailerPad, after the check word).
+  static constexpr std::size_t kCheckBytes = (Check::kLevel >= CheckLevel::kDebug      ? 8
+                                              : Check::kLevel >= CheckLevel::kHardened ? 4
+                                                                                       : 0) +
+                                             (Check::kLevel >= CheckLevel::kHardened ? (4 - kTagOverhead % 4) % 4 : 0);
+  // The trailer's 32-bit words are read and written as aligned words (internal::load_word's assume_aligned: one load
+  // even where unaligned access faults, as on Cortex-M0+). A block ends a tag word before a granule boundary, so the
+  // trailer starts kTagOverhead + kCheckBytes before one: with 16-bit CompactTags (one 2-byte tag) that put the slack
+  // and the check word 2 bytes off a word boundary (undefined behaviour that clang's -fsanitize=alignment reports, and
+  // a fault on a core without unaligned access). kCheckBytes' pad of 2 bytes behind the check word (16-bit CompactTags
+  // from HardenedChecks up only; every other layout's tags are a multiple of 4 bytes) costs that layout 2 usable bytes
+  // per block rather than a byte-wise load and store of both words on every check.
+  static_assert(kCheckBytes == 0 || (kTagOverhead + kCheckBytes) % 4 == 0,
+                "BasicHeap: the check trailer's 32-bit words must start on a 4-byte boundary");
   /// Bytes a used block carries beyond its payload: tags and check trailer (`stats().overhead_bytes` counts
   /// this per live block and kTagOverhead per free block).
   static constexpr std::size_t kUsedOverhead = kTagOverhead + kCheckBytes;
@@ -1797,16 +1807,19 @@ class BasicHeap {
   //
   // A used block under HardenedChecks and above ends with a check trailer (before FullTags' footer):
   //
-  //   | header | payload (requested) | canary (DebugChecks, >= 1 byte) | align record? | slack? | check | footer? |
-  //                                                                                    ^ trailer(block)
+  //   | header | payload (requested) | canary (Debug, >= 1 byte) | align record? | slack? | check | pad? | footer? |
+  //                                                                              ^ trailer(block)
   //   check  32 bits: keyed hash of the block's address, size, used and over-aligned flags, and slack
   //   slack  32 bits, DebugChecks and up: usable_bytes - requested size = canary bytes (at least 1)
+  //   pad    2 bytes with 16-bit CompactTags, so that slack and check start on a 4-byte boundary (kCheckBytes)
   //
   // A free block under DebugChecks holds DebugPatterns::kFreed in every byte but its header, list links and footer.
 
   static constexpr bool kHardenedLevel = Check::kLevel >= CheckLevel::kHardened;
   static constexpr bool kDebugLevel = Check::kLevel >= CheckLevel::kDebug;
   static constexpr bool kParanoidLevel = Check::kLevel >= CheckLevel::kParanoid;
+  // Where the check word lies in the trailer: after the slack under DebugChecks (any pad follows it).
+  static constexpr std::size_t kCheckWordOffset = kDebugLevel ? 4 : 0;
   // The canary bytes DebugChecks reserves at least, beyond the request.
   static constexpr std::size_t kCanaryBytes = kDebugLevel ? 1 : 0;
   // The footer bytes of a free block (its size, the last word).
@@ -1854,7 +1867,7 @@ class BasicHeap {
       internal::store_word<std::uint32_t>(at, slack);
       slack_bytes_ += slack;
     }
-    internal::store_word<std::uint32_t>(at + kCheckBytes - 4, check_word(block));
+    internal::store_word<std::uint32_t>(at + kCheckWordOffset, check_word(block));
   }
 
   // Why a used block fails its trailer (why == nullptr: it does not), and the first byte overwritten when a canary
@@ -1869,7 +1882,7 @@ class BasicHeap {
   // covers the slack, so a slack that passes is the one written), then the canary bytes.
   UsedBlockFault used_block_fault(const std::byte* block) const noexcept {
     const std::byte* const at = trailer(block);
-    if (internal::load_word<std::uint32_t>(at + kCheckBytes - 4) != check_word(block)) {
+    if (internal::load_word<std::uint32_t>(at + kCheckWordOffset) != check_word(block)) {
       return {"used block's check word does not match (header or check word overwritten, or a forged block)", nullptr};
     }
     if constexpr (kDebugLevel) {

@@ -448,6 +448,56 @@ struct CountingSecret {
   }
 };
 
+// The trailer's 32-bit words (DebugChecks' slack, the check word) are read and written as aligned words: the heap's
+// tag accessors promise the compiler the word's alignment (one load even where an unaligned access faults, as on
+// Cortex-M0+). A block ends one tag word before a granule boundary, so with 16-bit CompactTags the trailer, which ended
+// the block, started 2 bytes off a word boundary (clang's -fsanitize=alignment: "assumption of 4 byte alignment ...
+// failed"). Every tag layout at both levels, over-aligned blocks and in-place reallocations included.
+template <class Check, class Tags>
+void expect_aligned_trailers() {
+  using Heap = BasicHeap<FirstFit, Tags, Check, RegionSource>;
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  Heap& heap = owner->heap();
+  void* live[40] = {};
+  for (std::size_t i = 0; i < 40; ++i) {
+    live[i] = *heap.allocate(i * 3, i % 5 == 4 ? 64 : alignof(std::max_align_t));
+    fill(live[i], i * 3, i);
+  }
+  for (std::size_t i = 0; i < 40; i += 3) {
+    Result<void*> grown = heap.reallocate(live[i], i * 3 + 5);
+    ASSERT_TRUE(grown.has_value());
+    live[i] = *grown;
+    fill(live[i], i * 3 + 5, i);
+  }
+  ASSERT_TRUE(valid(heap));
+  std::size_t checked = 0;
+  heap.walk([&checked](const BlockInfo& info) {
+    if (!info.used) return;
+    const auto* const block = static_cast<const std::byte*>(info.payload) - Tags::kHeaderSize;
+    const std::byte* const trailer = block + info.size - (Heap::kTagOverhead - Tags::kHeaderSize) - Heap::kCheckBytes;
+    EXPECT_TRUE(is_aligned(trailer, 4)) << "trailer of the block at " << info.payload;
+    ++checked;
+  });
+  EXPECT_EQ(checked, 40u);
+  for (void* p : live) {
+    heap.deallocate(p);
+    ASSERT_TRUE(valid(heap));
+  }
+}
+
+TEST(TrailerTest, CheckWordsAreWordAlignedInEveryTagLayout) {
+  expect_aligned_trailers<HardenedChecks<>, CompactTags>();
+  expect_aligned_trailers<HardenedChecks<>, FullTags>();
+  expect_aligned_trailers<HardenedChecks<>, BasicCompactTags<std::uint32_t>>();
+  expect_aligned_trailers<HardenedChecks<>, BasicFullTags<std::uint32_t>>();
+  expect_aligned_trailers<HardenedChecks<>, BasicCompactTags<std::uint16_t>>();
+  expect_aligned_trailers<HardenedChecks<>, BasicFullTags<std::uint16_t>>();
+  expect_aligned_trailers<DebugChecks<>, CompactTags>();
+  expect_aligned_trailers<DebugChecks<>, BasicCompactTags<std::uint32_t>>();
+  expect_aligned_trailers<DebugChecks<>, BasicCompactTags<std::uint16_t>>();
+  expect_aligned_trailers<DebugChecks<>, BasicFullTags<std::uint16_t>>();
+}
+
 TEST(HardenedChecksTest, SecretIsDrawnOncePerHeap) {
   using Heap = BasicHeap<HardenedChecks<AbortOnFault, CountingSecret>, RegionSource>;
   CountingSecret::draws = 0;
