@@ -47,7 +47,7 @@
 // `fits` predicate rejects a head whose payload cannot be aligned inside it) moves on to the head of the next non-empty
 // list: every block at least need + align + kMinBlockSize is certain to fit, so at most one probe per non-empty
 // list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks. A request
-// that no head serves walks the last list before it is refused (its blocks are unbounded above: see "choice" below),
+// that no head serves walks the last list before it is refused (its blocks are unbounded above: see "choice" above),
 // which costs O(blocks on that list) only on that path.
 //
 // Control block (the index inside BasicHeap): one list head per list, a bitmap word per class, one first-level
@@ -422,9 +422,10 @@ struct SegregatedFit {
     // others. Probing the head alone, a free block of 1,100 bytes at the head made every request above the last list's
     // floor fail with kOutOfMemory while a 62 KiB block sat behind it, and an over-aligned request whose alignment that
     // head could not give failed too. The walk is the first fit these requests would get from FirstFit: O(blocks on
-    // the last list), only for a request no list head serves; every other request keeps find's bound. A heap whose
-    // blocks stay within kLargestBlock (the default over a source of known size) reaches it only with an over-aligned
-    // request that no head fits.
+    // the last list), only for a request no list head serves; every other request keeps find's bound. In a heap whose
+    // blocks stay within kLargestBlock (the default over a source of known size) that list holds blocks of nearly the
+    // whole heap's size, a few at most, and only an over-aligned request no head fits or a request about to be refused
+    // gets here.
     template <class Fits>
     internal::FreeNode* first_fit_on_last_list(std::size_t need, Fits& fits) noexcept {
       internal::FreeNode* node = heads_[kListCount - 1];
