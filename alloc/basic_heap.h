@@ -1426,7 +1426,7 @@ class BasicHeap {
         // on the free path already. Two alternatives were measured and dropped: sharing reallocate's shrink in place
         // (it also keeps an over-aligned block's record) added 136 B to the QuickCache row of the Cortex-M4 footprint
         // report (//bench/footprint); letting a tail under a minimum block merge into a free successor too, as that
-        // shrink does, moved e's touched / peak live with QuickCache<> from 1.220 to 1.243 (//bench:fit_compare).
+        // shrink once did, moved e's touched / peak live with QuickCache<> from 1.220 to 1.243 (//bench:fit_compare).
         // The threshold is a minimum block, not carve's min_split_tail: SegregatedFit's split threshold here cost the
         // QuickCache row 32 B on Cortex-M4 (52 B on M0+, 10 B on rv32imac) and changes nothing with the default
         // shares, because the cache's slack probe (1/32, as the fit's) has already taken every block the threshold
@@ -1565,13 +1565,19 @@ class BasicHeap {
     // NoChecks' reallocate as small as before).
     const std::size_t old_visible = internal::kMemoryTools || kDebugLevel ? visible_bytes(block) : 0;
     if (*need <= size) {
-      // Shrink in place. The freed tail joins a free successor even when it is smaller than a minimum block.
+      // Shrink in place. A tail of at least a minimum block is freed (joining a free successor); a smaller one stays in
+      // the block as slack (usable_size reports it), as it does before a used successor. It used to join a free
+      // successor too, but the merged block's list links, a tag word into the tail and two words long, then lay over
+      // the successor's header, so a pointer to that freed successor, freed again, read a list link as its header:
+      // kInvalidPointer at every level instead of kDoubleFree (hardening_test's
+      // FreedPointerIsDoubleFreeAfterAShrinkBeforeIt). Keeping the tail costs the block under a minimum block of
+      // slack, which a later free or grow in place gives back.
       const std::size_t tail = size - *need;
       if constexpr (kDebugLevel) {
         if (!Tags::used(next)) expect_unwritten_prefix(next);
         slack_bytes_ -= slack_of(block);
       }
-      if (tail >= kMinBlockSize || (tail != 0 && !Tags::used(next))) {
+      if (tail >= kMinBlockSize) {
         resize_used(block, *need);
         std::size_t tail_size = tail;
         std::byte* dirty_end = block + size;

@@ -149,6 +149,31 @@ TYPED_TEST(AnyLevel, FreedPointerIsDoubleFree) {
   this->expect_refused(b, AllocError::kDoubleFree);
 }
 
+// b freed, then a shrunk in place by one granule: a tail smaller than a minimum block, next to free b. The shrink used
+// to merge that tail into b, and the merged free block's list links (which start a tag word into the tail, and are
+// two words long) then lay over b's header: freeing b again was kInvalidPointer (its "header" a list link), not the
+// kDoubleFree a freed pointer gets after its block merged into a neighbour. The tail now stays in a as slack.
+TYPED_TEST(AnyLevel, FreedPointerIsDoubleFreeAfterAShrinkBeforeIt) {
+  void* a = this->block(0);
+  void* b = this->block(1);
+  this->heap().deallocate(b);
+  this->blocks_[1] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+  constexpr std::size_t kShrunk = TestFixture::kSize - 16;  // one granule less (16-byte granule) at every level
+  Result<void*> shrunk = this->heap().reallocate(a, kShrunk);
+  ASSERT_TRUE(shrunk.has_value());
+  ASSERT_EQ(*shrunk, a);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_TRUE(holds_pattern(a, kShrunk, 1));
+  EXPECT_FAULT(this->heap().deallocate(b), AllocError::kDoubleFree, b);
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_FAULT((void)this->heap().reallocate(b, 10), AllocError::kDoubleFree, b);
+  this->expect_refused(b, AllocError::kDoubleFree);
+  this->heap().deallocate(a);
+  this->blocks_[0] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+}
+
 TYPED_TEST(AnyLevel, LiveBlockWhoseNextTagsSayItIsFreeIsInvalidPointer) {
   // The tags after b rewritten to say that b is free (CompactTags: c's prev-used bit; FullTags: b's footer, the word
   // before c's header): b's O(1) check cannot tell b from a pointer that is no live block, so at every level (not
