@@ -644,6 +644,17 @@ void find_a_block_behind_the_last_lists_head() {
   EXPECT_EQ(heap.stats().failed_allocations, 0u);
 }
 
+// The walk is compiled in only where a block can outgrow kLargestBlock: a LargestBlock below the heap, or the default
+// over a source of unknown size with pointer-sized tags (regions above 4 GiB on 64-bit). A heap sized to its source,
+// or whose tags cap its blocks, keeps the last list bounded (and the Cortex-M4 budget without the walk's code).
+static_assert(SegregatedFit<2 * SegregatedFit<>::kSmallLimit>::SizedIndex<CompactTags, 0>::kLastListUnbounded);
+static_assert(SegregatedFit<1024>::SizedIndex<CompactTags, 64 * 1024>::kLastListUnbounded);
+static_assert(!SegregatedFit<>::SizedIndex<CompactTags, 64 * 1024>::kLastListUnbounded);
+static_assert(!SegregatedFit<64 * 1024>::SizedIndex<CompactTags, 64 * 1024>::kLastListUnbounded);
+static_assert(!SegregatedFit<>::SizedIndex<BasicCompactTags<std::uint32_t>, 0>::kLastListUnbounded);
+static_assert(!SegregatedFit<>::SizedIndex<BasicCompactTags<std::uint16_t>, 0>::kLastListUnbounded);
+static_assert(SegregatedFit<>::SizedIndex<CompactTags, 0>::kLastListUnbounded == (sizeof(void*) >= 8));
+
 TEST(SegregatedFit, ABlockBehindTheLastListsHeadIsFound) {
   find_a_block_behind_the_last_lists_head<NoChecks, CompactTags>();
   find_a_block_behind_the_last_lists_head<BasicChecks<>, CompactTags>();

@@ -34,9 +34,10 @@
 //   - choice: a free block on the request's own list that would have fitted is passed over for one on a higher
 //     list, i.e. blocks up to one list step (1/L of the size: 3.1 % with 32 lists, 6.25 % with 16) above the
 //     request can be skipped. When no higher list has a block, the head of the request's own list is probed as a last
-//     resort, so a request is refused only when that head is too small as well. The last list is the exception: it
-//     also holds every block above the largest size the index tells apart (a region larger than `LargestBlock`), so
-//     a request no head serves walks it (first fit) rather than be refused while a block there fits.
+//     resort, so a request is refused only when that head is too small as well. The last list is the exception where
+//     it also holds blocks above the largest size the index tells apart (a region larger than `LargestBlock`, or above
+//     4 GiB with pointer-sized tags: kLastListUnbounded), so a request no head serves walks it (first fit) rather than
+//     be refused while a block there fits.
 //
 // Bounds (steps, not blocks): insert and remove touch one list head and two bitmap words. find for a request
 // with the heap's default alignment does one list-index computation, at most two bitmap lookups and one head
@@ -47,8 +48,8 @@
 // `fits` predicate rejects a head whose payload cannot be aligned inside it) moves on to the head of the next non-empty
 // list: every block at least need + align + kMinBlockSize is certain to fit, so at most one probe per non-empty
 // list between `need` and that size (at most kListCount probes in all), whatever the number of free blocks. A request
-// that no head serves walks the last list before it is refused (its blocks are unbounded above: see "choice" above),
-// which costs O(blocks on that list) only on that path.
+// that no head serves walks the last list before it is refused where that list's blocks are unbounded above ("choice"
+// above): at most capacity / its floor blocks, only on that path, and no walk at all in a heap sized to its source.
 //
 // Control block (the index inside BasicHeap): one list head per list, a bitmap word per class, one first-level
 // word, a count and one scratch node (the write target for a missing list neighbour, so unlinking needs no branch). The
@@ -212,6 +213,16 @@ struct SegregatedFit {
     /// RegionSource, allocate(1000) on 64-bit).
     static constexpr std::size_t kExactLimit = std::min(2 * kSmallLimit, (kListCount - 1) * kSmallStep);
 
+    /// Whether a free block can be larger than kLargestBlock: a `LargestBlock` below the source's size or the tag
+    /// width, or the default over a source of unknown size with pointer-sized tags (a region above 4 GiB). Such blocks
+    /// share the last list (list_of's clamp), whose head then says nothing about the blocks behind it, so find walks
+    /// that list before it refuses a request (first_fit_on_last_list). Otherwise every block is at most kLargestBlock
+    /// (a region is never larger than its source, and the core splits one larger than the tag width), the last list's
+    /// range bounds its blocks as every list's does, and no walk is compiled in (the Cortex-M4 budget's 928 B).
+    static constexpr bool kLastListUnbounded =
+        kLargestBlock <
+        std::min(HeapBytes == 0 ? std::numeric_limits<std::size_t>::max() : HeapBytes, Tags::kMaxBlockSize);
+
     static_assert(kClasses <= 64, "SegregatedFit: the first-level bitmap is one 64-bit word (64 classes at most)");
 
     /// The list a free block of `size` bytes lives on. O(1), no branch (the clamp is a conditional move).
@@ -279,9 +290,9 @@ struct SegregatedFit {
     /// A free block of at least `need` bytes for which `fits(node, size)` holds, or nullptr: the head of the
     /// first non-empty list at or above `need` rounded up to a list boundary. When `fits` rejects a head
     /// (over-aligned requests), the heads of the following non-empty lists are probed in order; when no list
-    /// above has a block, the head of `need`'s own list is probed, and last the blocks of the last list, which has no
-    /// upper bound (first_fit_on_last_list). Bounded by kListCount probes, one for a request `fits` always accepts
-    /// (see the file comment), plus that walk for a request no head serves.
+    /// above has a block, the head of `need`'s own list is probed, and last, when the last list has no upper bound
+    /// (kLastListUnbounded), its blocks (first_fit_on_last_list). Bounded by kListCount probes, one for a request
+    /// `fits` always accepts (see the file comment), plus that walk for a request no head serves.
     template <class Fits>
     NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       for (std::size_t index = next_non_empty(list_for_request(need)); index < kListCount;
@@ -292,11 +303,15 @@ struct SegregatedFit {
       // Last resort: blocks on need's own list may be large enough though its floor is below need.
       const std::size_t own = list_of(need);
       internal::FreeNode* const head = heads_[own];
-      if (head != nullptr && own != kListCount - 1) {
+      if (head != nullptr && (!kLastListUnbounded || own != kListCount - 1)) {
         const std::size_t size = internal::node_block_size<Tags>(head);
         if (size >= need && fits(head, size)) return head;
       }
-      return first_fit_on_last_list(need, fits);
+      if constexpr (kLastListUnbounded) {
+        return first_fit_on_last_list(need, fits);
+      } else {
+        return nullptr;
+      }
     }
 
     /// A free block of exactly `need` bytes, or nullptr: the head of need's list when that list holds one block size
@@ -422,10 +437,9 @@ struct SegregatedFit {
     // others. Probing the head alone, a free block of 1,100 bytes at the head made every request above the last list's
     // floor fail with kOutOfMemory while a 62 KiB block sat behind it, and an over-aligned request whose alignment that
     // head could not give failed too. The walk is the first fit these requests would get from FirstFit: O(blocks on
-    // the last list), only for a request no list head serves; every other request keeps find's bound. In a heap whose
-    // blocks stay within kLargestBlock (the default over a source of known size) that list holds blocks of nearly the
-    // whole heap's size, a few at most, and only an over-aligned request no head fits or a request about to be refused
-    // gets here.
+    // the last list), only for a request no list head serves; every other request keeps find's bound. Each block there
+    // is at least the last list's floor (over 3/4 of kLargestBlock), so the walk visits at most capacity / floor of
+    // them. Compiled in only where blocks can exceed kLargestBlock (kLastListUnbounded).
     template <class Fits>
     internal::FreeNode* first_fit_on_last_list(std::size_t need, Fits& fits) noexcept {
       internal::FreeNode* node = heads_[kListCount - 1];
