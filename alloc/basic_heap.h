@@ -549,7 +549,12 @@ class BasicHeap {
       // The heap's own address is mixed in, so that two heaps never share a key even with a constant secret.
       key_ = Check::secret() ^ mix64(static_cast<std::uint64_t>(address(this)));
     }
-    const std::span<std::byte> region = source_.acquire();
+    std::span<std::byte> region = source_.acquire();
+    // A source that states its size (kSourceBytes) has the index sized to it (SegregatedFit's classes and its bounded
+    // last list), so the heap uses no more of what acquire() returns than that.
+    if constexpr (internal::kSourceBytes<Source> != 0) {
+      region = region.first(std::min(region.size(), internal::kSourceBytes<Source>));
+    }
     if (!region.empty()) (void)add_region_locked(region);
   }
 
@@ -757,11 +762,37 @@ class BasicHeap {
   // (out of line, both searches stayed in the Cortex-M4 -Os build: FirstFit's allocate + free 664 -> 996 bytes).
   [[gnu::always_inline]] internal::FreeNode* find_free(std::size_t need, std::size_t align) noexcept {
     if (align != 0) {
-      return index_.find(need, [align, need](internal::FreeNode* candidate, std::size_t candidate_size) {
-        return leading_gap(block_of_node(candidate), align) + need <= candidate_size;
-      });
+      return index_.find(need, checked_fits([align, need](internal::FreeNode* candidate, std::size_t candidate_size) {
+                           return leading_gap(block_of_node(candidate), align) + need <= candidate_size;
+                         }));
     }
-    return index_.find(need, [](internal::FreeNode*, std::size_t) { return true; });
+    return index_.find(need, checked_fits([](internal::FreeNode*, std::size_t) { return true; }));
+  }
+
+  // find's `fits` predicate, with `may_follow(from, to)` for an index that follows `next` links past a list head
+  // (SegregatedFit's walk of an unbounded last list): from BasicChecks up, a link that leaves the heap or whose target
+  // does not point back is kCorrupted at `from` before it is read through (a write after free had crashed the walk).
+  template <class Pred>
+  struct FitsWithLinkCheck {
+    Pred pred;
+    const BasicHeap* heap;
+    NOSTD_HOT bool operator()(internal::FreeNode* candidate, std::size_t size) const noexcept {
+      return pred(candidate, size);
+    }
+    bool may_follow(const internal::FreeNode* from, const internal::FreeNode* to) const noexcept {
+      if (heap->node_in_heap(to) && to->prev == from) return true;
+      heap->fault_to_handler(
+          HeapFault{AllocError::kCorrupted, from, "free block's list link leaves the heap or does not point back"});
+      return false;
+    }
+  };
+  template <class Pred>
+  [[gnu::always_inline]] auto checked_fits(Pred pred) const noexcept {
+    if constexpr (kSafeUnlink) {
+      return FitsWithLinkCheck<Pred>{pred, this};
+    } else {
+      return pred;
+    }
   }
 
   // Σ usable_size over the live blocks, from the counters: each block's size less its tags and trailer, less the

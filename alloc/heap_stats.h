@@ -9,7 +9,7 @@ namespace nostd {
 /// `capacity == bytes_in_use + bytes_free + overhead_bytes` always holds. `largest_free_block` is the largest
 /// allocation at the default alignment that a fit searching every block (FirstFit, NextFit, BestFit) serves now;
 /// SegregatedFit refuses it when that block is not the head of its list and no larger list holds a block (good fit's
-/// limit, alloc/fit/segregated_fit.h).
+/// limit, alloc/fit/segregated_fit.h), unless the block is on a last list it walks (kLastListUnbounded).
 struct HeapStats {
   std::size_t capacity = 0;            ///< Bytes of all blocks in all regions (excludes region headers/edges).
   std::size_t bytes_in_use = 0;        ///< Σ usable_size over live blocks (>= the sizes requested).

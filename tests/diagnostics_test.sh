@@ -44,6 +44,9 @@ expect_error quick_cache_slack_one "QuickCache: SlackShare must be 0 (exact size
 # One error: the default SmallLimit is Lists x granule, so a bad Lists must not also fail SmallLimit's check.
 expect_error segregated_lists_not_power_of_two "SegregatedFit: Lists must be a power of two in 4..32" \
   'nostd::BasicHeap<nostd::SegregatedFit<0, 7>, nostd::RegionSource> heap;'
+# Nor Lists = 0, which the list step divides by (it gave four errors more).
+expect_error segregated_lists_zero "SegregatedFit: Lists must be a power of two in 4..32" \
+  'nostd::BasicHeap<nostd::SegregatedFit<0, 0>, nostd::RegionSource> heap;'
 # A check level's key source: no draw(), or one that returns something other than 64 unsigned bits. An unsigned long
 # long of 64 bits is a valid source (it is another type than std::uint64_t on x86_64 Linux).
 expect_compiles secret_as_unsigned_long_long \

@@ -388,8 +388,9 @@ TYPED_TEST(SafeUnlink, IssueReproducerOfCase2) {
 // not carve it (its links do not point back: it is not on the list's head and its prev is null).
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerAnAllocation) {
   if constexpr (is_segregated<typename TypeParam::Fit>) {
-    GTEST_SKIP() << "a segregated index takes list heads only, so a search never reaches a forged next "
-                    "(UseAfterFreeCannotSteerTheAllocationOfAListHead covers the unlink it does)";
+    GTEST_SKIP() << "a segregated index takes list heads only here, so a search never reaches a forged next "
+                    "(UseAfterFreeCannotSteerTheAllocationOfAListHead covers the unlink it does; SafeUnlinkWalk the "
+                    "walk of an unbounded last list, the one place it follows next links)";
   }
   Attack at(*this);
   write_ptr(at.b, at.fake);
@@ -761,6 +762,51 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerABackwardMergeOrAReallocate) {
   this->free(at.c);
   this->free(at.d);
   EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+}
+
+// SegregatedFit walks its last list when that list is unbounded (kLastListUnbounded: here a LargestBlock of 2 x
+// SmallLimit over a 1 MiB region) and no list head serves a request, following `next` links past the head. A link that
+// a write after free forged is reported as kCorrupted at the block holding it before anything is read through it: a
+// pointer out of the heap (the walk had read its header and crashed) and one into the heap that does not point back.
+// The heap is left as it was, and serves the request once the link is repaired.
+template <class Check>
+void expect_forged_link_on_the_last_list_caught() {
+  using Fit = SegregatedFit<2 * SegregatedFit<>::kSmallLimit>;
+  using Heap = BasicHeap<Fit, RegionSource, Check>;
+  static_assert(Fit::SizedIndex<typename Heap::Tags, 0>::kLastListUnbounded);
+  std::vector<std::byte> memory(std::size_t{1} << 20);
+  auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
+  auto* const x = static_cast<std::byte*>(heap->allocate(1200).value_or(nullptr));  // above the largest: last list
+  ASSERT_NE(x, nullptr);
+  ASSERT_TRUE(valid(*heap));
+  auto* const guard = static_cast<std::byte*>(heap->allocate(64).value_or(nullptr));  // keeps x apart from the tail
+  ASSERT_NE(guard, nullptr);
+  ASSERT_TRUE(valid(*heap));
+  std::memset(guard, 0, 64);
+  heap->deallocate(x);  // x heads the last list, the free tail behind it
+  ASSERT_TRUE(valid(*heap));
+  const void* const x_next = read_ptr(x);
+  for (const void* forged :
+       {reinterpret_cast<const void*>(std::uintptr_t{0xdead0000}), static_cast<const void*>(guard)}) {
+    write_ptr(x, forged);
+    EXPECT_FAULT((void)heap->allocate(4096), AllocError::kCorrupted, x);
+    write_ptr(x, x_next);  // (stats() walks the lists too: read it once the link is repaired)
+    ASSERT_TRUE(valid(*heap));
+    EXPECT_EQ(heap->stats().live_allocations, 1u);
+  }
+  Result<void*> p = heap->allocate(4096);  // the walk passes x and takes the tail
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(*p);
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(guard);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->stats().free_blocks, 1u);
+}
+
+TEST(SafeUnlinkWalk, AForgedLinkOnAnUnboundedLastListIsReportedBeforeItIsFollowed) {
+  expect_forged_link_on_the_last_list_caught<Recording>();
+  expect_forged_link_on_the_last_list_caught<HardenedRecording>();
 }
 
 }  // namespace

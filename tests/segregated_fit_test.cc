@@ -609,39 +609,65 @@ TEST(SegregatedFit, TheSmallestLargestBlockKeepsLargerBlocksOnItsLastList) {
 // upper bound, so its head says nothing about the blocks behind it. A freed block a little above LargestBlock heads it
 // here, ahead of the region's ~60 KiB free tail: find probed that head alone, so a request above the last list's floor
 // failed with kOutOfMemory, and so did an over-aligned request the head could not align, while the tail held either.
-template <class Check, class Tags>
-void find_a_block_behind_the_last_lists_head() {
+// Sets up that state: a freed block a little above LargestBlock heads the last list, ahead of the region's free tail,
+// a 16-byte guard between them; `check` runs on it, and the guard's bytes and the heap's counts are checked after.
+template <class Check, class Tags, class Body>
+void with_a_small_block_ahead_on_the_last_list(Body&& check) {
   using Fit = SegregatedFit<2 * SegregatedFit<>::kSmallLimit>;
   using Heap = BasicHeap<Fit, Tags, Check, RegionSource>;
   constexpr std::size_t kLargest = Fit::SizedIndex<Tags, 0>::kLargestBlock;
+  static_assert(Fit::SizedIndex<Tags, 0>::kLastListUnbounded);
   auto owner = std::make_unique<TestHeap<Heap>>();
   Heap& heap = owner->heap();
   Result<void*> head = heap.allocate(kLargest + kLargest / 8);
+  ASSERT_TRUE(head.has_value());
+  ASSERT_TRUE(valid(heap));
   Result<void*> guard = heap.allocate(16);  // keeps the freed block apart from the tail
-  ASSERT_TRUE(head.has_value() && guard.has_value());
+  ASSERT_TRUE(guard.has_value());
+  ASSERT_TRUE(valid(heap));
+  fill(*guard, 16, 7);
   heap.deallocate(*head);
   ASSERT_TRUE(valid(heap));
   ASSERT_EQ(heap.stats().free_blocks, 2u);
   ASSERT_GT(heap.stats().largest_free_block, 16 * kLargest);
-  for (const std::size_t request : {2 * kLargest, 8 * kLargest}) {
-    Result<void*> p = heap.allocate(request);
-    ASSERT_TRUE(p.has_value()) << request;
-    ASSERT_TRUE(valid(heap));
-    EXPECT_GE(heap.usable_size(*p), request);
-    fill(*p, request, 1);
-    heap.deallocate(*p);
-    ASSERT_TRUE(valid(heap));
-  }
-  Result<void*> aligned = heap.allocate(16, 4 * kLargest);  // the head cannot give this alignment; the tail can
-  ASSERT_TRUE(aligned.has_value());
-  ASSERT_TRUE(valid(heap));
-  EXPECT_TRUE(is_aligned(*aligned, 4 * kLargest));
-  heap.deallocate(*aligned);
-  ASSERT_TRUE(valid(heap));
+  check(heap, kLargest);
+  EXPECT_TRUE(holds_pattern(*guard, 16, 7));
   heap.deallocate(*guard);
   ASSERT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().free_blocks, 1u);
   EXPECT_EQ(heap.stats().failed_allocations, 0u);
+}
+
+// Requests above the last list's floor, which its head cannot serve, are served from the tail behind it.
+template <class Check, class Tags>
+void find_a_block_behind_the_last_lists_head() {
+  with_a_small_block_ahead_on_the_last_list<Check, Tags>([](auto& heap, std::size_t largest) {
+    for (const std::size_t request : {2 * largest, 8 * largest}) {
+      Result<void*> p = heap.allocate(request);
+      ASSERT_TRUE(p.has_value()) << request;
+      ASSERT_TRUE(valid(heap));
+      EXPECT_GE(heap.usable_size(*p), request);
+      fill(*p, request, 1);
+      EXPECT_TRUE(holds_pattern(*p, request, 1));
+      heap.deallocate(*p);
+      ASSERT_TRUE(valid(heap));
+    }
+  });
+}
+
+// An over-aligned request whose alignment the head cannot give is served from the tail behind it.
+template <class Check, class Tags>
+void find_an_aligned_block_behind_the_last_lists_head() {
+  with_a_small_block_ahead_on_the_last_list<Check, Tags>([](auto& heap, std::size_t largest) {
+    Result<void*> aligned = heap.allocate(16, 4 * largest);
+    ASSERT_TRUE(aligned.has_value());
+    ASSERT_TRUE(valid(heap));
+    EXPECT_TRUE(is_aligned(*aligned, 4 * largest));
+    fill(*aligned, 16, 2);
+    EXPECT_TRUE(holds_pattern(*aligned, 16, 2));
+    heap.deallocate(*aligned);
+    ASSERT_TRUE(valid(heap));
+  });
 }
 
 // The walk is compiled in only where a block can outgrow kLargestBlock: a LargestBlock below the heap, or the default
@@ -655,12 +681,28 @@ static_assert(!SegregatedFit<>::SizedIndex<BasicCompactTags<std::uint32_t>, 0>::
 static_assert(!SegregatedFit<>::SizedIndex<BasicCompactTags<std::uint16_t>, 0>::kLastListUnbounded);
 static_assert(SegregatedFit<>::SizedIndex<CompactTags, 0>::kLastListUnbounded == (sizeof(void*) >= 8));
 
+// A source's kBytes sizes the index only when the caller cannot add regions to it, which kBytes would not bound (a
+// region larger than it would have outgrown an index sized to it, with the walk compiled out).
+struct SizedRegionSource : RegionSource {
+  static constexpr std::size_t kBytes = 64 * 1024;
+};
+static_assert(internal::kSourceBytes<SizedRegionSource> == 0);
+static_assert(internal::kSourceBytes<StaticArraySource<4096>> == 4096);
+
 TEST(SegregatedFit, ABlockBehindTheLastListsHeadIsFound) {
   find_a_block_behind_the_last_lists_head<NoChecks, CompactTags>();
   find_a_block_behind_the_last_lists_head<BasicChecks<>, CompactTags>();
   find_a_block_behind_the_last_lists_head<BasicChecks<>, FullTags>();
   find_a_block_behind_the_last_lists_head<HardenedChecks<>, BasicCompactTags<std::uint32_t>>();
   find_a_block_behind_the_last_lists_head<DebugChecks<>, FullTags>();
+}
+
+TEST(SegregatedFit, AnAlignedBlockBehindTheLastListsHeadIsFound) {
+  find_an_aligned_block_behind_the_last_lists_head<NoChecks, CompactTags>();
+  find_an_aligned_block_behind_the_last_lists_head<BasicChecks<>, CompactTags>();
+  find_an_aligned_block_behind_the_last_lists_head<BasicChecks<>, FullTags>();
+  find_an_aligned_block_behind_the_last_lists_head<HardenedChecks<>, BasicCompactTags<std::uint32_t>>();
+  find_an_aligned_block_behind_the_last_lists_head<DebugChecks<>, FullTags>();
 }
 
 // A 100-byte request on a fresh large heap takes a block of about 100 bytes: the rest of the heap is split off

@@ -22,14 +22,14 @@ concept HeapSource = HasRole<S, role::Source> && requires(S& source) {
 namespace internal {
 
 /// The size of a source's memory when the source knows it at compile time (`static constexpr std::size_t
-/// kBytes`, as StaticArraySource and MmapSource have), else 0. A fit policy may size its index to it.
+/// kBytes`, as StaticArraySource and MmapSource have), else 0. A fit policy may size its index to it, so it is 0 for a
+/// source that also accepts regions from the caller (`kAcceptsRegions`), whose regions `kBytes` does not bound.
 template <class S>
 inline constexpr std::size_t kSourceBytes = 0;
 template <class S>
 requires requires {
   { S::kBytes } -> std::convertible_to<std::size_t>;
-}
-inline constexpr std::size_t kSourceBytes<S> = S::kBytes;
+} &&(!S::kAcceptsRegions) inline constexpr std::size_t kSourceBytes<S> = S::kBytes;
 
 /// Fails to compile with one line naming the first HeapSource requirement `S` misses, and returns true
 /// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.

@@ -122,10 +122,13 @@ struct SegregatedFit {
   static constexpr std::size_t kGranule = std::max<std::size_t>(alignof(std::max_align_t), 8);
   /// Lists per class.
   static constexpr std::size_t kLists = Lists;
+  /// Lists where the sizes divide or multiply by it: 1 for Lists = 0, so that the static_assert on Lists is its only
+  /// error (a division by zero and four errors after it had followed it).
+  static constexpr std::size_t kListsOrOne = Lists == 0 ? 1 : Lists;
   /// End of class 0: sizes below it are spread over class 0's lists in equal steps.
-  static constexpr std::size_t kSmallLimit = SmallLimit == 0 ? Lists * kGranule : SmallLimit;
+  static constexpr std::size_t kSmallLimit = SmallLimit == 0 ? kListsOrOne * kGranule : SmallLimit;
   /// The size step of class 0's lists (and of class 1's).
-  static constexpr std::size_t kSmallStep = kSmallLimit / Lists;
+  static constexpr std::size_t kSmallStep = kSmallLimit / kListsOrOne;
   /// A block at most need / kSlackShare larger than the request is handed out whole (0: never).
   static constexpr std::size_t kSlackShare = SlackShare;
 
@@ -203,9 +206,9 @@ struct SegregatedFit {
     static constexpr std::size_t kLargestBlock = pick_largest();
 
     /// Number of size classes: enough for a block of kLargestBlock bytes.
-    static constexpr std::size_t kClasses = unclamped_list_of(kLargestBlock - 1) / Lists + 1;
+    static constexpr std::size_t kClasses = unclamped_list_of(kLargestBlock - 1) / kListsOrOne + 1;
     /// Number of lists (kClasses × Lists).
-    static constexpr std::size_t kListCount = kClasses * Lists;
+    static constexpr std::size_t kListCount = kClasses * kListsOrOne;
     /// Requests below this have an exact list (exact()): classes 0 and 1, less the index's last list when it is one
     /// of them (an index of one or two classes: a heap of at most 2 × kSmallLimit bytes, or LargestBlock = 2 ×
     /// kSmallLimit), since the last list also holds every larger block (list_of's clamp). Taking that list's head
@@ -223,7 +226,9 @@ struct SegregatedFit {
         kLargestBlock <
         std::min(HeapBytes == 0 ? std::numeric_limits<std::size_t>::max() : HeapBytes, Tags::kMaxBlockSize);
 
-    static_assert(kClasses <= 64, "SegregatedFit: the first-level bitmap is one 64-bit word (64 classes at most)");
+    // (Checked once Lists is valid: Lists below 4 makes many classes, a second error after Lists' own.)
+    static_assert(!(is_power_of_two(Lists) && Lists >= 4 && Lists <= 32) || kClasses <= 64,
+                  "SegregatedFit: the first-level bitmap is one 64-bit word (64 classes at most)");
 
     /// The list a free block of `size` bytes lives on. O(1), no branch (the clamp is a conditional move).
     NOSTD_HOT static constexpr std::size_t list_of(std::size_t size) noexcept {
@@ -440,12 +445,20 @@ struct SegregatedFit {
     // the last list), only for a request no list head serves; every other request keeps find's bound. Each block there
     // is at least the last list's floor (over 3/4 of kLargestBlock), so the walk visits at most capacity / floor of
     // them. Compiled in only where blocks can exceed kLargestBlock (kLastListUnbounded).
+    // Unlike the head probes, the walk reads blocks through `next` links a write after free may have forged: where
+    // `fits` offers `may_follow(from, to)` (the core's, from BasicChecks up), each link is vouched for before it is
+    // followed, as safe unlinking vouches for the links it writes through.
     template <class Fits>
     internal::FreeNode* first_fit_on_last_list(std::size_t need, Fits& fits) noexcept {
       internal::FreeNode* node = heads_[kListCount - 1];
-      for (std::size_t seen = 0; node != nullptr && seen < count_; node = node->next, ++seen) {
+      for (std::size_t seen = 0; node != nullptr && seen < count_; ++seen) {
         const std::size_t size = internal::node_block_size<Tags>(node);
         if (size >= need && fits(node, size)) return node;
+        internal::FreeNode* const next = node->next;
+        if constexpr (requires { fits.may_follow(node, next); }) {
+          if (next != nullptr && !fits.may_follow(node, next)) return nullptr;
+        }
+        node = next;
       }
       return nullptr;
     }
