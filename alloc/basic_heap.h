@@ -135,7 +135,8 @@ class BasicHeap {
 
   /// Bytes of check trailer every used block carries after its payload: 0 below HardenedChecks; 4 (the keyed
   /// check word) with HardenedChecks; 8 (the requested size's slack, then the check word) with DebugChecks and
-  /// ParanoidChecks; 2 more with 16-bit CompactTags (kTrailerPad, after the check word).
+  /// ParanoidChecks; 2 more with 16-bit CompactTags (a pad after the check word, so that the trailer's words stay
+  /// 4-byte aligned).
   static constexpr std::size_t kCheckBytes = (Check::kLevel >= CheckLevel::kDebug      ? 8
                                               : Check::kLevel >= CheckLevel::kHardened ? 4
                                                                                        : 0) +
