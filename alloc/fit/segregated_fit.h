@@ -122,6 +122,9 @@ struct SegregatedFit {
   static constexpr std::size_t kGranule = std::max<std::size_t>(alignof(std::max_align_t), 8);
   /// Lists per class.
   static constexpr std::size_t kLists = Lists;
+  /// Whether Lists is in range (a power of two in 4..32): the checks that follow from it apply only then, so that a
+  /// bad Lists fails with its own line alone.
+  static constexpr bool kListsValid = is_power_of_two(Lists) && Lists >= 4 && Lists <= 32;
   /// Lists where the sizes divide or multiply by it: 1 for Lists = 0, so that the static_assert on Lists is its only
   /// error (a division by zero and four errors after it had followed it).
   static constexpr std::size_t kListsOrOne = Lists == 0 ? 1 : Lists;
@@ -132,13 +135,12 @@ struct SegregatedFit {
   /// A block at most need / kSlackShare larger than the request is handed out whole (0: never).
   static constexpr std::size_t kSlackShare = SlackShare;
 
-  static_assert(is_power_of_two(Lists) && Lists >= 4 && Lists <= 32,
+  static_assert(kListsValid,
                 "SegregatedFit: Lists must be a power of two in 4..32 (a class's list bitmap is one 32-bit word; "
                 "fewer than 4 lists per class pass over blocks up to half again as large as the request)");
   // Checked only once Lists is valid: the default SmallLimit is Lists x granule, so a bad Lists alone would fail
   // this check too, a second error for a parameter the user did not give.
-  static_assert(!(is_power_of_two(Lists) && Lists >= 4 && Lists <= 32) ||
-                    (is_power_of_two(kSmallLimit) && kSmallLimit >= Lists * kGranule),
+  static_assert(!kListsValid || (is_power_of_two(kSmallLimit) && kSmallLimit >= Lists * kGranule),
                 "SegregatedFit: SmallLimit must be a power of two of at least Lists x granule, so that every list "
                 "step is a whole number of granules (block sizes are multiples of the granule)");
   static_assert(SlackShare == 0 || (SlackShare >= 2 && SlackShare <= 65536),
@@ -227,7 +229,7 @@ struct SegregatedFit {
         std::min(HeapBytes == 0 ? std::numeric_limits<std::size_t>::max() : HeapBytes, Tags::kMaxBlockSize);
 
     // (Checked once Lists is valid: Lists below 4 makes many classes, a second error after Lists' own.)
-    static_assert(!(is_power_of_two(Lists) && Lists >= 4 && Lists <= 32) || kClasses <= 64,
+    static_assert(!kListsValid || kClasses <= 64,
                   "SegregatedFit: the first-level bitmap is one 64-bit word (64 classes at most)");
 
     /// The list a free block of `size` bytes lives on. O(1), no branch (the clamp is a conditional move).
