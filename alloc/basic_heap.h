@@ -1033,6 +1033,15 @@ class BasicHeap {
     }
   }
 
+  // The counters a free of used block `block` of `size` bytes moves (merge_free's and release_isolated's): the live
+  // over-aligned blocks, the bytes in use, the frees.
+  [[gnu::always_inline]] void count_freed(const std::byte* block, std::size_t size) noexcept {
+    const std::size_t record = Tags::over_aligned(block) ? 1 : 0;  // branchless: the Cortex-M footprint budget is tight
+    live_over_aligned_ -= record;
+    in_use_bytes_ -= size - kUsedOverhead - record;
+    ++total_frees_;
+  }
+
   // release's and release_checked's body, always inlined: release's code is as it was before release_checked.
   template <bool kCheckNeighbours>
   [[gnu::always_inline]] void merge_free(std::byte* block, [[maybe_unused]] const RegionHeader* region) noexcept {
@@ -1058,10 +1067,7 @@ class BasicHeap {
       internal::tool_freed(block + Tags::kHeaderSize, visible_bytes(block));
       internal::tool_forbid(block, size);
     }
-    const std::size_t record = Tags::over_aligned(block) ? 1 : 0;  // branchless: the Cortex-M footprint budget is tight
-    live_over_aligned_ -= record;
-    in_use_bytes_ -= size - kUsedOverhead - record;
-    ++total_frees_;
+    count_freed(block, size);
     if (!Tags::prev_used(block)) {
       // The header left behind inside the merged block must read "free", so that freeing this pointer again
       // is reported as a double free instead of passing the checks on a stale "used" header.
@@ -1105,10 +1111,7 @@ class BasicHeap {
   // merge_free for used block `block` of `size` bytes neither of whose neighbours is free (kSplitIsolatedFree): no
   // neighbour to check, unlink or merge; what is left is merge_free's bookkeeping.
   [[gnu::always_inline]] void release_isolated(std::byte* block, std::size_t size) noexcept {
-    const std::size_t record = Tags::over_aligned(block) ? 1 : 0;
-    live_over_aligned_ -= record;
-    in_use_bytes_ -= size - kUsedOverhead - record;
-    ++total_frees_;
+    count_freed(block, size);
     Tags::make_free(block, size);
     Tags::set_prev_used(block + size, false);
     index_insert(block, size);
