@@ -308,8 +308,8 @@ TYPED_TEST(HardenedUp, OverflowThroughCheckWordIntoFreeNeighbourIsCorrupted) {
     EXPECT_FAULT((void)this->heap().reallocate(b, 8), AllocError::kCorrupted, b);
     this->expect_refused(b, AllocError::kCorrupted, false);
     std::memcpy(past, saved, span);
+    EXPECT_TRUE(valid(this->heap())) << fill_byte;
   }
-  EXPECT_TRUE(valid(this->heap()));
 }
 
 TYPED_TEST(HardenedUp, InteriorPointerAfterAUsedLookingWordIsInvalidPointer) {
@@ -486,15 +486,17 @@ void expect_aligned_trailers() {
   void* live[40] = {};
   for (std::size_t i = 0; i < 40; ++i) {
     live[i] = *heap.allocate(i * 3, i % 5 == 4 ? 64 : alignof(std::max_align_t));
+    ASSERT_TRUE(valid(heap));
     fill(live[i], i * 3, i);
   }
   for (std::size_t i = 0; i < 40; i += 3) {
     Result<void*> grown = heap.reallocate(live[i], i * 3 + 5);
     ASSERT_TRUE(grown.has_value());
     live[i] = *grown;
+    ASSERT_TRUE(valid(heap));
+    ASSERT_TRUE(holds_pattern(live[i], i * 3, i)) << i;
     fill(live[i], i * 3 + 5, i);
   }
-  ASSERT_TRUE(valid(heap));
   std::size_t checked = 0;
   heap.walk([&checked](const BlockInfo& info) {
     if (!info.used) return;
@@ -504,8 +506,9 @@ void expect_aligned_trailers() {
     ++checked;
   });
   EXPECT_EQ(checked, 40u);
-  for (void* p : live) {
-    heap.deallocate(p);
+  for (std::size_t i = 0; i < 40; ++i) {
+    ASSERT_TRUE(holds_pattern(live[i], i % 3 == 0 ? i * 3 + 5 : i * 3, i)) << i;
+    heap.deallocate(live[i]);
     ASSERT_TRUE(valid(heap));
   }
 }
@@ -531,14 +534,17 @@ TEST(HardenedChecksTest, SecretIsDrawnOncePerHeap) {
   EXPECT_EQ(CountingSecret::draws, 0);
   for (int i = 0; i < 10; ++i) {
     void* p = *one->heap().allocate(32);
+    ASSERT_TRUE(valid(one->heap()));
     one->heap().deallocate(p);
+    ASSERT_TRUE(valid(one->heap()));
   }
   EXPECT_EQ(CountingSecret::draws, 1);
   void* q = *two->heap().allocate(32);
+  ASSERT_TRUE(valid(two->heap()));
   EXPECT_EQ(CountingSecret::draws, 2);
   two->heap().deallocate(q);
-  EXPECT_TRUE(valid(one->heap()));
-  EXPECT_TRUE(valid(two->heap()));
+  ASSERT_TRUE(valid(two->heap()));
+  EXPECT_EQ(CountingSecret::draws, 2) << "validate() drew the secret again";
 }
 
 }  // namespace

@@ -55,18 +55,18 @@ TEST(MallocDoor, MallocIsAlignedUsableAndDistinct) {
   for (std::size_t size = 0; size < 3000; size += 7) {
     void* p = std::malloc(size);
     ASSERT_NE(p, nullptr);
+    expect_valid();
     EXPECT_TRUE(aligned(p, 16)) << size;
     EXPECT_GE(malloc_usable_size(p), size);
     std::memset(p, static_cast<int>(size & 0xff), size);
     blocks.push_back(p);
   }
-  expect_valid();
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     const std::size_t size = i * 7;
     for (std::size_t j = 0; j < size; ++j) ASSERT_EQ(static_cast<unsigned char*>(blocks[i])[j], size & 0xff);
     std::free(blocks[i]);
+    expect_valid();
   }
-  expect_valid();
 }
 
 TEST(MallocDoor, ArenaGrowsPastOneChunk) {
@@ -77,17 +77,17 @@ TEST(MallocDoor, ArenaGrowsPastOneChunk) {
   for (std::size_t i = 0; i < kCount; ++i) {
     auto* p = static_cast<unsigned char*>(std::malloc(kBlock));
     ASSERT_NE(p, nullptr) << i;
+    expect_valid();
     p[0] = static_cast<unsigned char>(i);
     p[kBlock - 1] = static_cast<unsigned char>(i);
     blocks.push_back(p);
   }
-  expect_valid();
   for (std::size_t i = 0; i < kCount; ++i) {
     ASSERT_EQ(blocks[i][0], static_cast<unsigned char>(i));
     ASSERT_EQ(blocks[i][kBlock - 1], static_cast<unsigned char>(i));
     std::free(blocks[i]);
+    expect_valid();
   }
-  expect_valid();
 }
 
 TEST(MallocDoor, MallocOfImpossibleSizeFailsWithEnomem) {
@@ -300,21 +300,28 @@ TEST(MallocDoor, ManyHugeBlocksLiveAtOnce) {
   for (int i = 0; i < kBlocks; ++i) {
     auto* p = static_cast<unsigned char*>(std::malloc(opaque_size((std::size_t{1} << 20) + 4096 * (i % 3))));
     ASSERT_NE(p, nullptr) << i;
+    expect_valid();
     p[0] = static_cast<unsigned char>(i);
     blocks.push_back(p);
   }
   for (int i = 0; i < kBlocks; i += 5) {
     auto* moved = static_cast<unsigned char*>(realloc_opaque(blocks[i], opaque_size(std::size_t{3} << 20)));
     ASSERT_NE(moved, nullptr) << i;
+    expect_valid();
     blocks[i] = moved;
   }
   for (int i = 0; i < kBlocks; ++i) {
     ASSERT_EQ(blocks[i][0], static_cast<unsigned char>(i)) << i;
     ASSERT_GE(malloc_usable_size(blocks[i]), std::size_t{1} << 20) << i;
   }
-  for (int i = kBlocks - 1; i >= 0; i -= 2) std::free(blocks[i]);
-  for (int i = kBlocks - 2; i >= 0; i -= 2) std::free(blocks[i]);
-  expect_valid();
+  for (int i = kBlocks - 1; i >= 0; i -= 2) {
+    std::free(blocks[i]);
+    expect_valid();
+  }
+  for (int i = kBlocks - 2; i >= 0; i -= 2) {
+    std::free(blocks[i]);
+    expect_valid();
+  }
 }
 
 TEST(MallocDoor, ThreadsFreeEachOthersBlocks) {

@@ -63,11 +63,11 @@ std::vector<unsigned char*> fill(std::size_t total, std::size_t block) {
   for (std::size_t i = 0; i < total / block; ++i) {
     auto* p = static_cast<unsigned char*>(opaque(std::malloc(block)));
     EXPECT_NE(p, nullptr);
+    expect_valid();
     if (p == nullptr) break;
     std::memset(p, static_cast<int>(i & 0xff), block);
     blocks.push_back(p);
   }
-  expect_valid();
   return blocks;
 }
 
@@ -78,9 +78,9 @@ void check_and_free(std::vector<unsigned char*>& blocks, std::size_t block) {
     EXPECT_EQ(blocks[i][0], want);
     EXPECT_EQ(blocks[i][block - 1], want);
     std::free(blocks[i]);
+    expect_valid();
   }
   blocks.clear();
-  expect_valid();
 }
 
 TEST(MallocRelease, ReleasablePagesKeepTheBlockEdges) {

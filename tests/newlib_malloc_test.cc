@@ -80,8 +80,13 @@ TEST(NewlibMallocTest, EachFunctionMovesTheHeapCounters) {
   EXPECT_TRUE(heap_valid());
 
   free(blocks[0]);
+  EXPECT_TRUE(heap_valid());
   _free_r(r, blocks[1]);
-  for (std::size_t i = 2; i < kBlocks; ++i) free(blocks[i]);
+  EXPECT_TRUE(heap_valid());
+  for (std::size_t i = 2; i < kBlocks; ++i) {
+    free(blocks[i]);
+    EXPECT_TRUE(heap_valid()) << i;
+  }
   const HeapStats after = heap().stats();
   EXPECT_EQ(after.total_frees, held.total_frees + kBlocks);
   EXPECT_EQ(after.live_allocations, before.live_allocations);
@@ -183,10 +188,12 @@ TEST(NewlibMallocTest, AlignedAllocTakesEveryPowerOfTwoAndSetsErrno) {
     errno = 0;
     void* p = aligned_alloc(align, 10);
     ASSERT_NE(p, nullptr) << align;
+    EXPECT_TRUE(heap_valid()) << align;
     EXPECT_TRUE(heap().owns(p)) << align;
     EXPECT_TRUE(is_aligned(p, align)) << align;
     EXPECT_EQ(errno, 0) << align;
     free(p);
+    EXPECT_TRUE(heap_valid()) << align;
   }
   const HeapStats before = heap().stats();
   for (std::size_t align : {std::size_t{0}, std::size_t{3}, std::size_t{48}, std::size_t{1} << 21}) {

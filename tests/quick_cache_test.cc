@@ -503,10 +503,10 @@ TYPED_TEST(QuickCacheTest, AnAllocationThatFindsNoBlockFlushesTheCacheAndRetries
   std::vector<void*> blocks;
   for (;;) {
     Result<void*> p = this->heap().allocate(48 + 16 * (blocks.size() % 3));
+    ASSERT_TRUE(valid(this->heap()));
     if (!p) break;
     blocks.push_back(*p);
   }
-  ASSERT_TRUE(valid(this->heap()));
   for (void* p : blocks) this->give(p);
   const HeapStats full = this->heap().stats();
   EXPECT_GT(full.cached_blocks, 0u);

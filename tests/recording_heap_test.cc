@@ -146,6 +146,7 @@ TYPED_TEST(RecordingHeapTest, ALossMakesTheEndRecordDisagreeWithTheDrainedTrace)
   while (rec.dropped() == 0) {
     Result<void*> p = rec.allocate(16);
     ASSERT_TRUE(p);
+    ASSERT_TRUE(heap.validate());
     blocks.push_back(*p);
   }
   std::vector<std::byte> trace = drain(ring);

@@ -603,13 +603,14 @@ TEST_F(UsableOnlyTest, SecondShrinkToFitOnAFullHeapAllocatesNothing) {
   std::array<void*, 128> held{};
   std::size_t count = 0;
   for (std::size_t size = test::kTestHeapBytes; size > 0 && count < held.size();) {
-    if (auto p = heap().allocate(size)) {
+    auto p = heap().allocate(size);
+    ASSERT_TRUE(heap_ok());
+    if (p) {
       held[count++] = *p;
     } else {
       size /= 2;
     }
   }
-  ASSERT_TRUE(heap_ok());
   ASSERT_FALSE(heap().allocate(1)) << "the heap should be full";
   ASSERT_TRUE(heap_ok());
 
@@ -630,8 +631,10 @@ TEST_F(UsableOnlyTest, SecondShrinkToFitOnAFullHeapAllocatesNothing) {
   for (std::uint8_t i = 0; i < 7; ++i) EXPECT_EQ(v[i], i);
   EXPECT_EQ(s.view(), "0123456");
 
-  for (std::size_t i = 0; i < count; ++i) heap().deallocate(held[i]);
-  ASSERT_TRUE(heap_ok());
+  for (std::size_t i = 0; i < count; ++i) {
+    heap().deallocate(held[i]);
+    ASSERT_TRUE(heap_ok());
+  }
 }
 
 TEST_F(FullTest, TrivialElementsGrowInPlaceThroughReallocate) {
