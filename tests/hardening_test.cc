@@ -473,11 +473,40 @@ struct CountingSecret {
   }
 };
 
+// The bytes past used block `info`'s usable size, [tail, end) (to the block's end: alignment record, trailer, FullTags'
+// footer), that the heap reads as the trailer's 32-bit words: each byte in turn is flipped and validate() run, and
+// those whose change it reports at this block as its check word failing, or (DebugChecks) as its recorded requested
+// size out of range, are set in the mask, bit i for byte `tail + i`. (A flip of the slack's low bytes fails the check
+// word, which covers them; of its high ones, the range check.) Found by what the heap reads, not by the layout's
+// arithmetic, so that an offset that arithmetic gets wrong shows; the reasons are matched by their words in
+// validate()'s report, so a rewording makes this find nothing and the test say so.
+template <class Heap>
+std::uint64_t trailer_word_bytes(const Heap& heap, const BlockInfo& info, const std::byte* tail, const std::byte* end) {
+  const auto* const block = static_cast<const std::byte*>(info.payload) - Heap::Tags::kHeaderSize;
+  std::byte* const first = const_cast<std::byte*>(tail);
+  const auto n = static_cast<std::size_t>(end - tail);
+  EXPECT_LE(n, 64u) << "a tail longer than the mask";
+  std::uint64_t found = 0;
+  expose(first, n);
+  for (std::size_t i = 0; i < n && i < 64; ++i) {
+    first[i] ^= std::byte{0xFF};
+    const ValidateResult r = heap.validate();
+    first[i] ^= std::byte{0xFF};
+    if (!r && r.error().error == AllocError::kCorrupted && r.error().where == block &&
+        (std::strstr(r.error().what, "check word") != nullptr ||
+         std::strstr(r.error().what, "recorded requested size") != nullptr)) {
+      found |= std::uint64_t{1} << i;
+    }
+  }
+  return found;
+}
+
 // The trailer's 32-bit words (DebugChecks' slack, the check word) are read and written as aligned words: the heap's
 // tag accessors promise the compiler the word's alignment (one load even where an unaligned access faults, as on
 // Cortex-M0+). A block ends one tag word before a granule boundary, so with 16-bit CompactTags the trailer, which ended
 // the block, started 2 bytes off a word boundary (clang's -fsanitize=alignment: "assumption of 4 byte alignment ...
-// failed"). Every tag layout at both levels, over-aligned blocks and in-place reallocations included.
+// failed"). Every tag layout at both levels, over-aligned blocks and in-place reallocations included: in each used
+// block the bytes validate() reads as trailer words (trailer_word_bytes) must be whole 4-byte-aligned words.
 template <class Check, class Tags>
 void expect_aligned_trailers() {
   using Heap = BasicHeap<FirstFit, Tags, Check, RegionSource>;
@@ -497,15 +526,28 @@ void expect_aligned_trailers() {
     ASSERT_TRUE(holds_pattern(live[i], i * 3, i)) << i;
     fill(live[i], i * 3 + 5, i);
   }
-  std::size_t checked = 0;
-  heap.walk([&checked](const BlockInfo& info) {
-    if (!info.used) return;
-    const auto* const block = static_cast<const std::byte*>(info.payload) - Tags::kHeaderSize;
-    const std::byte* const trailer = block + info.size - (Heap::kTagOverhead - Tags::kHeaderSize) - Heap::kCheckBytes;
-    EXPECT_TRUE(is_aligned(trailer, 4)) << "trailer of the block at " << info.payload;
-    ++checked;
+  // The used blocks first, then their bytes flipped: not while walk() reads the tags.
+  BlockInfo used[40] = {};
+  std::size_t n = 0;
+  heap.walk([&used, &n](const BlockInfo& info) {
+    if (info.used && n < 40) used[n++] = info;
   });
-  EXPECT_EQ(checked, 40u);
+  ASSERT_EQ(n, 40u);
+  for (const BlockInfo& info : used) {
+    const auto* const payload = static_cast<const std::byte*>(info.payload);
+    const std::byte* const tail = payload + heap.usable_size(info.payload);
+    const std::byte* const end = payload - Tags::kHeaderSize + info.size;
+    const std::uint64_t found = trailer_word_bytes(heap, info, tail, end);
+    EXPECT_NE(found, 0u) << "no byte past the payload at " << info.payload << " is read as a trailer word";
+    for (std::size_t i = 0; i < 64; ++i) {
+      if ((found >> i & 1) == 0) continue;
+      // The aligned word around the byte is read whole: every byte of it is found.
+      const std::size_t off = reinterpret_cast<std::uintptr_t>(tail + i) % 4;
+      const bool whole = i >= off && i - off + 4 <= 64 && (found >> (i - off) & 0xF) == 0xF;
+      EXPECT_TRUE(whole) << "trailer word byte " << i << " past the usable size of the block at " << info.payload
+                         << " (address % 4 == " << off << ") is not in a 4-byte-aligned word read whole";
+    }
+  }
   for (std::size_t i = 0; i < 40; ++i) {
     ASSERT_TRUE(holds_pattern(live[i], i % 3 == 0 ? i * 3 + 5 : i * 3, i)) << i;
     heap.deallocate(live[i]);
