@@ -140,6 +140,31 @@ inline bool parse_u64(std::string_view word, std::uint64_t* v) {
   return ec == std::errc{} && end == word.data() + word.size() && !word.empty();
 }
 
+/// How many bytes of a word quoted_word shows before it cuts the word.
+inline constexpr std::size_t kQuotedWordBytes = 32;
+
+/// `word`, a word of a text trace, as an error message quotes it: in double quotes, a byte that is not printable
+/// ASCII (a control byte, a NUL, a byte of a multi-byte character), a quote or a backslash escaped as \xHH, and a
+/// word longer than kQuotedWordBytes cut there, with its length. A line of a corrupt file may be of any length and
+/// hold any byte: quoted as it was, a 10 MB line made a 10 MB "line" of error, an escape sequence reached the
+/// terminal, and a NUL ended the message where the tools print it with %s.
+inline std::string quoted_word(std::string_view word) {
+  std::string out = "\"";
+  for (const char c : word.substr(0, kQuotedWordBytes)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b > 0x7e || c == '"' || c == '\\') {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned>(b));
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  if (word.size() > kQuotedWordBytes) out += "... (a word of " + std::to_string(word.size()) + " bytes)";
+  return out;
+}
+
 /// Reads the binary form; see read_trace.
 template <class Sink>
 std::expected<TraceSummary, TraceError> read_binary(std::span<const std::byte> bytes, Sink& sink) {
@@ -230,7 +255,7 @@ std::expected<TraceSummary, TraceError> read_text(std::span<const std::byte> byt
         std::uint64_t align = 0;
         if (!parse_u64(w[3], &align) || align == 0 || (align & (align - 1)) != 0 ||
             align > (std::uint64_t{1} << record::kMaxAlignLog2)) {
-          return fail("alignment \"" + std::string(w[3]) + "\" is not a power of two up to 2^30");
+          return fail("alignment " + quoted_word(w[3]) + " is not a power of two up to 2^30");
         }
         // The exponent as written, even at or below the default here (which load_replay treats as the default): a
         // trace recorded where max_align_t is smaller holds them, and binary -> text -> binary is byte-exact.
@@ -251,7 +276,7 @@ std::expected<TraceSummary, TraceError> read_text(std::span<const std::byte> byt
       ended = true;
       continue;
     } else {
-      return fail("unknown event \"" + std::string(w[0]) + "\" (expected a, f, r or end)");
+      return fail("unknown event " + quoted_word(w[0]) + " (expected a, f, r or end)");
     }
     if (std::optional<std::string> err = ids.apply(e, offset)) return fail(*err);
     if (std::optional<std::string> err = sink(e, offset)) return fail(*err);

@@ -298,6 +298,33 @@ TEST(TraceFormatErrors, TextErrorsNameLineAndOffset) {
   expect_error(bytes_of("nostd-trace 2\nend 0\n"), 0, "not a trace", 1);
 }
 
+/// True when `text` holds a byte that is not printable ASCII (a terminal would act on a control byte; %s stops at a
+/// NUL).
+bool holds_unprintable(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) return true;
+  }
+  return false;
+}
+
+TEST(TraceFormatErrors, TextErrorsQuoteAWordEscapedAndCut) {
+  // A NUL, an escape sequence, a byte of a UTF-8 character, a quote and a backslash are shown as \xHH.
+  const std::string odd = std::string("nostd-trace 1\nx") + '\0' + "\x1b[31m\xc3\xa9\"\\\nend 0\n";
+  expect_error(bytes_of(odd), 14, R"(unknown event "x\x00\x1b[31m\xc3\xa9\x22\x5c" (expected a, f, r or end))", 2);
+  EXPECT_FALSE(holds_unprintable(read_all(bytes_of(odd)).error().describe()));
+  expect_error(bytes_of("nostd-trace 1\na 1 8 4\x07\nend 1\n"), 14, R"(alignment "4\x07" is not a power of two)", 2);
+
+  // A corrupt line of 100,000 bytes is named by its first 32 and its length: the message stays one short line (it
+  // had quoted the whole word).
+  const std::string long_word(100'000, 'q');
+  const std::string text = "nostd-trace 1\n" + long_word + "\nend 0\n";
+  expect_error(bytes_of(text), 14, "unknown event \"" + long_word.substr(0, 32) + "\"... (a word of 100000 bytes)", 2);
+  EXPECT_LT(read_all(bytes_of(text)).error().describe().size(), 200u);
+  const std::string align_text = "nostd-trace 1\na 1 8 " + std::string(5000, '7') + "\nend 1\n";
+  expect_error(bytes_of(align_text), 14, "(a word of 5000 bytes) is not a power of two", 2);
+  EXPECT_LT(read_all(bytes_of(align_text)).error().describe().size(), 200u);
+}
+
 TEST(TraceFormatErrors, CorruptedCopiesNeverCrash) {
   // Every single-byte change of a valid trace (each byte set to each of its 255 other values) is either still a valid
   // trace or rejected with an offset inside it.
