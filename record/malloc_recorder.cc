@@ -557,26 +557,42 @@ void finish_under_name(std::uint64_t events, char* msg, std::size_t msg_size) {
   say(msg);
 }
 
+// Writes `path` into g_path with each "%p" replaced by the process id; false when the result does not fit g_path (with
+// its nul). Such a name had been cut short without a word, and the trace written under the shorter name: in another
+// file, or in a directory whose name the cut ended in.
+bool expand_trace_path(const char* path) {
+  char pid[24];
+  const std::size_t pid_length = static_cast<std::size_t>(put_decimal(pid, static_cast<std::uint64_t>(getpid())) - pid);
+  std::size_t o = 0;
+  for (const char* p = path; *p != 0; ++p) {
+    const bool is_pid = p[0] == '%' && p[1] == 'p';
+    const std::size_t n = is_pid ? pid_length : 1;
+    if (n >= sizeof g_path - o) return false;
+    std::memcpy(g_path + o, is_pid ? pid : p, n);
+    o += n;
+    if (is_pid) ++p;
+  }
+  g_path[o] = 0;
+  return true;
+}
+
 }  // namespace
 
 bool malloc_recorder_start(const char* path) {
   if (g_started) return true;
-  // Expand %p into the process id.
-  std::size_t o = 0;
-  for (const char* p = path; *p != 0 && o + 24 < sizeof g_path; ++p) {
-    if (p[0] == '%' && p[1] == 'p') {
-      o += static_cast<std::size_t>(std::snprintf(g_path + o, sizeof g_path - o, "%d", static_cast<int>(getpid())));
-      ++p;
-    } else {
-      g_path[o++] = *p;
-    }
+  static char msg[sizeof g_path + 200];  // static: this runs inside malloc (the drop-in's start), on its stack
+  if (!expand_trace_path(path)) {
+    std::snprintf(msg, sizeof msg,
+                  "nostd-alloc: NOSTD_ALLOC_TRACE=%.100s... is too long (more than %zu bytes with %%p expanded); not "
+                  "recording\n",
+                  path, sizeof g_path - 1);
+    say(msg);
+    return false;
   }
-  g_path[o] = 0;
   std::snprintf(g_part_path, sizeof g_part_path, "%s.%d.part", g_path, static_cast<int>(getpid()));
   // The finished trace is renamed onto PATH, which replaces whatever is there: a device (/dev/null, /dev/full), a
   // FIFO or a symbolic link there would become a regular file. Only a regular file or nothing is recorded to; for
   // anything else the program runs unrecorded, and nothing is created.
-  static char msg[sizeof g_path + 200];  // static: this runs inside malloc (the drop-in's start), on its stack
   mode_t mode = 0;
   if (names_other_than_regular_file(g_path, mode)) {
     std::snprintf(msg, sizeof msg, "nostd-alloc: NOSTD_ALLOC_TRACE=%s is not a regular file (%s); not recording\n",

@@ -9,7 +9,8 @@
 # and no file at all when NOSTD_ALLOC_TRACE is unset or misspelt (which is named on stderr). When it names something that is not a regular file (a FIFO, a
 # device node, a symbolic link, a directory), the program runs unrecorded to its usual end, says so in one line
 # naming the path, and leaves it as it was; a name whose part file cannot be created is refused with the path and
-# the reason, and a part file that cannot be renamed at exit is named with the reason. The rename runs under a lock on
+# the reason, a name too long is refused rather than cut short, and a part file that cannot be renamed at exit is
+# named with the reason. The rename runs under a lock on
 # the trace's directory (strace shows it), and a lock held by something else does not stop the program's exit. FORK_PROGRAM
 # (malloc_recorder_fork_program.cc) forks 3 times; a library it needs has a fork child handler that mallocs enough to
 # fill a buffer before the recorder's child handler runs: the parent's trace holds each of its calls once, and no more
@@ -239,6 +240,20 @@ check_not_regular() {
   [[ "$out" == done ]] || fail "a name in a missing directory: the program's output changed: $out"
   grep -qxE "nostd-alloc: cannot create the trace file for NOSTD_ALLOC_TRACE=$dir/missing/t\.trace \($dir/missing/t\.trace\.[0-9]+\.part: No such file or directory\); not recording" \
     "$dir/missing.stderr" || fail "a name in a missing directory: the line lacks the path or the reason ($(cat "$dir/missing.stderr"))"
+  # A name longer than the recorder takes (4095 bytes with %p expanded, as PATH_MAX; here 4100 bytes in a directory
+  # that exists) is refused with one line, and nothing is written: the name had been cut to 4072 bytes without a word,
+  # and the trace written under the cut name, a shorter file in the same directory.
+  local deep="$dir/long"
+  while ((${#deep} < 3850)); do deep="$deep/$(printf 'd%.0s' {1..200})"; done
+  mkdir -p "$deep"
+  local long
+  long="$deep/$(printf 'z%.0s' $(seq 1 $((4099 - ${#deep}))))"
+  out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$long" "$program" 2>"$dir/long.stderr")" ||
+    fail "a name too long: the program failed"
+  [[ "$out" == done ]] || fail "a name too long: the program's output changed: $out"
+  [[ "$(cat "$dir/long.stderr")" == "nostd-alloc: NOSTD_ALLOC_TRACE=${long:0:100}... is too long (more than 4095 bytes with %p expanded); not recording" ]] ||
+    fail "a name too long: expected one line saying so, got: $(cut -c1-200 "$dir/long.stderr")"
+  [[ -z "$(ls -A "$deep")" ]] || fail "a name too long: files were written: $(ls -A "$deep" | cut -c1-40)"
   # A part file removed while the program runs (after its first buffers were written to it): the rename at exit
   # fails, and the line names both paths and the reason. (The system's python3: a version manager's shim starts
   # processes of its own, whose smaller traces would take the name.)
