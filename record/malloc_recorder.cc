@@ -557,13 +557,24 @@ void finish_under_name(std::uint64_t events, char* msg, std::size_t msg_size) {
   say(msg);
 }
 
-// Writes `path` into g_path with each "%p" replaced by the process id; false when the result does not fit g_path (with
-// its nul). Such a name had been cut short without a word, and the trace written under the shorter name: in another
-// file, or in a directory whose name the cut ended in.
+// Writes `path` into g_path with each "%p" replaced by the process id and, when it is relative, the working directory
+// in front; false when the result does not fit g_path (with its nul). Such a name had been cut short without a word,
+// and the trace written under the shorter name: in another file, or in a directory whose name the cut ended in. A
+// relative name is made absolute here, once, because the program may change directory while it runs (git, make -C,
+// a shell's cd): the part file, created at the first flush, and the rename at exit followed it, so that the trace
+// went to the new directory, or, after a first flush in the old one, the rename failed and left the part file there.
+// getcwd with a buffer of ours allocates nothing; where it fails (the directory was removed) the name stays relative.
 bool expand_trace_path(const char* path) {
   char pid[24];
   const std::size_t pid_length = static_cast<std::size_t>(put_decimal(pid, static_cast<std::uint64_t>(getpid())) - pid);
   std::size_t o = 0;
+  if (path[0] != '/' && getcwd(g_path, sizeof g_path) != nullptr && g_path[0] == '/') {
+    o = std::strlen(g_path);
+    if (g_path[o - 1] != '/') {
+      if (o + 1 >= sizeof g_path) return false;
+      g_path[o++] = '/';
+    }
+  }
   for (const char* p = path; *p != 0; ++p) {
     const bool is_pid = p[0] == '%' && p[1] == 'p';
     const std::size_t n = is_pid ? pid_length : 1;
@@ -614,7 +625,7 @@ bool malloc_recorder_start(const char* path) {
   // was not taken from the environment (malloc_recorder_start called with another).
   const char* env_path = std::getenv(kTraceEnvVar);
   timespec ancestors{};
-  if (env_path != nullptr && std::strcmp(env_path, path) == 0 && std::strcmp(path, g_path) == 0 &&
+  if (env_path != nullptr && std::strcmp(env_path, path) == 0 && std::strstr(path, "%p") == nullptr &&
       run_start_of_ancestors(env_path, ancestors) &&
       (ancestors.tv_sec < g_run_start.tv_sec ||
        (ancestors.tv_sec == g_run_start.tv_sec && ancestors.tv_nsec < g_run_start.tv_nsec)))

@@ -1,7 +1,10 @@
 // tests/malloc_recorder_program.cc — a program with a known allocation pattern for malloc_recorder_test.sh:
 // in each of 2 threads, 1000 malloc/free pairs, then 10 blocks grown by realloc, one 64-byte-aligned block
 // (posix_memalign) and one calloc; every block is freed. Prints "done". With the argument "few": one malloc/free
-// pair only (a small trace recorded under the same name as a larger one).
+// pair only (a small trace recorded under the same name as a larger one). With "chdir DIR N": N malloc/free pairs,
+// then a change of directory to DIR, then 1000 more pairs (a relative trace name must not follow the program there).
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +31,16 @@ void work(unsigned seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 3 && std::strcmp(argv[1], "chdir") == 0) {
+    const long before = std::strtol(argv[3], nullptr, 10);
+    for (long i = 0; i < before + 1000; ++i) {
+      if (i == before && chdir(argv[2]) != 0) return 1;
+      void* volatile p = std::malloc(32);  // volatile: the compiler would drop a pair whose block is never used
+      std::free(p);
+    }
+    std::puts("done");
+    return 0;
+  }
   if (argc > 1 && std::strcmp(argv[1], "few") == 0) {
     std::free(std::malloc(100));
     std::puts("done");

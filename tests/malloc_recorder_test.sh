@@ -158,6 +158,25 @@ check() {
   (( ${allocs:-0} >= 101010 && ${allocs:-0} < 101010 + 100 )) || fail "fork: $allocs allocations in the parent's trace, want 101010"
   [[ "$(ls "$dir/fork")" == "$(printf 'check\nstderr\nt.trace\nt.txt')" ]] || fail "fork: left $(ls "$dir/fork")"
 
+  # A relative name is taken from the directory the program was in when recording started, also after the program
+  # changes directory: before its first buffer is written (the trace had gone to the new directory) and after (the
+  # rename at exit had looked for the part file in the new directory, failed, and left it in the old one).
+  local before
+  for before in 10 100000; do
+    local rel="$dir/rel$before"
+    mkdir -p "$rel/sub"
+    out="$(cd "$rel" && LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE=t.trace "$program" chdir sub "$before" 2>"$rel.stderr")" ||
+      fail "chdir after $before pairs: the program failed"
+    [[ "$out" == done ]] || fail "chdir after $before pairs: the program's output changed: $out"
+    grep -qx "nostd-alloc: raw trace of [0-9]* calls written to $(cd "$rel" && pwd -P)/t.trace" "$rel.stderr" ||
+      fail "chdir after $before pairs: $(cat "$rel.stderr")"
+    [[ "$(ls "$rel")" == "$(printf 'sub\nt.trace')" && -z "$(ls -A "$rel/sub")" ]] ||
+      fail "chdir after $before pairs: left $(ls "$rel") and in sub $(ls -A "$rel/sub")"
+    "$convert" --to=text "$rel/t.trace" "$rel.txt" 2>/dev/null || fail "chdir after $before pairs: no valid trace"
+    allocs=$(grep -c '^a ' "$rel.txt" || true)
+    ((allocs >= before + 1000)) || fail "chdir after $before pairs: $allocs allocations in the trace"
+  done
+
   # Unset: the shim records nothing and writes nothing.
   (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
     fail "the program failed under the shim with recording off"
