@@ -7,6 +7,7 @@
 // (__libc_malloc, ...), which glibc exports for exactly this kind of interposition, and reports the call:
 // allocations after they succeed, frees before they happen (see the recorder for why).
 #include <errno.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -89,10 +90,20 @@ int posix_memalign(void** out, std::size_t align, std::size_t size) {
   return 0;
 }
 
-/// valloc: page-aligned.
-void* valloc(std::size_t size) { return memalign(4096, size); }
+/// valloc: aligned to the system's page (glibc's page size, not a constant: 4 KiB is no page on a 16 or 64 KiB-page
+/// kernel).
+void* valloc(std::size_t size) { return memalign(static_cast<std::size_t>(sysconf(_SC_PAGESIZE)), size); }
 
-/// pvalloc: page-aligned, rounded up to whole pages.
-void* pvalloc(std::size_t size) { return memalign(4096, (size + 4095) & ~std::size_t{4095}); }
+/// pvalloc: page-aligned, rounded up to whole pages; NULL and ENOMEM when the rounding overflows, as glibc's (the
+/// rounding had wrapped to 0, and pvalloc(SIZE_MAX) returned a block of one page where glibc fails).
+void* pvalloc(std::size_t size) {
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::size_t rounded = 0;
+  if (__builtin_add_overflow(size, page - 1, &rounded)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return memalign(page, rounded & ~(page - 1));
+}
 
 }  // extern "C"

@@ -3,8 +3,12 @@
 // (posix_memalign) and one calloc; every block is freed. Prints "done". With the argument "few": one malloc/free
 // pair only (a small trace recorded under the same name as a larger one). With "chdir DIR N": N malloc/free pairs,
 // then a change of directory to DIR, then 1000 more pairs (a relative trace name must not follow the program there).
+// With "pages": what pvalloc of sizes whose rounding to pages overflows and valloc return, in one line.
+#include <malloc.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +43,24 @@ int main(int argc, char** argv) {
       std::free(p);
     }
     std::puts("done");
+    return 0;
+  }
+  if (argc > 1 && std::strcmp(argv[1], "pages") == 0) {
+    const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    // volatile: g++ refuses a constant size this large (-Walloc-size-larger-than). Each size's rounding up to a
+    // page overflows.
+    volatile std::size_t huge = SIZE_MAX;
+    for (const std::size_t below : {std::size_t{0}, std::size_t{1}, std::size_t{4094}}) {
+      errno = 0;
+      void* p = pvalloc(huge - below);
+      std::printf("pvalloc(SIZE_MAX - %zu): %s, errno %s; ", below, p == nullptr ? "NULL" : "a block",
+                  errno == ENOMEM ? "ENOMEM" : "unchanged");
+      std::free(p);
+    }
+    void* v = valloc(1);
+    std::printf("valloc(1): %s\n",
+                reinterpret_cast<std::uintptr_t>(v) % page == 0 ? "page-aligned" : "not page-aligned");
+    std::free(v);
     return 0;
   }
   if (argc > 1 && std::strcmp(argv[1], "few") == 0) {

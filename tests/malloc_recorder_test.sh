@@ -177,6 +177,15 @@ check() {
     ((allocs >= before + 1000)) || fail "chdir after $before pairs: $allocs allocations in the trace"
   done
 
+  # What the calls return is unchanged by recording: pvalloc of a size whose rounding up to pages overflows fails with
+  # ENOMEM, as glibc's (the shim's rounding had wrapped to 0 and returned a block of one page), and valloc's block is
+  # page-aligned.
+  local pages="pvalloc(SIZE_MAX - 0): NULL, errno ENOMEM; pvalloc(SIZE_MAX - 1): NULL, errno ENOMEM; "
+  pages+="pvalloc(SIZE_MAX - 4094): NULL, errno ENOMEM; valloc(1): page-aligned"
+  [[ "$("$program" pages)" == "$pages" ]] || fail "pages, under glibc: $("$program" pages)"
+  out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/pages.trace" "$program" pages 2>/dev/null)"
+  [[ "$out" == "$pages" ]] || fail "pages, recorded: $out"
+
   # Unset: the shim records nothing and writes nothing.
   (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
     fail "the program failed under the shim with recording off"
