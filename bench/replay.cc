@@ -6,6 +6,7 @@
 //
 // Relative paths are taken from the directory `bazel run` was started in (BUILD_WORKING_DIRECTORY).
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -289,6 +291,28 @@ void print_recommendation(const std::vector<Row>& rows, const std::vector<Sizing
   }
 }
 
+/// The path glibc's footprint child reads the trace from: `trace` itself when it is a regular file; otherwise (a pipe,
+/// a FIFO, process substitution, /dev/stdin) a copy of `bytes`, the bytes read from it, in a memory file that this
+/// process keeps open and the child inherits (/dev/fd/N). What was read from a pipe is gone for the child, which
+/// then failed, and glibc's touched ÷ peak live read "—" with nothing to say why. `trace` when no copy can be made.
+std::string trace_for_child(const std::string& trace, std::span<const std::byte> bytes) {
+  struct stat st {};
+  if (stat(trace.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return trace;
+  const int fd = memfd_create("replay-trace", 0);  // not MFD_CLOEXEC: the child inherits it
+  if (fd < 0) return trace;
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return trace;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return "/dev/fd/" + std::to_string(fd);
+}
+
 int glibc_footprint_child(const Options& opt) {
   const auto bytes = read_trace_file(opt.trace.c_str());
   if (!bytes) return 1;
@@ -448,7 +472,7 @@ int run(int argc, char** argv) {
   const ComparisonOptions copt{opt.reps, opt.cap_seconds, opt.min_seconds};
   const std::string child = shell_quoted(self_exe()) +
                             " --glibc_footprint_child --cap=" + fmt("%.17g", opt.cap_seconds) + " " +
-                            shell_quoted(opt.trace);
+                            shell_quoted(trace_for_child(opt.trace, *bytes));
   const std::vector<Row> rows =
       run_comparison(allocators, region.first(arena_bytes), t.ops, t.slots, t.info.drain_begin, t.info.allocations,
                      t.info.frees + t.reallocations, copt, progress, "", [&] { return child_footprint(child); });
