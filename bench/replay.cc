@@ -220,10 +220,19 @@ void print_recommendation(const std::vector<Row>& rows, const std::vector<Sizing
   // Candidates are the heap compositions (glibc and the pmr pool are references, not something to choose here)
   // that replayed the whole trace without a cap or a failed allocation.
   std::vector<const Row*> ok;
+  std::size_t heaps = 0;
   for (const Row& r : rows) {
     const std::string_view name = r.allocator->name;
     if (name == kGlibcBaseline || name == "pmr/pool") continue;
+    ++heaps;
     if (!r.capped && r.failed() == 0) ok.push_back(&r);
+  }
+  if (heaps == 0) {
+    // Not "raise --cap or --arena": neither would give a recommendation (it had said so).
+    std::printf(
+        "No heap composition among the rows (--allocators selected only glibc or pmr/pool): nothing to "
+        "recommend.\n");
+    return;
   }
   if (ok.empty()) {
     std::printf(

@@ -4,8 +4,9 @@
 # of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
 # refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an unwritable --heap_map
 # is refused before the replay; a trace of 0-byte blocks is sized without a ratio to its peak; a trace name with a
-# quote reaches glibc's footprint child intact, and so does a trace read from a pipe; a 1 MiB block leaves glibc's
-# footprint the size of its heap; an arena that cannot be mapped is refused with the reason.
+# quote reaches glibc's footprint child intact, and so does a trace read from a pipe; with glibc alone there is
+# nothing to recommend; a 1 MiB block leaves glibc's footprint the size of its heap; an arena that cannot be mapped is
+# refused with the reason.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
@@ -65,6 +66,10 @@ grep -qE '^\| glibc \|([^|]*\|){7} [0-9.]+ \|' "$TEST_TMPDIR/out" ||
   fail "a trace from a pipe: exit $?: $(tail -2 "$TEST_TMPDIR/out")"
 grep -qE '^\| glibc \|([^|]*\|){7} [0-9.]+ \|' "$TEST_TMPDIR/out" ||
   fail "a trace from a pipe: no glibc footprint: $(grep '^| glibc' "$TEST_TMPDIR/out")"
+# Only reference rows (glibc): the recommendation says there is no heap composition to recommend, not that one failed
+# and --cap or --arena should be raised.
+grep -qx 'No heap composition among the rows (--allocators selected only glibc or pmr/pool): nothing to recommend.' \
+  "$TEST_TMPDIR/out" || fail "glibc alone: the recommendation says $(grep -A2 '### Recommendation' "$TEST_TMPDIR/out" | tail -1)"
 
 # A trace with a block above glibc's mmap threshold (1 MiB among two small ones): glibc's touched ÷ peak live is the
 # span of its one heap, about 1, not the distance from its brk heap up to the mapping (it read 44,390,328).
