@@ -219,7 +219,9 @@ TYPED_TEST(DebugUp, InteriorPointerIntoALiveBlockHoldingThePoisonIsInvalidPointe
   EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
   EXPECT_FAULT((void)this->heap().reallocate(interior, 8), AllocError::kInvalidPointer, interior);
   this->expect_refused(interior, AllocError::kInvalidPointer);
-  fill(b, Misuse<TypeParam>::kSize, 2);  // as SetUp left it, for TearDown's check
+  // this->block(1) rather than b, which is not live across the setjmps above: GCC 12 at -O2 warned that b might be
+  // clobbered by their longjmp (-Werror=clobbered broke `-c opt` builds of this test).
+  fill(this->block(1), Misuse<TypeParam>::kSize, 2);  // as SetUp left it, for TearDown's check
 }
 
 TYPED_TEST(HardenedUp, SmashedHeaderIsCorrupted) {
@@ -329,7 +331,7 @@ TYPED_TEST(HardenedUp, InteriorPointerAfterAUsedLookingWordIsInvalidPointer) {
   EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
   EXPECT_FAULT((void)this->heap().reallocate(interior, 8), AllocError::kInvalidPointer, interior);
   this->expect_refused(interior, AllocError::kInvalidPointer);
-  fill(b, Misuse<TypeParam>::kSize, 2);  // as SetUp left it, for TearDown's check
+  fill(this->block(1), Misuse<TypeParam>::kSize, 2);  // as SetUp left it (b is not live across the setjmps above)
 }
 
 TYPED_TEST(DebugUp, OneByteOverflowIsReported) {
