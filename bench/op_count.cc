@@ -102,6 +102,11 @@ const Entry kEntries[] = {
     {"seg-l32/compact/nochecks", &replay<HeapAdapter<SegregatedFit<0, 32>, CompactTags, NoChecks>>},
     {"first/compact/nochecks", &replay<HeapAdapter<FirstFit, CompactTags, NoChecks>>},
     {"first/compact", &replay<HeapAdapter<FirstFit, CompactTags>>},
+    // The other list fits, whose searches follow next links (fit_compare's names).
+    {"next/compact/nochecks", &replay<HeapAdapter<NextFit, CompactTags, NoChecks>>},
+    {"next/compact", &replay<HeapAdapter<NextFit, CompactTags>>},
+    {"best/compact/nochecks", &replay<HeapAdapter<BestFit, CompactTags, NoChecks>>},
+    {"best/compact", &replay<HeapAdapter<BestFit, CompactTags>>},
     {"glibc", &replay<MallocAdapter>},
 #ifdef NOSTD_BENCH_O1HEAP
     {"ext/o1heap", &replay<O1heapAdapter>},
