@@ -376,7 +376,11 @@ class BasicHeap {
     }
   }
 
-  /// A snapshot of the usage counters. O(free blocks) for `largest_free_block`, the rest O(1).
+  /// A snapshot of the usage counters. O(free blocks) for `largest_free_block`, the rest O(1). It walks the free
+  /// index for `largest_free_block`: from BasicChecks up, a free block's `next` link that a write after free pointed
+  /// out of the heap, or at a word that does not point back, goes to the check handler as kCorrupted at that block,
+  /// before anything is read through it, as allocate's search does (a snapshot has no error to return, and one that
+  /// left the rest of the list out would be silently wrong); nothing changes. Without checks the link is followed.
   HeapStats stats() const noexcept {
     Guard guard(lock_, regions_);
     mutable_self().ensure_init();
@@ -385,12 +389,11 @@ class BasicHeap {
     s.bytes_in_use = bytes_in_use();
     s.bytes_free = free_block_bytes() - index_.count() * (kUsedOverhead + kCanaryBytes);  // as the blocks could serve
     std::size_t largest = 0;
-    index_.for_each(
-        [&largest](const internal::FreeNode* listed) {
-          largest = std::max(largest, internal::node_block_size<Tags>(listed));
-          return true;
-        },
-        index_.count());
+    index_.for_each(link_checked([&largest](const internal::FreeNode* listed) {
+                      largest = std::max(largest, internal::node_block_size<Tags>(listed));
+                      return true;
+                    }),
+                    index_.count());
     if constexpr (kCaching) {
       // A cached block serves a request of its own size: its payload counts as free, in one block.
       const CachedTotals cached = cached_totals();
@@ -779,36 +782,47 @@ class BasicHeap {
   // (out of line, both searches stayed in the Cortex-M4 -Os build: FirstFit's allocate + free 664 -> 996 bytes).
   [[gnu::always_inline]] internal::FreeNode* find_free(std::size_t need, std::size_t align) noexcept {
     if (align != 0) {
-      return index_.find(need, checked_fits([align, need](internal::FreeNode* candidate, std::size_t candidate_size) {
+      return index_.find(need, link_checked([align, need](internal::FreeNode* candidate, std::size_t candidate_size) {
                            return leading_gap(block_of_node(candidate), align) + need <= candidate_size;
                          }));
     }
-    return index_.find(need, checked_fits([](internal::FreeNode*, std::size_t) { return true; }));
+    return index_.find(need, link_checked([](internal::FreeNode*, std::size_t) { return true; }));
   }
 
-  // find's `fits` predicate, with `may_follow(from, to)` for an index that follows `next` links past a list head
-  // (SegregatedFit's walk of an unbounded last list): from BasicChecks up, a link that leaves the heap or whose target
-  // does not point back is kCorrupted at `from` before it is read through (a write after free had crashed the walk).
-  template <class Pred>
-  struct FitsWithLinkCheck {
-    Pred pred;
+  // The callable an index walks its lists with (find's `fits` predicate, stats()'s for_each visitor), with
+  // `may_follow(from, to)`, which the index asks before it reads through a `next` link past a list head (the list
+  // fits' searches, SegregatedFit's walk of an unbounded last list, for_each; internal::may_follow): a link that leaves
+  // the heap (node_in_heap) or whose target does not point back is kCorrupted at `from`, the block holding it, before
+  // anything is read through it (a write after free of a junk pointer had crashed allocate and stats()). validate()'s
+  // visitor has no may_follow: it vouches for each node itself, as a free block of the heap, and reports rather than
+  // faults.
+  template <class F>
+  struct LinkChecked {
+    F f;
     const BasicHeap* heap;
-    NOSTD_HOT bool operator()(internal::FreeNode* candidate, std::size_t size) const noexcept {
-      return pred(candidate, size);
+    template <class... Args>
+    NOSTD_HOT bool operator()(Args... args) const noexcept {
+      return f(args...);
     }
     bool may_follow(const internal::FreeNode* from, const internal::FreeNode* to) const noexcept {
       if (heap->node_in_heap(to) && to->prev == from) return true;
-      heap->fault_to_handler(
-          HeapFault{AllocError::kCorrupted, from, "free block's list link leaves the heap or does not point back"});
-      return false;
+      link_fault(from);
     }
   };
-  template <class Pred>
-  [[gnu::always_inline]] auto checked_fits(Pred pred) const noexcept {
+  // The report of the link out of free block `from` that a walk refuses.
+  [[noreturn]] static void link_fault(const internal::FreeNode* from) noexcept {
+    fault_to_handler(
+        HeapFault{AllocError::kCorrupted, from, "free block's list link leaves the heap or does not point back"});
+  }
+
+  // `f` with may_follow where safe unlinking runs (kSafeUnlink), else `f` itself: without checks an index follows its
+  // links as it always did, and its code is unchanged.
+  template <class F>
+  [[gnu::always_inline]] auto link_checked(F f) const noexcept {
     if constexpr (kSafeUnlink) {
-      return FitsWithLinkCheck<Pred>{pred, this};
+      return LinkChecked<F>{f, this};
     } else {
-      return pred;
+      return f;
     }
   }
 

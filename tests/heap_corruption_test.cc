@@ -6,6 +6,10 @@
 // - Safe unlinking: at every check level above NoChecks, a free block whose list links were forged by a write
 //   after free is reported to the check handler before an unlink can write through the forged pointer (the unlink
 //   attack), on the free, allocate and reallocate paths; the heap is left as it was.
+// - Safe walks: from BasicChecks up, a `next` link that a search (FirstFit, NextFit, BestFit; SegregatedFit's walk of
+//   an unbounded last list) or stats()'s walk of the free index would follow is checked before it is read through; a
+//   forged one is reported to the check handler at the block holding it (it used to crash them), and next fit's rover
+//   never takes an unchecked link.
 //
 // Typed over fit × tags (× checks for validate()); validate() runs after every heap operation.
 #include <gtest/gtest.h>
@@ -13,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <string>
@@ -362,12 +367,13 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerTheUnlinkOfAFree) {
   Attack at(*this);
   write_ptr(at.b, at.fake);
   EXPECT_FAULT(this->heap().deallocate(at.a), AllocError::kCorrupted, at.b);
-  // Nothing changed: a is still live, the forged link is still there for validate() to report.
-  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
-  EXPECT_EQ(this->heap().stats().free_blocks, 2u);
+  // Nothing changed: the forged link is still there for validate() to report, and once it is repaired a is still
+  // live (stats() checks the link too: read it after the repair).
   EXPECT_TRUE(reports_corruption(this->heap(), at.b));
   write_ptr(at.b, at.b_next);
   ASSERT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  EXPECT_EQ(this->heap().stats().free_blocks, 2u);
   this->free(at.a);
   Result<void*> p = this->heap().allocate(300);
   ASSERT_TRUE(p.has_value());
@@ -384,8 +390,10 @@ TYPED_TEST(SafeUnlink, IssueReproducerOfCase2) {
   EXPECT_TRUE(r.ok()) << r.failure;
 }
 
-// The same forged link reached by the search instead of a merge: allocation finds the forged block in c and must
-// not carve it (its links do not point back: it is not on the list's head and its prev is null).
+// The same forged link reached by the search instead of a merge: allocation's search, past b (too small), must not
+// follow b's `next` to the forged block in c, whose `prev` (null) does not point back at b. It is reported at b before
+// anything in c is read (before searches checked the links they follow, the search read the forged block and safe
+// unlinking refused to carve it, at fake; SafeWalk has a link to unmapped memory, which crashed the search).
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerAnAllocation) {
   if constexpr (is_segregated<typename TypeParam::Fit>) {
     GTEST_SKIP() << "a segregated index takes list heads only here, so a search never reaches a forged next "
@@ -394,23 +402,24 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerAnAllocation) {
   }
   Attack at(*this);
   write_ptr(at.b, at.fake);
-  EXPECT_FAULT((void)this->heap().allocate(300), AllocError::kCorrupted, at.fake);
-  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  EXPECT_FAULT((void)this->heap().allocate(300), AllocError::kCorrupted, at.b);
   write_ptr(at.b, at.b_next);
   ASSERT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
   for (std::byte* p : {at.a, at.c, at.d}) this->free(p);
 }
 
-// The block an allocation takes has a forged `next`: its unlink must not write through it. First, best and segregated
-// fit take b here (first on its list, and an exact fit); next fit's rover is past it.
+// The block an allocation takes has a forged `next`: its unlink must not write through it. Every fit takes b here
+// (first on its list, an exact fit; next fit's rover is on the head). Next fit's rover must not take the forged link
+// either: it used to, as the search found b, so that the allocation after the repair started from the fake block in c
+// (SafeWalk has a link to unmapped memory there, which crashed it).
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerTheAllocationOfAListHead) {
-  if constexpr (std::is_same_v<typename TypeParam::Fit, NextFit>) GTEST_SKIP() << "next fit's rover is not on b";
   Attack at(*this);
   write_ptr(at.b, at.fake);
   EXPECT_FAULT((void)this->heap().allocate(64), AllocError::kCorrupted, at.b);
-  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
   write_ptr(at.b, at.b_next);
   ASSERT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
   EXPECT_EQ(this->heap().allocate(64).value_or(nullptr), at.b);
   ASSERT_TRUE(valid(this->heap()));
   for (std::byte* p : {at.a, at.b, at.c, at.d}) this->free(p);
@@ -745,12 +754,11 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerABackwardMergeOrAReallocate) {
   Attack at(*this);
   write_ptr(at.b, at.fake);
   EXPECT_FAULT((void)this->heap().reallocate(at.a, 100), AllocError::kCorrupted, at.b);
-  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
   EXPECT_FAULT(this->heap().deallocate(at.c), AllocError::kCorrupted, at.b);
-  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
-  // The `prev` link forged instead.
   write_ptr(at.b, at.b_next);
   ASSERT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  // The `prev` link forged instead.
   write_ptr(at.b + sizeof(void*), at.fake);
   EXPECT_FAULT(this->heap().deallocate(at.a), AllocError::kCorrupted, at.b);
   write_ptr(at.b + sizeof(void*), nullptr);
@@ -812,6 +820,145 @@ void expect_forged_link_on_the_last_list_caught() {
 TEST(SafeUnlinkWalk, AForgedLinkOnAnUnboundedLastListIsReportedBeforeItIsFollowed) {
   expect_forged_link_on_the_last_list_caught<Recording>();
   expect_forged_link_on_the_last_list_caught<HardenedRecording>();
+}
+
+// ---- Safe walks: a link is checked before a walk reads through it ----------------------------------------------
+
+// From BasicChecks up, the list fits' searches and stats()'s walk of the free index check each `next` link before they
+// read the block it names (may_follow): a link out of the heap, or into it at a word that does not point back, is
+// kCorrupted at the block holding it, and nothing changes. Before, one write after free of a junk pointer into a free
+// block's `next` made allocate (FirstFit, NextFit, BestFit) and stats() (every fit) die of SIGSEGV, where validate()
+// reported it; a link into the heap steered them instead.
+template <class Heap>
+class SafeWalk : public ::testing::Test {};
+TYPED_TEST_SUITE(SafeWalk, CheckedHeaps, Names);
+
+/// Where a forged link points: out of the heap (unmapped: a read through it crashes), or into it, at a forged free
+/// header in a live block whose `prev` word (null) does not point back.
+enum class Forged { kOutOfTheHeap, kIntoTheHeap };
+
+/// Asserts that `after`, a heap's stats, are `before` (a fault that left the heap as it was).
+::testing::AssertionResult same_stats(const HeapStats& after, const HeapStats& before) {
+  const std::size_t HeapStats::*const fields[] = {
+      &HeapStats::capacity,          &HeapStats::bytes_in_use,       &HeapStats::bytes_free,
+      &HeapStats::overhead_bytes,    &HeapStats::largest_free_block, &HeapStats::peak_bytes_in_use,
+      &HeapStats::live_allocations,  &HeapStats::free_blocks,        &HeapStats::cached_blocks,
+      &HeapStats::total_allocations, &HeapStats::total_frees,        &HeapStats::failed_allocations};
+  for (std::size_t i = 0; i < std::size(fields); ++i) {
+    if (after.*fields[i] != before.*fields[i]) {
+      return ::testing::AssertionFailure()
+             << "stats field " << i << " is " << after.*fields[i] << ", was " << before.*fields[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// The walk tests' heap, 4 KiB of its own (fresh for each forged link): free blocks h, the head of its list, and x
+/// behind it, 64 bytes each, kept apart by a live guard; live block g, 200 zeroed bytes with a forged free header of
+/// 512 bytes at g + 64 (`fake`, a block a search would take); then the heap's free tail. A list fit's list is h, x,
+/// the tail (next fit's rover on the head); SegregatedFit's exact list of 64-byte blocks is h, x.
+template <class Heap>
+struct Walk {
+  std::unique_ptr<OwnedHeap<Heap>> owner = std::make_unique<OwnedHeap<Heap>>();
+  Heap& heap = owner->heap;
+  std::byte* const x = take(heap, 64);
+  std::byte* const guard = take(heap, 64);
+  std::byte* const h = take(heap, 64);
+  std::byte* const g = take(heap, 200);
+  std::byte* const fake = g + 64;
+  const void* x_next = nullptr;
+  const void* h_next = nullptr;
+  HeapStats before;
+  Walk() {
+    std::memset(g, 0, 200);
+    internal::store_word<typename Heap::Tags::word_type>(fake - Heap::Tags::kHeaderSize, 512);
+    give(heap, x);
+    give(heap, h);
+    x_next = read_ptr(x);
+    h_next = read_ptr(h);
+    before = heap.stats();
+  }
+  /// The value a forged link holds.
+  const void* forged(Forged where) const { return where == Forged::kOutOfTheHeap ? junk(0xdead0000) : fake; }
+  /// Frees the live blocks (memcheck reports blocks left live as leaks).
+  void finish() {
+    give(heap, guard);
+    give(heap, g);
+    EXPECT_EQ(heap.stats().free_blocks, 1u);
+  }
+};
+
+// A forged `next` of x, behind the list's head: allocate(300), which h and x are too small for, faults at x before it
+// reads the forged target, and, once the link is repaired, the heap is as it was and serves the request from the tail
+// (x's real successor), as an untouched heap does. (One call per forged link: EXPECT_FAULT in a loop makes GCC 12 for
+// Cortex-M warn that the loop's variables may be clobbered.)
+template <class Heap>
+void expect_search_refuses_forged_link(Forged where) {
+  Walk<Heap> w;
+  write_ptr(w.x, w.forged(where));
+  EXPECT_FAULT((void)w.heap.allocate(300), AllocError::kCorrupted, w.x);
+  EXPECT_TRUE(reports_corruption(w.heap, w.x));
+  write_ptr(w.x, w.x_next);
+  ASSERT_TRUE(valid(w.heap));
+  EXPECT_TRUE(same_stats(w.heap.stats(), w.before));
+  std::byte* const p = take(w.heap, 300);
+  EXPECT_EQ(p, w.x_next);
+  give(w.heap, p);
+  w.finish();
+}
+
+TYPED_TEST(SafeWalk, AForgedLinkIsReportedBeforeASearchFollowsIt) {
+  if constexpr (is_segregated<typename TypeParam::Fit>) {
+    GTEST_SKIP() << "a segregated index takes list heads here (SafeUnlinkWalk: its walk of an unbounded last list)";
+  }
+  expect_search_refuses_forged_link<TypeParam>(Forged::kOutOfTheHeap);
+  expect_search_refuses_forged_link<TypeParam>(Forged::kIntoTheHeap);
+}
+
+// The same forged `next` of x, reached by stats()'s walk of the free index (every fit): a snapshot has no error to
+// return, so the handler hears it, at x, before the forged target is read; once repaired, the heap is as it was.
+template <class Heap>
+void expect_stats_refuses_forged_link(Forged where) {
+  Walk<Heap> w;
+  write_ptr(w.x, w.forged(where));
+  EXPECT_FAULT((void)w.heap.stats(), AllocError::kCorrupted, w.x);
+  EXPECT_TRUE(reports_corruption(w.heap, w.x));
+  write_ptr(w.x, w.x_next);
+  ASSERT_TRUE(valid(w.heap));
+  EXPECT_TRUE(same_stats(w.heap.stats(), w.before));
+  w.finish();
+}
+
+TYPED_TEST(SafeWalk, AForgedLinkIsReportedBeforeStatsFollowsIt) {
+  expect_stats_refuses_forged_link<TypeParam>(Forged::kOutOfTheHeap);
+  expect_stats_refuses_forged_link<TypeParam>(Forged::kIntoTheHeap);
+}
+
+// Next fit's rover, the link its next search starts from without a check: the block allocate(64) finds, h, has a
+// forged `next`. Safe unlinking refuses h, and the rover must not have taken the forged link as the search found h:
+// once the link is repaired, the heap hands out h, as an untouched heap does. The rover used to take it, so that the
+// next search started from the forged target (out of the heap: SIGSEGV).
+template <class Heap>
+void expect_rover_refuses_forged_link(Forged where) {
+  Walk<Heap> w;
+  write_ptr(w.h, w.forged(where));
+  EXPECT_FAULT((void)w.heap.allocate(64), AllocError::kCorrupted, w.h);
+  write_ptr(w.h, w.h_next);
+  ASSERT_TRUE(valid(w.heap));
+  EXPECT_TRUE(same_stats(w.heap.stats(), w.before));
+  std::byte* const p = take(w.heap, 64);
+  EXPECT_EQ(p, w.h);
+  give(w.heap, p);
+  w.finish();
+}
+
+TEST(SafeWalkOfNextFit, TheRoverNeverTakesAForgedLink) {
+  using Checked = H<NextFit, CompactTags, Recording>;
+  using Hardened = H<NextFit, FullTags, HardenedRecording>;
+  expect_rover_refuses_forged_link<Checked>(Forged::kOutOfTheHeap);
+  expect_rover_refuses_forged_link<Checked>(Forged::kIntoTheHeap);
+  expect_rover_refuses_forged_link<Hardened>(Forged::kOutOfTheHeap);
+  expect_rover_refuses_forged_link<Hardened>(Forged::kIntoTheHeap);
 }
 
 }  // namespace

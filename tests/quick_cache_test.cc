@@ -318,14 +318,18 @@ TYPED_TEST(QuickCacheTest, AFaultInTheLargerBlockTakeLeavesCountersThatAgreeWith
     const auto [a, f, g, guard] = this->cached_before_a_free_block();
     ASSERT_FALSE(this->HasFailure());
     static std::byte outside[64];
+    // f's `prev` link now points outside the heap. Its `prev`, not its `next`: f heads its list, and a list fit's
+    // search, which checks each `next` link it follows, would report a forged `next` of f before the cache gave way.
+    std::byte* const link = static_cast<std::byte*>(f) + sizeof(void*);
     void* saved = nullptr;
-    std::memcpy(&saved, f, sizeof saved);
+    std::memcpy(&saved, link, sizeof saved);
+    ASSERT_EQ(saved, nullptr) << "f must head its list";
     void* const forged = outside;
-    std::memcpy(f, &forged, sizeof forged);  // f's list link now points outside the heap
+    std::memcpy(link, &forged, sizeof forged);
     // Only memory past the high-water mark fits 100 bytes, so the cache gives way: a is split and its tail released
     // next to f, whose broken link the release's safe unlink reports.
     EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, f);
-    std::memcpy(f, &saved, sizeof saved);  // repair
+    std::memcpy(link, &saved, sizeof saved);  // repair
     EXPECT_TRUE(valid(this->heap())) << "the counters agree with the blocks after the fault";
     // Live: a's first 100 bytes (no call returned them), its tail (whose release faulted before changing anything),
     // g and guard.
@@ -742,9 +746,10 @@ TYPED_TEST(QuickCacheTest, SafeUnlinkingRefusesALinkOutsideTheHeapOrMisalignedIn
     for (std::byte* forged : {foreign, misaligned}) {
       std::memcpy(b, &forged, sizeof forged);
       EXPECT_FAULT(this->heap().deallocate(a), AllocError::kCorrupted, b);
-      EXPECT_EQ(this->heap().stats().live_allocations, 2u);  // nothing changed: a is still live
       std::memcpy(b, &saved_next, sizeof saved_next);
       EXPECT_TRUE(valid(this->heap()));
+      // Nothing changed: a is still live (read once the link is repaired: stats() refuses the forged one too).
+      EXPECT_EQ(this->heap().stats().live_allocations, 2u);
     }
     this->give(a);
     this->give(guard);

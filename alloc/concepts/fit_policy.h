@@ -22,6 +22,14 @@
 // are nullptr or in the heap and point back. That is right for nullptr-terminated FreeNode lists but weaker (a first
 // node is not checked against the head), and it rejects sentinels outside the heap: an index with sentinel heads, or
 // links other than FreeNode's, must provide the member. validate() asks the same question of every indexed block.
+//
+// Walks: a search (`find`) or a `for_each` that reads a block through a `next` link past a list head reads memory a
+// write after free may have pointed anywhere. From BasicChecks up the core's `fits` predicate and stats()'s visitor
+// offer `bool may_follow(const FreeNode* from, const FreeNode* to)`, which an index asks before it reads `to`
+// (internal::may_follow, which compiles to true for a callable without it): the core's reports a link out of the heap,
+// or one whose target does not point back, as kCorrupted at `from`; false ends the walk. The shipped fits ask it for
+// every link they follow; a head (which the index holds) needs no check. NextFit's rover, a link later searches start
+// from, only ever takes a link so checked (alloc/fit/next_fit.h).
 #pragma once
 
 #include <concepts>

@@ -26,12 +26,14 @@ struct BestFit {
     constexpr Index() noexcept = default;
 
     /// The smallest block of at least `need` bytes for which `fits(node, size)` holds, or nullptr. Among equal
-    /// sizes the one nearest the head (most recently freed) wins.
+    /// sizes the one nearest the head (most recently freed) wins. Each `next` link is vouched for before the block
+    /// it names is read (internal::checked_next: from BasicChecks up, a link a write after free forged is reported at
+    /// the block holding it instead of crashing the search).
     template <class Fits>
     NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       internal::FreeNode* best = nullptr;
       std::size_t best_size = 0;
-      for (internal::FreeNode* node = list_.head(); node != nullptr; node = node->next) {
+      for (internal::FreeNode* node = list_.head(); node != nullptr; node = internal::checked_next(fits, node)) {
         const std::size_t size = internal::node_block_size<Tags>(node);
         if (size < need || (best != nullptr && size >= best_size) || !fits(node, size)) continue;
         best = node;

@@ -26,10 +26,12 @@ struct FirstFit {
    public:
     constexpr Index() noexcept = default;
 
-    /// The first block of at least `need` bytes for which `fits(node, size)` holds, or nullptr.
+    /// The first block of at least `need` bytes for which `fits(node, size)` holds, or nullptr. Each `next` link is
+    /// vouched for before the block it names is read (internal::checked_next: from BasicChecks up, a link a write
+    /// after free forged is reported at the block holding it instead of crashing the search).
     template <class Fits>
     NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
-      for (internal::FreeNode* node = list_.head(); node != nullptr; node = node->next) {
+      for (internal::FreeNode* node = list_.head(); node != nullptr; node = internal::checked_next(fits, node)) {
         const std::size_t size = internal::node_block_size<Tags>(node);
         if (size >= need && fits(node, size)) return node;
       }

@@ -59,12 +59,15 @@ class FreeList {
   /// Calls `visit(node)` for each node until it returns false; returns false when stopped early. Visits at most
   /// `limit` nodes so that a corrupted (cyclic) list cannot hang the validator; returns false past the limit.
   /// `visit(node)` runs before `node->next` is read, so a validator that returns false on a node it cannot vouch
-  /// for is never led through a corrupted link.
+  /// for is never led through a corrupted link; a visitor that offers `may_follow` (stats()'s, from BasicChecks up)
+  /// vouches for each link before its target is visited (internal::may_follow), and a refused link stops the walk
+  /// (false).
   template <class Visit>
   bool for_each(Visit&& visit, std::size_t limit) const noexcept {
     std::size_t seen = 0;
     for (const FreeNode* node = head_; node != nullptr; node = node->next) {
       if (++seen > limit || !visit(node)) return false;
+      if (node->next != nullptr && !may_follow(visit, node, node->next)) return false;
     }
     return true;
   }
@@ -93,7 +96,8 @@ class ListIndex {
   }
   /// Number of free blocks indexed.
   std::size_t count() const noexcept { return list_.count(); }
-  /// Visits every indexed block (at most `limit`); false when stopped early or past the limit.
+  /// Visits every indexed block (at most `limit`); false when stopped early (by `visit`, or at a link its
+  /// `may_follow` refuses) or past the limit.
   template <class Visit>
   bool for_each(Visit&& visit, std::size_t limit) const noexcept {
     return list_.for_each(visit, limit);

@@ -406,7 +406,8 @@ struct SegregatedFit {
     /// Visits every indexed block, list by list (at most `limit`); false when stopped early, past the limit, or
     /// when the index disagrees with itself (a block on the wrong list for its size, a bitmap bit that disagrees
     /// with its list). `visit` sees each node before anything is read through it, so a validator can check the
-    /// pointer first.
+    /// pointer first; a visitor that offers `may_follow` (stats()'s, from BasicChecks up) vouches for each `next`
+    /// link before its target is visited (internal::may_follow), and a refused link stops the walk (false).
     template <class Visit>
     bool for_each(Visit&& visit, std::size_t limit) const noexcept {
       std::size_t seen = 0;
@@ -421,6 +422,7 @@ struct SegregatedFit {
         for (const internal::FreeNode* node = heads_[index]; node != nullptr; node = node->next) {
           if (++seen > limit || !visit(node)) return false;
           if (list_of(internal::node_block_size<Tags>(node)) != index) return false;
+          if (node->next != nullptr && !internal::may_follow(visit, node, node->next)) return false;
         }
       }
       return true;
@@ -449,7 +451,8 @@ struct SegregatedFit {
     // them. Compiled in only where blocks can exceed kLargestBlock (kLastListUnbounded).
     // Unlike the head probes, the walk reads blocks through `next` links a write after free may have forged: where
     // `fits` offers `may_follow(from, to)` (the core's, from BasicChecks up), each link is vouched for before it is
-    // followed, as safe unlinking vouches for the links it writes through.
+    // followed (internal::may_follow, as the list fits' searches do), as safe unlinking vouches for the links it
+    // writes through.
     template <class Fits>
     internal::FreeNode* first_fit_on_last_list(std::size_t need, Fits& fits) noexcept {
       internal::FreeNode* node = heads_[kListCount - 1];
@@ -457,9 +460,7 @@ struct SegregatedFit {
         const std::size_t size = internal::node_block_size<Tags>(node);
         if (size >= need && fits(node, size)) return node;
         internal::FreeNode* const next = node->next;
-        if constexpr (requires { fits.may_follow(node, next); }) {
-          if (next != nullptr && !fits.may_follow(node, next)) return nullptr;
-        }
+        if (next != nullptr && !internal::may_follow(fits, node, next)) return nullptr;
         node = next;
       }
       return nullptr;

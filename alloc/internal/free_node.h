@@ -1,6 +1,7 @@
 // alloc/internal/free_node.h — the links a free block carries in its payload, shared by every fit policy.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 
@@ -49,6 +50,38 @@ NOSTD_HOT inline bool next_link_intact(const FreeNode* node, InHeap&& in_heap) n
     const auto differs = reinterpret_cast<std::uintptr_t>(probe->prev) ^ reinterpret_cast<std::uintptr_t>(node);
     return (differs & (std::uintptr_t{0} - std::uintptr_t{has_next})) == 0;
   }
+}
+
+/// True when `Walker`, the callable the core hands an index's `find` (its `fits` predicate) or `for_each` (its
+/// visitor), offers `may_follow(from, to)`: the core's, where safe unlinking runs (from BasicChecks up).
+template <class Walker>
+inline constexpr bool kChecksLinks = requires(Walker& walker, const FreeNode* node) {
+  { walker.may_follow(node, node) } -> std::same_as<bool>;
+};
+
+/// A walk's check of the link from `from` to `to` (non-null) before it reads `to`: `walker.may_follow(from, to)` where
+/// the walker offers it (kChecksLinks), else true, and then the check compiles away (NoChecks). The core's answers
+/// true when `to` lies in the heap and points back at `from`, and otherwise reports kCorrupted at `from` to the check
+/// handler; a walker whose may_follow returns false instead makes the walk stop there (each walk says what it then
+/// returns), so that a `next` a write after free forged is never read through. Every index whose `find` or `for_each`
+/// follows a `next` link past a list head asks this first.
+template <class Walker>
+NOSTD_HOT inline bool may_follow(Walker& walker, const FreeNode* from, const FreeNode* to) noexcept {
+  if constexpr (kChecksLinks<Walker>) {
+    return walker.may_follow(from, to);
+  } else {
+    return true;
+  }
+}
+
+/// The node after `node` on its list, for a walk that reads it next: `node->next` once `walker` vouches for the link
+/// (may_follow), or nullptr, so that a refused link ends the walk as the list's end would. The step of the list fits'
+/// searches and of for_each.
+template <class Walker, class Node>
+NOSTD_HOT inline Node* checked_next(Walker& walker, Node* node) noexcept {
+  Node* const next = node->next;
+  if (next != nullptr && !may_follow(walker, node, next)) return nullptr;
+  return next;
 }
 
 /// Safe unlinking for a nullptr-terminated list of FreeNodes whose head the caller cannot see: each neighbour of
