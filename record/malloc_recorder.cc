@@ -558,32 +558,36 @@ void finish_under_name(std::uint64_t events, char* msg, std::size_t msg_size) {
 }
 
 // Writes `path` into g_path with each "%p" replaced by the process id and, when it is relative, the working directory
-// in front; false when the result does not fit g_path (with its nul). Such a name had been cut short without a word,
-// and the trace written under the shorter name: in another file, or in a directory whose name the cut ended in. A
-// relative name is made absolute here, once, because the program may change directory while it runs (git, make -C,
-// a shell's cd): the part file, created at the first flush, and the rename at exit followed it, so that the trace
-// went to the new directory, or, after a first flush in the old one, the rename failed and left the part file there.
-// getcwd with a buffer of ours allocates nothing; where it fails (the directory was removed) the name stays relative.
+// in front; false when the name itself, %p expanded, does not fit g_path (with its nul). Such a name had been cut short
+// without a word, and the trace written under the shorter name: in another file, or in a directory whose name the cut
+// ended in. A relative name is made absolute here, once, because the program may change directory while it runs
+// (git, make -C, a shell's cd): the part file, created at the first flush, and the rename at exit followed it, so that
+// the trace went to the new directory, or, after a first flush in the old one, the rename failed and left the part
+// file there. Where the working directory cannot be read (removed, or 4096 bytes or longer: getcwd's ERANGE) or the
+// two do not fit 4095 bytes together, the name stays relative, as it was before: a short name in a deep directory is
+// recorded (a review found the joined name refused), and only a change of directory can then lose its trace. getcwd
+// with a buffer of ours allocates nothing.
 bool expand_trace_path(const char* path) {
+  static char name[sizeof g_path];  // static: this runs inside malloc (the drop-in's start), on its stack
   char pid[24];
   const std::size_t pid_length = static_cast<std::size_t>(put_decimal(pid, static_cast<std::uint64_t>(getpid())) - pid);
-  std::size_t o = 0;
-  if (path[0] != '/' && getcwd(g_path, sizeof g_path) != nullptr && g_path[0] == '/') {
-    o = std::strlen(g_path);
-    if (g_path[o - 1] != '/') {
-      if (o + 1 >= sizeof g_path) return false;
-      g_path[o++] = '/';
-    }
-  }
+  std::size_t n = 0;
   for (const char* p = path; *p != 0; ++p) {
     const bool is_pid = p[0] == '%' && p[1] == 'p';
-    const std::size_t n = is_pid ? pid_length : 1;
-    if (n >= sizeof g_path - o) return false;
-    std::memcpy(g_path + o, is_pid ? pid : p, n);
-    o += n;
+    const std::size_t k = is_pid ? pid_length : 1;
+    if (k >= sizeof name - n) return false;
+    std::memcpy(name + n, is_pid ? pid : p, k);
+    n += k;
     if (is_pid) ++p;
   }
-  g_path[o] = 0;
+  name[n] = 0;
+  std::size_t o = 0;
+  if (name[0] != '/' && getcwd(g_path, sizeof g_path) != nullptr && g_path[0] == '/') {
+    o = std::strlen(g_path);
+    if (g_path[o - 1] != '/') g_path[o++] = '/';  // o < sizeof g_path: getcwd fit the name and its nul
+    if (n >= sizeof g_path - o) o = 0;            // with the directory in front it would not fit: keep it relative
+  }
+  std::memcpy(g_path + o, name, n + 1);
   return true;
 }
 
@@ -594,9 +598,9 @@ bool malloc_recorder_start(const char* path) {
   static char msg[sizeof g_path + 200];  // static: this runs inside malloc (the drop-in's start), on its stack
   if (!expand_trace_path(path)) {
     std::snprintf(msg, sizeof msg,
-                  "nostd-alloc: NOSTD_ALLOC_TRACE=%.100s... is too long (more than %zu bytes with %%p expanded); not "
+                  "nostd-alloc: NOSTD_ALLOC_TRACE=%.100s%s is too long (more than %zu bytes with %%p expanded); not "
                   "recording\n",
-                  path, sizeof g_path - 1);
+                  path, std::strlen(path) > 100 ? "..." : "", sizeof g_path - 1);
     say(msg);
     return false;
   }

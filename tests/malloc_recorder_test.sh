@@ -282,6 +282,28 @@ check_not_regular() {
   [[ "$(cat "$dir/long.stderr")" == "nostd-alloc: NOSTD_ALLOC_TRACE=${long:0:100}... is too long (more than 4095 bytes with %p expanded); not recording" ]] ||
     fail "a name too long: expected one line saying so, got: $(cut -c1-200 "$dir/long.stderr")"
   [[ -z "$(ls -A "$deep")" ]] || fail "a name too long: files were written: $(ls -A "$deep" | cut -c1-40)"
+  # A short relative name in a directory so deep that the two together pass 4095 bytes stays relative and is
+  # recorded there (made absolute, the joined name had been refused as too long); so is one in a directory of 4096
+  # bytes or more, whose name getcwd cannot return (ERANGE). Paths this long are reached by cd, one step at a time.
+  local deep2="$dir/deep2"
+  while ((${#deep2} < 3940)); do deep2="$deep2/$(printf 'e%.0s' {1..100})"; done
+  deep2="$deep2/$(printf 'f%.0s' $(seq 1 $((4045 - ${#deep2} - 1))))"
+  mkdir -p "$deep2"
+  local short deeper
+  short="$(printf 'r%.0s' {1..60}).trace"
+  deeper="$(printf 'g%.0s' {1..60})"
+  out="$(cd "$deep2" && LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$short" "$program" few 2>"$dir/deep2.stderr")" ||
+    fail "a short name in a deep directory: the program failed"
+  grep -qx "nostd-alloc: raw trace of [0-9]* calls written to $short" "$dir/deep2.stderr" ||
+    fail "a short name in a deep directory: $(cut -c1-200 "$dir/deep2.stderr")"
+  (cd "$deep2" && [[ -f "$short" ]]) || fail "a short name in a deep directory: no trace ($(cd "$deep2" && ls))"
+  out="$(cd "$deep2" && mkdir "$deeper" && cd "$deeper" &&
+    LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE=t.trace "$program" few 2>"$dir/deeper.stderr")" ||
+    fail "a directory longer than 4095 bytes: the program failed"
+  grep -qx "nostd-alloc: raw trace of [0-9]* calls written to t.trace" "$dir/deeper.stderr" ||
+    fail "a directory longer than 4095 bytes: $(cut -c1-200 "$dir/deeper.stderr")"
+  (cd "$deep2" && cd "$deeper" && [[ -f t.trace ]]) ||
+    fail "a directory longer than 4095 bytes: no trace"
   # A part file removed while the program runs (after its first buffers were written to it): the rename at exit
   # fails, and the line names both paths and the reason. (The system's python3: a version manager's shim starts
   # processes of its own, whose smaller traces would take the name.)
