@@ -479,9 +479,12 @@ int run(int argc, char** argv) {
   const MappedRegion region(arena_bytes);
   Progress progress(isatty(STDERR_FILENO) != 0, start);
   const ComparisonOptions copt{opt.reps, opt.cap_seconds, opt.min_seconds};
+  // The child runs for glibc's row alone: without it, a trace from a pipe is not copied (up to the whole trace).
+  const bool glibc_row = std::ranges::any_of(
+      allocators, [](const AllocatorEntry* a) { return std::string_view(a->name) == kGlibcBaseline; });
   const std::string child = shell_quoted(self_exe()) +
                             " --glibc_footprint_child --cap=" + fmt("%.17g", opt.cap_seconds) + " " +
-                            shell_quoted(trace_for_child(opt.trace, *bytes));
+                            shell_quoted(glibc_row ? trace_for_child(opt.trace, *bytes) : opt.trace);
   const std::vector<Row> rows =
       run_comparison(allocators, region.first(arena_bytes), t.ops, t.slots, t.info.drain_begin, t.info.allocations,
                      t.info.frees + t.reallocations, copt, progress, "", [&] { return child_footprint(child); });
