@@ -654,19 +654,12 @@ class BasicHeap {
 
   // The region whose payload range, [first + kHeaderSize, end), holds `p`, or nullptr. Precondition: `p` is
   // granule-aligned (the callers test that first: no load). A region's first payload is a granule boundary
-  // (first_payload_after), so where the header is narrower than the granule an aligned `p` at or past a region's
-  // `first` is at or past its first payload, and region_of's walk alone answers: the pointer check of a free and safe
-  // unlinking's node_in_heap had compared `p` with `first + kHeaderSize` again after the walk, a load, an add and a
-  // branch per lookup (SegregatedFit<> with BasicChecks, `//bench:instructions -- W 10 seg/compact`: allocate + free a
-  // 271.0 -> 263.5, e 275.5 -> 267.5 instructions).
-  NOSTD_HOT const RegionHeader* payload_region_of(const std::byte* p) const noexcept {
-    const RegionHeader* const region = region_of(p);
-    if constexpr (Tags::kHeaderSize < kGranule) {
-      return region;
-    } else {
-      return region != nullptr && p >= region->first + Tags::kHeaderSize ? region : nullptr;
-    }
-  }
+  // (first_payload_after) and every header is narrower than the granule (the static_assert on kGranule), so an aligned
+  // `p` at or past a region's `first` is at or past its first payload, and region_of's walk alone answers: the pointer
+  // check of a free and safe unlinking's node_in_heap had compared `p` with `first + kHeaderSize` again after the walk,
+  // a load, an add and a branch per lookup (SegregatedFit<> with BasicChecks, `//bench:instructions -- a 10
+  // seg/compact`, and e: allocate + free a 271.0 -> 263.5, e 275.5 -> 267.5 instructions).
+  NOSTD_HOT const RegionHeader* payload_region_of(const std::byte* p) const noexcept { return region_of(p); }
 
   // Bytes a block needs to hold `size` payload bytes: tags added, rounded to the granule, at least the minimum.
   // DebugChecks reserves one canary byte more than asked, so that a write one byte past the request always lands
