@@ -432,6 +432,14 @@ int run(int argc, char** argv) {
   // that cannot open its output writes the image to standard output, into the report. A prefix given and not
   // writable stops the run; the default one (next to the trace, whose directory may be read-only) only drops the maps.
   std::string prefix = opt.heap_map ? *opt.heap_map : opt.trace + ".heap_map";
+  // Without a heap composition among the rows there is no map to draw: with the default prefix that is said first,
+  // rather than a failed write of a file nobody would draw (a trace from a pipe, /dev/fd/63, has no writable
+  // neighbour). A --heap_map given is checked as given (not writable: exit 2).
+  if (!opt.heap_map && !prefix.empty() &&
+      std::none_of(allocators.begin(), allocators.end(), [](const AllocatorEntry* a) { return a->map != nullptr; })) {
+    std::fprintf(stderr, "replay: no heap map: none of the selected rows is a heap composition (glibc has none)\n");
+    prefix.clear();
+  }
   for (const std::string& png : {prefix + ".png", prefix + "_peak.png"}) {
     if (prefix.empty()) break;
     const bool existed = access(png.c_str(), F_OK) == 0;
@@ -494,7 +502,7 @@ int run(int argc, char** argv) {
   std::vector<SizingRow> sizing;
   if (opt.sizing) {
     sizing = run_sizing(allocators, rows, t, region, opt, progress);
-    print_sizing(sizing, t, opt.cap_seconds);
+    if (!sizing.empty()) print_sizing(sizing, t, opt.cap_seconds);  // empty: no row is a heap composition
   }
   print_recommendation(rows, sizing, t, m.ticks_per_ns);
   std::fflush(stdout);

@@ -70,6 +70,14 @@ grep -qE '^\| glibc \|([^|]*\|){7} [0-9.]+ \|' "$TEST_TMPDIR/out" ||
 # and --cap or --arena should be raised.
 grep -qx 'No heap composition among the rows (--allocators selected only glibc or pmr/pool): nothing to recommend.' \
   "$TEST_TMPDIR/out" || fail "glibc alone: the recommendation says $(grep -A2 '### Recommendation' "$TEST_TMPDIR/out" | tail -1)"
+# With sizing and the default heap map on, from a pipe: no sizing table without a row to size (its heading had been
+# printed over no rows), and the heap map is declined because no row is a heap composition, not because /dev/fd/63's
+# neighbour cannot be written.
+"$replay" <(cat "$TEST_TMPDIR/r0.txt") --quick --allocators==glibc >"$TEST_TMPDIR/out" 2>&1 ||
+  fail "glibc alone with sizing: exit $?: $(tail -2 "$TEST_TMPDIR/out")"
+grep -q '^### Sizing' "$TEST_TMPDIR/out" && fail "glibc alone with sizing: an empty sizing table: $(grep -A3 '^### Sizing' "$TEST_TMPDIR/out")"
+grep -qx 'replay: no heap map: none of the selected rows is a heap composition (glibc has none)' "$TEST_TMPDIR/out" ||
+  fail "glibc alone from a pipe: the heap map's line is $(grep 'no heap map' "$TEST_TMPDIR/out")"
 
 # A trace with a block above glibc's mmap threshold (1 MiB among two small ones): glibc's touched ÷ peak live is the
 # span of its one heap, about 1, not the distance from its brk heap up to the mapping (it read 44,390,328).
