@@ -472,7 +472,10 @@ int run(int argc, char** argv) {
 
   Machine m = measure_machine();
   print_machine(m, "replay", opt.quick ? "; QUICK MODE" : "");
-  const std::string trace_name = opt.trace.substr(opt.trace.rfind('/') + 1);
+  // A file's name without its directory; a pipe's path whole (its basename, "63" of /dev/fd/63, names nothing).
+  struct stat trace_stat {};
+  const bool regular = stat(opt.trace.c_str(), &trace_stat) == 0 && S_ISREG(trace_stat.st_mode);
+  const std::string trace_name = regular ? opt.trace.substr(opt.trace.rfind('/') + 1) : opt.trace;
   std::printf("\n### Trace %s\n\n", trace_name.c_str());
   std::printf(
       "%llu calls: %llu allocate (%llu aligned above the default), %llu free, %llu reallocate; peak live "

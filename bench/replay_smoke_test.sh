@@ -66,6 +66,8 @@ grep -qE '^\| glibc \|([^|]*\|){7} [0-9.]+ \|' "$TEST_TMPDIR/out" ||
   fail "a trace from a pipe: exit $?: $(tail -2 "$TEST_TMPDIR/out")"
 grep -qE '^\| glibc \|([^|]*\|){7} [0-9.]+ \|' "$TEST_TMPDIR/out" ||
   fail "a trace from a pipe: no glibc footprint: $(grep '^| glibc' "$TEST_TMPDIR/out")"
+grep -qE '^### Trace /(dev|proc)/' "$TEST_TMPDIR/out" ||
+  fail "a trace from a pipe: the report is headed $(grep '^### Trace' "$TEST_TMPDIR/out") (a pipe's basename, 63, names nothing)"
 # Only reference rows (glibc): the recommendation says there is no heap composition to recommend, not that one failed
 # and --cap or --arena should be raised.
 grep -qx 'No heap composition among the rows (--allocators selected only glibc or pmr/pool): nothing to recommend.' \
