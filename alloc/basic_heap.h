@@ -640,7 +640,13 @@ class BasicHeap {
   }
 
   // The region holding `p`, or nullptr. Marked hot for the pointer checks and safe unlinking, which call it on every
-  // free; the walk is one step for a heap of one region, the usual case.
+  // free; the walk is one step for a heap of one region, the usual case. For a granule-aligned `p` it is also the
+  // region whose payload range, [first + kHeaderSize, end), holds `p`: a region's first payload is a granule boundary
+  // (first_payload_after) and every header is narrower than the granule (the static_assert on kGranule), so an aligned
+  // `p` at or past `first` is at or past the first payload. The pointer check of a free and node_in_heap, which test
+  // the granule first, had compared `p` with `first + kHeaderSize` again after the walk, a load, an add and a branch
+  // per lookup ("One compare less" in "Techniques tried"; SegregatedFit<> with BasicChecks, `//bench:instructions --
+  // a 10 seg/compact`, and e: allocate + free a 271.0 -> 263.5, e 275.5 -> 267.5 instructions).
   NOSTD_HOT const RegionHeader* region_of(const std::byte* p) const noexcept {
     if constexpr (kCaching) {
       // The newest region's payload range, kept beside the cache bins (note_newest_region): one compare, no walk.
@@ -651,15 +657,6 @@ class BasicHeap {
     }
     return nullptr;
   }
-
-  // The region whose payload range, [first + kHeaderSize, end), holds `p`, or nullptr. Precondition: `p` is
-  // granule-aligned (the callers test that first: no load). A region's first payload is a granule boundary
-  // (first_payload_after) and every header is narrower than the granule (the static_assert on kGranule), so an aligned
-  // `p` at or past a region's `first` is at or past its first payload, and region_of's walk alone answers: the pointer
-  // check of a free and safe unlinking's node_in_heap had compared `p` with `first + kHeaderSize` again after the walk,
-  // a load, an add and a branch per lookup (SegregatedFit<> with BasicChecks, `//bench:instructions -- a 10
-  // seg/compact`, and e: allocate + free a 271.0 -> 263.5, e 275.5 -> 267.5 instructions).
-  NOSTD_HOT const RegionHeader* payload_region_of(const std::byte* p) const noexcept { return region_of(p); }
 
   // Bytes a block needs to hold `size` payload bytes: tags added, rounded to the granule, at least the minimum.
   // DebugChecks reserves one canary byte more than asked, so that a write one byte past the request always lands
@@ -1874,7 +1871,7 @@ class BasicHeap {
     ensure_init();
     auto* const p = static_cast<std::byte*>(ptr);
     if (!is_aligned(p, kGranule)) return fail(AllocError::kInvalidPointer);
-    const RegionHeader* const region = payload_region_of(p);
+    const RegionHeader* const region = region_of(p);  // p is aligned: past the first header too (region_of)
     if (region == nullptr) return fail(AllocError::kInvalidPointer);
     std::byte* const block = p - Tags::kHeaderSize;
     const std::size_t size = Tags::size(block);
@@ -2169,7 +2166,7 @@ class BasicHeap {
       // region it would return.
       if (in_newest_payload(p)) return true;
     }
-    return payload_region_of(p) != nullptr;
+    return region_of(p) != nullptr;  // p is aligned: past the first header too (region_of)
   }
 
   // True when `node` is the links of a free block whose tags are consistent: node_in_heap, a plausible free
