@@ -451,7 +451,7 @@ struct SegregatedFit {
     // them. Compiled in only where blocks can exceed kLargestBlock (kLastListUnbounded).
     // Unlike the head probes, the walk reads blocks through `next` links a write after free may have forged: where
     // `fits` offers `may_follow(from, to)` (the core's, from BasicChecks up), each link is vouched for before it is
-    // followed (internal::may_follow, as the list fits' searches do), as safe unlinking vouches for the links it
+    // followed (internal::checked_next, as the list fits' searches do), as safe unlinking vouches for the links it
     // writes through.
     template <class Fits>
     internal::FreeNode* first_fit_on_last_list(std::size_t need, Fits& fits) noexcept {
@@ -459,9 +459,7 @@ struct SegregatedFit {
       for (std::size_t seen = 0; node != nullptr && seen < count_; ++seen) {
         const std::size_t size = internal::node_block_size<Tags>(node);
         if (size >= need && fits(node, size)) return node;
-        internal::FreeNode* const next = node->next;
-        if (next != nullptr && !internal::may_follow(fits, node, next)) return nullptr;
-        node = next;
+        node = internal::checked_next(fits, node);  // nullptr at a refused link, as at the list's end
       }
       return nullptr;
     }

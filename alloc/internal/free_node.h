@@ -75,8 +75,9 @@ NOSTD_HOT inline bool may_follow(Walker& walker, const FreeNode* from, const Fre
 }
 
 /// The node after `node` on its list, for a walk that reads it next: `node->next` once `walker` vouches for the link
-/// (may_follow), or nullptr, so that a refused link ends the walk as the list's end would. The step of the list fits'
-/// searches and of for_each.
+/// (may_follow), or nullptr, so that a refused link ends the walk as the list's end would. The step of FirstFit's and
+/// BestFit's searches and of SegregatedFit's last-list walk (NextFit wraps at the end, and for_each tells a refused
+/// link from the end, so they ask may_follow themselves).
 template <class Walker, class Node>
 NOSTD_HOT inline Node* checked_next(Walker& walker, Node* node) noexcept {
   Node* const next = node->next;
