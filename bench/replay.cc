@@ -300,13 +300,19 @@ void print_recommendation(const std::vector<Row>& rows, const std::vector<Sizing
   }
 }
 
-/// The path glibc's footprint child reads the trace from: `trace` itself when it is a regular file; otherwise (a pipe,
-/// a FIFO, process substitution, /dev/stdin) a copy of `bytes`, the bytes read from it, in a memory file that this
-/// process keeps open and the child inherits (/dev/fd/N). What was read from a pipe is gone for the child, which
-/// then failed, and glibc's touched ÷ peak live read "—" with nothing to say why. `trace` when no copy can be made.
-std::string trace_for_child(const std::string& trace, std::span<const std::byte> bytes) {
+/// Whether `path` names a regular file (not a pipe, a FIFO, process substitution's /dev/fd/N or /dev/stdin).
+bool is_regular_file(const std::string& path) {
   struct stat st {};
-  if (stat(trace.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return trace;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/// The path glibc's footprint child reads the trace from: `trace` itself when it is a regular file (`regular`);
+/// otherwise (a pipe, a FIFO, process substitution, /dev/stdin) a copy of `bytes`, the bytes read from it, in a memory
+/// file that this process keeps open and the child inherits (/dev/fd/N). What was read from a pipe is gone for the
+/// child, which then failed, and glibc's touched ÷ peak live read "—" with nothing to say why. `trace` when no copy
+/// can be made.
+std::string trace_for_child(const std::string& trace, bool regular, std::span<const std::byte> bytes) {
+  if (regular) return trace;
   const int fd = memfd_create("replay-trace", 0);  // not MFD_CLOEXEC: the child inherits it
   if (fd < 0) return trace;
   std::size_t written = 0;
@@ -473,8 +479,7 @@ int run(int argc, char** argv) {
   Machine m = measure_machine();
   print_machine(m, "replay", opt.quick ? "; QUICK MODE" : "");
   // A file's name without its directory; a pipe's path whole (its basename, "63" of /dev/fd/63, names nothing).
-  struct stat trace_stat {};
-  const bool regular = stat(opt.trace.c_str(), &trace_stat) == 0 && S_ISREG(trace_stat.st_mode);
+  const bool regular = is_regular_file(opt.trace);
   const std::string trace_name = regular ? opt.trace.substr(opt.trace.rfind('/') + 1) : opt.trace;
   std::printf("\n### Trace %s\n\n", trace_name.c_str());
   std::printf(
@@ -495,7 +500,7 @@ int run(int argc, char** argv) {
       allocators, [](const AllocatorEntry* a) { return std::string_view(a->name) == kGlibcBaseline; });
   const std::string child = shell_quoted(self_exe()) +
                             " --glibc_footprint_child --cap=" + fmt("%.17g", opt.cap_seconds) + " " +
-                            shell_quoted(glibc_row ? trace_for_child(opt.trace, *bytes) : opt.trace);
+                            shell_quoted(glibc_row ? trace_for_child(opt.trace, regular, *bytes) : opt.trace);
   const std::vector<Row> rows =
       run_comparison(allocators, region.first(arena_bytes), t.ops, t.slots, t.info.drain_begin, t.info.allocations,
                      t.info.frees + t.reallocations, copt, progress, "", [&] { return child_footprint(child); });
