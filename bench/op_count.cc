@@ -102,11 +102,15 @@ const Entry kEntries[] = {
     {"seg-l32/compact/nochecks", &replay<HeapAdapter<SegregatedFit<0, 32>, CompactTags, NoChecks>>},
     {"first/compact/nochecks", &replay<HeapAdapter<FirstFit, CompactTags, NoChecks>>},
     {"first/compact", &replay<HeapAdapter<FirstFit, CompactTags>>},
-    // The other list fits, whose searches follow next links (fit_compare's names).
+    {"first/compact/hardened", &replay<HeapAdapter<FirstFit, CompactTags, HardenedChecks<>>>},
+    // The list fits, whose searches follow next links (fit_compare's names), with their HardenedChecks rows for the
+    // cost of a level's checks per link (README "What each level costs").
     {"next/compact/nochecks", &replay<HeapAdapter<NextFit, CompactTags, NoChecks>>},
     {"next/compact", &replay<HeapAdapter<NextFit, CompactTags>>},
+    {"next/compact/hardened", &replay<HeapAdapter<NextFit, CompactTags, HardenedChecks<>>>},
     {"best/compact/nochecks", &replay<HeapAdapter<BestFit, CompactTags, NoChecks>>},
     {"best/compact", &replay<HeapAdapter<BestFit, CompactTags>>},
+    {"best/compact/hardened", &replay<HeapAdapter<BestFit, CompactTags, HardenedChecks<>>>},
     {"glibc", &replay<MallocAdapter>},
 #ifdef NOSTD_BENCH_O1HEAP
     {"ext/o1heap", &replay<O1heapAdapter>},
