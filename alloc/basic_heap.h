@@ -782,23 +782,69 @@ class BasicHeap {
     return index_.find(need, link_checked<true>([](internal::FreeNode*, std::size_t) { return true; }));
   }
 
+  // A walk's allowance of links from HardenedChecks up, the level whose threat model is a forger (README
+  // "Hardening"): the count()-th link a walk would follow is refused (cycle_fault_cold). A walk over n listed blocks
+  // follows at most n - 1 links (the list fits' searches and SegregatedFit's last-list walk go down one list; NextFit's
+  // wrap to the head follows no link, and its walk stops at its start, so it passes each block once; for_each's lists
+  // hold the n blocks between them), so only a cycle reaches it: two forged words, a free block's `next` and its
+  // target's `prev`, pass may_follow's test, and the list fits' searches walked such a cycle without end. The count is
+  // the heap object's, which no write into the heap reaches. Below HardenedChecks, whose threat is a stray write (one
+  // word; a cycle needs two that match), NoLinkBudget: no member and no code (README, "What each level costs").
+  //
+  // Two forms of one budget, as the walks differ. LinksFollowed counts up and reads count() at each link: nothing to
+  // set up, for walks that are rare (SegregatedFit's last-list walk, stats(), the size builds' searches); counting down
+  // from a count read as the walker was made cost SegregatedFit's allocate 1.7 instructions on workload a, walk or no
+  // walk. LinksLeft counts down from count(), read as RangeLinkChecked is made: a decrement per link for the list fits,
+  // whose every allocate walks; reading count() per link cost best fit's allocate on a 2,909 instructions against
+  // 2,767 (//bench:instructions).
+  struct LinksFollowed {
+    std::size_t followed = 0;
+    NOSTD_HOT bool spend(const Index& index) noexcept { return ++followed < index.count(); }
+  };
+  struct LinksLeft {
+    std::size_t left;
+    NOSTD_HOT bool spend(const Index& /*index*/) noexcept { return --left != 0; }
+  };
+  struct NoLinkBudget {};
+  static constexpr bool kWalkBudget = Check::kLevel >= CheckLevel::kHardened;
+  using WalkBudget = std::conditional_t<kWalkBudget, LinksFollowed, NoLinkBudget>;
+  using SearchBudget = std::conditional_t<kWalkBudget, LinksLeft, NoLinkBudget>;
+  // LinkChecked's budget: no link followed yet. A member call, neither `{}` in the walker's initializer nor a static
+  // function: with either, GCC 12 laid BasicChecks' SegregatedFit allocate out otherwise (objdump of //bench:op_count,
+  // -c opt), where the budget is to leave the levels below HardenedChecks as they were.
+  NOSTD_HOT WalkBudget walk_budget() const noexcept { return {}; }
+  // RangeLinkChecked's budget: the count now.
+  NOSTD_HOT SearchBudget search_budget() const noexcept {
+    if constexpr (kWalkBudget) {
+      return {index_.count()};
+    } else {
+      return {};
+    }
+  }
+
   // The callable an index walks its lists with (find's `fits` predicate, stats()'s for_each visitor), with
   // `may_follow(from, to)`, which the index asks before it reads through a `next` link past a list head (the list
   // fits' searches, SegregatedFit's walk of an unbounded last list, for_each; internal::may_follow): a link that leaves
   // the heap (node_in_heap) or whose target does not point back is kCorrupted at `from`, the block holding it, before
-  // anything is read through it (a write after free of a junk pointer had crashed allocate and stats()). validate()'s
-  // visitor has no may_follow: it vouches for each node itself, as a free block of the heap, and reports rather than
-  // faults.
-  template <class F>
+  // anything is read through it (a write after free of a junk pointer had crashed allocate and stats()), and so, from
+  // HardenedChecks up, is the link past the walk's budget (kWalkBudget: a cycle). validate()'s visitor has no
+  // may_follow: it vouches for each node itself, as a free block of the heap, and reports rather than faults.
+  template <class F, class Budget = WalkBudget>
   struct LinkChecked {
     F f;
     const BasicHeap* heap;
+    [[no_unique_address]] Budget budget;
     template <class... Args>
     NOSTD_HOT bool operator()(Args... args) const noexcept {
       return f(args...);
     }
-    bool may_follow(const internal::FreeNode* from, const internal::FreeNode* to) const noexcept {
-      if (heap->node_in_heap(to) && to->prev == from) return true;
+    bool may_follow(const internal::FreeNode* from, const internal::FreeNode* to) noexcept {
+      if (heap->node_in_heap(to) && to->prev == from) {
+        if constexpr (kWalkBudget) {
+          if (!budget.spend(heap->index_)) cycle_fault_cold(from);
+        }
+        return true;
+      }
       link_fault(from);
     }
   };
@@ -810,6 +856,11 @@ class BasicHeap {
   // link_fault for RangeLinkChecked, out of line: a search's loop keeps the call only.
   [[noreturn, gnu::noinline, gnu::cold]] static void link_fault_cold(const internal::FreeNode* from) noexcept {
     link_fault(from);
+  }
+  // The report of the link out of free block `from` past a walk's budget (kWalkBudget), out of line as link_fault_cold.
+  [[noreturn, gnu::noinline, gnu::cold]] static void cycle_fault_cold(const internal::FreeNode* from) noexcept {
+    fault_to_handler(HeapFault{AllocError::kCorrupted, from,
+                               "free list walk follows more links than the index holds blocks (a forged cycle)"});
   }
 
   // A region's payload range, [lo, lo + units granules), for node_in_heap's test without its region walk.
@@ -844,7 +895,7 @@ class BasicHeap {
   // Cortex-M4 .text and 16 B more stack than LinkChecked), and not for SegregatedFit, whose walk is a rare path: the
   // remembered range cost its allocate 4 instructions per call on workloads a and e, walk or no walk.
   template <class F>
-  struct RangeLinkChecked : LinkChecked<F> {
+  struct RangeLinkChecked : LinkChecked<F, SearchBudget> {
     PayloadRange range{};  // of the region the last link led into: empty until the first link
     NOSTD_HOT bool may_follow(const internal::FreeNode* from, const internal::FreeNode* to) noexcept {
       if (!range.holds(to)) {
@@ -856,6 +907,9 @@ class BasicHeap {
         }
       }
       if (to->prev != from) link_fault_cold(from);
+      if constexpr (kWalkBudget) {
+        if (!this->budget.spend(this->heap->index_)) cycle_fault_cold(from);
+      }
       return true;
     }
   };
@@ -870,9 +924,9 @@ class BasicHeap {
     if constexpr (!kSafeUnlink) {
       return f;
     } else if constexpr (kSearch && kSearchWalksLinks && !internal::kOptimizingForSize) {
-      return RangeLinkChecked<F>{{f, this}};
+      return RangeLinkChecked<F>{{f, this, search_budget()}};
     } else {
-      return LinkChecked<F>{f, this};
+      return LinkChecked<F>{f, this, walk_budget()};
     }
   }
 

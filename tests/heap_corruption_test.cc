@@ -9,7 +9,9 @@
 // - Safe walks: from BasicChecks up, a `next` link that a search (FirstFit, NextFit, BestFit; SegregatedFit's walk of
 //   an unbounded last list) or stats()'s walk of the free index would follow is checked before it is read through; a
 //   forged one is reported to the check handler at the block holding it (it used to crash them), and next fit's rover
-//   never takes an unchecked link.
+//   never takes an unchecked link. From HardenedChecks up, a cycle forged with two words (a `next` and its target's
+//   `prev`, which pass that check) is reported when a walk would follow as many links as the index holds blocks: the
+//   list fits' searches used to walk it without end (those tests run under a deadline, so that a hang fails).
 //
 // Typed over fit × tags (× checks for validate()); validate() runs after every heap operation.
 #include <gtest/gtest.h>
@@ -23,6 +25,12 @@
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#if defined(__linux__)
+#include <unistd.h>
+
+#include <csignal>
+#endif
 
 #include "alloc/alloc.h"
 #include "alloc/internal/tag_word.h"
@@ -83,6 +91,48 @@ void write_ptr(void* at, const void* value) {
 }
 /// The address `value`, as a pointer (for junk such as 0x10 or ~0).
 const void* junk(std::uintptr_t value) { return reinterpret_cast<const void*>(value); }
+
+/// While it lives, a call that does not return within kSeconds ends the test program with a failure: the cycle tests'
+/// searches walked a forged cycle without end, and such a regression must fail the run, not stall it. On Linux
+/// (hosted, and riscv64 under qemu-user) SIGALRM, whose handler names the hang and exits 1; on the boards, where there
+/// is no alarm, the QEMU runner's limit (Bazel's timeout less 5 s, 55 s for this small test) stops the run. A fault
+/// that EXPECT_FAULT catches jumps back into the frame that holds the deadline, which is then still armed until it
+/// goes.
+class Deadline {
+ public:
+  /// Long enough for a walk of a few blocks under Valgrind or QEMU; short beside Bazel's 60 s.
+  static constexpr unsigned kSeconds = 10;
+  Deadline() {
+#if defined(__linux__)
+    std::signal(SIGALRM, &on_alarm);
+    alarm(kSeconds);
+#endif
+  }
+  ~Deadline() {
+#if defined(__linux__)
+    alarm(0);
+#endif
+  }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+ private:
+#if defined(__linux__)
+  static void on_alarm(int) {
+    static constexpr char kMessage[] = "heap_corruption_test: a call did not return in time (a walk without end?)\n";
+    [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    _exit(1);
+  }
+#endif
+};
+
+/// Expects allocate(request) on `heap` to report kCorrupted at `where` within the Deadline. A function of its own, so
+/// that no variable of the caller lives across EXPECT_FAULT's setjmp (GCC 12 for Cortex-M: -Werror=clobbered).
+template <class Heap>
+void expect_allocate_faults_in_time(Heap& heap, std::size_t request, const void* where) {
+  const Deadline deadline;
+  EXPECT_FAULT((void)heap.allocate(request), AllocError::kCorrupted, where);
+}
 
 /// Asserts validate() reports kCorrupted (at `where`, unless nullptr).
 template <class Heap>
@@ -822,6 +872,46 @@ TEST(SafeUnlinkWalk, AForgedLinkOnAnUnboundedLastListIsReportedBeforeItIsFollowe
   expect_forged_link_on_the_last_list_caught<HardenedRecording>();
 }
 
+// A cycle on that last list, forged with two words that pass the walk's check: x's `next` and `prev` both x. The walk,
+// which stops after count() blocks, had ended there with nullptr, and allocate(4096) failed with kOutOfMemory while the
+// tail behind x would serve it; from HardenedChecks up the walker's budget refuses the count()-th link (count() is 2:
+// x and the tail), x's second, as kCorrupted at x. The heap is left as it was, and serves the request once repaired.
+TEST(SafeUnlinkWalk, ACycleOnAnUnboundedLastListIsReported) {
+  using Fit = SegregatedFit<2 * SegregatedFit<>::kSmallLimit>;
+  using Heap = BasicHeap<Fit, RegionSource, HardenedRecording>;
+  static_assert(Fit::SizedIndex<typename Heap::Tags, 0>::kLastListUnbounded);
+  std::vector<std::byte> memory(std::size_t{1} << 20);
+  auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
+  auto* const x = static_cast<std::byte*>(heap->allocate(1200).value_or(nullptr));  // above the largest: last list
+  ASSERT_NE(x, nullptr);
+  ASSERT_TRUE(valid(*heap));
+  auto* const guard = static_cast<std::byte*>(heap->allocate(64).value_or(nullptr));  // keeps x apart from the tail
+  ASSERT_NE(guard, nullptr);
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(x);  // x heads the last list, the free tail behind it
+  ASSERT_TRUE(valid(*heap));
+  ASSERT_EQ(heap->stats().free_blocks, 2u);
+  std::byte* const x_prev = x + offsetof(internal::FreeNode, prev);
+  const void* const x_next = read_ptr(x);
+  const void* const x_prev_was = read_ptr(x_prev);
+  write_ptr(x, x);
+  write_ptr(x_prev, x);
+  expect_allocate_faults_in_time(*heap, 4096, x);
+  EXPECT_TRUE(reports_corruption(*heap));
+  write_ptr(x, x_next);
+  write_ptr(x_prev, x_prev_was);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->stats().failed_allocations, 0u);
+  Result<void*> p = heap->allocate(4096);  // the walk passes x and takes the tail
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(*p);
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(guard);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->stats().free_blocks, 1u);
+}
+
 // ---- Safe walks: a link is checked before a walk reads through it ----------------------------------------------
 
 // From BasicChecks up, the list fits' searches and stats()'s walk of the free index check each `next` link before they
@@ -959,6 +1049,102 @@ TEST(SafeWalkOfNextFit, TheRoverNeverTakesAForgedLink) {
   expect_rover_refuses_forged_link<Checked>(Forged::kIntoTheHeap);
   expect_rover_refuses_forged_link<Hardened>(Forged::kOutOfTheHeap);
   expect_rover_refuses_forged_link<Hardened>(Forged::kIntoTheHeap);
+}
+
+// ---- Cycles: from HardenedChecks up, a walk follows fewer links than the index holds blocks -----------------------
+
+/// A cycle forged with two words, a `next` and its target's `prev` pointing back, so that every link passes
+/// may_follow's test. It closes at the list's head h, since a walk checks the `prev` of every block it enters but its
+/// start (a cycle elsewhere breaks the link into it): on h itself (h's `next` and `prev` both h), or back from x (x's
+/// `next` h, h's `prev` x).
+enum class Cycle { kOnTheHead, kBackToTheHead };
+
+/// A Walk whose list (h, x, the tail; count() 3) carries a forged cycle, and its repair. Before forging it, the Walk
+/// takes h and gives it back: the list is as it was, and next fit's rover is on x, past the cycle's start, so that its
+/// search enters the cycle at the wrap to the head instead of stopping at its own start.
+template <class Heap>
+struct CycleWalk : Walk<Heap> {
+  const Cycle cycle;
+  std::byte* const from = cycle == Cycle::kOnTheHead ? this->h : this->x;  // the block whose `next` closes the cycle
+  std::byte* const h_prev = this->h + offsetof(internal::FreeNode, prev);
+  const void* from_next = nullptr;
+  const void* h_prev_was = nullptr;
+  explicit CycleWalk(Cycle where) : cycle(where) {
+    std::byte* const p = take(this->heap, 64);
+    EXPECT_EQ(p, this->h);
+    give(this->heap, p);
+    this->before = this->heap.stats();
+    from_next = read_ptr(from);
+    h_prev_was = read_ptr(h_prev);
+    write_ptr(from, this->h);
+    write_ptr(h_prev, from);
+  }
+  /// The block holding the count()-th link of a walk that enters the cycle at h, the one its budget refuses: on h
+  /// itself every link from there on is h's (next fit's first, before its wrap, is x's); on a cycle back from x, h's
+  /// are the odd ones.
+  const void* fault_at() const {
+    return cycle == Cycle::kOnTheHead || this->before.free_blocks % 2 == 1 ? this->h : this->x;
+  }
+  void repair() const {
+    write_ptr(from, from_next);
+    write_ptr(h_prev, h_prev_was);
+  }
+};
+
+// The list fits' searches, which keep no count: a request no free block serves walks the whole list, and the cycle; it
+// had walked it without end (here: the deadline fails the run). The walker's budget reports the count()-th link as
+// kCorrupted at the block holding it, before anything changes; once repaired, the heap is as it was and serves a
+// request from the tail, as an untouched heap does.
+template <class Heap>
+void expect_search_reports_cycle(Cycle cycle) {
+  CycleWalk<Heap> w(cycle);
+  const std::size_t too_large = w.before.largest_free_block + 1;  // a byte more than the tail's payload
+  expect_allocate_faults_in_time(w.heap, too_large, w.fault_at());
+  EXPECT_TRUE(reports_corruption(w.heap));
+  w.repair();
+  ASSERT_TRUE(valid(w.heap));
+  EXPECT_TRUE(same_stats(w.heap.stats(), w.before));
+  std::byte* const p = take(w.heap, 300);
+  EXPECT_EQ(p, w.x_next);
+  give(w.heap, p);
+  w.finish();
+}
+
+TYPED_TEST(SafeWalk, ACycleIsReportedBeforeASearchWalksItWithoutEnd) {
+  if constexpr (TypeParam::Check::kLevel < CheckLevel::kHardened) {
+    GTEST_SKIP() << "below HardenedChecks a walk keeps no budget (README, BasicChecks' limits)";
+  } else if constexpr (is_segregated<typename TypeParam::Fit>) {
+    GTEST_SKIP() << "a segregated index takes list heads here (SafeUnlinkWalk: its walk of an unbounded last list)";
+  } else {
+    expect_search_reports_cycle<TypeParam>(Cycle::kOnTheHead);
+    // Next fit's search from x stops where it started: a cycle through x ends it (x, h, x), hiding the tail behind it
+    // (kOutOfMemory), as a forged null `next` would.
+    if constexpr (!std::is_same_v<typename TypeParam::Fit, NextFit>) {
+      expect_search_reports_cycle<TypeParam>(Cycle::kBackToTheHead);
+    }
+  }
+}
+
+// stats()'s walk of the free index stops after count() blocks, so a cycle did not hang it, but its snapshot left the
+// blocks behind the cycle out: from HardenedChecks up the walker's budget reports the cycle (every fit) as a search's
+// does, and a repaired heap reads as it was.
+template <class Heap>
+void expect_stats_reports_cycle(Cycle cycle) {
+  CycleWalk<Heap> w(cycle);
+  EXPECT_FAULT((void)w.heap.stats(), AllocError::kCorrupted, w.fault_at());
+  w.repair();
+  ASSERT_TRUE(valid(w.heap));
+  EXPECT_TRUE(same_stats(w.heap.stats(), w.before));
+  w.finish();
+}
+
+TYPED_TEST(SafeWalk, ACycleIsReportedBeforeStatsLeavesBlocksOut) {
+  if constexpr (TypeParam::Check::kLevel < CheckLevel::kHardened) {
+    GTEST_SKIP() << "below HardenedChecks a walk keeps no budget (README, BasicChecks' limits)";
+  } else {
+    expect_stats_reports_cycle<TypeParam>(Cycle::kOnTheHead);
+    expect_stats_reports_cycle<TypeParam>(Cycle::kBackToTheHead);
+  }
 }
 
 }  // namespace

@@ -440,7 +440,8 @@ struct SegregatedFit {
     }
 
     // find's step when no list head fits: the first block of the last list for which `fits` holds, walking it (at most
-    // count() nodes, so a cyclic list cannot hang the search). The last list also holds every block above
+    // count() nodes, so a cyclic list cannot hang the search; from HardenedChecks up the core's `fits` reports the
+    // cycle as kCorrupted before this bound ends the walk with nullptr). The last list also holds every block above
     // kLargestBlock (list_of's clamp: SegregatedFit<1024> over a 64 KiB region, or a region above 4 GiB with
     // pointer-sized tags and the default), so its blocks have no upper bound and its head says nothing about the
     // others. Probing the head alone, a free block of 1,100 bytes at the head made every request above the last list's

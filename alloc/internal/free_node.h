@@ -62,9 +62,11 @@ inline constexpr bool kChecksLinks = requires(Walker& walker, const FreeNode* no
 /// A walk's check of the link from `from` to `to` (non-null) before it reads `to`: `walker.may_follow(from, to)` where
 /// the walker offers it (kChecksLinks), else true, and then the check compiles away (NoChecks). The core's answers
 /// true when `to` lies in the heap and points back at `from`, and otherwise reports kCorrupted at `from` to the check
-/// handler; a walker whose may_follow returns false instead makes the walk stop there (each walk says what it then
-/// returns), so that a `next` a write after free forged is never read through. Every index whose `find` or `for_each`
-/// follows a `next` link past a list head asks this first.
+/// handler; from HardenedChecks up it also counts the links a walk follows, and reports the one that would make them
+/// as many as the index holds blocks (a cycle forged with two words: a legitimate walk follows fewer). A walker whose
+/// may_follow returns false instead makes the walk stop there (each walk says what it then returns), so that a `next`
+/// a write after free forged is never read through. Every index whose `find` or `for_each` follows a `next` link past
+/// a list head asks this first, once per link it follows, so that the count holds.
 template <class Walker>
 NOSTD_HOT inline bool may_follow(Walker& walker, const FreeNode* from, const FreeNode* to) noexcept {
   if constexpr (kChecksLinks<Walker>) {
