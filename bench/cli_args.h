@@ -5,14 +5,11 @@
 // where a file name given to a tool is taken from under `bazel run` (from_working_dir), for every tool alike.
 #pragma once
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -118,43 +115,6 @@ inline std::string from_working_dir(const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
   const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
   return wd != nullptr ? std::string(wd) + "/" + path : path;
-}
-
-/// Checks the file an output option names (`--plot_data=FILE`) before the run it is for starts: an empty or
-/// unwritable path is refused at once with one line naming the option and the reason, not after minutes of
-/// measuring. The file is opened for appending, so that a run that is refused later, fails or is interrupted leaves
-/// an existing file as it was; start_output empties it when the writing begins. nullptr after that line (the caller
-/// exits 2). A relative path is taken from where `bazel run` was started (from_working_dir): it had been opened in
-/// the tool's runfiles tree, where nobody looked for it.
-inline std::FILE* open_output(const char* tool, std::string_view option, const std::string& path) {
-  if (path.empty()) {
-    print_bad_value(tool, option, "a file name");
-    return nullptr;
-  }
-  const std::string where = from_working_dir(path);
-  std::FILE* f = std::fopen(where.c_str(), "ae");  // e: not inherited by the child processes a tool runs
-  if (f == nullptr) {
-    std::fprintf(stderr, "%s: %.*s: cannot write %s: %s\n", tool, static_cast<int>(option.size()), option.data(),
-                 where.c_str(), std::strerror(errno));
-  }
-  return f;
-}
-
-/// Empties a file open_output returned, as its contents are about to be written.
-inline void start_output(std::FILE* f) {
-  std::fflush(f);
-  if (ftruncate(fileno(f), 0) != 0) std::clearerr(f);  // a failure shows as a short file, reported by close_output
-}
-
-/// Closes a file open_output returned after writing it: true when every write and the close succeeded, else false
-/// after one line naming the option and the reason.
-inline bool close_output(const char* tool, std::string_view option, std::FILE* f) {
-  const bool written = std::ferror(f) == 0;
-  const int closed = std::fclose(f);
-  if (written && closed == 0) return true;
-  std::fprintf(stderr, "%s: %.*s: writing failed: %s\n", tool, static_cast<int>(option.size()), option.data(),
-               std::strerror(errno));
-  return false;
 }
 
 }  // namespace nostd::bench

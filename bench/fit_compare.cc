@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <expected>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +30,7 @@
 #include "bench/cli_args.h"
 #include "bench/comparison.h"
 #include "bench/mapped_memory.h"
+#include "bench/output_file.h"
 #include "bench/replay_passes.h"
 #include "bench/trace.h"
 #include "bench/trace_io.h"
@@ -241,7 +242,7 @@ void print_table(const WorkloadResult& w, const Options& opt, double ticks_per_n
 
 /// Writes the workload's trace as a recorded trace (record/trace_format.h), block id = slot number, so that
 /// `//bench:replay` can be compared with this tool on the same operations.
-bool write_trace(const WorkloadSpec& spec, const char* path) {
+std::expected<void, std::string> write_trace(const WorkloadSpec& spec, const std::string& path) {
   Trace trace;
   (void)generate_trace(spec, trace);
   std::vector<std::byte> out(record::kTraceMagic.size());
@@ -251,7 +252,7 @@ bool write_trace(const WorkloadSpec& spec, const char* path) {
                                                     : TraceEvent{EventKind::kFree, 0, op.slot, 0});
   }
   append_binary(out, TraceEvent{EventKind::kEnd, 0, trace.size(), 0});
-  return write_file(path, out);
+  return write_output(path, out);  // a failure leaves a file already there as it was
 }
 
 void json_string(std::FILE* f, std::string_view s) {
@@ -329,9 +330,12 @@ void print_json(const std::vector<WorkloadResult>& results, const Options& opt, 
 
 /// gnuplot data: three blocks (throughput, allocate p99.9, free p99.9), each a row per workload and a column per
 /// allocator (the header row names them), separated by two blank lines (gnuplot's `index`).
-/// `f` was checked before the run (open_output); false after close_output's line when a write fails. Closes `f`.
-bool write_plot_data(std::FILE* f, const std::vector<WorkloadResult>& results, double tpn) {
-  start_output(f);
+/// `path` was checked before the run (check_output); false after one line when it cannot be written, which leaves
+/// a file already there as it was.
+bool write_plot_data(const std::string& path, const std::vector<WorkloadResult>& results, double tpn) {
+  std::optional<OutputFile> out = open_output("fit_compare", "--plot_data", path);
+  if (!out) return false;
+  std::FILE* const f = out->stream();
   const char* titles[] = {"M calls/s", "allocate p99.9 ns", "free p99.9 ns"};
   for (int block = 0; block < 3; ++block) {
     if (block > 0) std::fprintf(f, "\n\n");
@@ -350,7 +354,7 @@ bool write_plot_data(std::FILE* f, const std::vector<WorkloadResult>& results, d
       std::fprintf(f, "\n");
     }
   }
-  return close_output("fit_compare", "--plot_data", f);
+  return close_output("fit_compare", "--plot_data", path, *out);
 }
 
 int run(int argc, char** argv) {
@@ -373,19 +377,21 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "fit_compare: --write_trace needs exactly one workload (--workloads=a)\n");
       return 2;
     }
-    if (!write_trace(effective_spec(opt.workloads[0], opt), opt.write_trace.c_str())) {
+    if (const std::expected<void, std::string> written =
+            write_trace(effective_spec(opt.workloads[0], opt), opt.write_trace);
+        !written) {
       std::fprintf(stderr, "fit_compare: --write_trace: cannot write %s: %s\n", opt.write_trace.c_str(),
-                   std::strerror(errno));
+                   written.error().c_str());
       return 1;
     }
     return 0;
   }
 
   // Checked now, so that a path that cannot be written is refused before minutes of measuring.
-  std::FILE* plot_file = nullptr;
+  std::optional<std::string> plot_path;
   if (!opt.plot_data.empty()) {
-    plot_file = open_output("fit_compare", "--plot_data", opt.plot_data);
-    if (plot_file == nullptr) return 2;
+    plot_path = check_output("fit_compare", "--plot_data", opt.plot_data);
+    if (!plot_path) return 2;
   }
 
   Machine m = measure_machine();
@@ -424,7 +430,7 @@ int run(int argc, char** argv) {
   } else {
     print_json(results, opt, m);
   }
-  if (plot_file != nullptr && !write_plot_data(plot_file, results, m.ticks_per_ns)) return 1;
+  if (plot_path && !write_plot_data(*plot_path, results, m.ticks_per_ns)) return 1;
   return 0;
 }
 

@@ -72,6 +72,19 @@ fit_compare_path="$(realpath "$1")"
   fail "a relative --plot_data: exit $?: $(grep -v '^|' "$out" | head -1)"
 [[ -s "$TEST_TMPDIR/wd/rel.dat" && ! -e "$TEST_TMPDIR/elsewhere/rel.dat" ]] ||
   fail "a relative --plot_data should land in BUILD_WORKING_DIRECTORY: $(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
+# With no room to write (without_room: every write to a file fails, as on a full disk), an output that fails is one
+# line and exit 1, and the file that was there stays as it was: --write_trace had been truncated before its first
+# write and --plot_data emptied when its writing began, both then lost.
+for option in --write_trace --plot_data; do
+  echo "earlier run" >"$TEST_TMPDIR/kept.out"
+  without_room "$fit_compare_path" --quick --workloads=e --allocators==glibc --reps=1 --min_time=0 \
+    "$option=$TEST_TMPDIR/kept.out"
+  [[ "$room_status" == 1 ]] || fail "$option with no room: exit $room_status, expected 1"
+  [[ "$room_err" == "fit_compare: $option: cannot write $TEST_TMPDIR/kept.out: File too large (the file there is left as it was)" ]] ||
+    fail "$option with no room: stderr is '$room_err'"
+  [[ "$(cat "$TEST_TMPDIR/kept.out")" == "earlier run" ]] || fail "$option with no room: the earlier file was lost"
+  [[ "$(ls "$TEST_TMPDIR" | grep -c '^kept\.out')" == 1 ]] || fail "$option with no room: left $(ls "$TEST_TMPDIR")"
+done
 status=0
 "$1" --workloads=e --write_trace=/nonexistent-dir/e.trace >"$out" 2>&1 || status=$?
 if [[ "$status" != 1 ]] || ! grep -q "^fit_compare: --write_trace: cannot write /nonexistent-dir/e.trace: No such file" "$out"; then

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -223,6 +224,20 @@ inline bool write_rgb(const std::string& path, const std::vector<PixelBytes>& pi
   return std::fclose(f) == 0;
 }
 
+/// True when the file at `path` ends as a whole PNG does, with the IEND chunk (its 12 bytes: length 0, "IEND", CRC):
+/// gnuplot exits 0 when its pngcairo terminal could not write the whole image (a full disk), so its status alone
+/// does not say the image was drawn.
+inline bool png_complete(const std::string& path) {
+  static constexpr unsigned char kIend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  std::FILE* f = std::fopen(path.c_str(), "rbe");
+  if (f == nullptr) return false;
+  unsigned char tail[sizeof kIend] = {};
+  const bool whole = std::fseek(f, -static_cast<long>(sizeof tail), SEEK_END) == 0 &&
+                     std::fread(tail, 1, sizeof tail, f) == sizeof tail && std::memcmp(tail, kIend, sizeof tail) == 0;
+  std::fclose(f);
+  return whole;
+}
+
 }  // namespace internal
 
 /// Draws `panels` side by side with gnuplot: `out_over_time` (address against time) and `out_peak` (the arena at
@@ -284,6 +299,9 @@ inline std::string draw_heap_maps(const std::vector<HeapMapPanel>& panels, std::
   std::fprintf(gp, "unset multiplot\n");
   const int status = pclose(gp);
   if (status != 0) return "gnuplot failed (exit status " + std::to_string(status) + ")";
+  if (!internal::png_complete(out_over_time) || !internal::png_complete(out_peak)) {
+    return "gnuplot did not write whole images (a full disk?)";
+  }
   return {};
 }
 

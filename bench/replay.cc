@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <expected>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,6 +28,7 @@
 #include "bench/comparison.h"
 #include "bench/heap_map.h"
 #include "bench/mapped_memory.h"
+#include "bench/output_file.h"
 #include "bench/replay_passes.h"
 #include "bench/sizing.h"
 #include "bench/trace_io.h"
@@ -391,8 +393,29 @@ void draw_maps(const std::vector<const AllocatorEntry*>& allocators, const std::
     return;
   }
   const std::string caption = "heap map of " + trace_name + " (" + std::to_string(t.ops.size()) + " calls)";
-  const std::string err =
-      draw_heap_maps(panels, span, t.ops.size(), dir, prefix + ".png", prefix + "_peak.png", caption);
+  // gnuplot writes each image to a temporary file next to its name, renamed over it once drawn whole: a gnuplot
+  // that fails part way, or a full disk, leaves the maps of an earlier run as they were (bench/output_file.h).
+  std::string err;
+  std::optional<OutputFile> images[2];
+  const std::string names[2] = {prefix + ".png", prefix + "_peak.png"};
+  for (int k = 0; k < 2 && err.empty(); ++k) {
+    std::expected<OutputFile, std::string> f = OutputFile::open(names[k]);
+    if (f) {
+      images[k].emplace(std::move(*f));
+    } else {
+      err = "cannot write " + names[k] + ": " + f.error();
+    }
+  }
+  if (err.empty()) {
+    err =
+        draw_heap_maps(panels, span, t.ops.size(), dir, images[0]->writing_path(), images[1]->writing_path(), caption);
+    if (!err.empty()) err += "; " + names[0] + " and " + names[1] + " are left as they were";
+  }
+  for (int k = 0; k < 2 && err.empty(); ++k) {
+    if (const std::expected<void, std::string> done = images[k]->commit(); !done) {
+      err = "cannot write " + names[k] + ": " + done.error();
+    }
+  }
   std::string rm = std::string("rm -rf '") + dir + "'";
   if (std::system(rm.c_str()) != 0) std::fprintf(stderr, "replay: could not remove %s\n", dir);
   if (!err.empty()) {
@@ -434,7 +457,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "replay: %s: the trace has no events\n", opt.trace.c_str());
     return 1;
   }
-  // The heap maps' files are checked before minutes of replay, as open_output checks other tools' outputs: gnuplot
+  // The heap maps' files are checked before minutes of replay, as check_output checks other tools' outputs: gnuplot
   // that cannot open its output writes the image to standard output, into the report. A prefix given and not
   // writable stops the run; the default one (next to the trace, whose directory may be read-only) only drops the maps.
   std::string prefix = opt.heap_map ? *opt.heap_map : opt.trace + ".heap_map";
@@ -448,16 +471,11 @@ int run(int argc, char** argv) {
   }
   for (const std::string& png : {prefix + ".png", prefix + "_peak.png"}) {
     if (prefix.empty()) break;
-    const bool existed = access(png.c_str(), F_OK) == 0;
-    std::FILE* f = opt.heap_map ? open_output("replay", "--heap_map", png) : std::fopen(png.c_str(), "ae");
-    if (f != nullptr) {
-      std::fclose(f);
-      if (!existed) std::remove(png.c_str());  // a run that draws no map leaves no empty image
-    } else if (opt.heap_map) {
-      return 2;  // open_output said why
-    } else {
+    if (opt.heap_map) {
+      if (!check_output("replay", "--heap_map", png)) return 2;  // check_output said why
+    } else if (const std::optional<std::string> problem = output_problem(png)) {
       std::fprintf(stderr, "replay: no heap map: cannot write %s: %s (--heap_map=PREFIX writes it elsewhere)\n",
-                   png.c_str(), std::strerror(errno));
+                   png.c_str(), problem->c_str());
       prefix.clear();
     }
   }

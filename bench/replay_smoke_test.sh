@@ -3,7 +3,7 @@
 # prints its table with the rows asked for and exits 0; an option value that is not what the option takes (an arena
 # of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
 # refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an unwritable --heap_map
-# is refused before the replay; a trace of 0-byte blocks is sized without a ratio to its peak; a trace name with a
+# is refused before the replay, and maps that gnuplot does not draw whole leave an earlier run's as they were; a trace of 0-byte blocks is sized without a ratio to its peak; a trace name with a
 # quote reaches glibc's footprint child intact, and so does a trace read from a pipe; with glibc alone there is
 # nothing to recommend; a 1 MiB block leaves glibc's footprint the size of its heap; an arena that cannot be mapped is
 # refused with the reason.
@@ -109,6 +109,33 @@ grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "an unwritable --heap_map: the rep
 grep -q "^replay: no heap map: none of the selected rows is a heap composition" "$TEST_TMPDIR/err" ||
   fail "glibc alone: $(grep heap "$TEST_TMPDIR/err")"
 [[ ! -e "$trace.heap_map.png" && ! -e "$trace.heap_map_peak.png" ]] || fail "glibc alone: an empty heap map was left"
+
+# Heap maps are drawn to temporary files and renamed over the names once gnuplot has drawn them whole: a stand-in
+# gnuplot that writes the start of a PNG and exits 0, as gnuplot does when the disk fills, leaves the maps of an
+# earlier run as they were, with a line saying why (gnuplot had written over them); the real one replaces them with
+# whole images, and no temporary is left either way.
+mkdir -p "$TEST_TMPDIR/maps" "$TEST_TMPDIR/fake_gnuplot"
+cat >"$TEST_TMPDIR/fake_gnuplot/gnuplot" <<'EOF_GNUPLOT'
+#!/usr/bin/env bash
+sed -n "s/^set output '\(.*\)'$/\1/p" | while read -r png; do printf '\x89PNG\r\n\x1a\n' >"$png"; done
+EOF_GNUPLOT
+chmod +x "$TEST_TMPDIR/fake_gnuplot/gnuplot"
+echo "earlier map" >"$TEST_TMPDIR/maps/m.png"
+echo "earlier peak" >"$TEST_TMPDIR/maps/m_peak.png"
+PATH="$TEST_TMPDIR/fake_gnuplot:$PATH" "$replay" "$trace" --quick --no_sizing --heap_map="$TEST_TMPDIR/maps/m" \
+  --allocators==first/compact >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || fail "a failing gnuplot: exit $?"
+grep -qxF "replay: heap map: gnuplot did not write whole images (a full disk?); $TEST_TMPDIR/maps/m.png and \
+$TEST_TMPDIR/maps/m_peak.png are left as they were" "$TEST_TMPDIR/err" ||
+  fail "a failing gnuplot: $(grep 'heap map' "$TEST_TMPDIR/err")"
+[[ "$(cat "$TEST_TMPDIR/maps/m.png")" == "earlier map" && "$(cat "$TEST_TMPDIR/maps/m_peak.png")" == "earlier peak" ]] ||
+  fail "a failing gnuplot: the earlier maps were lost"
+[[ "$(ls "$TEST_TMPDIR/maps")" == "$(printf 'm.png\nm_peak.png')" ]] || fail "a failing gnuplot: left $(ls "$TEST_TMPDIR/maps")"
+"$replay" "$trace" --quick --no_sizing --heap_map="$TEST_TMPDIR/maps/m" --allocators==first/compact \
+  >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || fail "a heap map: exit $?"
+for png in m.png m_peak.png; do
+  [[ "$(head -c 4 "$TEST_TMPDIR/maps/$png" | tail -c 3)" == PNG ]] || fail "a heap map: $png is no image: $(cat "$TEST_TMPDIR/err")"
+done
+[[ "$(ls "$TEST_TMPDIR/maps")" == "$(printf 'm.png\nm_peak.png')" ]] || fail "a heap map: left $(ls "$TEST_TMPDIR/maps")"
 
 # An arena the system cannot map (an --arena beyond the address space here; by default, a trace whose peak of live
 # bytes is near 4 GiB asks for 8 times that): one line naming the trace, the size and the reason, exit 1, no abort.

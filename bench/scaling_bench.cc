@@ -119,6 +119,7 @@
 #include "alloc/alloc.h"
 #include "bench/cli_args.h"
 #include "bench/mapped_memory.h"
+#include "bench/output_file.h"
 #include "bench/trace.h"
 #include "bench/tsc_timer.h"
 
@@ -504,10 +505,10 @@ std::string parse_cells(std::string_view list, CellSelection& out) {
 
 /// Command-line options (see main's usage text).
 struct Options {
-  bool quick = false;              ///< 2,000 rounds per cell instead of 20,000
-  bool small_pages = false;        ///< the arena in 4 KiB pages instead of huge pages advised
-  std::FILE* plot_file = nullptr;  ///< --plot_data's file, checked before the run (open_output), if given
-  CellSelection cells;             ///< the cells to run (--cells; default all)
+  bool quick = false;                    ///< 2,000 rounds per cell instead of 20,000
+  bool small_pages = false;              ///< the arena in 4 KiB pages instead of huge pages advised
+  std::optional<std::string> plot_path;  ///< --plot_data's file, checked before the run (check_output), if given
+  CellSelection cells;                   ///< the cells to run (--cells; default all)
 };
 
 /// The process's transparent huge pages, in bytes (AnonHugePages of /proc/self/smaps_rollup; 0 when unreadable).
@@ -784,11 +785,12 @@ int run(const Options& opt) {
     }
   }
   std::printf("\n");
-  if (opt.plot_file != nullptr) {
+  if (opt.plot_path) {
     // gnuplot data: one block per arena; columns free blocks, seg alloc, first alloc, seg free, first free, seg alloc
     // and first alloc without the post-kernel-entry refills (ns). SegregatedFit and FirstFit only, also in _ext.
-    std::FILE* const f = opt.plot_file;
-    start_output(f);
+    std::optional<OutputFile> out = open_output("scaling_bench", "--plot_data", *opt.plot_path);
+    if (!out) return 1;
+    std::FILE* const f = out->stream();
     for (std::size_t a = 0; a < kA; ++a) {
       std::fprintf(f, "# arena %s\n", size_name(kArenas[a]).c_str());
       for (std::size_t n = 0; n < kN; ++n) {
@@ -801,7 +803,7 @@ int run(const Options& opt) {
       }
       std::fprintf(f, "\n\n");
     }
-    if (!close_output("scaling_bench", "--plot_data", f)) return 1;
+    if (!close_output("scaling_bench", "--plot_data", *opt.plot_path, *out)) return 1;
   }
   return 0;
 }
@@ -828,7 +830,7 @@ void print_usage(std::FILE* out) {
 
 int main(int argc, char** argv) {
   nostd::bench::Options opt;
-  std::optional<std::string> plot_path;  // --plot_data's file, opened once every option is accepted
+  std::optional<std::string> plot_path;  // --plot_data's file, checked once every option is accepted
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--quick") {
@@ -853,8 +855,8 @@ int main(int argc, char** argv) {
   }
   if (plot_path) {
     // Checked now, so that a path that cannot be written is refused before the run, not after it.
-    opt.plot_file = nostd::bench::open_output("scaling_bench", "--plot_data", *plot_path);
-    if (opt.plot_file == nullptr) return 2;
+    opt.plot_path = nostd::bench::check_output("scaling_bench", "--plot_data", *plot_path);
+    if (!opt.plot_path) return 2;
   }
   return nostd::bench::run(opt);
 }

@@ -46,6 +46,15 @@ bench_path="$(realpath "$bench")"
   --plot_data=rel.dat >/dev/null 2>&1) || fail "a relative --plot_data: exit $?"
 [[ -s "$TEST_TMPDIR/wd/rel.dat" && ! -e "$TEST_TMPDIR/elsewhere/rel.dat" ]] ||
   fail "a relative --plot_data should land in BUILD_WORKING_DIRECTORY: $(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
+# With no room to write (without_room: every write to a file fails, as on a full disk): one line, exit 1, and the
+# --plot_data file that was there stays as it was (it had been emptied when the writing began, then lost).
+without_room "$bench_path" --quick --cells=64K:10 --plot_data="$TEST_TMPDIR/kept.dat"
+[[ "$room_status" == 1 ]] || fail "--plot_data with no room: exit $room_status, expected 1"
+# (its progress dots come first on stderr)
+[[ "$(tail -1 <<<"$room_err")" == "scaling_bench: --plot_data: cannot write $TEST_TMPDIR/kept.dat: File too large (the file there is left as it was)" ]] ||
+  fail "--plot_data with no room: stderr is '$room_err'"
+[[ "$(cat "$TEST_TMPDIR/kept.dat")" == "earlier run" ]] || fail "--plot_data with no room: the earlier file was lost"
+[[ "$(ls "$TEST_TMPDIR" | grep -c '^kept\.dat')" == 1 ]] || fail "--plot_data with no room: left $(ls "$TEST_TMPDIR")"
 # --help is not bad input: the usage on stdout, exit 0.
 out="$("$bench" --help 2>/dev/null)" || fail "--help: exit $?"
 grep -qF 'usage: scaling_bench' <<<"$out" || fail "--help: no usage on stdout"

@@ -4,15 +4,18 @@
 // --to=text or --to=binary says; `--check IN` only validates. Bad input: the error names the byte offset
 // (and line), exit status 1, and nothing is written. IN is read only as far as it can be a trace (read_trace_file:
 // at most 1 GiB, and not past its first bytes that show an error), so an endless input such as /dev/zero ends too.
-#include <cerrno>
+// OUT is written to a temporary file next to it and renamed over it once complete (bench/output_file.h), so that
+// OUT may name IN, and a write that fails leaves both as they were.
 #include <cstdio>
-#include <cstring>
+#include <expected>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "bench/cli_args.h"
+#include "bench/output_file.h"
 #include "bench/trace_io.h"
 
 int main(int argc, char** argv) {
@@ -93,8 +96,10 @@ int main(int argc, char** argv) {
     std::printf("%s: valid %s trace, %zu bytes\n", names[0], from_name, in->size());
     return 0;
   }
-  if (!write_file(paths[1].c_str(), *out)) {
-    std::fprintf(stderr, "trace_convert: cannot write %s: %s\n", names[1], std::strerror(errno));
+  // OUT may be IN under another name (the same path, a link, ./x for x), and the only copy of the trace: it is
+  // replaced only once the whole output is written (bench/output_file.h).
+  if (const std::expected<void, std::string> written = write_output(paths[1], *out); !written) {
+    std::fprintf(stderr, "trace_convert: cannot write %s: %s\n", names[1], written.error().c_str());
     return 1;
   }
   std::fprintf(stderr, "trace_convert: %s (%s, %zu bytes) -> %s (%s, %zu bytes)\n", names[0], from_name, in->size(),

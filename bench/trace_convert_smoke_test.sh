@@ -3,7 +3,8 @@
 # byte-exact, --check validates, --help prints the usage on stdout and exits 0, and every kind of bad input gets one
 # line on stderr (unknown option or --to= value, a third file, no file: exit 2; a corrupt trace, a varint whose 10th
 # byte is above 1 among them: its byte offset, also from an endless input, read no further than its first bad bytes;
-# and an output that cannot be written: the reason, exit 1).
+# and an output that cannot be written: the reason, exit 1). OUT may name IN, and a write that fails (no room) leaves
+# it as it was.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 convert="$1"
@@ -108,4 +109,57 @@ status=0
 [[ "$status" == 1 ]] || fail "unwritable output: exit $status, expected 1"
 grep -qF "cannot write $dir/no/such/dir/t.bin: No such file or directory" "$dir/nodir.err" ||
   fail "unwritable output: $(head -2 "$dir/nodir.err")"
+# A device is written in place (nothing there to keep): /dev/full's error is the reason, exit 1.
+status=0
+"$convert" "$dir/t.txt" /dev/full 2>"$dir/full.err" || status=$?
+[[ "$status" == 1 ]] || fail "/dev/full: exit $status, expected 1"
+grep -qxF "trace_convert: cannot write /dev/full: No space left on device" "$dir/full.err" ||
+  fail "/dev/full: $(head -2 "$dir/full.err")"
+
+# OUT naming IN (the same path, ./x for x, a symbolic link, a hard link), where IN may be the only copy of the trace.
+# With no room to write (without_room: every write to a file fails, as on a full disk), exit 1 with one line and IN, under every name, as it was, no temporary left: trace_convert had truncated OUT and
+# then failed, which lost the trace. With room, OUT is converted in place and keeps its mode, and a link stays a link.
+in_place="$dir/in_place"
+convert_path="$(realpath "$convert")"
+# fresh_in_place: a directory holding only t.txt (a text trace of 400 events, 2.9 KB of binary), mode 640.
+fresh_in_place() {
+  rm -rf "$in_place"
+  mkdir "$in_place"
+  {
+    echo 'nostd-trace 1'
+    for i in $(seq 1 200); do echo "a $i 1000"; done
+    for i in $(seq 1 200); do echo "f $i"; done
+    echo 'end 400'
+  } >"$in_place/t.txt"
+  chmod 640 "$in_place/t.txt"
+  cp "$in_place/t.txt" "$dir/t.orig"
+}
+# in_place_names: `OUT LINK` pairs: OUT as trace_convert is given it (run in $in_place), LINK what to create first.
+in_place_names=("t.txt -" "./t.txt -" "link.txt symlink" "hard.txt hardlink")
+for pair in "${in_place_names[@]}"; do
+  read -r out link <<<"$pair"
+  fresh_in_place
+  case "$link" in
+    symlink) ln -s t.txt "$in_place/$out" ;;
+    hardlink) ln "$in_place/t.txt" "$in_place/$out" ;;
+  esac
+  listed="$(ls "$in_place")"
+  cd "$in_place"
+  without_room "$convert_path" t.txt "$out"
+  cd - >/dev/null
+  [[ "$room_status" == 1 ]] || fail "t.txt -> $out ($link), no room: exit $room_status, expected 1"
+  [[ "$room_err" == "trace_convert: cannot write $out: File too large (the file there is left as it was)" ]] ||
+    fail "t.txt -> $out ($link), no room: stderr is '$room_err'"
+  cmp -s "$dir/t.orig" "$in_place/t.txt" || fail "t.txt -> $out ($link), no room: the input was lost"
+  [[ "$(ls "$in_place")" == "$listed" ]] || fail "t.txt -> $out ($link), no room: left $(ls "$in_place")"
+
+  (cd "$in_place" && "$convert_path" t.txt "$out" 2>/dev/null) || fail "t.txt -> $out ($link): exit $?"
+  [[ "$(head -c 8 "$in_place/$out")" == NSTRACE1 ]] || fail "t.txt -> $out ($link): not converted"
+  [[ "$(stat -L -c %a "$in_place/$out")" == 640 ]] || fail "t.txt -> $out ($link): mode $(stat -L -c %a "$in_place/$out")"
+  [[ "$(ls "$in_place")" == "$listed" ]] || fail "t.txt -> $out ($link): left $(ls "$in_place")"
+  case "$link" in
+    symlink) [[ -L "$in_place/$out" ]] || fail "t.txt -> $out: the link was replaced by a file" ;;
+    hardlink) cmp -s "$dir/t.orig" "$in_place/t.txt" || fail "t.txt -> $out: the other name of the file changed" ;;
+  esac
+done
 finish

@@ -614,12 +614,4 @@ inline std::expected<std::vector<std::byte>, std::string> read_trace_file(const 
   return data;
 }
 
-/// Writes `data` to `path` (replacing it); false on failure.
-inline bool write_file(const char* path, std::span<const std::byte> data) {
-  std::FILE* f = std::fopen(path, "wb");
-  if (f == nullptr) return false;
-  const bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-  return std::fclose(f) == 0 && ok;
-}
-
 }  // namespace nostd::bench

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <optional>
 #include <string>
@@ -67,41 +66,6 @@ TEST(CliArgs, ListWordsKeepEmptyOnes) {
   EXPECT_EQ(split_words(""), (Words{""}));
   EXPECT_EQ(split_words("a,,b"), (Words{"a", "", "b"}));
   EXPECT_EQ(split_words(","), (Words{"", ""}));
-}
-
-// The whole contents of `path`.
-std::string contents(const std::string& path) {
-  std::string text;
-  if (std::FILE* f = std::fopen(path.c_str(), "r")) {
-    for (int c = std::fgetc(f); c != EOF; c = std::fgetc(f)) text.push_back(static_cast<char>(c));
-    std::fclose(f);
-  }
-  return text;
-}
-
-TEST(CliArgs, OutputFilesAreCheckedUpFrontAndKeptUntilWritten) {
-  EXPECT_EQ(open_output("cli_args_test", "--plot_data", ""), nullptr);  // --plot_data= with no file name
-  EXPECT_EQ(open_output("cli_args_test", "--plot_data", "/nonexistent-dir/x.dat"), nullptr);
-  const std::string path = ::testing::TempDir() + "cli_args_test_output.dat";
-  {
-    std::FILE* old = std::fopen(path.c_str(), "w");
-    ASSERT_NE(old, nullptr);
-    std::fputs("earlier run\n", old);
-    std::fclose(old);
-  }
-  // Checked, then abandoned (a later option refused, the run failed or was interrupted): the earlier file stays.
-  std::FILE* f = open_output("cli_args_test", "--plot_data", path);
-  ASSERT_NE(f, nullptr);
-  EXPECT_EQ(std::fclose(f), 0);
-  EXPECT_EQ(contents(path), "earlier run\n");
-  // Written: the new contents replace the old ones.
-  f = open_output("cli_args_test", "--plot_data", path);
-  ASSERT_NE(f, nullptr);
-  start_output(f);
-  std::fputs("new\n", f);
-  EXPECT_TRUE(close_output("cli_args_test", "--plot_data", f));
-  EXPECT_EQ(contents(path), "new\n");
-  EXPECT_EQ(std::remove(path.c_str()), 0);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/output_file.h"
 #include "bench/trace.h"
 #include "bench/trace_io.h"
 #include "record/raw_trace.h"
@@ -364,7 +365,7 @@ std::vector<std::byte> long_binary(std::uint64_t pairs) { return binary(pairs_of
 std::expected<std::vector<std::byte>, std::string> through_file(std::span<const std::byte> bytes,
                                                                 std::size_t max_bytes = kMaxTraceFileBytes) {
   const std::string path = scratch("through_file.trace");
-  EXPECT_TRUE(write_file(path.c_str(), bytes));
+  EXPECT_TRUE(write_output(path, bytes));
   return read_trace_file(path.c_str(), max_bytes);
 }
 

@@ -1,0 +1,201 @@
+// tests/output_file_test.cc — the files the tools write under a name the user gives (bench/output_file.h): written
+// whole or not at all. A write that fails part way (here every write fails: RLIMIT_FSIZE of 0, which the kernel
+// enforces as it would a full disk, with SIGXFSZ ignored) leaves the file that was there as it was and no temporary
+// behind, under every name of it (the path, a symbolic link, a hard link); a finished one replaces it with the old
+// mode; devices are written in place; names that cannot be written are refused up front, leaving nothing.
+#include "bench/output_file.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nostd::bench {
+namespace {
+
+/// A fresh empty directory for one test.
+std::string fresh_dir(const char* name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+  const std::string rm = "rm -rf '" + dir + "'";
+  EXPECT_EQ(std::system(rm.c_str()), 0);
+  EXPECT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  return dir;
+}
+
+/// The whole contents of `path` ("<none>" when it cannot be opened).
+std::string contents(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return "<none>";
+  std::string text;
+  for (int c = std::fgetc(f); c != EOF; c = std::fgetc(f)) text.push_back(static_cast<char>(c));
+  std::fclose(f);
+  return text;
+}
+
+/// Writes `text` to `path` the plain way (the files the tests start from).
+void put(const std::string& path, std::string_view text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr) << path;
+  std::fwrite(text.data(), 1, text.size(), f);
+  ASSERT_EQ(std::fclose(f), 0);
+}
+
+/// The names in `dir`, but . and .., sorted and joined by spaces (a temporary left behind shows here).
+std::string listing(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return "<none>";
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  std::string joined;
+  for (const std::string& name : names) joined += (joined.empty() ? "" : " ") + name;
+  return joined;
+}
+
+std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+/// write_output of `text` to `path` while no file may grow: every write fails with EFBIG, as on a full disk.
+std::expected<void, std::string> write_with_no_room(const std::string& path, std::string_view text) {
+  rlimit old{};
+  EXPECT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const rlimit none{0, old.rlim_max};
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &none), 0);
+  std::expected<void, std::string> r = write_output(path, bytes_of(text));
+  EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, old_handler);
+  return r;
+}
+
+TEST(OutputFile, AFailedWriteLeavesTheFileUnderEveryNameAndNoTemporary) {
+  const std::string dir = fresh_dir("failed_write");
+  const std::string path = dir + "/t.trace";
+  put(path, "the only copy\n");
+  ASSERT_EQ(::symlink("t.trace", (dir + "/link.trace").c_str()), 0);
+  ASSERT_EQ(::link(path.c_str(), (dir + "/hard.trace").c_str()), 0);
+  for (const std::string& name : {path, dir + "/./t.trace", dir + "/link.trace", dir + "/hard.trace"}) {
+    SCOPED_TRACE(name);
+    const std::expected<void, std::string> r = write_with_no_room(name, std::string(100000, 'x'));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), "File too large (the file there is left as it was)");
+    EXPECT_EQ(contents(path), "the only copy\n");
+    EXPECT_EQ(contents(dir + "/hard.trace"), "the only copy\n");
+    EXPECT_EQ(listing(dir), "hard.trace link.trace t.trace") << "a temporary was left behind";
+  }
+  // A file that was not there is not created.
+  const std::expected<void, std::string> r = write_with_no_room(dir + "/new.trace", "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "File too large");
+  EXPECT_EQ(listing(dir), "hard.trace link.trace t.trace");
+}
+
+TEST(OutputFile, AWriteReplacesTheTargetOfANameAndKeepsItsMode) {
+  const std::string dir = fresh_dir("replace");
+  const std::string path = dir + "/t.trace";
+  put(path, "old\n");
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  ASSERT_TRUE(write_output(path, bytes_of("new\n")));
+  EXPECT_EQ(contents(path), "new\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  // Through a symbolic link: the file it names gets the contents, and the link stays a link.
+  ASSERT_EQ(::symlink("t.trace", (dir + "/link.trace").c_str()), 0);
+  ASSERT_TRUE(write_output(dir + "/link.trace", bytes_of("through the link\n")));
+  EXPECT_EQ(contents(path), "through the link\n");
+  ASSERT_EQ(::lstat((dir + "/link.trace").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  // A dangling link: the file is created where it points, as open(2) would.
+  ASSERT_EQ(::symlink("made.trace", (dir + "/dangling.trace").c_str()), 0);
+  ASSERT_TRUE(write_output(dir + "/dangling.trace", bytes_of("made\n")));
+  EXPECT_EQ(contents(dir + "/made.trace"), "made\n");
+  // A hard link is a name of its own: only that name gets the new file.
+  ASSERT_EQ(::link(path.c_str(), (dir + "/hard.trace").c_str()), 0);
+  ASSERT_TRUE(write_output(dir + "/hard.trace", bytes_of("hard\n")));
+  EXPECT_EQ(contents(dir + "/hard.trace"), "hard\n");
+  EXPECT_EQ(contents(path), "through the link\n");
+  // A new file gets 0666 less the umask, as open(2) would give it.
+  const mode_t mask = ::umask(022);
+  ASSERT_TRUE(write_output(dir + "/fresh.trace", bytes_of("fresh\n")));
+  ::umask(mask);
+  ASSERT_EQ(::stat((dir + "/fresh.trace").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(listing(dir), "dangling.trace fresh.trace hard.trace link.trace made.trace t.trace");
+  // A name of 255 bytes: the temporary's name is cut to fit.
+  const std::string longest = dir + "/" + std::string(255, 'n');
+  ASSERT_TRUE(write_output(longest, bytes_of("long\n"))) << write_output(longest, bytes_of("long\n")).error();
+  EXPECT_EQ(contents(longest), "long\n");
+}
+
+TEST(OutputFile, AnUncommittedFileLeavesTheNameAsItWas) {
+  const std::string dir = fresh_dir("abandoned");
+  const std::string path = dir + "/data.dat";
+  put(path, "earlier run\n");
+  {
+    std::expected<OutputFile, std::string> f = OutputFile::open(path);
+    ASSERT_TRUE(f) << f.error();
+    std::fputs("half of a new run", f->stream());
+  }
+  EXPECT_EQ(contents(path), "earlier run\n");
+  EXPECT_EQ(listing(dir), "data.dat");
+}
+
+TEST(OutputFile, DevicesAreWrittenInPlace) {
+  EXPECT_TRUE(write_output("/dev/null", bytes_of("gone\n")));
+  const std::expected<void, std::string> full = write_output("/dev/full", bytes_of("no room\n"));
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error(), "No space left on device");
+}
+
+TEST(OutputFile, NamesThatCannotBeWrittenAreRefusedLeavingNothing) {
+  const std::string dir = fresh_dir("refused");
+  const std::expected<void, std::string> missing = write_output(dir + "/no/such/dir/x.dat", bytes_of("x"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error(), "No such file or directory");
+  const std::expected<void, std::string> is_dir = write_output(dir, bytes_of("x"));
+  ASSERT_FALSE(is_dir);
+  EXPECT_EQ(is_dir.error(), "Is a directory");
+  EXPECT_EQ(listing(dir), "");
+}
+
+TEST(OutputFile, OptionsAreCheckedUpFrontLeavingTheFileAsItWas) {
+  const std::string dir = fresh_dir("checked");
+  EXPECT_EQ(check_output("output_file_test", "--plot_data", ""), std::nullopt);  // --plot_data= with no file name
+  EXPECT_EQ(check_output("output_file_test", "--plot_data", dir + "/no/such/dir/x.dat"), std::nullopt);
+  EXPECT_EQ(output_problem(dir + "/no/such/dir/x.dat"), "No such file or directory");
+  EXPECT_EQ(output_problem("/dev/null"), std::nullopt);
+  const std::string path = dir + "/x.dat";
+  put(path, "earlier run\n");
+  // Checked, then abandoned (a later option refused, the run failed or was interrupted): the earlier file stays.
+  EXPECT_EQ(check_output("output_file_test", "--plot_data", path), path);
+  EXPECT_EQ(contents(path), "earlier run\n");
+  EXPECT_EQ(listing(dir), "x.dat");
+  // Written at the end: the new contents replace the old ones.
+  std::optional<OutputFile> f = open_output("output_file_test", "--plot_data", path);
+  ASSERT_TRUE(f);
+  std::fputs("new\n", f->stream());
+  EXPECT_TRUE(close_output("output_file_test", "--plot_data", path, *f));
+  EXPECT_EQ(contents(path), "new\n");
+  EXPECT_EQ(listing(dir), "x.dat");
+}
+
+}  // namespace
+}  // namespace nostd::bench
