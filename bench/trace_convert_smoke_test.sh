@@ -2,7 +2,7 @@
 # Smoke test of //bench:trace_convert's command line: a text trace written by hand converts to binary and back
 # byte-exact, --check validates, --help prints the usage on stdout and exits 0, and every kind of bad input gets one
 # line on stderr (unknown option or --to= value, a third file, no file: exit 2; a corrupt trace, a varint whose 10th
-# byte is above 1 among them: its byte offset, also from an endless input, read no further than its first bad bytes;
+# byte is above 1 or that is not in its shortest form among them: its byte offset, also from an endless input, read no further than its first bad bytes;
 # and an output that cannot be written: the reason, exit 1). OUT may name IN, and a write that fails (no room) leaves
 # it as it was.
 # shellcheck source=bench/smoke_test_lib.sh
@@ -71,6 +71,14 @@ printf 'REND\0\0\0\0\x01\0\0\0\0\0\0\0' >>"$dir/bit63.raw"
 "$convert" --to=text "$dir/bit63.raw" "$dir/bit63.txt" 2>/dev/null || fail "a raw size of 2^63 + 100: exit $?"
 grep -qx 'a 1 9223372036854775908' "$dir/bit63.txt" || fail "a raw size of 2^63 + 100: $(cat "$dir/bit63.txt")"
 
+# A varint is in its shortest form: a last byte of 0 after others (1 as 81 00, 0 as 80 00) is corrupt, in both forms
+# (they had been read as the number, and binary -> text -> binary then changed the bytes).
+printf 'NSTRACE1A\x01\x08\x00F\x81\x00E\x02' >"$dir/long_varint.bin"
+corrupt_input "byte 14: corrupt number: varint not in its shortest form" "$dir/long_varint.bin"
+printf 'NSTRRAW1NSRC\x07\0\0\0\0\0\0\0\0\0\0\0A\x80\x00\x80\x80\x08\x64' >"$dir/long_varint.raw"
+printf 'REND\0\0\0\0\x01\0\0\0\0\0\0\0' >>"$dir/long_varint.raw"
+corrupt_input "byte 24: raw trace: corrupt event in the chunk at byte 8" "$dir/long_varint.raw"
+
 # An endless input stops at its first bytes that are no trace: one line, exit 1, at once. Each comes through a FIFO
 # whose writer sends BYTES and ZEROS zero bytes and then holds the FIFO open, so a reader that reads to the end of
 # the input (as trace_convert did: /dev/zero ran it out of memory) waits until `timeout` stops it (exit 124), and one
@@ -102,6 +110,7 @@ endless "byte 8: unknown event tag 0x00" 'NSTRACE1'          # a binary trace's 
 endless "byte 8: raw trace: not a chunk header" 'NSTRRAW1'   # a raw trace's magic, then zeros
 endless "byte 11: corrupt alignment" 'NSTRACE1A\x01\x08\x1f' # a corrupt event, then zeros
 endless "byte 8: unknown event tag 0x7f" 'NSTRACE1\x7f' 0    # a corrupt event, then a writer that stalls
+endless "byte 10: corrupt number: varint not in its shortest form" 'NSTRACE1F\x80' # 80 00: a varint too long
 
 # An output that cannot be written: the reason, exit 1.
 status=0

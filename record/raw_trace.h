@@ -20,7 +20,8 @@
 // addresses are deltas from the previous event of the same chunk (starting at first_seq and 0), so the usual
 // event takes 5 to 8 bytes. Chunks of different threads interleave in the file; every sequence number from 0 to
 // N - 1 appears exactly once, which the converter checks. Varints are unsigned LEB128, as in the trace format: at
-// most 10 bytes, the 10th holding bit 63 only (a 10th byte above 1 is a corrupt event).
+// most 10 bytes, the 10th holding bit 63 only (a 10th byte above 1 is a corrupt event), and canonical, the shortest
+// form of their value (a last byte of 0 after others is a corrupt event: the recorder never writes one).
 //
 // This header holds the encoding and decoding of events (portable, no allocation: the recorder runs inside
 // malloc); the conversion to a trace, which allocates, is bench/raw_trace_convert.h.
@@ -66,6 +67,7 @@ struct RawEvent {
 
 namespace internal {
 
+/// Appends `v` as a varint at `p` (room for 10 bytes), in its shortest form, and returns the end.
 inline unsigned char* put_raw_varint(unsigned char* p, std::uint64_t v) noexcept {
   while (v >= 0x80) {
     *p++ = static_cast<unsigned char>(v | 0x80);
@@ -156,12 +158,12 @@ class RawChunkCursor {
     return false;
   }
   // At most 10 bytes; the 10th (shift 63) carries bit 63 only, so a 10th byte above 1 (more bits, or an 11th byte)
-  // is corrupt rather than cut to its low bit.
+  // is corrupt rather than cut to its low bit; a last byte of 0 after others (not the shortest form) is corrupt too.
   bool get(std::uint64_t* v) noexcept {
     *v = 0;
     for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
       const unsigned char b = *p_++;
-      if (shift == 63 && b > 1) return false;
+      if ((shift == 63 && b > 1) || (b == 0 && shift > 0)) return false;
       *v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) return true;
     }

@@ -18,7 +18,9 @@
 //   request aligned no more strictly than that is recorded as 0), otherwise the alignment is 2^align_log2,
 //   1 <= align_log2 <= kMaxAlignLog2.
 //   varint: 7 bits per byte, least significant group first, high bit set on every byte but the last; at most 10
-//   bytes, and the 10th may only hold the 64th bit.
+//   bytes, and the 10th may only hold the 64th bit. Canonical: the shortest encoding of its value, so the last byte
+//   is 0 only when it is the only one (0x80 0x00 for 0 is refused). A number then has one encoding, which binary ->
+//   text -> binary's byte-exact round trip needs, and a redundant group can only be corruption.
 //
 // An allocate event of a 100-byte block whose id is below 16384 takes 5 bytes, its free 3. The end record lets a reader
 // tell a complete trace from one cut at an event boundary (a recorder that died).
@@ -77,11 +79,12 @@ inline constexpr std::size_t kMaxEventBytes = 22;
 
 /// Why a byte sequence is not a valid event.
 enum class DecodeError : std::uint8_t {
-  kNone,          ///< decoded
-  kTruncated,     ///< the bytes end inside the event
-  kUnknownEvent,  ///< the tag byte is not A, F, R or E
-  kBadVarint,     ///< a varint longer than 10 bytes or overflowing 64 bits (a 10th byte above 1)
-  kBadAlignment,  ///< align_log2 above kMaxAlignLog2
+  kNone,                ///< decoded
+  kTruncated,           ///< the bytes end inside the event
+  kUnknownEvent,        ///< the tag byte is not A, F, R or E
+  kBadVarint,           ///< a varint longer than 10 bytes or overflowing 64 bits (a 10th byte above 1)
+  kNonCanonicalVarint,  ///< a varint not in its shortest form: a last byte of 0 after others
+  kBadAlignment,        ///< align_log2 above kMaxAlignLog2
 };
 
 /// A one-line description of `e` ("truncated event", ...).
@@ -95,6 +98,8 @@ constexpr const char* describe(DecodeError e) {
       return "unknown event tag";
     case DecodeError::kBadVarint:
       return "corrupt number: varint longer than 10 bytes or above 2^64 - 1 (a 10th byte above 1)";
+    case DecodeError::kNonCanonicalVarint:
+      return "corrupt number: varint not in its shortest form (a last byte of 0 after others)";
     case DecodeError::kBadAlignment:
       return "corrupt alignment: exponent above 30";
   }
@@ -111,7 +116,8 @@ struct Decoded {
 
 namespace internal {
 
-/// Appends `v` as a varint at `out[n]`, returns the new length. Precondition: room for 10 bytes.
+/// Appends `v` as a varint at `out[n]`, returns the new length: the shortest form (get_varint refuses any other).
+/// Precondition: room for 10 bytes.
 constexpr std::size_t put_varint(std::span<std::byte> out, std::size_t n, std::uint64_t v) {
   while (v >= 0x80) {
     out[n++] = static_cast<std::byte>((v & 0x7f) | 0x80);
@@ -121,7 +127,8 @@ constexpr std::size_t put_varint(std::span<std::byte> out, std::size_t n, std::u
   return n;
 }
 
-/// Reads a varint at `*pos`, advancing it; sets `*error` (and leaves `*pos` at the offending byte) on failure.
+/// Reads a varint at `*pos`, advancing it; sets `*error` (and leaves `*pos` at the offending byte) on failure: the
+/// bytes end inside it, it runs past 10 bytes or 64 bits, or it is not in its shortest form.
 constexpr std::uint64_t get_varint(std::span<const std::byte> in, std::size_t* pos, DecodeError* error) {
   std::uint64_t v = 0;
   for (int i = 0; i < 10; ++i) {
@@ -133,6 +140,11 @@ constexpr std::uint64_t get_varint(std::span<const std::byte> in, std::size_t* p
     // The 10th byte carries bit 63 only: anything more would overflow 64 bits.
     if (i == 9 && b > 1) {
       *error = DecodeError::kBadVarint;
+      return 0;
+    }
+    // A last byte of 0 after others adds nothing: the same number in more bytes than it needs.
+    if (b == 0 && i > 0) {
+      *error = DecodeError::kNonCanonicalVarint;
       return 0;
     }
     ++*pos;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -247,6 +248,42 @@ TEST(RawTraceErrors, ATenthVarintByteAboveOneIsCorrupt) {
   ASSERT_TRUE(c) << c.error().message;
   const std::vector<TraceEvent> expected = {{EventKind::kAllocate, 0, 1, (std::uint64_t{1} << 63) + 100}};
   EXPECT_EQ(c->events, expected);
+}
+
+TEST(RawTraceErrors, AVarintNotInItsShortestFormIsCorrupt) {
+  // An allocate of 100 bytes at 0x10000, once in the shortest form, then with a last byte of 0 after others in each of
+  // its varints in turn: the sequence delta (0 as 80 00), the address's (80 80 88 00) and the size (e4 80 00). The
+  // recorder writes the shortest form only; another is a corrupt event.
+  const std::vector<unsigned char> shortest = {'A', 0x00, 0x80, 0x80, 0x08, 0x64};
+  const auto c = convert_all(RawWriter().chunk_bytes(0, shortest).end(1));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->events, (std::vector<TraceEvent>{{EventKind::kAllocate, 0, 1, 100}}));
+  for (const std::vector<unsigned char>& event :
+       {std::vector<unsigned char>{'A', 0x80, 0x00, 0x80, 0x80, 0x08, 0x64},
+        std::vector<unsigned char>{'A', 0x00, 0x80, 0x80, 0x88, 0x00, 0x64},
+        std::vector<unsigned char>{'A', 0x00, 0x80, 0x80, 0x08, 0xe4, 0x80, 0x00}}) {
+    expect_error(RawWriter().chunk_bytes(0, event).end(1), 8 + sizeof(RawChunkHeader),
+                 "corrupt event in the chunk at byte 8");
+  }
+}
+
+TEST(RawTrace, TheWriterUsesEachVarintsShortestForm) {
+  // Sizes of every bit length from 0 to 64, at both ends: an allocate at the chunk's first call and address
+  // 0x10000 takes its kind, 1 byte of sequence delta, 3 of address and one byte per 7 bits of the size (at least one),
+  // and reads back.
+  for (int bits = 0; bits <= 64; ++bits) {
+    const std::uint64_t top = bits == 64 ? UINT64_MAX : (std::uint64_t{1} << bits) - 1;
+    for (const std::uint64_t size : {bits == 0 ? std::uint64_t{0} : std::uint64_t{1} << (bits - 1), top}) {
+      unsigned char buf[record::kMaxRawEventBytes];
+      RawChunkState state{0, 0};
+      const unsigned char* const end = record::append_raw_event(buf, alloc(0, 0x10000, size), state);
+      EXPECT_EQ(end - buf, 1 + 1 + 3 + std::max(1, (bits + 6) / 7)) << size;
+      record::RawChunkCursor cursor(buf, end, 0);
+      RawEvent e;
+      ASSERT_TRUE(cursor.next(e)) << size;
+      EXPECT_EQ(e.size, size);
+    }
+  }
 }
 
 TEST(RawTraceErrors, ALostBufferShowsAsAMissingCall) {

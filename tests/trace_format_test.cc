@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -236,6 +237,53 @@ TEST(TraceFormatErrors, ATenthVarintByteAboveOneIsCorrupt) {
   expect_error(free_of({0x81, 0x00}), 18, "corrupt number");
   // 1 is bit 63: a number, here an id never allocated.
   expect_error(free_of({0x01}), 8, "free of id 9223372036854775808, which is not live");
+}
+
+TEST(TraceFormat, WritersUseEachVarintsShortestForm) {
+  // Every bit length from 0 to 64, at both ends: a free event is its tag and the id's varint, which takes one byte per
+  // 7 bits of the value (at least one), and decodes back.
+  for (int bits = 0; bits <= 64; ++bits) {
+    const std::uint64_t top = bits == 64 ? UINT64_MAX : (std::uint64_t{1} << bits) - 1;
+    for (const std::uint64_t id : {bits == 0 ? std::uint64_t{0} : std::uint64_t{1} << (bits - 1), top}) {
+      std::byte buf[record::kMaxEventBytes];
+      const std::size_t n = record::encode(TraceEvent{EventKind::kFree, 0, id, 0}, buf);
+      EXPECT_EQ(n, 1 + std::max(1, (bits + 6) / 7)) << id;
+      const record::Decoded d = record::decode(std::span<const std::byte>(buf, n), 0);
+      EXPECT_EQ(d.error, record::DecodeError::kNone) << id;
+      EXPECT_EQ(d.event.id, id);
+    }
+  }
+}
+
+TEST(TraceFormatErrors, AVarintNotInItsShortestFormIsCorrupt) {
+  // A last byte of 0 after others adds a group that holds nothing: 0 as 80 00, 1 as 81 00, 100 as e4 80 00, and the
+  // 10th byte 0 after nine continuation bytes. A number has one encoding (binary -> text -> binary is byte-exact);
+  // another is corruption. The error is at the 0 byte.
+  const auto free_of = [](std::initializer_list<std::uint8_t> id) {
+    std::vector<std::byte> bin = bytes_of(kTraceMagic);
+    append_binary(bin, TraceEvent{EventKind::kAllocate, 0, 1, 8});
+    bin.push_back(std::byte{'F'});
+    for (std::uint8_t b : id) bin.push_back(std::byte{b});
+    append_binary(bin, TraceEvent{EventKind::kEnd, 0, 2, 0});
+    return bin;
+  };
+  expect_error(
+      free_of({0x81, 0x00}), 14,
+      "corrupt number: varint not in its shortest form (a last byte of 0 after others) (event starts at byte 12)");
+  expect_error(free_of({0x80, 0x00}), 14, "not in its shortest form");
+  expect_error(free_of({0xe4, 0x80, 0x00}), 15, "not in its shortest form");
+  expect_error(free_of({0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}), 22, "not in its shortest form");
+  // In an allocate's size, and in the end record's count.
+  std::vector<std::byte> size = bytes_of(kTraceMagic);
+  for (std::uint8_t b : {std::uint8_t{'A'}, std::uint8_t{1}, std::uint8_t{0x88}, std::uint8_t{0}, std::uint8_t{0}}) {
+    size.push_back(std::byte{b});
+  }
+  expect_error(size, 11, "not in its shortest form");
+  std::vector<std::byte> end = bytes_of(kTraceMagic);
+  for (std::uint8_t b : {std::uint8_t{'E'}, std::uint8_t{0x80}, std::uint8_t{0}}) end.push_back(std::byte{b});
+  expect_error(end, 10, "not in its shortest form");
+  // The shortest forms of the same numbers read.
+  EXPECT_TRUE(read_all(free_of({0x01})));
 }
 
 TEST(TraceFormatErrors, AlignmentOutOfRange) {
