@@ -2,12 +2,14 @@
 // address) into a trace (record/trace_format.h: one stream in call order, blocks named by id).
 //
 // The work the recorder no longer does inside the recorded program: a k-way merge of the chunks by sequence
-// number (each chunk is in order, so no sort), and an address -> id table (open addressing, linear probing,
-// backward-shift deletion). Checked on the way, each with the byte offset: the magic, every chunk header and its
-// length, every event, the end record, and that the sequence numbers are exactly 0..N-1 (a lost or duplicated
-// buffer shows as a gap). Frees of blocks allocated before recording started are skipped and counted; an address
-// handed out again before its free was seen (a free reported after the block was released, in a threaded program)
-// is freed first in the trace and counted as a reordered free, so the output is always a valid trace.
+// number (each chunk is in order, so the events need no sort), and an address -> id table (open addressing, linear
+// probing, backward-shift deletion). Checked on the way, each with the byte offset: the magic, every chunk header and
+// its length (not 0: a chunk holds an event), every event, the end record, and that the sequence numbers are exactly
+// 0..N-1 (a lost or duplicated buffer shows as a gap). Per chunk the converter keeps 8 bytes, and more only for the
+// chunks open at once (convert_raw_trace), so that many small chunks cost less memory than the file they fill. Frees of
+// blocks allocated before recording started are skipped and counted; an address handed out again before its free was
+// seen (a free reported after the block was released, in a threaded program) is freed first in the trace and counted as
+// a reordered free, so the output is always a valid trace.
 #pragma once
 
 #include <algorithm>
@@ -117,10 +119,10 @@ class RawChunkWalk {
   /// Walks on from where the last call stopped (after the magic, which the caller has checked) over `bytes`, the
   /// file's first bytes (each call with at least the last one's), passes each chunk's offset and header once to
   /// `on_chunk(std::size_t, const record::RawChunkHeader&)`, and returns the first error with its offset: a header
-  /// with neither magic, an end record that claims event bytes; for kWhole also a header or a chunk that the file
-  /// cuts off, bytes after the end record (their count), or no end record. Given a prefix, what more bytes may
-  /// complete is no error yet: the walk waits for the rest of a header or chunk, and stops at the end record (the
-  /// bytes after it are counted in the whole file). O(headers walked).
+  /// with neither magic, a chunk of no event bytes, an end record that claims event bytes; for kWhole also a header or
+  /// a chunk that the file cuts off, bytes after the end record (their count), or no end record. Given a prefix, what
+  /// more bytes may complete is no error yet: the walk waits for the rest of a header or chunk, and stops at the end
+  /// record (the bytes after it are counted in the whole file). O(headers walked).
   template <class OnChunk>
   std::optional<RawTraceError> walk(std::span<const std::byte> bytes, Extent extent, OnChunk&& on_chunk) {
     const bool whole = extent == Extent::kWhole;
@@ -146,6 +148,9 @@ class RawChunkWalk {
       if (h.magic != record::kRawChunkMagic) {
         return RawTraceError{pos_, "not a chunk header (wrong magic): corrupt raw trace"};
       }
+      // The recorder writes no empty chunk; refused, a file of them cannot make the converter keep state for chunks
+      // that hold no event, and the scan of a file being read stops at the first.
+      if (h.bytes == 0) return RawTraceError{pos_, "empty chunk: a chunk holds at least one event"};
       if (whole && h.bytes > left - sizeof h) {
         return RawTraceError{pos_, "chunk of " + std::to_string(h.bytes) + " event bytes, but only " +
                                        std::to_string(left - sizeof h) + " remain (truncated)"};
@@ -176,7 +181,8 @@ class RawChunkWalk {
 
 /// Converts the raw trace `bytes` and passes each event of the resulting trace, in call order, to
 /// `emit(const record::TraceEvent&)` (not the end record: the caller writes it with the count). O(events log
-/// chunks) time, O(chunks + most blocks live at once) memory beyond the input.
+/// chunks) time; memory beyond the input: 8 bytes per chunk (each takes at least 17 bytes of the file), the chunks
+/// open at once (as many as the recording's threads that wrote at the same time) and the most blocks live at once.
 template <class Emit>
 std::expected<RawStats, RawTraceError> convert_raw_trace(std::span<const std::byte> bytes, Emit&& emit) {
   using record::EventKind;
@@ -187,38 +193,79 @@ std::expected<RawStats, RawTraceError> convert_raw_trace(std::span<const std::by
     return std::unexpected(RawTraceError{0, "not a raw trace: it starts with \"NSTRRAW1\""});
   }
   const auto* const base = reinterpret_cast<const unsigned char*>(bytes.data());
-  struct Chunk {
-    std::size_t offset;  // of the header
-    RawChunkHeader header;
+  const auto header_at = [base](std::size_t offset) {
+    RawChunkHeader h;
+    std::memcpy(&h, base + offset, sizeof h);
+    return h;
   };
-  std::vector<Chunk> chunks;
-  internal::RawChunkWalk walk;
-  const std::optional<RawTraceError> error =
-      walk.walk(bytes, internal::RawChunkWalk::Extent::kWhole, [&chunks](std::size_t offset, const RawChunkHeader& h) {
-        chunks.push_back(Chunk{offset, h});
-      });
-  if (error) return std::unexpected(*error);
-  const std::uint64_t declared = walk.declared();
-  stats.chunks = chunks.size();
-  // The merge: one cursor per chunk, a min-heap on the sequence number of the event each holds.
-  std::vector<record::RawChunkCursor> cursors;
-  std::vector<record::RawEvent> current(chunks.size());
-  cursors.reserve(chunks.size());
-  using Key = std::pair<std::uint64_t, std::size_t>;  // (seq, chunk)
-  std::priority_queue<Key, std::vector<Key>, std::greater<Key>> heap;
-  auto malformed = [&](std::size_t c) {
-    return RawTraceError{static_cast<std::size_t>(cursors[c].position() - base),
-                         "corrupt event in the chunk at byte " + std::to_string(chunks[c].offset)};
-  };
-  for (std::size_t c = 0; c < chunks.size(); ++c) {
-    const unsigned char* const begin = base + chunks[c].offset + sizeof(RawChunkHeader);
-    cursors.emplace_back(begin, begin + chunks[c].header.bytes, chunks[c].header.first_seq);
-    if (cursors[c].next(current[c])) {
-      heap.emplace(current[c].seq, c);
-    } else if (cursors[c].malformed()) {
-      return std::unexpected(malformed(c));
-    }
+  // Where each chunk's header is, nothing more (its first_seq is read from the file again): a file of many chunks
+  // had cost some 120 bytes of cursors and decoded events per chunk, 7 times the file's size for chunks of a few
+  // bytes. Counted by a first walk, so that the array is allocated once at its size.
+  std::size_t chunk_count = 0;
+  internal::RawChunkWalk counting;
+  if (const std::optional<RawTraceError> error =
+          counting.walk(bytes, internal::RawChunkWalk::Extent::kWhole,
+                        [&chunk_count](std::size_t, const RawChunkHeader&) { ++chunk_count; })) {
+    return std::unexpected(*error);
   }
+  std::vector<std::size_t> order;
+  order.reserve(chunk_count);
+  internal::RawChunkWalk walk;  // the same walk again, which succeeds as the first did
+  (void)walk.walk(bytes, internal::RawChunkWalk::Extent::kWhole,
+                  [&order](std::size_t offset, const RawChunkHeader&) { order.push_back(offset); });
+  const std::uint64_t declared = counting.declared();
+  stats.chunks = order.size();
+  // The chunks by their first call (then by place in the file), the order in which the merge opens them.
+  std::sort(order.begin(), order.end(), [&header_at](std::size_t a, std::size_t b) {
+    const std::uint64_t first_a = header_at(a).first_seq;
+    const std::uint64_t first_b = header_at(b).first_seq;
+    return first_a != first_b ? first_a < first_b : a < b;
+  });
+  // The merge: a min-heap of the open chunks, keyed by (the call number of the event each holds, the chunk's
+  // offset). A chunk opens only when its first call could be the next: every event of a chunk is at or after its
+  // header's first_seq (checked when it opens), so an unopened chunk's key is at least (first_seq, offset), and once
+  // no unopened key is below the heap's top, the top is the file's next call, as it would be with every chunk open.
+  // A recording's chunks overlap only where threads wrote at the same time: few are open, whatever their number.
+  struct OpenChunk {
+    record::RawChunkCursor cursor;
+    record::RawEvent event;  // the next event of the chunk, decoded
+    std::size_t offset;      // of its header
+  };
+  struct Next {
+    std::uint64_t seq;
+    std::size_t offset;  // of its chunk's header: ties go to the chunk earlier in the file
+    std::size_t slot;    // in `open`
+  };
+  const auto later = [](const Next& a, const Next& b) { return a.seq != b.seq ? a.seq > b.seq : a.offset > b.offset; };
+  std::priority_queue<Next, std::vector<Next>, decltype(later)> heap(later);
+  std::vector<OpenChunk> open;
+  std::vector<std::size_t> free_slots;  // of chunks read to their end
+  std::size_t opened = 0;               // order[opened] is the next chunk to open
+  auto malformed = [base](const OpenChunk& c) {
+    return RawTraceError{static_cast<std::size_t>(c.cursor.position() - base),
+                         "corrupt event in the chunk at byte " + std::to_string(c.offset)};
+  };
+  auto open_next = [&]() -> std::optional<RawTraceError> {
+    const std::size_t offset = order[opened++];
+    const RawChunkHeader h = header_at(offset);
+    const unsigned char* const begin = base + offset + sizeof h;
+    OpenChunk chunk{record::RawChunkCursor(begin, begin + h.bytes, h.first_seq), {}, offset};
+    // Not empty (the walk refused those): no first event is a malformed one.
+    if (!chunk.cursor.next(chunk.event)) return malformed(chunk);
+    if (chunk.event.seq < h.first_seq) {  // its delta wrapped past 2^64
+      return RawTraceError{offset + sizeof h, "call numbers go backwards within a chunk: corrupt raw trace"};
+    }
+    std::size_t slot = open.size();
+    if (free_slots.empty()) {
+      open.push_back(chunk);
+    } else {
+      slot = free_slots.back();
+      free_slots.pop_back();
+      open[slot] = chunk;
+    }
+    heap.push(Next{chunk.event.seq, offset, slot});
+    return std::nullopt;
+  };
   internal::AddressTable table;
   std::uint64_t next_id = 1;
   std::uint64_t expected_seq = 0;
@@ -228,36 +275,51 @@ std::expected<RawStats, RawTraceError> convert_raw_trace(std::span<const std::by
       emit(TraceEvent{EventKind::kFree, 0, old, 0});
     }
   };
-  while (!heap.empty()) {
-    const std::size_t c = heap.top().second;
+  // Whether the next chunk to open may hold a call before the heap's top: its key (first_seq, offset) is below it.
+  auto opens_first = [&]() {
+    if (opened == order.size()) return false;
+    if (heap.empty()) return true;
+    const std::uint64_t first = header_at(order[opened]).first_seq;
+    return first != heap.top().seq ? first < heap.top().seq : order[opened] < heap.top().offset;
+  };
+  while (true) {
+    while (opens_first()) {
+      if (const std::optional<RawTraceError> error = open_next()) return std::unexpected(*error);
+    }
+    if (heap.empty()) break;
+    const Next next = heap.top();
     heap.pop();
-    const record::RawEvent e = current[c];
+    OpenChunk& c = open[next.slot];
+    const record::RawEvent e = c.event;
+    const std::size_t chunk = c.offset;
     if (e.seq < expected_seq) {  // a buffer written twice (before a3f0aa8, a forked child's copy of its parent's)
-      return std::unexpected(RawTraceError{
-          chunks[c].offset, "call number " + std::to_string(e.seq) +
-                                " appears twice (again in the chunk at this offset): a buffer was written twice"});
+      return std::unexpected(
+          RawTraceError{chunk, "call number " + std::to_string(e.seq) +
+                                   " appears twice (again in the chunk at this offset): a buffer was written twice"});
     }
     if (e.seq != expected_seq) {
-      return std::unexpected(RawTraceError{
-          chunks[c].offset, "call number " + std::to_string(expected_seq) + " is missing (the next one found is " +
-                                std::to_string(e.seq) + ", in the chunk at this offset): a thread's buffer was lost"});
+      return std::unexpected(RawTraceError{chunk, "call number " + std::to_string(expected_seq) +
+                                                      " is missing (the next one found is " + std::to_string(e.seq) +
+                                                      ", in the chunk at this offset): a thread's buffer was lost"});
     }
     ++expected_seq;
-    if (cursors[c].next(current[c])) {
-      if (current[c].seq <= e.seq) {
-        return std::unexpected(RawTraceError{static_cast<std::size_t>(cursors[c].position() - base),
+    if (c.cursor.next(c.event)) {
+      if (c.event.seq <= e.seq) {
+        return std::unexpected(RawTraceError{static_cast<std::size_t>(c.cursor.position() - base),
                                              "call numbers go backwards within a chunk: corrupt raw trace"});
       }
-      heap.emplace(current[c].seq, c);
-    } else if (cursors[c].malformed()) {
+      heap.push(Next{c.event.seq, chunk, next.slot});
+    } else if (c.cursor.malformed()) {
       return std::unexpected(malformed(c));
+    } else {
+      free_slots.push_back(next.slot);
     }
     ++stats.events;
     if (e.addr == 0 || (e.kind == 'R' && e.new_addr == 0)) {
-      return std::unexpected(RawTraceError{chunks[c].offset, "a null block address in the chunk at this offset"});
+      return std::unexpected(RawTraceError{chunk, "a null block address in the chunk at this offset"});
     }
     if (e.align_log2 > record::kMaxAlignLog2) {
-      return std::unexpected(RawTraceError{chunks[c].offset, "corrupt alignment in the chunk at this offset"});
+      return std::unexpected(RawTraceError{chunk, "corrupt alignment in the chunk at this offset"});
     }
     if (e.kind == 'A') {
       free_reused(e.addr);

@@ -108,6 +108,7 @@ endless() {
 endless "byte 0: not a trace" ''                             # as from /dev/zero
 endless "byte 8: unknown event tag 0x00" 'NSTRACE1'          # a binary trace's magic, then zeros
 endless "byte 8: raw trace: not a chunk header" 'NSTRRAW1'   # a raw trace's magic, then zeros
+endless "byte 8: raw trace: empty chunk" 'NSTRRAW1NSRC'      # a chunk header claiming no event bytes
 endless "byte 11: corrupt alignment" 'NSTRACE1A\x01\x08\x1f' # a corrupt event, then zeros
 endless "byte 8: unknown event tag 0x7f" 'NSTRACE1\x7f' 0    # a corrupt event, then a writer that stalls
 endless "byte 10: corrupt number: varint not in its shortest form" 'NSTRACE1F\x80' # 80 00: a varint too long

@@ -9,19 +9,20 @@
 // `trace_convert`, `replay`).
 //
 //   raw      := "NSTRRAW1" chunk* end
-//   chunk    := header(magic = kRawChunkMagic, bytes, first_seq) event*      `bytes` bytes of events
+//   chunk    := header(magic = kRawChunkMagic, bytes, first_seq) event+      `bytes` bytes of events, not 0
 //   end      := header(magic = kRawEndMagic, bytes = 0, first_seq = N)        N: events in the whole file
 //   header   := u32 magic, u32 bytes, u64 first_seq                           little-endian, 16 bytes
 //   event    := kind [u8 align_log2 if kind = 'a'] varint(seq delta) varint(zigzag(address delta))
 //               [varint(zigzag(new address - address)) if 'R'] [varint(size) unless 'F']
 //   kind     := 'A' allocate | 'a' allocate with align_log2 | 'F' free | 'R' reallocate (old and new address)
 //
-// A chunk is one thread's buffer as it was flushed; within it, sequence numbers (the global call order) and
-// addresses are deltas from the previous event of the same chunk (starting at first_seq and 0), so the usual
-// event takes 5 to 8 bytes. Chunks of different threads interleave in the file; every sequence number from 0 to
-// N - 1 appears exactly once, which the converter checks. Varints are unsigned LEB128, as in the trace format: at
-// most 10 bytes, the 10th holding bit 63 only (a 10th byte above 1 is a corrupt event), and canonical, the shortest
-// form of their value (a last byte of 0 after others is a corrupt event: the recorder never writes one).
+// A chunk is one thread's buffer as it was flushed, never an empty one; within it, sequence numbers (the global call
+// order) and addresses are deltas from the previous event of the same chunk (starting at first_seq and 0, so no
+// event's number is below first_seq), so the usual event takes 5 to 8 bytes. Chunks of different threads interleave in
+// the file; every sequence number from 0 to N - 1 appears exactly once, which the converter checks. Varints are
+// unsigned LEB128, as in the trace format: at most 10 bytes, the 10th holding bit 63 only (a 10th byte above 1 is a
+// corrupt event), and canonical, the shortest form of their value (a last byte of 0 after others is a corrupt event:
+// the recorder never writes one).
 //
 // This header holds the encoding and decoding of events (portable, no allocation: the recorder runs inside
 // malloc); the conversion to a trace, which allocates, is bench/raw_trace_convert.h.

@@ -6,10 +6,12 @@
 #include "record/raw_trace.h"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 #include <string>
@@ -20,8 +22,46 @@
 #include "bench/trace.h"
 #include "bench/trace_io.h"
 
+// Every operator new and delete of this test counts the bytes malloc gives for them, so that a test can take the most
+// the converter held at once (peak_new_bytes): deterministic, and a sanitizer's allocator reports its own sizes.
+namespace {
+std::size_t g_new_bytes = 0;   // held now
+std::size_t g_peak_bytes = 0;  // the most held since peak_new_bytes started
+}  // namespace
+
+// GCC 12 at -O2 inlines the replaced operator delete into the others and then reports the free of a pointer that
+// operator new[] "returned" (-Wmismatched-new-delete): here every one of them comes from malloc, as the pairs require.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t n) {
+  void* const p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) std::abort();  // no exceptions: out of memory ends the test
+  g_new_bytes += malloc_usable_size(p);
+  g_peak_bytes = std::max(g_peak_bytes, g_new_bytes);
+  return p;
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  g_new_bytes -= std::min(g_new_bytes, malloc_usable_size(p));
+  std::free(p);
+}
+void operator delete[](void* p) noexcept { ::operator delete(p); }
+void operator delete(void* p, std::size_t) noexcept { ::operator delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { ::operator delete(p); }
+#pragma GCC diagnostic pop
+
 namespace nostd::bench {
 namespace {
+
+/// The most bytes operator new held at once while `f` ran, beyond what it held before.
+template <class F>
+std::size_t peak_new_bytes(F&& f) {
+  const std::size_t before = g_new_bytes;
+  g_peak_bytes = before;
+  f();
+  return g_peak_bytes - before;
+}
 
 using record::RawChunkHeader;
 using record::RawChunkState;
@@ -59,7 +99,9 @@ class RawWriter {
  private:
   void append(const void* p, std::size_t n) {
     // resize and memcpy rather than insert: GCC 12 at -O2 reports insert's growth path as an overflow
-    // (-Wstringop-overflow, a false positive), which broke `bazel build -c opt` of this test.
+    // (-Wstringop-overflow, a false positive), which broke `bazel build -c opt` of this test. An empty chunk's events
+    // come from an empty vector, whose data() may be null, which memcpy may not be given.
+    if (n == 0) return;
     const std::size_t old_size = bytes_.size();
     bytes_.resize(old_size + n);
     std::memcpy(bytes_.data() + old_size, p, n);
@@ -164,6 +206,34 @@ TEST(RawTrace, AnAddressReusedBeforeItsFreeIsFreedFirst) {
   EXPECT_TRUE(convert(bin, TraceForm::kText));
 }
 
+TEST(RawTrace, ManyChunksCostLessMemoryThanTheFile) {
+  // 100,000 chunks of one event each (the calls allocate and free one block in turn), then as many of one byte that is
+  // no event: the converter had kept a header, a cursor and a decoded event per chunk, some 120 bytes where the file
+  // holds 17 to 22 (a 1 GiB file of them took 7 to 8 GB); now 8 bytes, and a cursor for the chunks open at once.
+  constexpr std::uint64_t kChunks = 100000;
+  RawWriter valid;
+  for (std::uint64_t i = 0; i < kChunks; ++i) valid.chunk({i % 2 == 0 ? alloc(i, 0x10000, 8) : release(i, 0x10000)});
+  const std::vector<std::byte> one_event = valid.end(kChunks);
+  std::uint64_t events = 0;
+  const std::size_t valid_peak = peak_new_bytes([&] {
+    const auto r = convert_raw_trace(one_event, [&events](const TraceEvent&) { ++events; });
+    EXPECT_TRUE(r) << r.error().message;
+  });
+  EXPECT_EQ(events, kChunks);
+  EXPECT_LT(valid_peak, one_event.size() / 2) << "for a file of " << one_event.size() << " bytes";
+
+  RawWriter bogus;
+  for (std::uint64_t i = 0; i < kChunks; ++i) bogus.chunk_bytes(i, {'Z'});
+  const std::vector<std::byte> no_event = bogus.end(kChunks);
+  const std::size_t bogus_peak = peak_new_bytes([&] {
+    const auto r = convert_all(no_event);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().offset, 8 + sizeof(RawChunkHeader));
+    EXPECT_EQ(r.error().message, "corrupt event in the chunk at byte 8");
+  });
+  EXPECT_LT(bogus_peak, no_event.size()) << "for a file of " << no_event.size() << " bytes";
+}
+
 TEST(RawTrace, ManyLiveBlocksGrowTheTable) {
   std::vector<RawEvent> events;
   for (std::uint64_t i = 0; i < 5000; ++i) events.push_back(alloc(i, 0x100000 + 16 * i, 8));
@@ -220,6 +290,25 @@ TEST(RawTraceErrors, ChunkLongerThanTheFile) {
   const std::uint32_t huge = 1u << 30;
   std::memcpy(raw.data() + 8 + 4, &huge, sizeof huge);
   expect_error(raw, 8, "truncated");
+}
+
+TEST(RawTraceErrors, AnEmptyChunkIsRefused) {
+  // The recorder writes none; a file of them (1 GiB of 16-byte headers) had been converted into an empty trace with
+  // 7-8 GB of state for chunks that hold nothing. The error is at the empty chunk's header.
+  expect_error(RawWriter().chunk_bytes(0, {}).end(0), 8, "empty chunk: a chunk holds at least one event");
+  auto raw = RawWriter().chunk({alloc(0, 0x10000, 24)}).chunk_bytes(1, {}).end(1);
+  expect_error(raw, raw.size() - 2 * sizeof(RawChunkHeader), "empty chunk");
+}
+
+TEST(RawTraceErrors, ACallBeforeItsChunksFirstIsCorrupt) {
+  // A chunk whose header says its first call is number 5 and whose first event's delta wraps past 2^64 to call 0:
+  // the converter opens chunks in the order of their first calls, so a call before it is corrupt (it had been read as
+  // call 0, and this file converted).
+  unsigned char event[record::kMaxRawEventBytes];
+  RawChunkState state{5, 0};
+  unsigned char* const end = record::append_raw_event(event, alloc(0, 0x10000, 8), state);
+  expect_error(RawWriter().chunk_bytes(5, std::vector<unsigned char>(event, end)).end(1), 8 + sizeof(RawChunkHeader),
+               "call numbers go backwards within a chunk");
 }
 
 TEST(RawTraceErrors, UnknownEventKind) {
