@@ -522,6 +522,43 @@ TYPED_TEST(QuickCacheTest, AnAllocationThatFindsNoBlockFlushesTheCacheAndRetries
   this->give(big);
 }
 
+// A reallocate whose only room is its cached successor grows into it in place: the move's search gives the cache way
+// before it fails, and the successor, free then, holds the growth. It used to fail with kOutOfMemory (and count the
+// failure), while the same call right after succeeded in place (found by //tests:heap_model_test).
+TYPED_TEST(QuickCacheTest, AGrowWhoseOnlyRoomIsACachedSuccessorSucceedsInPlace) {
+  std::vector<void*> blocks;
+  for (;;) {
+    Result<void*> p = this->heap().allocate(100);
+    ASSERT_TRUE(valid(this->heap()));
+    if (!p) break;
+    blocks.push_back(*p);
+  }
+  ASSERT_GE(blocks.size(), 4u);
+  // Fill whatever the 100-byte blocks left over, so that no free block remains.
+  while (this->heap().stats().free_blocks != 0) blocks.push_back(this->take(0));
+  const std::size_t failed = this->heap().stats().failed_allocations;
+  void* grown = blocks[1];
+  void* successor = blocks[2];
+  std::memset(grown, 0x3C, 100);
+  this->give(successor);
+  blocks.erase(blocks.begin() + 2);
+  ASSERT_TRUE(this->info(successor).cached);
+  Result<void*> q = this->heap().reallocate(grown, 150);
+  ASSERT_TRUE(q.has_value()) << to_string(q.error());
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_EQ(*q, grown) << "grown in place, over the successor";
+  EXPECT_GE(this->heap().usable_size(grown), 150u);
+  const auto* bytes = static_cast<const unsigned char*>(grown);
+  EXPECT_TRUE(std::all_of(bytes, bytes + 100, [](unsigned char b) { return b == 0x3C; }));
+  EXPECT_EQ(this->heap().stats().cached_blocks, 0u);
+  EXPECT_EQ(this->heap().stats().failed_allocations, failed) << "the call succeeded: no failure counted";
+  this->expect_counters(blocks);
+  for (void* p : blocks) this->give(p);
+  this->heap().flush_cache();
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+}
+
 TYPED_TEST(QuickCacheTest, FlushCacheLeavesOneFreeBlock) {
   std::vector<void*> blocks;
   for (std::size_t i = 0; i < 40; ++i) blocks.push_back(this->take(16 + 8 * i));
