@@ -1,12 +1,15 @@
-// MmapSource (hosted only): the conformance suite over heaps whose memory is one anonymous mapping, and the
-// source's own behaviour.
+// MmapSource (hosted only): the conformance suite and the model-based stress driver over heaps whose memory is one
+// anonymous mapping, and the source's own behaviour.
 #include "platform/mmap_source.h"
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "alloc/alloc.h"
 #include "platform/hosted.h"
 #include "tests/heap_conformance.h"
+#include "tests/heap_model.h"
 
 namespace nostd::testing {
 namespace {
@@ -35,6 +38,32 @@ TEST(MmapSourceTest, LargeReservationIsLazy) {
   EXPECT_TRUE(valid(*heap));
   heap->deallocate(*p);
   EXPECT_TRUE(valid(*heap));
+}
+
+// The model-based stress driver (tests/heap_model.h) over heaps whose index is sized to the mapping: SegregatedFit<>
+// alone, and with few lists, a largest block below the mapping's size (an unbounded last list) and QuickCache<>.
+template <class Heap>
+void expect_model_agrees() {
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  ModelOptions options;
+  options.ops = 3'000;
+  options.seed = 135;
+  const ModelReport report = run_model(owner->heap(), options);
+  ASSERT_TRUE(report.ok()) << report.failure << " at operation " << report.op << " ("
+                           << (report.fault.what != nullptr ? report.fault.what : "validate() passed") << ")";
+  EXPECT_GT(report.refused, 0u);
+  EXPECT_GT(report.moved, 0u);
+  EXPECT_GT(report.grown_in_place, 0u);
+}
+
+TEST(MmapSourceTest, TheModelAgreesWithASegregatedFitSizedToTheMapping) {
+  expect_model_agrees<BasicHeap<SegregatedFit<>, CompactTags, MmapSource<kTestHeapBytes>>>();
+}
+
+TEST(MmapSourceTest, TheModelAgreesWithACachedSegregatedFitOfAnUnboundedLastList) {
+  using Heap = BasicHeap<SegregatedFit<1024, 4>, FullTags, MmapSource<kTestHeapBytes>, QuickCache<>>;
+  static_assert(internal::FitIndexFor<Heap::Fit, Heap::Tags, kTestHeapBytes>::type::kLastListUnbounded);
+  expect_model_agrees<Heap>();
 }
 
 }  // namespace
