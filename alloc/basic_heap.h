@@ -1809,7 +1809,7 @@ class BasicHeap {
         // The move's search gave the cache way before it failed (cache_make_room): a successor that sat in the cache
         // is free now, merged with what followed it, and may hold the growth after all. Without this, a grow whose
         // only room was a cached successor failed with kOutOfMemory, and the same call succeeded in place right after
-        // it (found by a model-based stress's check that a refused call still fails after flush_cache()). A test
+        // it (found by //tests:heap_model_test's check that a refused call still fails after flush_cache()). A test
         // on the failure path only.
         if (!Tags::used(next) && *need <= size + Tags::size(next)) {
           --failed_allocations_;  // the move's search counted its failure; this call succeeds

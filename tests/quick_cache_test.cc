@@ -524,8 +524,7 @@ TYPED_TEST(QuickCacheTest, AnAllocationThatFindsNoBlockFlushesTheCacheAndRetries
 
 // A reallocate whose only room is its cached successor grows into it in place: the move's search gives the cache way
 // before it fails, and the successor, free then, holds the growth. It used to fail with kOutOfMemory (and count the
-// failure), while the same call right after succeeded in place (found by a model-based stress of the cache's
-// configurations).
+// failure), while the same call right after succeeded in place (found by //tests:heap_model_test).
 TYPED_TEST(QuickCacheTest, AGrowWhoseOnlyRoomIsACachedSuccessorSucceedsInPlace) {
   std::vector<void*> blocks;
   for (;;) {
