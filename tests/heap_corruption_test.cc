@@ -838,33 +838,58 @@ void expect_forged_next_refused(Heap& heap, std::byte* x, const void* forged, co
   EXPECT_EQ(heap.stats().live_allocations, 1u);
 }
 
+/// A heap whose unbounded last list (SegregatedFit<2 x SmallLimit> over a 1 MiB region) is headed by a free block x
+/// of 1,200 bytes (above the largest size the index tells apart), which a used guard keeps apart from the free tail:
+/// a request no list head serves, allocate(4096), walks from x to the tail. The forged-link and cycle cases share it.
 template <class Check>
-void expect_forged_link_on_the_last_list_caught() {
+struct LastListHeap {
   using Fit = SegregatedFit<2 * SegregatedFit<>::kSmallLimit>;
   using Heap = BasicHeap<Fit, RegionSource, Check>;
   static_assert(Fit::SizedIndex<typename Heap::Tags, 0>::kLastListUnbounded);
-  std::vector<std::byte> memory(std::size_t{1} << 20);
-  auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
-  auto* const x = static_cast<std::byte*>(heap->allocate(1200).value_or(nullptr));  // above the largest: last list
-  ASSERT_NE(x, nullptr);
-  ASSERT_TRUE(valid(*heap));
-  auto* const guard = static_cast<std::byte*>(heap->allocate(64).value_or(nullptr));  // keeps x apart from the tail
-  ASSERT_NE(guard, nullptr);
-  ASSERT_TRUE(valid(*heap));
-  std::memset(guard, 0, 64);
-  heap->deallocate(x);  // x heads the last list, the free tail behind it
-  ASSERT_TRUE(valid(*heap));
-  const void* const x_next = read_ptr(x);
-  expect_forged_next_refused(*heap, x, reinterpret_cast<const void*>(std::uintptr_t{0xdead0000}), x_next);
-  expect_forged_next_refused(*heap, x, guard, x_next);
-  Result<void*> p = heap->allocate(4096);  // the walk passes x and takes the tail
-  ASSERT_TRUE(p.has_value());
-  ASSERT_TRUE(valid(*heap));
-  heap->deallocate(*p);
-  ASSERT_TRUE(valid(*heap));
-  heap->deallocate(guard);
-  ASSERT_TRUE(valid(*heap));
-  EXPECT_EQ(heap->stats().free_blocks, 1u);
+
+  std::vector<std::byte> memory = std::vector<std::byte>(std::size_t{1} << 20);
+  std::unique_ptr<Heap> heap = std::make_unique<Heap>(std::span<std::byte>(memory));
+  std::byte* x = nullptr;
+  std::byte* guard = nullptr;
+
+  /// Allocates x and the guard and frees x, validate() after each (fatal on failure: the caller returns on
+  /// HasFatalFailure()).
+  void set_up() {
+    x = static_cast<std::byte*>(heap->allocate(1200).value_or(nullptr));  // above the largest: last list
+    ASSERT_NE(x, nullptr);
+    ASSERT_TRUE(valid(*heap));
+    guard = static_cast<std::byte*>(heap->allocate(64).value_or(nullptr));  // keeps x apart from the tail
+    ASSERT_NE(guard, nullptr);
+    ASSERT_TRUE(valid(*heap));
+    heap->deallocate(x);  // x heads the last list, the free tail behind it
+    ASSERT_TRUE(valid(*heap));
+    ASSERT_EQ(heap->stats().free_blocks, 2u);
+  }
+
+  /// Once the links are as they were: the walk passes x and serves allocate(4096) from the tail, and with it and the
+  /// guard freed the heap is one free block again.
+  void expect_the_walk_serves_the_request() {
+    Result<void*> p = heap->allocate(4096);
+    ASSERT_TRUE(p.has_value());
+    ASSERT_TRUE(valid(*heap));
+    heap->deallocate(*p);
+    ASSERT_TRUE(valid(*heap));
+    heap->deallocate(guard);
+    ASSERT_TRUE(valid(*heap));
+    EXPECT_EQ(heap->stats().free_blocks, 1u);
+  }
+};
+
+template <class Check>
+void expect_forged_link_on_the_last_list_caught() {
+  LastListHeap<Check> h;
+  h.set_up();
+  if (::testing::Test::HasFatalFailure()) return;
+  std::memset(h.guard, 0, 64);  // the guard's words point nowhere back, so a link into it is refused
+  const void* const x_next = read_ptr(h.x);
+  expect_forged_next_refused(*h.heap, h.x, reinterpret_cast<const void*>(std::uintptr_t{0xdead0000}), x_next);
+  expect_forged_next_refused(*h.heap, h.x, h.guard, x_next);
+  h.expect_the_walk_serves_the_request();
 }
 
 TEST(SafeUnlinkWalk, AForgedLinkOnAnUnboundedLastListIsReportedBeforeItIsFollowed) {
@@ -877,39 +902,23 @@ TEST(SafeUnlinkWalk, AForgedLinkOnAnUnboundedLastListIsReportedBeforeItIsFollowe
 // tail behind x would serve it; from HardenedChecks up the walker's budget refuses the count()-th link (count() is 2:
 // x and the tail), x's second, as kCorrupted at x. The heap is left as it was, and serves the request once repaired.
 TEST(SafeUnlinkWalk, ACycleOnAnUnboundedLastListIsReported) {
-  using Fit = SegregatedFit<2 * SegregatedFit<>::kSmallLimit>;
-  using Heap = BasicHeap<Fit, RegionSource, HardenedRecording>;
-  static_assert(Fit::SizedIndex<typename Heap::Tags, 0>::kLastListUnbounded);
-  std::vector<std::byte> memory(std::size_t{1} << 20);
-  auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
-  auto* const x = static_cast<std::byte*>(heap->allocate(1200).value_or(nullptr));  // above the largest: last list
-  ASSERT_NE(x, nullptr);
-  ASSERT_TRUE(valid(*heap));
-  auto* const guard = static_cast<std::byte*>(heap->allocate(64).value_or(nullptr));  // keeps x apart from the tail
-  ASSERT_NE(guard, nullptr);
-  ASSERT_TRUE(valid(*heap));
-  heap->deallocate(x);  // x heads the last list, the free tail behind it
-  ASSERT_TRUE(valid(*heap));
-  ASSERT_EQ(heap->stats().free_blocks, 2u);
+  LastListHeap<HardenedRecording> h;
+  h.set_up();
+  if (HasFatalFailure()) return;
+  std::byte* const x = h.x;
+  auto& heap = *h.heap;
   std::byte* const x_prev = x + offsetof(internal::FreeNode, prev);
   const void* const x_next = read_ptr(x);
   const void* const x_prev_was = read_ptr(x_prev);
   write_ptr(x, x);
   write_ptr(x_prev, x);
-  expect_allocate_faults_in_time(*heap, 4096, x);
-  EXPECT_TRUE(reports_corruption(*heap));
+  expect_allocate_faults_in_time(heap, 4096, x);
+  EXPECT_TRUE(reports_corruption(heap));
   write_ptr(x, x_next);
   write_ptr(x_prev, x_prev_was);
-  ASSERT_TRUE(valid(*heap));
-  EXPECT_EQ(heap->stats().failed_allocations, 0u);
-  Result<void*> p = heap->allocate(4096);  // the walk passes x and takes the tail
-  ASSERT_TRUE(p.has_value());
-  ASSERT_TRUE(valid(*heap));
-  heap->deallocate(*p);
-  ASSERT_TRUE(valid(*heap));
-  heap->deallocate(guard);
-  ASSERT_TRUE(valid(*heap));
-  EXPECT_EQ(heap->stats().free_blocks, 1u);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().failed_allocations, 0u);
+  h.expect_the_walk_serves_the_request();
 }
 
 // ---- Safe walks: a link is checked before a walk reads through it ----------------------------------------------
