@@ -979,6 +979,16 @@ struct Walk {
   }
   /// The value a forged link holds.
   const void* forged(Forged where) const { return where == Forged::kOutOfTheHeap ? junk(0xdead0000) : fake; }
+  /// Once the forged links are repaired: the heap validates, its stats are `before`'s, and allocate(300), which h and x
+  /// are too small for, takes the tail (x's real successor) as in an untouched heap; then finish().
+  void expect_as_before_and_serving() {
+    ASSERT_TRUE(valid(heap));
+    EXPECT_TRUE(same_stats(heap.stats(), before));
+    std::byte* const p = take(heap, 300);
+    EXPECT_EQ(p, x_next);
+    give(heap, p);
+    finish();
+  }
   /// Frees the live blocks (memcheck reports blocks left live as leaks).
   void finish() {
     give(heap, guard);
@@ -998,12 +1008,7 @@ void expect_search_refuses_forged_link(Forged where) {
   EXPECT_FAULT((void)w.heap.allocate(300), AllocError::kCorrupted, w.x);
   EXPECT_TRUE(reports_corruption(w.heap, w.x));
   write_ptr(w.x, w.x_next);
-  ASSERT_TRUE(valid(w.heap));
-  EXPECT_TRUE(same_stats(w.heap.stats(), w.before));
-  std::byte* const p = take(w.heap, 300);
-  EXPECT_EQ(p, w.x_next);
-  give(w.heap, p);
-  w.finish();
+  w.expect_as_before_and_serving();
 }
 
 TYPED_TEST(SafeWalk, AForgedLinkIsReportedBeforeASearchFollowsIt) {
@@ -1111,12 +1116,7 @@ void expect_search_reports_cycle(Cycle cycle) {
   expect_allocate_faults_in_time(w.heap, too_large, w.fault_at());
   EXPECT_TRUE(reports_corruption(w.heap));
   w.repair();
-  ASSERT_TRUE(valid(w.heap));
-  EXPECT_TRUE(same_stats(w.heap.stats(), w.before));
-  std::byte* const p = take(w.heap, 300);
-  EXPECT_EQ(p, w.x_next);
-  give(w.heap, p);
-  w.finish();
+  w.expect_as_before_and_serving();
 }
 
 TYPED_TEST(SafeWalk, ACycleIsReportedBeforeASearchWalksItWithoutEnd) {
