@@ -28,6 +28,7 @@
 #include <cstring>
 #include <exception>
 
+#include "platform/hex_field.h"
 #include "platform/mps2_an386/terminate_handler.h"
 
 extern "C" {
@@ -82,15 +83,8 @@ std::uint32_t semihost(std::uint32_t op, const void* arg) {
 void write(const char* text) { semihost(kSysWrite0, text); }
 
 void write_hex(const char* name, std::uint32_t value) {
-  char buf[32];
-  int i = 0;
-  for (const char* p = name; *p != '\0' && i < 16; ++p) buf[i++] = *p;
-  buf[i++] = '0';
-  buf[i++] = 'x';
-  for (int shift = 28; shift >= 0; shift -= 4) buf[i++] = "0123456789abcdef"[(value >> shift) & 0xfU];
-  buf[i++] = ' ';
-  buf[i] = '\0';
-  write(buf);
+  char field[nostd::board::kHexFieldBytes];
+  write(nostd::board::hex_field(field, name, value));
 }
 
 [[noreturn]] void exit_with(std::uint32_t code) {

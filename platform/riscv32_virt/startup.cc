@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "platform/hex_field.h"
+
 extern "C" {
 extern char __heap_end[];                    // picolibc.ld: the end of malloc's arena is the bottom of the main stack
 extern char __stack[];                       // picolibc.ld: the top of the main stack
@@ -79,15 +81,8 @@ const char* exception_name(std::uintptr_t cause) {
 void write(const char* text) { sys_semihost_write0(text); }
 
 void write_hex(const char* name, std::uintptr_t value) {
-  char buf[40];
-  int i = 0;
-  for (const char* p = name; *p != '\0' && i < 20; ++p) buf[i++] = *p;
-  buf[i++] = '0';
-  buf[i++] = 'x';
-  for (int shift = 28; shift >= 0; shift -= 4) buf[i++] = "0123456789abcdef"[(value >> shift) & 0xfU];
-  buf[i++] = ' ';
-  buf[i] = '\0';
-  write(buf);
+  char field[nostd::board::kHexFieldBytes];
+  write(nostd::board::hex_field(field, name, static_cast<std::uint32_t>(value)));
 }
 
 std::uintptr_t read_mcause() {
