@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <new>
 #include <thread>
 #include <vector>
@@ -253,6 +254,102 @@ TEST(MallocDoor, AlignedAllocMemalignVallocPvalloc) {
   EXPECT_GE(malloc_usable_size(pv), page);
   expect_valid();
   for (void* p : {a, m, v, pv}) std::free(p);
+  expect_valid();
+}
+
+// Zero sizes, as glibc: malloc(0), calloc with either factor 0, realloc(NULL, 0) and reallocarray(NULL, 0, n) each
+// give a distinct block that can be freed; realloc(p, 0) and reallocarray(p, 0, n) free `p` and return NULL. None
+// of them sets errno.
+TEST(MallocDoor, ZeroSizesGiveDistinctBlocksAndLeaveErrnoAlone) {
+  errno = 12345;
+  void* const blocks[] = {std::malloc(opaque_size(0)), std::calloc(opaque_size(0), 8), std::calloc(8, opaque_size(0)),
+                          realloc_opaque(nullptr, opaque_size(0)), reallocarray_opaque(nullptr, opaque_size(0), 8)};
+  EXPECT_EQ(errno, 12345);
+  expect_valid();
+  for (std::size_t i = 0; i < std::size(blocks); ++i) {
+    ASSERT_NE(blocks[i], nullptr) << i;
+    EXPECT_TRUE(aligned(blocks[i], 16)) << i;
+    for (std::size_t j = 0; j < i; ++j) EXPECT_NE(blocks[i], blocks[j]) << i << " and " << j;
+  }
+  for (void* p : blocks) {
+    std::free(p);
+    expect_valid();
+  }
+  EXPECT_EQ(errno, 12345);
+  EXPECT_EQ(realloc_opaque(std::malloc(opaque_size(40)), opaque_size(0)), nullptr);
+  EXPECT_EQ(errno, 12345);
+  expect_valid();
+  EXPECT_EQ(reallocarray_opaque(std::malloc(opaque_size(40)), opaque_size(0), 8), nullptr);
+  EXPECT_EQ(errno, 12345);
+  expect_valid();
+}
+
+// The aligned family at its limits. aligned_alloc(0, n) is EINVAL (0 is no alignment; glibc 2.38 likewise);
+// memalign(0, n) takes malloc's alignment, and memalign refuses with EINVAL only an alignment it cannot round up to a
+// power of two (glibc's bound). A power of two of half the address space is valid but cannot be met: ENOMEM
+// (posix_memalign: returned, errno and *out untouched). valloc and pvalloc of sizes whose page rounding overflows
+// fail with ENOMEM, never as a wrapped small block; pvalloc(0) is one page.
+TEST(MallocDoor, AlignedFamilyAtItsLimits) {
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t half = SIZE_MAX / 2 + 1;
+  errno = 0;
+  EXPECT_EQ(opaque(aligned_alloc(opaque_size(0), 16)), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  for (const std::size_t align : {half + 1, SIZE_MAX}) {
+    errno = 0;
+    EXPECT_EQ(opaque(memalign(opaque_size(align), 16)), nullptr) << align;
+    EXPECT_EQ(errno, EINVAL) << align;
+  }
+  errno = 0;
+  EXPECT_EQ(opaque(memalign(opaque_size(half), 16)), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(opaque(aligned_alloc(opaque_size(half), 1)), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  void* out = reinterpret_cast<void*>(0x1234);
+  errno = 12345;
+  EXPECT_EQ(posix_memalign(&out, opaque_size(half), 1), ENOMEM);
+  EXPECT_EQ(errno, 12345);
+  EXPECT_EQ(out, reinterpret_cast<void*>(0x1234));
+  EXPECT_EQ(opaque(::operator new (16, std::align_val_t{opaque_size(half)}, std::nothrow)), nullptr);
+  for (const std::size_t size : {SIZE_MAX, SIZE_MAX - page + 1, SIZE_MAX - page}) {
+    errno = 0;
+    EXPECT_EQ(opaque(valloc(opaque_size(size))), nullptr) << size;
+    EXPECT_EQ(errno, ENOMEM) << size;
+    errno = 0;
+    EXPECT_EQ(opaque(pvalloc(opaque_size(size))), nullptr) << size;
+    EXPECT_EQ(errno, ENOMEM) << size;
+  }
+  expect_valid();
+  void* const m = memalign(opaque_size(0), 24);
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(aligned(m, 16));
+  void* const pv = pvalloc(opaque_size(0));
+  ASSERT_NE(pv, nullptr);
+  EXPECT_TRUE(aligned(pv, page));
+  EXPECT_GE(malloc_usable_size(pv), page);
+  std::memset(pv, 0x5a, page);
+  expect_valid();
+  std::free(m);
+  std::free(pv);
+  expect_valid();
+}
+
+// A huge block whose mremap the system refuses: realloc returns NULL with ENOMEM and the block stays the caller's,
+// contents and registration both (malloc_usable_size and free find it; a lost registration would stop them with
+// "invalid pointer").
+TEST(MallocDoor, RefusedHugeReallocKeepsTheBlock) {
+  constexpr std::size_t kSize = std::size_t{2} << 20;
+  auto* p = static_cast<unsigned char*>(std::malloc(opaque_size(kSize)));
+  ASSERT_NE(p, nullptr);
+  for (std::size_t i = 0; i < kSize; i += 4093) p[i] = static_cast<unsigned char>(i);
+  errno = 0;
+  EXPECT_EQ(realloc_opaque(p, opaque_size(std::size_t{1} << 50)), nullptr);  // mremap refuses this size
+  EXPECT_EQ(errno, ENOMEM);
+  expect_valid();
+  for (std::size_t i = 0; i < kSize; i += 4093) ASSERT_EQ(p[i], static_cast<unsigned char>(i)) << i;
+  EXPECT_GE(malloc_usable_size(p), kSize);
+  std::free(p);
   expect_valid();
 }
 

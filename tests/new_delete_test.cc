@@ -167,6 +167,32 @@ TEST(NewDeleteTest, NothrowFormsReturnNullWhenExhausted) {
   EXPECT_TRUE(valid(g_heap));
 }
 
+/// SIZE_MAX, hidden from the compiler, which rejects such constant sizes for the allocation functions.
+volatile std::size_t g_size_max = SIZE_MAX;
+
+// Sizes no heap can hold: SIZE_MAX, which g++ passes to operator new[] for a new-expression whose count overflows
+// (so a nothrow one must come back nullptr, not as a small block), and a size that overflows when rounded up to
+// its alignment (libstdc++ 12's own aligned new rounds it to 0 and returns a block). Each fails in the heap, which
+// counts it, and loses nothing.
+TEST(NewDeleteTest, NothrowFormsReturnNullForOverflowingSizes) {
+  const HeapStats before = g_heap.stats();
+  const std::size_t max = g_size_max;
+  EXPECT_EQ(::operator new(max, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
+  EXPECT_EQ(::operator new[](max, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
+  EXPECT_EQ(::operator new(max - 100, kAlign, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
+  EXPECT_EQ(::operator new[](max - 100, kAlign, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
+  const std::size_t count = max / sizeof(Line) + 1;  // count * sizeof(Line) overflows
+  EXPECT_EQ(new (std::nothrow) Line[count], nullptr);
+  EXPECT_TRUE(valid(g_heap));
+  EXPECT_EQ(g_heap.stats().failed_allocations, before.failed_allocations + 5);
+  EXPECT_EQ(g_heap.stats().live_allocations, before.live_allocations);
+  EXPECT_EQ(g_heap.stats().bytes_in_use, before.bytes_in_use);
+}
+
 // An alignment that is not a power of two fails, whatever its size: below the default (it is not rounded up to
 // it), between, and above a page; without calling the new-handler, which cannot make it valid.
 TEST(NewDeleteTest, NothrowAlignedFormsRejectAnAlignmentThatIsNotAPowerOfTwo) {
@@ -226,6 +252,28 @@ TEST(NewDeleteTest, NewHandlerIsCalledAndTheRequestRetried) {
 }
 
 #if GTEST_HAS_DEATH_TEST
+// The door passes every pointer to the heap, whose checks (BasicChecks<> here) stop a delete of memory it did not
+// give out: a second delete, a global, an interior pointer.
+TEST(NewDeleteDeathTest, MisusedDeleteStopsTheProgram) {
+  static Line not_from_the_heap;
+  EXPECT_EXIT(
+      {
+        void* p = ::operator new(kSize);
+        g_sink = p;
+        ::operator delete(p);
+        ::operator delete(g_sink);
+      },
+      ::testing::KilledBySignal(SIGABRT), "");
+  EXPECT_EXIT(::operator delete(&not_from_the_heap), ::testing::KilledBySignal(SIGABRT), "");
+  EXPECT_EXIT(
+      {
+        auto* p = static_cast<std::byte*>(::operator new[](kSize));
+        g_sink = p;
+        ::operator delete[](p + 16);
+      },
+      ::testing::KilledBySignal(SIGABRT), "");
+}
+
 TEST(NewDeleteDeathTest, ThrowingFormAbortsWithoutExceptions) {
   const std::size_t too_big = g_heap.stats().capacity + 1;
   EXPECT_DEATH(g_sink = ::operator new(too_big), "");

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -207,6 +208,64 @@ TEST(NewlibMallocTest, AlignedAllocTakesEveryPowerOfTwoAndSetsErrno) {
   errno = 0;
   EXPECT_EQ(aligned_alloc(64, g_size_max), nullptr);
   EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(heap().stats().live_allocations, before.live_allocations);
+  EXPECT_TRUE(heap_valid());
+}
+
+// Zero sizes: malloc(0) and calloc with either factor 0 give distinct minimum blocks; memalign(0, n) takes the
+// default alignment. newlib's own valloc, pvalloc and reallocarray, which call the door, at their limits: pvalloc(0)
+// is a page-aligned block, a page rounding or a count that overflows is ENOMEM (never a wrapped small block), and
+// reallocarray's failure keeps the block; reallocarray(p, 0, n) is realloc(p, 0), which keeps a minimum block.
+// posix_memalign's errors (EINVAL for an alignment above the heap's 1 MiB too) are returned, errno left alone.
+TEST(NewlibMallocTest, ZeroSizesAndThePageAndArrayFamilyAtTheirLimits) {
+  const HeapStats before = heap().stats();
+  void* const zero[] = {malloc(0), calloc(0, 8), calloc(8, 0), memalign(0, 24)};
+  for (std::size_t i = 0; i < std::size(zero); ++i) {
+    ASSERT_NE(zero[i], nullptr) << i;
+    EXPECT_TRUE(heap().owns(zero[i])) << i;
+    EXPECT_TRUE(is_aligned(zero[i], newlib::Heap::kDefaultAlignment)) << i;
+    for (std::size_t j = 0; j < i; ++j) EXPECT_NE(zero[i], zero[j]) << i << " and " << j;
+  }
+  EXPECT_TRUE(heap_valid());
+  void* const page = pvalloc(0);
+  ASSERT_NE(page, nullptr);
+  EXPECT_TRUE(is_aligned(page, 4096));
+  EXPECT_TRUE(heap().owns(page));
+  EXPECT_TRUE(heap_valid());
+  for (const std::size_t below : {0u, 4095u, 4096u}) {  // the page rounding overflows, or is past the heap
+    errno = 0;
+    EXPECT_EQ(pvalloc(g_size_max - below), nullptr) << below;
+    EXPECT_EQ(errno, ENOMEM) << below;
+    errno = 0;
+    EXPECT_EQ(valloc(g_size_max - below), nullptr) << below;
+    EXPECT_EQ(errno, ENOMEM) << below;
+  }
+  auto* array = static_cast<std::uint32_t*>(reallocarray(nullptr, 10, sizeof(std::uint32_t)));
+  ASSERT_NE(array, nullptr);
+  array[9] = 0xC0FFEEu;
+  errno = 0;
+  EXPECT_EQ(reallocarray(array, g_size_max / 2 + 1, 2), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(array[9], 0xC0FFEEu);
+  void* const shrunk = reallocarray(array, 0, sizeof(std::uint32_t));
+  ASSERT_NE(shrunk, nullptr);
+  EXPECT_TRUE(heap().owns(shrunk));
+  EXPECT_TRUE(heap_valid());
+  static char not_from_the_heap[16];
+  void* out = not_from_the_heap;
+  errno = 12345;
+  EXPECT_EQ(posix_memalign(&out, std::size_t{1} << 21, 16), EINVAL) << "above the heap's largest alignment";
+  EXPECT_EQ(posix_memalign(&out, 24, 16), EINVAL);
+  EXPECT_EQ(posix_memalign(&out, 64, g_size_max), ENOMEM);
+  EXPECT_EQ(errno, 12345);
+  EXPECT_EQ(out, static_cast<void*>(not_from_the_heap));
+  EXPECT_EQ(heap().stats().live_allocations, before.live_allocations + std::size(zero) + 2);
+  for (void* p : zero) {
+    free(p);
+    EXPECT_TRUE(heap_valid());
+  }
+  free(page);
+  free(shrunk);
   EXPECT_EQ(heap().stats().live_allocations, before.live_allocations);
   EXPECT_TRUE(heap_valid());
 }
