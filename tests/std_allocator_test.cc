@@ -283,6 +283,17 @@ TYPED_TEST(StdAllocatorTest, ExhaustionAndOverflowReachTheHandler) {
     EXPECT_EQ(RecordingOom::last.bytes, OutOfMemory::kOverflowedBytes);
   }
 
+  // An element type aligned beyond the heap's largest alignment: kInvalidLayout, never a block aligned less.
+  struct alignas(TypeParam::kMaxAlignment * 2) TooAligned {
+    std::byte byte;
+  };
+  StdAllocator<TooAligned, TypeParam, RecordingOom> too_aligned(heap);
+  EXPECT_OUT_OF_MEMORY(static_cast<void>(too_aligned.allocate(1)));
+  EXPECT_EQ(RecordingOom::last.error, AllocError::kInvalidLayout);
+  EXPECT_EQ(RecordingOom::last.bytes, sizeof(TooAligned));
+  EXPECT_EQ(RecordingOom::last.align, alignof(TooAligned));
+  EXPECT_EQ(heap.stats().failed_allocations, before.failed_allocations + 2);
+
   // Nothing was lost: the heap is intact and the earlier block still usable.
   ASSERT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().live_allocations, before.live_allocations);
