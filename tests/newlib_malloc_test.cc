@@ -259,6 +259,12 @@ TEST(NewlibMallocTest, ZeroSizesAndThePageAndArrayFamilyAtTheirLimits) {
   EXPECT_EQ(posix_memalign(&out, 64, g_size_max), ENOMEM);
   EXPECT_EQ(errno, 12345);
   EXPECT_EQ(out, static_cast<void*>(not_from_the_heap));
+  ASSERT_EQ(posix_memalign(&out, sizeof(void*), 10), 0) << "sizeof(void*) itself is a valid alignment";
+  EXPECT_TRUE(heap().owns(out));
+  EXPECT_EQ(errno, 12345);
+  EXPECT_TRUE(heap_valid());
+  free(out);
+  EXPECT_TRUE(heap_valid());
   EXPECT_EQ(heap().stats().live_allocations, before.live_allocations + std::size(zero) + 2);
   for (void* p : zero) {
     free(p);
