@@ -28,6 +28,12 @@ void expect_valid() {
   EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().what);
 }
 
+// `block`, after validating every arena: for calls made inside an expression, so that each is validated at once.
+void* validated(void* block) {
+  expect_valid();
+  return block;
+}
+
 // Sizes the compiler cannot see, so that it neither warns about impossible requests nor folds them away.
 std::size_t opaque_size(std::size_t size) {
   asm volatile("" : "+r"(size));
@@ -262,10 +268,10 @@ TEST(MallocDoor, AlignedAllocMemalignVallocPvalloc) {
 // of them sets errno.
 TEST(MallocDoor, ZeroSizesGiveDistinctBlocksAndLeaveErrnoAlone) {
   errno = 12345;
-  void* const blocks[] = {std::malloc(opaque_size(0)), std::calloc(opaque_size(0), 8), std::calloc(8, opaque_size(0)),
-                          realloc_opaque(nullptr, opaque_size(0)), reallocarray_opaque(nullptr, opaque_size(0), 8)};
+  void* const blocks[] = {validated(std::malloc(opaque_size(0))), validated(std::calloc(opaque_size(0), 8)),
+                          validated(std::calloc(8, opaque_size(0))), validated(realloc_opaque(nullptr, opaque_size(0))),
+                          validated(reallocarray_opaque(nullptr, opaque_size(0), 8))};
   EXPECT_EQ(errno, 12345);
-  expect_valid();
   for (std::size_t i = 0; i < std::size(blocks); ++i) {
     ASSERT_NE(blocks[i], nullptr) << i;
     EXPECT_TRUE(aligned(blocks[i], 16)) << i;
@@ -276,10 +282,12 @@ TEST(MallocDoor, ZeroSizesGiveDistinctBlocksAndLeaveErrnoAlone) {
     expect_valid();
   }
   EXPECT_EQ(errno, 12345);
-  EXPECT_EQ(realloc_opaque(std::malloc(opaque_size(40)), opaque_size(0)), nullptr);
+  void* p = validated(std::malloc(opaque_size(40)));
+  EXPECT_EQ(realloc_opaque(p, opaque_size(0)), nullptr);
   EXPECT_EQ(errno, 12345);
   expect_valid();
-  EXPECT_EQ(reallocarray_opaque(std::malloc(opaque_size(40)), opaque_size(0), 8), nullptr);
+  p = validated(std::malloc(opaque_size(40)));
+  EXPECT_EQ(reallocarray_opaque(p, opaque_size(0), 8), nullptr);
   EXPECT_EQ(errno, 12345);
   expect_valid();
 }
@@ -295,42 +303,53 @@ TEST(MallocDoor, AlignedFamilyAtItsLimits) {
   errno = 0;
   EXPECT_EQ(opaque(aligned_alloc(opaque_size(0), 16)), nullptr);
   EXPECT_EQ(errno, EINVAL);
+  expect_valid();
   for (const std::size_t align : {half + 1, SIZE_MAX}) {
     errno = 0;
     EXPECT_EQ(opaque(memalign(opaque_size(align), 16)), nullptr) << align;
     EXPECT_EQ(errno, EINVAL) << align;
+    expect_valid();
   }
   errno = 0;
   EXPECT_EQ(opaque(memalign(opaque_size(half), 16)), nullptr);
   EXPECT_EQ(errno, ENOMEM);
+  expect_valid();
   errno = 0;
   EXPECT_EQ(opaque(aligned_alloc(opaque_size(half), 1)), nullptr);
   EXPECT_EQ(errno, ENOMEM);
+  expect_valid();
   void* out = reinterpret_cast<void*>(0x1234);
   errno = 12345;
   EXPECT_EQ(posix_memalign(&out, opaque_size(half), 1), ENOMEM);
   EXPECT_EQ(errno, 12345);
   EXPECT_EQ(out, reinterpret_cast<void*>(0x1234));
+  expect_valid();
   EXPECT_EQ(opaque(::operator new (16, std::align_val_t{opaque_size(half)}, std::nothrow)), nullptr);
+  expect_valid();
   for (const std::size_t size : {SIZE_MAX, SIZE_MAX - page + 1, SIZE_MAX - page}) {
     errno = 0;
     EXPECT_EQ(opaque(valloc(opaque_size(size))), nullptr) << size;
     EXPECT_EQ(errno, ENOMEM) << size;
+    expect_valid();
     errno = 0;
     EXPECT_EQ(opaque(pvalloc(opaque_size(size))), nullptr) << size;
     EXPECT_EQ(errno, ENOMEM) << size;
+    expect_valid();
   }
   expect_valid();
   void* const m = memalign(opaque_size(0), 24);
+  expect_valid();
   ASSERT_NE(m, nullptr);
   EXPECT_TRUE(aligned(m, 16));
   void* const pv = pvalloc(opaque_size(0));
+  expect_valid();
   ASSERT_NE(pv, nullptr);
   EXPECT_TRUE(aligned(pv, page));
   EXPECT_GE(malloc_usable_size(pv), page);
   std::memset(pv, 0x5a, page);
   expect_valid();
   std::free(m);
+  expect_valid();
   std::free(pv);
   expect_valid();
 }
@@ -342,6 +361,7 @@ TEST(MallocDoor, RefusedHugeReallocKeepsTheBlock) {
   constexpr std::size_t kSize = std::size_t{2} << 20;
   auto* p = static_cast<unsigned char*>(std::malloc(opaque_size(kSize)));
   ASSERT_NE(p, nullptr);
+  expect_valid();
   for (std::size_t i = 0; i < kSize; i += 4093) p[i] = static_cast<unsigned char>(i);
   errno = 0;
   EXPECT_EQ(realloc_opaque(p, opaque_size(std::size_t{1} << 50)), nullptr);  // mremap refuses this size

@@ -50,10 +50,15 @@ TEST(NewDeleteExceptionsTest, ThrowingFormsThrowBadAlloc) {
   const HeapStats before = g_heap.stats();
   const std::size_t too_big = before.capacity + 1;
   EXPECT_THROW(g_sink = ::operator new(too_big), std::bad_alloc);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_THROW(g_sink = ::operator new[](too_big), std::bad_alloc);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_THROW(g_sink = ::operator new(too_big, kAlign), std::bad_alloc);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_THROW(g_sink = ::operator new[](g_size_max - 100, kAlign), std::bad_alloc);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_THROW(g_sink = ::operator new (16, std::align_val_t{Heap::kMaxAlignment * 2}), std::bad_alloc);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_EQ(g_heap.stats().failed_allocations, before.failed_allocations + 5);
   expect_unchanged(before);
 }
@@ -65,6 +70,7 @@ TEST(NewDeleteExceptionsTest, ContainerKeepsItsBufferWhenGrowthThrows) {
   ASSERT_TRUE(g_heap.owns(data));
   const HeapStats before = g_heap.stats();
   EXPECT_THROW(v.reserve(before.capacity / sizeof(int) + 1), std::bad_alloc);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_EQ(v.data(), data);
   EXPECT_EQ(v.size(), 100u);
   EXPECT_EQ(v[99], 7);
@@ -86,8 +92,11 @@ TEST(NewDeleteExceptionsTest, AlignmentThatIsNotAPowerOfTwoThrowsWithoutTheHandl
   g_handler_calls = 0;
   std::set_new_handler(throw_bad_alloc);
   EXPECT_THROW(g_sink = ::operator new (64, std::align_val_t{24}), std::bad_alloc);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_THROW(g_sink = ::operator new[](64, std::align_val_t{4097}), std::bad_alloc);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_EQ(::operator new (64, std::align_val_t{24}, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
   std::set_new_handler(nullptr);
   EXPECT_EQ(g_handler_calls, 0);
   EXPECT_EQ(g_heap.stats().failed_allocations, before.failed_allocations);
@@ -102,9 +111,13 @@ TEST(NewDeleteExceptionsTest, NothrowFormsReturnNullWhenTheHandlerThrows) {
   g_handler_calls = 0;
   std::set_new_handler(throw_bad_alloc);
   EXPECT_EQ(::operator new(too_big, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_EQ(::operator new[](too_big, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_EQ(::operator new(too_big, kAlign, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
   EXPECT_EQ(::operator new[](g_size_max, kAlign, std::nothrow), nullptr);
+  EXPECT_TRUE(valid(g_heap));
   std::set_new_handler(nullptr);
   EXPECT_EQ(g_handler_calls, 4);
   EXPECT_EQ(g_heap.stats().failed_allocations, before.failed_allocations + 4);

@@ -39,6 +39,12 @@ volatile std::size_t g_size_max = SIZE_MAX;
   return ::testing::AssertionSuccess();
 }
 
+/// `block`, after checking the heap: for calls made inside an expression, so that each is validated at once.
+void* validated(void* block) {
+  EXPECT_TRUE(heap_valid());
+  return block;
+}
+
 TEST(NewlibMallocTest, EverythingAllocatesFromTheNostdHeap) {
   const HeapStats at_start = heap().stats();
   EXPECT_GT(at_start.total_allocations, 0u) << "GoogleTest allocated before this test: from our heap";
@@ -219,7 +225,8 @@ TEST(NewlibMallocTest, AlignedAllocTakesEveryPowerOfTwoAndSetsErrno) {
 // posix_memalign's errors (EINVAL for an alignment above the heap's 1 MiB too) are returned, errno left alone.
 TEST(NewlibMallocTest, ZeroSizesAndThePageAndArrayFamilyAtTheirLimits) {
   const HeapStats before = heap().stats();
-  void* const zero[] = {malloc(0), calloc(0, 8), calloc(8, 0), memalign(0, 24)};
+  void* const zero[] = {validated(malloc(0)), validated(calloc(0, 8)), validated(calloc(8, 0)),
+                        validated(memalign(0, 24))};
   for (std::size_t i = 0; i < std::size(zero); ++i) {
     ASSERT_NE(zero[i], nullptr) << i;
     EXPECT_TRUE(heap().owns(zero[i])) << i;
@@ -236,16 +243,20 @@ TEST(NewlibMallocTest, ZeroSizesAndThePageAndArrayFamilyAtTheirLimits) {
     errno = 0;
     EXPECT_EQ(pvalloc(g_size_max - below), nullptr) << below;
     EXPECT_EQ(errno, ENOMEM) << below;
+    EXPECT_TRUE(heap_valid());
     errno = 0;
     EXPECT_EQ(valloc(g_size_max - below), nullptr) << below;
     EXPECT_EQ(errno, ENOMEM) << below;
+    EXPECT_TRUE(heap_valid());
   }
   auto* array = static_cast<std::uint32_t*>(reallocarray(nullptr, 10, sizeof(std::uint32_t)));
   ASSERT_NE(array, nullptr);
+  EXPECT_TRUE(heap_valid());
   array[9] = 0xC0FFEEu;
   errno = 0;
   EXPECT_EQ(reallocarray(array, g_size_max / 2 + 1, 2), nullptr);
   EXPECT_EQ(errno, ENOMEM);
+  EXPECT_TRUE(heap_valid());
   EXPECT_EQ(array[9], 0xC0FFEEu);
   void* const shrunk = reallocarray(array, 0, sizeof(std::uint32_t));
   ASSERT_NE(shrunk, nullptr);
@@ -255,8 +266,11 @@ TEST(NewlibMallocTest, ZeroSizesAndThePageAndArrayFamilyAtTheirLimits) {
   void* out = not_from_the_heap;
   errno = 12345;
   EXPECT_EQ(posix_memalign(&out, std::size_t{1} << 21, 16), EINVAL) << "above the heap's largest alignment";
+  EXPECT_TRUE(heap_valid());
   EXPECT_EQ(posix_memalign(&out, 24, 16), EINVAL);
+  EXPECT_TRUE(heap_valid());
   EXPECT_EQ(posix_memalign(&out, 64, g_size_max), ENOMEM);
+  EXPECT_TRUE(heap_valid());
   EXPECT_EQ(errno, 12345);
   EXPECT_EQ(out, static_cast<void*>(not_from_the_heap));
   ASSERT_EQ(posix_memalign(&out, sizeof(void*), 10), 0) << "sizeof(void*) itself is a valid alignment";
@@ -271,6 +285,7 @@ TEST(NewlibMallocTest, ZeroSizesAndThePageAndArrayFamilyAtTheirLimits) {
     EXPECT_TRUE(heap_valid());
   }
   free(page);
+  EXPECT_TRUE(heap_valid());
   free(shrunk);
   EXPECT_EQ(heap().stats().live_allocations, before.live_allocations);
   EXPECT_TRUE(heap_valid());

@@ -289,6 +289,7 @@ TYPED_TEST(StdAllocatorTest, ExhaustionAndOverflowReachTheHandler) {
   };
   StdAllocator<TooAligned, TypeParam, RecordingOom> too_aligned(heap);
   EXPECT_OUT_OF_MEMORY(static_cast<void>(too_aligned.allocate(1)));
+  EXPECT_TRUE(valid(heap));
   EXPECT_EQ(RecordingOom::last.error, AllocError::kInvalidLayout);
   EXPECT_EQ(RecordingOom::last.bytes, sizeof(TooAligned));
   EXPECT_EQ(RecordingOom::last.align, alignof(TooAligned));
