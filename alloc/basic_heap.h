@@ -167,9 +167,10 @@ class BasicHeap {
   /// can be `constinit` (no static-initialisation-order trouble).
   constexpr BasicHeap() noexcept = default;
 
-  /// A heap over `initial_region`, which the caller owns and which must outlive the heap (RegionSource only). A
-  /// region too small for one block leaves the heap empty: allocations fail with kOutOfMemory. A region larger than
-  /// the tag word can record is split as `add_region` describes.
+  /// A heap over `initial_region`, which the caller owns and which must outlive the heap (RegionSource only). The
+  /// region is taken on first use and checked as `add_region` checks it: one it would refuse (too small for one
+  /// block, null with a length, over the heap object itself) leaves the heap empty, and allocations fail with
+  /// kOutOfMemory. A region larger than the tag word can record is split as `add_region` describes.
   // Not `region`: GCC's -Wshadow reports a class template's constructor parameter, or a lambda parameter in it, named
   // as a global of the file that instantiates it, so this header's avoid common names (//tests:shadow_test).
   explicit BasicHeap(std::span<std::byte> initial_region) noexcept requires Source::kAcceptsRegions
@@ -352,10 +353,13 @@ class BasicHeap {
   }
 
   /// Adds `region` (caller-owned, outliving the heap, not overlapping other regions) to the heap
-  /// (RegionSource only). Fails with kOutOfMemory when the region cannot hold one block and kInvalidPointer when
-  /// it overlaps a region the heap already has. A region larger than the largest block the tag word records
-  /// (`Tags::kMaxBlockSize`: 4 GiB with 32-bit tags) is split into several back-to-back regions of at most that size
-  /// (one region header and end sentinel each), so all of it is used; no single allocation can exceed that size.
+  /// (RegionSource only), before or after allocations. Fails with kOutOfMemory when the region cannot hold one block,
+  /// and with kInvalidPointer when it overlaps a region the heap already has or the heap object itself, is null with
+  /// a nonzero length, or its end wraps the address space; a refused region is not touched. A region adjacent to
+  /// another stays a region of its own (no block spans two). O(regions). A region larger than the largest block the
+  /// tag word records (`Tags::kMaxBlockSize`: 4 GiB with 32-bit tags) is split into several back-to-back regions of
+  /// at most that size (one region header and end sentinel each), so all of it is used; no single allocation can
+  /// exceed that size.
   [[nodiscard]] Result<void> add_region(std::span<std::byte> region) noexcept requires Source::kAcceptsRegions {
     Guard guard(lock_, regions_);
     ensure_init();
@@ -575,6 +579,17 @@ class BasicHeap {
     const std::uintptr_t lo = address(span.data());
     if (span.size() > std::numeric_limits<std::uintptr_t>::max() - lo) return fail(AllocError::kInvalidPointer);
     const std::uintptr_t hi = lo + span.size();
+    if constexpr (Source::kAcceptsRegions) {
+      // Caller memory that cannot be a region: a null pointer with a length, or a span over the heap object, where the
+      // region header would overwrite the heap's own fields. Two ranges overlap when either starts inside the other:
+      // one unsigned compare each. Only for sources that take caller memory: StaticArraySource's array lies inside
+      // the heap object by design. Exempting memory inside `source_` here too (a source with an array of its own that
+      // also takes regions) measured 16 B more on Cortex-M4, for a source the project does not have.
+      const std::uintptr_t self = address(this);
+      if (!span.empty() && (lo == 0 || lo - self < sizeof(*this) || self - lo < span.size())) {
+        return fail(AllocError::kInvalidPointer);
+      }
+    }
     for (const RegionHeader* r = regions_; r != nullptr; r = r->next) {
       const std::uintptr_t r_lo = address(r);
       const std::uintptr_t r_hi = address(r->end) + Tags::kHeaderSize;
@@ -589,10 +604,12 @@ class BasicHeap {
     bool added = false;
     for (;;) {
       const std::uintptr_t header_at = align_up(at, alignof(RegionHeader));
-      const std::uintptr_t after_header = header_at + sizeof(RegionHeader);
       const std::uintptr_t first_payload = first_payload_after(header_at);
       const std::uintptr_t end_payload = align_down(hi, kGranule);
-      if (after_header > hi || end_payload < first_payload + kMinBlockSize) break;
+      // The header lies below first_payload, so it fits when the block does. Wrap-safe: a span in the last few bytes
+      // of the address space would carry first_payload, or first_payload plus a block, past the top and round it to a
+      // small address that passed the plain compares (a header written at address 0, or a region of 0 bytes).
+      if (first_payload < at || end_payload < first_payload || end_payload - first_payload < kMinBlockSize) break;
       const std::size_t room = end_payload - first_payload;
       const std::size_t size = std::min(room, align_down(Tags::kMaxBlockSize, kGranule));
 

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <new>
 
 #include "alloc/alloc.h"
 #include "alloc/source/region.h"
@@ -13,9 +15,14 @@ namespace {
 
 template <class Heap>
 class RegionSourceTest : public ::testing::Test {};
-using RegionHeaps = ::testing::Types<BasicHeap<FirstFit, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
-                                     BasicHeap<BestFit, RegionSource>>;
-TYPED_TEST_SUITE(RegionSourceTest, RegionHeaps);
+// Every fit, both tag layouts (pointer-sized and 32-bit), the check levels and QuickCache.
+using RegionHeaps =
+    ::testing::Types<BasicHeap<FirstFit, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
+                     BasicHeap<BestFit, RegionSource>, BasicHeap<FirstFit, FullTags, RegionSource, NoChecks>,
+                     BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>, RegionSource, HardenedChecks<>>,
+                     BasicHeap<BestFit, FullTags, RegionSource, DebugChecks<>>,
+                     BasicHeap<SegregatedFit<>, CompactTags, RegionSource, QuickCache<>>>;
+TYPED_TEST_SUITE(RegionSourceTest, RegionHeaps, HeapNames);
 
 struct Buffers {
   alignas(64) std::byte a[8192];
@@ -83,6 +90,71 @@ TYPED_TEST(RegionSourceTest, AddRegionRejectsBadRegions) {
   EXPECT_EQ(heap.stats().free_blocks, 2u);
 }
 
+// A region that holds the heap object itself: the heap would write a region header over its own fields. add_region
+// refuses it, and the constructor's region is dropped the same way (the heap stays empty), as one too small is.
+TYPED_TEST(RegionSourceTest, ARegionOverTheHeapObjectIsRefused) {
+  constexpr std::size_t kHalf = (sizeof(TypeParam) + 8191) / 4096 * 4096;
+  struct Arena {
+    alignas(64) std::byte bytes[2 * kHalf];
+  };
+  auto arena = std::make_unique<Arena>();
+  auto* heap = new (arena->bytes) TypeParam{std::span<std::byte>(arena->bytes + kHalf, kHalf)};
+  ASSERT_TRUE(valid(*heap));
+  void* live = *heap->allocate(256);
+  ASSERT_TRUE(valid(*heap));
+  fill(live, 256, 3);
+  const HeapStats before = heap->stats();
+  auto* const self = reinterpret_cast<std::byte*>(heap);
+  EXPECT_EQ(heap->add_region(std::span<std::byte>(arena->bytes, kHalf)).error(), AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->add_region(std::span<std::byte>(self + sizeof(TypeParam) - 8, kHalf - sizeof(TypeParam) + 8)).error(),
+            AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(*heap));
+  const HeapStats after = heap->stats();
+  EXPECT_EQ(after.capacity, before.capacity);
+  EXPECT_EQ(after.free_blocks, before.free_blocks);
+  EXPECT_TRUE(holds_pattern(live, 256, 3));
+  // Just past the heap object is fine.
+  ASSERT_TRUE(heap->add_region(std::span<std::byte>(self + sizeof(TypeParam), kHalf - sizeof(TypeParam))).has_value());
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_GT(heap->stats().capacity, before.capacity);
+  heap->deallocate(live);
+  ASSERT_TRUE(valid(*heap));
+  heap->~TypeParam();
+
+  heap = new (arena->bytes) TypeParam{std::span<std::byte>(arena->bytes, 2 * kHalf)};
+  EXPECT_EQ(heap->allocate(16).error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->stats().capacity, 0u);
+  heap->~TypeParam();
+}
+
+// Spans no memory can be behind: a null pointer with a length, and spans at the top of the address space, whose end
+// wraps (kInvalidPointer) or whose region layout would wrap past it (too small: kOutOfMemory). None is touched.
+TYPED_TEST(RegionSourceTest, NullAndWrappingSpansAreRefusedUntouched) {
+  auto buffers = std::make_unique<Buffers>();
+  TypeParam heap{std::span<std::byte>(buffers->a)};
+  const HeapStats before = heap.stats();
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(static_cast<std::byte*>(nullptr), 4096)).error(),
+            AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.add_region(std::span<std::byte>()).error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(heap));
+  constexpr std::uintptr_t kTop = std::numeric_limits<std::uintptr_t>::max();
+  // Shorter than a minimum block and its two edge tags: no region fits, wherever the span starts.
+  constexpr std::size_t kTooSmall = TypeParam::kMinBlockSize + 2 * TypeParam::Tags::kHeaderSize;
+  for (std::size_t size = 1; size <= kTooSmall; ++size) {
+    auto* const start = reinterpret_cast<std::byte*>(kTop - size);
+    EXPECT_EQ(heap.add_region(std::span<std::byte>(start, size)).error(), AllocError::kOutOfMemory) << size;
+    ASSERT_TRUE(valid(heap));
+    EXPECT_EQ(heap.add_region(std::span<std::byte>(start, size + 2)).error(), AllocError::kInvalidPointer) << size;
+    ASSERT_TRUE(valid(heap));
+  }
+  const HeapStats after = heap.stats();
+  EXPECT_EQ(after.capacity, before.capacity);
+  EXPECT_EQ(after.free_blocks, before.free_blocks);
+}
+
 TYPED_TEST(RegionSourceTest, EmptyHeapTakesItsFirstRegionLater) {
   auto buffers = std::make_unique<Buffers>();
   TypeParam heap;
@@ -106,8 +178,10 @@ TYPED_TEST(RegionSourceTest, ReallocateKeepsTheRequestedAlignmentNotTheAddresses
   void* probe = *heap.allocate(16);  // learn where the first payload is, then give it back
   heap.deallocate(probe);
   ASSERT_TRUE(valid(heap));
+  // One byte short of the gap with the block's tags and check trailer: rounded up, the block ends at the boundary
+  // whatever the check level (DebugChecks needs a canary byte past the request).
   const std::size_t filler_size =
-      static_cast<std::size_t>(boundary - static_cast<std::byte*>(probe)) - TypeParam::kTagOverhead;
+      static_cast<std::size_t>(boundary - static_cast<std::byte*>(probe)) - TypeParam::kUsedOverhead - 1;
   void* filler = *heap.allocate(filler_size);
   ASSERT_TRUE(valid(heap));
   Result<void*> a = heap.allocate(64, 32);

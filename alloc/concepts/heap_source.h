@@ -11,7 +11,9 @@ namespace nostd {
 
 /// A source of heap memory. `acquire()` hands the heap its initial region once, on first use; an empty span
 /// means none could be had (every allocation then fails with kOutOfMemory). A source that also takes regions
-/// from the caller (`BasicHeap(std::span<std::byte>)`, `add_region`) sets `kAcceptsRegions`. A source that can
+/// from the caller (`BasicHeap(std::span<std::byte>)`, `add_region`) sets `kAcceptsRegions`; the heap then checks
+/// every region it gets, `acquire()`'s too, as caller memory, which must not overlap the heap object (a source that
+/// holds its memory in itself, as StaticArraySource does, leaves `kAcceptsRegions` false). A source that can
 /// hand over its region inside a constant expression's object (StaticArraySource) makes the heap `constinit`.
 template <class S>
 concept HeapSource = HasRole<S, role::Source> && requires(S& source) {

@@ -10,7 +10,8 @@ namespace nostd {
 
 /// The caller owns the memory: `BasicHeap<..., RegionSource> heap(std::span<std::byte>{buffer})`, and more
 /// regions (need not be contiguous) with `heap.add_region(span)`. The regions must outlive the heap and must not
-/// overlap each other.
+/// overlap each other or the heap object: the heap refuses such a span (and a null one with a length) with
+/// kInvalidPointer, and one too small for a block with kOutOfMemory; a refused constructor region leaves it empty.
 class RegionSource {
  public:
   using policy_role = role::Source;
