@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 
 #include "alloc/alloc.h"
@@ -38,6 +39,43 @@ TEST(MmapSourceTest, LargeReservationIsLazy) {
   EXPECT_TRUE(valid(*heap));
   heap->deallocate(*p);
   EXPECT_TRUE(valid(*heap));
+}
+
+// A mapping the kernel cannot make (2^62 bytes: more than any user address space of x86_64 or riscv64): the heap is
+// empty, every request fails with kOutOfMemory and no operation crashes, on the first call as on the ones after it
+// (the source is asked once; MmapSource's comment). The destructor unmaps nothing.
+template <class Heap>
+class FailedMappingTest : public ::testing::Test {};
+constexpr std::size_t kUnmappable = std::size_t{1} << 62;
+using FailedMappingHeaps =
+    ::testing::Types<BasicHeap<FirstFit, MmapSource<kUnmappable>>,
+                     BasicHeap<SegregatedFit<>, FullTags, HardenedChecks<>, MmapSource<kUnmappable>>,
+                     BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, MmapSource<kUnmappable>, QuickCache<>>>;
+TYPED_TEST_SUITE(FailedMappingTest, FailedMappingHeaps, HeapNames);
+
+TYPED_TEST(FailedMappingTest, AFailedMappingLeavesAnEmptyHeapThatRefusesEveryRequest) {
+  auto heap = std::make_unique<TypeParam>();
+  for (std::size_t attempt = 1; attempt <= 2; ++attempt) {
+    Result<void*> p = heap->allocate(16);
+    ASSERT_FALSE(p.has_value());
+    EXPECT_EQ(p.error(), AllocError::kOutOfMemory);
+    ASSERT_TRUE(valid(*heap));
+    Result<void*> grown = heap->reallocate(nullptr, 64);
+    ASSERT_FALSE(grown.has_value());
+    EXPECT_EQ(grown.error(), AllocError::kOutOfMemory);
+    ASSERT_TRUE(valid(*heap));
+    heap->flush_cache();
+    ASSERT_TRUE(valid(*heap));
+    const HeapStats s = heap->stats();
+    EXPECT_EQ(s.capacity, 0u);
+    EXPECT_EQ(s.bytes_free, 0u);
+    EXPECT_EQ(s.free_blocks, 0u);
+    EXPECT_EQ(s.failed_allocations, 2 * attempt);
+    EXPECT_FALSE(heap->owns(heap.get()));
+    int local = 0;
+    EXPECT_EQ(heap->try_deallocate(&local).error(), AllocError::kInvalidPointer);
+    ASSERT_TRUE(valid(*heap));
+  }
 }
 
 // The model-based stress driver (tests/heap_model.h) over heaps whose index is sized to the mapping: SegregatedFit<>

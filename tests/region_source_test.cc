@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <type_traits>
 
 #include "alloc/alloc.h"
 #include "alloc/source/region.h"
@@ -88,6 +89,86 @@ TYPED_TEST(RegionSourceTest, AddRegionRejectsBadRegions) {
   ASSERT_TRUE(heap.add_region(std::span<std::byte>(buffers->b + 3, 1000)).has_value());
   ASSERT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().free_blocks, 2u);
+}
+
+// The overlap test's bounds: a region that ends where another begins, or begins where it ends, is accepted and stays a
+// region of its own (blocks never merge across regions); one byte more on either side is refused.
+TYPED_TEST(RegionSourceTest, AdjacentRegionsAreAcceptedAndStaySeparate) {
+  constexpr std::size_t kPiece = 4096;  // a multiple of the granule: each region uses its span to the last byte
+  struct Arena {
+    alignas(64) std::byte bytes[3 * kPiece];
+  };
+  auto arena = std::make_unique<Arena>();
+  std::byte* const middle = arena->bytes + kPiece;
+  TypeParam heap{std::span<std::byte>(middle, kPiece)};
+  ASSERT_TRUE(valid(heap));
+  const HeapStats one = heap.stats();
+  ASSERT_GT(one.capacity, 0u);
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(middle + kPiece - 1, kPiece)).error(), AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(arena->bytes, kPiece + 1)).error(), AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().capacity, one.capacity);
+  ASSERT_TRUE(heap.add_region(std::span<std::byte>(middle + kPiece, kPiece)).has_value());  // after
+  ASSERT_TRUE(valid(heap));
+  ASSERT_TRUE(heap.add_region(std::span<std::byte>(arena->bytes, kPiece)).has_value());  // before
+  ASSERT_TRUE(valid(heap));
+  HeapStats s = heap.stats();
+  EXPECT_EQ(s.capacity, 3 * one.capacity);
+  EXPECT_EQ(s.bytes_free, 3 * one.bytes_free);
+  EXPECT_EQ(s.free_blocks, 3u);
+  EXPECT_EQ(s.largest_free_block, one.largest_free_block);
+  std::size_t walked = 0;
+  std::size_t blocks = 0;
+  heap.walk([&](const BlockInfo& info) { walked += info.size, ++blocks; });
+  EXPECT_EQ(walked, s.capacity);
+  EXPECT_EQ(blocks, 3u);
+  // Nothing larger than one region's block: the three stay apart, each filled by one allocation.
+  EXPECT_EQ(heap.allocate(one.largest_free_block + 1).error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(heap));
+  void* p[3];
+  for (std::size_t i = 0; i < 3; ++i) {
+    Result<void*> r = heap.allocate(one.largest_free_block);
+    ASSERT_TRUE(r.has_value()) << i;
+    ASSERT_TRUE(valid(heap));
+    p[i] = *r;
+    fill(p[i], one.largest_free_block, i);
+  }
+  EXPECT_EQ(heap.stats().bytes_free, 0u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(holds_pattern(p[i], one.largest_free_block, i));
+    heap.deallocate(p[i]);
+    ASSERT_TRUE(valid(heap));
+  }
+  heap.flush_cache();
+  ASSERT_TRUE(valid(heap));
+  s = heap.stats();
+  EXPECT_EQ(s.free_blocks, 3u);
+  EXPECT_EQ(s.bytes_free, 3 * one.bytes_free);
+}
+
+// A span inside a live block, or one that holds a whole region, overlaps the heap: refused, the block's contents kept.
+TYPED_TEST(RegionSourceTest, ContainedAndContainingSpansAreRefused) {
+  auto buffers = std::make_unique<Buffers>();
+  TypeParam heap{std::span<std::byte>(buffers->b)};
+  void* live = *heap.allocate(4096);
+  ASSERT_TRUE(valid(heap));
+  fill(live, 4096, 7);
+  const HeapStats before = heap.stats();
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(static_cast<std::byte*>(live) + 64, 2048)).error(),
+            AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(
+      heap.add_region(std::span<std::byte>(buffers->gap1, sizeof(Buffers::gap1) + sizeof(Buffers::b) + 64)).error(),
+      AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_TRUE(holds_pattern(live, 4096, 7));
+  const HeapStats after = heap.stats();
+  EXPECT_EQ(after.capacity, before.capacity);
+  EXPECT_EQ(after.bytes_free, before.bytes_free);
+  EXPECT_EQ(after.free_blocks, before.free_blocks);
+  heap.deallocate(live);
+  ASSERT_TRUE(valid(heap));
 }
 
 // A region that holds the heap object itself: the heap would write a region header over its own fields. add_region
@@ -250,6 +331,16 @@ TYPED_TEST(OversizedRegionTest, RegionLargerThanATagRecordsIsSplitNotCapped) {
   EXPECT_EQ(heap.stats().free_blocks, 3u);
   EXPECT_EQ(heap.stats().bytes_free, s.bytes_free);
 }
+
+// A heap is neither copied nor moved: its blocks' links, region headers and (StaticArraySource) its array would still
+// point at the original.
+static_assert(!std::is_copy_constructible_v<BasicHeap<RegionSource>> &&
+              !std::is_move_constructible_v<BasicHeap<RegionSource>> &&
+              !std::is_copy_assignable_v<BasicHeap<RegionSource>> &&
+              !std::is_move_assignable_v<BasicHeap<RegionSource>>);
+static_assert(!std::is_copy_constructible_v<BasicHeap<StaticArraySource<4096>>> &&
+              !std::is_move_constructible_v<BasicHeap<StaticArraySource<4096>>> &&
+              !std::is_move_assignable_v<BasicHeap<StaticArraySource<4096>>>);
 
 TEST(RegionSourceTest, TooSmallFirstRegionLeavesHeapEmpty) {
   alignas(16) std::byte tiny[24] = {};
