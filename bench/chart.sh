@@ -41,17 +41,60 @@ for d in ${defaults[@]+"${defaults[@]}"}; do
 done
 mkdir -p "$out_dir"
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+parts=()
+# Whatever ends the run (a failure, ^C, a kill) removes the scratch directory and the temporaries next to the targets.
+trap 'rm -rf "$tmp"; rm -f ${parts[@]+"${parts[@]}"}' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 if ! command -v gnuplot >/dev/null; then
   echo "chart: gnuplot not found (apt-get install gnuplot-nox, or run through ./bazelw)" >&2
   exit 1
 fi
 
-# Runfiles: `bazel run` starts us in the runfiles tree of the workspace. The tables and chart are written to $tmp first
-# and moved into place only when the benchmark and gnuplot have both succeeded: a refused option or a failed run
-# leaves the earlier STEM.md and STEM.png (docs/'s tracked ones too) as they were.
-bench/"$bench" --plot_data="$tmp/$stem.dat" "$@" | tee "$tmp/$stem.md"
+# STEM.md and STEM.png are written whole or not at all, as the C++ tools write theirs (bench/output_file.h): to a
+# temporary NAME.XXXXXX.part next to the file the name leads to (a symbolic link followed, so that it stays a link),
+# renamed over it once the benchmark and gnuplot have both succeeded and the image is whole. A rename within one
+# directory cannot leave half a file, as a move from $TMPDIR (another file system: a copy) or a write in place could.
+# A device or a FIFO is written in place: there is nothing to keep, and a rename would replace the node. The
+# temporaries are made before the benchmark runs, so that a directory that cannot take them is refused at once, not
+# after minutes of measuring. Sets the globals target_of_NAME and writing_NAME for NAME in md, png.
+prepare_output() {
+  local name="$1" path="$2" target part mask
+  if [[ -d "$path" ]]; then
+    echo "chart: cannot write $path: Is a directory" >&2
+    exit 1
+  fi
+  if [[ -e "$path" && ! -f "$path" ]]; then
+    printf -v "target_of_$name" '%s' "$path"
+    printf -v "writing_$name" '%s' "$path"
+    return
+  fi
+  target="$(realpath -m -- "$path")"
+  if ! part="$(mktemp --suffix=.part -- "$target.XXXXXX" 2>"$tmp/mktemp.err")"; then
+    echo "chart: cannot write $path: $(sed 's/.*: //' "$tmp/mktemp.err")" >&2
+    exit 1
+  fi
+  parts+=("$part")
+  # mktemp makes the file 0600: a replacement takes the old file's mode (and owner, where it may), a new file what
+  # the shell's redirection would give it.
+  if [[ -f "$target" ]]; then
+    chmod --reference="$target" -- "$part"
+    chown --reference="$target" -- "$part" 2>/dev/null || true
+  else
+    mask="$(umask)"
+    chmod "$(printf '%o' $((0666 & ~8#$mask)))" -- "$part"
+  fi
+  printf -v "target_of_$name" '%s' "$target"
+  printf -v "writing_$name" '%s' "$part"
+}
+target_of_md='' writing_md='' target_of_png='' writing_png=''
+prepare_output md "$out_dir/$stem.md"
+prepare_output png "$out_dir/$stem.png"
+
+# Runfiles: `bazel run` starts us in the runfiles tree of the workspace. A refused option or a failed run leaves the
+# earlier STEM.md and STEM.png (docs/'s tracked ones too) as they were.
+bench/"$bench" --plot_data="$tmp/$stem.dat" "$@" | tee "$writing_md"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 machine="${cpu}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
@@ -65,8 +108,16 @@ gnuplot_quote() {
   local q="'"
   printf "'%s'" "${1//$q/$q$q}"
 }
-gnuplot -e "datafile=$(gnuplot_quote "$tmp/$stem.dat"); outfile=$(gnuplot_quote "$tmp/$stem.png"); \
+gnuplot -e "datafile=$(gnuplot_quote "$tmp/$stem.dat"); outfile=$(gnuplot_quote "$writing_png"); \
 machine=$(gnuplot_quote "$machine")" "bench/$script"
-mv -f "$tmp/$stem.md" "$out_dir/$stem.md"
-mv -f "$tmp/$stem.png" "$out_dir/$stem.png"
+# gnuplot exits 0 when its pngcairo terminal could not write the whole image (a full disk): the image counts only if
+# it ends with the IEND chunk (length 0, "IEND", its CRC), as bench/heap_map.h's png_complete checks.
+if [[ "$writing_png" != "$target_of_png" &&
+  "$(tail -c 12 -- "$writing_png" | od -An -tx1 | tr -d ' \n')" != 0000000049454e44ae426082 ]]; then
+  echo "chart: gnuplot did not write a whole image (a full disk?); $out_dir/$stem.md and $out_dir/$stem.png are" \
+    "left as they were" >&2
+  exit 1
+fi
+[[ "$writing_md" == "$target_of_md" ]] || mv -fT -- "$writing_md" "$target_of_md"
+[[ "$writing_png" == "$target_of_png" ]] || mv -fT -- "$writing_png" "$target_of_png"
 echo "chart: wrote $out_dir/$stem.png and $out_dir/$stem.md" >&2

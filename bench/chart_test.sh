@@ -3,7 +3,8 @@
 # package and no timing): a rule's --default=--name=value reaches the benchmark unless the caller passes --name=...
 # itself (fit_compare's --policies= counting as --allocators=), the caller's other options pass through, --out= is
 # where the tables and chart go (a quote in it included), a rule without defaults (//bench:scaling_chart) passes the
-# caller's options alone, and a benchmark or gnuplot that fails leaves the earlier tables and chart as they were.
+# caller's options alone, and a benchmark or gnuplot that fails, a gnuplot that writes half an image and exits 0 and no
+# room to write leave the earlier tables and chart as they were, with no temporary behind; a linked chart stays a link.
 set -euo pipefail
 chart="$(realpath "$1")"
 work="$(mktemp -d)"
@@ -17,14 +18,16 @@ shift
 printf '%s\n' "$@"
 for a in "$@"; do [[ "$a" != --fail ]] || exit 2; done
 SH
-# The stand-in gnuplot keeps the expression it was given with -e and writes the outfile it names (a path of
-# chart.sh's own, with no quote in it); with FAIL_GNUPLOT set it fails instead.
+# The stand-in gnuplot keeps the expression it was given with -e and writes the outfile it names (a gnuplot string
+# literal: a quote in it doubled) as a PNG's signature and its closing IEND chunk; with FAIL_GNUPLOT set it fails
+# instead, and with HALF_PNG set it writes the signature alone and exits 0, as gnuplot does when the disk fills.
 cat >"$work/bin/gnuplot" <<SH
 #!/usr/bin/env bash
 printf '%s\n' "\$2" >"$work/gnuplot_e"
 [[ -z "\${FAIL_GNUPLOT:-}" ]] || exit 1
-outfile="\$(printf '%s\n' "\$2" | sed -n "s/.*outfile='\\([^']*\\)'.*/\\1/p")"
-echo png >"\$outfile"
+outfile="\$(printf '%s\n' "\$2" | sed -n "s/.*outfile='\\(\\([^']\\|''\\)*\\)'; machine=.*/\\1/p" | sed "s/''/'/g")"
+printf '\\x89PNG\\r\\n\\x1a\\n' >"\$outfile"
+[[ -n "\${HALF_PNG:-}" ]] || printf '\\0\\0\\0\\0IEND\\xae\\x42\\x60\\x82' >>"\$outfile"
 SH
 chmod +x "$work/bench/fake_bench" "$work/bin/gnuplot"
 failures=0
@@ -65,15 +68,26 @@ grep -q "machine='.*; --quick (reduced run)'" "$work/gnuplot_e" ||
   { echo "FAIL: a --quick chart's title does not say so: $(cat "$work/gnuplot_e")"; failures=$((failures + 1)); }
 
 # A run that fails leaves the directory's earlier tables and chart alone (they had been emptied by tee before the
-# benchmark refused its option: --update-docs with a typo emptied docs/fit_compare.md).
+# benchmark refused its option: --update-docs with a typo emptied docs/fit_compare.md), and no temporary behind.
+run_chart() {  # run_chart CHART_ARGS... : chart.sh in $work, where no file may grow if NO_ROOM is set (ulimit -f 0)
+  (
+    cd "$work"
+    export PATH="$work/bin:$PATH" BUILD_WORKSPACE_DIRECTORY="$work"
+    if [[ -n "${NO_ROOM:-}" ]]; then
+      ulimit -f 0
+      trap '' XFSZ
+    fi
+    exec bash "$chart" fake_bench x.gp stem "$@"
+  )
+}
 kept() {  # kept NAME CHART_ARGS... : chart.sh must fail and leave $work/kept/stem.{md,png} as they were
   local name="$1"
   shift
+  rm -rf "$work/kept"
   mkdir -p "$work/kept"
   echo "old tables" >"$work/kept/stem.md"
   echo "old chart" >"$work/kept/stem.png"
-  if (cd "$work" && PATH="$work/bin:$PATH" BUILD_WORKSPACE_DIRECTORY="$work" \
-    bash "$chart" fake_bench x.gp stem --out=kept "$@" >/dev/null 2>&1); then
+  if run_chart --out=kept "$@" >/dev/null 2>"$work/err"; then
     echo "FAIL: $name: chart.sh succeeded"
     failures=$((failures + 1))
   fi
@@ -81,7 +95,34 @@ kept() {  # kept NAME CHART_ARGS... : chart.sh must fail and leave $work/kept/st
     echo "FAIL: $name: the earlier stem.md or stem.png was overwritten"
     failures=$((failures + 1))
   fi
+  if [[ "$(ls "$work/kept")" != "$(printf 'stem.md\nstem.png')" ]]; then
+    echo "FAIL: $name: left $(ls "$work/kept" | tr '\n' ' ')"
+    failures=$((failures + 1))
+  fi
 }
 kept "a benchmark that refuses an option" --fail
 FAIL_GNUPLOT=1 kept "a gnuplot that fails"
+# gnuplot exits 0 after writing part of an image when the disk fills: the chart counts only if it ends with IEND (the
+# truncated image had been moved over the earlier chart, and the tables beside it).
+HALF_PNG=1 kept "a gnuplot that writes half an image"
+grep -qxF "chart: gnuplot did not write a whole image (a full disk?); $work/kept/stem.md and $work/kept/stem.png are \
+left as they were" "$work/err" || { echo "FAIL: half an image: $(cat "$work/err")"; failures=$((failures + 1)); }
+NO_ROOM=1 kept "no room to write (ulimit -f 0)"
+
+# The files are replaced whole by a rename next to them: a symbolic link to the chart stays a link, and the file it
+# names gets the new chart (the link had been replaced by a file); the tables keep their mode.
+rm -rf "$work/linked" "$work/real.png"
+mkdir -p "$work/linked"
+echo "old chart" >"$work/real.png"
+ln -s ../real.png "$work/linked/stem.png"
+echo "old tables" >"$work/linked/stem.md"
+chmod 0640 "$work/linked/stem.md"
+run_chart --out=linked --quick >/dev/null 2>"$work/err" ||
+  { echo "FAIL: a linked chart: chart.sh failed: $(cat "$work/err")"; failures=$((failures + 1)); }
+[[ -L "$work/linked/stem.png" && "$(head -c 4 "$work/real.png" | tail -c 3)" == PNG ]] ||
+  { echo "FAIL: a linked chart: the link was replaced or its file not written"; failures=$((failures + 1)); }
+[[ "$(stat -c %a "$work/linked/stem.md")" == 640 && "$(cat "$work/linked/stem.md")" == --quick ]] ||
+  { echo "FAIL: the tables: mode $(stat -c %a "$work/linked/stem.md"), $(cat "$work/linked/stem.md")"; failures=$((failures + 1)); }
+[[ "$(ls "$work/linked")" == "$(printf 'stem.md\nstem.png')" ]] ||
+  { echo "FAIL: a linked chart: left $(ls "$work/linked" | tr '\n' ' ')"; failures=$((failures + 1)); }
 exit $((failures > 0))
