@@ -7,6 +7,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -66,10 +67,14 @@ class MappedRegion {
   /// "never", or no huge page is free, the kernel keeps 4 KiB pages, and the region works the same, only slower on
   /// TLB misses). A large arena spends most of a cold access in the page walk: 1 GiB in 4 KiB pages has 2 MiB of
   /// page-table entries, too many to stay cached, where 2 MiB pages need 4 KiB of them.
-  explicit MappedRegion(std::size_t bytes, HugePages huge = HugePages::kNo)
+  explicit MappedRegion(std::size_t bytes, HugePages huge = HugePages::kNo) : MappedRegion(bytes, bytes, huge) {}
+  /// Maps `bytes` and touches the pages of the first `written` of them (clamped to `bytes`), for a caller that knows
+  /// no run reaches further: the rest is address space until something touches it, which then costs a page fault
+  /// in whatever runs (replay's arena for a trace with a huge request: 8 x its peak, most of which no heap reaches).
+  MappedRegion(std::size_t bytes, std::size_t written, HugePages huge = HugePages::kNo)
       : data_(static_cast<std::byte*>(internal::map_or_die(bytes))), size_(bytes) {
     if (huge == HugePages::kAdvise) ::madvise(data_, size_, MADV_HUGEPAGE);  // a hint: failure leaves 4 KiB pages
-    std::memset(data_, 0, size_);
+    std::memset(data_, 0, std::min(written, size_));
   }
   MappedRegion(const MappedRegion&) = delete;
   MappedRegion& operator=(const MappedRegion&) = delete;

@@ -152,6 +152,24 @@ std::string mib(std::size_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
+/// The most of an arena of `arena` bytes that a heap composition can reach replaying `ops`, rounded up to MiB: a heap
+/// carves blocks from the low end of the free space that takes them, so the arena is used from its base up, and each
+/// allocate or reallocate raises the highest block end by at most its request, its tags, the padding of its
+/// alignment and a split's slack (SegregatedFit hands out up to 1/32 more; an eighth is allowed). For a recorded
+/// trace this is the whole arena (its calls together ask for far more than the peak); a short trace with a huge
+/// request reaches a fraction of its default arena of 8 x the peak. Only this part is written before timing, so
+/// that the replay does not fill memory no heap will touch; beyond it a heap's first touch would cost a page fault.
+std::size_t reachable_bytes(const Trace& ops, std::size_t arena) {
+  std::size_t reach = std::size_t{16} << 20;  // the heaps' own start: tags, the free tail's end, the first blocks
+  for (const Op& op : ops) {
+    if (op.kind == OpKind::kFree) continue;
+    const std::size_t align = op.align_log2 == 0 ? 16 : std::size_t{1} << op.align_log2;
+    reach += std::size_t{op.size} + op.size / 8 + align + 64;
+    if (reach >= arena) return arena;
+  }
+  return std::min(align_up(reach, std::size_t{1} << 20), arena);
+}
+
 struct SizingRow {
   const AllocatorEntry* allocator;
   Sizing sizing;
@@ -494,6 +512,7 @@ int run(int argc, char** argv) {
     return 1;
   }
 
+  const std::size_t written_bytes = reachable_bytes(t.ops, arena_bytes);
   Machine m = measure_machine();
   print_machine(m, "replay", opt.quick ? "; QUICK MODE" : "");
   // A file's name without its directory; a pipe's path whole (its basename, "63" of /dev/fd/63, names nothing).
@@ -502,15 +521,19 @@ int run(int argc, char** argv) {
   std::printf("\n### Trace %s\n\n", trace_name.c_str());
   std::printf(
       "%llu calls: %llu allocate (%llu aligned above the default), %llu free, %llu reallocate; peak live "
-      "%s in %u blocks (at call %llu); largest request %s; arena %s.\n\n",
+      "%s in %u blocks (at call %llu); largest request %s; arena %s%s.\n\n",
       static_cast<unsigned long long>(t.info.calls), static_cast<unsigned long long>(t.info.allocations),
       static_cast<unsigned long long>(t.aligned), static_cast<unsigned long long>(t.info.frees),
       static_cast<unsigned long long>(t.reallocations), mib(t.info.peak_live_bytes).c_str(), t.info.peak_live_blocks,
-      static_cast<unsigned long long>(t.info.drain_begin), mib(t.max_size).c_str(), human_bytes(arena_bytes).c_str());
+      static_cast<unsigned long long>(t.info.drain_begin), mib(t.max_size).c_str(), human_bytes(arena_bytes).c_str(),
+      written_bytes < arena_bytes ? (", of which the first " + human_bytes(written_bytes) +
+                                     " (as far as the trace's calls can reach) is written before timing")
+                                        .c_str()
+                                  : "");
   std::fflush(stdout);
 
   prepare_malloc();
-  const MappedRegion region(arena_bytes);
+  const MappedRegion region(arena_bytes, written_bytes);
   Progress progress(isatty(STDERR_FILENO) != 0, start);
   const ComparisonOptions copt{opt.reps, opt.cap_seconds, opt.min_seconds};
   // The child runs for glibc's row alone: without it, a trace from a pipe is not copied (up to the whole trace).
@@ -544,7 +567,8 @@ int run(int argc, char** argv) {
        std::string(kTagsNote) +
        "; \"/nochecks\" = NoChecks, otherwise BasicChecks<> (checks every pointer freed); +cache: QuickCache<> "
        "(seg/compact32+cache is the drop-in malloc's arena heap). "
-       "A fresh heap per run over an arena written before any timing. Reallocate calls count as allocate "
+       "A fresh heap per run over an arena written before any timing (as far as the trace's calls can reach). "
+       "Reallocate calls count as allocate "
        "calls in the latency columns. " +
        std::string(kReferenceNote))
           .c_str(),
