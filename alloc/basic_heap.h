@@ -848,6 +848,9 @@ class BasicHeap {
   // may_follow: it vouches for each node itself, as a free block of the heap, and reports rather than faults.
   template <class F, class Budget = WalkBudget>
   struct LinkChecked {
+    // may_follow keeps a budget (internal::kCountsLinks): NextFit's search goes on round a cycle through its start
+    // until the budget refuses a link, instead of stopping there as at the end of its lap.
+    static constexpr bool kCountsLinks = !std::is_same_v<Budget, NoLinkBudget>;
     F f;
     const BasicHeap* heap;
     [[no_unique_address]] Budget budget;

@@ -11,7 +11,8 @@
 //   forged one is reported to the check handler at the block holding it (it used to crash them), and next fit's rover
 //   never takes an unchecked link. From HardenedChecks up, a cycle forged with two words (a `next` and its target's
 //   `prev`, which pass that check) is reported when a walk would follow as many links as the index holds blocks: the
-//   list fits' searches used to walk it without end (those tests run under a deadline, so that a hang fails).
+//   list fits' searches used to walk it without end (those tests run under a deadline, so that a hang fails), and
+//   next fit's search, meeting one through its own start, had ended there with kOutOfMemory.
 //
 // Typed over fit × tags (× checks for validate()); validate() runs after every heap operation.
 #include <gtest/gtest.h>
@@ -1093,11 +1094,13 @@ struct CycleWalk : Walk<Heap> {
     write_ptr(from, this->h);
     write_ptr(h_prev, from);
   }
-  /// The block holding the count()-th link of a walk that enters the cycle at h, the one its budget refuses: on h
-  /// itself every link from there on is h's (next fit's first, before its wrap, is x's); on a cycle back from x, h's
-  /// are the odd ones.
-  const void* fault_at() const {
-    return cycle == Cycle::kOnTheHead || this->before.free_blocks % 2 == 1 ? this->h : this->x;
+  /// The block holding the count()-th link of a walk, the one its budget refuses. On h itself every link from the
+  /// wrap on is h's (next fit's first, before its wrap, is x's). On a cycle back from x, a walk that enters it at h
+  /// (the list fits' searches from the head, stats()) follows h's link first, so h's are the odd ones; next fit's
+  /// search from x follows x's first, so x's are.
+  const void* fault_at(bool from_x = false) const {
+    if (cycle == Cycle::kOnTheHead) return this->h;
+    return (this->before.free_blocks % 2 == 1) != from_x ? this->h : this->x;
   }
   void repair() const {
     write_ptr(from, from_next);
@@ -1113,7 +1116,7 @@ template <class Heap>
 void expect_search_reports_cycle(Cycle cycle) {
   CycleWalk<Heap> w(cycle);
   const std::size_t too_large = w.before.largest_free_block + 1;  // a byte more than the tail's payload
-  expect_allocate_faults_in_time(w.heap, too_large, w.fault_at());
+  expect_allocate_faults_in_time(w.heap, too_large, w.fault_at(std::is_same_v<typename Heap::Fit, NextFit>));
   EXPECT_TRUE(reports_corruption(w.heap));
   w.repair();
   w.expect_as_before_and_serving();
@@ -1126,11 +1129,9 @@ TYPED_TEST(SafeWalk, ACycleIsReportedBeforeASearchWalksItWithoutEnd) {
     GTEST_SKIP() << "a segregated index takes list heads here (SafeUnlinkWalk: its walk of an unbounded last list)";
   } else {
     expect_search_reports_cycle<TypeParam>(Cycle::kOnTheHead);
-    // Next fit's search from x stops where it started: a cycle through x ends it (x, h, x), hiding the tail behind it
-    // (kOutOfMemory), as a forged null `next` would.
-    if constexpr (!std::is_same_v<typename TypeParam::Fit, NextFit>) {
-      expect_search_reports_cycle<TypeParam>(Cycle::kBackToTheHead);
-    }
+    // For next fit, whose search starts at x, a cycle through its own start (x, h, x): the search had ended its lap
+    // there, back at x by a link before any wrap, and answered kOutOfMemory with the tail behind the cycle unsearched.
+    expect_search_reports_cycle<TypeParam>(Cycle::kBackToTheHead);
   }
 }
 

@@ -41,6 +41,7 @@ struct NextFit {
     NOSTD_HOT internal::FreeNode* find(std::size_t need, Fits&& fits) noexcept {
       internal::FreeNode* start = rover_ != nullptr ? rover_ : list_.head();
       internal::FreeNode* node = start;
+      [[maybe_unused]] bool wrapped = false;  // past the list's end to its head: kCountsLinks walks only
       while (node != nullptr) {
         const std::size_t size = internal::node_block_size<Tags>(node);
         if (size >= need && fits(node, size)) {
@@ -59,8 +60,14 @@ struct NextFit {
         }
         internal::FreeNode* const next = node->next;
         if (next != nullptr && !internal::may_follow(fits, node, next)) return nullptr;
+        if constexpr (internal::kCountsLinks<Fits>) wrapped = wrapped || next == nullptr;
         node = next != nullptr ? next : list_.head();
-        if (node == start) break;
+        // The lap ends back at its start. A list leads there by a link only after the wrap (from the start's
+        // predecessor), so a link there before it closes a forged cycle, which ending the lap would take for the
+        // end of the list: kOutOfMemory, the blocks behind the cycle never searched. Where the walk keeps a budget
+        // (HardenedChecks up) it goes on round the cycle until may_follow reports it, as the other list fits' walks
+        // do; below that, with no budget to stop it, the lap ends as it always did (BasicChecks' limit).
+        if (node == start && (!internal::kCountsLinks<Fits> || wrapped)) break;
       }
       return nullptr;
     }

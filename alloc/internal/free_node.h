@@ -4,6 +4,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "alloc/internal/optimize.h"
 
@@ -57,6 +58,14 @@ NOSTD_HOT inline bool next_link_intact(const FreeNode* node, InHeap&& in_heap) n
 template <class Walker>
 inline constexpr bool kChecksLinks = requires(Walker& walker, const FreeNode* node) {
   { walker.may_follow(node, node) } -> std::same_as<bool>;
+};
+
+/// True when `Walker`'s may_follow also keeps the walk's budget (the core's from HardenedChecks up): the link that
+/// would make a walk's links as many as the index holds blocks is reported, so a walk that finds itself on a cycle
+/// may go on round it until that link is refused, where without the budget it would go round without end.
+template <class Walker>
+inline constexpr bool kCountsLinks = requires {
+  requires std::remove_reference_t<Walker>::kCountsLinks;
 };
 
 /// A walk's check of the link from `from` to `to` (non-null) before it reads `to`: `walker.may_follow(from, to)` where
