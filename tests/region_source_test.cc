@@ -210,6 +210,44 @@ TYPED_TEST(RegionSourceTest, ARegionOverTheHeapObjectIsRefused) {
   heap->~TypeParam();
 }
 
+// A span that starts below the heap object and reaches into it or past it: refused, as one that starts inside it
+// (the other of add_region's two compares); one that ends where the object begins is accepted. A constructor's such
+// span leaves the heap empty.
+TYPED_TEST(RegionSourceTest, ARegionFromBelowTheHeapObjectIsRefused) {
+  constexpr std::size_t kPiece = (sizeof(TypeParam) + 8191) / 4096 * 4096;
+  struct Arena {
+    alignas(64) std::byte bytes[3 * kPiece];
+  };
+  auto arena = std::make_unique<Arena>();
+  std::byte* const below = arena->bytes;
+  std::byte* const self = arena->bytes + kPiece;  // the heap object, with memory of the arena on both sides
+  auto* heap = new (self) TypeParam{std::span<std::byte>(arena->bytes + 2 * kPiece, kPiece)};
+  void* live = *heap->allocate(256);
+  ASSERT_TRUE(valid(*heap));
+  fill(live, 256, 5);
+  const HeapStats before = heap->stats();
+  for (const std::size_t size : {kPiece + 1, kPiece + sizeof(TypeParam), 2 * kPiece}) {
+    EXPECT_EQ(heap->add_region(std::span<std::byte>(below, size)).error(), AllocError::kInvalidPointer) << size;
+    ASSERT_TRUE(valid(*heap));
+  }
+  const HeapStats after = heap->stats();
+  EXPECT_EQ(after.capacity, before.capacity);
+  EXPECT_EQ(after.free_blocks, before.free_blocks);
+  EXPECT_TRUE(holds_pattern(live, 256, 5));
+  ASSERT_TRUE(heap->add_region(std::span<std::byte>(below, kPiece)).has_value());  // up to the object's first byte
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_GT(heap->stats().capacity, before.capacity);
+  heap->deallocate(live);
+  ASSERT_TRUE(valid(*heap));
+  heap->~TypeParam();
+
+  heap = new (self) TypeParam{std::span<std::byte>(below, 3 * kPiece)};
+  EXPECT_EQ(heap->allocate(16).error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(heap->stats().capacity, 0u);
+  heap->~TypeParam();
+}
+
 // Spans no memory can be behind: a null pointer with a length, and spans at the top of the address space, whose end
 // wraps (kInvalidPointer) or whose region layout would wrap past it (too small: kOutOfMemory). None is touched.
 TYPED_TEST(RegionSourceTest, NullAndWrappingSpansAreRefusedUntouched) {
