@@ -60,7 +60,7 @@ fi
 # temporaries are made before the benchmark runs, so that a directory that cannot take them is refused at once, not
 # after minutes of measuring. Sets the globals target_of_NAME and writing_NAME for NAME in md, png.
 prepare_output() {
-  local name="$1" path="$2" target part mask
+  local name="$1" path="$2" target part="" mask status=0 caught=0
   if [[ -d "$path" ]]; then
     echo "chart: cannot write $path: Is a directory" >&2
     exit 1
@@ -71,11 +71,23 @@ prepare_output() {
     return
   fi
   target="$(realpath -m -- "$path")"
-  if ! part="$(mktemp --suffix=.part -- "$target.XXXXXX" 2>"$tmp/mktemp.err")"; then
+  # A signal between mktemp's making the file and its name joining `parts` would leave the file behind: mktemp runs
+  # with INT, TERM and HUP ignored (a ^C reaches every process of the foreground group), and the shell holds a signal
+  # it gets meanwhile until the name is recorded.
+  trap 'caught=130' INT
+  trap 'caught=143' TERM HUP
+  part="$(
+    trap '' INT TERM HUP
+    mktemp --suffix=.part -- "$target.XXXXXX" 2>"$tmp/mktemp.err"
+  )" || status=$?
+  [[ -z "$part" ]] || parts+=("$part")
+  trap 'exit 130' INT
+  trap 'exit 143' TERM HUP
+  ((caught == 0)) || exit "$caught"
+  if ((status != 0)); then
     echo "chart: cannot write $path: $(sed 's/.*: //' "$tmp/mktemp.err")" >&2
     exit 1
   fi
-  parts+=("$part")
   # mktemp makes the file 0600: a replacement takes the old file's mode (and owner, where it may), a new file what
   # the shell's redirection would give it.
   if [[ -f "$target" ]]; then

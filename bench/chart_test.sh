@@ -3,8 +3,9 @@
 # package and no timing): a rule's --default=--name=value reaches the benchmark unless the caller passes --name=...
 # itself (fit_compare's --policies= counting as --allocators=), the caller's other options pass through, --out= is
 # where the tables and chart go (a quote in it included), a rule without defaults (//bench:scaling_chart) passes the
-# caller's options alone, and a benchmark or gnuplot that fails, a gnuplot that writes half an image and exits 0 and no
-# room to write leave the earlier tables and chart as they were, with no temporary behind; a linked chart stays a link.
+# caller's options alone, and a benchmark or gnuplot that fails, a gnuplot that writes half an image and exits 0, no
+# room to write and a ^C while a temporary is made leave the earlier tables and chart as they were, with no temporary
+# behind; a linked chart stays a link.
 set -euo pipefail
 chart="$(realpath "$1")"
 work="$(mktemp -d)"
@@ -29,7 +30,17 @@ outfile="\$(printf '%s\n' "\$2" | sed -n "s/.*outfile='\\(\\([^']\\|''\\)*\\)'; 
 printf '\\x89PNG\\r\\n\\x1a\\n' >"\$outfile"
 [[ -n "\${HALF_PNG:-}" ]] || printf '\\0\\0\\0\\0IEND\\xae\\x42\\x60\\x82' >>"\$outfile"
 SH
-chmod +x "$work/bench/fake_bench" "$work/bin/gnuplot"
+# The stand-in mktemp (on PATH for run_chart with MKTEMP_INTERRUPTED set) makes its file and then interrupts its
+# process group before it prints the name, as a ^C does to every process in the foreground.
+real_mktemp="$(command -v mktemp)"
+mkdir -p "$work/interrupting"
+cat >"$work/interrupting/mktemp" <<SH
+#!/usr/bin/env bash
+name="\$("$real_mktemp" "\$@")" || exit 1
+[[ "\$name" != *.part ]] || kill -INT 0
+printf '%s\n' "\$name"
+SH
+chmod +x "$work/bench/fake_bench" "$work/bin/gnuplot" "$work/interrupting/mktemp"
 failures=0
 check() {  # check NAME EXPECTED_LINES CHART_ARGS... : the benchmark must receive exactly EXPECTED_LINES
   local name="$1" expected="$2"
@@ -69,13 +80,19 @@ grep -q "machine='.*; --quick (reduced run)'" "$work/gnuplot_e" ||
 
 # A run that fails leaves the directory's earlier tables and chart alone (they had been emptied by tee before the
 # benchmark refused its option: --update-docs with a typo emptied docs/fit_compare.md), and no temporary behind.
-run_chart() {  # run_chart CHART_ARGS... : chart.sh in $work, where no file may grow if NO_ROOM is set (ulimit -f 0)
+# run_chart CHART_ARGS... : chart.sh in $work, where no file may grow if NO_ROOM is set (ulimit -f 0); with
+# MKTEMP_INTERRUPTED set, in a process group of its own with the interrupting mktemp.
+run_chart() {
   (
     cd "$work"
     export PATH="$work/bin:$PATH" BUILD_WORKSPACE_DIRECTORY="$work"
     if [[ -n "${NO_ROOM:-}" ]]; then
       ulimit -f 0
       trap '' XFSZ
+    fi
+    if [[ -n "${MKTEMP_INTERRUPTED:-}" ]]; then
+      export PATH="$work/interrupting:$PATH"
+      exec setsid -w bash "$chart" fake_bench x.gp stem "$@"
     fi
     exec bash "$chart" fake_bench x.gp stem "$@"
   )
@@ -108,6 +125,9 @@ HALF_PNG=1 kept "a gnuplot that writes half an image"
 grep -qxF "chart: gnuplot did not write a whole image (a full disk?); $work/kept/stem.md and $work/kept/stem.png are \
 left as they were" "$work/err" || { echo "FAIL: half an image: $(cat "$work/err")"; failures=$((failures + 1)); }
 NO_ROOM=1 kept "no room to write (ulimit -f 0)"
+# A ^C while mktemp makes a temporary: the file had been left behind, made before its name was known to the exit
+# trap (mktemp died of the signal, or the trap ran before the name was recorded).
+MKTEMP_INTERRUPTED=1 kept "a ^C while a temporary is made"
 
 # The files are replaced whole by a rename next to them: a symbolic link to the chart stays a link, and the file it
 # names gets the new chart (the link had been replaced by a file); the tables keep their mode.
