@@ -1075,8 +1075,8 @@ TEST(SafeWalkOfNextFit, TheRoverNeverTakesAForgedLink) {
 enum class Cycle { kOnTheHead, kBackToTheHead };
 
 /// A Walk whose list (h, x, the tail; count() 3) carries a forged cycle, and its repair. Before forging it, the Walk
-/// takes h and gives it back: the list is as it was, and next fit's rover is on x, past the cycle's start, so that its
-/// search enters the cycle at the wrap to the head instead of stopping at its own start.
+/// takes h and gives it back: the list is as it was, and next fit's rover is on x, so that its search enters a cycle
+/// on h at the wrap to the head, and starts on a cycle back from x (x, h, x: one through its own start).
 template <class Heap>
 struct CycleWalk : Walk<Heap> {
   const Cycle cycle;

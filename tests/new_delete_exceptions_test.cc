@@ -66,6 +66,7 @@ TEST(NewDeleteExceptionsTest, ThrowingFormsThrowBadAlloc) {
 // A container whose growth the heap cannot serve keeps its buffer (the strong guarantee of vector::reserve).
 TEST(NewDeleteExceptionsTest, ContainerKeepsItsBufferWhenGrowthThrows) {
   std::vector<int> v(100, 7);
+  EXPECT_TRUE(valid(g_heap));
   const int* data = v.data();
   ASSERT_TRUE(g_heap.owns(data));
   const HeapStats before = g_heap.stats();
@@ -75,6 +76,9 @@ TEST(NewDeleteExceptionsTest, ContainerKeepsItsBufferWhenGrowthThrows) {
   EXPECT_EQ(v.size(), 100u);
   EXPECT_EQ(v[99], 7);
   expect_unchanged(before);
+  std::vector<int>().swap(v);  // the buffer's delete, validated here rather than unseen at the end of the scope
+  EXPECT_TRUE(valid(g_heap));
+  EXPECT_EQ(g_heap.stats().live_allocations, before.live_allocations - 1);
 }
 
 int g_handler_calls = 0;
