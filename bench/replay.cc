@@ -160,7 +160,9 @@ std::string mib(std::size_t bytes) {
 /// request reaches a fraction of its default arena of 8 x the peak. Only this part is written before timing, so
 /// that the replay does not fill memory no heap will touch; beyond it a heap's first touch would cost a page fault.
 std::size_t reachable_bytes(const Trace& ops, std::size_t arena) {
-  std::size_t reach = std::size_t{16} << 20;  // the heaps' own start: tags, the free tail's end, the first blocks
+  // The heaps' own start: region header, control blocks of the external rows, the first blocks. The end sentinel at
+  // the arena's top lies past it: one page fault, in the first timed run only.
+  std::size_t reach = std::size_t{16} << 20;
   for (const Op& op : ops) {
     if (op.kind == OpKind::kFree) continue;
     const std::size_t align = op.align_log2 == 0 ? 16 : std::size_t{1} << op.align_log2;
