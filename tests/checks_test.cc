@@ -93,6 +93,24 @@ TEST(AbortOnFaultDeathTest, ForeignPointerAborts) {
   EXPECT_DEATH(owner->heap().deallocate(foreign + 16), "");
 }
 
+// README (Hardening): AbortOnFault calls std::abort() and prints nothing, so a fault in DebugChecks<> (here a byte
+// written past the request, found by the free) ends the program with SIGABRT alone: an empty stderr.
+TEST(AbortOnFaultDeathTest, ADebugChecksFaultEndsWithSigabrtAndPrintsNothing) {
+  auto owner = std::make_unique<TestHeap<BasicHeap<DebugChecks<>, RegionSource>>>();
+  auto& heap = owner->heap();
+  auto* p = static_cast<std::byte*>(*heap.allocate(6));
+  ASSERT_TRUE(valid(heap));
+  expose(p + 6, 1);
+  EXPECT_EXIT(
+      {
+        p[6] = std::byte{0};
+        heap.deallocate(p);
+      },
+      ::testing::KilledBySignal(SIGABRT), "^$");
+  heap.deallocate(p);
+  ASSERT_TRUE(valid(heap));
+}
+
 // A handler that breaks the contract: it reports the fault on stderr and returns. The heap must not go on (a double
 // free would link the block twice); it traps right after the handler.
 struct ReturningHandler {

@@ -261,6 +261,25 @@ TYPED_TEST(HardenedUp, ForgedBlockInPayloadIsCorrupted) {
   fill(this->block(1), Misuse<TypeParam>::kSize, 2);  // b's payload back as it was
 }
 
+// README ("Bad inputs", the limit from HardenedChecks on): an interior pointer into an array of tag words that all hold
+// 35 (0x23) or 51 (0x33) reads as a whole used block (size 32 or 48, used, previous used) with a used successor and,
+// with FullTags, a matching footer: a block forged in payload bytes as far as any check can see, so its failing check
+// word makes it kCorrupted, not kInvalidPointer.
+TYPED_TEST(HardenedUp, InteriorPointerIntoWordsOf35Or51IsCorrupted) {
+  using Word = typename TypeParam::Heap::Tags::word_type;
+  const auto expect_corrupted = [this](Word value) {
+    for (std::size_t i = 0; i + sizeof(Word) <= Misuse<TypeParam>::kSize; i += sizeof(Word)) {
+      internal::store_word<Word>(this->block(1) + i, value);
+    }
+    EXPECT_FAULT(this->heap().deallocate(this->block(1) + 2 * TypeParam::Heap::kGranule), AllocError::kCorrupted,
+                 this->block(1) + 2 * TypeParam::Heap::kGranule);
+    this->expect_refused(this->block(1) + 2 * TypeParam::Heap::kGranule, AllocError::kCorrupted);
+  };
+  expect_corrupted(Word{35});
+  expect_corrupted(Word{51});
+  fill(this->block(1), Misuse<TypeParam>::kSize, 2);  // as SetUp left it
+}
+
 TYPED_TEST(HardenedUp, OverflowIntoCheckWordIsCorrupted) {
   // A write past b's usable bytes reaches its check trailer: reported by deallocate, reallocate and validate().
   using TheHeap = typename TypeParam::Heap;
@@ -414,6 +433,50 @@ TYPED_TEST(DebugUp, UseAfterFreeWriteIsReported) {
   EXPECT_TRUE(valid(this->heap()));
 }
 
+/// Expects deallocate(p) to report `error` at `where` (its own function, so that no variable of the caller lives across
+/// EXPECT_FAULT's setjmp: GCC 12 for Cortex-M, -Werror=clobbered).
+template <class Heap>
+void expect_free_faults(Heap& heap, void* p, AllocError error, const void* where) {
+  EXPECT_FAULT(heap.deallocate(p), error, where);
+}
+
+// README ("How the levels work"): a free checks only the first kMergeCheckBytes (256) of poison of each free neighbour
+// it merges with, so that a free stays proportional to the block freed; validate() checks every byte. A write after
+// free 400 bytes into the poison of free block x is therefore not reported when y, freed next to it, merges with it
+// under DebugChecks, and validate() finds it there; ParanoidChecks' validate() before the free reports it first.
+TYPED_TEST(DebugUp, AFreeChecksOnlyTheFirstMergeCheckBytesOfANeighbour) {
+  using TheHeap = typename TypeParam::Heap;
+  static_assert(TheHeap::Check::kMergeCheckBytes == 256);
+  constexpr std::size_t kPast = sizeof(internal::FreeNode) + TheHeap::Check::kMergeCheckBytes + 128;
+  auto* x = static_cast<std::byte*>(*this->heap().allocate(600));
+  ASSERT_TRUE(valid(this->heap()));
+  void* y = *this->heap().allocate(64);
+  ASSERT_TRUE(valid(this->heap()));
+  void* guard = *this->heap().allocate(64);  // keeps y from the free tail, so that y merges with x alone
+  ASSERT_TRUE(valid(this->heap()));
+  this->heap().deallocate(x);
+  ASSERT_TRUE(valid(this->heap()));
+  std::byte* const stale = x + kPast;
+  expose(stale, 1);
+  *stale = std::byte{1};
+  if constexpr (TheHeap::Check::kLevel == CheckLevel::kDebug) {
+    this->heap().deallocate(y);  // an unexpected fault ends the test (RecordingHandler)
+    ValidateResult r = this->heap().validate();
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().error, AllocError::kCorrupted);
+    EXPECT_EQ(r.error().where, stale);
+    *stale = DebugPatterns::kFreed;
+  } else {
+    expect_free_faults(this->heap(), y, AllocError::kCorrupted, stale);
+    *stale = DebugPatterns::kFreed;
+    ASSERT_TRUE(valid(this->heap()));
+    this->heap().deallocate(y);
+  }
+  EXPECT_TRUE(valid(this->heap()));
+  this->heap().deallocate(guard);
+  EXPECT_TRUE(valid(this->heap()));
+}
+
 TYPED_TEST(DebugUp, SizedDeallocateWithWrongLayoutIsInvalidLayout) {
   // b came from allocate(kSize), so its layout is (kSize, kDefaultAlignment): 8 on Cortex-M4, where b need not be
   // 16-aligned. (The final deallocate once said 16 and was itself reported there; the handler's jump into the dead
@@ -464,6 +527,49 @@ TYPED_TEST(DebugUp, AdaptersPassABrokenLayoutOnToTheChecks) {
   r.deallocate(b, Misuse<TypeParam>::kSize, TypeParam::Heap::kDefaultAlignment);
   this->blocks_[1] = nullptr;
   EXPECT_TRUE(valid(this->heap()));
+}
+
+// README (Policies, BasicChecks' limit): payload bytes that forge a whole consistent block with consistent neighbours
+// pass the O(1) check, so BasicChecks frees the forged block, and validate() finds what it let through (a free block
+// on the index that the walk of the blocks never meets). Taken back (the head of the list, an exact fit), the heap
+// reads as consistent again. From HardenedChecks up the check word refuses it (ForgedBlockInPayloadIsCorrupted).
+template <class Tags>
+void expect_basic_checks_free_a_forged_block() {
+  using Heap = BasicHeap<FirstFit, Tags, BasicChecks<H>, RegionSource>;
+  constexpr std::size_t kW = Tags::kHeaderSize;
+  constexpr std::size_t kG = Heap::kGranule;
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  Heap& heap = owner->heap();
+  void* live[3] = {};
+  for (void*& p : live) {
+    p = *heap.allocate(96);
+    ASSERT_TRUE(valid(heap));
+  }
+  std::byte* const forged = static_cast<std::byte*>(live[1]) + 2 * kG - kW;         // its payload granule-aligned
+  internal::store_word<typename Tags::word_type>(forged - kW, internal::kUsedBit);  // FullTags: "previous is used"
+  Tags::make_used(forged, 2 * kG, true, false);
+  Tags::make_used(forged + 2 * kG, 2 * kG, true, false);
+  std::byte* const p = forged + kW;
+  const Result<std::size_t> usable = heap.try_usable_size(p);
+  ASSERT_TRUE(usable.has_value()) << "the O(1) check refused a consistent forged block";
+  heap.deallocate(p);  // a fault ends the test (RecordingHandler)
+  const ValidateResult r = heap.validate();
+  ASSERT_FALSE(r.has_value()) << "validate() passed the forged free block";
+  EXPECT_EQ(r.error().error, AllocError::kCorrupted);
+  Result<void*> back = heap.allocate(*usable);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, p);
+  ASSERT_TRUE(valid(heap));
+  // The forged block stays live inside live[1]; the heap goes with its buffer.
+}
+
+TEST(BasicChecksTest, ABlockForgedInPayloadIsFreedAndValidateFindsIt) {
+  if constexpr (internal::kValgrind) {
+    GTEST_SKIP() << "memcheck would be told of a free of a block it never saw allocated";
+  } else {
+    expect_basic_checks_free_a_forged_block<CompactTags>();
+    expect_basic_checks_free_a_forged_block<FullTags>();
+  }
 }
 
 // The key comes from the policy's secret source, drawn once per heap on first use.

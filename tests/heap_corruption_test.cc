@@ -1157,5 +1157,88 @@ TYPED_TEST(SafeWalk, ACycleIsReportedBeforeStatsLeavesBlocksOut) {
   }
 }
 
+// README (Policies, safe walks): a null written over a free block's `next` passes every check (a list's end looks the
+// same), so taking that block drops the blocks behind it on its list off the index unseen; validate() then finds the
+// index shorter than its count, a free that merges with a dropped block finds that block's `prev` no longer pointing
+// back (kCorrupted at the dropped block), and no block is handed out twice. Here h, the head of its list, has x behind
+// it (and, on a list fit's single list, the tail). The heap stays corrupted: its live blocks go with its buffer.
+template <class Heap>
+void expect_null_link_drops_the_blocks_behind_it() {
+  Walk<Heap> w;
+  write_ptr(w.h, nullptr);
+  Result<void*> taken = w.heap.allocate(64);  // an unexpected fault ends the test (RecordingHandler)
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(*taken, w.h);
+  EXPECT_TRUE(reports_corruption(w.heap));
+  EXPECT_FAULT(w.heap.deallocate(w.guard), AllocError::kCorrupted, w.x);
+  EXPECT_TRUE(reports_corruption(w.heap));
+  Result<void*> again = w.heap.allocate(64);
+  if (again.has_value()) {
+    const auto* const p = static_cast<const std::byte*>(*again);
+    EXPECT_TRUE(p < w.x || p >= w.g + 200) << "handed out from the blocks in use or dropped";
+    internal::valgrind_freelike(*again);
+  }
+  internal::valgrind_freelike(w.h);
+  internal::valgrind_freelike(w.guard);
+  internal::valgrind_freelike(w.g);
+}
+
+TYPED_TEST(SafeWalk, ANullLinkDropsTheBlocksBehindItUntilValidateOrAMergeFindsThem) {
+  expect_null_link_drops_the_blocks_behind_it<TypeParam>();
+}
+
+// README (Policies, safe walks): at BasicChecks a walk keeps no budget, but validate(), stats() and SegregatedFit's
+// last-list walk stop at the index's count, so a cycle forged with two matching words hangs none of them: validate()
+// reports it, stats() returns a snapshot without the blocks behind the cycle (a list fit's tail), and the last-list
+// walk answers kOutOfMemory. From HardenedChecks up the cycle tests above expect kCorrupted instead.
+template <class Heap>
+void expect_counted_walks_end_on_a_cycle(Cycle cycle) {
+  CycleWalk<Heap> w(cycle);
+  const Deadline deadline;
+  EXPECT_TRUE(reports_corruption(w.heap));
+  const HeapStats snapshot = w.heap.stats();  // an unexpected fault ends the test (RecordingHandler)
+  EXPECT_EQ(snapshot.free_blocks, w.before.free_blocks);
+  if constexpr (!is_segregated<typename Heap::Fit>) {
+    EXPECT_LT(snapshot.largest_free_block, w.before.largest_free_block) << "the tail behind the cycle";
+  }
+  w.repair();
+  ASSERT_TRUE(valid(w.heap));
+  EXPECT_TRUE(same_stats(w.heap.stats(), w.before));
+  w.finish();
+}
+
+TYPED_TEST(SafeWalk, AtBasicChecksACycleEndsValidateAndStatsAtTheIndexCount) {
+  if constexpr (TypeParam::Check::kLevel >= CheckLevel::kHardened) {
+    GTEST_SKIP() << "from HardenedChecks up the walk's budget reports the cycle (ACycleIsReported...)";
+  } else {
+    expect_counted_walks_end_on_a_cycle<TypeParam>(Cycle::kOnTheHead);
+    expect_counted_walks_end_on_a_cycle<TypeParam>(Cycle::kBackToTheHead);
+  }
+}
+
+TEST(SafeUnlinkWalk, AtBasicChecksACycleOnAnUnboundedLastListEndsTheWalkAtTheIndexCount) {
+  LastListHeap<Recording> h;
+  h.set_up();
+  if (HasFatalFailure()) return;
+  std::byte* const x = h.x;
+  auto& heap = *h.heap;
+  std::byte* const x_prev = x + offsetof(internal::FreeNode, prev);
+  const void* const x_next = read_ptr(x);
+  const void* const x_prev_was = read_ptr(x_prev);
+  write_ptr(x, x);
+  write_ptr(x_prev, x);
+  {
+    const Deadline deadline;
+    Result<void*> p = heap.allocate(4096);  // an unexpected fault ends the test (RecordingHandler)
+    ASSERT_FALSE(p.has_value());
+    EXPECT_EQ(p.error(), AllocError::kOutOfMemory);
+  }
+  EXPECT_TRUE(reports_corruption(heap));
+  write_ptr(x, x_next);
+  write_ptr(x_prev, x_prev_was);
+  ASSERT_TRUE(valid(heap));
+  h.expect_the_walk_serves_the_request();
+}
+
 }  // namespace
 }  // namespace nostd::testing

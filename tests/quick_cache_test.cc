@@ -763,6 +763,28 @@ TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksKeyIsReportedOnReuseAndByValid
   }
 }
 
+// README (QuickCache): a write over a cached block's key word followed by a second free is not kDoubleFree (the key
+// no longer reads as cached), so the free caches the block again and the bin holds it twice: validate() finds the bin
+// longer than its count, the next allocation of that size takes the block, and the one after it finds the seal broken
+// (kCorrupted at the block) instead of handing the block out a second time. The heap stays corrupted (its bin names a
+// live block): the fixture's heap goes with it, and these tests run only where the cache is (no memory tools).
+TYPED_TEST(QuickCacheTest, AKeyWriteThenASecondFreeNeverHandsTheBlockOutTwice) {
+  if constexpr (TestFixture::kChecked) {
+    auto [a, guard] = this->one_cached(100);
+    std::memset(static_cast<std::byte*>(a) + sizeof(void*), 0x41, sizeof(std::uintptr_t));
+    this->heap().deallocate(a);  // cached again: an unexpected fault ends the test (RecordingHandler)
+    const ValidateResult v = this->heap().validate();
+    ASSERT_FALSE(v.has_value());
+    EXPECT_EQ(v.error().error, AllocError::kCorrupted);
+    const Result<void*> first = this->heap().allocate(100);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(*first, a);
+    EXPECT_FALSE(valid(this->heap())) << "the bin still names the block it handed out";
+    EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, a);
+    (void)guard;
+  }
+}
+
 // Safe unlinking in a cached heap (BasicHeap::node_in_heap: the newest region's one-compare test before the region
 // walk): a free block's `next` that a write after free pointed outside the heap, or at a misaligned address inside
 // it, is refused before the merge follows it. Each forged node points back at the block, so that only the region and
