@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <memory_resource>
+#include <span>
 #include <type_traits>
 
 #include "alloc/adapt/heap_resource.h"
@@ -674,6 +675,50 @@ TEST(TrailerTest, CheckWordsAreWordAlignedInEveryTagLayout) {
   expect_aligned_trailers<DebugChecks<>, BasicCompactTags<std::uint32_t>>();
   expect_aligned_trailers<DebugChecks<>, BasicCompactTags<std::uint16_t>>();
   expect_aligned_trailers<DebugChecks<>, BasicFullTags<std::uint16_t>>();
+}
+
+// README ("How the levels work"): the key is mixed with the heap's address, so that two heaps never share it, even
+// with AddressSecret's constant: a used block's bytes copied from one heap into another over the same memory, at the
+// same address and with the same header, fail the second heap's check word (kCorrupted).
+template <class Tags>
+void expect_a_block_copied_from_another_heap_refused() {
+  using Heap = BasicHeap<FirstFit, Tags, HardenedChecks<H, AddressSecret>, RegionSource>;
+  alignas(64) static std::byte memory[4096];
+  auto one = std::make_unique<Heap>(std::span<std::byte>(memory));
+  auto* p = static_cast<std::byte*>(*one->allocate(40));
+  ASSERT_TRUE(valid(*one));
+  std::memset(p, 7, 40);
+  std::byte* const block = p - Tags::kHeaderSize;
+  expose(block, Tags::kHeaderSize);
+  const std::size_t size = Tags::size(block);
+  std::byte theirs[256];
+  ASSERT_LE(size, sizeof theirs);
+  expose(block, size);
+  std::memcpy(theirs, block, size);
+  one->deallocate(p);
+  ASSERT_TRUE(valid(*one));
+  // A second heap over the same memory while the first still exists (so at another address): the same layout.
+  auto two = std::make_unique<Heap>(std::span<std::byte>(memory));
+  auto* q = static_cast<std::byte*>(*two->allocate(40));
+  ASSERT_TRUE(valid(*two));
+  ASSERT_EQ(q, p);
+  std::memset(q, 7, 40);
+  expose(block, size);
+  ASSERT_EQ(Tags::size(block), size);
+  std::byte ours[256];
+  std::memcpy(ours, block, size);
+  std::memcpy(block, theirs, size);
+  EXPECT_NE(std::memcmp(ours, theirs, size), 0) << "both heaps wrote the same check word";
+  expect_free_faults(*two, q, AllocError::kCorrupted, q);
+  std::memcpy(block, ours, size);
+  ASSERT_TRUE(valid(*two));
+  two->deallocate(q);
+  ASSERT_TRUE(valid(*two));
+}
+
+TEST(HardenedChecksTest, ABlockCopiedFromAnotherHeapFailsItsCheckWord) {
+  expect_a_block_copied_from_another_heap_refused<CompactTags>();
+  expect_a_block_copied_from_another_heap_refused<FullTags>();
 }
 
 TEST(HardenedChecksTest, SecretIsDrawnOncePerHeap) {
