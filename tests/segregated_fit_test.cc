@@ -765,11 +765,13 @@ void expect_slack_rule(std::size_t share) {
 static_assert(HasSplitThreshold<SegregatedFit<>::Index<CompactTags>>);
 static_assert(!HasSplitThreshold<FirstFit::Index<CompactTags>>);
 
-// Under ASan or Valgrind (kMemoryTools) the heap takes no slack, so that the tools see the request's bytes only.
+// Under ASan or Valgrind (kMemoryTools) the heap takes no slack, so that the tools see the request's bytes only, and
+// neither does it from DebugChecks up, so that the canary and the checks see them (README, SegregatedFit).
 TEST(SegregatedFit, ABlockAtMostOneThirtySecondLargerThanTheRequestIsHandedOutWhole) {
   static_assert(SegregatedFit<>::kSlackShare == 32);
   expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource>>(internal::kMemoryTools ? 0 : 32);
   expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource, NoChecks>>(internal::kMemoryTools ? 0 : 32);
+  expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource, DebugChecks<>>>(0);
 }
 
 TEST(SegregatedFit, WithSlackShareZeroEveryTailThatCanBeABlockIsSplitOff) {
