@@ -629,6 +629,40 @@ TYPED_TEST(SafeUnlink, AnOverflowIntoAFreeHeaderCannotSteerAnAllocation) {
   this->free(c);
 }
 
+// README (Policies, safe unlinking): the limit of that tag check. A forger who enlarges the free header of b over live
+// block c and also writes the matching footer inside c passes it (the tags agree), so allocation hands out b with the
+// forged size, over c's header; validate() finds that (its walk from b lands inside c). The heap stays corrupted:
+// its live blocks go with its buffer.
+TYPED_TEST(SafeUnlink, AForgedSizeWithAMatchingFooterPassesAndValidateFindsIt) {
+  using Heap = std::remove_reference_t<decltype(this->heap())>;
+  constexpr std::size_t kBlock = 1056, kGrowth = 16;  // as above: one list on 32- and 64-bit targets
+  std::byte* const a = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const b = static_cast<std::byte*>(this->alloc(kBlock - Heap::kUsedOverhead));
+  std::byte* const c = static_cast<std::byte*>(this->alloc(200));
+  std::memset(c, 0x5A, 200);
+  std::vector<void*> filled;
+  for (std::size_t size : {std::size_t{64}, std::size_t{0}}) {
+    for (Result<void*> p = this->heap().allocate(size); p.has_value(); p = this->heap().allocate(size)) {
+      ASSERT_TRUE(valid(this->heap()));
+      filled.push_back(*p);
+    }
+  }
+  ASSERT_EQ(this->heap().stats().free_blocks, 0u);
+  this->free(b);
+  std::byte* const header = b - Heap::Tags::kHeaderSize;
+  expose(header, Heap::Tags::kHeaderSize);
+  ASSERT_EQ(Heap::Tags::size(header), kBlock);
+  Heap::Tags::make_free(header, kBlock + kGrowth);  // the header, and its footer inside c
+  Result<void*> p = this->heap().allocate(kBlock + kGrowth - Heap::kUsedOverhead);  // a fault ends the test
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(*p, b);
+  EXPECT_TRUE(reports_corruption(this->heap()));
+  internal::valgrind_freelike(a);
+  internal::valgrind_freelike(b);
+  internal::valgrind_freelike(c);
+  for (void* f : filled) internal::valgrind_freelike(f);
+}
+
 // A live doubly linked list node Y of the exact list's size whose `prev` field (the word where a free block keeps its
 // `prev` link) points at node b, freed, and one write after free through b of its `next` (its owner "repairing" the
 // list): safe unlinking accepts Y as b's successor (Y->prev == b), so taking b made live Y the exact list's head, and
