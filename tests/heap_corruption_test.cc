@@ -886,6 +886,8 @@ struct LastListHeap {
   std::unique_ptr<Heap> heap = std::make_unique<Heap>(std::span<std::byte>(memory));
   std::byte* x = nullptr;
   std::byte* guard = nullptr;
+  const void* x_next_was = nullptr;  ///< x's links before forge_self_cycle
+  const void* x_prev_was = nullptr;
 
   /// Allocates x and the guard and frees x, validate() after each (fatal on failure: the caller returns on
   /// HasFatalFailure()).
@@ -899,6 +901,20 @@ struct LastListHeap {
     heap->deallocate(x);  // x heads the last list, the free tail behind it
     ASSERT_TRUE(valid(*heap));
     ASSERT_EQ(heap->stats().free_blocks, 2u);
+  }
+
+  /// Forges a cycle on the last list with two words that pass the walk's link check: x's `next` and `prev` both x.
+  void forge_self_cycle() {
+    x_next_was = read_ptr(x);
+    x_prev_was = read_ptr(x + offsetof(internal::FreeNode, prev));
+    write_ptr(x, x);
+    write_ptr(x + offsetof(internal::FreeNode, prev), x);
+  }
+
+  /// Puts back the two words forge_self_cycle wrote.
+  void repair() {
+    write_ptr(x, x_next_was);
+    write_ptr(x + offsetof(internal::FreeNode, prev), x_prev_was);
   }
 
   /// Once the links are as they were: the walk passes x and serves allocate(4096) from the tail, and with it and the
@@ -940,17 +956,11 @@ TEST(SafeUnlinkWalk, ACycleOnAnUnboundedLastListIsReported) {
   LastListHeap<HardenedRecording> h;
   h.set_up();
   if (HasFatalFailure()) return;
-  std::byte* const x = h.x;
   auto& heap = *h.heap;
-  std::byte* const x_prev = x + offsetof(internal::FreeNode, prev);
-  const void* const x_next = read_ptr(x);
-  const void* const x_prev_was = read_ptr(x_prev);
-  write_ptr(x, x);
-  write_ptr(x_prev, x);
-  expect_allocate_faults_in_time(heap, 4096, x);
+  h.forge_self_cycle();
+  expect_allocate_faults_in_time(heap, 4096, h.x);
   EXPECT_TRUE(reports_corruption(heap));
-  write_ptr(x, x_next);
-  write_ptr(x_prev, x_prev_was);
+  h.repair();
   ASSERT_TRUE(valid(heap));
   EXPECT_EQ(heap.stats().failed_allocations, 0u);
   h.expect_the_walk_serves_the_request();
@@ -1255,13 +1265,8 @@ TEST(SafeUnlinkWalk, AtBasicChecksACycleOnAnUnboundedLastListEndsTheWalkAtTheInd
   LastListHeap<Recording> h;
   h.set_up();
   if (HasFatalFailure()) return;
-  std::byte* const x = h.x;
   auto& heap = *h.heap;
-  std::byte* const x_prev = x + offsetof(internal::FreeNode, prev);
-  const void* const x_next = read_ptr(x);
-  const void* const x_prev_was = read_ptr(x_prev);
-  write_ptr(x, x);
-  write_ptr(x_prev, x);
+  h.forge_self_cycle();
   {
     const Deadline deadline;
     Result<void*> p = heap.allocate(4096);  // an unexpected fault ends the test (RecordingHandler)
@@ -1269,8 +1274,7 @@ TEST(SafeUnlinkWalk, AtBasicChecksACycleOnAnUnboundedLastListEndsTheWalkAtTheInd
     EXPECT_EQ(p.error(), AllocError::kOutOfMemory);
   }
   EXPECT_TRUE(reports_corruption(heap));
-  write_ptr(x, x_next);
-  write_ptr(x_prev, x_prev_was);
+  h.repair();
   ASSERT_TRUE(valid(heap));
   h.expect_the_walk_serves_the_request();
 }

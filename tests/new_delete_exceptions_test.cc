@@ -12,20 +12,11 @@
 #include "alloc/alloc.h"
 #include "platform/new_delete/new_delete.h"
 #include "tests/heap_test_util.h"
+#include "tests/new_delete_heap.h"
 
 #if !defined(__cpp_exceptions)
 #error "new_delete_exceptions_test must be compiled with -fexceptions"
 #endif
-
-namespace {
-
-/// 2 MiB, as new_delete_test's: GoogleTest's own allocations live here too (it fits the Cortex-M board's RAM).
-using Heap = nostd::BasicHeap<nostd::FirstFit, nostd::SpinLock, nostd::StaticArraySource<2 * 1024 * 1024>>;
-constinit Heap g_heap;
-
-}  // namespace
-
-NOSTD_NEW_DELETE_USE_HEAP(g_heap);
 
 namespace nostd::testing {
 namespace {
@@ -57,7 +48,7 @@ TEST(NewDeleteExceptionsTest, ThrowingFormsThrowBadAlloc) {
   EXPECT_TRUE(valid(g_heap));
   EXPECT_THROW(g_sink = ::operator new[](g_size_max - 100, kAlign), std::bad_alloc);
   EXPECT_TRUE(valid(g_heap));
-  EXPECT_THROW(g_sink = ::operator new (16, std::align_val_t{Heap::kMaxAlignment * 2}), std::bad_alloc);
+  EXPECT_THROW(g_sink = ::operator new (16, std::align_val_t{NewDeleteHeap::kMaxAlignment * 2}), std::bad_alloc);
   EXPECT_TRUE(valid(g_heap));
   EXPECT_EQ(g_heap.stats().failed_allocations, before.failed_allocations + 5);
   expect_unchanged(before);

@@ -18,16 +18,7 @@
 
 #include "alloc/alloc.h"
 #include "tests/heap_test_util.h"
-
-namespace {
-
-/// 2 MiB: GoogleTest's own allocations live here too (it fits the Cortex-M board's RAM).
-using Heap = nostd::BasicHeap<nostd::FirstFit, nostd::SpinLock, nostd::StaticArraySource<2 * 1024 * 1024>>;
-constinit Heap g_heap;
-
-}  // namespace
-
-NOSTD_NEW_DELETE_USE_HEAP(g_heap);
+#include "tests/new_delete_heap.h"
 
 namespace nostd::testing {
 namespace {
@@ -160,7 +151,7 @@ TEST(NewDeleteTest, NothrowFormsReturnNullWhenExhausted) {
   EXPECT_EQ(::operator new[](too_big, std::nothrow), nullptr);
   EXPECT_EQ(::operator new(too_big, kAlign, std::nothrow), nullptr);
   EXPECT_EQ(::operator new[](too_big, kAlign, std::nothrow), nullptr);
-  EXPECT_EQ(::operator new (16, std::align_val_t{Heap::kMaxAlignment * 2}, std::nothrow), nullptr)
+  EXPECT_EQ(::operator new (16, std::align_val_t{NewDeleteHeap::kMaxAlignment * 2}, std::nothrow), nullptr)
       << "an alignment above the heap's limit fails, it is not silently lowered";
   EXPECT_EQ(g_heap.stats().failed_allocations, before.failed_allocations + 5);
   EXPECT_EQ(g_heap.stats().live_allocations, before.live_allocations);
