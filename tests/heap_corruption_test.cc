@@ -586,6 +586,35 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAnExactHead) {
                      [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block); });
 }
 
+// The setup of the two tests below: a (64 bytes), b (a block of `block` bytes) and c (200 bytes of 0x5A) allocated in
+// that order, then the rest of the heap taken in 64-byte and minimum blocks (`filled`), and b freed, so that b is the
+// heap's only free block, between used a and c. validate() after each operation (fatal: the caller returns on
+// HasFatalFailure()).
+struct OnlyFreeB {
+  std::byte* a = nullptr;
+  std::byte* b = nullptr;
+  std::byte* c = nullptr;
+  std::vector<void*> filled;
+};
+
+template <class Test>
+void free_b_alone(Test& test, std::size_t block, OnlyFreeB& out) {
+  using Heap = std::remove_reference_t<decltype(test.heap())>;
+  out.a = static_cast<std::byte*>(test.alloc(64));
+  out.b = static_cast<std::byte*>(test.alloc(block - Heap::kUsedOverhead));
+  out.c = static_cast<std::byte*>(test.alloc(200));
+  std::memset(out.c, 0x5A, 200);
+  for (std::size_t size : {std::size_t{64}, std::size_t{0}}) {
+    for (Result<void*> p = test.heap().allocate(size); p.has_value(); p = test.heap().allocate(size)) {
+      ASSERT_TRUE(valid(test.heap()));
+      out.filled.push_back(*p);
+    }
+  }
+  ASSERT_GT(out.filled.size(), 0u);
+  ASSERT_EQ(test.heap().stats().free_blocks, 0u);
+  test.free(out.b);
+}
+
 // An overflow of live block a into the header of free block b, enlarging b's size by 16 bytes (into live block c),
 // when b is the only free block: every fit finds b (SegregatedFit by its last-resort probe of the request's own list,
 // which b's forged size still names: a size forged within its list's step passes good_head_intact and links_intact
@@ -596,20 +625,10 @@ TYPED_TEST(SafeUnlink, AnOverflowIntoAFreeHeaderCannotSteerAnAllocation) {
   using Heap = std::remove_reference_t<decltype(this->heap())>;
   using Word = typename Heap::Tags::word_type;
   constexpr std::size_t kBlock = 1056, kGrowth = 16;  // 1056 and 1072 share a list on 32- and 64-bit targets
-  std::byte* const a = static_cast<std::byte*>(this->alloc(64));
-  std::byte* const b = static_cast<std::byte*>(this->alloc(kBlock - Heap::kUsedOverhead));
-  std::byte* const c = static_cast<std::byte*>(this->alloc(200));
-  std::memset(c, 0x5A, 200);
-  std::vector<void*> filled;
-  for (std::size_t size : {std::size_t{64}, std::size_t{0}}) {
-    for (Result<void*> p = this->heap().allocate(size); p.has_value(); p = this->heap().allocate(size)) {
-      ASSERT_TRUE(valid(this->heap()));
-      filled.push_back(*p);
-    }
-  }
-  ASSERT_GT(filled.size(), 0u);
-  ASSERT_EQ(this->heap().stats().free_blocks, 0u);
-  this->free(b);
+  OnlyFreeB blocks;
+  free_b_alone(*this, kBlock, blocks);
+  if (this->HasFatalFailure()) return;
+  const auto& [a, b, c, filled] = blocks;
   std::byte* const header = b - Heap::Tags::kHeaderSize;
   expose(header, Heap::Tags::kHeaderSize);  // b's header, which the heap hides from ASan and Valgrind
   const Word word = internal::load_word<Word>(header);
@@ -636,19 +655,10 @@ TYPED_TEST(SafeUnlink, AnOverflowIntoAFreeHeaderCannotSteerAnAllocation) {
 TYPED_TEST(SafeUnlink, AForgedSizeWithAMatchingFooterPassesAndValidateFindsIt) {
   using Heap = std::remove_reference_t<decltype(this->heap())>;
   constexpr std::size_t kBlock = 1056, kGrowth = 16;  // as above: one list on 32- and 64-bit targets
-  std::byte* const a = static_cast<std::byte*>(this->alloc(64));
-  std::byte* const b = static_cast<std::byte*>(this->alloc(kBlock - Heap::kUsedOverhead));
-  std::byte* const c = static_cast<std::byte*>(this->alloc(200));
-  std::memset(c, 0x5A, 200);
-  std::vector<void*> filled;
-  for (std::size_t size : {std::size_t{64}, std::size_t{0}}) {
-    for (Result<void*> p = this->heap().allocate(size); p.has_value(); p = this->heap().allocate(size)) {
-      ASSERT_TRUE(valid(this->heap()));
-      filled.push_back(*p);
-    }
-  }
-  ASSERT_EQ(this->heap().stats().free_blocks, 0u);
-  this->free(b);
+  OnlyFreeB blocks;
+  free_b_alone(*this, kBlock, blocks);
+  if (this->HasFatalFailure()) return;
+  const auto& [a, b, c, filled] = blocks;
   std::byte* const header = b - Heap::Tags::kHeaderSize;
   expose(header, Heap::Tags::kHeaderSize);
   ASSERT_EQ(Heap::Tags::size(header), kBlock);
