@@ -24,6 +24,8 @@ cases=0
 host=(bazel-bootstrap bazel-platforms googletest libbenchmark-dev g++ python3 sqlite3 git time strace)
 arm=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 riscv32=(clang-19 libc++-19-dev picolibc-riscv64-unknown-elf gcc-riscv64-unknown-elf qemu-system-misc)
+# `//...` takes in //bench:replay_smoke_test, which draws a heap map: the host packages and gnuplot-nox.
+tree=("${host[@]}" gnuplot-nox)
 
 # ---- The stand-ins ---------------------------------------------------------------------------------------------
 fake="$tmp/fake"
@@ -206,9 +208,9 @@ begin "nothing installed (dpkg-query has heard of nothing, exits 1): installs th
 setup
 run test //...
 check "exit status 0" status_is 0
-check "installs ${host[*]}" installs "${host[*]}"
-check "packages now installed" is_installed "${host[@]}"
-check "says what it installs" says "installing ${host[*]}"
+check "installs ${tree[*]}" installs "${tree[*]}"
+check "packages now installed" is_installed "${tree[@]}"
+check "says what it installs" says "installing ${tree[*]}"
 check "runs bazel test //..." bazel_ran_with test //...
 end
 
@@ -221,7 +223,7 @@ check "runs bazel" bazel_ran_with build //alloc/...
 end
 
 begin "a package removed earlier (dpkg knows it, not installed) counts as missing"
-setup bazel-bootstrap bazel-platforms googletest g++ python3 sqlite3 git time strace
+setup bazel-bootstrap bazel-platforms googletest g++ python3 sqlite3 git time strace gnuplot-nox
 echo libbenchmark-dev >"$STATE/known"
 run build //...
 check "exit status 0" status_is 0
@@ -240,7 +242,7 @@ check "runs bazel" bazel_ran_with test --config=asan //tests:layout_test
 end
 
 begin "--config=cortex_m: installs the Arm toolchain and QEMU"
-setup "${host[@]}"
+setup "${tree[@]}"
 run test --config=cortex_m //...
 check "exit status 0" status_is 0
 check "installs ${arm[*]}" installs "${arm[*]}"
@@ -251,7 +253,7 @@ begin "--config riscv64 (two words), nothing installed: host and riscv64 package
 setup
 run test --config riscv64 //...
 check "exit status 0" status_is 0
-check "installs host + riscv64 packages" installs "${host[*]} g++-riscv64-linux-gnu qemu-user"
+check "installs host + riscv64 packages" installs "${host[*]} g++-riscv64-linux-gnu qemu-user gnuplot-nox"
 check "runs bazel" bazel_ran_with test --config riscv64 //...
 end
 
@@ -278,6 +280,18 @@ check "installs gnuplot-nox" installs gnuplot-nox
 setup "${host[@]}"
 run run //bench/footprint
 check "installs ${arm[*]} ${riscv32[*]}" installs "${arm[*]} ${riscv32[*]}"
+end
+
+begin "the whole tree or bench/ takes in replay_smoke_test's heap map: gnuplot-nox; a test of its own needs none"
+for pattern in //... //bench/... //bench:all //bench:replay_smoke_test; do
+  setup "${host[@]}"
+  run test "$pattern"
+  check "test $pattern installs gnuplot-nox" installs gnuplot-nox
+  check "test $pattern runs bazel" bazel_ran_with test "$pattern"
+done
+setup "${host[@]}"
+run test //tests:basic_heap_test //alloc/...
+check "test //tests:basic_heap_test //alloc/...: no apt-get" no_install
 end
 
 begin "arguments after -- are the program's (bazel run): a --config or target there installs nothing"
@@ -379,7 +393,7 @@ check "bazel not run" bazel_not_run
 end
 
 begin "NOSTD_BAZELW_NO_INSTALL=1 with nothing missing: runs bazel"
-setup "${host[@]}"
+setup "${tree[@]}"
 export NOSTD_BAZELW_NO_INSTALL=1
 run test //...
 check "exit status 0" status_is 0
