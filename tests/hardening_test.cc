@@ -478,6 +478,177 @@ TYPED_TEST(DebugUp, AFreeChecksOnlyTheFirstMergeCheckBytesOfANeighbour) {
   EXPECT_TRUE(valid(this->heap()));
 }
 
+/// Asserts validate() reports kCorrupted at `where`.
+template <class Heap>
+::testing::AssertionResult reports_corruption_at(const Heap& heap, const void* where) {
+  const ValidateResult r = heap.validate();
+  if (r) return ::testing::AssertionFailure() << "validate() passed a corrupted heap";
+  if (r.error().error != AllocError::kCorrupted || r.error().where != where) {
+    return ::testing::AssertionFailure() << "validate() reported " << r.error().what << " at " << r.error().where
+                                         << ", expected kCorrupted at " << where;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// Expects allocate(size) to report kCorrupted at `where` (a function of its own, as expect_free_faults).
+template <class Heap>
+void expect_allocate_faults(Heap& heap, std::size_t size, const void* where) {
+  EXPECT_FAULT((void)heap.allocate(size), AllocError::kCorrupted, where);
+}
+
+/// Expects reallocate(p, size) to report kCorrupted at `where` (a function of its own, as expect_free_faults).
+template <class Heap>
+void expect_reallocate_faults(Heap& heap, void* p, std::size_t size, const void* where) {
+  EXPECT_FAULT((void)heap.reallocate(p, size), AllocError::kCorrupted, where);
+}
+
+// README (Hardening, ParanoidChecks): validate() runs before and after every operation, so a corruption is reported at
+// the next call, whatever that call touches, before it hands anything out. Here a write after free lands on the last
+// byte of free block b, far past its links, and the next calls never touch b: an allocate too large for b (its search
+// passes over b's header and link and takes the free tail), a reallocate that grows p into the tail, and the free of p
+// (its neighbours are c and the tail). DebugChecks' own checks read only the blocks a call takes, merges or frees, so
+// none of these calls reports the byte (validate() does). ParanoidChecks reports it at each of them, and each leaves
+// the heap as it was: no block handed out, p neither grown nor freed.
+TYPED_TEST(DebugUp, ACorruptionNoCallTouchesIsReportedByTheNextCallOnlyAtParanoidChecks) {
+  using TheHeap = typename TypeParam::Heap;
+  constexpr std::size_t kP = 200, kLarge = 400, kGrown = 300;
+  static_assert(kLarge > Misuse<TypeParam>::kSize, "the allocate must pass over b");
+  auto* const p = static_cast<std::byte*>(*this->heap().allocate(kP));  // after c, from the free tail
+  ASSERT_TRUE(valid(this->heap()));
+  fill(p, kP, 9);
+  std::byte* const b = this->block(1);
+  this->heap().deallocate(b);
+  this->blocks_[1] = nullptr;
+  ASSERT_TRUE(valid(this->heap()));
+  std::byte* const stale = b + Misuse<TypeParam>::kSize - 1;
+  expose(stale, 1);
+  ASSERT_EQ(*stale, DebugPatterns::kFreed);
+  *stale = std::byte{1};
+  if constexpr (TheHeap::Check::kLevel == CheckLevel::kDebug) {
+    // An unexpected fault ends the test (RecordingHandler).
+    Result<void*> q = this->heap().allocate(kLarge);
+    ASSERT_TRUE(q.has_value());
+    EXPECT_TRUE(reports_corruption_at(this->heap(), stale));
+    this->heap().deallocate(*q);
+    EXPECT_TRUE(reports_corruption_at(this->heap(), stale));
+    Result<void*> grown = this->heap().reallocate(p, kGrown);
+    ASSERT_TRUE(grown.has_value());
+    ASSERT_EQ(*grown, p) << "p did not grow in place into the free tail";
+    EXPECT_TRUE(reports_corruption_at(this->heap(), stale));
+    EXPECT_TRUE(holds_pattern(p, kP, 9));
+    this->heap().deallocate(p);
+    EXPECT_TRUE(reports_corruption_at(this->heap(), stale));
+    *stale = DebugPatterns::kFreed;
+    EXPECT_TRUE(valid(this->heap()));
+  } else {
+    const HeapStats before = this->heap().stats();
+    expect_allocate_faults(this->heap(), kLarge, stale);
+    expect_reallocate_faults(this->heap(), p, kGrown, stale);
+    expect_free_faults(this->heap(), p, AllocError::kCorrupted, stale);
+    const HeapStats after = this->heap().stats();
+    EXPECT_EQ(after.total_allocations, before.total_allocations) << "a block was handed out";
+    EXPECT_EQ(after.total_frees, before.total_frees) << "a block was freed";
+    EXPECT_EQ(after.live_allocations, before.live_allocations);
+    EXPECT_EQ(after.bytes_in_use, before.bytes_in_use) << "p was resized";
+    EXPECT_EQ(after.free_blocks, before.free_blocks);
+    *stale = DebugPatterns::kFreed;
+    ASSERT_TRUE(valid(this->heap()));
+    EXPECT_EQ(this->heap().usable_size(p), kP);
+    EXPECT_TRUE(holds_pattern(p, kP, 9));
+    this->heap().deallocate(p);
+    EXPECT_TRUE(valid(this->heap()));
+  }
+}
+
+/// A heap of DebugChecks or ParanoidChecks in which live data forges a free block: a (64 bytes), b (64 bytes, freed,
+/// between used a and x) and x (600 bytes of the program's data, live) allocated in that order, the rest of the heap
+/// one free block (the tail). Inside x's payload lies a forged free block `fake` of kFakeBlock bytes: a free header, a
+/// footer, the free pattern in between, a null `next` and a `prev` naming b; b's `next`, written after free, names
+/// `fake`. Every check up to DebugChecks' sees the free block of b's list it reads as: its `prev` points back at b,
+/// its tags agree on its size, its poison is whole.
+template <class Heap>
+struct ForgedFreeBlockInLiveData {
+  static constexpr std::size_t kFakeBlock = 256;
+  /// A request that b is too small for and the forged block serves.
+  static constexpr std::size_t kRequest = 120;
+  static_assert(kRequest > 64 && kRequest + Heap::kUsedOverhead + 1 <= kFakeBlock);
+
+  explicit ForgedFreeBlockInLiveData(Heap& heap) {
+    using Tags = typename Heap::Tags;
+    a = static_cast<std::byte*>(*heap.allocate(64));
+    EXPECT_TRUE(valid(heap));
+    b = static_cast<std::byte*>(*heap.allocate(64));
+    EXPECT_TRUE(valid(heap));
+    x = static_cast<std::byte*>(*heap.allocate(600));
+    EXPECT_TRUE(valid(heap));
+    heap.deallocate(b);
+    EXPECT_TRUE(valid(heap));
+    fake = x + 2 * Heap::kGranule;  // a granule-aligned payload address inside x
+    std::byte* const header = fake - Tags::kHeaderSize;
+    std::memset(x, 0x5A, 600);
+    std::memset(fake, static_cast<int>(DebugPatterns::kFreed), kFakeBlock - Tags::kHeaderSize);
+    Tags::make_free(header, kFakeBlock);  // the header, and the footer at the forged block's end
+    const void* const null = nullptr;
+    std::memcpy(fake, &null, sizeof null);            // fake->next
+    std::memcpy(fake + sizeof(void*), &b, sizeof b);  // fake->prev == b
+    std::memcpy(x_data, x, sizeof x_data);            // x as its owner wrote it
+    expose(b, sizeof(void*));
+    std::memcpy(&b_next, b, sizeof b_next);
+    std::memcpy(b, &fake, sizeof fake);  // the write after free: b->next = fake
+  }
+  /// Undoes the write after free (x's data stays as it is: the program's own).
+  void repair() const {
+    expose(b, sizeof(void*));
+    std::memcpy(b, &b_next, sizeof b_next);
+  }
+
+  std::byte *a = nullptr, *b = nullptr, *x = nullptr, *fake = nullptr;
+  const void* b_next = nullptr;
+  std::byte x_data[600] = {};
+};
+
+// README (Policies, safe unlinking): a forged link whose target points back is followed, and the block it names is
+// handed out when its tags also read as a free block of the list (the program's data forging a header, links and
+// footer, and the poison too): no O(1) check of an unkeyed free block tells it from a real one, up to DebugChecks.
+// ParanoidChecks' validate() before every operation reports it before anything is handed out: the allocate faults,
+// and x's data, the counts and the index are as they were.
+TYPED_TEST(DebugUp, LiveDataForgedAsAFreeBlockIsHandedOutBelowParanoidChecksOnly) {
+  using TheHeap = typename TypeParam::Heap;
+  using Forged = ForgedFreeBlockInLiveData<TheHeap>;
+  auto owner = std::make_unique<TestHeap<TheHeap>>();
+  TheHeap& heap = owner->heap();
+  const Forged forged(heap);
+  if (this->HasFailure()) return;
+  const ValidateResult found = heap.validate();
+  ASSERT_FALSE(found.has_value()) << "validate() passed the forged free block";
+  EXPECT_EQ(found.error().error, AllocError::kCorrupted);
+  if constexpr (TheHeap::Check::kLevel == CheckLevel::kDebug) {
+    // An unexpected fault ends the test (RecordingHandler).
+    Result<void*> p = heap.allocate(Forged::kRequest);
+    ASSERT_TRUE(p.has_value());
+    EXPECT_EQ(*p, forged.fake) << "the forged block was not the one handed out";
+    // The block handed out lies inside live x; the heap goes with its buffer (memcheck is told its blocks go too).
+    for (const void* live :
+         {static_cast<const void*>(forged.a), static_cast<const void*>(forged.x), static_cast<const void*>(*p)}) {
+      internal::valgrind_freelike(live);
+    }
+  } else {
+    const HeapStats before = heap.stats();
+    expect_allocate_faults(heap, Forged::kRequest, found.error().where);
+    const HeapStats after = heap.stats();
+    EXPECT_EQ(after.total_allocations, before.total_allocations) << "a block was handed out";
+    EXPECT_EQ(after.live_allocations, before.live_allocations);
+    EXPECT_EQ(std::memcmp(forged.x, forged.x_data, sizeof forged.x_data), 0) << "live block x was written";
+    forged.repair();
+    ASSERT_TRUE(valid(heap));
+    for (std::byte* p : {forged.a, forged.x}) {
+      heap.deallocate(p);
+      ASSERT_TRUE(valid(heap));
+    }
+    EXPECT_EQ(heap.stats().free_blocks, 1u);
+  }
+}
+
 TYPED_TEST(DebugUp, SizedDeallocateWithWrongLayoutIsInvalidLayout) {
   // b came from allocate(kSize), so its layout is (kSize, kDefaultAlignment): 8 on Cortex-M4, where b need not be
   // 16-aligned. (The final deallocate once said 16 and was itself reported there; the handler's jump into the dead
