@@ -78,6 +78,45 @@ TYPED_TEST(FailedMappingTest, AFailedMappingLeavesAnEmptyHeapThatRefusesEveryReq
   }
 }
 
+/// MmapSource<Bytes> counting the calls of its acquire(): each call is one mmap.
+template <std::size_t Bytes>
+struct CountedMmapSource : MmapSource<Bytes> {
+  static inline int acquires = 0;
+  std::span<std::byte> acquire() noexcept {
+    ++acquires;
+    return MmapSource<Bytes>::acquire();
+  }
+};
+
+// README (Policies, MmapSource): one mapping, made on first use (not by the constructor) and never again; if the
+// kernel refuses it, the heap stays empty and the mapping is asked for once, not again on each failing call.
+TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndOnce) {
+  using Mapped = CountedMmapSource<kTestHeapBytes>;
+  auto heap = std::make_unique<BasicHeap<FirstFit, Mapped>>();
+  EXPECT_EQ(Mapped::acquires, 0) << "mapped before first use";
+  Result<void*> p = heap->allocate(100);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(Mapped::acquires, 1);
+  EXPECT_EQ(heap->allocate(2 * kTestHeapBytes).error(), AllocError::kOutOfMemory);  // no growth
+  ASSERT_TRUE(valid(*heap));
+  heap->deallocate(*p);
+  ASSERT_TRUE(valid(*heap));
+  EXPECT_EQ(Mapped::acquires, 1);
+
+  using Refused = CountedMmapSource<kUnmappable>;
+  auto empty = std::make_unique<BasicHeap<FirstFit, Refused>>();
+  EXPECT_EQ(Refused::acquires, 0) << "mapped before first use";
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    EXPECT_EQ(empty->allocate(16).error(), AllocError::kOutOfMemory);
+    ASSERT_TRUE(valid(*empty));
+    EXPECT_EQ(empty->reallocate(nullptr, 16).error(), AllocError::kOutOfMemory);
+    ASSERT_TRUE(valid(*empty));
+  }
+  EXPECT_EQ(empty->stats().capacity, 0u);
+  EXPECT_EQ(Refused::acquires, 1) << "the refused mapping was asked for again";
+}
+
 // The model-based stress driver (tests/heap_model.h) over heaps whose index is sized to the mapping: SegregatedFit<>
 // alone, and with few lists, a largest block below the mapping's size (an unbounded last list) and QuickCache<>.
 template <class Heap>

@@ -1,4 +1,5 @@
-// RegionSource: heaps over caller memory, several non-contiguous regions in one heap, and add_region's bad input.
+// RegionSource: heaps over caller memory, several non-contiguous regions in one heap, and add_region's bad input;
+// StaticArraySource: the memory inside the heap object.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -145,6 +146,50 @@ TYPED_TEST(RegionSourceTest, AdjacentRegionsAreAcceptedAndStaySeparate) {
   s = heap.stats();
   EXPECT_EQ(s.free_blocks, 3u);
   EXPECT_EQ(s.bytes_free, 3 * one.bytes_free);
+}
+
+// README (Policies, RegionSource): the heap aligns inside a span; the bytes before the aligned region header and after
+// the last granule boundary stay unused, and another region may take them. Span a starts 1 byte past a granule and
+// ends 5 bytes past one; span b ends 2 bytes into a's span, span c starts 1 byte before a's ends: both overlap a's span
+// in bytes a leaves unused only, and are accepted. The heap is then filled with 64-byte blocks: each lies inside one
+// span, and no two share a byte (each keeps its fill pattern).
+TYPED_TEST(RegionSourceTest, SpansMayShareTheBytesARegionLeavesUnused) {
+  constexpr std::size_t kPiece = 4096, kRequest = 64, kMaxBlocks = 3 * kPiece / kRequest;
+  struct Arena {
+    alignas(64) std::byte bytes[3 * kPiece];
+  };
+  auto arena = std::make_unique<Arena>();
+  std::byte* const base = arena->bytes;
+  const std::span<std::byte> spans[3] = {
+      {base + kPiece + 1, kPiece + 4}, {base, kPiece + 3}, {base + 2 * kPiece + 4, kPiece - 4}};
+  TypeParam heap{spans[0]};
+  ASSERT_TRUE(valid(heap));
+  ASSERT_TRUE(heap.add_region(spans[1]).has_value());
+  ASSERT_TRUE(valid(heap));
+  ASSERT_TRUE(heap.add_region(spans[2]).has_value());
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().free_blocks, 3u);
+  void* taken[kMaxBlocks] = {};
+  std::size_t n = 0;
+  std::size_t in_span[3] = {};
+  for (Result<void*> p = heap.allocate(kRequest); p.has_value(); p = heap.allocate(kRequest)) {
+    ASSERT_TRUE(valid(heap));
+    ASSERT_LT(n, kMaxBlocks);
+    const auto* const bytes = static_cast<const std::byte*>(*p);
+    std::size_t holders = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (bytes >= spans[i].data() && bytes + kRequest <= spans[i].data() + spans[i].size()) ++holders, ++in_span[i];
+    }
+    EXPECT_EQ(holders, 1u) << "block " << *p << " is not inside one span";
+    fill(*p, kRequest, n);
+    taken[n++] = *p;
+  }
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_GT(in_span[i], 0u) << "span " << i << " served no block";
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(holds_pattern(taken[i], kRequest, i)) << i;
+    heap.deallocate(taken[i]);
+    ASSERT_TRUE(valid(heap));
+  }
 }
 
 // A span inside a live block, or one that holds a whole region, overlaps the heap: refused, the block's contents kept.
@@ -379,6 +424,40 @@ static_assert(!std::is_copy_constructible_v<BasicHeap<RegionSource>> &&
 static_assert(!std::is_copy_constructible_v<BasicHeap<StaticArraySource<4096>>> &&
               !std::is_move_constructible_v<BasicHeap<StaticArraySource<4096>>> &&
               !std::is_move_assignable_v<BasicHeap<StaticArraySource<4096>>>);
+
+// README (Policies): StaticArraySource's memory is an array inside the heap object. Every block a heap over it hands
+// out, up to the last that fits, lies within the object's own bytes, and its capacity is the array's, less the
+// region's header and edge tags.
+template <class Heap, std::size_t Bytes>
+void expect_blocks_inside_the_heap_object() {
+  constexpr std::size_t kRequest = 100;
+  auto heap = std::make_unique<Heap>();
+  const auto* const object = reinterpret_cast<const std::byte*>(heap.get());
+  void* taken[Bytes / kRequest] = {};
+  std::size_t n = 0;
+  for (Result<void*> p = heap->allocate(kRequest); p.has_value(); p = heap->allocate(kRequest)) {
+    ASSERT_TRUE(valid(*heap));
+    ASSERT_LT(n, Bytes / kRequest);
+    const auto* const block = static_cast<const std::byte*>(*p);
+    ASSERT_TRUE(block >= object && block + kRequest <= object + sizeof(Heap))
+        << "block " << *p << " lies outside the heap object at " << heap.get();
+    taken[n++] = *p;
+  }
+  EXPECT_GE(n, Bytes / (2 * kRequest));
+  const HeapStats s = heap->stats();
+  EXPECT_LE(s.capacity, Bytes);
+  EXPECT_GT(s.capacity, Bytes - 128);
+  for (std::size_t i = 0; i < n; ++i) {
+    heap->deallocate(taken[i]);
+    ASSERT_TRUE(valid(*heap));
+  }
+}
+
+TEST(StaticArraySourceTest, TheMemoryIsAnArrayInsideTheHeapObject) {
+  expect_blocks_inside_the_heap_object<BasicHeap<FirstFit, StaticArraySource<4096>>, 4096>();
+  expect_blocks_inside_the_heap_object<BasicHeap<BestFit, FullTags, StaticArraySource<8192>>, 8192>();
+  expect_blocks_inside_the_heap_object<BasicHeap<SegregatedFit<>, StaticArraySource<4096>, DebugChecks<>>, 4096>();
+}
 
 TEST(RegionSourceTest, TooSmallFirstRegionLeavesHeapEmpty) {
   alignas(16) std::byte tiny[24] = {};
