@@ -1,14 +1,17 @@
 // Shape tests: build an exact heap (free blocks of chosen sizes in a known list order, separated by used guard
-// blocks) and assert which block each fit strategy picks.
+// blocks) and assert which block each fit strategy picks; and the tags each layout writes on used and free blocks.
 //
 // The setup frees A(256) B(128) C(512) D(192) in that order. Free lists are LIFO, so the list reads
 //   head -> D(192) -> C(512) -> B(128) -> A(256) -> rest of the heap
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <type_traits>
 
 #include "alloc/alloc.h"
+#include "alloc/internal/tag_word.h"
 #include "tests/heap_test_util.h"
 
 namespace nostd::testing {
@@ -177,6 +180,83 @@ TYPED_TEST(FitShapeTest, EveryFitFailsWhenNothingFits) {
   const std::size_t too_big = s.heap().stats().largest_free_block + 1;
   EXPECT_EQ(s.heap().allocate(too_big).error(), AllocError::kOutOfMemory);
   EXPECT_TRUE(valid(s.heap()));
+}
+
+// README (Policies, Block format): the two tag layouts. CompactTags: a header word on every block, a footer only while
+// the block is free, and a prev-used bit in the next header that says when that footer is there: a used block's
+// payload runs up to the next block's header (1 tag word per used block). FullTags: a header and a footer on every
+// block (2 words), equal, which validate() checks. Both: a free block's footer, the word before the next header, holds
+// its size, and the next block reads its predecessor as free. Three adjacent 128-byte blocks a, b and c; b freed.
+template <class Tags>
+class TagShapeTest : public ::testing::Test {};
+
+using AllTagLayouts =
+    ::testing::Types<CompactTags, FullTags, BasicCompactTags<std::uint32_t>, BasicFullTags<std::uint32_t>>;
+TYPED_TEST_SUITE(TagShapeTest, AllTagLayouts);
+
+TYPED_TEST(TagShapeTest, UsedAndFreeBlocksCarryTheirLayoutsTags) {
+  using Tags = TypeParam;
+  using Heap = BasicHeap<FirstFit, Tags, RegionSource>;
+  using Word = typename Tags::word_type;
+  constexpr std::size_t kW = sizeof(Word);
+  constexpr bool kFull = std::is_same_v<Tags, BasicFullTags<Word>>;
+  constexpr std::size_t kBlock = 128;
+  static_assert(Heap::kTagOverhead == (kFull ? 2 : 1) * kW, "README: 1 tag word per used block, 2 with FullTags");
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  Heap& heap = owner->heap();
+  std::byte* used[3] = {};
+  for (std::byte*& p : used) {
+    p = static_cast<std::byte*>(*heap.allocate(kBlock - Heap::kTagOverhead));
+    ASSERT_TRUE(valid(heap));
+  }
+  std::byte* const a = used[0];
+  std::byte* const b = used[1];
+  std::byte* const c = used[2];
+  ASSERT_EQ(b - a, static_cast<std::ptrdiff_t>(kBlock));
+  ASSERT_EQ(c - b, static_cast<std::ptrdiff_t>(kBlock));
+  // A used block's payload ends at the next header (CompactTags) or at its own footer, one word before (FullTags).
+  const std::size_t usable = heap.usable_size(a);
+  EXPECT_EQ(usable, kBlock - Heap::kTagOverhead);
+  EXPECT_EQ(a + usable, b - kW - (kFull ? kW : 0));
+  fill(a, usable, 1);  // every payload byte the owner's, to the last word: validate() reads none of them
+  ASSERT_TRUE(valid(heap));
+  std::byte* const a_header = a - kW;
+  std::byte* const b_header = b - kW;
+  std::byte* const c_header = c - kW;
+  EXPECT_TRUE(Tags::used(a_header));
+  EXPECT_EQ(Tags::size(a_header), kBlock);
+  EXPECT_TRUE(Tags::prev_used(b_header));
+  if constexpr (kFull) {
+    // The footer repeats the header; one that differs is found.
+    std::byte* const footer = b_header - kW;
+    ASSERT_EQ(internal::load_word<Word>(footer), internal::load_word<Word>(a_header));
+    const Word saved = internal::load_word<Word>(footer);
+    internal::store_word<Word>(footer, static_cast<Word>(saved + 2 * Heap::kGranule));
+    const ValidateResult r = heap.validate();
+    ASSERT_FALSE(r.has_value()) << "a used block's footer that differs from its header passed validate()";
+    EXPECT_EQ(r.error().error, AllocError::kCorrupted);
+    internal::store_word<Word>(footer, saved);
+    ASSERT_TRUE(valid(heap));
+  }
+  // b freed between used a and c: its footer, the word before c's header, holds its size, and c reads its predecessor
+  // as free through it.
+  heap.deallocate(b);
+  ASSERT_TRUE(valid(heap));
+  expose(b_header, kBlock);
+  EXPECT_FALSE(Tags::used(b_header));
+  EXPECT_EQ(Tags::size(b_header), kBlock);
+  EXPECT_EQ(internal::load_word<Word>(c_header - kW) & ~Word{7}, kBlock);
+  EXPECT_FALSE(Tags::prev_used(c_header));
+  EXPECT_EQ(Tags::prev_free_size(c_header), kBlock);
+  EXPECT_TRUE(holds_pattern(a, usable, 1));
+  // Taken back, b's successor reads it as used again.
+  EXPECT_EQ(heap.allocate(kBlock - Heap::kTagOverhead).value_or(nullptr), b);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_TRUE(Tags::prev_used(c_header));
+  for (std::byte* p : used) {
+    heap.deallocate(p);
+    ASSERT_TRUE(valid(heap));
+  }
 }
 
 }  // namespace
