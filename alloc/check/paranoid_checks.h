@@ -1,4 +1,4 @@
-// alloc/check/paranoid_checks.h — ParanoidChecks: DebugChecks plus validate() after every operation.
+// alloc/check/paranoid_checks.h — ParanoidChecks: DebugChecks plus validate() before and after every operation.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +15,11 @@ namespace nostd {
 
 /// Zephyr's EXTREME level: everything DebugChecks does, and before and after every allocate, deallocate,
 /// reallocate, try_deallocate and add_region the whole heap is validated (every block, every free byte's poison,
-/// the whole fit index); the first broken invariant goes to the handler. Before: a corruption made since the last
-/// operation is reported before anything is handed out or merged (deallocate and reallocate check their pointer
-/// first, so a bad pointer is still reported as such). After: a fault the operation left is reported by it.
+/// the whole fit index; the queries, usable_size, try_usable_size, stats, owns and walk, do not validate, and
+/// flush_cache has no cache to flush at this level); the first broken invariant goes to the handler. Before: a
+/// corruption made since the last operation is reported before anything is handed out or merged (deallocate and
+/// reallocate check their pointer first, so a bad pointer is still reported as such). After: a fault the operation
+/// left is reported by it.
 /// Cost: O(heap bytes) twice per operation, for hunting a corruption in tests.
 template <class Handler = AbortOnFault, class Secret = AddressSecret>
 struct ParanoidChecks {

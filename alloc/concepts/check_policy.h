@@ -16,7 +16,7 @@ enum class CheckLevel : std::uint8_t {
   kBasic,     ///< O(1) checks on every free: pointer inside the heap and aligned, header sane, not already free.
   kHardened,  ///< A keyed check word in every used block, verified on every free and reallocate.
   kDebug,     ///< Fill and poison patterns, a byte-precise overflow canary, sized-deallocate layout checks.
-  kParanoid,  ///< validate() after every operation.
+  kParanoid,  ///< validate() before and after every operation.
 };
 
 /// A check policy: `policy_role` is `role::Check`, `kLevel` says how much to check, and `on_fault(HeapFault)`
