@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <type_traits>
 
 #include "alloc/alloc.h"
@@ -89,6 +90,9 @@ static_assert(sizeof(BasicHeap<NullLock, RegionSource>) < sizeof(BasicHeap<SpinL
 static_assert(BasicHeap<CompactTags, RegionSource>::kTagOverhead == sizeof(void*));
 static_assert(BasicHeap<FullTags, RegionSource>::kTagOverhead == 2 * sizeof(void*));
 static_assert(BasicHeap<BasicCompactTags<std::uint32_t>, RegionSource>::kTagOverhead == 4);
+// README (Policies): 4-byte tags on 64-bit too, for blocks up to 4 GiB (less the flag bits).
+static_assert(BasicCompactTags<std::uint32_t>::kHeaderSize == 4 &&
+              BasicCompactTags<std::uint32_t>::kMaxBlockSize == (std::uint64_t{1} << 32) - 8);
 
 // A StaticArraySource heap is constant-initialised.
 constinit BasicHeap<StaticArraySource<4096>> g_constinit_heap;
@@ -102,6 +106,20 @@ TEST(ConceptsTest, ConstinitHeapWorksBeforeAndAfterFirstUse) {
   EXPECT_TRUE(g_constinit_heap.validate().has_value());
   EXPECT_EQ(g_constinit_heap.stats().live_allocations, 0u);
 }
+
+#if defined(__linux__)
+// The bounds of .bss, from the GNU linker's default script (hosted Linux: x86_64, riscv64).
+extern "C" char __bss_start[];
+extern "C" char _end[];
+
+// README (Policies): a constinit heap over StaticArraySource is zero-initialised in a constant expression, so it lies
+// in .bss (no bytes in the image): a non-zero initial byte anywhere in it (its array's included) would put it in .data.
+TEST(ConceptsTest, AConstinitStaticArrayHeapLiesInBss) {
+  const auto* const heap = reinterpret_cast<const char*>(&g_constinit_heap);
+  EXPECT_GE(heap, static_cast<const char*>(__bss_start));
+  EXPECT_LE(heap + sizeof g_constinit_heap, static_cast<const char*>(_end));
+}
+#endif
 
 TEST(ConceptsTest, DiagnosticsAcceptWellFormedPolicies) {
   EXPECT_TRUE(internal::diagnose_fit_policy<BestFit>());
