@@ -419,6 +419,71 @@ TYPED_TEST(StringTest, MoveTransfersBuffer) {
   ASSERT_TRUE(this->heap_ok());
 }
 
+// Bad sizes: a capacity or size past max_size() (also SIZE_MAX, where size + 1 for the terminator would wrap) is
+// kSizeOverflow before any allocation attempt, with the string as it was.
+TYPED_TEST(StringTest, OverflowingSizesAreRefusedWithoutAllocating) {
+  using S = typename TestFixture::Str;
+  auto s = this->make();
+  Text text;
+  this->fill_to_capacity(s, text, 5);
+  const auto before = TestFixture::snapshot(s);
+  const std::size_t blocks = this->heap().stats().live_allocations;
+  this->injector().reset_counts();
+  auto expect_overflow = [&](const char* what, const Result<void>& result) {
+    EXPECT_TRUE(this->heap_ok()) << what;
+    ASSERT_FALSE(result) << what;
+    EXPECT_EQ(result.error(), AllocError::kSizeOverflow) << what;
+    EXPECT_TRUE(TestFixture::snapshot(s) == before) << what;
+    EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, 0u) << what << ": asked the heap";
+    EXPECT_EQ(this->heap().stats().live_allocations, blocks) << what;
+  };
+  expect_overflow("reserve(max_size() + 1)", s.reserve(S::max_size() + 1));
+  expect_overflow("reserve(SIZE_MAX)", s.reserve(SIZE_MAX));
+  expect_overflow("resize(max_size() + 1)", s.resize(S::max_size() + 1));
+  expect_overflow("resize(SIZE_MAX, 'x')", s.resize(SIZE_MAX, 'x'));
+  this->expect_matches(s, text);
+}
+
+// A moved-from string (by construction or by assignment) is empty, terminated, without a buffer, and grows again
+// like a new one; a string moved into itself keeps its bytes and its buffer.
+TYPED_TEST(StringTest, MovedFromStringIsEmptyAndReusable) {
+  using S = typename TestFixture::Str;
+  auto expect_empty = [](const S& x, const char* what) {
+    EXPECT_EQ(x.size(), 0u) << what;
+    EXPECT_EQ(x.capacity(), 0u) << what;
+    EXPECT_EQ(x.view(), "") << what;
+    EXPECT_EQ(x.c_str()[0], '\0') << what;
+  };
+  auto a = S::from("first string", this->alloc());
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(this->heap_ok());
+  S b(std::move(*a));
+  ASSERT_TRUE(this->heap_ok());
+  expect_empty(*a, "moved-from by construction");  // NOLINT(bugprone-use-after-move): its state is specified
+  ASSERT_TRUE(a->append("again"));
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(*a, "again");
+
+  auto c = S::from("to be replaced", this->alloc());
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(this->heap_ok());
+  *c = std::move(b);
+  ASSERT_TRUE(this->heap_ok());
+  expect_empty(b, "moved-from by assignment");  // NOLINT(bugprone-use-after-move)
+  for (char ch = 'a'; ch <= 'z'; ++ch) {
+    ASSERT_TRUE(b.push_back(ch));
+    ASSERT_TRUE(this->heap_ok());
+  }
+  EXPECT_EQ(b, "abcdefghijklmnopqrstuvwxyz");
+
+  const char* buffer = c->c_str();
+  S& same = *c;
+  *c = std::move(same);
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(c->c_str(), buffer);
+  EXPECT_EQ(*c, "first string");
+}
+
 TYPED_TEST(StringTest, ExhaustsHeapAndRecoversAfterClear) {
   auto s = this->make();
   std::array<char, 1000> chunk{};

@@ -440,10 +440,107 @@ TYPED_TEST_P(VecTest, ExhaustsHeapAndRecoversAfterClear) {
   ASSERT_TRUE(this->heap_ok());
 }
 
+// Bad sizes: a capacity or size past max_size() (also SIZE_MAX, which size() + 1 style arithmetic would wrap) and a
+// range one element longer than the vector can still grow by are kSizeOverflow before any allocation attempt, with
+// the vector as it was; a value that aliases an element changes nothing either.
+TYPED_TEST_P(VecTest, OverflowingSizesAreRefusedWithoutAllocating) {
+  using T = typename TestFixture::Element;
+  using V = typename TestFixture::Vector;
+  using E = typename TestFixture::Values;
+  auto v = this->make_vec();
+  Model model;
+  this->fill_to_capacity(v, model, 3);
+  const auto before = TestFixture::snapshot(v);
+  const std::size_t blocks = this->heap().stats().live_allocations;
+  this->injector().reset_counts();
+  auto expect_overflow = [&](const char* what, const Result<void>& result) {
+    EXPECT_TRUE(this->heap_ok()) << what;
+    ASSERT_FALSE(result) << what;
+    EXPECT_EQ(result.error(), AllocError::kSizeOverflow) << what;
+    EXPECT_TRUE(TestFixture::snapshot(v) == before) << what;
+    EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, 0u) << what << ": asked the heap";
+    EXPECT_EQ(this->heap().stats().live_allocations, blocks) << what;
+  };
+  expect_overflow("reserve(max_size() + 1)", v.reserve(V::max_size() + 1));
+  expect_overflow("reserve(SIZE_MAX)", v.reserve(SIZE_MAX));
+  if constexpr (std::default_initializable<T>) {
+    expect_overflow("resize(max_size() + 1)", v.resize(V::max_size() + 1));
+    expect_overflow("resize(SIZE_MAX)", v.resize(SIZE_MAX));
+  }
+  if constexpr (std::copy_constructible<T>) {
+    const T outside = E::make(7);
+    expect_overflow("resize(SIZE_MAX, value)", v.resize(SIZE_MAX, outside));
+    expect_overflow("resize(max_size() + 1, v[0])", v.resize(V::max_size() + 1, v[0]));
+  }
+  // One element more than max_size() - size(): its length fits std::size_t, the sum does not fit the vector.
+  std::size_t built = 0;
+  const std::uint64_t room = V::max_size() - v.size();
+  auto one_too_many = std::views::iota(std::uint64_t{0}, room + 1) | std::views::transform([&built](std::uint64_t) {
+                        ++built;
+                        return E::make(1);
+                      });
+  expect_overflow("append(range of max_size() - size() + 1)", v.append(one_too_many));
+  EXPECT_EQ(built, 0u) << "elements built for a range the vector cannot hold";
+  auto made = V::with_capacity(SIZE_MAX, this->alloc());
+  ASSERT_TRUE(this->heap_ok());
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error(), AllocError::kSizeOverflow);
+  EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, 0u);
+  this->expect_matches(v, model);
+}
+
+// A moved-from vector (by construction or by assignment) is empty with no buffer and grows again like a new one;
+// a vector moved into itself keeps its elements and its buffer.
+TYPED_TEST_P(VecTest, MovedFromVectorIsEmptyAndReusable) {
+  using V = typename TestFixture::Vector;
+  using E = typename TestFixture::Values;
+  auto expect_empty = [](const V& x, const char* what) {
+    EXPECT_EQ(x.size(), 0u) << what;
+    EXPECT_EQ(x.capacity(), 0u) << what;
+    EXPECT_EQ(x.data(), nullptr) << what;
+  };
+  auto a = this->make_vec();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(a.push_back(E::make(i)));
+    ASSERT_TRUE(this->heap_ok());
+  }
+  V b(std::move(a));
+  ASSERT_TRUE(this->heap_ok());
+  expect_empty(a, "moved-from by construction");  // NOLINT(bugprone-use-after-move): its state is specified
+  ASSERT_TRUE(a.push_back(E::make(50)));
+  ASSERT_TRUE(this->heap_ok());
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(E::value(a[0]), 50);
+
+  auto c = this->make_vec();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c.push_back(E::make(100 + i)));
+    ASSERT_TRUE(this->heap_ok());
+  }
+  c = std::move(b);
+  ASSERT_TRUE(this->heap_ok());
+  expect_empty(b, "moved-from by assignment");  // NOLINT(bugprone-use-after-move)
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_TRUE(b.push_back(E::make(200 + i)));
+    ASSERT_TRUE(this->heap_ok());
+  }
+  ASSERT_EQ(b.size(), 9u);
+  for (std::size_t i = 0; i < b.size(); ++i) EXPECT_EQ(E::value(b[i]), 200 + static_cast<int>(i));
+
+  const void* buffer = c.data();
+  V& same = c;
+  c = std::move(same);
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_EQ(c.data(), buffer);
+  ASSERT_EQ(c.size(), 5u);
+  for (std::size_t i = 0; i < c.size(); ++i) EXPECT_EQ(E::value(c[i]), static_cast<int>(i));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(VecTest, StartsEmptyWithoutAllocating, PushBackKeepsOrderAndAlignment,
                             GrowthFailuresLeaveVectorUnchanged, CopyingGrowthFailuresLeaveVectorUnchanged,
                             ArgumentsMayAliasElements, GrowthPastANeighbourMovesElements, EraseAndPopBack,
-                            AccessAndSpans, MoveTransfersBuffer, ExhaustsHeapAndRecoversAfterClear);
+                            AccessAndSpans, MoveTransfersBuffer, ExhaustsHeapAndRecoversAfterClear,
+                            OverflowingSizesAreRefusedWithoutAllocating, MovedFromVectorIsEmptyAndReusable);
 
 using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCapabilities>;
 using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
@@ -484,6 +581,45 @@ using StressCases =
     ::testing::Types<Case<Counted, FirstFitCompact>, Case<Counted, BestFitFull>, Case<Counted, FirstFitCompactPlain>,
                      Case<int, FirstFitCompact>, Case<Aligned64, BestFitFull>, Case<Counted, SegregatedCache>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Seeded, VecStressTest, StressCases);
+
+// ---- Element types the heap cannot align ------------------------------------------------------------------------
+
+template <class Config>
+class VecOnHeapTest : public test::ContainerTest<Config> {};
+using HeapConfigs = ::testing::Types<FirstFitCompact, BestFitFull, FirstFitCompactPlain, SegregatedCache>;
+TYPED_TEST_SUITE(VecOnHeapTest, HeapConfigs);
+
+/// An element aligned to `kAlign` bytes. No object of it is ever made: the vector's growth must fail first.
+template <std::size_t kAlign>
+struct alignas(kAlign) AlignedTo {
+  unsigned char byte;
+};
+
+// An element type aligned beyond the heap's kMaxAlignment: every growth fails with the heap's kInvalidLayout (not
+// reported as out of memory), the vector stays without a buffer, and the refusal is the heap's, counted there.
+TYPED_TEST(VecOnHeapTest, ElementAlignedBeyondTheHeapIsRefused) {
+  using T = AlignedTo<TestFixture::Heap::kMaxAlignment * 2>;
+  using V = Vec<T, typename TestFixture::Alloc>;
+  V v(this->alloc());
+  const std::size_t blocks = this->heap().stats().live_allocations;
+  const std::size_t refused = this->heap().stats().failed_allocations;
+  auto expect_refused = [&](const char* what, const Result<void>& result) {
+    EXPECT_TRUE(this->heap_ok()) << what;
+    ASSERT_FALSE(result) << what;
+    EXPECT_EQ(result.error(), AllocError::kInvalidLayout) << what;
+    EXPECT_EQ(v.size(), 0u) << what;
+    EXPECT_EQ(v.capacity(), 0u) << what;
+    EXPECT_EQ(v.data(), nullptr) << what;
+    EXPECT_EQ(this->heap().stats().live_allocations, blocks) << what;
+  };
+  expect_refused("reserve(1)", v.reserve(1));
+  expect_refused("resize(3)", v.resize(3));
+  auto made = V::with_capacity(2, this->alloc());
+  ASSERT_TRUE(this->heap_ok());
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error(), AllocError::kInvalidLayout);
+  EXPECT_GE(this->heap().stats().failed_allocations, refused + 3) << "the heap refused each request";
+}
 
 // ---- Growth policy and allocator abilities (one heap, specific element types) -----------------------------------
 
@@ -570,6 +706,56 @@ TEST_F(PlainTest, AppendOfARangeLongerThanSizeTCanCountIsRejected) {
     EXPECT_EQ(v.capacity(), room);
     EXPECT_EQ(v.data(), data);
   }
+}
+
+// README (Containers, growth factor): capacity() is what the block holds, through HeapRef's usable_size. The sizes
+// asked for are 4 ints, 8 chars, 8 + 1 bytes for a String and exactly 9 ints for reserve(9); on x86-64 a FirstFit
+// heap rounds them up to 6, 24, 23 and 10 elements. Under DebugChecks usable_size is the request: exactly 4 and 9.
+template <class Heap>
+void expect_first_capacities(Heap& heap, std::size_t ints, std::size_t reserved_ints, std::size_t chars,
+                             std::size_t bytes) {
+  ASSERT_TRUE(heap.validate());
+  Vec<int, HeapRef<Heap>> v{HeapRef<Heap>(heap)};
+  ASSERT_TRUE(v.push_back(1));
+  ASSERT_TRUE(heap.validate());
+  EXPECT_EQ(v.capacity(), heap.usable_size(v.data()) / sizeof(int));
+  EXPECT_EQ(v.capacity(), ints);
+  Vec<int, HeapRef<Heap>> r{HeapRef<Heap>(heap)};
+  ASSERT_TRUE(r.reserve(9));
+  ASSERT_TRUE(heap.validate());
+  EXPECT_EQ(r.capacity(), reserved_ints);
+  Vec<char, HeapRef<Heap>> c{HeapRef<Heap>(heap)};
+  ASSERT_TRUE(c.push_back('a'));
+  ASSERT_TRUE(heap.validate());
+  EXPECT_EQ(c.capacity(), chars);
+  String<HeapRef<Heap>> s{HeapRef<Heap>(heap)};
+  ASSERT_TRUE(s.push_back('a'));
+  ASSERT_TRUE(heap.validate());
+  EXPECT_EQ(s.capacity(), bytes);
+}
+
+TEST(VecCapacityTest, FirstCapacitiesAreWhatTheBlockHolds) {
+  using Heap = BasicHeap<FirstFit, StaticArraySource<4096>>;
+  using DebugHeap = BasicHeap<FirstFit, StaticArraySource<4096>, DebugChecks<>>;
+  static constinit Heap heap;
+  static constinit DebugHeap debug_heap;
+  expect_first_capacities(debug_heap, 4, 9, 8, 8);
+  ASSERT_TRUE(debug_heap.validate());
+  EXPECT_EQ(debug_heap.stats().live_allocations, 0u);
+#if defined(__x86_64__)
+  expect_first_capacities(heap, 6, 10, 24, 23);
+#else
+  {
+    // Elsewhere the rounding differs; the capacity is still the block's usable size.
+    Vec<int, HeapRef<Heap>> v{HeapRef<Heap>(heap)};
+    ASSERT_TRUE(v.push_back(1));
+    ASSERT_TRUE(heap.validate());
+    EXPECT_EQ(v.capacity(), heap.usable_size(v.data()) / sizeof(int));
+    EXPECT_GE(v.capacity(), 4u);
+  }
+#endif
+  ASSERT_TRUE(heap.validate());
+  EXPECT_EQ(heap.stats().live_allocations, 0u);
 }
 
 TEST_F(UsableOnlyTest, SlackOfTheBlockCountsAsCapacity) {
