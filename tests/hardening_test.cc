@@ -118,6 +118,20 @@ TYPED_TEST(AnyLevel, ForeignPointerIsInvalidPointer) {
   this->expect_refused(foreign + 16, AllocError::kInvalidPointer);
 }
 
+// The standard-library doors hand a pointer the heap does not own to the heap's checks, as its own deallocate does:
+// StdAllocator::deallocate and a pmr resource's deallocate report kInvalidPointer at every level.
+TYPED_TEST(AnyLevel, DoorsPassAForeignPointerOnToTheChecks) {
+  alignas(64) static std::byte foreign[64];
+  std::byte* const p = foreign + 16;
+  StdAllocator<std::uint64_t, typename TypeParam::Heap> words(this->heap());
+  EXPECT_FAULT(words.deallocate(reinterpret_cast<std::uint64_t*>(p), 2), AllocError::kInvalidPointer, p);
+  EXPECT_TRUE(valid(this->heap()));
+  HeapResource<typename TypeParam::Heap> resource(this->heap());
+  std::pmr::memory_resource& r = resource;
+  EXPECT_FAULT(r.deallocate(p, 16, 16), AllocError::kInvalidPointer, p);
+  EXPECT_TRUE(valid(this->heap()));
+}
+
 TYPED_TEST(AnyLevel, InteriorPointerIsInvalidPointer) {
   std::byte* interior = this->block(1) + 32;
   EXPECT_FAULT(this->heap().deallocate(interior), AllocError::kInvalidPointer, interior);
@@ -697,6 +711,30 @@ TYPED_TEST(DebugUp, AdaptersPassABrokenLayoutOnToTheChecks) {
   EXPECT_FAULT(r.deallocate(b, Misuse<TypeParam>::kSize, 3), AllocError::kInvalidLayout, b);
   EXPECT_TRUE(valid(this->heap()));
   r.deallocate(b, Misuse<TypeParam>::kSize, TypeParam::Heap::kDefaultAlignment);
+  this->blocks_[1] = nullptr;
+  EXPECT_TRUE(valid(this->heap()));
+}
+
+TYPED_TEST(DebugUp, DoorsPassAWrongLayoutOnToTheChecks) {
+  // A valid layout that is not the block's (a count or byte size other than allocated, larger or smaller, or an
+  // alignment the block was not allocated with) reaches DebugChecks' layout check through the doors as through the
+  // heap's own sized deallocate: the doors pass their caller's layout on, they do not free by the pointer alone.
+  constexpr std::size_t kWords = Misuse<TypeParam>::kSize / 8;
+  constexpr std::size_t kAlign = TypeParam::Heap::kDefaultAlignment;
+  std::byte* b = this->block(1);
+  auto* as_words = reinterpret_cast<std::uint64_t*>(b);
+  StdAllocator<std::uint64_t, typename TypeParam::Heap> words(this->heap());
+  EXPECT_FAULT(words.deallocate(as_words, kWords + 1), AllocError::kInvalidLayout, b);
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_FAULT(words.deallocate(as_words, kWords - 1), AllocError::kInvalidLayout, b);
+  EXPECT_TRUE(valid(this->heap()));
+  HeapResource<typename TypeParam::Heap> resource(this->heap());
+  std::pmr::memory_resource& r = resource;
+  EXPECT_FAULT(r.deallocate(b, Misuse<TypeParam>::kSize + 1, kAlign), AllocError::kInvalidLayout, b);
+  EXPECT_TRUE(valid(this->heap()));
+  EXPECT_FAULT(r.deallocate(b, Misuse<TypeParam>::kSize, 2 * TypeParam::Heap::kGranule), AllocError::kInvalidLayout, b);
+  EXPECT_TRUE(valid(this->heap()));
+  words.deallocate(as_words, kWords);
   this->blocks_[1] = nullptr;
   EXPECT_TRUE(valid(this->heap()));
 }
