@@ -228,6 +228,52 @@ TYPED_TEST(StringTest, GrowthFailuresLeaveStringUnchanged) {
   EXPECT_EQ(*copy, s.view());
 }
 
+// README (String): bytes always move through reallocate when the allocator has it, so once the string has a block
+// no change of capacity (push_back, append, insert, resize, reserve, shrink_to_fit) asks for another; through a
+// handle without reallocate each one takes a new block.
+TYPED_TEST(StringTest, CapacityChangesGoThroughReallocateWhenTheAllocatorHasIt) {
+  constexpr bool kReallocates = (TypeParam::kCaps & test::kReallocate) != 0;
+  auto s = this->make();
+  Text text;
+  ASSERT_TRUE(s.push_back('x'));
+  text.append("x");
+  ASSERT_TRUE(this->heap_ok());
+  this->injector().reset_counts();
+
+  this->fill_to_capacity(s, text, 0);
+  ASSERT_TRUE(s.push_back('!'));
+  text.append("!");
+  ASSERT_TRUE(this->heap_ok());
+  this->fill_to_capacity(s, text, 0);
+  ASSERT_TRUE(s.append("-appended-"));
+  text.append("-appended-");
+  ASSERT_TRUE(this->heap_ok());
+  this->fill_to_capacity(s, text, 0);
+  ASSERT_TRUE(s.insert(1, "<inserted>"));
+  text.insert(1, "<inserted>");
+  ASSERT_TRUE(this->heap_ok());
+  this->fill_to_capacity(s, text, 0);
+  const std::size_t target = s.size() + 10;
+  ASSERT_TRUE(s.resize(target, '#'));
+  text.resize(target, '#');
+  ASSERT_TRUE(this->heap_ok());
+  const std::size_t wanted = s.capacity() + 100;
+  ASSERT_TRUE(s.reserve(wanted));
+  ASSERT_TRUE(this->heap_ok());
+  ASSERT_TRUE(s.shrink_to_fit());
+  ASSERT_TRUE(this->heap_ok());
+  EXPECT_LT(s.capacity(), wanted);
+  this->expect_matches(s, text);
+
+  if constexpr (kReallocates) {
+    EXPECT_EQ(this->injector().allocate_calls, 0u) << "a change of capacity took a new block";
+    EXPECT_EQ(this->injector().reallocate_calls, 6u);
+  } else {
+    EXPECT_EQ(this->injector().reallocate_calls, 0u);
+    EXPECT_EQ(this->injector().allocate_calls, 6u);
+  }
+}
+
 TYPED_TEST(StringTest, PiecesMayViewTheStringItself) {
   auto s = this->make();
   Text text;
