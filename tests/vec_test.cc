@@ -267,6 +267,60 @@ TYPED_TEST_P(VecTest, ArgumentsMayAliasElements) {
   }
 }
 
+// The aliasing cases above, each with its growth failing first (every attempt, then all but the first, ...): a failed
+// growth leaves the vector and the aliased element as they were, and the growth that succeeds still copies the
+// element or range from where the growth moved it.
+TYPED_TEST_P(VecTest, AliasingArgumentsSurviveFailedGrowth) {
+  using T = typename TestFixture::Element;
+  using V = typename TestFixture::Vector;
+  if constexpr (!std::copy_constructible<T>) {
+    GTEST_SKIP() << "element type cannot be copied";
+  } else {
+    auto v = this->make_vec();
+    Model model;
+    auto snap = [](const V& x) { return TestFixture::snapshot(x); };
+
+    this->fill_to_capacity(v, model, 5);
+    EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.push_back(x[0]); }), 1);
+    model.push_back(model[0]);
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.insert(x.begin() + 1, x.back()); }), 1);
+    int value = model[model.size() - 1];
+    model.insert(1, {&value, 1});
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    EXPECT_GE(this->run_until_success(v, snap, [](V& x) { return x.append(std::span<const T>(x.data(), x.size())); }),
+              1);
+    model.insert(model.size(), model.span());
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    EXPECT_GE(this->run_until_success(
+                  v, snap, [](V& x) { return x.insert(x.begin() + 2, std::span<const T>(x.data() + 1, 4)); }),
+              1);
+    model.insert(2, model.span().subspan(1, 4));
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    EXPECT_GE(
+        this->run_until_success(v, snap, [](V& x) { return x.append(std::views::reverse(x) | std::views::take(3)); }),
+        1);
+    const std::array<int, 3> reversed = {model[model.size() - 1], model[model.size() - 2], model[model.size() - 3]};
+    model.insert(model.size(), reversed);
+    this->expect_matches(v, model);
+
+    this->fill_to_capacity(v, model, 0);
+    const std::size_t target = v.size() + 3;
+    EXPECT_GE(this->run_until_success(v, snap, [target](V& x) { return x.resize(target, x[1]); }), 1);
+    model.resize(target, model[1]);
+    this->expect_matches(v, model);
+    ASSERT_TRUE(this->heap_ok());
+  }
+}
+
 TYPED_TEST_P(VecTest, GrowthPastANeighbourMovesElements) {
   using E = typename TestFixture::Values;
   ASSERT_EQ(this->heap().stats().live_allocations, 0u) << "needs an empty heap: one free block, carved in order";
@@ -540,7 +594,8 @@ REGISTER_TYPED_TEST_SUITE_P(VecTest, StartsEmptyWithoutAllocating, PushBackKeeps
                             GrowthFailuresLeaveVectorUnchanged, CopyingGrowthFailuresLeaveVectorUnchanged,
                             ArgumentsMayAliasElements, GrowthPastANeighbourMovesElements, EraseAndPopBack,
                             AccessAndSpans, MoveTransfersBuffer, ExhaustsHeapAndRecoversAfterClear,
-                            OverflowingSizesAreRefusedWithoutAllocating, MovedFromVectorIsEmptyAndReusable);
+                            OverflowingSizesAreRefusedWithoutAllocating, MovedFromVectorIsEmptyAndReusable,
+                            AliasingArgumentsSurviveFailedGrowth);
 
 using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCapabilities>;
 using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
@@ -642,6 +697,8 @@ TEST_F(PlainTest, GrowthFactorIsOneAndAHalfFromFour) {
   EXPECT_EQ(seen, (std::array<std::size_t, 8>{4, 6, 9, 13, 19, 28, 42, 63}));
   EXPECT_EQ((Vec<char, Alloc>::kMinCapacity), 8u);
   EXPECT_EQ((Vec<Aligned64, Alloc>::kMinCapacity), 4u);
+  EXPECT_EQ((Vec<std::array<char, 256>, Alloc>::kMinCapacity), 4u) << "4 up to 256 bytes";
+  EXPECT_EQ((Vec<std::array<char, 257>, Alloc>::kMinCapacity), 1u) << "else 1";
 }
 
 TEST_F(PlainTest, FailedAmortisedGrowthIsRetriedAtExactSize) {
