@@ -6,7 +6,10 @@
 # is refused before the replay, and maps that gnuplot does not draw whole leave an earlier run's as they were; a trace of 0-byte blocks is sized without a ratio to its peak; a trace name with a
 # quote reaches glibc's footprint child intact, and so does a trace read from a pipe; with glibc alone there is
 # nothing to recommend; a 1 MiB block leaves glibc's footprint the size of its heap; an arena that cannot be mapped is
-# refused with the reason; a short trace with a huge request writes only what its calls can reach of its arena.
+# refused with the reason; a short trace with a huge request writes only what its calls can reach of its arena; a
+# corrupt, truncated, empty or wrong-version trace, one with a request of 4 GiB or more, and one without events are
+# refused with one line and exit 1; --help lists the options, and a bad command line stops it with exit 2; when no heap
+# composition replays the whole trace, the recommendation says to raise --cap or --arena.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
@@ -163,6 +166,62 @@ written before timing\.$/\1/p" "$TEST_TMPDIR/out")"
   rss_kib="$(tail -1 "$TEST_TMPDIR/rss")"
   ((rss_kib < 800 * 1024)) || fail "a huge request: resident set $((rss_kib / 1024)) MiB for a ${reach:-?} MiB reach"
 fi
+
+# refused_trace WANT BYTES: a trace file holding BYTES (printf's escapes) is refused before anything runs: exit 1,
+# nothing on stdout, one line on stderr naming the file and saying WANT (README, "The trace format": reading stops at
+# the first problem with its byte offset).
+refused_trace() {
+  local want="$1" status=0 lines
+  printf '%b' "$2" >"$TEST_TMPDIR/bad.trace"
+  "$replay" "$TEST_TMPDIR/bad.trace" --quick --no_sizing --heap_map= --allocators==first/compact \
+    >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?
+  [[ "$status" == 1 ]] || fail "refused trace '$2': exit $status, expected 1"
+  [[ ! -s "$TEST_TMPDIR/out" ]] || fail "refused trace '$2': the replay ran: $(head -3 "$TEST_TMPDIR/out")"
+  lines="$(wc -l <"$TEST_TMPDIR/err")"
+  [[ "$lines" == 1 ]] || fail "refused trace '$2': $lines lines on stderr, expected 1: $(head -3 "$TEST_TMPDIR/err")"
+  grep -qF -- "replay: $TEST_TMPDIR/bad.trace: $want" "$TEST_TMPDIR/err" ||
+    fail "refused trace '$2': stderr does not say '$want': $(head -2 "$TEST_TMPDIR/err")"
+}
+refused_trace 'byte 0: not a trace' ''                                              # an empty file
+refused_trace 'byte 0: not a trace' '\x7fELF\x02\x01\x01\x00garbage'                # binary garbage
+refused_trace 'byte 0: not a trace' 'NSTRACE2E\x00'                                # a binary trace of version 2
+refused_trace 'byte 0: not a trace' 'NSTRRAW2'                                      # a raw trace of version 2
+refused_trace 'byte 0 (line 1): not a trace' 'nostd-trace 2\nend 0\n'              # a text trace of version 2
+refused_trace 'byte 12: the trace ends without an end record' 'NSTRACE1A\x01\x08\x00' # truncated at an event
+refused_trace 'byte 10: truncated event' 'NSTRACE1A\x01'                            # truncated inside one
+refused_trace 'byte 8: unknown event tag 0x58' 'NSTRACE1X\x01E\x01'
+refused_trace 'byte 14 (line 2): expected "a ID SIZE [ALIGN]"' 'nostd-trace 1\na 1\nend 1\n' # a line cut short
+refused_trace 'byte 20 (line 3): free of id 2, which is not live' 'nostd-trace 1\na 1 8\nf 2\nend 2\n'
+refused_trace 'byte 24 (line 4): free of id 1, which is not live' 'nostd-trace 1\na 1 8\nf 1\nf 1\nend 3\n'
+refused_trace 'byte 14 (line 2): the end record counts 18446744073709551615 events, the trace has 0' \
+  'nostd-trace 1\nend 18446744073709551615\n'
+# A request the replay cannot hold (it keeps sizes in 32 bits), by allocate or by reallocate.
+refused_trace 'byte 14 (line 2): request of 4294967296 bytes: the replay handles < 4 GiB' \
+  'nostd-trace 1\na 1 4294967296\nf 1\nend 2\n'
+refused_trace 'byte 20 (line 3): request of 18446744073709551615 bytes: the replay handles < 4 GiB' \
+  'nostd-trace 1\na 1 8\nr 1 18446744073709551615\nf 1\nend 3\n'
+# A valid trace with no events: nothing to replay.
+refused_trace 'the trace has no events' 'nostd-trace 1\nend 0\n'
+
+# The command line: --help prints the usage and every option on stdout, exit 0; no trace, two traces, or
+# --allocators= that selects nothing: one line, exit 2, before anything runs.
+out="$("$replay" --help 2>/dev/null)" || fail "--help: exit $?"
+for option in 'usage: replay' --allocators= --reps= --cap= --min_time= --quick --arena= --no_sizing --heap_map=; do
+  grep -qF -- "$option" <<<"$out" || fail "--help does not list $option"
+done
+expect_refused "replay: no trace given (see --help)" "$replay" --quick
+expect_refused "replay: unexpected argument $TEST_TMPDIR/r0.txt (see --help)" "$replay" "$trace" "$TEST_TMPDIR/r0.txt"
+expect_refused "replay: unexpected argument --fast (see --help)" "$replay" "$trace" --fast
+expect_refused "--allocators word 'nosuch' selects no allocator" "$replay" "$trace" --allocators=nosuch
+
+# No heap composition replays the whole trace (a 100 MB block in a 1 MiB arena): the recommendation says to raise
+# --cap or --arena rather than name a composition that failed.
+printf 'nostd-trace 1\na 1 100000000\nf 1\nend 2\n' >"$TEST_TMPDIR/large.txt"
+"$replay" "$TEST_TMPDIR/large.txt" --quick --no_sizing --heap_map= --arena=1M --allocators==first/compact,=seg/compact \
+  >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || fail "nothing fits: exit $?: $(tail -2 "$TEST_TMPDIR/err")"
+grep -qx 'No heap composition replayed the whole trace without a cap or a failed allocation: raise --cap or --arena.' \
+  "$TEST_TMPDIR/out" || fail "nothing fits: the recommendation says $(grep -A2 '### Recommendation' "$TEST_TMPDIR/out" | tail -1)"
+grep -q '^- \*\*Throughput' "$TEST_TMPDIR/out" && fail "nothing fits: a composition that failed is recommended"
 
 status=0
 "$replay" "$TEST_TMPDIR/missing.trace" --quick >"$TEST_TMPDIR/out" 2>&1 || status=$?
