@@ -4,7 +4,8 @@
 # line on stderr (unknown option or --to= value, a third file, no file: exit 2; a corrupt trace, a varint whose 10th
 # byte is above 1 or that is not in its shortest form among them: its byte offset, also from an endless input, read no further than its first bad bytes;
 # and an output that cannot be written: the reason, exit 1). OUT may name IN, and a write that fails (no room) leaves
-# it as it was.
+# it as it was. Empty files, garbage, a trace of another version and truncated or corrupt ones are refused with their
+# byte offset; the raw form converts to binary with its skipped frees counted; --to= of the input's own form copies it.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 convert="$1"
@@ -17,6 +18,30 @@ printf 'nostd-trace 1\na 1 100\na 2 40 4\nr 1 300\nf 2\nf 1\nend 5\n' >"$dir/t.t
 "$convert" "$dir/back.txt" "$dir/again.bin" 2>/dev/null || fail "text -> binary again: exit $?"
 cmp -s "$dir/t.bin" "$dir/again.bin" || fail "binary -> text -> binary is not byte-exact"
 "$convert" --check "$dir/t.bin" >/dev/null 2>&1 || fail "--check of a valid trace: exit $?"
+
+# --check says what it found on stdout.
+[[ "$("$convert" --check "$dir/t.bin" 2>/dev/null)" == "$dir/t.bin: valid binary trace, 26 bytes" ]] ||
+  fail "--check of a binary trace: $("$convert" --check "$dir/t.bin" 2>&1)"
+
+# The output takes the other form than the input whatever its name, and --to= chooses: text to text and binary to
+# binary copy the trace (the canonical spelling of the text).
+"$convert" --to=text "$dir/back.txt" "$dir/same.bin" 2>/dev/null || fail "--to=text of text: exit $?"
+cmp -s "$dir/back.txt" "$dir/same.bin" || fail "--to=text of a text trace: $(head -c 40 "$dir/same.bin")"
+"$convert" --to=binary "$dir/t.bin" "$dir/same.txt" 2>/dev/null || fail "--to=binary of binary: exit $?"
+cmp -s "$dir/t.bin" "$dir/same.txt" || fail "--to=binary of a binary trace: $(head -c 40 "$dir/same.txt")"
+
+# The raw form (NSTRRAW1; one chunk of three calls: an allocate of 100 bytes at 0x10000, a free of 0x20000, which
+# was allocated before recording started, and a free of 0x10000) converts to the binary form by default, and the
+# skipped free is counted on stderr (the name p.txt does not make it text).
+printf 'NSTRRAW1NSRC\x10\0\0\0\0\0\0\0\0\0\0\0A\0\x80\x80\x08\x64F\x01\x80\x80\x08F\x01\xff\xff\x07' >"$dir/p.raw"
+printf 'REND\0\0\0\0\x03\0\0\0\0\0\0\0' >>"$dir/p.raw"
+"$convert" "$dir/p.raw" "$dir/p.txt" 2>"$dir/p.err" || fail "raw -> binary: exit $?: $(cat "$dir/p.err")"
+[[ "$(head -c 8 "$dir/p.txt")" == NSTRACE1 ]] || fail "raw -> binary did not write the binary form"
+grep -qxF "trace_convert: $dir/p.raw: raw, 3 calls from 1 thread buffers; 1 frees/reallocs of blocks from before \
+recording skipped, 0 reordered frees" "$dir/p.err" || fail "raw -> binary: stderr is $(head -2 "$dir/p.err")"
+"$convert" "$dir/p.txt" "$dir/p.bin" 2>/dev/null || fail "raw's binary -> text: exit $?"
+[[ "$(cat "$dir/p.bin")" == "$(printf 'nostd-trace 1\na 1 100\nf 1\nend 2')" ]] ||
+  fail "raw -> binary -> text: $(cat "$dir/p.bin")"
 
 out="$("$convert" --help 2>/dev/null)" || fail "--help: exit $?"
 grep -qF 'usage: trace_convert' <<<"$out" || fail "--help: no usage on stdout"
@@ -55,6 +80,41 @@ corrupt_input() {
   grep -qF -- "trace_convert: $file: $want" "$dir/corrupt.err" ||
     fail "--check $file: stderr does not say '$want': $(head -3 "$dir/corrupt.err")"
 }
+
+# Files that are no trace, or not one of this version, and corrupt ones (README, "The trace format"): truncated lines
+# and events, an unknown event, ids freed twice or never allocated, an end record that counts what is not there.
+: >"$dir/empty.trace"
+corrupt_input "byte 0: not a trace: a binary trace starts with" "$dir/empty.trace"
+printf '# nothing but a comment\n\n' >"$dir/comment.trace"
+corrupt_input "byte 0: not a trace" "$dir/comment.trace"
+printf '\x7fELF\x02\x01\x01\x00\xff\xfe garbage' >"$dir/garbage.trace"
+corrupt_input "byte 0: not a trace" "$dir/garbage.trace"
+printf 'NSTRACE2E\x00' >"$dir/v2.bin"
+corrupt_input "byte 0: not a trace" "$dir/v2.bin"
+printf 'NSTRRAW2' >"$dir/v2.raw"
+corrupt_input "byte 0: not a trace" "$dir/v2.raw"
+printf 'nostd-trace 2\nend 0\n' >"$dir/v2.txt"
+corrupt_input 'byte 0 (line 1): not a trace: the first line of a text trace is "nostd-trace 1"' "$dir/v2.txt"
+printf 'nostd-trace 1\na 1\nend 1\n' >"$dir/cut_line.txt"
+corrupt_input 'byte 14 (line 2): expected "a ID SIZE [ALIGN]"' "$dir/cut_line.txt"
+printf 'nostd-trace 1\na 1 8\nf 1\nen' >"$dir/cut_end.txt"
+corrupt_input 'byte 24 (line 4): unknown event "en" (expected a, f, r or end)' "$dir/cut_end.txt"
+printf 'NSTRACE1A\x01\x08' >"$dir/cut_event.bin"
+corrupt_input "byte 11: truncated event: the trace ends inside it" "$dir/cut_event.bin"
+printf 'NSTRACE1A\x01\x08\x00' >"$dir/no_end.bin"
+corrupt_input "byte 12: the trace ends without an end record" "$dir/no_end.bin"
+printf 'NSTRACE1Q\x01E\x01' >"$dir/unknown.bin"
+corrupt_input "byte 8: unknown event tag 0x51" "$dir/unknown.bin"
+printf 'NSTRACE1A\x01\x08\x00F\x01F\x01E\x03' >"$dir/twice.bin"
+corrupt_input "byte 14: free of id 1, which is not live (never allocated, or already freed)" "$dir/twice.bin"
+printf 'NSTRACE1R\x07\x08E\x01' >"$dir/never.bin"
+corrupt_input "byte 8: reallocate of id 7, which is not live" "$dir/never.bin"
+printf 'NSTRACE1E\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01' >"$dir/huge_count.bin"
+corrupt_input "byte 8: the end record counts 18446744073709551615 events, the trace has 0" "$dir/huge_count.bin"
+printf 'nostd-trace 1\nend 18446744073709551616\n' >"$dir/huge_count.txt"
+corrupt_input 'byte 14 (line 2): expected "end COUNT"' "$dir/huge_count.txt"
+printf 'nostd-trace 1\na 1 18446744073709551616\nend 1\n' >"$dir/huge_size.txt"
+corrupt_input 'byte 14 (line 2): expected "a ID SIZE [ALIGN]"' "$dir/huge_size.txt"
 
 # A varint's 10th byte holds bit 63 only: above 1 it is corrupt, in the binary form and in the raw one (where a
 # size of 100 written as e4 80*8 02 had been read as 100).
