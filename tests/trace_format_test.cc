@@ -347,6 +347,48 @@ TEST(TraceFormatErrors, TextErrorsNameLineAndOffset) {
   expect_error(bytes_of("nostd-trace 2\nend 0\n"), 0, "not a trace", 1);
 }
 
+TEST(TraceFormatErrors, TextAlignmentsOfZeroAndAbove2To30AreRefused) {
+  // ALIGN is a power of two from 1 to 2^30: 0 is none (it had passed the power-of-two test, 0 & -1 being 0), and
+  // 2^31 is past the largest exponent an allocate event may carry.
+  expect_error(bytes_of("nostd-trace 1\na 1 8 0\nf 1\nend 2\n"), 14, "alignment \"0\" is not a power of two up to 2^30",
+               2);
+  expect_error(bytes_of("nostd-trace 1\na 1 8 2147483648\nf 1\nend 2\n"), 14,
+               "alignment \"2147483648\" is not a power of two up to 2^30", 2);
+  const auto top = read_all(bytes_of("nostd-trace 1\na 1 8 1073741824\nf 1\nend 2\n"));
+  ASSERT_TRUE(top) << top.error().describe();
+  EXPECT_EQ((*top)[0].align_log2, record::kMaxAlignLog2);
+}
+
+TEST(TraceFormatErrors, HugeEndCountsAreRefused) {
+  // The most a count can hold, against an empty trace, in both forms; one past it is no number in the text form.
+  std::vector<std::byte> bin = bytes_of(kTraceMagic);
+  append_binary(bin, TraceEvent{EventKind::kEnd, 0, UINT64_MAX, 0});
+  expect_error(bin, 8, "the end record counts 18446744073709551615 events, the trace has 0");
+  expect_error(bytes_of("nostd-trace 1\nend 18446744073709551615\n"), 14,
+               "the end record counts 18446744073709551615 events, the trace has 0", 2);
+  expect_error(bytes_of("nostd-trace 1\nend 18446744073709551616\n"), 14, "expected \"end COUNT\"", 2);
+}
+
+TEST(TraceFormatErrors, ARawTraceOfAnotherVersionIsNotATrace) {
+  expect_error(bytes_of("NSTRRAW2"), 0, "not a trace");
+  expect_error(bytes_of("NSTRRAW0\x4e\x53\x52\x43"), 0, "not a trace");
+}
+
+TEST(TraceFormatErrors, EveryTruncationOfATextTraceIsRefused) {
+  // Every line cut short, at every byte (a word cut off, an event without its size, "en" for "end", an end record
+  // without its count): refused, at or before the cut, never accepted. Only the final newline may go.
+  const auto text = convert(binary(kSample), TraceForm::kText);
+  ASSERT_TRUE(text) << text.error().describe();
+  ASSERT_EQ(text->back(), std::byte{'\n'});
+  EXPECT_TRUE(read_all(std::span(*text).first(text->size() - 1)));
+  for (std::size_t n = 0; n + 1 < text->size(); ++n) {
+    const auto r = read_all(std::span(*text).first(n));
+    ASSERT_FALSE(r) << "a text trace cut to " << n << " bytes was accepted";
+    EXPECT_LE(r.error().offset, n) << r.error().describe();
+    EXPECT_FALSE(load_replay(std::span(*text).first(n)));
+  }
+}
+
 /// True when `text` holds a byte that is not printable ASCII (a terminal would act on a control byte; %s stops at a
 /// NUL).
 bool holds_unprintable(std::string_view text) {
