@@ -132,6 +132,19 @@ TEST(TraceFormat, TextAcceptsCommentsBlankLinesAndDefaultAlignments) {
   EXPECT_EQ(t->ops[3].align_log2, 5);
 }
 
+TEST(TraceFormat, TextToBinaryToTextKeepsEveryEventButNotItsSpelling) {
+  // Comments, blank lines, runs of spaces and tabs, leading zeros, CRLF and an ALIGN of 1 read as the events they
+  // spell, and come back in the one spelling the writer has.
+  const std::vector<std::byte> text = bytes_of(
+      "# by hand\r\n\nnostd-trace  1\r\na  007\t0100 1\r\n\t r 7 0200\n\n# gone\na 8 16 0064\nf 0007\nf 8\nend 05\r\n");
+  const auto bin = convert(text, TraceForm::kBinary);
+  ASSERT_TRUE(bin) << bin.error().describe();
+  const auto back = convert(*bin, TraceForm::kText);
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(back->data()), back->size()),
+            "nostd-trace 1\na 7 100\nr 7 200\na 8 16 64\nf 7\nf 8\nend 5\n");
+}
+
 TEST(TraceFormat, LoadReplayMapsIdsToDenseSlotsAndFindsThePeak) {
   const auto t = load_replay(binary({
       {EventKind::kAllocate, 0, 1000, 10},
