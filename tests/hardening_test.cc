@@ -641,6 +641,12 @@ TYPED_TEST(DebugUp, LiveDataForgedAsAFreeBlockIsHandedOutBelowParanoidChecksOnly
     Result<void*> p = heap.allocate(Forged::kRequest);
     ASSERT_TRUE(p.has_value());
     EXPECT_EQ(*p, forged.fake) << "the forged block was not the one handed out";
+    // What DebugChecks let through, validate() still finds (the forged block now used inside live x).
+    const ValidateResult after = heap.validate();
+    EXPECT_FALSE(after.has_value()) << "validate() passed a heap that handed out a block inside live x";
+    if (!after) {
+      EXPECT_EQ(after.error().error, AllocError::kCorrupted);
+    }
     // The block handed out lies inside live x; the heap goes with its buffer (memcheck is told its blocks go too).
     for (const void* live :
          {static_cast<const void*>(forged.a), static_cast<const void*>(forged.x), static_cast<const void*>(*p)}) {
