@@ -245,7 +245,7 @@ TYPED_TEST(TagShapeTest, UsedAndFreeBlocksCarryTheirLayoutsTags) {
   expose(b_header, kBlock);
   EXPECT_FALSE(Tags::used(b_header));
   EXPECT_EQ(Tags::size(b_header), kBlock);
-  EXPECT_EQ(internal::load_word<Word>(c_header - kW) & ~Word{7}, kBlock);
+  EXPECT_EQ(internal::load_word<Word>(c_header - kW) & ~Word{internal::kFlagBits}, kBlock);
   EXPECT_FALSE(Tags::prev_used(c_header));
   EXPECT_EQ(Tags::prev_free_size(c_header), kBlock);
   EXPECT_TRUE(holds_pattern(a, usable, 1));
