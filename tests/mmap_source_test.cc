@@ -92,6 +92,9 @@ struct CountedMmapSource : MmapSource<Bytes> {
 // kernel refuses it, the heap stays empty and the mapping is asked for once, not again on each failing call.
 TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndOnce) {
   using Mapped = CountedMmapSource<kTestHeapBytes>;
+  using Refused = CountedMmapSource<kUnmappable>;
+  Mapped::acquires = 0;  // the counts are per type, not per heap: from zero on every run (--gtest_repeat)
+  Refused::acquires = 0;
   auto heap = std::make_unique<BasicHeap<FirstFit, Mapped>>();
   EXPECT_EQ(Mapped::acquires, 0) << "mapped before first use";
   Result<void*> p = heap->allocate(100);
@@ -104,7 +107,6 @@ TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndOnce) {
   ASSERT_TRUE(valid(*heap));
   EXPECT_EQ(Mapped::acquires, 1);
 
-  using Refused = CountedMmapSource<kUnmappable>;
   auto empty = std::make_unique<BasicHeap<FirstFit, Refused>>();
   EXPECT_EQ(Refused::acquires, 0) << "mapped before first use";
   for (int attempt = 0; attempt < 3; ++attempt) {
