@@ -283,7 +283,7 @@ check "installs ${arm[*]} ${riscv32[*]}" installs "${arm[*]} ${riscv32[*]}"
 end
 
 begin "the whole tree or bench/ takes in replay_smoke_test's heap map: gnuplot-nox; a test of its own needs none"
-for pattern in //... //bench/... //bench:all //bench:replay_smoke_test; do
+for pattern in //... //bench/... //bench:all '//bench:*' //bench:replay_smoke_test; do
   setup "${host[@]}"
   run test "$pattern"
   check "test $pattern installs gnuplot-nox" installs gnuplot-nox
