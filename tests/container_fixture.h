@@ -94,6 +94,24 @@ class ContainerTest : public ::testing::Test {
     return -1;
   }
 
+  /// Returns `expect(what, result)` for calls that must be refused as too large before the heap is asked: `result`
+  /// kSizeOverflow, the heap valid, `snap(container)` and the live blocks as when the checker was made, and no
+  /// allocate or reallocate through the injector since then (its counts are reset here).
+  template <class Container, class Snap>
+  auto size_overflow_checker(Container& container, Snap snap) {
+    const auto before = snap(container);
+    const std::size_t blocks = heap().stats().live_allocations;
+    injector_.reset_counts();
+    return [this, &container, snap, before, blocks](const char* what, const Result<void>& result) {
+      EXPECT_TRUE(heap_ok()) << what;
+      ASSERT_FALSE(result) << what;
+      EXPECT_EQ(result.error(), AllocError::kSizeOverflow) << what;
+      EXPECT_TRUE(snap(container) == before) << what;
+      EXPECT_EQ(injector_.allocate_calls + injector_.reallocate_calls, 0u) << what << ": asked the heap";
+      EXPECT_EQ(heap().stats().live_allocations, blocks) << what;
+    };
+  }
+
  private:
   FaultInjector<Heap> injector_{Config::heap()};
   std::size_t live_at_start_ = 0;

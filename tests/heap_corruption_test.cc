@@ -135,19 +135,6 @@ void expect_allocate_faults_in_time(Heap& heap, std::size_t request, const void*
   EXPECT_FAULT((void)heap.allocate(request), AllocError::kCorrupted, where);
 }
 
-/// Asserts validate() reports kCorrupted (at `where`, unless nullptr).
-template <class Heap>
-::testing::AssertionResult reports_corruption(const Heap& heap, const void* where = nullptr) {
-  ValidateResult r = heap.validate();
-  if (r) return ::testing::AssertionFailure() << "validate() passed a corrupted heap";
-  if (r.error().error != AllocError::kCorrupted) return ::testing::AssertionFailure() << "error is not kCorrupted";
-  if (where != nullptr && r.error().where != where) {
-    return ::testing::AssertionFailure() << "reported at " << r.error().where << ", expected " << where << " ("
-                                         << r.error().what << ")";
-  }
-  return ::testing::AssertionSuccess();
-}
-
 struct Names {
   template <class Heap>
   static std::string GetName(int) {
@@ -990,22 +977,6 @@ TYPED_TEST_SUITE(SafeWalk, CheckedHeaps, Names);
 /// Where a forged link points: out of the heap (unmapped: a read through it crashes), or into it, at a forged free
 /// header in a live block whose `prev` word (null) does not point back.
 enum class Forged { kOutOfTheHeap, kIntoTheHeap };
-
-/// Asserts that `after`, a heap's stats, are `before` (a fault that left the heap as it was).
-::testing::AssertionResult same_stats(const HeapStats& after, const HeapStats& before) {
-  const std::size_t HeapStats::*const fields[] = {
-      &HeapStats::capacity,          &HeapStats::bytes_in_use,       &HeapStats::bytes_free,
-      &HeapStats::overhead_bytes,    &HeapStats::largest_free_block, &HeapStats::peak_bytes_in_use,
-      &HeapStats::live_allocations,  &HeapStats::free_blocks,        &HeapStats::cached_blocks,
-      &HeapStats::total_allocations, &HeapStats::total_frees,        &HeapStats::failed_allocations};
-  for (std::size_t i = 0; i < std::size(fields); ++i) {
-    if (after.*fields[i] != before.*fields[i]) {
-      return ::testing::AssertionFailure()
-             << "stats field " << i << " is " << after.*fields[i] << ", was " << before.*fields[i];
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
 
 /// The walk tests' heap, 4 KiB of its own (fresh for each forged link): free blocks h, the head of its list, and x
 /// behind it, 64 bytes each, kept apart by a live guard; live block g, 200 zeroed bytes with a forged free header of

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <string>
@@ -86,6 +87,35 @@ template <class Heap>
   ValidateResult result = heap.validate();
   if (result) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "validate(): " << result.error().what << " at " << result.error().where;
+}
+
+/// Asserts validate() reports kCorrupted (at `where`, unless nullptr).
+template <class Heap>
+::testing::AssertionResult reports_corruption(const Heap& heap, const void* where = nullptr) {
+  ValidateResult r = heap.validate();
+  if (r) return ::testing::AssertionFailure() << "validate() passed a corrupted heap";
+  if (r.error().error != AllocError::kCorrupted) return ::testing::AssertionFailure() << "error is not kCorrupted";
+  if (where != nullptr && r.error().where != where) {
+    return ::testing::AssertionFailure() << "reported at " << r.error().where << ", expected " << where << " ("
+                                         << r.error().what << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// Asserts that `after`, a heap's stats, are `before` (a fault that left the heap as it was).
+inline ::testing::AssertionResult same_stats(const HeapStats& after, const HeapStats& before) {
+  const std::size_t HeapStats::*const fields[] = {
+      &HeapStats::capacity,          &HeapStats::bytes_in_use,       &HeapStats::bytes_free,
+      &HeapStats::overhead_bytes,    &HeapStats::largest_free_block, &HeapStats::peak_bytes_in_use,
+      &HeapStats::live_allocations,  &HeapStats::free_blocks,        &HeapStats::cached_blocks,
+      &HeapStats::total_allocations, &HeapStats::total_frees,        &HeapStats::failed_allocations};
+  for (std::size_t i = 0; i < std::size(fields); ++i) {
+    if (after.*fields[i] != before.*fields[i]) {
+      return ::testing::AssertionFailure()
+             << "stats field " << i << " is " << after.*fields[i] << ", was " << before.*fields[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace nostd::testing

@@ -472,17 +472,7 @@ TYPED_TEST(StringTest, OverflowingSizesAreRefusedWithoutAllocating) {
   auto s = this->make();
   Text text;
   this->fill_to_capacity(s, text, 5);
-  const auto before = TestFixture::snapshot(s);
-  const std::size_t blocks = this->heap().stats().live_allocations;
-  this->injector().reset_counts();
-  auto expect_overflow = [&](const char* what, const Result<void>& result) {
-    EXPECT_TRUE(this->heap_ok()) << what;
-    ASSERT_FALSE(result) << what;
-    EXPECT_EQ(result.error(), AllocError::kSizeOverflow) << what;
-    EXPECT_TRUE(TestFixture::snapshot(s) == before) << what;
-    EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, 0u) << what << ": asked the heap";
-    EXPECT_EQ(this->heap().stats().live_allocations, blocks) << what;
-  };
+  auto expect_overflow = this->size_overflow_checker(s, &TestFixture::snapshot);
   expect_overflow("reserve(max_size() + 1)", s.reserve(S::max_size() + 1));
   expect_overflow("reserve(SIZE_MAX)", s.reserve(SIZE_MAX));
   expect_overflow("resize(max_size() + 1)", s.resize(S::max_size() + 1));

@@ -504,17 +504,7 @@ TYPED_TEST_P(VecTest, OverflowingSizesAreRefusedWithoutAllocating) {
   auto v = this->make_vec();
   Model model;
   this->fill_to_capacity(v, model, 3);
-  const auto before = TestFixture::snapshot(v);
-  const std::size_t blocks = this->heap().stats().live_allocations;
-  this->injector().reset_counts();
-  auto expect_overflow = [&](const char* what, const Result<void>& result) {
-    EXPECT_TRUE(this->heap_ok()) << what;
-    ASSERT_FALSE(result) << what;
-    EXPECT_EQ(result.error(), AllocError::kSizeOverflow) << what;
-    EXPECT_TRUE(TestFixture::snapshot(v) == before) << what;
-    EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, 0u) << what << ": asked the heap";
-    EXPECT_EQ(this->heap().stats().live_allocations, blocks) << what;
-  };
+  auto expect_overflow = this->size_overflow_checker(v, &TestFixture::snapshot);
   expect_overflow("reserve(max_size() + 1)", v.reserve(V::max_size() + 1));
   expect_overflow("reserve(SIZE_MAX)", v.reserve(SIZE_MAX));
   if constexpr (std::default_initializable<T>) {
