@@ -137,11 +137,13 @@ class String : private internal::RawBuffer<char, Alloc, 1> {
 
   /// Makes `size()` equal `count`: truncates, or appends copies of `fill` with at most one growth.
   [[nodiscard]] Result<void> resize(std::size_t count, char fill = '\0') {
+    // The size check first, though size() <= max_size() makes every count it refuses a growth: GCC cannot see that
+    // bound, and at -O2 warned of a truncate to SIZE_MAX writing its terminator out of bounds.
+    if (count > max_size()) return fail(AllocError::kSizeOverflow);
     if (count <= size_) {
       truncate(count);
       return {};
     }
-    if (count > max_size()) return fail(AllocError::kSizeOverflow);
     if (auto grown = grow_keeping(count); !grown) return fail(grown.error());
     std::memset(data_ + size_, fill, count - size_);
     size_ = count;

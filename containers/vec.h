@@ -236,6 +236,9 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   /// Makes `size()` equal `count`: destroys elements past `count`, or appends value-initialised elements
   /// (`T()`: zero for arithmetic types) with at most one growth.
   [[nodiscard]] Result<void> resize(std::size_t count) requires std::default_initializable<T> {
+    // The size check before the truncation, though size() <= max_size() makes every count it refuses a growth (which
+    // checks it too): GCC cannot see that bound, and at -O2 warned of a truncate to SIZE_MAX destroying out of bounds.
+    if (count > max_size()) return fail(AllocError::kSizeOverflow);
     if (count <= size_) {
       truncate(count);
       return {};
@@ -253,6 +256,7 @@ class Vec : private internal::RawBuffer<T, Alloc, 0> {
   /// Makes `size()` equal `count`: destroys elements past `count`, or appends copies of `value` (which may be an
   /// element of this vector) with at most one growth.
   [[nodiscard]] Result<void> resize(std::size_t count, const T& value) requires std::copy_constructible<T> {
+    if (count > max_size()) return fail(AllocError::kSizeOverflow);  // first, as in resize(count)
     if (count <= size_) {
       truncate(count);
       return {};
