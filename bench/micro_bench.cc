@@ -376,7 +376,15 @@ class RatioToGlibcReporter : public DebugNoteReporter<benchmark::ConsoleReporter
     for (const auto& [row, by_column] : times_) name_width = std::max(name_width, static_cast<int>(row.name().size()));
     std::fprintf(out, "%-*s", name_width, "benchmark");
     for (const std::string& column : columns) std::fprintf(out, " %*s", width(column), heading(column));
-    std::fprintf(out, " %12s\n", "glibc time");
+    // The glibc time column is as wide as its longest time (under ASan on a loaded machine StringPushBack/100000 took
+    // 17753381.0 ns, which overflowed a fixed width and pushed its row out of line), and at least 12.
+    int time_width = 12;
+    for (const auto& [row, by_column] : times_) {
+      const auto base_times = by_column.find(glibc);
+      if (base_times == by_column.end() || !(base_times->second.value() > 0)) continue;
+      time_width = std::max(time_width, std::snprintf(nullptr, 0, "%.1f ns", base_times->second.value()));
+    }
+    std::fprintf(out, " %*s\n", time_width, "glibc time");
     for (const auto& [row, by_column] : times_) {
       const auto base_times = by_column.find(glibc);
       const double base = base_times == by_column.end() ? 0 : base_times->second.value();
@@ -391,9 +399,9 @@ class RatioToGlibcReporter : public DebugNoteReporter<benchmark::ConsoleReporter
         }
       }
       if (base > 0) {
-        std::fprintf(out, " %9.1f ns\n", base);
+        std::fprintf(out, " %*.1f ns\n", time_width - 3, base);
       } else {
-        std::fprintf(out, " %12s\n", "-");
+        std::fprintf(out, " %*s\n", time_width, "-");
       }
     }
   }
