@@ -276,7 +276,7 @@ TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlock) 
 // The same when the memory past the mark is a free block small enough for SegregatedFit's exact lists (the region's
 // untouched tail, here under 256 bytes): the exact path takes only a block of the request's own size, so the tail
 // is a search's block, checked against the mark. (A variant of the exact path that split the next exact list's head
-// skipped this check: README, issue 11's "Tried and dropped (2026-12-03)".)
+// skipped this check: README, issue 11's "Techniques tried", the exact path "for a miss too".)
 TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlockBeforeASmallTail) {
   auto owner = std::make_unique<TestHeap<TypeParam, 4096>>();
   TypeParam& heap = owner->heap();
