@@ -126,6 +126,13 @@ class BasicHeap {
   static constexpr std::size_t kTagOverhead = Tags::kUsedOverhead;
   /// Smallest block: room for a free block's tags and links, rounded to the granule.
   static constexpr std::size_t kMinBlockSize = align_up(Tags::kFreeTagBytes + sizeof(internal::FreeNode), kGranule);
+  /// Bytes of a region's span that hold no block: the region's header (four words), the prologue tag word before the
+  /// first block and the end sentinel's tag word, rounded up to the granule. A span that starts and ends on granule
+  /// boundaries adds exactly its size less this to `stats().capacity` (`StaticArraySource<4096>`: 4,048 bytes on
+  /// x86_64, 4,072 on Cortex-M); an unaligned span adds at least its granule-aligned inner part less this, and less
+  /// than its size less this plus a granule. A span that becomes several regions (above a tag word's largest block)
+  /// pays this once per region.
+  static constexpr std::size_t kRegionOverhead = align_up(4 * sizeof(std::uintptr_t) + 2 * Tags::kHeaderSize, kGranule);
 
   static_assert(kGranule % alignof(internal::FreeNode) == 0,
                 "BasicHeap: free-list links are stored at payload addresses, so the granule must align them");
@@ -467,6 +474,8 @@ class BasicHeap {
     std::byte* end;       // end sentinel (a used block of size 0)
     std::uintptr_t seal;  // region_seal(this)
   };
+  static_assert(align_up(sizeof(RegionHeader) + 2 * Tags::kHeaderSize, kGranule) == kRegionOverhead,
+                "BasicHeap: kRegionOverhead must state what first_payload_after leaves before a region's first block");
 
   // Holds the heap's lock for one operation. The lock is mutable so that const observers (stats, validate) lock.
   // Under Valgrind it also keeps memcheck quiet over the heap's regions while the heap reads its own tags and
