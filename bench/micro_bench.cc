@@ -378,20 +378,22 @@ class RatioToGlibcReporter : public DebugNoteReporter<benchmark::ConsoleReporter
     for (const std::string& column : columns) std::fprintf(out, " %*s", width(column), heading(column));
     // The glibc time column is as wide as its longest time (under ASan on a loaded machine StringPushBack/100000 took
     // 17753381.0 ns, which overflowed a fixed width and pushed its row out of line), and at least 12.
+    // A row's time in one column, 0 where that column did not run it.
+    const auto time_in = [](const auto& by_column, const std::string& column) {
+      const auto found = by_column.find(column);
+      return found == by_column.end() ? 0.0 : found->second.value();
+    };
     int time_width = 12;
     for (const auto& [row, by_column] : times_) {
-      const auto base_times = by_column.find(glibc);
-      if (base_times == by_column.end() || !(base_times->second.value() > 0)) continue;
-      time_width = std::max(time_width, std::snprintf(nullptr, 0, "%.1f ns", base_times->second.value()));
+      const double base = time_in(by_column, glibc);
+      if (base > 0) time_width = std::max(time_width, std::snprintf(nullptr, 0, "%.1f ns", base));
     }
     std::fprintf(out, " %*s\n", time_width, "glibc time");
     for (const auto& [row, by_column] : times_) {
-      const auto base_times = by_column.find(glibc);
-      const double base = base_times == by_column.end() ? 0 : base_times->second.value();
+      const double base = time_in(by_column, glibc);
       std::fprintf(out, "%-*s", name_width, row.name().c_str());
       for (const std::string& column : columns) {
-        const auto found = by_column.find(column);
-        const double time = found == by_column.end() ? 0 : found->second.value();
+        const double time = time_in(by_column, column);
         if (base > 0 && time > 0) {
           std::fprintf(out, " %*.2f", width(column), time / base);
         } else {
