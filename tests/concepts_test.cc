@@ -107,20 +107,6 @@ TEST(ConceptsTest, ConstinitHeapWorksBeforeAndAfterFirstUse) {
   EXPECT_EQ(g_constinit_heap.stats().live_allocations, 0u);
 }
 
-#if defined(__linux__)
-// The bounds of .bss, from the GNU linker's default script (hosted Linux: x86_64, riscv64).
-extern "C" char __bss_start[];
-extern "C" char _end[];
-
-// README (Policies): a constinit heap over StaticArraySource is zero-initialised in a constant expression, so it lies
-// in .bss (no bytes in the image): a non-zero initial byte anywhere in it (its array's included) would put it in .data.
-TEST(ConceptsTest, AConstinitStaticArrayHeapLiesInBss) {
-  const auto* const heap = reinterpret_cast<const char*>(&g_constinit_heap);
-  EXPECT_GE(heap, static_cast<const char*>(__bss_start));
-  EXPECT_LE(heap + sizeof g_constinit_heap, static_cast<const char*>(_end));
-}
-#endif
-
 TEST(ConceptsTest, DiagnosticsAcceptWellFormedPolicies) {
   EXPECT_TRUE(internal::diagnose_fit_policy<BestFit>());
   EXPECT_TRUE(internal::diagnose_lock_policy<CountingLock>());

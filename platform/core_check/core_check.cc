@@ -124,6 +124,8 @@ void exercise(Heap& heap) {
     CHECK(heap.validate().has_value());
   }
   CHECK(heap.stats().live_allocations == 0);
+  heap.flush_cache();  // a QuickCache keeps small freed blocks aside until then (no-op without one)
+  CHECK(heap.validate().has_value());
   CHECK(heap.stats().free_blocks == 1);
   CHECK(heap.allocate(heap.stats().capacity + 1).error() == nostd::AllocError::kOutOfMemory);
 }
@@ -136,6 +138,9 @@ constinit Static<nostd::FirstFit, nostd::CompactTags, nostd::NoChecks, CheckLock
 constinit Static<nostd::NextFit, nostd::FullTags, nostd::BasicChecks<>, CheckLock> next_fit_checked;
 constinit Static<nostd::BestFit, nostd::CompactTags, CheckLock> best_fit;
 constinit Static<nostd::FirstFit, nostd::BasicCompactTags<std::uint16_t>, CheckLock> first_fit_narrow_tags;
+constinit Static<nostd::SegregatedFit<>, CheckLock> segregated_fit;
+constinit Static<nostd::SegregatedFit<>, nostd::QuickCache<>, CheckLock> segregated_fit_cached;
+constinit Static<> default_heap;  // every policy at its default
 #ifdef NOSTD_HAVE_INTERRUPT_LOCK
 constinit Static<nostd::FirstFit, nostd::InterruptLock> interrupt_locked;
 #endif
@@ -147,13 +152,57 @@ constinit Static<nostd::FirstFit, nostd::SpinLock> spin_locked;
 
 alignas(64) std::byte region[8 * 1024];
 
+// The bounds of .bss, from each platform's linker script: GNU ld's default on hosted Linux (x86_64, riscv64),
+// platform/mps2_an386/mps2_an386.ld on Cortex-M4 (and GNU ld's armelf default, which names them alike, on the
+// compile-only M0+ and M33), picolibc.ld on bare-metal rv32imac.
+#if defined(__linux__)
+extern "C" char __bss_start[], _end[];
+const char* const kBssBegin = __bss_start;
+const char* const kBssEnd = _end;
+#elif defined(__arm__)
+extern "C" char __bss_start__[], __bss_end__[];
+const char* const kBssBegin = __bss_start__;
+const char* const kBssEnd = __bss_end__;
+#else
+extern "C" char __bss_start[], __bss_end[];
+const char* const kBssBegin = __bss_start;
+const char* const kBssEnd = __bss_end;
+#endif
+
+/// Whether `object` lies wholly in .bss: zero-initialised, no bytes of it in the image (README, "Policies": a
+/// `constinit` heap over StaticArraySource; a non-zero initial byte anywhere in it would move it to .data).
+template <class T>
+bool in_bss(const T& object) {
+  const auto* const begin = reinterpret_cast<const char*>(&object);
+  return begin >= kBssBegin && begin + sizeof(T) <= kBssEnd;
+}
+
+int data_word = 1;  // in .data: in_bss's own check, that the bounds above do not take in everything
+
 }  // namespace
 
 int main() {
+  CHECK(!in_bss(data_word));
+  CHECK(in_bss(first_fit_unchecked));
+  CHECK(in_bss(next_fit_checked));
+  CHECK(in_bss(best_fit));
+  CHECK(in_bss(first_fit_narrow_tags));
+  CHECK(in_bss(segregated_fit));
+  CHECK(in_bss(segregated_fit_cached));
+  CHECK(in_bss(default_heap));
+#ifdef NOSTD_HAVE_INTERRUPT_LOCK
+  CHECK(in_bss(interrupt_locked));
+#endif
+#ifdef __GCC_HAVE_SYNC_COMPARE_AND_SWAP_4
+  CHECK(in_bss(spin_locked));
+#endif
   exercise(first_fit_unchecked);
   exercise(next_fit_checked);
   exercise(best_fit);
   exercise(first_fit_narrow_tags);
+  exercise(segregated_fit);
+  exercise(segregated_fit_cached);
+  exercise(default_heap);
 #ifdef NOSTD_HAVE_INTERRUPT_LOCK
   exercise(interrupt_locked);
 #endif
