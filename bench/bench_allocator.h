@@ -5,7 +5,9 @@
 //   explicit A(std::span<std::byte> arena);   fresh state for one run (reference allocators ignore the arena)
 //   void* allocate(std::size_t size);          default alignment; nullptr when out of memory
 //   void* allocate_aligned(std::size_t size, std::size_t align);   align: a power of two above the default
-//   void* reallocate(void* p, std::size_t old_size, std::size_t new_size);   nullptr (p untouched) on failure
+//   void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t old_align = 0);
+//                                              nullptr (p untouched) on failure; old_size and old_align: what p was
+//                                              allocated with; the new block may have only the default alignment
 //   void free(void* p, std::size_t size, std::size_t align = 0);  size and alignment p was allocated with
 //                                                                 (align 0: the default)
 // and, optionally, for the fragmentation and overhead columns:
@@ -37,7 +39,7 @@ template <class A>
 concept BenchAllocator = std::constructible_from<A, std::span<std::byte>> && requires(A& a, void* p, std::size_t n) {
   { a.allocate(n) } -> std::same_as<void*>;
   { a.allocate_aligned(n, n) } -> std::same_as<void*>;
-  { a.reallocate(p, n, n) } -> std::same_as<void*>;
+  { a.reallocate(p, n, n, n) } -> std::same_as<void*>;
   a.free(p, n, n);
 };
 
@@ -73,7 +75,9 @@ class MallocAdapter {
   void* allocate_aligned(std::size_t size, std::size_t align) { return memalign(align, size); }
   /// std::realloc, asked for at least 1 byte: glibc's realloc(p, 0) frees p and returns nullptr, where a trace's
   /// "r ID 0" (BasicHeap::reallocate(p, 0), recorded by RecordingHeap) keeps the block live, as the other rows do.
-  void* reallocate(void* p, std::size_t, std::size_t new_size) { return std::realloc(p, new_size == 0 ? 1 : new_size); }
+  void* reallocate(void* p, std::size_t, std::size_t new_size, std::size_t = 0) {
+    return std::realloc(p, new_size == 0 ? 1 : new_size);
+  }
   /// std::free.
   void free(void* p, std::size_t, std::size_t = 0) { std::free(p); }
   /// glibc's chunk header (one size_t) plus what malloc_usable_size adds over the request.
@@ -135,11 +139,13 @@ class PmrPoolAdapter {
   void* allocate(std::size_t size) { return pool_.allocate(size, alignof(std::max_align_t)); }
   /// unsynchronized_pool_resource::allocate with `align`.
   void* allocate_aligned(std::size_t size, std::size_t align) { return pool_.allocate(size, align); }
-  /// A memory_resource cannot resize: allocate, copy, deallocate (what a pmr container does).
-  void* reallocate(void* p, std::size_t old_size, std::size_t new_size) {
+  /// A memory_resource cannot resize: allocate, copy, deallocate (what a pmr container does). The old block goes
+  /// back with the alignment it was allocated with, which chose its pool: given the default for a block of 64, the
+  /// pool resource had kept it (a leak inside the pool, which inflated this row's footprint).
+  void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t old_align = 0) {
     void* q = pool_.allocate(new_size, alignof(std::max_align_t));
     std::memcpy(q, p, old_size < new_size ? old_size : new_size);
-    pool_.deallocate(p, old_size, alignof(std::max_align_t));
+    pool_.deallocate(p, old_size, old_align == 0 ? alignof(std::max_align_t) : old_align);
     return q;
   }
   /// unsynchronized_pool_resource::deallocate, which needs the size and alignment.

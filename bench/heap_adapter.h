@@ -41,7 +41,7 @@ class HeapAdapter {
     return r ? *r : nullptr;
   }
   /// BasicHeap::reallocate(p, new_size); nullptr (p untouched) on any error.
-  void* reallocate(void* p, std::size_t, std::size_t new_size) {
+  void* reallocate(void* p, std::size_t, std::size_t new_size, std::size_t = 0) {
     Result<void*> r = heap_.reallocate(p, new_size);
     return r ? *r : nullptr;
   }

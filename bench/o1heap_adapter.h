@@ -75,7 +75,7 @@ class O1heapAdapter {
   /// that aligned), larger alignments fail (nullptr).
   void* allocate_aligned(std::size_t size, std::size_t align) { return align <= kAlign ? allocate(size) : nullptr; }
   /// o1heap has no realloc: allocate, copy, free; nullptr (p untouched) when the new block cannot be had.
-  void* reallocate(void* p, std::size_t old_size, std::size_t new_size) {
+  void* reallocate(void* p, std::size_t old_size, std::size_t new_size, std::size_t = 0) {
     void* q = allocate(new_size);
     if (q == nullptr) return nullptr;
     std::memcpy(q, p, old_size < new_size ? old_size : new_size);

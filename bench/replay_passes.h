@@ -278,13 +278,15 @@ template <bool kGeneral = true, BenchAllocator A, class Hooks>
     return true;
   }
   const std::uint64_t t = hooks.begin();
-  void* p = a.reallocate(s.ptr, s.size, op.size);
+  void* p = a.reallocate(s.ptr, s.size, op.size, internal::slot_align(s));
   hooks.allocated(t);
   if (p == nullptr) [[unlikely]]
     return false;
   internal::check_block(p, op.slot, std::min(s.size, op.size));
   internal::fill_block(p, op.slot, op.size);
-  table[op.slot] = Slot{p, op.size, s.align_log2};
+  // As realloc, a reallocate promises only the default alignment: the slot's block is now of the default (the pmr pool
+  // row frees it with that; it had been given the old block's, which chose another pool).
+  table[op.slot] = Slot{p, op.size, 0};
   hooks.released(s.size);
   hooks.placed(p, op.size);
   return true;

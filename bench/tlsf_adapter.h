@@ -78,7 +78,7 @@ class TlsfAdapter {
   }
   /// tlsf_realloc: grows or shrinks in place when it can, else allocate, copy, free; on failure returns nullptr and
   /// leaves p untouched. (A zero new size would free p there; it asks for one byte instead.)
-  void* reallocate(void* p, std::size_t, std::size_t new_size) {
+  void* reallocate(void* p, std::size_t, std::size_t new_size, std::size_t = 0) {
     return tlsf_realloc(tlsf_, p, new_size == 0 ? 1 : new_size);
   }
   /// tlsf_free.
