@@ -59,11 +59,13 @@ inline std::optional<std::uint64_t> parse_bytes(std::string_view text, std::uint
   return *number << shift;
 }
 
-/// `text` as a duration in seconds: a finite decimal number, at least 0 (every character of it read); nullopt
-/// otherwise.
+/// `text` as a duration in seconds: a finite decimal number (digits, a point, an exponent such as 1e-3), at least 0
+/// (every character of it read); nullopt otherwise.
 inline std::optional<double> parse_seconds(std::string_view text) {
-  // A digit or a point first: strtod would also take leading space, a sign, "inf" and "nan".
+  // A digit or a point first: strtod would also take leading space, a sign, "inf" and "nan". Only the characters of
+  // a decimal number after it: strtod would also read a hexadecimal one, `--cap=0x10` as 16 s.
   if (text.empty() || !((text.front() >= '0' && text.front() <= '9') || text.front() == '.')) return std::nullopt;
+  if (text.find_first_not_of("0123456789.eE+-") != std::string_view::npos) return std::nullopt;
   const std::string copy(text);
   char* end = nullptr;
   errno = 0;

@@ -36,10 +36,11 @@ fi
 if "$1" --quick --workloads=e --allocators=glibc,,seg/compact >"$out" 2>&1; then
   fail "an empty word (a doubled comma) should stop the run, not select everything"
 fi
-# A numeric option's value is read whole or refused (atoi read --reps=abc as 1 and --cap=-5 as a negative cap).
+# A numeric option's value is read whole or refused (atoi read --reps=abc as 1 and --cap=-5 as a negative cap, strtod
+# --cap=0x10 as 16 s).
 # So is a list or a file name that names nothing: --workloads= had mapped an arena of 0 bytes and aborted, --workloads=e,e
 # ran e twice, --plot_data= and --write_trace= were ignored, --allocators= selected every row.
-for bad in --reps=abc --reps=0 --reps=5x --cap=-5 --cap=0 --cap=1s --min_time=fast --seed=12345x \
+for bad in --reps=abc --reps=0 --reps=5x --cap=-5 --cap=0 --cap=1s --cap=0x10 --min_time=fast --seed=12345x \
   --workloads= --workloads=, --workloads=e,e --workloads=ab --plot_data= --write_trace=; do
   status=0
   "$1" --quick --workloads=e --allocators==glibc "$bad" >"$out" 2>&1 || status=$?

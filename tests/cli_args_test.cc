@@ -42,7 +42,9 @@ TEST(CliArgs, SecondsAreFiniteAndNotNegative) {
   EXPECT_EQ(parse_seconds("0"), 0.0);
   EXPECT_EQ(parse_seconds("2.5"), 2.5);
   EXPECT_EQ(parse_seconds("1e-3"), 1e-3);
-  for (const char* bad : {"", "-5", "+5", " 5", "\t5", "5 ", "5s", "abc", "inf", "nan", "1e999", "."}) {
+  EXPECT_EQ(parse_seconds("1.5E+2"), 150.0);
+  for (const char* bad : {"", "-5", "+5", " 5", "\t5", "5 ", "5s", "abc", "inf", "nan", "1e999", ".", "0x10", "0X1p4",
+                          "0x1P-2", "0x.8"}) {  // strtod reads hexadecimal: 0x10 had been 16 s
     EXPECT_EQ(parse_seconds(bad), std::nullopt) << bad;
   }
 }
