@@ -63,7 +63,7 @@ void print_usage() {
       "  --reps=N                 throughput repetitions (default 3; median reported)\n"
       "  --cap=SECONDS            time cap per run and per sizing probe (default 10; quick 2)\n"
       "  --min_time=SECONDS       repeat short runs (up to 100) until they total this (default 0.5)\n"
-      "  --quick                  1 repetition, 2 s cap\n"
+      "  --quick                  1 repetition, 2 s cap, --min_time=0.1 (each unless given)\n"
       "  --arena=BYTES            arena the tables are measured in, K, M or G allowed (default: 8 x peak\n"
       "                           live + 16 MiB)\n"
       "  --no_sizing              skip the smallest-arena search\n"
@@ -75,6 +75,7 @@ std::optional<Options> parse(int argc, char** argv) {
   Options o;
   bool cap_given = false;
   bool reps_given = false;
+  bool min_given = false;
   // An option's value that is not what the option takes: one line, and the run does not start.
   auto refuse = [](std::string_view option, const char* takes) -> std::optional<Options> {
     print_bad_value("replay", option, takes);
@@ -110,6 +111,7 @@ std::optional<Options> parse(int argc, char** argv) {
       const std::optional<double> min_time = parse_seconds(v);
       if (!min_time) return refuse(arg, kMinTimeTakes);
       o.min_seconds = *min_time;
+      min_given = true;
     } else if (value("--arena=", &v)) {
       const std::optional<std::uint64_t> bytes = parse_bytes(v, std::numeric_limits<std::size_t>::max());
       if (!bytes || *bytes == 0) return refuse(arg, "a byte count above 0, optionally with K, M or G (16M)");
@@ -133,7 +135,7 @@ std::optional<Options> parse(int argc, char** argv) {
   if (o.quick) {
     if (!reps_given) o.reps = 1;
     if (!cap_given) o.cap_seconds = 2;
-    o.min_seconds = 0.1;
+    if (!min_given) o.min_seconds = 0.1;  // as fit_compare: --quick sets the defaults, not what was given
   }
   return o;
 }

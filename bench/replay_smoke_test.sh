@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test of //bench:replay (no timing is asserted): a quick replay of a trace fit_compare writes (workload e)
-# prints its table with the rows asked for and exits 0; an option value that is not what the option takes (an arena
+# prints its table with the rows asked for and exits 0, and keeps a --min_time given; an option value that is not what the option takes (an arena
 # of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
 # refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an unwritable --heap_map
 # is refused before the replay, and maps that gnuplot does not draw whole leave an earlier run's as they were; a trace of 0-byte blocks is sized without a ratio to its peak; a trace name with a
@@ -32,6 +32,13 @@ for bad in --arena=10MB --arena=0 --arena=-1 --cap=-5 --cap=abc --reps=abc --rep
   grep -q "^replay: $bad: not " "$TEST_TMPDIR/out" || fail "$bad: $(head -1 "$TEST_TMPDIR/out")"
   grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "$bad: the replay ran anyway"
 done
+
+# --quick sets the defaults of --reps, --cap and --min_time, not what the command line gives: --min_time=0 had been
+# replaced by quick's 0.1 s (the legend says what the runs totalled at least).
+"$replay" "$trace" --quick --min_time=0 --no_sizing --heap_map= --allocators==glibc >"$TEST_TMPDIR/out" 2>&1 ||
+  fail "--quick --min_time=0: exit $?"
+grep -qF '(more, up to 100, until they total 0.0 s; runs column)' "$TEST_TMPDIR/out" ||
+  fail "--quick --min_time=0: $(grep -o 'until they total [^;]*' "$TEST_TMPDIR/out")"
 
 # A block reallocated to 0 bytes stays live (BasicHeap::reallocate(p, 0), recorded by RecordingHeap as "r ID 0"):
 # every row replays it, glibc's too (whose realloc(p, 0) frees p).
