@@ -21,6 +21,8 @@ while (($#)); do
     --update-docs) out_dir="$workspace/docs" ;;
     --out=*)
       out_dir="${1#--out=}"
+      # Empty, it had named the workspace itself: the tables and chart went to its top directory.
+      [[ -n "$out_dir" ]] || { echo "chart: --out=: not a directory name (--out=DIR)" >&2; exit 2; }
       [[ "$out_dir" == /* ]] || out_dir="$workspace/$out_dir" ;;
     --default=*) defaults+=("${1#--default=}") ;;
     *) break ;;

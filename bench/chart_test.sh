@@ -5,7 +5,7 @@
 # where the tables and chart go (a quote in it included), a rule without defaults (//bench:scaling_chart) passes the
 # caller's options alone, and a benchmark or gnuplot that fails, a gnuplot that writes half an image and exits 0, no
 # room to write and a ^C while a temporary is made leave the earlier tables and chart as they were, with no temporary
-# behind; a linked chart stays a link.
+# behind; a linked chart stays a link; an empty --out= is refused.
 set -euo pipefail
 chart="$(realpath "$1")"
 work="$(mktemp -d)"
@@ -128,6 +128,16 @@ NO_ROOM=1 kept "no room to write (ulimit -f 0)"
 # A ^C while mktemp makes a temporary: the file had been left behind, made before its name was known to the exit
 # trap (mktemp died of the signal, or the trap ran before the name was recorded).
 MKTEMP_INTERRUPTED=1 kept "a ^C while a temporary is made"
+
+# An empty --out= is refused with one line and exit 2, before the benchmark runs: it had named the workspace's top
+# directory, where stem.md and stem.png were written.
+rm -f "$work/stem.md" "$work/stem.png"
+status=0
+run_chart --out= --quick >/dev/null 2>"$work/err" || status=$?
+[[ "$status" == 2 && "$(cat "$work/err")" == "chart: --out=: not a directory name (--out=DIR)" ]] ||
+  { echo "FAIL: --out=: exit $status, $(cat "$work/err")"; failures=$((failures + 1)); }
+[[ ! -e "$work/stem.md" && ! -e "$work/stem.png" ]] ||
+  { echo "FAIL: --out=: wrote into the workspace: $(ls "$work")"; failures=$((failures + 1)); }
 
 # The files are replaced whole by a rename next to them: a symbolic link to the chart stays a link, and the file it
 # names gets the new chart (the link had been replaced by a file); the tables keep their mode.
