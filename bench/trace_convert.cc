@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
       // single dash too (-c, -check), which had been taken for a file name: "cannot open -c", exit 1.
       std::fprintf(stderr, "trace_convert: unknown option %s (see --help)\n", argv[i]);
       return 2;
+    } else if (arg.empty()) {
+      // An empty name (an unset shell variable) had been opened as a file: "cannot write : No such file or
+      // directory", exit 1, once IN was converted.
+      std::fprintf(stderr, "trace_convert: an empty argument: not a file name (see --help)\n");
+      return 2;
     } else if (n == 2) {
       std::fprintf(stderr, "trace_convert: unexpected argument %s: at most IN and OUT (see --help)\n", argv[i]);
       return 2;

@@ -59,6 +59,11 @@ one_line "unknown option -check (see --help)" "$convert" -check "$dir/t.bin"
 one_line "unexpected argument" "$convert" "$dir/t.bin" "$dir/x" "$dir/y"
 one_line "expected IN and OUT" "$convert" "$dir/t.bin"
 one_line "expected one file" "$convert" --check
+# An empty file name (an unset shell variable) is refused as such: OUT had been opened as "" once IN was converted
+# ("cannot write : No such file or directory", exit 1), IN as "" ("cannot open : ...").
+one_line "an empty argument: not a file name (see --help)" "$convert" "$dir/t.bin" ""
+one_line "an empty argument: not a file name (see --help)" "$convert" "" "$dir/x"
+one_line "an empty argument: not a file name (see --help)" "$convert" --check ""
 
 # A corrupt trace: the byte offset, exit 1, and no output file.
 printf 'nostd-trace 1\na 1 100\nf 2\nend 2\n' >"$dir/bad.txt"
