@@ -117,6 +117,9 @@ std::optional<Options> parse(int argc, char** argv) {
       if (!bytes || *bytes == 0) return refuse(arg, "a byte count above 0, optionally with K, M or G (16M)");
       o.arena_bytes = static_cast<std::size_t>(*bytes);
     } else if (value("--heap_map=", &v)) {
+      // A prefix that ends in a slash names a directory: its maps would be the hidden files DIR/.png and
+      // DIR/_peak.png.
+      if (v.ends_with('/')) return refuse(arg, "a file name prefix (PREFIX.png, PREFIX_peak.png; DIR/m for DIR)");
       o.heap_map = v.empty() ? std::string() : from_working_dir(std::string(v));
     } else if (arg == "-h" || arg == "--help") {
       print_usage();

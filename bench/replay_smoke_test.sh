@@ -24,7 +24,9 @@ grep -q '^| first/compact | ' <<<"$out" || fail "no first/compact row"
 grep -q '^| glibc | ' <<<"$out" || fail "no glibc row"
 grep -q 'failed allocations' <<<"$out" && fail "a 4 MiB arena should hold workload e: $(grep 'failed' <<<"$out")"
 
-for bad in --arena=10MB --arena=0 --arena=-1 --cap=-5 --cap=abc --reps=abc --reps=0 --min_time=1s; do
+# A --heap_map prefix that ends in a slash names a directory: it had written the hidden files DIR/.png and DIR/_peak.png.
+for bad in --arena=10MB --arena=0 --arena=-1 --cap=-5 --cap=abc --reps=abc --reps=0 --min_time=1s \
+  --heap_map="$TEST_TMPDIR/"; do
   status=0
   "$replay" "$trace" --quick --no_sizing --heap_map= --allocators==glibc "$bad" >"$TEST_TMPDIR/out" 2>&1 ||
     status=$?
