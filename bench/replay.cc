@@ -124,6 +124,11 @@ std::optional<Options> parse(int argc, char** argv) {
     } else if (arg == "-h" || arg == "--help") {
       print_usage();
       std::exit(0);
+    } else if (arg.empty()) {
+      // An empty name (an unset shell variable) had been skipped: `replay "" TRACE` ran on TRACE, `replay ""` said
+      // no trace was given.
+      std::fprintf(stderr, "replay: an empty argument: not a trace file name (see --help)\n");
+      return std::nullopt;
     } else if (arg.starts_with("-") || !o.trace.empty()) {
       std::fprintf(stderr, "replay: unexpected argument %s (see --help)\n", argv[i]);
       return std::nullopt;

@@ -221,6 +221,9 @@ done
 expect_refused "replay: no trace given (see --help)" "$replay" --quick
 expect_refused "replay: unexpected argument $TEST_TMPDIR/r0.txt (see --help)" "$replay" "$trace" "$TEST_TMPDIR/r0.txt"
 expect_refused "replay: unexpected argument --fast (see --help)" "$replay" "$trace" --fast
+# An empty argument (an unset shell variable) is refused, not skipped: `replay "" TRACE` had replayed TRACE.
+expect_refused "replay: an empty argument: not a trace file name (see --help)" "$replay" "" "$trace" --quick --no_sizing \
+  --heap_map= --allocators==glibc
 expect_refused "--allocators word 'nosuch' selects no allocator" "$replay" "$trace" --allocators=nosuch
 
 # No heap composition replays the whole trace (a 100 MB block in a 1 MiB arena): the recommendation says to raise
