@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of //bench:instructions' replay driver: op_count replays workload e at 1/100 of its churn steps for
 # every allocator it knows and reports every call of the trace (400 fills + 10,000 churn steps = 10,400 allocations
-# and as many frees), and workload c (LIFO) at 1/100 of its calls. No timing and no instruction count is asserted
-# (those belong to the benchmark; callgrind is too slow for a test); this keeps `./bazelw run //bench:instructions`
-# working.
+# and as many frees), and workload c (LIFO) at 1/100 of its calls; instructions.sh refuses bad arguments before its
+# table. No timing and no instruction count is asserted (those belong to the benchmark; callgrind is too slow for a
+# test); this keeps `./bazelw run //bench:instructions` working.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 # Every allocator op_count lists in its usage, so that a new row is covered without editing this list.
@@ -47,4 +47,14 @@ refused glibc a 99999999999999999999
 refused glibc a 1000001  # a's 1,000,000 churn steps + 1
 refused glibc e 1 99999999999999999999x
 refused glibc e 1 0
+# //bench:instructions (bench/instructions.sh) checks its arguments before the table starts, with no callgrind run:
+# exit 2, one line, nothing on stdout. An empty workload or divisor had been read as the default (a, 10), and a
+# divisor above the workload's steps refused only after the table's heading.
+instructions() { expect_refused "$1" "$instructions_sh" "$op_count" "${@:2}"; }
+instructions_sh="$2"
+instructions "instructions: workload : not a, b, c or e" ""
+instructions "instructions: divisor : not a whole number from 1" a ""
+instructions "instructions: workload ab: not a, b, c or e" ab 10
+instructions "instructions: unknown allocator nosuch" e 10 nosuch
+instructions "op_count: DIVISOR '1000001': not a whole number from 1 to 1000000" a 1000001 glibc
 finish
