@@ -35,6 +35,7 @@
 #include "bench/cli_args.h"
 #include "bench/heap_adapter.h"
 #include "bench/mapped_memory.h"
+#include "bench/output_file.h"
 #include "bench/trace.h"
 #include "containers/string.h"
 #include "containers/vec.h"
@@ -463,17 +464,20 @@ constexpr const char* kFormatTakes = "console, json or csv";
 struct Flags {
   std::string_view format = "console";  ///< the last --benchmark_format: console, json or csv
   bool color = false;                   ///< colours in the console output (--benchmark_color, auto by default)
+  std::string out;                      ///< the last --benchmark_out's file as checked (check_output), or empty
 };
 
 /// Checks the flags that Google Benchmark would take badly, before its Initialize: --benchmark_repetitions (0 ran
 /// nothing and exited 0, -1 aborted in vector::reserve) as fit_compare's --reps, --benchmark_min_time (main sets a
 /// default for both) as its --min_time, both with bench/cli_args.h; --benchmark_format and --benchmark_out_format,
-/// for whose unknown names Initialize prints its whole usage and exits 0. Every occurrence is checked, not only the
-/// last (which is the one Google Benchmark uses). Returns the output format and colour, or nullopt after one line on
-/// stderr naming the first bad value (print_bad_value). Other flags are left to Initialize.
+/// for whose unknown names Initialize prints its whole usage and exits 0; --benchmark_out as the other tools' output
+/// files (check_output: an empty name had been ignored and the run gone ahead, one that cannot be written was
+/// Google Benchmark's "invalid file name" without the reason, exit 1). Every occurrence is checked, not only the
+/// last (which is the one Google Benchmark uses). Returns the output format, colour and file, or nullopt after one
+/// line on stderr naming the first bad value. Other flags are left to Initialize.
 std::optional<Flags> parse_flags(int argc, char** argv) {
   const bool terminal = isatty(fileno(stdout)) != 0;  // Google Benchmark's --benchmark_color=auto
-  Flags flags{.color = terminal};
+  Flags flags{.color = terminal, .out = {}};
   auto refuse = [](std::string_view arg, const char* takes) -> std::optional<Flags> {
     print_bad_value("micro_bench", arg, takes);
     return std::nullopt;
@@ -491,6 +495,10 @@ std::optional<Flags> parse_flags(int argc, char** argv) {
     } else if (name == "--benchmark_format=" || name == "--benchmark_out_format=") {
       if (value != "console" && value != "json" && value != "csv") return refuse(arg, kFormatTakes);
       if (name == "--benchmark_format=") flags.format = value;
+    } else if (name == "--benchmark_out=") {
+      const std::optional<std::string> out = check_output("micro_bench", "--benchmark_out", std::string(value));
+      if (!out) return std::nullopt;  // check_output said why
+      flags.out = *out;
     } else if (name == "--benchmark_color=") {
       flags.color = value == "true" || value == "yes" || value == "1" || (value == "auto" && terminal);
     }
@@ -519,6 +527,11 @@ int main(int argc, char** argv) {
   static char aggregates[] = "--benchmark_display_aggregates_only=true";
   static char min_time[] = "--benchmark_min_time=0.2";
   args.insert(args.begin() + 1, {repetitions, interleave, aggregates, min_time});
+  // Google Benchmark opens --benchmark_out's name as given: the one checked is from where `bazel run` was started.
+  std::string out_arg = "--benchmark_out=" + flags->out;
+  for (char*& arg : args) {
+    if (std::string_view(arg).starts_with("--benchmark_out=")) arg = out_arg.data();
+  }
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 2;

@@ -4,8 +4,8 @@
 # ratio in every cell and its columns aligned under the header whatever the longest benchmark name; without glibc,
 # one note says why there is no table; --benchmark_list_tests lists the benchmarks and prints no table. A filter
 # that matches nothing, and a bad value of a flag micro_bench sets or checks (--benchmark_repetitions,
-# --benchmark_min_time, --benchmark_format, --benchmark_out_format), get one line on stderr and exit 2, as an unknown
-# flag does. Neither the console nor the CSV output prints Google Benchmark's DEBUG-library warning.
+# --benchmark_min_time, --benchmark_format, --benchmark_out_format, --benchmark_out), get one line on stderr and exit
+# 2, as an unknown flag does; a relative --benchmark_out is written where `bazel run` was started. Neither the console nor the CSV output prints Google Benchmark's DEBUG-library warning.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
@@ -61,6 +61,21 @@ for seconds in -1 abc 0.2s inf; do
 done
 refused '--benchmark_format=xml: not console, json or csv (see --help)' --benchmark_format=xml
 refused '--benchmark_out_format=xml: not console, json or csv (see --help)' --benchmark_out_format=xml
+# --benchmark_out is checked as the other tools' output files: an empty name had been ignored (the run went ahead, exit
+# 0), and a file that cannot be written was Google Benchmark's "invalid file name" without the reason, exit 1.
+refused '--benchmark_out: not a file name (see --help)' --benchmark_out=
+refused '--benchmark_out: cannot write /nonexistent-dir/x.json: No such file or directory' \
+  --benchmark_out=/nonexistent-dir/x.json
+refused "--benchmark_out: cannot write $TEST_TMPDIR: Is a directory" "--benchmark_out=$TEST_TMPDIR"
+# A relative --benchmark_out is taken from where `bazel run` was started, as the other tools' files are: Google
+# Benchmark had written it into the tool's runfiles tree.
+mkdir -p "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere"
+bench_path="$(realpath "$bench")"
+(cd "$TEST_TMPDIR/elsewhere" && BUILD_WORKING_DIRECTORY="$TEST_TMPDIR/wd" "$bench_path" \
+  '--benchmark_filter=^BM_AllocFree<FirstCompact>/16$' "${quick[@]}" --benchmark_out=rel.json >/dev/null 2>&1) ||
+  fail "a relative --benchmark_out: exit $?"
+[[ -s "$TEST_TMPDIR/wd/rel.json" && ! -e "$TEST_TMPDIR/elsewhere/rel.json" ]] ||
+  fail "a relative --benchmark_out should land in BUILD_WORKING_DIRECTORY: $(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
 # An unknown flag: Google Benchmark's one line, and exit 2 as for the values above.
 status=0
 "$bench" --benchmark_no_such_flag >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?
