@@ -377,6 +377,13 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "fit_compare: --write_trace needs exactly one workload (--workloads=a)\n");
       return 2;
     }
+    // The run measures nothing, so there would be no gnuplot data: said, rather than exit 0 without the file.
+    if (!opt.plot_data.empty()) {
+      std::fprintf(stderr,
+                   "fit_compare: --plot_data: nothing to plot with --write_trace, which writes the trace and "
+                   "exits (run them separately)\n");
+      return 2;
+    }
     if (const std::expected<void, std::string> written =
             write_trace(effective_spec(opt.workloads[0], opt), opt.write_trace);
         !written) {

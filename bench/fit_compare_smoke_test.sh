@@ -86,6 +86,11 @@ for option in --write_trace --plot_data; do
   [[ "$(cat "$TEST_TMPDIR/kept.out")" == "earlier run" ]] || fail "$option with no room: the earlier file was lost"
   [[ "$(ls "$TEST_TMPDIR" | grep -c '^kept\.out')" == 1 ]] || fail "$option with no room: left $(ls "$TEST_TMPDIR")"
 done
+# --write_trace writes the trace and exits without measuring: a --plot_data beside it is refused, not left unwritten
+# (the run had exited 0 with no plot data).
+expect_refused "fit_compare: --plot_data: nothing to plot with --write_trace" "$1" --quick --workloads=e \
+  --write_trace="$TEST_TMPDIR/w.trace" --plot_data="$TEST_TMPDIR/w.dat"
+[[ ! -e "$TEST_TMPDIR/w.trace" && ! -e "$TEST_TMPDIR/w.dat" ]] || fail "--write_trace with --plot_data: $(ls "$TEST_TMPDIR")"
 status=0
 "$1" --workloads=e --write_trace=/nonexistent-dir/e.trace >"$out" 2>&1 || status=$?
 if [[ "$status" != 1 ]] || ! grep -q "^fit_compare: --write_trace: cannot write /nonexistent-dir/e.trace: No such file" "$out"; then
