@@ -99,6 +99,17 @@ inline void print_bad_value(const char* tool, std::string_view option, const cha
   std::fprintf(stderr, "%s: %.*s: not %s (see --help)\n", tool, static_cast<int>(option.size()), option.data(), takes);
 }
 
+/// The one line a tool that takes only options prints for an argument it does not know: "TOOL: unknown option ARG
+/// (see --help)", or for an empty one (an unset shell variable), which that line would not show, "TOOL: an empty
+/// argument: not an option (see --help)".
+inline void print_unknown_option(const char* tool, std::string_view arg) {
+  if (arg.empty()) {
+    std::fprintf(stderr, "%s: an empty argument: not an option (see --help)\n", tool);
+  } else {
+    std::fprintf(stderr, "%s: unknown option %.*s (see --help)\n", tool, static_cast<int>(arg.size()), arg.data());
+  }
+}
+
 /// The comma-separated words of a list option's value (`--allocators=first,glibc`), empty words kept: `--allocators=`
 /// and `a,,b` then reach the caller's check of each word and are refused there, instead of reading as no filter.
 inline std::vector<std::string> split_words(std::string_view text) {

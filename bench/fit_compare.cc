@@ -147,7 +147,7 @@ std::optional<Options> parse(int argc, char** argv) {
       print_usage();
       std::exit(0);
     } else {
-      std::fprintf(stderr, "fit_compare: unknown option %s (see --help)\n", argv[i]);
+      print_unknown_option("fit_compare", arg);
       return std::nullopt;
     }
   }

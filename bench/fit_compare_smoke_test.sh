@@ -86,6 +86,8 @@ for option in --write_trace --plot_data; do
   [[ "$(cat "$TEST_TMPDIR/kept.out")" == "earlier run" ]] || fail "$option with no room: the earlier file was lost"
   [[ "$(ls "$TEST_TMPDIR" | grep -c '^kept\.out')" == 1 ]] || fail "$option with no room: left $(ls "$TEST_TMPDIR")"
 done
+# An empty argument (an unset shell variable) is named as such: the line had read "unknown option  (see --help)".
+expect_refused "fit_compare: an empty argument: not an option (see --help)" "$1" --quick ""
 # --write_trace writes the trace and exits without measuring: a --plot_data beside it is refused, not left unwritten
 # (the run had exited 0 with no plot data).
 expect_refused "fit_compare: --plot_data: nothing to plot with --write_trace" "$1" --quick --workloads=e \

@@ -849,7 +849,7 @@ int main(int argc, char** argv) {
       nostd::bench::print_usage(stdout);
       return 0;
     } else {
-      std::fprintf(stderr, "scaling_bench: unknown option %s (see --help)\n", argv[i]);
+      nostd::bench::print_unknown_option("scaling_bench", arg);
       return 2;
     }
   }
