@@ -20,7 +20,8 @@ usage="run it as ./bazelw run -c opt //bench:preload -- [REPS]"
 for input in "${@:1:6}"; do
   [[ -f "$input" ]] || { echo "preload: $input: no such file; $usage" >&2; exit 2; }
 done
-[[ "${7:-5}" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "preload: REPS must be a whole number from 1 to 9999, not '$7'" >&2; exit 2; }
+# An empty REPS is refused, not read as the default (5).
+[[ "${7-5}" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "preload: REPS must be a whole number from 1 to 9999, not '$7'" >&2; exit 2; }
 expect_preloadable preload "$1"
 
 lib="$(realpath "$1")"
@@ -29,7 +30,7 @@ churn="$(realpath "$3")"
 python_work="$(realpath "$4")"
 sqlite_work="$(realpath "$5")"
 git_work="$(realpath "$6")"
-reps="${7:-5}"
+reps="${7-5}"
 python="$(python3 -c 'import sys; print(sys.executable)')"  # the interpreter, not a pyenv shim
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

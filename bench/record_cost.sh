@@ -11,11 +11,21 @@
 # not part of the recorded run (trace_convert and replay do it when they read the file).
 set -euo pipefail
 
+# Its inputs are the BUILD rule's, checked as preload.sh checks its own; REPS is checked before the table starts (it
+# had reached the loop unchecked: 10x stopped it with bash's arithmetic error after the heading, abc and 0 ran no
+# run and stopped at ls, and an empty one was read as 5).
+usage="run it as ./bazelw run -c opt //bench:record_cost -- [REPS]"
+(($# >= 4)) || { echo "record_cost: expected the two libraries and the workloads; $usage" >&2; exit 2; }
+for input in "${@:1:4}"; do
+  [[ -f "$input" ]] || { echo "record_cost: $input: no such file; $usage" >&2; exit 2; }
+done
+reps="${5-5}"
+[[ "$reps" =~ ^[1-9][0-9]{0,3}$ ]] ||
+  { echo "record_cost: REPS must be a whole number from 1 to 9999, not '$reps'" >&2; exit 2; }
 dropin="$(realpath "$1")"
 shim="$(realpath "$2")"
 python_work="$(realpath "$3")"
 sqlite_work="$(realpath "$4")"
-reps="${5:-5}"
 python="$(python3 -c 'import sys; print(sys.executable)')"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
