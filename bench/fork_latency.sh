@@ -21,11 +21,15 @@ for input in "${@:1:2}"; do
 done
 lib="$(realpath "$1")"
 bench="$(realpath "$2")"
-threads="${3:-3}"
-forks="${4:-200}"
-rounds="${5:-3}"
+# Defaults for arguments not given; an empty one is refused, not read as the default.
+threads="${3-3}"
+forks="${4-200}"
+rounds="${5-3}"
 [[ "$rounds" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "fork_latency: ROUNDS must be a whole number from 1 to 999, not '$rounds'" >&2; exit 2; }
-# fork_bench checks THREADS and FORKS itself (exit 2 with its usage).
+# FORKS in fork_bench's range, checked here: fork_bench had refused it only in the first timed run, after the heading.
+[[ "$forks" =~ ^[1-9][0-9]{0,5}$ || "$forks" == 1000000 ]] ||
+  { echo "fork_latency: FORKS must be a whole number from 1 to 1000000, not '$forks'" >&2; exit 2; }
+# fork_bench checks THREADS itself (exit 2 with its usage).
 "$bench" "$threads" 1 >/dev/null
 libs=(glibc "" nostd "$lib")
 if [[ -n "${BASELINE_LIB:-}" ]]; then
