@@ -282,6 +282,38 @@ run run //bench/footprint
 check "installs ${arm[*]} ${riscv32[*]}" installs "${arm[*]} ${riscv32[*]}"
 end
 
+begin "relative target patterns are read as Bazel reads them: from the directory the command was typed in"
+# A workspace of bazelw alone with a bench/ directory, so that the command can be typed at its root and in bench/.
+ws="$tmp/ws"
+mkdir -p "$ws/bench"
+cp "$bazelw" "$ws/bazelw"
+for form in "bench:instructions" "@//bench:instructions" "@nostd_alloc//bench:instructions"; do
+  setup "${host[@]}"
+  (cd "$ws" && PATH="$path" ./bazelw run -c opt "$form" >"$tmp/out" 2>"$tmp/err" </dev/null)
+  check "run $form at the root installs valgrind" installs valgrind
+done
+for form in ":instructions" "instructions"; do
+  setup "${host[@]}"
+  (cd "$ws/bench" && PATH="$path" ../bazelw run "$form" >"$tmp/out" 2>"$tmp/err" </dev/null)
+  check "run $form in bench/ installs valgrind" installs valgrind
+done
+for form in "..." "bench/..." "bench:all"; do
+  setup "${host[@]}"
+  (cd "$ws" && PATH="$path" ./bazelw test "$form" >"$tmp/out" 2>"$tmp/err" </dev/null)
+  check "test $form at the root installs gnuplot-nox" installs gnuplot-nox
+done
+setup "${host[@]}"
+(cd "$ws" && PATH="$path" ./bazelw run bench/footprint >"$tmp/out" 2>"$tmp/err" </dev/null)
+check "run bench/footprint at the root installs ${arm[*]} ${riscv32[*]}" installs "${arm[*]} ${riscv32[*]}"
+setup "${host[@]}"
+(cd "$ws/bench" && PATH="$path" ../bazelw test ... >"$tmp/out" 2>"$tmp/err" </dev/null)
+check "test ... in bench/ installs gnuplot-nox" installs gnuplot-nox
+setup "${host[@]}"
+(cd "$ws/bench" && PATH="$path" ../bazelw test :fit_compare_smoke_test @other//bench:instructions >"$tmp/out" \
+  2>"$tmp/err" </dev/null)
+check "test :fit_compare_smoke_test and another repository's pattern in bench/: no apt-get" no_install
+end
+
 begin "the whole tree or bench/ takes in replay_smoke_test's heap map: gnuplot-nox; a test of its own needs none"
 for pattern in //... //bench/... //bench:all '//bench:*' //bench:replay_smoke_test; do
   setup "${host[@]}"
