@@ -5,7 +5,7 @@
 # where the tables and chart go (a quote in it included), a rule without defaults (//bench:scaling_chart) passes the
 # caller's options alone, and a benchmark or gnuplot that fails, a gnuplot that writes half an image and exits 0, no
 # room to write and a ^C while a temporary is made leave the earlier tables and chart as they were, with no temporary
-# behind; a linked chart stays a link; an empty --out= is refused.
+# behind; a linked chart stays a link; an empty --out= and a directory that cannot be written are refused.
 set -euo pipefail
 chart="$(realpath "$1")"
 work="$(mktemp -d)"
@@ -138,6 +138,16 @@ run_chart --out= --quick >/dev/null 2>"$work/err" || status=$?
   { echo "FAIL: --out=: exit $status, $(cat "$work/err")"; failures=$((failures + 1)); }
 [[ ! -e "$work/stem.md" && ! -e "$work/stem.png" ]] ||
   { echo "FAIL: --out=: wrote into the workspace: $(ls "$work")"; failures=$((failures + 1)); }
+
+# A directory that cannot take the files is refused with one line and exit 1 before the benchmark and gnuplot run,
+# not after minutes of measuring. sysfs refuses a new file even to root, which this test may run as (where a
+# directory's mode would refuse nothing).
+rm -f "$work/gnuplot_e"
+status=0
+run_chart --out=/sys --quick >/dev/null 2>"$work/err" || status=$?
+[[ "$status" == 1 && "$(cat "$work/err")" == "chart: cannot write /sys/stem.md: Permission denied" ]] ||
+  { echo "FAIL: --out=/sys: exit $status, $(cat "$work/err")"; failures=$((failures + 1)); }
+[[ ! -e "$work/gnuplot_e" ]] || { echo "FAIL: --out=/sys: gnuplot ran"; failures=$((failures + 1)); }
 
 # The files are replaced whole by a rename next to them: a symbolic link to the chart stays a link, and the file it
 # names gets the new chart (the link had been replaced by a file); the tables keep their mode.
