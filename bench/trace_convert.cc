@@ -57,6 +57,13 @@ int main(int argc, char** argv) {
       paths[n++] = from_working_dir(argv[i]);
     }
   }
+  if (check && !to.empty()) {
+    // --check writes nothing, so a form to write in would be ignored: said, as the other tools refuse an option
+    // that would have no effect.
+    std::fprintf(stderr, "trace_convert: --to=%.*s: --check only validates, it writes no form (see --help)\n",
+                 static_cast<int>(to.size()), to.data());
+    return 2;
+  }
   if (n != (check ? 1 : 2)) {
     std::fprintf(stderr, "trace_convert: expected %s (see --help)\n", check ? "one file" : "IN and OUT");
     return 2;

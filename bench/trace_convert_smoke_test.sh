@@ -59,6 +59,7 @@ one_line "unknown option -check (see --help)" "$convert" -check "$dir/t.bin"
 one_line "unexpected argument" "$convert" "$dir/t.bin" "$dir/x" "$dir/y"
 one_line "expected IN and OUT" "$convert" "$dir/t.bin"
 one_line "expected one file" "$convert" --check
+one_line "--to=text: --check only validates, it writes no form (see --help)" "$convert" --check --to=text "$dir/t.bin"
 # An empty file name (an unset shell variable) is refused as such: OUT had been opened as "" once IN was converted
 # ("cannot write : No such file or directory", exit 1), IN as "" ("cannot open : ...").
 one_line "an empty argument: not a file name (see --help)" "$convert" "$dir/t.bin" ""
