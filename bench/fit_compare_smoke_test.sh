@@ -92,7 +92,8 @@ expect_refused "fit_compare: an empty argument: not an option (see --help)" "$1"
 # (the run had exited 0 with no plot data).
 expect_refused "fit_compare: --plot_data: nothing to plot with --write_trace" "$1" --quick --workloads=e \
   --write_trace="$TEST_TMPDIR/w.trace" --plot_data="$TEST_TMPDIR/w.dat"
-[[ ! -e "$TEST_TMPDIR/w.trace" && ! -e "$TEST_TMPDIR/w.dat" ]] || fail "--write_trace with --plot_data: $(ls "$TEST_TMPDIR")"
+[[ ! -e "$TEST_TMPDIR/w.trace" && ! -e "$TEST_TMPDIR/w.dat" ]] ||
+  fail "--write_trace with --plot_data: $(ls "$TEST_TMPDIR")"
 status=0
 "$1" --workloads=e --write_trace=/nonexistent-dir/e.trace >"$out" 2>&1 || status=$?
 if [[ "$status" != 1 ]] || ! grep -q "^fit_compare: --write_trace: cannot write /nonexistent-dir/e.trace: No such file" "$out"; then

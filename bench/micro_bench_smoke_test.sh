@@ -5,7 +5,8 @@
 # one note says why there is no table; --benchmark_list_tests lists the benchmarks and prints no table. A filter
 # that matches nothing, and a bad value of a flag micro_bench sets or checks (--benchmark_repetitions,
 # --benchmark_min_time, --benchmark_format, --benchmark_out_format, --benchmark_out), get one line on stderr and exit
-# 2, as an unknown flag does; a relative --benchmark_out is written where `bazel run` was started. Neither the console nor the CSV output prints Google Benchmark's DEBUG-library warning.
+# 2, as an unknown flag does; a relative --benchmark_out is written where `bazel run` was started. Neither the console
+# nor the CSV output prints Google Benchmark's DEBUG-library warning.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
@@ -75,7 +76,8 @@ bench_path="$(realpath "$bench")"
   '--benchmark_filter=^BM_AllocFree<FirstCompact>/16$' "${quick[@]}" --benchmark_out=rel.json >/dev/null 2>&1) ||
   fail "a relative --benchmark_out: exit $?"
 [[ -s "$TEST_TMPDIR/wd/rel.json" && ! -e "$TEST_TMPDIR/elsewhere/rel.json" ]] ||
-  fail "a relative --benchmark_out should land in BUILD_WORKING_DIRECTORY: $(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
+  fail "a relative --benchmark_out should land in BUILD_WORKING_DIRECTORY:" \
+    "$(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
 # An unknown flag: Google Benchmark's one line, and exit 2 as for the values above.
 status=0
 "$bench" --benchmark_no_such_flag >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?

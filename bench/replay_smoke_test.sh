@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Smoke test of //bench:replay (no timing is asserted): a quick replay of a trace fit_compare writes (workload e)
-# prints its table with the rows asked for and exits 0, and keeps a --min_time given; an option value that is not what the option takes (an arena
-# of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs; a missing trace is
-# refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an unwritable --heap_map
-# is refused before the replay, and maps that gnuplot does not draw whole leave an earlier run's as they were; a trace of 0-byte blocks is sized without a ratio to its peak; a trace name with a
-# quote reaches glibc's footprint child intact, and so does a trace read from a pipe; with glibc alone there is
-# nothing to recommend; a 1 MiB block leaves glibc's footprint the size of its heap; an arena that cannot be mapped is
-# refused with the reason; a short trace with a huge request writes only what its calls can reach of its arena; a
-# corrupt, truncated, empty or wrong-version trace, one with a request of 4 GiB or more, and one without events are
-# refused with one line and exit 1; --help lists the options, and a bad command line stops it with exit 2; when no heap
-# composition replays the whole trace, the recommendation says to raise --cap or --arena.
+# Smoke test of //bench:replay (no timing is asserted): a quick replay of a trace fit_compare writes (workload e) prints
+# its table with the rows asked for and exits 0, and keeps a --min_time given; an option value that is not what the
+# option takes (an arena of "10MB", a cap of -5, reps of "abc") stops it with one line and exit 2 before anything runs;
+# a missing trace is refused with the reason; a trace that reallocates blocks to 0 bytes replays on every row; an
+# unwritable --heap_map is refused before the replay, and maps that gnuplot does not draw whole leave an earlier run's
+# as they were; a trace of 0-byte blocks is sized without a ratio to its peak; a trace name with a quote reaches glibc's
+# footprint child intact, and so does a trace read from a pipe; with glibc alone there is nothing to recommend; a 1 MiB
+# block leaves glibc's footprint the size of its heap; an arena that cannot be mapped is refused with the reason; a
+# short trace with a huge request writes only what its calls can reach of its arena; a corrupt, truncated, empty or
+# wrong-version trace, one with a request of 4 GiB or more, and one without events are refused with one line and exit 1;
+# --help lists the options, and a bad command line stops it with exit 2; when no heap composition replays the whole
+# trace, the recommendation says to raise --cap or --arena.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
@@ -24,7 +25,8 @@ grep -q '^| first/compact | ' <<<"$out" || fail "no first/compact row"
 grep -q '^| glibc | ' <<<"$out" || fail "no glibc row"
 grep -q 'failed allocations' <<<"$out" && fail "a 4 MiB arena should hold workload e: $(grep 'failed' <<<"$out")"
 
-# A --heap_map prefix that ends in a slash names a directory: it had written the hidden files DIR/.png and DIR/_peak.png.
+# A --heap_map prefix that ends in a slash names a directory: it had written the hidden files DIR/.png and
+# DIR/_peak.png.
 for bad in --arena=10MB --arena=0 --arena=-1 --cap=-5 --cap=abc --reps=abc --reps=0 --min_time=1s \
   --heap_map="$TEST_TMPDIR/"; do
   status=0
@@ -222,8 +224,8 @@ expect_refused "replay: no trace given (see --help)" "$replay" --quick
 expect_refused "replay: unexpected argument $TEST_TMPDIR/r0.txt (see --help)" "$replay" "$trace" "$TEST_TMPDIR/r0.txt"
 expect_refused "replay: unexpected argument --fast (see --help)" "$replay" "$trace" --fast
 # An empty argument (an unset shell variable) is refused, not skipped: `replay "" TRACE` had replayed TRACE.
-expect_refused "replay: an empty argument: not a trace file name (see --help)" "$replay" "" "$trace" --quick --no_sizing \
-  --heap_map= --allocators==glibc
+expect_refused "replay: an empty argument: not a trace file name (see --help)" "$replay" "" "$trace" --quick \
+  --no_sizing --heap_map= --allocators==glibc
 expect_refused "--allocators word 'nosuch' selects no allocator" "$replay" "$trace" --allocators=nosuch
 
 # No heap composition replays the whole trace (a 100 MB block in a 1 MiB arena): the recommendation says to raise
