@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
@@ -99,10 +100,30 @@ inline void print_bad_value(const char* tool, std::string_view option, const cha
   std::fprintf(stderr, "%s: %.*s: not %s (see --help)\n", tool, static_cast<int>(option.size()), option.data(), takes);
 }
 
+/// Whether `arg` is the name of one of `value_options` (each written with its '=', as "--reps=") without the '=' and
+/// the value, as `--reps 3` or a bare `--reps` gives it. If so, prints the one line "TOOL: --reps takes its value
+/// after '=': --reps=VALUE (see --help)": "unknown option --reps" would send the user looking for an option that is
+/// there.
+inline bool refuse_value_apart(const char* tool, std::string_view arg,
+                               std::initializer_list<std::string_view> value_options) {
+  for (const std::string_view option : value_options) {
+    if (arg.size() + 1 == option.size() && option.starts_with(arg)) {
+      const int n = static_cast<int>(arg.size());
+      std::fprintf(stderr, "%s: %.*s takes its value after '=': %.*s=VALUE (see --help)\n", tool, n, arg.data(), n,
+                   arg.data());
+      return true;
+    }
+  }
+  return false;
+}
+
 /// The one line a tool that takes only options prints for an argument it does not know: "TOOL: unknown option ARG
-/// (see --help)", or for an empty one (an unset shell variable), which that line would not show, "TOOL: an empty
-/// argument: not an option (see --help)".
-inline void print_unknown_option(const char* tool, std::string_view arg) {
+/// (see --help)"; for an empty one (an unset shell variable), which that line would not show, "TOOL: an empty
+/// argument: not an option (see --help)"; for the name of one of `value_options` without its value,
+/// `refuse_value_apart`'s line.
+inline void print_unknown_option(const char* tool, std::string_view arg,
+                                 std::initializer_list<std::string_view> value_options = {}) {
+  if (refuse_value_apart(tool, arg, value_options)) return;
   if (arg.empty()) {
     std::fprintf(stderr, "%s: an empty argument: not an option (see --help)\n", tool);
   } else {

@@ -147,7 +147,9 @@ std::optional<Options> parse(int argc, char** argv) {
       print_usage();
       std::exit(0);
     } else {
-      print_unknown_option("fit_compare", arg);
+      print_unknown_option("fit_compare", arg,
+                           {"--workloads=", "--allocators=", "--policies=", "--reps=", "--min_time=", "--cap=",
+                            "--write_trace=", "--plot_data=", "--seed=", "--format="});
       return std::nullopt;
     }
   }

@@ -88,6 +88,8 @@ for option in --write_trace --plot_data; do
 done
 # An empty argument (an unset shell variable) is named as such: the line had read "unknown option  (see --help)".
 expect_refused "fit_compare: an empty argument: not an option (see --help)" "$1" --quick ""
+# An option's value given apart (`--reps 3`) names the option's form: the line had read "unknown option --reps".
+expect_refused "fit_compare: --reps takes its value after '=': --reps=VALUE (see --help)" "$1" --quick --reps 3
 # --write_trace writes the trace and exits without measuring: a --plot_data beside it is refused, not left unwritten
 # (the run had exited 0 with no plot data).
 expect_refused "fit_compare: --plot_data: nothing to plot with --write_trace" "$1" --quick --workloads=e \

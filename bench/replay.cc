@@ -129,6 +129,9 @@ std::optional<Options> parse(int argc, char** argv) {
       // no trace was given.
       std::fprintf(stderr, "replay: an empty argument: not a trace file name (see --help)\n");
       return std::nullopt;
+    } else if (refuse_value_apart("replay", arg,
+                                  {"--allocators=", "--reps=", "--cap=", "--min_time=", "--arena=", "--heap_map="})) {
+      return std::nullopt;
     } else if (arg.starts_with("-") || !o.trace.empty()) {
       std::fprintf(stderr, "replay: unexpected argument %s (see --help)\n", argv[i]);
       return std::nullopt;

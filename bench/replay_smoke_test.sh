@@ -223,6 +223,8 @@ done
 expect_refused "replay: no trace given (see --help)" "$replay" --quick
 expect_refused "replay: unexpected argument $TEST_TMPDIR/r0.txt (see --help)" "$replay" "$trace" "$TEST_TMPDIR/r0.txt"
 expect_refused "replay: unexpected argument --fast (see --help)" "$replay" "$trace" --fast
+# An option's value given apart: the line had read "unexpected argument --arena", as for an option that is not there.
+expect_refused "replay: --arena takes its value after '=': --arena=VALUE (see --help)" "$replay" --arena 16M "$trace"
 # An empty argument (an unset shell variable) is refused, not skipped: `replay "" TRACE` had replayed TRACE.
 expect_refused "replay: an empty argument: not a trace file name (see --help)" "$replay" "" "$trace" --quick \
   --no_sizing --heap_map= --allocators==glibc

@@ -849,7 +849,7 @@ int main(int argc, char** argv) {
       nostd::bench::print_usage(stdout);
       return 0;
     } else {
-      nostd::bench::print_unknown_option("scaling_bench", arg);
+      nostd::bench::print_unknown_option("scaling_bench", arg, {"--plot_data=", "--cells="});
       return 2;
     }
   }

@@ -34,6 +34,8 @@ refused "unknown option --cell=16M:10" --cell=16M:10
   fail "unknown option: $(wc -l <"${TEST_TMPDIR:-/tmp}/refused.err") lines on stderr, expected 1"
 # An empty argument (an unset shell variable) is named as such: the line had read "unknown option  (see --help)".
 refused "scaling_bench: an empty argument: not an option (see --help)" --quick ""
+# An option's value given apart: the line had read "unknown option --cells".
+refused "scaling_bench: --cells takes its value after '=': --cells=VALUE (see --help)" --quick --cells 16M:10
 # An output file is opened before the run: a path that cannot be written is refused at once, not after the cells.
 refused "--plot_data: not a file name" --plot_data=
 refused "--plot_data: cannot write /nonexistent-dir/x.dat" --plot_data=/nonexistent-dir/x.dat

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
           "usage: trace_convert [--to=text|--to=binary] IN OUT   convert (default: to the other form)\n"
           "       trace_convert --check IN                       validate only\n");
       return 0;
+    } else if (refuse_value_apart("trace_convert", arg, {"--to="})) {
+      return 2;
     } else if (arg.size() > 1 && arg.starts_with("-")) {
       // One line that names what was wrong, as the other tools refuse bad input (the usage is under --help). A
       // single dash too (-c, -check), which had been taken for a file name: "cannot open -c", exit 1.

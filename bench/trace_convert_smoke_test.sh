@@ -56,6 +56,9 @@ one_line() {
 one_line "--to=raw: not text or binary (see --help)" "$convert" --to=raw "$dir/t.bin" "$dir/x"
 one_line "unknown option --from=text (see --help)" "$convert" --from=text "$dir/t.bin" "$dir/x"
 one_line "unknown option -check (see --help)" "$convert" -check "$dir/t.bin"
+# The value given apart: the line had read "unknown option --to".
+one_line "trace_convert: --to takes its value after '=': --to=VALUE (see --help)" "$convert" --to text "$dir/t.bin" \
+  "$dir/x"
 one_line "unexpected argument" "$convert" "$dir/t.bin" "$dir/x" "$dir/y"
 one_line "expected IN and OUT" "$convert" "$dir/t.bin"
 one_line "expected one file" "$convert" --check
