@@ -210,5 +210,43 @@ while IFS=$'\t' read -r n where kind run; do
   fi
 done <"$tmp/plan"
 
-echo "$compiled blocks compiled, $ignored ignored, $failures failed"
+# Links within a file (`[Contents](#the-heap-basicheappolicies)`) must name one of its headings, so that renaming a
+# heading cannot leave a dead link. A heading's anchor as GitHub makes it: lower case, every character but letters,
+# digits, spaces, `-` and `_` dropped (the headings' non-ASCII characters are punctuation, such as the em dash), spaces
+# made `-`, and a repeated anchor numbered `-1`, `-2`, ... in order. Text inside fences and code spans is not a link.
+links=0
+for doc in "${docs[@]}"; do
+  while IFS=$'\t' read -r line target; do
+    echo "FAIL $doc:$line: the link #$target names no heading of $doc"
+    failures=$((failures + 1))
+  done < <(awk '
+    /^ *(```|~~~)/ { fenced = !fenced; next }
+    fenced { next }
+    /^#+ / {
+      a = tolower($0)
+      sub(/^#+ /, "", a)
+      gsub(/[^a-z0-9 _-]/, "", a)
+      gsub(/ /, "-", a)
+      if (a in seen) { seen[a]++; a = a "-" seen[a] } else seen[a] = 0
+      anchor[a] = 1
+      next
+    }
+    {
+      text = $0
+      gsub(/`[^`]*`/, "", text)
+      while (match(text, /\]\(#[^)]*\)/)) {
+        targets[++n] = substr(text, RSTART + 3, RLENGTH - 4)
+        where[n] = FNR
+        text = substr(text, RSTART + RLENGTH)
+      }
+    }
+    END {
+      for (i = 1; i <= n; i++) if (!(targets[i] in anchor)) printf "%d\t%s\n", where[i], targets[i]
+      printf "%d\n", n > "/dev/stderr"
+    }
+  ' "$doc" 2>"$tmp/links")
+  links=$((links + $(cat "$tmp/links")))
+done
+
+echo "$compiled blocks compiled, $ignored ignored, $links links checked, $failures failed"
 ((failures == 0))

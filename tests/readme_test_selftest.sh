@@ -3,7 +3,8 @@
 # blocks are right (every fragment shape the wrapper has to place: a policy struct, a template and a one-line
 # function, a constinit heap, loops and lambdas in the body) and fails, with its message, on each kind of breakage:
 # API drift in a fragment (the message points at the Markdown line), a program that exits non-zero, a program
-# that relies on an include it does not write, `ignore` without a reason, an unknown info string, no C++ at all.
+# that relies on an include it does not write, `ignore` without a reason, an unknown info string, no C++ at all,
+# a link to a heading that is not there.
 set -euo pipefail
 
 readme_test="${1:-tests/readme_test.sh}"
@@ -31,6 +32,15 @@ expect() {
 }
 
 cat >"$tmp/good.md" <<'EOF'
+Links to headings: [one](#the-heap-basicheappolicies), [a repeat](#workload-a--churn-small-1), and one in a code
+span, which is not a link: `[x](#nowhere)`.
+
+## The heap: `BasicHeap<Policies...>`
+
+### Workload a — churn, small
+
+### Workload a — churn, small
+
 Text, then a shell block that is not compiled:
 
 ```sh
@@ -85,7 +95,18 @@ int main() { std::abort(); }
 heap := policy*
 ```
 EOF
-expect good pass "3 blocks compiled, 1 ignored, 0 failed"
+expect good pass "3 blocks compiled, 1 ignored, 2 links checked, 0 failed"
+
+cat >"$tmp/dead_link.md" <<'EOF'
+## Hardening
+
+See [the checks](#hardening) and [the old name](#checks).
+
+```cpp
+int main() {}
+```
+EOF
+expect dead_link fail "dead_link.md:3: the link #checks names no heading"
 
 cat >"$tmp/drift.md" <<'EOF'
 ```cpp
