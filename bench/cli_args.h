@@ -100,6 +100,68 @@ inline void print_bad_value(const char* tool, std::string_view option, const cha
   std::fprintf(stderr, "%s: %.*s: not %s (see --help)\n", tool, static_cast<int>(option.size()), option.data(), takes);
 }
 
+/// The timing options fit_compare and replay share: --reps=N, --cap=SECONDS, --min_time=SECONDS and --quick, whose
+/// shorter settings (1 repetition, a 2 s cap, 0.1 s) apply to each of the three not given. A tool's `Options` derives
+/// from it with its own defaults, reads each argument with `read_timing_option` and calls `apply_quick` after the last.
+struct TimingOptions {
+  int reps = 5;              ///< throughput repetitions (the median is reported)
+  double cap_seconds = 15;   ///< time cap per run
+  double min_seconds = 1.0;  ///< repeat short runs until they total this
+  bool quick = false;        ///< --quick: a first look (the tool may shorten its traces too)
+  bool reps_given = false;   ///< --reps= was given: --quick keeps it
+  bool cap_given = false;    ///< --cap= was given: --quick keeps it
+  bool min_given = false;    ///< --min_time= was given: --quick keeps it
+};
+
+/// What `read_timing_option` made of an argument.
+enum class OptionRead {
+  kNotMine,  ///< not a timing option: the tool reads it
+  kRead,     ///< read into the options
+  kRefused,  ///< a timing option with a bad value: its one line is printed, the run must not start
+};
+
+/// Reads `arg` into `t` if it is one of the timing options; a bad value gets `print_bad_value`'s line for `tool`.
+inline OptionRead read_timing_option(const char* tool, std::string_view arg, TimingOptions& t) {
+  auto value_of = [arg](std::string_view prefix) -> std::optional<std::string_view> {
+    if (!arg.starts_with(prefix)) return std::nullopt;
+    return arg.substr(prefix.size());
+  };
+  auto refused = [&](const char* takes) {
+    print_bad_value(tool, arg, takes);
+    return OptionRead::kRefused;
+  };
+  if (arg == "--quick") {
+    t.quick = true;
+  } else if (const std::optional<std::string_view> reps_text = value_of("--reps=")) {
+    const std::optional<int> reps = parse_reps(*reps_text);
+    if (!reps) return refused(kRepsTakes);
+    t.reps = *reps;
+    t.reps_given = true;
+  } else if (const std::optional<std::string_view> cap_text = value_of("--cap=")) {
+    const std::optional<double> cap = parse_cap(*cap_text);
+    if (!cap) return refused(kCapTakes);
+    t.cap_seconds = *cap;
+    t.cap_given = true;
+  } else if (const std::optional<std::string_view> min_text = value_of("--min_time=")) {
+    const std::optional<double> min_time = parse_seconds(*min_text);
+    if (!min_time) return refused(kMinTimeTakes);
+    t.min_seconds = *min_time;
+    t.min_given = true;
+  } else {
+    return OptionRead::kNotMine;
+  }
+  return OptionRead::kRead;
+}
+
+/// After the last argument: with --quick, its settings for each timing option not given (a value given is kept:
+/// `--quick --min_time=0` runs with 0).
+inline void apply_quick(TimingOptions& t) {
+  if (!t.quick) return;
+  if (!t.reps_given) t.reps = 1;
+  if (!t.cap_given) t.cap_seconds = 2;
+  if (!t.min_given) t.min_seconds = 0.1;
+}
+
 /// Whether `arg` is the name of one of `value_options` (each written with its '=', as "--reps=") without the '=' and
 /// the value, as `--reps 3` or a bare `--reps` gives it. If so, prints the one line "TOOL: --reps takes its value
 /// after '=': --reps=VALUE (see --help)": "unknown option --reps" would send the user looking for an option that is

@@ -45,11 +45,8 @@ using Clock = std::chrono::steady_clock;
 enum class Format { kTable, kJson };
 
 /// Command-line options.
-struct Options {
-  bool quick = false;
-  int reps = 5;
-  double cap_seconds = 15;
-  double min_seconds = 1.0;
+struct Options : TimingOptions {  // --quick also runs 1/10 of the churn steps
+  Options() : TimingOptions{.reps = 5, .cap_seconds = 15, .min_seconds = 1.0} {}
   Format format = Format::kTable;
   std::string workloads = "abce";
   std::vector<std::string> allocator_filters;  // empty: all
@@ -88,9 +85,6 @@ bool starts_with(std::string_view s, std::string_view prefix, std::string_view* 
 
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  bool cap_given = false;
-  bool reps_given = false;
-  bool min_given = false;
   // An option's value that is not what the option takes: one line, and the run does not start.
   auto refuse = [](std::string_view option, const char* takes) -> std::optional<Options> {
     print_bad_value("fit_compare", option, takes);
@@ -99,9 +93,10 @@ std::optional<Options> parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     std::string_view v;
-    if (arg == "--quick") {
-      o.quick = true;
-    } else if (arg == "--json" || arg == "--format=json" || arg == "--benchmark_format=json") {
+    const OptionRead timing = read_timing_option("fit_compare", arg, o);
+    if (timing == OptionRead::kRefused) return std::nullopt;
+    if (timing == OptionRead::kRead) continue;
+    if (arg == "--json" || arg == "--format=json" || arg == "--benchmark_format=json") {
       o.format = Format::kJson;
     } else if (arg == "--format=table" || arg == "--benchmark_format=console") {
       o.format = Format::kTable;
@@ -116,21 +111,6 @@ std::optional<Options> parse(int argc, char** argv) {
       }
     } else if (starts_with(arg, "--allocators=", &v) || starts_with(arg, "--policies=", &v)) {
       for (std::string& w : split_words(v)) o.allocator_filters.push_back(std::move(w));
-    } else if (starts_with(arg, "--reps=", &v)) {
-      const std::optional<int> reps = parse_reps(v);
-      if (!reps) return refuse(arg, kRepsTakes);
-      o.reps = *reps;
-      reps_given = true;
-    } else if (starts_with(arg, "--min_time=", &v)) {
-      const std::optional<double> min_time = parse_seconds(v);
-      if (!min_time) return refuse(arg, kMinTimeTakes);
-      o.min_seconds = *min_time;
-      min_given = true;
-    } else if (starts_with(arg, "--cap=", &v)) {
-      const std::optional<double> cap = parse_cap(v);
-      if (!cap) return refuse(arg, kCapTakes);
-      o.cap_seconds = *cap;
-      cap_given = true;
     } else if (starts_with(arg, "--write_trace=", &v)) {
       if (v.empty()) return refuse(arg, "a file name");
       o.write_trace = from_working_dir(std::string(v));
@@ -153,11 +133,7 @@ std::optional<Options> parse(int argc, char** argv) {
       return std::nullopt;
     }
   }
-  if (o.quick) {
-    if (!reps_given) o.reps = 1;
-    if (!cap_given) o.cap_seconds = 2;
-    if (!min_given) o.min_seconds = 0.1;
-  }
+  apply_quick(o);
   return o;
 }
 

@@ -38,12 +38,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Options {
+struct Options : TimingOptions {
+  Options() : TimingOptions{.reps = 3, .cap_seconds = 10, .min_seconds = 0.5} {}
   std::string trace;
-  int reps = 3;
-  double cap_seconds = 10;
-  double min_seconds = 0.5;
-  bool quick = false;
   std::size_t arena_bytes = 0;  // 0: from the trace's peak
   bool sizing = true;
   std::optional<std::string> heap_map;  // prefix; nullopt: next to the trace; "": none
@@ -73,9 +70,6 @@ void print_usage() {
 
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
-  bool cap_given = false;
-  bool reps_given = false;
-  bool min_given = false;
   // An option's value that is not what the option takes: one line, and the run does not start.
   auto refuse = [](std::string_view option, const char* takes) -> std::optional<Options> {
     print_bad_value("replay", option, takes);
@@ -89,29 +83,15 @@ std::optional<Options> parse(int argc, char** argv) {
       return true;
     };
     std::string_view v;
-    if (arg == "--quick") {
-      o.quick = true;
-    } else if (arg == "--no_sizing") {
+    const OptionRead timing = read_timing_option("replay", arg, o);
+    if (timing == OptionRead::kRefused) return std::nullopt;
+    if (timing == OptionRead::kRead) continue;
+    if (arg == "--no_sizing") {
       o.sizing = false;
     } else if (arg == "--glibc_footprint_child") {
       o.glibc_footprint_child = true;
     } else if (value("--allocators=", &v)) {
       for (std::string& w : split_words(v)) o.allocator_filters.push_back(std::move(w));
-    } else if (value("--reps=", &v)) {
-      const std::optional<int> reps = parse_reps(v);
-      if (!reps) return refuse(arg, kRepsTakes);
-      o.reps = *reps;
-      reps_given = true;
-    } else if (value("--cap=", &v)) {
-      const std::optional<double> cap = parse_cap(v);
-      if (!cap) return refuse(arg, kCapTakes);
-      o.cap_seconds = *cap;
-      cap_given = true;
-    } else if (value("--min_time=", &v)) {
-      const std::optional<double> min_time = parse_seconds(v);
-      if (!min_time) return refuse(arg, kMinTimeTakes);
-      o.min_seconds = *min_time;
-      min_given = true;
     } else if (value("--arena=", &v)) {
       const std::optional<std::uint64_t> bytes = parse_bytes(v, std::numeric_limits<std::size_t>::max());
       if (!bytes || *bytes == 0) return refuse(arg, "a byte count above 0, optionally with K, M or G (16M)");
@@ -143,11 +123,7 @@ std::optional<Options> parse(int argc, char** argv) {
     std::fprintf(stderr, "replay: no trace given (see --help)\n");
     return std::nullopt;
   }
-  if (o.quick) {
-    if (!reps_given) o.reps = 1;
-    if (!cap_given) o.cap_seconds = 2;
-    if (!min_given) o.min_seconds = 0.1;  // as fit_compare: --quick sets the defaults, not what was given
-  }
+  apply_quick(o);
   return o;
 }
 

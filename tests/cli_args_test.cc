@@ -1,5 +1,5 @@
 // tests/cli_args_test.cc — the benchmark tools' strict option values (bench/cli_args.h): a value is read whole or
-// refused, never as its leading digits.
+// refused, never as its leading digits; and the timing options fit_compare and replay share.
 #include "bench/cli_args.h"
 
 #include <gtest/gtest.h>
@@ -68,6 +68,46 @@ TEST(CliArgs, ListWordsKeepEmptyOnes) {
   EXPECT_EQ(split_words(""), (Words{""}));
   EXPECT_EQ(split_words("a,,b"), (Words{"a", "", "b"}));
   EXPECT_EQ(split_words(","), (Words{"", ""}));
+}
+
+// The timing options fit_compare and replay share: --quick shortens only what was not given, whatever the order,
+// and a bad value is refused, not read as the default.
+TEST(CliArgs, QuickShortensOnlyTheTimingOptionsNotGiven) {
+  TimingOptions alone{.reps = 3, .cap_seconds = 10, .min_seconds = 0.5};
+  EXPECT_EQ(read_timing_option("t", "--quick", alone), OptionRead::kRead);
+  apply_quick(alone);
+  EXPECT_EQ(alone.reps, 1);
+  EXPECT_EQ(alone.cap_seconds, 2.0);
+  EXPECT_EQ(alone.min_seconds, 0.1);
+
+  TimingOptions given{.reps = 3, .cap_seconds = 10, .min_seconds = 0.5};
+  for (const char* arg : {"--min_time=0", "--quick", "--reps=7", "--cap=4.5"}) {
+    EXPECT_EQ(read_timing_option("t", arg, given), OptionRead::kRead) << arg;
+  }
+  apply_quick(given);
+  EXPECT_EQ(given.reps, 7);
+  EXPECT_EQ(given.cap_seconds, 4.5);
+  EXPECT_EQ(given.min_seconds, 0.0);  // replay had replaced a given --min_time with 0.1 s
+
+  TimingOptions without_quick{.reps = 3, .cap_seconds = 10, .min_seconds = 0.5};
+  apply_quick(without_quick);
+  EXPECT_EQ(without_quick.reps, 3);
+  EXPECT_EQ(without_quick.cap_seconds, 10.0);
+  EXPECT_EQ(without_quick.min_seconds, 0.5);
+}
+
+TEST(CliArgs, TimingOptionsRefuseBadValuesAndLeaveOtherArguments) {
+  TimingOptions t{.reps = 3, .cap_seconds = 10, .min_seconds = 0.5};
+  for (const char* bad : {"--reps=0", "--reps=abc", "--cap=0", "--cap=0x10", "--min_time=-1", "--min_time="}) {
+    EXPECT_EQ(read_timing_option("t", bad, t), OptionRead::kRefused) << bad;
+  }
+  EXPECT_EQ(t.reps, 3);  // nothing read from a refused value
+  EXPECT_EQ(t.cap_seconds, 10.0);
+  EXPECT_EQ(t.min_seconds, 0.5);
+  for (const char* other : {"--reps", "--repsx=1", "--quick=1", "--arena=16M", "", "trace"}) {
+    EXPECT_EQ(read_timing_option("t", other, t), OptionRead::kNotMine) << other;
+  }
+  EXPECT_FALSE(t.quick);
 }
 
 }  // namespace
