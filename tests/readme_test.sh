@@ -210,15 +210,22 @@ while IFS=$'\t' read -r n where kind run; do
   fi
 done <"$tmp/plan"
 
-# Links within a file (`[Contents](#the-heap-basicheappolicies)`) must name one of its headings, so that renaming a
-# heading cannot leave a dead link. A heading's anchor as GitHub makes it: lower case, every character but letters,
-# digits, spaces, `-` and `_` dropped (the headings' non-ASCII characters are punctuation, such as the em dash), spaces
-# made `-`, and a repeated anchor numbered `-1`, `-2`, ... in order. Text inside fences and code spans is not a link.
+# Links must lead somewhere, so that renaming a heading or a file cannot leave a dead one. A link within the file
+# (`[Contents](#the-heap-basicheappolicies)`) must name one of its headings, by the anchor GitHub makes of it: lower
+# case, every character but letters, digits, spaces, `-` and `_` dropped (the headings' non-ASCII characters are
+# punctuation, such as the em dash), spaces made `-`, and a repeated anchor numbered `-1`, `-2`, ... in order. A link
+# to a file (`[log](docs/segregated_fit_log.md)`, an image) must name one that exists, relative to the Markdown file;
+# links with a scheme (`https:`) are not followed. Text inside fences and code spans is not a link.
 links=0
 for doc in "${docs[@]}"; do
-  while IFS=$'\t' read -r line target; do
-    echo "FAIL $doc:$line: the link #$target names no heading of $doc"
-    failures=$((failures + 1))
+  while IFS=$'\t' read -r kind line target; do
+    if [[ "$kind" == anchor ]]; then
+      echo "FAIL $doc:$line: the link #$target names no heading of $doc"
+      failures=$((failures + 1))
+    elif [[ ! -e "$(dirname "$doc")/${target%%#*}" ]]; then
+      echo "FAIL $doc:$line: the link $target names no file (looked for $(dirname "$doc")/${target%%#*})"
+      failures=$((failures + 1))
+    fi
   done < <(awk '
     /^ *(```|~~~)/ { fenced = !fenced; next }
     fenced { next }
@@ -234,14 +241,21 @@ for doc in "${docs[@]}"; do
     {
       text = $0
       gsub(/`[^`]*`/, "", text)
-      while (match(text, /\]\(#[^)]*\)/)) {
-        targets[++n] = substr(text, RSTART + 3, RLENGTH - 4)
+      while (match(text, /\]\([^)]*\)/)) {
+        targets[++n] = substr(text, RSTART + 2, RLENGTH - 3)
         where[n] = FNR
         text = substr(text, RSTART + RLENGTH)
       }
     }
     END {
-      for (i = 1; i <= n; i++) if (!(targets[i] in anchor)) printf "%d\t%s\n", where[i], targets[i]
+      for (i = 1; i <= n; i++) {
+        t = targets[i]
+        if (t ~ /^#/) {
+          if (!(substr(t, 2) in anchor)) printf "anchor\t%d\t%s\n", where[i], substr(t, 2)
+        } else if (t !~ /^[a-z]+:/) {
+          printf "file\t%d\t%s\n", where[i], t
+        }
+      }
       printf "%d\n", n > "/dev/stderr"
     }
   ' "$doc" 2>"$tmp/links")

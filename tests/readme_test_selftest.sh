@@ -4,7 +4,7 @@
 # function, a constinit heap, loops and lambdas in the body) and fails, with its message, on each kind of breakage:
 # API drift in a fragment (the message points at the Markdown line), a program that exits non-zero, a program
 # that relies on an include it does not write, `ignore` without a reason, an unknown info string, no C++ at all,
-# a link to a heading that is not there.
+# a link to a heading or a file that is not there.
 set -euo pipefail
 
 readme_test="${1:-tests/readme_test.sh}"
@@ -33,7 +33,8 @@ expect() {
 
 cat >"$tmp/good.md" <<'EOF'
 Links to headings: [one](#the-heap-basicheappolicies), [a repeat](#workload-a--churn-small-1), and one in a code
-span, which is not a link: `[x](#nowhere)`.
+span, which is not a link: `[x](#nowhere)`. A link to a file beside this one, [itself](good.md), and one that is not
+followed, [a site](https://example.invalid/page).
 
 ## The heap: `BasicHeap<Policies...>`
 
@@ -95,7 +96,7 @@ int main() { std::abort(); }
 heap := policy*
 ```
 EOF
-expect good pass "3 blocks compiled, 1 ignored, 2 links checked, 0 failed"
+expect good pass "3 blocks compiled, 1 ignored, 4 links checked, 0 failed"
 
 cat >"$tmp/dead_link.md" <<'EOF'
 ## Hardening
@@ -107,6 +108,15 @@ int main() {}
 ```
 EOF
 expect dead_link fail "dead_link.md:3: the link #checks names no heading"
+
+cat >"$tmp/dead_file.md" <<'EOF'
+The chart: ![chart](docs/chart.png), and [the log](dead_file.md#top).
+
+```cpp
+int main() {}
+```
+EOF
+expect dead_file fail "dead_file.md:1: the link docs/chart.png names no file"
 
 cat >"$tmp/drift.md" <<'EOF'
 ```cpp
