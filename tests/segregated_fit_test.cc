@@ -436,6 +436,11 @@ TEST(SegregatedFit, GoodHeadHasNoListPastTheLast) {
   const auto at_floor = bench->index().good_head(last_floor);
   EXPECT_EQ(at_floor.node, large);
   EXPECT_EQ(at_floor.list, Index::kListCount - 1);
+  // One granule past that floor: the first request whose good-fit list is the one past the last (kListCount itself),
+  // which has no head to read (UBSan's bounds check, --config=asan, sees a read of heads_[kListCount]).
+  ASSERT_EQ(SegregatedFit<64 * 1024>::list_for_request(last_floor + g), Index::kListCount);
+  EXPECT_EQ(bench->index().good_head(last_floor + g).node, nullptr);
+  EXPECT_EQ(bench->index().good_head<true>(last_floor + g).node, nullptr);
   FreeNode* const exact = bench->add(Index::kExactLimit - g);
   EXPECT_EQ(bench->index().good_head(Index::kExactLimit - g).node, nullptr) << "exact() answers this one";
   EXPECT_EQ(bench->index().exact(Index::kExactLimit - g), exact);
@@ -610,7 +615,8 @@ TEST(SegregatedFit, TheSmallestLargestBlockKeepsLargerBlocksOnItsLastList) {
 // here, ahead of the region's ~60 KiB free tail: find probed that head alone, so a request above the last list's floor
 // failed with kOutOfMemory, and so did an over-aligned request the head could not align, while the tail held either.
 // Sets up that state: a freed block a little above LargestBlock heads the last list, ahead of the region's free tail,
-// a 16-byte guard between them; `check` runs on it, and the guard's bytes and the heap's counts are checked after.
+// a 16-byte guard between them; `check(heap, largest block, freed payload)` runs on it, and the guard's bytes and the
+// heap's counts are checked after.
 template <class Check, class Tags, class Body>
 void with_a_small_block_ahead_on_the_last_list(Body&& check) {
   using Fit = SegregatedFit<2 * SegregatedFit<>::kSmallLimit>;
@@ -630,7 +636,7 @@ void with_a_small_block_ahead_on_the_last_list(Body&& check) {
   ASSERT_TRUE(valid(heap));
   ASSERT_EQ(heap.stats().free_blocks, 2u);
   ASSERT_GT(heap.stats().largest_free_block, 16 * kLargest);
-  check(heap, kLargest);
+  check(heap, kLargest, *head);
   EXPECT_TRUE(holds_pattern(*guard, 16, 7));
   heap.deallocate(*guard);
   ASSERT_TRUE(valid(heap));
@@ -641,7 +647,7 @@ void with_a_small_block_ahead_on_the_last_list(Body&& check) {
 // Requests above the last list's floor, which its head cannot serve, are served from the tail behind it.
 template <class Check, class Tags>
 void find_a_block_behind_the_last_lists_head() {
-  with_a_small_block_ahead_on_the_last_list<Check, Tags>([](auto& heap, std::size_t largest) {
+  with_a_small_block_ahead_on_the_last_list<Check, Tags>([](auto& heap, std::size_t largest, void*) {
     for (const std::size_t request : {2 * largest, 8 * largest}) {
       Result<void*> p = heap.allocate(request);
       ASSERT_TRUE(p.has_value()) << request;
@@ -658,7 +664,7 @@ void find_a_block_behind_the_last_lists_head() {
 // An over-aligned request whose alignment the head cannot give is served from the tail behind it.
 template <class Check, class Tags>
 void find_an_aligned_block_behind_the_last_lists_head() {
-  with_a_small_block_ahead_on_the_last_list<Check, Tags>([](auto& heap, std::size_t largest) {
+  with_a_small_block_ahead_on_the_last_list<Check, Tags>([](auto& heap, std::size_t largest, void*) {
     Result<void*> aligned = heap.allocate(16, 4 * largest);
     ASSERT_TRUE(aligned.has_value());
     ASSERT_TRUE(valid(heap));
@@ -666,6 +672,23 @@ void find_an_aligned_block_behind_the_last_lists_head() {
     fill(*aligned, 16, 2);
     EXPECT_TRUE(holds_pattern(*aligned, 16, 2));
     heap.deallocate(*aligned);
+    ASSERT_TRUE(valid(heap));
+  });
+}
+
+// A request of exactly the head's size takes the head: the walk is a first fit, and a block of the request's size
+// fits it (a walk that wanted a larger block split the tail behind it instead, and with no tail refused the request).
+template <class Check, class Tags>
+void find_the_last_lists_head_of_exactly_the_request() {
+  with_a_small_block_ahead_on_the_last_list<Check, Tags>([](auto& heap, std::size_t largest, void* freed) {
+    const std::size_t request = largest + largest / 8;  // what the head was allocated with: the same block size
+    Result<void*> p = heap.allocate(request);
+    ASSERT_TRUE(p.has_value());
+    ASSERT_TRUE(valid(heap));
+    EXPECT_EQ(*p, freed) << "the head, the first block on the last list that holds the request";
+    fill(*p, request, 3);
+    EXPECT_TRUE(holds_pattern(*p, request, 3));
+    heap.deallocate(*p);
     ASSERT_TRUE(valid(heap));
   });
 }
@@ -697,6 +720,14 @@ TEST(SegregatedFit, ABlockBehindTheLastListsHeadIsFound) {
   find_a_block_behind_the_last_lists_head<DebugChecks<>, FullTags>();
 }
 
+TEST(SegregatedFit, TheLastListsHeadOfExactlyTheRequestsSizeIsTaken) {
+  find_the_last_lists_head_of_exactly_the_request<NoChecks, CompactTags>();
+  find_the_last_lists_head_of_exactly_the_request<BasicChecks<>, CompactTags>();
+  find_the_last_lists_head_of_exactly_the_request<BasicChecks<>, FullTags>();
+  find_the_last_lists_head_of_exactly_the_request<HardenedChecks<>, BasicCompactTags<std::uint32_t>>();
+  find_the_last_lists_head_of_exactly_the_request<DebugChecks<>, FullTags>();
+}
+
 TEST(SegregatedFit, AnAlignedBlockBehindTheLastListsHeadIsFound) {
   find_an_aligned_block_behind_the_last_lists_head<NoChecks, CompactTags>();
   find_an_aligned_block_behind_the_last_lists_head<BasicChecks<>, CompactTags>();
@@ -725,14 +756,14 @@ TEST(SegregatedFit, ASmallRequestOnAFreshLargeHeapTakesASmallBlock) {
 }
 
 // A block at most need / SlackShare larger than the request is handed out whole; a larger excess is split off
-// as a free block, and with SlackShare 0 every tail that can be a block is. `hole` is a block of 4 KiB whose
-// neighbours are used and the heap's only free block, so every request below takes it. `share` is the rule the
-// heap is expected to follow (0: always split).
+// as a free block, and with SlackShare 0 every tail that can be a block is. `hole` is a block of `hole_bytes` of
+// payload (4 KiB by default) whose neighbours are used and the heap's only free block, so every request below takes
+// it. `share` is the rule the heap is expected to follow (0: always split).
 template <class Heap>
-void expect_slack_rule(std::size_t share) {
+void expect_slack_rule(std::size_t share, std::size_t hole_bytes = 4096) {
   std::vector<std::byte> memory(64 * 1024);
   auto heap = std::make_unique<Heap>(std::span<std::byte>(memory));
-  Result<void*> hole = heap->allocate(4096);
+  Result<void*> hole = heap->allocate(hole_bytes);
   Result<void*> guard = heap->allocate(16);
   Result<void*> rest = heap->allocate(heap->stats().largest_free_block);
   ASSERT_TRUE(hole && guard && rest);
@@ -772,6 +803,24 @@ TEST(SegregatedFit, ABlockAtMostOneThirtySecondLargerThanTheRequestIsHandedOutWh
   expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource>>(internal::kMemoryTools ? 0 : 32);
   expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource, NoChecks>>(internal::kMemoryTools ? 0 : 32);
   expect_slack_rule<BasicHeap<SegregatedFit<>, RegionSource, DebugChecks<>>>(0);
+}
+
+// The threshold's own edge: a block of 33 t - G bytes (t = 8 G, a few minimum blocks) requested down to a tail of t
+// leaves need = 32 t - G, so need / 32 = t - 1 and the tail is exactly the split threshold (need / 32 + 1), the
+// smallest excess past 1/32: it is split off, and one granule less is handed out whole. The 4 KiB hole above never
+// puts the first excess past 1/32 on the threshold itself, so a threshold one byte higher passed it.
+template <class Heap>
+void expect_slack_edge() {
+  constexpr std::size_t g = Heap::kGranule;
+  constexpr std::size_t t = 8 * g;
+  static_assert(t > Heap::kMinBlockSize, "the threshold, not the minimum block, must decide");
+  expect_slack_rule<Heap>(internal::kMemoryTools ? 0 : 32, 33 * t - g - Heap::kTagOverhead);
+}
+
+TEST(SegregatedFit, ATailOfExactlyTheSplitThresholdIsSplitOff) {
+  static_assert(SegregatedFit<>::kSlackShare == 32);
+  expect_slack_edge<BasicHeap<SegregatedFit<>, RegionSource>>();
+  expect_slack_edge<BasicHeap<SegregatedFit<>, RegionSource, NoChecks>>();
 }
 
 TEST(SegregatedFit, WithSlackShareZeroEveryTailThatCanBeABlockIsSplitOff) {
