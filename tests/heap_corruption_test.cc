@@ -17,6 +17,7 @@
 // Typed over fit × tags (× checks for validate()); validate() runs after every heap operation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -422,6 +423,61 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotSteerTheUnlinkOfAFree) {
   this->free(at.d);
 }
 
+// A use-after-free write that nulls the `prev` of a free block x which does not head its list (another free block of
+// its size, freed beside it, does): a null `prev` claims that x heads the list, and unlinking x as it stands writes x's
+// `next` into the list's head slot, dropping the true head (and any block before x) from the index. Freeing x's used
+// predecessor, which merges with x, must fault at x before anything changes: safe unlinking compares a node without a
+// `prev` with its list's head.
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotMakeAFreeBlockClaimItsListsHead) {
+  std::byte* const a = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const b = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const c = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const d = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const e = static_cast<std::byte*>(this->alloc(64));
+  this->free(b);
+  this->free(d);
+  // The one of b and d that does not head the list has a `prev` (b on a LIFO list, d on an address-ordered one).
+  const bool b_heads = read_ptr(b + sizeof(void*)) == nullptr;
+  std::byte* const x = b_heads ? d : b;
+  std::byte* const left = b_heads ? c : a;  // x's used predecessor
+  const void* const x_prev = read_ptr(x + sizeof(void*));
+  ASSERT_NE(x_prev, nullptr);
+  write_ptr(x + sizeof(void*), nullptr);
+  EXPECT_FAULT(this->heap().deallocate(left), AllocError::kCorrupted, x);
+  write_ptr(x + sizeof(void*), x_prev);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  EXPECT_EQ(this->heap().stats().free_blocks, 3u);  // b, d and the heap's tail
+  for (std::byte* p : {a, c, e}) this->free(p);
+}
+
+// A write after free over the footer of free block x that raises the size it gives, so that it names free block f two
+// blocks back (live block a between them): freeing y, x's used successor, would merge y with a "predecessor" running
+// from f to y, over live a and free x. f is a free block whose links are intact, so only the test that the block a
+// footer names has the footer's size (free_prev_sane) stops the merge: the free faults as for any forged neighbour
+// (kInvalidPointer, at y) before anything changes.
+TYPED_TEST(SafeUnlink, AForgedFooterCannotMergeAFreeOverALiveBlock) {
+  using Heap = std::remove_reference_t<decltype(this->heap())>;
+  using Word = typename Heap::Tags::word_type;
+  std::byte* const f = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const a = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const x = static_cast<std::byte*>(this->alloc(96));
+  std::byte* const y = static_cast<std::byte*>(this->alloc(64));
+  std::byte* const guard = static_cast<std::byte*>(this->alloc(64));
+  this->free(f);
+  this->free(x);
+  std::byte* const footer = y - Heap::Tags::kHeaderSize - sizeof(Word);  // x's footer, the word before y's header
+  expose(footer, sizeof(Word));
+  const Word word = internal::load_word<Word>(footer);
+  internal::store_word<Word>(footer, static_cast<Word>(word + static_cast<std::size_t>(x - f)));  // f's and a's blocks
+  EXPECT_FAULT(this->heap().deallocate(y), AllocError::kInvalidPointer, y);
+  internal::store_word<Word>(footer, word);
+  ASSERT_TRUE(valid(this->heap()));
+  EXPECT_EQ(this->heap().stats().live_allocations, 3u);
+  EXPECT_EQ(this->heap().stats().free_blocks, 3u);  // f, x and the heap's tail
+  for (std::byte* p : {a, y, guard}) this->free(p);
+}
+
 // The issue's reproducer through the framework-free driver that bare-metal rv32 runs too (tests/corruption_checks.cc).
 TYPED_TEST(SafeUnlink, IssueReproducerOfCase2) {
   const test::CorruptionReport r = test::check_unlink_attack_is_refused<TypeParam>();
@@ -532,8 +588,11 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheBackLinkOfAnExactHead) {
 // taken from, and the request faults before anything changes. The exact path (up to BasicChecks, outside ASan and
 // Valgrind) hands out exactly the request's size, and checks that the header says so (expect_exact_header): it faults
 // too (before that check it rewrote the header, without a fault).
+// `with_footer`: the forger also writes the footer the forged size asks for (inside c), so that the free block's tags
+// agree (expect_free_tags_intact passes) and only the head checks' comparison of the size with the head's list, or the
+// exact path's of the size with the request's, stands between the request and c.
 template <class Fixture>
-void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block) {
+void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block, bool with_footer = false) {
   using Heap = std::remove_reference_t<decltype(t.heap())>;
   using Word = typename Heap::Tags::word_type;
   constexpr std::size_t kGrowth = 256;  // past the head's list: a list step is at most 64 bytes at these sizes
@@ -545,10 +604,17 @@ void expect_forged_size_of_a_head_caught(Fixture& t, std::size_t block) {
   std::byte* const header = b - Heap::Tags::kHeaderSize;
   expose(header, Heap::Tags::kHeaderSize);  // b's header, which the heap hides from ASan and Valgrind
   const Word word = internal::load_word<Word>(header);
-  internal::store_word<Word>(header, static_cast<Word>(word + kGrowth));
+  if (with_footer) {
+    Heap::Tags::make_free(header, block + kGrowth);  // the header, and its footer inside c
+  } else {
+    internal::store_word<Word>(header, static_cast<Word>(word + kGrowth));
+  }
+  std::vector<std::byte> forged(c, c + kGrowth + 200);  // c as the forger left it
   EXPECT_FAULT((void)t.heap().allocate(block - Heap::kUsedOverhead), AllocError::kCorrupted, b);
   EXPECT_EQ(t.heap().stats().live_allocations, 2u);
+  EXPECT_TRUE(std::equal(forged.begin(), forged.end(), c)) << "live block c was written by the heap";
   internal::store_word<Word>(header, word);
+  std::memset(c, 0x5A, kGrowth + 200);  // c's owner repairs the forged footer
   ASSERT_TRUE(valid(t.heap()));
   EXPECT_EQ(t.heap().allocate(block - Heap::kUsedOverhead).value_or(nullptr), b);
   ASSERT_TRUE(valid(t.heap()));
@@ -571,6 +637,20 @@ TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAGoodHead) {
 TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeOfAnExactHead) {
   on_segregated_head(*this, HeadKind::kExact,
                      [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block); });
+}
+
+// The forged size with its matching footer: the free block's tags agree, and what catches it is the size's list
+// differing from the one the head was taken from (good_head_intact), or the size differing from the request's on the
+// exact path (expect_exact_header). Without the list comparison carve split b by the forged size, into live block c.
+// (A size forged within the head's list passes by design: AForgedSizeWithAMatchingFooterPassesAndValidateFindsIt.)
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeAndFooterOfAGoodHead) {
+  on_segregated_head(*this, HeadKind::kGood,
+                     [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block, true); });
+}
+
+TYPED_TEST(SafeUnlink, UseAfterFreeCannotForgeTheSizeAndFooterOfAnExactHead) {
+  on_segregated_head(*this, HeadKind::kExact,
+                     [this](std::size_t block) { expect_forged_size_of_a_head_caught(*this, block, true); });
 }
 
 // The setup of the two tests below: a (64 bytes), b (a block of `block` bytes) and c (200 bytes of 0x5A) allocated in
