@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "alloc/alloc.h"
@@ -271,6 +272,25 @@ TYPED_TEST(QuickCacheTest, ARequestThatWouldGrowTheHeapTakesALargerCachedBlock) 
   EXPECT_GT(static_cast<std::byte*>(q), static_cast<std::byte*>(p));
   EXPECT_LT(static_cast<std::byte*>(q), static_cast<std::byte*>(guard));
   for (void* x : {p, q, guard0, guard}) this->give(x);
+}
+
+// The split's edge: a larger cached block exactly a minimum block above the request is split, its tail a free block
+// of its own (cache_take_larger's threshold is a minimum block: a tail that can stand as a block is never slack).
+TYPED_TEST(QuickCacheTest, ALargerCachedBlockAMinimumBlockAboveTheRequestIsSplit) {
+  using Heap = TypeParam;
+  void* guard0 = this->take(32);
+  void* large = this->take(300);
+  void* guard = this->take(32);
+  const std::size_t whole = this->heap().usable_size(large);
+  this->give(large);
+  ASSERT_EQ(this->heap().stats().cached_blocks, 1u);
+  const HeapStats before = this->heap().stats();
+  const std::size_t request = whole - Heap::kMinBlockSize;  // a block of exactly large's less a minimum block
+  void* p = this->take(request);
+  EXPECT_EQ(p, large) << "the larger cached block, not new memory";
+  EXPECT_EQ(this->heap().usable_size(p), request) << "split down to the request";
+  EXPECT_EQ(this->heap().stats().free_blocks, before.free_blocks + 1) << "the tail is a free block";
+  for (void* x : {p, guard0, guard}) this->give(x);
 }
 
 // The same when the memory past the mark is a free block small enough for SegregatedFit's exact lists (the region's
@@ -759,6 +779,27 @@ TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksKeyIsReportedOnReuseAndByValid
     EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, a);
     std::memcpy(key, saved, sizeof saved);
     EXPECT_TRUE(valid(this->heap()));
+    this->give(guard);
+  }
+}
+
+// A write over a cached block's header that leaves it reading used but changes its size (its link and key intact): the
+// pop compares the header with its bin's size before it hands the block out, which would otherwise be freed, split or
+// merged later by the forged size (over the guard after it).
+TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksSizeIsReportedOnReuse) {
+  if constexpr (TestFixture::kChecked) {
+    using Heap = std::remove_reference_t<decltype(this->heap())>;
+    using Word = typename TestFixture::TagWord;
+    auto [a, guard] = this->one_cached(100);
+    std::byte* const header = static_cast<std::byte*>(a) - Heap::Tags::kHeaderSize;
+    const Word word = internal::load_word<Word>(header);
+    internal::store_word<Word>(header, static_cast<Word>(word + Heap::kGranule));
+    EXPECT_FAULT((void)this->heap().allocate(100), AllocError::kCorrupted, a);
+    internal::store_word<Word>(header, word);
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_EQ(this->heap().allocate(100).value_or(nullptr), a);
+    EXPECT_TRUE(valid(this->heap()));
+    this->give(a);
     this->give(guard);
   }
 }
