@@ -326,9 +326,13 @@ TYPED_TEST_P(VecExceptionsTest, ResizeWithAValueAndWithDefaults) {
   model.resize(target, first);
   this->expect_matches(v, model);
 
-  this->leave_room(v, 5);  // room
-  target = v.size() + 5;
-  EXPECT_EQ(this->run_until_no_throw(v, [&](V& x) { return x.resize(target, x[1]); }), 5);
+  // Room: up to exactly the capacity (the block's slack included), in place, without a new block.
+  this->leave_room(v, 5);
+  const T* const data = v.data();
+  target = v.capacity();
+  EXPECT_EQ(this->run_until_no_throw(v, [&](V& x) { return x.resize(target, x[1]); }),
+            static_cast<int>(target - model.size()));
+  EXPECT_EQ(v.data(), data) << "a resize to the capacity moved the elements";
   model.resize(target, model[1]);
   this->expect_matches(v, model);
 
@@ -338,9 +342,12 @@ TYPED_TEST_P(VecExceptionsTest, ResizeWithAValueAndWithDefaults) {
   model.resize(target, 0);
   this->expect_matches(v, model);
 
-  this->leave_room(v, 2);  // room, default-constructed elements
-  target = v.size() + 2;
-  EXPECT_EQ(this->run_until_no_throw(v, [&](V& x) { return x.resize(target); }), 2);
+  this->leave_room(v, 2);  // room up to exactly the capacity, default-constructed elements
+  const T* const data_before_defaults = v.data();
+  target = v.capacity();
+  EXPECT_EQ(this->run_until_no_throw(v, [&](V& x) { return x.resize(target); }),
+            static_cast<int>(target - model.size()));
+  EXPECT_EQ(v.data(), data_before_defaults) << "a resize to the capacity moved the elements";
   model.resize(target, 0);
   this->expect_matches(v, model);
   ASSERT_TRUE(this->heap_ok());

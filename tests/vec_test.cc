@@ -1032,6 +1032,24 @@ TEST_F(FullTest, PositionsOutsideTheVectorAreRefused) {
   ASSERT_EQ(v.size(), 5u);
   for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i], static_cast<int>(i));
   EXPECT_EQ(other.size(), 1u);
+  // Every form takes both ends of the valid range, end() included (within the capacity of 16: nothing grows).
+  ASSERT_TRUE(v.emplace(v.end(), 7));
+  ASSERT_TRUE(heap_ok());
+  ASSERT_TRUE(v.insert(v.end(), pair[0]));
+  ASSERT_TRUE(heap_ok());
+  ASSERT_TRUE(v.insert(v.end(), std::span<const int>(pair)));
+  ASSERT_TRUE(heap_ok());
+  ASSERT_TRUE(v.emplace(v.begin(), 6));
+  ASSERT_TRUE(heap_ok());
+  ASSERT_TRUE(v.insert(v.begin(), pair[1]));
+  ASSERT_TRUE(heap_ok());
+  ASSERT_TRUE(v.insert(v.begin(), std::span<const int>(pair)));
+  ASSERT_TRUE(heap_ok());
+  EXPECT_TRUE(v == std::span<const int>(std::array<int, 13>{8, 9, 9, 6, 0, 1, 2, 3, 4, 7, 8, 8, 9}));
+  EXPECT_EQ(v.data(), data);
+  ASSERT_NE(v.erase(v.begin(), v.begin() + 4), nullptr);
+  ASSERT_NE(v.erase(v.end() - 4, v.end()), nullptr);
+  ASSERT_TRUE(heap_ok());
   // The ends of the valid ranges still work.
   ASSERT_TRUE(v.insert(v.end(), 5));
   ASSERT_TRUE(v.insert(v.begin(), -1));
