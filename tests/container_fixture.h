@@ -99,20 +99,40 @@ class ContainerTest : public ::testing::Test {
   /// allocate or reallocate through the injector since then (its counts are reset here).
   template <class Container, class Snap>
   auto size_overflow_checker(Container& container, Snap snap) {
+    return refusal_checker(container, snap, AllocError::kSizeOverflow);
+  }
+
+  /// Returns `expect(what, result)` for calls that ask for exactly max_size() elements: not too large, so the heap is
+  /// asked (an allocate or reallocate through the injector since the checker was made or the last call) and refuses
+  /// with kOutOfMemory; the heap valid, `snap(container)` and the live blocks as when the checker was made.
+  template <class Container, class Snap>
+  auto out_of_memory_checker(Container& container, Snap snap) {
+    return refusal_checker(container, snap, AllocError::kOutOfMemory);
+  }
+
+ private:
+  // The two checkers above: kSizeOverflow without asking the heap, or kOutOfMemory from the heap.
+  template <class Container, class Snap>
+  auto refusal_checker(Container& container, Snap snap, AllocError expected) {
     const auto before = snap(container);
     const std::size_t blocks = heap().stats().live_allocations;
     injector_.reset_counts();
-    return [this, &container, snap, before, blocks](const char* what, const Result<void>& result) {
+    return [this, &container, snap, before, blocks, expected](const char* what, const Result<void>& result) {
       EXPECT_TRUE(heap_ok()) << what;
       ASSERT_FALSE(result) << what;
-      EXPECT_EQ(result.error(), AllocError::kSizeOverflow) << what;
+      EXPECT_EQ(result.error(), expected) << what;
       EXPECT_TRUE(snap(container) == before) << what;
-      EXPECT_EQ(injector_.allocate_calls + injector_.reallocate_calls, 0u) << what << ": asked the heap";
+      const std::size_t asked = injector_.allocate_calls + injector_.reallocate_calls;
+      if (expected == AllocError::kSizeOverflow) {
+        EXPECT_EQ(asked, 0u) << what << ": asked the heap";
+      } else {
+        EXPECT_GT(asked, 0u) << what << ": refused without asking the heap";
+      }
+      injector_.reset_counts();
       EXPECT_EQ(heap().stats().live_allocations, blocks) << what;
     };
   }
 
- private:
   FaultInjector<Heap> injector_{Config::heap()};
   std::size_t live_at_start_ = 0;
 };

@@ -466,7 +466,7 @@ TYPED_TEST(StringTest, MoveTransfersBuffer) {
 }
 
 // Bad sizes: a capacity or size past max_size() (also SIZE_MAX, where size + 1 for the terminator would wrap) is
-// kSizeOverflow before any allocation attempt, with the string as it was.
+// kSizeOverflow before any allocation attempt, with the string as it was; exactly max_size() reaches the heap.
 TYPED_TEST(StringTest, OverflowingSizesAreRefusedWithoutAllocating) {
   using S = typename TestFixture::Str;
   auto s = this->make();
@@ -477,6 +477,13 @@ TYPED_TEST(StringTest, OverflowingSizesAreRefusedWithoutAllocating) {
   expect_overflow("reserve(SIZE_MAX)", s.reserve(SIZE_MAX));
   expect_overflow("resize(max_size() + 1)", s.resize(S::max_size() + 1));
   expect_overflow("resize(SIZE_MAX, 'x')", s.resize(SIZE_MAX, 'x'));
+  this->expect_matches(s, text);
+  // The edge of those checks: exactly max_size() bytes is no overflow. The heap is asked, refuses it as out of memory,
+  // and the string is as it was.
+  auto expect_out_of_memory = this->out_of_memory_checker(s, &TestFixture::snapshot);
+  expect_out_of_memory("reserve(max_size())", s.reserve(S::max_size()));
+  expect_out_of_memory("resize(max_size())", s.resize(S::max_size()));
+  expect_out_of_memory("resize(max_size(), 'x')", s.resize(S::max_size(), 'x'));
   this->expect_matches(s, text);
 }
 

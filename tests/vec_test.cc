@@ -531,6 +531,25 @@ TYPED_TEST_P(VecTest, OverflowingSizesAreRefusedWithoutAllocating) {
   EXPECT_EQ(made.error(), AllocError::kSizeOverflow);
   EXPECT_EQ(this->injector().allocate_calls + this->injector().reallocate_calls, 0u);
   this->expect_matches(v, model);
+
+  // The edge of those checks: exactly max_size() elements is no overflow. The heap is asked, refuses it as out of
+  // memory, and the vector is as it was.
+  auto expect_out_of_memory = this->out_of_memory_checker(v, &TestFixture::snapshot);
+  expect_out_of_memory("reserve(max_size())", v.reserve(V::max_size()));
+  if constexpr (std::default_initializable<T>) {
+    expect_out_of_memory("resize(max_size())", v.resize(V::max_size()));
+  }
+  if constexpr (std::copy_constructible<T>) {
+    const T outside = E::make(7);
+    expect_out_of_memory("resize(max_size(), value)", v.resize(V::max_size(), outside));
+  }
+  auto just_enough = std::views::iota(std::uint64_t{0}, room) | std::views::transform([&built](std::uint64_t) {
+                       ++built;
+                       return E::make(1);
+                     });
+  expect_out_of_memory("append(range of max_size() - size())", v.append(just_enough));
+  EXPECT_EQ(built, 0u) << "elements built before the block was had";
+  this->expect_matches(v, model);
 }
 
 // A moved-from vector (by construction or by assignment) is empty with no buffer and grows again like a new one;
