@@ -383,6 +383,55 @@ TYPED_TEST_P(HeapConformance, ReallocateGrowsInPlaceIntoFreeSuccessor) {
   this->expect_fully_coalesced();
 }
 
+// The shrink's split threshold: shrinking one granule at a time leaves each tail inside the block as slack until it
+// reaches exactly a minimum block, which is freed on its own (the guard keeps it from the heap's free rest); from
+// there the next tails are slack again until one can be a block, which joins the freed tail. The requested size
+// steps by whole granules, so each step's block needs exactly one granule less whatever the tags and checks add.
+TYPED_TEST_P(HeapConformance, ReallocateShrinkFreesATailOfExactlyAMinimumBlock) {
+  constexpr std::size_t kG = TypeParam::kGranule;
+  constexpr std::size_t kMinSteps = TypeParam::kMinBlockSize / kG;
+  constexpr std::size_t kSize = 1000;
+  void* p = this->allocate_filled(kSize, 7);
+  void* guard = this->allocate_filled(64, 8);
+  for (std::size_t k = 1; k <= 2 * kMinSteps + 1; ++k) {
+    Result<void*> q = this->heap().reallocate(p, kSize - k * kG);
+    ASSERT_TRUE(q.has_value()) << k;
+    ASSERT_TRUE(valid(this->heap()));
+    EXPECT_EQ(*q, p) << k;
+    EXPECT_TRUE(holds_pattern(p, kSize - k * kG, 7)) << k;
+    EXPECT_EQ(this->heap().stats().free_blocks, k < kMinSteps ? 1u : 2u) << "step " << k;
+  }
+  this->free_checked(p, kSize - (2 * kMinSteps + 1) * kG, 7);
+  this->free_checked(guard, 64, 8);
+  this->expect_fully_coalesced();
+}
+
+// The grow's split threshold and bound: growing into a free successor of M bytes (above a cache's largest block, so
+// that its free merges at once) by exactly M less a minimum block leaves that minimum block free after the block, and
+// growing by exactly M, which the block and its free successor now hold to the byte, still stays in place.
+TYPED_TEST_P(HeapConformance, ReallocateGrowsInPlaceUpToExactlyItsFreeSuccessor) {
+  constexpr std::size_t kSize = 100;
+  void* p = this->allocate_filled(kSize, 3);
+  void* mid = this->allocate_filled(2000, 4);
+  void* guard = this->allocate_filled(64, 5);
+  const auto m = static_cast<std::size_t>(static_cast<std::byte*>(guard) - static_cast<std::byte*>(mid));
+  this->free_checked(mid, 2000, 4);
+  ASSERT_EQ(this->heap().stats().free_blocks, 2u);
+  const std::size_t sizes[] = {kSize + m - TypeParam::kMinBlockSize, kSize + m};
+  const std::size_t free_after[] = {2u, 1u};
+  for (std::size_t i = 0; i < 2; ++i) {
+    Result<void*> q = this->heap().reallocate(p, sizes[i]);
+    ASSERT_TRUE(q.has_value()) << sizes[i];
+    ASSERT_TRUE(valid(this->heap()));
+    EXPECT_EQ(*q, p) << sizes[i];
+    EXPECT_TRUE(holds_pattern(p, kSize, 3));
+    EXPECT_EQ(this->heap().stats().free_blocks, free_after[i]) << sizes[i];
+  }
+  this->free_checked(p, kSize, 3);
+  this->free_checked(guard, 64, 5);
+  this->expect_fully_coalesced();
+}
+
 TYPED_TEST_P(HeapConformance, ReallocateMovesWhenBlocked) {
   void* p = this->allocate_filled(100, 4);
   void* blocker = this->allocate_filled(32, 5);
@@ -508,8 +557,10 @@ TYPED_TEST_P(HeapConformance, ValidateReportsBrokenFreeList) {
   this->expect_fully_coalesced();
 }
 
-REGISTER_TYPED_TEST_SUITE_P(HeapConformance, FreshHeapIsOneFreeBlock, AllocationCyclesKeepPayloadsAndCoalesce,
-                            AlignmentsFromOneTo4096, ZeroSizeGetsUniqueFreeableBlock, BadAlignmentIsInvalidLayout,
+REGISTER_TYPED_TEST_SUITE_P(HeapConformance, ReallocateShrinkFreesATailOfExactlyAMinimumBlock,
+                            ReallocateGrowsInPlaceUpToExactlyItsFreeSuccessor, FreshHeapIsOneFreeBlock,
+                            AllocationCyclesKeepPayloadsAndCoalesce, AlignmentsFromOneTo4096,
+                            ZeroSizeGetsUniqueFreeableBlock, BadAlignmentIsInvalidLayout,
                             OverflowingSizesAreSizeOverflow, LargerThanHeapIsOutOfMemory, ExhaustionAndRecovery,
                             TryDeallocateRejectsBadPointersAndKeepsHeap, PointerFromAnotherHeapIsForeign,
                             DeallocateNullIsNoop, StatsAreExact, BytesInUseIsSumOfUsableSizesWithOverAlignment,
