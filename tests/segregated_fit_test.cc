@@ -226,6 +226,22 @@ TEST(SegregatedFit, RemoveKeepsListsAndBitmapsInStep) {
   EXPECT_EQ(bench->index().find(g * 2, [](FreeNode*, std::size_t) { return true; }), nullptr);
 }
 
+// for_each checks each listed block against its list (validate() counts on it): a block whose header was overwritten
+// after it was indexed with another list's size (a write after free) makes for_each report the index inconsistent.
+TEST(SegregatedFit, ForEachReportsABlockWhoseHeaderNamesAnotherList) {
+  auto bench = std::make_unique<IndexBench>(std::size_t{1} << 20);
+  const std::size_t g = IndexBench::kG;
+  bench->add(4 * g);
+  FreeNode* forged = bench->add(40 * g);
+  bench->add(6 * g);
+  auto consistent = [&] { return bench->index().for_each([](const FreeNode*) { return true; }, 3); };
+  ASSERT_TRUE(consistent());
+  ASSERT_NE(IndexBench::Index::list_of(4 * g), IndexBench::Index::list_of(40 * g));
+  // The new size lies inside the block, so its footer does too.
+  IndexBench::Tags::make_free(reinterpret_cast<std::byte*>(forged) - IndexBench::Tags::kHeaderSize, 4 * g);
+  EXPECT_FALSE(consistent());
+}
+
 // remove_exact pops what exact() returned, as remove would: the next block of the list becomes its head, and the
 // bitmap bits clear when the list empties (for_each checks the bits against the lists), class by class.
 TEST(SegregatedFit, RemoveExactPopsTheHeadOfAnExactList) {
