@@ -393,6 +393,15 @@ TYPED_TEST_P(VecExceptionsTest, AllocationFailuresOnTheThrowingPaths) {
   model.resize(model.size() + 2, 0);
   this->expect_matches(v, model);
   ASSERT_TRUE(this->heap_ok());
+
+  // Exactly max_size() is no overflow on these paths either: the heap is asked, refuses it as out of memory, and
+  // nothing is constructed (every construction here throws).
+  auto expect_out_of_memory = this->out_of_memory_checker(v, &TestFixture::snapshot);
+  g_constructions_before_throw = 0;
+  expect_out_of_memory("resize(max_size())", v.resize(V::max_size()));
+  expect_out_of_memory("resize(max_size(), value)", v.resize(V::max_size(), outside));
+  g_constructions_before_throw = -1;
+  this->expect_matches(v, model);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(VecExceptionsTest, TryCloneThrowsAndLeavesNothing, PushBackAndInsertOfACopy,

@@ -543,7 +543,12 @@ TYPED_TEST_P(VecTest, OverflowingSizesAreRefusedWithoutAllocating) {
     const T outside = E::make(7);
     expect_out_of_memory("resize(max_size(), value)", v.resize(V::max_size(), outside));
   }
-  auto just_enough = std::views::iota(std::uint64_t{0}, room) | std::views::transform([&built](std::uint64_t) {
+  // A counted range over an endless iota of int (counted_iterator and default_sentinel: std::views::counted would
+  // compute the end as begin + room, past int): its length is a long on 64-bit targets, which takes distance_above's
+  // integral branch, and a long long on 32-bit ones, which takes the wider branch (as one_too_many's 64-bit iota does
+  // on 64-bit targets).
+  const std::counted_iterator first(std::ranges::begin(std::views::iota(0)), static_cast<std::ptrdiff_t>(room));
+  auto just_enough = std::ranges::subrange(first, std::default_sentinel) | std::views::transform([&built](int) {
                        ++built;
                        return E::make(1);
                      });
