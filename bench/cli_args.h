@@ -100,6 +100,14 @@ inline void print_bad_value(const char* tool, std::string_view option, const cha
   std::fprintf(stderr, "%s: %.*s: not %s (see --help)\n", tool, static_cast<int>(option.size()), option.data(), takes);
 }
 
+/// Whether `arg` is an option written `PREFIX` + value (`prefix` with its '=', as "--reps="); if so `*value` is what
+/// follows the prefix (empty for `--reps=`).
+inline bool option_value(std::string_view arg, std::string_view prefix, std::string_view* value) {
+  if (!arg.starts_with(prefix)) return false;
+  *value = arg.substr(prefix.size());
+  return true;
+}
+
 /// The timing options fit_compare and replay share: --reps=N, --cap=SECONDS, --min_time=SECONDS and --quick, whose
 /// shorter settings (1 repetition, a 2 s cap, 0.1 s) apply to each of the three not given. A tool's `Options` derives
 /// from it with its own defaults, reads each argument with `read_timing_option` and calls `apply_quick` after the last.
@@ -122,28 +130,25 @@ enum class OptionRead {
 
 /// Reads `arg` into `t` if it is one of the timing options; a bad value gets `print_bad_value`'s line for `tool`.
 inline OptionRead read_timing_option(const char* tool, std::string_view arg, TimingOptions& t) {
-  auto value_of = [arg](std::string_view prefix) -> std::optional<std::string_view> {
-    if (!arg.starts_with(prefix)) return std::nullopt;
-    return arg.substr(prefix.size());
-  };
+  std::string_view v;
   auto refused = [&](const char* takes) {
     print_bad_value(tool, arg, takes);
     return OptionRead::kRefused;
   };
   if (arg == "--quick") {
     t.quick = true;
-  } else if (const std::optional<std::string_view> reps_text = value_of("--reps=")) {
-    const std::optional<int> reps = parse_reps(*reps_text);
+  } else if (option_value(arg, "--reps=", &v)) {
+    const std::optional<int> reps = parse_reps(v);
     if (!reps) return refused(kRepsTakes);
     t.reps = *reps;
     t.reps_given = true;
-  } else if (const std::optional<std::string_view> cap_text = value_of("--cap=")) {
-    const std::optional<double> cap = parse_cap(*cap_text);
+  } else if (option_value(arg, "--cap=", &v)) {
+    const std::optional<double> cap = parse_cap(v);
     if (!cap) return refused(kCapTakes);
     t.cap_seconds = *cap;
     t.cap_given = true;
-  } else if (const std::optional<std::string_view> min_text = value_of("--min_time=")) {
-    const std::optional<double> min_time = parse_seconds(*min_text);
+  } else if (option_value(arg, "--min_time=", &v)) {
+    const std::optional<double> min_time = parse_seconds(v);
     if (!min_time) return refused(kMinTimeTakes);
     t.min_seconds = *min_time;
     t.min_given = true;

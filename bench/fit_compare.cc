@@ -77,12 +77,6 @@ void print_usage() {
       "  --seed=N                 trace seed (default 12345, as the issue specifies)\n");
 }
 
-bool starts_with(std::string_view s, std::string_view prefix, std::string_view* rest) {
-  if (s.substr(0, prefix.size()) != prefix) return false;
-  *rest = s.substr(prefix.size());
-  return true;
-}
-
 std::optional<Options> parse(int argc, char** argv) {
   Options o;
   // An option's value that is not what the option takes: one line, and the run does not start.
@@ -100,7 +94,7 @@ std::optional<Options> parse(int argc, char** argv) {
       o.format = Format::kJson;
     } else if (arg == "--format=table" || arg == "--benchmark_format=console") {
       o.format = Format::kTable;
-    } else if (starts_with(arg, "--workloads=", &v)) {
+    } else if (option_value(arg, "--workloads=", &v)) {
       o.workloads.clear();
       for (const std::string& w : split_words(v)) {
         // One letter a word; each workload once (a repeat would run it twice and print its table twice).
@@ -109,19 +103,19 @@ std::optional<Options> parse(int argc, char** argv) {
         }
         o.workloads.push_back(w[0]);
       }
-    } else if (starts_with(arg, "--allocators=", &v) || starts_with(arg, "--policies=", &v)) {
+    } else if (option_value(arg, "--allocators=", &v) || option_value(arg, "--policies=", &v)) {
       for (std::string& w : split_words(v)) o.allocator_filters.push_back(std::move(w));
-    } else if (starts_with(arg, "--write_trace=", &v)) {
+    } else if (option_value(arg, "--write_trace=", &v)) {
       if (v.empty()) return refuse(arg, "a file name");
       o.write_trace = from_working_dir(std::string(v));
-    } else if (starts_with(arg, "--plot_data=", &v)) {
+    } else if (option_value(arg, "--plot_data=", &v)) {
       if (v.empty()) return refuse(arg, "a file name");
       o.plot_data = v;
-    } else if (starts_with(arg, "--seed=", &v)) {
+    } else if (option_value(arg, "--seed=", &v)) {
       const std::optional<std::uint64_t> seed = parse_whole(v);
       if (!seed) return refuse(arg, "a whole number below 2^64");
       o.seed = *seed;
-    } else if (starts_with(arg, "--glibc_footprint_child=", &v) && v.size() == 1 && find_workload(v[0])) {
+    } else if (option_value(arg, "--glibc_footprint_child=", &v) && v.size() == 1 && find_workload(v[0])) {
       o.glibc_footprint_child = v[0];
     } else if (arg == "--help" || arg == "-h") {
       print_usage();

@@ -77,11 +77,6 @@ std::optional<Options> parse(int argc, char** argv) {
   };
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    auto value = [&](std::string_view prefix, std::string_view* v) {
-      if (!arg.starts_with(prefix)) return false;
-      *v = arg.substr(prefix.size());
-      return true;
-    };
     std::string_view v;
     const OptionRead timing = read_timing_option("replay", arg, o);
     if (timing == OptionRead::kRefused) return std::nullopt;
@@ -90,13 +85,13 @@ std::optional<Options> parse(int argc, char** argv) {
       o.sizing = false;
     } else if (arg == "--glibc_footprint_child") {
       o.glibc_footprint_child = true;
-    } else if (value("--allocators=", &v)) {
+    } else if (option_value(arg, "--allocators=", &v)) {
       for (std::string& w : split_words(v)) o.allocator_filters.push_back(std::move(w));
-    } else if (value("--arena=", &v)) {
+    } else if (option_value(arg, "--arena=", &v)) {
       const std::optional<std::uint64_t> bytes = parse_bytes(v, std::numeric_limits<std::size_t>::max());
       if (!bytes || *bytes == 0) return refuse(arg, "a byte count above 0, optionally with K, M or G (16M)");
       o.arena_bytes = static_cast<std::size_t>(*bytes);
-    } else if (value("--heap_map=", &v)) {
+    } else if (option_value(arg, "--heap_map=", &v)) {
       // A prefix that ends in a slash names a directory: its maps would be the hidden files DIR/.png and
       // DIR/_peak.png.
       if (v.ends_with('/')) return refuse(arg, "a file name prefix (PREFIX.png, PREFIX_peak.png; DIR/m for DIR)");

@@ -833,14 +833,15 @@ int main(int argc, char** argv) {
   std::optional<std::string> plot_path;  // --plot_data's file, checked once every option is accepted
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    std::string_view value;
     if (arg == "--quick") {
       opt.quick = true;
     } else if (arg == "--small-pages") {
       opt.small_pages = true;
-    } else if (arg.substr(0, 12) == "--plot_data=") {
-      plot_path = std::string(arg.substr(12));
-    } else if (arg.substr(0, 8) == "--cells=") {
-      const std::string error = nostd::bench::parse_cells(arg.substr(8), opt.cells);
+    } else if (nostd::bench::option_value(arg, "--plot_data=", &value)) {
+      plot_path = std::string(value);
+    } else if (nostd::bench::option_value(arg, "--cells=", &value)) {
+      const std::string error = nostd::bench::parse_cells(value, opt.cells);
       if (!error.empty()) {
         std::fprintf(stderr, "scaling_bench: --cells: %s\n", error.c_str());
         return 2;
