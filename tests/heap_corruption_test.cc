@@ -282,6 +282,31 @@ TYPED_TEST(ValidateCorruption, OverwrittenRegionHeaderIsReported) {
   this->free(a);
 }
 
+// A write that flips only the end sentinel's prev-used flag, its size (0) and used bit intact, which the checks for a
+// broken sentinel pass: validate() compares the flag with the region's last block, as it compares every block's flag
+// with its predecessor. Both ways: with the free tail last (the flag forged to "used") and with a used block last.
+TYPED_TEST(ValidateCorruption, AFlippedPrevUsedFlagOnTheEndSentinelIsReported) {
+  using Tags = typename TypeParam::Tags;
+  if constexpr (Tags::kUsedOverhead != Tags::kHeaderSize) {
+    GTEST_SKIP() << "full tags keep no prev-used flag: the last block's footer says it, and validate() checks footers";
+  }
+  void* const a = this->alloc(64);  // the heap takes its region on first use: the header is written now
+  auto* const end = static_cast<std::byte*>(const_cast<void*>(read_ptr(this->buf() + 2 * sizeof(void*))));
+  void* tail = nullptr;
+  for (const bool last_used : {false, true}) {
+    if (last_used) tail = this->alloc(this->heap().stats().largest_free_block);  // the free tail, whole
+    expose(end, Tags::kHeaderSize);
+    ASSERT_EQ(Tags::prev_used(end), last_used);
+    Tags::set_prev_used(end, !last_used);
+    EXPECT_TRUE(reports_corruption(this->heap(), end)) << "last block used: " << last_used;
+    Tags::set_prev_used(end, last_used);
+    ASSERT_TRUE(valid(this->heap()));
+  }
+  this->free(tail);
+  this->free(a);
+  EXPECT_EQ(this->heap().stats().free_blocks, 1u);
+}
+
 // Junk over every word of a heap with used, free and over-aligned blocks: validate() never crashes, reports only
 // kCorrupted, and always reports junk in a region header, a block header or a free block's links.
 TYPED_TEST(ValidateCorruption, JunkOverEveryWordNeverCrashesValidate) {

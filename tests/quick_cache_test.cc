@@ -751,6 +751,33 @@ TYPED_TEST(QuickCacheTest, AConsistentBlockForgedInsideALiveOneAndCachedIsFoundB
   // The heap stays broken: the bin's entry lies inside `live`, and the test ends with it.
 }
 
+// A write after free that makes a cached block's header span the cached block after it (still used, its size the sum
+// of both): the region walk steps over the second block to the guard, which a used block's end may reach, so only the
+// bins' check finds it: the header is no longer of its bin's size, reported at that block. With full tags the walk
+// finds it first, at the same block: its footer (the second block's) differs from its header.
+TYPED_TEST(QuickCacheTest, ACachedBlockWhoseHeaderSpansTheCachedBlockAfterItIsReportedByValidate) {
+  using Tags = typename TypeParam::Tags;
+  using Word = typename TestFixture::TagWord;
+  void* const a = this->take(100);
+  void* const b = this->take(100);  // right after a
+  void* const guard = this->take(100);
+  this->give(a);
+  this->give(b);
+  ASSERT_TRUE(this->info(a).cached);
+  ASSERT_TRUE(this->info(b).cached);
+  std::byte* const header = static_cast<std::byte*>(a) - Tags::kHeaderSize;
+  ASSERT_EQ(header + this->info(a).size, static_cast<std::byte*>(b) - Tags::kHeaderSize);
+  const Word word = internal::load_word<Word>(header);
+  internal::store_word<Word>(header, static_cast<Word>(word + this->info(b).size));
+  const ValidateResult broken = this->heap().validate();
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_EQ(broken.error().error, AllocError::kCorrupted);
+  EXPECT_EQ(broken.error().where, header) << broken.error().what;
+  internal::store_word<Word>(header, word);
+  EXPECT_TRUE(valid(this->heap()));
+  this->give(guard);
+}
+
 TYPED_TEST(QuickCacheTest, AWriteOverACachedBlocksLinkIsReportedBeforeItIsFollowed) {
   if constexpr (TestFixture::kChecked) {
     auto [a, guard] = this->one_cached(100);

@@ -99,6 +99,9 @@ TYPED_TEST(StringTest, EmptyStringIsTerminatedWithoutAllocating) {
   ASSERT_NE(s.c_str(), nullptr);
   EXPECT_EQ(s.c_str()[0], '\0');
   EXPECT_EQ(s.view(), "");
+  const auto& read_only = s;
+  EXPECT_EQ(read_only.begin(), s.c_str()) << "a const range over an empty string is the terminator, empty";
+  EXPECT_EQ(read_only.end(), s.c_str());
   EXPECT_TRUE(s == "");
   EXPECT_EQ(s.find('a'), s.npos);
   EXPECT_EQ(s.at(0), nullptr);
@@ -126,6 +129,10 @@ TYPED_TEST(StringTest, FromCopiesAndTerminates) {
   EXPECT_EQ(this->injector().allocate_calls, 1u);
   const string_view view = *s;
   EXPECT_EQ(view, "hello, heap");
+  const auto& read_only = *s;  // const begin() and end(): the characters, without the terminator
+  EXPECT_EQ(read_only.begin(), s->c_str());
+  EXPECT_EQ(read_only.end(), s->c_str() + s->size());
+  EXPECT_EQ(string_view(read_only.begin(), read_only.end()), "hello, heap");
 }
 
 TYPED_TEST(StringTest, AppendGrowsOnceForTheWholePiece) {
