@@ -103,6 +103,37 @@ TYPED_TEST(RegionSourceTest, AddRegionRejectsBadRegions) {
   EXPECT_LT(gained, 1000 - TypeParam::kRegionOverhead + TypeParam::kGranule);
 }
 
+// add_region's size bound: a span of exactly kRegionOverhead + kMinBlockSize bytes on a granule boundary holds one
+// minimum block, and is a region whether it comes first (the constructor) or later (add_region); one byte less holds
+// none and is refused with kOutOfMemory, the heap unchanged.
+TYPED_TEST(RegionSourceTest, ASpanOfOneMinimumBlockIsTheSmallestRegion) {
+  constexpr std::size_t kMin = TypeParam::kMinBlockSize;
+  constexpr std::size_t kSmallest = TypeParam::kRegionOverhead + kMin;
+  auto buffers = std::make_unique<Buffers>();
+  TypeParam heap{std::span<std::byte>(buffers->a, kSmallest)};
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().capacity, kMin);
+  EXPECT_EQ(heap.add_region(std::span<std::byte>(buffers->b, kSmallest - 1)).error(), AllocError::kOutOfMemory);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_EQ(heap.stats().capacity, kMin);
+  ASSERT_TRUE(heap.add_region(std::span<std::byte>(buffers->b, kSmallest)).has_value());
+  ASSERT_TRUE(valid(heap));
+  const HeapStats s = heap.stats();
+  EXPECT_EQ(s.capacity, 2 * kMin);
+  EXPECT_EQ(s.free_blocks, 2u);
+  // Each region is one free minimum block, inside its own span.
+  std::size_t in_a = 0, in_b = 0;
+  heap.walk([&](const BlockInfo& info) {
+    EXPECT_EQ(info.size, kMin);
+    EXPECT_FALSE(info.used);
+    const auto* const payload = static_cast<const std::byte*>(info.payload);
+    in_a += payload >= buffers->a && payload < buffers->a + kSmallest ? 1 : 0;
+    in_b += payload >= buffers->b && payload < buffers->b + kSmallest ? 1 : 0;
+  });
+  EXPECT_EQ(in_a, 1u);
+  EXPECT_EQ(in_b, 1u);
+}
+
 // The overlap test's bounds: a region that ends where another begins, or begins where it ends, is accepted and stays a
 // region of its own (blocks never merge across regions); one byte more on either side is refused.
 TYPED_TEST(RegionSourceTest, AdjacentRegionsAreAcceptedAndStaySeparate) {
