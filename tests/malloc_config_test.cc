@@ -47,7 +47,9 @@ TEST(MallocConfig, ReadsEverySetting) {
 }
 
 TEST(MallocConfig, ZeroAndEmptyFlagsAreOff) {
-  EXPECT_FALSE(read({{"NOSTD_MALLOC_STATS", "0"}}).print_stats);
+  const MallocConfig zero = read({{"NOSTD_MALLOC_STATS", "0"}});
+  EXPECT_FALSE(zero.print_stats);
+  EXPECT_EQ(zero.ignored_count, 0u) << "0 is an accepted value, not one to report";
   const MallocConfig c = read({{"NOSTD_MALLOC_STATS", ""}});
   EXPECT_FALSE(c.print_stats);
   EXPECT_EQ(c.ignored_count, 0u);
@@ -70,6 +72,18 @@ TEST(MallocConfig, UnknownCheckLevelKeepsBasic) {
 
 TEST(MallocConfig, ArenaCountOutOfRangeOrNotANumberKeepsTheDefault) {
   for (const char* bad : {"0", "65", "999", "1000", "-1", "4x", "", " 4"}) {
+    const MallocConfig c = read({{"NOSTD_MALLOC_ARENAS", bad}});
+    EXPECT_EQ(c.arenas, kDefaultArenas) << bad;
+    ASSERT_EQ(c.ignored_count, 1u) << bad;
+    EXPECT_STREQ(c.ignored[0].name, "NOSTD_MALLOC_ARENAS") << bad;
+  }
+}
+
+// Values whose digits, read without the checks, would land inside 1..64: a stray character after a digit (':' and 'A'
+// sit just above '9' and count as 10 and 17), and a number of ten digits that wraps an unsigned to 2 (2^32 + 2). Each
+// must be refused, not taken as 20, 17 or 2 arenas.
+TEST(MallocConfig, ArenaCountThatWouldMisreadAsInRangeKeepsTheDefault) {
+  for (const char* bad : {"1:", "0A", "4294967298"}) {
     const MallocConfig c = read({{"NOSTD_MALLOC_ARENAS", bad}});
     EXPECT_EQ(c.arenas, kDefaultArenas) << bad;
     ASSERT_EQ(c.ignored_count, 1u) << bad;
