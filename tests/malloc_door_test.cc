@@ -118,6 +118,27 @@ TEST(MallocDoor, CallocZeroesReusedMemory) {
   expect_valid();
 }
 
+// calloc zeroes what it hands out whatever the size: a dirty block freed and asked for again, from a page (the arena
+// blocks calloc must clear) up to the largest arena request and a block of exactly the huge threshold (which must be a
+// fresh mapping, since calloc leaves huge blocks as mmap gave them).
+TEST(MallocDoor, CallocZeroesReusedMemoryAtEverySize) {
+  for (const std::size_t size :
+       {std::size_t{4096}, std::size_t{64} << 10, (std::size_t{1} << 20) - 64, std::size_t{1} << 20}) {
+    void* dirty = std::malloc(opaque_size(size));
+    ASSERT_NE(dirty, nullptr) << size;
+    expect_valid();
+    std::memset(dirty, 0xab, size);
+    std::free(dirty);
+    expect_valid();
+    auto* p = static_cast<unsigned char*>(std::calloc(1, opaque_size(size)));
+    ASSERT_NE(p, nullptr) << size;
+    expect_valid();
+    for (std::size_t i = 0; i < size; ++i) ASSERT_EQ(p[i], 0) << size << " at " << i;
+    std::free(p);
+    expect_valid();
+  }
+}
+
 TEST(MallocDoor, CallocOverflowFailsWithEnomem) {
   errno = 0;
   EXPECT_EQ(opaque(std::calloc(opaque_size(SIZE_MAX / 2), 3)), nullptr);
@@ -178,6 +199,12 @@ TEST(MallocDoor, ReallocarrayChecksOverflowAndKeepsTheBlock) {
   EXPECT_EQ(reallocarray_opaque(p, SIZE_MAX / 2, 4), nullptr);
   EXPECT_EQ(errno, ENOMEM);
   EXPECT_EQ(p[9], 42);
+  // (2^60 + 1) * 16 wraps to 16: a product that overflows to a small size must fail too, not shrink the block.
+  errno = 0;
+  EXPECT_EQ(reallocarray_opaque(p, opaque_size((SIZE_MAX >> 4) + 2), 16), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(p[9], 42);
+  expect_valid();
   p = static_cast<int*>(reallocarray(p, 1000, sizeof(int)));
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p[9], 42);
@@ -326,7 +353,7 @@ TEST(MallocDoor, AlignedFamilyAtItsLimits) {
   expect_valid();
   EXPECT_EQ(opaque(::operator new (16, std::align_val_t{opaque_size(half)}, std::nothrow)), nullptr);
   expect_valid();
-  for (const std::size_t size : {SIZE_MAX, SIZE_MAX - page + 1, SIZE_MAX - page}) {
+  for (const std::size_t size : {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - page + 1, SIZE_MAX - page}) {
     errno = 0;
     EXPECT_EQ(opaque(valloc(opaque_size(size))), nullptr) << size;
     EXPECT_EQ(errno, ENOMEM) << size;
@@ -352,6 +379,23 @@ TEST(MallocDoor, AlignedFamilyAtItsLimits) {
   expect_valid();
   std::free(pv);
   expect_valid();
+}
+
+// pvalloc rounds the size up to whole pages: the block is page-aligned and holds every byte of the rounded size.
+TEST(MallocDoor, PvallocRoundsUpToWholePages) {
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  for (const std::size_t size : {std::size_t{1}, page - 1, page, page + 1, 3 * page - 5}) {
+    const std::size_t rounded = (size + page - 1) / page * page;
+    void* const p = pvalloc(opaque_size(size));
+    ASSERT_NE(p, nullptr) << size;
+    expect_valid();
+    EXPECT_TRUE(aligned(p, page)) << size;
+    EXPECT_GE(malloc_usable_size(p), rounded) << size;
+    std::memset(p, 0x5a, rounded);
+    expect_valid();
+    std::free(p);
+    expect_valid();
+  }
 }
 
 // A huge block whose mremap the system refuses: realloc returns NULL with ENOMEM and the block stays the caller's,
@@ -573,6 +617,27 @@ TEST(MallocDoorDeathTest, ReallocOfAFreedBlockToAHugeSizeIsADoubleFree) {
         g_sink = realloc_opaque(stale, opaque_size(std::size_t{2} << 20));
       },
       "nostd-malloc: double free .*realloc of a freed block");
+}
+
+// A realloc that moves a block between an arena and a mapping frees the old block: afterwards it is no block to
+// malloc_usable_size (asked inside the death test's child, with no allocation in between that could reuse it).
+TEST(MallocDoorDeathTest, ReallocThatMovesFreesTheOldBlock) {
+  EXPECT_DEATH(
+      {
+        void* const p = std::malloc(opaque_size(3000));
+        void* const old = opaque(p);
+        g_sink = realloc_opaque(p, opaque_size(std::size_t{2} << 20));  // arena -> mapping
+        g_sink_size = malloc_usable_size(old);
+      },
+      "nostd-malloc: invalid pointer .*malloc_usable_size of a freed block");
+  EXPECT_DEATH(
+      {
+        void* const p = std::malloc(opaque_size(std::size_t{2} << 20));
+        void* const old = opaque(p);
+        g_sink = realloc_opaque(p, opaque_size(200));  // mapping -> arena
+        g_sink_size = malloc_usable_size(old);
+      },
+      "nostd-malloc: invalid pointer .*freed already");
 }
 
 // A huge realloc that mremap moves takes the block's registration with it: the new pointer is usable and freeable,
