@@ -48,6 +48,23 @@ TEST(ChunkMapTest, PartialChunkRoutesByLength) {
   EXPECT_EQ(g_map.owner_in_partial_slot(slot(200) + 12 * kMiB, raw), door::ChunkMap::kNoOwner);
 }
 
+// The map ends at kAddressBits: the last slot below it is recorded, an address at or beyond it has no owner (and is not
+// read from past the owner bytes, where the partial-chunk table lies: here its first entry names arena 5).
+TEST(ChunkMapTest, AddressesBeyondTheMapHaveNoOwner) {
+  const auto owned = std::make_unique<door::ChunkMap>();  // zeroed, as g_map (2 MiB: too large for the stack)
+  door::ChunkMap& map = *owned;
+  ASSERT_EQ(map.claim_partial(5, 8 * kMiB), door::ChunkMap::kPartialSlot);
+  const std::uintptr_t end = std::uintptr_t{1} << door::kAddressBits;
+  const auto* const last = reinterpret_cast<const std::byte*>(end - door::kChunkBytes);
+  ASSERT_TRUE(door::ChunkMap::recordable(last));
+  ASSERT_TRUE(map.set_owner(last, 3));
+  EXPECT_EQ(map.owner(reinterpret_cast<const void*>(end - 1)), 3);
+  EXPECT_FALSE(door::ChunkMap::recordable(reinterpret_cast<const std::byte*>(end)));
+  EXPECT_FALSE(map.set_owner(reinterpret_cast<const std::byte*>(end), 4));
+  EXPECT_EQ(map.owner(reinterpret_cast<const void*>(end)), door::ChunkMap::kNoOwner);
+  EXPECT_EQ(map.owner(reinterpret_cast<const void*>(UINTPTR_MAX)), door::ChunkMap::kNoOwner);
+}
+
 TEST(ChunkMapTest, FullTableRefusesPartialChunks) {
   // A fresh table, value-initialised (zeroed) on the heap: 2 MiB, too large for the stack.
   const auto owned = std::make_unique<door::ChunkMap>();
