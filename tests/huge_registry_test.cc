@@ -55,6 +55,19 @@ TEST(HugeRegistry, KeepsEveryAddressThroughGrowthAndRemoval) {
   expect_matches(registry, model, universe);
 }
 
+// The table never fills up: it doubles before an insert would take it past half full, so a lookup of an absent
+// address, which probes until it meets an empty slot, ends at every size (a full table would probe for ever).
+TEST(HugeRegistry, LookupOfAnAbsentAddressEndsAtEverySize) {
+  HugeRegistry registry;
+  constexpr std::uintptr_t kAbsent = 0x7e0000000000;
+  for (std::uintptr_t i = 1; i <= 2100; ++i) {
+    ASSERT_TRUE(registry.insert(0x7f0000000000 + i * 4096 + 32));
+    ASSERT_FALSE(registry.contains(kAbsent)) << i;
+    ASSERT_FALSE(registry.remove(kAbsent)) << i;
+  }
+  EXPECT_EQ(registry.size(), 2100u);
+}
+
 // Random inserts, removes and moves over a small universe, so that runs of colliding entries form, wrap around the
 // table's end and are broken up by removals in their middle: the case backward-shift deletion must get right.
 TEST(HugeRegistry, RandomOperationsMatchAModel) {
