@@ -92,6 +92,8 @@ TEST(MallocRelease, ReleasablePagesKeepTheBlockEdges) {
   EXPECT_FALSE(door::releasable_pages(small, kPage, &begin, &end)) << "a hole under kReleaseMinBytes was released";
   const nostd::BlockInfo used{area + 16, sizeof area - 16, true};
   EXPECT_FALSE(door::releasable_pages(used, kPage, &begin, &end)) << "a used block was released";
+  const nostd::BlockInfo cached{area + 16, sizeof area - 16, false, true};
+  EXPECT_FALSE(door::releasable_pages(cached, kPage, &begin, &end)) << "a block the heap's cache keeps was released";
   const nostd::BlockInfo free_block{area + 16, sizeof area - 16, false};
   ASSERT_TRUE(door::releasable_pages(free_block, kPage, &begin, &end));
   const auto payload = reinterpret_cast<std::uintptr_t>(free_block.payload);
@@ -100,6 +102,15 @@ TEST(MallocRelease, ReleasablePagesKeepTheBlockEdges) {
   EXPECT_GE(begin, payload + door::kFreeBlockKeepBytes);                      // the links stay
   EXPECT_LE(end, payload + free_block.size - 2 * door::kFreeBlockKeepBytes);  // the footer stays
   EXPECT_EQ(end - begin, 30 * kPage);                                         // all but the first and the last page
+  // A payload that starts a page and an end just past one: the edges must be kept by bytes, not by the page rounding
+  // alone (its links sit in the payload's first page, its footer within 2 * kFreeBlockKeepBytes of the end).
+  const nostd::BlockInfo edges{area + kPage, 23 * kPage + 100, false};
+  ASSERT_TRUE(door::releasable_pages(edges, kPage, &begin, &end));
+  const auto edges_payload = reinterpret_cast<std::uintptr_t>(edges.payload);
+  EXPECT_GE(begin, edges_payload + door::kFreeBlockKeepBytes);
+  EXPECT_LE(end, edges_payload + edges.size - 2 * door::kFreeBlockKeepBytes);
+  EXPECT_EQ(begin, edges_payload + kPage);
+  EXPECT_EQ(end - begin, 21 * kPage);
 }
 
 TEST(MallocRelease, FreeingMostOfAnArenaReturnsItsPages) {
