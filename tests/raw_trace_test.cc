@@ -311,6 +311,19 @@ TEST(RawTraceErrors, ACallBeforeItsChunksFirstIsCorrupt) {
                "call numbers go backwards within a chunk");
 }
 
+TEST(RawTraceErrors, ANullBlockAddressIsCorrupt) {
+  // malloc never returns a null block, nor realloc a null new block for a call it recorded: an address of 0 is a
+  // corrupt event, reported at its chunk, as an allocate, a free or a resize's old or new address.
+  const std::vector<std::vector<RawEvent>> chunks = {{alloc(0, 0, 24)},
+                                                     {alloc(0, 0x10000, 24), release(1, 0)},
+                                                     {alloc(0, 0x10000, 24), resize(1, 0, 0x20000, 48)},
+                                                     {alloc(0, 0x10000, 24), resize(1, 0x10000, 0, 48)}};
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    SCOPED_TRACE(i);
+    expect_error(RawWriter().chunk(chunks[i]).end(chunks[i].size()), 8, "a null block address");
+  }
+}
+
 TEST(RawTraceErrors, UnknownEventKind) {
   auto raw = two_threads();
   raw[8 + sizeof(RawChunkHeader)] = std::byte{'Z'};

@@ -114,6 +114,34 @@ TYPED_TEST(RecordingHeapTest, RecordsEverySuccessfulCallAndDrainsAsAValidTrace) 
   EXPECT_EQ(rec.events(), want.size() - 1);
 }
 
+// reallocate's other two records: a reallocate of nullptr is one allocate event (realloc(NULL, n) is malloc(n)), and a
+// block resized where it stands is one reallocate event under its unchanged id (the test above sees a block move).
+TYPED_TEST(RecordingHeapTest, AReallocateOfNullAndAnInPlaceResizeAreRecordedAsSuch) {
+  static TypeParam heap;  // static: the arena lives inside the heap object
+  RingBuffer<1024> ring;
+  RecordingHeap rec(heap, ring);
+  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
+
+  Result<void*> a = rec.reallocate(nullptr, 200);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(heap.validate());
+  Result<void*> shrunk = rec.reallocate(*a, 40);
+  ASSERT_TRUE(shrunk);
+  ASSERT_TRUE(heap.validate());
+  ASSERT_EQ(*shrunk, *a) << "a shrink stays where the block is";
+  rec.deallocate(*shrunk);
+  ASSERT_TRUE(heap.validate());
+  rec.finish();
+  EXPECT_EQ(rec.dropped(), 0u);
+
+  const std::vector<TraceEvent> want = {{EventKind::kAllocate, 0, id(*a), 200},
+                                        {EventKind::kReallocate, 0, id(*a), 40},
+                                        {EventKind::kFree, 0, id(*a), 0},
+                                        {EventKind::kEnd, 0, 3, 0}};
+  EXPECT_EQ(decode_all(drain(ring)), want);
+  EXPECT_EQ(rec.events(), 3u);
+}
+
 TYPED_TEST(RecordingHeapTest, AFullRingDropsWholeEventsAndCountsThem) {
   static TypeParam heap;
   RingBuffer<64> ring;  // the header (8 bytes) and a few events
