@@ -9,7 +9,10 @@ namespace nostd {
 /// `capacity == bytes_in_use + bytes_free + overhead_bytes` always holds. `largest_free_block` is the largest
 /// allocation at the default alignment that a fit searching every block (FirstFit, NextFit, BestFit) serves now;
 /// SegregatedFit refuses it when that block is not the head of its list and no larger list holds a block (good fit's
-/// limit, alloc/fit/segregated_fit.h), unless the block is on a last list it walks (kLastListUnbounded).
+/// limit, alloc/fit/segregated_fit.h), unless the block is on a last list it walks (kLastListUnbounded). 0 when the
+/// largest free block holds no byte of payload, and also when it cannot serve even `allocate(0)`: from DebugChecks up,
+/// with 4-byte full tags on an 8-byte granule (FullTags on Cortex-M), a minimum block (16 B) is smaller than any used
+/// block (24 B: tags, check trailer and canary).
 struct HeapStats {
   std::size_t capacity = 0;            ///< Bytes of all blocks in all regions (excludes region headers/edges).
   std::size_t bytes_in_use = 0;        ///< Σ usable_size over live blocks (>= the sizes requested).
