@@ -400,13 +400,21 @@ class BasicHeap {
     HeapStats s;
     s.capacity = capacity_;
     s.bytes_in_use = bytes_in_use();
-    s.bytes_free = free_block_bytes() - index_.count() * (kUsedOverhead + kCanaryBytes);  // as the blocks could serve
+    s.bytes_free = free_block_bytes() - index_.count() * kServeCost;  // as the blocks could serve
     std::size_t largest = 0;
-    index_.for_each(link_checked<false>([&largest](const internal::FreeNode* listed) {
-                      largest = std::max(largest, internal::node_block_size<Tags>(listed));
+    std::size_t unservable = 0;  // what bytes_free took from blocks smaller than kServeCost, beyond their size
+    index_.for_each(link_checked<false>([&largest, &unservable](const internal::FreeNode* listed) {
+                      const std::size_t size = internal::node_block_size<Tags>(listed);
+                      largest = std::max(largest, size);
+                      if constexpr (kMinBlockSize < kServeCost) {
+                        if (size < kServeCost) unservable += kServeCost - size;
+                      } else {
+                        static_cast<void>(unservable);
+                      }
                       return true;
                     }),
                     index_.count());
+    s.bytes_free += unservable;  // such a block serves nothing: it counts 0, not a negative share
     if constexpr (kCaching) {
       // A cached block serves a request of its own size: its payload counts as free, in one block.
       const CachedTotals cached = cached_totals();
@@ -420,7 +428,7 @@ class BasicHeap {
       s.cached_blocks = cached.count;
     }
     s.overhead_bytes = s.capacity - s.bytes_in_use - s.bytes_free;
-    s.largest_free_block = largest <= kUsedOverhead + kCanaryBytes ? 0 : largest - kUsedOverhead - kCanaryBytes;
+    s.largest_free_block = largest <= kServeCost ? 0 : largest - kServeCost;
     s.peak_bytes_in_use = peak_bytes_in_use_;
     s.live_allocations = live_blocks();
     s.free_blocks = index_.count();
@@ -689,14 +697,13 @@ class BasicHeap {
   // on a canary.
   NOSTD_HOT static Result<std::size_t> block_size_for(std::size_t size) noexcept {
     // The largest size rounded_block_size takes without wrapping.
-    constexpr std::size_t kLargest =
-        std::numeric_limits<std::size_t>::max() - (kUsedOverhead + kCanaryBytes) - (kGranule - 1);
+    constexpr std::size_t kLargest = std::numeric_limits<std::size_t>::max() - kServeCost - (kGranule - 1);
     if (size > kLargest) return fail(AllocError::kSizeOverflow);
     return rounded_block_size(size);
   }
   // block_size_for's rounding, for a `size` it has checked (or, in the cache's inline hit, one bounded already).
   NOSTD_HOT static constexpr std::size_t rounded_block_size(std::size_t size) noexcept {
-    return std::max(align_up(size + kUsedOverhead + kCanaryBytes, kGranule), kMinBlockSize);
+    return std::max(align_up(size + kServeCost, kGranule), kMinBlockSize);
   }
 
   // The bytes to leave free in front of `block` so that its payload lands on `align`. A gap smaller than a
@@ -2084,6 +2091,10 @@ class BasicHeap {
   static constexpr std::size_t kCheckWordOffset = kDebugLevel ? 4 : 0;
   // The canary bytes DebugChecks reserves at least, beyond the request.
   static constexpr std::size_t kCanaryBytes = kDebugLevel ? 1 : 0;
+  // The bytes a block takes beyond the payload it serves (block_size_for, stats()' free figures): its tags, check
+  // trailer and canary. Above kMinBlockSize from DebugChecks up with 4-byte full tags on an 8- or 16-byte granule
+  // (Cortex-M: 17 B against 16), where a minimum block serves no request at all.
+  static constexpr std::size_t kServeCost = kUsedOverhead + kCanaryBytes;
   // The footer bytes of a free block (its size, the last word).
   static constexpr std::size_t kFreeFooterBytes = Tags::kFreeTagBytes - Tags::kHeaderSize;
 

@@ -11,12 +11,12 @@ namespace nostd {
 /// SegregatedFit refuses it when that block is not the head of its list and no larger list holds a block (good fit's
 /// limit, alloc/fit/segregated_fit.h), unless the block is on a last list it walks (kLastListUnbounded). 0 when the
 /// largest free block holds no byte of payload, and also when it cannot serve even `allocate(0)`: from DebugChecks up,
-/// with 4-byte full tags on an 8-byte granule (FullTags on Cortex-M), a minimum block (16 B) is smaller than any used
-/// block (24 B: tags, check trailer and canary).
+/// with 4-byte full tags (FullTags on Cortex-M and bare-metal rv32), a minimum block (16 B) is smaller than any used
+/// block (tags, check trailer and canary: 17 B, rounded up to the granule). `bytes_free` counts such a block as 0.
 struct HeapStats {
   std::size_t capacity = 0;            ///< Bytes of all blocks in all regions (excludes region headers/edges).
   std::size_t bytes_in_use = 0;        ///< Σ usable_size over live blocks (>= the sizes requested).
-  std::size_t bytes_free = 0;          ///< Payload bytes of free blocks (each free block minus one used block's tags).
+  std::size_t bytes_free = 0;          ///< Payload the free blocks could serve: each less a used block's tags, >= 0.
   std::size_t overhead_bytes = 0;      ///< Tags and alignment records: capacity - bytes_in_use - bytes_free.
   std::size_t largest_free_block = 0;  ///< Payload of the largest free or cached block (see above: not every fit).
   std::size_t peak_bytes_in_use = 0;   ///< Highest `bytes_in_use` seen.

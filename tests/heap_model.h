@@ -226,7 +226,9 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
         w.largest = std::max(w.largest, b.size);
       } else {
         ++w.free_blocks;
-        w.free_bytes += b.size - kOverhead - kCanary;
+        // What the block could serve: nothing, not a negative share, when it is smaller than a used block's tags,
+        // trailer and canary (a minimum block from DebugChecks up with 4-byte full tags: 16 B against 17).
+        w.free_bytes += b.size > kOverhead + kCanary ? b.size - kOverhead - kCanary : 0;
         w.largest = std::max(w.largest, b.size);
       }
     });

@@ -121,6 +121,12 @@ TYPED_TEST(RegionSourceTest, ASpanOfOneMinimumBlockIsTheSmallestRegion) {
   const HeapStats s = heap.stats();
   EXPECT_EQ(s.capacity, 2 * kMin);
   EXPECT_EQ(s.free_blocks, 2u);
+  // bytes_free counts what the blocks could serve, largest_free_block each one's share: 0 for a block no request fits
+  // (from DebugChecks up with 4-byte full tags on Cortex-M, a used block takes 24 B and a minimum block is 16 B). That
+  // share had been negative, and bytes_free wrapped to SIZE_MAX - 1.
+  EXPECT_EQ(s.bytes_free, 2 * s.largest_free_block);
+  EXPECT_EQ(s.capacity, s.bytes_in_use + s.bytes_free + s.overhead_bytes);
+  EXPECT_LE(s.overhead_bytes, s.capacity);
   // Each region is one free minimum block, inside its own span.
   std::size_t in_a = 0, in_b = 0;
   heap.walk([&](const BlockInfo& info) {
