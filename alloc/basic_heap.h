@@ -404,10 +404,10 @@ class BasicHeap {
     std::size_t largest = 0;
     std::size_t unservable = 0;  // what bytes_free took from blocks smaller than kServeCost, beyond their size
     index_.for_each(link_checked<false>([&largest, &unservable](const internal::FreeNode* listed) {
-                      const std::size_t size = internal::node_block_size<Tags>(listed);
-                      largest = std::max(largest, size);
+                      const std::size_t block_bytes = internal::node_block_size<Tags>(listed);
+                      largest = std::max(largest, block_bytes);
                       if constexpr (kMinBlockSize < kServeCost) {
-                        if (size < kServeCost) unservable += kServeCost - size;
+                        if (block_bytes < kServeCost) unservable += kServeCost - block_bytes;
                       } else {
                         static_cast<void>(unservable);
                       }
