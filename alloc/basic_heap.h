@@ -402,19 +402,18 @@ class BasicHeap {
     s.bytes_in_use = bytes_in_use();
     s.bytes_free = free_block_bytes() - index_.count() * kServeCost;  // as the blocks could serve
     std::size_t largest = 0;
-    std::size_t unservable = 0;  // what bytes_free took from blocks smaller than kServeCost, beyond their size
+    // A block smaller than kServeCost (a minimum block from DebugChecks up with 4-byte full tags) serves nothing: what
+    // the line above took from it beyond its size is added back, so that it counts 0, not a negative share. Always 0
+    // where kMinBlockSize >= kServeCost.
+    std::size_t unservable = 0;
     index_.for_each(link_checked<false>([&largest, &unservable](const internal::FreeNode* listed) {
                       const std::size_t block_bytes = internal::node_block_size<Tags>(listed);
                       largest = std::max(largest, block_bytes);
-                      if constexpr (kMinBlockSize < kServeCost) {
-                        if (block_bytes < kServeCost) unservable += kServeCost - block_bytes;
-                      } else {
-                        static_cast<void>(unservable);
-                      }
+                      unservable += kServeCost - std::min(block_bytes, kServeCost);
                       return true;
                     }),
                     index_.count());
-    s.bytes_free += unservable;  // such a block serves nothing: it counts 0, not a negative share
+    s.bytes_free += unservable;
     if constexpr (kCaching) {
       // A cached block serves a request of its own size: its payload counts as free, in one block.
       const CachedTotals cached = cached_totals();
