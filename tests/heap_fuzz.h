@@ -15,21 +15,41 @@
 namespace nostd::testing {
 
 /// Runs the requests encoded in `data` against a fresh heap of type `Heap`. Returns false at the first broken
-/// expectation (a failed validate(), a damaged payload, an unexpected error), true when all held.
+/// expectation (a failed validate(), a damaged payload, an unexpected error, a stats() counter that disagrees with
+/// the live blocks), true when all held.
+///
+/// Each request is an operation byte, a slot byte and two size bytes (a few requests read one or two bytes more). The
+/// operation byte modulo 5 picks the kind; the same byte divided by 5 picks a variant, so that every entry point is
+/// reached: `allocate(size)` (the default alignment's own path) or `allocate(size, align)`; `deallocate(ptr)`,
+/// `deallocate(ptr, layout)`, a free followed by `flush_cache()`, or `try_deallocate(ptr)` twice (the second must be
+/// refused); `reallocate`; and a bad pointer for `try_deallocate`, `add_region` of a piece of a spare buffer (too
+/// small ones refused, an overlap with a region refused, the span untouched either way) or `flush_cache()`.
 template <class Heap>
 bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
   constexpr std::size_t kSlots = 32;
+  constexpr std::size_t kSpareBytes = 8 * 1024;
   struct Slot {
     void* ptr = nullptr;
     std::size_t size = 0;
+    std::size_t align = 0;
   };
-  auto owner = std::make_unique<TestHeap<Heap, 16 * 1024>>();
-  Heap& heap = owner->heap();
+  // The spare buffer's pieces become regions of the heap, so it is declared first and outlives the heap.
+  struct Owner {
+    alignas(64) std::byte spare[kSpareBytes];
+    TestHeap<Heap, 16 * 1024> test_heap;
+  };
+  auto owner = std::make_unique<Owner>();
+  Heap& heap = owner->test_heap.heap();
+  fill(owner->spare, kSpareBytes, kSlots);  // a refused region must leave these bytes as they are
+  std::size_t spare_used = 0;               // pieces are carved upwards: [0, spare_used) may be regions
+  std::size_t regions = 1;     // the regions the heap has, each one free block once everything is freed and flushed
+  std::size_t last_piece = 0;  // the start of the last piece added, for an overlapping request
   Slot slots[kSlots] = {};
   std::size_t pos = 0;
   auto byte = [&]() -> std::size_t { return pos < size ? data[pos++] : 0; };
   while (pos < size) {
     const std::size_t op = byte();
+    const std::size_t variant = (op / 5) % 4;
     Slot& slot = slots[byte() % kSlots];
     const std::size_t tag = static_cast<std::size_t>(&slot - slots);
     // Sizes: two bytes, up to 64 KiB (beyond the heap; random bytes rarely give the small sizes, the fuzzer's
@@ -38,25 +58,46 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
     if ((op & 0xF0) == 0xF0) request = static_cast<std::size_t>(-1) - byte();
     switch (op % 5) {
       case 0:
-      case 1: {  // allocate, with an alignment from 1 to 4096 for op 1
+      case 1: {  // allocate: op 0 with the default alignment (its own entry point for even variants), op 1 from 1 to
+                 // 4096
         if (slot.ptr != nullptr) break;
-        const std::size_t align = op % 5 == 1 ? std::size_t{1} << (byte() % 13) : alignof(std::max_align_t);
-        Result<void*> p = heap.allocate(request, align);
+        const std::size_t align = op % 5 == 1 ? std::size_t{1} << (byte() % 13) : Heap::kDefaultAlignment;
+        Result<void*> p = op % 5 == 0 && variant % 2 == 0 ? heap.allocate(request) : heap.allocate(request, align);
         if (p) {
           if (!is_aligned(*p, align) || heap.usable_size(*p) < request) return false;
-          slot = Slot{*p, request};
+          slot = Slot{*p, request, align};
           fill(slot.ptr, request, tag);
         } else if (p.error() != AllocError::kOutOfMemory && p.error() != AllocError::kSizeOverflow) {
           return false;
         }
         break;
       }
-      case 2:  // free
+      case 2: {  // free, four ways
         if (slot.ptr == nullptr) break;
         if (!holds_pattern(slot.ptr, slot.size, tag)) return false;
-        heap.deallocate(slot.ptr);
+        if (variant == 0) {
+          heap.deallocate(slot.ptr);
+        } else if (variant == 1) {
+          heap.deallocate(slot.ptr, *Layout::from(slot.size, slot.align));  // the layout it was allocated with
+        } else if (variant == 2) {
+          heap.deallocate(slot.ptr);
+          heap.flush_cache();
+        } else {
+          // try_deallocate checks at every level: the live block is freed, and the same pointer again is refused
+          // (kDoubleFree, or kInvalidPointer where the freed block merged into its predecessor) with nothing changed.
+          if (!heap.try_deallocate(slot.ptr)) return false;
+          if (!heap.validate()) return false;
+          const HeapStats before = heap.stats();
+          if (heap.try_deallocate(slot.ptr)) return false;
+          const HeapStats after = heap.stats();
+          if (after.total_frees != before.total_frees || after.free_blocks != before.free_blocks ||
+              after.bytes_free != before.bytes_free) {
+            return false;
+          }
+        }
         slot = Slot{};
         break;
+      }
       case 3: {  // reallocate
         if (slot.ptr == nullptr) break;
         Result<void*> p = heap.reallocate(slot.ptr, request);
@@ -64,23 +105,81 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
           if (!holds_pattern(slot.ptr, slot.size, tag)) return false;
           break;
         }
+        if (!is_aligned(*p, slot.align)) return false;  // reallocate keeps the block's alignment
         if (!holds_pattern(*p, request < slot.size ? request : slot.size, tag)) return false;
-        slot = Slot{*p, request};
+        slot = Slot{*p, request, slot.align};
         fill(slot.ptr, request, tag);
         break;
       }
-      case 4: {  // try_deallocate of an interior or stale pointer must be refused without damage
-        if (slot.ptr == nullptr) break;
-        const std::size_t offset = 1 + request % (slot.size + 1);
-        if (offset < slot.size && heap.try_deallocate(static_cast<std::byte*>(slot.ptr) + offset)) return false;
+      case 4:
+        if (variant == 2) {  // add_region of the spare buffer's next piece: a gap, then 1 to 4,096 bytes
+          if constexpr (Heap::Source::kAcceptsRegions) {
+            const bool overlap = (request & 0x8000) != 0 && regions > 1;
+            // An overlapping piece starts 8 to 39 bytes into the last piece added: past its region header's start
+            // (8-byte aligned) and before its end (a region holds its header and a minimum block).
+            const std::size_t at = overlap ? last_piece + 8 + byte() % 32 : spare_used + byte() % 64;
+            const std::size_t length = 1 + request % 4096;
+            if (at + length > kSpareBytes) break;
+            std::byte* const piece = owner->spare + at;
+            const HeapStats before = heap.stats();
+            const Result<void> added = heap.add_region(std::span<std::byte>(piece, length));
+            const std::uintptr_t lo = align_up(reinterpret_cast<std::uintptr_t>(piece), Heap::kGranule);
+            const std::uintptr_t hi = align_down(reinterpret_cast<std::uintptr_t>(piece) + length, Heap::kGranule);
+            const std::size_t inner = hi > lo ? hi - lo : 0;
+            if (overlap) {
+              // Refused as an overlap, whatever its size.
+              if (added || added.error() != AllocError::kInvalidPointer) return false;
+            } else if (!added) {
+              if (added.error() != AllocError::kOutOfMemory || inner >= Heap::kRegionOverhead + Heap::kMinBlockSize) {
+                return false;
+              }
+            } else {
+              // At least one minimum block, at least the granule-aligned inner part less kRegionOverhead, and less
+              // than the span less kRegionOverhead plus a granule (the header's own rounding can take part of a
+              // misalignment, as in //tests:region_source_test).
+              const std::size_t gained = heap.stats().capacity - before.capacity;
+              if (gained < Heap::kMinBlockSize || gained + Heap::kRegionOverhead < inner ||
+                  gained + Heap::kRegionOverhead >= length + Heap::kGranule) {
+                return false;
+              }
+              ++regions;
+              last_piece = at;
+              spare_used = at + length;
+            }
+            if (!added) {  // a refused span is not touched: the buffer past the regions still holds its pattern
+              for (std::size_t i = spare_used; i < kSpareBytes; ++i) {
+                if (owner->spare[i] != pattern_byte(kSlots, i)) return false;
+              }
+            }
+          }
+        } else if (variant == 3) {
+          heap.flush_cache();
+        } else {  // try_deallocate of an interior pointer must be refused without damage
+          if (slot.ptr == nullptr) break;
+          const std::size_t offset = 1 + request % (slot.size + 1);
+          if (offset < slot.size && heap.try_deallocate(static_cast<std::byte*>(slot.ptr) + offset)) return false;
+        }
         break;
-      }
     }
     if (!heap.validate()) return false;
-    // stats().bytes_in_use is Σ usable_size over the live blocks (over-aligned ones included).
+    // stats() against the live blocks: bytes_in_use is their usable sizes (over-aligned ones included), the counters
+    // agree with each other, and the byte counts add up to the capacity without wrapping.
     std::size_t usable = 0;
-    for (const Slot& live : slots) usable += live.ptr != nullptr ? heap.usable_size(live.ptr) : 0;
-    if (heap.stats().bytes_in_use != usable) return false;
+    std::size_t live = 0;
+    for (const Slot& block : slots) {
+      if (block.ptr == nullptr) continue;
+      usable += heap.usable_size(block.ptr);
+      ++live;
+    }
+    const HeapStats s = heap.stats();
+    if (s.bytes_in_use != usable || s.live_allocations != live || s.total_allocations - s.total_frees != live) {
+      return false;
+    }
+    if (s.bytes_in_use > s.capacity || s.bytes_free > s.capacity - s.bytes_in_use ||
+        s.largest_free_block > s.bytes_free || s.bytes_in_use + s.bytes_free + s.overhead_bytes != s.capacity ||
+        s.peak_bytes_in_use < s.bytes_in_use) {
+      return false;
+    }
   }
   for (Slot& slot : slots) {
     if (slot.ptr == nullptr) continue;
@@ -90,7 +189,7 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
   }
   heap.flush_cache();  // a cache policy keeps small freed blocks unmerged until flushed (no-op without one)
   if (!heap.validate()) return false;
-  return heap.stats().free_blocks == 1 && heap.stats().live_allocations == 0;
+  return heap.stats().free_blocks == regions && heap.stats().live_allocations == 0;
 }
 
 /// The first failing round of a seeded replay (-1: none failed).

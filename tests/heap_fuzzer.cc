@@ -1,5 +1,7 @@
 // libFuzzer target over the fuzz driver (tests/heap_fuzz.h), covering every fit × tag layout × check level × cache
-// (none, QuickCache<>): the first byte of an input picks the composition, the rest is decoded into heap requests.
+// (none, QuickCache<>), and eight compositions after those with a 32-bit tag word or the medium-block cache
+// QuickCache<8, 8192, 256> (issue 11's cache composition among them): the first byte of an input picks the
+// composition, the rest is decoded into heap requests.
 //
 //   ./bazelw run --config=fuzz //tests:heap_fuzzer -- -max_total_time=60 $(mktemp -d) $PWD/tests/fuzz_corpus
 //   ./bazelw run --config=fuzz_fast //tests:heap_fuzzer -- ...   (UBSan without ASan: see below)
@@ -30,14 +32,37 @@ constexpr std::size_t kFits = std::tuple_size_v<Fits>;
 constexpr std::size_t kTags = std::tuple_size_v<TagLayouts>;
 constexpr std::size_t kChecks = std::tuple_size_v<Checks>;
 constexpr std::size_t kCaches = std::tuple_size_v<Caches>;
-constexpr std::size_t kCompositions = kFits * kTags * kChecks * kCaches;
+constexpr std::size_t kProduct = kFits * kTags * kChecks * kCaches;
 
-// Composition `I` = fit, tags, check level and cache by mixed radix.
+// Compositions outside the product, numbered from kProduct on (so that the seed corpus' first bytes keep naming the
+// product's compositions): the 32-bit tag word of the drop-in malloc's arenas, and the medium-block cache.
+using Tags32 = nostd::BasicCompactTags<std::uint32_t>;
+using MediumCache = nostd::QuickCache<8, 8192, 256>;
+using Extras =
+    std::tuple<nostd::BasicHeap<nostd::SegregatedFit<>, Tags32, nostd::NoChecks, nostd::RegionSource>,
+               nostd::BasicHeap<nostd::SegregatedFit<>, Tags32, nostd::RegionSource>,
+               nostd::BasicHeap<nostd::SegregatedFit<>, Tags32, nostd::NoChecks, MediumCache, nostd::RegionSource>,
+               nostd::BasicHeap<nostd::SegregatedFit<>, Tags32, MediumCache, nostd::RegionSource>,
+               nostd::BasicHeap<nostd::SegregatedFit<>, nostd::FullTags, MediumCache, nostd::RegionSource>,
+               nostd::BasicHeap<nostd::FirstFit, Tags32, nostd::QuickCache<>, nostd::RegionSource>,
+               nostd::BasicHeap<nostd::BestFit, Tags32, nostd::HardenedChecks<>, nostd::RegionSource>,
+               nostd::BasicHeap<nostd::NextFit, Tags32, nostd::DebugChecks<>, nostd::RegionSource>>;
+constexpr std::size_t kCompositions = kProduct + std::tuple_size_v<Extras>;
+
+// Composition `I` = fit, tags, check level and cache by mixed radix, then the extras.
 template <std::size_t I>
-using Composition =
-    nostd::BasicHeap<std::tuple_element_t<I % kFits, Fits>, std::tuple_element_t<(I / kFits) % kTags, TagLayouts>,
-                     std::tuple_element_t<(I / (kFits * kTags)) % kChecks, Checks>,
-                     std::tuple_element_t<I / (kFits * kTags * kChecks), Caches>, nostd::RegionSource>;
+struct CompositionOf {
+  using type =
+      nostd::BasicHeap<std::tuple_element_t<I % kFits, Fits>, std::tuple_element_t<(I / kFits) % kTags, TagLayouts>,
+                       std::tuple_element_t<(I / (kFits * kTags)) % kChecks, Checks>,
+                       std::tuple_element_t<I / (kFits * kTags * kChecks), Caches>, nostd::RegionSource>;
+};
+template <std::size_t I>
+requires(I >= kProduct) struct CompositionOf<I> {
+  using type = std::tuple_element_t<I - kProduct, Extras>;
+};
+template <std::size_t I>
+using Composition = typename CompositionOf<I>::type;
 
 template <std::size_t... I>
 bool run_composition(std::size_t which, const std::uint8_t* data, std::size_t size, std::index_sequence<I...>) {
