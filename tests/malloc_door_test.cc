@@ -57,6 +57,11 @@ void* opaque(void* p) {
   return p;
 }
 
+// A size the door maps on its own (a huge block) when asked for before the next free of a huge block: the threshold
+// rises only in such a free (door::huge_threshold), and the tests here allocate from one thread. A fixed size such as
+// 2 MiB comes from an arena once an earlier test has freed a huge block larger than it. `extra` bytes more.
+std::size_t huge_size(std::size_t extra = 0) { return opaque_size(door::huge_threshold() + extra); }
+
 TEST(MallocDoor, MallocIsAlignedUsableAndDistinct) {
   std::vector<void*> blocks;
   for (std::size_t size = 0; size < 3000; size += 7) {
@@ -119,8 +124,8 @@ TEST(MallocDoor, CallocZeroesReusedMemory) {
 }
 
 // calloc zeroes what it hands out whatever the size: a dirty block freed and asked for again, from a page (the arena
-// blocks calloc must clear) up to the largest arena request and a block of exactly the huge threshold (which must be a
-// fresh mapping, since calloc leaves huge blocks as mmap gave them).
+// blocks calloc must clear) up to the largest request below kHugeThreshold and a block of exactly kHugeThreshold (a
+// fresh mapping, which calloc leaves as mmap gave it, or, once the threshold has risen, an arena block it clears).
 TEST(MallocDoor, CallocZeroesReusedMemoryAtEverySize) {
   for (const std::size_t size :
        {std::size_t{4096}, std::size_t{64} << 10, (std::size_t{1} << 20) - 64, std::size_t{1} << 20}) {
@@ -150,9 +155,10 @@ TEST(MallocDoor, CallocOverflowFailsWithEnomem) {
 }
 
 TEST(MallocDoor, CallocOfHugeBlockIsZero) {
-  auto* p = static_cast<unsigned char*>(std::calloc(3, 1 << 20));
+  const std::size_t size = huge_size(std::size_t{2} << 20);
+  auto* p = static_cast<unsigned char*>(std::calloc(1, size));
   ASSERT_NE(p, nullptr);
-  for (std::size_t i = 0; i < (3u << 20); i += 4093) ASSERT_EQ(p[i], 0);
+  for (std::size_t i = 0; i < size; i += 4093) ASSERT_EQ(p[i], 0);
   std::free(p);
   expect_valid();
 }
@@ -161,7 +167,7 @@ TEST(MallocDoor, ReallocKeepsContentsAcrossArenaAndMappings) {
   auto* p = static_cast<unsigned char*>(std::malloc(100));
   for (int i = 0; i < 100; ++i) p[i] = static_cast<unsigned char>(i);
   // Arena -> arena (grow), arena -> huge, huge -> huge (mremap), huge -> arena.
-  for (std::size_t size : {std::size_t{5000}, std::size_t{3} << 20, std::size_t{9} << 20, std::size_t{200}}) {
+  for (std::size_t size : {std::size_t{5000}, huge_size(), huge_size(std::size_t{1} << 20), std::size_t{200}}) {
     p = static_cast<unsigned char*>(std::realloc(p, size));
     ASSERT_NE(p, nullptr) << size;
     EXPECT_TRUE(aligned(p, 16));
@@ -233,11 +239,12 @@ TEST(MallocDoor, ReallocMovesAnOverAlignedHugeBlock) {
   ASSERT_TRUE(aligned(p, 8192));
   auto* bytes = static_cast<unsigned char*>(p);
   for (std::size_t i = 0; i < 100; ++i) bytes[i] = static_cast<unsigned char>(i * 7);
-  void* const grown = std::realloc(p, opaque_size(std::size_t{3} << 20));
+  const std::size_t size = huge_size();
+  void* const grown = std::realloc(p, size);
   ASSERT_NE(grown, nullptr);
   bytes = static_cast<unsigned char*>(grown);
   for (std::size_t i = 0; i < 100; ++i) ASSERT_EQ(bytes[i], static_cast<unsigned char>(i * 7)) << i;
-  bytes[(std::size_t{3} << 20) - 1] = 0x5a;
+  bytes[size - 1] = 0x5a;
   expect_valid();
   void* const shrunk = std::realloc(grown, opaque_size(200));
   ASSERT_NE(shrunk, nullptr);
@@ -402,8 +409,8 @@ TEST(MallocDoor, PvallocRoundsUpToWholePages) {
 // contents and registration both (malloc_usable_size and free find it; a lost registration would stop them with
 // "invalid pointer").
 TEST(MallocDoor, RefusedHugeReallocKeepsTheBlock) {
-  constexpr std::size_t kSize = std::size_t{2} << 20;
-  auto* p = static_cast<unsigned char*>(std::malloc(opaque_size(kSize)));
+  const std::size_t kSize = huge_size();
+  auto* p = static_cast<unsigned char*>(std::malloc(kSize));
   ASSERT_NE(p, nullptr);
   expect_valid();
   for (std::size_t i = 0; i < kSize; i += 4093) p[i] = static_cast<unsigned char>(i);
@@ -415,6 +422,42 @@ TEST(MallocDoor, RefusedHugeReallocKeepsTheBlock) {
   EXPECT_GE(malloc_usable_size(p), kSize);
   std::free(p);
   expect_valid();
+}
+
+// glibc's dynamic mmap threshold: once a huge block of size S is freed, the threshold lies above S (and at most at its
+// cap), and later requests of S come from an arena: no more mappings or unmaps (the door's huge counters), the freed
+// memory reused. calloc clears such a block although S is above kHugeThreshold (it is no fresh mapping).
+TEST(MallocDoor, FreedHugeBlockRaisesTheThreshold) {
+  const std::size_t size = huge_size(5 * 4096 + 100);
+  ASSERT_LT(size + 2 * 4096, door::kMaxHugeThreshold) << "an earlier test raised the threshold near its cap";
+  const door::HugeBlocks::Counts at_start = door::huge_counts();
+  auto* p = static_cast<unsigned char*>(std::malloc(size));
+  ASSERT_NE(p, nullptr);
+  expect_valid();
+  EXPECT_EQ(door::huge_counts().maps, at_start.maps + 1) << "a request at the threshold is mapped";
+  std::memset(p, 0xab, size);
+  std::free(p);
+  expect_valid();
+  EXPECT_EQ(door::huge_counts().unmaps, at_start.unmaps + 1);
+  EXPECT_GT(door::huge_threshold(), size);
+  EXPECT_LE(door::huge_threshold(), door::kMaxHugeThreshold);
+  for (int round = 0; round < 3; ++round) {
+    auto* q = static_cast<unsigned char*>(std::malloc(opaque_size(size)));
+    ASSERT_NE(q, nullptr);
+    expect_valid();
+    std::memset(q, 0xcd, size);
+    std::free(q);
+    expect_valid();
+    auto* z = static_cast<unsigned char*>(std::calloc(1, opaque_size(size)));
+    ASSERT_NE(z, nullptr);
+    expect_valid();
+    for (std::size_t i = 0; i < size; ++i) ASSERT_EQ(z[i], 0) << "round " << round << " at " << i;
+    std::free(z);
+    expect_valid();
+  }
+  const door::HugeBlocks::Counts at_end = door::huge_counts();
+  EXPECT_EQ(at_end.maps, at_start.maps + 1) << "a request of the freed block's size was mapped again";
+  EXPECT_EQ(at_end.unmaps, at_start.unmaps + 1);
 }
 
 TEST(MallocDoor, UsableSizeOfNullIsZero) { EXPECT_EQ(malloc_usable_size(nullptr), 0u); }
@@ -459,14 +502,15 @@ TEST(MallocDoor, ManyHugeBlocksLiveAtOnce) {
   constexpr int kBlocks = 600;  // past the registry's first table of 512 slots at half load
   std::vector<unsigned char*> blocks;
   for (int i = 0; i < kBlocks; ++i) {
-    auto* p = static_cast<unsigned char*>(std::malloc(opaque_size((std::size_t{1} << 20) + 4096 * (i % 3))));
+    auto* p = static_cast<unsigned char*>(std::malloc(huge_size(4096 * (i % 3))));
     ASSERT_NE(p, nullptr) << i;
     expect_valid();
     p[0] = static_cast<unsigned char>(i);
     blocks.push_back(p);
   }
+  const std::size_t grown = huge_size(std::size_t{2} << 20);  // huge to huge: mremap, whatever the threshold
   for (int i = 0; i < kBlocks; i += 5) {
-    auto* moved = static_cast<unsigned char*>(realloc_opaque(blocks[i], opaque_size(std::size_t{3} << 20)));
+    auto* moved = static_cast<unsigned char*>(realloc_opaque(blocks[i], grown));
     ASSERT_NE(moved, nullptr) << i;
     expect_valid();
     blocks[i] = moved;
@@ -548,12 +592,12 @@ TEST(MallocDoorDeathTest, FreeOfStackPointerStopsWithAMessage) {
   EXPECT_DEATH(std::free(opaque(&local)), "nostd-malloc: invalid pointer");
 }
 
-// Huge blocks (1 MiB and up, their own mappings) are found through the registry of live ones before their header
+// Huge blocks (huge_size(), their own mappings) are found through the registry of live ones before their header
 // is read: a second free, a realloc or a malloc_usable_size after the free would otherwise read an unmapped page.
 TEST(MallocDoorDeathTest, HugeBlockFreedTwiceStopsWithAMessage) {
   EXPECT_DEATH(
       {
-        void* p = std::malloc(opaque_size(std::size_t{2} << 20));
+        void* p = std::malloc(huge_size());
         void* again = opaque(p);
         std::free(p);
         std::free(again);
@@ -562,7 +606,7 @@ TEST(MallocDoorDeathTest, HugeBlockFreedTwiceStopsWithAMessage) {
 }
 
 TEST(MallocDoorDeathTest, FreedHugeBlockIsNotReadByReallocOrUsableSize) {
-  void* p = std::malloc(opaque_size(std::size_t{2} << 20));
+  void* p = std::malloc(huge_size());
   void* stale = opaque(p);
   std::free(p);
   EXPECT_DEATH(g_sink = realloc_opaque(stale, 100), "nostd-malloc: invalid pointer .*freed already");
@@ -614,7 +658,7 @@ TEST(MallocDoorDeathTest, ReallocOfAFreedBlockToAHugeSizeIsADoubleFree) {
         void* q = std::malloc(opaque_size(3000));
         void* stale = opaque(q);
         std::free(q);
-        g_sink = realloc_opaque(stale, opaque_size(std::size_t{2} << 20));
+        g_sink = realloc_opaque(stale, huge_size());
       },
       "nostd-malloc: double free .*realloc of a freed block");
 }
@@ -626,13 +670,13 @@ TEST(MallocDoorDeathTest, ReallocThatMovesFreesTheOldBlock) {
       {
         void* const p = std::malloc(opaque_size(3000));
         void* const old = opaque(p);
-        g_sink = realloc_opaque(p, opaque_size(std::size_t{2} << 20));  // arena -> mapping
+        g_sink = realloc_opaque(p, huge_size());  // arena -> mapping
         g_sink_size = malloc_usable_size(old);
       },
       "nostd-malloc: invalid pointer .*malloc_usable_size of a freed block");
   EXPECT_DEATH(
       {
-        void* const p = std::malloc(opaque_size(std::size_t{2} << 20));
+        void* const p = std::malloc(huge_size());
         void* const old = opaque(p);
         g_sink = realloc_opaque(p, opaque_size(200));  // mapping -> arena
         g_sink_size = malloc_usable_size(old);
@@ -643,7 +687,7 @@ TEST(MallocDoorDeathTest, ReallocThatMovesFreesTheOldBlock) {
 // A huge realloc that mremap moves takes the block's registration with it: the new pointer is usable and freeable,
 // the old one is no longer a block.
 TEST(MallocDoorDeathTest, HugeReallocMovesTheRegistration) {
-  auto* p = static_cast<unsigned char*>(std::malloc(opaque_size(std::size_t{1} << 20)));
+  auto* p = static_cast<unsigned char*>(std::malloc(huge_size()));
   ASSERT_NE(p, nullptr);
   p[0] = 42;
   // A page mapped right after p's mapping (which ends where its usable bytes do) keeps mremap from growing p in
@@ -669,6 +713,33 @@ TEST(MallocDoorDeathTest, HugeReallocMovesTheRegistration) {
   expect_valid();
 }
 
+// The threshold stops at kMaxHugeThreshold: a freed block whose extent (page-rounded) is the cap raises it to the cap,
+// a larger one leaves it there, a request below the cap then comes from an arena and one at the cap is mapped. In a
+// child process (EXPECT_EXIT), so that the other tests' huge blocks do not become 32 MiB large. The exit code's bits
+// name the checks that failed (the child writes nothing: its output would not reach the parent's report).
+TEST(MallocDoorDeathTest, ThresholdStopsAtItsCap) {
+  constexpr std::size_t kCap = door::kMaxHugeThreshold;
+  ASSERT_LT(door::huge_threshold(), kCap);
+  EXPECT_EXIT(
+      {
+        int failed = 0;
+        std::free(opaque(std::malloc(opaque_size(kCap - 64))));  // extent: exactly kCap
+        if (door::huge_threshold() != kCap) failed |= 1;
+        const std::size_t maps = door::huge_counts().maps;
+        void* const below = opaque(std::malloc(opaque_size(kCap - 64)));
+        if (below == nullptr || door::huge_counts().maps != maps) failed |= 2;  // from an arena
+        std::free(below);
+        std::free(opaque(std::malloc(opaque_size(kCap + 4096))));  // above the cap: the threshold stays
+        if (door::huge_threshold() != kCap) failed |= 4;
+        void* const at = opaque(std::malloc(opaque_size(kCap)));
+        if (at == nullptr || door::huge_counts().maps != maps + 2) failed |= 8;  // mapped
+        std::free(at);
+        if (!door::validate()) failed |= 16;
+        std::_Exit(failed);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
 // A foreign pointer at the start of a page whose predecessor is unmapped: the 32 bytes in front of it, where a huge
 // block's header would be, cannot be read.
 TEST(MallocDoorDeathTest, ForeignPointerAfterAnUnmappedPageStopsWithAMessage) {
@@ -685,7 +756,7 @@ TEST(MallocDoorDeathTest, ForeignPointerAfterAnUnmappedPageStopsWithAMessage) {
 TEST(MallocDoorDeathTest, OverwrittenHugeHeaderStopsWithAMessage) {
   EXPECT_DEATH(
       {
-        auto* p = static_cast<unsigned char*>(opaque(std::malloc(opaque_size(std::size_t{2} << 20))));
+        auto* p = static_cast<unsigned char*>(opaque(std::malloc(huge_size())));
         volatile unsigned char* seal = p - 8;  // the header's seal word (an underflow by the program)
         *seal = static_cast<unsigned char>(*seal ^ 0xff);
         std::free(opaque(p));
@@ -695,7 +766,7 @@ TEST(MallocDoorDeathTest, OverwrittenHugeHeaderStopsWithAMessage) {
   for (const std::size_t new_size : {std::size_t{4} << 20, std::size_t{64}}) {
     EXPECT_DEATH(
         {
-          auto* p = static_cast<unsigned char*>(opaque(std::malloc(opaque_size(std::size_t{2} << 20))));
+          auto* p = static_cast<unsigned char*>(opaque(std::malloc(huge_size())));
           volatile unsigned char* seal = p - 8;
           *seal = static_cast<unsigned char>(*seal ^ 0xff);
           g_sink = std::realloc(opaque(p), opaque_size(new_size));
@@ -704,7 +775,7 @@ TEST(MallocDoorDeathTest, OverwrittenHugeHeaderStopsWithAMessage) {
   }
   EXPECT_DEATH(
       {
-        auto* p = static_cast<unsigned char*>(opaque(std::malloc(opaque_size(std::size_t{2} << 20))));
+        auto* p = static_cast<unsigned char*>(opaque(std::malloc(huge_size())));
         volatile unsigned char* seal = p - 8;
         *seal = static_cast<unsigned char>(*seal ^ 0xff);
         g_sink_size = malloc_usable_size(opaque(p));

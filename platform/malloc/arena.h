@@ -152,7 +152,8 @@ class alignas(128) Arena {
   // Maps a chunk, records its owner, and hands it to the heap as a new region. One chunk per growth step: requests
   // larger than a chunk never reach an arena, so one fresh chunk always satisfies the retry. A whole chunk first; when
   // the system refuses it (a limit on the address space, RLIMIT_AS), a partial one, halving down to kMinChunkBytes,
-  // which still holds any arena request (malloc_door.cc checks it at compile time), so that the arena fills the limit
+  // which still holds any request below kHugeThreshold (malloc_door.cc checks it at compile time; a larger one, sent
+  // here once the huge threshold has risen, is mapped on its own when this fails), so that the arena fills the limit
   // to within about kMinChunkBytes instead of a whole chunk. At each size, the tail of the arena's latest partial
   // chunk is tried first (map_chunk_extension): under a limit the free address space left is often there, in a slot
   // that no other chunk may use. Costs: a growth that fails altogether makes up to ten more refused mmap calls than

@@ -123,15 +123,15 @@ struct ArenaSet {
   };
 
   /// The fallback once arena `full` has failed a request because it could not grow (Arena::allocate or reallocate
-  /// gave nullptr: for a request below kHugeThreshold one fresh chunk always holds it, so the system refused the chunk,
-  /// e.g. under RLIMIT_AS): the first other arena that can serve it from the chunks it already has, tried in index
-  /// order after `full`, as glibc's arena_get_retry retries in another arena. The caller holds no arena and each is
-  /// locked alone, so allocation still takes one arena at a time (the fork handlers' lock-all order cannot meet it).
-  /// Trade-offs: no arena maps a chunk here. The system has just refused one, a chunk mapped for another arena would
-  /// serve no more than one for `full`, and asking again in every arena would cost 2-3 refused mmap calls per arena on
-  /// each call that fails. Arenas without a chunk are skipped without a call into their heap (nothing to serve,
-  /// and at `hardened` a heap's first use draws its key with getrandom). O(arenas) lock round trips, paid only when an
-  /// arena could not grow.
+  /// gave nullptr: a whole fresh chunk holds any request an arena is given, below kMaxHugeThreshold, so the system
+  /// refused the chunk, e.g. under RLIMIT_AS, or gave a partial one too small for a request above kHugeThreshold): the
+  /// first other arena that can serve it from the chunks it already has, tried in index order after `full`, as glibc's
+  /// arena_get_retry retries in another arena. The caller holds no arena and each is locked alone, so allocation still
+  /// takes one arena at a time (the fork handlers' lock-all order cannot meet it). Trade-offs: no arena maps a chunk
+  /// here. The system has just refused one, a chunk mapped for another arena would serve no more than one for `full`,
+  /// and asking again in every arena would cost 2-3 refused mmap calls per arena on each call that fails. Arenas
+  /// without a chunk are skipped without a call into their heap (nothing to serve, and at `hardened` a heap's first use
+  /// draws its key with getrandom). O(arenas) lock round trips, paid only when an arena could not grow.
   static Served allocate_elsewhere(unsigned full, std::size_t size, std::size_t align) noexcept {
     const unsigned count = Env::arena_count();
     for (unsigned step = 1; step < count; ++step) {
@@ -145,8 +145,8 @@ struct ArenaSet {
     return {nullptr, full};
   }
 
-  /// malloc below kHugeThreshold: from this thread's arena (lock_for_this_thread), growing it if needed; when it
-  /// cannot grow, from another arena's chunks (allocate_elsewhere). nullptr when no arena can.
+  /// malloc below the huge threshold (malloc_door.h): from this thread's arena (lock_for_this_thread), growing it if
+  /// needed; when it cannot grow, from another arena's chunks (allocate_elsewhere). nullptr when no arena can.
   static void* allocate(std::size_t size, std::size_t align) noexcept {
     Arena<Heap>& arena = lock_for_this_thread();
     const auto mine = static_cast<unsigned>(&arena - arenas);

@@ -50,8 +50,9 @@ inline constexpr std::size_t kChunkBytes = std::size_t{1} << kChunkShift;
 /// User-space address bits on x86_64 and riscv64 Sv48 (mmap never returns higher addresses unless asked to).
 inline constexpr unsigned kAddressBits = 47;
 
-/// log2 of the smallest partial chunk: 2 MiB. A chunk must hold any request an arena serves (below kHugeThreshold, 1
-/// MiB, aligned up to 4 KiB: malloc_door.cc checks it at compile time), so that the retry after a growth succeeds.
+/// log2 of the smallest partial chunk: 2 MiB. A chunk must hold any request below kHugeThreshold (1 MiB, aligned up to
+/// 4 KiB: malloc_door.cc checks it at compile time), so that the retry after a growth succeeds; a larger request an
+/// arena serves once the huge threshold has risen is mapped on its own when a partial chunk cannot hold it.
 /// Smaller floors would come closer to the limit (at most one floor's worth is left unused) but cost one more refused
 /// mmap per halving on every growth that fails, and one more region per arena.
 inline constexpr unsigned kMinChunkShift = 21;

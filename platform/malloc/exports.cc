@@ -64,9 +64,10 @@ NOSTD_EXPORT void* calloc(std::size_t count, std::size_t size) {
     errno = ENOMEM;
     return observed(MallocCall::kCalloc, nullptr, SIZE_MAX, door::kMallocAlignment, nullptr);
   }
-  void* const block = allocate_or_enomem(bytes, door::kMallocAlignment);
-  // Huge blocks come straight from mmap and are already zero; arena blocks may hold old data.
-  if (block != nullptr && bytes < door::kHugeThreshold) std::memset(block, 0, bytes);
+  // Cleared unless it is a fresh mapping (allocate_zeroed): a block of a huge size may come from an arena once the
+  // huge threshold has risen.
+  void* const block = door::allocate_zeroed(bytes);
+  if (block == nullptr) errno = ENOMEM;
   return observed(MallocCall::kCalloc, nullptr, bytes, door::kMallocAlignment, block);
 }
 

@@ -35,9 +35,11 @@ namespace {
 
 // A partial chunk (Arena::grow) must hold any request an arena serves, at its largest alignment, with room for the
 // region header and block tags: the retry after a growth then always succeeds, as with a whole chunk.
+// Above kHugeThreshold, once the threshold has risen, a partial chunk may be too small: allocate then maps the request
+// on its own (allocate_in_arena_or_mapped).
 static_assert(kMinChunkBytes >= kHugeThreshold + 2 * kMaxArenaAlignment,
-              "kMinChunkBytes: the smallest partial chunk must hold the largest arena request (below kHugeThreshold, "
-              "aligned to kMaxArenaAlignment) with its overhead");
+              "kMinChunkBytes: the smallest partial chunk must hold any arena request below kHugeThreshold (aligned to "
+              "kMaxArenaAlignment) with its overhead");
 
 // ---- process-wide state (static storage, zero- or constant-initialised: nothing runs before the first call) ----
 
@@ -46,8 +48,12 @@ constinit HugeBlocks g_huge;
 constinit MallocConfig g_config;
 constinit std::atomic<unsigned> g_next_arena{0};   // round-robin assignment of threads to arenas
 constinit std::atomic<std::size_t> g_failures{0};  // allocations that returned nullptr
-constinit std::size_t g_page_bytes = 4096;         // the system page size, read at init
-constinit SavedStderr g_exit_stderr;               // where the exit lines go (kept only when one is asked for)
+// The huge threshold (huge_threshold() in malloc_door.h): kHugeThreshold..kMaxHugeThreshold, only ever raised
+// (raise_huge_threshold). Relaxed: it steers where a block goes, never whether it is valid (every free finds its
+// block's owner through the chunk map, whatever the threshold was when it was allocated).
+constinit std::atomic<std::size_t> g_huge_threshold{kHugeThreshold};
+constinit std::size_t g_page_bytes = 4096;  // the system page size, read at init
+constinit SavedStderr g_exit_stderr;        // where the exit lines go (kept only when one is asked for)
 
 // 0: not initialised, 1: a thread is initialising, 2: ready.
 constinit std::atomic<int> g_state{0};
@@ -254,7 +260,7 @@ inline void ensure_init() noexcept {
     with_arenas([&line]<class Set>() { Set::report(line); });
     const HugeBlocks::Counts huge = g_huge.counts();
     line << " huge_maps=" << huge.maps << " huge_unmaps=" << huge.unmaps << " huge_peak_bytes=" << huge.peak_bytes
-         << " failed=" << g_failures.load(std::memory_order_relaxed);
+         << " huge_threshold=" << huge_threshold() << " failed=" << g_failures.load(std::memory_order_relaxed);
     line.write(fd);
   }
 }
@@ -297,14 +303,65 @@ void* note(void* block) noexcept {
   return block;
 }
 
+// glibc's dynamic mmap threshold (its free of an mmapped chunk): a freed huge block whose extent (header to mapping
+// end, what an arena would need for it) lies above the threshold and at most at kMaxHugeThreshold raises the threshold
+// to that extent, so that the next request of the freed block's size comes from an arena. A block above the cap leaves
+// it alone. Called before the unmap (the header is still readable).
+void raise_huge_threshold(const HugeHeader* huge) noexcept {
+  const std::size_t extent = huge->usable + sizeof(HugeHeader);
+  if (extent > kMaxHugeThreshold) return;
+  std::size_t threshold = g_huge_threshold.load(std::memory_order_relaxed);
+  while (extent > threshold && !g_huge_threshold.compare_exchange_weak(threshold, extent, std::memory_order_relaxed)) {
+  }
+}
+
+// A request of kHugeThreshold or more at an arena alignment, below the raised threshold: from an arena. Its own mapping
+// when no arena can serve it: a partial chunk (under RLIMIT_AS) may be smaller than such a request, and before the
+// threshold rose the request would have been mapped anyway. `mapped` says which (calloc must clear an arena block).
+[[gnu::noinline]] void* allocate_in_arena_or_mapped(std::size_t size, std::size_t align, bool& mapped) noexcept {
+  if (void* const block = with_arenas([=]<class Set>() { return Set::allocate(size, align); })) {
+    mapped = false;
+    return block;
+  }
+  mapped = true;
+  return g_huge.allocate(size, align);
+}
+
+// Requests of kHugeThreshold or more, or over-aligned: from an arena below the raised threshold, else mapped.
+[[gnu::noinline]] void* allocate_large(std::size_t size, std::size_t align, bool& mapped) noexcept {
+  if (align <= kMaxArenaAlignment && size < g_huge_threshold.load(std::memory_order_relaxed)) {
+    return allocate_in_arena_or_mapped(size, align, mapped);
+  }
+  mapped = true;
+  return g_huge.allocate(size, align);
+}
+
 }  // namespace
 
 void* allocate(std::size_t size, std::size_t align) noexcept {
   ensure_init();
-  if (size >= kHugeThreshold || align > kMaxArenaAlignment) [[unlikely]]
-    return note(g_huge.allocate(size, align));
+  // The constant first: requests below kHugeThreshold never read the raised threshold.
+  if (size >= kHugeThreshold || align > kMaxArenaAlignment) [[unlikely]] {
+    bool mapped = false;
+    return note(allocate_large(size, align, mapped));
+  }
   return note(with_arenas([=]<class Set>() { return Set::allocate(size, align); }));
 }
+
+void* allocate_zeroed(std::size_t size) noexcept {
+  ensure_init();
+  bool mapped = false;
+  void* const block = size >= kHugeThreshold
+                          ? allocate_large(size, kMallocAlignment, mapped)
+                          : with_arenas([=]<class Set>() { return Set::allocate(size, kMallocAlignment); });
+  // A fresh mapping is zero already; an arena block may hold old data.
+  if (block != nullptr && !mapped) std::memset(block, 0, size);
+  return note(block);
+}
+
+std::size_t huge_threshold() noexcept { return g_huge_threshold.load(std::memory_order_relaxed); }
+
+HugeBlocks::Counts huge_counts() noexcept { return g_huge.counts(); }
 
 void deallocate(void* ptr) noexcept {
   if (ptr == nullptr) return;
@@ -318,7 +375,8 @@ void deallocate(void* ptr) noexcept {
     fault(AllocError::kInvalidPointer, ptr,
           "free of a pointer malloc never returned (stack, global or foreign memory?) or of a huge block freed "
           "already");
-  g_huge.free(intact_or_fault(huge, ptr));
+  raise_huge_threshold(intact_or_fault(huge, ptr));
+  g_huge.free(huge);
 }
 
 void* reallocate(void* ptr, std::size_t size) noexcept {
@@ -327,6 +385,11 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
   const std::uint8_t owner = owner_of(ptr);
   if (owner != ChunkMap::kNoOwner && size < kHugeThreshold) [[likely]] {
     return note(with_arenas([=]<class Set>() { return Set::reallocate(owner, ptr, size); }));
+  }
+  // An arena block to a size the raised threshold keeps in the arenas: resized there; when no arena can (a partial
+  // chunk too small for it), moved to a mapping below.
+  if (owner != ChunkMap::kNoOwner && size < g_huge_threshold.load(std::memory_order_relaxed)) {
+    if (void* const block = with_arenas([=]<class Set>() { return Set::reallocate(owner, ptr, size); })) return block;
   }
   HugeHeader* const huge = owner == ChunkMap::kNoOwner ? g_huge.header_of(ptr) : nullptr;
   if (owner == ChunkMap::kNoOwner && huge == nullptr) {

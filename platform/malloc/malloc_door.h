@@ -5,28 +5,50 @@
 // inside a fork handler; nothing here allocates through malloc.
 //
 // Where a block lives:
-//   size >= kHugeThreshold or align > kMaxArenaAlignment   its own mapping (HugeBlocks), munmap on free
-//   otherwise                                            an arena: a MallocHeap over 64 MiB chunks (ChunkMap);
-//                                                        pages of large free blocks go back with madvise
+//   size >= huge_threshold() or align > kMaxArenaAlignment   its own mapping (HugeBlocks), munmap on free
+//   otherwise                                              an arena: a MallocHeap over 64 MiB chunks (ChunkMap);
+//                                                          pages of large free blocks go back with madvise
+// huge_threshold() starts at kHugeThreshold and only rises, up to kMaxHugeThreshold (glibc's dynamic mmap threshold).
 #pragma once
 
 #include <cstddef>
 
 #include "alloc/check/heap_fault.h"
+#include "platform/malloc/chunk_map.h"      // kChunkBytes
+#include "platform/malloc/huge_block.h"     // HugeBlocks::Counts
 #include "platform/malloc/malloc_config.h"  // kMallocAlignment
 
 namespace nostd::malloc_door {
 
-/// Requests of this many bytes or more get their own mapping, so that one large buffer is returned to the
-/// system when freed and never fragments an arena. glibc's threshold starts at 128 KiB and adapts up to 32 MiB;
-/// a fixed 1 MiB keeps the mmap/munmap system calls off the common medium sizes (sqlite pages, Python lists).
+/// Where the huge threshold starts: requests of this many bytes or more get their own mapping until a free raises it,
+/// so that one large buffer is returned to the system when freed and never fragments an arena. glibc's threshold starts
+/// at 128 KiB; 1 MiB keeps the mmap/munmap system calls off the common medium sizes (sqlite pages, Python lists).
 inline constexpr std::size_t kHugeThreshold = std::size_t{1} << 20;
+/// Where the huge threshold stops rising: glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit targets. Requests of this size
+/// or more are always mapped on their own.
+inline constexpr std::size_t kMaxHugeThreshold = std::size_t{32} << 20;
 /// Largest alignment an arena serves; larger ones are mapped directly (over-aligned searches are slow in a heap).
 inline constexpr std::size_t kMaxArenaAlignment = 4096;
+static_assert(kHugeThreshold <= kMaxHugeThreshold, "kMaxHugeThreshold: the threshold starts at or below its cap");
+// An arena grows by one chunk and retries (Arena::allocate): a whole chunk must hold any request below the cap, at the
+// largest arena alignment, with the region header and block tags (a few dozen bytes, well inside one alignment step).
+static_assert(kMaxHugeThreshold + 2 * kMaxArenaAlignment <= kChunkBytes,
+              "kMaxHugeThreshold: a whole arena chunk must hold the largest request the raised threshold sends there");
+
+/// The current huge threshold (kHugeThreshold..kMaxHugeThreshold). Freeing a huge block whose extent (from its header
+/// to its mapping's end) exceeds it and is at most kMaxHugeThreshold raises it to that extent, as glibc's free raises
+/// its mmap threshold: a program that frees a block of that size is likely to ask for one again, and an arena serves
+/// it without a mapping, a munmap and a page fault per page each time. It never falls.
+std::size_t huge_threshold() noexcept;
+/// The huge blocks' counters (the statistics line's huge_* fields).
+HugeBlocks::Counts huge_counts() noexcept;
 
 /// Allocates `size` bytes aligned to `align` (a power of two, at least kMallocAlignment). nullptr when out of
 /// memory. Size 0 gets a unique block.
 void* allocate(std::size_t size, std::size_t align) noexcept;
+/// calloc's allocation: as allocate(size, kMallocAlignment), the payload zeroed (a fresh mapping is zero already; an
+/// arena block, of any size below huge_threshold(), is cleared).
+void* allocate_zeroed(std::size_t size) noexcept;
 /// Frees a block from allocate/reallocate (nullptr: no-op). A pointer it never returned stops the process with
 /// a message (at every check level when it lies outside the arenas; from `basic` up inside them).
 void deallocate(void* ptr) noexcept;
