@@ -4,6 +4,7 @@
 #include "platform/malloc/malloc_door.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <sys/mman.h>
@@ -735,6 +736,82 @@ TEST(MallocDoorDeathTest, ThresholdStopsAtItsCap) {
         if (at == nullptr || door::huge_counts().maps != maps + 2) failed |= 8;  // mapped
         std::free(at);
         if (!door::validate()) failed |= 16;
+        std::_Exit(failed);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+// True when /proc/self/maps shows [base, base + bytes) strictly inside one larger mapping (the kernel merged it with
+// both neighbours). Reads with read(2) into static storage: no allocation.
+bool inside_larger_mapping(const std::byte* base, std::size_t bytes) {
+  static char text[1 << 20];
+  const int fd = open("/proc/self/maps", O_RDONLY);
+  if (fd < 0) return false;
+  std::size_t length = 0;
+  for (ssize_t got = 1; got > 0 && length < sizeof(text) - 1; length += static_cast<std::size_t>(got)) {
+    got = read(fd, text + length, sizeof(text) - 1 - length);
+    if (got < 0) got = 0;
+  }
+  close(fd);
+  text[length] = '\0';
+  const auto at = reinterpret_cast<std::uintptr_t>(base);
+  for (char* line = text; *line != '\0';) {
+    char* rest = nullptr;
+    const std::uintptr_t start = std::strtoul(line, &rest, 16);
+    const std::uintptr_t end = std::strtoul(rest + 1, nullptr, 16);
+    if (start <= at && at < end) return start < at && at + bytes < end;
+    char* const next = std::strchr(line, '\n');
+    if (next == nullptr) break;
+    line = next + 1;
+  }
+  return false;
+}
+
+// A huge block whose munmap the system refuses is counted as such, not as unmapped, and its pages are given back. The
+// refusal is made real: the block's mapping is merged with a page mapped on each side (one mapping to the kernel), and
+// the process's mappings are filled to vm.max_map_count, so that unmapping the block, which splits that mapping in
+// three, fails with ENOMEM (what happened to programs with many over-aligned blocks). In a child process, whose exit
+// code's bits name the checks that failed (3: the kernel kept the neighbours apart, or refused no munmap).
+TEST(MallocDoorDeathTest, RefusedMunmapIsCountedAndThePagesReleased) {
+#if defined(__riscv)
+  GTEST_SKIP() << "qemu-user places and lists the guest's mappings itself: the host kernel's merging of neighbours and "
+                  "vm.max_map_count do not show through";
+#endif
+  EXPECT_EXIT(
+      {
+        const std::size_t page = door::page_size();
+        const std::size_t size = huge_size();
+        const std::size_t bytes = (size + sizeof(door::HugeHeader) + page - 1) & ~(page - 1);  // the block's mapping
+        const int rw = PROT_READ | PROT_WRITE;
+        const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+        // A gap of the block's mapping and two pages, its top page mapped: mmap places a mapping at the top of the
+        // highest gap that holds it, so the block's goes right below that page, and a page mapped below it closes
+        // the sandwich. Fresh anonymous mappings of one protection side by side are merged by the kernel.
+        auto* const gap =
+            static_cast<std::byte*>(mmap(nullptr, bytes + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+        if (gap == MAP_FAILED || munmap(gap, bytes + 2 * page) != 0) std::_Exit(65);
+        mmap(gap + page + bytes, page, rw, flags, -1, 0);
+        auto* const p = static_cast<unsigned char*>(opaque(std::malloc(size)));
+        std::byte* const base = reinterpret_cast<std::byte*>(p) - sizeof(door::HugeHeader);  // default alignment
+        mmap(base - page, page, rw, flags, -1, 0);
+        if (!inside_larger_mapping(base, bytes)) std::_Exit(64);
+        p[100] = 0xab;
+        // Read again after the free (through opaque: GCC's -Wuse-after-free cannot know the pages stay mapped).
+        auto* const probe = static_cast<volatile unsigned char*>(opaque(p + 100));
+        // Single pages of alternating protection (no two merge) until the kernel refuses one more mapping.
+        for (int i = 0; mmap(nullptr, page, (i & 1) != 0 ? PROT_READ : PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
+                        MAP_FAILED;
+             ++i) {
+        }
+        const door::HugeBlocks::Counts before = door::huge_counts();
+        std::free(p);
+        const door::HugeBlocks::Counts after = door::huge_counts();
+        int failed = 0;
+        if (after.unmap_failures != before.unmap_failures + 1) failed |= 3;
+        if (after.unmaps != before.unmaps) failed |= 4;
+        if (after.live_bytes != before.live_bytes) failed |= 8;  // still mapped
+        if (*probe != 0) failed |= 16;                           // MADV_DONTNEED: a zero page again
+        if (!door::validate()) failed |= 32;
         std::_Exit(failed);
       },
       testing::ExitedWithCode(0), "");

@@ -53,8 +53,9 @@ class HugeBlocks {
   struct Counts {
     std::size_t maps;        ///< Huge blocks mapped (including moves by mremap).
     std::size_t unmaps;      ///< Huge blocks unmapped.
-    std::size_t live_bytes;  ///< Bytes of live mappings.
+    std::size_t live_bytes;  ///< Bytes of live mappings (a freed block whose munmap failed stays mapped, and counted).
     std::size_t peak_bytes;  ///< Highest live_bytes seen.
+    std::size_t unmap_failures;  ///< Freed blocks whose munmap the system refused (free: their pages were released).
   };
 
   /// Maps a block of at least `size` payload bytes aligned to `align` (a power of two; below kHugeAlignment it is
@@ -101,13 +102,25 @@ class HugeBlocks {
     return header->seal == (kSealKey ^ reinterpret_cast<std::uintptr_t>(payload) ^ header->bytes);
   }
 
-  /// Unmaps the block of `header` (claimed: no longer registered). O(1) plus munmap.
-  void free(HugeHeader* header) noexcept {
+  /// Unmaps the block of `header` (claimed: no longer registered). O(1) plus munmap. False when the system refuses
+  /// the munmap: it does when unmapping the block would split a mapping the kernel merged with its neighbours (adjacent
+  /// anonymous mappings of the same protection become one) and the process is at vm.max_map_count (ENOMEM). The block
+  /// then stays mapped and out of the registry (a second free of it is still reported), its pages are given back with
+  /// madvise(MADV_DONTNEED), which splits nothing, and it is counted in unmap_failures, not in unmaps, its bytes still
+  /// in live_bytes: the address range leaks, the memory does not. glibc ignores munmap's result and leaks the pages
+  /// too.
+  bool free(HugeHeader* header) noexcept {
+    std::byte* const base = header->base;
     const std::size_t bytes = header->bytes;
     const ErrnoKept kept;  // free leaves errno alone
-    ::munmap(header->base, bytes);
+    if (::munmap(base, bytes) != 0) [[unlikely]] {
+      ::madvise(base, bytes, MADV_DONTNEED);
+      unmap_failures_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
     unmaps_.fetch_add(1, std::memory_order_relaxed);
     live_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    return true;
   }
 
   /// Resizes registered block `old_payload` (of kHugeAlignment alignment, with header `header`) with mremap (the
@@ -150,7 +163,8 @@ class HugeBlocks {
   /// A snapshot of the counters.
   Counts counts() const noexcept {
     return {maps_.load(std::memory_order_relaxed), unmaps_.load(std::memory_order_relaxed),
-            live_bytes_.load(std::memory_order_relaxed), peak_bytes_.load(std::memory_order_relaxed)};
+            live_bytes_.load(std::memory_order_relaxed), peak_bytes_.load(std::memory_order_relaxed),
+            unmap_failures_.load(std::memory_order_relaxed)};
   }
 
  private:
@@ -185,6 +199,7 @@ class HugeBlocks {
   std::atomic<std::size_t> unmaps_{0};
   std::atomic<std::size_t> live_bytes_{0};
   std::atomic<std::size_t> peak_bytes_{0};
+  std::atomic<std::size_t> unmap_failures_{0};
 };
 
 }  // namespace nostd::malloc_door

@@ -260,7 +260,8 @@ inline void ensure_init() noexcept {
     with_arenas([&line]<class Set>() { Set::report(line); });
     const HugeBlocks::Counts huge = g_huge.counts();
     line << " huge_maps=" << huge.maps << " huge_unmaps=" << huge.unmaps << " huge_peak_bytes=" << huge.peak_bytes
-         << " huge_threshold=" << huge_threshold() << " failed=" << g_failures.load(std::memory_order_relaxed);
+         << " huge_unmap_failures=" << huge.unmap_failures << " huge_threshold=" << huge_threshold()
+         << " failed=" << g_failures.load(std::memory_order_relaxed);
     line.write(fd);
   }
 }
