@@ -237,8 +237,9 @@ TEST(MallocDoor, PosixMemalignHonoursEveryPowerOfTwo) {
 // header realloc checked.
 TEST(MallocDoor, ReallocMovesAnOverAlignedHugeBlock) {
   void* p = nullptr;
-  ASSERT_EQ(posix_memalign(&p, 8192, 100), 0);  // above the arenas' largest alignment: a huge block
-  ASSERT_TRUE(aligned(p, 8192));
+  constexpr std::size_t kAlign = 2 * door::kMaxArenaAlignment;  // above the arenas' largest alignment: a huge block
+  ASSERT_EQ(posix_memalign(&p, kAlign, 100), 0);
+  ASSERT_TRUE(aligned(p, kAlign));
   auto* bytes = static_cast<unsigned char*>(p);
   for (std::size_t i = 0; i < 100; ++i) bytes[i] = static_cast<unsigned char>(i * 7);
   const std::size_t size = huge_size();
@@ -256,6 +257,36 @@ TEST(MallocDoor, ReallocMovesAnOverAlignedHugeBlock) {
   expect_valid();
   std::free(shrunk);
   expect_valid();
+}
+
+// Small blocks at alignments above a page and up to 64 KiB come from the arenas, not a mapping each: a
+// program holding many of them had been one kernel mapping per block (vm.max_map_count reached at 140,000). Every
+// alignment from 8 KiB to the arenas' largest, a few blocks each, with every other one freed: no huge block mapped,
+// each block aligned, its bytes kept, and the heaps sound.
+TEST(MallocDoor, OverAlignedSmallBlocksComeFromTheArenas) {
+  const door::HugeBlocks::Counts before = door::huge_counts();
+  std::vector<void*> blocks;
+  for (std::size_t align = 8192; align <= std::size_t{64} << 10; align *= 2) {  // the documented bound, 64 KiB
+    for (int i = 0; i < 8; ++i) {
+      void* p = nullptr;
+      ASSERT_EQ(posix_memalign(&p, align, 64 + 40 * i), 0) << align;
+      ASSERT_TRUE(aligned(p, align)) << align;
+      std::memset(p, i, 64);
+      blocks.push_back(p);
+    }
+    expect_valid();
+  }
+  for (std::size_t i = 0; i < blocks.size(); i += 2) std::free(blocks[i]);
+  expect_valid();
+  for (std::size_t i = 1; i < blocks.size(); i += 2) {
+    const auto* bytes = static_cast<const unsigned char*>(blocks[i]);
+    for (int b = 0; b < 64; ++b) ASSERT_EQ(bytes[b], static_cast<unsigned char>(i % 8)) << i;
+    std::free(blocks[i]);
+  }
+  expect_valid();
+  const door::HugeBlocks::Counts after = door::huge_counts();
+  EXPECT_EQ(after.maps, before.maps);
+  EXPECT_EQ(after.unmaps, before.unmaps);
 }
 
 TEST(MallocDoor, PosixMemalignRejectsBadAlignmentWithoutTouchingOutput) {
@@ -487,7 +518,7 @@ TEST(MallocDoor, OperatorNewAndDeleteEveryForm) {
 }
 
 // An alignment that is not a power of two fails on every path: operator new's aligned forms reject it before the
-// door, and the door's huge mappings (alignments above 4 KiB) refuse it rather than round for one they cannot meet.
+// door, and the door's arenas and huge mappings refuse it rather than round for one they cannot meet.
 // Before, align_val_t{4097} came back as a 4,064-byte block for a 4,079-byte request.
 TEST(MallocDoor, AlignmentThatIsNotAPowerOfTwoFails) {
   EXPECT_EQ(opaque(::operator new (4079, std::align_val_t{4097}, std::nothrow)), nullptr);

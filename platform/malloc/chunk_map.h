@@ -51,7 +51,7 @@ inline constexpr std::size_t kChunkBytes = std::size_t{1} << kChunkShift;
 inline constexpr unsigned kAddressBits = 47;
 
 /// log2 of the smallest partial chunk: 2 MiB. A chunk must hold any request below kHugeThreshold (1 MiB, aligned up to
-/// 4 KiB: malloc_door.cc checks it at compile time), so that the retry after a growth succeeds; a larger request an
+/// 64 KiB: malloc_door.cc checks it at compile time), so that the retry after a growth succeeds; a larger request an
 /// arena serves once the huge threshold has risen is mapped on its own when a partial chunk cannot hold it.
 /// Smaller floors would come closer to the limit (at most one floor's worth is left unused) but cost one more refused
 /// mmap per halving on every growth that fails, and one more region per arena.
