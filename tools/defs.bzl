@@ -43,3 +43,17 @@ def nostd_check_test(name, copts = [], deps = [], size = "small", **kwargs):
         deps = deps + ["//tests:check"],
         **kwargs
     )
+
+def nostd_fuzzer(name, srcs, deps = [], **kwargs):
+    """A libFuzzer target with the project's flags: testonly, and manual (built only with --config=fuzz or
+    --config=fuzz_fast, whose clang links -fsanitize=fuzzer; //... skips it)."""
+    native.cc_binary(
+        name = name,
+        testonly = True,
+        srcs = srcs,
+        copts = NOSTD_COPTS,
+        linkopts = ["-fsanitize=fuzzer"],
+        tags = ["manual"],
+        deps = deps,
+        **kwargs
+    )
