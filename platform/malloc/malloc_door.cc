@@ -36,7 +36,7 @@ namespace {
 // A partial chunk (Arena::grow) must hold any request an arena serves, at its largest alignment, with room for the
 // region header and block tags: the retry after a growth then always succeeds, as with a whole chunk.
 // Above kHugeThreshold, once the threshold has risen, a partial chunk may be too small: allocate then maps the request
-// on its own (allocate_in_arena_or_mapped).
+// on its own (allocate_large).
 static_assert(kMinChunkBytes >= kHugeThreshold + 2 * kMaxArenaAlignment,
               "kMinChunkBytes: the smallest partial chunk must hold any arena request below kHugeThreshold (aligned to "
               "kMaxArenaAlignment) with its overhead");
@@ -316,45 +316,38 @@ void raise_huge_threshold(const HugeHeader* huge) noexcept {
   }
 }
 
-// A request of kHugeThreshold or more at an arena alignment, below the raised threshold: from an arena. Its own mapping
-// when no arena can serve it: a partial chunk (under RLIMIT_AS) may be smaller than such a request, and before the
-// threshold rose the request would have been mapped anyway. `mapped` says which (calloc must clear an arena block).
-[[gnu::noinline]] void* allocate_in_arena_or_mapped(std::size_t size, std::size_t align, bool& mapped) noexcept {
-  if (void* const block = with_arenas([=]<class Set>() { return Set::allocate(size, align); })) {
-    mapped = false;
-    return block;
+// Requests of kHugeThreshold or more, or over-aligned. Below the raised threshold and at an arena alignment: from an
+// arena, else (or when no arena can serve it: a partial chunk under RLIMIT_AS may be smaller than such a request, and
+// before the threshold rose the request would have been mapped anyway) its own mapping. `mapped` says which (calloc
+// must clear an arena block).
+[[gnu::noinline]] void* allocate_large(std::size_t size, std::size_t align, bool& mapped) noexcept {
+  if (align <= kMaxArenaAlignment && size < g_huge_threshold.load(std::memory_order_relaxed)) {
+    if (void* const block = with_arenas([=]<class Set>() { return Set::allocate(size, align); })) return block;
   }
   mapped = true;
   return g_huge.allocate(size, align);
 }
 
-// Requests of kHugeThreshold or more, or over-aligned: from an arena below the raised threshold, else mapped.
-[[gnu::noinline]] void* allocate_large(std::size_t size, std::size_t align, bool& mapped) noexcept {
-  if (align <= kMaxArenaAlignment && size < g_huge_threshold.load(std::memory_order_relaxed)) {
-    return allocate_in_arena_or_mapped(size, align, mapped);
-  }
-  mapped = true;
-  return g_huge.allocate(size, align);
+// Where allocate and allocate_zeroed find a block: the constant first, so that requests below kHugeThreshold never read
+// the raised threshold. `mapped` (false on entry) is set when the block is a fresh mapping.
+[[gnu::always_inline]] inline void* allocate_placed(std::size_t size, std::size_t align, bool& mapped) noexcept {
+  if (size >= kHugeThreshold || align > kMaxArenaAlignment) [[unlikely]]
+    return allocate_large(size, align, mapped);
+  return with_arenas([=]<class Set>() { return Set::allocate(size, align); });
 }
 
 }  // namespace
 
 void* allocate(std::size_t size, std::size_t align) noexcept {
   ensure_init();
-  // The constant first: requests below kHugeThreshold never read the raised threshold.
-  if (size >= kHugeThreshold || align > kMaxArenaAlignment) [[unlikely]] {
-    bool mapped = false;
-    return note(allocate_large(size, align, mapped));
-  }
-  return note(with_arenas([=]<class Set>() { return Set::allocate(size, align); }));
+  bool mapped = false;
+  return note(allocate_placed(size, align, mapped));
 }
 
 void* allocate_zeroed(std::size_t size) noexcept {
   ensure_init();
   bool mapped = false;
-  void* const block = size >= kHugeThreshold
-                          ? allocate_large(size, kMallocAlignment, mapped)
-                          : with_arenas([=]<class Set>() { return Set::allocate(size, kMallocAlignment); });
+  void* const block = allocate_placed(size, kMallocAlignment, mapped);
   // A fresh mapping is zero already; an arena block may hold old data.
   if (block != nullptr && !mapped) std::memset(block, 0, size);
   return note(block);
