@@ -68,16 +68,6 @@ std::expected<Events, TraceError> events_of(std::span<const std::byte> bytes,
   return events;
 }
 
-bool same_events(const std::vector<TraceEvent>& a, const std::vector<TraceEvent>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].kind != b[i].kind || a[i].id != b[i].id || a[i].align_log2 != b[i].align_log2 || a[i].size != b[i].size) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::span<const std::byte> view(const std::vector<std::byte>& v) { return std::span<const std::byte>(v); }
 
 }  // namespace
@@ -116,8 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Both conversions read back to the same events, and convert into each other byte-exact.
   const auto from_binary = events_of(view(*binary));
   const auto from_text = events_of(view(*text));
-  expect(from_binary && same_events(from_binary->list, events->list), "the binary conversion holds the same events");
-  expect(from_text && same_events(from_text->list, events->list), "the text conversion holds the same events");
+  expect(from_binary && from_binary->list == events->list, "the binary conversion holds the same events");
+  expect(from_text && from_text->list == events->list, "the text conversion holds the same events");
   const auto binary_again = nostd::bench::convert(view(*binary), TraceForm::kBinary);
   const auto text_of_binary = nostd::bench::convert(view(*binary), TraceForm::kText);
   const auto binary_of_text = nostd::bench::convert(view(*text), TraceForm::kBinary);
