@@ -33,7 +33,7 @@ void* allocate_or_enomem(std::size_t size, std::size_t align) noexcept {
 }
 
 void* observed(MallocCall call, const void* in, std::size_t size, std::size_t align, void* out) noexcept {
-  door::observe(door::MallocEvent{call, in, size, align, out});
+  door::observe(call, in, size, align, out);
   return out;
 }
 

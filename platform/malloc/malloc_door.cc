@@ -336,6 +336,18 @@ void raise_huge_threshold(const HugeHeader* huge) noexcept {
   return with_arenas([=]<class Set>() { return Set::allocate(size, align); });
 }
 
+// free of a pointer no arena chunk holds: a huge block, or a misuse. Out of line: inlined, its registry lookup made
+// every free of an arena block save and restore five registers.
+[[gnu::noinline]] void deallocate_huge(void* ptr) noexcept {
+  HugeHeader* const huge = g_huge.claim(ptr);
+  if (huge == nullptr)
+    fault(AllocError::kInvalidPointer, ptr,
+          "free of a pointer malloc never returned (stack, global or foreign memory?) or of a huge block freed "
+          "already");
+  raise_huge_threshold(intact_or_fault(huge, ptr));
+  g_huge.free(huge);
+}
+
 }  // namespace
 
 void* allocate(std::size_t size, std::size_t align) noexcept {
@@ -364,13 +376,7 @@ void deallocate(void* ptr) noexcept {
     with_arenas([=]<class Set>() { Set::deallocate(owner, ptr); });
     return;
   }
-  HugeHeader* const huge = g_huge.claim(ptr);
-  if (huge == nullptr)
-    fault(AllocError::kInvalidPointer, ptr,
-          "free of a pointer malloc never returned (stack, global or foreign memory?) or of a huge block freed "
-          "already");
-  raise_huge_threshold(intact_or_fault(huge, ptr));
-  g_huge.free(huge);
+  deallocate_huge(ptr);
 }
 
 void* reallocate(void* ptr, std::size_t size) noexcept {
