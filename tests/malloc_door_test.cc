@@ -493,6 +493,52 @@ TEST(MallocDoor, FreedHugeBlockRaisesTheThreshold) {
   EXPECT_EQ(at_end.unmaps, at_start.unmaps + 1);
 }
 
+// glibc raises its threshold in free only: its realloc unmaps a mapped chunk it moves (munmap_chunk) without it. So
+// does the door: a huge block that realloc moves into an arena (to a small size), or, over-aligned, to a new mapping,
+// is unmapped and the threshold stays, so that a request of the old block's size is still mapped; a free of such a
+// block then raises it.
+TEST(MallocDoor, ReallocThatMovesAHugeBlockLeavesTheThreshold) {
+  constexpr std::size_t kAlign = 2 * door::kMaxArenaAlignment;  // above the arenas' largest alignment: a huge block
+  const std::size_t size = huge_size(5 * 4096 + 100);
+  ASSERT_LT(size + kAlign + 2 * 4096, door::kMaxHugeThreshold) << "an earlier test raised the threshold near its cap";
+  const std::size_t threshold = door::huge_threshold();
+  const door::HugeBlocks::Counts at_start = door::huge_counts();
+
+  auto* p = static_cast<unsigned char*>(std::malloc(size));
+  ASSERT_NE(p, nullptr);
+  expect_valid();
+  ASSERT_EQ(door::huge_counts().maps, at_start.maps + 1) << "a request at the threshold is mapped";
+  for (int i = 0; i < 100; ++i) p[i] = static_cast<unsigned char>(i);
+  auto* const small = static_cast<unsigned char*>(std::realloc(p, opaque_size(100)));
+  ASSERT_NE(small, nullptr);
+  expect_valid();
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(small[i], i);
+  EXPECT_EQ(door::huge_counts().unmaps, at_start.unmaps + 1) << "the huge block was not unmapped";
+  EXPECT_EQ(door::huge_threshold(), threshold) << "a realloc into an arena raised the threshold";
+  std::free(small);
+  expect_valid();
+
+  void* aligned_block = nullptr;
+  ASSERT_EQ(posix_memalign(&aligned_block, kAlign, size), 0);
+  expect_valid();
+  void* const moved = std::realloc(aligned_block, opaque_size(size + 4096));
+  ASSERT_NE(moved, nullptr);
+  expect_valid();
+  EXPECT_EQ(door::huge_counts().unmaps, at_start.unmaps + 2) << "the over-aligned block was not unmapped";
+  EXPECT_EQ(door::huge_threshold(), threshold) << "a realloc to a new mapping raised the threshold";
+
+  const std::size_t maps = door::huge_counts().maps;
+  void* const again = opaque(std::malloc(opaque_size(size)));
+  ASSERT_NE(again, nullptr);
+  expect_valid();
+  EXPECT_EQ(door::huge_counts().maps, maps + 1) << "the old blocks' size no longer mapped";
+  std::free(again);
+  expect_valid();
+  EXPECT_GT(door::huge_threshold(), size) << "a free of a huge block did not raise the threshold";
+  std::free(moved);
+  expect_valid();
+}
+
 TEST(MallocDoor, UsableSizeOfNullIsZero) { EXPECT_EQ(malloc_usable_size(nullptr), 0u); }
 
 TEST(MallocDoor, OperatorNewAndDeleteEveryForm) {

@@ -316,6 +316,20 @@ void raise_huge_threshold(const HugeHeader* huge) noexcept {
   }
 }
 
+// Unmaps live huge block `ptr`: takes it out of the registry (a pointer the registry does not hold is reported in the
+// words of `unregistered`), checks its header and, when `raise` is set, raises the threshold (raise_huge_threshold).
+// free raises it; realloc's move of a huge block does not: glibc's realloc unmaps the old chunk with munmap_chunk, and
+// only its free adjusts the threshold (malloc/malloc.c, __libc_realloc and __libc_free). A block resized to another
+// size tells nothing of a request of its old size to come. Always inlined, `raise` a constant at each call: free's code
+// is the same as when this was written out in deallocate.
+[[gnu::always_inline]] inline void free_huge(void* ptr, bool raise, const char* unregistered) noexcept {
+  HugeHeader* const huge = g_huge.claim(ptr);
+  if (huge == nullptr) fault(AllocError::kInvalidPointer, ptr, unregistered);
+  intact_or_fault(huge, ptr);
+  if (raise) raise_huge_threshold(huge);
+  g_huge.free(huge);
+}
+
 // Requests of kHugeThreshold or more, or over-aligned. Below the raised threshold and at an arena alignment: from an
 // arena, else (or when no arena can serve it: a partial chunk under RLIMIT_AS may be smaller than such a request, and
 // before the threshold rose the request would have been mapped anyway) its own mapping. `mapped` says which (calloc
@@ -339,13 +353,9 @@ void raise_huge_threshold(const HugeHeader* huge) noexcept {
 // free of a pointer no arena chunk holds: a huge block, or a misuse. Out of line: inlined, its registry lookup made
 // every free of an arena block save and restore five registers.
 [[gnu::noinline]] void deallocate_huge(void* ptr) noexcept {
-  HugeHeader* const huge = g_huge.claim(ptr);
-  if (huge == nullptr)
-    fault(AllocError::kInvalidPointer, ptr,
-          "free of a pointer malloc never returned (stack, global or foreign memory?) or of a huge block freed "
-          "already");
-  raise_huge_threshold(intact_or_fault(huge, ptr));
-  g_huge.free(huge);
+  free_huge(ptr, /*raise=*/true,
+            "free of a pointer malloc never returned (stack, global or foreign memory?) or of a huge block freed "
+            "already");
 }
 
 }  // namespace
@@ -405,7 +415,11 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
   void* const moved = allocate(size, kMallocAlignment);
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, ptr, std::min(old_usable, size));
-  deallocate(ptr);
+  if (huge != nullptr) {
+    free_huge(ptr, /*raise=*/false, kReallocWords.unregistered);  // the threshold stays (free_huge)
+  } else {
+    deallocate(ptr);
+  }
   return moved;
 }
 

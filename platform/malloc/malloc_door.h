@@ -43,7 +43,8 @@ static_assert(kMaxHugeThreshold + 2 * kMaxArenaAlignment <= kChunkBytes,
 /// The current huge threshold (kHugeThreshold..kMaxHugeThreshold). Freeing a huge block whose extent (from its header
 /// to its mapping's end) exceeds it and is at most kMaxHugeThreshold raises it to that extent, as glibc's free raises
 /// its mmap threshold: a program that frees a block of that size is likely to ask for one again, and an arena serves
-/// it without a mapping, a munmap and a page fault per page each time. It never falls.
+/// it without a mapping, a munmap and a page fault per page each time. It never falls, and a realloc that moves a huge
+/// block leaves it (glibc's realloc unmaps without it too).
 std::size_t huge_threshold() noexcept;
 /// The huge blocks' counters (the statistics line's huge_* fields).
 HugeBlocks::Counts huge_counts() noexcept;
