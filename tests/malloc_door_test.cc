@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 #include <new>
 #include <thread>
 #include <vector>
+
+#include "tests/preload/address_space.h"
 
 namespace {
 
@@ -814,6 +817,68 @@ TEST(MallocDoorDeathTest, ThresholdStopsAtItsCap) {
         if (at == nullptr || door::huge_counts().maps != maps + 2) failed |= 8;  // mapped
         std::free(at);
         if (!door::validate()) failed |= 16;
+        std::_Exit(failed);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+// Below the raised threshold a request goes to an arena; when no arena can serve it (no arena has a free block that
+// large and none can grow), malloc and realloc map it on their own after all, as they did before the threshold rose
+// (allocate_large, reallocate). In a child: the threshold raised above both sizes, then the address space limited
+// (RLIMIT_AS) to what the child has plus less than the smallest partial chunk (kMinChunkBytes), so that no arena can
+// grow, but more than either request's own mapping; blocks of kSize are malloc'ed until one is a fresh mapping, and a
+// small arena block is realloc'ed to kGrown. Without the limit no block is mapped and the fill stops at its bound
+// (exit bit 2), so the test passes only through the fallbacks. The exit code's bits name the checks that failed (64:
+// the setup).
+TEST(MallocDoorDeathTest, RequestNoArenaCanServeBelowTheRaisedThresholdIsMapped) {
+#if defined(__riscv)
+  GTEST_SKIP() << "qemu-user does not apply RLIMIT_AS to the guest (it would limit qemu's own mappings)";
+#endif
+  constexpr std::size_t kSize = door::kHugeThreshold + (std::size_t{64} << 10);
+  constexpr std::size_t kGrown = kSize + (std::size_t{256} << 10);
+  constexpr std::size_t kHeadroom = door::kMinChunkBytes - (std::size_t{256} << 10);
+  static_assert(kGrown + 2 * 4096 <= kHeadroom, "the headroom must hold either request's mapping");
+  constexpr int kMaxBlocks = 4096;  // 4.3 GiB of kSize blocks: more than the arenas of this process hold
+  static void* blocks[kMaxBlocks];
+  EXPECT_EXIT(
+      {
+        int failed = 0;
+        if (door::huge_threshold() <= kGrown) std::free(opaque(std::malloc(opaque_size(kGrown + (64 << 10)))));
+        auto* const small = static_cast<unsigned char*>(opaque(std::malloc(opaque_size(100))));
+        const std::size_t used = nostd::preload_test::address_space_bytes();
+        rlimit limit{};
+        if (door::huge_threshold() <= kGrown || small == nullptr || used == 0 || getrlimit(RLIMIT_AS, &limit) != 0) {
+          std::_Exit(64);
+        }
+        for (int i = 0; i < 100; ++i) small[i] = static_cast<unsigned char>(i);
+        limit.rlim_cur = used + kHeadroom;
+        if (setrlimit(RLIMIT_AS, &limit) != 0) std::_Exit(64);
+        if (!door::validate()) failed |= 8;
+
+        void* mapped = nullptr;
+        for (int i = 0; i < kMaxBlocks && mapped == nullptr && (failed & 1) == 0; ++i) {
+          const std::size_t maps = door::huge_counts().maps;
+          blocks[i] = std::malloc(opaque_size(kSize));
+          if (!door::validate()) failed |= 8;
+          if (blocks[i] == nullptr) failed |= 1;
+          if (blocks[i] != nullptr && door::huge_counts().maps != maps) mapped = blocks[i];
+        }
+        if (mapped == nullptr && (failed & 1) == 0) failed |= 2;
+        if (mapped != nullptr) {
+          std::memset(mapped, 0x5a, kSize);
+          if (malloc_usable_size(mapped) < kSize) failed |= 4;
+        }
+        std::free(mapped);  // its address space back, for the realloc's mapping
+        if (!door::validate()) failed |= 8;
+
+        const std::size_t maps = door::huge_counts().maps;
+        auto* const grown = static_cast<unsigned char*>(realloc_opaque(small, opaque_size(kGrown)));
+        if (!door::validate()) failed |= 8;
+        if (grown == nullptr) failed |= 16;
+        if (grown != nullptr && door::huge_counts().maps != maps + 1) failed |= 32;
+        for (int i = 0; grown != nullptr && i < 100; ++i) {
+          if (grown[i] != i) failed |= 32;
+        }
         std::_Exit(failed);
       },
       testing::ExitedWithCode(0), "");

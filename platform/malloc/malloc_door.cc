@@ -331,8 +331,9 @@ void raise_huge_threshold(const HugeHeader* huge) noexcept {
 }
 
 // Requests of kHugeThreshold or more, or over-aligned. Below the raised threshold and at an arena alignment: from an
-// arena, else (or when no arena can serve it: a partial chunk under RLIMIT_AS may be smaller than such a request, and
-// before the threshold rose the request would have been mapped anyway) its own mapping. `mapped` says which (calloc
+// arena, else (or when no arena can serve it: under RLIMIT_AS no arena may be able to grow, or the partial chunk it
+// maps may be smaller than such a request, and before the threshold rose the request would have been mapped anyway) its
+// own mapping (MallocDoorDeathTest.RequestNoArenaCanServeBelowTheRaisedThresholdIsMapped). `mapped` says which (calloc
 // must clear an arena block).
 [[gnu::noinline]] void* allocate_large(std::size_t size, std::size_t align, bool& mapped) noexcept {
   if (align <= kMaxArenaAlignment && size < g_huge_threshold.load(std::memory_order_relaxed)) {
@@ -396,8 +397,8 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
   if (owner != ChunkMap::kNoOwner && size < kHugeThreshold) [[likely]] {
     return note(with_arenas([=]<class Set>() { return Set::reallocate(owner, ptr, size); }));
   }
-  // An arena block to a size the raised threshold keeps in the arenas: resized there; when no arena can (a partial
-  // chunk too small for it), moved to a mapping below.
+  // An arena block to a size the raised threshold keeps in the arenas: resized there; when no arena can (none can grow,
+  // or a partial chunk is too small for it), moved to a mapping below.
   if (owner != ChunkMap::kNoOwner && size < g_huge_threshold.load(std::memory_order_relaxed)) {
     if (void* const block = with_arenas([=]<class Set>() { return Set::reallocate(owner, ptr, size); })) return block;
   }

@@ -1,6 +1,6 @@
 // tests/preload/address_space.h — the process's address space, for the preload programs that limit it (RLIMIT_AS)
-// to what they have plus some headroom (address_limit.cc, arena_fallback.cc, partial_chunk.cc), and their one-line
-// report, written without stdio.
+// to what they have plus some headroom (address_limit.cc, arena_fallback.cc, partial_chunk.cc; also
+// tests/malloc_door_test.cc), and their one-line report, written without stdio.
 #pragma once
 
 #include <fcntl.h>
