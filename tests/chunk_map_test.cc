@@ -1,7 +1,8 @@
 // tests/chunk_map_test.cc — ChunkMap's routing of pointers in partial chunks' slots (platform/malloc/chunk_map.h):
 // a pointer inside a partial chunk goes to its arena, one in the slot's unmapped tail to no arena (kNoOwner, so that
-// free looks for a huge block); an extension moves the boundary; a full table of partial chunks refuses more. Only
-// addresses are computed: nothing is mapped.
+// free looks for a huge block); an extension moves the boundary; a full table of partial chunks refuses more. And
+// ChunkRegionSource (platform/malloc/chunk_region_source.h), which answers an arena heap's region lookups from the
+// map. Only addresses are computed: nothing is mapped.
 #include "platform/malloc/chunk_map.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "platform/malloc/chunk_region_source.h"
 #include "platform/malloc/malloc_config.h"
 
 namespace {
@@ -76,6 +78,35 @@ TEST(ChunkMapTest, FullTableRefusesPartialChunks) {
   }
   EXPECT_FALSE(map.partial_room());
   EXPECT_EQ(map.claim_partial(1, door::kMinChunkBytes), door::ChunkMap::kNoOwner);
+}
+
+// ChunkRegionSource names the start of a chunk the map records as its arena's, whole or partial (inside the chunk's
+// length, extension included), and nothing else: another arena's chunk, an unowned slot, a partial chunk's tail, and
+// anything before locate_in.
+TEST(ChunkRegionSourceTest, NamesOnlyItsOwnArenasChunks) {
+  const auto owned = std::make_unique<door::ChunkMap>();  // zeroed, as g_map (2 MiB: too large for the stack)
+  door::ChunkMap& map = *owned;
+  door::ChunkRegionSource source;
+  ASSERT_TRUE(map.set_owner(slot(300), 2));
+  EXPECT_EQ(source.region_start(slot(300) + 100), nullptr) << "before locate_in the source knows no chunk";
+
+  source.locate_in(map, 2);
+  EXPECT_EQ(source.region_start(slot(300)), slot(300));
+  EXPECT_EQ(source.region_start(slot(300) + 12345), slot(300));
+  EXPECT_EQ(source.region_start(slot(300) + door::kChunkBytes - 1), slot(300));
+  ASSERT_TRUE(map.set_owner(slot(301), 3));
+  EXPECT_EQ(source.region_start(slot(301) + 5), nullptr) << "arena 3's chunk";
+  EXPECT_EQ(source.region_start(slot(302)), nullptr) << "an unowned slot";
+
+  const std::uint8_t mine = map.claim_partial(2, 8 * kMiB);
+  ASSERT_TRUE(map.set_owner(slot(310), mine));
+  EXPECT_EQ(source.region_start(slot(310) + kMiB), slot(310));
+  EXPECT_EQ(source.region_start(slot(310) + 8 * kMiB), nullptr) << "the partial chunk's unmapped tail";
+  map.extend_partial(mine, 12 * kMiB);
+  EXPECT_EQ(source.region_start(slot(310) + 8 * kMiB), slot(310)) << "the extension belongs to the chunk's slot";
+  const std::uint8_t theirs = map.claim_partial(4, 8 * kMiB);
+  ASSERT_TRUE(map.set_owner(slot(320), theirs));
+  EXPECT_EQ(source.region_start(slot(320) + kMiB), nullptr) << "arena 4's partial chunk";
 }
 
 }  // namespace

@@ -301,6 +301,38 @@ TYPED_TEST(MallocHeapCache, DoubleFreeOfACachedBlockIsCaught) {
 // The arenas' blocks carry half-word tags (MallocTags): 4 bytes per used block on 64-bit targets, so a 28-byte
 // request fills a 32-byte block exactly, where pointer-sized tags would take a 48-byte block. The same at both check
 // levels the door caches at (neither adds bytes to a block).
+// Each chunk the arena maps is a region of its heap, and the heap's source (ChunkRegionSource) names a block's chunk
+// from the chunk map once the arena has grown: a lookup outside the newest chunk takes the source's answer instead of
+// walking the regions. Blocks of 40 MiB fill three chunks (only their first and last bytes are touched); each is found
+// in its own chunk and freed from the oldest on, with the heap validated after each step.
+TYPED_TEST(MallocHeapCache, EachChunkIsARegionItsSourceLocates) {
+  constexpr std::size_t kBlock = 40 * kMiB;
+  unsigned char* blocks[3];
+  for (unsigned char*& p : blocks) {
+    p = static_cast<unsigned char*>(
+        this->arena().allocate(kBlock, door::kMallocAlignment, CacheArena<TypeParam>::map, 1));
+    ASSERT_NE(p, nullptr);
+    p[0] = p[kBlock - 1] = 0x3c;
+    this->validate();
+  }
+  const auto& source = this->arena().heap().source();
+  std::uintptr_t chunks[3];
+  for (std::size_t i = 0; i < 3; ++i) {
+    chunks[i] = reinterpret_cast<std::uintptr_t>(blocks[i]) & ~(door::kChunkBytes - 1);
+    EXPECT_EQ(source.region_start(blocks[i]), reinterpret_cast<const std::byte*>(chunks[i])) << i;
+    EXPECT_EQ(source.region_start(blocks[i] + kBlock - 1), reinterpret_cast<const std::byte*>(chunks[i])) << i;
+    for (std::size_t j = 0; j < i; ++j) EXPECT_NE(chunks[i], chunks[j]) << "40 MiB blocks share no chunk";
+  }
+  int on_stack = 0;
+  EXPECT_EQ(source.region_start(&on_stack), nullptr) << "memory of no arena chunk is no region of the heap";
+  for (unsigned char* p : blocks) {
+    EXPECT_EQ(p[0], 0x3c);
+    EXPECT_EQ(p[kBlock - 1], 0x3c);
+    this->arena().heap().deallocate(p);
+    this->validate();
+  }
+}
+
 TYPED_TEST(MallocHeapCache, ArenaBlocksCarryFourBytesOfTags) {
   using Heap = typename CacheArena<TypeParam>::Heap;
   static_assert(Heap::kTagOverhead == 4, "the door's arenas use BasicCompactTags<std::uint32_t> (MallocTags)");

@@ -1,14 +1,20 @@
-// RegionSource: heaps over caller memory, several non-contiguous regions in one heap, and add_region's bad input;
+// RegionSource: heaps over caller memory, several non-contiguous regions in one heap, and add_region's bad input; a
+// source that locates regions;
 // StaticArraySource: the memory inside the heap object.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <new>
+#include <span>
 #include <type_traits>
+#include <utility>
 
 #include "alloc/alloc.h"
+#include "alloc/concepts/heap_source.h"
+#include "alloc/concepts/role.h"
 #include "alloc/source/region.h"
 #include "tests/heap_test_util.h"
 
@@ -419,16 +425,64 @@ TYPED_TEST(RegionSourceTest, ReallocateKeepsTheRequestedAlignmentNotTheAddresses
   EXPECT_EQ(heap.stats().free_blocks, 1u);
 }
 
+// A source that also says where the span holding a pointer starts (internal::kLocatesRegions, region_start): the heap
+// finds a pointer's region from it instead of walking its regions (BasicHeap::region_of; the drop-in malloc's arenas,
+// platform/malloc/chunk_region_source.h). The test tells it each span it hands the heap. `mode` makes it answer
+// right, never (nullptr: "cannot tell"), or wrong (the next span's start): the heap must take an answer only when the
+// pointer lies in that span's region, and walk otherwise.
+class LocatingSource {
+ public:
+  using policy_role = role::Source;
+  static constexpr bool kAcceptsRegions = true;
+  enum class Mode { kRight, kNever, kWrong };
+
+  LocatingSource() = default;
+  /// A heap's first region, as RegionSource takes it: remembered, and handed over by acquire().
+  explicit LocatingSource(std::span<std::byte> region) : initial_(region) { remember(region); }
+  std::span<std::byte> acquire() noexcept { return std::exchange(initial_, {}); }
+  void remember(std::span<std::byte> span) { spans_[count_++] = span; }
+  const std::byte* region_start(const void* p) const noexcept {
+    ++asked;
+    const auto* const b = static_cast<const std::byte*>(p);
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (b < spans_[i].data() || b >= spans_[i].data() + spans_[i].size()) continue;
+      switch (mode) {
+        case Mode::kRight:
+          return spans_[i].data();
+        case Mode::kNever:
+          return nullptr;
+        case Mode::kWrong:
+          return spans_[(i + 1) % count_].data();
+      }
+    }
+    return nullptr;
+  }
+
+  Mode mode = Mode::kRight;
+  mutable std::size_t asked = 0;  ///< region_start's calls
+
+ private:
+  std::span<std::byte> initial_;
+  std::span<std::byte> spans_[16];
+  std::size_t count_ = 0;
+};
+static_assert(internal::kLocatesRegions<LocatingSource>);
+static_assert(!internal::kLocatesRegions<RegionSource>, "RegionSource cannot tell: its heaps walk their regions");
+
 // A region larger than the tag word can record used to be capped silently at that size (4 GiB with 32-bit tags):
 // the rest of it was lost. It becomes back-to-back regions instead. 16-bit tags (blocks up to 65528 bytes) show it
-// with a 160 KiB buffer, on every platform.
-template <class Tags>
+// with a 160 KiB buffer, on every platform. With a source that locates regions, the source names the span's start,
+// whose region holds only the first piece: pointers in the later pieces are found by the walk.
+template <class Heap>
 class OversizedRegionTest : public ::testing::Test {};
-using NarrowTags = ::testing::Types<BasicCompactTags<std::uint16_t>, BasicFullTags<std::uint16_t>>;
-TYPED_TEST_SUITE(OversizedRegionTest, NarrowTags);
+using NarrowTagHeaps = ::testing::Types<BasicHeap<FirstFit, BasicCompactTags<std::uint16_t>, RegionSource>,
+                                        BasicHeap<FirstFit, BasicFullTags<std::uint16_t>, RegionSource>,
+                                        BasicHeap<FirstFit, BasicCompactTags<std::uint16_t>, LocatingSource>>;
+TYPED_TEST_SUITE(OversizedRegionTest, NarrowTagHeaps);
 
 TYPED_TEST(OversizedRegionTest, RegionLargerThanATagRecordsIsSplitNotCapped) {
-  using Heap = BasicHeap<FirstFit, TypeParam, RegionSource>;
+  using Heap = TypeParam;
+  using Tags = typename Heap::Tags;
   constexpr std::size_t kBytes = 160 * 1024;
   struct Owner {
     alignas(64) std::byte buf[kBytes];
@@ -439,7 +493,7 @@ TYPED_TEST(OversizedRegionTest, RegionLargerThanATagRecordsIsSplitNotCapped) {
   HeapStats s = heap.stats();
   EXPECT_GT(s.capacity, kBytes - 3 * 256) << "the region was capped at one tag's reach";
   EXPECT_EQ(s.free_blocks, 3u);  // 160 KiB in blocks of at most 64 KiB
-  EXPECT_LE(s.largest_free_block, TypeParam::kMaxBlockSize);
+  EXPECT_LE(s.largest_free_block, Tags::kMaxBlockSize);
   // Two 60000-byte blocks and one of 30000 fit only across the pieces; one larger than a tag records never does.
   void* p[3];
   for (std::size_t i = 0; i < 3; ++i) {
@@ -450,7 +504,7 @@ TYPED_TEST(OversizedRegionTest, RegionLargerThanATagRecordsIsSplitNotCapped) {
     fill(p[i], 1000, i);
     EXPECT_TRUE(heap.owns(p[i]));
   }
-  Result<void*> too_big = heap.allocate(TypeParam::kMaxBlockSize);
+  Result<void*> too_big = heap.allocate(Tags::kMaxBlockSize);
   ASSERT_FALSE(too_big.has_value());
   EXPECT_EQ(too_big.error(), AllocError::kOutOfMemory);
   ASSERT_TRUE(valid(heap));
@@ -461,6 +515,76 @@ TYPED_TEST(OversizedRegionTest, RegionLargerThanATagRecordsIsSplitNotCapped) {
   }
   EXPECT_EQ(heap.stats().free_blocks, 3u);
   EXPECT_EQ(heap.stats().bytes_free, s.bytes_free);
+  if constexpr (internal::kLocatesRegions<typename Heap::Source>) {
+    EXPECT_GT(heap.source().asked, 0u);
+  }
+}
+
+template <class Heap>
+class LocatingSourceTest : public ::testing::Test {};
+// A list fit and SegregatedFit, both tag layouts, BasicChecks up to DebugChecks, and QuickCache (whose newest-region
+// compare comes first).
+using LocatingHeaps =
+    ::testing::Types<BasicHeap<FirstFit, LocatingSource>,
+                     BasicHeap<BestFit, FullTags, LocatingSource, HardenedChecks<>>,
+                     BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>, LocatingSource, QuickCache<>>,
+                     BasicHeap<NextFit, LocatingSource, DebugChecks<>>>;
+TYPED_TEST_SUITE(LocatingSourceTest, LocatingHeaps, HeapNames);
+
+// Twelve regions, each filled with blocks and then freed in an order that jumps between them, for each of the three
+// answers: every free finds its region and every heap validates; a pointer between two spans, and one inside a span's
+// region header, are refused. With right answers the heap asks the source.
+TYPED_TEST(LocatingSourceTest, RegionsAreFoundWhateverTheSourceAnswers) {
+  constexpr std::size_t kRegions = 12;
+  constexpr std::size_t kSpan = 1024;
+  constexpr std::size_t kStride = kSpan + 64;  // a 64-byte gap after each span
+  struct Buffer {
+    alignas(64) std::byte bytes[kRegions * kStride];
+  };
+  using Mode = LocatingSource::Mode;
+  for (const Mode mode : {Mode::kRight, Mode::kNever, Mode::kWrong}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    auto buffer = std::make_unique<Buffer>();
+    TypeParam heap;
+    heap.source().mode = mode;
+    for (std::size_t i = 0; i < kRegions; ++i) {
+      const std::span<std::byte> span(buffer->bytes + i * kStride, kSpan);
+      heap.source().remember(span);
+      ASSERT_TRUE(heap.add_region(span).has_value()) << i;
+      ASSERT_TRUE(valid(heap));
+    }
+    void* blocks[kRegions * 8];
+    std::size_t n = 0;
+    for (Result<void*> p = heap.allocate(150); p.has_value(); p = heap.allocate(150)) {
+      ASSERT_TRUE(valid(heap));
+      ASSERT_LT(n, kRegions * 8);
+      fill(*p, 150, n);
+      blocks[n++] = *p;
+    }
+    ASSERT_TRUE(valid(heap));
+    ASSERT_GE(n, 2 * kRegions) << "every region holds blocks";
+    for (std::size_t i = 0; i < kRegions; ++i) {
+      EXPECT_EQ(heap.try_deallocate(buffer->bytes + i * kStride + kSpan + 16).error(), AllocError::kInvalidPointer);
+      EXPECT_EQ(heap.try_deallocate(buffer->bytes + i * kStride + 16).error(), AllocError::kInvalidPointer);
+      ASSERT_TRUE(valid(heap));
+    }
+    // Every fifth block, then the rest: consecutive frees lie in different regions.
+    for (std::size_t start = 0; start < 5; ++start) {
+      for (std::size_t i = start; i < n; i += 5) {
+        EXPECT_TRUE(holds_pattern(blocks[i], 150, i));
+        heap.deallocate(blocks[i]);
+        ASSERT_TRUE(valid(heap));
+      }
+    }
+    heap.flush_cache();  // QuickCache's blocks merge back (a no-op without a cache)
+    ASSERT_TRUE(valid(heap));
+    const HeapStats s = heap.stats();
+    EXPECT_EQ(s.live_allocations, 0u);
+    EXPECT_EQ(s.free_blocks, kRegions);
+    if (mode == Mode::kRight) {
+      EXPECT_GT(heap.source().asked, 0u) << "the heap walked instead of asking the source";
+    }
+  }
 }
 
 // A heap is neither copied nor moved: its blocks' links, region headers and (StaticArraySource) its array would still

@@ -33,6 +33,19 @@ requires requires {
   { S::kBytes } -> std::convertible_to<std::size_t>;
 } &&(!S::kAcceptsRegions) inline constexpr std::size_t kSourceBytes<S> = S::kBytes;
 
+/// True when a source that takes regions (`kAcceptsRegions`) can also say where the span holding a pointer begins:
+/// `const std::byte* region_start(const void* p) const noexcept`, the start of the span given to the heap's
+/// `add_region` (or its constructor) that holds `p`, or nullptr when it cannot tell. A heap of many regions then finds
+/// a pointer's region in O(1) instead of walking its list of regions (the drop-in malloc's arenas, a region per chunk:
+/// platform/malloc/chunk_region_source.h). The answer must name a span this heap was given and still holds, or
+/// nullptr: the heap reads the region header there.
+template <class S>
+inline constexpr bool kLocatesRegions = false;
+template <class S>
+requires requires(const S& source, const void* p) {
+  { source.region_start(p) } -> std::same_as<const std::byte*>;
+} && S::kAcceptsRegions inline constexpr bool kLocatesRegions<S> = true;
+
 /// Fails to compile with one line naming the first HeapSource requirement `S` misses, and returns true
 /// either way: the static_assert inside reports, so the caller's `static_assert` on the result adds no second error.
 template <class S>

@@ -164,6 +164,7 @@ class alignas(128) Arena {
   // block of it is handed out and no pointer into it exists, and a failure leaves no owned slot unmapped (see the
   // ChunkMap invariant in chunk_map.h).
   bool grow(ChunkMap& map, std::uint8_t owner) noexcept {
+    heap_.source().locate_in(map, owner);  // before any owner byte of this arena is written below
     std::size_t bytes = kChunkBytes;
     std::byte* chunk = map_chunk();
     bool extension = false;

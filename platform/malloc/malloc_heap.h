@@ -8,7 +8,7 @@
 #include "alloc/cache/quick_cache.h"
 #include "alloc/fit/segregated_fit.h"
 #include "alloc/lock/null_lock.h"
-#include "alloc/source/region.h"
+#include "platform/malloc/chunk_region_source.h"
 
 namespace nostd::malloc_door {
 
@@ -33,9 +33,10 @@ using MallocCache = QuickCache<>;
 /// bring touched / peak live from 1.083 to 1.068 (the seg/compact32 rows).
 using MallocTags = BasicCompactTags<std::uint32_t>;
 
-/// One arena's heap: MallocTags, regions handed in by the arena as it grows (RegionSource), no lock of its own (the
-/// arena's lock also covers growth), and the check policy the environment chose.
+/// One arena's heap: MallocTags, regions handed in by the arena as it grows, one per chunk, which the source finds
+/// from a pointer through the chunk map (ChunkRegionSource: O(1) whatever the number of chunks), no lock of its own
+/// (the arena's lock also covers growth), and the check policy the environment chose.
 template <class Check>
-using MallocHeap = BasicHeap<MallocFit, MallocCache, MallocTags, RegionSource, NullLock, Check>;
+using MallocHeap = BasicHeap<MallocFit, MallocCache, MallocTags, ChunkRegionSource, NullLock, Check>;
 
 }  // namespace nostd::malloc_door
