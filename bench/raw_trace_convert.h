@@ -40,7 +40,7 @@ struct RawTraceError {
 /// What a conversion found.
 struct RawStats {
   std::uint64_t events = 0;     ///< raw events read (calls recorded)
-  std::uint64_t chunks = 0;     ///< thread buffers merged
+  std::uint64_t chunks = 0;     ///< chunks merged: one per flush of a thread's buffer
   std::uint64_t unmatched = 0;  ///< frees and reallocs of blocks from before recording (skipped, or an allocate)
   std::uint64_t reordered = 0;  ///< addresses handed out again before their free was seen
 };

@@ -93,11 +93,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     // What only the raw form can tell: calls that could not become trace events, and reordered frees.
+    // A chunk is one flush of a recording thread's buffer: a thread writes one whenever its buffer fills, so the count
+    // is not the number of threads (one thread's sqlite3 trace has 7).
     std::fprintf(stderr,
-                 "trace_convert: %s: raw, %llu calls from %llu thread buffers; %llu frees/reallocs of blocks from "
-                 "before recording skipped, %llu reordered frees\n",
+                 "trace_convert: %s: raw, %llu calls in %llu chunk%s (thread buffers flushed); %llu frees/reallocs of "
+                 "blocks from before recording skipped, %llu reordered frees\n",
                  names[0], static_cast<unsigned long long>(stats.events), static_cast<unsigned long long>(stats.chunks),
-                 static_cast<unsigned long long>(stats.unmatched), static_cast<unsigned long long>(stats.reordered));
+                 stats.chunks == 1 ? "" : "s", static_cast<unsigned long long>(stats.unmatched),
+                 static_cast<unsigned long long>(stats.reordered));
     ids = std::move(*binary);
   }
   const auto out =

@@ -37,8 +37,8 @@ printf 'NSTRRAW1NSRC\x10\0\0\0\0\0\0\0\0\0\0\0A\0\x80\x80\x08\x64F\x01\x80\x80\x
 printf 'REND\0\0\0\0\x03\0\0\0\0\0\0\0' >>"$dir/p.raw"
 "$convert" "$dir/p.raw" "$dir/p.txt" 2>"$dir/p.err" || fail "raw -> binary: exit $?: $(cat "$dir/p.err")"
 [[ "$(head -c 8 "$dir/p.txt")" == NSTRACE1 ]] || fail "raw -> binary did not write the binary form"
-grep -qxF "trace_convert: $dir/p.raw: raw, 3 calls from 1 thread buffers; 1 frees/reallocs of blocks from before \
-recording skipped, 0 reordered frees" "$dir/p.err" || fail "raw -> binary: stderr is $(head -2 "$dir/p.err")"
+grep -qxF "trace_convert: $dir/p.raw: raw, 3 calls in 1 chunk (thread buffers flushed); 1 frees/reallocs of blocks \
+from before recording skipped, 0 reordered frees" "$dir/p.err" || fail "raw -> binary: stderr is $(head -2 "$dir/p.err")"
 "$convert" "$dir/p.txt" "$dir/p.bin" 2>/dev/null || fail "raw's binary -> text: exit $?"
 [[ "$(cat "$dir/p.bin")" == "$(printf 'nostd-trace 1\na 1 100\nf 1\nend 2')" ]] ||
   fail "raw -> binary -> text: $(cat "$dir/p.bin")"
