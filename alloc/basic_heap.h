@@ -471,6 +471,25 @@ class BasicHeap {
     }
   }
 
+  /// Calls `visit(BlockInfo)` for every free block the fit's index holds (`used` and `cached` false), in the index's
+  /// order: the blocks `walk()` reports as neither used nor cached, without stepping over the others. Leaves out the
+  /// used blocks and the blocks a cache policy keeps aside (flush_cache() first to have them indexed). The visitor
+  /// must not call back into the heap (the lock is held). O(free blocks), not O(blocks): for a caller that looks for
+  /// free blocks in a large heap (the drop-in malloc's page release). It follows the index's links as stats() does:
+  /// from BasicChecks up, a link that a write after free pointed out of the heap, or at a word that does not point
+  /// back, goes to the check handler as kCorrupted at the block holding it, before anything is read through it; nothing
+  /// changes. Without checks the link is followed.
+  template <class Visitor>
+  void walk_free(Visitor&& visit) const {
+    Guard guard(lock_, regions_);
+    mutable_self().ensure_init();
+    index_.for_each(link_checked<false>([&visit](const internal::FreeNode* listed) {
+                      visit(BlockInfo{listed, internal::node_block_size<Tags>(listed), false, false});
+                      return true;
+                    }),
+                    index_.count());
+  }
+
  private:
   // The fit policy's index of free blocks, sized to the source when the source's size is known at compile time.
   using Index = typename internal::FitIndexFor<Fit, Tags, internal::kSourceBytes<Source>>::type;

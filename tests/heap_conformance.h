@@ -519,6 +519,74 @@ TYPED_TEST_P(HeapConformance, OwnsAndWalk) {
   this->expect_fully_coalesced();
 }
 
+// walk_free visits the fit index's blocks: exactly those walk() reports neither used nor cached, each once, as many
+// as stats() counts free, with `used` and `cached` false and walk()'s size; never a used block, nor (with a cache) a
+// block the cache keeps aside.
+TYPED_TEST_P(HeapConformance, WalkFreeVisitsExactlyTheIndexedFreeBlocks) {
+  const auto expect_walk_free_matches_walk = [this](const char* when) {
+    struct Walked {
+      const void* payload;
+      std::size_t size;
+      bool used;
+      bool cached;
+      bool visited;
+    };
+    std::array<Walked, 64> walked{};
+    std::size_t blocks = 0, free_blocks = 0;
+    this->heap().walk([&](const BlockInfo& info) {
+      if (blocks < walked.size()) walked[blocks] = {info.payload, info.size, info.used, info.cached, false};
+      ++blocks;
+      free_blocks += (!info.used && !info.cached) ? 1 : 0;
+    });
+    EXPECT_TRUE(valid(this->heap()));
+    ASSERT_LE(blocks, walked.size()) << when;
+    std::size_t visits = 0;
+    this->heap().walk_free([&](const BlockInfo& info) {
+      ++visits;
+      EXPECT_FALSE(info.used) << when;
+      EXPECT_FALSE(info.cached) << when;
+      const auto found = std::find_if(walked.begin(), walked.begin() + static_cast<std::ptrdiff_t>(blocks),
+                                      [&info](const Walked& w) { return w.payload == info.payload; });
+      ASSERT_NE(found, walked.begin() + static_cast<std::ptrdiff_t>(blocks)) << when << ": visits no block start";
+      EXPECT_FALSE(found->used) << when << ": visits a used block";
+      EXPECT_FALSE(found->cached) << when << ": visits a cached block";
+      EXPECT_FALSE(found->visited) << when << ": visits a block twice";
+      EXPECT_EQ(info.size, found->size) << when;
+      found->visited = true;
+    });
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_EQ(visits, free_blocks) << when;
+    EXPECT_EQ(visits, this->heap().stats().free_blocks) << when;
+    EXPECT_TRUE(valid(this->heap()));
+  };
+
+  expect_walk_free_matches_walk("fresh heap");
+  // Sizes from cache-sized to larger than any cache bin; every other block freed, so that each freed block has used
+  // neighbours: free blocks apart, and with a cache the small ones kept aside.
+  constexpr std::size_t kSizes[] = {16, 48, 200, 700, 1500};
+  constexpr std::size_t kBlocks = 15;
+  void* blocks[kBlocks];
+  for (std::size_t i = 0; i < kBlocks; ++i) blocks[i] = this->allocate_filled(kSizes[i % std::size(kSizes)], i);
+  expect_walk_free_matches_walk("all allocated");
+  for (std::size_t i = 0; i < kBlocks; i += 2) this->free_checked(blocks[i], kSizes[i % std::size(kSizes)], i);
+  if constexpr (TypeParam::kCaching) {
+    EXPECT_GT(this->heap().stats().cached_blocks, 0u);
+  }
+  EXPECT_TRUE(valid(this->heap()));
+  expect_walk_free_matches_walk("every other block freed");
+  if constexpr (TypeParam::kCaching) {
+    this->heap().flush_cache();
+    EXPECT_TRUE(valid(this->heap()));
+    EXPECT_EQ(this->heap().stats().cached_blocks, 0u);
+    EXPECT_TRUE(valid(this->heap()));
+    expect_walk_free_matches_walk("cache flushed");
+  }
+  for (std::size_t i = 1; i < kBlocks; i += 2) this->free_checked(blocks[i], kSizes[i % std::size(kSizes)], i);
+  expect_walk_free_matches_walk("all freed");
+  this->expect_fully_coalesced();
+  expect_walk_free_matches_walk("coalesced");
+}
+
 TYPED_TEST_P(HeapConformance, ValidateReportsOverwrittenHeader) {
   void* a = this->allocate_filled(64, 1);
   void* b = this->allocate_filled(64, 2);
@@ -566,8 +634,8 @@ REGISTER_TYPED_TEST_SUITE_P(HeapConformance, ReallocateShrinkFreesATailOfExactly
                             DeallocateNullIsNoop, StatsAreExact, BytesInUseIsSumOfUsableSizesWithOverAlignment,
                             ReallocateShrinksInPlace, ReallocateGrowsInPlaceIntoFreeSuccessor,
                             ReallocateMovesWhenBlocked, ReallocateFailureKeepsOldBlock, ReallocateKeepsOverAlignment,
-                            ReallocateNullAllocates, OwnsAndWalk, ValidateReportsOverwrittenHeader,
-                            ValidateReportsBrokenFreeList);
+                            ReallocateNullAllocates, OwnsAndWalk, WalkFreeVisitsExactlyTheIndexedFreeBlocks,
+                            ValidateReportsOverwrittenHeader, ValidateReportsBrokenFreeList);
 
 /// Names typed-test instances after their policies (no RTTI here, so gtest cannot print type names itself).
 struct HeapTypeNames {
