@@ -214,10 +214,10 @@ class MallocHeapCache : public ::testing::Test {
 using CachingChecks = ::testing::Types<nostd::NoChecks, nostd::BasicChecks<door::ReportAndAbort>>;
 TYPED_TEST_SUITE(MallocHeapCache, CachingChecks);
 
-// Small blocks between large ones, all freed: the small ones wait in the cache (still "used" to the walk), so the
-// large ones stay 60 KiB holes each, under kReleaseMinBytes, and a walk without a flush releases none of their
-// pages. Arena::release_pages (the path of the periodic release and of malloc_trim) flushes first: the holes merge
-// into one block and its pages go back (they read as zero again).
+// Small blocks between large ones, all freed: the small ones wait in the cache (still "used" to the tags, and not on
+// the fit's index), so the large ones stay 60 KiB holes each, under kReleaseMinBytes, and a release without a flush
+// frees none of their pages. Arena::release_pages (the path of the periodic release and of malloc_trim) flushes
+// first: the holes merge into one block and its pages go back (they read as zero again).
 TYPED_TEST(MallocHeapCache, CachedBlocksComeBackWholeAndReleaseFlushesThem) {
   using Heap = typename CacheArena<TypeParam>::Heap;
   if constexpr (!Heap::kCaching) {
