@@ -419,7 +419,7 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
   if (huge != nullptr) {
     free_huge(ptr, /*raise=*/false, kReallocWords.unregistered);  // the threshold stays (free_huge)
   } else {
-    deallocate(ptr);
+    with_arenas([=]<class Set>() { Set::deallocate(owner, ptr); });  // its owner, found above
   }
   return moved;
 }
