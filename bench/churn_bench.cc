@@ -80,6 +80,19 @@ std::size_t draw_bytes(std::uint64_t r) {
   return size - (r >> 32) % (size / 2);
 }
 
+/// A block of `bytes` from the process's malloc, its first byte set to `first` and its last to 1 (the touches that
+/// make a block's pages and lines the program's own); aborts, saying `what`, when malloc fails.
+unsigned char* allocate_touched(std::size_t bytes, unsigned char first, const char* what) {
+  auto* const block = static_cast<unsigned char*>(std::malloc(bytes));
+  if (block == nullptr) {
+    std::fprintf(stderr, "churn_bench: out of memory %s\n", what);
+    std::abort();
+  }
+  block[0] = first;
+  block[bytes - 1] = 1;
+  return block;
+}
+
 void* churn(void* raw) {
   auto* args = static_cast<Args*>(raw);
   const std::size_t count = args->slots;
@@ -92,14 +105,7 @@ void* churn(void* raw) {
   // the fill existed.
   Xorshift fill{0xD1B54A32D192ED03ULL * (args->seed + 1)};
   for (std::size_t s = 0; s < count; ++s) {
-    const std::size_t bytes = draw_bytes(fill.next());
-    slots[s] = static_cast<unsigned char*>(std::malloc(bytes));
-    if (slots[s] == nullptr) {
-      std::fprintf(stderr, "churn_bench: out of memory filling slot %zu of %zu\n", s, count);
-      std::abort();
-    }
-    slots[s][0] = static_cast<unsigned char>(s);
-    slots[s][bytes - 1] = 1;
+    slots[s] = allocate_touched(draw_bytes(fill.next()), static_cast<unsigned char>(s), "filling the slots");
   }
   pthread_barrier_wait(args->barrier);
   args->wall_start = std::chrono::steady_clock::now();
@@ -108,14 +114,10 @@ void* churn(void* raw) {
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < args->ops; ++i) {
     const std::uint64_t r = rng.next();
-    unsigned char*& slot = slots[r % count];
-    if (slot != nullptr) sum += slot[0];
+    unsigned char*& slot = slots[r % count];  // filled: every slot holds a block
+    sum += slot[0];
     std::free(slot);
-    const std::size_t bytes = draw_bytes(r);
-    slot = static_cast<unsigned char*>(std::malloc(bytes));
-    if (slot == nullptr) std::abort();
-    slot[0] = static_cast<unsigned char>(i);
-    slot[bytes - 1] = 1;
+    slot = allocate_touched(draw_bytes(r), static_cast<unsigned char>(i), "in the churn");
   }
   args->cpu_seconds = thread_cpu_seconds() - cpu_start;
   args->wall_end = std::chrono::steady_clock::now();
