@@ -551,8 +551,8 @@ int run(int argc, char** argv) {
       ("Heaps: BasicHeap<Fit, Tags, Check, Cache, RegionSource> with NullLock, named fit/tags[/nochecks][+cache]: "
        "fit first, next, best or seg (SegregatedFit<>); " +
        std::string(kTagsNote) +
-       "; \"/nochecks\" = NoChecks, otherwise BasicChecks<> (checks every pointer freed); +cache: QuickCache<> "
-       "(seg/compact32+cache is the drop-in malloc's arena heap). "
+       "; \"/nochecks\" = NoChecks, otherwise BasicChecks<> (checks every pointer freed); +cache: QuickCache<>, "
+       "+cache8k: QuickCache<8, 8192, 256> (seg/compact32+cache8k is the drop-in malloc's arena heap). "
        "A fresh heap per run over an arena written before any timing (as far as the trace's calls can reach). "
        "Reallocate calls count as allocate "
        "calls in the latency columns. " +
