@@ -279,6 +279,51 @@ TYPED_TEST(MallocHeapCache, CachedBlocksComeBackWholeAndReleaseFlushesThem) {
   }
 }
 
+// The drop-in caches blocks up to 8 KiB (MallocCache), not only QuickCache<>'s 1 KiB: a freed block of 1.5, 4 or
+// 8 KiB between used neighbours waits in its bin and the next request of its size gets it back whole; one a granule
+// past 8 KiB goes to the fit's index at once. Fails with MallocCache = QuickCache<>.
+TYPED_TEST(MallocHeapCache, BlocksUpTo8KiBAreCachedAndComeBackWhole) {
+  using Heap = typename CacheArena<TypeParam>::Heap;
+  if constexpr (!Heap::kCaching) {
+    GTEST_SKIP() << "the cache is off in memory-tool builds";
+  } else {
+    static_assert(Heap::Cache::kMaxBlock == 8192, "MallocCache's bins were chosen to reach 8 KiB");
+    // Payloads whose blocks (4 bytes of header, 16-byte granule) are 1,504, 4,016 and 8,192 bytes, the largest bin.
+    constexpr std::size_t kCached[] = {1500, 4000, 8188};
+    constexpr std::size_t kOver = 8189;  // a block of 8,208 bytes: past the last bin
+    this->arena().heap().flush_cache();
+    const std::size_t cached_before = this->arena().heap().stats().cached_blocks;
+    unsigned char* guards[std::size(kCached) + 2];
+    unsigned char* blocks[std::size(kCached)];
+    guards[0] = this->allocate(64, 0xb0);
+    for (std::size_t i = 0; i < std::size(kCached); ++i) {
+      blocks[i] = this->allocate(kCached[i], static_cast<unsigned char>(0x10 + i));
+      guards[i + 1] = this->allocate(64, static_cast<unsigned char>(0xb1 + i));
+    }
+    unsigned char* const over = this->allocate(kOver, 0x20);
+    guards[std::size(kCached) + 1] = this->allocate(64, static_cast<unsigned char>(0xb1 + std::size(kCached)));
+
+    for (std::size_t i = 0; i < std::size(kCached); ++i) {
+      this->free(blocks[i], kCached[i], static_cast<unsigned char>(0x10 + i));
+      EXPECT_EQ(this->arena().heap().stats().cached_blocks, cached_before + i + 1)
+          << "a block of " << kCached[i] << " bytes between used neighbours was merged, not cached";
+    }
+    this->free(over, kOver, 0x20);
+    EXPECT_EQ(this->arena().heap().stats().cached_blocks, cached_before + std::size(kCached))
+        << "a block past the last bin was cached";
+
+    // Newest first: each request of a cached size takes its own block back, whole.
+    for (std::size_t i = std::size(kCached); i-- > 0;) {
+      unsigned char* const again = this->allocate(kCached[i], 0x30);
+      EXPECT_EQ(again, blocks[i]) << kCached[i] << " bytes";
+      this->free(again, kCached[i], 0x30);
+    }
+    for (std::size_t i = 0; i < std::size(guards); ++i) this->free(guards[i], 64, static_cast<unsigned char>(0xb0 + i));
+    this->arena().heap().flush_cache();
+    this->validate();
+  }
+}
+
 // A cached block is still "used" to the heap's tags; freeing it again is still a double free (BasicChecks: the
 // cache's key in the block, then a scan of its bin), reported as the door reports it.
 TYPED_TEST(MallocHeapCache, DoubleFreeOfACachedBlockIsCaught) {

@@ -91,15 +91,15 @@ class alignas(128) Arena {
 
   /// Counts `bytes` freed (the caller passes the block's usable size, read before the free, whether the heap then
   /// merges the block or keeps it in its cache: the count is a trigger, not a measure of releasable memory, and a
-  /// cache holds at most a few hundred KiB); once the bytes freed since the last release reach a quarter of the arena's
-  /// chunks' bytes (16 MiB per whole chunk) and at least kReleaseIntervalNs have passed since the last release, gives
-  /// the pages of its large free blocks back (release_pages). Why a volume: a release visits every free block (the
-  /// fit's index, not every block), and a block is at least 32 bytes, so it costs at most one block visit per 8 bytes
-  /// freed — amortised O(1) per free — while a program that frees a quarter of its heap sees it returned. Why also a
-  /// time (the decay of jemalloc's dirty pages): a program that churns more than a quarter of its heap over and over
-  /// would otherwise give pages back only to fault them in again at once (the threaded //tests/preload:mt_program
-  /// ran 1.3x slower, twice the system time). Past the volume, the clock (CLOCK_MONOTONIC_COARSE, no system call) is
-  /// read once per kReleaseRecheckBytes.
+  /// cache holds few of a busy arena's freed bytes, and at most 16 MiB: MallocCache); once the bytes freed since the
+  /// last release reach a quarter of the arena's chunks' bytes (16 MiB per whole chunk) and at least kReleaseIntervalNs
+  /// have passed since the last release, gives the pages of its large free blocks back (release_pages). Why a volume: a
+  /// release visits every free block (the fit's index, not every block), and a block is at least 32 bytes, so it costs
+  /// at most one block visit per 8 bytes freed — amortised O(1) per free — while a program that frees a quarter of its
+  /// heap sees it returned. Why also a time (the decay of jemalloc's dirty pages): a program that churns more than a
+  /// quarter of its heap over and over would otherwise give pages back only to fault them in again at once (the
+  /// threaded //tests/preload:mt_program ran 1.3x slower, twice the system time). Past the volume, the clock
+  /// (CLOCK_MONOTONIC_COARSE, no system call) is read once per kReleaseRecheckBytes.
   void note_freed(std::size_t bytes, std::size_t page_bytes) noexcept {
     freed_since_release_ += bytes;
     if (freed_since_release_ >= mapped_bytes_ / 4) [[unlikely]] {

@@ -36,8 +36,8 @@ static_assert(kReleaseMinBytes > 2 * kFreeBlockKeepBytes,
 /// The whole pages (of `page_bytes`, a power of two) inside free block `block` that may be released, as
 /// [*begin, *end); false when there is none. A block the heap's cache keeps aside (`block.cached`) is never
 /// released: its payload holds the cache's link and key, and it is about to be handed out whole. (release_free_pages
-/// visits the fit's index, which holds no cached block, and QuickCache keeps blocks of at most 1 KiB, so this only
-/// guards a caller that passes the blocks of BasicHeap::walk.)
+/// visits the fit's index, which holds no cached block, and the drop-in's cache keeps blocks of at most 8 KiB
+/// (MallocCache), under kReleaseMinBytes, so this only guards a caller that passes the blocks of BasicHeap::walk.)
 inline bool releasable_pages(const BlockInfo& block, std::size_t page_bytes, std::uintptr_t* begin,
                              std::uintptr_t* end) noexcept {
   if (block.used || block.cached || block.size < kReleaseMinBytes) return false;
