@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "platform/malloc/malloc_hook.h"
 #include "tests/preload/address_space.h"
 
 namespace {
@@ -105,6 +106,21 @@ TEST(MallocDoor, ArenaGrowsPastOneChunk) {
     std::free(blocks[i]);
     expect_valid();
   }
+}
+
+// Once started without NOSTD_ALLOC_TRACE the drop-in has no observer, so that malloc and free take their unobserved
+// path (a tail call of the door). Until it starts every call is observed (malloc_hook.h: observer_not_started), so
+// that the call starting the recorder is recorded (//tests:malloc_recorder_test); a start that left that observer in
+// place would send every later call down the observed path.
+TEST(MallocDoor, StartedWithoutATraceNothingIsObserved) {
+  ASSERT_EQ(std::getenv("NOSTD_ALLOC_TRACE"), nullptr);
+  void* const p = std::malloc(24);
+  ASSERT_NE(p, nullptr);
+  expect_valid();
+  EXPECT_FALSE(door::observing());
+  std::free(p);
+  expect_valid();
+  EXPECT_FALSE(door::observing());
 }
 
 TEST(MallocDoor, MallocOfImpossibleSizeFailsWithEnomem) {

@@ -5,7 +5,8 @@
 // and calls between them stay inside the library instead of going through the PLT.
 //
 // Every function validates its arguments as glibc does (errno ENOMEM / EINVAL, nullptr), calls the core
-// (malloc_door.h) and ends in observe() (malloc_hook.h), the single hook for tracing. operator new/delete come from
+// (malloc_door.h) and ends in observe() (malloc_hook.h), the single hook for tracing; malloc, free and the operator
+// new/delete backend skip it (a tail call) when observing() says nothing observes calls. operator new/delete come from
 // the operator new/delete door's forwarding macro, with the arenas as its backend.
 #include <errno.h>
 
@@ -26,12 +27,6 @@ using door::MallocCall;
 
 namespace {
 
-void* allocate_or_enomem(std::size_t size, std::size_t align) noexcept {
-  void* const block = door::allocate(size, align);
-  if (block == nullptr) errno = ENOMEM;
-  return block;
-}
-
 void* observed(MallocCall call, const void* in, std::size_t size, std::size_t align, void* out) noexcept {
   door::observe(call, in, size, align, out);
   return out;
@@ -48,12 +43,20 @@ bool is_power_of_two(std::size_t value) noexcept { return value != 0 && (value &
 
 extern "C" {
 
+// malloc and free, the calls programs make most (and operator new/delete, below), tail-call the door unless their
+// call must be observed (door::observing()); the other calls always end in observe().
 NOSTD_EXPORT void* malloc(std::size_t size) {
+  if (!door::observing()) [[likely]]
+    return door::allocate_or_enomem(size, door::kMallocAlignment);
   return observed(MallocCall::kMalloc, nullptr, size, door::kMallocAlignment,
-                  allocate_or_enomem(size, door::kMallocAlignment));
+                  door::allocate_or_enomem(size, door::kMallocAlignment));
 }
 
 NOSTD_EXPORT void free(void* ptr) {
+  if (!door::observing()) [[likely]] {
+    door::deallocate(ptr);
+    return;
+  }
   door::deallocate(ptr);
   observed(MallocCall::kFree, ptr, 0, door::kMallocAlignment, nullptr);
 }
@@ -119,7 +122,7 @@ NOSTD_EXPORT void* aligned_alloc(std::size_t align, std::size_t size) {
     return observed(MallocCall::kAlignedAlloc, nullptr, size, align, nullptr);
   }
   return observed(MallocCall::kAlignedAlloc, nullptr, size, align,
-                  allocate_or_enomem(size, at_least_malloc_alignment(align)));
+                  door::allocate_or_enomem(size, at_least_malloc_alignment(align)));
 }
 
 NOSTD_EXPORT void* memalign(std::size_t align, std::size_t size) {
@@ -131,12 +134,12 @@ NOSTD_EXPORT void* memalign(std::size_t align, std::size_t size) {
   }
   std::size_t rounded = door::kMallocAlignment;
   while (rounded < align) rounded <<= 1;
-  return observed(MallocCall::kMemalign, nullptr, size, align, allocate_or_enomem(size, rounded));
+  return observed(MallocCall::kMemalign, nullptr, size, align, door::allocate_or_enomem(size, rounded));
 }
 
 NOSTD_EXPORT void* valloc(std::size_t size) {
   const std::size_t page = door::page_size();
-  return observed(MallocCall::kValloc, nullptr, size, page, allocate_or_enomem(size, page));
+  return observed(MallocCall::kValloc, nullptr, size, page, door::allocate_or_enomem(size, page));
 }
 
 NOSTD_EXPORT void* pvalloc(std::size_t size) {
@@ -146,7 +149,7 @@ NOSTD_EXPORT void* pvalloc(std::size_t size) {
     return observed(MallocCall::kPvalloc, nullptr, size, page, nullptr);
   }
   const std::size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
-  return observed(MallocCall::kPvalloc, nullptr, rounded, page, allocate_or_enomem(rounded, page));
+  return observed(MallocCall::kPvalloc, nullptr, rounded, page, door::allocate_or_enomem(rounded, page));
 }
 
 NOSTD_EXPORT std::size_t malloc_usable_size(void* ptr) { return door::usable_size(ptr); }
@@ -170,10 +173,17 @@ NOSTD_EXPORT int malloc_trim(std::size_t /*pad*/) { return door::release_free_me
 namespace {
 
 struct NewDeleteBackend {
+  // As malloc and free: the door's call alone unless the call must be observed.
   static void* allocate(std::size_t size, std::size_t align) noexcept {
+    if (!door::observing()) [[likely]]
+      return door::allocate(size, align);
     return observed(MallocCall::kOperatorNew, nullptr, size, align, door::allocate(size, align));
   }
   static void deallocate(void* ptr) noexcept {
+    if (!door::observing()) [[likely]] {
+      door::deallocate(ptr);
+      return;
+    }
     door::deallocate(ptr);
     observed(MallocCall::kOperatorDelete, ptr, 0, door::kMallocAlignment, nullptr);
   }

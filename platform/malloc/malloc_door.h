@@ -52,6 +52,10 @@ HugeBlocks::Counts huge_counts() noexcept;
 /// Allocates `size` bytes aligned to `align` (a power of two, at least kMallocAlignment). nullptr when out of
 /// memory. Size 0 gets a unique block.
 void* allocate(std::size_t size, std::size_t align) noexcept;
+/// allocate for the C calls that report failure in errno (malloc, memalign, aligned_alloc, valloc, pvalloc): as
+/// allocate, and errno ENOMEM when it returns nullptr. errno is set here, on the failure path only, so that malloc
+/// can end in a tail call of this function.
+void* allocate_or_enomem(std::size_t size, std::size_t align) noexcept;
 /// calloc's allocation: as allocate(size, kMallocAlignment), the payload zeroed (a fresh mapping is zero already; an
 /// arena block, of any size below huge_threshold(), is cleared).
 void* allocate_zeroed(std::size_t size) noexcept;
