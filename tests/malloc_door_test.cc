@@ -165,6 +165,67 @@ TEST(MallocDoor, CallocZeroesReusedMemoryAtEverySize) {
   }
 }
 
+// The arenas' cache through malloc's own calls (README, "Per-arena cache"): a 1,020-byte request (a 1,024-byte block:
+// 4 bytes of tags) freed between used neighbours waits in its bin, and a request of 1,004 bytes (a 1,008-byte block,
+// 512 B or more) whose own bin is empty takes it whole, a 32nd larger at most (the slack), before a free block that
+// would serve it. malloc_usable_size then says 1,020, all of it the caller's, and calloc of that size, handed the same
+// block, clears the first words where the cache kept its link (to a second cached block) and sealed key. The blocks:
+// seven in a row among a run of requests of one size; two of them merged into a free block of 2,048 bytes.
+TEST(MallocDoor, ACachedBlockTakenThroughTheSlackIsUsableWholeAndCallocClearsIt) {
+  constexpr std::size_t kSize = 1020;     // a block of 1,024 bytes
+  constexpr std::size_t kSmaller = 1004;  // a block of 1,008 bytes: the bin below, one granule smaller
+  std::vector<unsigned char*> run;
+  for (int i = 0; i < 64; ++i) {
+    run.push_back(static_cast<unsigned char*>(validated(std::malloc(opaque_size(kSize)))));
+    ASSERT_NE(run.back(), nullptr);
+    std::memset(run.back(), 0x11, kSize);
+  }
+  std::size_t first = run.size();
+  for (std::size_t i = 0; i + 7 <= run.size() && first == run.size(); ++i) {
+    bool in_a_row = true;
+    for (std::size_t k = i + 1; k < i + 7; ++k) in_a_row = in_a_row && run[k - 1] + 1024 == run[k];
+    if (in_a_row) first = i;
+  }
+  ASSERT_LT(first, run.size()) << "no seven blocks in a row among 64 requests of one size";
+  unsigned char** const row = &run[first];
+  // row[4] and row[5] merge into a free block of 2,048 bytes at the flush of malloc_trim, which flushes every arena's
+  // cache before it releases pages: after it no block of 1,008 bytes waits in a bin. Then row[1] and row[2] are
+  // cached (row[0] and row[3] stay in use), row[2] on top, its link pointing at row[1].
+  for (int k : {4, 5}) {
+    std::free(row[k]);
+    expect_valid();
+  }
+  malloc_trim(0);
+  expect_valid();
+  for (int k : {1, 2}) {
+    std::memset(row[k], 0xab, kSize);
+    std::free(row[k]);
+    expect_valid();
+  }
+  unsigned char* const p = row[2];
+
+  auto* const q = static_cast<unsigned char*>(validated(std::malloc(opaque_size(kSmaller))));
+  ASSERT_EQ(q, p) << "the cached 1,024-byte block was not taken whole for a 1,008-byte request";
+  EXPECT_EQ(malloc_usable_size(q), kSize);
+  std::memset(q, 0xcd, kSize);
+  expect_valid();
+  std::free(q);
+  expect_valid();
+
+  auto* const z = static_cast<unsigned char*>(validated(std::calloc(1, opaque_size(kSmaller))));
+  ASSERT_EQ(z, p) << "calloc was not handed the cached block";
+  for (std::size_t i = 0; i < kSmaller; ++i) ASSERT_EQ(z[i], 0) << "byte " << i << " of a cleared block";
+  EXPECT_EQ(malloc_usable_size(z), kSize);
+  std::free(z);
+  expect_valid();
+  for (std::size_t i = 0; i < run.size(); ++i) {
+    if (i < first || i >= first + 7 || (i - first != 1 && i - first != 2 && i - first != 4 && i - first != 5)) {
+      std::free(run[i]);
+      expect_valid();
+    }
+  }
+}
+
 TEST(MallocDoor, CallocOverflowFailsWithEnomem) {
   errno = 0;
   EXPECT_EQ(opaque(std::calloc(opaque_size(SIZE_MAX / 2), 3)), nullptr);

@@ -91,7 +91,7 @@ class alignas(128) Arena {
 
   /// Counts `bytes` freed (the caller passes the block's usable size, read before the free, whether the heap then
   /// merges the block or keeps it in its cache: the count is a trigger, not a measure of releasable memory, and a
-  /// cache holds few of a busy arena's freed bytes, and at most 16 MiB: MallocCache); once the bytes freed since the
+  /// cache holds few of a busy arena's freed bytes, and at most 16.03 MiB: MallocCache); once the bytes freed since the
   /// last release reach a quarter of the arena's chunks' bytes (16 MiB per whole chunk) and at least kReleaseIntervalNs
   /// have passed since the last release, gives the pages of its large free blocks back (release_pages). Why a volume: a
   /// release visits every free block (the fit's index, not every block), and a block is at least 32 bytes, so it costs

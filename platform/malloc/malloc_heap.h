@@ -26,10 +26,12 @@ using MallocFit = SegregatedFit<>;
 /// split again; with them cached its churn ran 1.23x (1 thread) and 1.44x (2 threads) faster, in every one of 7
 /// interleaved rounds, and the programs of //bench:preload did not move (README, "Measured"). It gives way at 1/256 of
 /// the touched memory rather than 1/16, so that holding medium blocks back does not grow the heap (issue 11's cache
-/// composition, fit_compare's +cache8k rows). Cost: cached blocks keep their neighbours from merging until a flush; the
-/// arena flushes before every page release and malloc_trim, and an allocation that finds no block flushes by itself. At
-/// most 8 blocks of each of 511 sizes (32 B .. 8 KiB) wait: 16 MiB an arena at the very most, memory the program had
-/// in use, merged again by the next release or malloc_trim.
+/// composition, fit_compare's +cache8k rows); the touched memory is the newest chunk's (the high-water mark follows
+/// the heap's newest region, QuickCache), so an arena of several chunks gives way sooner than its size suggests.
+/// Cost: cached blocks keep their neighbours from merging until a flush; the arena flushes before every page release
+/// and malloc_trim, and an allocation that finds no block flushes by itself. At most 8 blocks of each of 511 sizes
+/// (32 B .. 8 KiB) wait: 8 x 2,101,232 B = 16.03 MiB an arena at the very most, memory the program had in use, merged
+/// again by the next release or malloc_trim.
 using MallocCache = QuickCache<8, 8192, 256>;
 
 /// The tag layout of the arenas: the one place to change it. Half-word tags, BasicCompactTags<std::uint32_t>: 4 bytes
