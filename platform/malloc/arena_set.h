@@ -93,10 +93,11 @@ struct ArenaSet {
   /// The arenas; the first Env::arena_count() are used.
   static constinit inline Arena<Heap> arenas[kMaxArenas];
 
-  /// The arena for an allocation by this thread, locked: the one it used last if free, else the first free one
-  /// (which becomes its arena), else it waits for its own. Two threads thus settle on two arenas after at most one
-  /// collision, and a thread that migrates keeps its arena.
-  static Arena<Heap>& lock_for_this_thread() noexcept {
+  /// The index of the arena for an allocation by this thread, locked: the one it used last if free, else the first
+  /// free one (which becomes its arena), else it waits for its own. Two threads thus settle on two arenas after at most
+  /// one collision, and a thread that migrates keeps its arena. The index, not the arena: allocate needs both, and
+  /// the index taken back from the arena's address was a division by the arena's size on every malloc.
+  static unsigned lock_for_this_thread() noexcept {
     const unsigned count = Env::arena_count();
     unsigned mine = Env::thread_arena();
     if (mine >= count) [[unlikely]] {
@@ -104,16 +105,16 @@ struct ArenaSet {
       Env::thread_arena() = static_cast<std::uint8_t>(mine);
     }
     if (arenas[mine].try_lock()) [[likely]]
-      return arenas[mine];
+      return mine;
     for (unsigned step = 1; step < count; ++step) {
       const unsigned other = (mine + step) % count;
       if (arenas[other].try_lock()) {
         Env::thread_arena() = static_cast<std::uint8_t>(other);
-        return arenas[other];
+        return other;
       }
     }
     arenas[mine].lock();
-    return arenas[mine];
+    return mine;
   }
 
   /// A block from allocate_elsewhere and the index of the arena that served it.
@@ -148,8 +149,8 @@ struct ArenaSet {
   /// malloc below the huge threshold (malloc_door.h): from this thread's arena (lock_for_this_thread), growing it if
   /// needed; when it cannot grow, from another arena's chunks (allocate_elsewhere). nullptr when no arena can.
   static void* allocate(std::size_t size, std::size_t align) noexcept {
-    Arena<Heap>& arena = lock_for_this_thread();
-    const auto mine = static_cast<unsigned>(&arena - arenas);
+    const unsigned mine = lock_for_this_thread();
+    Arena<Heap>& arena = arenas[mine];
     void* const block = arena.allocate(size, align, Env::chunk_map(), static_cast<std::uint8_t>(mine + 1));
     arena.unlock();
     if (block != nullptr) [[likely]]
