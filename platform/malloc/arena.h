@@ -68,8 +68,8 @@ class alignas(128) Arena {
   /// nullptr when even a fresh chunk cannot hold the request or the system refuses memory. Callers send
   /// requests larger than a chunk elsewhere (HugeBlocks), so for them nullptr means the growth failed.
   void* allocate(std::size_t size, std::size_t align, ChunkMap& map, std::uint8_t owner) noexcept {
-    Result<void*> block = heap_.allocate(size, align);
-    if (!block && block.error() == AllocError::kOutOfMemory && grow(map, owner)) block = heap_.allocate(size, align);
+    Result<void*> block = allocate_here(size, align);
+    if (!block && block.error() == AllocError::kOutOfMemory && grow(map, owner)) block = allocate_here(size, align);
     return block ? *block : nullptr;
   }
 
@@ -77,7 +77,7 @@ class alignas(128) Arena {
   /// (ArenaSet::allocate_elsewhere in arena_set.h). nullptr when no free block fits. An arena without a chunk has
   /// nothing to serve; callers skip it (chunks() == 0) rather than touch its heap.
   void* allocate_without_growth(std::size_t size, std::size_t align) noexcept {
-    Result<void*> block = heap_.allocate(size, align);
+    Result<void*> block = allocate_here(size, align);
     return block ? *block : nullptr;
   }
 
@@ -136,6 +136,15 @@ class alignas(128) Arena {
   std::size_t released_bytes() const noexcept { return released_bytes_; }
 
  private:
+  // The heap's allocate for `size` bytes at `align`: allocate(size) at the default alignment (malloc's: every call
+  // but the aligned ones), which checks no alignment and builds no Layout (cachegrind, churn_bench: 14.5 instructions
+  // fewer per malloc at `basic`, 11.4 at `none`).
+  Result<void*> allocate_here(std::size_t size, std::size_t align) noexcept {
+    if (align == Heap::kDefaultAlignment) [[likely]]
+      return heap_.allocate(size);
+    return heap_.allocate(size, align);
+  }
+
   // note_freed past the volume: a release when the interval has passed since the last one (or there was none), else
   // the next look at the clock deferred by kReleaseRecheckBytes.
   [[gnu::noinline]] void release_due(std::size_t page_bytes) noexcept {
