@@ -233,9 +233,9 @@ void record_call(const MallocEvent& e) noexcept {
          << " (unknown variable; " << kKnownVariables << ")";
     line.write();
   }
-  // Trace recording (issue 14): NOSTD_ALLOC_TRACE names the trace file (record/malloc_recorder.h). Unset, no
-  // observer is installed and every call pays only observe()'s one load.
-  // The observer was observer_not_started until now (malloc_hook.h), so that every call so far took the observed path.
+  // Trace recording (issue 14): NOSTD_ALLOC_TRACE names the trace file (record/malloc_recorder.h). Unset, the observer
+  // is nullptr: malloc, free and operator new/delete tail-call the door, the other calls pay observe()'s one load.
+  // Until now it was observer_not_started (malloc_hook.h), so that every call so far took the observed path.
   set_malloc_observer(record::malloc_recorder_start_from_env() ? &record_call : nullptr);
 }
 
