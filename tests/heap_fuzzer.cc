@@ -12,7 +12,9 @@
 // stands aside from DebugChecks up, so the cached compositions above BasicChecks run as the uncached ones do (kept
 // for a uniform numbering of the seeds: composition I + 40 is composition I with the cache).
 //
-// (the first directory receives new inputs; tests/fuzz_corpus is the seed corpus kept in the repository).
+// (the first directory receives new inputs; tests/fuzz_corpus is the corpus kept in the repository: three hand-made
+// seeds per composition, cNN_0, cNN_1 and cNN_cycle, and cNN_<sha1 prefix> inputs grown from them, NN being the
+// composition their first byte picks; README "The fuzz corpora").
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -14,9 +14,10 @@
 //   ./bazelw run --config=fuzz //tests:trace_fuzzer -- -max_total_time=60 -dict=$PWD/tests/trace_fuzz.dict \
 //       $(mktemp -d) $PWD/tests/trace_fuzz_corpus
 //
-// (the first directory receives new inputs; tests/trace_fuzz_corpus is the seed corpus kept in the repository: a
-// text, a binary and a raw trace, valid, each with allocate, aligned allocate, reallocate and free events;
-// tests/trace_fuzz.dict holds the forms' tokens).
+// (the first directory receives new inputs; tests/trace_fuzz_corpus is the corpus kept in the repository: three
+// seeds, `text`, `binary` and `raw`, valid traces each with allocate, aligned allocate, reallocate and free events,
+// and the inputs an 8 min run grew from them, merged; README "The fuzz corpora". tests/trace_fuzz.dict holds the
+// forms' tokens).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
