@@ -32,6 +32,14 @@ void* observed(MallocCall call, const void* in, std::size_t size, std::size_t al
   return out;
 }
 
+// free's and operator delete's body: the door's free alone (a tail call) unless the call must be observed.
+[[gnu::always_inline]] inline void deallocate_observed(MallocCall call, void* ptr) noexcept {
+  if (!door::observing()) [[likely]]
+    return door::deallocate(ptr);
+  door::deallocate(ptr);
+  observed(call, ptr, 0, door::kMallocAlignment, nullptr);
+}
+
 // memalign and friends: an alignment below malloc's is raised to it (every block is at least that aligned).
 std::size_t at_least_malloc_alignment(std::size_t align) noexcept {
   return align < door::kMallocAlignment ? door::kMallocAlignment : align;
@@ -52,14 +60,7 @@ NOSTD_EXPORT void* malloc(std::size_t size) {
                   door::allocate_or_enomem(size, door::kMallocAlignment));
 }
 
-NOSTD_EXPORT void free(void* ptr) {
-  if (!door::observing()) [[likely]] {
-    door::deallocate(ptr);
-    return;
-  }
-  door::deallocate(ptr);
-  observed(MallocCall::kFree, ptr, 0, door::kMallocAlignment, nullptr);
-}
+NOSTD_EXPORT void free(void* ptr) { deallocate_observed(MallocCall::kFree, ptr); }
 
 NOSTD_EXPORT void* calloc(std::size_t count, std::size_t size) {
   std::size_t bytes = 0;
@@ -179,14 +180,7 @@ struct NewDeleteBackend {
       return door::allocate(size, align);
     return observed(MallocCall::kOperatorNew, nullptr, size, align, door::allocate(size, align));
   }
-  static void deallocate(void* ptr) noexcept {
-    if (!door::observing()) [[likely]] {
-      door::deallocate(ptr);
-      return;
-    }
-    door::deallocate(ptr);
-    observed(MallocCall::kOperatorDelete, ptr, 0, door::kMallocAlignment, nullptr);
-  }
+  static void deallocate(void* ptr) noexcept { deallocate_observed(MallocCall::kOperatorDelete, ptr); }
 };
 
 }  // namespace

@@ -307,12 +307,11 @@ void* note(void* block) noexcept {
   return block;
 }
 
-// allocate_or_enomem's failure: counted as note() counts it, errno ENOMEM, nullptr. Out of line, so that the
-// allocation's own path needs no frame.
+// allocate_or_enomem's failure: errno ENOMEM, and nullptr counted by note(). Out of line, so that the allocation's own
+// path needs no frame.
 [[gnu::noinline, gnu::cold]] void* failed_with_enomem() noexcept {
-  g_failures.fetch_add(1, std::memory_order_relaxed);
   errno = ENOMEM;
-  return nullptr;
+  return note(nullptr);
 }
 
 // glibc's dynamic mmap threshold (its free of an mmapped chunk): a freed huge block whose extent (header to mapping
