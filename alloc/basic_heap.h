@@ -423,7 +423,8 @@ class BasicHeap {
     if constexpr (kCaching) {
       // A cached block serves a request of its own size: its payload counts as free, in one block.
       const CachedTotals cached = cached_totals();
-      s.bytes_free += cached.bytes - cached.count * kUsedOverhead;
+      s.cached_bytes = cached.bytes - cached.count * kUsedOverhead;
+      s.bytes_free += s.cached_bytes;
       for (std::size_t bin = kCacheBins; bin-- > 0;) {
         if (cache_.heads[bin] != nullptr) {
           largest = std::max(largest, cache_bin_size(bin));

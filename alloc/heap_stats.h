@@ -23,6 +23,7 @@ struct HeapStats {
   std::size_t live_allocations = 0;    ///< Blocks allocated and not yet freed.
   std::size_t free_blocks = 0;         ///< Blocks on the free index.
   std::size_t cached_blocks = 0;       ///< Freed blocks a cache policy keeps aside (in bytes_free, not free_blocks).
+  std::size_t cached_bytes = 0;        ///< Payload the cached blocks could serve (part of bytes_free).
   std::size_t total_allocations = 0;   ///< Successful allocations (a reallocate that moves counts as one, plus a free).
   std::size_t total_frees = 0;         ///< Blocks freed.
   std::size_t failed_allocations = 0;  ///< Allocations (and growing reallocations) that failed.

@@ -213,7 +213,7 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
       return fail("validate() failed", op);
     }
     struct Walked {
-      std::size_t capacity = 0, used_blocks = 0, free_blocks = 0, cached_blocks = 0, free_bytes = 0;
+      std::size_t capacity = 0, used_blocks = 0, free_blocks = 0, cached_blocks = 0, cached_bytes = 0, free_bytes = 0;
       std::size_t largest = 0;
     } w;
     heap.walk([&w](const BlockInfo& b) {
@@ -222,6 +222,7 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
         ++w.used_blocks;
       } else if (b.cached) {
         ++w.cached_blocks;
+        w.cached_bytes += b.size - kOverhead;
         w.free_bytes += b.size - kOverhead;
         w.largest = std::max(w.largest, b.size);
       } else {
@@ -239,6 +240,7 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
     if (s.bytes_in_use != bytes) return fail("stats().bytes_in_use is not the sum of usable sizes", op);
     if (s.free_blocks != w.free_blocks) return fail("stats().free_blocks differs from the walk", op);
     if (s.cached_blocks != w.cached_blocks) return fail("stats().cached_blocks differs from the walk", op);
+    if (s.cached_bytes != w.cached_bytes) return fail("stats().cached_bytes differs from the walk", op);
     report.most_cached = std::max(report.most_cached, s.cached_blocks);
     if (s.bytes_free != w.free_bytes) return fail("stats().bytes_free differs from the walk", op);
     if (s.capacity != s.bytes_in_use + s.bytes_free + s.overhead_bytes) return fail("capacity identity broken", op);

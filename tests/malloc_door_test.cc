@@ -12,13 +12,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <new>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -620,6 +623,127 @@ TEST(MallocDoor, ReallocThatMovesAHugeBlockLeavesTheThreshold) {
 }
 
 TEST(MallocDoor, UsableSizeOfNullIsZero) { EXPECT_EQ(malloc_usable_size(nullptr), 0u); }
+
+// Three blocks of `size` bytes that lie next to each other in an arena (the first of up to 64 requests that give three
+// in a row), the others of the 64 freed again and the caches flushed. Its neighbours in use, the middle one is cached
+// when freed.
+std::vector<unsigned char*> three_in_a_row(std::size_t size, std::size_t block) {
+  std::vector<unsigned char*> run;
+  for (int i = 0; i < 64; ++i) run.push_back(static_cast<unsigned char*>(validated(std::malloc(opaque_size(size)))));
+  std::vector<unsigned char*> row;
+  for (std::size_t i = 0; i + 3 <= run.size() && row.empty(); ++i) {
+    if (run[i] != nullptr && run[i] + block == run[i + 1] && run[i + 1] + block == run[i + 2]) {
+      row = {run[i], run[i + 1], run[i + 2]};
+    }
+  }
+  for (unsigned char* p : run) {
+    if (std::find(row.begin(), row.end(), p) == row.end()) {
+      std::free(p);
+      expect_valid();
+    }
+  }
+  malloc_trim(0);  // flushes every arena's cache: the bin of their size is empty again
+  expect_valid();
+  return row;
+}
+
+// glibc's older mallinfo, which its header marks deprecated (for mallinfo2): the drop-in exports both.
+struct mallinfo old_mallinfo() {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  return mallinfo();
+#pragma GCC diagnostic pop
+}
+
+// mallinfo2 describes our arenas and huge blocks (under LD_PRELOAD glibc's own would read zeros): the bytes usable in
+// live blocks, free and cached blocks with their bytes, huge blocks with their mappings' bytes.
+TEST(MallocDoor, Mallinfo2FollowsArenaAndHugeBlocks) {
+  constexpr std::size_t kSize = 1020;  // a block of 1,024 bytes, usable 1,020 (4 bytes of tags)
+  const std::vector<unsigned char*> row = three_in_a_row(kSize, 1024);
+  ASSERT_EQ(row.size(), 3u) << "no three blocks in a row among 64 requests of one size";
+  const struct mallinfo2 with = mallinfo2();
+  EXPECT_GE(with.arena, door::kChunkBytes / 2) << "at least one chunk";
+  EXPECT_LE(with.uordblks + with.fordblks, with.arena) << "the tags are in neither";
+  EXPECT_GE(with.uordblks, 3 * kSize);
+  EXPECT_GE(with.ordblks, 1u) << "the chunk's free tail at least";
+  EXPECT_LE(with.fsmblks, with.fordblks) << "the cached blocks' bytes are part of the free bytes";
+  EXPECT_EQ(with.usmblks, 0u);
+  EXPECT_EQ(with.keepcost, 0u);
+
+  const std::size_t usable = malloc_usable_size(row[1]);
+  ASSERT_EQ(usable, kSize);
+  std::free(row[1]);
+  expect_valid();
+  const struct mallinfo2 freed = mallinfo2();
+  EXPECT_EQ(freed.uordblks, with.uordblks - usable);
+  EXPECT_EQ(freed.smblks, with.smblks + 1) << "a block between two in use is cached";
+  EXPECT_EQ(freed.fsmblks, with.fsmblks + usable);
+  EXPECT_EQ(freed.fordblks, with.fordblks + usable);
+  EXPECT_EQ(freed.ordblks, with.ordblks) << "a cached block is not on the free index";
+  EXPECT_EQ(freed.arena, with.arena);
+
+  // A request at the threshold's cap is always mapped on its own.
+  void* const huge = validated(std::malloc(opaque_size(door::kMaxHugeThreshold)));
+  ASSERT_NE(huge, nullptr);
+  const struct mallinfo2 mapped = mallinfo2();
+  EXPECT_EQ(mapped.hblks, freed.hblks + 1);
+  EXPECT_GE(mapped.hblkhd, freed.hblkhd + door::kMaxHugeThreshold);
+  EXPECT_EQ(mapped.uordblks, freed.uordblks) << "a huge block is not in the arenas";
+  std::free(huge);
+  expect_valid();
+  const struct mallinfo2 unmapped = mallinfo2();
+  EXPECT_EQ(unmapped.hblks, freed.hblks);
+  EXPECT_EQ(unmapped.hblkhd, freed.hblkhd);
+
+  // The older mallinfo gives the same figures in ints.
+  const struct mallinfo narrow = old_mallinfo();
+  EXPECT_EQ(static_cast<std::size_t>(narrow.arena), unmapped.arena);
+  EXPECT_EQ(static_cast<std::size_t>(narrow.uordblks), unmapped.uordblks);
+  EXPECT_EQ(static_cast<std::size_t>(narrow.smblks), unmapped.smblks);
+  EXPECT_EQ(static_cast<std::size_t>(narrow.fsmblks), unmapped.fsmblks);
+  EXPECT_EQ(static_cast<std::size_t>(narrow.hblks), unmapped.hblks);
+  std::free(row[0]);
+  expect_valid();
+  std::free(row[2]);
+  expect_valid();
+}
+
+// mallinfo's int fields hold a figure above INT_MAX at INT_MAX (glibc's would keep the low bits: 3 GiB read as a
+// negative count). The 3 GiB are address space: the mapping is never touched.
+TEST(MallocDoor, MallinfoHoldsFiguresAboveIntMaxAtIntMax) {
+  void* const huge = validated(std::malloc(opaque_size(std::size_t{3} << 30)));
+  if (huge == nullptr) GTEST_SKIP() << "the system refused a 3 GiB mapping";
+  EXPECT_GE(mallinfo2().hblkhd, std::size_t{3} << 30);
+  EXPECT_EQ(old_mallinfo().hblkhd, INT_MAX);
+  std::free(huge);
+  expect_valid();
+  EXPECT_LT(old_mallinfo().hblkhd, INT_MAX);
+}
+
+// malloc_stats writes, now and on stderr, the line NOSTD_MALLOC_STATS=1 writes at exit.
+TEST(MallocDoor, MallocStatsWritesTheStatisticsLine) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::fflush(stderr);
+  const int saved = ::dup(STDERR_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(::dup2(fds[1], STDERR_FILENO), STDERR_FILENO);
+  malloc_stats();
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  ::close(fds[1]);
+  std::string text;
+  char buffer[256];
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  EXPECT_EQ(text.rfind("nostd-malloc: check=basic arenas=", 0), 0u) << text;
+  EXPECT_NE(text.find(" allocations="), std::string::npos) << text;
+  EXPECT_NE(text.find(" huge_maps="), std::string::npos) << text;
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_EQ(text.find('\n'), text.size() - 1) << "one line";
+  expect_valid();
+}
 
 TEST(MallocDoor, OperatorNewAndDeleteEveryForm) {
   struct alignas(256) Wide {

@@ -214,6 +214,8 @@ TYPED_TEST(QuickCacheTest, AFreedSmallBlockIsKeptAsideAndHandedBackWholeToItsOwn
   EXPECT_EQ(s.live_allocations, before.live_allocations - 1);
   EXPECT_EQ(s.total_frees, before.total_frees + 1);
   EXPECT_GT(s.bytes_free, before.bytes_free) << "its payload counts as free";
+  EXPECT_EQ(s.cached_bytes, s.bytes_free - before.bytes_free) << "its payload, and only that, counts as cached";
+  EXPECT_EQ(s.cached_bytes, this->info(a).size - TypeParam::kUsedOverhead);
   const BlockInfo cached = this->info(a);
   EXPECT_TRUE(cached.cached);
   EXPECT_FALSE(cached.used);
@@ -222,6 +224,7 @@ TYPED_TEST(QuickCacheTest, AFreedSmallBlockIsKeptAsideAndHandedBackWholeToItsOwn
   EXPECT_EQ(again, a) << "the same size takes the cached block";
   s = this->heap().stats();
   EXPECT_EQ(s.cached_blocks, 0u);
+  EXPECT_EQ(s.cached_bytes, 0u);
   EXPECT_TRUE(this->info(a).used);
   EXPECT_FALSE(this->info(a).cached);
   this->expect_counters({again, guard});

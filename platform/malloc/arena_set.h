@@ -61,6 +61,16 @@ struct CallWords {
   const char* corrupted;     ///< a header the program overwrote
 };
 
+/// The arenas' figures summed (ArenaSet::totals): the exit report's and mallinfo2's.
+struct ArenaTotals {
+  HeapStats heap;                  ///< The arenas' HeapStats, summed (see ArenaSet::totals for the two that are not).
+  std::size_t used_arenas = 0;     ///< Arenas that ever mapped a chunk.
+  std::size_t chunks = 0;          ///< Chunks mapped, whole and partial.
+  std::size_t partial_chunks = 0;  ///< Of those, partial chunks (Arena::grow under an address-space limit).
+  std::size_t lock_waits = 0;      ///< Times a thread found its arena's lock taken.
+  std::size_t releases = 0;        ///< Page releases (page_release.h).
+};
+
 namespace internal {
 
 /// Reports through Env::fault what try_usable_size found wrong with `ptr`, in `call`'s words. A function of Env alone,
@@ -244,35 +254,48 @@ struct ArenaSet {
     for (unsigned i = 0; i < Env::arena_count(); ++i) arenas[i].reset_lock();
   }
 
-  /// The exit report: sums over the arenas that ever mapped a chunk.
-  static void report(StderrLine& line) noexcept {
-    HeapStats sum;
-    std::size_t used_arenas = 0, chunks = 0, partial_chunks = 0, waits = 0, releases = 0;
+  /// The statistics of every arena that ever mapped a chunk, summed (`heap.largest_free_block`: the largest of
+  /// theirs; `heap.peak_bytes_in_use`: the sum of their peaks, not the process's peak), each arena locked in turn.
+  /// For the exit report and mallinfo2. O(free blocks), as HeapStats is.
+  static ArenaTotals totals() noexcept {
+    ArenaTotals sum;
     for (unsigned i = 0; i < Env::arena_count(); ++i) {
-      waits += arenas[i].waits();  // before our own lock() below, which may add one
+      sum.lock_waits += arenas[i].waits();  // before our own lock() below, which may add one
       arenas[i].lock();
       if (arenas[i].chunks() != 0) {
         const HeapStats s = arenas[i].heap().stats();
-        ++used_arenas;
-        chunks += arenas[i].chunks();
-        partial_chunks += arenas[i].partial_chunks();
-        releases += arenas[i].releases();
-        sum.capacity += s.capacity;
-        sum.bytes_in_use += s.bytes_in_use;
-        sum.peak_bytes_in_use += s.peak_bytes_in_use;
-        sum.live_allocations += s.live_allocations;
-        sum.free_blocks += s.free_blocks;
-        sum.cached_blocks += s.cached_blocks;
-        sum.total_allocations += s.total_allocations;
-        sum.total_frees += s.total_frees;
+        ++sum.used_arenas;
+        sum.chunks += arenas[i].chunks();
+        sum.partial_chunks += arenas[i].partial_chunks();
+        sum.releases += arenas[i].releases();
+        sum.heap.capacity += s.capacity;
+        sum.heap.bytes_in_use += s.bytes_in_use;
+        sum.heap.bytes_free += s.bytes_free;
+        sum.heap.overhead_bytes += s.overhead_bytes;
+        sum.heap.largest_free_block = std::max(sum.heap.largest_free_block, s.largest_free_block);
+        sum.heap.peak_bytes_in_use += s.peak_bytes_in_use;
+        sum.heap.live_allocations += s.live_allocations;
+        sum.heap.free_blocks += s.free_blocks;
+        sum.heap.cached_blocks += s.cached_blocks;
+        sum.heap.cached_bytes += s.cached_bytes;
+        sum.heap.total_allocations += s.total_allocations;
+        sum.heap.total_frees += s.total_frees;
+        sum.heap.failed_allocations += s.failed_allocations;
       }
       arenas[i].unlock();
     }
-    line << " arenas=" << used_arenas << "/" << std::size_t{Env::arena_count()} << " chunks=" << chunks
-         << " partial_chunks=" << partial_chunks << " allocations=" << sum.total_allocations
-         << " frees=" << sum.total_frees << " live=" << sum.live_allocations << " in_use_bytes=" << sum.bytes_in_use
-         << " peak_bytes_sum=" << sum.peak_bytes_in_use << " free_blocks=" << sum.free_blocks
-         << " cached_blocks=" << sum.cached_blocks << " lock_waits=" << waits << " page_releases=" << releases;
+    return sum;
+  }
+
+  /// The exit report's arena figures (totals()).
+  static void report(StderrLine& line) noexcept {
+    const ArenaTotals sum = totals();
+    line << " arenas=" << sum.used_arenas << "/" << std::size_t{Env::arena_count()} << " chunks=" << sum.chunks
+         << " partial_chunks=" << sum.partial_chunks << " allocations=" << sum.heap.total_allocations
+         << " frees=" << sum.heap.total_frees << " live=" << sum.heap.live_allocations
+         << " in_use_bytes=" << sum.heap.bytes_in_use << " peak_bytes_sum=" << sum.heap.peak_bytes_in_use
+         << " free_blocks=" << sum.heap.free_blocks << " cached_blocks=" << sum.heap.cached_blocks
+         << " lock_waits=" << sum.lock_waits << " page_releases=" << sum.releases;
   }
 
   /// validate() on every arena; the first fault found.

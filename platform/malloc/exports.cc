@@ -4,12 +4,15 @@
 // defined, such as malloc + memset into calloc) and -fvisibility=hidden: only the functions below are exported,
 // and calls between them stay inside the library instead of going through the PLT.
 //
-// Every function validates its arguments as glibc does (errno ENOMEM / EINVAL, nullptr), calls the core
-// (malloc_door.h) and ends in observe() (malloc_hook.h), the single hook for tracing; malloc, free and the operator
-// new/delete backend skip it (a tail call) when observing() says nothing observes calls. operator new/delete come from
-// the operator new/delete door's forwarding macro, with the arenas as its backend.
+// Every function that allocates or frees validates its arguments as glibc does (errno ENOMEM / EINVAL, nullptr), calls
+// the core (malloc_door.h) and ends in observe() (malloc_hook.h), the single hook for tracing; malloc, free and the
+// operator new/delete backend skip it (a tail call) when observing() says nothing observes calls. operator new/delete
+// come from the operator new/delete door's forwarding macro, with the arenas as its backend. The statistics calls
+// (malloc_usable_size, malloc_trim, mallinfo2, mallinfo, malloc_stats) are not observed.
 #include <errno.h>
+#include <malloc.h>  // struct mallinfo2, struct mallinfo: their layouts are glibc's
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -159,6 +162,49 @@ NOSTD_EXPORT std::size_t malloc_usable_size(void* ptr) { return door::usable_siz
 /// keep at the top of the heap, in glibc) has no meaning here: only whole pages inside free blocks are released,
 /// never memory a block holds.
 NOSTD_EXPORT int malloc_trim(std::size_t /*pad*/) { return door::release_free_memory() != 0 ? 1 : 0; }
+
+/// glibc's mallinfo2, over the drop-in's arenas and huge blocks (under LD_PRELOAD, glibc's own would describe its
+/// unused heap: zeros). The fields as glibc and the newlib door (platform/newlib) use them: arena the bytes of the
+/// arenas' chunks (address space; the kernel backs the pages touched), ordblks their free blocks, smblks and fsmblks
+/// the blocks the per-arena cache keeps (glibc's fastbins: freed, not merged) and their bytes, hblks and hblkhd the
+/// live huge blocks and the bytes of their mappings, uordblks the bytes usable in live arena blocks, fordblks what
+/// the free and cached blocks could serve (fsmblks included, as glibc counts its fastbins). usmblks is 0, as in
+/// glibc; keepcost is 0: no arena gives its chunks back (their free pages go back by madvise, malloc_trim).
+/// uordblks + fordblks leaves out the tags, so it is below arena. Each arena is locked in turn: O(free blocks).
+NOSTD_EXPORT struct mallinfo2 mallinfo2() {
+  const door::Usage usage = door::usage();
+  struct mallinfo2 info {};
+  info.arena = usage.arenas.capacity;
+  info.ordblks = usage.arenas.free_blocks;
+  info.smblks = usage.arenas.cached_blocks;
+  info.hblks = usage.huge_blocks;
+  info.hblkhd = usage.huge_bytes;
+  info.fsmblks = usage.arenas.cached_bytes;
+  info.uordblks = usage.arenas.bytes_in_use;
+  info.fordblks = usage.arenas.bytes_free;
+  return info;
+}
+
+/// glibc's older mallinfo: mallinfo2's figures in int fields, each held at INT_MAX where it does not fit (glibc's
+/// truncates them: a 4 GiB heap reads as 0 there).
+NOSTD_EXPORT struct mallinfo mallinfo() {
+  const struct mallinfo2 wide = mallinfo2();
+  const auto narrow = [](std::size_t value) { return value > INT_MAX ? INT_MAX : static_cast<int>(value); };
+  struct mallinfo info {};
+  info.arena = narrow(wide.arena);
+  info.ordblks = narrow(wide.ordblks);
+  info.smblks = narrow(wide.smblks);
+  info.hblks = narrow(wide.hblks);
+  info.hblkhd = narrow(wide.hblkhd);
+  info.fsmblks = narrow(wide.fsmblks);
+  info.uordblks = narrow(wide.uordblks);
+  info.fordblks = narrow(wide.fordblks);
+  return info;
+}
+
+/// glibc's malloc_stats: prints, on stderr and now, the statistics line NOSTD_MALLOC_STATS=1 prints at exit (glibc's
+/// own is a table per arena; neither is meant for a program to read).
+NOSTD_EXPORT void malloc_stats() { door::write_statistics(STDERR_FILENO); }
 
 }  // extern "C"
 

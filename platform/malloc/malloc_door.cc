@@ -257,16 +257,7 @@ inline void ensure_init() noexcept {
     line << "nostd-malloc: validate ok (" << std::size_t{g_config.arenas} << " arenas)";
     line.write(fd);
   }
-  if (g_config.print_stats) {
-    StderrLine line;
-    line << "nostd-malloc: check=" << to_string(g_config.check);
-    with_arenas([&line]<class Set>() { Set::report(line); });
-    const HugeBlocks::Counts huge = g_huge.counts();
-    line << " huge_maps=" << huge.maps << " huge_unmaps=" << huge.unmaps << " huge_peak_bytes=" << huge.peak_bytes
-         << " huge_unmap_failures=" << huge.unmap_failures << " huge_threshold=" << huge_threshold()
-         << " failed=" << g_failures.load(std::memory_order_relaxed);
-    line.write(fd);
-  }
+  if (g_config.print_stats) write_statistics(fd);
 }
 
 // The slow path of owner_of, for a pointer whose owner byte is above the arena count: a partial chunk's slot gives its
@@ -446,6 +437,27 @@ std::size_t usable_size(void* ptr) noexcept {
   if (ptr == nullptr) return 0;
   ensure_init();
   return checked_usable_size(ptr, kUsableSizeWords);
+}
+
+Usage usage() noexcept {
+  ensure_init();
+  Usage usage;
+  usage.arenas = with_arenas([]<class Set>() { return Set::totals().heap; });
+  usage.huge_blocks = g_huge.registry().size();
+  usage.huge_bytes = g_huge.counts().live_bytes;
+  return usage;
+}
+
+void write_statistics(int fd) noexcept {
+  ensure_init();
+  StderrLine line;
+  line << "nostd-malloc: check=" << to_string(g_config.check);
+  with_arenas([&line]<class Set>() { Set::report(line); });
+  const HugeBlocks::Counts huge = g_huge.counts();
+  line << " huge_maps=" << huge.maps << " huge_unmaps=" << huge.unmaps << " huge_peak_bytes=" << huge.peak_bytes
+       << " huge_unmap_failures=" << huge.unmap_failures << " huge_threshold=" << huge_threshold()
+       << " failed=" << g_failures.load(std::memory_order_relaxed);
+  line.write(fd);
 }
 
 std::size_t release_free_memory() noexcept {

@@ -14,6 +14,7 @@
 #include <cstddef>
 
 #include "alloc/check/heap_fault.h"
+#include "alloc/heap_stats.h"
 #include "platform/malloc/chunk_map.h"      // kChunkBytes
 #include "platform/malloc/huge_block.h"     // HugeBlocks::Counts
 #include "platform/malloc/malloc_config.h"  // kMallocAlignment
@@ -48,6 +49,18 @@ static_assert(kMaxHugeThreshold + 2 * kMaxArenaAlignment <= kChunkBytes,
 std::size_t huge_threshold() noexcept;
 /// The huge blocks' counters (the statistics line's huge_* fields).
 HugeBlocks::Counts huge_counts() noexcept;
+
+/// What the statistics calls report (mallinfo2, mallinfo, malloc_stats), taken now.
+struct Usage {
+  HeapStats arenas;             ///< Every arena's HeapStats summed (ArenaSet::totals: the peak is a sum of peaks).
+  std::size_t huge_blocks = 0;  ///< Live huge blocks.
+  std::size_t huge_bytes = 0;   ///< Bytes of their mappings (HugeBlocks::Counts::live_bytes).
+};
+/// The figures for mallinfo2: each arena locked in turn, O(free blocks) as HeapStats is; then the huge blocks.
+Usage usage() noexcept;
+/// Writes the statistics line of NOSTD_MALLOC_STATS (`nostd-malloc: check=...`) to `fd` now: malloc_stats, and the
+/// exit report.
+void write_statistics(int fd) noexcept;
 
 /// Allocates `size` bytes aligned to `align` (a power of two, at least kMallocAlignment). nullptr when out of
 /// memory. Size 0 gets a unique block.
