@@ -88,7 +88,8 @@ using FirstFitCompact = test::HeapConfig<test::FirstFitCompactHeap, test::kAllCa
 using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabilities>;
 using FirstFitCompactPlain = test::HeapConfig<test::FirstFitCompactHeap, test::kNoCapabilities>;
 using SegregatedCache = test::HeapConfig<test::SegregatedCacheHeap, test::kAllCapabilities>;
-using Configs = ::testing::Types<FirstFitCompact, BestFitFull, FirstFitCompactPlain, SegregatedCache>;
+using FirstFitDebug = test::HeapConfig<test::FirstFitDebugHeap, test::kAllCapabilities>;
+using Configs = ::testing::Types<FirstFitCompact, BestFitFull, FirstFitCompactPlain, SegregatedCache, FirstFitDebug>;
 TYPED_TEST_SUITE(StringTest, Configs);
 
 TYPED_TEST(StringTest, EmptyStringIsTerminatedWithoutAllocating) {

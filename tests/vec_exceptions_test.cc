@@ -416,12 +416,14 @@ using BestFitFull = test::HeapConfig<test::BestFitFullHeap, test::kAllCapabiliti
 using FirstFitCompactPlain = test::HeapConfig<test::FirstFitCompactHeap, test::kNoCapabilities>;
 using FirstFitCompactUsableOnly = test::HeapConfig<test::FirstFitCompactHeap, test::kUsableSize>;
 using SegregatedCache = test::HeapConfig<test::SegregatedCacheHeap, test::kAllCapabilities>;
+using FirstFitDebug = test::HeapConfig<test::FirstFitDebugHeap, test::kAllCapabilities>;
 
 using Cases = ::testing::Types<Case<ThrowingCopy, FirstFitCompact>, Case<TrThrowingCopy, FirstFitCompact>,
                                Case<ThrowingCopy, BestFitFull>, Case<TrThrowingCopy, BestFitFull>,
                                Case<ThrowingCopy, FirstFitCompactPlain>, Case<TrThrowingCopy, FirstFitCompactPlain>,
                                Case<ThrowingCopy, FirstFitCompactUsableOnly>, Case<ThrowingCopy, SegregatedCache>,
-                               Case<TrThrowingCopy, SegregatedCache>>;
+                               Case<TrThrowingCopy, SegregatedCache>, Case<ThrowingCopy, FirstFitDebug>,
+                               Case<TrThrowingCopy, FirstFitDebug>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Heaps, VecExceptionsTest, Cases);
 
 }  // namespace

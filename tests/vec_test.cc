@@ -635,6 +635,12 @@ using SegregatedCacheCases = ::testing::Types<Case<int, SegregatedCache>, Case<C
                                               Case<MoveOnly, SegregatedCache>, Case<Aligned64, SegregatedCache>>;
 INSTANTIATE_TYPED_TEST_SUITE_P(NoReallocateNoUsableSize, VecTest, NoReallocateNoUsableSizeCases);
 INSTANTIATE_TYPED_TEST_SUITE_P(SegregatedCache, VecTest, SegregatedCacheCases);
+// DebugChecks (tests/container_heaps.h): every free and reallocate's layout, also an over-aligned element's, is
+// checked.
+using FirstFitDebug = test::HeapConfig<test::FirstFitDebugHeap, test::kAllCapabilities>;
+using FirstFitDebugCases = ::testing::Types<Case<int, FirstFitDebug>, Case<Counted, FirstFitDebug>,
+                                            Case<TrMoveOnly, FirstFitDebug>, Case<Aligned64, FirstFitDebug>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(FirstFitDebug, VecTest, FirstFitDebugCases);
 
 // ---- Seeded random operations against a model, with random injected failures ----------------------------------
 
