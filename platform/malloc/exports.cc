@@ -11,6 +11,7 @@
 // (malloc_usable_size, malloc_trim, mallinfo2, mallinfo, malloc_stats) are not observed.
 #include <errno.h>
 #include <malloc.h>  // struct mallinfo2, struct mallinfo: their layouts are glibc's
+#include <unistd.h>  // STDERR_FILENO
 
 #include <climits>
 #include <cstddef>
@@ -167,10 +168,11 @@ NOSTD_EXPORT int malloc_trim(std::size_t /*pad*/) { return door::release_free_me
 /// unused heap: zeros). The fields as glibc and the newlib door (platform/newlib) use them: arena the bytes of the
 /// arenas' chunks (address space; the kernel backs the pages touched), ordblks their free blocks, smblks and fsmblks
 /// the blocks the per-arena cache keeps (glibc's fastbins: freed, not merged) and their bytes, hblks and hblkhd the
-/// live huge blocks and the bytes of their mappings, uordblks the bytes usable in live arena blocks, fordblks what
-/// the free and cached blocks could serve (fsmblks included, as glibc counts its fastbins). usmblks is 0, as in
-/// glibc; keepcost is 0: no arena gives its chunks back (their free pages go back by madvise, malloc_trim).
-/// uordblks + fordblks leaves out the tags, so it is below arena. Each arena is locked in turn: O(free blocks).
+/// live huge blocks and the bytes of their mappings (and of freed blocks whose munmap the system refused), uordblks
+/// the bytes usable in live arena blocks, fordblks what the free and cached blocks could serve (fsmblks included, as
+/// glibc counts its fastbins). usmblks is 0, as in glibc; keepcost is 0: no arena gives its chunks back (their free
+/// pages go back by madvise, malloc_trim). uordblks + fordblks leaves out the tags, so it is below arena. Each arena is
+/// locked in turn: O(free blocks).
 NOSTD_EXPORT struct mallinfo2 mallinfo2() {
   const door::Usage usage = door::usage();
   struct mallinfo2 info {};

@@ -50,11 +50,11 @@ std::size_t huge_threshold() noexcept;
 /// The huge blocks' counters (the statistics line's huge_* fields).
 HugeBlocks::Counts huge_counts() noexcept;
 
-/// What the statistics calls report (mallinfo2, mallinfo, malloc_stats), taken now.
+/// What mallinfo2 and mallinfo report, taken now.
 struct Usage {
   HeapStats arenas;             ///< Every arena's HeapStats summed (ArenaSet::totals: the peak is a sum of peaks).
   std::size_t huge_blocks = 0;  ///< Live huge blocks.
-  std::size_t huge_bytes = 0;   ///< Bytes of their mappings (HugeBlocks::Counts::live_bytes).
+  std::size_t huge_bytes = 0;   ///< Bytes of their mappings, and of those whose munmap failed (Counts::live_bytes).
 };
 /// The figures for mallinfo2: each arena locked in turn, O(free blocks) as HeapStats is; then the huge blocks.
 Usage usage() noexcept;
