@@ -870,6 +870,44 @@ TEST(MallocDoor, ForkWhileOtherThreadsAllocate) {
   expect_valid();
 }
 
+// mallinfo2 walks the arenas' free lists (HeapStats) with the links checked as malloc's searches check them: a free
+// block whose links the program overwrote stops the process with the heap's report, as the next malloc that reached it
+// would, rather than sending the walk through the overwritten words. Two blocks of one size, each between two blocks in
+// use and above the cache's bins, go onto one list of the free index unmerged, where a walk must follow a link into or
+// out of one of them. They are freed and overwritten in the death test's child only, after its own allocations (which
+// would take them).
+TEST(MallocDoorDeathTest, MallinfoOfAFreeListTheProgramOverwroteStopsWithAMessage) {
+  constexpr std::size_t kSize = 20000;
+  std::vector<unsigned char*> run;
+  for (int i = 0; i < 32; ++i) run.push_back(static_cast<unsigned char*>(validated(std::malloc(opaque_size(kSize)))));
+  // Five blocks in a row: each starts where the one before it ends (its usable bytes, then the 4-byte tag of basic, the
+  // suite's level).
+  std::size_t first = run.size();
+  for (std::size_t i = 0; i + 5 <= run.size() && first == run.size(); ++i) {
+    bool in_a_row = run[i] != nullptr;
+    for (std::size_t k = i + 1; k < i + 5; ++k) {
+      in_a_row = in_a_row && run[k] == run[k - 1] + malloc_usable_size(run[k - 1]) + 4;
+    }
+    if (in_a_row) first = i;
+  }
+  ASSERT_LT(first, run.size()) << "no five blocks in a row among 32 requests of one size";
+  unsigned char* const freed[2] = {run[first + 1], run[first + 3]};
+  EXPECT_DEATH(
+      {
+        void* stale[2];
+        for (int i = 0; i < 2; ++i) stale[i] = opaque(freed[i]);
+        for (unsigned char* p : freed) std::free(p);
+        expect_valid();
+        for (void* p : stale) std::memset(p, 0x41, 32);  // their list links: a write after free
+        g_sink_size = mallinfo2().ordblks;
+      },
+      "nostd-malloc: heap corrupted at .*free block's list link");
+  for (unsigned char* p : run) {
+    std::free(p);
+    expect_valid();
+  }
+}
+
 TEST(MallocDoorDeathTest, FreeOfStackPointerStopsWithAMessage) {
   int local = 0;
   EXPECT_DEATH(std::free(opaque(&local)), "nostd-malloc: invalid pointer");

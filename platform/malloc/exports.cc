@@ -172,7 +172,9 @@ NOSTD_EXPORT int malloc_trim(std::size_t /*pad*/) { return door::release_free_me
 /// the bytes usable in live arena blocks, fordblks what the free and cached blocks could serve (fsmblks included, as
 /// glibc counts its fastbins). usmblks is 0, as in glibc; keepcost is 0: no arena gives its chunks back (their free
 /// pages go back by madvise, malloc_trim). uordblks + fordblks leaves out the tags, so it is below arena. Each arena is
-/// locked in turn: O(free blocks).
+/// locked in turn: O(free blocks). The free lists are walked with their links checked as malloc's searches check them:
+/// at basic and hardened a free block whose links the program overwrote stops the process with the heap's report
+/// (MallocDoorDeathTest.MallinfoOfAFreeListTheProgramOverwroteStopsWithAMessage); at none they are followed unchecked.
 NOSTD_EXPORT struct mallinfo2 mallinfo2() {
   const door::Usage usage = door::usage();
   struct mallinfo2 info {};
