@@ -24,7 +24,7 @@ using MallocFit = SegregatedFit<>;
 /// NOSTD_MALLOC_CHECK=none and basic only (hardened seals every freed block at once). Bins up to 8 KiB, not
 /// QuickCache<>'s 1 KiB: churn_bench's blocks run to 4 KiB, a quarter of them above 1 KiB, each merged at once and
 /// split again; with them cached its churn ran 1.23x (1 thread) and 1.44x (2 threads) faster, in every one of 7
-/// interleaved rounds, and the programs of //bench:preload did not move (README, "Measured"). It gives way at 1/256 of
+/// interleaved rounds, and the programs of //bench:preload did not move (docs/malloc_log.md). It gives way at 1/256 of
 /// the touched memory rather than 1/16, so that holding medium blocks back does not grow the heap (issue 11's cache
 /// composition, fit_compare's +cache8k rows); the touched memory is the newest chunk's (the high-water mark follows
 /// the heap's newest region, QuickCache), so an arena of several chunks gives way sooner than its size suggests.
