@@ -165,16 +165,17 @@ NOSTD_EXPORT std::size_t malloc_usable_size(void* ptr) { return door::usable_siz
 NOSTD_EXPORT int malloc_trim(std::size_t /*pad*/) { return door::release_free_memory() != 0 ? 1 : 0; }
 
 /// glibc's mallinfo2, over the drop-in's arenas and huge blocks (under LD_PRELOAD, glibc's own would describe its
-/// unused heap: zeros). The fields as glibc and the newlib door (platform/newlib) use them: arena the bytes of the
-/// arenas' chunks (address space; the kernel backs the pages touched), ordblks their free blocks, smblks and fsmblks
-/// the blocks the per-arena cache keeps (glibc's fastbins: freed, not merged) and their bytes, hblks and hblkhd the
-/// live huge blocks and the bytes of their mappings (and of freed blocks whose munmap the system refused), uordblks
-/// the bytes usable in live arena blocks, fordblks what the free and cached blocks could serve (fsmblks included, as
-/// glibc counts its fastbins). usmblks is 0, as in glibc; keepcost is 0: no arena gives its chunks back (their free
-/// pages go back by madvise, malloc_trim). uordblks + fordblks leaves out the tags, so it is below arena. Each arena is
-/// locked in turn: O(free blocks). The free lists are walked with their links checked as malloc's searches check them:
-/// at basic and hardened a free block whose links the program overwrote stops the process with the heap's report
-/// (MallocDoorDeathTest.MallinfoOfAFreeListTheProgramOverwroteStopsWithAMessage); at none they are followed unchecked.
+/// unused heap: zeros). The fields as glibc uses them (the newlib door, platform/newlib, too, but for usmblks): arena
+/// the bytes of the arenas' chunks (address space; the kernel backs the pages touched), ordblks their free blocks,
+/// smblks and fsmblks the blocks the per-arena cache keeps (glibc's fastbins: freed, not merged) and their bytes, hblks
+/// and hblkhd the live huge blocks and the bytes of their mappings (and of freed blocks whose munmap the system
+/// refused), uordblks the bytes usable in live arena blocks, fordblks what the free and cached blocks could serve
+/// (fsmblks included, as glibc counts its fastbins). usmblks is 0, as in glibc; keepcost is 0: no arena gives its
+/// chunks back (their free pages go back by madvise, malloc_trim). uordblks + fordblks leaves out the tags, so it is
+/// below arena. Each arena is locked in turn: O(free blocks). The free lists are walked with their links checked as
+/// malloc's searches check them: at basic and hardened a free block whose links the program overwrote stops the process
+/// with the heap's report (MallocDoorDeathTest.MallinfoOfAFreeListTheProgramOverwroteStopsWithAMessage); at none they
+/// are followed unchecked.
 NOSTD_EXPORT struct mallinfo2 mallinfo2() {
   const door::Usage usage = door::usage();
   struct mallinfo2 info {};
