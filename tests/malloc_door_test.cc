@@ -71,6 +71,18 @@ void* opaque(void* p) {
 // 2 MiB comes from an arena once an earlier test has freed a huge block larger than it. `extra` bytes more.
 std::size_t huge_size(std::size_t extra = 0) { return opaque_size(door::huge_threshold() + extra); }
 
+// The index in `run` of the first `count` blocks that lie next to each other in an arena, each starting
+// `stride(previous)` bytes after the one before it (its block: usable bytes and tags), or run.size() when none do.
+template <class Stride>
+std::size_t first_in_a_row(const std::vector<unsigned char*>& run, std::size_t count, Stride stride) {
+  for (std::size_t i = 0; i + count <= run.size(); ++i) {
+    bool in_a_row = run[i] != nullptr;
+    for (std::size_t k = i + 1; k < i + count && in_a_row; ++k) in_a_row = run[k] == run[k - 1] + stride(run[k - 1]);
+    if (in_a_row) return i;
+  }
+  return run.size();
+}
+
 TEST(MallocDoor, MallocIsAlignedUsableAndDistinct) {
   std::vector<void*> blocks;
   for (std::size_t size = 0; size < 3000; size += 7) {
@@ -183,12 +195,7 @@ TEST(MallocDoor, ACachedBlockTakenThroughTheSlackIsUsableWholeAndCallocClearsIt)
     ASSERT_NE(run.back(), nullptr);
     std::memset(run.back(), 0x11, kSize);
   }
-  std::size_t first = run.size();
-  for (std::size_t i = 0; i + 7 <= run.size() && first == run.size(); ++i) {
-    bool in_a_row = true;
-    for (std::size_t k = i + 1; k < i + 7; ++k) in_a_row = in_a_row && run[k - 1] + 1024 == run[k];
-    if (in_a_row) first = i;
-  }
+  const std::size_t first = first_in_a_row(run, 7, [](unsigned char*) { return std::size_t{1024}; });
   ASSERT_LT(first, run.size()) << "no seven blocks in a row among 64 requests of one size";
   unsigned char** const row = &run[first];
   // row[4] and row[5] merge into a free block of 2,048 bytes at the flush of malloc_trim, which flushes every arena's
@@ -631,10 +638,8 @@ std::vector<unsigned char*> three_in_a_row(std::size_t size, std::size_t block) 
   std::vector<unsigned char*> run;
   for (int i = 0; i < 64; ++i) run.push_back(static_cast<unsigned char*>(validated(std::malloc(opaque_size(size)))));
   std::vector<unsigned char*> row;
-  for (std::size_t i = 0; i + 3 <= run.size() && row.empty(); ++i) {
-    if (run[i] != nullptr && run[i] + block == run[i + 1] && run[i + 1] + block == run[i + 2]) {
-      row = {run[i], run[i + 1], run[i + 2]};
-    }
+  if (const std::size_t first = first_in_a_row(run, 3, [block](unsigned char*) { return block; }); first < run.size()) {
+    row = {run[first], run[first + 1], run[first + 2]};
   }
   for (unsigned char* p : run) {
     if (std::find(row.begin(), row.end(), p) == row.end()) {
@@ -882,14 +887,7 @@ TEST(MallocDoorDeathTest, MallinfoOfAFreeListTheProgramOverwroteStopsWithAMessag
   for (int i = 0; i < 32; ++i) run.push_back(static_cast<unsigned char*>(validated(std::malloc(opaque_size(kSize)))));
   // Five blocks in a row: each starts where the one before it ends (its usable bytes, then the 4-byte tag of basic, the
   // suite's level).
-  std::size_t first = run.size();
-  for (std::size_t i = 0; i + 5 <= run.size() && first == run.size(); ++i) {
-    bool in_a_row = run[i] != nullptr;
-    for (std::size_t k = i + 1; k < i + 5; ++k) {
-      in_a_row = in_a_row && run[k] == run[k - 1] + malloc_usable_size(run[k - 1]) + 4;
-    }
-    if (in_a_row) first = i;
-  }
+  const std::size_t first = first_in_a_row(run, 5, [](unsigned char* block) { return malloc_usable_size(block) + 4; });
   ASSERT_LT(first, run.size()) << "no five blocks in a row among 32 requests of one size";
   unsigned char* const freed[2] = {run[first + 1], run[first + 3]};
   EXPECT_DEATH(
