@@ -150,8 +150,10 @@ inline std::span<const AllocatorEntry> all_allocators() {
       // A cache for workload b's medium blocks too (up to 8 KiB) that gives way at 1/256 of the touched memory
       // instead of 1/16, so that holding them back costs b no more than a point of fragmentation
       // (docs/segregated_fit_log.md, issue 11's throughput target).
-      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, Cache8k>>("seg/compact/nochecks+cache8k", false),
-      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, Cache8k>>("seg/compact+cache8k", false),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, MediumQuickCache>>("seg/compact/nochecks+cache8k",
+                                                                                        false),
+      make_entry<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, MediumQuickCache>>("seg/compact+cache8k",
+                                                                                             false),
       // Half-word tags (BasicCompactTags<std::uint32_t>: 4 bytes per used block on 64-bit, blocks under 4 GiB), as
       // the drop-in malloc's arenas use them: the tags' share of the touched memory and of the time
       // (docs/segregated_fit_log.md, "Half-word tags").
@@ -164,9 +166,9 @@ inline std::span<const AllocatorEntry> all_allocators() {
       // Both together: the composition that meets issue 11's throughput and fragmentation targets together (with
       // BasicChecks, read as 10 % below the NoChecks targets; README, issue 11's targets), and the drop-in malloc's
       // arena heap (platform/malloc/malloc_heap.h) at its two cached levels.
-      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, Cache8k>>(
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, MediumQuickCache>>(
           "seg/compact32/nochecks+cache8k", false),
-      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, Cache8k>>(
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, MediumQuickCache>>(
           "seg/compact32+cache8k", false),
       // BasicChecks without safe unlinking: its price is the checked row's ratio to these (issue 10).
       make_entry<HeapAdapter<FirstFit, CompactTags, BasicChecksWithoutSafeUnlink>>("first/compact/unsafe-unlink",
@@ -221,9 +223,9 @@ inline std::span<const AllocatorEntry> all_compositions() {
           "seg/compact32/nochecks+cache", false),
       // The drop-in malloc's arena heap (platform/malloc/malloc_heap.h: half-word tags, bins to 8 KiB), at its two
       // cached levels.
-      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, Cache8k>>(
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, BasicChecks<>, MediumQuickCache>>(
           "seg/compact32+cache8k"),
-      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, Cache8k>>(
+      make_entry<HeapAdapter<SegregatedFit<>, BasicCompactTags<std::uint32_t>, NoChecks, MediumQuickCache>>(
           "seg/compact32/nochecks+cache8k", false),
       make_entry<MallocAdapter>("glibc"),
       make_entry<PmrPoolAdapter>("pmr/pool"),

@@ -14,11 +14,6 @@
 
 namespace nostd::bench {
 
-/// The cache of the `+cache8k` rows (fit_compare's and op_count's lists): bins up to 8 KiB, so that workload b's
-/// medium blocks are cached too, giving way to growth at 1/256 of the touched memory, with the default slack (a
-/// request may take a cached block up to 1/32 larger; README, issue 11's targets).
-using Cache8k = QuickCache<8, 8192, 256>;
-
 /// `BasicHeap<Fit, Tags, Check, RegionSource>` behind the BenchAllocator interface, with every optional report.
 template <class Fit, class Tags, class Check = BasicChecks<>, class Cache = NoCache>
 class HeapAdapter {

@@ -91,8 +91,8 @@ const Entry kEntries[] = {
     {"seg/compact", &replay<HeapAdapter<SegregatedFit<>, CompactTags>>},
     {"seg/compact/nochecks+cache", &replay<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, QuickCache<>>>},
     {"seg/compact+cache", &replay<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, QuickCache<>>>},
-    {"seg/compact/nochecks+cache8k", &replay<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, Cache8k>>},
-    {"seg/compact+cache8k", &replay<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, Cache8k>>},
+    {"seg/compact/nochecks+cache8k", &replay<HeapAdapter<SegregatedFit<>, CompactTags, NoChecks, MediumQuickCache>>},
+    {"seg/compact+cache8k", &replay<HeapAdapter<SegregatedFit<>, CompactTags, BasicChecks<>, MediumQuickCache>>},
     // HardenedChecks (README "Hardening"; named as fit_compare names its levels): the exact fast path is off there.
     {"seg/compact/hardened", &replay<HeapAdapter<SegregatedFit<>, CompactTags, HardenedChecks<>>>},
     {"seg/full/nochecks", &replay<HeapAdapter<SegregatedFit<>, FullTags, NoChecks>>},

@@ -15,7 +15,7 @@ namespace nostd::testing {
 /// The door suites' heaps. The last two cache freed small blocks (QuickCache): a door's deallocate(p, n) and the
 /// containers' reuse of freed blocks go through the cache's bins there, not the fit's lists. `SegregatedFit<>` with
 /// `QuickCache<>` keeps the default BasicChecks; the second is issue 11's cache composition (half-word tags,
-/// `QuickCache<8, 8192, 256>`) without checks. The DebugChecks heap is the one whose `deallocate` checks the layout
+/// `MediumQuickCache`) without checks. The DebugChecks heap is the one whose `deallocate` checks the layout
 /// it is given (the size requested, the block's alignment): a door's sized free must pass what its allocate asked.
 using DoorHeaps = ::testing::Types<BasicHeap<FirstFit, CompactTags, RegionSource>,
                                    BasicHeap<BestFit, FullTags, StaticArraySource<kTestHeapBytes>>,
@@ -23,6 +23,6 @@ using DoorHeaps = ::testing::Types<BasicHeap<FirstFit, CompactTags, RegionSource
                                    BasicHeap<FirstFit, CompactTags, RegionSource, DebugChecks<>>,
                                    BasicHeap<SegregatedFit<>, CompactTags, RegionSource, QuickCache<>>,
                                    BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>,
-                                             StaticArraySource<kTestHeapBytes>, NoChecks, QuickCache<8, 8192, 256>>>;
+                                             StaticArraySource<kTestHeapBytes>, NoChecks, MediumQuickCache>>;
 
 }  // namespace nostd::testing

@@ -30,14 +30,14 @@ inline constexpr std::size_t kFuzzTags = std::tuple_size_v<FuzzTagLayouts>;
 inline constexpr std::size_t kFuzzChecks = std::tuple_size_v<FuzzChecks>;
 
 // Compositions outside the product, numbered from kFuzzProduct on (so that the seed corpus' first bytes keep naming
-// the product's compositions): the 32-bit tag word of the drop-in malloc's arenas, and the medium-block cache.
+// the product's compositions): the 32-bit tag word of the drop-in malloc's arenas, and the medium-block cache
+// (MediumQuickCache).
 using FuzzTags32 = BasicCompactTags<std::uint32_t>;
-using FuzzMediumCache = QuickCache<8, 8192, 256>;
 using FuzzExtras = std::tuple<BasicHeap<SegregatedFit<>, FuzzTags32, NoChecks, RegionSource>,
                               BasicHeap<SegregatedFit<>, FuzzTags32, RegionSource>,
-                              BasicHeap<SegregatedFit<>, FuzzTags32, NoChecks, FuzzMediumCache, RegionSource>,
-                              BasicHeap<SegregatedFit<>, FuzzTags32, FuzzMediumCache, RegionSource>,
-                              BasicHeap<SegregatedFit<>, FullTags, FuzzMediumCache, RegionSource>,
+                              BasicHeap<SegregatedFit<>, FuzzTags32, NoChecks, MediumQuickCache, RegionSource>,
+                              BasicHeap<SegregatedFit<>, FuzzTags32, MediumQuickCache, RegionSource>,
+                              BasicHeap<SegregatedFit<>, FullTags, MediumQuickCache, RegionSource>,
                               BasicHeap<FirstFit, FuzzTags32, QuickCache<>, RegionSource>,
                               BasicHeap<BestFit, FuzzTags32, HardenedChecks<>, RegionSource>,
                               BasicHeap<NextFit, FuzzTags32, DebugChecks<>, RegionSource>>;

@@ -12,24 +12,25 @@ namespace {
 
 template <class Heap>
 class HeapFuzzReplay : public ::testing::Test {};
-using FuzzHeaps = ::testing::Types<
-    BasicHeap<FirstFit, CompactTags, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
-    BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, RegionSource>,
-    BasicHeap<SegregatedFit<>, FullTags, RegionSource>, BasicHeap<BestFit, CompactTags, HardenedChecks<>, RegionSource>,
-    BasicHeap<NextFit, FullTags, DebugChecks<>, RegionSource>,
-    // The speed paths (outside ASan and Valgrind): SegregatedFit's exact path, with and without
-    // checks, and QuickCache in front of it.
-    BasicHeap<SegregatedFit<>, CompactTags, RegionSource>,
-    BasicHeap<SegregatedFit<>, CompactTags, NoChecks, RegionSource>,
-    BasicHeap<SegregatedFit<>, CompactTags, QuickCache<>, RegionSource>,
-    // Issue 11's cache composition: the 32-bit tag word and the medium-block cache.
-    BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>, QuickCache<8, 8192, 256>, RegionSource>,
-    // Where the exact path is off and the good-head path takes the exact lists' heads too
-    // (good_head<true>): keyed check words, and the debug level's canaries and poisoning.
-    BasicHeap<SegregatedFit<>, CompactTags, HardenedChecks<>, RegionSource>,
-    BasicHeap<SegregatedFit<>, FullTags, DebugChecks<>, RegionSource>,
-    // An index of two classes, whose last list is not exact (the clamp).
-    BasicHeap<SegregatedFit<2 * SegregatedFit<>::kSmallLimit>, CompactTags, NoChecks, RegionSource>>;
+using FuzzHeaps =
+    ::testing::Types<BasicHeap<FirstFit, CompactTags, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
+                     BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, RegionSource>,
+                     BasicHeap<SegregatedFit<>, FullTags, RegionSource>,
+                     BasicHeap<BestFit, CompactTags, HardenedChecks<>, RegionSource>,
+                     BasicHeap<NextFit, FullTags, DebugChecks<>, RegionSource>,
+                     // The speed paths (outside ASan and Valgrind): SegregatedFit's exact path, with and without
+                     // checks, and QuickCache in front of it.
+                     BasicHeap<SegregatedFit<>, CompactTags, RegionSource>,
+                     BasicHeap<SegregatedFit<>, CompactTags, NoChecks, RegionSource>,
+                     BasicHeap<SegregatedFit<>, CompactTags, QuickCache<>, RegionSource>,
+                     // Issue 11's cache composition: the 32-bit tag word and the medium-block cache.
+                     BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>, MediumQuickCache, RegionSource>,
+                     // Where the exact path is off and the good-head path takes the exact lists' heads too
+                     // (good_head<true>): keyed check words, and the debug level's canaries and poisoning.
+                     BasicHeap<SegregatedFit<>, CompactTags, HardenedChecks<>, RegionSource>,
+                     BasicHeap<SegregatedFit<>, FullTags, DebugChecks<>, RegionSource>,
+                     // An index of two classes, whose last list is not exact (the clamp).
+                     BasicHeap<SegregatedFit<2 * SegregatedFit<>::kSmallLimit>, CompactTags, NoChecks, RegionSource>>;
 TYPED_TEST_SUITE(HeapFuzzReplay, FuzzHeaps);
 
 TYPED_TEST(HeapFuzzReplay, RandomInputsKeepTheHeapSound) {

@@ -77,4 +77,10 @@ struct QuickCache {
                 "most 1/SlackShare larger than its own; 1 would hand out blocks twice the request)");
 };
 
+/// The medium-block cache: bins up to 8 KiB (511 on 64-bit, about 4.6 KB of control block and at most 16.03 MiB held
+/// unmerged), giving way to growth at 1/256 of the touched memory, with the default slack. The cache of issue 11's
+/// cache composition (fit_compare's and op_count's `+cache8k` rows) and of the drop-in malloc's arenas
+/// (`malloc_door::MallocCache`): workload b's medium blocks are cached too (README, issue 11's targets).
+using MediumQuickCache = QuickCache<8, 8192, 256>;
+
 }  // namespace nostd

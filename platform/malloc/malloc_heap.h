@@ -17,10 +17,10 @@ namespace nostd::malloc_door {
 /// scan their free list, which real programs with many free blocks notice (README, "The drop-in malloc").
 using MallocFit = SegregatedFit<>;
 
-/// The cache policy of the arenas: the one place to change it. QuickCache<8, 8192, 256>: a freed block of at most
-/// 8 KiB whose neighbours are both used waits, unmerged, in a bin of its exact size (up to 8 per size) for the next
-/// request of that size (or of a size up to a 32nd smaller, for blocks of 512 bytes and up: QuickCache's slack):
-/// glibc's tcache idea, per arena and under the arena's lock (README, "The drop-in malloc"). Active at
+/// The cache policy of the arenas: the one place to change it. MediumQuickCache, QuickCache<8, 8192, 256>: a freed
+/// block of at most 8 KiB whose neighbours are both used waits, unmerged, in a bin of its exact size (up to 8 per size)
+/// for the next request of that size (or of a size up to a 32nd smaller, for blocks of 512 bytes and up: QuickCache's
+/// slack): glibc's tcache idea, per arena and under the arena's lock (README, "The drop-in malloc"). Active at
 /// NOSTD_MALLOC_CHECK=none and basic only (hardened seals every freed block at once). Bins up to 8 KiB, not
 /// QuickCache<>'s 1 KiB: churn_bench's blocks run to 4 KiB, a quarter of them above 1 KiB, each merged at once and
 /// split again; with them cached its churn ran 1.23x (1 thread) and 1.44x (2 threads) faster, in every one of 7
@@ -32,7 +32,7 @@ using MallocFit = SegregatedFit<>;
 /// and malloc_trim, and an allocation that finds no block flushes by itself. At most 8 blocks of each of 511 sizes
 /// (32 B .. 8 KiB) wait: 8 x 2,101,232 B = 16.03 MiB an arena at the very most, memory the program had in use, merged
 /// again by the next release or malloc_trim.
-using MallocCache = QuickCache<8, 8192, 256>;
+using MallocCache = MediumQuickCache;
 
 /// The tag layout of the arenas: the one place to change it. Half-word tags, BasicCompactTags<std::uint32_t>: 4 bytes
 /// per used block on 64-bit targets where glibc spends 8, with the same 16-byte granule. Their limit, 4 GiB per
