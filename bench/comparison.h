@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bench/allocator_list.h"
+#include "bench/cli_args.h"
 #include "bench/mapped_memory.h"
 #include "bench/replay_passes.h"
 #include "bench/tsc_timer.h"
@@ -110,13 +111,6 @@ inline void prepare_malloc() {
   for (void* p : blocks) std::free(p);
 }
 
-/// How a comparison runs.
-struct ComparisonOptions {
-  int reps = 5;              ///< throughput repetitions at least
-  double cap_seconds = 15;   ///< time cap per run
-  double min_seconds = 1.0;  ///< repeat short runs until they total this
-};
-
 /// Everything measured for one allocator on one trace.
 struct Row {
   const AllocatorEntry* allocator = nullptr;  ///< who
@@ -151,7 +145,7 @@ inline double median(std::vector<double> v) {
 /// only a fresh process can measure).
 inline std::vector<Row> run_comparison(std::span<const AllocatorEntry* const> allocators, std::span<std::byte> arena,
                                        const Trace& trace, std::uint32_t slot_count, std::uint64_t snapshot_index,
-                                       std::uint64_t allocations, std::uint64_t frees, const ComparisonOptions& opt,
+                                       std::uint64_t allocations, std::uint64_t frees, const TimingOptions& opt,
                                        Progress& progress, const char* label,
                                        const std::function<std::optional<std::size_t>()>& glibc_footprint) {
   std::vector<Row> rows;
@@ -291,7 +285,7 @@ inline void print_rows(std::span<const Row> rows, double cap_seconds, double tic
 
 /// How to read the table. `snapshot`: when the fragmentation figures were taken ("at the end of the churn
 /// phase"); `heaps`: how the heaps were set up; `has_json`: the tool has a --json output with wall-clock figures.
-inline void print_legend(const ComparisonOptions& opt, const Machine& m, const char* snapshot, const char* heaps,
+inline void print_legend(const TimingOptions& opt, const Machine& m, const char* snapshot, const char* heaps,
                          bool has_json) {
   std::printf("\nHow to read the tables:\n\n");
   std::printf(

@@ -138,10 +138,6 @@ struct WorkloadResult {
   std::vector<Row> rows;
 };
 
-ComparisonOptions comparison_options(const Options& o) {
-  return ComparisonOptions{o.reps, o.cap_seconds, o.min_seconds};
-}
-
 /// The workload as this run replays it (quick mode divides the steps; --seed replaces the seed).
 WorkloadSpec effective_spec(char id, const Options& opt) {
   WorkloadSpec spec = opt.quick ? scaled(*find_workload(id), 10) : *find_workload(id);
@@ -196,7 +192,7 @@ WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
   char label[8];
   std::snprintf(label, sizeof label, "%c ", spec.id);
   result.rows = run_comparison(allocators, region.first(spec.arena_bytes), trace, spec.slots, result.info.drain_begin,
-                               result.info.allocations, result.info.frees, comparison_options(opt), progress, label,
+                               result.info.allocations, result.info.frees, opt, progress, label,
                                [&] { return glibc_footprint(spec, opt); });
   return result;
 }
@@ -404,7 +400,7 @@ int run(int argc, char** argv) {
         "QuickCache<6>; +cache8k: QuickCache<8, 8192, 256>). A fresh heap per run over an arena written before any "
         "timing. " +
         std::string(kReferenceNote);
-    print_legend(comparison_options(opt), m, "at the end of the churn phase", heaps.c_str(), /*has_json=*/true);
+    print_legend(opt, m, "at the end of the churn phase", heaps.c_str(), /*has_json=*/true);
     std::printf("\n- Load average (/proc/loadavg) at end: %s. Total time %.0f s.\n", m.load_end.c_str(), total);
   } else {
     print_json(results, opt, m);

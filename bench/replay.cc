@@ -521,7 +521,6 @@ int run(int argc, char** argv) {
   prepare_malloc();
   const MappedRegion region(arena_bytes, written_bytes);
   Progress progress(isatty(STDERR_FILENO) != 0, start);
-  const ComparisonOptions copt{opt.reps, opt.cap_seconds, opt.min_seconds};
   // The child runs for glibc's row alone: without it, a trace from a pipe is not copied (up to the whole trace).
   const bool glibc_row = std::ranges::any_of(
       allocators, [](const AllocatorEntry* a) { return std::string_view(a->name) == kGlibcBaseline; });
@@ -530,7 +529,7 @@ int run(int argc, char** argv) {
                             shell_quoted(glibc_row ? trace_for_child(opt.trace, regular, *bytes) : opt.trace);
   const std::vector<Row> rows =
       run_comparison(allocators, region.first(arena_bytes), t.ops, t.slots, t.info.drain_begin, t.info.allocations,
-                     t.info.frees + t.reallocations, copt, progress, "", [&] { return child_footprint(child); });
+                     t.info.frees + t.reallocations, opt, progress, "", [&] { return child_footprint(child); });
   print_rows(rows, opt.cap_seconds, m.ticks_per_ns);
   std::fflush(stdout);
 
@@ -547,7 +546,7 @@ int run(int argc, char** argv) {
 
   m.load_end = read_line("/proc/loadavg");
   print_legend(
-      copt, m, "at the peak of live bytes",
+      opt, m, "at the peak of live bytes",
       ("Heaps: BasicHeap<Fit, Tags, Check, Cache, RegionSource> with NullLock, named fit/tags[/nochecks][+cache]: "
        "fit first, next, best or seg (SegregatedFit<>); " +
        std::string(kTagsNote) +
