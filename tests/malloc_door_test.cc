@@ -23,6 +23,7 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "platform/malloc/malloc_hook.h"
@@ -750,6 +751,111 @@ TEST(MallocDoor, MallocStatsWritesTheStatisticsLine) {
   expect_valid();
 }
 
+// One `<total>` or `<system>` element of malloc_info's XML: the figures of the first `<NAME type="TYPE" ...>` in
+// xml[from, to), SIZE_MAX where it is missing.
+struct XmlFigures {
+  std::size_t count = SIZE_MAX;  ///< `count=` (`<total>` only)
+  std::size_t size = SIZE_MAX;   ///< `size=`
+};
+XmlFigures xml_figures(const std::string& xml, std::size_t from, std::size_t to, const char* name, const char* type) {
+  const std::string tag = std::string("<") + name + " type=\"" + type + "\" ";
+  const std::size_t at = xml.find(tag, from);
+  XmlFigures figures;
+  if (at == std::string::npos || at >= to) return figures;
+  const char* const rest = xml.c_str() + at + tag.size();
+  unsigned long long count = 0, size = 0;
+  if (std::sscanf(rest, "count=\"%llu\" size=\"%llu\"/>", &count, &size) == 2) {
+    figures = {count, size};
+  } else if (std::sscanf(rest, "size=\"%llu\"/>", &size) == 1) {
+    figures.size = size;
+  }
+  return figures;
+}
+
+// glibc's malloc_info, from the drop-in's figures (under LD_PRELOAD glibc's own would describe its unused heap): the
+// XML document's sums are mallinfo2's, taken just before with nothing allocated in between (fast: smblks and fsmblks,
+// rest: ordblks and fordblks less fsmblks, mmap: hblks and hblkhd, system: arena), and each `<heap>` (an arena that has
+// mapped a chunk) adds up to them. options other than 0 give -1 and EINVAL and write nothing, as glibc's.
+TEST(MallocDoor, MallocInfoWritesMallinfo2sFigures) {
+  constexpr std::size_t kSize = 1020;
+  const std::vector<unsigned char*> row = three_in_a_row(kSize, 1024);
+  ASSERT_EQ(row.size(), 3u) << "no three blocks in a row among 64 requests of one size";
+  std::free(row[1]);  // cached: a `fast` block
+  expect_valid();
+  void* const huge = validated(std::malloc(opaque_size(door::kMaxHugeThreshold)));  // always mapped on its own
+  ASSERT_NE(huge, nullptr);
+  std::FILE* const file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+
+  errno = 0;
+  EXPECT_EQ(malloc_info(1, file), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(std::ftell(file), 0) << "options 1 wrote something";
+  const struct mallinfo2 info = mallinfo2();
+  const int written = malloc_info(0, file);
+  expect_valid();
+  ASSERT_EQ(written, 0);
+  const long length = std::ftell(file);
+  ASSERT_GT(length, 0);
+  std::string xml(static_cast<std::size_t>(length), '\0');
+  std::rewind(file);
+  ASSERT_EQ(std::fread(xml.data(), 1, xml.size(), file), xml.size());
+  std::fclose(file);
+
+  EXPECT_EQ(xml.rfind("<malloc version=\"1\">\n", 0), 0u) << xml;
+  ASSERT_GE(xml.size(), 10u);
+  EXPECT_EQ(xml.substr(xml.size() - 10), "</malloc>\n") << xml;
+  // The heaps, summed.
+  XmlFigures fast{0, 0}, rest{0, 0}, system{0, 0};
+  std::size_t heaps = 0, end = 0;
+  for (std::size_t at = xml.find("<heap nr=\""); at != std::string::npos; at = xml.find("<heap nr=\"", end)) {
+    end = xml.find("</heap>", at);
+    ASSERT_NE(end, std::string::npos) << xml;
+    const XmlFigures heap_fast = xml_figures(xml, at, end, "total", "fast");
+    const XmlFigures heap_rest = xml_figures(xml, at, end, "total", "rest");
+    const XmlFigures heap_system = xml_figures(xml, at, end, "system", "current");
+    ASSERT_NE(heap_fast.count, SIZE_MAX) << xml;
+    ASSERT_NE(heap_rest.count, SIZE_MAX) << xml;
+    ASSERT_NE(heap_system.size, SIZE_MAX) << xml;
+    EXPECT_GT(heap_system.size, 0u) << "a heap that never mapped a chunk is listed";
+    EXPECT_EQ(xml_figures(xml, at, end, "system", "max").size, heap_system.size);
+    fast = {fast.count + heap_fast.count, fast.size + heap_fast.size};
+    rest = {rest.count + heap_rest.count, rest.size + heap_rest.size};
+    system.size += heap_system.size;
+    ++heaps;
+  }
+  EXPECT_GE(heaps, 1u) << xml;
+  // The sums that follow the heaps.
+  const XmlFigures total_fast = xml_figures(xml, end, xml.size(), "total", "fast");
+  const XmlFigures total_rest = xml_figures(xml, end, xml.size(), "total", "rest");
+  const XmlFigures total_mmap = xml_figures(xml, end, xml.size(), "total", "mmap");
+  const XmlFigures total_system = xml_figures(xml, end, xml.size(), "system", "current");
+  EXPECT_EQ(total_fast.count, info.smblks) << xml;
+  EXPECT_EQ(total_fast.size, info.fsmblks) << xml;
+  EXPECT_EQ(total_rest.count, info.ordblks) << xml;
+  EXPECT_EQ(total_rest.size + total_fast.size, info.fordblks) << xml;
+  EXPECT_EQ(total_mmap.count, info.hblks) << xml;
+  EXPECT_EQ(total_mmap.size, info.hblkhd) << xml;
+  EXPECT_EQ(total_system.size, info.arena) << xml;
+  EXPECT_GE(info.smblks, 1u) << "the cached block";
+  EXPECT_GE(info.hblks, 1u) << "the huge block";
+  EXPECT_EQ(fast.count, total_fast.count);
+  EXPECT_EQ(fast.size, total_fast.size);
+  EXPECT_EQ(rest.count, total_rest.count);
+  EXPECT_EQ(rest.size, total_rest.size);
+  EXPECT_EQ(system.size, total_system.size);
+
+  errno = 0;
+  EXPECT_EQ(malloc_info(0, nullptr), -1);
+  EXPECT_EQ(errno, EINVAL);
+  std::free(huge);
+  expect_valid();
+  std::free(row[0]);
+  expect_valid();
+  std::free(row[2]);
+  expect_valid();
+}
+
 TEST(MallocDoor, OperatorNewAndDeleteEveryForm) {
   struct alignas(256) Wide {
     char bytes[256];
@@ -1057,6 +1163,82 @@ TEST(MallocDoorDeathTest, ThresholdStopsAtItsCap) {
         std::_Exit(failed);
       },
       testing::ExitedWithCode(0), "");
+}
+
+// mallopt(M_MMAP_THRESHOLD, x) as glibc's: returns 1, a request of x bytes is then mapped on its own and one of x - 1
+// comes from an arena, and free no longer raises the threshold (a freed huge block above x leaves it, and its size is
+// mapped again). A lower value later is honoured too, and the ends of the range, kHugeThreshold and kMaxHugeThreshold,
+// are accepted. In a child process (EXPECT_EXIT): the fixed threshold would stay for the other tests. The exit code's
+// bits name the checks that failed.
+TEST(MallocDoorDeathTest, MalloptMmapThresholdFixesTheThreshold) {
+  EXPECT_EXIT(
+      {
+        constexpr std::size_t kFixed = std::size_t{4} << 20;
+        int failed = 0;
+        if (mallopt(M_MMAP_THRESHOLD, static_cast<int>(kFixed)) != 1) failed |= 1;
+        if (door::huge_threshold() != kFixed || !door::huge_threshold_fixed()) failed |= 1;
+        const std::size_t maps = door::huge_counts().maps;
+        void* const at = opaque(std::malloc(opaque_size(kFixed)));
+        if (at == nullptr || door::huge_counts().maps != maps + 1) failed |= 2;  // mapped
+        void* const below = opaque(std::malloc(opaque_size(kFixed - 1)));
+        if (below == nullptr || door::huge_counts().maps != maps + 1) failed |= 4;  // from an arena
+        std::free(below);
+        std::free(at);
+        // Freed, a huge block of 8 MiB would raise a dynamic threshold above 8 MiB.
+        std::free(opaque(std::malloc(opaque_size(std::size_t{8} << 20))));
+        if (door::huge_threshold() != kFixed) failed |= 8;
+        void* const again = opaque(std::malloc(opaque_size(std::size_t{8} << 20)));
+        if (again == nullptr || door::huge_counts().maps != maps + 3) failed |= 16;  // mapped again
+        std::free(again);
+        // Lower: 3 MiB requests are mapped from now on.
+        if (mallopt(M_MMAP_THRESHOLD, 3 << 20) != 1) failed |= 32;
+        void* const lowered = opaque(std::malloc(opaque_size(std::size_t{3} << 20)));
+        if (lowered == nullptr || door::huge_counts().maps != maps + 4) failed |= 32;
+        std::free(lowered);
+        if (mallopt(M_MMAP_THRESHOLD, static_cast<int>(door::kHugeThreshold)) != 1 ||
+            door::huge_threshold() != door::kHugeThreshold) {
+          failed |= 64;
+        }
+        if (mallopt(M_MMAP_THRESHOLD, static_cast<int>(door::kMaxHugeThreshold)) != 1 ||
+            door::huge_threshold() != door::kMaxHugeThreshold) {
+          failed |= 64;
+        }
+        if (!door::validate()) failed |= 128;
+        std::_Exit(failed);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+// mallopt returns 0, and changes nothing, for what the drop-in does not honour (glibc's returns 1 for all of these):
+// a threshold below kHugeThreshold or above kMaxHugeThreshold or negative, and every other parameter. The threshold
+// stays dynamic: a freed huge block still raises it.
+TEST(MallocDoor, MalloptRefusesWhatItDoesNotHonour) {
+  const std::size_t threshold = door::huge_threshold();
+  for (const int value :
+       {0, 64 << 10, static_cast<int>(door::kHugeThreshold) - 1, static_cast<int>(door::kMaxHugeThreshold) + 1, -1}) {
+    EXPECT_EQ(mallopt(M_MMAP_THRESHOLD, value), 0) << "M_MMAP_THRESHOLD " << value;
+  }
+  const std::pair<int, const char*> others[] = {{M_ARENA_MAX, "M_ARENA_MAX"},
+                                                {M_ARENA_TEST, "M_ARENA_TEST"},
+                                                {M_PERTURB, "M_PERTURB"},
+                                                {M_TRIM_THRESHOLD, "M_TRIM_THRESHOLD"},
+                                                {M_TOP_PAD, "M_TOP_PAD"},
+                                                {M_MMAP_MAX, "M_MMAP_MAX"},
+                                                {M_MXFAST, "M_MXFAST"},
+                                                {M_CHECK_ACTION, "M_CHECK_ACTION"},
+                                                {12345, "12345"}};
+  for (const auto& [param, name] : others) {
+    EXPECT_EQ(mallopt(param, 1), 0) << name;
+    EXPECT_EQ(mallopt(param, 2 << 20), 0) << name;
+  }
+  EXPECT_EQ(door::huge_threshold(), threshold);
+  EXPECT_FALSE(door::huge_threshold_fixed());
+  if (threshold + (std::size_t{1} << 20) < door::kMaxHugeThreshold) {
+    std::free(opaque(std::malloc(opaque_size(threshold + 4096))));
+    expect_valid();
+    EXPECT_GT(door::huge_threshold(), threshold) << "the threshold no longer rises";
+  }
+  expect_valid();
 }
 
 // Below the raised threshold a request goes to an arena; when no arena can serve it (no arena has a free block that

@@ -287,6 +287,15 @@ struct ArenaSet {
     return sum;
   }
 
+  /// Arena `index`'s statistics (0 <= index < Env::arena_count()), under its lock; all zero for an arena that never
+  /// mapped a chunk (as totals() skips it). For malloc_info, which lists the arenas one by one. O(free blocks).
+  static HeapStats stats_of(unsigned index) noexcept {
+    arenas[index].lock();
+    const HeapStats s = arenas[index].chunks() != 0 ? arenas[index].heap().stats() : HeapStats{};
+    arenas[index].unlock();
+    return s;
+  }
+
   /// The exit report's arena figures (totals()).
   static void report(StderrLine& line) noexcept {
     const ArenaTotals sum = totals();

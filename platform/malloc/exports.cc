@@ -7,8 +7,8 @@
 // Every function that allocates or frees validates its arguments as glibc does (errno ENOMEM / EINVAL, nullptr), calls
 // the core (malloc_door.h) and ends in observe() (malloc_hook.h), the single hook for tracing; malloc, free and the
 // operator new/delete backend skip it (a tail call) when observing() says nothing observes calls. operator new/delete
-// come from the operator new/delete door's forwarding macro, with the arenas as its backend. The statistics calls
-// (malloc_usable_size, malloc_trim, mallinfo2, mallinfo, malloc_stats) are not observed.
+// come from the operator new/delete door's forwarding macro, with the arenas as its backend. The statistics and tuning
+// calls (malloc_usable_size, malloc_trim, mallinfo2, mallinfo, malloc_stats, malloc_info, mallopt) are not observed.
 #include <errno.h>
 #include <malloc.h>  // struct mallinfo2, struct mallinfo: their layouts are glibc's
 #include <unistd.h>  // STDERR_FILENO
@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -210,6 +211,76 @@ NOSTD_EXPORT struct mallinfo mallinfo() {
 /// glibc's malloc_stats: prints, on stderr and now, the statistics line NOSTD_MALLOC_STATS=1 prints at exit (glibc's
 /// own is a table per arena; neither is meant for a program to read).
 NOSTD_EXPORT void malloc_stats() { door::write_statistics(STDERR_FILENO); }
+
+/// glibc's malloc_info: writes to `stream` the XML document glibc's writes (`<malloc version="1">`), from the figures
+/// mallinfo2 reads, and returns 0; `options` other than 0 give -1 and errno EINVAL, as in glibc. One `<heap nr="N">`
+/// per arena that has mapped a chunk, N its index (glibc numbers its arenas from 0 in list order; an arena here that
+/// never mapped one is left out, as glibc has not created it): `<total type="fast">` its cached blocks and their bytes
+/// (mallinfo2's smblks, fsmblks), `<total type="rest">` its free blocks and their bytes without the cached ones
+/// (ordblks, fordblks - fsmblks), `<system type="current">` and `type="max"` its chunks' bytes (arena; no arena gives a
+/// chunk back, so the current size is the largest), `<aspace>` the same. `<sizes>` is empty: the free index keeps no
+/// per-size counts. Then the sums, and `<total type="mmap">` the live huge blocks and their mappings' bytes (hblks,
+/// hblkhd). The figures are taken first (door::usage_by_arena, each arena locked in turn) and written after, no lock
+/// held: stdio may call malloc (a stream's first write allocates its buffer). A null `stream` gives -1 and EINVAL
+/// (glibc's would crash); an error of the stream's gives -1 with the stream's errno.
+NOSTD_EXPORT int malloc_info(int options, FILE* stream) {
+  if (options != 0 || stream == nullptr) {
+    errno = EINVAL;
+    return -1;
+  }
+  const door::UsageByArena usage = door::usage_by_arena();
+  std::size_t fast_count = 0, fast_bytes = 0, rest_count = 0, rest_bytes = 0, system = 0;
+  bool written = std::fputs("<malloc version=\"1\">\n", stream) >= 0;
+  for (unsigned i = 0; i < usage.used; ++i) {
+    const door::ArenaUsage& arena = usage.arenas[i];
+    const std::size_t rest = arena.bytes_free - arena.cached_bytes;
+    fast_count += arena.cached_blocks;
+    fast_bytes += arena.cached_bytes;
+    rest_count += arena.free_blocks;
+    rest_bytes += rest;
+    system += arena.capacity;
+    written = written && std::fprintf(stream,
+                                      "<heap nr=\"%u\">\n<sizes>\n</sizes>\n"
+                                      "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
+                                      "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
+                                      "<system type=\"current\" size=\"%zu\"/>\n"
+                                      "<system type=\"max\" size=\"%zu\"/>\n"
+                                      "<aspace type=\"total\" size=\"%zu\"/>\n"
+                                      "<aspace type=\"mprotect\" size=\"%zu\"/>\n"
+                                      "</heap>\n",
+                                      arena.index, arena.cached_blocks, arena.cached_bytes, arena.free_blocks, rest,
+                                      arena.capacity, arena.capacity, arena.capacity, arena.capacity) >= 0;
+  }
+  written = written && std::fprintf(stream,
+                                    "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
+                                    "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
+                                    "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n"
+                                    "<system type=\"current\" size=\"%zu\"/>\n"
+                                    "<system type=\"max\" size=\"%zu\"/>\n"
+                                    "<aspace type=\"total\" size=\"%zu\"/>\n"
+                                    "<aspace type=\"mprotect\" size=\"%zu\"/>\n"
+                                    "</malloc>\n",
+                                    fast_count, fast_bytes, rest_count, rest_bytes, usage.huge_blocks, usage.huge_bytes,
+                                    system, system, system, system) >= 0;
+  return written ? 0 : -1;
+}
+
+/// glibc's mallopt: 1 when the setting is honoured, 0 when not (glibc's failure value), nothing changed then. Honoured:
+/// M_MMAP_THRESHOLD from kHugeThreshold (1 MiB) to kMaxHugeThreshold (32 MiB), which fixes the huge threshold there
+/// and turns its raise in free off, as glibc's does (door::fix_huge_threshold). Everything else gives 0: a threshold
+/// below 1 MiB (malloc's hot path places those sizes by a constant, reading no variable), M_ARENA_MAX and M_ARENA_TEST
+/// (the arena count is fixed at the first call, NOSTD_MALLOC_ARENAS: free reads it without a lock to find a block's
+/// arena, so it can neither fall, leaving blocks in arenas it no longer counts, nor rise under a concurrent free),
+/// M_PERTURB (a fill on every malloc and free), M_TRIM_THRESHOLD and M_TOP_PAD (no heap top: free pages go back by
+/// madvise after a quarter of an arena is freed), M_MMAP_MAX (requests above 32 MiB must be mapped), M_MXFAST (the
+/// cache's bounds are MallocCache's template arguments, malloc_heap.h), M_CHECK_ACTION (NOSTD_MALLOC_CHECK chooses the
+/// checks), and any parameter glibc does not know (its mallopt returns 1 for those).
+NOSTD_EXPORT int mallopt(int param, int value) {
+  if (param == M_MMAP_THRESHOLD && value >= 0) {
+    return door::fix_huge_threshold(static_cast<std::size_t>(value)) ? 1 : 0;
+  }
+  return 0;
+}
 
 }  // extern "C"
 

@@ -50,9 +50,15 @@ constinit MallocConfig g_config;
 constinit std::atomic<unsigned> g_next_arena{0};   // round-robin assignment of threads to arenas
 constinit std::atomic<std::size_t> g_failures{0};  // allocations that returned nullptr
 // The huge threshold (huge_threshold() in malloc_door.h): kHugeThreshold..kMaxHugeThreshold, only ever raised
-// (raise_huge_threshold). Relaxed: it steers where a block goes, never whether it is valid (every free finds its
-// block's owner through the chunk map, whatever the threshold was when it was allocated).
+// (raise_huge_threshold) until mallopt fixes it (fix_huge_threshold), which also sets kThresholdFixed in the same word:
+// a raise's compare-exchange then fails, so that a free running beside mallopt cannot overwrite the fixed value (a
+// separate flag, read before the exchange, left that window open). Relaxed: it steers where a block goes, never whether
+// it is valid (every free finds its block's owner through the chunk map, whatever the threshold was when it was
+// allocated). Read through threshold_bytes, which clears the flag; only requests of kHugeThreshold or more read it.
+constexpr std::size_t kThresholdFixed = ~(~std::size_t{0} >> 1);  // the word's top bit
+static_assert(kMaxHugeThreshold < kThresholdFixed, "kThresholdFixed: a bit no threshold uses");
 constinit std::atomic<std::size_t> g_huge_threshold{kHugeThreshold};
+std::size_t threshold_bytes(std::size_t word) noexcept { return word & ~kThresholdFixed; }
 constinit std::size_t g_page_bytes = 4096;  // the system page size, read at init
 constinit SavedStderr g_exit_stderr;        // where the exit lines go (kept only when one is asked for)
 
@@ -312,6 +318,7 @@ void* note(void* block) noexcept {
 void raise_huge_threshold(const HugeHeader* huge) noexcept {
   const std::size_t extent = huge->usable + sizeof(HugeHeader);
   if (extent > kMaxHugeThreshold) return;
+  // A fixed threshold (kThresholdFixed set) compares above every extent: the loop ends without an exchange.
   std::size_t threshold = g_huge_threshold.load(std::memory_order_relaxed);
   while (extent > threshold && !g_huge_threshold.compare_exchange_weak(threshold, extent, std::memory_order_relaxed)) {
   }
@@ -337,7 +344,7 @@ void raise_huge_threshold(const HugeHeader* huge) noexcept {
 // own mapping (MallocDoorDeathTest.RequestNoArenaCanServeBelowTheRaisedThresholdIsMapped). `mapped` says which (calloc
 // must clear an arena block).
 [[gnu::noinline]] void* allocate_large(std::size_t size, std::size_t align, bool& mapped) noexcept {
-  if (align <= kMaxArenaAlignment && size < g_huge_threshold.load(std::memory_order_relaxed)) {
+  if (align <= kMaxArenaAlignment && size < threshold_bytes(g_huge_threshold.load(std::memory_order_relaxed))) {
     if (void* const block = with_arenas([=]<class Set>() { return Set::allocate(size, align); })) return block;
   }
   mapped = true;
@@ -385,7 +392,17 @@ void* allocate_zeroed(std::size_t size) noexcept {
   return note(block);
 }
 
-std::size_t huge_threshold() noexcept { return g_huge_threshold.load(std::memory_order_relaxed); }
+std::size_t huge_threshold() noexcept { return threshold_bytes(g_huge_threshold.load(std::memory_order_relaxed)); }
+
+bool fix_huge_threshold(std::size_t bytes) noexcept {
+  if (bytes < kHugeThreshold || bytes > kMaxHugeThreshold) return false;
+  g_huge_threshold.store(bytes | kThresholdFixed, std::memory_order_relaxed);
+  return true;
+}
+
+bool huge_threshold_fixed() noexcept {
+  return (g_huge_threshold.load(std::memory_order_relaxed) & kThresholdFixed) != 0;
+}
 
 HugeBlocks::Counts huge_counts() noexcept { return g_huge.counts(); }
 
@@ -408,7 +425,7 @@ void* reallocate(void* ptr, std::size_t size) noexcept {
   }
   // An arena block to a size the raised threshold keeps in the arenas: resized there; when no arena can (none can grow,
   // or a partial chunk is too small for it), moved to a mapping below.
-  if (owner != ChunkMap::kNoOwner && size < g_huge_threshold.load(std::memory_order_relaxed)) {
+  if (owner != ChunkMap::kNoOwner && size < threshold_bytes(g_huge_threshold.load(std::memory_order_relaxed))) {
     if (void* const block = with_arenas([=]<class Set>() { return Set::reallocate(owner, ptr, size); })) return block;
   }
   HugeHeader* const huge = owner == ChunkMap::kNoOwner ? g_huge.header_of(ptr) : nullptr;
@@ -443,6 +460,22 @@ Usage usage() noexcept {
   ensure_init();
   Usage usage;
   usage.arenas = with_arenas([]<class Set>() { return Set::totals().heap; });
+  usage.huge_blocks = g_huge.registry().size();
+  usage.huge_bytes = g_huge.counts().live_bytes;
+  return usage;
+}
+
+UsageByArena usage_by_arena() noexcept {
+  ensure_init();
+  UsageByArena usage;
+  with_arenas([&usage]<class Set>() {
+    for (unsigned i = 0; i < g_config.arenas; ++i) {
+      const HeapStats s = Set::stats_of(i);
+      if (s.capacity == 0) continue;  // never mapped a chunk
+      usage.arenas[usage.used++] =
+          ArenaUsage{i, s.capacity, s.bytes_in_use, s.free_blocks, s.bytes_free, s.cached_blocks, s.cached_bytes};
+    }
+  });
   usage.huge_blocks = g_huge.registry().size();
   usage.huge_bytes = g_huge.counts().live_bytes;
   return usage;

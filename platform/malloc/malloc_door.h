@@ -8,7 +8,8 @@
 //   size >= huge_threshold() or align > kMaxArenaAlignment   its own mapping (HugeBlocks), munmap on free
 //   otherwise                                              an arena: a MallocHeap over 64 MiB chunks (ChunkMap);
 //                                                          pages of large free blocks go back with madvise
-// huge_threshold() starts at kHugeThreshold and only rises, up to kMaxHugeThreshold (glibc's dynamic mmap threshold).
+// huge_threshold() starts at kHugeThreshold and only rises, up to kMaxHugeThreshold (glibc's dynamic mmap threshold),
+// until mallopt(M_MMAP_THRESHOLD) fixes it (fix_huge_threshold).
 #pragma once
 
 #include <cstddef>
@@ -17,7 +18,7 @@
 #include "alloc/heap_stats.h"
 #include "platform/malloc/chunk_map.h"      // kChunkBytes
 #include "platform/malloc/huge_block.h"     // HugeBlocks::Counts
-#include "platform/malloc/malloc_config.h"  // kMallocAlignment
+#include "platform/malloc/malloc_config.h"  // kMallocAlignment, kMaxArenas
 
 namespace nostd::malloc_door {
 
@@ -45,8 +46,17 @@ static_assert(kMaxHugeThreshold + 2 * kMaxArenaAlignment <= kChunkBytes,
 /// to its mapping's end) exceeds it and is at most kMaxHugeThreshold raises it to that extent, as glibc's free raises
 /// its mmap threshold: a program that frees a block of that size is likely to ask for one again, and an arena serves
 /// it without a mapping, a munmap and a page fault per page each time. It never falls, and a realloc that moves a huge
-/// block leaves it (glibc's realloc unmaps without it too).
+/// block leaves it (glibc's realloc unmaps without it too). Once fix_huge_threshold has set it, it stays there.
 std::size_t huge_threshold() noexcept;
+/// mallopt(M_MMAP_THRESHOLD, bytes), as glibc's: sets the huge threshold to `bytes` and turns the raise in free off for
+/// the rest of the process. True when done; false, nothing changed, for `bytes` outside [kHugeThreshold,
+/// kMaxHugeThreshold]: below kHugeThreshold, requests are placed by the constant alone (allocate's hot path reads no
+/// variable), and from kMaxHugeThreshold on they are always mapped (glibc refuses a value above its cap too). A value
+/// below the current threshold is honoured: requests of that size or more are mapped again from then on; blocks an
+/// arena already holds stay there until freed. Safe against a concurrent free's raise (one atomic word holds both).
+bool fix_huge_threshold(std::size_t bytes) noexcept;
+/// Whether fix_huge_threshold has fixed the threshold (free no longer raises it).
+bool huge_threshold_fixed() noexcept;
 /// The huge blocks' counters (the statistics line's huge_* fields).
 HugeBlocks::Counts huge_counts() noexcept;
 
@@ -58,6 +68,28 @@ struct Usage {
 };
 /// The figures for mallinfo2: each arena locked in turn, O(free blocks) as HeapStats is; then the huge blocks.
 Usage usage() noexcept;
+
+/// One arena's part of Usage::arenas, for malloc_info's `<heap>` element.
+struct ArenaUsage {
+  unsigned index = 0;             ///< The arena's index, 0-based (its chunk map owner byte less one).
+  std::size_t capacity = 0;       ///< HeapStats::capacity: the bytes of its chunks' blocks.
+  std::size_t bytes_in_use = 0;   ///< HeapStats::bytes_in_use.
+  std::size_t free_blocks = 0;    ///< HeapStats::free_blocks: blocks on its free index.
+  std::size_t bytes_free = 0;     ///< HeapStats::bytes_free, cached_bytes included.
+  std::size_t cached_blocks = 0;  ///< HeapStats::cached_blocks.
+  std::size_t cached_bytes = 0;   ///< HeapStats::cached_bytes.
+};
+/// What malloc_info reports: usage()'s figures per arena. Held by value (about 3.5 KiB) so that the caller writes them
+/// with no lock held: stdio may call malloc.
+struct UsageByArena {
+  ArenaUsage arenas[kMaxArenas];  ///< The arenas that have mapped a chunk, in index order; the first `used` are set.
+  unsigned used = 0;              ///< How many of `arenas` are set.
+  std::size_t huge_blocks = 0;    ///< As Usage::huge_blocks.
+  std::size_t huge_bytes = 0;     ///< As Usage::huge_bytes.
+};
+/// The figures for malloc_info: as usage(), each arena's kept apart (their sums are usage()'s when nothing allocates in
+/// between). Each arena locked in turn; O(free blocks).
+UsageByArena usage_by_arena() noexcept;
 /// Writes the statistics line of NOSTD_MALLOC_STATS (`nostd-malloc: check=...`) to `fd` now: malloc_stats, and the
 /// exit report.
 void write_statistics(int fd) noexcept;

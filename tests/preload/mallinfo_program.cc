@@ -1,7 +1,9 @@
 // tests/preload/mallinfo_program.cc — glibc's statistics calls as a program sees them, for
 // //tests/preload:mallinfo_test: allocates 100 blocks of 1,000 bytes and one of 64 MiB, then prints mallinfo2's
-// fields on stdout, one `name=value` per line, and calls malloc_stats (which writes on stderr). C library calls only,
-// linked --as-needed.
+// fields on stdout, one `name=value` per line, calls malloc_stats (which writes on stderr) and malloc_info (its XML on
+// stdout, after the fields). Then mallopt: what it returns for a threshold of 64 KiB and for M_ARENA_MAX, and for a
+// threshold of 4 MiB, with mallinfo2's hblks after a request just below it, one just above, and that one's size again
+// after its free (a dynamic threshold would have risen). C library calls only, linked --as-needed.
 #include <malloc.h>
 #include <unistd.h>
 
@@ -37,7 +39,28 @@ int main() {
   say("uordblks", info.uordblks);
   say("fordblks", info.fordblks);
   malloc_stats();
+  // The same moment's figures: nothing allocated since mallinfo2 (stdout's buffer is, after malloc_info took them).
+  const int info_result = malloc_info(0, stdout);
+  std::fflush(stdout);
+  say("malloc_info", static_cast<std::size_t>(info_result));
+
+  constexpr std::size_t kThreshold = std::size_t{4} << 20;
+  say("mallopt_64k", static_cast<std::size_t>(mallopt(M_MMAP_THRESHOLD, 64 << 10)));
+  say("mallopt_arena_max", static_cast<std::size_t>(mallopt(M_ARENA_MAX, 1)));
+  say("mallopt_4m", static_cast<std::size_t>(mallopt(M_MMAP_THRESHOLD, static_cast<int>(kThreshold))));
+  void* const below = std::malloc(kThreshold - 4096);
+  g_sink = below;
+  say("hblks_below", mallinfo2().hblks);
+  void* const above = std::malloc(kThreshold + 4096);
+  g_sink = above;
+  say("hblks_above", mallinfo2().hblks);
+  std::free(above);
+  void* const again = std::malloc(kThreshold + 4096);
+  g_sink = again;
+  say("hblks_again", mallinfo2().hblks);
+  std::free(again);
+  std::free(below);
   std::free(large);
   for (void* block : blocks) std::free(block);
-  return blocks[0] != nullptr && large != nullptr ? 0 : 1;
+  return blocks[0] != nullptr && large != nullptr && below != nullptr && again != nullptr ? 0 : 1;
 }
