@@ -2,13 +2,13 @@
 // it runs under ThreadSanitizer (`./bazelw test --config=tsan //tests:malloc_door_threads_test`), which replaces malloc
 // itself and so cannot run the drop-in whole (//platform/malloc is incompatible with the sanitizers):
 //   - the drop-in's own ArenaSet (platform/malloc/arena_set.h), over an environment of the test's (four arenas, a
-//     chunk map, a thread's arena index): threads allocate (from the first arena they can lock), reallocate, ask
-//     another arena through allocate_elsewhere as when theirs cannot grow, make requests no arena can serve (the
-//     fallback that then tries every other arena), and hand some of their blocks to another thread, which finds the
-//     owner in the chunk map without a lock and frees into that arena; meanwhile an observer runs lock_all/unlock_all
-//     (the fork handlers) with a malloc and free between them that pass the locks held for the fork, report and
-//     validate_all (the exit report) and release_all (malloc_trim); at the end,
-//     reset_all (the fork child) after a lock_all;
+//     chunk map, a thread's arena index): threads allocate (from their own arena, or a free one when theirs is busy
+//     and shared), reallocate, ask another arena through allocate_elsewhere as when theirs cannot grow, make requests
+//     no arena can serve (the fallback that then tries every other arena), and hand some of their blocks to another
+//     thread, which finds the owner in the chunk map without a lock and frees into that arena; meanwhile an observer
+//     runs lock_all/unlock_all (the fork handlers) with a malloc and free between them that pass the locks held for
+//     the fork, report and validate_all (the exit report) and release_all (malloc_trim); at the end, reset_all (the
+//     fork child) after a lock_all; and a thread alone in its arena waits for it, one that shares it moves;
 //   - HugeBlocks and its HugeRegistry: threads map, look up, resize and free huge blocks, some freed by another
 //     thread, while the registry's table doubles;
 //   - the recorder (record/malloc_recorder.cc): threads record calls, new threads register their buffers, and
@@ -91,9 +91,10 @@ class ArenaThreads : public ::testing::Test {};
 using CheckLevels = ::testing::Types<nostd::NoChecks, nostd::BasicChecks<door::ReportAndAbort>>;
 TYPED_TEST_SUITE(ArenaThreads, CheckLevels);
 
-// What ArenaSet reads of the drop-in (arena_set.h, ArenaSetEnvironment), per check level: kThreads arenas (so that
-// threads collide and move as in the drop-in), a chunk map, the thread's arena index and the round-robin counter of
-// this test's own, and faults reported as the drop-in reports them.
+// What ArenaSet reads of the drop-in (arena_set.h, ArenaSetEnvironment), per check level: kThreads arenas (the
+// observer, a fifth thread that allocates, shares one, so that threads collide and move as in the drop-in), a chunk
+// map, the thread's arena index and the round-robin counter of this test's own, and faults reported as the drop-in
+// reports them.
 template <class Check>
 struct TestEnvironment {
   static inline door::ChunkMap map;  // static storage: zero, every chunk unowned
@@ -338,6 +339,113 @@ TYPED_TEST(ArenaThreads, BlocksFreedAcrossThreadsWhileEveryArenaIsLockedAndRepor
 }
 
 // ---- huge blocks ----
+
+// An environment of its own for the arena move test: three arenas, a chunk map, counts and a round-robin counter that
+// no other test touches, so that the test decides which arena each of its threads is given.
+template <class Check>
+struct MoveEnvironment {
+  static inline door::ChunkMap map;
+  static inline thread_local std::uint8_t arena = door::kNoArena;
+  static inline std::atomic<unsigned> next{0};
+
+  static unsigned arena_count() noexcept { return 3; }
+  static door::ChunkMap& chunk_map() noexcept { return map; }
+  static std::size_t page_bytes() noexcept { return 4096; }
+  static std::uint8_t& thread_arena() noexcept { return arena; }
+  static std::atomic<unsigned>& next_arena() noexcept { return next; }
+  [[noreturn]] static void fault(nostd::AllocError error, const void* where, const char* what) noexcept {
+    door::ReportAndAbort::on_fault(nostd::HeapFault{error, where, what});
+  }
+};
+
+// A thread alone in its arena waits while another thread holds it (a free of one of its blocks, a statistics call),
+// and keeps it; once a second thread has been given that arena, the first moves to a free one at its next collision
+// (ArenaSet::lock_for_this_thread). Fails with the move on every collision (the thread took arena 1 at once and the
+// holder never saw it wait).
+TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves) {
+  using Env = MoveEnvironment<TypeParam>;
+  using Set = door::ArenaSet<TypeParam, Env>;
+  for (std::atomic<unsigned>& count : Set::residents) count.store(0);  // a repeated run's ended threads
+  Env::next.store(0);
+  // One block of thread A's per step: the arena it calls its own afterwards and the chunk map's owner of the block.
+  struct Step {
+    std::atomic<unsigned> arena{99};
+    std::atomic<unsigned> owner{0};
+    std::atomic<void*> block{nullptr};
+  };
+  std::array<Step, 3> steps;
+  std::atomic<int> phase{0};  // A runs step k once phase is 2k, and sets it to 2k + 1 when done
+  auto wait_for = [&phase](int value) {
+    while (phase.load() < value) std::this_thread::yield();
+  };
+  auto validate_all = [] {
+    bool ok = true;
+    for (unsigned i = 0; i < Env::arena_count(); ++i) {
+      Set::arenas[i].lock();
+      ok = ok && Set::arenas[i].heap().validate().has_value();
+      Set::arenas[i].unlock();
+    }
+    return ok;
+  };
+  std::thread a([&] {
+    for (int k = 0; k < 3; ++k) {
+      wait_for(2 * k);
+      void* const p = Set::allocate(64, 16);
+      steps[k].block.store(p);
+      steps[k].owner.store(Env::map.owner(p));
+      steps[k].arena.store(Env::arena);
+      phase.store(2 * k + 1);
+    }
+  });
+
+  // Step 0: A is given arena 0 (owner byte 1).
+  wait_for(1);
+  EXPECT_EQ(steps[0].arena.load(), 0u);
+  EXPECT_EQ(steps[0].owner.load(), 1u);
+  EXPECT_TRUE(validate_all());
+
+  // Step 1: arena 0 held here. A, alone in it, waits (the arena counts the wait) and keeps it.
+  Set::arenas[0].lock();
+  const std::size_t waits = Set::arenas[0].waits();
+  phase.store(2);
+  while (Set::arenas[0].waits() == waits && phase.load() < 3) std::this_thread::yield();
+  Set::arenas[0].unlock();
+  wait_for(3);
+  EXPECT_EQ(steps[1].arena.load(), 0u);
+  EXPECT_EQ(steps[1].owner.load(), 1u);
+  EXPECT_TRUE(validate_all());
+
+  // Thread B is given arena 0 too (the round-robin counter wrapped): two threads call it their own.
+  Env::next.store(Env::arena_count());
+  std::atomic<unsigned> b_arena{99};
+  std::thread b([&] {
+    void* const p = Set::allocate(64, 16);
+    b_arena.store(Env::arena);
+    Set::deallocate(Env::map.owner(p), p);
+  });
+  b.join();
+  EXPECT_EQ(b_arena.load(), 0u);
+  EXPECT_EQ(Set::residents[0].load(), 2u);
+  EXPECT_TRUE(validate_all());
+
+  // Step 2: arena 0 held again. A, no longer alone there, moves to the first free arena, 1 (owner byte 2).
+  Set::arenas[0].lock();
+  phase.store(4);
+  wait_for(5);
+  Set::arenas[0].unlock();
+  a.join();
+  EXPECT_EQ(steps[2].arena.load(), 1u);
+  EXPECT_EQ(steps[2].owner.load(), 2u);
+  EXPECT_EQ(Set::residents[0].load(), 1u);
+  EXPECT_EQ(Set::residents[1].load(), 1u);
+  EXPECT_TRUE(validate_all());
+
+  for (Step& step : steps) {
+    void* const p = step.block.load();
+    if (p != nullptr) Set::deallocate(Env::map.owner(p), p);
+    EXPECT_TRUE(validate_all());
+  }
+}
 
 TEST(HugeBlockThreads, MapResizeAndFreeAcrossThreadsWhileTheRegistryGrows) {
   auto huge = std::make_unique<door::HugeBlocks>();

@@ -103,24 +103,46 @@ struct ArenaSet {
   /// The arenas; the first Env::arena_count() are used.
   static constinit inline Arena<Heap> arenas[kMaxArenas];
 
-  /// The index of the arena for an allocation by this thread, locked: the one it used last if free, else the first
-  /// free one (which becomes its arena), else it waits for its own. Two threads thus settle on two arenas after at most
-  /// one collision, and a thread that migrates keeps its arena. The index, not the arena: allocate needs both, and
-  /// the index taken back from the arena's address was a division by the arena's size on every malloc.
+  /// How many threads have made each arena theirs (settle): a thread counts in the arena it was given or moved to,
+  /// and leaves it only by moving. A thread that ends is never subtracted (the drop-in runs no code at thread exit),
+  /// so a count overstates an arena's threads, never understates them.
+  static constinit inline std::atomic<unsigned> residents[kMaxArenas] = {};
+
+  /// Makes arena `to` this thread's, counted in residents; `from` the arena it leaves, or count or more for none.
+  static void settle(unsigned from, unsigned to) noexcept {
+    if (from < Env::arena_count()) residents[from].fetch_sub(1, std::memory_order_relaxed);
+    residents[to].fetch_add(1, std::memory_order_relaxed);
+    Env::thread_arena() = static_cast<std::uint8_t>(to);
+  }
+
+  /// The index of the arena for an allocation by this thread, locked: its own arena (round-robin at its first
+  /// allocation); when that is busy and another thread calls it its own too (residents), the first free one, which
+  /// becomes its arena; else it waits for its own. Two threads that were given one arena thus part at their first
+  /// collision, and a thread that migrates keeps its arena. A thread alone in its arena waits: what holds it then is
+  /// brief (another thread freeing a block of this arena, a statistics call, a holder the scheduler preempted), and a
+  /// move would leave the thread's blocks, and the memory they free, behind. Moving on every collision (until
+  /// 2026-12-07) spread the 5 threads of tests/preload/mt_program over 5-8 arenas, each grown to a working set, and
+  /// its peak RSS grew with them (21.8 MiB on 5 arenas, 24.2 on 6, 29.3 on 8; glibc 16.5-17.5; one arena each: 12.2
+  /// MiB, as glibc). Where the count overstates (a thread that ended), the thread moves as before. The index, not the
+  /// arena: allocate needs both, and the index taken back from the arena's address was a division by the arena's size
+  /// on every malloc.
   static unsigned lock_for_this_thread() noexcept {
     const unsigned count = Env::arena_count();
     unsigned mine = Env::thread_arena();
     if (mine >= count) [[unlikely]] {
-      mine = Env::next_arena().fetch_add(1, std::memory_order_relaxed) % count;
-      Env::thread_arena() = static_cast<std::uint8_t>(mine);
+      const unsigned given = Env::next_arena().fetch_add(1, std::memory_order_relaxed) % count;
+      settle(mine, given);
+      mine = given;
     }
     if (arenas[mine].try_lock()) [[likely]]
       return mine;
-    for (unsigned step = 1; step < count; ++step) {
-      const unsigned other = (mine + step) % count;
-      if (arenas[other].try_lock()) {
-        Env::thread_arena() = static_cast<std::uint8_t>(other);
-        return other;
+    if (residents[mine].load(std::memory_order_relaxed) > 1) {
+      for (unsigned step = 1; step < count; ++step) {
+        const unsigned other = (mine + step) % count;
+        if (arenas[other].try_lock()) {
+          settle(mine, other);
+          return other;
+        }
       }
     }
     arenas[mine].lock();
@@ -169,7 +191,7 @@ struct ArenaSet {
     // The thread moves to the arena that served it, as lock_for_this_thread moves it off a busy one: staying, it would
     // repeat the refused growth (2-3 mmap calls) on every request its own heap cannot serve. Where that arena grows
     // again later, it grows as the thread's own.
-    if (served.block != nullptr) Env::thread_arena() = static_cast<std::uint8_t>(served.arena);
+    if (served.block != nullptr) settle(mine, served.arena);
     return served.block;
   }
 
