@@ -94,14 +94,15 @@ TYPED_TEST_SUITE(ArenaThreads, CheckLevels);
 // What ArenaSet reads of the drop-in (arena_set.h, ArenaSetEnvironment), per check level: kThreads arenas (the
 // observer, a fifth thread that allocates, shares one, so that threads collide and move as in the drop-in), a chunk
 // map, the thread's arena index and the round-robin counter of this test's own, and faults reported as the drop-in
-// reports them.
-template <class Check>
+// reports them. `Arenas`: a test that decides which arena each of its threads is given takes an environment of its own,
+// with fresh arenas, counts and chunk map (MoveEnvironment).
+template <class Check, unsigned Arenas = kThreads>
 struct TestEnvironment {
   static inline door::ChunkMap map;  // static storage: zero, every chunk unowned
   static inline thread_local std::uint8_t arena = door::kNoArena;
   static inline std::atomic<unsigned> next{0};
 
-  static unsigned arena_count() noexcept { return kThreads; }
+  static unsigned arena_count() noexcept { return Arenas; }
   static door::ChunkMap& chunk_map() noexcept { return map; }
   static std::size_t page_bytes() noexcept { return 4096; }
   static std::uint8_t& thread_arena() noexcept { return arena; }
@@ -110,6 +111,10 @@ struct TestEnvironment {
     door::ReportAndAbort::on_fault(nostd::HeapFault{error, where, what});
   }
 };
+
+// The move test's environment: three arenas no other test touches.
+template <class Check>
+using MoveEnvironment = TestEnvironment<Check, 3>;
 
 // The ArenaSet under test: the drop-in's code, over this test's environment.
 template <class Check>
@@ -338,26 +343,6 @@ TYPED_TEST(ArenaThreads, BlocksFreedAcrossThreadsWhileEveryArenaIsLockedAndRepor
   EXPECT_TRUE(free_block<TypeParam>(p));
 }
 
-// ---- huge blocks ----
-
-// An environment of its own for the arena move test: three arenas, a chunk map, counts and a round-robin counter that
-// no other test touches, so that the test decides which arena each of its threads is given.
-template <class Check>
-struct MoveEnvironment {
-  static inline door::ChunkMap map;
-  static inline thread_local std::uint8_t arena = door::kNoArena;
-  static inline std::atomic<unsigned> next{0};
-
-  static unsigned arena_count() noexcept { return 3; }
-  static door::ChunkMap& chunk_map() noexcept { return map; }
-  static std::size_t page_bytes() noexcept { return 4096; }
-  static std::uint8_t& thread_arena() noexcept { return arena; }
-  static std::atomic<unsigned>& next_arena() noexcept { return next; }
-  [[noreturn]] static void fault(nostd::AllocError error, const void* where, const char* what) noexcept {
-    door::ReportAndAbort::on_fault(nostd::HeapFault{error, where, what});
-  }
-};
-
 // A thread alone in its arena waits while another thread holds it (a free of one of its blocks, a statistics call),
 // and keeps it; once a second thread has been given that arena, the first moves to a free one at its next collision
 // (ArenaSet::lock_for_this_thread). Fails with the move on every collision (the thread took arena 1 at once and the
@@ -446,6 +431,8 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
     EXPECT_TRUE(validate_all());
   }
 }
+
+// ---- huge blocks ----
 
 TEST(HugeBlockThreads, MapResizeAndFreeAcrossThreadsWhileTheRegistryGrows) {
   auto huge = std::make_unique<door::HugeBlocks>();
