@@ -478,13 +478,17 @@ std::string parse_cells(std::string_view list, CellSelection& out) {
     if (item.empty()) return "an empty cell in '" + whole + "': expected ARENA:COUNT, e.g. 16M:1000";
     const std::size_t colon = item.find(':');
     std::size_t number = 0, holes = 0;
-    if (colon == std::string_view::npos || colon == 0 || !parse_count(item.substr(0, colon - 1), number) ||
-        !parse_count(item.substr(colon + 1), holes)) {
+    if (colon == std::string_view::npos || colon == 0) {
       return "malformed cell '" + std::string(item) + "': expected ARENA:COUNT, e.g. 16M:1000";
     }
+    // The suffix first: an arena of one digit and no suffix ('0:10') had been called malformed, as if the colon were
+    // missing, while '16:10' was told what it lacks.
     const int shift = binary_suffix_shift(item[colon - 1]);
     if (shift == 0) {
       return "malformed cell '" + std::string(item) + "': the arena needs a K, M or G suffix, e.g. 16M:1000";
+    }
+    if (!parse_count(item.substr(0, colon - 1), number) || !parse_count(item.substr(colon + 1), holes)) {
+      return "malformed cell '" + std::string(item) + "': expected ARENA:COUNT, e.g. 16M:1000";
     }
     const std::size_t* const arena = number > (std::size_t{1} << 20)
                                          ? std::end(kArenas)

@@ -25,6 +25,9 @@ grep -qE '^\| 64 KiB \| — \|$' <<<"$out" || fail "infeasible cell: $(grep -F '
 refused() { expect_refused "$1" "$bench" "${@:2}"; }
 refused "malformed cell '16M'" --cells=16M
 refused "needs a K, M or G suffix" --cells=16:10
+# A one-digit arena without a suffix is told the same (it had read "expected ARENA:COUNT", which it is).
+refused "malformed cell '0:10': the arena needs a K, M or G suffix" --cells=0:10
+refused "malformed cell 'M:10': expected ARENA:COUNT" --cells=M:10
 refused "unknown arena in '32M:10'" --cells=32M:10
 refused "free-block count 50 of '16M:50' is not in the table" --cells=16M:50
 refused "an empty cell in '16M:10,'" --cells=16M:10,
