@@ -344,9 +344,10 @@ TYPED_TEST(ArenaThreads, BlocksFreedAcrossThreadsWhileEveryArenaIsLockedAndRepor
 }
 
 // A thread alone in its arena waits while another thread holds it (a free of one of its blocks, a statistics call),
-// and keeps it; once a second thread has been given that arena, the first moves to a free one at its next collision
-// (ArenaSet::lock_for_this_thread). Fails with the move on every collision (the thread took arena 1 at once and the
-// holder never saw it wait).
+// and keeps it; once a second thread has been given that arena, the first moves to a free one at its next collision;
+// alone again in its new arena, it moves on once that arena stays held past kPatienceNs (a malloc in a signal handler
+// whose own thread holds the arena; ArenaSet::lock_for_this_thread). Fails with the move on every collision (the
+// thread took arena 1 at once and the holder never saw it wait), and waits for ever without the patience.
 TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves) {
   using Env = MoveEnvironment<TypeParam>;
   using Set = door::ArenaSet<TypeParam, Env>;
@@ -358,7 +359,7 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
     std::atomic<unsigned> owner{0};
     std::atomic<void*> block{nullptr};
   };
-  std::array<Step, 3> steps;
+  std::array<Step, 4> steps;
   std::atomic<int> phase{0};  // A runs step k once phase is 2k, and sets it to 2k + 1 when done
   auto wait_for = [&phase](int value) {
     while (phase.load() < value) std::this_thread::yield();
@@ -373,7 +374,7 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
     return ok;
   };
   std::thread a([&] {
-    for (int k = 0; k < 3; ++k) {
+    for (int k = 0; k < 4; ++k) {
       wait_for(2 * k);
       void* const p = Set::allocate(64, 16);
       steps[k].block.store(p);
@@ -418,11 +419,25 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
   phase.store(4);
   wait_for(5);
   Set::arenas[0].unlock();
-  a.join();
   EXPECT_EQ(steps[2].arena.load(), 1u);
   EXPECT_EQ(steps[2].owner.load(), 2u);
   EXPECT_EQ(Set::residents[0].load(), 1u);
   EXPECT_EQ(Set::residents[1].load(), 1u);
+  EXPECT_TRUE(validate_all());
+
+  // Step 3: arena 1, where A is alone, held here until A has its block. After kPatienceNs A moves to arena 2.
+  Set::arenas[1].lock();
+  const auto start = std::chrono::steady_clock::now();
+  phase.store(6);
+  wait_for(7);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  Set::arenas[1].unlock();
+  a.join();
+  EXPECT_EQ(steps[3].arena.load(), 2u);
+  EXPECT_EQ(steps[3].owner.load(), 3u);
+  EXPECT_GE(waited, std::chrono::nanoseconds(Set::kPatienceNs));
+  EXPECT_EQ(Set::residents[1].load(), 0u);
+  EXPECT_EQ(Set::residents[2].load(), 1u);
   EXPECT_TRUE(validate_all());
 
   for (Step& step : steps) {
@@ -430,6 +445,41 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
     if (p != nullptr) Set::deallocate(Env::map.owner(p), p);
     EXPECT_TRUE(validate_all());
   }
+}
+
+// The fork child's reset_all frees every lock and counts in `residents` only the thread that forked, in its own arena:
+// the parent's other threads do not exist there, and counted they would leave every arena shared (the child's threads
+// would move on every collision). Fails with the counts inherited.
+TYPED_TEST(ArenaThreads, TheForkChildsResetCountsOnlyTheForkingThread) {
+  using Env = TestEnvironment<TypeParam, 2>;
+  using Set = door::ArenaSet<TypeParam, Env>;
+  for (std::atomic<unsigned>& count : Set::residents) count.store(0);  // a repeated run's ended threads
+  Env::next.store(0);
+  Env::arena = door::kNoArena;  // this thread's arena from a repeated run
+  std::thread other([] {        // given arena 0, and gone before the fork
+    void* const p = Set::allocate(64, 16);
+    Set::deallocate(Env::map.owner(p), p);
+  });
+  other.join();
+  void* const mine = Set::allocate(64, 16);  // this thread: arena 1
+  ASSERT_NE(mine, nullptr);
+  EXPECT_EQ(Env::map.owner(mine), 2u);
+  EXPECT_EQ(Set::residents[0].load(), 1u);
+  EXPECT_EQ(Set::residents[1].load(), 1u);
+
+  Set::lock_all();  // the prepare handler, then the child's
+  Set::reset_all();
+  EXPECT_EQ(Set::residents[0].load(), 0u);
+  EXPECT_EQ(Set::residents[1].load(), 1u);
+  for (unsigned i = 0; i < Env::arena_count(); ++i) {
+    EXPECT_TRUE(Set::arenas[i].try_lock()) << "arena " << i;
+    EXPECT_TRUE(Set::arenas[i].heap().validate().has_value());
+    Set::arenas[i].unlock();
+  }
+  Set::deallocate(Env::map.owner(mine), mine);
+  Set::arenas[1].lock();
+  EXPECT_TRUE(Set::arenas[1].heap().validate().has_value());
+  Set::arenas[1].unlock();
 }
 
 // ---- huge blocks ----

@@ -1,7 +1,8 @@
 // platform/malloc/arena.h — Arena<Heap>: one lock, one heap, and the growth that maps a new chunk when it is full.
 //
-// Threads do not serialise on one lock: the drop-in malloc keeps several arenas, a thread allocates from the one
-// it last locked (or the first free one it finds), and a free goes to the arena that owns the block (ChunkMap).
+// Threads do not serialise on one lock: the drop-in malloc keeps several arenas, a thread allocates from its own (and
+// when that is busy, waits for it, or takes a free one if another thread calls it its own too:
+// ArenaSet::lock_for_this_thread), and a free goes to the arena that owns the block (ChunkMap).
 // When an arena cannot grow (the system refuses a chunk), the request is served from another arena's memory if one
 // has room (allocate_without_growth; ArenaSet::allocate_elsewhere in arena_set.h).
 // Freed memory goes back to the system page by page (page_release.h) after enough has been freed.
@@ -55,6 +56,13 @@ class alignas(128) Arena {
   }
   /// Takes the arena if nobody holds it; never blocks.
   bool try_lock() noexcept { return lock_.try_lock(); }
+  /// As lock(), giving up after about `patience_ns` of waiting (ArenaLock::lock_within): true when this thread holds
+  /// the arena. A wait is counted as lock() counts it.
+  bool lock_within(std::uint64_t patience_ns) noexcept {
+    if (lock_.try_lock()) return true;
+    if (!lock_.held_for_this_fork()) waits_.fetch_add(1, std::memory_order_relaxed);
+    return lock_.lock_within(patience_ns);
+  }
   /// Releases the arena.
   void unlock() noexcept { lock_.unlock(); }
   /// In a fork child, where the thread that held the lock in the parent no longer exists: released.

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <sched.h>
+#include <time.h>
 
 #include <atomic>
+#include <cstdint>
 #include <type_traits>
 
 #include "alloc/lock/spin_lock.h"
@@ -73,6 +75,27 @@ class ArenaLock {
     Flag expected{0};
     return !held_.load(std::memory_order_relaxed) &&
            held_.compare_exchange_strong(expected, Flag{1}, std::memory_order_acquire, std::memory_order_relaxed);
+  }
+  /// As lock(), for at most about `patience_ns` nanoseconds of yielding after the spins: true when the lock is taken
+  /// (or passed, in the thread that holds it for a fork), false when it was still held at the end. The clock is read
+  /// only once the spins are over.
+  [[gnu::noinline]] bool lock_within(std::uint64_t patience_ns) noexcept {
+    std::uint64_t since = 0;
+    for (unsigned round = 0; !try_lock(); ++round) {
+      if (held_for_this_fork()) return true;
+      if (round < kSpins) {
+        relax();
+        continue;
+      }
+      const std::uint64_t now = monotonic_ns();
+      if (since == 0) {
+        since = now;
+      } else if (now - since > patience_ns) {
+        return false;
+      }
+      ::sched_yield();
+    }
+    return true;
   }
   /// Waits until the lock is taken: spins kSpins rounds, then yields the core between attempts. Returns at once,
   /// taking nothing, in the thread that holds it for a fork (see the class comment).
@@ -153,6 +176,12 @@ class ArenaLock {
 
   // About a microsecond of pause instructions: longer than a heap operation, shorter than a time slice.
   static constexpr unsigned kSpins = 64;
+
+  static std::uint64_t monotonic_ns() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+  }
 
   static void relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)

@@ -115,12 +115,19 @@ struct ArenaSet {
     Env::thread_arena() = static_cast<std::uint8_t>(to);
   }
 
+  /// How long a thread alone in its busy arena waits for it before it looks for a free one (lock_for_this_thread):
+  /// far longer than any holder's operation or a time slice, and short enough that a malloc in a signal handler whose
+  /// own thread holds the arena (a SIGABRT handler's backtrace() after the heap stopped the process under the lock)
+  /// goes on in another arena instead of waiting for ever.
+  static constexpr std::uint64_t kPatienceNs = 100'000'000;
+
   /// The index of the arena for an allocation by this thread, locked: its own arena (round-robin at its first
   /// allocation); when that is busy and another thread calls it its own too (residents), the first free one, which
-  /// becomes its arena; else it waits for its own. Two threads that were given one arena thus part at their first
-  /// collision, and a thread that migrates keeps its arena. A thread alone in its arena waits: what holds it then is
-  /// brief (another thread freeing a block of this arena, a statistics call, a holder the scheduler preempted), and a
-  /// move would leave the thread's blocks, and the memory they free, behind. Moving on every collision (until
+  /// becomes its arena; else it waits for its own (for up to kPatienceNs, then it too takes the first free one, and
+  /// else waits on). Two threads that were given one arena thus part at their first collision, and a thread that
+  /// migrates keeps its arena. A thread alone in its arena waits: what holds it then is brief (another thread
+  /// freeing a block of this arena, a statistics call, a holder the scheduler preempted), and a move would leave the
+  /// thread's blocks, and the memory they free, behind. Moving on every collision (until
   /// 2026-12-07) spread the 5 threads of tests/preload/mt_program over 5-8 arenas, each grown to a working set, and
   /// its peak RSS grew with them (21.8 MiB on 5 arenas, 24.2 on 6, 29.3 on 8; glibc 16.5-17.5; one arena each: 12.2
   /// MiB, as glibc). Where the count overstates (a thread that ended), the thread moves as before. The index, not the
@@ -136,13 +143,12 @@ struct ArenaSet {
     }
     if (arenas[mine].try_lock()) [[likely]]
       return mine;
-    if (residents[mine].load(std::memory_order_relaxed) > 1) {
-      for (unsigned step = 1; step < count; ++step) {
-        const unsigned other = (mine + step) % count;
-        if (arenas[other].try_lock()) {
-          settle(mine, other);
-          return other;
-        }
+    if (residents[mine].load(std::memory_order_relaxed) <= 1 && arenas[mine].lock_within(kPatienceNs)) return mine;
+    for (unsigned step = 1; step < count; ++step) {
+      const unsigned other = (mine + step) % count;
+      if (arenas[other].try_lock()) {
+        settle(mine, other);
+        return other;
       }
     }
     arenas[mine].lock();
@@ -188,9 +194,9 @@ struct ArenaSet {
     if (block != nullptr) [[likely]]
       return block;
     const Served served = allocate_elsewhere(mine, size, align);
-    // The thread moves to the arena that served it, as lock_for_this_thread moves it off a busy one: staying, it would
-    // repeat the refused growth (2-3 mmap calls) on every request its own heap cannot serve. Where that arena grows
-    // again later, it grows as the thread's own.
+    // The thread moves to the arena that served it, as lock_for_this_thread moves it off a busy shared one: staying, it
+    // would repeat the refused growth (2-3 mmap calls) on every request its own heap cannot serve. Where that arena
+    // grows again later, it grows as the thread's own.
     if (served.block != nullptr) settle(mine, served.arena);
     return served.block;
   }
@@ -272,8 +278,17 @@ struct ArenaSet {
   static void unlock_all() noexcept {
     for (unsigned i = 0; i < Env::arena_count(); ++i) arenas[i].unlock_after_fork();
   }
+  /// Fork child: frees every lock (their holders do not exist there) and counts the one thread that does in its arena
+  /// (residents): the parent's other threads would otherwise leave every arena shared in the count, and the child's
+  /// threads would move on every collision.
   static void reset_all() noexcept {
-    for (unsigned i = 0; i < Env::arena_count(); ++i) arenas[i].reset_lock();
+    for (unsigned i = 0; i < Env::arena_count(); ++i) {
+      arenas[i].reset_lock();
+      residents[i].store(0, std::memory_order_relaxed);
+    }
+    if (const unsigned mine = Env::thread_arena(); mine < Env::arena_count()) {
+      residents[mine].store(1, std::memory_order_relaxed);
+    }
   }
 
   /// The statistics of every arena that ever mapped a chunk, summed (`heap.largest_free_block`: the largest of

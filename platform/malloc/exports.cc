@@ -213,7 +213,8 @@ NOSTD_EXPORT struct mallinfo mallinfo() {
 NOSTD_EXPORT void malloc_stats() { door::write_statistics(STDERR_FILENO); }
 
 /// glibc's malloc_info: writes to `stream` the XML document glibc's writes (`<malloc version="1">`), from the figures
-/// mallinfo2 reads, and returns 0; `options` other than 0 give -1 and errno EINVAL, as in glibc. One `<heap nr="N">`
+/// mallinfo2 reads, and returns 0; `options` other than 0 return EINVAL and leave errno, as glibc's does (its manual
+/// says -1 and errno). One `<heap nr="N">`
 /// per arena that has mapped a chunk, N its index (glibc numbers its arenas from 0 in list order; an arena here that
 /// never mapped one is left out, as glibc has not created it): `<total type="fast">` its cached blocks and their bytes
 /// (mallinfo2's smblks, fsmblks), `<total type="rest">` its free blocks and their bytes without the cached ones
@@ -221,13 +222,10 @@ NOSTD_EXPORT void malloc_stats() { door::write_statistics(STDERR_FILENO); }
 /// chunk back, so the current size is the largest), `<aspace>` the same. `<sizes>` is empty: the free index keeps no
 /// per-size counts. Then the sums, and `<total type="mmap">` the live huge blocks and their mappings' bytes (hblks,
 /// hblkhd). The figures are taken first (door::usage_by_arena, each arena locked in turn) and written after, no lock
-/// held: stdio may call malloc (a stream's first write allocates its buffer). A null `stream` gives -1 and EINVAL
+/// held: stdio may call malloc (a stream's first write allocates its buffer). A null `stream` returns EINVAL as well
 /// (glibc's would crash); an error of the stream's gives -1 with the stream's errno.
 NOSTD_EXPORT int malloc_info(int options, FILE* stream) {
-  if (options != 0 || stream == nullptr) {
-    errno = EINVAL;
-    return -1;
-  }
+  if (options != 0 || stream == nullptr) return EINVAL;
   const door::UsageByArena usage = door::usage_by_arena();
   std::size_t fast_count = 0, fast_bytes = 0, rest_count = 0, rest_bytes = 0, system = 0;
   bool written = std::fputs("<malloc version=\"1\">\n", stream) >= 0;

@@ -51,7 +51,7 @@ std::size_t huge_threshold() noexcept;
 /// mallopt(M_MMAP_THRESHOLD, bytes), as glibc's: sets the huge threshold to `bytes` and turns the raise in free off for
 /// the rest of the process. True when done; false, nothing changed, for `bytes` outside [kHugeThreshold,
 /// kMaxHugeThreshold]: below kHugeThreshold, requests are placed by the constant alone (allocate's hot path reads no
-/// variable), and from kMaxHugeThreshold on they are always mapped (glibc refuses a value above its cap too). A value
+/// variable), and from kMaxHugeThreshold on they are always mapped (glibc's takes any value). A value
 /// below the current threshold is honoured: requests of that size or more are mapped again from then on; blocks an
 /// arena already holds stay there until freed. Safe against a concurrent free's raise (one atomic word holds both).
 bool fix_huge_threshold(std::size_t bytes) noexcept;
