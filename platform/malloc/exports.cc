@@ -230,7 +230,8 @@ NOSTD_EXPORT int malloc_info(int options, FILE* stream) {
   std::size_t fast_count = 0, fast_bytes = 0, rest_count = 0, rest_bytes = 0, system = 0;
   bool written = std::fputs("<malloc version=\"1\">\n", stream) >= 0;
   for (unsigned i = 0; i < usage.used; ++i) {
-    const door::ArenaUsage& arena = usage.arenas[i];
+    const unsigned index = usage.arenas[i].index;
+    const nostd::HeapStats& arena = usage.arenas[i].stats;
     const std::size_t rest = arena.bytes_free - arena.cached_bytes;
     fast_count += arena.cached_blocks;
     fast_bytes += arena.cached_bytes;
@@ -246,7 +247,7 @@ NOSTD_EXPORT int malloc_info(int options, FILE* stream) {
                                       "<aspace type=\"total\" size=\"%zu\"/>\n"
                                       "<aspace type=\"mprotect\" size=\"%zu\"/>\n"
                                       "</heap>\n",
-                                      arena.index, arena.cached_blocks, arena.cached_bytes, arena.free_blocks, rest,
+                                      index, arena.cached_blocks, arena.cached_bytes, arena.free_blocks, rest,
                                       arena.capacity, arena.capacity, arena.capacity, arena.capacity) >= 0;
   }
   written = written && std::fprintf(stream,

@@ -472,8 +472,7 @@ UsageByArena usage_by_arena() noexcept {
     for (unsigned i = 0; i < g_config.arenas; ++i) {
       const HeapStats s = Set::stats_of(i);
       if (s.capacity == 0) continue;  // never mapped a chunk
-      usage.arenas[usage.used++] =
-          ArenaUsage{i, s.capacity, s.bytes_in_use, s.free_blocks, s.bytes_free, s.cached_blocks, s.cached_bytes};
+      usage.arenas[usage.used++] = ArenaUsage{i, s};
     }
   });
   usage.huge_blocks = g_huge.registry().size();

@@ -71,15 +71,10 @@ Usage usage() noexcept;
 
 /// One arena's part of Usage::arenas, for malloc_info's `<heap>` element.
 struct ArenaUsage {
-  unsigned index = 0;             ///< The arena's index, 0-based (its chunk map owner byte less one).
-  std::size_t capacity = 0;       ///< HeapStats::capacity: the bytes of its chunks' blocks.
-  std::size_t bytes_in_use = 0;   ///< HeapStats::bytes_in_use.
-  std::size_t free_blocks = 0;    ///< HeapStats::free_blocks: blocks on its free index.
-  std::size_t bytes_free = 0;     ///< HeapStats::bytes_free, cached_bytes included.
-  std::size_t cached_blocks = 0;  ///< HeapStats::cached_blocks.
-  std::size_t cached_bytes = 0;   ///< HeapStats::cached_bytes.
+  unsigned index = 0;  ///< The arena's index, 0-based (its chunk map owner byte less one).
+  HeapStats stats;     ///< Its heap's statistics (bytes_free includes cached_bytes).
 };
-/// What malloc_info reports: usage()'s figures per arena. Held by value (about 3.5 KiB) so that the caller writes them
+/// What malloc_info reports: usage()'s figures per arena. Held by value (about 7 KiB) so that the caller writes them
 /// with no lock held: stdio may call malloc.
 struct UsageByArena {
   ArenaUsage arenas[kMaxArenas];  ///< The arenas that have mapped a chunk, in index order; the first `used` are set.
