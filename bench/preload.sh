@@ -3,9 +3,12 @@
 #
 #   ./bazelw run //bench:preload -- [REPS]        (default 5 repetitions)
 #
-# Part 1: wall time and CPU time (user + system) of python3 (PYTHONMALLOC=malloc), sqlite3, git and our
-# multithreaded C++ program — the workloads of //tests/preload — with glibc and with LD_PRELOAD of the drop-in,
-# runs interleaved (glibc, nostd, glibc, ...) so that both see the same machine load; medians and their ratio.
+# Part 1: wall time, CPU time (user + system) and peak resident set of python3 (PYTHONMALLOC=malloc), sqlite3, git
+# and our multithreaded C++ program — the workloads of //tests/preload — with glibc and with LD_PRELOAD of the
+# drop-in, runs interleaved (glibc, nostd, glibc, ...) so that both see the same machine load; medians and their
+# ratio. The C++ program runs twice: as the tests run it (4 threads for 40 rounds) and as 8 waves of 4 new threads
+# for 10 rounds each (`mt_program waves`: an arena whose threads ended serves the next wave). Peak RSS is the
+# largest process's (git's: of its many short ones).
 # Part 2: churn_bench with 1 and 2 threads under both, interleaved: throughput (Mops/s, wall) and 2-thread
 # scaling. CPU time is the steadier figure on a shared machine: wall time includes waiting for a core.
 set -euo pipefail
@@ -43,37 +46,42 @@ run_program() {  # NAME: runs one workload in a fresh directory, output discarde
     sqlite3) sqlite3 "$dir/test.db" <"$sqlite_work" ;;
     git) bash "$git_work" "$dir" ;;
     mt_program) "$mt_program" ;;
+    "mt_program waves") "$mt_program" 10 8 ;;
   esac >/dev/null
   rm -rf "$dir"
 }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-# timed LABEL COMMAND...: appends "wall cpu" of one run to $work/LABEL.
+# timed LABEL COMMAND...: appends "wall cpu peak_kib" of one run to $work/LABEL.
 timed() {
   local label="$1"
   shift
-  /usr/bin/time -f '%e %U %S' -o "$work/time" "$@"
-  awk '{print $1, $2 + $3}' "$work/time" >>"$work/$label"
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@"
+  awk '{print $1, $2 + $3, $4}' "$work/time" >>"$work/$label"
 }
 
 echo "preload benchmark: $reps interleaved runs each; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| program | glibc wall s | nostd wall s | wall ratio | glibc CPU s | nostd CPU s | CPU ratio |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "| program | glibc wall s | nostd wall s | wall ratio | glibc CPU s | nostd CPU s | CPU ratio | glibc peak MiB | nostd peak MiB | peak ratio |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 export -f run_program
 export python python_work sqlite_work git_work mt_program work
-for program in python3 sqlite3 git mt_program; do
+for program in python3 sqlite3 git mt_program "mt_program waves"; do
+  label="${program// /_}"
   for ((i = 0; i < reps; i++)); do
-    timed "$program.glibc" bash -c "run_program $program"
-    timed "$program.nostd" env LD_PRELOAD="$lib" bash -c "run_program $program"
+    timed "$label.glibc" bash -c "run_program '$program'"
+    timed "$label.nostd" env LD_PRELOAD="$lib" bash -c "run_program '$program'"
   done
-  gw="$(cut -d' ' -f1 "$work/$program.glibc" | median)"
-  nw="$(cut -d' ' -f1 "$work/$program.nostd" | median)"
-  gc="$(cut -d' ' -f2 "$work/$program.glibc" | median)"
-  nc="$(cut -d' ' -f2 "$work/$program.nostd" | median)"
-  awk -v p="$program" -v gw="$gw" -v nw="$nw" -v gc="$gc" -v nc="$nc" \
-    'BEGIN {printf "| %s | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx |\n", p, gw, nw, nw / gw, gc, nc, nc / gc}'
+  gw="$(cut -d' ' -f1 "$work/$label.glibc" | median)"
+  nw="$(cut -d' ' -f1 "$work/$label.nostd" | median)"
+  gc="$(cut -d' ' -f2 "$work/$label.glibc" | median)"
+  nc="$(cut -d' ' -f2 "$work/$label.nostd" | median)"
+  gm="$(cut -d' ' -f3 "$work/$label.glibc" | median)"
+  nm="$(cut -d' ' -f3 "$work/$label.nostd" | median)"
+  awk -v p="$program" -v gw="$gw" -v nw="$nw" -v gc="$gc" -v nc="$nc" -v gm="$gm" -v nm="$nm" \
+    'BEGIN {printf "| %s | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx | %.1f | %.1f | %.2fx |\n",
+            p, gw, nw, nw / gw, gc, nc, nc / gc, gm / 1024, nm / 1024, nm / gm}'
 done
 
 echo

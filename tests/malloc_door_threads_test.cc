@@ -47,6 +47,7 @@
 #include "platform/malloc/huge_block.h"
 #include "platform/malloc/report_and_abort.h"
 #include "platform/malloc/stderr_line.h"
+#include "platform/malloc/thread_exit_watch.h"
 #include "record/malloc_recorder.h"
 #include "tests/test_heap.h"
 
@@ -93,20 +94,26 @@ TYPED_TEST_SUITE(ArenaThreads, CheckLevels);
 
 // What ArenaSet reads of the drop-in (arena_set.h, ArenaSetEnvironment), per check level: kThreads arenas (the
 // observer, a fifth thread that allocates, shares one, so that threads collide and move as in the drop-in), a chunk
-// map, the thread's arena index and the round-robin counter of this test's own, and faults reported as the drop-in
-// reports them. `Arenas`: a test that decides which arena each of its threads is given takes an environment of its own,
-// with fresh arenas, counts and chunk map (MoveEnvironment).
+// map and the thread's arena index of this test's own, a thread's end watched as the
+// drop-in's (ThreadExitWatch, its own key per environment), and faults reported as the drop-in reports them. `Arenas`:
+// a test that decides which arena each of its threads is given takes an environment of its own, with fresh arenas,
+// counts and chunk map (MoveEnvironment).
 template <class Check, unsigned Arenas = kThreads>
 struct TestEnvironment {
+  static void ended() noexcept { door::ArenaSet<Check, TestEnvironment>::leave(); }
+  using Watch = door::ThreadExitWatch<&ended>;
+
   static inline door::ChunkMap map;  // static storage: zero, every chunk unowned
   static inline thread_local std::uint8_t arena = door::kNoArena;
-  static inline std::atomic<unsigned> next{0};
 
   static unsigned arena_count() noexcept { return Arenas; }
   static door::ChunkMap& chunk_map() noexcept { return map; }
   static std::size_t page_bytes() noexcept { return 4096; }
   static std::uint8_t& thread_arena() noexcept { return arena; }
-  static std::atomic<unsigned>& next_arena() noexcept { return next; }
+  static void watch_thread_exit() noexcept {
+    Watch::create();
+    Watch::watch();
+  }
   [[noreturn]] static void fault(nostd::AllocError error, const void* where, const char* what) noexcept {
     door::ReportAndAbort::on_fault(nostd::HeapFault{error, where, what});
   }
@@ -352,7 +359,6 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
   using Env = MoveEnvironment<TypeParam>;
   using Set = door::ArenaSet<TypeParam, Env>;
   for (std::atomic<unsigned>& count : Set::residents) count.store(0);  // a repeated run's ended threads
-  Env::next.store(0);
   // One block of thread A's per step: the arena it calls its own afterwards and the chunk map's owner of the block.
   struct Step {
     std::atomic<unsigned> arena{99};
@@ -382,6 +388,7 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
       steps[k].arena.store(Env::arena);
       phase.store(2 * k + 1);
     }
+    wait_for(8);  // A ends only when told, so that its counts are read while it lives
   });
 
   // Step 0: A is given arena 0 (owner byte 1).
@@ -401,15 +408,22 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
   EXPECT_EQ(steps[1].owner.load(), 1u);
   EXPECT_TRUE(validate_all());
 
-  // Thread B is given arena 0 too (the round-robin counter wrapped): two threads call it their own.
-  Env::next.store(Env::arena_count());
+  // Thread B is given arena 0 too: with arenas 1 and 2 counted once each (two threads that stand in for others of the
+  // program), the fewest count is 1 in every arena, and adopt takes the lowest. Two threads then call arena 0 their
+  // own. The stand-ins leave once B has its arena; B lives on until A has moved (an ended thread leaves the count).
+  Set::residents[1].store(1);
+  Set::residents[2].store(1);
   std::atomic<unsigned> b_arena{99};
+  std::atomic<bool> b_may_end{false};
   std::thread b([&] {
     void* const p = Set::allocate(64, 16);
-    b_arena.store(Env::arena);
     Set::deallocate(Env::map.owner(p), p);
+    b_arena.store(Env::arena);
+    while (!b_may_end.load()) std::this_thread::yield();
   });
-  b.join();
+  while (b_arena.load() == 99) std::this_thread::yield();
+  Set::residents[1].store(0);
+  Set::residents[2].store(0);
   EXPECT_EQ(b_arena.load(), 0u);
   EXPECT_EQ(Set::residents[0].load(), 2u);
   EXPECT_TRUE(validate_all());
@@ -423,6 +437,9 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
   EXPECT_EQ(steps[2].owner.load(), 2u);
   EXPECT_EQ(Set::residents[0].load(), 1u);
   EXPECT_EQ(Set::residents[1].load(), 1u);
+  b_may_end.store(true);
+  b.join();
+  EXPECT_EQ(Set::residents[0].load(), 0u);  // B, ended
   EXPECT_TRUE(validate_all());
 
   // Step 3: arena 1, where A is alone, held here until A has its block. After kPatienceNs A moves to arena 2.
@@ -432,12 +449,14 @@ TYPED_TEST(ArenaThreads, AThreadAloneInItsArenaWaitsForItAndOneThatSharesItMoves
   wait_for(7);
   const auto waited = std::chrono::steady_clock::now() - start;
   Set::arenas[1].unlock();
-  a.join();
   EXPECT_EQ(steps[3].arena.load(), 2u);
   EXPECT_EQ(steps[3].owner.load(), 3u);
   EXPECT_GE(waited, std::chrono::nanoseconds(Set::kPatienceNs));
   EXPECT_EQ(Set::residents[1].load(), 0u);
   EXPECT_EQ(Set::residents[2].load(), 1u);
+  phase.store(8);
+  a.join();
+  EXPECT_EQ(Set::residents[2].load(), 0u);  // A, ended
   EXPECT_TRUE(validate_all());
 
   for (Step& step : steps) {
@@ -454,13 +473,11 @@ TYPED_TEST(ArenaThreads, TheForkChildsResetCountsOnlyTheForkingThread) {
   using Env = TestEnvironment<TypeParam, 2>;
   using Set = door::ArenaSet<TypeParam, Env>;
   for (std::atomic<unsigned>& count : Set::residents) count.store(0);  // a repeated run's ended threads
-  Env::next.store(0);
-  Env::arena = door::kNoArena;  // this thread's arena from a repeated run
-  std::thread other([] {        // given arena 0, and gone before the fork
-    void* const p = Set::allocate(64, 16);
-    Set::deallocate(Env::map.owner(p), p);
-  });
-  other.join();
+  Env::arena = door::kNoArena;                                         // this thread's arena from a repeated run
+  // Another thread of the parent, alive at the fork, given arena 0: counted as adopt counts it. (A thread of this
+  // test's would take itself out of the count when it ended after the reset, as no thread of the parent does in the
+  // child.)
+  Set::residents[0].fetch_add(1);
   void* const mine = Set::allocate(64, 16);  // this thread: arena 1
   ASSERT_NE(mine, nullptr);
   EXPECT_EQ(Env::map.owner(mine), 2u);
@@ -480,6 +497,107 @@ TYPED_TEST(ArenaThreads, TheForkChildsResetCountsOnlyTheForkingThread) {
   Set::arenas[1].lock();
   EXPECT_TRUE(Set::arenas[1].heap().validate().has_value());
   Set::arenas[1].unlock();
+}
+
+// A thread that ends no longer counts in its arena (ArenaSet::leave, through ThreadExitWatch), and a new thread
+// takes the arena the fewest threads call theirs (ArenaSet::adopt): threads that run one after another reuse the
+// arena an ended one left, and threads alive together spread over the arenas. A thread that allocates again after
+// leaving (in a later key destructor of its own) is counted and taken out again. Fails with ended threads left in the
+// counts (the second thread is given arena 1, and arena 0 still counts the first), and with the round-robin
+// assignment this replaced (the second thread is given arena 1).
+TYPED_TEST(ArenaThreads, AThreadThatEndsLeavesItsArenaToTheNext) {
+  using Env = TestEnvironment<TypeParam, 2>;
+  using Set = door::ArenaSet<TypeParam, Env>;
+  for (std::atomic<unsigned>& count : Set::residents) count.store(0);  // a repeated run's counts
+  auto validate_all = [] {
+    bool ok = true;
+    for (unsigned i = 0; i < Env::arena_count(); ++i) {
+      Set::arenas[i].lock();
+      ok = ok && Set::arenas[i].heap().validate().has_value();
+      Set::arenas[i].unlock();
+    }
+    return ok;
+  };
+  std::vector<void*> blocks;  // each outlives its thread, freed at the end
+  // A thread that allocates a block and records its arena and that arena's count, then waits for `may_end`.
+  struct Run {
+    std::atomic<unsigned> arena{99};
+    std::atomic<unsigned> counted{99};
+    std::atomic<void*> block{nullptr};
+    std::atomic<bool> may_end{false};
+  };
+  auto start = [](Run& run) {
+    return std::thread([&run] {
+      run.block.store(Set::allocate(64, 16));
+      run.counted.store(Set::residents[Env::arena].load());
+      run.arena.store(Env::arena);
+      while (!run.may_end.load()) std::this_thread::yield();
+    });
+  };
+  auto wait_for = [](Run& run) {
+    while (run.arena.load() == 99) std::this_thread::yield();
+  };
+
+  // Two threads one after the other: the second is given the arena the first left.
+  for (unsigned k = 0; k < 2; ++k) {
+    Run run;
+    std::thread t = start(run);
+    wait_for(run);
+    EXPECT_EQ(run.arena.load(), 0u) << "thread " << k;
+    EXPECT_EQ(run.counted.load(), 1u) << "thread " << k;
+    run.may_end.store(true);
+    t.join();
+    blocks.push_back(run.block.load());
+    ASSERT_NE(blocks.back(), nullptr);
+    EXPECT_EQ(Env::map.owner(blocks.back()), 1u);
+    EXPECT_EQ(Set::residents[0].load(), 0u) << "thread " << k << " ended";
+    EXPECT_TRUE(validate_all());
+  }
+
+  // Two threads alive together: one arena each.
+  {
+    std::array<Run, 2> runs;
+    std::thread first = start(runs[0]);
+    wait_for(runs[0]);
+    std::thread second = start(runs[1]);
+    wait_for(runs[1]);
+    EXPECT_EQ(runs[0].arena.load(), 0u);
+    EXPECT_EQ(runs[1].arena.load(), 1u);
+    EXPECT_EQ(Set::residents[0].load(), 1u);
+    EXPECT_EQ(Set::residents[1].load(), 1u);
+    for (Run& run : runs) run.may_end.store(true);
+    first.join();
+    second.join();
+    for (Run& run : runs) blocks.push_back(run.block.load());
+    EXPECT_EQ(Set::residents[0].load(), 0u);
+    EXPECT_EQ(Set::residents[1].load(), 0u);
+    EXPECT_TRUE(validate_all());
+  }
+
+  // A thread whose own key destructor allocates: whether it runs before the watch's (the block comes from its arena)
+  // or after (it adopts an arena again and is watched again, in a second round of destructors), the thread ends
+  // uncounted.
+  static std::atomic<void*> late{nullptr};
+  late.store(nullptr);
+  pthread_key_t key;
+  ASSERT_EQ(::pthread_key_create(&key, [](void*) { late.store(Set::allocate(48, 16)); }), 0);
+  std::thread t([&] {
+    ::pthread_setspecific(key, &key);
+    blocks.push_back(Set::allocate(64, 16));
+  });
+  t.join();
+  ::pthread_key_delete(key);
+  ASSERT_NE(late.load(), nullptr);
+  blocks.push_back(late.load());
+  EXPECT_EQ(Set::residents[0].load(), 0u);
+  EXPECT_EQ(Set::residents[1].load(), 0u);
+  EXPECT_TRUE(validate_all());
+
+  for (void* p : blocks) {
+    ASSERT_NE(p, nullptr);
+    Set::deallocate(Env::map.owner(p), p);
+    EXPECT_TRUE(validate_all());
+  }
 }
 
 // ---- huge blocks ----

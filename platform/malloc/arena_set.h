@@ -2,8 +2,8 @@
 // thread picks one, falls back to another when its own cannot grow, and frees into the arena that owns a block.
 //
 // Terms: the *environment* (Env) is the process-wide state ArenaSet reads but does not own: the number of arenas,
-// the chunk map, the page size, the calling thread's arena index and the round-robin counter, and the fault
-// report. The drop-in passes its globals (malloc_door.cc); a test passes its own, and so drives this very code
+// the chunk map, the page size, the calling thread's arena index, the watch on its end, and the fault report. The
+// drop-in passes its globals (malloc_door.cc); a test passes its own, and so drives this very code
 // (//tests:malloc_door_threads_test, under ThreadSanitizer). Every member of Env is a static function that the
 // compiler inlines: the drop-in's calls compile to the same loads of its globals as before the move.
 #pragma once
@@ -28,7 +28,7 @@
 namespace nostd::malloc_door {
 
 /// The value of a thread's arena index before its first allocation: any value of at least the arena count sends
-/// lock_for_this_thread to the round-robin counter; this one is what the thread-local index starts at.
+/// lock_for_this_thread to ArenaSet::adopt; this one is what the thread-local index starts at.
 inline constexpr std::uint8_t kNoArena = 0xff;
 
 static_assert(kMaxArenas < kNoArena, "arena indices must leave kNoArena free");
@@ -38,16 +38,16 @@ static_assert(
 
 /// What ArenaSet reads of its surroundings, as static functions (see the file comment): `arena_count()`, the arenas
 /// in use (1..kMaxArenas, fixed before the first allocation); `chunk_map()`, the owner of every chunk; `page_bytes()`;
-/// `thread_arena()`, the calling thread's arena index (a thread-local starting at kNoArena); `next_arena()`, the
-/// round-robin counter that assigns a new thread its first arena; `fault(error, where, what)`, which reports a misuse
-/// and never returns.
+/// `thread_arena()`, the calling thread's arena index (a thread-local starting at kNoArena); `watch_thread_exit()`,
+/// which has ArenaSet::leave() called in the calling thread when it ends (ThreadExitWatch; it may call malloc, and is
+/// called holding no lock); `fault(error, where, what)`, which reports a misuse and never returns.
 template <class Env>
 concept ArenaSetEnvironment = requires(AllocError error, const void* where, const char* what) {
   { Env::arena_count() } -> std::same_as<unsigned>;
   { Env::chunk_map() } -> std::same_as<ChunkMap&>;
   { Env::page_bytes() } -> std::same_as<std::size_t>;
   { Env::thread_arena() } -> std::same_as<std::uint8_t&>;
-  { Env::next_arena().fetch_add(1u, std::memory_order_relaxed) } -> std::same_as<unsigned>;
+  Env::watch_thread_exit();
   Env::fault(error, where, what);
 };
 
@@ -95,24 +95,69 @@ template <class Env>
 template <class Check, class Env>
 struct ArenaSet {
   static_assert(ArenaSetEnvironment<Env>,
-                "ArenaSet: Env must give static arena_count(), chunk_map(), page_bytes(), thread_arena(), next_arena() "
-                "and fault(error, where, what) of the types ArenaSetEnvironment names");
+                "ArenaSet: Env must give static arena_count(), chunk_map(), page_bytes(), thread_arena(), "
+                "watch_thread_exit() and fault(error, where, what) of the types ArenaSetEnvironment names");
 
   /// Each arena's heap.
   using Heap = MallocHeap<Check>;
   /// The arenas; the first Env::arena_count() are used.
   static constinit inline Arena<Heap> arenas[kMaxArenas];
 
-  /// How many threads have made each arena theirs (settle): a thread counts in the arena it was given or moved to,
-  /// and leaves it only by moving. A thread that ends is never subtracted (the drop-in runs no code at thread exit),
-  /// so a count overstates an arena's threads, never understates them.
+  /// How many threads have made each arena theirs: a thread counts in the arena it was given (adopt) or moved to
+  /// (settle), and leaves it by moving or by ending (leave). A count may overstate an arena's threads (the main thread,
+  /// which no key destructor ends; a thread whose exit the system could not watch), never understate them.
   static constinit inline std::atomic<unsigned> residents[kMaxArenas] = {};
 
-  /// Makes arena `to` this thread's, counted in residents; `from` the arena it leaves, or count or more for none.
+  /// Moves this thread from arena `from` to arena `to`, in residents too.
   static void settle(unsigned from, unsigned to) noexcept {
-    if (from < Env::arena_count()) residents[from].fetch_sub(1, std::memory_order_relaxed);
+    residents[from].fetch_sub(1, std::memory_order_relaxed);
     residents[to].fetch_add(1, std::memory_order_relaxed);
     Env::thread_arena() = static_cast<std::uint8_t>(to);
+  }
+
+  /// A thread's first arena, at its first allocation: the one that the fewest threads call theirs, the lowest index
+  /// among equals, counted in residents; the thread's end is then watched, so that leave takes it out of the count
+  /// again. Called holding no arena: the watch may allocate, and that malloc finds this thread's arena already set.
+  /// Trade-offs: an arena whose threads have ended is given again before a fresh one, as glibc's free list of arenas
+  /// does, so a program that runs its work in successive threads (a worker per request, waves of a pool) reuses the
+  /// memory the ended threads freed instead of growing a new arena for each; the round-robin counter this replaced
+  /// (until 2026-12-07) gave each wave of 4 threads of //bench:... the next 4 arenas, and the program's peak RSS was
+  /// 2.0-2.4x glibc's. The lowest index, since arenas fill from index 0: the one that already holds memory. Threads
+  /// that start together each see the same counts; the compare-exchange makes a thread that lost the race look again,
+  /// so they spread over the arenas, and after `count` lost races it takes the arena it saw (two threads that share
+  /// one part at their first collision, lock_for_this_thread). O(arenas), once per thread.
+  static unsigned adopt() noexcept {
+    const unsigned count = Env::arena_count();
+    unsigned best = 0;
+    for (unsigned attempt = 0; attempt < count; ++attempt) {
+      best = 0;
+      unsigned fewest = residents[0].load(std::memory_order_relaxed);
+      for (unsigned i = 1; i < count && fewest != 0; ++i) {
+        const unsigned here = residents[i].load(std::memory_order_relaxed);
+        if (here < fewest) {
+          best = i;
+          fewest = here;
+        }
+      }
+      if (residents[best].compare_exchange_strong(fewest, fewest + 1, std::memory_order_relaxed)) break;
+      if (attempt + 1 == count) residents[best].fetch_add(1, std::memory_order_relaxed);
+    }
+    Env::thread_arena() = static_cast<std::uint8_t>(best);
+    Env::watch_thread_exit();
+    return best;
+  }
+
+  /// Thread exit (Env::watch_thread_exit's call): the ending thread no longer counts in its arena, and has none. Until
+  /// 2026-12-07 an ended thread stayed counted, so that a program which starts threads one after another (a server's
+  /// worker per request, a pool that is resized) soon saw every arena shared, and its live threads moved on every
+  /// collision, spreading their blocks over the arenas as lock_for_this_thread says. Its blocks stay where they are.
+  /// The thread is left with no arena, so that a malloc it makes afterwards (in a later key destructor) adopts an
+  /// arena again as a new thread, counted and watched; keeping the index, a move in that malloc would subtract it
+  /// twice.
+  static void leave() noexcept {
+    const unsigned mine = Env::thread_arena();
+    if (mine < Env::arena_count()) residents[mine].fetch_sub(1, std::memory_order_relaxed);
+    Env::thread_arena() = kNoArena;
   }
 
   /// How long a thread alone in its busy arena waits for it before it looks for a free one (lock_for_this_thread):
@@ -121,7 +166,7 @@ struct ArenaSet {
   /// goes on in another arena instead of waiting for ever.
   static constexpr std::uint64_t kPatienceNs = 100'000'000;
 
-  /// The index of the arena for an allocation by this thread, locked: its own arena (round-robin at its first
+  /// The index of the arena for an allocation by this thread, locked: its own arena (adopt, at its first
   /// allocation); when that is busy and another thread calls it its own too (residents), the first free one, which
   /// becomes its arena; else it waits for its own (for up to kPatienceNs, then it too takes the first free one, and
   /// else waits on). Two threads that were given one arena thus part at their first collision, and a thread that
@@ -130,17 +175,14 @@ struct ArenaSet {
   /// thread's blocks, and the memory they free, behind. Moving on every collision (until
   /// 2026-12-07) spread the 5 threads of tests/preload/mt_program over 5-8 arenas, each grown to a working set, and
   /// its peak RSS grew with them (21.8 MiB on 5 arenas, 24.2 on 6, 29.3 on 8; glibc 16.5-17.5; one arena each: 12.2
-  /// MiB, as glibc). Where the count overstates (a thread that ended), the thread moves as before. The index, not the
+  /// MiB, as glibc). Where the count overstates (see residents), the thread moves as before. The index, not the
   /// arena: allocate needs both, and the index taken back from the arena's address was a division by the arena's size
   /// on every malloc.
   static unsigned lock_for_this_thread() noexcept {
     const unsigned count = Env::arena_count();
     unsigned mine = Env::thread_arena();
-    if (mine >= count) [[unlikely]] {
-      const unsigned given = Env::next_arena().fetch_add(1, std::memory_order_relaxed) % count;
-      settle(mine, given);
-      mine = given;
-    }
+    if (mine >= count) [[unlikely]]
+      mine = adopt();
     if (arenas[mine].try_lock()) [[likely]]
       return mine;
     if (residents[mine].load(std::memory_order_relaxed) <= 1 && arenas[mine].lock_within(kPatienceNs)) return mine;

@@ -26,6 +26,7 @@
 #include "platform/malloc/malloc_hook.h"
 #include "platform/malloc/report_and_abort.h"
 #include "platform/malloc/stderr_line.h"
+#include "platform/malloc/thread_exit_watch.h"
 #include "record/malloc_recorder.h"
 
 // POSIX has the program declare it (<unistd.h> does only under _GNU_SOURCE); init() reads it for misspelt names.
@@ -47,7 +48,6 @@ static_assert(kMinChunkBytes >= kHugeThreshold + 2 * kMaxArenaAlignment,
 ChunkMap g_chunks;  // 2 MiB of .bss, touched a page at a time
 constinit HugeBlocks g_huge;
 constinit MallocConfig g_config;
-constinit std::atomic<unsigned> g_next_arena{0};   // round-robin assignment of threads to arenas
 constinit std::atomic<std::size_t> g_failures{0};  // allocations that returned nullptr
 // The huge threshold (huge_threshold() in malloc_door.h): kHugeThreshold..kMaxHugeThreshold, only ever raised
 // (raise_huge_threshold) until mallopt fixes it (fix_huge_threshold), which also sets kThresholdFixed in the same word:
@@ -86,6 +86,12 @@ constexpr CallWords kReallocWords{
 
 // ---- one set of arenas per check level (arena_set.h) ----
 
+// A thread's end, in the arena set of the chosen check level (ArenaSet::leave): below, after with_arenas.
+void thread_ended() noexcept;
+// Calls thread_ended in a thread that ends after its first allocation (ArenaSet::adopt asks); the key is created at
+// init.
+using ExitWatch = ThreadExitWatch<&thread_ended>;
+
 // What the arena sets read of the process-wide state above. Each member is inlined into ArenaSet's, so the drop-in's
 // hot path loads these globals directly, as when ArenaSet lived here (t_arena stays initial-exec TLS).
 struct DoorEnvironment {
@@ -93,7 +99,7 @@ struct DoorEnvironment {
   static ChunkMap& chunk_map() noexcept { return g_chunks; }
   static std::size_t page_bytes() noexcept { return g_page_bytes; }
   static std::uint8_t& thread_arena() noexcept { return t_arena; }
-  static std::atomic<unsigned>& next_arena() noexcept { return g_next_arena; }
+  static void watch_thread_exit() noexcept { ExitWatch::watch(); }
   [[noreturn]] static void fault(AllocError error, const void* where, const char* what) noexcept {
     malloc_door::fault(error, where, what);
   }
@@ -119,6 +125,10 @@ template <class F>
       break;
   }
   return f.template operator()<BasicArenas>();
+}
+
+void thread_ended() noexcept {
+  with_arenas([]<class Set>() { Set::leave(); });
 }
 
 inline void ensure_init() noexcept;  // below: starts the drop-in at the first call
@@ -218,6 +228,9 @@ void record_call(const MallocEvent& e) noexcept {
   // with, but only when there is a line to write, so that a process that asked for none has no extra descriptor.
   if (g_config.validate_at_exit || g_config.print_stats) g_exit_stderr.keep();
   g_page_bytes = page_size();
+  // No key left (a program that created PTHREAD_KEYS_MAX): ended threads stay counted in their arenas, which only
+  // overstates (ArenaSet::residents).
+  ExitWatch::create();
   g_state.store(2, std::memory_order_release);
   for (unsigned i = 0; i < g_config.ignored_count; ++i) {
     const IgnoredVariable& ignored = g_config.ignored[i];

@@ -4,8 +4,11 @@
 // seeded pseudo-random sizes, and hand half of their objects to the next worker through a locked queue, so that
 // blocks are freed by a thread other than the one that allocated them (the arena lookup's real work). The output
 // is a checksum per worker and depends only on the seed, so a run under any malloc must print the same lines.
+// With WAVES, the workers run that many times one after another, each time as new threads (a program that runs its
+// work in successive threads: an arena whose threads ended should serve the next ones, //bench:preload's
+// `mt_program waves` row).
 //
-//   mt_program [rounds]    (default 40)
+//   mt_program [ROUNDS [WAVES]]    (default 40 rounds, 1 wave)
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -97,19 +100,23 @@ std::uint64_t worker(int id, int rounds, Mailbox* boxes) {
 
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 40;
-  if (rounds <= 0) {
-    std::fprintf(stderr, "usage: mt_program [rounds > 0]\n");
+  const int waves = argc > 2 ? std::atoi(argv[2]) : 1;
+  if (rounds <= 0 || waves <= 0 || argc > 3) {
+    std::fprintf(stderr, "usage: mt_program [ROUNDS > 0 [WAVES > 0]]\n");
     return 2;
   }
-  Mailbox boxes[kWorkers];
-  std::uint64_t results[kWorkers] = {};
-  std::vector<std::thread> threads;
-  for (int id = 0; id < kWorkers; ++id) {
-    threads.emplace_back([id, rounds, &boxes, &results] { results[id] = worker(id, rounds, boxes); });
-  }
-  for (std::thread& t : threads) t.join();
-  for (int id = 0; id < kWorkers; ++id) {
-    std::printf("worker %d: %016llx\n", id, static_cast<unsigned long long>(results[id]));
+  for (int wave = 0; wave < waves; ++wave) {
+    Mailbox boxes[kWorkers];
+    std::uint64_t results[kWorkers] = {};
+    std::vector<std::thread> threads;
+    for (int id = 0; id < kWorkers; ++id) {
+      threads.emplace_back([id, rounds, &boxes, &results] { results[id] = worker(id, rounds, boxes); });
+    }
+    for (std::thread& t : threads) t.join();
+    for (int id = 0; id < kWorkers; ++id) {
+      if (waves > 1) std::printf("wave %d ", wave);
+      std::printf("worker %d: %016llx\n", id, static_cast<unsigned long long>(results[id]));
+    }
   }
   return 0;
 }
