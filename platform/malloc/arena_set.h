@@ -105,7 +105,7 @@ struct ArenaSet {
 
   /// How many threads have made each arena theirs: a thread counts in the arena it was given (adopt) or moved to
   /// (settle), and leaves it by moving or by ending (leave). A count may overstate an arena's threads (the main thread,
-  /// which no key destructor ends; a thread whose exit the system could not watch), never understate them.
+  /// unless it calls pthread_exit; a thread whose exit the system could not watch), never understate them.
   static constinit inline std::atomic<unsigned> residents[kMaxArenas] = {};
 
   /// Moves this thread from arena `from` to arena `to`, in residents too.
@@ -117,15 +117,17 @@ struct ArenaSet {
 
   /// A thread's first arena, at its first allocation: the one that the fewest threads call theirs, the lowest index
   /// among equals, counted in residents; the thread's end is then watched, so that leave takes it out of the count
-  /// again. Called holding no arena: the watch may allocate, and that malloc finds this thread's arena already set.
-  /// Trade-offs: an arena whose threads have ended is given again before a fresh one, as glibc's free list of arenas
-  /// does, so a program that runs its work in successive threads (a worker per request, waves of a pool) reuses the
-  /// memory the ended threads freed instead of growing a new arena for each; the round-robin counter this replaced
-  /// (until 2026-12-07) gave each wave of 4 threads of //bench:... the next 4 arenas, and the program's peak RSS was
-  /// 2.0-2.4x glibc's. The lowest index, since arenas fill from index 0: the one that already holds memory. Threads
-  /// that start together each see the same counts; the compare-exchange makes a thread that lost the race look again,
-  /// so they spread over the arenas, and after `count` lost races it takes the arena it saw (two threads that share
-  /// one part at their first collision, lock_for_this_thread). O(arenas), once per thread.
+  /// again. Called holding no arena: the watch may allocate (glibc's pthread_setspecific callocs for a key above its
+  /// first 32), and that malloc finds this thread's arena already set, and may move the thread off it (the arena busy
+  /// and shared): the arena returned is the thread's after the watch. Trade-offs: an arena whose threads have ended is
+  /// given again before a fresh one, as glibc's free list of arenas does, so a program that runs its work in successive
+  /// threads (a worker per request, waves of a pool) reuses the memory the ended threads freed instead of growing a new
+  /// arena for each; the round-robin counter this replaced (until 2026-12-07) gave each wave of 4 threads of
+  /// //bench:preload's `mt_program waves` the next 4 arenas, and its peak RSS was 2.4x glibc's in the same rounds
+  /// (1.4x now). The lowest index, since arenas fill from index 0: the one that already holds memory. Threads that
+  /// start together each see the same counts; the compare-exchange makes a thread that lost the race look again, so
+  /// they spread over the arenas, and after `count` lost races it takes the arena it saw (two threads that share one
+  /// part at their first collision, lock_for_this_thread). O(arenas), once per thread.
   static unsigned adopt() noexcept {
     const unsigned count = Env::arena_count();
     unsigned best = 0;
@@ -144,7 +146,7 @@ struct ArenaSet {
     }
     Env::thread_arena() = static_cast<std::uint8_t>(best);
     Env::watch_thread_exit();
-    return best;
+    return Env::thread_arena();
   }
 
   /// Thread exit (Env::watch_thread_exit's call): the ending thread no longer counts in its arena, and has none. Until
@@ -154,10 +156,13 @@ struct ArenaSet {
   /// The thread is left with no arena, so that a malloc it makes afterwards (in a later key destructor) adopts an
   /// arena again as a new thread, counted and watched; keeping the index, a move in that malloc would subtract it
   /// twice.
+  /// The index is cleared before the count: a signal handler's malloc between the two then adopts an arena as a new
+  /// thread (an overstatement) instead of moving from `mine` and subtracting it a second time.
   static void leave() noexcept {
     const unsigned mine = Env::thread_arena();
-    if (mine < Env::arena_count()) residents[mine].fetch_sub(1, std::memory_order_relaxed);
     Env::thread_arena() = kNoArena;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (mine < Env::arena_count()) residents[mine].fetch_sub(1, std::memory_order_relaxed);
   }
 
   /// How long a thread alone in its busy arena waits for it before it looks for a free one (lock_for_this_thread):

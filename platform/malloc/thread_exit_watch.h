@@ -6,8 +6,8 @@
 // (__cxa_thread_atexit_impl) allocates on every thread and links in the C++ runtime. glibc keeps the values of the
 // first 32 keys in the thread's descriptor; a later key's first value takes a calloc, a malloc call from inside
 // watch(), which the caller must allow (the drop-in calls watch() holding no lock, after the thread's arena is set).
-// Key destructors run in pthread_exit and when a thread function returns, not at exit() or for the thread that
-// calls it: the main thread is never "ended" here. A destructor whose thread asks again (watch() in a later
+// Key destructors run in pthread_exit (the main thread's too) and when a thread function returns, not at exit():
+// a main thread that returns from main is never "ended" here. A destructor whose thread asks again (watch() in a later
 // destructor that allocated) is run again, for up to PTHREAD_DESTRUCTOR_ITERATIONS rounds; after those a thread stays
 // counted, which overstates, as before there was a watch.
 #pragma once
@@ -35,7 +35,7 @@ class ThreadExitWatch {
 
   /// Asks for OnExit() when the calling thread ends. Idempotent until then. May call calloc (see the file comment).
   static void watch() noexcept {
-    if (created_.load(std::memory_order_relaxed)) ::pthread_setspecific(key_, &key_);
+    if (created_.load(std::memory_order_acquire)) ::pthread_setspecific(key_, &key_);
   }
 
  private:
