@@ -233,14 +233,42 @@ inline const Row* find_row(std::span<const Row> rows, std::string_view name) {
   return nullptr;
 }
 
-/// The memory the run touched divided by its peak of live bytes, if known.
+/// True when no run of the row saw an allocation fail: the trace fitted the arena, so the figures of its latency
+/// pass describe the trace (not the part of it the arena could hold).
+inline bool trace_fitted(const Row& r) { return r.failed() == 0; }
+
+/// The memory the run touched divided by its peak of live bytes; nullopt when not known, and when allocations failed:
+/// that peak then counts only the blocks the arena could hold, which would flatter the fit on a trace it did not run.
 inline std::optional<double> touched_ratio(const Row& r) {
-  if (!r.detail.footprint || r.detail.peak_live_bytes == 0) return std::nullopt;
+  if (!trace_fitted(r) || !r.detail.footprint || r.detail.peak_live_bytes == 0) return std::nullopt;
   return static_cast<double>(*r.detail.footprint) / static_cast<double>(r.detail.peak_live_bytes);
 }
 
+/// A row's fragmentation figures as JSON members, each after ", ": "failed_allocations" (the most any of its runs saw
+/// fail), then "peak_live_bytes" and, where the allocator shows them, "footprint_bytes", "largest_free_block" and
+/// "bytes_free", and "overhead_bytes_per_block". When allocations failed, each figure after "failed_allocations" is
+/// null, as the table shows "—": over the blocks the arena could hold they would not describe the trace.
+inline std::string fragmentation_json(const Row& r) {
+  const DetailRun& d = r.detail;
+  const bool fitted = trace_fitted(r);
+  auto member = [fitted](const char* name, const std::string& value) {
+    return std::string(", \"") + name + "\": " + (fitted ? value : "null");
+  };
+  std::string out = ", \"failed_allocations\": " + std::to_string(r.failed());
+  out += member("peak_live_bytes", std::to_string(d.peak_live_bytes));
+  if (d.footprint) out += member("footprint_bytes", std::to_string(*d.footprint));
+  if (d.free_at_churn_end) {
+    out += member("largest_free_block", std::to_string(d.free_at_churn_end->largest_free_block));
+    out += member("bytes_free", std::to_string(d.free_at_churn_end->bytes_free));
+  }
+  if (d.overhead_per_block) out += member("overhead_bytes_per_block", fmt("%.2f", *d.overhead_per_block));
+  return out;
+}
+
 /// The table: throughput, ratios to first fit and glibc, latency percentiles, memory touched, largest free block,
-/// bytes per block, notes (capped, failed allocations).
+/// bytes per block, notes (capped, failed allocations). A row whose allocations failed shows "—" for the three
+/// fragmentation figures, which would describe the blocks the arena could hold rather than the trace, and its note
+/// says that the trace did not fit.
 inline void print_rows(std::span<const Row> rows, double cap_seconds, double ticks_per_ns) {
   const Row* first = find_row(rows, kFirstFitBaseline);
   const Row* glibc = find_row(rows, kGlibcBaseline);
@@ -258,8 +286,11 @@ inline void print_rows(std::span<const Row> rows, double cap_seconds, double tic
     const DetailRun& d = r.detail;
     const std::optional<double> t = touched_ratio(r);
     const std::string touched = t ? fmt("%.2f", *t) : "—";
+    const bool fitted = trace_fitted(r);
     std::string largest = "n/a";
-    if (d.free_at_churn_end) {
+    if (d.free_at_churn_end && !fitted) {
+      largest = "—";
+    } else if (d.free_at_churn_end) {
       largest = d.free_at_churn_end->bytes_free > 0
                     ? fmt("%.2f", static_cast<double>(d.free_at_churn_end->largest_free_block) /
                                       static_cast<double>(d.free_at_churn_end->bytes_free))
@@ -267,13 +298,17 @@ inline void print_rows(std::span<const Row> rows, double cap_seconds, double tic
     } else if (!d.reached_churn_end) {
       largest = "—";
     }
-    const std::string per_block = d.overhead_per_block ? fmt("%.1f", *d.overhead_per_block) : "n/a";
+    std::string per_block = "n/a";
+    if (d.overhead_per_block) per_block = fitted ? fmt("%.1f", *d.overhead_per_block) : "—";
     std::string note;
     if (r.capped) {
       const ThroughputRun& last = r.runs.back();
       note = "capped after " + std::to_string(last.calls) + " calls (" + fmt("%g", cap_seconds) + " s)";
     }
-    if (r.failed() > 0) note += (note.empty() ? "" : "; ") + std::to_string(r.failed()) + " failed allocations";
+    if (!fitted) {
+      note += (note.empty() ? "" : "; ") + std::to_string(r.failed()) +
+              " failed allocations: the trace does not fit the arena";
+    }
     std::printf("| %s | %.2f | %zu | %.0f%% | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s |\n",
                 r.allocator->name, r.median_mcalls, r.runs.size(), 100 * r.spread,
                 ratio(r.median_mcalls, first).c_str(), ratio(r.median_mcalls, glibc).c_str(),
@@ -304,14 +339,17 @@ inline void print_legend(const TimingOptions& opt, const Machine& m, const char*
       "- touched ÷ peak live: memory the run occupied divided by the peak of live requested bytes. Heaps: highest "
       "block end above the arena base. glibc: span from its lowest block to its highest block end, measured in a "
       "fresh child process (this process's heap holds other runs' leftovers) with mmap'd blocks off, so that large "
-      "ones stay in its heap. pmr: peak bytes it took from upstream.\n");
+      "ones stay in its heap. pmr: peak bytes it took from upstream. — when allocations failed (note column): the "
+      "trace "
+      "does not fit the arena, and a peak of the blocks it could hold would flatter the fit.\n");
   std::printf(
       "- largest ÷ free: largest free block ÷ free bytes in the arena %s (1.00 = no "
-      "external fragmentation). n/a for allocators that grow from the OS; — when a capped run never got there.\n",
+      "external fragmentation). n/a for allocators that grow from the OS; — when a capped run never got there or "
+      "allocations failed.\n",
       snapshot);
   std::printf(
       "- B/block: mean bytes a live block costs beyond its request (tags or malloc's header, plus rounding) %s; "
-      "n/a where not observable (pmr).\n",
+      "n/a where not observable (pmr); — when allocations failed.\n",
       snapshot);
   std::printf("- %s\n", heaps);
   std::printf(

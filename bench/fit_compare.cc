@@ -280,16 +280,9 @@ void print_json(const std::vector<WorkloadResult>& results, const Options& opt, 
       json_latency("allocate", d.allocate, m.ticks_per_ns);
       std::printf(", ");
       json_latency("free", d.free, m.ticks_per_ns);
-      std::printf(",\n       \"latency_pass_calls\": %llu, \"latency_pass_capped\": %s, \"peak_live_bytes\": %llu",
-                  static_cast<unsigned long long>(d.calls), d.capped ? "true" : "false",
-                  static_cast<unsigned long long>(d.peak_live_bytes));
-      if (d.footprint) std::printf(", \"footprint_bytes\": %zu", *d.footprint);
-      if (d.free_at_churn_end) {
-        std::printf(", \"largest_free_block\": %zu, \"bytes_free\": %zu", d.free_at_churn_end->largest_free_block,
-                    d.free_at_churn_end->bytes_free);
-      }
-      if (d.overhead_per_block) std::printf(", \"overhead_bytes_per_block\": %.2f", *d.overhead_per_block);
-      std::printf("}%s\n", ri + 1 < w.rows.size() ? "," : "");
+      std::printf(",\n       \"latency_pass_calls\": %llu, \"latency_pass_capped\": %s%s}%s\n",
+                  static_cast<unsigned long long>(d.calls), d.capped ? "true" : "false", fragmentation_json(r).c_str(),
+                  ri + 1 < w.rows.size() ? "," : "");
     }
     std::printf("    ]}%s\n", wi + 1 < results.size() ? "," : "");
   }

@@ -18,6 +18,11 @@ done
 if grep -q '"failed": [1-9]' "$out"; then
   fail "a run had failed allocations"
 fi
+# Every row says how many allocations failed, beside figures that are numbers when none did (a row with failures has
+# them null: tests:comparison_test), so that a reader of the JSON need not compare each run's "failed" itself.
+if [[ "$(grep -c '"failed_allocations": 0, "peak_live_bytes": [0-9]' "$out")" != "$(grep -c '"allocator": ' "$out")" ]]; then
+  fail "a row without \"failed_allocations\": 0: $(grep -c '"failed_allocations"' "$out") of $(grep -c '"allocator": ' "$out")"
+fi
 if ! grep -q '"calls": 200800' "$out"; then
   fail "the quick embedded trace should have 200800 calls"
 fi

@@ -179,7 +179,8 @@ std::vector<SizingRow> run_sizing(const std::vector<const AllocatorEntry*>& allo
     if (a->fits == nullptr) continue;
     char label[160];
     const auto t0 = Clock::now();
-    // Start from what the table's run touched (it fitted there), plus room for the region's own header.
+    // Start from what the table's run touched, plus room for the region's own header: a size that fits when the
+    // trace fitted there; when its allocations failed, one that fails, from which the search doubles.
     std::size_t start = t.info.peak_live_bytes;
     if (const Row* row = find_row(rows, a->name); row != nullptr && row->detail.footprint) {
       start = *row->detail.footprint + 4096;
@@ -196,7 +197,8 @@ std::vector<SizingRow> run_sizing(const std::vector<const AllocatorEntry*>& allo
   return out;
 }
 
-void print_sizing(const std::vector<SizingRow>& rows, const ReplayTrace& t, double cap) {
+/// The sizing table; `limit` is the largest arena a search may try (the table's).
+void print_sizing(const std::vector<SizingRow>& rows, const ReplayTrace& t, double cap, std::size_t limit) {
   std::printf("\n### Sizing: the smallest arena that runs the whole trace\n\n");
   std::printf("| composition | smallest arena | ÷ peak live | probes |\n|---|--:|--:|--:|\n");
   for (const SizingRow& r : rows) {
@@ -211,7 +213,7 @@ void print_sizing(const std::vector<SizingRow>& rows, const ReplayTrace& t, doub
     } else if (r.sizing.capped) {
       bytes = "capped (a whole replay took over " + fmt("%.0f", cap) + " CPU-s)";
     } else {
-      bytes = "does not fit in the largest arena tried";
+      bytes = "does not fit in the table's arena of " + human_bytes(limit) + " (--arena sets it)";
     }
     std::printf("| %s | %s | %s | %d |\n", r.allocator->name, bytes.c_str(), ratio.c_str(), r.sizing.probes);
   }
@@ -382,7 +384,10 @@ void draw_maps(const std::vector<const AllocatorEntry*>& allocators, const std::
     progress.update(0, 0);
     HeapMapPanel p{a->name, a->map(arena, t.ops, t.info.drain_begin, slots, shape), {}};
     const Row* r = find_row(rows, a->name);
-    if (p.map.capped) {
+    if (p.map.failed > 0) {
+      // The map shows the blocks the arena could hold: no ratio to a peak of live bytes it never held.
+      p.note = "did not fit: " + std::to_string(p.map.failed) + " failed";
+    } else if (p.map.capped) {
       p.note = "capped at call " + std::to_string(p.map.calls);
     } else if (r != nullptr) {
       if (const std::optional<double> touched = touched_ratio(*r)) p.note = fmt("touched %.2f× peak", *touched);
@@ -536,7 +541,8 @@ int run(int argc, char** argv) {
   std::vector<SizingRow> sizing;
   if (opt.sizing) {
     sizing = run_sizing(allocators, rows, t, region, opt, progress);
-    if (!sizing.empty()) print_sizing(sizing, t, opt.cap_seconds);  // empty: no row is a heap composition
+    if (!sizing.empty())
+      print_sizing(sizing, t, opt.cap_seconds, region.size());  // empty: no row is a heap composition
   }
   print_recommendation(rows, sizing, t, m.ticks_per_ns);
   std::fflush(stdout);

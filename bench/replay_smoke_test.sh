@@ -10,7 +10,8 @@
 # short trace with a huge request writes only what its calls can reach of its arena; a corrupt, truncated, empty or
 # wrong-version trace, one with a request of 4 GiB or more, and one without events are refused with one line and exit 1;
 # --help lists the options, and a bad command line stops it with exit 2; when no heap composition replays the whole
-# trace, the recommendation says to raise --cap or --arena.
+# trace, the recommendation says to raise --cap or --arena; in an arena too small for the trace, the rows whose
+# allocations failed show "—" for their fragmentation figures, and sizing and the heap map panels say it did not fit.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 fit_compare="$1"
@@ -229,6 +230,35 @@ expect_refused "replay: --arena takes its value after '=': --arena=VALUE (see --
 expect_refused "replay: an empty argument: not a trace file name (see --help)" "$replay" "" "$trace" --quick \
   --no_sizing --heap_map= --allocators==glibc
 expect_refused "--allocators word 'nosuch' selects no allocator" "$replay" "$trace" --allocators=nosuch
+
+# A trace in an arena too small for it (workload e, peak live 57 KiB, in 64 KiB): the rows whose allocations failed show
+# "—" for touched ÷ peak live, largest ÷ free and B/block, and the note says the trace does not fit. The figures over
+# the blocks the arena could hold had been shown as the trace's (first/compact's touched ÷ peak live read 1.23 beside
+# "8148 failed allocations", where in an arena that holds the trace it reads 1.65). Sizing names the arena it could
+# not exceed, and each heap map panel (its gnuplot script, recorded by a stand-in) says the trace did not fit rather
+# than "touched 1.23× peak". glibc grows from the OS: its row is whole.
+mkdir -p "$TEST_TMPDIR/script_gnuplot"
+cat >"$TEST_TMPDIR/script_gnuplot/gnuplot" <<EOF_GNUPLOT
+#!/usr/bin/env bash
+cat >"$TEST_TMPDIR/gnuplot_script"
+EOF_GNUPLOT
+chmod +x "$TEST_TMPDIR/script_gnuplot/gnuplot"
+PATH="$TEST_TMPDIR/script_gnuplot:$PATH" "$replay" "$trace" --quick --heap_map="$TEST_TMPDIR/small" --arena=64K \
+  --allocators==first/compact,=seg/compact,=glibc >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" ||
+  fail "a trace that does not fit: exit $?: $(tail -2 "$TEST_TMPDIR/err")"
+for row in first/compact seg/compact; do
+  grep -qE "^\| $row \|([^|]*\|){7} — \| — \| — \| [0-9]+ failed allocations: the trace does not fit the arena \|\$" \
+    "$TEST_TMPDIR/out" || fail "a trace that does not fit: $(grep "^| $row |" "$TEST_TMPDIR/out")"
+  grep -qE "^\| $row \| does not fit in the table's arena of 64 KiB \(--arena sets it\) \| — \| [0-9]+ \|\$" \
+    "$TEST_TMPDIR/out" ||
+    fail "a trace that does not fit: sizing: $(grep "^| $row | [^0-9]" "$TEST_TMPDIR/out")"
+  grep -qE "^set title '$row'\.\"\\\\n\"\.'did not fit: [0-9]+ failed'\$" "$TEST_TMPDIR/gnuplot_script" ||
+    fail "a trace that does not fit: heap map title: $(grep -F "set title '$row'" "$TEST_TMPDIR/gnuplot_script")"
+done
+grep -qE '^\| glibc \|([^|]*\|){7} [0-9.]+ \| n/a \| [0-9.]+ \|  \|$' "$TEST_TMPDIR/out" ||
+  fail "a trace that does not fit: glibc's row: $(grep '^| glibc' "$TEST_TMPDIR/out")"
+grep -qF -- '— when allocations failed (note column): the trace does not fit the arena' "$TEST_TMPDIR/out" ||
+  fail "a trace that does not fit: the legend does not say what — means"
 
 # No heap composition replays the whole trace (a 100 MB block in a 1 MiB arena): the recommendation says to raise
 # --cap or --arena rather than name a composition that failed.
