@@ -6,6 +6,7 @@
 // after its operations, and blocks carry fill patterns checked before they are freed.
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <iterator>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "alloc/check/basic_checks.h"
@@ -341,6 +343,86 @@ TYPED_TEST(MallocHeapCache, DoubleFreeOfACachedBlockIsCaught) {
     this->free(before, 64, 1);
     this->free(after, 64, 3);
   }
+}
+
+// An arena of its own for the tail release (its own chunk map and release history, which the test depends on).
+template <class Check>
+struct TailArena {
+  using Heap = door::MallocHeap<Check>;
+  static inline door::ChunkMap map;
+  static inline door::Arena<Heap> arena;
+};
+
+// Resident bytes of the pages of [begin, begin + bytes) (mincore; `begin` page-aligned).
+std::size_t resident_bytes(const void* begin, std::size_t bytes) {
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> pages(bytes / page);
+  if (::mincore(const_cast<void*>(begin), bytes, pages.data()) != 0) return bytes;  // counts all: the test fails
+  std::size_t resident = 0;
+  for (unsigned char p : pages) resident += (p & 1u) * page;
+  return resident;
+}
+
+template <class Check>
+class MallocTailRelease : public ::testing::Test {};
+TYPED_TEST_SUITE(MallocTailRelease, CachingChecks);
+
+// Between two full releases (at most one per kReleaseIntervalNs), an arena whose bytes in use fall by a quarter gives
+// back the pages of the rest of its chunk (the tail release, Arena::release_due), as glibc trims the top of its heap:
+// without it, a program's resident memory is the sum of its arenas' high-water marks. The first phase's frees start
+// the interval (the first release, by volume); the second, well inside the interval, fills 32 MiB with large blocks
+// and a small one after each, then frees the small ones (those between two used blocks wait in the cache, still
+// "used" to their neighbours) and the large ones from the top down, each followed by note_freed as the door does.
+// Without the tail release all 32 MiB stay resident until the next full release; without its flush of the cache
+// too, since the cached blocks keep every large block from merging into the rest of the chunk; with both, at most the
+// blocks freed after the last tail release and its kept 256 KiB stay.
+TYPED_TEST(MallocTailRelease, AnArenaThatEmptiesGivesItsTailBackWithinTheInterval) {
+  using Tail = TailArena<TypeParam>;
+  constexpr std::size_t kLarge = 64 * 1024 - 64;
+  // Small blocks of 64 sizes (64 of the cache's bins, 8 blocks each: MallocCache), so that all but the last are cached.
+  const auto small_size = [](std::size_t i) { return 100 + 32 * (i % 64); };
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::byte* chunk = nullptr;
+  const auto validate = [] {
+    const nostd::ValidateResult result = Tail::arena.heap().validate();
+    EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().what);
+  };
+  const auto free_checked = [&](unsigned char* p, std::size_t size, unsigned char want) {
+    EXPECT_EQ(p[0], want);
+    EXPECT_EQ(p[size - 1], want);
+    const std::size_t usable = Tail::arena.heap().usable_size(p);
+    Tail::arena.heap().deallocate(p);
+    Tail::arena.note_freed(usable, page);
+    validate();
+  };
+  const auto fill_and_empty = [&](std::size_t total) {
+    const std::size_t count = total / kLarge;
+    std::vector<unsigned char*> large(count);
+    std::vector<unsigned char*> small(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      for (auto [p, size] : {std::pair{&large[i], kLarge}, std::pair{&small[i], small_size(i)}}) {
+        *p = static_cast<unsigned char*>(Tail::arena.allocate(size, door::kMallocAlignment, Tail::map, 1));
+        ASSERT_NE(*p, nullptr);
+        std::memset(*p, static_cast<int>(i & 0xff), size);
+        validate();
+      }
+    }
+    chunk = reinterpret_cast<std::byte*>(reinterpret_cast<std::uintptr_t>(large[0]) & ~(door::kChunkBytes - 1));
+    for (std::size_t i = count; i-- > 0;) free_checked(small[i], small_size(i), static_cast<unsigned char>(i & 0xff));
+    for (std::size_t i = count; i-- > 0;) free_checked(large[i], kLarge, static_cast<unsigned char>(i & 0xff));
+  };
+  fill_and_empty(24 * kMiB);  // past a quarter of the chunk: the first release, which starts the interval
+  ASSERT_EQ(Tail::arena.releases(), 1u);
+  ASSERT_EQ(Tail::arena.chunks(), 1u);
+  const auto start = std::chrono::steady_clock::now();
+  fill_and_empty(32 * kMiB);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const std::size_t resident = resident_bytes(chunk, door::kChunkBytes);
+  // Past the interval a full release may have run instead: the test then proves nothing (it would pass without the
+  // tail release), which it says; 32 MiB take a few tens of milliseconds here.
+  EXPECT_LT(elapsed, std::chrono::nanoseconds(door::kReleaseIntervalNs)) << "too slow to test inside the interval";
+  EXPECT_GT(Tail::arena.releases(), 1u) << "no tail release";
+  EXPECT_LE(resident, 8 * kMiB) << "resident in the arena's chunk after it emptied: " << resident / 1024 << " KiB";
 }
 
 // The arenas' blocks carry half-word tags (MallocTags): 4 bytes per used block on 64-bit targets, so a 28-byte
