@@ -154,6 +154,8 @@ class alignas(128) Arena {
   std::size_t partial_chunks() const noexcept { return partial_chunks_; }
   /// Times release_pages or a tail release (release_due) ran, and the bytes they advised in all.
   std::size_t releases() const noexcept { return releases_; }
+  /// When the last full release ran (coarse monotonic ns; 0 before the first): a tail release leaves it alone.
+  std::uint64_t last_release_ns() const noexcept { return last_release_ns_; }
   std::size_t released_bytes() const noexcept { return released_bytes_; }
 
  private:
@@ -193,8 +195,13 @@ class alignas(128) Arena {
   // rest of the chunk keeps the blocks freed below it from merging into it (a trial that released every MiB freed read
   // 17.5 MiB without the flush, 16.0 with it). The walk is paced, as the full release is by its volume, to
   // kTailBytesPerVisit bytes freed per free block visited, so that a heap of a million free blocks is not walked per
-  // MiB freed.
+  // MiB freed. Limits, left as they are: the high is sampled only here, so a peak reached and left between two looks
+  // is not seen; and a full release restarts the volume (kReleaseRecheckBytes looks begin again only after a quarter
+  // of the arena's mapping more is freed), so a fall that straddles a full release waits for the next one, a second
+  // at most. An arena whose mapping is smaller than kTailBounds.min_bytes (partial chunks) has no block to release and
+  // does not look.
   void release_tail(std::size_t page_bytes) noexcept {
+    if (mapped_bytes_ < kTailBounds.min_bytes) return;
     tail_debt_ -= std::min(tail_debt_, std::min(kReleaseRecheckBytes, mapped_bytes_ / 4));
     const std::size_t in_use = heap_.bytes_in_use_now();
     if (in_use > tail_high_) tail_high_ = in_use;

@@ -68,7 +68,7 @@ struct ArenaTotals {
   std::size_t chunks = 0;          ///< Chunks mapped, whole and partial.
   std::size_t partial_chunks = 0;  ///< Of those, partial chunks (Arena::grow under an address-space limit).
   std::size_t lock_waits = 0;      ///< Times a thread found its arena's lock taken.
-  std::size_t releases = 0;        ///< Page releases (page_release.h).
+  std::size_t releases = 0;        ///< Page releases (page_release.h): full ones and tail ones (Arena::release_tail).
 };
 
 namespace internal {

@@ -15,6 +15,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -55,7 +56,8 @@ inline bool releasable_pages(const BlockInfo& block, std::size_t page_bytes, std
   const auto payload = reinterpret_cast<std::uintptr_t>(block.payload);
   // The block ends at (payload - header) + size; keeping 2 * kFreeBlockKeepBytes before payload + size keeps the
   // footer whatever the header size (at most kFreeBlockKeepBytes).
-  const std::uintptr_t lo = (payload + bounds.keep_front + page_bytes - 1) & ~(page_bytes - 1);
+  const std::uintptr_t lo =
+      (payload + std::max(bounds.keep_front, kFreeBlockKeepBytes) + page_bytes - 1) & ~(page_bytes - 1);
   const std::uintptr_t hi = (payload + block.size - 2 * kFreeBlockKeepBytes) & ~(page_bytes - 1);
   if (hi <= lo) return false;
   *begin = lo;
