@@ -137,11 +137,7 @@ class alignas(128) Arena {
   /// (note_freed) or when the program asks (malloc_trim).
   std::size_t release_pages(std::size_t page_bytes) noexcept {
     freed_since_release_ = 0;
-    heap_.flush_cache();
-    const std::size_t bytes = release_free_pages(heap_, page_bytes);
-    released_bytes_ += bytes;
-    ++releases_;
-    return bytes;
+    return release(page_bytes, ReleaseBounds{}, nullptr);
   }
 
   /// The heap, for deallocate, usable_size, stats and validate.
@@ -178,12 +174,14 @@ class alignas(128) Arena {
     } else {
       // Due again after this many more bytes freed. At most the threshold, which the count has reached: an arena of
       // one 2 MiB partial chunk has a threshold of 512 KiB, under kReleaseRecheckBytes, and the count wrapped.
-      freed_since_release_ -= std::min(kReleaseRecheckBytes, mapped_bytes_ / 4);
-      release_tail(page_bytes);
+      const std::size_t step = std::min(kReleaseRecheckBytes, mapped_bytes_ / 4);
+      freed_since_release_ -= step;
+      release_tail(page_bytes, step);
     }
   }
 
-  // release_due's step when the interval has not passed, once per kReleaseRecheckBytes freed: a tail release when the
+  // release_due's step when the interval has not passed, once per kReleaseRecheckBytes freed (`step`, the bytes freed
+  // since its last look): a tail release when the
   // bytes in use fell far enough (kTailBounds), what glibc does when a free leaves more than 128 KiB free at the top
   // of its heap (it trims it). Why: the full release runs once a second at most, so between two the resident memory
   // of an arena is the high-water mark of its blocks, and a program's peak RSS the sum of its arenas' marks, whenever
@@ -200,19 +198,28 @@ class alignas(128) Arena {
   // of the arena's mapping more is freed), so a fall that straddles a full release waits for the next one, a second
   // at most. An arena whose mapping is smaller than kTailBounds.min_bytes (partial chunks) has no block to release and
   // does not look.
-  void release_tail(std::size_t page_bytes) noexcept {
+  void release_tail(std::size_t page_bytes, std::size_t step) noexcept {
     if (mapped_bytes_ < kTailBounds.min_bytes) return;
-    tail_debt_ -= std::min(tail_debt_, std::min(kReleaseRecheckBytes, mapped_bytes_ / 4));
+    tail_debt_ -= std::min(tail_debt_, step);
     const std::size_t in_use = heap_.bytes_in_use_now();
     if (in_use > tail_high_) tail_high_ = in_use;
     const std::size_t fall = tail_high_ - in_use;
     if (fall < kTailDropMinBytes || fall < tail_high_ / kTailDropShare || tail_debt_ != 0) return;
     tail_high_ = in_use;
-    heap_.flush_cache();
     std::size_t visited = 0;
-    released_bytes_ += release_free_pages(heap_, page_bytes, kTailBounds, &visited);
+    release(page_bytes, kTailBounds, &visited);
     tail_debt_ = visited * kTailBytesPerVisit;
+  }
+
+  // A release of either kind (release_pages, release_tail): the cache flushed, then the pages of the free blocks
+  // `bounds` chooses advised away, counted in releases_ and released_bytes_; `visited`, when given, receives the free
+  // blocks the walk visited. Returns the bytes advised.
+  std::size_t release(std::size_t page_bytes, const ReleaseBounds& bounds, std::size_t* visited) noexcept {
+    heap_.flush_cache();
+    const std::size_t bytes = release_free_pages(heap_, page_bytes, bounds, visited);
+    released_bytes_ += bytes;
     ++releases_;
+    return bytes;
   }
 
   // Monotonic time at the kernel tick's resolution (1–4 ms), read from the vDSO without a system call: enough for
