@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "alloc/check/basic_checks.h"
+#include "alloc/check/hardened_checks.h"
 #include "alloc/check/no_checks.h"
+#include "platform/getrandom_secret.h"
 #include "platform/malloc/arena.h"
 #include "platform/malloc/chunk_map.h"
 #include "platform/malloc/malloc_door.h"
@@ -365,7 +367,11 @@ std::size_t resident_bytes(const void* begin, std::size_t bytes) {
 
 template <class Check>
 class MallocTailRelease : public ::testing::Test {};
-TYPED_TEST_SUITE(MallocTailRelease, CachingChecks);
+// The door's three levels (NOSTD_MALLOC_CHECK none, basic, hardened): the tail release is the arena's, whatever the
+// heap checks, and hardened's keyed check word must come through the flush and the release intact.
+using DoorChecks = ::testing::Types<nostd::NoChecks, nostd::BasicChecks<door::ReportAndAbort>,
+                                    nostd::HardenedChecks<door::ReportAndAbort, nostd::GetrandomSecret>>;
+TYPED_TEST_SUITE(MallocTailRelease, DoorChecks);
 
 // Between two full releases (at most one per kReleaseIntervalNs), an arena whose bytes in use fall by a quarter gives
 // back the pages of the rest of its chunk (the tail release, Arena::release_due), as glibc trims the top of its heap:
