@@ -22,6 +22,8 @@ class MmapSource {
   static constexpr bool kAcceptsRegions = false;
   /// The mapping's size: no block can be larger (a fit policy may size its index to it).
   static constexpr std::size_t kBytes = Bytes;
+  /// A fresh anonymous mapping reads zero: BasicHeap::allocate_zeroed clears only what the heap handed out before.
+  static constexpr bool kZeroedMemory = true;
 
   static_assert(Bytes >= 4096, "MmapSource: Bytes must be at least one page");
 

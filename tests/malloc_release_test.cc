@@ -439,6 +439,61 @@ TYPED_TEST(MallocTailRelease, AnArenaThatEmptiesGivesItsTailBackWithinTheInterva
   GTEST_SKIP() << "a full release ran during each of three phases: too slow here to test between two";
 }
 
+template <class Check>
+struct ZeroedArena {
+  using Heap = door::MallocHeap<Check>;
+  static inline door::ChunkMap map;
+  static inline door::Arena<Heap> arena;
+};
+
+template <class Check>
+class MallocCallocPages : public ::testing::Test {};
+TYPED_TEST_SUITE(MallocCallocPages, DoorChecks);
+
+// calloc's arena path (Arena::allocate<true>, BasicHeap::allocate_zeroed): a block carved from chunk memory no block
+// has reached is not written, so its pages stay out of the resident set, as glibc's calloc leaves the fresh top of its
+// heap; the same memory once written and freed is cleared. At hardened the heap keeps no cache, hence no high-water
+// mark, and clears every block whole (its pages then resident): only the zeros are checked there.
+TYPED_TEST(MallocCallocPages, FreshChunkMemoryIsNotTouchedAndWrittenMemoryIsCleared) {
+  using Zeroed = ZeroedArena<TypeParam>;
+  constexpr std::size_t kBlock = 900 * 1024;  // below kHugeThreshold: an arena block
+  const auto validate = [] {
+    const nostd::ValidateResult result = Zeroed::arena.heap().validate();
+    EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().what);
+  };
+  const auto zero = [](const unsigned char* p, std::size_t n) {
+    return std::all_of(p, p + n, [](unsigned char b) { return b == 0; });
+  };
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  auto* small = static_cast<unsigned char*>(Zeroed::arena.allocate(100, door::kMallocAlignment, Zeroed::map, 1));
+  ASSERT_NE(small, nullptr);
+  validate();
+  auto* p = static_cast<unsigned char*>(
+      Zeroed::arena.template allocate<true>(kBlock, door::kMallocAlignment, Zeroed::map, 1));
+  ASSERT_NE(p, nullptr);
+  validate();
+  auto* const first_page =
+      reinterpret_cast<unsigned char*>((reinterpret_cast<std::uintptr_t>(p) + page - 1) & ~(page - 1));
+  const std::size_t inside = (kBlock - static_cast<std::size_t>(first_page - p)) / page * page;
+  if constexpr (TypeParam::kLevel <= nostd::CheckLevel::kBasic) {
+    EXPECT_LE(resident_bytes(first_page, inside), 2 * page) << "calloc wrote memory no block had reached";
+  }
+  EXPECT_TRUE(zero(p, kBlock));
+  std::memset(p, 0x5A, kBlock);
+  Zeroed::arena.heap().deallocate(p);
+  validate();
+  auto* q = static_cast<unsigned char*>(
+      Zeroed::arena.template allocate<true>(kBlock, door::kMallocAlignment, Zeroed::map, 1));
+  ASSERT_NE(q, nullptr);
+  validate();
+  EXPECT_EQ(q, p);
+  EXPECT_TRUE(zero(q, kBlock)) << "the memory written and freed came back dirty";
+  Zeroed::arena.heap().deallocate(q);
+  validate();
+  Zeroed::arena.heap().deallocate(small);
+  validate();
+}
+
 // The arenas' blocks carry half-word tags (MallocTags): 4 bytes per used block on 64-bit targets, so a 28-byte
 // request fills a 32-byte block exactly, where pointer-sized tags would take a 48-byte block. The same at both check
 // levels the door caches at (neither adds bytes to a block).

@@ -33,6 +33,18 @@ requires requires {
   { S::kBytes } -> std::convertible_to<std::size_t>;
 } &&(!S::kAcceptsRegions) inline constexpr std::size_t kSourceBytes<S> = S::kBytes;
 
+/// True when a source promises that every region it gives the heap, `acquire()`'s and each one added later, is memory
+/// nobody has written, all zero, as a fresh anonymous mapping is: `static constexpr bool kZeroedMemory = true`
+/// (MmapSource, the drop-in malloc's chunks). BasicHeap::allocate_zeroed then leaves the bytes the heap never handed
+/// out as they are. StaticArraySource does not promise it: a heap object on the stack holds whatever was there.
+template <class S>
+inline constexpr bool kZeroedSource = false;
+template <class S>
+requires requires {
+  { S::kZeroedMemory } -> std::convertible_to<bool>;
+}
+inline constexpr bool kZeroedSource<S> = S::kZeroedMemory;
+
 /// True when a source that takes regions (`kAcceptsRegions`) can also say where the span holding a pointer begins:
 /// `const std::byte* region_start(const void* p) const noexcept`, the start of the span given to the heap's
 /// `add_region` (or its constructor) that holds `p`, or nullptr when it cannot tell. A heap of many regions then finds

@@ -218,13 +218,14 @@ struct ArenaSet {
   /// and asking again in every arena would cost 2-3 refused mmap calls per arena on each call that fails. Arenas
   /// without a chunk are skipped without a call into their heap (nothing to serve, and at `hardened` a heap's first use
   /// draws its key with getrandom). O(arenas) lock round trips, paid only when an arena could not grow.
+  template <bool kZeroed = false>
   static Served allocate_elsewhere(unsigned full, std::size_t size, std::size_t align) noexcept {
     const unsigned count = Env::arena_count();
     for (unsigned step = 1; step < count; ++step) {
       const unsigned other = (full + step) % count;
       Arena<Heap>& arena = arenas[other];
       arena.lock();
-      void* const block = arena.chunks() != 0 ? arena.allocate_without_growth(size, align) : nullptr;
+      void* const block = arena.chunks() != 0 ? arena.template allocate_without_growth<kZeroed>(size, align) : nullptr;
       arena.unlock();
       if (block != nullptr) return {block, other};
     }
@@ -233,14 +234,17 @@ struct ArenaSet {
 
   /// malloc below the huge threshold (malloc_door.h): from this thread's arena (lock_for_this_thread), growing it if
   /// needed; when it cannot grow, from another arena's chunks (allocate_elsewhere). nullptr when no arena can.
+  /// kZeroed: calloc's, whose bytes read zero.
+  template <bool kZeroed = false>
   static void* allocate(std::size_t size, std::size_t align) noexcept {
     const unsigned mine = lock_for_this_thread();
     Arena<Heap>& arena = arenas[mine];
-    void* const block = arena.allocate(size, align, Env::chunk_map(), static_cast<std::uint8_t>(mine + 1));
+    void* const block =
+        arena.template allocate<kZeroed>(size, align, Env::chunk_map(), static_cast<std::uint8_t>(mine + 1));
     arena.unlock();
     if (block != nullptr) [[likely]]
       return block;
-    const Served served = allocate_elsewhere(mine, size, align);
+    const Served served = allocate_elsewhere<kZeroed>(mine, size, align);
     // The thread moves to the arena that served it, as lock_for_this_thread moves it off a busy shared one: staying, it
     // would repeat the refused growth (2-3 mmap calls) on every request its own heap cannot serve. Where that arena
     // grows again later, it grows as the thread's own.

@@ -31,6 +31,9 @@ class ChunkRegionSource {
   using policy_role = role::Source;
   /// The arena hands the heap its chunks through `add_region`.
   static constexpr bool kAcceptsRegions = true;
+  /// Every chunk the arena adds is a fresh anonymous mapping (Arena::grow), all zero until the heap hands it out:
+  /// calloc's BasicHeap::allocate_zeroed leaves what was never handed out untouched.
+  static constexpr bool kZeroedMemory = true;
 
   /// Locates nothing until `locate_in`. `constexpr`: the arenas are `constinit`.
   constexpr ChunkRegionSource() noexcept = default;
