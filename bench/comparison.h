@@ -354,7 +354,8 @@ inline void print_legend(const TimingOptions& opt, const Machine& m, const char*
   std::printf("- %s\n", heaps);
   std::printf(
       "- capped: the run hit the %g s cap; its throughput covers the calls it did (the fill and early churn, the "
-      "easier part), it was not repeated, and its latency pass was capped alike, so its touched ÷ peak live and B/block "
+      "easier part), it was not repeated, and its latency pass was capped alike, so its touched ÷ peak live and "
+      "B/block "
       "describe the calls it did, not the whole trace.\n",
       opt.cap_seconds);
 }
