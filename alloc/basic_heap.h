@@ -513,6 +513,29 @@ class BasicHeap {
                     index_.count());
   }
 
+  /// Calls `visit(block_size, count)` for every non-empty bin of the cache policy, in increasing `block_size`: `count`
+  /// blocks of exactly `block_size` bytes (tags included) wait there unmerged, each serving `block_size -
+  /// kUsedOverhead` bytes (stats().cached_bytes sums that). With walk_free(), every block walk() reports as not used,
+  /// grouped by size, without stepping over used blocks. Reads the bins' counts only, no block: O(bins), not
+  /// O(cached blocks). Visits nothing without an active cache (NoCache, or kCaching false at this check level). The
+  /// visitor must not call back into the heap (the lock is held).
+  template <class Visitor>
+  void walk_cache_bins(Visitor&& visit) const {
+    Guard guard(lock_, regions_);
+    mutable_self().ensure_init();
+    if constexpr (kCaching) {
+      for (std::size_t bin = 0; bin < kCacheBins; ++bin) {
+        if (cache_.counts[bin] != 0) visit(cache_bin_size(bin), std::size_t{cache_.counts[bin]});
+      }
+    }
+  }
+
+  /// The payload a free block of `block_size` bytes (tags included, as walk_free() reports it) could serve: what
+  /// stats().bytes_free counts for it, 0 for a block too small to serve any request.
+  static constexpr std::size_t free_payload(std::size_t block_size) noexcept {
+    return block_size > kServeCost ? block_size - kServeCost : 0;
+  }
+
  private:
   // The fit policy's index of free blocks, sized to the source when the source's size is known at compile time.
   using Index = typename internal::FitIndexFor<Fit, Tags, internal::kSourceBytes<Source>>::type;

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "alloc/alloc.h"
@@ -481,6 +482,70 @@ TYPED_TEST(QuickCacheTest, ABinHoldsDepthBlocksAndTheRestCoalesce) {
   for (std::size_t i = 0; i < kDepth; ++i) EXPECT_EQ(again[i], blocks[2 * (kDepth - 1 - i)]);
   this->expect_counters(again);
   for (void* p : again) this->give(p);
+}
+
+// walk_cache_bins reports each non-empty bin once, ascending, with its block size and count: what walk() reports as
+// cached, grouped by size, and what stats() sums (cached_blocks; cached_bytes, each block less a used block's tags).
+TYPED_TEST(QuickCacheTest, WalkCacheBinsReportsEachBinsSizeAndCount) {
+  std::vector<void*> blocks;
+  for (std::size_t size : {64, 64, 64, 200, 200, 24}) {
+    blocks.push_back(this->take(size));
+    blocks.push_back(this->take(size));  // a live neighbour: the block before it is cached, not merged
+  }
+  for (std::size_t i = 0; i < blocks.size(); i += 2) this->give(blocks[i]);
+  std::vector<std::pair<std::size_t, std::size_t>> bins;
+  this->heap().walk_cache_bins([&bins](std::size_t size, std::size_t count) { bins.emplace_back(size, count); });
+  EXPECT_TRUE(valid(this->heap()));
+  std::vector<std::pair<std::size_t, std::size_t>> walked;  // (size, count) from walk(), ascending
+  this->heap().walk([&walked](const BlockInfo& b) {
+    if (!b.cached) return;
+    auto at = std::find_if(walked.begin(), walked.end(), [&b](const auto& bin) { return bin.first == b.size; });
+    if (at == walked.end()) {
+      walked.emplace_back(b.size, 1);
+    } else {
+      ++at->second;
+    }
+  });
+  std::sort(walked.begin(), walked.end());
+  EXPECT_EQ(bins, walked);
+  ASSERT_EQ(bins.size(), 3u) << "bins of 24, 64 and 200 bytes";
+  EXPECT_EQ(bins[0].second, 1u);
+  EXPECT_EQ(bins[1].second, 3u);
+  EXPECT_EQ(bins[2].second, 2u);
+  std::size_t count = 0, bytes = 0;
+  for (const auto& [size, n] : bins) {
+    count += n;
+    bytes += n * (size - TypeParam::kUsedOverhead);
+  }
+  const HeapStats stats = this->heap().stats();
+  EXPECT_EQ(count, stats.cached_blocks);
+  EXPECT_EQ(bytes, stats.cached_bytes);
+  this->heap().flush_cache();
+  EXPECT_TRUE(valid(this->heap()));
+  bins.clear();
+  this->heap().walk_cache_bins([&bins](std::size_t size, std::size_t n) { bins.emplace_back(size, n); });
+  EXPECT_TRUE(bins.empty()) << "a flushed cache has no bin";
+  for (std::size_t i = 1; i < blocks.size(); i += 2) this->give(blocks[i]);
+}
+
+// Without a cache policy walk_cache_bins visits nothing; free_payload is what stats().bytes_free counts per free block.
+TEST(WalkCacheBins, AHeapWithoutACacheHasNoBin) {
+  using Heap = BasicHeap<SegregatedFit<>, CompactTags, RegionSource, Recording>;
+  auto owner = std::make_unique<TestHeap<Heap>>();
+  Heap& heap = owner->heap();
+  void* const a = take_validated(heap, 64);
+  void* const b = take_validated(heap, 64);
+  give_validated(heap, a);
+  std::size_t visits = 0;
+  heap.walk_cache_bins([&visits](std::size_t, std::size_t) { ++visits; });
+  EXPECT_TRUE(valid(heap));
+  EXPECT_EQ(visits, 0u);
+  std::size_t served = 0;
+  heap.walk_free([&served](const BlockInfo& block) { served += Heap::free_payload(block.size); });
+  EXPECT_TRUE(valid(heap));
+  EXPECT_EQ(served, heap.stats().bytes_free);
+  EXPECT_EQ(Heap::free_payload(0), 0u);
+  give_validated(heap, b);
 }
 
 TYPED_TEST(QuickCacheTest, ABlockWithAFreeNeighbourMergesAtOnce) {
