@@ -772,6 +772,54 @@ XmlFigures xml_figures(const std::string& xml, std::size_t from, std::size_t to,
   return figures;
 }
 
+// One `<size>` element of malloc_info's XML: a size class of an arena's free and cached blocks.
+struct XmlSize {
+  std::size_t from = 0;
+  std::size_t to = 0;
+  std::size_t total = 0;
+  std::size_t count = 0;
+};
+
+// The `<size>` elements of the `<sizes>` element in xml[from, to) (one `<heap>`), in order. Fails the test unless
+// `<sizes>` is there, each element is one line `  <size from="F" to="T" total="B" count="N"/>` with glibc's attribute
+// order, and the classes are non-empty, ascending and non-overlapping (each one's bytes between count x from and count
+// x to).
+std::vector<XmlSize> xml_sizes(const std::string& xml, std::size_t from, std::size_t to) {
+  std::vector<XmlSize> sizes;
+  const std::size_t open = xml.find("<sizes>\n", from);
+  const std::size_t close = xml.find("</sizes>\n", from);
+  EXPECT_TRUE(open < to && close < to && open < close) << xml.substr(from, to - from);
+  if (!(open < to && close < to && open < close)) return sizes;
+  for (std::size_t at = open + 8; at < close; at = xml.find('\n', at) + 1) {
+    unsigned long long f = 0, t = 0, b = 0, n = 0;
+    int length = 0;
+    const int fields =
+        std::sscanf(xml.c_str() + at, "  <size from=\"%llu\" to=\"%llu\" total=\"%llu\" count=\"%llu\"/>%n", &f, &t, &b,
+                    &n, &length);
+    EXPECT_EQ(fields, 4) << xml.substr(at, xml.find('\n', at) - at);
+    EXPECT_EQ(at + static_cast<std::size_t>(length), xml.find('\n', at)) << "one element per line";
+    if (fields != 4) return sizes;
+    const XmlSize size{f, t, b, n};
+    EXPECT_LE(size.from, size.to);
+    EXPECT_GE(size.count, 1u) << "an empty class is listed";
+    EXPECT_GE(size.total, size.count * size.from);
+    EXPECT_LE(size.total, size.count * size.to);
+    if (!sizes.empty()) {
+      EXPECT_LT(sizes.back().to, size.from) << "classes not ascending or overlapping";
+    }
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+// The count and bytes of the classes in `sizes` holding a block serving `usable` bytes (at most one).
+XmlSize class_of(const std::vector<XmlSize>& sizes, std::size_t usable) {
+  for (const XmlSize& size : sizes) {
+    if (size.from <= usable && usable <= size.to) return size;
+  }
+  return {usable, usable, 0, 0};
+}
+
 // glibc's malloc_info, from the drop-in's figures (under LD_PRELOAD glibc's own would describe its unused heap): the
 // XML document's sums are mallinfo2's, taken just before with nothing allocated in between (fast: smblks and fsmblks,
 // rest: ordblks and fordblks less fsmblks, mmap: hblks and hblkhd, system: arena), and each `<heap>` (an arena that has
@@ -820,6 +868,14 @@ TEST(MallocDoor, MallocInfoWritesMallinfo2sFigures) {
     ASSERT_NE(heap_system.size, SIZE_MAX) << xml;
     EXPECT_GT(heap_system.size, 0u) << "a heap that never mapped a chunk is listed";
     EXPECT_EQ(xml_figures(xml, at, end, "system", "max").size, heap_system.size);
+    // The size classes add up to the heap's cached and free blocks (both totals: a cached block counts in a class).
+    XmlSize classes;
+    for (const XmlSize& size : xml_sizes(xml, at, end)) {
+      classes.count += size.count;
+      classes.total += size.total;
+    }
+    EXPECT_EQ(classes.count, heap_fast.count + heap_rest.count) << xml;
+    EXPECT_EQ(classes.total, heap_fast.size + heap_rest.size) << xml;
     fast = {fast.count + heap_fast.count, fast.size + heap_fast.size};
     rest = {rest.count + heap_rest.count, rest.size + heap_rest.size};
     system.size += heap_system.size;
@@ -855,6 +911,93 @@ TEST(MallocDoor, MallocInfoWritesMallinfo2sFigures) {
   expect_valid();
   std::free(row[2]);
   expect_valid();
+}
+
+// The `<size>` classes of every `<heap>` in `xml`, summed class by class over the heaps for the class holding a block
+// of `usable` bytes.
+XmlSize class_in_heaps(const std::string& xml, std::size_t usable) {
+  XmlSize sum{usable, usable, 0, 0};
+  std::size_t end = 0;
+  for (std::size_t at = xml.find("<heap nr=\""); at != std::string::npos; at = xml.find("<heap nr=\"", end)) {
+    end = xml.find("</heap>", at);
+    if (end == std::string::npos) break;
+    const XmlSize size = class_of(xml_sizes(xml, at, end), usable);
+    if (size.count != 0) sum = {size.from, size.to, sum.total + size.total, sum.count + size.count};
+  }
+  return sum;
+}
+
+// malloc_info's `<sizes>` count freed blocks by size class: 12 blocks of each of three sizes freed between two
+// documents, each between two live blocks (so none merges), add exactly 12 blocks of their usable size to the class
+// holding it, whether the cache keeps them (8 a size) or the free lists do; the classes below 1 KiB hold one size
+// each, the one of 2 KiB blocks a range (32 lists per power of two above 1 KiB). Both documents go to one stream,
+// whose buffer the first allocated, and are read after the second: nothing else allocates or frees in between.
+TEST(MallocDoor, MallocInfoSizesCountFreedBlocksByClass) {
+  constexpr std::size_t kSizes[] = {92, 236, 2044};  // blocks of 96, 240 and 2,048 bytes (4 bytes of tags)
+  constexpr std::size_t kFreed = 12;
+  std::vector<unsigned char*> rows[std::size(kSizes)];
+  for (std::size_t k = 0; k < std::size(kSizes); ++k) {
+    std::vector<unsigned char*> run;
+    for (int i = 0; i < 128; ++i) run.push_back(static_cast<unsigned char*>(validated(std::malloc(kSizes[k]))));
+    const std::size_t block = kSizes[k] + 4;
+    const std::size_t first = first_in_a_row(run, 2 * kFreed + 1, [block](unsigned char*) { return block; });
+    ASSERT_LT(first, run.size()) << "no " << 2 * kFreed + 1 << " blocks in a row of " << block << " bytes";
+    rows[k].assign(run.begin() + static_cast<std::ptrdiff_t>(first),
+                   run.begin() + static_cast<std::ptrdiff_t>(first + 2 * kFreed + 1));
+    for (unsigned char* p : run) {
+      if (std::find(rows[k].begin(), rows[k].end(), p) == rows[k].end()) {
+        std::free(p);
+        expect_valid();
+      }
+    }
+  }
+  malloc_trim(0);  // flushes the caches: the blocks freed above merge now, not between the two documents
+  expect_valid();
+  std::size_t usable[std::size(kSizes)];
+  for (std::size_t k = 0; k < std::size(kSizes); ++k) usable[k] = malloc_usable_size(rows[k][1]);
+  std::FILE* const file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(malloc_info(0, file), 0);
+  expect_valid();
+  const long before_end = std::ftell(file);
+  for (std::vector<unsigned char*>& row : rows) {
+    for (std::size_t i = 1; i < row.size(); i += 2) {
+      std::free(row[i]);
+      expect_valid();
+    }
+  }
+  ASSERT_EQ(malloc_info(0, file), 0);
+  expect_valid();
+  const long length = std::ftell(file);
+  ASSERT_GT(before_end, 0);
+  ASSERT_GT(length, before_end);
+  std::string xml(static_cast<std::size_t>(length), '\0');
+  std::rewind(file);
+  ASSERT_EQ(std::fread(xml.data(), 1, xml.size(), file), xml.size());
+  std::fclose(file);
+  const std::string before = xml.substr(0, static_cast<std::size_t>(before_end));
+  const std::string after = xml.substr(static_cast<std::size_t>(before_end));
+
+  for (std::size_t k = 0; k < std::size(kSizes); ++k) {
+    const XmlSize was = class_in_heaps(before, usable[k]);
+    const XmlSize now = class_in_heaps(after, usable[k]);
+    EXPECT_EQ(now.count, was.count + kFreed) << "usable " << usable[k] << "\n" << after;
+    EXPECT_EQ(now.total, was.total + kFreed * usable[k]) << "usable " << usable[k] << "\n" << after;
+    EXPECT_LE(now.from, usable[k]);
+    EXPECT_GE(now.to, usable[k]);
+    if (usable[k] + 4 < 1024) {
+      EXPECT_EQ(now.from, usable[k]) << "a class below 1 KiB holds one size";
+      EXPECT_EQ(now.to, usable[k]) << "a class below 1 KiB holds one size";
+    } else {
+      EXPECT_LT(now.from, now.to) << "a class above 1 KiB holds a range";
+    }
+  }
+  for (std::vector<unsigned char*>& row : rows) {
+    for (std::size_t i = 0; i < row.size(); i += 2) {
+      std::free(row[i]);
+      expect_valid();
+    }
+  }
 }
 
 TEST(MallocDoor, OperatorNewAndDeleteEveryForm) {

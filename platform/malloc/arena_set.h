@@ -23,6 +23,7 @@
 #include "platform/malloc/chunk_map.h"
 #include "platform/malloc/malloc_config.h"
 #include "platform/malloc/malloc_heap.h"
+#include "platform/malloc/size_classes.h"
 #include "platform/malloc/stderr_line.h"
 
 namespace nostd::malloc_door {
@@ -375,13 +376,19 @@ struct ArenaSet {
     return sum;
   }
 
-  /// Arena `index`'s statistics (0 <= index < Env::arena_count()), under its lock; all zero for an arena that never
-  /// mapped a chunk (as totals() skips it). For malloc_info, which lists the arenas one by one. O(free blocks).
-  static HeapStats stats_of(unsigned index) noexcept {
+  /// Arena `index`'s statistics and size classes (0 <= index < Env::arena_count()), taken in one hold of its lock so
+  /// that the classes add up to the statistics' free and cached blocks; all zero for an arena that never mapped a chunk
+  /// (as totals() skips it). For malloc_info, which lists the arenas one by one. O(free blocks); allocates nothing.
+  static void usage_of(unsigned index, HeapStats& stats, SizeClasses& sizes) noexcept {
     arenas[index].lock();
-    const HeapStats s = arenas[index].chunks() != 0 ? arenas[index].heap().stats() : HeapStats{};
+    if (arenas[index].chunks() != 0) {
+      stats = arenas[index].heap().stats();
+      count_size_classes<MallocFit>(arenas[index].heap(), sizes);
+    } else {
+      stats = HeapStats{};
+      sizes.used = 0;
+    }
     arenas[index].unlock();
-    return s;
   }
 
   /// The exit report's arena figures (totals()).

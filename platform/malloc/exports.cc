@@ -216,30 +216,42 @@ NOSTD_EXPORT void malloc_stats() { door::write_statistics(STDERR_FILENO); }
 /// mallinfo2 reads, and returns 0; `options` other than 0 return EINVAL and leave errno, as glibc's does (its manual
 /// says -1 and errno). One `<heap nr="N">`
 /// per arena that has mapped a chunk, N its index (glibc numbers its arenas from 0 in list order; an arena here that
-/// never mapped one is left out, as glibc has not created it): `<total type="fast">` its cached blocks and their bytes
+/// never mapped one is left out, as glibc has not created it): `<sizes>` one `<size from= to= total= count=/>` per
+/// non-empty size class of its free and cached blocks, ascending (size_classes.h: a class is a list of the fit, a
+/// cached block counts in the list it would join; from/to and total are payload bytes, so the classes add up to the two
+/// totals that follow; no `<unsorted>`, which glibc prints for its unsorted bin: nothing here waits unsorted),
+/// `<total type="fast">` its cached blocks and their bytes
 /// (mallinfo2's smblks, fsmblks), `<total type="rest">` its free blocks and their bytes without the cached ones
 /// (ordblks, fordblks - fsmblks), `<system type="current">` and `type="max"` its chunks' bytes (arena; no arena gives a
-/// chunk back, so the current size is the largest), `<aspace>` the same. `<sizes>` is empty: the free index keeps no
-/// per-size counts. Then the sums, and `<total type="mmap">` the live huge blocks and their mappings' bytes (hblks,
-/// hblkhd). The figures are taken first (door::usage_by_arena, each arena locked in turn) and written after, no lock
-/// held: stdio may call malloc (a stream's first write allocates its buffer). A null `stream` returns EINVAL as well
-/// (glibc's would crash); an error of the stream's gives -1 with the stream's errno.
+/// chunk back, so the current size is the largest), `<aspace>` the same. Then the sums, and `<total type="mmap">` the
+/// live huge blocks and their mappings' bytes (hblks, hblkhd). As glibc's, each arena's figures are taken under its
+/// lock (door::arena_usage) and written after, no lock held: stdio may call malloc (a stream's first write allocates
+/// its buffer). A null `stream` returns EINVAL as well (glibc's would crash); an error of the stream's gives -1 with
+/// the stream's errno.
 NOSTD_EXPORT int malloc_info(int options, FILE* stream) {
   if (options != 0 || stream == nullptr) return EINVAL;
-  const door::UsageByArena usage = door::usage_by_arena();
   std::size_t fast_count = 0, fast_bytes = 0, rest_count = 0, rest_bytes = 0, system = 0;
+  door::ArenaUsage usage;
+  unsigned position = 0;
+  // The first arena's figures before the first write, which allocates the stream's buffer (in that arena, mostly).
+  bool more = door::arena_usage(&position, &usage);
   bool written = std::fputs("<malloc version=\"1\">\n", stream) >= 0;
-  for (unsigned i = 0; i < usage.used; ++i) {
-    const unsigned index = usage.arenas[i].index;
-    const nostd::HeapStats& arena = usage.arenas[i].stats;
+  for (; more; more = door::arena_usage(&position, &usage)) {
+    const nostd::HeapStats& arena = usage.stats;
     const std::size_t rest = arena.bytes_free - arena.cached_bytes;
     fast_count += arena.cached_blocks;
     fast_bytes += arena.cached_bytes;
     rest_count += arena.free_blocks;
     rest_bytes += rest;
     system += arena.capacity;
+    written = written && std::fprintf(stream, "<heap nr=\"%u\">\n<sizes>\n", usage.index) >= 0;
+    for (unsigned i = 0; i < usage.sizes.used; ++i) {
+      const door::SizeClass& size = usage.sizes.classes[i];
+      written = written && std::fprintf(stream, "  <size from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n",
+                                        size.from, size.to, size.total, size.count) >= 0;
+    }
     written = written && std::fprintf(stream,
-                                      "<heap nr=\"%u\">\n<sizes>\n</sizes>\n"
+                                      "</sizes>\n"
                                       "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
                                       "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
                                       "<system type=\"current\" size=\"%zu\"/>\n"
@@ -247,9 +259,10 @@ NOSTD_EXPORT int malloc_info(int options, FILE* stream) {
                                       "<aspace type=\"total\" size=\"%zu\"/>\n"
                                       "<aspace type=\"mprotect\" size=\"%zu\"/>\n"
                                       "</heap>\n",
-                                      index, arena.cached_blocks, arena.cached_bytes, arena.free_blocks, rest,
-                                      arena.capacity, arena.capacity, arena.capacity, arena.capacity) >= 0;
+                                      arena.cached_blocks, arena.cached_bytes, arena.free_blocks, rest, arena.capacity,
+                                      arena.capacity, arena.capacity, arena.capacity) >= 0;
   }
+  const door::HugeUsage huge = door::huge_usage();
   written = written && std::fprintf(stream,
                                     "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
                                     "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
@@ -259,8 +272,8 @@ NOSTD_EXPORT int malloc_info(int options, FILE* stream) {
                                     "<aspace type=\"total\" size=\"%zu\"/>\n"
                                     "<aspace type=\"mprotect\" size=\"%zu\"/>\n"
                                     "</malloc>\n",
-                                    fast_count, fast_bytes, rest_count, rest_bytes, usage.huge_blocks, usage.huge_bytes,
-                                    system, system, system, system) >= 0;
+                                    fast_count, fast_bytes, rest_count, rest_bytes, huge.blocks, huge.bytes, system,
+                                    system, system, system) >= 0;
   return written ? 0 : -1;
 }
 

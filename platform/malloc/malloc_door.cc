@@ -477,28 +477,32 @@ std::size_t usable_size(void* ptr) noexcept {
   return checked_usable_size(ptr, kUsableSizeWords);
 }
 
+HugeUsage huge_usage() noexcept {
+  ensure_init();
+  return HugeUsage{g_huge.registry().size(), g_huge.counts().live_bytes};
+}
+
 Usage usage() noexcept {
   ensure_init();
   Usage usage;
   usage.arenas = with_arenas([]<class Set>() { return Set::totals().heap; });
-  usage.huge_blocks = g_huge.registry().size();
-  usage.huge_bytes = g_huge.counts().live_bytes;
+  const HugeUsage huge = huge_usage();
+  usage.huge_blocks = huge.blocks;
+  usage.huge_bytes = huge.bytes;
   return usage;
 }
 
-UsageByArena usage_by_arena() noexcept {
+bool arena_usage(unsigned* position, ArenaUsage* out) noexcept {
   ensure_init();
-  UsageByArena usage;
-  with_arenas([&usage]<class Set>() {
-    for (unsigned i = 0; i < g_config.arenas; ++i) {
-      const HeapStats s = Set::stats_of(i);
-      if (s.capacity == 0) continue;  // never mapped a chunk
-      usage.arenas[usage.used++] = ArenaUsage{i, s};
+  return with_arenas([=]<class Set>() {
+    for (; *position < g_config.arenas; ++*position) {
+      Set::usage_of(*position, out->stats, out->sizes);
+      if (out->stats.capacity == 0) continue;  // never mapped a chunk
+      out->index = (*position)++;
+      return true;
     }
+    return false;
   });
-  usage.huge_blocks = g_huge.registry().size();
-  usage.huge_bytes = g_huge.counts().live_bytes;
-  return usage;
 }
 
 void write_statistics(int fd) noexcept {

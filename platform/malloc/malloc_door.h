@@ -19,6 +19,7 @@
 #include "platform/malloc/chunk_map.h"      // kChunkBytes
 #include "platform/malloc/huge_block.h"     // HugeBlocks::Counts
 #include "platform/malloc/malloc_config.h"  // kMallocAlignment, kMaxArenas
+#include "platform/malloc/size_classes.h"
 
 namespace nostd::malloc_door {
 
@@ -69,22 +70,24 @@ struct Usage {
 /// The figures for mallinfo2: each arena locked in turn, O(free blocks) as HeapStats is; then the huge blocks.
 Usage usage() noexcept;
 
-/// One arena's part of Usage::arenas, for malloc_info's `<heap>` element.
+/// One arena's part of Usage::arenas, for malloc_info's `<heap>` element. Held by value (about 4 KiB) so that the
+/// caller writes it with no lock held: stdio may call malloc.
 struct ArenaUsage {
   unsigned index = 0;  ///< The arena's index, 0-based (its chunk map owner byte less one).
   HeapStats stats;     ///< Its heap's statistics (bytes_free includes cached_bytes).
+  SizeClasses sizes;   ///< Its free and cached blocks per size class, taken with `stats` (their sums are its counts).
 };
-/// What malloc_info reports: usage()'s figures per arena. Held by value (about 7 KiB) so that the caller writes them
-/// with no lock held: stdio may call malloc.
-struct UsageByArena {
-  ArenaUsage arenas[kMaxArenas];  ///< The arenas that have mapped a chunk, in index order; the first `used` are set.
-  unsigned used = 0;              ///< How many of `arenas` are set.
-  std::size_t huge_blocks = 0;    ///< As Usage::huge_blocks.
-  std::size_t huge_bytes = 0;     ///< As Usage::huge_bytes.
+/// The figures for malloc_info, one arena at a time, as glibc's malloc_info takes them: the first arena at or after
+/// `*position` that has mapped a chunk, into `out`, under its lock; `*position` then names the arena after it. False
+/// when none is left. O(free blocks) of the arena.
+bool arena_usage(unsigned* position, ArenaUsage* out) noexcept;
+/// Live huge blocks and the bytes of their mappings (Usage's huge_* fields), for malloc_info.
+struct HugeUsage {
+  std::size_t blocks = 0;  ///< As Usage::huge_blocks.
+  std::size_t bytes = 0;   ///< As Usage::huge_bytes.
 };
-/// The figures for malloc_info: as usage(), each arena's kept apart (their sums are usage()'s when nothing allocates in
-/// between). Each arena locked in turn; O(free blocks).
-UsageByArena usage_by_arena() noexcept;
+/// The huge blocks' part of usage(), without locking the arenas.
+HugeUsage huge_usage() noexcept;
 /// Writes the statistics line of NOSTD_MALLOC_STATS (`nostd-malloc: check=...`) to `fd` now: malloc_stats, and the
 /// exit report.
 void write_statistics(int fd) noexcept;
