@@ -107,8 +107,13 @@ std::optional<Options> parse(int argc, char** argv) {
     } else if (refuse_value_apart("replay", arg,
                                   {"--allocators=", "--reps=", "--cap=", "--min_time=", "--arena=", "--heap_map="})) {
       return std::nullopt;
-    } else if (arg.starts_with("-") || !o.trace.empty()) {
-      std::fprintf(stderr, "replay: unexpected argument %s (see --help)\n", argv[i]);
+    } else if (arg.starts_with("-")) {
+      // Named as the other tools name it: "unexpected argument --nosizing" had read as if the option existed but
+      // was misplaced.
+      std::fprintf(stderr, "replay: unknown option %s (see --help)\n", argv[i]);
+      return std::nullopt;
+    } else if (!o.trace.empty()) {
+      std::fprintf(stderr, "replay: unexpected argument %s: one TRACE a run (see --help)\n", argv[i]);
       return std::nullopt;
     } else {
       o.trace = from_working_dir(std::string(arg));

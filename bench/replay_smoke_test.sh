@@ -222,8 +222,12 @@ for option in 'usage: replay' --allocators= --reps= --cap= --min_time= --quick -
   grep -qF -- "$option" <<<"$out" || fail "--help does not list $option"
 done
 expect_refused "replay: no trace given (see --help)" "$replay" --quick
-expect_refused "replay: unexpected argument $TEST_TMPDIR/r0.txt (see --help)" "$replay" "$trace" "$TEST_TMPDIR/r0.txt"
-expect_refused "replay: unexpected argument --fast (see --help)" "$replay" "$trace" --fast
+expect_refused "replay: unexpected argument $TEST_TMPDIR/r0.txt: one TRACE a run (see --help)" "$replay" "$trace" \
+  "$TEST_TMPDIR/r0.txt"
+# An option that does not exist is named as fit_compare and trace_convert name it: the line had read "unexpected
+# argument --fast", as if the option existed but stood in the wrong place.
+expect_refused "replay: unknown option --fast (see --help)" "$replay" "$trace" --fast
+expect_refused "replay: unknown option --nosizing (see --help)" "$replay" --nosizing "$trace"
 # An option's value given apart: the line had read "unexpected argument --arena", as for an option that is not there.
 expect_refused "replay: --arena takes its value after '=': --arena=VALUE (see --help)" "$replay" --arena 16M "$trace"
 # An empty argument (an unset shell variable) is refused, not skipped: `replay "" TRACE` had replayed TRACE.
