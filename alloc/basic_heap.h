@@ -848,15 +848,17 @@ class BasicHeap {
   // The bytes of a block at payload address `p` (in the newest region, which ends at `region_end`) that may hold
   // something other than zero, when the mark before the allocation was `mark`: everything below the mark (blocks
   // handed out and freed, cached blocks' links), the free tail's header and links at the mark, and its footer before
-  // the region's end (kFreshTagBytes each). Memory between has never been handed out or written: the mark is raised by
-  // every path that hands a block out (allocated, take_whole and grow_in_place when kTracksFresh), a split writes only
-  // tags at the new block end (the new mark) and the region's end, and the page release only gives zero pages back.
+  // the region's end (kFreshTagBytes), and before it the last free block the exact path may have taken whole
+  // (kRegionEndBytes). Memory between has never been handed out or written: the mark is raised by every other path
+  // that hands a block out (allocated, and grow_in_place when kTracksFresh); above the mark lies one free block, to
+  // the region's end, so the exact path can take it only when it is under the exact limit; a split writes only tags
+  // at the new block end (the new mark) and the region's end; the page release only gives zero pages back.
   static ZeroingPlan zeroing_plan(std::uintptr_t p, std::size_t size, std::uintptr_t mark,
                                   std::uintptr_t region_end) noexcept {
     const std::uintptr_t written_to = mark + kFreshTagBytes;
     const std::size_t head =
         written_to > p ? static_cast<std::size_t>(std::min<std::uintptr_t>(written_to - p, size)) : 0;
-    const std::uintptr_t footer_from = region_end - kFreshTagBytes;
+    const std::uintptr_t footer_from = region_end - kRegionEndBytes;
     std::size_t tail_from = size;
     if (p + size > footer_from) tail_from = footer_from > p ? static_cast<std::size_t>(footer_from - p) : 0;
     return {head, std::max(head, tail_from)};
@@ -1280,8 +1282,7 @@ class BasicHeap {
     index_.remove_exact(node_of(block), size);
     sub_free_bytes(size);
     Tags::set_prev_used(block + size, true);
-    Tags::make_used(block, size, true, false);      // a free block's predecessor is always used
-    if constexpr (kTracksFresh) raise_mark(block);  // the region's last free block can be on an exact list
+    Tags::make_used(block, size, true, false);  // a free block's predecessor is always used
     in_use_bytes_ += size - kUsedOverhead;
     note_peak();
     ++total_allocations_;
@@ -1851,8 +1852,8 @@ class BasicHeap {
   std::size_t cached_bytes() const noexcept { return capacity_ - used_block_bytes() - free_block_bytes(); }
 
   // True when carving `need` bytes from free block `block` would end past the newest region's high-water mark
-  // (cache_.high_water: the highest block end allocate_locked has carved there; the exact fast path and
-  // reallocate in place raise it only where allocate_zeroed needs it exact (kTracksFresh), an over-aligned request's
+  // (cache_.high_water: the highest block end allocate_locked has carved there; the exact fast path does not
+  // raise it, reallocate in place only where allocate_zeroed needs it (kTracksFresh), an over-aligned request's
   // leading gap lies below its block, and a mark too low only makes the cache give way sooner): memory the heap has not
   // touched yet. cache_make_room then lets the cache give way first, so that deferred merging does not grow what a
   // program touches (its resident pages; on a microcontroller, the heap it must reserve) where merging would have found
@@ -2233,15 +2234,25 @@ class BasicHeap {
   static constexpr bool kDebugLevel = Check::kLevel >= CheckLevel::kDebug;
   static constexpr bool kParanoidLevel = Check::kLevel >= CheckLevel::kParanoid;
   // allocate_zeroed knows the memory never handed out: the source's memory starts zero and the cache keeps the mark
-  // (kCaching: at most BasicChecks, whose free blocks hold only tags and links, and no memory tool). The exact path
-  // and grow in place then raise the mark too, which other heaps leave to allocated (a mark too low there only makes
-  // the cache give way sooner).
+  // (kCaching: at most BasicChecks, whose free blocks hold only tags and links, and no memory tool). A grow in place
+  // then raises the mark too, which other heaps leave to allocated (a mark too low there only makes the cache give way
+  // sooner).
   static constexpr bool kTracksFresh = kCaching && internal::kZeroedSource<Source>;
   // The bytes at the mark, and before the region's end, that a free block's tags and links may hold.
   static constexpr std::size_t kFreshTagBytes = 64;
   static_assert(Tags::kHeaderSize + sizeof(internal::FreeNode) <= kFreshTagBytes &&
                     Tags::kHeaderSize + Tags::kHeaderSize <= kFreshTagBytes,
                 "BasicHeap: a free block's tags and links must fit kFreshTagBytes");
+  // The bytes before the newest region's end that allocate_zeroed clears: the last free block's footer, and a last free
+  // block the exact path took whole and its caller wrote. The exact path does not raise the mark: it is allocate's
+  // hottest path, and the raise there cost the drop-in 8 instructions per malloc + free (cachegrind, churn_bench).
+  static constexpr std::size_t kRegionEndBytes = [] {
+    if constexpr (kExactFastPath) {
+      return kFreshTagBytes + Index::kExactLimit;
+    } else {
+      return kFreshTagBytes;
+    }
+  }();
   // Where the check word lies in the trailer: after the slack under DebugChecks (any pad follows it).
   static constexpr std::size_t kCheckWordOffset = kDebugLevel ? 4 : 0;
   // The canary bytes DebugChecks reserves at least, beyond the request.
