@@ -181,14 +181,18 @@ TEST(MallocRelease, HugeBlocksAreUnmappedOnFree) {
   EXPECT_LE(rss(), peak - 60 * kMiB);
 }
 
-// An arena of its own (its own chunk map, so the door's arenas are untouched) over the door's heap at the check
-// levels where the cache is active: NOSTD_MALLOC_CHECK=none and basic.
-template <class Check>
-struct CacheArena {
+// An arena of its own over the door's heap at check level `Check`, one for each suite `Suite`: its own chunk map (the
+// door's arenas are untouched) and its own release history, which the suites depend on.
+template <class Check, class Suite>
+struct OwnArena {
   using Heap = door::MallocHeap<Check>;
   static inline door::ChunkMap map;
   static inline door::Arena<Heap> arena;
 };
+
+// MallocHeapCache's, at the check levels where the cache is active: NOSTD_MALLOC_CHECK=none and basic.
+template <class Check>
+using CacheArena = OwnArena<Check, struct CacheSuite>;
 
 template <class Check>
 class MallocHeapCache : public ::testing::Test {
@@ -347,13 +351,9 @@ TYPED_TEST(MallocHeapCache, DoubleFreeOfACachedBlockIsCaught) {
   }
 }
 
-// An arena of its own for the tail release (its own chunk map and release history, which the test depends on).
+// The tail release's.
 template <class Check>
-struct TailArena {
-  using Heap = door::MallocHeap<Check>;
-  static inline door::ChunkMap map;
-  static inline door::Arena<Heap> arena;
-};
+using TailArena = OwnArena<Check, struct TailSuite>;
 
 // Resident bytes of the pages of [begin, begin + bytes) (mincore; `begin` page-aligned).
 std::size_t resident_bytes(const void* begin, std::size_t bytes) {
@@ -439,12 +439,9 @@ TYPED_TEST(MallocTailRelease, AnArenaThatEmptiesGivesItsTailBackWithinTheInterva
   GTEST_SKIP() << "a full release ran during each of three phases: too slow here to test between two";
 }
 
+// calloc's.
 template <class Check>
-struct ZeroedArena {
-  using Heap = door::MallocHeap<Check>;
-  static inline door::ChunkMap map;
-  static inline door::Arena<Heap> arena;
-};
+using ZeroedArena = OwnArena<Check, struct ZeroedSuite>;
 
 template <class Check>
 class MallocCallocPages : public ::testing::Test {};
