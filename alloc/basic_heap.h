@@ -227,8 +227,9 @@ class BasicHeap {
   /// Allocates `size` bytes as `allocate(size)` does, with those bytes zero (calloc's allocation). Where the heap knows
   /// which memory it has never handed out, it does not write it: with a source whose memory starts zero
   /// (`kZeroedMemory`: MmapSource, the drop-in malloc's chunks) and a cache, whose high-water mark (the highest block
-  /// end handed out in the newest region) it then keeps exact, a request of a page or more has only the part below the
-  /// mark and the free tags and links the heap keeps at the mark and at the region's end cleared; the rest keeps the
+  /// end handed out in the newest region) every path but the exact one then raises, a request of a page or more has
+  /// only the part below the mark, the free tags and links the heap keeps at the mark, and the region's last bytes
+  /// (its last free block's footer, or a last block the exact path took: kRegionEndBytes) cleared; the rest keeps the
   /// source's zero pages, untouched, as glibc's calloc leaves the fresh top of its heap. Otherwise every byte is
   /// cleared (O(size) at most either way). Fails as `allocate(size)` does.
   [[nodiscard]] Result<void*> allocate_zeroed(std::size_t size) noexcept {

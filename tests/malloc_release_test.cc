@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -454,6 +455,8 @@ TYPED_TEST_SUITE(MallocCallocPages, DoorChecks);
 TYPED_TEST(MallocCallocPages, FreshChunkMemoryIsNotTouchedAndWrittenMemoryIsCleared) {
   using Zeroed = ZeroedArena<TypeParam>;
   constexpr std::size_t kBlock = 900 * 1024;  // below kHugeThreshold: an arena block
+  // With transparent huge pages set to "always", one write would fault in a whole 2 MiB page of the chunk.
+  ASSERT_EQ(::prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0), 0);
   const auto validate = [] {
     const nostd::ValidateResult result = Zeroed::arena.heap().validate();
     EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().what);

@@ -79,11 +79,13 @@ concept HasLinksIntact = requires(const I& index, const internal::FreeNode* node
 /// list that holds that one size), or nullptr when there is none or `need` has no such list. The core then takes
 /// the block whole, with no search and no split (its allocate fast path), and unlinks it with
 /// `remove_exact(node, need)`, which may skip what `remove` must work out (the node's list, its predecessor);
-/// otherwise it calls `find`.
+/// otherwise it calls `find`. `kExactLimit` bounds the sizes `exact` answers (it returns nullptr from there up): the
+/// core's allocate_zeroed relies on it, since a block the exact path takes does not raise the cache's high-water mark.
 template <class I>
 concept HasExactLists = requires(I& index, const I& const_index, std::size_t size, internal::FreeNode* node) {
   { const_index.exact(size) } -> std::same_as<internal::FreeNode*>;
   index.remove_exact(node, size);
+  { I::kExactLimit } -> std::convertible_to<std::size_t>;
 };
 
 /// A FitIndex whose good-fit list heads the core can take without `find`: `good_head(need)` returns `{node, list}`,
