@@ -234,8 +234,8 @@ class BasicHeap {
   /// cleared (O(size) at most either way). Fails as `allocate(size)` does.
   [[nodiscard]] Result<void*> allocate_zeroed(std::size_t size) noexcept {
     if constexpr (kTracksFresh) {
-      // With the plan for every size, a calloc(64) + free pair under the drop-in took 31 ns against 25 ns with a
-      // clear of every byte (glibc 12 ns).
+      // Below a page, skipping memory saves no page fault, and the plan's reads and compares cost more than a clear
+      // of so few bytes.
       if (size >= kPlannedZeroingBytes) return allocate_zeroed_planned(size);
     }
     Result<void*> block = allocate(size);
@@ -801,16 +801,9 @@ class BasicHeap {
     return aligned - payload;
   }
 
-  // allocate(size) and allocate(Layout)'s step under the lock. Without an inline cache, a speed build inlines
-  // allocate_locked's body here: once NOSTD_HOT inlined its steps, GCC left allocate_locked out of line, so
-  // allocate(size) no longer folded the default alignment into it (the over-aligned search and checks stayed) and
-  // paid a call; `//bench:instructions -- a 10`: 124.7 -> 110.5 instructions per allocate for SegregatedFit<> with
-  // NoChecks, 155.6 -> 128.4 with BasicChecks. With an inline cache the body stays a call, so that allocate's cache
-  // hit does not pay the slow path's prologue (inlined, seg/compact/nochecks+cache ran e at 1.07x glibc in three
-  // interleaved fit_compare runs, 1.13-1.20x without); at -Os it stays one copy (the footprint budgets).
   // allocate_zeroed for a request of kPlannedZeroingBytes or more where the heap knows its fresh memory: the mark read
   // before the allocation, under the same lock, says which bytes to clear (zeroing_plan); the clear runs after the
-  // lock, on a block that is the caller's alone.
+  // heap's lock, on a block that is the caller's alone (the drop-in's arena lock, outside the heap, is still held).
   [[gnu::noinline]] Result<void*> allocate_zeroed_planned(std::size_t size) noexcept {
     ZeroingPlan plan{size, size};
     Result<void*> block = [&]() noexcept -> Result<void*> {
@@ -868,6 +861,13 @@ class BasicHeap {
     return {head, std::max(head, tail_from)};
   }
 
+  // allocate(size) and allocate(Layout)'s step under the lock. Without an inline cache, a speed build inlines
+  // allocate_locked's body here: once NOSTD_HOT inlined its steps, GCC left allocate_locked out of line, so
+  // allocate(size) no longer folded the default alignment into it (the over-aligned search and checks stayed) and
+  // paid a call; `//bench:instructions -- a 10`: 124.7 -> 110.5 instructions per allocate for SegregatedFit<> with
+  // NoChecks, 155.6 -> 128.4 with BasicChecks. With an inline cache the body stays a call, so that allocate's cache
+  // hit does not pay the slow path's prologue (inlined, seg/compact/nochecks+cache ran e at 1.07x glibc in three
+  // interleaved fit_compare runs, 1.13-1.20x without); at -Os it stays one copy (the footprint budgets).
   template <bool kDefaultAlign = false>
   NOSTD_HOT Result<void*> allocate_in_index(std::size_t size, std::size_t align) noexcept {
     if constexpr (kInlineCache || internal::kOptimizingForSize) {
@@ -2249,7 +2249,8 @@ class BasicHeap {
                 "BasicHeap: a free block's tags and links must fit kFreshTagBytes");
   // The bytes before the newest region's end that allocate_zeroed clears: the last free block's footer, and a last free
   // block the exact path took whole and its caller wrote. The exact path does not raise the mark: it is allocate's
-  // hottest path, and the raise there cost the drop-in 8 instructions per malloc + free (cachegrind, churn_bench).
+  // hottest path (the raise there measured about 1 instruction per malloc + free of the drop-in's churn_bench), and
+  // the only block it can take above the mark is the region's last, under the fit's exact limit.
   static constexpr std::size_t kRegionEndBytes = [] {
     if constexpr (kExactFastPath) {
       return kFreshTagBytes + Index::kExactLimit;
