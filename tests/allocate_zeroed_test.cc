@@ -17,7 +17,7 @@
 #include "alloc/internal/memory_tools.h"
 #include "platform/mmap_source.h"
 #include "tests/heap_test_util.h"
-#include "tests/small_pages.h"
+#include "tests/resident_pages.h"
 
 namespace nostd::testing {
 namespace {
@@ -179,17 +179,6 @@ template <class Heap>
 class FreshMemory : public ::testing::Test {};
 TYPED_TEST_SUITE(FreshMemory, TrackingHeaps, AllNames);
 
-// Resident pages of [p, p + n) (mincore), whole pages inside the range only.
-std::size_t resident_pages_inside(const void* p, std::size_t n) {
-  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  const std::uintptr_t lo = (reinterpret_cast<std::uintptr_t>(p) + page - 1) & ~(page - 1);
-  const std::uintptr_t hi = (reinterpret_cast<std::uintptr_t>(p) + n) & ~(page - 1);
-  if (hi <= lo) return 0;
-  std::vector<unsigned char> pages((hi - lo) / page);
-  if (::mincore(reinterpret_cast<void*>(lo), hi - lo, pages.data()) != 0) return pages.size();
-  return static_cast<std::size_t>(std::count_if(pages.begin(), pages.end(), [](unsigned char v) { return v & 1; }));
-}
-
 // A block carved from memory the heap never handed out is not written: its pages stay as the mapping gave them, not
 // resident, where clearing it whole would have faulted in every one.
 TYPED_TEST(FreshMemory, MemoryNeverHandedOutIsNotWritten) {
@@ -203,7 +192,8 @@ TYPED_TEST(FreshMemory, MemoryNeverHandedOutIsNotWritten) {
   Result<void*> large = heap->allocate_zeroed(kLarge);
   ASSERT_TRUE(large.has_value());
   ASSERT_TRUE(valid(*heap));
-  EXPECT_LE(resident_pages_inside(*large, kLarge), 2u) << "the fresh block was written";
+  EXPECT_LE(resident_bytes_inside(*large, kLarge), 2 * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)))
+      << "the fresh block was written";
   EXPECT_TRUE(all_zero(*large, kLarge));
   heap->deallocate(*large);
   ASSERT_TRUE(valid(*heap));

@@ -31,7 +31,7 @@
 #include "platform/malloc/malloc_heap.h"
 #include "platform/malloc/page_release.h"
 #include "platform/malloc/report_and_abort.h"
-#include "tests/small_pages.h"
+#include "tests/resident_pages.h"
 
 namespace {
 
@@ -356,16 +356,6 @@ TYPED_TEST(MallocHeapCache, DoubleFreeOfACachedBlockIsCaught) {
 template <class Check>
 using TailArena = OwnArena<Check, struct TailSuite>;
 
-// Resident bytes of the pages of [begin, begin + bytes) (mincore; `begin` page-aligned).
-std::size_t resident_bytes(const void* begin, std::size_t bytes) {
-  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  std::vector<unsigned char> pages(bytes / page);
-  if (::mincore(const_cast<void*>(begin), bytes, pages.data()) != 0) return bytes;  // counts all: the test fails
-  std::size_t resident = 0;
-  for (unsigned char p : pages) resident += (p & 1u) * page;
-  return resident;
-}
-
 template <class Check>
 class MallocTailRelease : public ::testing::Test {};
 // The door's three levels (NOSTD_MALLOC_CHECK none, basic, hardened): the tail release is the arena's, whatever the
@@ -432,7 +422,7 @@ TYPED_TEST(MallocTailRelease, AnArenaThatEmptiesGivesItsTailBackWithinTheInterva
     fill_and_empty(32 * kMiB);
     if (::testing::Test::HasFatalFailure()) return;
     if (Tail::arena.last_release_ns() != full_release_before) continue;
-    const std::size_t resident = resident_bytes(chunk, door::kChunkBytes);
+    const std::size_t resident = nostd::testing::resident_bytes_inside(chunk, door::kChunkBytes);
     EXPECT_GT(Tail::arena.releases(), releases_before) << "no tail release";
     EXPECT_LE(resident, 8 * kMiB) << "resident in the arena's chunk after it emptied: " << resident / 1024 << " KiB";
     return;
@@ -471,12 +461,10 @@ TYPED_TEST(MallocCallocPages, FreshChunkMemoryIsNotTouchedAndWrittenMemoryIsClea
       Zeroed::arena.template allocate<true>(kBlock, door::kMallocAlignment, Zeroed::map, 1));
   ASSERT_NE(p, nullptr);
   validate();
-  auto* const first_page =
-      reinterpret_cast<unsigned char*>((reinterpret_cast<std::uintptr_t>(p) + page - 1) & ~(page - 1));
-  const std::size_t inside = (kBlock - static_cast<std::size_t>(first_page - p)) / page * page;
   if constexpr (TypeParam::kLevel <= nostd::CheckLevel::kBasic) {
     if (countable) {
-      EXPECT_LE(resident_bytes(first_page, inside), 2 * page) << "calloc wrote memory no block had reached";
+      EXPECT_LE(nostd::testing::resident_bytes_inside(p, kBlock), 2 * page)
+          << "calloc wrote memory no block had reached";
     }
   }
   EXPECT_TRUE(zero(p, kBlock));
