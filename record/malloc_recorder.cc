@@ -665,7 +665,13 @@ void report_unknown_variables() {
 bool malloc_recorder_start_from_env() {
   report_unknown_variables();
   const char* path = std::getenv(kTraceEnvVar);
-  if (path == nullptr || *path == 0) return false;
+  if (path == nullptr) return false;
+  if (*path == 0) {
+    // Set but empty, as `NOSTD_ALLOC_TRACE=$TRACE program` leaves it with TRACE unset: there is no file to name, and
+    // a user who meant to record is told so rather than find no trace afterwards.
+    say("nostd-alloc: NOSTD_ALLOC_TRACE is empty; not recording\n");
+    return false;
+  }
   return malloc_recorder_start(path);
 }
 

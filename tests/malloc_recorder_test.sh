@@ -199,6 +199,15 @@ check() {
   grep -qx "nostd-alloc: ignoring NOSTD_ALLOC_TRAC=$dir/typo/t.trace (unknown variable; the recorder reads NOSTD_ALLOC_TRACE)" \
     "$dir/typo.err" || fail "a misspelt NOSTD_ALLOC_TRAC was not reported: $(cat "$dir/typo.err")"
   [[ -z "$(ls -A "$dir/typo")" ]] || fail "files were written under a misspelt NOSTD_ALLOC_TRAC"
+
+  # Set but empty (NOSTD_ALLOC_TRACE=$TRACE with TRACE unset): one line says so; the program runs unrecorded.
+  mkdir "$dir/empty"
+  out="$(cd "$dir/empty" && LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE= "$program" 2>"$dir/empty.err")" ||
+    fail "the program failed under an empty NOSTD_ALLOC_TRACE"
+  [[ "$out" == done ]] || fail "an empty NOSTD_ALLOC_TRACE changed the output: $out"
+  [[ "$(cat "$dir/empty.err")" == "nostd-alloc: NOSTD_ALLOC_TRACE is empty; not recording" ]] ||
+    fail "an empty NOSTD_ALLOC_TRACE was not reported as one line: $(cat "$dir/empty.err")"
+  [[ -z "$(ls -A "$dir/empty")" ]] || fail "files were written under an empty NOSTD_ALLOC_TRACE"
 }
 
 # refused PRELOAD PATH KIND [COMMAND...]: recording to PATH, which is not a regular file, is refused: COMMAND (the
