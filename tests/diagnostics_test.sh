@@ -32,6 +32,18 @@ expect_error source_without_acquire "HeapSource: missing \`std::span<std::byte> 
 expect_error check_without_level "CheckPolicy: missing \`static constexpr CheckLevel kLevel\`" \
   'struct C { using policy_role = nostd::role::Check; };
    nostd::BasicHeap<C, nostd::RegionSource> heap;'
+# A user's check policy at a level that asks for more than kLevel and on_fault (README, "The heap": what a check
+# policy provides): the key's source from kHardened up, the merge check's bound from kDebug up.
+expect_error check_hardened_without_secret "CheckPolicy: kHardened and above need \`static std::uint64_t secret()\`" \
+  'struct C { using policy_role = nostd::role::Check; static constexpr nostd::CheckLevel kLevel = nostd::CheckLevel::kDebug;
+     [[noreturn]] static void on_fault(const nostd::HeapFault&) noexcept { __builtin_trap(); } };
+   nostd::BasicHeap<C, nostd::RegionSource> heap;'
+expect_error check_debug_without_merge_bytes \
+  "CheckPolicy: kDebug and above need \`static constexpr std::size_t kMergeCheckBytes\`" \
+  'struct C { using policy_role = nostd::role::Check; static constexpr nostd::CheckLevel kLevel = nostd::CheckLevel::kDebug;
+     [[noreturn]] static void on_fault(const nostd::HeapFault&) noexcept { __builtin_trap(); }
+     static std::uint64_t secret() noexcept { return 1; } };
+   nostd::BasicHeap<C, nostd::RegionSource> heap;'
 expect_error cache_share_zero "CachePolicy: kGiveWayShare must be at least 1" \
   'struct K { using policy_role = nostd::role::Cache; static constexpr std::size_t kDepth = 8;
      static constexpr std::size_t kMaxBlock = 1024; static constexpr std::size_t kGiveWayShare = 0; };
