@@ -3,7 +3,7 @@
 // GoogleTest's) to a nostd heap:
 //
 //   constinit Heap g_heap;                  // constant-initialised: usable before any constructor runs
-//   NOSTD_NEW_DELETE_USE_HEAP(g_heap);      // at namespace scope, in exactly one .cc file of the program
+//   NOSTD_NEW_DELETE_USE_HEAP(g_heap);      // at global namespace scope, in exactly one .cc file of the program
 //
 // and depend on `//platform/new_delete`. The macro defines the replaceable global allocation functions the C++
 // standard lets a program define ([new.delete]): all 8 forms of `operator new` (plain, array, aligned, aligned
