@@ -9,6 +9,14 @@
 #include <expected>
 #include <string_view>
 
+// `Result` is C++23's std::expected. An older -std (g++'s -std=c++20, which the C++20 policies might suggest) left
+// <expected> empty and gave some 180 errors about `std::expected` in every header; this gives one line, and the missing
+// include after it stops the compiler there (a missing include is fatal in g++ and clang; #error alone is not).
+#if __cplusplus <= 202002L
+#error "nostd-alloc needs C++23 for std::expected: compile with -std=c++2b (g++ 12, clang 19) or -std=c++23"
+#include <nostd-alloc stops here: see the #error above>
+#endif
+
 namespace nostd {
 
 /// Why a heap or layout operation failed.

@@ -80,4 +80,11 @@ expect_error add_region_on_static "add_region" \
 expect_error static_too_small "StaticArraySource: Bytes must be at least 128" \
   'nostd::BasicHeap<nostd::StaticArraySource<64>> heap;'
 
+# A -std older than C++23 (std::expected): alloc/error.h's one line, and the fatal stop after it (2 errors: the
+# #error and the missing include that ends the compilation), not the cascade of ~180 errors about std::expected.
+extra_flags=(-std=c++20)
+expect_error before_cxx23 "nostd-alloc needs C++23 for std::expected: compile with -std=c++2b" \
+  'nostd::BasicHeap<nostd::FirstFit, nostd::StaticArraySource<4096>> heap;' 2
+extra_flags=()
+
 finish
