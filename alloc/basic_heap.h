@@ -611,7 +611,7 @@ class BasicHeap {
       case AllocError::kDoubleFree:
         return "pointer's block is already free";
       case AllocError::kInvalidPointer:
-        return "pointer is not a live block of this heap (foreign, interior or misaligned)";
+        return "pointer is not a live block of this heap (foreign, interior, misaligned, or its tags overwritten)";
       case AllocError::kCorrupted:
         return "block check failed: its header, check word or canary was overwritten (an overflow, or a forged "
                "block)";

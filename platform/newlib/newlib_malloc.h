@@ -21,7 +21,7 @@
 //                        the same, with any n, but 0 is EINVAL.
 //   free(bad pointer)    a pointer the heap did not hand out, or a double free, stops the program: the heap's
 //                        checks report it (one line on stderr: "nostd malloc: pointer is not a live block of
-//                        this heap (foreign, interior or misaligned) 0x...") and abort().
+//                        this heap (foreign, interior, misaligned, or its tags overwritten) 0x...") and abort().
 //   malloc_usable_size   0 for NULL and for a pointer outside the heap; a freed, interior or misaligned pointer
 //                        into the heap stops the program as free does.
 //
