@@ -9,11 +9,13 @@
 #include <expected>
 #include <string_view>
 
-// `Result` is C++23's std::expected. An older -std (g++'s -std=c++20, which the C++20 policies might suggest) left
-// <expected> empty and gave some 180 errors about `std::expected` in every header; this gives one line, and the missing
-// include after it stops the compiler there (a missing include is fatal in g++ and clang; #error alone is not).
-#if __cplusplus <= 202002L
-#error "nostd-alloc needs C++23 for std::expected: compile with -std=c++2b (g++ 12, clang 19) or -std=c++23"
+// `Result` is C++23's std::expected. An older -std (g++'s -std=c++20, which the C++20 policies might suggest), or a
+// compiler below the concepts level the standard library's <expected> asks for (clang 14 with libstdc++ 12), left
+// <expected> empty and gave some 180 errors about `std::expected` in every header; this gives one line, and the
+// missing include after it stops the compiler there (a missing include is fatal in g++ and clang; #error alone is
+// not). __cpp_lib_expected is defined by <expected> exactly when it provides std::expected.
+#if __cplusplus <= 202002L || !defined(__cpp_lib_expected)
+#error "nostd-alloc needs C++23 for std::expected: compile with -std=c++2b, by g++ 12 or clang 19 on (not clang 14)"
 #include <nostd-alloc stops here: see the #error above>
 #endif
 
