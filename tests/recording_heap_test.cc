@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ostream>
+#include <span>
 #include <vector>
 
 #include "alloc/alloc.h"
@@ -296,6 +297,22 @@ TEST(RingBuffer, WrapsAroundAndRefusesWhatDoesNotFit) {
   EXPECT_EQ(ring.read(out), 0u);
 }
 
+TEST(RingBuffer, AWriteThatExactlyFillsTheFreeSpaceIsTaken) {
+  RingBuffer<16> ring;
+  std::byte in[16];
+  for (int i = 0; i < 16; ++i) in[i] = static_cast<std::byte>(i);
+  std::byte out[16];
+  ASSERT_TRUE(ring.write(in)) << "an empty ring refused its capacity";
+  EXPECT_EQ(ring.size(), 16u);
+  EXPECT_FALSE(ring.write(std::span<const std::byte>(in, 1)));
+  ASSERT_EQ(ring.read(std::span<std::byte>(out, 6)), 6u);
+  ASSERT_TRUE(ring.write(std::span<const std::byte>(in, 6))) << "6 bytes free, 6 written";  // wraps around the end
+  EXPECT_EQ(ring.size(), 16u);
+  ASSERT_EQ(ring.read(out), 16u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(out[i], in[6 + i]);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(out[10 + i], in[i]);
+}
+
 TEST(TraceEncoding, RoundTripsOnThisTarget) {
   const TraceEvent events[] = {{EventKind::kAllocate, 0, 0, 0},
                                {EventKind::kAllocate, 30, UINT64_MAX, UINT64_MAX},
@@ -312,7 +329,9 @@ TEST(TraceEncoding, RoundTripsOnThisTarget) {
     EXPECT_EQ(d.next, n);
     // Every strict prefix is truncated, never misread.
     for (std::size_t k = 0; k < n; ++k) {
-      EXPECT_EQ(decode(std::span<const std::byte>(buf, k), 0).error, DecodeError::kTruncated);
+      const Decoded cut = decode(std::span<const std::byte>(buf, k), 0);
+      EXPECT_EQ(cut.error, DecodeError::kTruncated);
+      EXPECT_EQ(cut.error_offset, k) << "a truncation is reported at the end of the bytes";
     }
   }
 }
