@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -386,6 +387,47 @@ TEST(RawTrace, TheWriterUsesEachVarintsShortestForm) {
       EXPECT_EQ(e.size, size);
     }
   }
+}
+
+// Addresses anywhere in the 64 bits (a tagged pointer sets its top byte) read back exactly: address deltas of 2^62 and
+// more, both ways, are where a zigzag that shifts the sign by less than 63 bits loses the delta.
+TEST(RawTrace, AddressDeltasOfAnySizeReadBack) {
+  const std::uint64_t addresses[] = {0x10,
+                                     (std::uint64_t{1} << 62) + 0x10,
+                                     (std::uint64_t{1} << 63) + 0x10,
+                                     0x10,
+                                     UINT64_MAX - 0xf,
+                                     (std::uint64_t{1} << 62) - 0x10,
+                                     0x20};
+  std::vector<RawEvent> events;
+  for (std::uint64_t i = 0; i < std::size(addresses); ++i) events.push_back(alloc(i, addresses[i], 24));
+  events.push_back(resize(std::size(addresses), 0x10, (std::uint64_t{3} << 62) + 0x40, 100));
+  std::vector<unsigned char> buf(events.size() * record::kMaxRawEventBytes);
+  RawChunkState state{0, 0};
+  unsigned char* end = buf.data();
+  for (const RawEvent& e : events) end = record::append_raw_event(end, e, state);
+  record::RawChunkCursor cursor(buf.data(), end, 0);
+  for (const RawEvent& want : events) {
+    RawEvent e;
+    ASSERT_TRUE(cursor.next(e));
+    EXPECT_EQ(e.addr, want.addr);
+    EXPECT_EQ(e.new_addr, want.new_addr);
+    EXPECT_EQ(e.seq, want.seq);
+    EXPECT_EQ(e.size, want.size);
+  }
+  RawEvent e;
+  EXPECT_FALSE(cursor.next(e));
+  EXPECT_FALSE(cursor.malformed());
+}
+
+// The 8 bytes of the magic alone are a raw trace, one that stopped before its end record: the error says so, at the
+// end of the bytes, rather than calling them no raw trace.
+TEST(RawTraceErrors, TheMagicAloneIsARawTraceWithoutItsEndRecord) {
+  const std::vector<std::byte> raw = RawWriter().end(0);
+  const std::vector<std::byte> magic(raw.begin(), raw.begin() + 8);
+  EXPECT_TRUE(record::is_raw_trace(magic.data(), magic.size()));
+  EXPECT_FALSE(record::is_raw_trace(magic.data(), magic.size() - 1));
+  expect_error(magic, 8, "without its end record");
 }
 
 TEST(RawTraceErrors, ALostBufferShowsAsAMissingCall) {
