@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -184,13 +185,14 @@ TEST(NewDeleteTest, NothrowFormsReturnNullForOverflowingSizes) {
   EXPECT_EQ(g_heap.stats().bytes_in_use, before.bytes_in_use);
 }
 
-// An alignment that is not a power of two fails, whatever its size: below the default (it is not rounded up to
+// An alignment that is not a power of two fails, whatever its size: 0, below the default (it is not rounded up to
 // it), between, and above a page; without calling the new-handler, which cannot make it valid.
 TEST(NewDeleteTest, NothrowAlignedFormsRejectAnAlignmentThatIsNotAPowerOfTwo) {
   const HeapStats before = g_heap.stats();
   g_handler_calls_for_alignment = 0;
   std::set_new_handler(count_alignment_handler);
-  for (const std::size_t align : {std::size_t{3}, std::size_t{12}, std::size_t{24}, std::size_t{4097}}) {
+  for (const std::size_t align :
+       {std::size_t{0}, std::size_t{3}, std::size_t{12}, std::size_t{24}, std::size_t{4097}}) {
     EXPECT_EQ(::operator new (64, std::align_val_t{align}, std::nothrow), nullptr) << align;
     EXPECT_EQ(::operator new[](64, std::align_val_t{align}, std::nothrow), nullptr) << align;
     EXPECT_TRUE(valid(g_heap));
@@ -240,6 +242,39 @@ TEST(NewDeleteTest, NewHandlerIsCalledAndTheRequestRetried) {
   EXPECT_EQ(::operator new(g_heap.stats().capacity + 1, std::nothrow), nullptr);
   EXPECT_EQ(g_handler_calls, 1);
   EXPECT_TRUE(valid(g_heap));
+}
+
+/// A Backend that records what the door asks of it and hands out one static block (no heap is involved).
+struct SpyBackend {
+  alignas(4096) static inline std::byte block[64];
+  static inline std::size_t last_align = 0;
+  static inline int deallocations = 0;
+  static void* allocate(std::size_t, std::size_t align) noexcept {
+    last_align = align;
+    return block;
+  }
+  static void deallocate(void*) noexcept { ++deallocations; }
+};
+static_assert(new_delete::Backend<SpyBackend>);
+
+// The header's promise to a backend: an aligned form asks for the larger of its alignment and
+// __STDCPP_DEFAULT_NEW_ALIGNMENT__, never less (a backend may rely on it, e.g. for its size classes).
+TEST(NewDeleteBackendTest, AnAlignedFormAsksTheBackendForAtLeastTheDefaultAlignment) {
+  for (std::size_t align = 1; align <= 4096; align *= 2) {
+    SpyBackend::last_align = 0;
+    EXPECT_EQ(new_delete::allocate_or_null<SpyBackend>(24, new_delete::aligned(std::align_val_t{align})),
+              SpyBackend::block);
+    EXPECT_EQ(SpyBackend::last_align, std::max(align, new_delete::kDefaultNewAlignment)) << align;
+  }
+}
+
+// operator delete(nullptr) is a no-op that never reaches the backend, whose deallocate may assume a pointer it gave.
+TEST(NewDeleteBackendTest, ADeleteOfNullDoesNotReachTheBackend) {
+  SpyBackend::deallocations = 0;
+  new_delete::release<SpyBackend>(nullptr);
+  EXPECT_EQ(SpyBackend::deallocations, 0);
+  new_delete::release<SpyBackend>(SpyBackend::block);
+  EXPECT_EQ(SpyBackend::deallocations, 1);
 }
 
 #if GTEST_HAS_DEATH_TEST
