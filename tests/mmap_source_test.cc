@@ -3,9 +3,12 @@
 #include "platform/mmap_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "alloc/alloc.h"
 #include "platform/hosted.h"
@@ -76,6 +79,34 @@ TYPED_TEST(FailedMappingTest, AFailedMappingLeavesAnEmptyHeapThatRefusesEveryReq
     EXPECT_EQ(heap->try_deallocate(&local).error(), AllocError::kInvalidPointer);
     ASSERT_TRUE(valid(*heap));
   }
+}
+
+// The source's own contract, below any heap (which would also refuse a bogus region): a refused mapping is an empty
+// span, not MAP_FAILED with the size asked for.
+TEST(MmapSourceTest, ARefusedMappingIsAnEmptySpan) {
+  MmapSource<kUnmappable> source;
+  const std::span<std::byte> region = source.acquire();
+  EXPECT_TRUE(region.empty());
+  EXPECT_EQ(region.data(), nullptr);
+}
+
+// The destructor gives the mapping back: afterwards its pages are no longer mapped (mincore fails with ENOMEM on
+// an unmapped range). Nothing else in this single-threaded test maps memory in between.
+TEST(MmapSourceTest, TheDestructorUnmaps) {
+  std::byte* data = nullptr;
+  {
+    MmapSource<1 << 20> source;
+    const std::span<std::byte> region = source.acquire();
+    ASSERT_EQ(region.size(), std::size_t{1} << 20);
+    data = region.data();
+    data[0] = std::byte{1};
+    unsigned char resident[1];
+    ASSERT_EQ(::mincore(data, 4096, resident), 0);
+  }
+  unsigned char resident[1];
+  errno = 0;
+  EXPECT_EQ(::mincore(data, 4096, resident), -1) << "the mapping outlived its source";
+  EXPECT_EQ(errno, ENOMEM);
 }
 
 /// MmapSource<Bytes> counting the calls of its acquire(): each call is one mmap.
