@@ -395,6 +395,39 @@ TYPED_TEST(RecordingHeapTest, ARefusedHeaderIsCountedAsDropped) {
   EXPECT_EQ(ring.size(), 0u);
 }
 
+/// A stand-in heap that hands out addresses it is told (never dereferenced: the wrapper only records them), for
+/// address cases a real heap cannot be steered into. It holds no memory, so there is nothing to validate.
+struct ScriptedHeap {
+  std::uintptr_t next = 0;
+  Result<void*> allocate(std::size_t) noexcept { return reinterpret_cast<void*>(next); }
+  Result<void*> allocate(std::size_t, std::size_t) noexcept { return reinterpret_cast<void*>(next); }
+  Result<void*> reallocate(void*, std::size_t) noexcept { return reinterpret_cast<void*>(next); }
+  void deallocate(void*) noexcept {}
+};
+
+// An untracked over-aligned block moved between two addresses aligned to 2^31 and more (a heap over a mapping of a
+// GiB or more may hand those out) is recorded with the largest alignment the format holds, 2^30: an exponent above
+// kMaxAlignLog2 would be written, and refused by every reader as a corrupt alignment.
+TEST(RecordingHeapAddresses, AMoveBetweenAddressesAlignedAbove2To30IsRecordedAtTheFormatsLimit) {
+  if constexpr (sizeof(std::uintptr_t) < 8) GTEST_SKIP() << "needs addresses above 2^32";
+  ScriptedHeap heap;
+  RingBuffer<256> ring;
+  RecordingHeap<ScriptedHeap, RingBuffer<256>, NullLock, 1> rec(heap, ring);
+  heap.next = 0x1000;
+  ASSERT_TRUE(rec.allocate(100, 64));  // takes the table's one entry
+  heap.next = std::uintptr_t{1} << 31;
+  Result<void*> far = rec.allocate(100, 64);  // untracked
+  ASSERT_TRUE(far);
+  ASSERT_EQ(rec.untracked_aligned(), 1u);
+  heap.next = static_cast<std::uintptr_t>(std::uint64_t{1} << 33);
+  Result<void*> moved = rec.reallocate(*far, 1000);
+  ASSERT_TRUE(moved);
+  rec.finish();
+  const std::vector<TraceEvent> events = decode_all(drain(ring));
+  ASSERT_EQ(events.size(), 5u);  // 2 allocates, the move's allocate and free, the end record
+  EXPECT_EQ(events[2], (TraceEvent{EventKind::kAllocate, kMaxAlignLog2, std::uint64_t{1} << 30, 1000}));
+}
+
 TEST(RingBuffer, WrapsAroundAndRefusesWhatDoesNotFit) {
   RingBuffer<16> ring;
   std::byte in[10];
