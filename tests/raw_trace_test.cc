@@ -15,6 +15,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -418,6 +419,21 @@ TEST(RawTrace, AddressDeltasOfAnySizeReadBack) {
   RawEvent e;
   EXPECT_FALSE(cursor.next(e));
   EXPECT_FALSE(cursor.malformed());
+}
+
+// An event cut after its kind byte, or an aligned allocate cut before its alignment byte, is malformed at its first
+// byte. The bytes sit in a buffer of their own size, so that a sanitizer sees a read past the chunk's end (the
+// alignment byte was once read before its bound was checked: the same result on the host, a read out of bounds).
+TEST(RawTraceErrors, AnEventCutInsideItsHeadIsMalformed) {
+  for (const unsigned char kind : {'a', 'A', 'F', 'R'}) {
+    const auto bytes = std::make_unique<unsigned char[]>(1);
+    bytes[0] = kind;
+    record::RawChunkCursor cursor(bytes.get(), bytes.get() + 1, 0);
+    RawEvent e;
+    EXPECT_FALSE(cursor.next(e)) << kind;
+    EXPECT_TRUE(cursor.malformed()) << kind;
+    EXPECT_EQ(cursor.position(), bytes.get()) << kind;
+  }
 }
 
 // The 8 bytes of the magic alone are a raw trace, one that stopped before its end record: the error says so, at the
