@@ -291,6 +291,16 @@ check_not_regular() {
   [[ "$(cat "$dir/long.stderr")" == "nostd-alloc: NOSTD_ALLOC_TRACE=${long:0:100}... is too long (more than 4095 bytes with %p expanded); not recording" ]] ||
     fail "a name too long: expected one line saying so, got: $(cut -c1-200 "$dir/long.stderr")"
   [[ -z "$(ls -A "$deep")" ]] || fail "a name too long: files were written: $(ls -A "$deep" | cut -c1-40)"
+  # The limit itself: a name of exactly 4096 bytes is one too many (taken, its nul had been written past the buffer,
+  # and the recorder went on to fail to create the file instead of saying why).
+  local exact
+  exact="$deep/$(printf 'z%.0s' $(seq 1 $((4095 - ${#deep}))))"
+  ((${#exact} == 4096)) || fail "the test's own name is ${#exact} bytes, not 4096"
+  out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$exact" "$program" 2>"$dir/exact.stderr")" ||
+    fail "a name of 4096 bytes: the program failed"
+  [[ "$(cat "$dir/exact.stderr")" == "nostd-alloc: NOSTD_ALLOC_TRACE=${exact:0:100}... is too long (more than 4095 bytes with %p expanded); not recording" ]] ||
+    fail "a name of 4096 bytes: expected one line saying it is too long, got: $(cut -c1-200 "$dir/exact.stderr")"
+  [[ -z "$(ls -A "$deep")" ]] || fail "a name of 4096 bytes: files were written: $(ls -A "$deep" | cut -c1-40)"
   # A short relative name in a directory so deep that the two together pass 4095 bytes stays relative and is
   # recorded there (made absolute, the joined name had been refused as too long); so is one in a directory of 4096
   # bytes or more, whose name getcwd cannot return (ERANGE). Paths this long are reached by cd, one step at a time.
