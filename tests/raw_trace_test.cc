@@ -436,6 +436,34 @@ TEST(RawTraceErrors, AnEventCutInsideItsHeadIsMalformed) {
   }
 }
 
+// A cursor fills every field of the event it decodes, so that one RawEvent can be reused (the converter does): a plain
+// allocate after an aligned one has alignment 0, a free after a reallocate has no new address and no size.
+TEST(RawTrace, AReusedEventKeepsNothingOfThePreviousOne) {
+  const std::vector<RawEvent> events = {alloc(0, 0x10000, 24, 6), alloc(1, 0x20000, 32),
+                                        resize(2, 0x20000, 0x30000, 64), release(3, 0x30000), release(4, 0x10000)};
+  std::vector<unsigned char> buf(events.size() * record::kMaxRawEventBytes);
+  RawChunkState state{0, 0};
+  unsigned char* end = buf.data();
+  for (const RawEvent& e : events) end = record::append_raw_event(end, e, state);
+  record::RawChunkCursor cursor(buf.data(), end, 0);
+  RawEvent e;
+  for (const RawEvent& want : events) {
+    ASSERT_TRUE(cursor.next(e));
+    EXPECT_EQ(e.kind, want.kind);
+    EXPECT_EQ(e.align_log2, want.align_log2) << "seq " << want.seq;
+    EXPECT_EQ(e.seq, want.seq);
+    EXPECT_EQ(e.addr, want.addr);
+    EXPECT_EQ(e.new_addr, want.new_addr) << "seq " << want.seq;
+    EXPECT_EQ(e.size, want.size) << "seq " << want.seq;
+  }
+  // Through the converter: the plain allocate after the aligned one is recorded with the default alignment.
+  const auto c = convert_all(RawWriter().chunk(events).end(events.size()));
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->events.size(), 5u);  // 2 allocates, 1 reallocate, 2 frees
+  EXPECT_EQ(c->events[0].align_log2, 6);
+  EXPECT_EQ(c->events[1].align_log2, 0);
+}
+
 // The 8 bytes of the magic alone are a raw trace, one that stopped before its end record: the error says so, at the
 // end of the bytes, rather than calling them no raw trace.
 TEST(RawTraceErrors, TheMagicAloneIsARawTraceWithoutItsEndRecord) {
