@@ -385,6 +385,29 @@ TYPED_TEST(RecordingHeapTest, AMovedDefaultBlockStaysDefaultAfterTheTableOverflo
   for (std::size_t i = 2; i < events.size(); ++i) EXPECT_EQ(events[i].align_log2, 0) << "event " << i;
 }
 
+// A reallocate the heap refuses changes nothing, so nothing is recorded, and the block stays where it was, whole.
+TYPED_TEST(RecordingHeapTest, AFailedReallocateIsNotRecorded) {
+  static TypeParam heap;
+  RingBuffer<256> ring;
+  RecordingHeap rec(heap, ring);
+  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
+  Result<void*> a = rec.allocate(64);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(heap.validate());
+  std::memset(*a, 0x3c, 64);
+  Result<void*> grown = rec.reallocate(*a, 1 << 20);  // more than the heap holds
+  EXPECT_FALSE(grown);
+  ASSERT_TRUE(heap.validate());
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(static_cast<unsigned char*>(*a)[i], 0x3c);
+  rec.deallocate(*a);
+  ASSERT_TRUE(heap.validate());
+  rec.finish();
+  EXPECT_EQ(rec.events(), 2u);
+  const std::vector<TraceEvent> want = {
+      {EventKind::kAllocate, 0, id(*a), 64}, {EventKind::kFree, 0, id(*a), 0}, {EventKind::kEnd, 0, 2, 0}};
+  EXPECT_EQ(decode_all(drain(ring)), want);
+}
+
 // A sink that refuses the header: the loss is counted at once, and so by the end record, like any lost event.
 TYPED_TEST(RecordingHeapTest, ARefusedHeaderIsCountedAsDropped) {
   static TypeParam heap;
