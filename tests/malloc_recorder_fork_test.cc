@@ -12,6 +12,7 @@
 //   - ForkWhileAnotherThreadCreatesThePartFile: another thread is creating the part file (it holds the flag that
 //     lets one thread create it; the part file is a FIFO here, so its open(2) waits for a reader). The child's flush
 //     had waited for that flag, copied held, for ever.
+// And a stop right after a flush, when a thread's buffer is empty (AStopRightAfterAFlushWritesNoEmptyChunk).
 // Each scenario runs in a process of its own (a death test): recording starts once per process.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -175,12 +176,36 @@ void fork_while_another_thread_creates_the_part_file() {
   _exit(0);
 }
 
+// A stop right after a flush: the thread's buffer is empty then, and stop writes no chunk for it (an empty chunk is
+// malformed, and the converter refused the trace). The calls are recorded one at a time until the part file exists,
+// which the first flush creates, inside the call that filled the buffer.
+void stop_right_after_a_flush_writes_no_empty_chunk() {
+  const std::string path = trace_path("flushed.trace");
+  const std::string part = path + "." + std::to_string(getpid()) + ".part";
+  if (!nostd::record::malloc_recorder_start(path.c_str())) fail("the recorder did not start");
+  std::uint64_t calls = 0;
+  struct stat st {};
+  while (stat(part.c_str(), &st) != 0 || st.st_size == 0) {
+    if (calls > 2 * kPairsFillingABuffer) fail("no flush after " + std::to_string(calls) + " calls");
+    malloc_recorder_allocated(reinterpret_cast<void*>(0x5000000 + 16 * (calls % 64)), 16, 0);
+    ++calls;
+  }
+  nostd::record::malloc_recorder_stop();
+  expect_trace_of(read_file(path), calls);
+  std::remove(path.c_str());
+  _exit(0);
+}
+
 TEST(MallocRecorderFork, ForkChildWritesNothingToTheParentsTrace) {
   EXPECT_EXIT(child_writes_nothing_to_the_parents_trace(), testing::ExitedWithCode(0), "");
 }
 
 TEST(MallocRecorderFork, ForkWhileAnotherThreadCreatesThePartFile) {
   EXPECT_EXIT(fork_while_another_thread_creates_the_part_file(), testing::ExitedWithCode(0), "");
+}
+
+TEST(MallocRecorderStop, AStopRightAfterAFlushWritesNoEmptyChunk) {
+  EXPECT_EXIT(stop_right_after_a_flush_writes_no_empty_chunk(), testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
