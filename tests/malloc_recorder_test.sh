@@ -35,7 +35,7 @@ check() {
   local dir="$tmp/$2"
   mkdir -p "$dir"
   out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/t.%p.trace" "$program" 2>"$dir/stderr")"
-  [[ "$out" == done ]] || fail "the program's output changed under recording: $out"
+  [[ "$out" == "done" ]] || fail "the program's output changed under recording: $out"
   shopt -s nullglob
   traces=("$dir"/t.*.trace)
   [[ ${#traces[@]} == 1 ]] || fail "expected one trace named after the pid, got: ${traces[*]:-none}"
@@ -167,7 +167,7 @@ check() {
     mkdir -p "$rel/sub"
     out="$(cd "$rel" && LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE=t.trace "$program" chdir sub "$before" 2>"$rel.stderr")" ||
       fail "chdir after $before pairs: the program failed"
-    [[ "$out" == done ]] || fail "chdir after $before pairs: the program's output changed: $out"
+    [[ "$out" == "done" ]] || fail "chdir after $before pairs: the program's output changed: $out"
     grep -qx "nostd-alloc: raw trace of [0-9]* calls written to $(cd "$rel" && pwd -P)/t.trace" "$rel.stderr" ||
       fail "chdir after $before pairs: $(cat "$rel.stderr")"
     [[ "$(ls "$rel")" == "$(printf 'sub\nt.trace')" && -z "$(ls -A "$rel/sub")" ]] ||
@@ -187,7 +187,7 @@ check() {
   [[ "$out" == "$pages" ]] || fail "pages, recorded: $out"
 
   # Unset: the shim records nothing and writes nothing.
-  (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == done ]]) ||
+  (cd "$dir" && mkdir off && cd off && out="$(LD_PRELOAD="$preload" "$program")" && [[ "$out" == "done" ]]) ||
     fail "the program failed under the shim with recording off"
   [[ -z "$(ls -A "$dir/off")" ]] || fail "files were written with NOSTD_ALLOC_TRACE unset"
 
@@ -195,16 +195,16 @@ check() {
   mkdir "$dir/typo"
   out="$(cd "$dir/typo" && LD_PRELOAD="$preload" NOSTD_ALLOC_TRAC="$dir/typo/t.trace" "$program" 2>"$dir/typo.err")" ||
     fail "the program failed under a misspelt NOSTD_ALLOC_TRAC"
-  [[ "$out" == done ]] || fail "a misspelt NOSTD_ALLOC_TRAC changed the output: $out"
+  [[ "$out" == "done" ]] || fail "a misspelt NOSTD_ALLOC_TRAC changed the output: $out"
   grep -qx "nostd-alloc: ignoring NOSTD_ALLOC_TRAC=$dir/typo/t.trace (unknown variable; the recorder reads NOSTD_ALLOC_TRACE)" \
     "$dir/typo.err" || fail "a misspelt NOSTD_ALLOC_TRAC was not reported: $(cat "$dir/typo.err")"
   [[ -z "$(ls -A "$dir/typo")" ]] || fail "files were written under a misspelt NOSTD_ALLOC_TRAC"
 
   # Set but empty (NOSTD_ALLOC_TRACE=$TRACE with TRACE unset): one line says so; the program runs unrecorded.
   mkdir "$dir/empty"
-  out="$(cd "$dir/empty" && LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE= "$program" 2>"$dir/empty.err")" ||
+  out="$(cd "$dir/empty" && LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE='' "$program" 2>"$dir/empty.err")" ||
     fail "the program failed under an empty NOSTD_ALLOC_TRACE"
-  [[ "$out" == done ]] || fail "an empty NOSTD_ALLOC_TRACE changed the output: $out"
+  [[ "$out" == "done" ]] || fail "an empty NOSTD_ALLOC_TRACE changed the output: $out"
   [[ "$(cat "$dir/empty.err")" == "nostd-alloc: NOSTD_ALLOC_TRACE is empty; not recording" ]] ||
     fail "an empty NOSTD_ALLOC_TRACE was not reported as one line: $(cat "$dir/empty.err")"
   [[ -z "$(ls -A "$dir/empty")" ]] || fail "files were written under an empty NOSTD_ALLOC_TRACE"
@@ -228,7 +228,7 @@ refused() {
   out="$(timeout 10 env LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$path" "${cmd[@]}" 2>"$err")" || status=$?
   [[ "$status" == "$expected_status" ]] ||
     fail "$kind: exit status $status, expected $expected_status (124: the timeout, the program hung)"
-  [[ "${cmd[0]}" != "$program" || "$out" == done ]] || fail "$kind: the program's output changed: $out"
+  [[ "${cmd[0]}" != "$program" || "$out" == "done" ]] || fail "$kind: the program's output changed: $out"
   [[ "$(cat "$err")" == "nostd-alloc: NOSTD_ALLOC_TRACE=$path is not a regular file ($kind); not recording" ]] ||
     fail "$kind: expected one line naming $path on stderr, got: $(cat "$err")"
   shopt -s nullglob
@@ -274,7 +274,7 @@ check_not_regular() {
   # A part file that cannot be created: the line names the path and the reason.
   out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$dir/missing/t.trace" "$program" 2>"$dir/missing.stderr")" ||
     fail "a name in a missing directory: the program failed"
-  [[ "$out" == done ]] || fail "a name in a missing directory: the program's output changed: $out"
+  [[ "$out" == "done" ]] || fail "a name in a missing directory: the program's output changed: $out"
   grep -qxE "nostd-alloc: cannot create the trace file for NOSTD_ALLOC_TRACE=$dir/missing/t\.trace \($dir/missing/t\.trace\.[0-9]+\.part: No such file or directory\); not recording" \
     "$dir/missing.stderr" || fail "a name in a missing directory: the line lacks the path or the reason ($(cat "$dir/missing.stderr"))"
   # A name longer than the recorder takes (4095 bytes with %p expanded, as PATH_MAX; here 4100 bytes in a directory
@@ -287,7 +287,7 @@ check_not_regular() {
   long="$deep/$(printf 'z%.0s' $(seq 1 $((4099 - ${#deep}))))"
   out="$(LD_PRELOAD="$preload" NOSTD_ALLOC_TRACE="$long" "$program" 2>"$dir/long.stderr")" ||
     fail "a name too long: the program failed"
-  [[ "$out" == done ]] || fail "a name too long: the program's output changed: $out"
+  [[ "$out" == "done" ]] || fail "a name too long: the program's output changed: $out"
   [[ "$(cat "$dir/long.stderr")" == "nostd-alloc: NOSTD_ALLOC_TRACE=${long:0:100}... is too long (more than 4095 bytes with %p expanded); not recording" ]] ||
     fail "a name too long: expected one line saying so, got: $(cut -c1-200 "$dir/long.stderr")"
   [[ -z "$(ls -A "$deep")" ]] || fail "a name too long: files were written: $(ls -A "$deep" | cut -c1-40)"
