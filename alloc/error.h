@@ -26,7 +26,8 @@ enum class AllocError : std::uint8_t {
   kOutOfMemory,     ///< No free block is large enough (or the source cannot supply more memory).
   kInvalidLayout,   ///< Alignment is 0 or not a power of two, or exceeds what the heap supports.
   kSizeOverflow,    ///< The size, once rounded or given its block header, does not fit in `std::size_t`.
-  kInvalidPointer,  ///< The pointer is not one this heap handed out (foreign, interior or misaligned).
+  kInvalidPointer,  ///< The pointer is not one this heap handed out (foreign, interior or misaligned), or its block's
+                    ///< tags were overwritten so that the check cannot tell it from such a pointer.
   kDoubleFree,      ///< The pointer's block is already free.
   kCorrupted,       ///< A heap invariant is broken (overwritten tag, broken free list, bad canary).
 };

@@ -35,7 +35,7 @@ expect_error check_without_level "CheckPolicy: missing \`static constexpr CheckL
 # A user's check policy at a level that asks for more than kLevel and on_fault (README, "The heap": what a check
 # policy provides): the key's source from kHardened up, the merge check's bound from kDebug up.
 expect_error check_hardened_without_secret "CheckPolicy: kHardened and above need \`static std::uint64_t secret()\`" \
-  'struct C { using policy_role = nostd::role::Check; static constexpr nostd::CheckLevel kLevel = nostd::CheckLevel::kDebug;
+  'struct C { using policy_role = nostd::role::Check; static constexpr nostd::CheckLevel kLevel = nostd::CheckLevel::kHardened;
      [[noreturn]] static void on_fault(const nostd::HeapFault&) noexcept { __builtin_trap(); } };
    nostd::BasicHeap<C, nostd::RegionSource> heap;'
 expect_error check_debug_without_merge_bytes \

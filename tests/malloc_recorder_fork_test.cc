@@ -99,9 +99,9 @@ void fork_and_wait_for_the_child() {
 void expect_trace_of(const std::vector<char>& bytes, std::uint64_t calls) {
   const auto stats = nostd::bench::convert_raw_trace(
       std::span(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()), [](const auto&) {});
-  if (!stats) fail("the parent's trace does not convert: " + stats.error().message);
+  if (!stats) fail("the trace does not convert: " + stats.error().message);
   if (stats->events != calls) {
-    fail("the parent's trace holds " + std::to_string(stats->events) + " calls, want " + std::to_string(calls));
+    fail("the trace holds " + std::to_string(stats->events) + " calls, want " + std::to_string(calls));
   }
 }
 

@@ -409,7 +409,7 @@ TYPED_TEST(RecordingHeapTest, AFailedReallocateIsNotRecorded) {
   ASSERT_TRUE(heap.validate());
   std::memset(*a, 0x3c, 64);
   Result<void*> grown = rec.reallocate(*a, 1 << 20);  // more than the heap holds
-  EXPECT_FALSE(grown);
+  ASSERT_FALSE(grown);
   ASSERT_TRUE(heap.validate());
   for (int i = 0; i < 64; ++i) EXPECT_EQ(static_cast<unsigned char*>(*a)[i], 0x3c);
   rec.deallocate(*a);
