@@ -69,20 +69,23 @@ using record::RawChunkHeader;
 using record::RawChunkState;
 using record::RawEvent;
 
+/// `events` encoded as a chunk's payload, as the recorder appends them (their `seq` fields set, increasing).
+std::vector<unsigned char> encode_payload(const std::vector<RawEvent>& events) {
+  std::vector<unsigned char> payload(events.size() * record::kMaxRawEventBytes);
+  RawChunkState state{events.front().seq, 0};
+  unsigned char* p = payload.data();
+  for (const RawEvent& e : events) p = record::append_raw_event(p, e, state);
+  payload.resize(static_cast<std::size_t>(p - payload.data()));
+  return payload;
+}
+
 /// Builds raw traces as the recorder does: chunks of per-thread events, then the end record.
 class RawWriter {
  public:
   RawWriter() { append(record::kRawMagic.data(), record::kRawMagic.size()); }
   /// One chunk holding `events` (their `seq` fields set, increasing).
   RawWriter& chunk(const std::vector<RawEvent>& events) {
-    std::vector<unsigned char> payload(events.size() * record::kMaxRawEventBytes);
-    RawChunkState state{events.front().seq, 0};
-    unsigned char* p = payload.data();
-    for (const RawEvent& e : events) p = record::append_raw_event(p, e, state);
-    const RawChunkHeader h{record::kRawChunkMagic, static_cast<std::uint32_t>(p - payload.data()), events.front().seq};
-    append(&h, sizeof h);
-    append(payload.data(), h.bytes);
-    return *this;
+    return chunk_bytes(events.front().seq, encode_payload(events));
   }
   /// One chunk of `bytes` as they are (events written by hand), its first call `first_seq`.
   RawWriter& chunk_bytes(std::uint64_t first_seq, const std::vector<unsigned char>& bytes) {
@@ -403,11 +406,8 @@ TEST(RawTrace, AddressDeltasOfAnySizeReadBack) {
   std::vector<RawEvent> events;
   for (std::uint64_t i = 0; i < std::size(addresses); ++i) events.push_back(alloc(i, addresses[i], 24));
   events.push_back(resize(std::size(addresses), 0x10, (std::uint64_t{3} << 62) + 0x40, 100));
-  std::vector<unsigned char> buf(events.size() * record::kMaxRawEventBytes);
-  RawChunkState state{0, 0};
-  unsigned char* end = buf.data();
-  for (const RawEvent& e : events) end = record::append_raw_event(end, e, state);
-  record::RawChunkCursor cursor(buf.data(), end, 0);
+  const std::vector<unsigned char> payload = encode_payload(events);
+  record::RawChunkCursor cursor(payload.data(), payload.data() + payload.size(), 0);
   for (const RawEvent& want : events) {
     RawEvent e;
     ASSERT_TRUE(cursor.next(e));
@@ -441,11 +441,8 @@ TEST(RawTraceErrors, AnEventCutInsideItsHeadIsMalformed) {
 TEST(RawTrace, AReusedEventKeepsNothingOfThePreviousOne) {
   const std::vector<RawEvent> events = {alloc(0, 0x10000, 24, 6), alloc(1, 0x20000, 32),
                                         resize(2, 0x20000, 0x30000, 64), release(3, 0x30000), release(4, 0x10000)};
-  std::vector<unsigned char> buf(events.size() * record::kMaxRawEventBytes);
-  RawChunkState state{0, 0};
-  unsigned char* end = buf.data();
-  for (const RawEvent& e : events) end = record::append_raw_event(end, e, state);
-  record::RawChunkCursor cursor(buf.data(), end, 0);
+  const std::vector<unsigned char> payload = encode_payload(events);
+  record::RawChunkCursor cursor(payload.data(), payload.data() + payload.size(), 0);
   RawEvent e;
   for (const RawEvent& want : events) {
     ASSERT_TRUE(cursor.next(e));

@@ -54,6 +54,9 @@ std::vector<TraceEvent> decode_all(const std::vector<std::byte>& bytes) {
   return events;
 }
 
+/// The id a trace gives block `p`: its address in granules of 8 bytes (record/recording_heap.h).
+std::uint64_t id_of(const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); }
+
 template <class Heap>
 class RecordingHeapTest : public ::testing::Test {};
 
@@ -66,7 +69,6 @@ TYPED_TEST(RecordingHeapTest, RecordsEverySuccessfulCallAndDrainsAsAValidTrace) 
   static TypeParam heap;  // static: the arena lives inside the heap object
   RingBuffer<1024> ring;
   RecordingHeap rec(heap, ring);
-  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
 
   Result<void*> a = rec.allocate(24);
   ASSERT_TRUE(a);
@@ -99,19 +101,19 @@ TYPED_TEST(RecordingHeapTest, RecordsEverySuccessfulCallAndDrainsAsAValidTrace) 
 
   const std::vector<TraceEvent> events = decode_all(drain(ring));
   std::vector<TraceEvent> want = {
-      {EventKind::kAllocate, 0, id(before), 24},
-      {EventKind::kAllocate, 6, id(*b), 100},
-      {EventKind::kAllocate, 0, id(*c), 8},
-      {EventKind::kFree, 0, id(*c), 0},
+      {EventKind::kAllocate, 0, id_of(before), 24},
+      {EventKind::kAllocate, 6, id_of(*b), 100},
+      {EventKind::kAllocate, 0, id_of(*c), 8},
+      {EventKind::kFree, 0, id_of(*c), 0},
   };
   if (*grown == before) {
-    want.push_back({EventKind::kReallocate, 0, id(before), 4000});
+    want.push_back({EventKind::kReallocate, 0, id_of(before), 4000});
   } else {
-    want.push_back({EventKind::kAllocate, 0, id(*grown), 4000});
-    want.push_back({EventKind::kFree, 0, id(before), 0});
+    want.push_back({EventKind::kAllocate, 0, id_of(*grown), 4000});
+    want.push_back({EventKind::kFree, 0, id_of(before), 0});
   }
-  want.push_back({EventKind::kFree, 0, id(*grown), 0});
-  want.push_back({EventKind::kFree, 0, id(*b), 0});
+  want.push_back({EventKind::kFree, 0, id_of(*grown), 0});
+  want.push_back({EventKind::kFree, 0, id_of(*b), 0});
   want.push_back({EventKind::kEnd, 0, want.size(), 0});
   EXPECT_EQ(events, want);
   EXPECT_EQ(rec.events(), want.size() - 1);
@@ -123,7 +125,6 @@ TYPED_TEST(RecordingHeapTest, AReallocateOfNullAndAnInPlaceResizeAreRecordedAsSu
   static TypeParam heap;  // static: the arena lives inside the heap object
   RingBuffer<1024> ring;
   RecordingHeap rec(heap, ring);
-  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
 
   Result<void*> a = rec.reallocate(nullptr, 200);
   ASSERT_TRUE(a);
@@ -137,9 +138,9 @@ TYPED_TEST(RecordingHeapTest, AReallocateOfNullAndAnInPlaceResizeAreRecordedAsSu
   rec.finish();
   EXPECT_EQ(rec.dropped(), 0u);
 
-  const std::vector<TraceEvent> want = {{EventKind::kAllocate, 0, id(*a), 200},
-                                        {EventKind::kReallocate, 0, id(*a), 40},
-                                        {EventKind::kFree, 0, id(*a), 0},
+  const std::vector<TraceEvent> want = {{EventKind::kAllocate, 0, id_of(*a), 200},
+                                        {EventKind::kReallocate, 0, id_of(*a), 40},
+                                        {EventKind::kFree, 0, id_of(*a), 0},
                                         {EventKind::kEnd, 0, 3, 0}};
   EXPECT_EQ(decode_all(drain(ring)), want);
   EXPECT_EQ(rec.events(), 3u);
@@ -201,7 +202,6 @@ TYPED_TEST(RecordingHeapTest, AMovedBlockIsRecordedWithTheAlignmentItWasAllocate
   static TypeParam heap;
   RingBuffer<1024> ring;
   RecordingHeap rec(heap, ring);
-  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
   const auto aligned64 = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; };
   // Each wall is larger than an over-aligned block's padding, so it lands right after the block before it, which
   // then cannot grow in place: the reallocate moves it.
@@ -237,14 +237,14 @@ TYPED_TEST(RecordingHeapTest, AMovedBlockIsRecordedWithTheAlignmentItWasAllocate
   EXPECT_EQ(rec.untracked_aligned(), 0u);
 
   std::vector<TraceEvent> want = {
-      {EventKind::kAllocate, 6, id(*b), 100},      {EventKind::kAllocate, 0, id(*wall), 256},
-      {EventKind::kAllocate, 6, id(*moved), 1000}, {EventKind::kFree, 0, id(*b), 0},
-      {EventKind::kAllocate, 0, id(*wall2), 256},  {EventKind::kAllocate, 6, id(*again), 3000},
-      {EventKind::kFree, 0, id(*moved), 0},        {EventKind::kAllocate, 0, id(*plain), 40},
-      {EventKind::kAllocate, 0, id(*wall3), 256},  {EventKind::kAllocate, 0, id(*plain_moved), 2000},
-      {EventKind::kFree, 0, id(*plain), 0},        {EventKind::kFree, 0, id(*wall), 0},
-      {EventKind::kFree, 0, id(*wall2), 0},        {EventKind::kFree, 0, id(*wall3), 0},
-      {EventKind::kFree, 0, id(*again), 0},        {EventKind::kFree, 0, id(*plain_moved), 0},
+      {EventKind::kAllocate, 6, id_of(*b), 100},      {EventKind::kAllocate, 0, id_of(*wall), 256},
+      {EventKind::kAllocate, 6, id_of(*moved), 1000}, {EventKind::kFree, 0, id_of(*b), 0},
+      {EventKind::kAllocate, 0, id_of(*wall2), 256},  {EventKind::kAllocate, 6, id_of(*again), 3000},
+      {EventKind::kFree, 0, id_of(*moved), 0},        {EventKind::kAllocate, 0, id_of(*plain), 40},
+      {EventKind::kAllocate, 0, id_of(*wall3), 256},  {EventKind::kAllocate, 0, id_of(*plain_moved), 2000},
+      {EventKind::kFree, 0, id_of(*plain), 0},        {EventKind::kFree, 0, id_of(*wall), 0},
+      {EventKind::kFree, 0, id_of(*wall2), 0},        {EventKind::kFree, 0, id_of(*wall3), 0},
+      {EventKind::kFree, 0, id_of(*again), 0},        {EventKind::kFree, 0, id_of(*plain_moved), 0},
   };
   want.push_back({EventKind::kEnd, 0, want.size(), 0});
   EXPECT_EQ(decode_all(drain(ring)), want);
@@ -291,7 +291,6 @@ TYPED_TEST(RecordingHeapTest, AlignmentsUpToTheDefaultAreRecordedAsTheDefault) {
   static TypeParam heap;
   RingBuffer<1024> ring;
   RecordingHeap<TypeParam, RingBuffer<1024>, NullLock, 1> rec(heap, ring);
-  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
   constexpr std::size_t kDefault = alignof(std::max_align_t);
   Result<void*> at_default = rec.allocate(40, kDefault);
   ASSERT_TRUE(at_default);
@@ -309,12 +308,12 @@ TYPED_TEST(RecordingHeapTest, AlignmentsUpToTheDefaultAreRecordedAsTheDefault) {
   }
   rec.finish();
   const auto log2_above = static_cast<std::uint8_t>(std::countr_zero(2 * kDefault));
-  const std::vector<TraceEvent> want = {{EventKind::kAllocate, 0, id(*at_default), 40},
-                                        {EventKind::kAllocate, 0, id(*below), 4},
-                                        {EventKind::kAllocate, log2_above, id(*above), 40},
-                                        {EventKind::kFree, 0, id(*at_default), 0},
-                                        {EventKind::kFree, 0, id(*below), 0},
-                                        {EventKind::kFree, 0, id(*above), 0},
+  const std::vector<TraceEvent> want = {{EventKind::kAllocate, 0, id_of(*at_default), 40},
+                                        {EventKind::kAllocate, 0, id_of(*below), 4},
+                                        {EventKind::kAllocate, log2_above, id_of(*above), 40},
+                                        {EventKind::kFree, 0, id_of(*at_default), 0},
+                                        {EventKind::kFree, 0, id_of(*below), 0},
+                                        {EventKind::kFree, 0, id_of(*above), 0},
                                         {EventKind::kEnd, 0, 6, 0}};
   EXPECT_EQ(decode_all(drain(ring)), want);
 }
@@ -403,7 +402,6 @@ TYPED_TEST(RecordingHeapTest, AFailedReallocateIsNotRecorded) {
   static TypeParam heap;
   RingBuffer<256> ring;
   RecordingHeap rec(heap, ring);
-  const auto id = [](const void* p) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p) >> 3); };
   Result<void*> a = rec.allocate(64);
   ASSERT_TRUE(a);
   ASSERT_TRUE(heap.validate());
@@ -417,7 +415,7 @@ TYPED_TEST(RecordingHeapTest, AFailedReallocateIsNotRecorded) {
   rec.finish();
   EXPECT_EQ(rec.events(), 2u);
   const std::vector<TraceEvent> want = {
-      {EventKind::kAllocate, 0, id(*a), 64}, {EventKind::kFree, 0, id(*a), 0}, {EventKind::kEnd, 0, 2, 0}};
+      {EventKind::kAllocate, 0, id_of(*a), 64}, {EventKind::kFree, 0, id_of(*a), 0}, {EventKind::kEnd, 0, 2, 0}};
   EXPECT_EQ(decode_all(drain(ring)), want);
 }
 
