@@ -89,10 +89,11 @@ extra_flags=()
 # The same line for a compiler whose -std=c++2b is C++23 but whose concepts level libstdc++ 12's <expected> does not
 # accept (Debian 12's clang 14), where <expected> is as empty. Skipped where clang 14 is not installed.
 if command -v clang++-14 >/dev/null; then
+  saved_cxx="$cxx"
   cxx=clang++-14
   expect_error clang14_without_expected "nostd-alloc needs C++23 for std::expected" \
     'nostd::BasicHeap<nostd::FirstFit, nostd::StaticArraySource<4096>> heap;' 2
-  cxx="${CXX:-g++}"
+  cxx="$saved_cxx"
 else
   echo "skip clang14_without_expected: clang++-14 is not installed"
 fi

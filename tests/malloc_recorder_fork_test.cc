@@ -70,6 +70,9 @@ std::string trace_path(const char* name) {
   return std::string(dir != nullptr ? dir : "/tmp") + "/" + name + "." + std::to_string(getpid());
 }
 
+// The part file this process writes while it records into `path` (renamed to `path` at stop).
+std::string part_path(const std::string& path) { return path + "." + std::to_string(getpid()) + ".part"; }
+
 // Registers the early child handler, then starts recording into `path`.
 void start_recording_after_an_early_child_handler(const std::string& path) {
   if (pthread_atfork(nullptr, nullptr, fill_a_buffer_in_the_child) != 0) fail("pthread_atfork");
@@ -135,7 +138,7 @@ char thread_state(pid_t tid) {
 
 void fork_while_another_thread_creates_the_part_file() {
   const std::string path = trace_path("fork_opening.trace");
-  const std::string part = path + "." + std::to_string(getpid()) + ".part";
+  const std::string part = part_path(path);
   start_recording_after_an_early_child_handler(path);
   // The part file is created at the first flush; a FIFO there makes that open(2) wait, with the flag held, until a
   // reader opens it.
@@ -181,7 +184,7 @@ void fork_while_another_thread_creates_the_part_file() {
 // which the first flush creates, inside the call that filled the buffer.
 void stop_right_after_a_flush_writes_no_empty_chunk() {
   const std::string path = trace_path("flushed.trace");
-  const std::string part = path + "." + std::to_string(getpid()) + ".part";
+  const std::string part = part_path(path);
   if (!nostd::record::malloc_recorder_start(path.c_str())) fail("the recorder did not start");
   std::uint64_t calls = 0;
   struct stat st {};
