@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <expected>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,6 +54,7 @@ struct Options : TimingOptions {  // --quick also runs 1/10 of the churn steps
   std::string plot_data;                       // gnuplot data file, empty: none
   std::string write_trace;                     // write the workload's trace here and exit, empty: none
   std::uint64_t seed = kDefaultSeed;
+  std::size_t arena_bytes = 0;     // --arena: every workload's arena; 0: each workload's own (bench/trace.h)
   char glibc_footprint_child = 0;  // internal: measure glibc's footprint on this workload and exit
 };
 
@@ -74,7 +76,10 @@ void print_usage() {
       "  --plot_data=FILE         also write gnuplot data (used by //bench:chart)\n"
       "  --write_trace=FILE       write the (one) workload's trace in the recorded-trace format and exit\n"
       "                           (a relative FILE is taken from where ./bazelw run was started)\n"
-      "  --seed=N                 trace seed (default 12345, as the issue specifies)\n");
+      "  --seed=N                 trace seed (default 12345, as the issue specifies)\n"
+      "  --arena=BYTES            the arena every heap gets, K, M or G allowed (default: the workload's own,\n"
+      "                           64M for a, b and c, 256K for e); a heap the trace does not fit shows its\n"
+      "                           failed allocations; glibc and pmr/pool are not bounded by it\n");
 }
 
 std::optional<Options> parse(int argc, char** argv) {
@@ -115,6 +120,10 @@ std::optional<Options> parse(int argc, char** argv) {
       const std::optional<std::uint64_t> seed = parse_whole(v);
       if (!seed) return refuse(arg, "a whole number below 2^64");
       o.seed = *seed;
+    } else if (option_value(arg, "--arena=", &v)) {
+      const std::optional<std::uint64_t> bytes = parse_bytes(v, std::numeric_limits<std::size_t>::max());
+      if (!bytes || *bytes == 0) return refuse(arg, "a byte count above 0, optionally with K, M or G (256K)");
+      o.arena_bytes = static_cast<std::size_t>(*bytes);
     } else if (option_value(arg, "--glibc_footprint_child=", &v) && v.size() == 1 && find_workload(v[0])) {
       o.glibc_footprint_child = v[0];
     } else if (arg == "--help" || arg == "-h") {
@@ -123,7 +132,7 @@ std::optional<Options> parse(int argc, char** argv) {
     } else {
       print_unknown_option("fit_compare", arg,
                            {"--workloads=", "--allocators=", "--policies=", "--reps=", "--min_time=", "--cap=",
-                            "--write_trace=", "--plot_data=", "--seed=", "--format="});
+                            "--write_trace=", "--plot_data=", "--seed=", "--arena=", "--format="});
       return std::nullopt;
     }
   }
@@ -136,12 +145,14 @@ struct WorkloadResult {
   WorkloadSpec spec;
   TraceInfo info;
   std::vector<Row> rows;
+  std::size_t written_bytes = 0;  ///< how much of the arena was written before timing (reachable_bytes)
 };
 
-/// The workload as this run replays it (quick mode divides the steps; --seed replaces the seed).
+/// The workload as this run replays it (quick mode divides the steps; --seed replaces the seed, --arena the arena).
 WorkloadSpec effective_spec(char id, const Options& opt) {
   WorkloadSpec spec = opt.quick ? scaled(*find_workload(id), 10) : *find_workload(id);
   spec.seed = opt.seed;
+  if (opt.arena_bytes != 0) spec.arena_bytes = opt.arena_bytes;
   return spec;
 }
 
@@ -184,11 +195,15 @@ TraceInfo generate_trace(const WorkloadSpec& spec, Trace& trace) {
 }
 
 WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
-                            std::span<const AllocatorEntry* const> allocators, const MappedRegion& region,
+                            std::span<const AllocatorEntry* const> allocators, MappedRegion& region,
                             Progress& progress) {
-  WorkloadResult result{spec, {}, {}};
+  WorkloadResult result{spec, {}, {}, 0};
   Trace trace;
   result.info = generate_trace(spec, trace);
+  // Before any timing, the part of the arena the trace can reach is written (all of it at the workloads' own
+  // arenas; an --arena far larger than the trace needs is not filled).
+  result.written_bytes = reachable_bytes(trace, spec.arena_bytes);
+  region.write_first(result.written_bytes);
   char label[8];
   std::snprintf(label, sizeof label, "%c ", spec.id);
   result.rows = run_comparison(allocators, region.first(spec.arena_bytes), trace, spec.slots, result.info.drain_begin,
@@ -200,11 +215,17 @@ WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
 void print_table(const WorkloadResult& w, const Options& opt, double ticks_per_ns) {
   const WorkloadSpec& s = w.spec;
   std::printf("\n### Workload %c — %s\n\n", s.id, std::string(s.name).c_str());
-  std::printf("%s, %u slots, sizes %u..%u B, %llu %s, %llu calls, peak live %.1f MiB, arena %s.\n\n",
+  const std::string own = human_bytes(find_workload(s.id)->arena_bytes);
+  const std::string written = " (as far as the trace's calls can reach) is written before timing";
+  std::printf("%s, %u slots, sizes %u..%u B, %llu %s, %llu calls, peak live %.1f MiB, arena %s%s%s.\n\n",
               s.pattern == Pattern::kChurn ? "churn" : "LIFO", s.slots, s.min_size, s.max_size,
               static_cast<unsigned long long>(s.steps), s.pattern == Pattern::kChurn ? "churn steps" : "stack calls",
               static_cast<unsigned long long>(w.info.calls), static_cast<double>(w.info.peak_live_bytes) / (1 << 20),
-              human_bytes(s.arena_bytes).c_str());
+              human_bytes(s.arena_bytes).c_str(),
+              opt.arena_bytes != 0 ? (" (--arena; the workload's own: " + own + ")").c_str() : "",
+              w.written_bytes < s.arena_bytes
+                  ? (", of which the first " + human_bytes(w.written_bytes) + written).c_str()
+                  : "");
   print_rows(w.rows, opt.cap_seconds, ticks_per_ns);
 }
 
@@ -253,8 +274,10 @@ void print_json(const std::vector<WorkloadResult>& results, const Options& opt, 
   json_string(stdout, m.load_end);
   std::printf(", \"tsc_ticks_per_ns\": %.4f, \"timer_cost_ns\": %.2f, \"tsc_step_ns\": %.2f},\n", m.ticks_per_ns,
               m.timer_cost_ns, m.tsc_step_ns);
-  std::printf("  \"options\": {\"quick\": %s, \"reps\": %d, \"cap_seconds\": %g, \"seed\": %llu},\n",
-              opt.quick ? "true" : "false", opt.reps, opt.cap_seconds, static_cast<unsigned long long>(opt.seed));
+  std::printf(
+      "  \"options\": {\"quick\": %s, \"reps\": %d, \"cap_seconds\": %g, \"seed\": %llu, \"arena_bytes\": %s},\n",
+      opt.quick ? "true" : "false", opt.reps, opt.cap_seconds, static_cast<unsigned long long>(opt.seed),
+      opt.arena_bytes != 0 ? std::to_string(opt.arena_bytes).c_str() : "null");
   std::printf("  \"workloads\": [\n");
   for (std::size_t wi = 0; wi < results.size(); ++wi) {
     const WorkloadResult& w = results[wi];
@@ -362,14 +385,22 @@ int run(int argc, char** argv) {
     if (!plot_path) return 2;
   }
 
+  // One region for every workload, as large as the largest arena; each workload writes what its trace can reach
+  // (run_workload). An --arena the system will not map is said in one line before the run starts.
+  std::size_t arena_bytes = 0;
+  for (char id : opt.workloads) arena_bytes = std::max(arena_bytes, effective_spec(id, opt).arena_bytes);
+  if (const std::optional<int> refused = map_refusal(arena_bytes)) {
+    std::fprintf(stderr, "fit_compare: cannot map a %s arena: %s (--arena sets it)\n", human_bytes(arena_bytes).c_str(),
+                 std::strerror(*refused));
+    return 1;
+  }
+
   Machine m = measure_machine();
   if (opt.format == Format::kTable)
     print_machine(m, "fit_compare", opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
 
   prepare_malloc();
-  std::size_t arena_bytes = 0;
-  for (char id : opt.workloads) arena_bytes = std::max(arena_bytes, find_workload(id)->arena_bytes);
-  const MappedRegion region(arena_bytes);
+  MappedRegion region(arena_bytes, 0);
   Progress progress(isatty(STDERR_FILENO) != 0, start);
 
   std::vector<WorkloadResult> results;

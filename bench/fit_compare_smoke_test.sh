@@ -46,7 +46,8 @@ fi
 # So is a list or a file name that names nothing: --workloads= had mapped an arena of 0 bytes and aborted, --workloads=e,e
 # ran e twice, --plot_data= and --write_trace= were ignored, --allocators= selected every row.
 for bad in --reps=abc --reps=0 --reps=5x --cap=-5 --cap=0 --cap=1s --cap=0x10 --min_time=fast --seed=12345x \
-  --workloads= --workloads=, --workloads=e,e --workloads=ab --plot_data= --write_trace=; do
+  --workloads= --workloads=, --workloads=e,e --workloads=ab --plot_data= --write_trace= --arena= --arena=0 \
+  --arena=10MB --arena=-1K --arena=64KiB; do
   status=0
   "$1" --quick --workloads=e --allocators==glibc "$bad" >"$out" 2>&1 || status=$?
   if [[ "$status" != 2 ]] || ! grep -q "^fit_compare: $bad: not " "$out"; then
@@ -105,5 +106,39 @@ status=0
 "$1" --workloads=e --write_trace=/nonexistent-dir/e.trace >"$out" 2>&1 || status=$?
 if [[ "$status" != 1 ]] || ! grep -q "^fit_compare: --write_trace: cannot write /nonexistent-dir/e.trace: No such file" "$out"; then
   fail "an unwritable --write_trace: exit $status, $(head -1 "$out")"
+fi
+# --arena gives every heap the same arena instead of the workload's own. In a large enough one every row replays the
+# whole trace; in one too small for it the heaps' rows count their failed allocations and glibc's, which no arena
+# bounds, has none; the JSON and the table's heading name the arena.
+"$1" --quick --workloads=e --reps=1 --min_time=0 --json --arena=1M --allocators==seg/compact,=glibc >"$out" ||
+  fail "--arena=1M: exit $?"
+[[ "$(grep -c '"arena_bytes": 1048576' "$out")" == 2 ]] || fail "--arena=1M: $(grep -o '"arena_bytes": [0-9a-z]*' "$out")"
+[[ "$(grep -c '"failed_allocations": 0,' "$out")" == 2 ]] || fail "--arena=1M: a row had failed allocations"
+"$1" --quick --workloads=e --reps=1 --min_time=0 --json --allocators==seg/compact,=glibc >"$out" || fail "no --arena"
+grep -q '"seed": 12345, "arena_bytes": null}' "$out" || fail "no --arena: $(grep '"options"' "$out")"
+grep -q '"arena_bytes": 262144,' "$out" || fail "no --arena: e's own arena is 256 KiB"
+"$1" --quick --workloads=e --reps=1 --min_time=0 --arena=16K --allocators==seg/compact,=glibc >"$out" ||
+  fail "--arena=16K: exit $?"
+grep -q '^churn, 400 slots, .*, arena 16 KiB (--arena; the workload.s own: 256 KiB)\.$' "$out" ||
+  fail "--arena=16K: the heading says $(grep '^churn' "$out")"
+grep -q '^| seg/compact | .* | — | — | — | [0-9]* failed allocations: the trace does not fit the arena |$' "$out" ||
+  fail "--arena=16K: seg/compact's row is $(grep '^| seg/compact ' "$out")"
+grep -q '^| glibc | .* |  |$' "$out" || fail "--arena=16K: glibc's row is $(grep '^| glibc ' "$out")"
+# An arena the system will not map is one line and exit 1 before anything runs (MappedRegion had aborted).
+status=0
+"$1" --quick --workloads=e --arena=4096G >"$out" 2>"$TEST_TMPDIR/err" || status=$?
+[[ "$status" == 1 && ! -s "$out" && "$(wc -l <"$TEST_TMPDIR/err")" == 1 ]] ||
+  fail "--arena=4096G: exit $status, $(head -2 "$out" "$TEST_TMPDIR/err")"
+grep -q '^fit_compare: cannot map a 4194304 MiB arena: .* (--arena sets it)$' "$TEST_TMPDIR/err" ||
+  fail "--arena=4096G: $(cat "$TEST_TMPDIR/err")"
+# A large --arena is written only as far as the trace's calls can reach (38 MiB of e's quick trace), and the heading
+# says so: all of a 4 GiB arena had been written before the first run. ASan's shadow memory would blur the figure.
+if [[ "${2:-}" != asan ]]; then
+  /usr/bin/time -f '%M' -o "$TEST_TMPDIR/rss" "$1" --quick --workloads=e --reps=1 --min_time=0 --arena=4G \
+    --allocators==seg/compact >"$out" 2>&1 || fail "--arena=4G: exit $?: $(head -1 "$out")"
+  rss_kib="$(tail -1 "$TEST_TMPDIR/rss")"
+  ((rss_kib < 800 * 1024)) || fail "--arena=4G: resident set $((rss_kib / 1024)) MiB"
+  grep -q "^churn, .*, arena 4096 MiB (--arena; the workload's own: 256 KiB), of which the first [34][0-9] MiB (as far as \
+the trace's calls can reach) is written before timing\.$" "$out" || fail "--arena=4G: the heading says $(grep '^churn' "$out")"
 fi
 finish

@@ -8,10 +8,12 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <span>
 
 namespace nostd::bench {
@@ -27,6 +29,16 @@ inline void* map_or_die(std::size_t bytes) {
   return p;
 }
 }  // namespace internal
+
+/// Why the system would refuse a mapping of `bytes` (its errno), or nullopt when it grants one: a tool asks before
+/// MappedRegion, which aborts on a refusal, so that an arena too large for the machine is said in one line
+/// (fit_compare's and replay's --arena). The probe maps and unmaps at once: nothing is touched.
+inline std::optional<int> map_refusal(std::size_t bytes) {
+  void* const p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return errno;
+  ::munmap(p, bytes);
+  return std::nullopt;
+}
 
 /// A standard allocator that takes every allocation from its own anonymous mapping (for a few large,
 /// long-lived containers: traces, slot tables, latency samples). Never touches malloc.
@@ -74,12 +86,16 @@ class MappedRegion {
   MappedRegion(std::size_t bytes, std::size_t written, HugePages huge = HugePages::kNo)
       : data_(static_cast<std::byte*>(internal::map_or_die(bytes))), size_(bytes) {
     if (huge == HugePages::kAdvise) ::madvise(data_, size_, MADV_HUGEPAGE);  // a hint: failure leaves 4 KiB pages
-    std::memset(data_, 0, std::min(written, size_));
+    write_first(written);
   }
   MappedRegion(const MappedRegion&) = delete;
   MappedRegion& operator=(const MappedRegion&) = delete;
   ~MappedRegion() { ::munmap(data_, size_); }
 
+  /// Writes the first `bytes` of the region (clamped to its size), so that the pages are resident before a timed
+  /// run: for a caller that learns how far its runs can reach only after mapping (fit_compare generates each
+  /// workload's trace in turn). Memory written before is written again, which changes nothing but the time taken.
+  void write_first(std::size_t bytes) { std::memset(data_, 0, std::min(bytes, size_)); }
   /// The first `bytes` of the region (precondition: bytes <= size()).
   std::span<std::byte> first(std::size_t bytes) const { return {data_, bytes}; }
   /// The whole region's size in bytes.

@@ -141,26 +141,6 @@ std::string mib(std::size_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
-/// The most of an arena of `arena` bytes that a heap composition can reach replaying `ops`, rounded up to MiB: a heap
-/// carves blocks from the low end of the free space that takes them, so the arena is used from its base up, and each
-/// allocate or reallocate raises the highest block end by at most its request, its tags, the padding of its
-/// alignment and a split's slack (SegregatedFit hands out up to 1/32 more; an eighth is allowed). For a recorded
-/// trace this is the whole arena (its calls together ask for far more than the peak); a short trace with a huge
-/// request reaches a fraction of its default arena of 8 x the peak. Only this part is written before timing, so
-/// that the replay does not fill memory no heap will touch; beyond it a heap's first touch would cost a page fault.
-std::size_t reachable_bytes(const Trace& ops, std::size_t arena) {
-  // The heaps' own start: region header, control blocks of the external rows, the first blocks. The end sentinel at
-  // the arena's top lies past it: one page fault, in the first timed run only.
-  std::size_t reach = std::size_t{16} << 20;
-  for (const Op& op : ops) {
-    if (op.kind == OpKind::kFree) continue;
-    const std::size_t align = op.align_log2 == 0 ? 16 : std::size_t{1} << op.align_log2;
-    reach += std::size_t{op.size} + op.size / 8 + align + 64;
-    if (reach >= arena) return arena;
-  }
-  return std::min(align_up(reach, std::size_t{1} << 20), arena);
-}
-
 struct SizingRow {
   const AllocatorEntry* allocator;
   Sizing sizing;
@@ -498,12 +478,9 @@ int run(int argc, char** argv) {
       opt.arena_bytes != 0 ? opt.arena_bytes : align_up(8 * t.info.peak_live_bytes + (16 << 20), 1 << 20);
   // MappedRegion aborts when the system refuses the arena (a trace whose peak of live bytes is near 4 GiB asks for
   // 8 times that by default): a size that cannot be mapped is said in one line here, before the report starts.
-  if (void* p = mmap(nullptr, arena_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      p != MAP_FAILED) {
-    munmap(p, arena_bytes);
-  } else {
+  if (const std::optional<int> refused = map_refusal(arena_bytes)) {
     std::fprintf(stderr, "replay: %s: cannot map a %s arena: %s (%s; --arena=BYTES sets it)\n", opt.trace.c_str(),
-                 human_bytes(arena_bytes).c_str(), std::strerror(errno),
+                 human_bytes(arena_bytes).c_str(), std::strerror(*refused),
                  opt.arena_bytes != 0 ? "--arena" : "8 x the peak of live bytes + 16 MiB");
     return 1;
   }

@@ -38,6 +38,28 @@ namespace nostd::bench {
 /// A stored trace (kept out of malloc's heap).
 using Trace = std::vector<Op, MmapAllocator<Op>>;
 
+/// The most of an arena of `arena` bytes that a heap composition can reach replaying `ops`, rounded up to MiB: a heap
+/// carves blocks from the low end of the free space that takes them, so the arena is used from its base up, and each
+/// allocate or reallocate raises the highest block end by at most its request, its tags, the padding of its
+/// alignment and a split's slack (SegregatedFit hands out up to 1/32 more; an eighth is allowed). For a long trace
+/// this is the whole arena (its calls together ask for far more than the peak); a short trace with a huge request,
+/// or any trace in an arena far larger than it needs (fit_compare's and replay's --arena), reaches a fraction of it.
+/// The tools write only this part before timing, so that a replay does not fill memory no heap will touch; beyond it
+/// a heap's first touch would cost a page fault.
+inline std::size_t reachable_bytes(const Trace& ops, std::size_t arena) {
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  // The heaps' own start: region header, control blocks of the external rows, the first blocks. The end sentinel at
+  // the arena's top lies past it: one page fault, in the first timed run only.
+  std::size_t reach = 16 * kMiB;
+  for (const Op& op : ops) {
+    if (op.kind == OpKind::kFree) continue;
+    const std::size_t align = op.align_log2 == 0 ? 16 : std::size_t{1} << op.align_log2;
+    reach += std::size_t{op.size} + op.size / 8 + align + 64;
+    if (reach >= arena) return arena;
+  }
+  return std::min((reach + kMiB - 1) & ~(kMiB - 1), arena);
+}
+
 /// What a slot holds during a replay.
 struct Slot {
   void* ptr = nullptr;          ///< the block, or nullptr when empty
