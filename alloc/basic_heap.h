@@ -645,12 +645,19 @@ class BasicHeap {
   // Sources hand over memory lazily, on the first operation, so that the constructor can stay constexpr.
   void ensure_init() noexcept {
     if (initialized_) return;
+    std::span<std::byte> region;
+    if constexpr (internal::kRetryingSource<Source>) {
+      // A refusal that may pass (MmapSource under an address-space limit): nothing has happened yet, so the next
+      // operation asks again, one system call per operation while the kernel refuses (what malloc does too).
+      region = source_.acquire();
+      if (region.empty()) return;
+    }
     initialized_ = true;
     if constexpr (kHardenedLevel) {
       // The heap's own address is mixed in, so that two heaps never share a key even with a constant secret.
       key_ = Check::secret() ^ mix64(static_cast<std::uint64_t>(address(this)));
     }
-    std::span<std::byte> region = source_.acquire();
+    if constexpr (!internal::kRetryingSource<Source>) region = source_.acquire();
     // A source that states its size (kSourceBytes) has the index sized to it (SegregatedFit's classes and its bounded
     // last list), so the heap uses no more of what acquire() returns than that.
     if constexpr (internal::kSourceBytes<Source> != 0) {

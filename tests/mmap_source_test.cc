@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 
@@ -46,7 +47,7 @@ TEST(MmapSourceTest, LargeReservationIsLazy) {
 
 // A mapping the kernel cannot make (2^62 bytes: more than any user address space of x86_64 or riscv64): the heap is
 // empty, every request fails with kOutOfMemory and no operation crashes, on the first call as on the ones after it
-// (the source is asked once; MmapSource's comment). The destructor unmaps nothing.
+// (each of which asks the kernel again: MmapSource's kRetriesAcquire). The destructor unmaps nothing.
 template <class Heap>
 class FailedMappingTest : public ::testing::Test {};
 constexpr std::size_t kUnmappable = std::size_t{1} << 62;
@@ -109,23 +110,32 @@ TEST(MmapSourceTest, TheDestructorUnmaps) {
   EXPECT_EQ(errno, ENOMEM);
 }
 
-/// MmapSource<Bytes> counting the calls of its acquire(): each call is one mmap.
+/// MmapSource<Bytes> counting the calls of its acquire() (each call is one mmap), and refusing the first `refusals`
+/// of them as the kernel would under an address-space limit.
 template <std::size_t Bytes>
 struct CountedMmapSource : MmapSource<Bytes> {
   static inline int acquires = 0;
+  static inline int refusals = 0;
   std::span<std::byte> acquire() noexcept {
     ++acquires;
+    if (refusals > 0) {
+      --refusals;
+      return {};
+    }
     return MmapSource<Bytes>::acquire();
   }
 };
 
-// README (Policies, MmapSource): one mapping, made on first use (not by the constructor) and never again; if the
-// kernel refuses it, the heap stays empty and the mapping is asked for once, not again on each failing call.
-TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndOnce) {
+// README (Policies, MmapSource): one mapping, made on first use (not by the constructor) and never again once made;
+// while the kernel refuses it, every operation asks again (the heap's observers too), and each fails as an empty heap
+// does.
+TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndAgainOnlyWhileRefused) {
   using Mapped = CountedMmapSource<kTestHeapBytes>;
   using Refused = CountedMmapSource<kUnmappable>;
   Mapped::acquires = 0;  // the counts are per type, not per heap: from zero on every run (--gtest_repeat)
+  Mapped::refusals = 0;
   Refused::acquires = 0;
+  Refused::refusals = 0;
   auto heap = std::make_unique<BasicHeap<FirstFit, Mapped>>();
   EXPECT_EQ(Mapped::acquires, 0) << "mapped before first use";
   Result<void*> p = heap->allocate(100);
@@ -136,18 +146,86 @@ TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndOnce) {
   ASSERT_TRUE(valid(*heap));
   heap->deallocate(*p);
   ASSERT_TRUE(valid(*heap));
-  EXPECT_EQ(Mapped::acquires, 1);
+  EXPECT_EQ(Mapped::acquires, 1) << "a mapped heap asked for its mapping again";
 
   auto empty = std::make_unique<BasicHeap<FirstFit, Refused>>();
   EXPECT_EQ(Refused::acquires, 0) << "mapped before first use";
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 1; attempt <= 3; ++attempt) {
     EXPECT_EQ(empty->allocate(16).error(), AllocError::kOutOfMemory);
-    ASSERT_TRUE(valid(*empty));
+    EXPECT_EQ(Refused::acquires, 3 * attempt - 2) << "the refused mapping was not asked for again";
     EXPECT_EQ(empty->reallocate(nullptr, 16).error(), AllocError::kOutOfMemory);
-    ASSERT_TRUE(valid(*empty));
+    EXPECT_EQ(Refused::acquires, 3 * attempt - 1);
+    EXPECT_EQ(empty->stats().capacity, 0u);
+    EXPECT_EQ(Refused::acquires, 3 * attempt);
   }
-  EXPECT_EQ(empty->stats().capacity, 0u);
-  EXPECT_EQ(Refused::acquires, 1) << "the refused mapping was asked for again";
+  ASSERT_TRUE(valid(*empty));
+}
+
+/// A source with nothing to give and no kRetriesAcquire (as a board's linker-script heap of zero bytes would be),
+/// counting the calls of its acquire().
+struct EmptyOnceSource {
+  using policy_role = role::Source;
+  static constexpr bool kAcceptsRegions = false;
+  static inline int acquires = 0;
+  std::span<std::byte> acquire() noexcept {
+    ++acquires;
+    return {};
+  }
+};
+
+// Without kRetriesAcquire, an empty first region is the heap's answer for good: it is asked for once, not on every
+// operation (MmapSource's retries are its own).
+TEST(MmapSourceTest, ASourceWithoutRetriesIsAskedOnce) {
+  static_assert(internal::kRetryingSource<MmapSource<4096>> && !internal::kRetryingSource<EmptyOnceSource>);
+  EmptyOnceSource::acquires = 0;
+  auto heap = std::make_unique<BasicHeap<FirstFit, EmptyOnceSource>>();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    EXPECT_EQ(heap->allocate(16).error(), AllocError::kOutOfMemory);
+    ASSERT_TRUE(valid(*heap));
+  }
+  EXPECT_EQ(EmptyOnceSource::acquires, 1);
+}
+
+// A refusal that passes: the first two mappings are refused (each operation then fails as an empty heap's does, with
+// kOutOfMemory, and the heap stays valid), the third is made, and from then on the heap works as one mapped at once,
+// its checks' key included (HardenedChecks draws it only once the mapping is made), and asks for nothing more. Before
+// kRetriesAcquire, one refusal had left the heap empty for good.
+template <class Heap>
+class RetriedMappingTest : public ::testing::Test {};
+using RetriedMappingHeaps = ::testing::Types<
+    BasicHeap<FirstFit, CountedMmapSource<kTestHeapBytes>>,
+    BasicHeap<SegregatedFit<>, FullTags, HardenedChecks<>, CountedMmapSource<kTestHeapBytes + 4096>>,
+    BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, CountedMmapSource<kTestHeapBytes + 8192>, QuickCache<>>>;
+TYPED_TEST_SUITE(RetriedMappingTest, RetriedMappingHeaps, HeapNames);
+
+TYPED_TEST(RetriedMappingTest, AMappingRefusedTwiceIsMadeAtTheThirdOperation) {
+  using Source = typename TypeParam::Source;
+  Source::acquires = 0;
+  Source::refusals = 2;
+  auto heap = std::make_unique<TypeParam>();
+  for (int refused = 1; refused <= 2; ++refused) {
+    Result<void*> p = heap->allocate(64);
+    ASSERT_FALSE(p.has_value());
+    EXPECT_EQ(p.error(), AllocError::kOutOfMemory);
+    EXPECT_EQ(Source::acquires, refused);
+  }
+  void* blocks[8];
+  for (void*& block : blocks) {
+    Result<void*> p = heap->allocate(64);
+    ASSERT_TRUE(p.has_value()) << "the heap did not take the mapping made at the third try";
+    ASSERT_TRUE(valid(*heap));
+    std::memset(*p, 0x5a, 64);
+    block = *p;
+  }
+  EXPECT_EQ(Source::acquires, 3);
+  const HeapStats s = heap->stats();
+  EXPECT_GE(s.capacity, kTestHeapBytes / 2);
+  EXPECT_EQ(s.failed_allocations, 2u);
+  for (void* block : blocks) {
+    ASSERT_TRUE(heap->try_deallocate(block).has_value());
+    ASSERT_TRUE(valid(*heap));
+  }
+  EXPECT_EQ(Source::acquires, 3) << "a mapped heap asked for its mapping again";
 }
 
 // The model-based stress driver (tests/heap_model.h) over heaps whose index is sized to the mapping: SegregatedFit<>

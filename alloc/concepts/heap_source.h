@@ -10,7 +10,8 @@
 namespace nostd {
 
 /// A source of heap memory. `acquire()` hands the heap its initial region once, on first use; an empty span
-/// means none could be had (every allocation then fails with kOutOfMemory). A source that also takes regions
+/// means none could be had (every allocation then fails with kOutOfMemory; a source that sets `kRetriesAcquire` is
+/// asked again at the heap's next operation, internal::kRetryingSource). A source that also takes regions
 /// from the caller (`BasicHeap(std::span<std::byte>)`, `add_region`) sets `kAcceptsRegions`; the heap then checks
 /// every region it gets, `acquire()`'s too, as caller memory, which must not overlap the heap object (a source that
 /// holds its memory in itself, as StaticArraySource does, leaves `kAcceptsRegions` false). A source that can
@@ -44,6 +45,19 @@ requires requires {
   { S::kZeroedMemory } -> std::convertible_to<bool>;
 }
 inline constexpr bool kZeroedSource<S> = S::kZeroedMemory;
+
+/// True when a source's refusal may be temporary, so that the heap asks again: `static constexpr bool
+/// kRetriesAcquire = true` (MmapSource: an address-space limit or strict overcommit can refuse a mapping that a later
+/// call gets). While `acquire()` hands over nothing, the heap stays as it was before its first use, and its next
+/// operation calls `acquire()` again, as malloc asks the kernel again on each call; once a region came, never again.
+/// Other sources are asked once: an empty span leaves the heap empty for good (a board's memory does not appear).
+template <class S>
+inline constexpr bool kRetryingSource = false;
+template <class S>
+requires requires {
+  { S::kRetriesAcquire } -> std::convertible_to<bool>;
+}
+inline constexpr bool kRetryingSource<S> = S::kRetriesAcquire;
 
 /// True when a source that takes regions (`kAcceptsRegions`) can also say where the span holding a pointer begins:
 /// `const std::byte* region_start(const void* p) const noexcept`, the start of the span given to the heap's
