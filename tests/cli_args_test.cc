@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
@@ -45,6 +46,15 @@ TEST(CliArgs, SecondsAreFiniteAndNotNegative) {
   EXPECT_EQ(parse_seconds("1.5E+2"), 150.0);
   for (const char* bad : {"", "-5", "+5", " 5", "\t5", "5 ", "5s", "abc", "inf", "nan", "1e999", ".", "0x10", "0X1p4",
                           "0x1P-2", "0x.8"}) {  // strtod reads hexadecimal: 0x10 had been 16 s
+    EXPECT_EQ(parse_seconds(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(CliArgs, SecondsAreReadWhole) {
+  EXPECT_EQ(parse_seconds(".5"), 0.5);  // a point may come first
+  EXPECT_EQ(parse_seconds("5."), 5.0);
+  // Characters of a decimal number, but not one number: strtod would stop at the first one that does not fit.
+  for (const char* bad : {"5e", "1-2", "1.2.3", "2e+", "1e5e5"}) {
     EXPECT_EQ(parse_seconds(bad), std::nullopt) << bad;
   }
 }
@@ -108,6 +118,42 @@ TEST(CliArgs, TimingOptionsRefuseBadValuesAndLeaveOtherArguments) {
     EXPECT_EQ(read_timing_option("t", other, t), OptionRead::kNotMine) << other;
   }
   EXPECT_FALSE(t.quick);
+}
+
+// `--reps 3` or a bare `--reps`: the option is named and the '=' asked for, not reported as unknown.
+TEST(CliArgs, AValueOptionWithoutItsValueIsNamed) {
+  EXPECT_TRUE(refuse_value_apart("t", "--reps", {"--cap=", "--reps="}));
+  EXPECT_TRUE(refuse_value_apart("t", "--cap", {"--cap=", "--reps="}));
+  for (const char* other : {"--rep", "--re", "--repx", "--reps=", "--reps=3", "--cap=", "", "--capx", "--quick"}) {
+    EXPECT_FALSE(refuse_value_apart("t", other, {"--cap=", "--reps="})) << other;
+  }
+  EXPECT_FALSE(refuse_value_apart("t", "--reps", {}));
+}
+
+TEST(CliArgs, AnUnknownArgumentGetsOneLine) {
+  testing::internal::CaptureStderr();
+  print_unknown_option("t", "--reps", {"--reps="});
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "t: --reps takes its value after '=': --reps=VALUE (see --help)\n");
+  testing::internal::CaptureStderr();
+  print_unknown_option("t", "--repz", {"--reps="});
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "t: unknown option --repz (see --help)\n");
+  testing::internal::CaptureStderr();
+  print_unknown_option("t", "");
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "t: an empty argument: not an option (see --help)\n");
+}
+
+// Under `bazel run` a relative name is the user's, from where they started it; an absolute one is kept as it is.
+TEST(CliArgs, RelativeNamesAreTakenFromTheWorkingDirectoryOfBazelRun) {
+  const char* old = std::getenv("BUILD_WORKING_DIRECTORY");
+  const std::optional<std::string> saved = old != nullptr ? std::optional<std::string>(old) : std::nullopt;
+  ASSERT_EQ(::setenv("BUILD_WORKING_DIRECTORY", "/home/u/work", 1), 0);
+  EXPECT_EQ(from_working_dir("out.dat"), "/home/u/work/out.dat");
+  EXPECT_EQ(from_working_dir("sub/out.dat"), "/home/u/work/sub/out.dat");
+  EXPECT_EQ(from_working_dir("/tmp/out.dat"), "/tmp/out.dat");
+  EXPECT_EQ(from_working_dir(""), "");
+  ASSERT_EQ(::unsetenv("BUILD_WORKING_DIRECTORY"), 0);
+  EXPECT_EQ(from_working_dir("out.dat"), "out.dat");
+  if (saved) ::setenv("BUILD_WORKING_DIRECTORY", saved->c_str(), 1);
 }
 
 }  // namespace
