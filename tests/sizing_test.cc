@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -49,6 +50,7 @@ TEST(Sizing, ACappedProbeGivesNoAnswer) {
                                   [](std::size_t bytes) { return bytes < 10000 ? Probe::kFailed : Probe::kCapped; });
   EXPECT_FALSE(s.bytes);
   EXPECT_TRUE(s.capped);
+  EXPECT_EQ(s.probes, 8);  // 100, 200, ..., 6400 failed, 12800 capped: the search ends there, not at the limit
 }
 
 TEST(Sizing, CappedProbesBelowTheAnswerCountAsFailures) {
@@ -71,6 +73,43 @@ TEST(Sizing, StartsFromTheGivenSizeAndStillFindsTheSmallest) {
   ASSERT_TRUE(s.bytes);
   EXPECT_LE(*s.bytes - 3000, 64u);
   EXPECT_EQ(probes_above, 1);  // the start fitted: no doubling
+}
+
+TEST(Sizing, WithoutAStartTheSearchBeginsAtTheLowerBound) {
+  std::vector<std::size_t> probed;
+  const Sizing s = smallest_arena(1000, std::size_t{1} << 30, 64, [&](std::size_t bytes) {
+    probed.push_back(bytes);
+    return bytes >= 1000 ? Probe::kFits : Probe::kFailed;
+  });
+  EXPECT_EQ(s.bytes, 1000u);
+  EXPECT_EQ(probed, std::vector<std::size_t>{1000});  // the lower bound fitted at once: nothing else to try
+  EXPECT_EQ(s.probes, 1);
+}
+
+TEST(Sizing, AStartAboveTheLimitIsNotProbed) {
+  std::size_t largest = 0;
+  const Sizing s = smallest_arena(100, 1 << 20, 5000, 64, [&](std::size_t bytes) {
+    largest = std::max(largest, bytes);
+    return bytes >= 3000 ? Probe::kFits : Probe::kFailed;
+  });
+  ASSERT_TRUE(s.bytes);
+  EXPECT_LE(*s.bytes - 3000, 64u);
+  EXPECT_EQ(largest, 5000u);
+}
+
+TEST(Sizing, AGranularityOfZeroIsOneByte) {
+  // Bisection to within 0 bytes would never end; within 1 it finds the threshold exactly.
+  for (const std::size_t granularity : {std::size_t{0}, std::size_t{1}}) {
+    int probes = 0;
+    const Sizing s = smallest_arena(10, 1000, granularity, [&](std::size_t bytes) {
+      if (++probes > 100) {
+        ADD_FAILURE() << "the search does not end";
+        return Probe::kFits;  // ends it: every later bisection step moves the upper bound down
+      }
+      return bytes >= 37 ? Probe::kFits : Probe::kFailed;
+    });
+    EXPECT_EQ(s.bytes, 37u) << granularity;
+  }
 }
 
 /// A trace whose live set peaks at 100 blocks of 200 bytes, with holes punched in it.
