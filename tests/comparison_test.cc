@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace nostd::bench {
 namespace {
@@ -44,6 +46,15 @@ TEST(Comparison, FailedAllocationsInTheLatencyPassWithholdTheFigures) {
             "\"largest_free_block\": null, \"bytes_free\": null, \"overhead_bytes_per_block\": null");
 }
 
+TEST(Comparison, AWithheldFigureIsNullEvenWhenItIsZero) {
+  Row r = heap_row();
+  r.detail.failed = 1;
+  r.detail.free_at_churn_end = FreeSpace{0, 0};  // the arena filled up: no free byte left
+  EXPECT_EQ(fragmentation_json(r),
+            ", \"failed_allocations\": 1, \"peak_live_bytes\": null, \"footprint_bytes\": null, "
+            "\"largest_free_block\": null, \"bytes_free\": null, \"overhead_bytes_per_block\": null");
+}
+
 TEST(Comparison, FailedAllocationsInAThroughputRunWithholdTheFigures) {
   // The latency pass capped before the arena filled, a throughput run did not: the row did not replay the trace.
   Row r = heap_row();
@@ -61,6 +72,79 @@ TEST(Comparison, FiguresAnAllocatorDoesNotShowStayAbsent) {
   EXPECT_EQ(fragmentation_json(r), ", \"failed_allocations\": 0, \"peak_live_bytes\": 2048, \"footprint_bytes\": 4096");
   r.detail.failed = 1;
   EXPECT_EQ(fragmentation_json(r), ", \"failed_allocations\": 1, \"peak_live_bytes\": null, \"footprint_bytes\": null");
+}
+
+TEST(Comparison, NoTouchedRatioWithoutAFootprintOrAPeak) {
+  Row r = heap_row();
+  r.detail.footprint.reset();
+  EXPECT_FALSE(touched_ratio(r).has_value());
+  r = heap_row();
+  r.detail.peak_live_bytes = 0;  // a trace that never allocated: no ratio rather than a division by zero
+  EXPECT_FALSE(touched_ratio(r).has_value());
+}
+
+TEST(Comparison, MedianAndHumanBytes) {
+  EXPECT_EQ(internal::median({3, 1, 2}), 2.0);
+  EXPECT_EQ(internal::median({4, 1, 3, 2}), 2.5);
+  EXPECT_EQ(internal::median({7}), 7.0);
+  EXPECT_EQ(human_bytes(64u << 20), "64 MiB");
+  EXPECT_EQ(human_bytes(3u << 19), "1536 KiB");  // 1.5 MiB: not a whole number of MiB
+  EXPECT_EQ(human_bytes(1024), "1 KiB");
+  EXPECT_EQ(human_bytes(1000), "1000 B");
+  EXPECT_EQ(human_bytes((1u << 20) + 1), "1048577 B");
+}
+
+/// The table line print_rows writes for the row of `name` (empty when there is none).
+std::string table_line(const std::string& table, const std::string& name) {
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("| " + name + " |")) return line;
+  }
+  return "";
+}
+
+TEST(Comparison, TableMarksWithheldFiguresAndSaysWhy) {
+  const AllocatorEntry first{kFirstFitBaseline, nullptr, nullptr, nullptr, nullptr};
+  const AllocatorEntry glibc{kGlibcBaseline, nullptr, nullptr, nullptr, nullptr};
+  const AllocatorEntry failed{"best/full", nullptr, nullptr, nullptr, nullptr};
+  const AllocatorEntry capped{"next/full", nullptr, nullptr, nullptr, nullptr};
+  const AllocatorEntry empty{"seg/compact", nullptr, nullptr, nullptr, nullptr};
+  std::vector<Row> rows(5, heap_row());
+  rows[0].allocator = &first;
+  rows[0].median_mcalls = 10;
+  rows[1].allocator = &glibc;  // its median is 0: no ratio to it
+  rows[1].detail.free_at_churn_end.reset();
+  rows[1].detail.overhead_per_block.reset();
+  rows[2].allocator = &failed;
+  rows[2].median_mcalls = 5;
+  rows[2].runs.back().failed = 4;  // in a throughput run only
+  rows[3].allocator = &capped;
+  rows[3].median_mcalls = 20;
+  rows[3].capped = true;
+  rows[3].runs.back().calls = 600;
+  rows[3].detail.failed = 2;
+  rows[3].detail.free_at_churn_end.reset();
+  rows[3].detail.reached_churn_end = false;
+  rows[4].allocator = &empty;
+  rows[4].median_mcalls = 10;
+  rows[4].detail.free_at_churn_end = FreeSpace{0, 0};  // no free bytes: no ratio
+  testing::internal::CaptureStdout();
+  print_rows(rows, 15, 1.0);
+  const std::string table = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(table_line(table, "first/compact"),
+            "| first/compact | 10.00 | 1 | 0% | 1.00 | — | 0 / 0 / 0 | 0 / 0 / 0 | 2.00 | 0.50 | 16.5 |  |");
+  EXPECT_EQ(table_line(table, "glibc"),
+            "| glibc | 0.00 | 1 | 0% | 0.00 | — | 0 / 0 / 0 | 0 / 0 / 0 | 2.00 | n/a | n/a |  |");
+  EXPECT_EQ(
+      table_line(table, "best/full"),
+      "| best/full | 5.00 | 1 | 0% | 0.50 | — | 0 / 0 / 0 | 0 / 0 / 0 | — | — | — | 4 failed allocations: the trace "
+      "does not fit the arena |");
+  EXPECT_EQ(
+      table_line(table, "next/full"),
+      "| next/full | 20.00 | 1 | 0% | 2.00 | — | 0 / 0 / 0 | 0 / 0 / 0 | — | — | — | capped after 600 calls (15 s); "
+      "2 failed allocations: the trace does not fit the arena |");
+  EXPECT_EQ(table_line(table, "seg/compact"),
+            "| seg/compact | 10.00 | 1 | 0% | 1.00 | — | 0 / 0 / 0 | 0 / 0 / 0 | 2.00 | — | 16.5 |  |");
 }
 
 }  // namespace
