@@ -158,6 +158,25 @@ TEST(OutputFile, AnUncommittedFileLeavesTheNameAsItWas) {
   EXPECT_EQ(listing(dir), "data.dat");
 }
 
+TEST(OutputFile, ACommittedFileForgetsItsTemporary) {
+  const std::string dir = fresh_dir("committed");
+  const std::string path = dir + "/x.dat";
+  std::string temporary;
+  {
+    std::expected<OutputFile, std::string> f = OutputFile::open(path);
+    ASSERT_TRUE(f) << f.error();
+    temporary = f->writing_path();
+    EXPECT_NE(temporary, path);
+    std::fputs("new\n", f->stream());
+    ASSERT_TRUE(f->commit());
+    EXPECT_EQ(f->writing_path(), path);
+    // Another file takes the temporary's old name: destroying the committed file must not remove it.
+    put(temporary, "someone else's\n");
+  }
+  EXPECT_EQ(contents(path), "new\n");
+  EXPECT_EQ(contents(temporary), "someone else's\n");
+}
+
 TEST(OutputFile, DevicesAreWrittenInPlace) {
   EXPECT_TRUE(write_output("/dev/null", bytes_of("gone\n")));
   const std::expected<void, std::string> full = write_output("/dev/full", bytes_of("no room\n"));
@@ -173,7 +192,19 @@ TEST(OutputFile, NamesThatCannotBeWrittenAreRefusedLeavingNothing) {
   const std::expected<void, std::string> is_dir = write_output(dir, bytes_of("x"));
   ASSERT_FALSE(is_dir);
   EXPECT_EQ(is_dir.error(), "Is a directory");
+  // Checked up front too: a directory is not a device to write in place, though access(2) lets one write it.
+  EXPECT_EQ(output_problem(dir), "Is a directory");
   EXPECT_EQ(listing(dir), "");
+}
+
+TEST(OutputFile, AChainOfLinksToNothingIsFollowedToTheEnd) {
+  const std::string dir = fresh_dir("chain");
+  ASSERT_EQ(::symlink("b", (dir + "/a").c_str()), 0);
+  ASSERT_EQ(::symlink("c", (dir + "/b").c_str()), 0);
+  ASSERT_EQ(::symlink("d", (dir + "/c").c_str()), 0);
+  ASSERT_TRUE(write_output(dir + "/a", bytes_of("end\n")));
+  EXPECT_EQ(contents(dir + "/d"), "end\n");
+  EXPECT_EQ(listing(dir), "a b c d");
 }
 
 TEST(OutputFile, OptionsAreCheckedUpFrontLeavingTheFileAsItWas) {
@@ -195,6 +226,21 @@ TEST(OutputFile, OptionsAreCheckedUpFrontLeavingTheFileAsItWas) {
   EXPECT_TRUE(close_output("output_file_test", "--plot_data", path, *f));
   EXPECT_EQ(contents(path), "new\n");
   EXPECT_EQ(listing(dir), "x.dat");
+}
+
+TEST(OutputFile, ARelativeNameIsCheckedWhereBazelRunStarted) {
+  const std::string dir = fresh_dir("relative");
+  const char* old = std::getenv("BUILD_WORKING_DIRECTORY");
+  const std::optional<std::string> saved = old != nullptr ? std::optional<std::string>(old) : std::nullopt;
+  ASSERT_EQ(::setenv("BUILD_WORKING_DIRECTORY", dir.c_str(), 1), 0);
+  EXPECT_EQ(check_output("output_file_test", "--plot_data", "x.dat"), dir + "/x.dat");
+  EXPECT_EQ(check_output("output_file_test", "--plot_data", "no/such/dir/x.dat"), std::nullopt);
+  if (saved) {
+    ::setenv("BUILD_WORKING_DIRECTORY", saved->c_str(), 1);
+  } else {
+    ::unsetenv("BUILD_WORKING_DIRECTORY");
+  }
+  EXPECT_EQ(listing(dir), "");
 }
 
 }  // namespace
