@@ -169,6 +169,26 @@ TEST(TraceFormat, LoadReplayMapsIdsToDenseSlotsAndFindsThePeak) {
   EXPECT_EQ(t->info.frees, 3u);
   EXPECT_EQ(t->reallocations, 1u);
   EXPECT_EQ(t->aligned, 1u);
+  EXPECT_EQ(t->max_size, 100u);  // the reallocate's size
+}
+
+TEST(TraceFormat, LoadReplayReusesTheMostRecentlyFreedSlotAndTheFirstPeak) {
+  const auto t = load_replay(binary({
+      {EventKind::kAllocate, 0, 1, 8},
+      {EventKind::kAllocate, 0, 2, 8},
+      {EventKind::kFree, 0, 1, 0},
+      {EventKind::kFree, 0, 2, 0},
+      {EventKind::kAllocate, 0, 3, 8},  // slot 1, freed last
+      {EventKind::kAllocate, 0, 4, 8},  // slot 0
+      {EventKind::kFree, 0, 3, 0},
+      {EventKind::kFree, 0, 4, 0},
+  }));
+  ASSERT_TRUE(t) << t.error().describe();
+  ASSERT_EQ(t->ops.size(), 8u);
+  EXPECT_EQ(t->ops[4].slot, 1u);
+  EXPECT_EQ(t->ops[5].slot, 0u);
+  EXPECT_EQ(t->info.peak_live_bytes, 16u);
+  EXPECT_EQ(t->info.drain_begin, 2u);  // first reached after operation 1; reached again after 5, which is later
 }
 
 TEST(TraceFormat, LoadReplayTakesAlignmentsUpToTheDefaultAsTheDefault) {
@@ -346,6 +366,11 @@ TEST(TraceFormatErrors, ReplayRejectsRequestsOver4GiB) {
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().offset, 8u);
   EXPECT_NE(t.error().message.find("4 GiB"), std::string::npos);
+  // Exactly 4 GiB does not fit 32 bits either (it would become 0); one byte less does.
+  EXPECT_FALSE(load_replay(binary({{EventKind::kAllocate, 0, 1, std::uint64_t{1} << 32}})));
+  const auto largest = load_replay(binary({{EventKind::kAllocate, 0, 1, (std::uint64_t{1} << 32) - 1}}));
+  ASSERT_TRUE(largest) << largest.error().describe();
+  EXPECT_EQ(largest->ops[0].size, 0xffffffffu);
 }
 
 TEST(TraceFormatErrors, TextErrorsNameLineAndOffset) {
@@ -354,6 +379,7 @@ TEST(TraceFormatErrors, TextErrorsNameLineAndOffset) {
   expect_error(bytes_of("nostd-trace 1\na 1 8\nf 2\nend 2\n"), 20, "free of id 2", 3);
   expect_error(bytes_of("nostd-trace 1\na 1 eight\nend 1\n"), 14, "expected \"a ID SIZE [ALIGN]\"", 2);
   expect_error(bytes_of("nostd-trace 1\na 1 8 48\nend 1\n"), 14, "not a power of two", 2);
+  expect_error(bytes_of("nostd-trace 1\na 1 8 8 9\nend 1\n"), 14, "expected \"a ID SIZE [ALIGN]\"", 2);  // a fifth word
   expect_error(bytes_of("nostd-trace 1\na 1 8\nend 1\nf 1\n"), 26, "data after the end record", 4);
   expect_error(bytes_of("nostd-trace 1\na 1 8\n"), 20, "without an end record", 2);
   expect_error(bytes_of("nostd-trace 1\na 1 99999999999999999999\nend 1\n"), 14, "expected", 2);
@@ -424,6 +450,11 @@ TEST(TraceFormatErrors, TextErrorsQuoteAWordEscapedAndCut) {
   const std::string text = "nostd-trace 1\n" + long_word + "\nend 0\n";
   expect_error(bytes_of(text), 14, "unknown event \"" + long_word.substr(0, 32) + "\"... (a word of 100000 bytes)", 2);
   EXPECT_LT(read_all(bytes_of(text)).error().describe().size(), 200u);
+  // Cut from the 33rd byte on: a word of 32 is shown whole, one of 33 is cut and its length given.
+  expect_error(bytes_of("nostd-trace 1\n" + std::string(32, 'q') + "\nend 0\n"), 14,
+               "unknown event \"" + std::string(32, 'q') + "\" (expected", 2);
+  expect_error(bytes_of("nostd-trace 1\n" + std::string(33, 'q') + "\nend 0\n"), 14,
+               "unknown event \"" + std::string(32, 'q') + "\"... (a word of 33 bytes)", 2);
   const std::string align_text = "nostd-trace 1\na 1 8 " + std::string(5000, '7') + "\nend 1\n";
   expect_error(bytes_of(align_text), 14, "(a word of 5000 bytes) is not a power of two", 2);
   EXPECT_LT(read_all(bytes_of(align_text)).error().describe().size(), 200u);
