@@ -68,7 +68,8 @@ Sizing smallest_arena(std::size_t lower, std::size_t start, std::size_t limit, s
     hi = std::min(limit, hi * 2);
   }
   while (hi - lo > std::max(granularity, hi / 1000)) {
-    const std::size_t mid = lo + (hi - lo) / 2;
+    // Never below `lower`: `lo` starts a granule under it, so that `lower` itself can be the answer.
+    const std::size_t mid = std::max(lo + (hi - lo) / 2, lower);
     ++s.probes;
     const Probe p = probe(mid);
     if (p == Probe::kFits) {

@@ -86,6 +86,20 @@ TEST(Sizing, WithoutAStartTheSearchBeginsAtTheLowerBound) {
   EXPECT_EQ(s.probes, 1);
 }
 
+// The answer is never below the lower bound, even when it fits and the search starts above it: the bisection's
+// first failing size lies a granule under the bound, and a midpoint between them had been probed and returned (96
+// for a bound of 100 and a granularity of 64).
+TEST(Sizing, TheAnswerIsNeverBelowTheLowerBound) {
+  std::size_t smallest_probed = SIZE_MAX;
+  const Sizing s = smallest_arena(100, 1000, std::size_t{1} << 30, 64, [&](std::size_t bytes) {
+    smallest_probed = std::min(smallest_probed, bytes);
+    return Probe::kFits;
+  });
+  ASSERT_TRUE(s.bytes.has_value());
+  EXPECT_EQ(*s.bytes, 100u);
+  EXPECT_EQ(smallest_probed, 100u);
+}
+
 TEST(Sizing, AStartAboveTheLimitIsNotProbed) {
   std::size_t largest = 0;
   const Sizing s = smallest_arena(100, 1 << 20, 5000, 64, [&](std::size_t bytes) {
