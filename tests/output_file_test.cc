@@ -177,11 +177,24 @@ TEST(OutputFile, ACommittedFileForgetsItsTemporary) {
   EXPECT_EQ(contents(temporary), "someone else's\n");
 }
 
+// The real devices: the tests run as root, where a write_output that took them for regular files would rename its
+// temporary over /dev/null and /dev/full for the whole machine (a mutation did). So the target is checked first, and
+// the test stops before writing when either is not taken as written in place; and both are devices still after.
 TEST(OutputFile, DevicesAreWrittenInPlace) {
+  for (const char* device : {"/dev/null", "/dev/full"}) {
+    const std::expected<internal::OutputTarget, std::string> target = internal::output_target(device);
+    ASSERT_TRUE(target) << device << ": " << target.error();
+    ASSERT_TRUE(target->in_place) << device << " would be replaced, not written in place";
+  }
   EXPECT_TRUE(write_output("/dev/null", bytes_of("gone\n")));
   const std::expected<void, std::string> full = write_output("/dev/full", bytes_of("no room\n"));
   ASSERT_FALSE(full);
   EXPECT_EQ(full.error(), "No space left on device");
+  for (const char* device : {"/dev/null", "/dev/full"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(device, &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode)) << device << " is no longer a device";
+  }
 }
 
 TEST(OutputFile, NamesThatCannotBeWrittenAreRefusedLeavingNothing) {
