@@ -5,8 +5,11 @@
 // (and line), exit status 1, and nothing is written. IN is read only as far as it can be a trace (read_trace_file:
 // at most 1 GiB, and not past its first bytes that show an error), so an endless input such as /dev/zero ends too.
 // OUT is written to a temporary file next to it and renamed over it once complete (bench/output_file.h), so that
-// OUT may name IN, and a write that fails leaves both as they were.
+// OUT may name IN, and a write that fails leaves both as they were. `-` names standard input as IN and standard
+// output as OUT (`trace_convert t.trace - | less`), as Unix tools take it.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <expected>
 #include <span>
 #include <string>
@@ -17,6 +20,19 @@
 #include "bench/cli_args.h"
 #include "bench/output_file.h"
 #include "bench/trace_io.h"
+
+namespace {
+
+/// Writes `bytes` to standard output whole, or says why not (a full disk). A reader that closes the pipe early
+/// (`| head`) ends the process by SIGPIPE, silently, as it ends cat.
+std::expected<void, std::string> write_stdout(std::span<const std::byte> bytes) {
+  errno = 0;
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size() && std::fflush(stdout) == 0;
+  if (ok) return {};
+  return std::unexpected(std::string(std::strerror(errno != 0 ? errno : EIO)));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace nostd::bench;
@@ -37,7 +53,8 @@ int main(int argc, char** argv) {
     } else if (arg == "-h" || arg == "--help") {
       std::printf(
           "usage: trace_convert [--to=text|--to=binary] IN OUT   convert (default: to the other form)\n"
-          "       trace_convert --check IN                       validate only\n");
+          "       trace_convert --check IN                       validate only\n"
+          "IN - reads standard input; OUT - writes standard output.\n");
       return 0;
     } else if (refuse_value_apart("trace_convert", arg, {"--to="})) {
       return 2;
@@ -54,6 +71,13 @@ int main(int argc, char** argv) {
     } else if (n == 2) {
       std::fprintf(stderr, "trace_convert: unexpected argument %s: at most IN and OUT (see --help)\n", argv[i]);
       return 2;
+    } else if (arg == "-") {
+      // Standard input or output, by position. Read through /dev/stdin (read_trace_file reads pipes as files);
+      // written by write_stdout, not write_output, whose temporary and rename would replace a redirected file
+      // behind the shell's descriptor.
+      names[n] = n == 0 ? "standard input" : "standard output";
+      paths[n] = n == 0 ? "/dev/stdin" : "-";
+      ++n;
     } else {
       names[n] = argv[i];
       paths[n++] = from_working_dir(argv[i]);
@@ -115,7 +139,9 @@ int main(int argc, char** argv) {
   }
   // OUT may be IN under another name (the same path, a link, ./x for x), and the only copy of the trace: it is
   // replaced only once the whole output is written (bench/output_file.h).
-  if (const std::expected<void, std::string> written = write_output(paths[1], *out); !written) {
+  if (const std::expected<void, std::string> written =
+          paths[1] == "-" ? write_stdout(*out) : write_output(paths[1], *out);
+      !written) {
     std::fprintf(stderr, "trace_convert: cannot write %s: %s\n", names[1], written.error().c_str());
     return 1;
   }

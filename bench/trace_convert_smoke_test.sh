@@ -241,4 +241,25 @@ for pair in "${in_place_names[@]}"; do
     hardlink) cmp -s "$dir/t.orig" "$in_place/t.txt" || fail "t.txt -> $out: the other name of the file changed" ;;
   esac
 done
+
+# `-` is standard input as IN and standard output as OUT: the same bytes as through files, a pipe in and out, --check
+# of standard input, and no file named "-" left where the tool ran (it had been written as a file of that name). A
+# redirected standard output is written in place (a temporary renamed over it would leave the shell's descriptor on
+# the old file); a full one is one line and exit 1.
+mkdir -p "$dir/dash"
+(cd "$dir/dash" && "$convert_path" "$dir/t.bin" - >"$dir/dash.txt" 2>"$dir/dash.err") || fail "t.bin -> -: exit $?"
+cmp -s "$dir/back.txt" "$dir/dash.txt" || fail "t.bin -> -: $(head -c 60 "$dir/dash.txt")"
+grep -q "^trace_convert: $dir/t.bin (binary, [0-9]* bytes) -> standard output (text, [0-9]* bytes)$" "$dir/dash.err" ||
+  fail "t.bin -> -: stderr is $(cat "$dir/dash.err")"
+(cd "$dir/dash" && cat "$dir/back.txt" | "$convert_path" - "$dir/dash.bin" 2>/dev/null) || fail "- -> dash.bin: exit $?"
+cmp -s "$dir/t.bin" "$dir/dash.bin" || fail "- -> dash.bin: not the binary trace"
+(cd "$dir/dash" && "$convert_path" - - <"$dir/t.bin" 2>/dev/null | cat >"$dir/dash2.txt") || fail "- -> -: exit $?"
+cmp -s "$dir/back.txt" "$dir/dash2.txt" || fail "- -> - through pipes: $(head -c 60 "$dir/dash2.txt")"
+[[ "$("$convert_path" --check - <"$dir/t.bin")" == "standard input: valid binary trace, $(stat -c %s "$dir/t.bin") bytes" ]] ||
+  fail "--check -: $("$convert_path" --check - <"$dir/t.bin" 2>&1)"
+[[ -z "$(ls -A "$dir/dash")" ]] || fail "a file was written where the tool ran: $(ls -A "$dir/dash")"
+status=0
+"$convert_path" "$dir/t.bin" - >/dev/full 2>"$dir/dash.err" || status=$?
+[[ "$status" == 1 && "$(cat "$dir/dash.err")" == "trace_convert: cannot write standard output: No space left on device" ]] ||
+  fail "t.bin -> - into /dev/full: exit $status, $(cat "$dir/dash.err")"
 finish
