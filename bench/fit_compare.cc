@@ -79,7 +79,8 @@ void print_usage() {
       "  --seed=N                 trace seed (default 12345, as the issue specifies)\n"
       "  --arena=BYTES            the arena every heap gets, K, M or G allowed (default: the workload's own,\n"
       "                           64M for a, b and c, 256K for e); a heap the trace does not fit shows its\n"
-      "                           failed allocations; glibc and pmr/pool are not bounded by it\n");
+      "                           failed allocations; glibc and pmr/pool are not bounded by it; the debug\n"
+      "                           row poisons, so writes, all of it in every run: keep it near the need\n");
 }
 
 std::optional<Options> parse(int argc, char** argv) {
@@ -200,8 +201,10 @@ WorkloadResult run_workload(const WorkloadSpec& spec, const Options& opt,
   WorkloadResult result{spec, {}, {}, 0};
   Trace trace;
   result.info = generate_trace(spec, trace);
-  // Before any timing, the part of the arena the trace can reach is written (all of it at the workloads' own
-  // arenas; an --arena far larger than the trace needs is not filled).
+  // Before any timing, the part of the arena the trace can reach is written: all of it for a full run in the
+  // workloads' own arenas, less for a --quick trace (whose warm-up run faults in the rest before the timed ones) or
+  // an --arena far larger than the trace needs. A DebugChecks row poisons the free memory of every fresh heap, and
+  // so writes the whole arena in each of its runs whatever this writes.
   result.written_bytes = reachable_bytes(trace, spec.arena_bytes);
   region.write_first(result.written_bytes);
   char label[8];
@@ -359,6 +362,14 @@ int run(int argc, char** argv) {
   if (!opt.write_trace.empty()) {
     if (opt.workloads.size() != 1) {
       std::fprintf(stderr, "fit_compare: --write_trace needs exactly one workload (--workloads=a)\n");
+      return 2;
+    }
+    // A trace does not depend on the arena: an --arena beside it would be ignored, so it is refused, as the other
+    // options that would have no effect are.
+    if (opt.arena_bytes != 0) {
+      std::fprintf(stderr,
+                   "fit_compare: --arena: a trace does not depend on the arena, and --write_trace writes the trace "
+                   "and exits (run them separately)\n");
       return 2;
     }
     // The run measures nothing, so there would be no gnuplot data: said, rather than exit 0 without the file.

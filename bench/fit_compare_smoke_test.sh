@@ -124,15 +124,22 @@ grep -q '^churn, 400 slots, .*, arena 16 KiB (--arena; the workload.s own: 256 K
 grep -q '^| seg/compact | .* | — | — | — | [0-9]* failed allocations: the trace does not fit the arena |$' "$out" ||
   fail "--arena=16K: seg/compact's row is $(grep '^| seg/compact ' "$out")"
 grep -q '^| glibc | .* |  |$' "$out" || fail "--arena=16K: glibc's row is $(grep '^| glibc ' "$out")"
-# An arena the system will not map is one line and exit 1 before anything runs (MappedRegion had aborted).
+# An arena the system will not map is one line and exit 1 before anything runs (MappedRegion had aborted). 200000 GiB
+# lies beyond a 47-bit user address space, so it is refused whatever the host's overcommit setting (4 TiB is refused
+# only by the heuristic overcommit's accounting).
 status=0
-"$1" --quick --workloads=e --arena=4096G >"$out" 2>"$TEST_TMPDIR/err" || status=$?
+"$1" --quick --workloads=e --arena=200000G >"$out" 2>"$TEST_TMPDIR/err" || status=$?
 [[ "$status" == 1 && ! -s "$out" && "$(wc -l <"$TEST_TMPDIR/err")" == 1 ]] ||
-  fail "--arena=4096G: exit $status, $(head -2 "$out" "$TEST_TMPDIR/err")"
-grep -q '^fit_compare: cannot map a 4194304 MiB arena: .* (--arena sets it)$' "$TEST_TMPDIR/err" ||
-  fail "--arena=4096G: $(cat "$TEST_TMPDIR/err")"
+  fail "--arena=200000G: exit $status, $(head -2 "$out" "$TEST_TMPDIR/err")"
+grep -q '^fit_compare: cannot map a 204800000 MiB arena: .* (--arena sets it)$' "$TEST_TMPDIR/err" ||
+  fail "--arena=200000G: $(cat "$TEST_TMPDIR/err")"
+# --arena beside --write_trace would be ignored (a trace does not depend on the arena): refused, nothing written.
+expect_refused "fit_compare: --arena: a trace does not depend on the arena" "$1" --quick --workloads=e --arena=1M \
+  --write_trace="$TEST_TMPDIR/arena.trace"
+[[ ! -e "$TEST_TMPDIR/arena.trace" ]] || fail "--arena with --write_trace wrote the trace"
 # A large --arena is written only as far as the trace's calls can reach (38 MiB of e's quick trace), and the heading
-# says so: all of a 4 GiB arena had been written before the first run. ASan's shadow memory would blur the figure.
+# says so: all of a 4 GiB arena had been written before the first run (which needs 4 GiB of memory to fail). ASan's
+# shadow memory would blur the figure.
 if [[ "${2:-}" != asan ]]; then
   /usr/bin/time -f '%M' -o "$TEST_TMPDIR/rss" "$1" --quick --workloads=e --reps=1 --min_time=0 --arena=4G \
     --allocators==seg/compact >"$out" 2>&1 || fail "--arena=4G: exit $?: $(head -1 "$out")"

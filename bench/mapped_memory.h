@@ -71,8 +71,8 @@ enum class HugePages : bool {
   kAdvise,  ///< madvise(MADV_HUGEPAGE) before the first touch: 2 MiB pages where THP is "always" or "madvise"
 };
 
-/// A region of anonymous memory for heap arenas, written once when created so that no page fault lands in a
-/// timed section.
+/// A region of anonymous memory for heap arenas, written before any timing (when created, or as far as the runs can
+/// reach with write_first) so that no page fault lands in a timed section.
 class MappedRegion {
  public:
   /// Maps `bytes` and touches every page; with HugePages::kAdvise, first advises huge pages (a hint: where THP is

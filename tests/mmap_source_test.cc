@@ -152,13 +152,16 @@ TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndAgainOnlyWhileRefused) {
   EXPECT_EQ(Refused::acquires, 0) << "mapped before first use";
   for (int attempt = 1; attempt <= 3; ++attempt) {
     EXPECT_EQ(empty->allocate(16).error(), AllocError::kOutOfMemory);
-    EXPECT_EQ(Refused::acquires, 3 * attempt - 2) << "the refused mapping was not asked for again";
+    EXPECT_EQ(Refused::acquires, 5 * attempt - 4) << "the refused mapping was not asked for again";
+    ASSERT_TRUE(valid(*empty));
+    EXPECT_EQ(Refused::acquires, 5 * attempt - 3);
     EXPECT_EQ(empty->reallocate(nullptr, 16).error(), AllocError::kOutOfMemory);
-    EXPECT_EQ(Refused::acquires, 3 * attempt - 1);
+    EXPECT_EQ(Refused::acquires, 5 * attempt - 2);
+    ASSERT_TRUE(valid(*empty));
+    EXPECT_EQ(Refused::acquires, 5 * attempt - 1);
     EXPECT_EQ(empty->stats().capacity, 0u);
-    EXPECT_EQ(Refused::acquires, 3 * attempt);
+    EXPECT_EQ(Refused::acquires, 5 * attempt);
   }
-  ASSERT_TRUE(valid(*empty));
 }
 
 /// A source with nothing to give and no kRetriesAcquire (as a board's linker-script heap of zero bytes would be),
@@ -186,9 +189,9 @@ TEST(MmapSourceTest, ASourceWithoutRetriesIsAskedOnce) {
   EXPECT_EQ(EmptyOnceSource::acquires, 1);
 }
 
-// A refusal that passes: the first two mappings are refused (each operation then fails as an empty heap's does, with
-// kOutOfMemory, and the heap stays valid), the third is made, and from then on the heap works as one mapped at once,
-// its checks' key included (HardenedChecks draws it only once the mapping is made), and asks for nothing more. Before
+// A refusal that passes: the first four mappings are refused, asked for by two allocations (each fails as an empty
+// heap's does, with kOutOfMemory) and the validate() after each (an empty heap is valid); the fifth is made, and from
+// then on the heap works as one mapped at once, HardenedChecks and QuickCache too, and asks for nothing more. Before
 // kRetriesAcquire, one refusal had left the heap empty for good.
 template <class Heap>
 class RetriedMappingTest : public ::testing::Test {};
@@ -198,16 +201,18 @@ using RetriedMappingHeaps = ::testing::Types<
     BasicHeap<BestFit, BasicCompactTags<std::uint32_t>, CountedMmapSource<kTestHeapBytes + 8192>, QuickCache<>>>;
 TYPED_TEST_SUITE(RetriedMappingTest, RetriedMappingHeaps, HeapNames);
 
-TYPED_TEST(RetriedMappingTest, AMappingRefusedTwiceIsMadeAtTheThirdOperation) {
+TYPED_TEST(RetriedMappingTest, AMappingRefusedFourTimesIsMadeAtTheFifthOperation) {
   using Source = typename TypeParam::Source;
   Source::acquires = 0;
-  Source::refusals = 2;
+  Source::refusals = 4;
   auto heap = std::make_unique<TypeParam>();
   for (int refused = 1; refused <= 2; ++refused) {
     Result<void*> p = heap->allocate(64);
     ASSERT_FALSE(p.has_value());
     EXPECT_EQ(p.error(), AllocError::kOutOfMemory);
-    EXPECT_EQ(Source::acquires, refused);
+    EXPECT_EQ(Source::acquires, 2 * refused - 1);
+    ASSERT_TRUE(valid(*heap));
+    EXPECT_EQ(Source::acquires, 2 * refused);
   }
   void* blocks[8];
   for (void*& block : blocks) {
@@ -217,7 +222,7 @@ TYPED_TEST(RetriedMappingTest, AMappingRefusedTwiceIsMadeAtTheThirdOperation) {
     std::memset(*p, 0x5a, 64);
     block = *p;
   }
-  EXPECT_EQ(Source::acquires, 3);
+  EXPECT_EQ(Source::acquires, 5);
   const HeapStats s = heap->stats();
   EXPECT_GE(s.capacity, kTestHeapBytes / 2);
   EXPECT_EQ(s.failed_allocations, 2u);
@@ -225,7 +230,7 @@ TYPED_TEST(RetriedMappingTest, AMappingRefusedTwiceIsMadeAtTheThirdOperation) {
     ASSERT_TRUE(heap->try_deallocate(block).has_value());
     ASSERT_TRUE(valid(*heap));
   }
-  EXPECT_EQ(Source::acquires, 3) << "a mapped heap asked for its mapping again";
+  EXPECT_EQ(Source::acquires, 5) << "a mapped heap asked for its mapping again";
 }
 
 // The model-based stress driver (tests/heap_model.h) over heaps whose index is sized to the mapping: SegregatedFit<>
