@@ -156,15 +156,18 @@ std::vector<unsigned char> file_bytes(const std::string& path) {
   return bytes;
 }
 
+/// A fresh directory under the test's temporary one; empty (the caller asserts) when it cannot be made.
 std::string temp_dir() {
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/heap_map_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
+  if (mkdtemp(dir.data()) == nullptr) return {};
   return dir;
 }
 
 TEST(HeapMap, RawImagesAreWrittenRowByRowInTheOrderAsked) {
-  const std::string path = temp_dir() + "/map.rgb";
+  const std::string dir = temp_dir();
+  ASSERT_FALSE(dir.empty());
+  const std::string path = dir + "/map.rgb";
   // Pixel k is used in its first k × 4 bytes of 16: its red byte tells which pixel it is.
   std::vector<PixelBytes> pixels;
   for (std::uint32_t k = 0; k < 4; ++k) pixels.push_back(PixelBytes{k * 4, 0});
@@ -185,6 +188,7 @@ TEST(HeapMap, RawImagesAreWrittenRowByRowInTheOrderAsked) {
 
 TEST(HeapMap, APngIsCompleteOnlyWithItsEndChunk) {
   const std::string dir = temp_dir();
+  ASSERT_FALSE(dir.empty());
   const std::vector<unsigned char> iend = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
   auto put = [&](const std::string& name, const std::vector<unsigned char>& bytes) {
     std::FILE* f = std::fopen((dir + "/" + name).c_str(), "wb");
@@ -236,9 +240,8 @@ bool file_has_bytes(const std::string& path) {
 
 TEST(HeapMap, DrawsWhateverTheCaptionAndTitlesHold) {
   if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot is not installed";
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/heap_map_XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string dir = temp_dir();
+  ASSERT_FALSE(dir.empty());
   const HeapMapShape shape{4, 4, 4, 16 * 16, 1};
   const std::vector<HeapMapPanel> panels = {{"first/compact", small_map(), "touched 1.54× peak"},
                                             {"a 'quoted' \"name\\", small_map(), ""}};
