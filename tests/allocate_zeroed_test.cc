@@ -53,16 +53,12 @@ using AllHeaps =
 
 template <class Heap>
 class AllocateZeroed : public ::testing::Test {};
-/// heap_name, numbered (DirtyRegionHeap's name is its base's), MmapSource named.
+/// heap_name, numbered (DirtyRegionHeap's name is its base's).
 class AllNames {
  public:
   template <class Heap>
   static std::string GetName(int index) {
-    std::string name = heap_name<Heap>();
-    if (const std::size_t at = name.find("_Static_"); at != std::string::npos && !Heap::Source::kAcceptsRegions) {
-      name.replace(at, 8, "_Mmap_");  // heap_name knows MmapSource as "Other"
-    }
-    return std::to_string(index) + "_" + name;
+    return std::to_string(index) + "_" + heap_name<Heap>();
   }
 };
 TYPED_TEST_SUITE(AllocateZeroed, AllHeaps, AllNames);

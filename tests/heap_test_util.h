@@ -18,7 +18,28 @@
 #include "alloc/internal/memory_tools.h"
 #include "tests/test_heap.h"
 
+namespace nostd {
+template <std::size_t Bytes>
+class MmapSource;  // platform/mmap_source.h (hosted only): named below without needing its header
+}  // namespace nostd
+
 namespace nostd::testing {
+
+namespace detail {
+template <std::size_t Bytes>
+std::true_type is_static_array(const StaticArraySource<Bytes>*);
+std::false_type is_static_array(const void*);
+template <std::size_t Bytes>
+std::true_type is_mmap(const MmapSource<Bytes>*);
+std::false_type is_mmap(const void*);
+}  // namespace detail
+
+/// Whether `Source` is (or derives from, as a test's counting source does) StaticArraySource<N> for some N.
+template <class Source>
+inline constexpr bool kIsStaticArraySource = decltype(detail::is_static_array(static_cast<Source*>(nullptr)))::value;
+/// Whether `Source` is (or derives from) MmapSource<N> for some N.
+template <class Source>
+inline constexpr bool kIsMmapSource = decltype(detail::is_mmap(static_cast<Source*>(nullptr)))::value;
 
 /// A short name for a shipped policy, for test names.
 template <class P>
@@ -43,6 +64,10 @@ constexpr const char* policy_name() {
     return "FullTags32";
   else if constexpr (std::is_same_v<P, RegionSource>)
     return "Region";
+  else if constexpr (kIsStaticArraySource<P>)
+    return "Static";
+  else if constexpr (kIsMmapSource<P>)
+    return "Mmap";
   else if constexpr (std::is_same_v<P, NoChecks>)
     return "NoChecks";
   else if constexpr (std::is_same_v<P, BasicChecks<>>)
@@ -61,7 +86,8 @@ constexpr const char* policy_name() {
 template <class Heap>
 std::string heap_name() {
   const char* source = policy_name<typename Heap::Source>();
-  if (std::string_view(source) == "Other") source = Heap::Source::kAcceptsRegions ? "Region" : "Static";
+  // A test's own source is named by what it does: it takes regions, or it brings its memory itself.
+  if (std::string_view(source) == "Other") source = Heap::Source::kAcceptsRegions ? "Region" : "OwnMemory";
   return std::string(policy_name<typename Heap::Fit>()) + "_" + policy_name<typename Heap::Tags>() + "_" + source +
          "_" + policy_name<typename Heap::Check>() +
          (std::is_same_v<typename Heap::Cache, NoCache> ? "" : "_QuickCache");

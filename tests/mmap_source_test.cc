@@ -164,7 +164,20 @@ TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndAgainOnlyWhileRefused) {
   }
 }
 
-/// A source with nothing to give and no kRetriesAcquire (as a board's linker-script heap of zero bytes would be),
+/// Test names say which source a heap has: an MmapSource heap (or one over a source derived from it) had been named
+// "Static", as a StaticArraySource heap is.
+TEST(MmapSourceTest, TestNamesCallItMmap) {
+  using Mapped = BasicHeap<FirstFit, MmapSource<4096>>;
+  using Counted = BasicHeap<BestFit, FullTags, CountedMmapSource<4096>, NoChecks>;
+  using Static = BasicHeap<FirstFit, StaticArraySource<4096>>;
+  using Regions = BasicHeap<FirstFit, RegionSource>;
+  EXPECT_EQ(heap_name<Mapped>(), "FirstFit_CompactTags_Mmap_BasicChecks");
+  EXPECT_EQ(heap_name<Counted>(), "BestFit_FullTags_Mmap_NoChecks");
+  EXPECT_EQ(heap_name<Static>(), "FirstFit_CompactTags_Static_BasicChecks");
+  EXPECT_EQ(heap_name<Regions>(), "FirstFit_CompactTags_Region_BasicChecks");
+}
+
+// A source with nothing to give and no kRetriesAcquire (as a board's linker-script heap of zero bytes would be),
 /// counting the calls of its acquire().
 struct EmptyOnceSource {
   using policy_role = role::Source;
