@@ -496,6 +496,18 @@ TYPED_TEST(StringTest, OverflowingSizesAreRefusedWithoutAllocating) {
   expect_out_of_memory("resize(max_size())", s.resize(limit));
   expect_out_of_memory("resize(max_size(), 'x')", s.resize(limit, 'x'));
   this->expect_matches(s, text);
+  // A piece longer than max_size() - size(): no real piece is, so views that claim more bytes than `piece` holds stand
+  // in for one. Its length alone must be refused, before a byte of it is read or the heap is asked; one byte fewer
+  // reaches the heap, which refuses it, and is not read either (nothing is copied before the growth).
+  const char piece[] = "piece";
+  const std::size_t room = limit - s.size();
+  expect_overflow("append(view of max_size() - size() + 1)", s.append(std::string_view(piece, room + 1)));
+  expect_overflow("insert(0, view of max_size() - size() + 1)", s.insert(0, std::string_view(piece, room + 1)));
+  expect_overflow("insert(2, view of SIZE_MAX)", s.insert(2, std::string_view(piece, SIZE_MAX)));
+  this->expect_matches(s, text);
+  expect_out_of_memory("append(view of max_size() - size())", s.append(std::string_view(piece, room)));
+  expect_out_of_memory("insert(1, view of max_size() - size())", s.insert(1, std::string_view(piece, room)));
+  this->expect_matches(s, text);
 }
 
 // A moved-from string (by construction or by assignment) is empty, terminated, without a buffer, and grows again
