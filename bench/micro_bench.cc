@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -456,15 +457,73 @@ class RatioToGlibcReporter : public DebugNoteReporter<benchmark::ConsoleReporter
   std::size_t repetitions_ = 1;
 };
 
+/// The reporter of --benchmark_out's file: Google Benchmark's own for --benchmark_out_format (the one it would create
+/// for the file: JSON, CSV, or the console's without colours or columns), writing into memory instead of the stream
+/// Google Benchmark opened. Google Benchmark opens --benchmark_out's name itself before the run and writes it as the
+/// run goes, in place, so a write that failed part way (a full disk) would leave a cut file where the old one was,
+/// and nothing would say so; main hands it /dev/null instead and, after the run, writes text() under the name as the
+/// other tools write their files (bench/output_file.h: whole or not at all, a failure one line). No temporary file
+/// exists during the run, which a ^C, or Google Benchmark's std::exit, would leave behind.
+class BufferedFileReporter : public benchmark::BenchmarkReporter {
+ public:
+  /// `format`: console, json or csv (parse_flags checked it).
+  explicit BufferedFileReporter(std::string_view format) : inner_(make(format)) {
+    // Both streams, as Google Benchmark sets its file reporter's: the console format writes its context to the
+    // error stream.
+    inner_->SetOutputStream(&text_);
+    inner_->SetErrorStream(&text_);
+  }
+
+  bool ReportContext(const Context& context) override {
+    reported_ = true;
+    return inner_->ReportContext(context);
+  }
+  void ReportRuns(const std::vector<Run>& runs) override { inner_->ReportRuns(runs); }
+  void Finalize() override { inner_->Finalize(); }
+
+  /// Whether a run was reported: not for --benchmark_list_tests or a filter that matches nothing, which leave the
+  /// file as it was (Google Benchmark had emptied it).
+  bool reported() const { return reported_; }
+  /// What the reporter wrote.
+  std::string_view text() const { return text_.view(); }
+
+ private:
+  static std::unique_ptr<benchmark::BenchmarkReporter> make(std::string_view format) {
+    if (format == "json") return std::make_unique<benchmark::JSONReporter>();
+    if (format == "csv") {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // as for --benchmark_format=csv in main
+      return std::make_unique<benchmark::CSVReporter>();
+#pragma GCC diagnostic pop
+    }
+    return std::make_unique<benchmark::ConsoleReporter>(benchmark::ConsoleReporter::OO_None);
+  }
+
+  std::ostringstream text_;  // declared first: inner_ writes into it until destroyed
+  std::unique_ptr<benchmark::BenchmarkReporter> inner_;
+  bool reported_ = false;
+};
+
+/// Writes the text `reporter` holds under `path` (check_output's name), as the other tools write their files: true,
+/// or false after one line naming --benchmark_out, the file and the reason (a file there is left as it was).
+bool write_out(const std::string& path, const BufferedFileReporter& reporter) {
+  std::optional<OutputFile> out = open_output("micro_bench", "--benchmark_out", path);
+  if (!out) return false;
+  const std::string_view text = reporter.text();
+  std::fwrite(text.data(), 1, text.size(), out->stream());  // a short write shows in close_output
+  return close_output("micro_bench", "--benchmark_out", path, *out);
+}
+
 /// What --benchmark_format and --benchmark_out_format take (Google Benchmark's three reporters), for the message that
 /// refuses another name.
 constexpr const char* kFormatTakes = "console, json or csv";
 
 /// What main reads from the command line before Google Benchmark sees it.
 struct Flags {
-  std::string_view format = "console";  ///< the last --benchmark_format: console, json or csv
-  bool color = false;                   ///< colours in the console output (--benchmark_color, auto by default)
-  std::string out;                      ///< the last --benchmark_out's file as checked (check_output), or empty
+  std::string_view format = "console";   ///< the last --benchmark_format: console, json or csv
+  std::string_view out_format = "json";  ///< the last --benchmark_out_format (Google Benchmark's default is json)
+  bool color = false;                    ///< colours in the console output (--benchmark_color, auto by default)
+  std::string out;                       ///< the last --benchmark_out's file as checked (check_output), or empty
 };
 
 /// Checks the flags that Google Benchmark would take badly, before its Initialize: --benchmark_repetitions (0 ran
@@ -494,7 +553,7 @@ std::optional<Flags> parse_flags(int argc, char** argv) {
       if (!parse_seconds(value)) return refuse(arg, kMinTimeTakes);
     } else if (name == "--benchmark_format=" || name == "--benchmark_out_format=") {
       if (value != "console" && value != "json" && value != "csv") return refuse(arg, kFormatTakes);
-      if (name == "--benchmark_format=") flags.format = value;
+      (name == "--benchmark_format=" ? flags.format : flags.out_format) = value;
     } else if (name == "--benchmark_out=") {
       const std::optional<std::string> out = check_output("micro_bench", "--benchmark_out", std::string(value));
       if (!out) return std::nullopt;  // check_output said why
@@ -513,9 +572,12 @@ std::optional<Flags> parse_flags(int argc, char** argv) {
 /// random order across all benchmarks (so that a load change on a shared machine falls on every allocator alike, as
 /// fit_compare interleaves its runs), and only the aggregates are printed. With the console output (the default) it
 /// ends with the ratio-to-glibc table; another --benchmark_format (json, csv) is Google Benchmark's own, without it.
+/// --benchmark_out's file is written after the run, whole or not at all (BufferedFileReporter).
 /// Exit status: 0 when benchmarks ran (or were listed, --benchmark_list_tests); 2 after one line on stderr when a
-/// flag's value is refused (parse_flags), a flag is unknown, or --benchmark_filter matches no benchmark.
+/// flag's value is refused (parse_flags), a flag is unknown, or --benchmark_filter matches no benchmark; 1 after one
+/// line when --benchmark_out's file could not be written (the file there is left as it was).
 int main(int argc, char** argv) {
+  using nostd::bench::BufferedFileReporter;
   using nostd::bench::DebugNoteReporter;
   using nostd::bench::RatioToGlibcReporter;
   const std::optional<nostd::bench::Flags> flags = nostd::bench::parse_flags(argc, argv);
@@ -527,20 +589,26 @@ int main(int argc, char** argv) {
   static char aggregates[] = "--benchmark_display_aggregates_only=true";
   static char min_time[] = "--benchmark_min_time=0.2";
   args.insert(args.begin() + 1, {repetitions, interleave, aggregates, min_time});
-  // Google Benchmark opens --benchmark_out's name as given: the one checked is from where `bazel run` was started.
-  std::string out_arg = "--benchmark_out=" + flags->out;
+  // Google Benchmark opens --benchmark_out's name itself and writes it in place: it gets /dev/null, and the file
+  // reporter keeps the text for the name checked (from where `bazel run` was started), written after the run.
+  // Google Benchmark still needs a --benchmark_out to use a file reporter, and still sends it every repetition when
+  // only the aggregates are displayed.
+  static char discard[] = "--benchmark_out=/dev/null";
   for (char*& arg : args) {
-    if (std::string_view(arg).starts_with("--benchmark_out=")) arg = out_arg.data();
+    if (std::string_view(arg).starts_with("--benchmark_out=")) arg = discard;
   }
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 2;
+  std::optional<BufferedFileReporter> file;
+  if (!flags->out.empty()) file.emplace(flags->out_format);
+  benchmark::BenchmarkReporter* const file_reporter = file ? &*file : nullptr;
   // The number of benchmarks the filter matched (run, or listed): 0 when it matched none or did not compile, after
   // Google Benchmark's own line saying which.
   std::size_t matched = 0;
   if (flags->format == "console") {
     RatioToGlibcReporter reporter(flags->color);
-    matched = benchmark::RunSpecifiedBenchmarks(&reporter);
+    matched = benchmark::RunSpecifiedBenchmarks(&reporter, file_reporter);
     reporter.print_ratios(stdout);
   } else if (flags->format == "csv") {
     // Google Benchmark 1.7 marks CSVReporter deprecated ("will be removed in a future release") yet still serves
@@ -549,14 +617,18 @@ int main(int argc, char** argv) {
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     DebugNoteReporter<benchmark::CSVReporter> reporter;
 #pragma GCC diagnostic pop
-    matched = benchmark::RunSpecifiedBenchmarks(&reporter);
+    matched = benchmark::RunSpecifiedBenchmarks(&reporter, file_reporter);
   } else {
-    matched = benchmark::RunSpecifiedBenchmarks();  // JSON: Google Benchmark's reporter prints no DEBUG warning
+    // JSON: Google Benchmark's reporter (nullptr), which prints no DEBUG warning.
+    matched = benchmark::RunSpecifiedBenchmarks(nullptr, file_reporter);
   }
   if (matched == 0) {
     std::fprintf(stderr, "micro_bench: no benchmark matches --benchmark_filter=%s\n",
                  benchmark::GetBenchmarkFilter().c_str());
   }
+  std::fflush(stdout);  // the results come before a line saying the file could not be written
+  const bool written = !file || !file->reported() || nostd::bench::write_out(flags->out, *file);
   benchmark::Shutdown();
-  return matched == 0 ? 2 : 0;
+  if (matched == 0) return 2;
+  return written ? 0 : 1;
 }

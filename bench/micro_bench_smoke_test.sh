@@ -5,8 +5,9 @@
 # one note says why there is no table; --benchmark_list_tests lists the benchmarks and prints no table. A filter
 # that matches nothing, and a bad value of a flag micro_bench sets or checks (--benchmark_repetitions,
 # --benchmark_min_time, --benchmark_format, --benchmark_out_format, --benchmark_out), get one line on stderr and exit
-# 2, as an unknown flag does; a relative --benchmark_out is written where `bazel run` was started. Neither the console
-# nor the CSV output prints Google Benchmark's DEBUG-library warning.
+# 2, as an unknown flag does; a relative --benchmark_out is written where `bazel run` was started, and its file is
+# written whole or not at all (kept as it was with no room to write, one line and exit 1; a link kept a link). Neither
+# the console nor the CSV output prints Google Benchmark's DEBUG-library warning.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
@@ -78,6 +79,60 @@ bench_path="$(realpath "$bench")"
 [[ -s "$TEST_TMPDIR/wd/rel.json" && ! -e "$TEST_TMPDIR/elsewhere/rel.json" ]] ||
   fail "a relative --benchmark_out should land in BUILD_WORKING_DIRECTORY:" \
     "$(ls "$TEST_TMPDIR/wd" "$TEST_TMPDIR/elsewhere")"
+[[ "$(ls "$TEST_TMPDIR/wd")" == rel.json ]] || fail "a relative --benchmark_out: left $(ls "$TEST_TMPDIR/wd")"
+
+# --benchmark_out's file is written as the other tools' files (bench/output_file.h), whole or not at all: Google
+# Benchmark had written it in place as the run went, so a write that failed (a full disk) cut the old file, exit 0.
+one=('--benchmark_filter=^BM_AllocFree<FirstCompact>/16$' "${quick[@]}")
+out_dir="$TEST_TMPDIR/out_dir"
+mkdir "$out_dir"
+echo "earlier run" >"$out_dir/kept.json"
+cp "$out_dir/kept.json" "$TEST_TMPDIR/kept.orig"
+# With no room to write (without_room: every write to a file fails, as on a full disk): the file as it was, byte for
+# byte, no temporary beside it, one line (the JSON display prints nothing on stderr) and exit 1.
+without_room "$bench_path" "${one[@]}" --benchmark_format=json "--benchmark_out=$out_dir/kept.json"
+[[ "$room_status" == 1 ]] || fail "--benchmark_out with no room: exit $room_status, expected 1"
+[[ "$room_err" == "micro_bench: --benchmark_out: cannot write $out_dir/kept.json: File too large (the file there is left as it was)" ]] ||
+  fail "--benchmark_out with no room: stderr is '$room_err'"
+cmp -s "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json" || fail "--benchmark_out with no room: the earlier file was lost"
+[[ "$(ls "$out_dir")" == kept.json ]] || fail "--benchmark_out with no room: left $(ls "$out_dir")"
+# A device is written in place: /dev/full fails the same way (it had been exit 0), /dev/null and a pipe are written.
+# The tests run as root, where a tool that took these names for files would replace them for the whole machine: the
+# pipe is named /dev/fd/1, which /dev/stdout leads to but which cannot be unlinked or renamed over, and the devices
+# are checked afterwards, so that such a mutation fails here loudly.
+status=0
+"$bench" "${one[@]}" --benchmark_format=json --benchmark_out=/dev/full >/dev/null 2>"$TEST_TMPDIR/err" || status=$?
+[[ "$status" == 1 ]] || fail "--benchmark_out=/dev/full: exit $status, expected 1"
+[[ "$(cat "$TEST_TMPDIR/err")" == "micro_bench: --benchmark_out: cannot write /dev/full: No space left on device" ]] ||
+  fail "--benchmark_out=/dev/full: stderr is '$(cat "$TEST_TMPDIR/err")'"
+"$bench" "${one[@]}" --benchmark_out=/dev/null >/dev/null 2>&1 || fail "--benchmark_out=/dev/null: exit $?"
+out="$("$bench" "${one[@]}" --benchmark_format=json --benchmark_out=/dev/fd/1 --benchmark_out_format=csv 2>/dev/null)" ||
+  fail "--benchmark_out=/dev/fd/1: exit $?"
+grep -q '^"BM_AllocFree<FirstCompact>/16",' <<<"$out" || fail "--benchmark_out=/dev/fd/1: no CSV line in '$out'"
+[[ -c /dev/null && -c /dev/full && -L /dev/stdout ]] || fail "/dev/null, /dev/full or /dev/stdout was replaced"
+# With room, the new file replaces the old one, with every repetition in it (the display shows only the aggregates),
+# and no temporary left.
+"$bench" '--benchmark_filter=^BM_AllocFree<FirstCompact>/16$' --benchmark_min_time=0.001 --benchmark_repetitions=2 \
+  "--benchmark_out=$out_dir/kept.json" >/dev/null 2>&1 || fail "--benchmark_out over a file: exit $?"
+[[ "$(grep -c '"run_type": "iteration"' "$out_dir/kept.json")" == 2 ]] ||
+  fail "--benchmark_out over a file: not the 2 repetitions: $(head -c 300 "$out_dir/kept.json")"
+[[ "$(ls "$out_dir")" == kept.json ]] || fail "--benchmark_out over a file: left $(ls "$out_dir")"
+# A symbolic link stays a link, the file it names replaced; the console format is Google Benchmark's own.
+ln -s kept.json "$out_dir/link.json"
+"$bench" "${one[@]}" --benchmark_out_format=console "--benchmark_out=$out_dir/link.json" >/dev/null 2>&1 ||
+  fail "--benchmark_out through a link: exit $?"
+[[ -L "$out_dir/link.json" ]] || fail "--benchmark_out through a link: the link was replaced by a file"
+grep -q '^BM_AllocFree<FirstCompact>/16 ' "$out_dir/kept.json" || fail "--benchmark_out through a link: not written"
+[[ "$(cd "$out_dir" && echo *)" == "kept.json link.json" ]] ||
+  fail "--benchmark_out through a link: left $(ls "$out_dir")"
+# Nothing run, nothing written: --benchmark_list_tests and a filter that matches nothing leave the file as it was
+# (Google Benchmark had emptied it).
+cp "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json"
+"$bench" --benchmark_list_tests "--benchmark_out=$out_dir/kept.json" >/dev/null 2>&1 ||
+  fail "--benchmark_list_tests with --benchmark_out: exit $?"
+refused 'no benchmark matches --benchmark_filter=NoSuch' --benchmark_filter=NoSuch "--benchmark_out=$out_dir/kept.json"
+cmp -s "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json" || fail "a run of nothing: the --benchmark_out file changed"
+
 # An unknown flag: Google Benchmark's one line, and exit 2 as for the values above.
 status=0
 "$bench" --benchmark_no_such_flag >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?

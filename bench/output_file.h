@@ -1,5 +1,5 @@
 // bench/output_file.h — the files the tools write under a name the user gives: trace_convert's OUT, fit_compare's
-// --write_trace and --plot_data, scaling_bench's --plot_data and replay's heap maps.
+// --write_trace and --plot_data, scaling_bench's --plot_data, micro_bench's --benchmark_out and replay's heap maps.
 //
 // Such a file may be the user's only copy of something (`trace_convert t.trace t.trace` converts a trace in place),
 // so it is never truncated and then written: the bytes go to a temporary file next to it, `NAME.XXXXXX.part` in the
