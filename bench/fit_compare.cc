@@ -397,21 +397,24 @@ int run(int argc, char** argv) {
   }
 
   // One region for every workload, as large as the largest arena; each workload writes what its trace can reach
-  // (run_workload). An --arena the system will not map is said in one line before the run starts.
+  // (run_workload), so nothing is written here. It is mapped before glibc's start-up write (prepare_malloc), which
+  // could otherwise take the memory a strict overcommit limit leaves for it, and an --arena the system will not map
+  // is said in one line before the run starts.
   std::size_t arena_bytes = 0;
   for (char id : opt.workloads) arena_bytes = std::max(arena_bytes, effective_spec(id, opt).arena_bytes);
-  if (const std::optional<int> refused = map_refusal(arena_bytes)) {
+  std::expected<MappedRegion, int> mapped = MappedRegion::map(arena_bytes);
+  if (!mapped) {
     std::fprintf(stderr, "fit_compare: cannot map a %s arena: %s (--arena sets it)\n", human_bytes(arena_bytes).c_str(),
-                 std::strerror(*refused));
+                 std::strerror(mapped.error()));
     return 1;
   }
+  MappedRegion& region = *mapped;
 
   Machine m = measure_machine();
   if (opt.format == Format::kTable)
     print_machine(m, "fit_compare", opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
 
   prepare_malloc();
-  MappedRegion region(arena_bytes, 0);
   Progress progress(isatty(STDERR_FILENO) != 0, start);
 
   std::vector<WorkloadResult> results;

@@ -133,6 +133,16 @@ status=0
   fail "--arena=200000G: exit $status, $(head -2 "$out" "$TEST_TMPDIR/err")"
 grep -q '^fit_compare: cannot map a 204800000 MiB arena: .* (--arena sets it)$' "$TEST_TMPDIR/err" ||
   fail "--arena=200000G: $(cat "$TEST_TMPDIR/err")"
+# So is one an address-space limit refuses (ulimit -v: 1 GiB for a 2 GiB arena, whatever the overcommit setting), from
+# the one mapping the run would use. ASan's shadow memory does not start under such a limit.
+if [[ "${2:-}" != asan ]]; then
+  status=0
+  (ulimit -v $((1 << 20)) && exec "$1" --quick --workloads=e --arena=2G) >"$out" 2>"$TEST_TMPDIR/err" || status=$?
+  [[ "$status" == 1 && ! -s "$out" && "$(wc -l <"$TEST_TMPDIR/err")" == 1 ]] ||
+    fail "--arena=2G under ulimit -v 1 GiB: exit $status, $(head -2 "$out" "$TEST_TMPDIR/err")"
+  grep -qx 'fit_compare: cannot map a 2048 MiB arena: Cannot allocate memory (--arena sets it)' "$TEST_TMPDIR/err" ||
+    fail "--arena=2G under ulimit -v 1 GiB: $(cat "$TEST_TMPDIR/err")"
+fi
 # --arena beside --write_trace would be ignored (a trace does not depend on the arena): refused, nothing written.
 expect_refused "fit_compare: --arena: a trace does not depend on the arena" "$1" --quick --workloads=e --arena=1M \
   --write_trace="$TEST_TMPDIR/arena.trace"

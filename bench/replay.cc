@@ -476,14 +476,18 @@ int run(int argc, char** argv) {
 
   const std::size_t arena_bytes =
       opt.arena_bytes != 0 ? opt.arena_bytes : align_up(8 * t.info.peak_live_bytes + (16 << 20), 1 << 20);
-  // MappedRegion aborts when the system refuses the arena (a trace whose peak of live bytes is near 4 GiB asks for
-  // 8 times that by default): a size that cannot be mapped is said in one line here, before the report starts.
-  if (const std::optional<int> refused = map_refusal(arena_bytes)) {
+  // The arena is mapped here, once, and written later (after glibc's start-up write, as far as the trace's calls can
+  // reach): mapped before prepare_malloc, which could otherwise take the memory a strict overcommit limit leaves for
+  // it. A size the system refuses (a trace whose peak of live bytes is near 4 GiB asks for 8 times that by default)
+  // is said in one line here, before the report starts.
+  std::expected<MappedRegion, int> mapped = MappedRegion::map(arena_bytes);
+  if (!mapped) {
     std::fprintf(stderr, "replay: %s: cannot map a %s arena: %s (%s; --arena=BYTES sets it)\n", opt.trace.c_str(),
-                 human_bytes(arena_bytes).c_str(), std::strerror(*refused),
+                 human_bytes(arena_bytes).c_str(), std::strerror(mapped.error()),
                  opt.arena_bytes != 0 ? "--arena" : "8 x the peak of live bytes + 16 MiB");
     return 1;
   }
+  MappedRegion& region = *mapped;
 
   const std::size_t written_bytes = reachable_bytes(t.ops, arena_bytes);
   Machine m = measure_machine();
@@ -506,7 +510,7 @@ int run(int argc, char** argv) {
   std::fflush(stdout);
 
   prepare_malloc();
-  const MappedRegion region(arena_bytes, written_bytes);
+  region.write_first(written_bytes);
   Progress progress(isatty(STDERR_FILENO) != 0, start);
   // The child runs for glibc's row alone: without it, a trace from a pipe is not copied (up to the whole trace).
   const bool glibc_row = std::ranges::any_of(

@@ -162,6 +162,17 @@ grep -q "^replay: .*r0.txt: cannot map a 307200000 MiB arena: " "$TEST_TMPDIR/er
   fail "an arena that cannot be mapped: $(head -2 "$TEST_TMPDIR/err")"
 [[ "$(wc -l <"$TEST_TMPDIR/err")" == 1 ]] || fail "an arena that cannot be mapped: $(cat "$TEST_TMPDIR/err")"
 grep -q '^| glibc' "$TEST_TMPDIR/out" && fail "an arena that cannot be mapped: the replay ran anyway"
+# The same under an address-space limit (ulimit -v: 1 GiB for a 2 GiB arena), from the one mapping the replay would
+# use. ASan's shadow memory does not start under such a limit.
+if [[ "$sanitizer" != asan ]]; then
+  status=0
+  (ulimit -v $((1 << 20)) && exec "$replay" "$TEST_TMPDIR/r0.txt" --quick --no_sizing --heap_map= --arena=2G) \
+    >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err" || status=$?
+  [[ "$status" == 1 && ! -s "$TEST_TMPDIR/out" && "$(wc -l <"$TEST_TMPDIR/err")" == 1 ]] ||
+    fail "--arena=2G under ulimit -v 1 GiB: exit $status, $(head -2 "$TEST_TMPDIR/out" "$TEST_TMPDIR/err")"
+  grep -q "^replay: .*r0.txt: cannot map a 2048 MiB arena: Cannot allocate memory (--arena; --arena=BYTES sets it)$" \
+    "$TEST_TMPDIR/err" || fail "--arena=2G under ulimit -v 1 GiB: $(cat "$TEST_TMPDIR/err")"
+fi
 
 # A short trace with a huge request: the default arena is 8 x its peak (1041 MiB here for one 128 MiB block), but only
 # as much as its calls can reach is written before timing, and the header says how much (the whole arena had been
