@@ -521,7 +521,7 @@ constexpr const char* kFormatTakes = "console, json or csv";
 /// What main reads from the command line before Google Benchmark sees it.
 struct Flags {
   std::string_view format = "console";   ///< the last --benchmark_format: console, json or csv
-  std::string_view out_format = "json";  ///< the last --benchmark_out_format (Google Benchmark's default is json)
+  std::string_view out_format = "json";  ///< the last --benchmark_out_format, else BENCHMARK_OUT_FORMAT, else json
   bool color = false;                    ///< colours in the console output (--benchmark_color, auto by default)
   std::string out;                       ///< the last --benchmark_out's file as checked (check_output), or empty
 };
@@ -537,6 +537,10 @@ struct Flags {
 std::optional<Flags> parse_flags(int argc, char** argv) {
   const bool terminal = isatty(fileno(stdout)) != 0;  // Google Benchmark's --benchmark_color=auto
   Flags flags{.color = terminal, .out = {}};
+  // Google Benchmark takes --benchmark_out_format's default from BENCHMARK_OUT_FORMAT, as every flag's from its
+  // environment variable: the file reporter must too (a name it does not take, Initialize refuses as on the command
+  // line).
+  if (const char* env = std::getenv("BENCHMARK_OUT_FORMAT"); env != nullptr) flags.out_format = env;
   auto refuse = [](std::string_view arg, const char* takes) -> std::optional<Flags> {
     print_bad_value("micro_bench", arg, takes);
     return std::nullopt;

@@ -6,8 +6,9 @@
 # that matches nothing, and a bad value of a flag micro_bench sets or checks (--benchmark_repetitions,
 # --benchmark_min_time, --benchmark_format, --benchmark_out_format, --benchmark_out), get one line on stderr and exit
 # 2, as an unknown flag does; a relative --benchmark_out is written where `bazel run` was started, and its file is
-# written whole or not at all (kept as it was with no room to write, one line and exit 1; a link kept a link). Neither
-# the console nor the CSV output prints Google Benchmark's DEBUG-library warning.
+# written whole or not at all (kept as it was with no room to write, one line and exit 1; a link kept a link), in the
+# format BENCHMARK_OUT_FORMAT names when --benchmark_out_format does not. Neither the console nor the CSV output prints
+# Google Benchmark's DEBUG-library warning.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
@@ -125,6 +126,16 @@ ln -s kept.json "$out_dir/link.json"
 grep -q '^BM_AllocFree<FirstCompact>/16 ' "$out_dir/kept.json" || fail "--benchmark_out through a link: not written"
 [[ "$(cd "$out_dir" && echo *)" == "kept.json link.json" ]] ||
   fail "--benchmark_out through a link: left $(ls "$out_dir")"
+# Google Benchmark takes --benchmark_out_format's default from BENCHMARK_OUT_FORMAT, and the file follows it (it had
+# been JSON whatever the variable said), the flag still first.
+BENCHMARK_OUT_FORMAT=csv "$bench" "${one[@]}" "--benchmark_out=$TEST_TMPDIR/env.out" >/dev/null 2>&1 ||
+  fail "BENCHMARK_OUT_FORMAT=csv: exit $?"
+grep -q '^"BM_AllocFree<FirstCompact>/16",' "$TEST_TMPDIR/env.out" ||
+  fail "BENCHMARK_OUT_FORMAT=csv: not CSV: $(head -c 300 "$TEST_TMPDIR/env.out")"
+BENCHMARK_OUT_FORMAT=csv "$bench" "${one[@]}" --benchmark_out_format=json "--benchmark_out=$TEST_TMPDIR/env.out" \
+  >/dev/null 2>&1 || fail "BENCHMARK_OUT_FORMAT=csv, --benchmark_out_format=json: exit $?"
+grep -q '"run_type": "iteration"' "$TEST_TMPDIR/env.out" ||
+  fail "BENCHMARK_OUT_FORMAT=csv, --benchmark_out_format=json: not JSON: $(head -c 300 "$TEST_TMPDIR/env.out")"
 # Nothing run, nothing written: --benchmark_list_tests and a filter that matches nothing leave the file as it was
 # (Google Benchmark had emptied it).
 cp "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json"
