@@ -164,7 +164,7 @@ TEST(MmapSourceTest, TheMappingIsAskedForOnFirstUseAndAgainOnlyWhileRefused) {
   }
 }
 
-/// Test names say which source a heap has: an MmapSource heap (or one over a source derived from it) had been named
+// Test names say which source a heap has: an MmapSource heap (or one over a source derived from it) had been named
 // "Static", as a StaticArraySource heap is.
 TEST(MmapSourceTest, TestNamesCallItMmap) {
   using Mapped = BasicHeap<FirstFit, MmapSource<4096>>;
@@ -177,7 +177,7 @@ TEST(MmapSourceTest, TestNamesCallItMmap) {
   EXPECT_EQ(heap_name<Regions>(), "FirstFit_CompactTags_Region_BasicChecks");
 }
 
-// A source with nothing to give and no kRetriesAcquire (as a board's linker-script heap of zero bytes would be),
+/// A source with nothing to give and no kRetriesAcquire (as a board's linker-script heap of zero bytes would be),
 /// counting the calls of its acquire().
 struct EmptyOnceSource {
   using policy_role = role::Source;
