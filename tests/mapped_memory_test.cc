@@ -7,14 +7,12 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <expected>
 #include <utility>
-#include <vector>
 
 namespace nostd::bench {
 namespace {
