@@ -98,17 +98,31 @@ inline void print_machine(const Machine& m, const char* title, const char* note)
 
 /// glibc keeps its heap between runs instead of returning it to the kernel (and faulting it back in later),
 /// and the pool resource's chunks come from that heap rather than fresh mmaps; then the heap is written once.
-inline void prepare_malloc() {
+/// When the system refuses part of it (an address-space or commit limit the tool's arena left little room under),
+/// `tool` says so in one line on stderr, and the heap is given back (malloc_trim), so that the tool's own mappings
+/// made later (traces, samples) find the room: the glibc row then pays its page faults while timed.
+inline void prepare_malloc(const char* tool) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   constexpr std::size_t kBlock = 64 << 10;
   constexpr std::size_t kBlocks = 4096;  // 256 MiB
   std::vector<void*, MmapAllocator<void*>> blocks(kBlocks);
+  std::size_t refused = 0;
   for (void*& p : blocks) {
     p = std::malloc(kBlock);
-    if (p != nullptr) std::memset(p, 1, kBlock);
+    if (p != nullptr)
+      std::memset(p, 1, kBlock);
+    else
+      ++refused;
   }
   for (void* p : blocks) std::free(p);
+  if (refused != 0) {
+    malloc_trim(0);
+    std::fprintf(stderr,
+                 "%s: note: the system refused %zu of glibc's %zu start-up blocks of 64 KiB (a memory limit?), so "
+                 "they were given back: glibc's row pays for its page faults while timed\n",
+                 tool, refused, kBlocks);
+  }
 }
 
 /// Everything measured for one allocator on one trace.

@@ -414,7 +414,7 @@ int run(int argc, char** argv) {
   if (opt.format == Format::kTable)
     print_machine(m, "fit_compare", opt.quick ? "; QUICK MODE: 1/10 of the churn steps" : "");
 
-  prepare_malloc();
+  prepare_malloc("fit_compare");
   Progress progress(isatty(STDERR_FILENO) != 0, start);
 
   std::vector<WorkloadResult> results;

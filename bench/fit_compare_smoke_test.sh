@@ -142,6 +142,16 @@ if [[ "${2:-}" != asan ]]; then
     fail "--arena=2G under ulimit -v 1 GiB: exit $status, $(head -2 "$out" "$TEST_TMPDIR/err")"
   grep -qx 'fit_compare: cannot map a 2048 MiB arena: Cannot allocate memory (--arena sets it)' "$TEST_TMPDIR/err" ||
     fail "--arena=2G under ulimit -v 1 GiB: $(cat "$TEST_TMPDIR/err")"
+  # An arena that fits under a limit that leaves glibc's 256 MiB start-up write no room (128 MiB): one note, glibc's
+  # heap given back, and the run goes on. The tool's own mappings made after it had aborted ("bench: mmap ... failed").
+  status=0
+  (ulimit -v $((128 << 10)) && exec "$1" --quick --workloads=e --reps=1 --min_time=0 --allocators==glibc,=seg/compact) \
+    >"$out" 2>"$TEST_TMPDIR/err" || status=$?
+  [[ "$status" == 0 && "$(wc -l <"$TEST_TMPDIR/err")" == 1 ]] ||
+    fail "ulimit -v 128 MiB: exit $status, $(head -3 "$TEST_TMPDIR/err")"
+  grep -q "^fit_compare: note: the system refused [0-9]* of glibc's 4096 start-up blocks of 64 KiB" \
+    "$TEST_TMPDIR/err" || fail "ulimit -v 128 MiB: $(cat "$TEST_TMPDIR/err")"
+  grep -q '^| glibc ' "$out" || fail "ulimit -v 128 MiB: no glibc row: $(head -40 "$out")"
 fi
 # --arena beside --write_trace would be ignored (a trace does not depend on the arena): refused, nothing written.
 expect_refused "fit_compare: --arena: a trace does not depend on the arena" "$1" --quick --workloads=e --arena=1M \

@@ -509,7 +509,7 @@ int run(int argc, char** argv) {
                                   : "");
   std::fflush(stdout);
 
-  prepare_malloc();
+  prepare_malloc("replay");
   region.write_first(written_bytes);
   Progress progress(isatty(STDERR_FILENO) != 0, start);
   // The child runs for glibc's row alone: without it, a trace from a pipe is not copied (up to the whole trace).
