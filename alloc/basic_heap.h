@@ -401,6 +401,42 @@ class BasicHeap {
     return result;
   }
 
+  /// Takes back a span given to `add_region` (or to the constructor) once no block in it is in use, and leaves its
+  /// memory to the caller: the heap never reads or writes it again. For memory lent to the heap for a while: a frame
+  /// buffer, a DMA buffer, a RAM bank to be powered down. Only for sources that take caller memory (kAcceptsRegions):
+  /// the others own what the heap holds (an array inside the heap, a mapping, the linker's heap), which no caller lent.
+  ///
+  /// `span` is the span add_region was given. The heap keeps no record of spans, only the region headers it wrote:
+  /// it lays `span` out as add_region does (the header at its first word boundary, the blocks on granule boundaries,
+  /// back-to-back regions for a span larger than a tag word records) and takes it back when that layout is exactly
+  /// regions it holds. So a span that differs from the one given only in bytes add_region left unused (before the
+  /// header's word boundary, or a tail under a granule) is taken too, and so is the later part of a split span that
+  /// starts at one of its regions' headers: each such region is a region in its own right.
+  ///
+  /// Every block in it must be free. Blocks the cache policy (QuickCache) keeps aside count as free: when the span
+  /// holds one, the whole cache is flushed first (flush_cache()), which also merges the cached blocks of the other
+  /// regions. The region's free block then leaves the fit index, its header the region list (a fit's own pointer
+  /// into it, NextFit's rover, moves on as the block leaves the index), and stats() drops by exactly what add_region
+  /// added (capacity, bytes_free, free_blocks and overhead_bytes). With a cache, when the newest region goes, the next
+  /// newest takes its place, its high-water mark at its end (all of it counted as touched). A heap left with no region
+  /// works: allocations fail with kOutOfMemory until add_region gives it memory again. Under ASan and Valgrind the
+  /// memory is handed back addressable. With a source that locates regions (internal::kLocatesRegions) the source
+  /// must stop naming the span before the memory is reused (its contract: spans the heap still holds).
+  ///
+  /// Errors, the heap unchanged: kInvalidPointer when `span` is no region of this heap (null, empty, foreign,
+  /// overlapping a region in part, inside one, or removed already); kInUse when a block in it is live; kCorrupted
+  /// when a region header on the way fails its seal. O(regions) for the lookup (per region of a split span), plus
+  /// with a cache O(blocks in the region x Cache::kDepth) to tell cached blocks from live ones and the flush
+  /// (O(cached blocks)); O(1) more without one.
+  [[nodiscard]] Result<void> remove_region(std::span<std::byte> span) noexcept requires Source::kAcceptsRegions {
+    Guard guard(lock_, regions_);
+    ensure_init();
+    before_operation();
+    Result<void> result = remove_region_locked(span);
+    after_operation();
+    return result;
+  }
+
   /// Coalesces every block the cache policy keeps aside (QuickCache), so that the fit index holds all free memory
   /// again: before measuring fragmentation, or before a phase of larger requests. O(cached blocks); a no-op without a
   /// cache. An allocation that finds no block does the same by itself before it fails.
@@ -735,6 +771,162 @@ class BasicHeap {
     }
     if (!added) return fail(AllocError::kOutOfMemory);
     return {};
+  }
+
+  // The regions add_region_locked makes of a span [lo, hi), one at a time: its loop's arithmetic, for remove_region,
+  // which recognises a span by the headers it was given. `next()` moves to the following region of a split span;
+  // `valid` is false past the last (or for a span that holds no region).
+  struct SpanLayout {
+    std::uintptr_t at;
+    std::uintptr_t hi;
+    std::uintptr_t header_at = 0;
+    std::uintptr_t first = 0;  // the first block's address
+    std::size_t size = 0;      // its size: the region's capacity
+    bool valid = false;
+    bool last = true;
+
+    SpanLayout(std::uintptr_t span_lo, std::uintptr_t span_hi) noexcept : at(span_lo), hi(span_hi) { place(); }
+    void place() noexcept {
+      header_at = align_up(at, alignof(RegionHeader));
+      const std::uintptr_t first_payload = first_payload_after(header_at);
+      const std::uintptr_t end_payload = align_down(hi, kGranule);
+      valid = !(first_payload < at || end_payload < first_payload || end_payload - first_payload < kMinBlockSize);
+      if (!valid) return;
+      const std::size_t room = end_payload - first_payload;
+      size = std::min(room, align_down(Tags::kMaxBlockSize, kGranule));
+      first = first_payload - Tags::kHeaderSize;
+      last = !kRegionsMaySplit || size == room;
+    }
+    void next() noexcept {
+      if (last) {
+        valid = false;
+        return;
+      }
+      at = first + size + Tags::kHeaderSize;
+      place();
+    }
+  };
+
+  // The region whose header SpanLayout `piece` names, and its predecessor on the list (nullptr: the head), after
+  // checking the seal of every header on the way (so that no `next` is followed, nor rewritten, unchecked).
+  struct FoundRegion {
+    RegionHeader* region = nullptr;
+    RegionHeader* prev = nullptr;
+    bool corrupted = false;
+  };
+  FoundRegion find_region(const SpanLayout& piece) const noexcept {
+    FoundRegion found;
+    for (RegionHeader* r = regions_; r != nullptr; r = r->next) {
+      if (r->seal != region_seal(r)) {
+        found.corrupted = true;
+        return found;
+      }
+      if (address(r) == piece.header_at) {
+        if (address(r->first) == piece.first && address(r->end) == piece.first + piece.size) found.region = r;
+        return found;
+      }
+      found.prev = r;
+    }
+    return found;
+  }
+
+  // remove_region's check of one region, changing nothing: kInUse when a block in it is live (with a cache: used and
+  // on no bin); `has_cached` set when one is cached. A size that leaves the region is kCorrupted.
+  Result<void> check_removable(const RegionHeader* region, bool& has_cached) const noexcept {
+    const std::byte* const first = region->first;
+    const auto whole = static_cast<std::size_t>(region->end - first);
+    if (!Tags::used(first) && Tags::size(first) == whole) return {};  // one free block: the usual case, O(1)
+    if constexpr (kCaching) {
+      for (const std::byte* block = first; block != region->end; block += Tags::size(block)) {
+        if (!plausible_size(Tags::size(block), static_cast<std::size_t>(region->end - block))) {
+          return fail(AllocError::kCorrupted);
+        }
+        if (!Tags::used(block)) continue;
+        if (!on_cache_bin(block)) return fail(AllocError::kInUse);
+        has_cached = true;
+      }
+      return {};
+    } else {
+      return fail(AllocError::kInUse);  // blocks merge at once: a region whose blocks are all free is one block
+    }
+  }
+
+  Result<void> remove_region_locked(std::span<std::byte> span) noexcept {
+    const std::uintptr_t lo = address(span.data());
+    if (lo == 0 || span.empty() || span.size() > std::numeric_limits<std::uintptr_t>::max() - lo) {
+      return fail(AllocError::kInvalidPointer);
+    }
+    const std::uintptr_t hi = lo + span.size();
+    SpanLayout layout(lo, hi);
+    if (!layout.valid) return fail(AllocError::kInvalidPointer);
+    // Every region of the span first, so that a refusal changes nothing.
+    bool has_cached = false;
+    for (SpanLayout piece = layout; piece.valid; piece.next()) {
+      const FoundRegion found = find_region(piece);
+      if (found.corrupted) return fail(AllocError::kCorrupted);
+      if (found.region == nullptr) return fail(AllocError::kInvalidPointer);
+      if (Result<void> removable = check_removable(found.region, has_cached); !removable) return removable;
+    }
+    if constexpr (kCaching) {
+      if (has_cached) cache_flush();  // the span's cached blocks merge into one free block per region
+    }
+    bool removed_newest = false;
+    for (SpanLayout piece = layout; piece.valid; piece.next()) {
+      const FoundRegion found = find_region(piece);
+      RegionHeader* const region = found.region;
+      std::byte* const first = region->first;
+      const auto size = static_cast<std::size_t>(region->end - first);
+      if (!free_tags_agree(first, region) || Tags::size(first) != size) {
+        fault_to_handler(HeapFault{AllocError::kCorrupted, first,
+                                   "a region to remove is not one free block after the cache's flush (overwritten?)"});
+      }
+      expect_links_intact(first);
+      index_.remove(node_of(first), size);
+      sub_free_bytes(size);
+      capacity_ -= size;
+      removed_newest = removed_newest || region == regions_;
+      if (found.prev == nullptr) {
+        regions_ = region->next;
+      } else {
+        found.prev->next = region->next;
+        found.prev->seal = region_seal(found.prev);
+      }
+      // The Guard no longer sees this region, so it resumes reporting here; the caller may touch all of it.
+      if constexpr (internal::kValgrind) quiet_region(region, false);
+      if constexpr (internal::kMemoryTools) {
+        internal::tool_permit(region, static_cast<std::size_t>(region->end + Tags::kHeaderSize -
+                                                               reinterpret_cast<const std::byte*>(region)));
+      }
+    }
+    if constexpr (kCaching) forget_removed_regions(removed_newest);
+    return {};
+  }
+
+  // The cache's view of the regions after remove_region: the newest region's bounds (region_of's and cache_free's
+  // first compare) follow the new head, whose high-water mark is unknown and so put at its end (allocate_zeroed then
+  // clears all it hands out there; the cache gives way only when nothing fits), and the hull is that of the regions
+  // left. With none left, all of it is empty, as before the first region.
+  void forget_removed_regions(bool removed_newest) noexcept {
+    if (removed_newest) {
+      if (regions_ != nullptr) {
+        note_newest_region(regions_);
+        cache_.high_water = cache_.lo + cache_.span;
+      } else {
+        cache_.lo = 0;
+        cache_.span = 0;
+        cache_.near_granules = 0;
+        cache_.high_water = 0;
+      }
+    }
+    cache_.hull_lo = 0;
+    cache_.hull_span = 0;
+    std::uintptr_t hull_hi = 0;
+    for (const RegionHeader* r = regions_; r != nullptr; r = r->next) {
+      const std::uintptr_t r_lo = address(r->first) + Tags::kHeaderSize;
+      cache_.hull_lo = r == regions_ ? r_lo : std::min(cache_.hull_lo, r_lo);
+      hull_hi = std::max(hull_hi, address(r->end));
+    }
+    if (regions_ != nullptr) cache_.hull_span = hull_hi - cache_.hull_lo;
   }
 
   // Where a region whose header is at `header_at` puts its first payload: past the header and the prologue word,

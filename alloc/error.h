@@ -30,6 +30,7 @@ enum class AllocError : std::uint8_t {
                     ///< tags were overwritten so that the check cannot tell it from such a pointer.
   kDoubleFree,      ///< The pointer's block is already free.
   kCorrupted,       ///< A heap invariant is broken (overwritten tag, broken free list, bad canary).
+  kInUse,           ///< The memory is still in use: a region to take back (`remove_region`) holds a live block.
 };
 
 /// A short, stable, human-readable name for `error` ("out of memory", ...). Never allocates.
@@ -47,6 +48,8 @@ constexpr std::string_view to_string(AllocError error) noexcept {
       return "double free";
     case AllocError::kCorrupted:
       return "heap corrupted";
+    case AllocError::kInUse:
+      return "in use";
   }
   return "unknown error";
 }

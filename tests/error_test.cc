@@ -10,7 +10,8 @@ namespace nostd {
 namespace {
 
 constexpr std::array kAllErrors = {AllocError::kOutOfMemory,    AllocError::kInvalidLayout, AllocError::kSizeOverflow,
-                                   AllocError::kInvalidPointer, AllocError::kDoubleFree,    AllocError::kCorrupted};
+                                   AllocError::kInvalidPointer, AllocError::kDoubleFree,    AllocError::kCorrupted,
+                                   AllocError::kInUse};
 
 TEST(AllocErrorTest, NamesAreDistinctAndNonEmpty) {
   for (std::size_t i = 0; i < kAllErrors.size(); ++i) {
@@ -25,6 +26,7 @@ TEST(AllocErrorTest, NamesAreDistinctAndNonEmpty) {
 TEST(AllocErrorTest, NamesReadWell) {
   EXPECT_EQ(to_string(AllocError::kOutOfMemory), "out of memory");
   EXPECT_EQ(to_string(AllocError::kDoubleFree), "double free");
+  EXPECT_EQ(to_string(AllocError::kInUse), "in use");
   static_assert(to_string(AllocError::kSizeOverflow) == "size overflow", "to_string is usable at compile time");
 }
 
