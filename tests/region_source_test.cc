@@ -17,28 +17,17 @@
 #include "alloc/concepts/role.h"
 #include "alloc/source/region.h"
 #include "tests/heap_test_util.h"
+#include "tests/region_heaps.h"
 
 namespace nostd::testing {
 namespace {
 
 template <class Heap>
 class RegionSourceTest : public ::testing::Test {};
-// Every fit, both tag layouts (pointer-sized and 32-bit), the check levels and QuickCache.
-using RegionHeaps =
-    ::testing::Types<BasicHeap<FirstFit, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
-                     BasicHeap<BestFit, RegionSource>, BasicHeap<FirstFit, FullTags, RegionSource, NoChecks>,
-                     BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>, RegionSource, HardenedChecks<>>,
-                     BasicHeap<BestFit, FullTags, RegionSource, DebugChecks<>>,
-                     BasicHeap<SegregatedFit<>, CompactTags, RegionSource, QuickCache<>>>;
+using RegionHeaps = RegionHeapsWith<>;
 TYPED_TEST_SUITE(RegionSourceTest, RegionHeaps, HeapNames);
 
-struct Buffers {
-  alignas(64) std::byte a[8192];
-  std::byte gap1[64];
-  alignas(64) std::byte b[16384];
-  std::byte gap2[64];
-  alignas(64) std::byte c[4096];
-};
+using Buffers = RegionBuffers;
 
 TYPED_TEST(RegionSourceTest, SeveralRegionsServeOneHeap) {
   auto buffers = std::make_unique<Buffers>();

@@ -15,31 +15,20 @@
 #include "alloc/concepts/role.h"
 #include "alloc/source/region.h"
 #include "tests/heap_test_util.h"
+#include "tests/region_heaps.h"
 
 namespace nostd::testing {
 namespace {
 
 template <class Heap>
 class RemoveRegionTest : public ::testing::Test {};
-// region_source_test's RegionHeaps (every fit, both tag layouts, the check levels, QuickCache), and next fit with a
-// cache, with and without checks: its rover and the cache's newest-region tracking together.
-using RemovableHeaps =
-    ::testing::Types<BasicHeap<FirstFit, RegionSource>, BasicHeap<NextFit, FullTags, RegionSource>,
-                     BasicHeap<BestFit, RegionSource>, BasicHeap<FirstFit, FullTags, RegionSource, NoChecks>,
-                     BasicHeap<SegregatedFit<>, BasicCompactTags<std::uint32_t>, RegionSource, HardenedChecks<>>,
-                     BasicHeap<BestFit, FullTags, RegionSource, DebugChecks<>>,
-                     BasicHeap<SegregatedFit<>, CompactTags, RegionSource, QuickCache<>>,
-                     BasicHeap<NextFit, CompactTags, RegionSource, QuickCache<>>,
-                     BasicHeap<NextFit, FullTags, RegionSource, NoChecks, QuickCache<>>>;
+// The region suites' heaps (tests/region_heaps.h), and next fit with a cache, with and without checks: its rover and
+// the cache's newest-region tracking together.
+using RemovableHeaps = RegionHeapsWith<BasicHeap<NextFit, CompactTags, RegionSource, QuickCache<>>,
+                                       BasicHeap<NextFit, FullTags, RegionSource, NoChecks, QuickCache<>>>;
 TYPED_TEST_SUITE(RemoveRegionTest, RemovableHeaps, HeapNames);
 
-struct Buffers {
-  alignas(64) std::byte a[8192];
-  std::byte gap1[64];
-  alignas(64) std::byte b[16384];
-  std::byte gap2[64];
-  alignas(64) std::byte c[4096];
-};
+using Buffers = RegionBuffers;
 
 std::span<std::byte> span_of(std::byte* p, std::size_t n) { return std::span<std::byte>(p, n); }
 
