@@ -410,8 +410,9 @@ class BasicHeap {
   /// it lays `span` out as add_region does (the header at its first word boundary, the blocks on granule boundaries,
   /// back-to-back regions for a span larger than a tag word records) and takes it back when that layout is exactly
   /// regions it holds. So a span that differs from the one given only in bytes add_region left unused (before the
-  /// header's word boundary, or a tail under a granule) is taken too, and so is the later part of a split span that
-  /// starts at one of its regions' headers: each such region is a region in its own right.
+  /// header's word boundary, or a tail under a granule) is taken too, unless another region lies in those bytes (a
+  /// span lent right before or after it), and so is the later part of a split span that starts at one of its regions'
+  /// headers: each such region is a region in its own right.
   ///
   /// Every block in it must be free. Blocks the cache policy (QuickCache) keeps aside count as free: when the span
   /// holds one, the whole cache is flushed first (flush_cache()), which also merges the cached blocks of the other
@@ -424,10 +425,10 @@ class BasicHeap {
   /// must stop naming the span before the memory is reused (its contract: spans the heap still holds).
   ///
   /// Errors, the heap unchanged: kInvalidPointer when `span` is no region of this heap (null, empty, foreign,
-  /// overlapping a region in part, inside one, or removed already); kInUse when a block in it is live; kCorrupted
-  /// when a region header on the way fails its seal. O(regions) for the lookup (per region of a split span), plus
-  /// with a cache O(blocks in the region x Cache::kDepth) to tell cached blocks from live ones and the flush
-  /// (O(cached blocks)); O(1) more without one.
+  /// overlapping a region in part, inside one, reaching into an adjacent one, or removed already); kInUse when a block
+  /// in it is live; kCorrupted when a region header on the way fails its seal. O(regions) for the lookup (per region of
+  /// a split span), plus with a cache O(blocks in the region x Cache::kDepth) to tell cached blocks from live ones and
+  /// the flush (O(cached blocks)); O(1) more without one.
   [[nodiscard]] Result<void> remove_region(std::span<std::byte> span) noexcept requires Source::kAcceptsRegions {
     Guard guard(lock_, regions_);
     ensure_init();
@@ -851,6 +852,22 @@ class BasicHeap {
     }
   }
 
+  // remove_region's check of the bytes of span [lo, hi) its regions, [header_at, regions_hi) back to back, leave
+  // unused (before the first header's word boundary, past the last end sentinel): the caller's to have back only when
+  // no other region lies there (one lent right before or after the span). A span reaching into one is none of this
+  // heap's (kInvalidPointer). O(regions), and only for a span with such bytes.
+  Result<void> check_unused_bytes(std::uintptr_t lo, std::uintptr_t header_at, std::uintptr_t regions_hi,
+                                  std::uintptr_t hi) const noexcept {
+    if (lo == header_at && hi == regions_hi) return {};
+    for (const RegionHeader* r = regions_; r != nullptr; r = r->next) {
+      if (r->seal != region_seal(r)) return fail(AllocError::kCorrupted);  // no `end` or `next` read unchecked
+      const std::uintptr_t r_lo = address(r);
+      const std::uintptr_t r_hi = address(r->end) + Tags::kHeaderSize;
+      if ((lo < r_hi && r_lo < header_at) || (regions_hi < r_hi && r_lo < hi)) return fail(AllocError::kInvalidPointer);
+    }
+    return {};
+  }
+
   Result<void> remove_region_locked(std::span<std::byte> span) noexcept {
     const std::uintptr_t lo = address(span.data());
     if (lo == 0 || span.empty() || span.size() > std::numeric_limits<std::uintptr_t>::max() - lo) {
@@ -861,12 +878,15 @@ class BasicHeap {
     if (!layout.valid) return fail(AllocError::kInvalidPointer);
     // Every region of the span first, so that a refusal changes nothing.
     bool has_cached = false;
+    std::uintptr_t regions_hi = 0;  // the last region's end: its end sentinel's payload
     for (SpanLayout piece = layout; piece.valid; piece.next()) {
       const FoundRegion found = find_region(piece);
       if (found.corrupted) return fail(AllocError::kCorrupted);
       if (found.region == nullptr) return fail(AllocError::kInvalidPointer);
       if (Result<void> removable = check_removable(found.region, has_cached); !removable) return removable;
+      regions_hi = piece.first + piece.size + Tags::kHeaderSize;
     }
+    if (Result<void> unused = check_unused_bytes(lo, layout.header_at, regions_hi, hi); !unused) return unused;
     if constexpr (kCaching) {
       if (has_cached) cache_flush();  // the span's cached blocks merge into one free block per region
     }

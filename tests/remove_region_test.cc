@@ -188,6 +188,40 @@ TYPED_TEST(RemoveRegionTest, RefusesSpansThatAreNoRegion) {
   EXPECT_TRUE(same_stats(heap.stats(), removed));
 }
 
+// A span whose layout matches a region but whose unused bytes (before the header's word boundary, or a tail under a
+// granule) hold part of an adjacent region: the caller would be handed that region's end sentinel or header, so it is
+// no span of this heap (kInvalidPointer, the heap unchanged). b's halves are two regions back to back.
+TYPED_TEST(RemoveRegionTest, RefusesASpanReachingIntoAnAdjacentRegion) {
+  auto buffers = std::make_unique<Buffers>();
+  TypeParam heap{span_of(buffers->a, sizeof(buffers->a))};
+  constexpr std::size_t kHalf = sizeof(buffers->b) / 2;
+  std::byte* const mid = buffers->b + kHalf;
+  ASSERT_TRUE(heap.add_region(span_of(buffers->b, kHalf)).has_value());
+  ASSERT_TRUE(valid(heap));
+  ASSERT_TRUE(heap.add_region(span_of(mid, kHalf)).has_value());
+  ASSERT_TRUE(valid(heap));
+  const HeapStats before = heap.stats();
+  const std::span<std::byte> reaching[] = {
+      span_of(buffers->b, kHalf + 1),  // the low half and the first byte of the high half's header
+      span_of(buffers->b, kHalf + alignof(void*) - 1),
+      span_of(mid - 1, kHalf + 1),  // the high half and the last byte of the low half's end sentinel
+      span_of(mid - (alignof(void*) - 1), kHalf + alignof(void*) - 1),
+  };
+  for (const std::span<std::byte>& span : reaching) {
+    SCOPED_TRACE(static_cast<const void*>(span.data()));
+    EXPECT_EQ(error_of(heap.remove_region(span)), AllocError::kInvalidPointer) << span.size();
+    ASSERT_TRUE(valid(heap));
+    EXPECT_TRUE(same_stats(heap.stats(), before));
+  }
+  // The same slack beside no region is the caller's to include.
+  ASSERT_TRUE(heap.remove_region(span_of(mid, kHalf + 1)).has_value());
+  ASSERT_TRUE(valid(heap));
+  ASSERT_TRUE(heap.remove_region(span_of(buffers->b, kHalf + 1)).has_value());
+  ASSERT_TRUE(valid(heap));
+  EXPECT_FALSE(heap.owns(buffers->b + 1024));
+  EXPECT_FALSE(heap.owns(mid + 1024));
+}
+
 // A span removed and added again is a region as before: the same stats, and b's room serves again.
 TYPED_TEST(RemoveRegionTest, ARemovedRegionCanBeAddedAgain) {
   auto buffers = std::make_unique<Buffers>();
@@ -428,6 +462,13 @@ TYPED_TEST(RemoveSplitRegionTest, ASplitSpanGoesWhole) {
   }
   const HeapStats free_again = heap.stats();
   EXPECT_EQ(error_of(heap.remove_region(span_of(owner->big, 100 * 1024))), AllocError::kInvalidPointer);
+  ASSERT_TRUE(valid(heap));
+  EXPECT_TRUE(same_stats(heap.stats(), free_again));
+  // The first region's span and a few bytes of the second's header: its layout is the first region alone, but the
+  // second's header would be the caller's.
+  const std::size_t first_region_bytes =
+      TypeParam::kRegionOverhead + align_down(TypeParam::Tags::kMaxBlockSize, TypeParam::kGranule);
+  EXPECT_EQ(error_of(heap.remove_region(span_of(owner->big, first_region_bytes + 1))), AllocError::kInvalidPointer);
   ASSERT_TRUE(valid(heap));
   EXPECT_TRUE(same_stats(heap.stats(), free_again));
   ASSERT_TRUE(heap.remove_region(big).has_value());
