@@ -153,14 +153,15 @@ build() {
 sizes() { "$size_tool" -B "$1" | awk 'NR == 2 { print $1, $2, $3 }'; }
 
 # The largest frame in a .su file: "BYTES FUNCTION" with template arguments and "[with ...]" removed. (clang
-# writes mangled names and no column: c++filt and the optional column cover both.)
+# writes mangled names and no column: c++filt and the optional column cover both.) Of equal frames, the name that sorts
+# last: a tie broken by the .su line (file:line:column) would follow source line numbers, which any edit above moves.
 largest_frame() {
-  c++filt <"$1" | sort -t$'\t' -k2,2n | tail -1 | awk -F'\t' '{
+  c++filt <"$1" | awk -F'\t' '{
     name = $1; sub(/^[^:]*:[0-9]+:([0-9]+:)?/, "", name); sub(/ \[with .*$/, "", name)
     while (gsub(/<[^<>]*>/, "", name)) {}
     sub(/\(.*$/, "", name); n = split(name, words, " "); name = words[n]
     print $2, name
-  }'
+  }' | LC_ALL=C sort -k1,1n -k2,2 | tail -1
 }
 
 header="Heap footprint (${compiler_name}, ${cpu_label} -Os, ${arena}-byte arena)"
