@@ -940,13 +940,10 @@ class BasicHeap {
     }
     cache_.hull_lo = 0;
     cache_.hull_span = 0;
-    std::uintptr_t hull_hi = 0;
     for (const RegionHeader* r = regions_; r != nullptr; r = r->next) {
       const std::uintptr_t r_lo = address(r->first) + Tags::kHeaderSize;
-      cache_.hull_lo = r == regions_ ? r_lo : std::min(cache_.hull_lo, r_lo);
-      hull_hi = std::max(hull_hi, address(r->end));
+      widen_hull(r_lo, address(r->end) - r_lo);
     }
-    if (regions_ != nullptr) cache_.hull_span = hull_hi - cache_.hull_lo;
   }
 
   // Where a region whose header is at `header_at` puts its first payload: past the header and the prologue word,
@@ -1761,11 +1758,15 @@ class BasicHeap {
       cache_.near_granules = room >= Cache::kMaxBlock ? (room - Cache::kMaxBlock) / kGranule + 1 : 0;
     }
     cache_.high_water = cache_.lo;
-    // The hull of every region's payload range (maybe_cached): the first region's, widened by each one added.
-    const std::uintptr_t lo = cache_.hull_span == 0 ? cache_.lo : std::min(cache_.hull_lo, cache_.lo);
-    const std::uintptr_t hi = std::max(cache_.hull_lo + cache_.hull_span, cache_.lo + cache_.span);
-    cache_.hull_lo = lo;
-    cache_.hull_span = hi - lo;
+    widen_hull(cache_.lo, cache_.span);
+  }
+  // The hull of every region's payload range (maybe_cached), widened by [lo, lo + span): an empty hull (span 0)
+  // becomes that range. add_region widens it by each region added; remove_region builds it anew from the regions left.
+  void widen_hull(std::uintptr_t lo, std::size_t span) noexcept {
+    const std::uintptr_t new_lo = cache_.hull_span == 0 ? lo : std::min(cache_.hull_lo, lo);
+    const std::uintptr_t new_hi = std::max(cache_.hull_lo + cache_.hull_span, lo + span);
+    cache_.hull_lo = new_lo;
+    cache_.hull_span = new_hi - new_lo;
   }
   // True when `block`'s key word alone could be a cached block's: unsealed with the secret, it gives the end of a bin
   // (nullptr) or an address inside the regions' hull. The link is not consulted, so that a cached block whose link
