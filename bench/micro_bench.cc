@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -521,45 +522,78 @@ constexpr const char* kFormatTakes = "console, json or csv";
 /// What main reads from the command line before Google Benchmark sees it.
 struct Flags {
   std::string_view format = "console";   ///< the last --benchmark_format: console, json or csv
-  std::string_view out_format = "json";  ///< the last --benchmark_out_format, else BENCHMARK_OUT_FORMAT, else json
+  std::string_view out_format = "json";  ///< the last --benchmark_out_format, else json
   bool color = false;                    ///< colours in the console output (--benchmark_color, auto by default)
   std::string out;                       ///< the last --benchmark_out's file as checked (check_output), or empty
 };
 
+/// One flag as micro_bench reads it: `text` is what Google Benchmark is given, `shown` how a message names it (the
+/// flag itself, or the environment variable it came from).
+struct Arg {
+  std::string text;
+  std::string shown;
+};
+
+/// The flags micro_bench gives a default or checks whose value Google Benchmark also takes from its environment
+/// (BENCHMARK_ and the flag's name in capitals, when the flag is not given). Its defaults are flags, which would
+/// override such a variable, and its checks read the command line: so each variable set here is read as its flag.
+constexpr std::string_view kEnvFlags[] = {
+    "repetitions", "enable_random_interleaving", "display_aggregates_only", "min_time", "format", "out_format", "out",
+    "color"};
+
+/// The flags main gives Google Benchmark, in order: micro_bench's defaults (every benchmark 3 times at 0.2 s, in one
+/// random order, only the aggregates displayed), then one flag for each variable of kEnvFlags set and not empty
+/// (Google Benchmark reads an empty one as an empty value; here it is unset), then the command line, so that a flag
+/// given there wins over a variable, and a variable over a default.
+std::vector<Arg> flags_in_order(int argc, char** argv) {
+  std::vector<Arg> args;
+  for (const char* d : {"--benchmark_repetitions=3", "--benchmark_enable_random_interleaving=true",
+                        "--benchmark_display_aggregates_only=true", "--benchmark_min_time=0.2"}) {
+    args.push_back({d, d});
+  }
+  for (const std::string_view name : kEnvFlags) {
+    std::string variable = "BENCHMARK_";
+    for (const char c : name) variable += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr || *value == '\0') continue;
+    args.push_back({"--benchmark_" + std::string(name) + "=" + value, variable + "=" + value});
+  }
+  for (int i = 1; i < argc; ++i) args.push_back({argv[i], argv[i]});
+  return args;
+}
+
 /// Checks the flags that Google Benchmark would take badly, before its Initialize: --benchmark_repetitions (0 ran
-/// nothing and exited 0, -1 aborted in vector::reserve) as fit_compare's --reps, --benchmark_min_time (main sets a
-/// default for both) as its --min_time, both with bench/cli_args.h; --benchmark_format and --benchmark_out_format,
-/// for whose unknown names Initialize prints its whole usage and exits 0; --benchmark_out as the other tools' output
-/// files (check_output: an empty name had been ignored and the run gone ahead, one that cannot be written was
-/// Google Benchmark's "invalid file name" without the reason, exit 1). Every occurrence is checked, not only the
-/// last (which is the one Google Benchmark uses). Returns the output format, colour and file, or nullopt after one
-/// line on stderr naming the first bad value. Other flags are left to Initialize.
-std::optional<Flags> parse_flags(int argc, char** argv) {
+/// nothing and exited 0, -1 aborted in vector::reserve) as fit_compare's --reps, --benchmark_min_time as its
+/// --min_time, both with bench/cli_args.h; --benchmark_format and --benchmark_out_format, for whose unknown names
+/// Initialize prints its whole usage and exits 0; --benchmark_out as the other tools' output files (check_output: an
+/// empty name had been ignored and the run gone ahead, one that cannot be written was Google Benchmark's "invalid
+/// file name" without the reason, exit 1). Every occurrence in `args` (flags_in_order) is checked, not only the last
+/// (which is the one Google Benchmark uses). Returns the output format, colour and file, or nullopt after one line on
+/// stderr naming the first bad value as `shown`. Other flags are left to Initialize.
+std::optional<Flags> parse_flags(const std::vector<Arg>& args) {
   const bool terminal = isatty(fileno(stdout)) != 0;  // Google Benchmark's --benchmark_color=auto
   Flags flags{.color = terminal, .out = {}};
-  // Google Benchmark takes --benchmark_out_format's default from BENCHMARK_OUT_FORMAT, as every flag's from its
-  // environment variable: the file reporter must too (a name it does not take, Initialize refuses as on the command
-  // line).
-  if (const char* env = std::getenv("BENCHMARK_OUT_FORMAT"); env != nullptr) flags.out_format = env;
-  auto refuse = [](std::string_view arg, const char* takes) -> std::optional<Flags> {
-    print_bad_value("micro_bench", arg, takes);
+  auto refuse = [](std::string_view shown, const char* takes) -> std::optional<Flags> {
+    print_bad_value("micro_bench", shown, takes);
     return std::nullopt;
   };
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
+  for (const Arg& a : args) {
+    const std::string_view arg = a.text;
     const std::size_t equals = arg.find('=');
     if (equals == std::string_view::npos) continue;
     const std::string_view name = arg.substr(0, equals + 1);
     const std::string_view value = arg.substr(equals + 1);
     if (name == "--benchmark_repetitions=") {
-      if (!parse_reps(value)) return refuse(arg, kRepsTakes);
+      if (!parse_reps(value)) return refuse(a.shown, kRepsTakes);
     } else if (name == "--benchmark_min_time=") {
-      if (!parse_seconds(value)) return refuse(arg, kMinTimeTakes);
+      if (!parse_seconds(value)) return refuse(a.shown, kMinTimeTakes);
     } else if (name == "--benchmark_format=" || name == "--benchmark_out_format=") {
-      if (value != "console" && value != "json" && value != "csv") return refuse(arg, kFormatTakes);
+      if (value != "console" && value != "json" && value != "csv") return refuse(a.shown, kFormatTakes);
       (name == "--benchmark_format=" ? flags.format : flags.out_format) = value;
     } else if (name == "--benchmark_out=") {
-      const std::optional<std::string> out = check_output("micro_bench", "--benchmark_out", std::string(value));
+      // The option as a message names it: the flag, or the variable without its value.
+      const std::string_view option = std::string_view(a.shown).substr(0, a.shown.find('='));
+      const std::optional<std::string> out = check_output("micro_bench", option, std::string(value));
       if (!out) return std::nullopt;  // check_output said why
       flags.out = *out;
     } else if (name == "--benchmark_color=") {
@@ -584,22 +618,17 @@ int main(int argc, char** argv) {
   using nostd::bench::BufferedFileReporter;
   using nostd::bench::DebugNoteReporter;
   using nostd::bench::RatioToGlibcReporter;
-  const std::optional<nostd::bench::Flags> flags = nostd::bench::parse_flags(argc, argv);
+  const std::vector<nostd::bench::Arg> given = nostd::bench::flags_in_order(argc, argv);
+  const std::optional<nostd::bench::Flags> flags = nostd::bench::parse_flags(given);
   if (!flags) return 2;
-  std::vector<char*> args(argv, argv + argc);
-  // Defaults first: a flag given on the command line comes later and wins.
-  static char repetitions[] = "--benchmark_repetitions=3";
-  static char interleave[] = "--benchmark_enable_random_interleaving=true";
-  static char aggregates[] = "--benchmark_display_aggregates_only=true";
-  static char min_time[] = "--benchmark_min_time=0.2";
-  args.insert(args.begin() + 1, {repetitions, interleave, aggregates, min_time});
   // Google Benchmark opens --benchmark_out's name itself and writes it in place: it gets /dev/null, and the file
   // reporter keeps the text for the name checked (from where `bazel run` was started), written after the run.
   // Google Benchmark still needs a --benchmark_out to use a file reporter, and still sends it every repetition when
-  // only the aggregates are displayed.
+  // only the aggregates are displayed. BENCHMARK_OUT is one of `given`'s flags, so it gets /dev/null too.
   static char discard[] = "--benchmark_out=/dev/null";
-  for (char*& arg : args) {
-    if (std::string_view(arg).starts_with("--benchmark_out=")) arg = discard;
+  std::vector<char*> args = {argv[0]};
+  for (const nostd::bench::Arg& a : given) {
+    args.push_back(a.text.starts_with("--benchmark_out=") ? discard : const_cast<char*>(a.text.c_str()));
   }
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());

@@ -7,7 +7,8 @@
 # --benchmark_min_time, --benchmark_format, --benchmark_out_format, --benchmark_out), get one line on stderr and exit
 # 2, as an unknown flag does; a relative --benchmark_out is written where `bazel run` was started, and its file is
 # written whole or not at all (kept as it was with no room to write, one line and exit 1; a link kept a link), in the
-# format BENCHMARK_OUT_FORMAT names when --benchmark_out_format does not. Neither the console nor the CSV output prints
+# format BENCHMARK_OUT_FORMAT names when --benchmark_out_format does not; the environment's BENCHMARK_ variables for the
+# flags micro_bench sets or checks are read and checked as those flags, under the command line's. Neither the console nor the CSV output prints
 # Google Benchmark's DEBUG-library warning.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
@@ -136,6 +137,49 @@ BENCHMARK_OUT_FORMAT=csv "$bench" "${one[@]}" --benchmark_out_format=json "--ben
   >/dev/null 2>&1 || fail "BENCHMARK_OUT_FORMAT=csv, --benchmark_out_format=json: exit $?"
 grep -q '"run_type": "iteration"' "$TEST_TMPDIR/env.out" ||
   fail "BENCHMARK_OUT_FORMAT=csv, --benchmark_out_format=json: not JSON: $(head -c 300 "$TEST_TMPDIR/env.out")"
+# Google Benchmark takes every flag's default from BENCHMARK_ and its name in capitals. Those micro_bench checks or
+# sets are read as flags, before the command line: BENCHMARK_OUT had been written by Google Benchmark in place,
+# BENCHMARK_FORMAT ignored (the console table printed), a bad BENCHMARK_FORMAT or BENCHMARK_OUT_FORMAT answered with
+# the whole usage and exit 0, and BENCHMARK_REPETITIONS overridden by micro_bench's default of 3.
+env_refused() { expect_refused "micro_bench: $1" env "$2" "$bench" "${one[@]:0:1}" --benchmark_min_time=0.001; }
+env_refused 'BENCHMARK_REPETITIONS=0: not a whole number from 1 to 1000 (see --help)' BENCHMARK_REPETITIONS=0
+env_refused 'BENCHMARK_MIN_TIME=abc: not a number of seconds, 0 or more (see --help)' BENCHMARK_MIN_TIME=abc
+env_refused 'BENCHMARK_FORMAT=xml: not console, json or csv (see --help)' BENCHMARK_FORMAT=xml
+env_refused 'BENCHMARK_OUT_FORMAT=xml: not console, json or csv (see --help)' BENCHMARK_OUT_FORMAT=xml
+env_refused 'BENCHMARK_OUT: cannot write /nonexistent-dir/x.json: No such file or directory' \
+  BENCHMARK_OUT=/nonexistent-dir/x.json
+# BENCHMARK_OUT is written whole or not at all, as the flag's file: with no room, the old file kept and exit 1.
+cp "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json"
+without_room env "BENCHMARK_OUT=$out_dir/kept.json" "$bench_path" "${one[@]}" --benchmark_format=json
+[[ "$room_status" == 1 ]] || fail "BENCHMARK_OUT with no room: exit $room_status, expected 1"
+[[ "$room_err" == "micro_bench: --benchmark_out: cannot write $out_dir/kept.json: File too large (the file there is left as it was)" ]] ||
+  fail "BENCHMARK_OUT with no room: stderr is '$room_err'"
+cmp -s "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json" || fail "BENCHMARK_OUT with no room: the earlier file was lost"
+[[ "$(cd "$out_dir" && echo *)" == "kept.json link.json" ]] ||
+  fail "BENCHMARK_OUT with no room: left $(ls "$out_dir")"
+# With room, in BENCHMARK_OUT_FORMAT; the flag wins over the variable.
+BENCHMARK_OUT="$TEST_TMPDIR/env2.out" BENCHMARK_OUT_FORMAT=csv "$bench" "${one[@]}" >/dev/null 2>&1 ||
+  fail "BENCHMARK_OUT: exit $?"
+grep -q '^"BM_AllocFree<FirstCompact>/16",' "$TEST_TMPDIR/env2.out" ||
+  fail "BENCHMARK_OUT: not written in CSV: $(head -c 300 "$TEST_TMPDIR/env2.out" 2>&1)"
+BENCHMARK_OUT="$TEST_TMPDIR/env3.out" "$bench" "${one[@]}" "--benchmark_out=$TEST_TMPDIR/env4.out" >/dev/null 2>&1 ||
+  fail "BENCHMARK_OUT and --benchmark_out: exit $?"
+[[ -s "$TEST_TMPDIR/env4.out" && ! -e "$TEST_TMPDIR/env3.out" ]] ||
+  fail "BENCHMARK_OUT and --benchmark_out: the variable's file written, or not the flag's"
+# BENCHMARK_FORMAT=json is the JSON display, without the ratio table; the flag wins over it.
+out="$(BENCHMARK_FORMAT=json "$bench" "${one[@]}" 2>/dev/null)" || fail "BENCHMARK_FORMAT=json: exit $?"
+[[ "$out" == "{"* && "$out" != *"No ratio table"* ]] || fail "BENCHMARK_FORMAT=json: not JSON: $(head -3 <<<"$out")"
+out="$(BENCHMARK_FORMAT=json "$bench" "${one[@]}" --benchmark_format=console 2>/dev/null)" ||
+  fail "BENCHMARK_FORMAT=json --benchmark_format=console: exit $?"
+grep -q '^No ratio table' <<<"$out" || fail "BENCHMARK_FORMAT=json --benchmark_format=console: not the console"
+# BENCHMARK_REPETITIONS and BENCHMARK_DISPLAY_AGGREGATES_ONLY replace micro_bench's defaults (3, aggregates only).
+out="$(BENCHMARK_REPETITIONS=2 BENCHMARK_DISPLAY_AGGREGATES_ONLY=false "$bench" "${one[@]:0:1}" \
+  --benchmark_min_time=0.001 2>/dev/null)" || fail "BENCHMARK_REPETITIONS=2: exit $?"
+[[ "$(grep -c '^BM_AllocFree<FirstCompact>/16 ' <<<"$out")" == 2 ]] ||
+  fail "BENCHMARK_REPETITIONS=2 BENCHMARK_DISPLAY_AGGREGATES_ONLY=false: not 2 runs shown: $out"
+# An empty variable is unset (Google Benchmark reads it as an empty value).
+BENCHMARK_OUT= BENCHMARK_FORMAT= "$bench" "${one[@]}" >/dev/null 2>&1 || fail "empty variables: exit $?"
+[[ -c /dev/null && -c /dev/full && -L /dev/stdout ]] || fail "/dev/null, /dev/full or /dev/stdout was replaced"
 # Nothing run, nothing written: --benchmark_list_tests and a filter that matches nothing leave the file as it was
 # (Google Benchmark had emptied it).
 cp "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json"
