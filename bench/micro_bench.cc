@@ -543,12 +543,15 @@ constexpr std::string_view kEnvFlags[] = {
 
 /// The flags main gives Google Benchmark, in order: micro_bench's defaults (every benchmark 3 times at 0.2 s, in one
 /// random order, only the aggregates displayed), then one flag for each variable of kEnvFlags set and not empty
-/// (Google Benchmark reads an empty one as an empty value; here it is unset), then the command line, so that a flag
+/// (an empty one is unset: Google Benchmark had read it as an empty value), then the command line, so that a flag
 /// given there wins over a variable, and a variable over a default.
 std::vector<Arg> flags_in_order(int argc, char** argv) {
   std::vector<Arg> args;
+  // The last three are Google Benchmark's own defaults, given again because it reads its environment when the
+  // program starts: an empty BENCHMARK_FORMAT had set an empty format, which Initialize refused with its usage.
   for (const char* d : {"--benchmark_repetitions=3", "--benchmark_enable_random_interleaving=true",
-                        "--benchmark_display_aggregates_only=true", "--benchmark_min_time=0.2"}) {
+                        "--benchmark_display_aggregates_only=true", "--benchmark_min_time=0.2",
+                        "--benchmark_format=console", "--benchmark_out_format=json", "--benchmark_color=auto"}) {
     args.push_back({d, d});
   }
   for (const std::string_view name : kEnvFlags) {

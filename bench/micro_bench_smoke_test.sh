@@ -177,8 +177,14 @@ out="$(BENCHMARK_REPETITIONS=2 BENCHMARK_DISPLAY_AGGREGATES_ONLY=false "$bench" 
   --benchmark_min_time=0.001 2>/dev/null)" || fail "BENCHMARK_REPETITIONS=2: exit $?"
 [[ "$(grep -c '^BM_AllocFree<FirstCompact>/16 ' <<<"$out")" == 2 ]] ||
   fail "BENCHMARK_REPETITIONS=2 BENCHMARK_DISPLAY_AGGREGATES_ONLY=false: not 2 runs shown: $out"
-# An empty variable is unset (Google Benchmark reads it as an empty value).
-BENCHMARK_OUT= BENCHMARK_FORMAT= "$bench" "${one[@]}" >/dev/null 2>&1 || fail "empty variables: exit $?"
+# An empty variable is unset: Google Benchmark had read an empty format or colour as a value, printed its usage and
+# exited 0, running nothing.
+rm -f "$TEST_TMPDIR/env5.out"
+out="$(BENCHMARK_OUT= BENCHMARK_FORMAT= BENCHMARK_OUT_FORMAT= BENCHMARK_COLOR= BENCHMARK_REPETITIONS= \
+  BENCHMARK_MIN_TIME= "$bench" "${one[@]}" "--benchmark_out=$TEST_TMPDIR/env5.out" 2>/dev/null)" ||
+  fail "empty variables: exit $?"
+grep -q '^BM_AllocFree<FirstCompact>/16 ' <<<"$out" || fail "empty variables: no console row: $(head -3 <<<"$out")"
+grep -q '"run_type": "iteration"' "$TEST_TMPDIR/env5.out" || fail "empty variables: --benchmark_out not JSON"
 [[ -c /dev/null && -c /dev/full && -L /dev/stdout ]] || fail "/dev/null, /dev/full or /dev/stdout was replaced"
 # Nothing run, nothing written: --benchmark_list_tests and a filter that matches nothing leave the file as it was
 # (Google Benchmark had emptied it).
