@@ -112,6 +112,12 @@ out="$("$bench" "${one[@]}" --benchmark_format=json --benchmark_out=/dev/fd/1 --
   fail "--benchmark_out=/dev/fd/1: exit $?"
 grep -q '^"BM_AllocFree<FirstCompact>/16",' <<<"$out" || fail "--benchmark_out=/dev/fd/1: no CSV line in '$out'"
 [[ -c /dev/null && -c /dev/full && -L /dev/stdout ]] || fail "/dev/null, /dev/full or /dev/stdout was replaced"
+# /dev/stdout with standard output on a file: the display, then the file's text, in that file (the file had been
+# renamed over it, and the display lost with the file unlinked).
+"$bench" "${one[@]}" --benchmark_out=/dev/stdout --benchmark_out_format=csv >"$TEST_TMPDIR/both.txt" 2>/dev/null ||
+  fail "--benchmark_out=/dev/stdout to a file: exit $?"
+grep -q '^BM_AllocFree<FirstCompact>/16 ' "$TEST_TMPDIR/both.txt" && grep -q '^"BM_AllocFree<FirstCompact>/16",' \
+  "$TEST_TMPDIR/both.txt" || fail "--benchmark_out=/dev/stdout to a file: not both outputs: $(cat "$TEST_TMPDIR/both.txt")"
 # With room, the new file replaces the old one, with every repetition in it (the display shows only the aggregates),
 # and no temporary left.
 "$bench" '--benchmark_filter=^BM_AllocFree<FirstCompact>/16$' --benchmark_min_time=0.001 --benchmark_repetitions=2 \

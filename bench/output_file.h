@@ -10,8 +10,14 @@
 //               link stays a link, as when a file is written through it); a hard link is a name of its own, and
 //               only that name gets the new file (the other names keep the old one).
 //   in place    a name that leads to something other than a regular file (a device such as /dev/null or /dev/full,
-//               a FIFO, /dev/stdout): written directly, since it holds nothing to keep and a rename would replace the
-//               device node itself.
+//               a FIFO): written directly, since it holds nothing to keep and a rename would replace the device
+//               node itself.
+//   descriptor  a name of one of the process's open descriptors (/dev/stdout, /dev/stderr, /dev/fd/N,
+//               /proc/self/fd/N): written in place through that descriptor, at its offset, whatever it is open on.
+//               Standard output redirected to a file (`tool --plot_data=/dev/stdout > out.txt`) leads /dev/stdout to
+//               that regular file, which had been replaced by rename (the tool's own output, written through the
+//               descriptor, went to the file unlinked) or, opened afresh, would be truncated under the output
+//               already written.
 // The replacement gets the old file's mode and, where the process may set it, its owner; a new file gets what
 // open(2) would give it (0666 less the umask). fsync is left out: the point is that a failing write loses nothing,
 // not that a finished one survives a power cut, and a sync per file would slow the tools down for that.
@@ -44,15 +50,41 @@ namespace internal {
 /// Where writing a name puts the bytes.
 struct OutputTarget {
   std::string path;         ///< the target (links followed), or the name as given when written in place
-  bool in_place = false;    ///< not a regular file: written directly
+  bool in_place = false;    ///< not a regular file, or a descriptor's name: written directly
+  int descriptor = -1;      ///< the open descriptor the name stands for (named_descriptor), or -1
   bool exists = false;      ///< a regular file is there now, whose mode and owner the replacement takes
   struct stat status = {};  ///< that file's, when it exists
 };
 
+/// The descriptor `path` names when it is one of the names of an open descriptor (see the glossary above): 1 for
+/// /dev/stdout, 2 for /dev/stderr, N for /dev/fd/N and /proc/self/fd/N; -1 for any other name.
+inline int named_descriptor(std::string_view path) {
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  std::string_view digits;
+  if (!option_value(path, "/dev/fd/", &digits) && !option_value(path, "/proc/self/fd/", &digits)) return -1;
+  if (digits.empty() || digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return -1;
+  }
+  int n = 0;
+  for (const char c : digits) n = n * 10 + (c - '0');
+  return n;
+}
+
 /// The target of `path` (see the glossary above), or the system's reason it cannot be written (a directory, a
-/// chain of more than 40 links).
+/// chain of more than 40 links, a descriptor that is not open for writing).
 inline std::expected<OutputTarget, std::string> output_target(const std::string& path) {
   OutputTarget t;
+  if (const int fd = named_descriptor(path); fd >= 0) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) return std::unexpected(std::string(std::strerror(errno)));
+    if ((flags & O_ACCMODE) == O_RDONLY) return std::unexpected(std::string(std::strerror(EBADF)));
+    t.path = path;
+    t.in_place = true;
+    t.descriptor = fd;
+    return t;
+  }
   if (::stat(path.c_str(), &t.status) == 0) {
     if (S_ISDIR(t.status.st_mode)) return std::unexpected(std::string(std::strerror(EISDIR)));
     if (!S_ISREG(t.status.st_mode)) {
@@ -105,6 +137,21 @@ class OutputFile {
   static std::expected<OutputFile, std::string> open(const std::string& path) {
     const std::expected<internal::OutputTarget, std::string> target = internal::output_target(path);
     if (!target) return std::unexpected(target.error());
+    if (target->descriptor >= 0) {
+      // A copy of the descriptor shares its offset: the bytes follow what the process wrote there, after its own
+      // stream's buffer.
+      if (target->descriptor == 1) std::fflush(stdout);
+      if (target->descriptor == 2) std::fflush(stderr);
+      const int fd = ::fcntl(target->descriptor, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return std::unexpected(std::string(std::strerror(errno)));
+      std::FILE* const f = ::fdopen(fd, "w");
+      if (f == nullptr) {
+        const int error = errno;
+        ::close(fd);
+        return std::unexpected(std::string(std::strerror(error)));
+      }
+      return OutputFile(target->path, std::string(), false, f);
+    }
     if (target->in_place) {
       std::FILE* const f = std::fopen(target->path.c_str(), "we");
       if (f == nullptr) return std::unexpected(std::string(std::strerror(errno)));
@@ -211,6 +258,7 @@ inline std::expected<void, std::string> write_output(const std::string& path, st
 inline std::optional<std::string> output_problem(const std::string& path) {
   const std::expected<internal::OutputTarget, std::string> target = internal::output_target(path);
   if (!target) return target.error();
+  if (target->descriptor >= 0) return std::nullopt;  // open for writing: output_target checked it
   if (target->in_place) {
     if (::access(target->path.c_str(), W_OK) != 0) return std::string(std::strerror(errno));
     return std::nullopt;

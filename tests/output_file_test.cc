@@ -2,10 +2,12 @@
 // whole or not at all. A write that fails part way (here every write fails: RLIMIT_FSIZE of 0, which the kernel
 // enforces as it would a full disk, with SIGXFSZ ignored) leaves the file that was there as it was and no temporary
 // behind, under every name of it (the path, a symbolic link, a hard link); a finished one replaces it with the old
-// mode; devices are written in place; names that cannot be written are refused up front, leaving nothing.
+// mode; devices are written in place, and a descriptor's name (/dev/stdout, /dev/fd/N) through the descriptor, at its
+// offset; names that cannot be written are refused up front, leaving nothing.
 #include "bench/output_file.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -195,6 +197,66 @@ TEST(OutputFile, DevicesAreWrittenInPlace) {
     ASSERT_EQ(::stat(device, &st), 0);
     EXPECT_TRUE(S_ISCHR(st.st_mode)) << device << " is no longer a device";
   }
+}
+
+TEST(OutputFile, ADescriptorsNameIsWrittenThroughTheDescriptorAtItsOffset) {
+  const std::string dir = fresh_dir("descriptor");
+  const std::string path = dir + "/out.txt";
+  put(path, "");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  ASSERT_EQ(::write(fd, "display\n", 8), 8);  // the tool's own output, before the file's
+  // As `tool --plot_data=/dev/fd/N > out.txt`: the file's bytes follow it, and the descriptor goes on after them.
+  for (const std::string& name : {"/dev/fd/" + std::to_string(fd), "/proc/self/fd/" + std::to_string(fd)}) {
+    EXPECT_EQ(output_problem(name), std::nullopt) << name;
+    ASSERT_TRUE(write_output(name, bytes_of("file\n"))) << name;
+  }
+  ASSERT_EQ(::write(fd, "more\n", 5), 5);
+  EXPECT_EQ(contents(path), "display\nfile\nfile\nmore\n");
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "the file behind the descriptor was replaced";
+  EXPECT_EQ(listing(dir), "out.txt");
+  // /dev/stdout is descriptor 1: standard output redirected to the file, the process's buffered output first.
+  const int saved = ::dup(1);
+  ASSERT_GE(saved, 0);
+  std::fflush(stdout);
+  ASSERT_EQ(::dup2(fd, 1), 1);
+  std::fputs("buffered\n", stdout);
+  const std::expected<void, std::string> out = write_output("/dev/stdout", bytes_of("stdout\n"));
+  std::fflush(stdout);
+  ASSERT_EQ(::dup2(saved, 1), 1);
+  ::close(saved);
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_EQ(contents(path), "display\nfile\nfile\nmore\nbuffered\nstdout\n");
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "the file behind standard output was replaced";
+  // A descriptor open for reading only, or not open, is refused up front and when written.
+  const int reading = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(reading, 0);
+  EXPECT_EQ(output_problem("/dev/fd/" + std::to_string(reading)), "Bad file descriptor");
+  ::close(reading);
+  ::close(fd);
+  EXPECT_EQ(output_problem("/dev/fd/" + std::to_string(fd)), "Bad file descriptor");
+  const std::expected<void, std::string> closed = write_output("/proc/self/fd/" + std::to_string(fd), bytes_of("x"));
+  ASSERT_FALSE(closed);
+  EXPECT_EQ(closed.error(), "Bad file descriptor");
+  EXPECT_EQ(contents(path), "display\nfile\nfile\nmore\nbuffered\nstdout\n");
+  // A descriptor on /dev/full: the write's failure is reported, with nothing said of a file kept.
+  const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(full, 0);
+  const std::expected<void, std::string> no_room = write_output("/dev/fd/" + std::to_string(full), bytes_of("x\n"));
+  ::close(full);
+  ASSERT_FALSE(no_room);
+  EXPECT_EQ(no_room.error(), "No space left on device");
+  // Names that only look like a descriptor's are names of files.
+  for (const char* name : {"/dev/fd/", "/dev/fd/1x", "/dev/fd/-1", "/dev/stdoutx", "/proc/self/fd/1234567890"}) {
+    EXPECT_EQ(internal::named_descriptor(name), -1) << name;
+  }
+  EXPECT_EQ(internal::named_descriptor("/dev/stderr"), 2);
+  EXPECT_EQ(internal::named_descriptor("/dev/fd/007"), 7);
 }
 
 TEST(OutputFile, NamesThatCannotBeWrittenAreRefusedLeavingNothing) {
