@@ -7,9 +7,7 @@
 // OUT is written to a temporary file next to it and renamed over it once complete (bench/output_file.h), so that
 // OUT may name IN, and a write that fails leaves both as they were. `-` names standard input as IN and standard
 // output as OUT (`trace_convert t.trace - | less`), as Unix tools take it.
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <expected>
 #include <span>
 #include <string>
@@ -20,19 +18,6 @@
 #include "bench/cli_args.h"
 #include "bench/output_file.h"
 #include "bench/trace_io.h"
-
-namespace {
-
-/// Writes `bytes` to standard output whole, or says why not (a full disk). A reader that closes the pipe early
-/// (`| head`) ends the process by SIGPIPE, silently, as it ends cat.
-std::expected<void, std::string> write_stdout(std::span<const std::byte> bytes) {
-  errno = 0;
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size() && std::fflush(stdout) == 0;
-  if (ok) return {};
-  return std::unexpected(std::string(std::strerror(errno != 0 ? errno : EIO)));
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace nostd::bench;
@@ -73,10 +58,10 @@ int main(int argc, char** argv) {
       return 2;
     } else if (arg == "-") {
       // Standard input or output, by position. Read through /dev/stdin (read_trace_file reads pipes as files);
-      // written by write_stdout, not write_output, whose temporary and rename would replace a redirected file
-      // behind the shell's descriptor.
+      // written through /dev/stdout, which write_output writes through the descriptor (a redirected file behind it
+      // is written, not replaced).
       names[n] = n == 0 ? "standard input" : "standard output";
-      paths[n] = n == 0 ? "/dev/stdin" : "-";
+      paths[n] = n == 0 ? "/dev/stdin" : "/dev/stdout";
       ++n;
     } else {
       names[n] = argv[i];
@@ -139,9 +124,7 @@ int main(int argc, char** argv) {
   }
   // OUT may be IN under another name (the same path, a link, ./x for x), and the only copy of the trace: it is
   // replaced only once the whole output is written (bench/output_file.h).
-  if (const std::expected<void, std::string> written =
-          paths[1] == "-" ? write_stdout(*out) : write_output(paths[1], *out);
-      !written) {
+  if (const std::expected<void, std::string> written = write_output(paths[1], *out); !written) {
     std::fprintf(stderr, "trace_convert: cannot write %s: %s\n", names[1], written.error().c_str());
     return 1;
   }
