@@ -506,13 +506,29 @@ class BufferedFileReporter : public benchmark::BenchmarkReporter {
 };
 
 /// Writes the text `reporter` holds under `path` (check_output's name), as the other tools write their files: true,
-/// or false after one line naming --benchmark_out, the file and the reason (a file there is left as it was).
-bool write_out(const std::string& path, const BufferedFileReporter& reporter) {
-  std::optional<OutputFile> out = open_output("micro_bench", "--benchmark_out", path);
+/// or false after one line naming `option` (--benchmark_out or BENCHMARK_OUT, as check_output named it), the file
+/// and the reason (a file there is left as it was).
+bool write_out(std::string_view option, const std::string& path, const BufferedFileReporter& reporter) {
+  std::optional<OutputFile> out = open_output("micro_bench", option, path);
   if (!out) return false;
   const std::string_view text = reporter.text();
   std::fwrite(text.data(), 1, text.size(), out->stream());  // a short write shows in close_output
-  return close_output("micro_bench", "--benchmark_out", path, *out);
+  return close_output("micro_bench", option, path, *out);
+}
+
+/// Whether Google Benchmark 1.7 takes `value` of --benchmark_color (other than auto) as true: its IsTruthyFlagValue,
+/// so that the ratio table is coloured when Google Benchmark's own rows are (`on`, `True`, `y` too; it had taken
+/// only true, yes and 1). One character: a letter or digit but 0, f, F, n and N; longer: anything but false, no and
+/// off in any case; empty: false.
+bool color_value_true(std::string_view value) {
+  if (value.size() == 1) {
+    const char c = value[0];
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 &&
+           std::string_view("0fFnN").find(c) == std::string_view::npos;
+  }
+  std::string lower;
+  for (const char c : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return !lower.empty() && lower != "false" && lower != "no" && lower != "off";
 }
 
 /// What --benchmark_format and --benchmark_out_format take (Google Benchmark's three reporters), for the message that
@@ -525,6 +541,7 @@ struct Flags {
   std::string_view out_format = "json";  ///< the last --benchmark_out_format, else json
   bool color = false;                    ///< colours in the console output (--benchmark_color, auto by default)
   std::string out;                       ///< the last --benchmark_out's file as checked (check_output), or empty
+  std::string out_option;                ///< how messages name that file's option: --benchmark_out or BENCHMARK_OUT
 };
 
 /// One flag as micro_bench reads it: `text` is what Google Benchmark is given, `shown` how a message names it (the
@@ -575,7 +592,7 @@ std::vector<Arg> flags_in_order(int argc, char** argv) {
 /// stderr naming the first bad value as `shown`. Other flags are left to Initialize.
 std::optional<Flags> parse_flags(const std::vector<Arg>& args) {
   const bool terminal = isatty(fileno(stdout)) != 0;  // Google Benchmark's --benchmark_color=auto
-  Flags flags{.color = terminal, .out = {}};
+  Flags flags{.color = terminal, .out = {}, .out_option = {}};
   auto refuse = [](std::string_view shown, const char* takes) -> std::optional<Flags> {
     print_bad_value("micro_bench", shown, takes);
     return std::nullopt;
@@ -599,8 +616,9 @@ std::optional<Flags> parse_flags(const std::vector<Arg>& args) {
       const std::optional<std::string> out = check_output("micro_bench", option, std::string(value));
       if (!out) return std::nullopt;  // check_output said why
       flags.out = *out;
+      flags.out_option = option;
     } else if (name == "--benchmark_color=") {
-      flags.color = value == "true" || value == "yes" || value == "1" || (value == "auto" && terminal);
+      flags.color = value == "auto" ? terminal : color_value_true(value);
     }
   }
   return flags;
@@ -663,7 +681,7 @@ int main(int argc, char** argv) {
                  benchmark::GetBenchmarkFilter().c_str());
   }
   std::fflush(stdout);  // the results come before a line saying the file could not be written
-  const bool written = !file || !file->reported() || nostd::bench::write_out(flags->out, *file);
+  const bool written = !file || !file->reported() || nostd::bench::write_out(flags->out_option, flags->out, *file);
   benchmark::Shutdown();
   if (matched == 0) return 2;
   return written ? 0 : 1;

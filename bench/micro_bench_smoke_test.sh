@@ -118,6 +118,13 @@ grep -q '^"BM_AllocFree<FirstCompact>/16",' <<<"$out" || fail "--benchmark_out=/
   fail "--benchmark_out=/dev/stdout to a file: exit $?"
 grep -q '^BM_AllocFree<FirstCompact>/16 ' "$TEST_TMPDIR/both.txt" && grep -q '^"BM_AllocFree<FirstCompact>/16",' \
   "$TEST_TMPDIR/both.txt" || fail "--benchmark_out=/dev/stdout to a file: not both outputs: $(cat "$TEST_TMPDIR/both.txt")"
+# So through a symbolic link to /dev/stdout, as BENCHMARK_OUT (the file behind it had still been renamed over).
+ln -s /dev/stdout "$TEST_TMPDIR/to_stdout"
+BENCHMARK_OUT="$TEST_TMPDIR/to_stdout" "$bench" "${one[@]}" --benchmark_out_format=csv >"$TEST_TMPDIR/both.txt" \
+  2>/dev/null || fail "BENCHMARK_OUT linked to /dev/stdout on a file: exit $?"
+grep -q '^BM_AllocFree<FirstCompact>/16 ' "$TEST_TMPDIR/both.txt" && grep -q '^"BM_AllocFree<FirstCompact>/16",' \
+  "$TEST_TMPDIR/both.txt" || fail "BENCHMARK_OUT linked to /dev/stdout: not both outputs: $(cat "$TEST_TMPDIR/both.txt")"
+[[ -L "$TEST_TMPDIR/to_stdout" ]] || fail "BENCHMARK_OUT linked to /dev/stdout: the link was replaced"
 # With room, the new file replaces the old one, with every repetition in it (the display shows only the aggregates),
 # and no temporary left.
 "$bench" '--benchmark_filter=^BM_AllocFree<FirstCompact>/16$' --benchmark_min_time=0.001 --benchmark_repetitions=2 \
@@ -158,7 +165,8 @@ env_refused 'BENCHMARK_OUT: cannot write /nonexistent-dir/x.json: No such file o
 cp "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json"
 without_room env "BENCHMARK_OUT=$out_dir/kept.json" "$bench_path" "${one[@]}" --benchmark_format=json
 [[ "$room_status" == 1 ]] || fail "BENCHMARK_OUT with no room: exit $room_status, expected 1"
-[[ "$room_err" == "micro_bench: --benchmark_out: cannot write $out_dir/kept.json: File too large (the file there is left as it was)" ]] ||
+# The line names the variable, as the up-front check does (it had named --benchmark_out, which was not given).
+[[ "$room_err" == "micro_bench: BENCHMARK_OUT: cannot write $out_dir/kept.json: File too large (the file there is left as it was)" ]] ||
   fail "BENCHMARK_OUT with no room: stderr is '$room_err'"
 cmp -s "$TEST_TMPDIR/kept.orig" "$out_dir/kept.json" || fail "BENCHMARK_OUT with no room: the earlier file was lost"
 [[ "$(cd "$out_dir" && echo *)" == "kept.json link.json" ]] ||
@@ -183,6 +191,20 @@ out="$(BENCHMARK_REPETITIONS=2 BENCHMARK_DISPLAY_AGGREGATES_ONLY=false "$bench" 
   --benchmark_min_time=0.001 2>/dev/null)" || fail "BENCHMARK_REPETITIONS=2: exit $?"
 [[ "$(grep -c '^BM_AllocFree<FirstCompact>/16 ' <<<"$out")" == 2 ]] ||
   fail "BENCHMARK_REPETITIONS=2 BENCHMARK_DISPLAY_AGGREGATES_ONLY=false: not 2 runs shown: $out"
+# A colour Google Benchmark takes as true (its IsTruthyFlagValue: on, True, y) colours the display through a pipe,
+# as Google Benchmark colours its own; off, no and false do not, and the flag wins over the variable. `on` had left
+# micro_bench's display uncoloured while a Google Benchmark program's was coloured.
+for color in on True y yes 1; do
+  out="$(BENCHMARK_COLOR=$color "$bench" "${one[@]}" 2>/dev/null)" || fail "BENCHMARK_COLOR=$color: exit $?"
+  [[ "$out" == *$'\e['* ]] || fail "BENCHMARK_COLOR=$color: no colour"
+done
+for color in off No false 0 n; do
+  out="$("$bench" "${one[@]}" "--benchmark_color=$color" 2>/dev/null)" || fail "--benchmark_color=$color: exit $?"
+  [[ "$out" != *$'\e['* ]] || fail "--benchmark_color=$color: coloured"
+done
+out="$(BENCHMARK_COLOR=on "$bench" "${one[@]}" --benchmark_color=off 2>/dev/null)" ||
+  fail "BENCHMARK_COLOR=on --benchmark_color=off: exit $?"
+[[ "$out" != *$'\e['* ]] || fail "BENCHMARK_COLOR=on --benchmark_color=off: coloured"
 # An empty variable is unset: Google Benchmark had read an empty format or colour as a value, printed its usage and
 # exited 0, running nothing.
 rm -f "$TEST_TMPDIR/env5.out"

@@ -13,7 +13,8 @@
 //               a FIFO): written directly, since it holds nothing to keep and a rename would replace the device
 //               node itself.
 //   descriptor  a name of one of the process's open descriptors (/dev/stdout, /dev/stderr, /dev/fd/N,
-//               /proc/self/fd/N): written in place through that descriptor, at its offset, whatever it is open on.
+//               /proc/self/fd/N, or another spelling or a symbolic link that leads there, descriptor_behind):
+//               written in place through that descriptor, at its offset, whatever it is open on.
 //               Standard output redirected to a file (`tool --plot_data=/dev/stdout > out.txt`) leads /dev/stdout to
 //               that regular file, which had been replaced by rename (the tool's own output, written through the
 //               descriptor, went to the file unlinked) or, opened afresh, would be truncated under the output
@@ -72,11 +73,41 @@ inline int named_descriptor(std::string_view path) {
   return n;
 }
 
+/// The descriptor `path` leads to: named_descriptor's, or, after the symbolic links of its last component are
+/// followed one by one, a name in the process's own descriptor directory however it is spelt (a link to
+/// /dev/stdout, /dev/./stdout, /proc/thread-self/fd/N, /proc/PID/fd/N: the directory resolved by realpath is
+/// /proc/PID/fd or /proc/PID/task/TID/fd). -1 for any other name. Following each link matters: realpath of the
+/// whole name would give the file behind the descriptor, which a rename would replace.
+inline int descriptor_behind(const std::string& path) {
+  if (const int fd = named_descriptor(path); fd >= 0) return fd;
+  const std::string own = "/proc/" + std::to_string(::getpid()) + "/";
+  std::string at = path;
+  for (int links = 0; links <= 40; ++links) {
+    const std::size_t slash = at.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : at.substr(0, std::max<std::size_t>(slash, 1));
+    if (char* const real = ::realpath(dir.c_str(), nullptr); real != nullptr) {
+      const std::string_view resolved = real;
+      const bool descriptors =
+          resolved == own + "fd" || (resolved.starts_with(own + "task/") && resolved.ends_with("/fd"));
+      std::free(real);
+      if (descriptors) return named_descriptor("/dev/fd/" + at.substr(slash + 1));
+    }
+    struct stat link_status;
+    if (::lstat(at.c_str(), &link_status) != 0 || !S_ISLNK(link_status.st_mode)) return -1;
+    char text[PATH_MAX];
+    const ssize_t n = ::readlink(at.c_str(), text, sizeof text - 1);
+    if (n < 0) return -1;
+    const std::string_view to(text, static_cast<std::size_t>(n));
+    at = to.starts_with('/') ? std::string(to) : at.substr(0, slash + 1) + std::string(to);
+  }
+  return -1;
+}
+
 /// The target of `path` (see the glossary above), or the system's reason it cannot be written (a directory, a
 /// chain of more than 40 links, a descriptor that is not open for writing).
 inline std::expected<OutputTarget, std::string> output_target(const std::string& path) {
   OutputTarget t;
-  if (const int fd = named_descriptor(path); fd >= 0) {
+  if (const int fd = descriptor_behind(path); fd >= 0) {
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0) return std::unexpected(std::string(std::strerror(errno)));
     if ((flags & O_ACCMODE) == O_RDONLY) return std::unexpected(std::string(std::strerror(EBADF)));
@@ -199,7 +230,9 @@ class OutputFile {
   std::FILE* stream() const { return file_; }
 
   /// The name another program writes the file under (gnuplot's `set output`): the temporary, or the target when
-  /// written in place.
+  /// written in place. For a descriptor's name that is the name as given, which another program opens afresh as
+  /// its own (gnuplot's standard output is /dev/null; a regular file behind another descriptor is truncated), not
+  /// the descriptor this file writes through; replay's heap maps (NAME.png) reach one only through a link.
   const std::string& writing_path() const { return temporary_.empty() ? target_ : temporary_; }
 
   /// Flushes and closes the file, then renames the temporary over the target: the name now holds every byte
@@ -265,6 +298,15 @@ inline std::optional<std::string> output_problem(const std::string& path) {
   }
   if (const std::expected<OutputFile, std::string> probe = OutputFile::open(path); !probe) return probe.error();
   return std::nullopt;
+}
+
+/// Whether `path` names a descriptor (see the glossary) open on the file `file` describes (the same st_dev and
+/// st_ino): written through it, the bytes go over that file from the descriptor's offset, and what the file held
+/// beyond them stays. trace_convert refuses such an OUT on its IN.
+inline bool descriptor_on(const std::string& path, const struct stat& file) {
+  const int fd = internal::descriptor_behind(path);
+  struct stat status;
+  return fd >= 0 && ::fstat(fd, &status) == 0 && status.st_dev == file.st_dev && status.st_ino == file.st_ino;
 }
 
 /// Checks the file an output option names (`--plot_data=FILE`) before the run it is for starts (output_problem),

@@ -7,6 +7,8 @@
 // OUT is written to a temporary file next to it and renamed over it once complete (bench/output_file.h), so that
 // OUT may name IN, and a write that fails leaves both as they were. `-` names standard input as IN and standard
 // output as OUT (`trace_convert t.trace - | less`), as Unix tools take it.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <expected>
 #include <span>
@@ -77,6 +79,17 @@ int main(int argc, char** argv) {
   }
   if (n != (check ? 1 : 2)) {
     std::fprintf(stderr, "trace_convert: expected %s (see --help)\n", check ? "one file" : "IN and OUT");
+    return 2;
+  }
+  // OUT through a descriptor open on IN's own regular file (`trace_convert /dev/stdin /dev/fd/0 0<>t.trace`) would
+  // be written over the trace from the descriptor's offset, the rest of the old trace left behind the new one (it
+  // was, exit 0): refused. IN's name as OUT converts it in place.
+  if (struct stat in_file; ::stat(paths[0].c_str(), &in_file) == 0 && S_ISREG(in_file.st_mode) && !check &&
+                           descriptor_on(paths[1], in_file)) {
+    std::fprintf(stderr,
+                 "trace_convert: %s is open on %s's file, and would be written over it (name the file as OUT "
+                 "to convert it in place)\n",
+                 names[1], names[0]);
     return 2;
   }
   const auto in = read_trace_file(paths[0].c_str());

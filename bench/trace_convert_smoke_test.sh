@@ -262,4 +262,23 @@ status=0
 "$convert_path" "$dir/t.bin" - >/dev/full 2>"$dir/dash.err" || status=$?
 [[ "$status" == 1 && "$(cat "$dir/dash.err")" == "trace_convert: cannot write standard output: No space left on device" ]] ||
   fail "t.bin -> - into /dev/full: exit $status, $(cat "$dir/dash.err")"
+# OUT through a descriptor open on IN's file, as standard input or output, is refused with one line and exit 2,
+# the trace as it was: it had been written over the trace from the descriptor's offset (a binary trace over the
+# first 26 bytes of the text one, the rest left behind it, exit 0).
+for way in stdin stdout; do
+  cp "$dir/back.txt" "$dir/rw.txt"
+  status=0
+  if [[ "$way" == stdin ]]; then
+    "$convert_path" /dev/stdin /dev/fd/0 0<>"$dir/rw.txt" 2>"$dir/rw.err" || status=$?
+  else
+    "$convert_path" "$dir/rw.txt" /dev/stdout 1<>"$dir/rw.txt" 2>"$dir/rw.err" || status=$?
+  fi
+  [[ "$status" == 2 && "$(wc -l <"$dir/rw.err")" == 1 ]] || fail "OUT on IN's file by $way: exit $status, $(cat "$dir/rw.err")"
+  grep -q "would be written over it" "$dir/rw.err" || fail "OUT on IN's file by $way: $(cat "$dir/rw.err")"
+  cmp -s "$dir/back.txt" "$dir/rw.txt" || fail "OUT on IN's file by $way: the trace changed"
+done
+# A descriptor on another file is written: `-` into a file opened for reading and writing.
+: >"$dir/rw.bin"
+"$convert_path" "$dir/back.txt" - 1<>"$dir/rw.bin" 2>/dev/null || fail "- on a read-write descriptor: exit $?"
+cmp -s "$dir/t.bin" "$dir/rw.bin" || fail "- on a read-write descriptor: not the binary trace"
 finish

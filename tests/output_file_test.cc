@@ -259,6 +259,41 @@ TEST(OutputFile, ADescriptorsNameIsWrittenThroughTheDescriptorAtItsOffset) {
   EXPECT_EQ(internal::named_descriptor("/dev/fd/007"), 7);
 }
 
+TEST(OutputFile, ANameLeadingToADescriptorByLinksIsWrittenThroughTheDescriptor) {
+  // A descriptor's name spelt otherwise, or reached through symbolic links (`ln -s /dev/stdout out`), leads to the
+  // file behind the descriptor as surely as /dev/stdout does: that file had been replaced by rename, and what the
+  // process wrote through the descriptor went to the file unlinked.
+  const std::string dir = fresh_dir("descriptor_links");
+  const std::string path = dir + "/out.txt";
+  put(path, "");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  const std::string n = std::to_string(fd);
+  ASSERT_EQ(::symlink(("/dev/fd/" + n).c_str(), (dir + "/to_fd").c_str()), 0);
+  ASSERT_EQ(::symlink("to_fd", (dir + "/to_link").c_str()), 0);  // relative, and a link to a link
+  ASSERT_EQ(::symlink("/dev/fd", (dir + "/fds").c_str()), 0);    // a link to the directory
+  std::string expected;
+  for (const std::string& name : {dir + "/to_fd", dir + "/to_link", dir + "/fds/" + n, "/dev/./fd/" + n,
+                                  "/proc/thread-self/fd/" + n, "/proc/" + std::to_string(::getpid()) + "/fd/" + n}) {
+    ASSERT_EQ(::write(fd, "display\n", 8), 8);
+    EXPECT_EQ(output_problem(name), std::nullopt) << name;
+    const std::expected<void, std::string> written = write_output(name, bytes_of(name + "\n"));
+    ASSERT_TRUE(written) << name << ": " << written.error();
+    expected += "display\n" + name + "\n";
+    EXPECT_EQ(contents(path), expected) << name;
+    struct stat after {};
+    ASSERT_EQ(::stat(path.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino) << name << ": the file behind the descriptor was replaced";
+  }
+  ::close(fd);
+  // Closed, the descriptor is refused through the link as by its name (it had been "No such file or directory").
+  EXPECT_EQ(output_problem(dir + "/to_link"), "Bad file descriptor");
+  EXPECT_EQ(contents(path), expected);
+  EXPECT_EQ(listing(dir), "fds out.txt to_fd to_link");
+}
+
 TEST(OutputFile, NamesThatCannotBeWrittenAreRefusedLeavingNothing) {
   const std::string dir = fresh_dir("refused");
   const std::expected<void, std::string> missing = write_output(dir + "/no/such/dir/x.dat", bytes_of("x"));
