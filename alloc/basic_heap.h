@@ -703,12 +703,55 @@ class BasicHeap {
     if (!region.empty()) (void)add_region_locked(region);
   }
 
-  // Whether a span can hold more than the largest block the tag word records, so that add_region_locked splits it:
+  // Whether a span can hold more than the largest block the tag word records, so that SpanLayout splits it:
   // never with pointer-sized tag words (a span's room is below UINTPTR_MAX less a header); known at compile time so
   // that the common build carries no splitting loop (the Cortex-M4 .text budgets, //bench/footprint).
   static constexpr bool kRegionsMaySplit =
       align_down(Tags::kMaxBlockSize, kGranule) <
       std::numeric_limits<std::uintptr_t>::max() - sizeof(RegionHeader) - 2 * Tags::kHeaderSize;
+
+  // The regions a span [lo, hi) becomes, one at a time: add_region_locked makes them, and remove_region recognises a
+  // span by the headers they were given. Each region is a header, then a prologue word, then the first block whose
+  // payload is granule-aligned; the end sentinel's payload address is the last granule boundary inside the span. A span
+  // larger than the largest block the tag word can record (4 GiB with 32-bit tags) becomes several regions back to
+  // back, each starting after the previous one's end sentinel, so that none of it is lost. `next()` moves to the
+  // following region of a split span; `valid` is false past the last (or for a span that holds no region).
+  struct SpanLayout {
+    std::uintptr_t at;
+    std::uintptr_t hi;
+    std::uintptr_t header_at = 0;
+    std::uintptr_t first = 0;  // the first block's address
+    std::size_t size = 0;      // its size: the region's capacity
+    bool valid = false;
+    bool last = true;
+
+    [[gnu::always_inline]] SpanLayout(std::uintptr_t span_lo, std::uintptr_t span_hi) noexcept
+        : at(span_lo), hi(span_hi) {
+      place();
+    }
+    [[gnu::always_inline]] void place() noexcept {
+      header_at = align_up(at, alignof(RegionHeader));
+      const std::uintptr_t first_payload = first_payload_after(header_at);
+      const std::uintptr_t end_payload = align_down(hi, kGranule);
+      // The header lies below first_payload, so it fits when the block does. Wrap-safe: a span in the last few bytes
+      // of the address space would carry first_payload, or first_payload plus a block, past the top and round it to a
+      // small address that passed the plain compares (a header written at address 0, or a region of 0 bytes).
+      valid = !(first_payload < at || end_payload < first_payload || end_payload - first_payload < kMinBlockSize);
+      if (!valid) return;
+      const std::size_t room = end_payload - first_payload;
+      size = std::min(room, align_down(Tags::kMaxBlockSize, kGranule));
+      first = first_payload - Tags::kHeaderSize;
+      last = !kRegionsMaySplit || size == room;
+    }
+    [[gnu::always_inline]] void next() noexcept {
+      if (last) {
+        valid = false;
+        return;
+      }
+      at = first + size + Tags::kHeaderSize;
+      place();
+    }
+  };
 
   Result<void> add_region_locked(std::span<std::byte> span) noexcept {
     const std::uintptr_t lo = address(span.data());
@@ -730,26 +773,13 @@ class BasicHeap {
       const std::uintptr_t r_hi = address(r->end) + Tags::kHeaderSize;
       if (lo < r_hi && r_lo < hi) return fail(AllocError::kInvalidPointer);
     }
-    // Layout: header, then a prologue word, then the first block whose payload is granule-aligned; the end
-    // sentinel's payload address is the last granule boundary inside the span. A span larger than the largest
-    // block the tag word can record (4 GiB with 32-bit tags) becomes several regions back to back, each starting
-    // after the previous one's end sentinel, so that none of it is lost.
     std::byte* const base = span.data();
-    std::uintptr_t at = lo;
-    bool added = false;
-    for (;;) {
-      const std::uintptr_t header_at = align_up(at, alignof(RegionHeader));
-      const std::uintptr_t first_payload = first_payload_after(header_at);
-      const std::uintptr_t end_payload = align_down(hi, kGranule);
-      // The header lies below first_payload, so it fits when the block does. Wrap-safe: a span in the last few bytes
-      // of the address space would carry first_payload, or first_payload plus a block, past the top and round it to a
-      // small address that passed the plain compares (a header written at address 0, or a region of 0 bytes).
-      if (first_payload < at || end_payload < first_payload || end_payload - first_payload < kMinBlockSize) break;
-      const std::size_t room = end_payload - first_payload;
-      const std::size_t size = std::min(room, align_down(Tags::kMaxBlockSize, kGranule));
-
-      auto* region = reinterpret_cast<RegionHeader*>(base + (header_at - lo));
-      std::byte* const first = base + (first_payload - lo) - Tags::kHeaderSize;
+    SpanLayout piece(lo, hi);
+    if (!piece.valid) return fail(AllocError::kOutOfMemory);
+    for (; piece.valid; piece.next()) {
+      auto* region = reinterpret_cast<RegionHeader*>(base + (piece.header_at - lo));
+      std::byte* const first = reinterpret_cast<std::byte*>(region) + (piece.first - piece.header_at);
+      const std::size_t size = piece.size;
       region->first = first;
       region->end = first + size;
       region->next = regions_;
@@ -766,47 +796,9 @@ class BasicHeap {
       index_insert(first, size);
       capacity_ += size;
       add_free_bytes(size);
-      added = true;
-      if (!kRegionsMaySplit || size == room) break;
-      at = address(region->end) + Tags::kHeaderSize;
     }
-    if (!added) return fail(AllocError::kOutOfMemory);
     return {};
   }
-
-  // The regions add_region_locked makes of a span [lo, hi), one at a time: its loop's arithmetic, for remove_region,
-  // which recognises a span by the headers it was given. `next()` moves to the following region of a split span;
-  // `valid` is false past the last (or for a span that holds no region).
-  struct SpanLayout {
-    std::uintptr_t at;
-    std::uintptr_t hi;
-    std::uintptr_t header_at = 0;
-    std::uintptr_t first = 0;  // the first block's address
-    std::size_t size = 0;      // its size: the region's capacity
-    bool valid = false;
-    bool last = true;
-
-    SpanLayout(std::uintptr_t span_lo, std::uintptr_t span_hi) noexcept : at(span_lo), hi(span_hi) { place(); }
-    void place() noexcept {
-      header_at = align_up(at, alignof(RegionHeader));
-      const std::uintptr_t first_payload = first_payload_after(header_at);
-      const std::uintptr_t end_payload = align_down(hi, kGranule);
-      valid = !(first_payload < at || end_payload < first_payload || end_payload - first_payload < kMinBlockSize);
-      if (!valid) return;
-      const std::size_t room = end_payload - first_payload;
-      size = std::min(room, align_down(Tags::kMaxBlockSize, kGranule));
-      first = first_payload - Tags::kHeaderSize;
-      last = !kRegionsMaySplit || size == room;
-    }
-    void next() noexcept {
-      if (last) {
-        valid = false;
-        return;
-      }
-      at = first + size + Tags::kHeaderSize;
-      place();
-    }
-  };
 
   // The region whose header SpanLayout `piece` names, and its predecessor on the list (nullptr: the head), after
   // checking the seal of every header on the way (so that no `next` is followed, nor rewritten, unchecked).
