@@ -23,7 +23,10 @@ namespace nostd::testing {
 /// reached: `allocate(size)` (the default alignment's own path) or `allocate(size, align)`; `deallocate(ptr)`,
 /// `deallocate(ptr, layout)`, a free followed by `flush_cache()`, or `try_deallocate(ptr)` twice (the second must be
 /// refused); `reallocate`; and a bad pointer for `try_deallocate`, `add_region` of a piece of a spare buffer (too
-/// small ones refused, an overlap with a region refused, the span untouched either way) or `flush_cache()`.
+/// small ones refused, an overlap with a region refused, the span untouched either way) or `flush_cache()`. Where
+/// the slot is empty, the second bad-pointer variant (which found no block to point into) is `remove_region` of a
+/// piece lent so far, or of a bad span near one, or the piece lent again: a request that did nothing before
+/// remove_region, so that inputs written before it decode and run as they did up to their first such request.
 template <class Heap>
 bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
   constexpr std::size_t kSlots = 32;
@@ -42,11 +45,93 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
   Heap& heap = owner->test_heap.heap();
   fill(owner->spare, kSpareBytes, kSlots);  // a refused region must leave these bytes as they are
   std::size_t spare_used = 0;               // pieces are carved upwards: [0, spare_used) may be regions
-  std::size_t regions = 1;     // the regions the heap has, each one free block once everything is freed and flushed
-  std::size_t last_piece = 0;  // the start of the last piece added, for an overlapping request
+  std::size_t regions = 1;  // the regions the heap has, each one free block once everything is freed and flushed
+  // The pieces lent so far, in the order add_region took them (the last is the one an overlapping request aims at):
+  // where each lies in the spare buffer, the capacity it added, and whether it is a region now (remove_region may
+  // have taken it back, and the remove request may lend it again).
+  struct Piece {
+    std::size_t at = 0;
+    std::size_t length = 0;
+    std::size_t gained = 0;
+    bool lent = false;
+  };
+  constexpr std::size_t kMaxPieces = kSpareBytes / (Heap::kRegionOverhead + Heap::kMinBlockSize) + 1;
+  Piece pieces[kMaxPieces] = {};
+  std::size_t piece_count = 0;
   Slot slots[kSlots] = {};
   std::size_t pos = 0;
   auto byte = [&]() -> std::size_t { return pos < size ? data[pos++] : 0; };
+  // remove_region of piece `index` (kinds 0 to 3), or of a bad span that must be refused with kInvalidPointer and
+  // nothing changed (4 to 7). A lent piece is taken back exactly when no live block lies in it (kInUse otherwise,
+  // unchanged; cached blocks count as free), and stats().capacity drops by what add_region added; its bytes are then
+  // the caller's again (given the spare buffer's pattern, which must still be there when the piece is lent again).
+  // Kinds 0 to 3 lend a piece taken back before again, which must add the same capacity. Kind 4 is a piece taken back
+  // before, or a lent piece that starts at a granule boundary with the byte before it: the same region (add_region
+  // rounds the header's address up to the same place), unless that byte lies in the previous piece's region, which
+  // ends at its last granule boundary, so exactly when the two pieces are back to back (README's remove_region row);
+  // other lent pieces go on as kind 5. The bad spans of kinds 5 to 7: the piece extended to the next granule boundary
+  // past its end (one byte when that is where it lies: a shorter extension within its tail's granule is the same
+  // piece); its inner part from a granule and a byte past its start (no region header there); and the piece less its
+  // last granule.
+  // Generic in the heap, so that its body is compiled only where the source takes regions (remove_region exists).
+  [[maybe_unused]] auto remove_piece = [&](auto& h, std::size_t index, std::size_t kind) -> bool {
+    Piece& piece = pieces[index];
+    std::byte* const lo = owner->spare + piece.at;
+    std::byte* const hi = lo + piece.length;
+    const HeapStats before = h.stats();
+    auto unchanged = [&] {
+      const HeapStats after = h.stats();
+      return after.capacity == before.capacity && after.bytes_in_use == before.bytes_in_use &&
+             after.bytes_free == before.bytes_free && after.free_blocks == before.free_blocks &&
+             after.cached_blocks == before.cached_blocks && after.largest_free_block == before.largest_free_block;
+    };
+    if (kind < 4 && !piece.lent) {  // lend it again
+      for (std::size_t i = piece.at; i < piece.at + piece.length; ++i) {
+        if (owner->spare[i] != pattern_byte(kSlots, i)) return false;  // the heap wrote to memory it gave back
+      }
+      if (!h.add_region(std::span<std::byte>(lo, piece.length))) return false;
+      if (h.stats().capacity - before.capacity != piece.gained) return false;
+      piece.lent = true;
+      ++regions;
+      return true;
+    }
+    const bool at_granule = reinterpret_cast<std::uintptr_t>(lo) % Heap::kGranule == 0;
+    if (kind < 4 || (kind == 4 && piece.lent && piece.at > 0 && at_granule)) {
+      const std::size_t widen = kind == 4 ? 1 : 0;
+      const Piece* const prev = index > 0 ? &pieces[index - 1] : nullptr;
+      const bool into_prev = widen != 0 && prev != nullptr && prev->lent && prev->at + prev->length == piece.at;
+      bool in_use = false;
+      for (const Slot& block : slots) {
+        in_use = in_use || (block.ptr != nullptr && block.ptr >= lo && block.ptr < hi);
+      }
+      const Result<void> removed = h.remove_region(std::span<std::byte>(lo - widen, piece.length + widen));
+      if (into_prev) {
+        return !removed && removed.error() == AllocError::kInvalidPointer && h.validate() && unchanged();
+      }
+      if (in_use) return !removed && removed.error() == AllocError::kInUse && h.validate() && unchanged();
+      if (!removed || !h.validate()) return false;
+      if (before.capacity - h.stats().capacity != piece.gained) return false;
+      for (std::size_t i = piece.at; i < piece.at + piece.length; ++i) owner->spare[i] = pattern_byte(kSlots, i);
+      piece.lent = false;
+      --regions;
+      return true;
+    }
+    std::span<std::byte> bad;
+    const auto end = reinterpret_cast<std::uintptr_t>(hi);
+    const std::size_t extended = align_down(end, Heap::kGranule) + Heap::kGranule - end;
+    if (kind == 4 && !piece.lent) {
+      bad = std::span<std::byte>(lo, piece.length);
+    } else if (kind <= 5) {
+      if (piece.at + piece.length + extended > kSpareBytes) return true;
+      bad = std::span<std::byte>(lo, piece.length + extended);
+    } else if (kind == 6) {
+      bad = std::span<std::byte>(lo + Heap::kGranule + 1, piece.length - Heap::kGranule - 1);
+    } else {
+      bad = std::span<std::byte>(lo, piece.length - Heap::kGranule);
+    }
+    const Result<void> refused = h.remove_region(bad);
+    return !refused && refused.error() == AllocError::kInvalidPointer && h.validate() && unchanged();
+  };
   while (pos < size) {
     const std::size_t op = byte();
     const std::size_t variant = (op / 5) % 4;
@@ -114,7 +199,8 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
       case 4:
         if (variant == 2) {  // add_region of the spare buffer's next piece: a gap, then 1 to 4,096 bytes
           if constexpr (Heap::Source::kAcceptsRegions) {
-            const bool overlap = (request & 0x8000) != 0 && regions > 1;
+            const bool overlap = (request & 0x8000) != 0 && piece_count > 0 && pieces[piece_count - 1].lent;
+            const std::size_t last_piece = piece_count > 0 ? pieces[piece_count - 1].at : 0;
             // An overlapping piece starts 8 to 39 bytes into the last piece added: past its region header's start
             // (8-byte aligned) and before its end (a region holds its header and a minimum block).
             const std::size_t at = overlap ? last_piece + 8 + byte() % 32 : spare_used + byte() % 64;
@@ -142,8 +228,9 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
                   gained + Heap::kRegionOverhead >= length + Heap::kGranule) {
                 return false;
               }
+              if (piece_count == kMaxPieces) return false;  // more regions than minimum pieces fit in the buffer
+              pieces[piece_count++] = Piece{at, length, gained, true};
               ++regions;
-              last_piece = at;
               spare_used = at + length;
             }
             if (!added) {  // a refused span is not touched: the buffer past the regions still holds its pattern
@@ -154,6 +241,11 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
           }
         } else if (variant == 3) {
           heap.flush_cache();
+        } else if (variant == 1 && slot.ptr == nullptr) {
+          if constexpr (Heap::Source::kAcceptsRegions) {
+            if (piece_count == 0) break;
+            if (!remove_piece(heap, (request & 0xFF) % piece_count, (request >> 8) % 8)) return false;
+          }
         } else {  // try_deallocate of an interior pointer must be refused without damage
           if (slot.ptr == nullptr) break;
           const std::size_t offset = 1 + request % (slot.size + 1);
@@ -186,6 +278,12 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
     if (!holds_pattern(slot.ptr, slot.size, static_cast<std::size_t>(&slot - slots))) return false;
     heap.deallocate(slot.ptr);
     if (!heap.validate()) return false;
+  }
+  for (std::size_t p = 0; p < piece_count; ++p) {  // what remove_region gave back was not written to since
+    if (pieces[p].lent) continue;
+    for (std::size_t i = pieces[p].at; i < pieces[p].at + pieces[p].length; ++i) {
+      if (owner->spare[i] != pattern_byte(kSlots, i)) return false;
+    }
   }
   heap.flush_cache();  // a cache policy keeps small freed blocks unmerged until flushed (no-op without one)
   if (!heap.validate()) return false;
