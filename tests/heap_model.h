@@ -1,10 +1,11 @@
 // tests/heap_model.h — a model-based stress driver for a heap's configuration corners: requests drawn at the block
 // size boundaries the composition has (granule, minimum block, split threshold, cache bins, segregated list floors,
 // the largest block the index tells apart, the capacity) and at the overflow boundaries (SIZE_MAX - k, alignments up
-// to 2^63), reallocations around a block's own size, flushes and added regions, each checked against a model of what
-// the heap must do. After every operation: validate(), the touched block's contents, no two live blocks overlapping,
-// each block's alignment, every stats() counter against the model and the walk, and a refused request checked to be
-// one that nothing could serve (after a flush, the same request fails again; for the list fits, no free block fits).
+// to 2^63), reallocations around a block's own size, flushes, added regions taken back (remove_region) and lent again,
+// each checked against a model of what the heap must do. After every operation: validate(), the touched block's
+// contents, no two live blocks overlapping, each block's alignment, every stats() counter against the model and the
+// walk, and a refused request checked to be one that nothing could serve (after a flush, the same request fails again;
+// for the list fits, no free block fits).
 // Framework-free, so that the bare-metal check programs could run it too; tests/heap_model_test.cc runs it over the
 // compositions the other suites leave out.
 #pragma once
@@ -39,13 +40,15 @@ struct ModelReport {
   const char* failure = nullptr;
   std::size_t op = 0;
   HeapFault fault{};
-  std::size_t allocated = 0;       ///< successful allocate calls
-  std::size_t refused = 0;         ///< allocate and reallocate calls refused with kOutOfMemory
-  std::size_t moved = 0;           ///< reallocate calls that moved the block
-  std::size_t grown_in_place = 0;  ///< reallocate calls that grew a block in place
-  std::size_t regions_added = 0;   ///< successful add_region calls
-  std::size_t cached_frees = 0;    ///< frees the cache kept aside
-  std::size_t most_cached = 0;     ///< the most cached blocks stats() reported at once
+  std::size_t allocated = 0;        ///< successful allocate calls
+  std::size_t refused = 0;          ///< allocate and reallocate calls refused with kOutOfMemory
+  std::size_t moved = 0;            ///< reallocate calls that moved the block
+  std::size_t grown_in_place = 0;   ///< reallocate calls that grew a block in place
+  std::size_t regions_added = 0;    ///< successful add_region calls (a piece lent again included)
+  std::size_t regions_removed = 0;  ///< successful remove_region calls
+  std::size_t removals_in_use = 0;  ///< remove_region calls refused with kInUse
+  std::size_t cached_frees = 0;     ///< frees the cache kept aside
+  std::size_t most_cached = 0;      ///< the most cached blocks stats() reported at once
   /// True when every check held.
   bool ok() const noexcept { return failure == nullptr; }
 };
@@ -77,7 +80,9 @@ inline constexpr std::size_t kCacheMaxBlock = [] {
 }  // namespace internal_model
 
 /// Runs the model workload on `heap`, which must start empty. `spare` (RegionSource heaps) is memory the run hands to
-/// `add_region` piece by piece (some pieces too small, one overlapping). `kSlots` bounds the live blocks.
+/// `add_region` piece by piece (some pieces too small, one overlapping); once all of it is handed out, the add_region
+/// step takes a lent piece back with `remove_region` instead (kInUse when a live block lies in it), or lends one taken
+/// back again. `kSlots` bounds the live blocks.
 template <std::size_t kSlots = 48, class Heap>
 ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::byte> spare = {}) {
   using namespace internal_model;
@@ -98,6 +103,16 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
   ModelReport report;
   std::size_t allocations = 0, frees = 0, failures = 0, peak = 0, next_tag = 1;
   std::size_t spare_at = 0, added_end = 0;  // where the next piece of `spare` starts; the end of the last added
+  // The pieces add_region took, in its order: where each lies in `spare`, the capacity, free bytes and free blocks (one
+  // per region: 16-bit tags split a piece above 64 KiB) it added, and whether it is a region now (remove_region may
+  // have taken it back). A piece past the last entry is never taken back.
+  struct Piece {
+    std::size_t at = 0, length = 0, capacity = 0, bytes_free = 0, free_blocks = 0;
+    bool lent = false;
+  };
+  constexpr std::size_t kMaxPieces = 64;
+  Piece pieces[kMaxPieces] = {};
+  std::size_t piece_count = 0;
   SplitMix64 rng(options.seed);
 
   auto fail = [&report](const char* what, std::size_t op) {
@@ -325,6 +340,94 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
     }
     return slots[first];
   };
+  auto same_stats = [](const HeapStats& a, const HeapStats& b) {
+    return a.capacity == b.capacity && a.bytes_in_use == b.bytes_in_use && a.bytes_free == b.bytes_free &&
+           a.overhead_bytes == b.overhead_bytes && a.largest_free_block == b.largest_free_block &&
+           a.peak_bytes_in_use == b.peak_bytes_in_use && a.live_allocations == b.live_allocations &&
+           a.free_blocks == b.free_blocks && a.cached_blocks == b.cached_blocks && a.cached_bytes == b.cached_bytes &&
+           a.total_allocations == b.total_allocations && a.total_frees == b.total_frees &&
+           a.failed_allocations == b.failed_allocations;
+  };
+  // Once `spare` is all handed out, the add_region step works on a lent piece, chosen by the operation's number (no
+  // draw of the generator, so that the other steps draw what they drew before): a lent piece is taken back exactly
+  // when no live block of the model lies in it (cached blocks count as free); then validate(), capacity down by what
+  // add_region added and, when no cached block lay in it, free bytes and free blocks too with the cache untouched
+  // (a cached block in it flushes the whole cache, which merges blocks elsewhere as well: no cached block is left);
+  // its bytes are the caller's again and given a pattern. kInUse otherwise, with every stats() field as it was. A
+  // piece taken back is lent again, its pattern intact, adding the same capacity, free bytes and blocks as at first.
+  auto remove_or_lend_again = [&](std::size_t op) -> bool {
+    if constexpr (Heap::Source::kAcceptsRegions) {
+      if (piece_count == 0) return true;
+      Piece& piece = pieces[op % piece_count];
+      const std::span<std::byte> bytes = spare.subspan(piece.at, piece.length);
+      const std::size_t tag = ~piece.at;  // the piece's pattern while the caller has it back
+      const HeapStats before = heap.stats();
+      if (!piece.lent) {
+        if (!holds_pattern(bytes.data(), bytes.size(), tag)) {
+          return fail("the heap wrote to a piece remove_region gave back", op);
+        }
+        if (!heap.add_region(bytes)) return fail("add_region refused a piece taken back", op);
+        const HeapStats after = heap.stats();
+        if (after.capacity - before.capacity != piece.capacity ||
+            after.bytes_free - before.bytes_free != piece.bytes_free ||
+            after.free_blocks - before.free_blocks != piece.free_blocks) {
+          return fail("a piece lent again added other capacity, free bytes or blocks than at first", op);
+        }
+        piece.lent = true;
+        ++report.regions_added;
+        return true;
+      }
+      const auto lo = reinterpret_cast<std::uintptr_t>(bytes.data());
+      const std::uintptr_t hi = lo + bytes.size();
+      bool occupied = false;
+      for (const Slot& s : slots) {
+        const auto at = reinterpret_cast<std::uintptr_t>(s.ptr);
+        occupied = occupied || (s.ptr != nullptr && at >= lo && at < hi);
+      }
+      std::size_t cached_in_piece = 0;
+      heap.walk([&](const BlockInfo& b) {
+        const auto at = reinterpret_cast<std::uintptr_t>(b.payload);
+        cached_in_piece += b.cached && at >= lo && at < hi ? 1 : 0;
+      });
+      const Result<void> removed = heap.remove_region(bytes);
+      if (occupied) {
+        if (removed) return fail("remove_region took back a piece a live block lies in", op);
+        if (removed.error() != AllocError::kInUse) return fail("remove_region of a piece in use was not kInUse", op);
+        if (!same_stats(heap.stats(), before)) return fail("a refused remove_region changed stats()", op);
+        ++report.removals_in_use;
+        return true;
+      }
+      if (!removed) return fail("remove_region refused a piece no live block lies in", op);
+      if (ValidateResult v = heap.validate(); !v) {
+        report.fault = v.error();
+        return fail("validate() failed after remove_region", op);
+      }
+      const HeapStats after = heap.stats();
+      if (before.capacity - after.capacity != piece.capacity) {
+        return fail("remove_region dropped other capacity than add_region added", op);
+      }
+      if (cached_in_piece == 0) {
+        if (before.bytes_free - after.bytes_free != piece.bytes_free ||
+            before.free_blocks - after.free_blocks != piece.free_blocks) {
+          return fail("remove_region dropped other free bytes or blocks than add_region added", op);
+        }
+        if (after.cached_blocks != before.cached_blocks) {
+          return fail("remove_region flushed a cache it had no need to", op);
+        }
+      } else if (after.cached_blocks != 0) {
+        return fail("remove_region of a piece holding cached blocks left the cache unflushed", op);
+      }
+      if (after.live_allocations != before.live_allocations || after.bytes_in_use != before.bytes_in_use) {
+        return fail("remove_region changed the live blocks", op);
+      }
+      fill(bytes.data(), bytes.size(), tag);
+      piece.lent = false;
+      ++report.regions_removed;
+    } else {
+      static_cast<void>(op);
+    }
+    return true;
+  };
   // One operation; false when a check failed (report says which).
   auto step = [&](std::size_t op) -> bool {
     Slot& slot = pick_slot(op);
@@ -334,14 +437,17 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
       if (heap.stats().cached_blocks != 0) return fail("flush_cache() left cached blocks", op);
     } else if (action < 25) {
       if constexpr (Heap::Source::kAcceptsRegions) {
-        if (spare_at >= spare.size()) return true;
+        if (spare_at >= spare.size()) {
+          if (!remove_or_lend_again(op)) return false;
+          return check_heap(op, op % options.contents_every == 0);
+        }
         // A piece of the spare memory: sometimes too small for a block, sometimes overlapping the last piece.
         std::size_t at = spare_at;
         std::size_t piece = rng.range(0, 3) == 0 ? rng.range(0, 96) : rng.range(256, 96 * 1024);
         const bool overlap = added_end != 0 && rng.range(0, 5) == 0;
         if (overlap) at = added_end - 64, piece = std::max<std::size_t>(piece, 128);
         piece = std::min(piece, spare.size() - at);
-        const std::size_t before = heap.stats().capacity;
+        const HeapStats before = heap.stats();
         Result<void> added = heap.add_region(spare.subspan(at, piece));
         if (overlap) {
           if (added || added.error() != AllocError::kInvalidPointer) {
@@ -353,7 +459,16 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
         if (added) {
           ++report.regions_added;
           added_end = spare_at;
-          if (heap.stats().capacity <= before) return fail("add_region added no capacity", op);
+          const HeapStats after = heap.stats();
+          if (after.capacity <= before.capacity) return fail("add_region added no capacity", op);
+          if (piece_count < kMaxPieces) {
+            pieces[piece_count++] = Piece{at,
+                                          piece,
+                                          after.capacity - before.capacity,
+                                          after.bytes_free - before.bytes_free,
+                                          after.free_blocks - before.free_blocks,
+                                          true};
+          }
         } else if (added.error() != AllocError::kOutOfMemory || piece >= 256) {
           return fail("add_region refused a span that holds a block", op);
         }
@@ -512,6 +627,12 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
   }
   heap.flush_cache();
   if (!check_heap(options.ops, false)) return report;
+  for (std::size_t i = 0; i < piece_count; ++i) {
+    if (!pieces[i].lent && !holds_pattern(spare.data() + pieces[i].at, pieces[i].length, ~pieces[i].at)) {
+      fail("the heap wrote to a piece remove_region gave back", options.ops);
+      return report;
+    }
+  }
   bool all_free = true;
   heap.walk([&all_free](const BlockInfo& b) { all_free = all_free && !b.used && !b.cached; });
   if (!all_free) fail("a block is not free after everything was freed and flushed", options.ops);
