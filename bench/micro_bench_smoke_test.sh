@@ -8,8 +8,8 @@
 # 2, as an unknown flag does; a relative --benchmark_out is written where `bazel run` was started, and its file is
 # written whole or not at all (kept as it was with no room to write, one line and exit 1; a link kept a link), in the
 # format BENCHMARK_OUT_FORMAT names when --benchmark_out_format does not; the environment's BENCHMARK_ variables for the
-# flags micro_bench sets or checks are read and checked as those flags, under the command line's. Neither the console nor the CSV output prints
-# Google Benchmark's DEBUG-library warning.
+# flags micro_bench sets or checks are read and checked as those flags, under the command line's. Neither the console
+# nor the CSV output prints Google Benchmark's DEBUG-library warning.
 # shellcheck source=bench/smoke_test_lib.sh
 source "${BASH_SOURCE[0]%/*}/smoke_test_lib.sh"
 bench="$1"
