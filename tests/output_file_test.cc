@@ -56,6 +56,17 @@ void put(const std::string& path, std::string_view text) {
   ASSERT_EQ(std::fclose(f), 0);
 }
 
+/// Creates an empty file at `path` and opens it for writing, as a shell's `> path` would for a tool's standard
+/// output: the descriptor (-1 after a test failure) and, in `*status`, the file's stat (its inode, which a write
+/// through the descriptor must keep).
+int open_empty_file(const std::string& path, struct stat* status) {
+  put(path, "");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << path;
+  EXPECT_EQ(::stat(path.c_str(), status), 0) << path;
+  return fd;
+}
+
 /// The names in `dir`, but . and .., sorted and joined by spaces (a temporary left behind shows here).
 std::string listing(const std::string& dir) {
   std::vector<std::string> names;
@@ -202,11 +213,9 @@ TEST(OutputFile, DevicesAreWrittenInPlace) {
 TEST(OutputFile, ADescriptorsNameIsWrittenThroughTheDescriptorAtItsOffset) {
   const std::string dir = fresh_dir("descriptor");
   const std::string path = dir + "/out.txt";
-  put(path, "");
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
   struct stat before {};
-  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  const int fd = open_empty_file(path, &before);
+  ASSERT_GE(fd, 0);
   ASSERT_EQ(::write(fd, "display\n", 8), 8);  // the tool's own output, before the file's
   // As `tool --plot_data=/dev/fd/N > out.txt`: the file's bytes follow it, and the descriptor goes on after them.
   for (const std::string& name : {"/dev/fd/" + std::to_string(fd), "/proc/self/fd/" + std::to_string(fd)}) {
@@ -265,11 +274,9 @@ TEST(OutputFile, ANameLeadingToADescriptorByLinksIsWrittenThroughTheDescriptor) 
   // process wrote through the descriptor went to the file unlinked.
   const std::string dir = fresh_dir("descriptor_links");
   const std::string path = dir + "/out.txt";
-  put(path, "");
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
   struct stat before {};
-  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  const int fd = open_empty_file(path, &before);
+  ASSERT_GE(fd, 0);
   const std::string n = std::to_string(fd);
   ASSERT_EQ(::symlink(("/dev/fd/" + n).c_str(), (dir + "/to_fd").c_str()), 0);
   ASSERT_EQ(::symlink("to_fd", (dir + "/to_link").c_str()), 0);  // relative, and a link to a link
