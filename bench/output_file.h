@@ -32,6 +32,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -64,13 +65,20 @@ inline int named_descriptor(std::string_view path) {
   if (path == "/dev/stderr") return 2;
   std::string_view digits;
   if (!option_value(path, "/dev/fd/", &digits) && !option_value(path, "/proc/self/fd/", &digits)) return -1;
-  if (digits.empty() || digits.size() > 9 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return -1;
-  }
-  int n = 0;
-  for (const char c : digits) n = n * 10 + (c - '0');
-  return n;
+  const std::optional<std::uint64_t> n = parse_whole(digits, 999'999'999);  // nine digits at most: an int
+  return n ? static_cast<int>(*n) : -1;
+}
+
+/// The path the symbolic link `at` points to (a relative link read from the link's directory); unexpected(0) when
+/// `at` is not a symbolic link (or not there), unexpected(errno) when the link cannot be read.
+inline std::expected<std::string, int> link_target(const std::string& at) {
+  struct stat status;
+  if (::lstat(at.c_str(), &status) != 0 || !S_ISLNK(status.st_mode)) return std::unexpected(0);
+  char text[PATH_MAX];
+  const ssize_t n = ::readlink(at.c_str(), text, sizeof text - 1);
+  if (n < 0) return std::unexpected(errno);
+  const std::string_view to(text, static_cast<std::size_t>(n));
+  return to.starts_with('/') ? std::string(to) : at.substr(0, at.rfind('/') + 1) + std::string(to);
 }
 
 /// The descriptor `path` leads to: named_descriptor's, or, after the symbolic links of its last component are
@@ -92,13 +100,9 @@ inline int descriptor_behind(const std::string& path) {
       std::free(real);
       if (descriptors) return named_descriptor("/dev/fd/" + at.substr(slash + 1));
     }
-    struct stat link_status;
-    if (::lstat(at.c_str(), &link_status) != 0 || !S_ISLNK(link_status.st_mode)) return -1;
-    char text[PATH_MAX];
-    const ssize_t n = ::readlink(at.c_str(), text, sizeof text - 1);
-    if (n < 0) return -1;
-    const std::string_view to(text, static_cast<std::size_t>(n));
-    at = to.starts_with('/') ? std::string(to) : at.substr(0, slash + 1) + std::string(to);
+    const std::expected<std::string, int> next = link_target(at);
+    if (!next) return -1;
+    at = *next;
   }
   return -1;
 }
@@ -135,14 +139,11 @@ inline std::expected<OutputTarget, std::string> output_target(const std::string&
   // Nothing there yet: a dangling link is followed to where it points, where open(2) would create the file.
   t.path = path;
   for (int links = 0;; ++links) {
-    struct stat link_status;
-    if (::lstat(t.path.c_str(), &link_status) != 0 || !S_ISLNK(link_status.st_mode)) return t;
+    const std::expected<std::string, int> next = link_target(t.path);
+    if (!next && next.error() == 0) return t;
     if (links == 40) return std::unexpected(std::string(std::strerror(ELOOP)));  // the kernel's own limit
-    char text[PATH_MAX];
-    const ssize_t n = ::readlink(t.path.c_str(), text, sizeof text - 1);
-    if (n < 0) return std::unexpected(std::string(std::strerror(errno)));
-    const std::string_view to(text, static_cast<std::size_t>(n));
-    t.path = to.starts_with('/') ? std::string(to) : t.path.substr(0, t.path.rfind('/') + 1) + std::string(to);
+    if (!next) return std::unexpected(std::string(std::strerror(next.error())));
+    t.path = *next;
   }
 }
 
