@@ -34,6 +34,9 @@ struct HeapStats {
     if (bytes_free == 0) return 0.0;
     return 1.0 - static_cast<double>(largest_free_block) / static_cast<double>(bytes_free);
   }
+
+  /// Every figure equal (a refused call, which must leave the heap as it was, leaves its stats equal).
+  friend constexpr bool operator==(const HeapStats&, const HeapStats&) noexcept = default;
 };
 
 }  // namespace nostd

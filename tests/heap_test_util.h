@@ -130,18 +130,21 @@ template <class Heap>
 
 /// Asserts that `after`, a heap's stats, are `before` (a fault that left the heap as it was).
 inline ::testing::AssertionResult same_stats(const HeapStats& after, const HeapStats& before) {
+  if (after == before) return ::testing::AssertionSuccess();
+  // Which field differs, for the message.
   const std::size_t HeapStats::*const fields[] = {
       &HeapStats::capacity,          &HeapStats::bytes_in_use,       &HeapStats::bytes_free,
       &HeapStats::overhead_bytes,    &HeapStats::largest_free_block, &HeapStats::peak_bytes_in_use,
       &HeapStats::live_allocations,  &HeapStats::free_blocks,        &HeapStats::cached_blocks,
-      &HeapStats::total_allocations, &HeapStats::total_frees,        &HeapStats::failed_allocations};
+      &HeapStats::cached_bytes,      &HeapStats::total_allocations,  &HeapStats::total_frees,
+      &HeapStats::failed_allocations};
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (after.*fields[i] != before.*fields[i]) {
       return ::testing::AssertionFailure()
              << "stats field " << i << " is " << after.*fields[i] << ", was " << before.*fields[i];
     }
   }
-  return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "stats differ";  // unreachable while `fields` lists every field
 }
 
 }  // namespace nostd::testing
