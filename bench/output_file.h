@@ -59,12 +59,14 @@ struct OutputTarget {
 };
 
 /// The descriptor `path` names when it is one of the names of an open descriptor (see the glossary above): 1 for
-/// /dev/stdout, 2 for /dev/stderr, N for /dev/fd/N and /proc/self/fd/N; -1 for any other name.
+/// /dev/stdout, 2 for /dev/stderr, N for /dev/fd/N and /proc/self/fd/N; -1 for any other name. N is spelt as procfs
+/// spells it, digits without a leading zero: the kernel finds no /dev/fd/007 (ENOENT), so neither is it taken for 7.
 inline int named_descriptor(std::string_view path) {
   if (path == "/dev/stdout") return 1;
   if (path == "/dev/stderr") return 2;
   std::string_view digits;
   if (!option_value(path, "/dev/fd/", &digits) && !option_value(path, "/proc/self/fd/", &digits)) return -1;
+  if (digits.size() > 1 && digits.front() == '0') return -1;
   const std::optional<std::uint64_t> n = parse_whole(digits, 999'999'999);  // nine digits at most: an int
   return n ? static_cast<int>(*n) : -1;
 }

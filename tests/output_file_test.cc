@@ -261,11 +261,38 @@ TEST(OutputFile, ADescriptorsNameIsWrittenThroughTheDescriptorAtItsOffset) {
   ASSERT_FALSE(no_room);
   EXPECT_EQ(no_room.error(), "No space left on device");
   // Names that only look like a descriptor's are names of files.
-  for (const char* name : {"/dev/fd/", "/dev/fd/1x", "/dev/fd/-1", "/dev/stdoutx", "/proc/self/fd/1234567890"}) {
+  for (const char* name : {"/dev/fd/", "/dev/fd/1x", "/dev/fd/-1", "/dev/fd/+7", "/dev/fd/7/", "/dev/stdoutx",
+                           "/proc/self/fd/1234567890"}) {
     EXPECT_EQ(internal::named_descriptor(name), -1) << name;
   }
   EXPECT_EQ(internal::named_descriptor("/dev/stderr"), 2);
-  EXPECT_EQ(internal::named_descriptor("/dev/fd/007"), 7);
+  EXPECT_EQ(internal::named_descriptor("/dev/fd/0"), 0);
+}
+
+TEST(OutputFile, ADescriptorsNumberWithALeadingZeroNamesNothing) {
+  // procfs reads /proc/self/fd/007 (and a PID of 0007) as no number at all: opening it fails with ENOENT. Such a
+  // name had been taken for descriptor 7 and written through it; it is refused as the kernel refuses it.
+  const std::string dir = fresh_dir("leading_zero");
+  const std::string path = dir + "/out.txt";
+  struct stat before {};
+  const int fd = open_empty_file(path, &before);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "display\n", 8), 8);
+  const std::string n = "0" + std::to_string(fd);
+  ASSERT_EQ(::symlink(("/dev/fd/" + n).c_str(), (dir + "/to_fd").c_str()), 0);
+  for (const std::string& name : {"/dev/fd/" + n, "/proc/self/fd/" + n, "/dev/./fd/" + n, "/proc/thread-self/fd/" + n,
+                                  "/proc/" + std::to_string(::getpid()) + "/fd/" + n,
+                                  "/proc/0" + std::to_string(::getpid()) + "/fd/" + n.substr(1), dir + "/to_fd"}) {
+    ASSERT_EQ(::open(name.c_str(), O_WRONLY | O_CLOEXEC), -1) << name << ": the kernel opened it";
+    EXPECT_EQ(internal::descriptor_behind(name), -1) << name;
+    EXPECT_EQ(output_problem(name), "No such file or directory") << name;
+    const std::expected<void, std::string> written = write_output(name, bytes_of("file\n"));
+    ASSERT_FALSE(written) << name;
+    EXPECT_EQ(written.error(), "No such file or directory") << name;
+  }
+  ::close(fd);
+  EXPECT_EQ(contents(path), "display\n");
+  EXPECT_EQ(listing(dir), "out.txt to_fd");
 }
 
 TEST(OutputFile, ANameLeadingToADescriptorByLinksIsWrittenThroughTheDescriptor) {
