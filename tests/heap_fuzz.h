@@ -25,8 +25,10 @@ namespace nostd::testing {
 /// refused); `reallocate`; and a bad pointer for `try_deallocate`, `add_region` of a piece of a spare buffer (too
 /// small ones refused, an overlap with a region refused, the span untouched either way) or `flush_cache()`. Where
 /// the slot is empty, the second bad-pointer variant (which found no block to point into) is `remove_region` of a
-/// piece lent so far, or of a bad span near one, or the piece lent again: a request that did nothing before
-/// remove_region, so that inputs written before it decode and run as they did up to their first such request.
+/// piece lent so far, or of a bad span near one (then a neighbour lent back to back with a lent piece, the spans
+/// reaching from one into the other refused, and the neighbour taken back), or the piece lent again: a request that
+/// did nothing before remove_region, so that inputs written before it decode and run as they did up to their first
+/// such request.
 template <class Heap>
 bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
   constexpr std::size_t kSlots = 32;
@@ -61,6 +63,56 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
   Slot slots[kSlots] = {};
   std::size_t pos = 0;
   auto byte = [&]() -> std::size_t { return pos < size ? data[pos++] : 0; };
+  // Whether a live block lies in [lo, hi); whether no byte of [lo, lo + length) is the heap's, a granule apart.
+  [[maybe_unused]] auto live_in = [&](const std::byte* lo, const std::byte* hi) {
+    bool in_use = false;
+    for (const Slot& block : slots) in_use = in_use || (block.ptr != nullptr && block.ptr >= lo && block.ptr < hi);
+    return in_use;
+  };
+  [[maybe_unused]] auto owns_none = [&](auto& h, const std::byte* lo, std::size_t length) {
+    for (std::size_t i = 0; i < length; i += Heap::kGranule) {
+      if (h.owns(lo + i)) return false;
+    }
+    return true;
+  };
+  // Pieces are carved at random gaps, so that two lie back to back with the first one's region ending where the second
+  // one's span starts (a granule boundary) about once in a thousand lends: the case where remove_region must look at
+  // the bytes a span's layout leaves unused. This lends one such neighbour on purpose: a region whose span starts at
+  // the granule boundary where piece `index`'s region ends (the piece's tail under a granule is bytes its region
+  // leaves unused: the piece could as well have been lent up to there), up to kNeighbourBytes or the next lent piece.
+  // Each span reaching one byte into the other region is refused with kInvalidPointer and nothing changed: the
+  // neighbour from the byte before it (the piece's end sentinel), and the piece up to the neighbour header's first
+  // byte (kInUse instead while a live block lies in the piece). The neighbour, the newest region, is then taken back:
+  // stats() as before it was lent, none of its bytes the heap's, and its bytes given the spare buffer's pattern again.
+  [[maybe_unused]] auto lend_neighbour = [&](auto& h, std::size_t index) -> bool {
+    constexpr std::size_t kNeighbourBytes = 256;
+    const Piece& piece = pieces[index];
+    std::byte* const lo = owner->spare + piece.at;
+    const auto end = reinterpret_cast<std::uintptr_t>(lo) + piece.length;
+    const std::size_t from = piece.at + piece.length - (end - align_down(end, Heap::kGranule));
+    std::size_t limit = kSpareBytes;  // the start of the next lent piece
+    for (std::size_t i = index + 1; i < piece_count && limit == kSpareBytes; ++i) {
+      if (pieces[i].lent) limit = pieces[i].at;
+    }
+    const std::size_t length = std::min(limit - from, kNeighbourBytes);
+    if (length < Heap::kRegionOverhead + Heap::kMinBlockSize) return true;  // no room before the next lent piece
+    std::byte* const at = owner->spare + from;
+    const HeapStats before = h.stats();
+    if (!h.add_region(std::span<std::byte>(at, length)) || !h.validate()) return false;
+    const HeapStats lent = h.stats();
+    const Result<void> into_piece = h.remove_region(std::span<std::byte>(at - 1, length + 1));
+    if (into_piece || into_piece.error() != AllocError::kInvalidPointer || !h.validate() || h.stats() != lent) {
+      return false;
+    }
+    const AllocError expected = live_in(lo, lo + piece.length) ? AllocError::kInUse : AllocError::kInvalidPointer;
+    const Result<void> into_neighbour =
+        h.remove_region(std::span<std::byte>(lo, std::max(piece.length, from + 1 - piece.at)));
+    if (into_neighbour || into_neighbour.error() != expected || !h.validate() || h.stats() != lent) return false;
+    if (!h.remove_region(std::span<std::byte>(at, length)) || !h.validate() || h.stats() != before) return false;
+    if (!owns_none(h, at, length)) return false;
+    for (std::size_t i = from; i < from + length; ++i) owner->spare[i] = pattern_byte(kSlots, i);
+    return true;
+  };
   // remove_region of piece `index` (kinds 0 to 3), or of a bad span that must be refused with kInvalidPointer and
   // nothing changed (4 to 7). A lent piece is taken back exactly when no live block lies in it (kInUse otherwise,
   // unchanged; cached blocks count as free), and stats().capacity drops by what add_region added; its bytes are then
@@ -72,7 +124,9 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
   // other lent pieces go on as kind 5. The bad spans of kinds 5 to 7: the piece extended to the next granule boundary
   // past its end (one byte when that is where it lies: a shorter extension within its tail's granule is the same
   // piece); its inner part from a granule and a byte past its start (no region header there); and the piece less its
-  // last granule.
+  // last granule. After a bad span of a lent piece, lend_neighbour lends a region back to back with it.
+  // A successful removal leaves no byte of the piece the heap's (owns(), whose one-compare test of the newest region
+  // must have followed the removal).
   // Generic in the heap, so that its body is compiled only where the source takes regions (remove_region exists).
   [[maybe_unused]] auto remove_piece = [&](auto& h, std::size_t index, std::size_t kind) -> bool {
     Piece& piece = pieces[index];
@@ -95,17 +149,14 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
       const std::size_t widen = kind == 4 ? 1 : 0;
       const Piece* const prev = index > 0 ? &pieces[index - 1] : nullptr;
       const bool into_prev = widen != 0 && prev != nullptr && prev->lent && prev->at + prev->length == piece.at;
-      bool in_use = false;
-      for (const Slot& block : slots) {
-        in_use = in_use || (block.ptr != nullptr && block.ptr >= lo && block.ptr < hi);
-      }
+      const bool in_use = live_in(lo, hi);
       const Result<void> removed = h.remove_region(std::span<std::byte>(lo - widen, piece.length + widen));
       if (into_prev) {
         return !removed && removed.error() == AllocError::kInvalidPointer && h.validate() && unchanged();
       }
       if (in_use) return !removed && removed.error() == AllocError::kInUse && h.validate() && unchanged();
       if (!removed || !h.validate()) return false;
-      if (before.capacity - h.stats().capacity != piece.gained) return false;
+      if (before.capacity - h.stats().capacity != piece.gained || !owns_none(h, lo, piece.length)) return false;
       for (std::size_t i = piece.at; i < piece.at + piece.length; ++i) owner->spare[i] = pattern_byte(kSlots, i);
       piece.lent = false;
       --regions;
@@ -125,7 +176,8 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
       bad = std::span<std::byte>(lo, piece.length - Heap::kGranule);
     }
     const Result<void> refused = h.remove_region(bad);
-    return !refused && refused.error() == AllocError::kInvalidPointer && h.validate() && unchanged();
+    if (refused || refused.error() != AllocError::kInvalidPointer || !h.validate() || !unchanged()) return false;
+    return !piece.lent || lend_neighbour(h, index);
   };
   while (pos < size) {
     const std::size_t op = byte();

@@ -1,11 +1,12 @@
-// tests/heap_model.h — a model-based stress driver for a heap's configuration corners: requests drawn at the block
-// size boundaries the composition has (granule, minimum block, split threshold, cache bins, segregated list floors,
-// the largest block the index tells apart, the capacity) and at the overflow boundaries (SIZE_MAX - k, alignments up
-// to 2^63), reallocations around a block's own size, flushes, added regions taken back (remove_region) and lent again,
-// each checked against a model of what the heap must do. After every operation: validate(), the touched block's
-// contents, no two live blocks overlapping, each block's alignment, every stats() counter against the model and the
-// walk, and a refused request checked to be one that nothing could serve (after a flush, the same request fails again;
-// for the list fits, no free block fits).
+// tests/heap_model.h — a model-based stress driver for a heap's configuration corners: requests drawn at the block size
+// boundaries the composition has (granule, minimum block, split threshold, cache bins, segregated list floors, the
+// largest block the index tells apart, the capacity) and at the overflow boundaries (SIZE_MAX - k, alignments up to
+// 2^63), reallocations around a block's own size, flushes, added regions taken back (remove_region) and lent again
+// (after each removal: owns() over the piece, and the piece lent and taken back again as the newest region, followed,
+// for a source whose memory starts zero and a cache, by allocate_zeroed), each checked against a model of what the heap
+// must do. After every operation: validate(), the touched block's contents, no two live blocks overlapping, each
+// block's alignment, every stats() counter against the model and the walk, and a refused request checked to be one that
+// nothing could serve (after a flush, the same request fails again; for the list fits, no free block fits).
 // Framework-free, so that the bare-metal check programs could run it too; tests/heap_model_test.cc runs it over the
 // compositions the other suites leave out.
 #pragma once
@@ -82,7 +83,8 @@ inline constexpr std::size_t kCacheMaxBlock = [] {
 /// Runs the model workload on `heap`, which must start empty. `spare` (RegionSource heaps) is memory the run hands to
 /// `add_region` piece by piece (some pieces too small, one overlapping); once all of it is handed out, the add_region
 /// step takes a lent piece back with `remove_region` instead (kInUse when a live block lies in it), or lends one taken
-/// back again. `kSlots` bounds the live blocks.
+/// back again. For a source whose memory starts zero (kZeroedMemory) `spare` is zeroed first. `kSlots` bounds the live
+/// blocks.
 template <std::size_t kSlots = 48, class Heap>
 ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::byte> spare = {}) {
   using namespace internal_model;
@@ -114,6 +116,10 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
   Piece pieces[kMaxPieces] = {};
   std::size_t piece_count = 0;
   SplitMix64 rng(options.seed);
+  // A source whose memory starts zero (kZeroedMemory) is lent only memory nobody has written: the spare memory, and a
+  // piece taken back, before it is lent again.
+  static constexpr bool kZeroed = nostd::internal::kZeroedSource<typename Heap::Source>;
+  if constexpr (kZeroed) std::fill(spare.begin(), spare.end(), std::byte{0});
 
   auto fail = [&report](const char* what, std::size_t op) {
     report.failure = what;
@@ -340,6 +346,66 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
     }
     return slots[first];
   };
+  // After a piece is taken back: none of its bytes is the heap's (owns(), whose one-compare test of the newest region
+  // must have followed the removal). Then it is lent again and at once taken back again, so that each removal also
+  // takes back the newest region, whose successor as the newest must count as touched all through: with a source whose
+  // memory starts zero and a cache (allocate_zeroed's planned clear), blocks of kPlannedZeroingBytes are taken with
+  // allocate_zeroed while the largest free block holds one (so until every region's room for one is taken, the new
+  // newest region's included), each checked to be zero, then all freed. No draw of the generator.
+  auto after_removal = [&](std::span<std::byte> bytes, std::size_t op) -> bool {
+    if constexpr (Heap::Source::kAcceptsRegions) {
+      auto owns_none = [&] {
+        for (std::size_t i = 0; i < bytes.size(); i += kG) {
+          if (heap.owns(bytes.data() + i)) return false;
+        }
+        return true;
+      };
+      if (!owns_none()) return fail("the heap owns a byte of a piece remove_region took back", op);
+      if constexpr (kZeroed) std::fill(bytes.begin(), bytes.end(), std::byte{0});
+      const HeapStats before = heap.stats();
+      if (!heap.add_region(bytes)) return fail("add_region refused a piece taken back", op);
+      if (!heap.validate()) return fail("validate() failed after a piece was lent again", op);
+      if (!heap.remove_region(bytes)) return fail("remove_region refused the piece just lent again", op);
+      if (ValidateResult v = heap.validate(); !v) {
+        report.fault = v.error();
+        return fail("validate() failed after remove_region", op);
+      }
+      if (heap.stats() != before) return fail("a piece lent again and taken back at once changed stats()", op);
+      if (!owns_none()) return fail("the heap owns a byte of the newest region remove_region took back", op);
+      ++report.regions_added;
+      ++report.regions_removed;
+      if constexpr (kZeroed && Heap::kCaching) {
+        constexpr std::size_t kSize = Heap::kPlannedZeroingBytes;
+        void* taken[128];
+        std::size_t n = 0, bytes_taken = 0;
+        while (n < std::size(taken) && heap.stats().largest_free_block >= kSize) {
+          Result<void*> p = heap.allocate_zeroed(kSize);
+          if (ValidateResult v = heap.validate(); !v) {
+            report.fault = v.error();
+            return fail("validate() failed after allocate_zeroed", op);
+          }
+          if (!p) return fail("allocate_zeroed refused a request the largest free block holds", op);
+          taken[n++] = *p;
+          ++allocations;
+          bytes_taken += heap.usable_size(*p);
+          peak = std::max(peak, in_use() + bytes_taken);
+          const auto* const b = static_cast<const std::byte*>(*p);
+          if (!std::all_of(b, b + kSize, [](std::byte x) { return x == std::byte{0}; })) {
+            return fail("allocate_zeroed handed out a nonzero byte after remove_region", op);
+          }
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+          heap.deallocate(taken[i]);
+          ++frees;
+          if (!heap.validate()) return fail("validate() failed after an allocate_zeroed block was freed", op);
+        }
+      }
+    } else {
+      static_cast<void>(bytes);
+      static_cast<void>(op);
+    }
+    return true;
+  };
   // Once `spare` is all handed out, the add_region step works on a lent piece, chosen by the operation's number (no
   // draw of the generator, so that the other steps draw what they drew before): a lent piece is taken back exactly
   // when no live block of the model lies in it (cached blocks count as free); then validate(), capacity down by what
@@ -358,6 +424,7 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
         if (!holds_pattern(bytes.data(), bytes.size(), tag)) {
           return fail("the heap wrote to a piece remove_region gave back", op);
         }
+        if constexpr (kZeroed) std::fill(bytes.begin(), bytes.end(), std::byte{0});
         if (!heap.add_region(bytes)) return fail("add_region refused a piece taken back", op);
         const HeapStats after = heap.stats();
         if (after.capacity - before.capacity != piece.capacity ||
@@ -412,6 +479,7 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
       if (after.live_allocations != before.live_allocations || after.bytes_in_use != before.bytes_in_use) {
         return fail("remove_region changed the live blocks", op);
       }
+      if (!after_removal(bytes, op)) return false;
       fill(bytes.data(), bytes.size(), tag);
       piece.lent = false;
       ++report.regions_removed;

@@ -4,9 +4,10 @@
 // size off the granule, give-way shares of 1 and 65536 and slack shares of 0 to 32; pointer-sized, 32-bit and 16-bit
 // tags of both layouts (16-bit ones split every added region above 64 KiB); RegionSource heaps given more regions
 // (some too small, one overlapping), then taken back and lent again, and StaticArraySource heaps of 256 B and 4 KiB;
-// every check level. Each operation is checked against the model (tests/heap_model.h says how); the run must also have
-// reached the paths it is for (refusals, moves, grows in place, cached frees, added and removed regions, a removal
-// refused as in use). Seeded: the same operations on every platform.
+// a RegionSource whose memory starts zero, with a cache (allocate_zeroed after each removal); every check level. Each
+// operation is checked against the model (tests/heap_model.h says how); the run must also have reached the paths it is
+// for (refusals, moves, grows in place, cached frees, added and removed regions, a removal refused as in use). Seeded:
+// the same operations on every platform.
 #include "tests/heap_model.h"
 
 #include <gtest/gtest.h>
@@ -59,6 +60,15 @@ class ModelArena {
 // SegregatedFit<>'s class-0 limit on this target (L granules), for the two-class index.
 constexpr std::size_t kSmall = SegregatedFit<>::kSmallLimit;
 
+// A RegionSource whose memory starts zero (as ChunkRegionSource's mappings do): with a cache, allocate_zeroed leaves
+// the newest region's memory above its high-water mark as it is, and remove_region must move that mark (run_model
+// lends such a source zeroed memory only).
+class ZeroedRegionSource : public RegionSource {
+ public:
+  using RegionSource::RegionSource;
+  static constexpr bool kZeroedMemory = true;
+};
+
 using ModelHeaps = ::testing::Types<
     // SegregatedFit: few lists, a large smallest class, a small largest block, two classes, the slack's extremes.
     BasicHeap<SegregatedFit<0, 4>, CompactTags, NoChecks, RegionSource>,
@@ -84,6 +94,8 @@ using ModelHeaps = ::testing::Types<
               QuickCache<2, 4096, 1, 2>>,
     BasicHeap<SegregatedFit<0, 4, 0, 2>, BasicFullTags<std::uint32_t>, NoChecks, RegionSource,
               QuickCache<8, 8192, 256, 2>>,
+    // A source whose memory starts zero, with a cache: allocate_zeroed's planned clear after each removal.
+    BasicHeap<BestFit, FullTags, BasicChecks<>, ZeroedRegionSource, QuickCache<>>,
     // The levels above BasicChecks (the cache stands aside there).
     BasicHeap<FirstFit, CompactTags, ParanoidChecks<>, RegionSource>,
     BasicHeap<BestFit, BasicFullTags<std::uint16_t>, DebugChecks<>, RegionSource>,
