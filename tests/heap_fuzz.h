@@ -63,17 +63,11 @@ bool run_fuzz_input(const std::uint8_t* data, std::size_t size) {
   Slot slots[kSlots] = {};
   std::size_t pos = 0;
   auto byte = [&]() -> std::size_t { return pos < size ? data[pos++] : 0; };
-  // Whether a live block lies in [lo, hi); whether no byte of [lo, lo + length) is the heap's, a granule apart.
+  // Whether a live block lies in [lo, hi).
   [[maybe_unused]] auto live_in = [&](const std::byte* lo, const std::byte* hi) {
     bool in_use = false;
     for (const Slot& block : slots) in_use = in_use || (block.ptr != nullptr && block.ptr >= lo && block.ptr < hi);
     return in_use;
-  };
-  [[maybe_unused]] auto owns_none = [&](auto& h, const std::byte* lo, std::size_t length) {
-    for (std::size_t i = 0; i < length; i += Heap::kGranule) {
-      if (h.owns(lo + i)) return false;
-    }
-    return true;
   };
   // Pieces are carved at random gaps, so that two lie back to back with the first one's region ending where the second
   // one's span starts (a granule boundary) about once in a thousand lends: the case where remove_region must look at

@@ -354,13 +354,8 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
   // newest region's included), each checked to be zero, then all freed. No draw of the generator.
   auto after_removal = [&](std::span<std::byte> bytes, std::size_t op) -> bool {
     if constexpr (Heap::Source::kAcceptsRegions) {
-      auto owns_none = [&] {
-        for (std::size_t i = 0; i < bytes.size(); i += kG) {
-          if (heap.owns(bytes.data() + i)) return false;
-        }
-        return true;
-      };
-      if (!owns_none()) return fail("the heap owns a byte of a piece remove_region took back", op);
+      if (!owns_none(heap, bytes.data(), bytes.size()))
+        return fail("the heap owns a byte of a piece remove_region took back", op);
       if constexpr (kZeroed) std::fill(bytes.begin(), bytes.end(), std::byte{0});
       const HeapStats before = heap.stats();
       if (!heap.add_region(bytes)) return fail("add_region refused a piece taken back", op);
@@ -371,7 +366,8 @@ ModelReport run_model(Heap& heap, const ModelOptions& options, std::span<std::by
         return fail("validate() failed after remove_region", op);
       }
       if (heap.stats() != before) return fail("a piece lent again and taken back at once changed stats()", op);
-      if (!owns_none()) return fail("the heap owns a byte of the newest region remove_region took back", op);
+      if (!owns_none(heap, bytes.data(), bytes.size()))
+        return fail("the heap owns a byte of the newest region remove_region took back", op);
       ++report.regions_added;
       ++report.regions_removed;
       if constexpr (kZeroed && Heap::kCaching) {

@@ -79,4 +79,15 @@ inline bool holds_pattern(const void* p, std::size_t size, std::size_t tag) {
   return true;
 }
 
+/// True when `heap` owns none of the `size` bytes at `p`, asked a granule apart (a region taken back with
+/// remove_region: owns()'s one-compare test of the newest region must have followed the removal).
+template <class Heap>
+bool owns_none(const Heap& heap, const void* p, std::size_t size) {
+  const auto* bytes = static_cast<const std::byte*>(p);
+  for (std::size_t i = 0; i < size; i += Heap::kGranule) {
+    if (heap.owns(bytes + i)) return false;
+  }
+  return true;
+}
+
 }  // namespace nostd::testing
